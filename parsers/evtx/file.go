@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -192,24 +193,27 @@ func (rd *Reader) readChunk(idx int, off int64, data []byte, valid int64, fn fun
 		rd.Warnings = append(rd.Warnings, Warning{Chunk: idx, Reason: "chunk record-data checksum mismatch"})
 	}
 	ck := newChunk(data)
+	firstID, lastID := le.Uint64(data[24:]), le.Uint64(data[32:])
 	pos := uint32(chunkHeaderSize)
 	for pos+24 <= free {
-		if le.Uint32(data[pos:]) != recordMagic {
+		size := le.Uint32(data[pos+4:])
+		if !framedRecord(data, pos, free, firstID, lastID) {
 			if allZero(data[pos:free]) {
 				break
 			}
-			rd.Losses = append(rd.Losses, Loss{Chunk: idx, Offset: off + int64(pos), Records: countRecordMagic(data[pos:free]),
-				Reason: "record signature missing; rest of chunk unreadable"})
-			break
-		}
-		size := le.Uint32(data[pos+4:])
-		if size < 28 || uint64(pos)+uint64(size) > uint64(free) {
-			rd.Losses = append(rd.Losses, Loss{Chunk: idx, Offset: off + int64(pos), Records: 1 + countRecordMagic(data[pos+4:free]),
-				Reason: fmt.Sprintf("record size %d overruns chunk data", size)})
-			break
-		}
-		if le.Uint32(data[pos+size-4:]) != size {
-			rd.Warnings = append(rd.Warnings, Warning{Chunk: idx, Reason: fmt.Sprintf("record at offset %d: trailing size copy differs", off+int64(pos))})
+			// Framing is broken here: resynchronise on the next well-framed record.
+			next := nextFramedRecord(data, pos+8, free, firstID, lastID)
+			skipped := countRecordMagic(data[pos:next])
+			reason := "damaged record framing; bytes skipped to the next valid record"
+			if next >= free {
+				reason = "damaged record framing; no valid record after it in the chunk"
+			}
+			if skipped == 0 {
+				skipped = 1
+			}
+			rd.Losses = append(rd.Losses, Loss{Chunk: idx, Offset: off + int64(pos), Records: skipped, Reason: reason})
+			pos = next
+			continue
 		}
 		rec := &Record{
 			ID:      le.Uint64(data[pos+8:]),
@@ -220,7 +224,7 @@ func (rd *Reader) readChunk(idx int, off int64, data []byte, valid int64, fn fun
 		root, err := ck.decodeRecord(pos+24, pos+size-4)
 		if err != nil {
 			rd.Losses = append(rd.Losses, Loss{Chunk: idx, Offset: rec.Offset, Records: 1,
-				Reason: fmt.Sprintf("record %d: %v", rec.ID, err)})
+				Reason: fmt.Sprintf("undecodable binary XML (%v)", errClass(err))})
 		} else {
 			rec.Root = root
 			if err := fn(rec); err != nil {
@@ -230,6 +234,44 @@ func (rd *Reader) readChunk(idx int, off int64, data []byte, valid int64, fn fun
 		pos += size
 	}
 	return nil
+}
+
+// framedRecord checks a record header at pos: signature, a size that fits,
+// the trailing size copy, and an id within the chunk's declared range.
+func framedRecord(data []byte, pos, free uint32, firstID, lastID uint64) bool {
+	le := binary.LittleEndian
+	if pos+28 > free || le.Uint32(data[pos:]) != recordMagic {
+		return false
+	}
+	size := le.Uint32(data[pos+4:])
+	if size < 28 || uint64(pos)+uint64(size) > uint64(free) || le.Uint32(data[pos+size-4:]) != size {
+		return false
+	}
+	id := le.Uint64(data[pos+8:])
+	return firstID == 0 && lastID == 0 || id >= firstID && id <= lastID
+}
+
+func nextFramedRecord(data []byte, from, free uint32, firstID, lastID uint64) uint32 {
+	for p := from; p+28 <= free; p++ {
+		j := bytes.Index(data[p:free], []byte{0x2a, 0x2a, 0, 0})
+		if j < 0 {
+			break
+		}
+		p += uint32(j)
+		if framedRecord(data, p, free, firstID, lastID) {
+			return p
+		}
+	}
+	return free
+}
+
+// errClass strips offsets from decode errors so loss reasons group well.
+func errClass(err error) string {
+	s := err.Error()
+	if i := strings.Index(s, " at chunk offset"); i > 0 {
+		s = s[:i]
+	}
+	return s
 }
 
 func allZero(b []byte) bool {

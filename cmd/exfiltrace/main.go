@@ -1,0 +1,45 @@
+// Command exfiltrace answers, from firewall, mail and Windows logs, whether
+// data was taken: how much, from where, by whom, to where and when.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+)
+
+var quiet bool
+
+func main() {
+	root := &cobra.Command{
+		Use:   "exfiltrace",
+		Short: "Find data exfiltration in firewall, mail and Windows logs",
+		Long: `exfiltrace builds a searchable case from evidence files (FortiGate, Postfix,
+Windows .evtx / XML / Winlogbeat JSON) and answers whether data was taken.`,
+		Example: `  exfiltrace ingest --case ./case samples/incident
+  exfiltrace search --case ./case 'destination.ip:"185.220.101.4" AND source.bytes:>1000000'
+  exfiltrace top --case ./case destination.ip --sum source.bytes`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().BoolVarP(&quiet, "quiet", "q", false, "no progress display")
+	root.AddCommand(ingestCmd(), searchCmd(), statsCmd(), topCmd(), formatsCmd())
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "exfiltrace:", err)
+		os.Exit(1)
+	}
+}
+
+// interactive reports whether progress should be drawn on stderr.
+func interactive() bool {
+	return !quiet && isatty.IsTerminal(os.Stderr.Fd())
+}
+
+func requireCase(dir string) error {
+	if dir == "" {
+		return fmt.Errorf("--case DIR is required")
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/exfiltrace/exfiltrace/event"
+	"github.com/exfiltrace/exfiltrace/index"
+)
+
+func openIndex(caseDir string) (*index.Case, *index.Bleve, error) {
+	if err := requireCase(caseDir); err != nil {
+		return nil, nil, err
+	}
+	c, err := index.OpenCase(caseDir, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := index.OpenBleveReadOnly(c.IndexDir())
+	return c, b, err
+}
+
+func searchCmd() *cobra.Command {
+	var caseDir string
+	var limit int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "search --case DIR 'QUERY'",
+		Short: "Search a case with a query string over ECS field names, in time order",
+		Long: `Search with bleve's query-string syntax over ECS field names:
+  field:value  field:"quoted value"  +must -mustnot  AND OR NOT
+  numeric and time ranges: source.bytes:>1000000  @timestamp:>="2025-03-14T00:00:00Z"
+Names (user.name, host.name, file.path, mail addresses…) match case-insensitively;
+addresses, ids and codes exactly; message and command lines by word.
+'*' or '' matches everything. Results are sorted by time.`,
+		Example: `  exfiltrace search --case ./case 'destination.ip:"185.220.101.4" AND source.bytes:>1000000'
+  exfiltrace search --case ./case 'event.code:4624 AND winlog.logon.type:RemoteInteractive' --json
+  exfiltrace search --case ./case 'email.to.address:*@gmail.com' --limit 20`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			q := ""
+			if len(args) == 1 {
+				q = args[0]
+			}
+			_, b, err := openIndex(caseDir)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			enc := json.NewEncoder(os.Stdout)
+			if !asJSON {
+				fmt.Printf("%-24s %-22s %-40s %s\n", "@timestamp", "dataset", "who/where", "what")
+			}
+			shown := 0
+			total, err := b.Search(q, limit, func(ev *event.Event) error {
+				shown++
+				if asJSON {
+					return enc.Encode(ev.Document())
+				}
+				fmt.Println(eventLine(ev))
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if !asJSON {
+				fmt.Fprintf(os.Stderr, "%d of %d matching events shown\n", shown, total)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&caseDir, "case", "", "case directory")
+	cmd.Flags().IntVar(&limit, "limit", 100, "maximum events to print (0 = all)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON document per line (flat ECS names)")
+	return cmd
+}
+
+// eventLine is the one-line table form of an event.
+func eventLine(ev *event.Event) string {
+	who := ev.Str("host.name")
+	if src := ev.Str("source.ip"); src != "" {
+		who = src
+		if d := firstOf(ev, "destination.domain", "destination.ip"); d != "" {
+			who += " → " + d
+			if p := ev.Str("destination.port"); p != "" {
+				who += ":" + p
+			}
+		}
+	}
+	if u := ev.Str("user.name"); u != "" {
+		who += " (" + u + ")"
+	}
+	what := ev.Str("event.action")
+	if c := ev.Str("event.code"); c != "" && ev.Str("winlog.channel") != "" {
+		what = c + " " + what
+	}
+	if n, ok := ev.Int("source.bytes"); ok {
+		what += fmt.Sprintf(" sent=%d", n)
+	}
+	if n, ok := ev.Int("destination.bytes"); ok {
+		what += fmt.Sprintf(" rcvd=%d", n)
+	}
+	msg := ev.Str("message")
+	if ev.Str(event.FieldKind) == event.KindRaw {
+		msg = "RAW (" + ev.Str(event.FieldError) + "): " + ev.Str(event.FieldOriginal)
+	}
+	if len(msg) > 160 {
+		msg = msg[:160] + "…"
+	}
+	ts := ""
+	if !ev.Timestamp.IsZero() {
+		ts = ev.Timestamp.UTC().Format("2006-01-02T15:04:05.000Z")
+	}
+	return fmt.Sprintf("%-24s %-22s %-40s %s %s", ts, ev.Str("event.dataset"), who, strings.TrimSpace(what), strings.ReplaceAll(msg, "\n", " "))
+}
+
+func firstOf(ev *event.Event, keys ...string) string {
+	for _, k := range keys {
+		if v := ev.Str(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,146 @@
+package index
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/exfiltrace/exfiltrace/event"
+	"github.com/exfiltrace/exfiltrace/parsers"
+)
+
+// IngestOptions control one ingest run.
+type IngestOptions struct {
+	Parse    parsers.Options
+	Settings Settings
+	// OnEvent is called from the indexing goroutine for every event indexed
+	// (progress display); may be nil.
+	OnEvent func(ev *event.Event)
+	// Workers parse files concurrently; 0 means one per CPU.
+	Workers int
+}
+
+// FileResult is the outcome for one evidence file.
+type FileResult struct {
+	Stats   *parsers.FileStats `json:"file"`
+	Skipped string             `json:"skipped,omitempty"` // why the file was not (re)indexed
+	Added   int64              `json:"added"`             // events written to the index
+}
+
+type item struct {
+	ev   *event.Event
+	done *FileResult // end-of-file marker
+}
+
+// Ingest parses evidence files on all cores and indexes their events. A file
+// whose SHA-256 is already in the case is skipped, so re-ingesting adds
+// nothing; event ids are deterministic, so even a re-parse overwrites rather
+// than duplicates. One bad file never stops the others.
+func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
+	files, err := parsers.Expand(paths)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := OpenBleve(c.IndexDir())
+	if err != nil {
+		return nil, err
+	}
+	workers := o.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	results := make([]*FileResult, len(files))
+	items := make(chan item, 4*BatchSize)
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex // guards the seen-hash set across workers
+	seen := map[string]string{}
+	known := map[string]string{} // snapshot: the manifest is appended to while workers run
+	for _, f := range c.Manifest.Files {
+		if f.Error == "" {
+			known[f.SHA256] = f.Path
+		}
+	}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				results[i] = parseOne(known, files[i], &o.Parse, items, &mu, seen)
+			}
+		}()
+	}
+	go func() {
+		for i := range files {
+			jobs <- i
+		}
+		close(jobs)
+		wg.Wait()
+		close(items)
+	}()
+	var indexErr error
+	for it := range items {
+		if indexErr != nil {
+			continue // drain so workers finish
+		}
+		if it.ev != nil {
+			if err := idx.Add(it.ev); err != nil {
+				indexErr = fmt.Errorf("indexing %s: %w", it.ev.Str(event.FieldFile), err)
+				continue
+			}
+			if o.OnEvent != nil {
+				o.OnEvent(it.ev)
+			}
+			continue
+		}
+		// End of one file: make its events durable before the manifest says so.
+		if err := idx.Flush(); err != nil {
+			indexErr = err
+			continue
+		}
+		r := it.done
+		r.Added = r.Stats.Parsed + r.Stats.Raw
+		kept := c.Manifest.Files[:0]
+		for _, f := range c.Manifest.Files {
+			if f.SHA256 != r.Stats.SHA256 { // an earlier failed attempt on the same file is replaced
+				kept = append(kept, f)
+			}
+		}
+		c.Manifest.Files = append(kept, r.Stats)
+		c.Manifest.Settings = o.Settings
+		if err := c.Save(); err != nil {
+			indexErr = err
+		}
+	}
+	if err := idx.Close(); err != nil && indexErr == nil {
+		indexErr = err
+	}
+	return results, indexErr
+}
+
+func parseOne(known map[string]string, path string, po *parsers.Options, items chan<- item, mu *sync.Mutex, seen map[string]string) *FileResult {
+	in, err := parsers.Open(path)
+	if err != nil {
+		return &FileResult{Stats: &parsers.FileStats{Path: path, Error: err.Error()}}
+	}
+	defer in.Close()
+	mu.Lock()
+	prev, dup := seen[in.SHA256]
+	if !dup {
+		seen[in.SHA256] = path
+	}
+	mu.Unlock()
+	if dup {
+		return &FileResult{Stats: &parsers.FileStats{Path: path, Size: in.Size, SHA256: in.SHA256}, Skipped: "same content as " + prev + " in this run"}
+	}
+	if p, ok := known[in.SHA256]; ok {
+		return &FileResult{Stats: &parsers.FileStats{Path: path, Size: in.Size, SHA256: in.SHA256}, Skipped: "already in case as " + p}
+	}
+	st, err := parsers.Parse(in, po, func(ev *event.Event) { items <- item{ev: ev} })
+	r := &FileResult{Stats: st}
+	if err != nil && st.Error == "" {
+		st.Error = err.Error()
+	}
+	items <- item{done: r}
+	return r
+}

@@ -1,0 +1,163 @@
+// Package index stores a case's events in an embedded bleve index with an
+// explicit mapping: exact keywords for addresses, ids and names, numbers for
+// bytes and ports, a datetime for @timestamp, analyzed text only for free
+// text. The whole event is kept as one stored, unindexed _source field.
+package index
+
+import (
+	"strings"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/standard"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	keywordtok "github.com/blevesearch/bleve/v2/analysis/tokenizer/single"
+	"github.com/blevesearch/bleve/v2/mapping"
+)
+
+// SourceField holds the whole event as JSON.
+const SourceField = "_source"
+
+// Field kinds of the mapping.
+const (
+	Keyword   = "keyword"   // exact, case-sensitive (addresses, ids, hashes, codes)
+	Name      = "name"      // exact but case-insensitive (accounts, hosts, paths, mail addresses)
+	Number    = "number"    // numeric range queries and sums
+	Text      = "text"      // analyzed free text
+	Timestamp = "timestamp" // datetime
+)
+
+// Fields is the indexed part of the event model. Fields not listed are kept
+// in _source (shown and forwarded) but not searchable by field.
+var Fields = map[string]string{
+	"@timestamp":                        Timestamp,
+	"event.id":                          Keyword,
+	"event.dataset":                     Keyword,
+	"event.kind":                        Keyword,
+	"event.category":                    Keyword,
+	"event.type":                        Keyword,
+	"event.action":                      Keyword,
+	"event.outcome":                     Keyword,
+	"event.code":                        Keyword,
+	"event.provider":                    Name,
+	"source.ip":                         Keyword,
+	"source.port":                       Number,
+	"source.bytes":                      Number,
+	"source.packets":                    Number,
+	"source.domain":                     Name,
+	"destination.ip":                    Keyword,
+	"destination.port":                  Number,
+	"destination.bytes":                 Number,
+	"destination.packets":               Number,
+	"destination.domain":                Name,
+	"network.bytes":                     Number,
+	"network.transport":                 Keyword,
+	"network.direction":                 Keyword,
+	"network.protocol":                  Keyword,
+	"network.application":               Keyword,
+	"url.original":                      Name,
+	"url.domain":                        Name,
+	"user.name":                         Name,
+	"user.domain":                       Name,
+	"user.id":                           Keyword,
+	"user.target.name":                  Name,
+	"group.name":                        Name,
+	"host.name":                         Name,
+	"observer.name":                     Name,
+	"process.name":                      Name,
+	"process.executable":                Name,
+	"process.pid":                       Number,
+	"process.command_line":              Text,
+	"process.parent.name":               Name,
+	"process.parent.executable":         Name,
+	"process.parent.command_line":       Text,
+	"file.path":                         Name,
+	"file.name":                         Name,
+	"service.name":                      Name,
+	"email.from.address":                Name,
+	"email.to.address":                  Name,
+	"email.message_id":                  Keyword,
+	"email.size":                        Number,
+	"event.duration":                    Number,
+	"rule.name":                         Name,
+	"winlog.channel":                    Name,
+	"winlog.record_id":                  Number,
+	"winlog.logon.type":                 Keyword,
+	"winlog.share_name":                 Name,
+	"postfix.queue_id":                  Keyword,
+	"fortinet.firewall.type":            Keyword,
+	"fortinet.firewall.subtype":         Keyword,
+	"powershell.file.script_block_text": Text,
+	"log.file.path":                     Name,
+	"evidence.sha256":                   Keyword,
+	"evidence.line":                     Number,
+	"evidence.record":                   Number,
+	"error.message":                     Text,
+	"message":                           Text,
+	"tags":                              Keyword,
+}
+
+const nameAnalyzer = "exfiltrace_name"
+
+// NewMapping builds the explicit index mapping from Fields.
+func NewMapping() (*mapping.IndexMappingImpl, error) {
+	im := bleve.NewIndexMapping()
+	if err := im.AddCustomAnalyzer(nameAnalyzer, map[string]interface{}{
+		"type":          custom.Name,
+		"tokenizer":     keywordtok.Name,
+		"token_filters": []string{lowercase.Name},
+	}); err != nil {
+		return nil, err
+	}
+	root := bleve.NewDocumentStaticMapping()
+	for name, kind := range Fields {
+		var fm *mapping.FieldMapping
+		switch kind {
+		case Keyword:
+			fm = bleve.NewKeywordFieldMapping()
+		case Name:
+			fm = bleve.NewTextFieldMapping()
+			fm.Analyzer = nameAnalyzer
+		case Number:
+			fm = bleve.NewNumericFieldMapping()
+		case Text:
+			fm = bleve.NewTextFieldMapping()
+			fm.Analyzer = standard.Name
+		case Timestamp:
+			fm = bleve.NewDateTimeFieldMapping()
+		}
+		fm.Store = false
+		fm.IncludeInAll = false
+		fm.IncludeTermVectors = false
+		addField(root, name, fm)
+	}
+	src := bleve.NewTextFieldMapping()
+	src.Index = false
+	src.Store = true
+	src.IncludeInAll = false
+	src.DocValues = false
+	src.Analyzer = keyword.Name
+	root.AddFieldMappingsAt(SourceField, src)
+	im.DefaultMapping = root
+	im.DefaultAnalyzer = keyword.Name
+	im.StoreDynamic = false
+	im.IndexDynamic = false
+	im.DocValuesDynamic = false
+	return im, nil
+}
+
+func addField(root *mapping.DocumentMapping, dotted string, fm *mapping.FieldMapping) {
+	parts := strings.Split(dotted, ".")
+	dm := root
+	for _, p := range parts[:len(parts)-1] {
+		sub, ok := dm.Properties[p]
+		if !ok {
+			sub = bleve.NewDocumentStaticMapping()
+			dm.AddSubDocumentMapping(p, sub)
+		}
+		dm = sub
+	}
+	fm.Name = parts[len(parts)-1]
+	dm.AddFieldMapping(fm)
+}

@@ -1,0 +1,287 @@
+package parsers
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// MaxLine is the longest line parsed; longer lines are kept raw, truncated,
+// with the reason, so a 10 MB line neither exhausts memory nor vanishes.
+const MaxLine = 1 << 20
+
+// rawKeep is how much of an over-long line is kept in the raw event.
+const rawKeep = 4096
+
+// Input is one evidence file, opened read-only.
+type Input struct {
+	Path    string
+	Size    int64
+	ModTime time.Time
+	SHA256  string
+	Gzip    bool
+	file    *os.File
+}
+
+// Open opens an evidence file read-only and hashes it.
+func Open(path string) (*Input, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if st.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%s is a directory", path)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: reading for hash: %w", path, err)
+	}
+	in := &Input{Path: path, Size: st.Size(), ModTime: st.ModTime(), SHA256: hex.EncodeToString(h.Sum(nil)), file: f}
+	var magic [2]byte
+	if n, _ := f.ReadAt(magic[:], 0); n == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		in.Gzip = true
+	}
+	return in, nil
+}
+
+// Close closes the evidence file.
+func (in *Input) Close() error { return in.file.Close() }
+
+// ReaderAt gives random access to the (uncompressed) file, for binary formats.
+func (in *Input) ReaderAt() io.ReaderAt { return in.file }
+
+// Reader returns a fresh stream of the file's content, decompressed if gzip.
+func (in *Input) Reader() (io.ReadCloser, error) {
+	sr := io.NewSectionReader(in.file, 0, in.Size)
+	if !in.Gzip {
+		return io.NopCloser(sr), nil
+	}
+	zr, err := gzip.NewReader(bufio.NewReaderSize(sr, 1<<16))
+	if err != nil {
+		return nil, fmt.Errorf("%s: gzip: %w", in.Path, err)
+	}
+	return zr, nil
+}
+
+// Head returns up to n bytes from the start of the decompressed content.
+func (in *Input) Head(n int) ([]byte, error) {
+	r, err := in.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	buf := make([]byte, n)
+	m, err := io.ReadFull(r, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", in.Path, err)
+	}
+	return buf[:m], nil
+}
+
+// Expand walks directories and returns evidence files in a stable order.
+func Expand(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			name := d.Name()
+			if d.IsDir() {
+				if path != p && (name[0] == '.' || name == "ground-truth") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if name[0] == '.' || isDocFile(name) {
+				return nil
+			}
+			found = append(found, path)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+// isDocFile skips documentation that sits beside evidence (README, ground truth).
+func isDocFile(name string) bool {
+	switch filepath.Ext(name) {
+	case ".md", ".yaml", ".yml", ".go":
+		return true
+	}
+	return false
+}
+
+// Parse reads one evidence file and emits its events with provenance set.
+// Parse errors inside the file never stop it: bad lines become raw events,
+// unreadable records are counted as lost. The returned error is for a file
+// that cannot be read or recognised at all.
+func Parse(in *Input, o *Options, emit func(*event.Event)) (*FileStats, error) {
+	st := &FileStats{Path: in.Path, Size: in.Size, SHA256: in.SHA256}
+	var f Format
+	var err error
+	if o.Format != "" {
+		f, err = Lookup(o.Format)
+	} else {
+		var head []byte
+		head, err = in.Head(64 << 10)
+		if err == nil {
+			f, err = Detect(head)
+		}
+	}
+	if err != nil {
+		st.Error = err.Error()
+		return st, fmt.Errorf("%s: %w", in.Path, err)
+	}
+	st.Format = f.Name()
+	wrap := func(ev *event.Event, pos string) {
+		ev.Fields[event.FieldFile] = in.Path
+		ev.Fields[event.FieldSHA256] = in.SHA256
+		if _, ok := ev.Fields[event.FieldDataset]; !ok {
+			ev.Fields[event.FieldDataset] = f.Name()
+		}
+		if _, ok := ev.Fields[event.FieldKind]; !ok {
+			ev.Fields[event.FieldKind] = "event"
+		}
+		ev.Fields[event.FieldID] = event.ID(in.SHA256, pos)
+		if ev.Fields[event.FieldKind] == event.KindRaw {
+			st.raw(ev.Str(event.FieldError))
+		} else {
+			st.Parsed++
+		}
+		st.seen(ev.Timestamp)
+		emit(ev)
+	}
+	switch ff := f.(type) {
+	case FileFormat:
+		err = ff.ReadFile(in, o, wrap, st)
+	case LineFormat:
+		err = readLines(in, ff, o, wrap, st)
+	default:
+		err = fmt.Errorf("format %s has no reader", f.Name())
+	}
+	if err != nil {
+		st.Error = err.Error()
+		return st, fmt.Errorf("%s: %w", in.Path, err)
+	}
+	return st, nil
+}
+
+// yearFor resolves the year for year-less timestamps in this file.
+func yearFor(in *Input, o *Options, st *FileStats) int {
+	if o.Year != 0 {
+		st.Year, st.YearSource = o.Year, "--year"
+		return o.Year
+	}
+	y := in.ModTime.UTC().Year()
+	st.Year, st.YearSource = y, "file modification time (override with --year)"
+	return y
+}
+
+func readLines(in *Input, f LineFormat, o *Options, emit Emit, st *FileStats) error {
+	r, err := in.Reader()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	o2 := *o
+	if o2.TZ == nil {
+		o2.TZ = time.UTC
+	}
+	st.TZ = o2.TZ.String()
+	o2.Year = yearFor(in, o, st)
+	dec := f.NewDecoder(&o2)
+	br := bufio.NewReaderSize(r, 1<<16)
+	var no int64
+	var long []byte
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// Accumulate up to MaxLine, then discard the rest of the line.
+			if len(long) < MaxLine {
+				long = append(long, line...)
+			}
+			continue
+		}
+		if len(line) == 0 && err != nil {
+			if err != io.EOF {
+				dec.Flush(emit)
+				return fmt.Errorf("read error after line %d: %w", no, err)
+			}
+			break
+		}
+		no++
+		full := line
+		if long != nil {
+			total := len(long) + len(line)
+			long = append(long, line...)
+			full = long
+			long = nil
+			if total > MaxLine {
+				rawLine(emit, no, full[:rawKeep], fmt.Sprintf("line longer than %d bytes (%d+); first %d bytes kept", MaxLine, total, rawKeep))
+				if err == io.EOF {
+					break
+				}
+				continue
+			}
+		}
+		full = bytes.TrimRight(full, "\r\n")
+		if len(bytes.TrimSpace(full)) != 0 {
+			if perr := dec.Line(no, full, emit); perr != nil {
+				rawLine(emit, no, full, perr.Error())
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+	}
+	dec.Flush(emit)
+	return nil
+}
+
+// rawLine keeps an unparsable line verbatim with the reason.
+func rawLine(emit Emit, no int64, line []byte, reason string) {
+	ev := event.New()
+	ev.Fields[event.FieldKind] = event.KindRaw
+	ev.Fields[event.FieldOriginal] = string(bytes.ToValidUTF8(line, []byte("\uFFFD")))
+	ev.Fields[event.FieldError] = reason
+	ev.Fields[event.FieldLine] = no
+	emit(ev, "L"+strconv.FormatInt(no, 10))
+}
+
+// linePos is the position key of the event parsed from one line.
+func linePos(no int64) string { return "L" + strconv.FormatInt(no, 10) }

@@ -1,0 +1,71 @@
+package parsers
+
+// splitKV walks space-separated key=value pairs, where values may be
+// double-quoted (with spaces and \" escapes inside). It reports false if the
+// text is not key=value shaped at all.
+func splitKV(s string, fn func(k, v string)) bool {
+	i, pairs := 0, 0
+	for i < len(s) {
+		for i < len(s) && s[i] == ' ' {
+			i++
+		}
+		if i >= len(s) {
+			break
+		}
+		ks := i
+		for i < len(s) && s[i] != '=' && s[i] != ' ' {
+			i++
+		}
+		if i >= len(s) || s[i] != '=' {
+			// a bare word: skip it
+			for i < len(s) && s[i] != ' ' {
+				i++
+			}
+			continue
+		}
+		k := s[ks:i]
+		i++ // '='
+		var v string
+		if i < len(s) && s[i] == '"' {
+			i++
+			vs := i
+			esc := false
+			for i < len(s) && s[i] != '"' {
+				if s[i] == '\\' && i+1 < len(s) {
+					esc = true
+					i++
+				}
+				i++
+			}
+			v = s[vs:i]
+			if esc {
+				v = unescapeQuoted(v)
+			}
+			if i < len(s) {
+				i++ // closing quote
+			}
+		} else {
+			vs := i
+			for i < len(s) && s[i] != ' ' {
+				i++
+			}
+			v = s[vs:i]
+		}
+		if k != "" {
+			fn(k, v)
+			pairs++
+		}
+	}
+	return pairs > 0
+}
+
+func unescapeQuoted(v string) string {
+	out := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\\' && i+1 < len(v) && (v[i+1] == '"' || v[i+1] == '\\') {
+			i++
+		}
+		out = append(out, v[i])
+	}
+	return string(out)
+}

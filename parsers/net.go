@@ -1,0 +1,42 @@
+package parsers
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// setIP stores an address in canonical form; anything that is not an IP is
+// kept under the field name with ".raw" appended, never dropped.
+func setIP(ev *event.Event, field, v string) {
+	v = strings.TrimSpace(v)
+	if v == "" || v == "-" || v == "N/A" {
+		return
+	}
+	v = strings.Trim(v, "[]")
+	if a, err := netip.ParseAddr(v); err == nil {
+		ev.Fields[field] = a.Unmap().String()
+		return
+	}
+	ev.Fields[field+"_raw"] = v
+}
+
+func setPort(ev *event.Event, field, v string) {
+	if v == "" || v == "-" {
+		return
+	}
+	if n, err := strconv.ParseUint(v, 10, 16); err == nil {
+		ev.SetInt(field, int64(n))
+	}
+}
+
+// isPrivateIP reports RFC 1918, loopback, link-local and ULA addresses.
+func isPrivateIP(v string) bool {
+	a, err := netip.ParseAddr(v)
+	if err != nil {
+		return false
+	}
+	return a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast()
+}

@@ -1,0 +1,210 @@
+// Package parsers turns evidence files into normalized events. Each log
+// format is one file in this package and one line in registry.go.
+package parsers
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// Format is one log format. Detect looks at the first bytes of a file
+// (decompressed) and says whether the format fits; formats are tried in
+// registry order, most specific first.
+type Format interface {
+	Name() string
+	Description() string
+	Detect(head []byte) bool
+}
+
+// LineFormat is a text format read line by line.
+type LineFormat interface {
+	Format
+	NewDecoder(o *Options) LineDecoder
+}
+
+// FileFormat reads a whole file itself (binary or multi-line formats).
+type FileFormat interface {
+	Format
+	ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error
+}
+
+// Emit hands a parsed event to the ingest pipeline. pos identifies the event's
+// position in its evidence file and must be unique within the file; the event
+// id is derived from it and the file's hash.
+type Emit func(ev *event.Event, pos string)
+
+// LineDecoder decodes one line at a time. A returned error keeps the line as
+// a raw event with the error as reason. Stateful decoders (Postfix joins lines
+// by queue id) emit at Flush what is still pending at end of file.
+type LineDecoder interface {
+	Line(no int64, line []byte, emit Emit) error
+	Flush(emit Emit)
+}
+
+// Options are the analyst's choices that shape parsing, recorded in the case.
+type Options struct {
+	// TZ is the zone for timestamps that carry none (classic syslog).
+	TZ *time.Location
+	// Year is the year for timestamps that carry none; 0 means infer it per
+	// file from the file's modification time.
+	Year int
+	// Format forces a format by name instead of detecting it.
+	Format string
+}
+
+// FileStats is the per-file ingest account that goes into the case manifest.
+type FileStats struct {
+	Path        string           `json:"path"`
+	Size        int64            `json:"size"`
+	SHA256      string           `json:"sha256"`
+	Format      string           `json:"format"`
+	Parsed      int64            `json:"parsed"`
+	Raw         int64            `json:"raw"`
+	Lost        int64            `json:"lost"`
+	RawReasons  map[string]int64 `json:"raw_reasons,omitempty"`
+	LostReasons map[string]int64 `json:"lost_reasons,omitempty"`
+	Warnings    []string         `json:"warnings,omitempty"`
+	First       time.Time        `json:"first,omitempty"`
+	Last        time.Time        `json:"last,omitempty"`
+	TZ          string           `json:"tz,omitempty"`
+	Year        int              `json:"year,omitempty"`
+	YearSource  string           `json:"year_source,omitempty"`
+	Error       string           `json:"error,omitempty"`
+}
+
+func (s *FileStats) raw(reason string) {
+	s.Raw++
+	if s.RawReasons == nil {
+		s.RawReasons = map[string]int64{}
+	}
+	s.RawReasons[reason]++
+}
+
+// AddLost records evidence that could not become any event, not even raw.
+func (s *FileStats) AddLost(reason string, n int64) {
+	s.Lost += n
+	if s.LostReasons == nil {
+		s.LostReasons = map[string]int64{}
+	}
+	s.LostReasons[reason] += n
+}
+
+// Warn records an anomaly that cost no events.
+func (s *FileStats) Warn(msg string) {
+	for _, w := range s.Warnings {
+		if w == msg {
+			return
+		}
+	}
+	if len(s.Warnings) < 50 {
+		s.Warnings = append(s.Warnings, msg)
+	}
+}
+
+func (s *FileStats) seen(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	if s.First.IsZero() || t.Before(s.First) {
+		s.First = t
+	}
+	if t.After(s.Last) {
+		s.Last = t
+	}
+}
+
+// Lookup returns the registered format with that name.
+func Lookup(name string) (Format, error) {
+	for _, f := range registry {
+		if f.Name() == name {
+			return f, nil
+		}
+	}
+	return nil, fmt.Errorf("unknown format %q (known: %s)", name, strings.Join(Names(), ", "))
+}
+
+// Names lists the registered format names.
+func Names() []string {
+	var out []string
+	for _, f := range registry {
+		out = append(out, f.Name())
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Formats returns the registry, in detection order.
+func Formats() []Format { return registry }
+
+// Detect picks the format for a file from its first bytes.
+func Detect(head []byte) (Format, error) {
+	for _, f := range registry {
+		if f.Detect(head) {
+			return f, nil
+		}
+	}
+	if isBinary(head) {
+		return nil, fmt.Errorf("unknown format: binary content that is no known log format (known: %s; force one with --format)", strings.Join(Names(), ", "))
+	}
+	first := head
+	if i := strings.IndexByte(string(head), '\n'); i >= 0 {
+		first = head[:i]
+	}
+	if len(first) > 120 {
+		first = first[:120]
+	}
+	return nil, fmt.Errorf("unknown format: first line %q matches none of %s (force one with --format)", string(first), strings.Join(Names(), ", "))
+}
+
+func isBinary(b []byte) bool {
+	n := len(b)
+	if n > 4096 {
+		n = 4096
+	}
+	bad := 0
+	for _, c := range b[:n] {
+		if c == 0 || (c < 0x09) || (c > 0x0d && c < 0x20 && c != 0x1b) {
+			bad++
+		}
+	}
+	return n > 0 && bad*20 > n
+}
+
+// headLines returns up to n non-empty lines of head, for detectors.
+func headLines(head []byte, n int) []string {
+	var out []string
+	for _, l := range strings.Split(string(head), "\n") {
+		l = strings.TrimRight(l, "\r")
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		out = append(out, l)
+		if len(out) == n {
+			break
+		}
+	}
+	// The last line of a truncated head may be partial.
+	if len(out) > 1 && !strings.HasSuffix(string(head), "\n") {
+		out = out[:len(out)-1]
+	}
+	return out
+}
+
+// mostLines reports whether pred holds for most of the first lines.
+func mostLines(head []byte, pred func(string) bool) bool {
+	lines := headLines(head, 20)
+	if len(lines) == 0 {
+		return false
+	}
+	ok := 0
+	for _, l := range lines {
+		if pred(l) {
+			ok++
+		}
+	}
+	return ok*2 > len(lines)
+}

@@ -1,0 +1,369 @@
+package parsers
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// Postfix reads Postfix syslog lines. Lines of one message (smtpd, pickup,
+// cleanup, qmgr, smtp/lmtp/local/virtual/pipe, bounce) are joined by queue id
+// into one message event, emitted when the queue file is removed; lines
+// without a queue id (connections, NOQUEUE rejects, SASL failures) are events
+// of their own.
+type Postfix struct{}
+
+func (Postfix) Name() string { return "postfix" }
+func (Postfix) Description() string {
+	return "Postfix mail logs (syslog), joined by queue id into message events"
+}
+
+func (Postfix) Detect(head []byte) bool {
+	return mostLines(head, func(l string) bool { return strings.Contains(l, " postfix") && strings.Contains(l, "]: ") })
+}
+
+func (Postfix) NewDecoder(o *Options) LineDecoder {
+	return &postfixDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, pending: map[string]*pfMessage{}}
+}
+
+// maxPendingMessages bounds memory on logs whose messages never reach
+// "removed" (cut logs): beyond it the oldest pending message is emitted as is.
+const maxPendingMessages = 200000
+
+var (
+	pfQueueID  = regexp.MustCompile(`^([0-9A-F]{5,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}): `)
+	pfClient   = regexp.MustCompile(`([^\s\[]*)\[([0-9A-Fa-f.:]+|unknown)\](?::(\d+))?`)
+	pfKeyVal   = regexp.MustCompile(`(\w[\w-]*)=(<[^>]*>|[^,\s]*)`)
+	pfStatusRe = regexp.MustCompile(`status=(\w+)(?: \((.*)\))?$`)
+)
+
+type pfRcpt struct {
+	to, origTo, relay, relayIP, status, dsn, response string
+}
+
+type pfMessage struct {
+	qid        string
+	firstLine  int64
+	lines      []string
+	first      time.Time
+	last       time.Time
+	host       string
+	clientHost string
+	clientIP   string
+	clientPort string
+	saslUser   string
+	saslMethod string
+	from       string
+	msgID      string
+	size       int64
+	hasSize    bool
+	nrcpt      string
+	rcpts      []*pfRcpt
+	rejected   string
+	notify     string // queue id of a bounce notification
+	removed    bool
+}
+
+type postfixDecoder struct {
+	clock   syslogClock
+	pending map[string]*pfMessage
+	order   []string
+}
+
+func (d *postfixDecoder) Line(no int64, line []byte, emit Emit) error {
+	h, err := d.clock.parse(string(line))
+	if err != nil {
+		return fmt.Errorf("postfix: no syslog header")
+	}
+	if !strings.HasPrefix(h.Program, "postfix") {
+		return fmt.Errorf("postfix: line from %q, not postfix", h.Program)
+	}
+	comp := h.Program[strings.LastIndexByte(h.Program, '/')+1:]
+	msg := h.Msg
+	if m := pfQueueID.FindStringSubmatch(msg); m != nil {
+		d.queueLine(no, h, comp, m[1], msg[len(m[0]):], emit)
+		return nil
+	}
+	d.standalone(no, h, comp, msg, string(line), emit)
+	return nil
+}
+
+func (d *postfixDecoder) queueLine(no int64, h syslogHeader, comp, qid, rest string, emit Emit) {
+	m := d.pending[qid]
+	if m == nil {
+		m = &pfMessage{qid: qid, firstLine: no, first: h.Time, host: h.Host}
+		d.pending[qid] = m
+		d.order = append(d.order, qid)
+		if len(d.pending) > maxPendingMessages {
+			d.evictOldest(emit)
+		}
+	}
+	m.lines = append(m.lines, strconv.FormatInt(no, 10))
+	if h.Time.After(m.last) {
+		m.last = h.Time
+	}
+	switch {
+	case rest == "removed":
+		m.removed = true
+		d.emitMessage(m, emit)
+		delete(d.pending, qid)
+		return
+	case strings.HasPrefix(rest, "client="):
+		if c := pfClient.FindStringSubmatch(rest); c != nil {
+			m.clientHost, m.clientIP, m.clientPort = c[1], c[2], c[3]
+		}
+	case strings.HasPrefix(rest, "message-id="):
+		m.msgID = strings.Trim(strings.TrimPrefix(rest, "message-id="), "<>")
+	case strings.HasPrefix(rest, "to=<"):
+		r := &pfRcpt{}
+		for _, kv := range pfKeyVal.FindAllStringSubmatch(rest, -1) {
+			v := strings.Trim(kv[2], "<>")
+			switch kv[1] {
+			case "to":
+				r.to = v
+			case "orig_to":
+				r.origTo = v
+			case "relay":
+				r.relay = v
+				if c := pfClient.FindStringSubmatch(v); c != nil {
+					r.relay, r.relayIP = c[1], c[2]
+				}
+			case "dsn":
+				r.dsn = v
+			}
+		}
+		if s := pfStatusRe.FindStringSubmatch(rest); s != nil {
+			r.status, r.response = s[1], s[2]
+		}
+		// A later attempt for the same recipient (deferred, then sent) replaces the earlier one.
+		for i, old := range m.rcpts {
+			if old.to == r.to {
+				m.rcpts[i] = r
+				return
+			}
+		}
+		m.rcpts = append(m.rcpts, r)
+	case strings.HasPrefix(rest, "from=<") || strings.HasPrefix(rest, "uid="):
+		for _, kv := range pfKeyVal.FindAllStringSubmatch(rest, -1) {
+			v := strings.Trim(kv[2], "<>")
+			switch kv[1] {
+			case "from":
+				m.from = v
+			case "size":
+				if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+					m.size, m.hasSize = n, true
+				}
+			case "nrcpt":
+				m.nrcpt = v
+			}
+		}
+	case strings.HasPrefix(rest, "sender non-delivery notification: "), strings.HasPrefix(rest, "sender delivery status notification: "):
+		m.notify = rest[strings.LastIndexByte(rest, ' ')+1:]
+	case strings.HasPrefix(rest, "reject: "), strings.HasPrefix(rest, "milter-reject: "), strings.HasPrefix(rest, "discard: "):
+		m.rejected = rest
+	}
+	if c := pfKeyVal.FindAllStringSubmatch(rest, -1); c != nil && strings.Contains(rest, "sasl_") {
+		for _, kv := range c {
+			switch kv[1] {
+			case "sasl_username":
+				m.saslUser = kv[2]
+			case "sasl_method":
+				m.saslMethod = kv[2]
+			}
+		}
+	}
+}
+
+func (d *postfixDecoder) evictOldest(emit Emit) {
+	for len(d.order) > 0 {
+		qid := d.order[0]
+		d.order = d.order[1:]
+		if m, ok := d.pending[qid]; ok {
+			d.emitMessage(m, emit)
+			delete(d.pending, qid)
+			return
+		}
+	}
+}
+
+func (d *postfixDecoder) Flush(emit Emit) {
+	// Messages still in the queue at end of log: emitted, marked incomplete.
+	var rest []*pfMessage
+	for _, m := range d.pending {
+		rest = append(rest, m)
+	}
+	sort.Slice(rest, func(i, j int) bool { return rest[i].firstLine < rest[j].firstLine })
+	for _, m := range rest {
+		d.emitMessage(m, emit)
+	}
+	d.pending = map[string]*pfMessage{}
+	d.order = nil
+}
+
+func (d *postfixDecoder) emitMessage(m *pfMessage, emit Emit) {
+	ev := event.New()
+	ev.Timestamp = m.first
+	ev.Fields[event.FieldDataset] = "postfix"
+	ev.Fields[event.FieldLine] = m.firstLine
+	ev.Fields["postfix.lines"] = m.lines
+	ev.Fields["event.category"] = []string{"email"}
+	ev.Fields["event.type"] = []string{"info"}
+	ev.Set("event.action", "message")
+	ev.Set("host.name", m.host)
+	ev.Set("postfix.queue_id", m.qid)
+	ev.Set("email.from.address", m.from)
+	ev.Set("email.message_id", m.msgID)
+	ev.Set("user.name", m.saslUser)
+	ev.Set("postfix.sasl_method", m.saslMethod)
+	ev.Set("postfix.nrcpt", m.nrcpt)
+	ev.Set("postfix.notification_queue_id", m.notify)
+	ev.Set("postfix.reject", m.rejected)
+	if m.clientHost != "unknown" {
+		ev.Set("source.domain", m.clientHost)
+	}
+	if m.clientIP != "unknown" {
+		setIP(ev, "source.ip", m.clientIP)
+	}
+	setPort(ev, "source.port", m.clientPort)
+	if m.hasSize {
+		ev.SetInt("email.size", m.size)
+	}
+	if !m.removed {
+		ev.Fields["postfix.incomplete"] = "true"
+		ev.Fields["tags"] = []string{"postfix_message_not_removed_in_log"}
+	}
+	if !m.last.IsZero() && m.last.After(m.first) {
+		ev.SetInt("event.duration", int64(m.last.Sub(m.first)))
+		ev.Fields["event.end"] = m.last.UTC().Format(time.RFC3339Nano)
+	}
+	sent, failed := 0, 0
+	for _, r := range m.rcpts {
+		ev.Add("email.to.address", r.to)
+		ev.Add("postfix.orig_to", r.origTo)
+		ev.Add("postfix.relay", r.relay)
+		if r.relayIP != "" {
+			ev.Add("postfix.relay_ip", r.relayIP)
+		}
+		ev.Add("postfix.status", r.to+"="+r.status)
+		ev.Add("postfix.dsn", r.dsn)
+		switch r.status {
+		case "sent", "delivered":
+			sent++
+		case "bounced", "expired", "undeliverable":
+			failed++
+		}
+	}
+	if len(m.rcpts) > 0 {
+		r := m.rcpts[0]
+		ev.Set("destination.domain", r.relay)
+		if r.relayIP != "" {
+			setIP(ev, "destination.ip", r.relayIP)
+		}
+	}
+	switch {
+	case m.rejected != "":
+		ev.Set("event.outcome", "failure")
+	case sent > 0 && failed == 0:
+		ev.Set("event.outcome", "success")
+	case failed > 0:
+		ev.Set("event.outcome", "failure")
+	}
+	ev.Set("message", pfSummary(m))
+	emit(ev, "L"+strconv.FormatInt(m.firstLine, 10)+"Q"+m.qid)
+}
+
+func pfSummary(m *pfMessage) string {
+	var to []string
+	for _, r := range m.rcpts {
+		to = append(to, r.to+" ("+r.status+")")
+	}
+	s := fmt.Sprintf("%s from=<%s> to=%s", m.qid, m.from, strings.Join(to, ", "))
+	if m.hasSize {
+		s += fmt.Sprintf(" size=%d", m.size)
+	}
+	if m.saslUser != "" {
+		s += " sasl_username=" + m.saslUser
+	}
+	return s
+}
+
+func (d *postfixDecoder) standalone(no int64, h syslogHeader, comp, msg, line string, emit Emit) {
+	ev := event.New()
+	ev.Timestamp = h.Time
+	ev.Fields[event.FieldDataset] = "postfix"
+	ev.Fields[event.FieldLine] = no
+	ev.Fields[event.FieldOriginal] = line
+	ev.Set("host.name", h.Host)
+	ev.Set("process.name", h.Program)
+	if pid, err := strconv.ParseInt(h.PID, 10, 64); err == nil {
+		ev.SetInt("process.pid", pid)
+	}
+	ev.Set("postfix.component", comp)
+	ev.Set("message", msg)
+	ev.Fields["event.category"] = []string{"email"}
+	if c := pfClient.FindStringSubmatch(msg); c != nil && (strings.Contains(msg, "from ") || strings.HasPrefix(msg, "warning: ")) {
+		if c[1] != "unknown" {
+			ev.Set("source.domain", c[1])
+		}
+		if c[2] != "unknown" {
+			setIP(ev, "source.ip", c[2])
+		}
+		setPort(ev, "source.port", c[3])
+	}
+	switch {
+	case strings.HasPrefix(msg, "connect from "):
+		ev.Set("event.action", "connect")
+		ev.Fields["event.category"] = []string{"email", "network"}
+		ev.Fields["event.type"] = []string{"connection", "start"}
+	case strings.HasPrefix(msg, "disconnect from "):
+		ev.Set("event.action", "disconnect")
+		ev.Fields["event.category"] = []string{"email", "network"}
+		ev.Fields["event.type"] = []string{"connection", "end"}
+	case strings.HasPrefix(msg, "NOQUEUE: reject: "), strings.HasPrefix(msg, "NOQUEUE: milter-reject: "):
+		ev.Set("event.action", "reject")
+		ev.Set("event.outcome", "failure")
+		ev.Fields["event.type"] = []string{"denied"}
+		for _, kv := range pfKeyVal.FindAllStringSubmatch(msg, -1) {
+			v := strings.Trim(kv[2], "<>")
+			switch kv[1] {
+			case "from":
+				ev.Set("email.from.address", v)
+			case "to":
+				ev.Add("email.to.address", v)
+			case "helo":
+				ev.Set("postfix.helo", v)
+			case "proto":
+				ev.Set("network.protocol", strings.ToLower(v))
+			}
+		}
+		if i := strings.Index(msg, "]: "); i > 0 {
+			reason := msg[i+3:]
+			if j := strings.Index(reason, "; from="); j > 0 {
+				reason = reason[:j]
+			}
+			ev.Set("event.reason", reason)
+		}
+	case strings.Contains(msg, "SASL") && strings.Contains(msg, "authentication failed"):
+		ev.Set("event.action", "sasl-authentication-failed")
+		ev.Set("event.outcome", "failure")
+		ev.Fields["event.category"] = []string{"email", "authentication"}
+		ev.Fields["event.type"] = []string{"start"}
+		if i := strings.Index(msg, "sasl_username="); i >= 0 {
+			ev.Set("user.name", strings.Fields(msg[i+len("sasl_username="):])[0])
+		}
+	case strings.HasPrefix(msg, "warning: "):
+		ev.Set("event.action", "warning")
+		ev.Set("log.level", "warning")
+	case strings.HasPrefix(msg, "fatal: "), strings.HasPrefix(msg, "panic: "), strings.HasPrefix(msg, "error: "):
+		ev.Set("log.level", "error")
+		ev.Set("event.action", strings.SplitN(msg, ":", 2)[0])
+	default:
+		ev.Set("event.action", comp)
+	}
+	emit(ev, linePos(no))
+}

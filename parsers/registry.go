@@ -1,0 +1,11 @@
+package parsers
+
+// registry lists the formats in detection order: binary and strongly marked
+// formats first, generic ones last. Adding a format is one file plus one line here.
+var registry = []Format{
+	EVTX{},
+	WindowsXML{},
+	Winlogbeat{},
+	FortiGate{},
+	Postfix{},
+}

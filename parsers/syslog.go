@@ -1,0 +1,197 @@
+package parsers
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// syslogHeader is what a syslog transport header tells: when, from which
+// host, which program. Formats carried over syslog share this stage.
+type syslogHeader struct {
+	Time     time.Time
+	Host     string
+	Program  string
+	PID      string
+	Msg      string
+	Priority int // -1 if absent
+}
+
+var errNoSyslog = errors.New("no syslog header")
+
+var months = map[string]time.Month{"Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6, "Jul": 7, "Aug": 8, "Sep": 9, "Oct": 10, "Nov": 11, "Dec": 12}
+
+// syslogClock resolves year-less RFC 3164 stamps: the analyst's year and
+// zone, with the year advanced when a file runs from December into January.
+type syslogClock struct {
+	Year int
+	Loc  *time.Location
+	last time.Month
+}
+
+// parseSyslog parses an RFC 3164 ("Mar 14 02:13:05 host prog[pid]: msg"),
+// ISO 8601 (rsyslog's default on Debian 12) or RFC 5424 header. Year-less
+// RFC 3164 stamps take year and loc from the analyst's options.
+func (c *syslogClock) parse(line string) (syslogHeader, error) {
+	loc := c.Loc
+	h := syslogHeader{Priority: -1}
+	s := line
+	if strings.HasPrefix(s, "<") {
+		end := strings.IndexByte(s, '>')
+		if end < 2 || end > 4 {
+			return h, errNoSyslog
+		}
+		p, err := strconv.Atoi(s[1:end])
+		if err != nil {
+			return h, errNoSyslog
+		}
+		h.Priority = p
+		s = s[end+1:]
+		if strings.HasPrefix(s, "1 ") { // RFC 5424
+			return parse5424(h, s[2:])
+		}
+	}
+	var rest string
+	switch {
+	case len(s) >= 15 && months[s[:3]] != 0 && s[3] == ' ':
+		// "Mar 14 02:13:05" or "Mar  4 02:13:05"
+		day, err := strconv.Atoi(strings.TrimSpace(s[4:6]))
+		if err != nil {
+			return h, errNoSyslog
+		}
+		clock := s[7:15]
+		t, err := time.Parse("15:04:05", clock)
+		if err != nil {
+			return h, errNoSyslog
+		}
+		rest = s[15:]
+		nsec := 0
+		if strings.HasPrefix(rest, ".") { // fractional seconds
+			i := 1
+			for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+				i++
+			}
+			frac := rest[1:i]
+			for len(frac) < 9 {
+				frac += "0"
+			}
+			nsec, _ = strconv.Atoi(frac[:9])
+			rest = rest[i:]
+		}
+		m := months[s[:3]]
+		if c.last == time.December && m == time.January {
+			c.Year++
+		}
+		c.last = m
+		h.Time = time.Date(c.Year, m, day, t.Hour(), t.Minute(), t.Second(), nsec, loc).UTC()
+	case len(s) >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' '):
+		end := strings.IndexByte(s, ' ')
+		if s[10] == ' ' {
+			end = 19 + strings.IndexByte(s[19:], ' ')
+			if end < 19 {
+				return h, errNoSyslog
+			}
+		}
+		if end < 0 {
+			return h, errNoSyslog
+		}
+		t, err := parseISO(s[:end], loc)
+		if err != nil {
+			return h, errNoSyslog
+		}
+		h.Time = t
+		rest = s[end:]
+	default:
+		return h, errNoSyslog
+	}
+	rest = strings.TrimLeft(rest, " ")
+	// host
+	sp := strings.IndexByte(rest, ' ')
+	if sp <= 0 {
+		return h, errNoSyslog
+	}
+	h.Host = rest[:sp]
+	rest = rest[sp+1:]
+	// program[pid]:
+	if colon := strings.Index(rest, ": "); colon > 0 && !strings.ContainsAny(rest[:colon], " =") {
+		tag := rest[:colon]
+		if b := strings.IndexByte(tag, '['); b > 0 && strings.HasSuffix(tag, "]") {
+			h.PID = tag[b+1 : len(tag)-1]
+			tag = tag[:b]
+		}
+		h.Program = tag
+		rest = rest[colon+2:]
+	}
+	h.Msg = rest
+	return h, nil
+}
+
+func parse5424(h syslogHeader, s string) (syslogHeader, error) {
+	f := strings.SplitN(s, " ", 6)
+	if len(f) < 6 {
+		return h, errNoSyslog
+	}
+	if f[0] != "-" {
+		t, err := time.Parse(time.RFC3339Nano, f[0])
+		if err != nil {
+			return h, errNoSyslog
+		}
+		h.Time = t.UTC()
+	}
+	if f[1] != "-" {
+		h.Host = f[1]
+	}
+	if f[2] != "-" {
+		h.Program = f[2]
+	}
+	if f[3] != "-" {
+		h.PID = f[3]
+	}
+	msg := f[5]
+	// structured data: "-" or one or more [..] blocks
+	if strings.HasPrefix(msg, "- ") {
+		msg = msg[2:]
+	} else if msg == "-" {
+		msg = ""
+	} else if strings.HasPrefix(msg, "[") {
+		depth, i := 0, 0
+		for ; i < len(msg); i++ {
+			c := msg[i]
+			if c == '\\' {
+				i++
+				continue
+			}
+			if c == '[' {
+				depth++
+			} else if c == ']' {
+				depth--
+				if depth == 0 && (i+1 == len(msg) || msg[i+1] != '[') {
+					i++
+					break
+				}
+			}
+		}
+		msg = strings.TrimLeft(msg[i:], " ")
+	}
+	h.Msg = strings.TrimPrefix(msg, "\ufeff")
+	return h, nil
+}
+
+// parseISO parses ISO 8601 stamps with or without zone; a stamp without zone is read in loc.
+func parseISO(s string, loc *time.Location) (time.Time, error) {
+	s = strings.Replace(s, " ", "T", 1)
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05.999999999Z0700", "2006-01-02T15:04:05.999999999-0700"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	t, err := time.ParseInLocation("2006-01-02T15:04:05.999999999", s, loc)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t.UTC(), nil
+}

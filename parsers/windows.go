@@ -1,0 +1,507 @@
+package parsers
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+	"github.com/exfiltrace/exfiltrace/parsers/evtx"
+)
+
+// winRecord is a Windows event as every Windows reader (EVTX, wevtutil XML,
+// Winlogbeat JSON) sees it, before ECS mapping. Keeping one shape means the
+// ECS mapping of security events is written once.
+type winRecord struct {
+	Provider, ProviderGUID, Channel, Computer, UserID, ActivityID string
+	EventID, Qualifiers, Version, Level, Task, Opcode, Keywords   string
+	RecordID, PID, TID                                            string
+	Time                                                          time.Time
+	EventData                                                     []kv // ordered, Name → value
+	UserData                                                      []kv
+}
+
+type kv struct{ k, v string }
+
+// winRecordFromNode reads the System/EventData/UserData of an <Event> tree.
+func winRecordFromNode(root *evtx.Node) (*winRecord, error) {
+	if root == nil || root.Name != "Event" {
+		name := "<nil>"
+		if root != nil {
+			name = root.Name
+		}
+		return nil, fmt.Errorf("root element is %q, not Event", name)
+	}
+	w := &winRecord{}
+	sys := root.Child("System")
+	if sys == nil {
+		return nil, fmt.Errorf("event has no System element")
+	}
+	for _, c := range sys.Children {
+		switch c.Name {
+		case "Provider":
+			w.Provider, _ = c.Attr("Name")
+			if w.Provider == "" {
+				w.Provider, _ = c.Attr("EventSourceName")
+			}
+			w.ProviderGUID, _ = c.Attr("Guid")
+		case "EventID":
+			w.EventID = strings.TrimSpace(c.Text)
+			w.Qualifiers, _ = c.Attr("Qualifiers")
+		case "Version":
+			w.Version = c.Text
+		case "Level":
+			w.Level = c.Text
+		case "Task":
+			w.Task = c.Text
+		case "Opcode":
+			w.Opcode = c.Text
+		case "Keywords":
+			w.Keywords = c.Text
+		case "TimeCreated":
+			st, _ := c.Attr("SystemTime")
+			t, err := parseISO(st, time.UTC)
+			if err != nil {
+				return nil, fmt.Errorf("TimeCreated SystemTime %q: %v", st, err)
+			}
+			w.Time = t
+		case "EventRecordID":
+			w.RecordID = c.Text
+		case "Correlation":
+			w.ActivityID, _ = c.Attr("ActivityID")
+		case "Execution":
+			w.PID, _ = c.Attr("ProcessID")
+			w.TID, _ = c.Attr("ThreadID")
+		case "Channel":
+			w.Channel = c.Text
+		case "Computer":
+			w.Computer = c.Text
+		case "Security":
+			w.UserID, _ = c.Attr("UserID")
+		}
+	}
+	if ed := root.Child("EventData"); ed != nil {
+		n := 0
+		for _, d := range ed.Children {
+			name, _ := d.Attr("Name")
+			if name == "" {
+				if d.Name == "Data" {
+					n++
+					name = "param" + strconv.Itoa(n)
+				} else {
+					name = d.Name
+				}
+			}
+			w.EventData = append(w.EventData, kv{name, d.Text})
+		}
+	}
+	if ud := root.Child("UserData"); ud != nil {
+		for _, top := range ud.Children {
+			flattenNode(top, "", &w.UserData)
+		}
+	}
+	return w, nil
+}
+
+func flattenNode(n *evtx.Node, prefix string, out *[]kv) {
+	for _, c := range n.Children {
+		key := prefix + c.Name
+		if len(c.Children) > 0 {
+			flattenNode(c, key+".", out)
+			continue
+		}
+		*out = append(*out, kv{key, c.Text})
+	}
+}
+
+func (w *winRecord) get(name string) string {
+	for _, p := range w.EventData {
+		if p.k == name {
+			return p.v
+		}
+	}
+	for _, p := range w.UserData {
+		if p.k == name {
+			return p.v
+		}
+	}
+	return ""
+}
+
+var logonTypes = map[string]string{"0": "System", "2": "Interactive", "3": "Network", "4": "Batch", "5": "Service",
+	"7": "Unlock", "8": "NetworkCleartext", "9": "NewCredentials", "10": "RemoteInteractive", "11": "CachedInteractive",
+	"12": "CachedRemoteInteractive", "13": "CachedUnlock"}
+
+var levelNames = map[string]string{"0": "information", "1": "critical", "2": "error", "3": "warning", "4": "information", "5": "verbose"}
+
+// datasetForChannel follows the dataset names of Elastic's Windows integrations.
+func datasetForChannel(ch string) string {
+	switch strings.ToLower(ch) {
+	case "security":
+		return "system.security"
+	case "system":
+		return "system.system"
+	case "application":
+		return "system.application"
+	case "microsoft-windows-sysmon/operational":
+		return "windows.sysmon_operational"
+	case "microsoft-windows-powershell/operational":
+		return "windows.powershell_operational"
+	case "windows powershell":
+		return "windows.powershell"
+	}
+	var sb strings.Builder
+	for _, r := range strings.ToLower(ch) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			sb.WriteRune(r)
+		} else {
+			sb.WriteByte('_')
+		}
+	}
+	return "windows." + sb.String()
+}
+
+// toEvent maps a Windows record to ECS. Every EventData/UserData field is kept
+// under winlog.event_data / winlog.user_data whatever the event id.
+func (w *winRecord) toEvent() *event.Event {
+	ev := event.New()
+	ev.Timestamp = w.Time
+	ev.Fields[event.FieldDataset] = datasetForChannel(w.Channel)
+	ev.Set("event.code", w.EventID)
+	ev.Set("event.provider", w.Provider)
+	ev.Set("winlog.provider_name", w.Provider)
+	ev.Set("winlog.provider_guid", w.ProviderGUID)
+	ev.Set("winlog.channel", w.Channel)
+	ev.Set("winlog.computer_name", w.Computer)
+	ev.Set("host.name", w.Computer)
+	ev.Set("winlog.event_id", w.EventID)
+	ev.Set("winlog.version", w.Version)
+	ev.Set("winlog.task", w.Task)
+	ev.Set("winlog.opcode", w.Opcode)
+	ev.Set("winlog.keywords", w.Keywords)
+	ev.Set("winlog.activity_id", w.ActivityID)
+	ev.Set("winlog.user.identifier", w.UserID)
+	ev.Set("log.level", levelNames[w.Level])
+	if w.Qualifiers != "" {
+		ev.Set("winlog.qualifiers", w.Qualifiers)
+	}
+	ev.SetIntString("winlog.record_id", w.RecordID)
+	ev.SetIntString("winlog.process.pid", w.PID)
+	ev.SetIntString("winlog.process.thread.id", w.TID)
+	for _, p := range w.EventData {
+		if p.v != "" {
+			ev.Fields["winlog.event_data."+p.k] = p.v
+		}
+	}
+	for _, p := range w.UserData {
+		if p.v != "" {
+			ev.Fields["winlog.user_data."+p.k] = p.v
+		}
+	}
+	w.mapECS(ev)
+	if _, ok := ev.Fields["message"]; !ok {
+		ev.Fields["message"] = w.summary()
+	}
+	return ev
+}
+
+func (w *winRecord) summary() string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%s %s", w.Provider, w.EventID)
+	n := 0
+	for _, p := range append(append([]kv{}, w.EventData...), w.UserData...) {
+		if p.v == "" || p.v == "-" {
+			continue
+		}
+		v := p.v
+		if len(v) > 200 {
+			v = v[:200] + "…"
+		}
+		fmt.Fprintf(&sb, " %s=%s", p.k, v)
+		if n++; n == 12 {
+			break
+		}
+	}
+	return sb.String()
+}
+
+func setProcess(ev *event.Event, prefix, exe string) {
+	if exe == "" || exe == "-" {
+		return
+	}
+	ev.Set(prefix+".executable", exe)
+	ev.Set(prefix+".name", path.Base(strings.ReplaceAll(exe, `\`, "/")))
+}
+
+func setUserDomainForm(ev *event.Event, v string) {
+	// Sysmon's User is DOMAIN\user.
+	if i := strings.IndexByte(v, '\\'); i > 0 {
+		ev.Set("user.domain", v[:i])
+		ev.Set("user.name", v[i+1:])
+		return
+	}
+	ev.Set("user.name", v)
+}
+
+func (w *winRecord) mapECS(ev *event.Event) {
+	g := w.get
+	cat := func(c ...string) { ev.Fields["event.category"] = c }
+	typ := func(t ...string) { ev.Fields["event.type"] = t }
+	prov := strings.ToLower(w.Provider)
+	switch {
+	case prov == "microsoft-windows-security-auditing" || (prov == "microsoft-windows-eventlog" && w.EventID == "1102"):
+		w.mapSecurity(ev, cat, typ)
+	case prov == "microsoft-windows-sysmon":
+		w.mapSysmon(ev, cat, typ)
+	case prov == "microsoft-windows-eventlog" && w.EventID == "104":
+		cat("iam")
+		typ("admin", "change")
+		ev.Set("event.action", "log-cleared")
+		ev.Set("user.name", g("SubjectUserName"))
+		ev.Set("user.domain", g("SubjectDomainName"))
+		ev.Set("winlog.cleared_channel", g("Channel"))
+	case prov == "service control manager" && w.EventID == "7045":
+		cat("configuration", "process")
+		typ("creation")
+		ev.Set("event.action", "service-installed")
+		ev.Set("service.name", g("ServiceName"))
+		ev.Set("service.type", g("ServiceType"))
+		ev.Set("winlog.service.image_path", g("ImagePath"))
+		ev.Set("user.name", g("AccountName"))
+	case prov == "microsoft-windows-powershell" && w.EventID == "4104":
+		cat("process")
+		typ("info")
+		ev.Set("event.action", "execute-remote-command")
+		if w.EventID == "4104" {
+			ev.Set("event.action", "script-block-logging")
+		}
+		ev.Set("powershell.file.script_block_text", g("ScriptBlockText"))
+		ev.Set("powershell.file.script_block_id", g("ScriptBlockId"))
+		ev.Set("file.path", g("Path"))
+	case prov == "microsoft-windows-terminalservices-remoteconnectionmanager" && w.EventID == "1149":
+		cat("authentication")
+		typ("start")
+		ev.Set("event.action", "rdp-authentication-succeeded")
+		ev.Set("event.outcome", "success")
+		ev.Set("user.name", g("EventXML.Param1"))
+		ev.Set("user.domain", g("EventXML.Param2"))
+		setIP(ev, "source.ip", g("EventXML.Param3"))
+	}
+}
+
+func (w *winRecord) mapSecurity(ev *event.Event, cat func(...string), typ func(...string)) {
+	g := w.get
+	subject := func() {
+		ev.Set("user.name", g("SubjectUserName"))
+		ev.Set("user.domain", g("SubjectDomainName"))
+		ev.Set("user.id", g("SubjectUserSid"))
+	}
+	target := func() {
+		ev.Set("user.name", g("TargetUserName"))
+		ev.Set("user.domain", g("TargetDomainName"))
+		ev.Set("user.id", g("TargetUserSid"))
+	}
+	logon := func() {
+		if lt := g("LogonType"); lt != "" {
+			ev.Set("winlog.logon.type", logonTypes[lt])
+			ev.SetIntString("winlog.event_data.LogonType", lt)
+		}
+		ev.Set("winlog.logon.id", firstNonEmpty(g("TargetLogonId"), g("SubjectLogonId")))
+		setIP(ev, "source.ip", g("IpAddress"))
+		setPort(ev, "source.port", g("IpPort"))
+		ev.Set("source.domain", g("WorkstationName"))
+		setProcess(ev, "process", g("ProcessName"))
+		ev.SetIntString("process.pid", g("ProcessId"))
+	}
+	switch w.EventID {
+	case "4624":
+		cat("authentication")
+		typ("start")
+		ev.Set("event.action", "logged-in")
+		ev.Set("event.outcome", "success")
+		target()
+		logon()
+	case "4625":
+		cat("authentication")
+		typ("start")
+		ev.Set("event.action", "logon-failed")
+		ev.Set("event.outcome", "failure")
+		target()
+		logon()
+		ev.Set("event.reason", firstNonEmpty(g("FailureReason"), g("Status")))
+	case "4634", "4647":
+		cat("authentication")
+		typ("end")
+		ev.Set("event.action", "logged-out")
+		ev.Set("event.outcome", "success")
+		target()
+		logon()
+	case "4648":
+		cat("authentication")
+		typ("start")
+		ev.Set("event.action", "logged-in-explicit")
+		ev.Set("event.outcome", "success")
+		subject()
+		ev.Set("user.target.name", g("TargetUserName"))
+		ev.Set("user.target.domain", g("TargetDomainName"))
+		ev.Set("destination.domain", g("TargetServerName"))
+		logon()
+	case "4672":
+		cat("iam")
+		typ("admin")
+		ev.Set("event.action", "logged-in-special")
+		ev.Set("event.outcome", "success")
+		subject()
+		ev.Set("winlog.logon.id", g("SubjectLogonId"))
+	case "4688":
+		cat("process")
+		typ("start")
+		ev.Set("event.action", "created-process")
+		ev.Set("event.outcome", "success")
+		subject()
+		if t := g("TargetUserName"); t != "" && t != "-" {
+			ev.Set("user.name", t)
+			ev.Set("user.domain", g("TargetDomainName"))
+		}
+		setProcess(ev, "process", g("NewProcessName"))
+		ev.SetIntString("process.pid", g("NewProcessId"))
+		ev.Set("process.command_line", g("CommandLine"))
+		setProcess(ev, "process.parent", g("ParentProcessName"))
+		ev.SetIntString("process.parent.pid", g("ProcessId"))
+	case "4656", "4663":
+		cat("file")
+		typ("access")
+		if w.EventID == "4656" {
+			ev.Set("event.action", "object-handle-requested")
+		} else {
+			ev.Set("event.action", "object-accessed")
+		}
+		subject()
+		ev.Set("file.path", g("ObjectName"))
+		ev.Set("winlog.object_type", g("ObjectType"))
+		setProcess(ev, "process", g("ProcessName"))
+		ev.SetIntString("process.pid", g("ProcessId"))
+		ev.Set("event.outcome", outcomeFromKeywords(w.Keywords))
+	case "5140", "5145":
+		cat("network", "file")
+		typ("access")
+		if w.EventID == "5140" {
+			ev.Set("event.action", "network-share-object-accessed")
+		} else {
+			ev.Set("event.action", "network-share-object-access-checked")
+		}
+		subject()
+		setIP(ev, "source.ip", g("IpAddress"))
+		setPort(ev, "source.port", g("IpPort"))
+		share := strings.TrimPrefix(g("ShareLocalPath"), `\??\`)
+		if rel := g("RelativeTargetName"); rel != "" {
+			ev.Set("file.path", strings.TrimRight(share, `\`)+`\`+rel)
+		} else {
+			ev.Set("file.path", share)
+		}
+		ev.Set("winlog.share_name", g("ShareName"))
+		ev.Set("event.outcome", outcomeFromKeywords(w.Keywords))
+	case "1102":
+		cat("iam")
+		typ("admin", "change")
+		ev.Set("event.action", "audit-log-cleared")
+		ev.Set("user.name", g("SubjectUserName"))
+		ev.Set("user.domain", g("SubjectDomainName"))
+	case "4697":
+		cat("iam", "configuration")
+		typ("admin", "creation")
+		ev.Set("event.action", "service-installed")
+		subject()
+		ev.Set("service.name", g("ServiceName"))
+		ev.Set("service.type", g("ServiceType"))
+		ev.Set("winlog.service.image_path", g("ServiceFileName"))
+	case "4720":
+		cat("iam")
+		typ("user", "creation")
+		ev.Set("event.action", "added-user-account")
+		subject()
+		ev.Set("user.target.name", g("TargetUserName"))
+		ev.Set("user.target.domain", g("TargetDomainName"))
+	case "4732", "4728", "4756":
+		cat("iam")
+		typ("group", "change")
+		ev.Set("event.action", "added-member-to-group")
+		subject()
+		ev.Set("group.name", g("TargetUserName"))
+		ev.Set("group.domain", g("TargetDomainName"))
+		ev.Set("user.target.name", g("MemberName"))
+		ev.Set("user.target.id", g("MemberSid"))
+	default:
+		if g("SubjectUserName") != "" {
+			subject()
+		}
+	}
+}
+
+func outcomeFromKeywords(k string) string {
+	n, err := event.ParseInt(k)
+	if err != nil {
+		return ""
+	}
+	switch {
+	case n&0x0020000000000000 != 0:
+		return "success"
+	case n&0x0010000000000000 != 0:
+		return "failure"
+	}
+	return ""
+}
+
+func (w *winRecord) mapSysmon(ev *event.Event, cat func(...string), typ func(...string)) {
+	g := w.get
+	if u := g("User"); u != "" {
+		setUserDomainForm(ev, u)
+	}
+	setProcess(ev, "process", g("Image"))
+	ev.SetIntString("process.pid", g("ProcessId"))
+	ev.Set("process.entity_id", g("ProcessGuid"))
+	switch w.EventID {
+	case "1":
+		cat("process")
+		typ("start")
+		ev.Set("event.action", "process-created")
+		ev.Set("process.command_line", g("CommandLine"))
+		ev.Set("process.working_directory", g("CurrentDirectory"))
+		ev.Set("process.pe.original_file_name", g("OriginalFileName"))
+		ev.Set("process.hash.sysmon", g("Hashes"))
+		setProcess(ev, "process.parent", g("ParentImage"))
+		ev.SetIntString("process.parent.pid", g("ParentProcessId"))
+		ev.Set("process.parent.command_line", g("ParentCommandLine"))
+	case "3":
+		cat("network")
+		typ("connection", "start")
+		ev.Set("event.action", "network-connection")
+		ev.Set("network.transport", strings.ToLower(g("Protocol")))
+		setIP(ev, "source.ip", g("SourceIp"))
+		setPort(ev, "source.port", g("SourcePort"))
+		ev.Set("source.domain", g("SourceHostname"))
+		setIP(ev, "destination.ip", g("DestinationIp"))
+		setPort(ev, "destination.port", g("DestinationPort"))
+		ev.Set("destination.domain", g("DestinationHostname"))
+		if strings.EqualFold(g("Initiated"), "true") {
+			ev.Set("network.direction", "egress")
+		} else if g("Initiated") != "" {
+			ev.Set("network.direction", "ingress")
+		}
+	case "11":
+		cat("file")
+		typ("creation")
+		ev.Set("event.action", "file-created")
+		ev.Set("file.path", g("TargetFilename"))
+		ev.Set("file.name", path.Base(strings.ReplaceAll(g("TargetFilename"), `\`, "/")))
+	case "22":
+		cat("network")
+		typ("info")
+		ev.Set("event.action", "dns-query")
+		ev.Set("dns.question.name", g("QueryName"))
+	default:
+		ev.Set("event.action", "sysmon-"+w.EventID)
+	}
+}
