@@ -3,12 +3,9 @@ package parsers
 import (
 	"bufio"
 	"bytes"
-	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/exfiltrace/exfiltrace/event"
 	"github.com/exfiltrace/exfiltrace/parsers/evtx"
@@ -36,66 +33,17 @@ func (WindowsXML) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) erro
 	}
 	defer r.Close()
 	cr := &countingReader{r: bufio.NewReaderSize(r, 1<<16)}
-	dec := xml.NewDecoder(cr)
-	dec.Strict = true
 	ordinal := int64(0)
-	var stack []*evtx.Node
-	var startLine int
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			if len(stack) > 0 {
-				st.AddLost("file ends inside an <Event> element (truncated)", 1)
-			}
-			return nil
-		}
-		if err != nil {
-			line, _ := dec.InputPos()
-			st.AddLost(fmt.Sprintf("XML syntax error at line %d: %v; rest of file (%d bytes) not parsed", line, err, in.Size-cr.n), 1)
-			return nil
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if len(stack) == 0 && t.Name.Local != "Event" {
-				continue // <Events> root or other wrappers
-			}
-			if len(stack) == 0 {
-				startLine, _ = dec.InputPos()
-			}
-			n := &evtx.Node{Name: t.Name.Local}
-			for _, a := range t.Attr {
-				if a.Name.Space == "xmlns" || a.Name.Local == "xmlns" {
-					continue
-				}
-				n.Attrs = append(n.Attrs, evtx.Attr{Name: a.Name.Local, Value: a.Value})
-			}
-			if len(stack) > 0 {
-				p := stack[len(stack)-1]
-				p.Children = append(p.Children, n)
-			}
-			stack = append(stack, n)
-			if len(stack) > 64 {
-				return fmt.Errorf("XML nesting deeper than 64 at line %d", startLine)
-			}
-		case xml.CharData:
-			if len(stack) > 0 {
-				stack[len(stack)-1].Text += string(t)
-			}
-		case xml.EndElement:
-			if len(stack) == 0 {
-				continue
-			}
-			n := stack[len(stack)-1]
-			if len(n.Children) > 0 {
-				n.Text = strings.TrimSpace(n.Text)
-			}
-			stack = stack[:len(stack)-1]
-			if len(stack) == 0 {
-				ordinal++
-				emitXMLEvent(n, int64(startLine), ordinal, emit)
-			}
-		}
+	err = evtx.ReadXMLEvents(cr, func(n *evtx.Node, line int) error {
+		ordinal++
+		emitXMLEvent(n, int64(line), ordinal, emit)
+		return nil
+	})
+	if err != nil {
+		// The decoder cannot continue past a syntax error: account for what remains.
+		st.AddLost(fmt.Sprintf("%v; rest of file (%d bytes) not parsed", err, in.Size-cr.n), 1)
 	}
+	return nil
 }
 
 func emitXMLEvent(n *evtx.Node, line, ordinal int64, emit Emit) {

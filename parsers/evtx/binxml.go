@@ -101,6 +101,7 @@ type attrT struct {
 type value struct {
 	typ   byte
 	text  string
+	items []string // array values, rendered as one element per item
 	nodes []*Node // for embedded Binary XML (type 0x21)
 	null  bool
 }
@@ -495,11 +496,11 @@ func instantiate(items []item, vals []value) ([]*Node, error) {
 	for _, it := range items {
 		switch it.kind {
 		case tokOpenStart:
-			n, err := instantiateElem(it.elem, vals)
+			ns, err := instantiateElem(it.elem, vals)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, n)
+			out = append(out, ns...)
 		case tokTemplate:
 			out = append(out, it.nodes...)
 		case tokNormalSubst:
@@ -511,7 +512,17 @@ func instantiate(items []item, vals []value) ([]*Node, error) {
 	return out, nil
 }
 
-func instantiateElem(e *elem, vals []value) (*Node, error) {
+// arrayContent returns the array value when an element's whole content is one
+// array substitution: Windows renders such an element once per item.
+func arrayContent(e *elem, vals []value) ([]string, bool) {
+	if len(e.content) != 1 || e.content[0].kind != tokNormalSubst || e.content[0].sub >= len(vals) {
+		return nil, false
+	}
+	v := vals[e.content[0].sub]
+	return v.items, v.typ&tArray != 0 && !v.null
+}
+
+func instantiateElem(e *elem, vals []value) ([]*Node, error) {
 	n := &Node{Name: e.name}
 	for _, a := range e.attrs {
 		var sb strings.Builder
@@ -538,6 +549,13 @@ func instantiateElem(e *elem, vals []value) (*Node, error) {
 			n.Attrs = append(n.Attrs, Attr{Name: a.name, Value: sb.String()})
 		}
 	}
+	if items, ok := arrayContent(e, vals); ok {
+		out := make([]*Node, len(items))
+		for i, s := range items {
+			out[i] = &Node{Name: n.Name, Attrs: n.Attrs, Text: s}
+		}
+		return out, nil
+	}
 	var text strings.Builder
 	for _, it := range e.content {
 		switch it.kind {
@@ -554,17 +572,17 @@ func instantiateElem(e *elem, vals []value) (*Node, error) {
 				text.WriteString(v.text)
 			}
 		case tokOpenStart:
-			c, err := instantiateElem(it.elem, vals)
+			cs, err := instantiateElem(it.elem, vals)
 			if err != nil {
 				return nil, err
 			}
-			n.Children = append(n.Children, c)
+			n.Children = append(n.Children, cs...)
 		case tokTemplate:
 			n.Children = append(n.Children, it.nodes...)
 		}
 	}
 	n.Text = text.String()
-	return n, nil
+	return []*Node{n}, nil
 }
 
 // Value types (MS-EVEN6 §2.2.18 / libevtx).
@@ -621,7 +639,7 @@ func (ck *chunk) decodeValue(typ byte, raw []byte, pos uint32, depth int) (value
 		if err != nil {
 			return value{}, err
 		}
-		return value{typ: typ, text: strings.Join(parts, ",")}, nil
+		return value{typ: typ, text: strings.Join(parts, ","), items: parts}, nil
 	}
 	s, err := scalar(typ, raw)
 	return value{typ: typ, text: s}, err

@@ -300,12 +300,8 @@ func printable(b []byte) string {
 	return string(out)
 }
 
-// filetime converts a Windows FILETIME (100 ns ticks since 1601) to UTC.
+// filetime converts a Windows FILETIME (100 ns ticks since 1601-01-01) to UTC.
 func filetime(v uint64) time.Time {
-	const epochDiff = 116444736000000000 // 1601→1970 in 100 ns ticks
-	if v < epochDiff {
-		return time.Unix(0, 0).UTC().Add(-time.Duration(epochDiff-v) * 100)
-	}
-	d := v - epochDiff
-	return time.Unix(int64(d/1e7), int64(d%1e7)*100).UTC()
+	const secs1601to1970 = 11644473600
+	return time.Unix(int64(v/1e7)-secs1601to1970, int64(v%1e7)*100).UTC()
 }

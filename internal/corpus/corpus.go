@@ -1,0 +1,39 @@
+// Package corpus locates the shared test corpus (../shared/corpus beside the
+// project root) for tests. The corpus is read in place, never copied.
+package corpus
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Root returns the project root (the directory holding go.mod).
+func Root(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+}
+
+// Dir returns shared/corpus/<sub>. When the corpus is absent the test is
+// skipped with a message saying so: the project must build and test without it.
+func Dir(t testing.TB, sub string) string {
+	t.Helper()
+	p := filepath.Join(Root(t), "..", "shared", "corpus", sub)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("shared corpus not present at %s (tests against it skipped): %v", p, err)
+	}
+	return p
+}
