@@ -102,7 +102,7 @@ type value struct {
 	typ   byte
 	text  string
 	items []string // array values, rendered as one element per item
-	nodes []*Node // for embedded Binary XML (type 0x21)
+	nodes []*Node  // for embedded Binary XML (type 0x21)
 	null  bool
 }
 

@@ -340,7 +340,7 @@ func TestAgainstEvtxexport(t *testing.T) {
 	}
 	// Files where the peer is known to differ, and why.
 	peerFails := map[string]string{
-		"MSExchange_Management_wec.evtx": "evtxexport exports no record of this valid file; the snapshot test covers it",
+		"MSExchange_Management_wec.evtx":                   "evtxexport exports no record of this valid file; the snapshot test covers it",
 		"ID1149-RDP_success_logins_to_multiple_hosts.evtx": "evtxexport fails on record 0 (libfdata: unable to read element data) and exports nothing",
 	}
 	// Records we recover beyond evtxexport: records framed (signature, size,
