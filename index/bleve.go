@@ -35,7 +35,7 @@ func OpenBleve(dir string) (*Bleve, error) {
 		if merr != nil {
 			return nil, merr
 		}
-		idx, err = bleve.NewUsing(dir, m, "scorch", "scorch", map[string]interface{}{"unsafe_batch": true})
+		idx, err = bleve.NewUsing(dir, m, "scorch", "scorch", nil)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("index %s: %w", dir, err)
@@ -75,12 +75,13 @@ func (b *Bleve) Add(ev *event.Event) error {
 	return nil
 }
 
-// indexDoc keeps only the indexed fields plus the whole event as JSON.
+// indexDoc keeps only the indexed fields, nested as bleve's mapping walks
+// them, plus the whole event as JSON.
 func indexDoc(ev *event.Event) map[string]any {
 	doc := make(map[string]any, 24)
 	for k, v := range ev.Fields {
 		if _, ok := Fields[k]; ok {
-			doc[k] = v
+			setNested(doc, k, v)
 		}
 	}
 	if !ev.Timestamp.IsZero() {
@@ -89,6 +90,24 @@ func indexDoc(ev *event.Event) map[string]any {
 	src, _ := json.Marshal(ev.Document())
 	doc[SourceField] = string(src)
 	return doc
+}
+
+func setNested(doc map[string]any, dotted string, v any) {
+	m := doc
+	for {
+		i := strings.IndexByte(dotted, '.')
+		if i < 0 {
+			m[dotted] = v
+			return
+		}
+		sub, ok := m[dotted[:i]].(map[string]any)
+		if !ok {
+			sub = make(map[string]any, 4)
+			m[dotted[:i]] = sub
+		}
+		m = sub
+		dotted = dotted[i+1:]
+	}
 }
 
 // Flush writes the pending batch.

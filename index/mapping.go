@@ -158,6 +158,5 @@ func addField(root *mapping.DocumentMapping, dotted string, fm *mapping.FieldMap
 		}
 		dm = sub
 	}
-	fm.Name = parts[len(parts)-1]
-	dm.AddFieldMapping(fm)
+	dm.AddFieldMappingsAt(parts[len(parts)-1], fm)
 }

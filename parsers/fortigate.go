@@ -121,6 +121,11 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 	if v := kv["duration"]; v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 			ev.SetInt("event.duration", n*int64(time.Second)) // ECS: nanoseconds
+			if kv["type"] == "traffic" {
+				// Traffic logs are written when the session ends: the session began duration seconds earlier.
+				ev.Fields["event.start"] = ev.Timestamp.Add(-time.Duration(n) * time.Second).Format(time.RFC3339Nano)
+				ev.Fields["event.end"] = ev.Timestamp.Format(time.RFC3339Nano)
+			}
 		}
 	}
 	typ, sub := kv["type"], kv["subtype"]
