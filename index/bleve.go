@@ -11,7 +11,6 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search"
-	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/exfiltrace/exfiltrace/event"
 )
@@ -133,19 +132,6 @@ func (b *Bleve) Close() error {
 
 // Count returns the number of documents in the index.
 func (b *Bleve) Count() (uint64, error) { return b.idx.DocCount() }
-
-// ParseQuery turns an analyst's query string into a bleve query; "" or "*" is everything.
-func ParseQuery(q string) (query.Query, error) {
-	q = strings.TrimSpace(q)
-	if q == "" || q == "*" {
-		return bleve.NewMatchAllQuery(), nil
-	}
-	qs := bleve.NewQueryStringQuery(q)
-	if _, err := qs.Parse(); err != nil {
-		return nil, fmt.Errorf("query %q: %w", q, err)
-	}
-	return qs, nil
-}
 
 // Search streams matching events in time order (then by id), up to limit
 // (0 = all), and returns the total number of matches.

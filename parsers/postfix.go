@@ -114,7 +114,7 @@ func (d *postfixDecoder) queueLine(no int64, h syslogHeader, comp, qid, rest str
 		delete(d.pending, qid)
 		return
 	case strings.HasPrefix(rest, "client="):
-		if c := pfClient.FindStringSubmatch(rest); c != nil {
+		if c := pfClient.FindStringSubmatch(rest[len("client="):]); c != nil {
 			m.clientHost, m.clientIP, m.clientPort = c[1], c[2], c[3]
 		}
 	case strings.HasPrefix(rest, "message-id="):

@@ -285,9 +285,9 @@ func (w *winRecord) mapECS(ev *event.Event) {
 		typ("start")
 		ev.Set("event.action", "rdp-authentication-succeeded")
 		ev.Set("event.outcome", "success")
-		ev.Set("user.name", g("EventXML.Param1"))
-		ev.Set("user.domain", g("EventXML.Param2"))
-		setIP(ev, "source.ip", g("EventXML.Param3"))
+		ev.Set("user.name", g("Param1"))
+		ev.Set("user.domain", g("Param2"))
+		setIP(ev, "source.ip", g("Param3"))
 	}
 }
 

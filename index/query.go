@@ -1,0 +1,450 @@
+package index
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+)
+
+// The analyst's query language is Lucene/Kibana-style query-string over ECS
+// names: field:value, field:"phrase", field:>N (>=, <, <=), wildcards * and ?,
+// field:* (field present), AND / OR / NOT, -term, parentheses; terms side by
+// side are ANDed; a bare word searches message. bleve's own query string has
+// no AND/OR/NOT, so queries are parsed here and built from bleve's query types,
+// each field queried the way its mapping indexes it.
+
+// Node is a parsed query, kept so other stores (Elasticsearch) can render it too.
+type Node struct {
+	Op       string // "and", "or", "not", "term"
+	Children []*Node
+	Field    string // "" for a bare word
+	Value    string
+	Cmp      string // "", ">", ">=", "<", "<="
+	Phrase   bool
+}
+
+// ParseQueryString parses the query language into a tree.
+func ParseQueryString(s string) (*Node, error) {
+	p := &qparser{toks: lex(s)}
+	if len(p.toks) == 0 {
+		return nil, nil
+	}
+	n, err := p.or()
+	if err != nil {
+		return nil, err
+	}
+	if p.i < len(p.toks) {
+		return nil, fmt.Errorf("unexpected %q", p.toks[p.i].s)
+	}
+	return n, nil
+}
+
+type qtok struct {
+	s      string
+	quoted bool
+}
+
+func lex(s string) []qtok {
+	var out []qtok
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n':
+			i++
+		case c == '(' || c == ')':
+			out = append(out, qtok{s: string(c)})
+			i++
+		case c == '"':
+			j := i + 1
+			var sb strings.Builder
+			for j < len(s) && s[j] != '"' {
+				if s[j] == '\\' && j+1 < len(s) {
+					j++
+				}
+				sb.WriteByte(s[j])
+				j++
+			}
+			out = append(out, qtok{s: sb.String(), quoted: true})
+			i = j + 1
+		default:
+			j := i
+			var sb strings.Builder
+			for j < len(s) && s[j] != ' ' && s[j] != '\t' && s[j] != '(' && s[j] != ')' {
+				if s[j] == '\\' && j+1 < len(s) {
+					j++
+					sb.WriteByte(s[j])
+					j++
+					continue
+				}
+				// field:"quoted value" stays one token
+				if s[j] == ':' && j+1 < len(s) && s[j+1] == '"' {
+					sb.WriteString(":")
+					k := j + 2
+					for k < len(s) && s[k] != '"' {
+						if s[k] == '\\' && k+1 < len(s) {
+							k++
+						}
+						k++
+					}
+					out = append(out, qtok{s: sb.String()})
+					val := s[j+2 : min(k, len(s))]
+					val = strings.ReplaceAll(val, `\"`, `"`)
+					out = append(out, qtok{s: val, quoted: true})
+					sb.Reset()
+					j = k + 1
+					break
+				}
+				sb.WriteByte(s[j])
+				j++
+			}
+			if sb.Len() > 0 {
+				out = append(out, qtok{s: sb.String()})
+			}
+			i = j
+		}
+	}
+	return out
+}
+
+type qparser struct {
+	toks []qtok
+	i    int
+}
+
+func (p *qparser) peek() (qtok, bool) {
+	if p.i < len(p.toks) {
+		return p.toks[p.i], true
+	}
+	return qtok{}, false
+}
+
+func (p *qparser) or() (*Node, error) {
+	left, err := p.and()
+	if err != nil {
+		return nil, err
+	}
+	kids := []*Node{left}
+	for {
+		t, ok := p.peek()
+		if !ok || t.quoted || (t.s != "OR" && t.s != "||") {
+			break
+		}
+		p.i++
+		n, err := p.and()
+		if err != nil {
+			return nil, err
+		}
+		kids = append(kids, n)
+	}
+	if len(kids) == 1 {
+		return left, nil
+	}
+	return &Node{Op: "or", Children: kids}, nil
+}
+
+func (p *qparser) and() (*Node, error) {
+	left, err := p.not()
+	if err != nil {
+		return nil, err
+	}
+	kids := []*Node{left}
+	for {
+		t, ok := p.peek()
+		if !ok || (!t.quoted && (t.s == ")" || t.s == "OR" || t.s == "||")) {
+			break
+		}
+		if !t.quoted && (t.s == "AND" || t.s == "&&") {
+			p.i++
+		}
+		n, err := p.not()
+		if err != nil {
+			return nil, err
+		}
+		kids = append(kids, n)
+	}
+	if len(kids) == 1 {
+		return left, nil
+	}
+	return &Node{Op: "and", Children: kids}, nil
+}
+
+func (p *qparser) not() (*Node, error) {
+	t, ok := p.peek()
+	if !ok {
+		return nil, fmt.Errorf("query ends where a term was expected")
+	}
+	if !t.quoted && (t.s == "NOT" || t.s == "!") {
+		p.i++
+		n, err := p.not()
+		if err != nil {
+			return nil, err
+		}
+		return &Node{Op: "not", Children: []*Node{n}}, nil
+	}
+	if !t.quoted && len(t.s) > 1 && t.s[0] == '-' && !unicode.IsDigit(rune(t.s[1])) {
+		p.toks[p.i].s = t.s[1:]
+		n, err := p.primary()
+		if err != nil {
+			return nil, err
+		}
+		return &Node{Op: "not", Children: []*Node{n}}, nil
+	}
+	if !t.quoted && len(t.s) > 1 && t.s[0] == '+' {
+		p.toks[p.i].s = t.s[1:]
+	}
+	return p.primary()
+}
+
+func (p *qparser) primary() (*Node, error) {
+	t, _ := p.peek()
+	if !t.quoted && t.s == "(" {
+		p.i++
+		n, err := p.or()
+		if err != nil {
+			return nil, err
+		}
+		if c, ok := p.peek(); !ok || c.quoted || c.s != ")" {
+			return nil, fmt.Errorf("missing )")
+		}
+		p.i++
+		return n, nil
+	}
+	if !t.quoted && t.s == ")" {
+		return nil, fmt.Errorf("unexpected )")
+	}
+	p.i++
+	if t.quoted {
+		return &Node{Op: "term", Value: t.s, Phrase: true}, nil
+	}
+	s := t.s
+	colon := strings.IndexByte(s, ':')
+	if colon <= 0 || strings.HasPrefix(s, "http") && strings.Contains(s, "://") && colon == strings.Index(s, "://") {
+		return &Node{Op: "term", Value: s}, nil
+	}
+	n := &Node{Op: "term", Field: s[:colon]}
+	val := s[colon+1:]
+	if val == "" {
+		v, ok := p.peek()
+		if !ok {
+			return nil, fmt.Errorf("field %s has no value", n.Field)
+		}
+		if v.quoted {
+			p.i++
+			n.Value, n.Phrase = v.s, true
+			return n, nil
+		}
+		if v.s == "(" {
+			// field:(a OR b) applies the field to each term inside
+			p.i++
+			inner, err := p.or()
+			if err != nil {
+				return nil, err
+			}
+			if c, ok := p.peek(); !ok || c.s != ")" {
+				return nil, fmt.Errorf("missing )")
+			}
+			p.i++
+			setField(inner, n.Field)
+			return inner, nil
+		}
+		return nil, fmt.Errorf("field %s has no value", n.Field)
+	}
+	for _, op := range []string{">=", "<=", ">", "<"} {
+		if strings.HasPrefix(val, op) {
+			n.Cmp, val = op, val[len(op):]
+			if val == "" {
+				if v, ok := p.peek(); ok {
+					p.i++
+					val = v.s
+				}
+			}
+			break
+		}
+	}
+	n.Value = val
+	return n, nil
+}
+
+func setField(n *Node, f string) {
+	if n.Op == "term" && n.Field == "" {
+		n.Field = f
+	}
+	for _, c := range n.Children {
+		setField(c, f)
+	}
+}
+
+// ParseQuery turns an analyst's query string into a bleve query; "" or "*"
+// is everything.
+func ParseQuery(q string) (query.Query, error) {
+	q = strings.TrimSpace(q)
+	if q == "" || q == "*" {
+		return bleve.NewMatchAllQuery(), nil
+	}
+	n, err := ParseQueryString(q)
+	if err != nil {
+		return nil, fmt.Errorf("query %q: %w", q, err)
+	}
+	bq, err := toBleve(n)
+	if err != nil {
+		return nil, fmt.Errorf("query %q: %w", q, err)
+	}
+	return bq, nil
+}
+
+func toBleve(n *Node) (query.Query, error) {
+	switch n.Op {
+	case "and", "or":
+		var qs []query.Query
+		for _, c := range n.Children {
+			q, err := toBleve(c)
+			if err != nil {
+				return nil, err
+			}
+			qs = append(qs, q)
+		}
+		if n.Op == "and" {
+			return bleve.NewConjunctionQuery(qs...), nil
+		}
+		return bleve.NewDisjunctionQuery(qs...), nil
+	case "not":
+		q, err := toBleve(n.Children[0])
+		if err != nil {
+			return nil, err
+		}
+		b := bleve.NewBooleanQuery()
+		b.AddMust(bleve.NewMatchAllQuery())
+		b.AddMustNot(q)
+		return b, nil
+	}
+	return termQuery(n)
+}
+
+func termQuery(n *Node) (query.Query, error) {
+	field := n.Field
+	if field == "" {
+		field = "message"
+	}
+	kind, ok := Fields[field]
+	if !ok {
+		return nil, fmt.Errorf("field %q is not indexed (indexed fields: %s)", field, strings.Join(IndexedFields(), ", "))
+	}
+	v := n.Value
+	wild := !n.Phrase && strings.ContainsAny(v, "*?")
+	if v == "*" && !n.Phrase {
+		switch kind {
+		case Number:
+			inf, ninf := math.Inf(1), math.Inf(-1)
+			q := bleve.NewNumericRangeQuery(&ninf, &inf)
+			q.SetField(field)
+			return q, nil
+		case Timestamp:
+			q := bleve.NewDateRangeQuery(time.Unix(0, 0).UTC().AddDate(-400, 0, 0), time.Unix(0, 0).UTC().AddDate(400, 0, 0))
+			q.SetField(field)
+			return q, nil
+		}
+	}
+	switch kind {
+	case Number:
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s is numeric; %q is not a number", field, v)
+		}
+		inc, exc := &[]bool{true}[0], &[]bool{false}[0]
+		var q *query.NumericRangeQuery
+		switch n.Cmp {
+		case ">":
+			q = bleve.NewNumericRangeInclusiveQuery(&f, nil, exc, nil)
+		case ">=":
+			q = bleve.NewNumericRangeInclusiveQuery(&f, nil, inc, nil)
+		case "<":
+			q = bleve.NewNumericRangeInclusiveQuery(nil, &f, nil, exc)
+		case "<=":
+			q = bleve.NewNumericRangeInclusiveQuery(nil, &f, nil, inc)
+		default:
+			q = bleve.NewNumericRangeInclusiveQuery(&f, &f, inc, inc)
+		}
+		q.SetField(field)
+		return q, nil
+	case Timestamp:
+		ts, err := parseQueryTime(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", field, err)
+		}
+		inc, exc := &[]bool{true}[0], &[]bool{false}[0]
+		var q *query.DateRangeQuery
+		switch n.Cmp {
+		case ">":
+			q = bleve.NewDateRangeInclusiveQuery(ts, time.Time{}, exc, nil)
+		case ">=":
+			q = bleve.NewDateRangeInclusiveQuery(ts, time.Time{}, inc, nil)
+		case "<":
+			q = bleve.NewDateRangeInclusiveQuery(time.Time{}, ts, nil, exc)
+		case "<=":
+			q = bleve.NewDateRangeInclusiveQuery(time.Time{}, ts, nil, inc)
+		default:
+			q = bleve.NewDateRangeInclusiveQuery(ts, ts, inc, inc)
+		}
+		q.SetField(field)
+		return q, nil
+	}
+	if n.Cmp != "" {
+		return nil, fmt.Errorf("%s is not numeric or a time; %s cannot be used on it", field, n.Cmp)
+	}
+	switch kind {
+	case Name:
+		v = strings.ToLower(v)
+		fallthrough
+	case Keyword:
+		if wild {
+			q := bleve.NewWildcardQuery(v)
+			q.SetField(field)
+			return q, nil
+		}
+		q := bleve.NewTermQuery(v)
+		q.SetField(field)
+		return q, nil
+	}
+	// Text
+	if wild {
+		q := bleve.NewWildcardQuery(strings.ToLower(v))
+		q.SetField(field)
+		return q, nil
+	}
+	if n.Phrase {
+		q := bleve.NewMatchPhraseQuery(v)
+		q.SetField(field)
+		return q, nil
+	}
+	q := bleve.NewMatchQuery(v)
+	q.SetField(field)
+	q.SetOperator(query.MatchQueryOperatorAnd)
+	return q, nil
+}
+
+func parseQueryTime(v string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time (use 2025-03-14T22:00:00Z or 2025-03-14)", v)
+}
+
+// IndexedFields lists the searchable field names.
+func IndexedFields() []string {
+	out := make([]string, 0, len(Fields))
+	for k := range Fields {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,270 @@
+package parsers
+
+import (
+	"bytes"
+	"compress/gzip"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+func parseFile(t *testing.T, path string, o *Options) ([]*event.Event, *FileStats) {
+	t.Helper()
+	in, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	var evs []*event.Event
+	st, err := Parse(in, o, func(ev *event.Event) { evs = append(evs, ev) })
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return evs, st
+}
+
+func utc(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// want checks exact field values; a nil value asserts the field is absent.
+func want(t *testing.T, name string, ev *event.Event, ts string, fields map[string]any) {
+	t.Helper()
+	if ts != "" && !ev.Timestamp.Equal(utc(ts)) {
+		t.Errorf("%s: @timestamp %s, want %s", name, ev.Timestamp.Format(time.RFC3339Nano), ts)
+	}
+	for k, v := range fields {
+		got, ok := ev.Fields[k]
+		if v == nil {
+			if ok {
+				t.Errorf("%s: %s = %v, want absent", name, k, got)
+			}
+			continue
+		}
+		if !reflect.DeepEqual(got, v) {
+			t.Errorf("%s: %s = %#v, want %#v", name, k, got, v)
+		}
+	}
+}
+
+func TestFortiGate(t *testing.T) {
+	evs, st := parseFile(t, "testdata/fortigate.log", &Options{TZ: time.UTC, Year: 2025})
+	if st.Format != "fortigate" || st.Parsed != 4 || st.Raw != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	want(t, "vpn fail (eventtime ns, tz -0700)", evs[0], "2024-10-14T20:46:40.841267391Z", map[string]any{
+		"event.dataset": "fortinet.firewall", "source.ip": "192.168.0.1", "user.name": "sapservicecq1",
+		"event.action": "ssl-login-fail", "event.outcome": "failure", "event.category": []string{"network", "authentication"},
+		"fortinet.firewall.reason": "sslvpn_login_no_matching_policy", "fortinet.firewall.group": nil,
+	})
+	want(t, "traffic (date+time+tz, quoted spaces)", evs[1], "2025-03-14T22:50:40Z", map[string]any{
+		"source.ip": "10.10.1.20", "source.port": int64(60100), "destination.ip": "31.216.145.5", "destination.port": int64(443),
+		"source.bytes": int64(228392011), "destination.bytes": int64(2537689), "network.bytes": int64(230929700),
+		"destination.domain": "gfs270n102.userstorage.mega.co.nz", "network.transport": "tcp", "network.direction": "outbound",
+		"rule.name": "LAN vers Internet", "observer.name": "FGT-AGGLO-01", "event.outcome": "success",
+		"event.start": "2025-03-14T22:32:37Z", "event.duration": int64(1083 * time.Second),
+		"evidence.line": int64(2),
+	})
+	want(t, "syslog header, eventtime s", evs[2], "2025-03-14T22:51:02Z", map[string]any{
+		"network.transport": "udp", "event.outcome": "failure", "log.syslog.hostname": "fw01",
+		"event.type": []string{"connection", "denied"},
+	})
+	want(t, "system event, eventtime µs", evs[3], "2025-03-14T22:52:00.123456Z", map[string]any{
+		"user.name": "admin", "event.outcome": "success", "event.category": []string{"host"},
+	})
+	for _, ev := range evs {
+		if ev.Str(event.FieldSHA256) != st.SHA256 || ev.Str(event.FieldFile) != "testdata/fortigate.log" || ev.Str(event.FieldID) == "" {
+			t.Errorf("provenance missing: %v", ev.Fields)
+		}
+	}
+}
+
+func TestPostfixJoinsByQueueID(t *testing.T) {
+	evs, st := parseFile(t, "testdata/postfix.log", &Options{TZ: time.UTC, Year: 2024})
+	if st.Parsed != 6 || st.Raw != 1 {
+		t.Fatalf("parsed %d raw %d (%v)", st.Parsed, st.Raw, st.RawReasons)
+	}
+	if st.RawReasons[`postfix: line from "dovecot", not postfix`] != 1 {
+		t.Errorf("raw reasons %v", st.RawReasons)
+	}
+	var msgs []*event.Event
+	for _, ev := range evs {
+		if ev.Str("event.action") == "message" {
+			msgs = append(msgs, ev)
+		}
+	}
+	if len(msgs) != 2 {
+		t.Fatalf("%d message events", len(msgs))
+	}
+	want(t, "joined message", msgs[0], "2025-03-14T22:43:32.12Z", map[string]any{
+		"email.from.address": "j.martin@agglo-exemple.fr", "email.to.address": []string{"jmartin.perso@gmail.com", "copie@yahoo.fr"},
+		"email.size": int64(18874368), "user.name": "j.martin", "source.ip": "10.212.134.200", "source.domain": nil,
+		"email.message_id": "1741992212.42@agglo-exemple.fr", "postfix.queue_id": "0A1B2C3D4",
+		"postfix.status": []string{"jmartin.perso@gmail.com=sent", "copie@yahoo.fr=sent"},
+		"destination.ip": "142.250.27.27", "destination.domain": "gmail-smtp-in.l.google.com",
+		"event.outcome": "success", "postfix.incomplete": nil, "evidence.line": int64(2),
+		"postfix.lines": []string{"2", "3", "4", "6", "7", "8", "9"},
+	})
+	want(t, "message still queued at end of log", msgs[1], "2025-03-14T22:50:00Z", map[string]any{
+		"postfix.incomplete": "true", "source.ip": "93.184.216.40", "source.domain": "mail.partner.fr",
+	})
+	for _, ev := range evs {
+		switch ev.Str("event.action") {
+		case "sasl-authentication-failed":
+			want(t, "sasl failure, year-less stamp", ev, "2024-05-11T04:02:36Z", map[string]any{"source.ip": "192.168.1.1", "event.outcome": "failure"})
+		case "reject":
+			want(t, "NOQUEUE reject", ev, "2024-06-04T22:24:28Z", map[string]any{
+				"source.ip": "192.168.1.1", "email.from.address": "spammer@domain.tld", "email.to.address": []string{"spameri@tiscali.it"},
+				"event.reason": "454 4.7.1 <spameri@tiscali.it>: Relay access denied",
+			})
+		}
+	}
+}
+
+func TestWinlogbeat(t *testing.T) {
+	evs, st := parseFile(t, "testdata/winlogbeat.json", &Options{TZ: time.UTC})
+	if st.Format != "winlogbeat" || st.Parsed != 2 || st.Raw != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	want(t, "4624", evs[0], "2025-03-14T22:05:11.123Z", map[string]any{
+		"event.dataset": "system.security", "event.code": "4624", "user.name": "j.martin", "user.domain": "AGGLO",
+		"source.ip": "10.212.134.200", "winlog.logon.type": "RemoteInteractive", "event.action": "logged-in",
+		"host.name": "FS01.agglo.local", "winlog.record_id": int64(881234), "message": "An account was successfully logged on.",
+	})
+	want(t, "sysmon 1", evs[1], "2025-03-14T22:14:11.5Z", map[string]any{
+		"event.dataset": "windows.sysmon_operational", "process.name": "svchost64.exe", "process.pid": int64(6052),
+		"process.command_line": `svchost64.exe copy C:\PerfLogs\x.7z mega:x`, "process.parent.name": "cmd.exe",
+		"user.name": "j.martin", "user.domain": "AGGLO", "event.category": []string{"process"},
+	})
+	if evs[2].Str(event.FieldKind) != event.KindRaw || !strings.Contains(evs[2].Str(event.FieldError), "@timestamp") {
+		t.Errorf("bad line: %v", evs[2].Fields)
+	}
+}
+
+// TestSyslogYearAndZone: year-less stamps take --year and --tz, and roll into the next year.
+func TestSyslogYearAndZone(t *testing.T) {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	c := &syslogClock{Year: 2024, Loc: paris}
+	for _, tc := range []struct{ line, want string }{
+		{"Dec 31 23:59:59 mail01 postfix/qmgr[1]: x", "2024-12-31T22:59:59Z"},
+		{"Jan  1 00:00:01 mail01 postfix/qmgr[1]: x", "2024-12-31T23:00:01Z"},
+		{"Jul 14 12:00:00 mail01 postfix/qmgr[1]: x", "2025-07-14T10:00:00Z"},
+		{"<34>1 2025-03-14T22:05:11.5+01:00 fw app 12 ID47 - msg", "2025-03-14T21:05:11.5Z"},
+	} {
+		h, err := c.parse(tc.line)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.line, err)
+		}
+		if !h.Time.Equal(utc(tc.want)) {
+			t.Errorf("%q: %s, want %s", tc.line, h.Time.Format(time.RFC3339Nano), tc.want)
+		}
+	}
+}
+
+func TestSamplesIncident(t *testing.T) {
+	dir := filepath.Join("..", "samples", "incident")
+	counts := map[string]int64{}
+	var rdp, cleared, staged int
+	for _, f := range []string{"firewall/fortigate.log", "mail/mail.log", "windows/FS01-Security.xml", "windows/FS01-System.xml"} {
+		evs, st := parseFile(t, filepath.Join(dir, f), &Options{TZ: time.UTC})
+		if st.Raw != 0 || st.Lost != 0 {
+			t.Errorf("%s: raw %d lost %d: %v %v", f, st.Raw, st.Lost, st.RawReasons, st.LostReasons)
+		}
+		counts[f] = st.Parsed
+		for _, ev := range evs {
+			switch {
+			case ev.Str("event.code") == "4624" && ev.Str("winlog.logon.type") == "RemoteInteractive":
+				rdp++
+				want(t, "RDP logon", ev, "", map[string]any{"user.name": "j.martin", "source.ip": "10.212.134.200", "host.name": "FS01.agglo.local"})
+			case ev.Str("event.code") == "1102":
+				cleared++
+				want(t, "log cleared", ev, "2025-03-15T01:01:45Z", map[string]any{"user.name": "j.martin", "event.action": "audit-log-cleared", "user.domain": "AGGLO"})
+			case ev.Str("event.code") == "4663" && ev.Str("process.name") == "7z.exe":
+				staged++
+			}
+		}
+	}
+	want := map[string]int64{"firewall/fortigate.log": 8211, "mail/mail.log": 414, "windows/FS01-Security.xml": 1208, "windows/FS01-System.xml": 7}
+	if !reflect.DeepEqual(counts, want) {
+		t.Errorf("counts %v, want %v", counts, want)
+	}
+	if rdp != 1 || cleared != 1 || staged != 240 {
+		t.Errorf("rdp %d cleared %d staged %d", rdp, cleared, staged)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	garbage := make([]byte, 1<<16)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range garbage {
+		garbage[i] = byte(r.IntN(256))
+	}
+	os.WriteFile(filepath.Join(dir, "garbage.bin"), garbage, 0o644)
+	in, _ := Open(filepath.Join(dir, "garbage.bin"))
+	_, err := Parse(in, &Options{}, func(*event.Event) {})
+	if err == nil || !strings.Contains(err.Error(), "binary content") {
+		t.Errorf("garbage: %v", err)
+	}
+
+	// A 10 MB line between two good lines: kept raw, truncated, with the reason.
+	good, _ := os.ReadFile("testdata/fortigate.log")
+	lines := strings.SplitN(string(good), "\n", 3)
+	var buf bytes.Buffer
+	buf.WriteString(lines[1] + "\n")
+	buf.WriteString("date=2025-01-01 logid=1 " + strings.Repeat("x", 10<<20) + "\n")
+	buf.WriteString(lines[1] + "\n")
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(buf.Bytes())
+	zw.Close()
+	os.WriteFile(filepath.Join(dir, "long.log.gz"), gz.Bytes(), 0o644)
+	evs, st := parseFile(t, filepath.Join(dir, "long.log.gz"), &Options{})
+	if st.Format != "fortigate" || st.Parsed != 2 || st.Raw != 1 || len(evs) != 3 {
+		t.Fatalf("long line: %+v", st)
+	}
+	if n := len(evs[1].Str(event.FieldOriginal)); n != rawKeep || !strings.Contains(evs[1].Str(event.FieldError), "longer than") {
+		t.Errorf("long line kept %d bytes, reason %q", n, evs[1].Str(event.FieldError))
+	}
+	if evs[2].Fields[event.FieldLine] != int64(3) {
+		t.Errorf("line numbering after long line: %v", evs[2].Fields[event.FieldLine])
+	}
+
+	// Unknown text format.
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("hello\nworld\n"), 0o644)
+	in, _ = Open(filepath.Join(dir, "notes.txt"))
+	if _, err := Parse(in, &Options{}, func(*event.Event) {}); err == nil || !strings.Contains(err.Error(), `"hello"`) {
+		t.Errorf("unknown format: %v", err)
+	}
+	// Unreadable path.
+	if _, err := Open(filepath.Join(dir, "missing.log")); err == nil {
+		t.Error("missing file opened")
+	}
+}
+
+// TestDeterministicIDs: the same file parsed twice gives the same ids.
+func TestDeterministicIDs(t *testing.T) {
+	a, _ := parseFile(t, "testdata/postfix.log", &Options{TZ: time.UTC, Year: 2024})
+	b, _ := parseFile(t, "testdata/postfix.log", &Options{TZ: time.UTC, Year: 2024})
+	seen := map[string]bool{}
+	for i := range a {
+		id := a[i].Str(event.FieldID)
+		if id != b[i].Str(event.FieldID) {
+			t.Fatalf("event %d: ids differ", i)
+		}
+		if seen[id] {
+			t.Fatalf("duplicate id %s", id)
+		}
+		seen[id] = true
+	}
+}
