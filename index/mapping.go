@@ -10,8 +10,8 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
-	"github.com/blevesearch/bleve/v2/analysis/analyzer/standard"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	regexptok "github.com/blevesearch/bleve/v2/analysis/tokenizer/regexp"
 	keywordtok "github.com/blevesearch/bleve/v2/analysis/tokenizer/single"
 	"github.com/blevesearch/bleve/v2/mapping"
 )
@@ -98,7 +98,12 @@ var Fields = map[string]string{
 	"tags":                              Keyword,
 }
 
-const nameAnalyzer = "exfiltrace_name"
+const (
+	nameAnalyzer = "exfiltrace_name"
+	// wordsAnalyzer splits free text and command lines on every non-word
+	// character, so "vssadmin" finds "vssadmin.exe" and "-pSecret" finds "psecret".
+	wordsAnalyzer = "exfiltrace_words"
+)
 
 // NewMapping builds the explicit index mapping from Fields.
 func NewMapping() (*mapping.IndexMappingImpl, error) {
@@ -106,6 +111,19 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 	if err := im.AddCustomAnalyzer(nameAnalyzer, map[string]interface{}{
 		"type":          custom.Name,
 		"tokenizer":     keywordtok.Name,
+		"token_filters": []string{lowercase.Name},
+	}); err != nil {
+		return nil, err
+	}
+	if err := im.AddCustomTokenizer("exfiltrace_word_runs", map[string]interface{}{
+		"type":   regexptok.Name,
+		"regexp": `[\p{L}\p{N}_]+`,
+	}); err != nil {
+		return nil, err
+	}
+	if err := im.AddCustomAnalyzer(wordsAnalyzer, map[string]interface{}{
+		"type":          custom.Name,
+		"tokenizer":     "exfiltrace_word_runs",
 		"token_filters": []string{lowercase.Name},
 	}); err != nil {
 		return nil, err
@@ -123,7 +141,7 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 			fm = bleve.NewNumericFieldMapping()
 		case Text:
 			fm = bleve.NewTextFieldMapping()
-			fm.Analyzer = standard.Name
+			fm.Analyzer = wordsAnalyzer
 		case Timestamp:
 			fm = bleve.NewDateTimeFieldMapping()
 		}

@@ -110,10 +110,16 @@ type chunk struct {
 	data      []byte
 	names     map[uint32]string
 	templates map[uint32][]item
+	building  map[uint32]bool // templates being parsed, to refuse self-reference
+	work      int             // tokens decoded in this chunk, bounded against hostile input
 }
 
+// maxChunkWork bounds decoding effort per chunk; real chunks need a few
+// hundred thousand token reads at most.
+const maxChunkWork = 4 << 20
+
 func newChunk(data []byte) *chunk {
-	return &chunk{data: data, names: map[uint32]string{}, templates: map[uint32][]item{}}
+	return &chunk{data: data, names: map[uint32]string{}, templates: map[uint32][]item{}, building: map[uint32]bool{}}
 }
 
 type cursor struct {
@@ -236,6 +242,9 @@ func (c *cursor) parseContent(inTemplate bool, depth int) ([]item, error) {
 	}
 	var out []item
 	for c.pos < c.end {
+		if c.ck.work++; c.ck.work > maxChunkWork {
+			return nil, errors.New("decoding effort limit reached (hostile or corrupt chunk)")
+		}
 		tok, err := c.u8()
 		if err != nil {
 			return nil, err
@@ -473,6 +482,11 @@ func (ck *chunk) template(off uint32, depth int) ([]item, error) {
 	if t, ok := ck.templates[off]; ok {
 		return t, nil
 	}
+	if ck.building[off] {
+		return nil, fmt.Errorf("template at offset %d refers to itself", off)
+	}
+	ck.building[off] = true
+	defer delete(ck.building, off)
 	if uint64(off)+24 > uint64(len(ck.data)) {
 		return nil, fmt.Errorf("template definition offset %d outside chunk", off)
 	}
