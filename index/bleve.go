@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ type Bleve struct {
 	idx   bleve.Index
 	batch *bleve.Batch
 	n     int
+	store *storeReader // resolves hits to whole events (read-only opens)
 }
 
 // OpenBleve opens the index at dir, creating it if absent.
@@ -42,8 +44,9 @@ func OpenBleve(dir string) (*Bleve, error) {
 	return &Bleve{idx: idx}, nil
 }
 
-// OpenBleveReadOnly opens an existing index for queries.
-func OpenBleveReadOnly(dir string) (*Bleve, error) {
+// OpenReadOnly opens a case's index and event store for queries.
+func (c *Case) OpenReadOnly() (*Bleve, error) {
+	dir := c.IndexDir()
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("no index in case (%s): run `exfiltrace ingest` first", dir)
 	}
@@ -51,15 +54,15 @@ func OpenBleveReadOnly(dir string) (*Bleve, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index %s: %w", dir, err)
 	}
-	return &Bleve{idx: idx}, nil
+	return &Bleve{idx: idx, store: newStoreReader(c.Dir)}, nil
 }
 
-// Add queues an event; full batches are written.
-func (b *Bleve) Add(ev *event.Event) error {
+// Add queues an event stored at loc in the event store; full batches are written.
+func (b *Bleve) Add(ev *event.Event, loc string) error {
 	if b.batch == nil {
 		b.batch = b.idx.NewBatch()
 	}
-	doc := indexDoc(ev)
+	doc := Document(ev, loc)
 	id := ev.Str(event.FieldID)
 	if id == "" {
 		return fmt.Errorf("event without %s", event.FieldID)
@@ -74,20 +77,24 @@ func (b *Bleve) Add(ev *event.Event) error {
 	return nil
 }
 
-// indexDoc keeps only the indexed fields, nested as bleve's mapping walks
-// them, plus the whole event as JSON.
-func indexDoc(ev *event.Event) map[string]any {
+// Document is the bleve document for an event: the indexed fields, nested as
+// the mapping walks them, and the event's location in the event store.
+func Document(ev *event.Event, loc string) map[string]any {
 	doc := make(map[string]any, 24)
 	for k, v := range ev.Fields {
-		if _, ok := Fields[k]; ok {
-			setNested(doc, k, v)
+		kind, ok := Fields[k]
+		if !ok {
+			continue
 		}
+		if n, isNum := v.(int64); isNum && kind != Number {
+			v = strconv.FormatInt(n, 10) // keyword fields index the decimal form
+		}
+		setNested(doc, k, v)
 	}
 	if !ev.Timestamp.IsZero() {
 		doc["@timestamp"] = ev.Timestamp.UTC()
 	}
-	src, _ := json.Marshal(ev.Document())
-	doc[SourceField] = string(src)
+	doc[LocField] = loc
 	return doc
 }
 
@@ -122,6 +129,9 @@ func (b *Bleve) Flush() error {
 
 // Close flushes and closes the index.
 func (b *Bleve) Close() error {
+	if b.store != nil {
+		b.store.Close()
+	}
 	ferr := b.Flush()
 	cerr := b.idx.Close()
 	if ferr != nil {
@@ -154,7 +164,7 @@ func (b *Bleve) Search(q string, limit int, fn func(*event.Event) error) (uint64
 		}
 		req := bleve.NewSearchRequestOptions(bq, size, 0, false)
 		req.SortBy([]string{"@timestamp", "_id"})
-		req.Fields = []string{SourceField}
+		req.Fields = []string{LocField}
 		if after != nil {
 			req.SearchAfter = after
 		}
@@ -164,7 +174,7 @@ func (b *Bleve) Search(q string, limit int, fn func(*event.Event) error) (uint64
 		}
 		total = res.Total
 		for _, h := range res.Hits {
-			ev, err := hitEvent(h)
+			ev, err := b.hitEvent(h)
 			if err != nil {
 				return total, err
 			}
@@ -181,13 +191,20 @@ func (b *Bleve) Search(q string, limit int, fn func(*event.Event) error) (uint64
 	}
 }
 
-func hitEvent(h *search.DocumentMatch) (*event.Event, error) {
-	src, ok := h.Fields[SourceField].(string)
+func (b *Bleve) hitEvent(h *search.DocumentMatch) (*event.Event, error) {
+	loc, ok := h.Fields[LocField].(string)
 	if !ok {
-		return nil, fmt.Errorf("document %s has no stored source", h.ID)
+		return nil, fmt.Errorf("document %s has no event location", h.ID)
+	}
+	if b.store == nil {
+		return nil, fmt.Errorf("index opened without its event store")
+	}
+	src, err := b.store.Get(loc)
+	if err != nil {
+		return nil, fmt.Errorf("document %s: %w", h.ID, err)
 	}
 	var doc map[string]any
-	if err := json.Unmarshal([]byte(src), &doc); err != nil {
+	if err := json.Unmarshal(src, &doc); err != nil {
 		return nil, fmt.Errorf("document %s: %w", h.ID, err)
 	}
 	return event.FromDocument(doc)
@@ -334,7 +351,7 @@ func (b *Bleve) timeRange() (time.Time, time.Time, error) {
 	for i, order := range []string{"@timestamp", "-@timestamp"} {
 		req := bleve.NewSearchRequestOptions(bleve.NewQueryStringQuery("@timestamp:>=\"1971-01-01T00:00:00Z\""), 1, 0, false)
 		req.SortBy([]string{order})
-		req.Fields = []string{SourceField}
+		req.Fields = []string{LocField}
 		res, err := b.idx.Search(req)
 		if err != nil {
 			return first, last, err
@@ -342,7 +359,7 @@ func (b *Bleve) timeRange() (time.Time, time.Time, error) {
 		if len(res.Hits) == 0 {
 			return first, last, nil
 		}
-		ev, err := hitEvent(res.Hits[0])
+		ev, err := b.hitEvent(res.Hits[0])
 		if err != nil {
 			return first, last, err
 		}

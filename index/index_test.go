@@ -80,7 +80,7 @@ func TestSamplesCase(t *testing.T) {
 	if len(c.Manifest.Files) != 4 {
 		t.Errorf("manifest has %d files after re-ingest", len(c.Manifest.Files))
 	}
-	b, err := OpenBleveReadOnly(c.IndexDir())
+	b, err := c.OpenReadOnly()
 	if err != nil {
 		t.Fatal(err)
 	}

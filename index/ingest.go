@@ -29,6 +29,7 @@ type FileResult struct {
 
 type item struct {
 	ev   *event.Event
+	doc  []byte      // the event as JSON, marshalled by the parsing worker
 	done *FileResult // end-of-file marker
 }
 
@@ -79,12 +80,32 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 		close(items)
 	}()
 	var indexErr error
+	writers := map[string]*storeWriter{}
+	defer func() {
+		for _, w := range writers {
+			w.Abort()
+		}
+	}()
 	for it := range items {
 		if indexErr != nil {
 			continue // drain so workers finish
 		}
 		if it.ev != nil {
-			if err := idx.Add(it.ev); err != nil {
+			sha := it.ev.Str(event.FieldSHA256)
+			w := writers[sha]
+			if w == nil {
+				if w, err = newStoreWriter(c.Dir, sha); err != nil {
+					indexErr = err
+					continue
+				}
+				writers[sha] = w
+			}
+			loc, err := w.Add(it.doc)
+			if err != nil {
+				indexErr = fmt.Errorf("event store: %w", err)
+				continue
+			}
+			if err := idx.Add(it.ev, loc); err != nil {
 				indexErr = fmt.Errorf("indexing %s: %w", it.ev.Str(event.FieldFile), err)
 				continue
 			}
@@ -94,11 +115,18 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 			continue
 		}
 		// End of one file: make its events durable before the manifest says so.
+		r := it.done
+		if w := writers[r.Stats.SHA256]; w != nil {
+			delete(writers, r.Stats.SHA256)
+			if err := w.Close(); err != nil {
+				indexErr = err
+				continue
+			}
+		}
 		if err := idx.Flush(); err != nil {
 			indexErr = err
 			continue
 		}
-		r := it.done
 		r.Added = r.Stats.Parsed + r.Stats.Raw
 		kept := c.Manifest.Files[:0]
 		for _, f := range c.Manifest.Files {
@@ -136,7 +164,10 @@ func parseOne(known map[string]string, path string, po *parsers.Options, items c
 	if p, ok := known[in.SHA256]; ok {
 		return &FileResult{Stats: &parsers.FileStats{Path: path, Size: in.Size, SHA256: in.SHA256}, Skipped: "already in case as " + p}
 	}
-	st, err := parsers.Parse(in, po, func(ev *event.Event) { items <- item{ev: ev} })
+	st, err := parsers.Parse(in, po, func(ev *event.Event) {
+		doc, _ := ev.MarshalJSON() // the event model holds only JSON-safe values
+		items <- item{ev: ev, doc: doc}
+	})
 	r := &FileResult{Stats: st}
 	if err != nil && st.Error == "" {
 		st.Error = err.Error()

@@ -1,7 +1,8 @@
 // Package index stores a case's events in an embedded bleve index with an
 // explicit mapping: exact keywords for addresses, ids and names, numbers for
 // bytes and ports, a datetime for @timestamp, analyzed text only for free
-// text. The whole event is kept as one stored, unindexed _source field.
+// text. Whole events live in the case's event store (store.go); the index
+// keeps each one's location in a stored, unindexed _loc field.
 package index
 
 import (
@@ -16,8 +17,8 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 )
 
-// SourceField holds the whole event as JSON.
-const SourceField = "_source"
+// LocField holds the event's location in the case's event store.
+const LocField = "_loc"
 
 // Field kinds of the mapping.
 const (
@@ -29,10 +30,13 @@ const (
 )
 
 // Fields is the indexed part of the event model. Fields not listed are kept
-// in _source (shown and forwarded) but not searchable by field.
+// in _source (shown and forwarded) but not searchable by field. Numbers are
+// costly to index (bleve writes 16 terms per value), so only those analysts
+// range over are numeric: bytes and sizes. Ports are identifiers, indexed as
+// exact keywords (destination.port:443); event.id is the document id
+// and is queried as such.
 var Fields = map[string]string{
 	"@timestamp":                        Timestamp,
-	"event.id":                          Keyword,
 	"event.dataset":                     Keyword,
 	"event.kind":                        Keyword,
 	"event.category":                    Keyword,
@@ -42,16 +46,13 @@ var Fields = map[string]string{
 	"event.code":                        Keyword,
 	"event.provider":                    Name,
 	"source.ip":                         Keyword,
-	"source.port":                       Number,
+	"source.port":                       Keyword,
 	"source.bytes":                      Number,
-	"source.packets":                    Number,
 	"source.domain":                     Name,
 	"destination.ip":                    Keyword,
-	"destination.port":                  Number,
+	"destination.port":                  Keyword,
 	"destination.bytes":                 Number,
-	"destination.packets":               Number,
 	"destination.domain":                Name,
-	"network.bytes":                     Number,
 	"network.transport":                 Keyword,
 	"network.direction":                 Keyword,
 	"network.protocol":                  Keyword,
@@ -67,7 +68,6 @@ var Fields = map[string]string{
 	"observer.name":                     Name,
 	"process.name":                      Name,
 	"process.executable":                Name,
-	"process.pid":                       Number,
 	"process.command_line":              Text,
 	"process.parent.name":               Name,
 	"process.parent.executable":         Name,
@@ -79,10 +79,8 @@ var Fields = map[string]string{
 	"email.to.address":                  Name,
 	"email.message_id":                  Keyword,
 	"email.size":                        Number,
-	"event.duration":                    Number,
 	"rule.name":                         Name,
 	"winlog.channel":                    Name,
-	"winlog.record_id":                  Number,
 	"winlog.logon.type":                 Keyword,
 	"winlog.share_name":                 Name,
 	"postfix.queue_id":                  Keyword,
@@ -91,12 +89,13 @@ var Fields = map[string]string{
 	"powershell.file.script_block_text": Text,
 	"log.file.path":                     Name,
 	"evidence.sha256":                   Keyword,
-	"evidence.line":                     Number,
-	"evidence.record":                   Number,
 	"error.message":                     Text,
 	"message":                           Text,
 	"tags":                              Keyword,
 }
+
+// docValueFields are the fields sorted on or faceted.
+var docValueFields = map[string]bool{"@timestamp": true, "event.dataset": true, "host.name": true}
 
 const (
 	nameAnalyzer = "exfiltrace_name"
@@ -148,6 +147,8 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 		fm.Store = false
 		fm.IncludeInAll = false
 		fm.IncludeTermVectors = false
+		// Doc values cost on every document; only sorting and facets need them.
+		fm.DocValues = docValueFields[name]
 		addField(root, name, fm)
 	}
 	src := bleve.NewTextFieldMapping()
@@ -156,7 +157,9 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 	src.IncludeInAll = false
 	src.DocValues = false
 	src.Analyzer = keyword.Name
-	root.AddFieldMappingsAt(SourceField, src)
+	root.AddFieldMappingsAt(LocField, src)
+	// No catch-all "_all" field: every query names its field (a bare word means message).
+	root.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 	im.DefaultMapping = root
 	im.DefaultAnalyzer = keyword.Name
 	im.StoreDynamic = false

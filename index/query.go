@@ -333,6 +333,9 @@ func termQuery(n *Node) (query.Query, error) {
 	if field == "" {
 		field = "message"
 	}
+	if field == "event.id" { // the document id itself
+		return bleve.NewDocIDQuery([]string{n.Value}), nil
+	}
 	kind, ok := Fields[field]
 	if !ok {
 		return nil, fmt.Errorf("field %q is not indexed (indexed fields: %s)", field, strings.Join(IndexedFields(), ", "))
@@ -441,7 +444,7 @@ func parseQueryTime(v string) (time.Time, error) {
 
 // IndexedFields lists the searchable field names.
 func IndexedFields() []string {
-	out := make([]string, 0, len(Fields))
+	out := []string{"event.id"}
 	for k := range Fields {
 		out = append(out, k)
 	}

@@ -20,7 +20,7 @@ func openIndex(caseDir string) (*index.Case, *index.Bleve, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := index.OpenBleveReadOnly(c.IndexDir())
+	b, err := c.OpenReadOnly()
 	return c, b, err
 }
 
