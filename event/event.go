@@ -39,7 +39,7 @@ type Event struct {
 
 // New returns an event with room for a typical number of fields.
 func New() *Event {
-	return &Event{Fields: make(map[string]any, 24)}
+	return &Event{Fields: make(map[string]any, 48)}
 }
 
 // Set stores a string field; empty values and Windows' "-" placeholder are not stored.

@@ -51,7 +51,7 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 		workers = runtime.NumCPU()
 	}
 	results := make([]*FileResult, len(files))
-	items := make(chan item, 4*BatchSize)
+	items := make(chan item, BatchSize)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	var mu sync.Mutex // guards the seen-hash set across workers

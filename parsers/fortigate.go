@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/exfiltrace/exfiltrace/event"
@@ -32,6 +33,29 @@ func (FortiGate) NewDecoder(o *Options) LineDecoder {
 type fortiDecoder struct {
 	clock syslogClock
 	loc   *time.Location
+	kv    map[string]string // reused per line
+}
+
+// fortiMapped are keys whose meaning is carried by ECS fields; every other
+// key is kept under fortinet.firewall.* (ECS keeps vendor detail there).
+var fortiMapped = map[string]bool{
+	"date": true, "time": true, "eventtime": true, "tz": true, "devname": true, "devid": true, "logid": true,
+	"srcip": true, "srcport": true, "dstip": true, "dstport": true, "srcintf": true, "dstintf": true,
+	"proto": true, "action": true, "service": true, "policyid": true, "policyname": true, "hostname": true,
+	"url": true, "user": true, "msg": true, "level": true, "duration": true, "sentbyte": true, "rcvdbyte": true,
+	"sentpkt": true, "rcvdpkt": true, "dstcountry": true, "srccountry": true, "transip": true, "app": true,
+}
+
+// fortiKeys interns "fortinet.firewall.<key>" names.
+var fortiKeys sync.Map
+
+func fortiKey(k string) string {
+	if v, ok := fortiKeys.Load(k); ok {
+		return v.(string)
+	}
+	v := "fortinet.firewall." + k
+	fortiKeys.Store(k, v)
+	return v
 }
 
 func (d *fortiDecoder) Flush(Emit) {}
@@ -52,7 +76,11 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 			hdr = h
 		}
 	}
-	kv := make(map[string]string, 48)
+	if d.kv == nil {
+		d.kv = make(map[string]string, 64)
+	}
+	kv := d.kv
+	clear(kv)
 	if !splitKV(s[kvStart:], func(k, v string) { kv[k] = v }) {
 		return fmt.Errorf("fortigate: no key=value pairs")
 	}
@@ -76,10 +104,10 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 		ev.Set("log.syslog.hostname", hdr.Host)
 	}
 	for k, v := range kv {
-		if v == "" || v == "N/A" {
+		if v == "" || v == "N/A" || fortiMapped[k] {
 			continue
 		}
-		ev.Fields["fortinet.firewall."+k] = v
+		ev.Fields[fortiKey(k)] = v
 	}
 	ev.Set("event.code", kv["logid"])
 	ev.Set("log.level", kv["level"])

@@ -209,19 +209,24 @@ func (w *winRecord) toEvent() *event.Event {
 
 func (w *winRecord) summary() string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s %s", w.Provider, w.EventID)
+	sb.WriteString(w.Provider)
+	sb.WriteByte(' ')
+	sb.WriteString(w.EventID)
 	n := 0
-	for _, p := range append(append([]kv{}, w.EventData...), w.UserData...) {
-		if p.v == "" || p.v == "-" {
-			continue
-		}
-		v := p.v
-		if len(v) > 200 {
-			v = v[:200] + "…"
-		}
-		fmt.Fprintf(&sb, " %s=%s", p.k, v)
-		if n++; n == 12 {
-			break
+	for _, list := range [][]kv{w.EventData, w.UserData} {
+		for _, p := range list {
+			if p.v == "" || p.v == "-" || n == 12 {
+				continue
+			}
+			v := p.v
+			if len(v) > 200 {
+				v = v[:200] + "…"
+			}
+			sb.WriteByte(' ')
+			sb.WriteString(p.k)
+			sb.WriteByte('=')
+			sb.WriteString(v)
+			n++
 		}
 	}
 	return sb.String()

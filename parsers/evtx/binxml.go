@@ -820,9 +820,38 @@ func FormatTime(t time.Time) string {
 }
 
 func formatGUID(b []byte) string {
-	le := binary.LittleEndian
-	return fmt.Sprintf("{%08X-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X}",
-		le.Uint32(b), le.Uint16(b[4:]), le.Uint16(b[6:]), b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])
+	const hexd = "0123456789ABCDEF"
+	var out [38]byte
+	o := 0
+	put := func(x byte) {
+		out[o], out[o+1] = hexd[x>>4], hexd[x&15]
+		o += 2
+	}
+	out[o] = '{'
+	o++
+	// The first three groups are little-endian integers, the rest bytes in order.
+	for _, i := range []int{3, 2, 1, 0} {
+		put(b[i])
+	}
+	out[o] = '-'
+	o++
+	put(b[5])
+	put(b[4])
+	out[o] = '-'
+	o++
+	put(b[7])
+	put(b[6])
+	out[o] = '-'
+	o++
+	put(b[8])
+	put(b[9])
+	out[o] = '-'
+	o++
+	for _, x := range b[10:16] {
+		put(x)
+	}
+	out[o] = '}'
+	return string(out[:])
 }
 
 func formatSID(b []byte) (string, error) {
@@ -846,6 +875,21 @@ func formatSID(b []byte) (string, error) {
 }
 
 func utf16String(b []byte) string {
+	// Fast path: most strings in event logs are ASCII.
+	ascii := true
+	for i := 0; i+1 < len(b); i += 2 {
+		if b[i+1] != 0 || b[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		out := make([]byte, len(b)/2)
+		for i := range out {
+			out[i] = b[2*i]
+		}
+		return string(out)
+	}
 	u := make([]uint16, len(b)/2)
 	for i := range u {
 		u[i] = binary.LittleEndian.Uint16(b[2*i:])
