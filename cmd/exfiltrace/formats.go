@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -18,12 +17,13 @@ func formatsCmd() *cobra.Command {
 		Example: "  exfiltrace formats\n  exfiltrace formats --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
 			for _, f := range parsers.Formats() {
 				if asJSON {
 					b, _ := json.Marshal(map[string]string{"name": f.Name(), "description": f.Description()})
-					fmt.Fprintln(os.Stdout, string(b))
+					fmt.Fprintln(out, string(b))
 				} else {
-					fmt.Printf("%-14s %s\n", f.Name(), f.Description())
+					fmt.Fprintf(out, "%-14s %s\n", f.Name(), f.Description())
 				}
 			}
 			return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -35,6 +36,7 @@ values used are printed and stored in the case manifest.`,
   exfiltrace ingest --case ./case --format fortigate fw.txt --json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
 			if err := requireCase(caseDir); err != nil {
 				return err
 			}
@@ -57,7 +59,7 @@ values used are printed and stored in the case manifest.`,
 			}
 			settings := index.Settings{TZ: loc.String(), TZSource: tzSource, Year: year, YearSource: yearSource}
 			if !asJSON {
-				fmt.Fprintf(os.Stderr, "timestamps without zone: %s (%s); without year: %s\n", loc, tzSource, yearText(year))
+				fmt.Fprintf(cmd.ErrOrStderr(), "timestamps without zone: %s (%s); without year: %s\n", loc, tzSource, yearText(year))
 			}
 			opts := index.IngestOptions{Parse: parsers.Options{TZ: loc, Year: year, Format: format}, Settings: settings}
 			var bar *progressbar.ProgressBar
@@ -73,7 +75,7 @@ values used are printed and stored in the case manifest.`,
 			if bar != nil {
 				bar.Finish()
 			}
-			printIngest(results, asJSON, time.Since(start))
+			printIngest(out, results, asJSON, time.Since(start))
 			if err != nil {
 				return err
 			}
@@ -125,7 +127,7 @@ func resolveTZ(tz string, explicit bool) (*time.Location, string, error) {
 	return loc, source, nil
 }
 
-func printIngest(results []*index.FileResult, asJSON bool, took time.Duration) {
+func printIngest(out io.Writer, results []*index.FileResult, asJSON bool, took time.Duration) {
 	var parsed, raw, lost, added int64
 	for _, r := range results {
 		if r == nil {
@@ -133,7 +135,7 @@ func printIngest(results []*index.FileResult, asJSON bool, took time.Duration) {
 		}
 		if asJSON {
 			b, _ := json.Marshal(r)
-			fmt.Println(string(b))
+			fmt.Fprintln(out, string(b))
 		}
 		parsed += r.Stats.Parsed
 		raw += r.Stats.Raw
@@ -142,10 +144,10 @@ func printIngest(results []*index.FileResult, asJSON bool, took time.Duration) {
 	}
 	if asJSON {
 		b, _ := json.Marshal(map[string]any{"summary": map[string]any{"files": len(results), "parsed": parsed, "raw": raw, "lost": lost, "added": added, "seconds": took.Seconds()}})
-		fmt.Println(string(b))
+		fmt.Fprintln(out, string(b))
 		return
 	}
-	fmt.Printf("%-50s %-12s %9s %7s %7s  %s\n", "FILE", "FORMAT", "PARSED", "RAW", "LOST", "NOTES")
+	fmt.Fprintf(out, "%-50s %-12s %9s %7s %7s  %s\n", "FILE", "FORMAT", "PARSED", "RAW", "LOST", "NOTES")
 	for _, r := range results {
 		if r == nil {
 			continue
@@ -170,9 +172,9 @@ func printIngest(results []*index.FileResult, asJSON bool, took time.Duration) {
 		if len(notes) > 4 {
 			notes = append(notes[:4], fmt.Sprintf("… %d more notes in manifest.json", len(notes)-4))
 		}
-		fmt.Printf("%-50s %-12s %9d %7d %7d  %s\n", shorten(s.Path, 50), s.Format, s.Parsed, s.Raw, s.Lost, strings.Join(notes, "; "))
+		fmt.Fprintf(out, "%-50s %-12s %9d %7d %7d  %s\n", shorten(s.Path, 50), s.Format, s.Parsed, s.Raw, s.Lost, strings.Join(notes, "; "))
 	}
-	fmt.Printf("total: %d parsed, %d raw, %d lost; %d events added in %s\n", parsed, raw, lost, added, took.Round(time.Millisecond))
+	fmt.Fprintf(out, "total: %d parsed, %d raw, %d lost; %d events added in %s\n", parsed, raw, lost, added, took.Round(time.Millisecond))
 }
 
 func shorten(s string, n int) string {

@@ -13,6 +13,13 @@ import (
 var quiet bool
 
 func main() {
+	if err := newRoot().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "exfiltrace:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "exfiltrace",
 		Short: "Find data exfiltration in firewall, mail and Windows logs",
@@ -26,10 +33,7 @@ Windows .evtx / XML / Winlogbeat JSON) and answers whether data was taken.`,
 	}
 	root.PersistentFlags().BoolVarP(&quiet, "quiet", "q", false, "no progress display")
 	root.AddCommand(ingestCmd(), searchCmd(), statsCmd(), topCmd(), formatsCmd())
-	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "exfiltrace:", err)
-		os.Exit(1)
-	}
+	return root
 }
 
 // interactive reports whether progress should be drawn on stderr.

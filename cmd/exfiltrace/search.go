@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -42,6 +41,7 @@ addresses, ids and codes exactly; message and command lines by word.
   exfiltrace search --case ./case 'email.to.address:*@gmail.com' --limit 20`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
 			q := ""
 			if len(args) == 1 {
 				q = args[0]
@@ -51,9 +51,9 @@ addresses, ids and codes exactly; message and command lines by word.
 				return err
 			}
 			defer b.Close()
-			enc := json.NewEncoder(os.Stdout)
+			enc := json.NewEncoder(out)
 			if !asJSON {
-				fmt.Printf("%-24s %-22s %-40s %s\n", "@timestamp", "dataset", "who/where", "what")
+				fmt.Fprintf(out, "%-24s %-22s %-40s %s\n", "@timestamp", "dataset", "who/where", "what")
 			}
 			shown := 0
 			total, err := b.Search(q, limit, func(ev *event.Event) error {
@@ -61,14 +61,14 @@ addresses, ids and codes exactly; message and command lines by word.
 				if asJSON {
 					return enc.Encode(ev.Document())
 				}
-				fmt.Println(eventLine(ev))
+				fmt.Fprintln(out, eventLine(ev))
 				return nil
 			})
 			if err != nil {
 				return err
 			}
 			if !asJSON {
-				fmt.Fprintf(os.Stderr, "%d of %d matching events shown\n", shown, total)
+				fmt.Fprintf(cmd.ErrOrStderr(), "%d of %d matching events shown\n", shown, total)
 			}
 			return nil
 		},

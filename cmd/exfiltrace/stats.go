@@ -3,7 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
+	"io"
 	"sort"
 
 	"github.com/spf13/cobra"
@@ -18,6 +18,7 @@ func statsCmd() *cobra.Command {
 		Example: "  exfiltrace stats --case ./case\n  exfiltrace stats --case ./case --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
 			c, b, err := openIndex(caseDir)
 			if err != nil {
 				return err
@@ -29,21 +30,21 @@ func statsCmd() *cobra.Command {
 			}
 			m := c.Manifest
 			if asJSON {
-				return json.NewEncoder(os.Stdout).Encode(map[string]any{
+				return json.NewEncoder(out).Encode(map[string]any{
 					"events": st.Total, "first": m.First, "last": m.Last,
 					"by_dataset": st.ByDataset, "by_host": st.ByHost, "by_day": st.ByDay, "files": m.Files,
 					"settings": m.Settings,
 				})
 			}
-			fmt.Printf("case %s: %d events from %d files, %s → %s (UTC)\n", c.Dir, st.Total, len(m.Files),
+			fmt.Fprintf(out, "case %s: %d events from %d files, %s → %s (UTC)\n", c.Dir, st.Total, len(m.Files),
 				m.First.UTC().Format("2006-01-02T15:04:05Z"), m.Last.UTC().Format("2006-01-02T15:04:05Z"))
-			fmt.Printf("timestamps without zone read as %s (%s); without year: %s\n", m.Settings.TZ, m.Settings.TZSource, m.Settings.YearSource)
-			printCounts("dataset", st.ByDataset)
-			printCounts("host", st.ByHost)
-			printCounts("day (UTC)", st.ByDay)
-			fmt.Println("\nevidence:")
+			fmt.Fprintf(out, "timestamps without zone read as %s (%s); without year: %s\n", m.Settings.TZ, m.Settings.TZSource, m.Settings.YearSource)
+			printCounts(out, "dataset", st.ByDataset)
+			printCounts(out, "host", st.ByHost)
+			printCounts(out, "day (UTC)", st.ByDay)
+			fmt.Fprintln(out, "\nevidence:")
 			for _, f := range m.Files {
-				fmt.Printf("  %s  %s  %-12s parsed=%d raw=%d lost=%d\n", f.SHA256[:12], f.Path, f.Format, f.Parsed, f.Raw, f.Lost)
+				fmt.Fprintf(out, "  %s  %s  %-12s parsed=%d raw=%d lost=%d\n", f.SHA256[:12], f.Path, f.Format, f.Parsed, f.Raw, f.Lost)
 			}
 			return nil
 		},
@@ -53,8 +54,8 @@ func statsCmd() *cobra.Command {
 	return cmd
 }
 
-func printCounts(title string, m map[string]int) {
-	fmt.Printf("\nby %s:\n", title)
+func printCounts(out io.Writer, title string, m map[string]int) {
+	fmt.Fprintf(out, "\nby %s:\n", title)
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -69,6 +70,6 @@ func printCounts(title string, m map[string]int) {
 		return keys[i] < keys[j]
 	})
 	for _, k := range keys {
-		fmt.Printf("  %-40s %10d\n", k, m[k])
+		fmt.Fprintf(out, "  %-40s %10d\n", k, m[k])
 	}
 }

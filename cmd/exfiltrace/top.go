@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 )
@@ -20,6 +19,7 @@ func topCmd() *cobra.Command {
   exfiltrace top --case ./case email.to.address --sum email.size --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
 			_, b, err := openIndex(caseDir)
 			if err != nil {
 				return err
@@ -30,7 +30,7 @@ func topCmd() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(os.Stdout)
+				enc := json.NewEncoder(out)
 				for _, r := range rows {
 					if err := enc.Encode(r); err != nil {
 						return err
@@ -39,19 +39,19 @@ func topCmd() *cobra.Command {
 				return nil
 			}
 			if sum != "" {
-				fmt.Printf("%-40s %10s %18s  %-20s %-20s\n", args[0], "EVENTS", "SUM("+sum+")", "FIRST", "LAST")
+				fmt.Fprintf(out, "%-40s %10s %18s  %-20s %-20s\n", args[0], "EVENTS", "SUM("+sum+")", "FIRST", "LAST")
 			} else {
-				fmt.Printf("%-40s %10s  %-20s %-20s\n", args[0], "EVENTS", "FIRST", "LAST")
+				fmt.Fprintf(out, "%-40s %10s  %-20s %-20s\n", args[0], "EVENTS", "FIRST", "LAST")
 			}
 			for _, r := range rows {
 				f, l := r.First.UTC().Format("2006-01-02T15:04:05Z"), r.Last.UTC().Format("2006-01-02T15:04:05Z")
 				if sum != "" {
-					fmt.Printf("%-40s %10d %18d  %-20s %-20s\n", r.Value, r.Count, r.Sum, f, l)
+					fmt.Fprintf(out, "%-40s %10d %18d  %-20s %-20s\n", r.Value, r.Count, r.Sum, f, l)
 				} else {
-					fmt.Printf("%-40s %10d  %-20s %-20s\n", r.Value, r.Count, f, l)
+					fmt.Fprintf(out, "%-40s %10d  %-20s %-20s\n", r.Value, r.Count, f, l)
 				}
 			}
-			fmt.Fprintf(os.Stderr, "%d matching events\n", total)
+			fmt.Fprintf(cmd.ErrOrStderr(), "%d matching events\n", total)
 			return nil
 		},
 	}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Throughput and peak memory of exfiltrace on this machine:
+#   - ≥ 1 million generated FortiGate lines: cat, parse only, parse+index (ingest), bleve's bare batch rate
+#   - the EVTX corpus (../shared/corpus/evtx, if present): evtxexport vs our parse only
+# Usage: bench/run.sh [LINES]   (default 1000000); results in bench/out/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+lines=${1:-1000000}
+out=bench/out
+mkdir -p "$out"
+go build -o "$out/tool" ./bench/tool
+log="$out/fortigate-$lines.log"
+[[ -f $log ]] || "$out/tool" gen "$lines" "$log"
+mb=$(du -m "$log" | cut -f1)
+
+echo "== $lines FortiGate lines ($mb MB), $(nproc) cores, $(go version | cut -d' ' -f3)"
+cat "$log" >/dev/null # warm the page cache so every reader starts equal
+s=$(date +%s.%N); cat "$log" >/dev/null; e=$(date +%s.%N)
+awk -v s="$s" -v e="$e" -v mb="$mb" -v n="$lines" 'BEGIN{d=e-s; printf "%-28s %10d lines  %8.1f MB %7.2f s %10.0f lines/s  %8.1f MB/s\n","cat",n,mb,d,n/d,mb/d}'
+"$out/tool" parse "$log"
+"$out/tool" index "$log"
+"$out/tool" bare "$log"
+
+corpus=../shared/corpus/evtx
+if [[ -d $corpus ]]; then
+  mapfile -t evtx < <(find "$corpus" -name '*.evtx' | sort)
+  emb=$(du -cm "${evtx[@]}" | tail -1 | cut -f1)
+  echo "== EVTX corpus: ${#evtx[@]} files, $emb MB"
+  if command -v evtxexport >/dev/null; then
+    s=$(date +%s.%N)
+    for f in "${evtx[@]}"; do evtxexport -f xml "$f" >/dev/null 2>&1 || true; done
+    e=$(date +%s.%N)
+    awk -v s="$s" -v e="$e" -v mb="$emb" 'BEGIN{d=e-s; printf "%-28s %8.1f MB %7.2f s %8.1f MB/s\n","evtxexport (libevtx)",mb,d,mb/d}'
+  else
+    echo "evtxexport not installed (apt-get install libevtx-utils) — skipped"
+  fi
+  "$out/tool" parse "${evtx[@]}"
+else
+  echo "EVTX corpus not found at $corpus — skipped"
+fi
+echo "Go benchmarks: go test -run '^\$' -bench . ./parsers/... ./index/"
