@@ -1,0 +1,487 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// compiled is a rule ready to run.
+type compiled struct {
+	rule *Rule
+	m    matcher
+	key  string // logsource key; "" for every event
+	// emit says whether the rule's own matches are findings (false for the
+	// base rules of a correlation, unless it asks to generate them).
+	emit  bool
+	corrs []*corrState
+}
+
+// Engine evaluates compiled rules on a time-ordered event stream, in one pass.
+type Engine struct {
+	byKey   map[string][]*compiled
+	any     []*compiled
+	Loaded  []*Rule
+	Skipped []Skipped
+	corrs   []*corrState
+	find    *collector
+}
+
+// Compile compiles rules once. Rules the engine cannot run are listed in
+// Skipped with the reason; the others run.
+func Compile(rules []*Rule) *Engine {
+	e := &Engine{byKey: map[string][]*compiled{}, find: newCollector()}
+	byRef := map[string]*compiled{}
+	var correlations []*Rule
+	for _, r := range rules {
+		if r.Correlation != nil {
+			correlations = append(correlations, r)
+			continue
+		}
+		c, err := compileRule(r)
+		if err != nil {
+			e.Skipped = append(e.Skipped, Skipped{Source: r.Source, Title: r.Title, Reason: err.Error()})
+			continue
+		}
+		c.emit = true
+		if c.key == "" {
+			e.any = append(e.any, c)
+		} else {
+			e.byKey[c.key] = append(e.byKey[c.key], c)
+		}
+		e.Loaded = append(e.Loaded, r)
+		if r.ID != "" {
+			byRef[r.ID] = c
+		}
+		if r.Name != "" {
+			byRef[r.Name] = c
+		}
+	}
+	for _, r := range correlations {
+		cs, err := newCorrState(r, byRef)
+		if err != nil {
+			e.Skipped = append(e.Skipped, Skipped{Source: r.Source, Title: r.Title, Reason: err.Error()})
+			continue
+		}
+		e.corrs = append(e.corrs, cs)
+		e.Loaded = append(e.Loaded, r)
+	}
+	return e
+}
+
+func compileRule(r *Rule) (*compiled, error) {
+	if r.Title == "" {
+		return nil, errors.New("rule has no title")
+	}
+	if len(r.Detection) == 0 {
+		return nil, errors.New("rule has no detection")
+	}
+	key, err := logsourceKey(r.Logsource)
+	if err != nil {
+		return nil, err
+	}
+	sel := map[string]matcher{}
+	var cond any
+	for name, def := range r.Detection {
+		switch name {
+		case "condition":
+			cond = def
+			continue
+		case "timeframe":
+			return nil, errUnsupported{"detection timeframe (Sigma v1 aggregation); use a correlation rule"}
+		}
+		m, err := compileSelection(name, def)
+		if err != nil {
+			return nil, fmt.Errorf("selection %s: %w", name, err)
+		}
+		sel[name] = m
+	}
+	var conds []string
+	switch c := cond.(type) {
+	case string:
+		conds = []string{c}
+	case []any:
+		for _, x := range c {
+			s, _ := x.(string)
+			conds = append(conds, s)
+		}
+	default:
+		return nil, errors.New("rule has no condition")
+	}
+	var or orM
+	for _, c := range conds {
+		m, err := compileCondition(c, sel)
+		if err != nil {
+			return nil, err
+		}
+		or = append(or, m)
+	}
+	var m matcher = or
+	if len(or) == 1 {
+		m = or[0]
+	}
+	return &compiled{rule: r, m: m, key: key}, nil
+}
+
+// Process evaluates one event. Events must arrive in time order for
+// correlation windows to be right.
+func (e *Engine) Process(ev *event.Event) {
+	v := newView(ev)
+	run := func(cs []*compiled) {
+		for _, c := range cs {
+			if !c.m.match(v) {
+				continue
+			}
+			if c.emit {
+				e.find.add(c.rule, ev, nil)
+			}
+			for _, corr := range c.corrs {
+				corr.observe(c, v, e.find)
+			}
+		}
+	}
+	run(e.any)
+	for k := range v.sources {
+		run(e.byKey[k])
+	}
+}
+
+// Findings returns what fired, ordered by first time seen.
+func (e *Engine) Findings() []*Finding { return e.find.list() }
+
+// ---------------------------------------------------------------- correlation
+
+type corrState struct {
+	rule     *Rule
+	typ      string
+	base     []*compiled
+	groupBy  []string
+	span     time.Duration
+	field    string
+	op       string
+	n        float64
+	groups   map[string]*window
+	lastSeen time.Time
+}
+
+type hit struct {
+	t     time.Time
+	val   string
+	num   float64
+	which int // index of the base rule (temporal)
+	ev    *event.Event
+}
+
+type window struct{ hits []hit }
+
+func newCorrState(r *Rule, byRef map[string]*compiled) (*corrState, error) {
+	c := r.Correlation
+	cs := &corrState{rule: r, typ: c.Type, groupBy: c.GroupBy, groups: map[string]*window{}}
+	switch c.Type {
+	case "event_count", "value_count", "value_sum", "temporal", "temporal_ordered":
+	default:
+		return nil, errUnsupported{"correlation type " + c.Type}
+	}
+	if len(c.Aliases) > 0 {
+		return nil, errUnsupported{"correlation aliases"}
+	}
+	d, err := parseTimespan(c.Timespan)
+	if err != nil {
+		return nil, err
+	}
+	cs.span = d
+	for _, ref := range c.Rules {
+		b, ok := byRef[ref]
+		if !ok {
+			return nil, fmt.Errorf("correlation refers to rule %q, which is not loaded", ref)
+		}
+		cs.base = append(cs.base, b)
+	}
+	if len(cs.base) == 0 {
+		return nil, errors.New("correlation names no rules")
+	}
+	for k, v := range c.Condition {
+		switch k {
+		case "field":
+			cs.field, _ = v.(string)
+		case "gt", "gte", "lt", "lte", "eq":
+			s, err := scalarString(v)
+			if err != nil {
+				return nil, err
+			}
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return nil, fmt.Errorf("correlation condition %s: %q is not a number", k, s)
+			}
+			cs.op, cs.n = k, f
+		default:
+			return nil, errUnsupported{"correlation condition " + k}
+		}
+	}
+	switch {
+	case strings.HasPrefix(cs.typ, "temporal"):
+		if cs.op == "" {
+			cs.op, cs.n = "gte", float64(len(cs.base))
+		}
+	case cs.op == "":
+		return nil, errors.New("correlation has no condition")
+	case cs.op == "lt" || cs.op == "lte":
+		return nil, errUnsupported{"correlation condition " + cs.op + " (needs end-of-window evaluation)"}
+	}
+	if (cs.typ == "value_count" || cs.typ == "value_sum") && cs.field == "" {
+		return nil, fmt.Errorf("%s correlation needs condition.field", cs.typ)
+	}
+	for i, b := range cs.base {
+		b.corrs = append(b.corrs, cs)
+		_ = i
+		if !c.Generate {
+			b.emit = false
+		}
+	}
+	return cs, nil
+}
+
+func parseTimespan(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if len(s) < 2 {
+		return 0, fmt.Errorf("bad timespan %q", s)
+	}
+	n, err := strconv.Atoi(s[:len(s)-1])
+	if err != nil {
+		return 0, fmt.Errorf("bad timespan %q", s)
+	}
+	unit := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour, 'M': 30 * 24 * time.Hour, 'y': 365 * 24 * time.Hour}[s[len(s)-1]]
+	if unit == 0 {
+		return 0, fmt.Errorf("bad timespan unit in %q", s)
+	}
+	return time.Duration(n) * unit, nil
+}
+
+func (cs *corrState) observe(base *compiled, v *view, f *collector) {
+	ev := v.ev
+	which := 0
+	for i, b := range cs.base {
+		if b == base {
+			which = i
+		}
+	}
+	var key strings.Builder
+	for _, g := range cs.groupBy {
+		vals := v.values(g)
+		if len(vals) == 0 {
+			return // events without the group-by field do not correlate
+		}
+		key.WriteString(vals[0])
+		key.WriteByte(0)
+	}
+	h := hit{t: ev.Timestamp, which: which, ev: ev}
+	if cs.field != "" {
+		vals := v.values(cs.field)
+		if len(vals) == 0 {
+			return
+		}
+		h.val = vals[0]
+		if cs.typ == "value_sum" {
+			n, err := strconv.ParseFloat(h.val, 64)
+			if err != nil {
+				return
+			}
+			h.num = n
+		}
+	}
+	w := cs.groups[key.String()]
+	if w == nil {
+		w = &window{}
+		cs.groups[key.String()] = w
+	}
+	// Slide: drop hits older than the span.
+	cut := 0
+	for cut < len(w.hits) && ev.Timestamp.Sub(w.hits[cut].t) > cs.span {
+		cut++
+	}
+	w.hits = append(w.hits[cut:], h)
+	if cs.fires(w) {
+		evs := make([]*event.Event, len(w.hits))
+		for i, x := range w.hits {
+			evs[i] = x.ev
+		}
+		f.add(cs.rule, ev, evs)
+		w.hits = w.hits[:0] // a new window starts after an alert
+	}
+	if ev.Timestamp.Sub(cs.lastSeen) > cs.span {
+		cs.gc(ev.Timestamp)
+	}
+}
+
+// gc drops groups whose newest hit left the window: state stays bounded by
+// what one window holds, not by the case.
+func (cs *corrState) gc(now time.Time) {
+	cs.lastSeen = now
+	for k, w := range cs.groups {
+		if len(w.hits) == 0 || now.Sub(w.hits[len(w.hits)-1].t) > cs.span {
+			delete(cs.groups, k)
+		}
+	}
+}
+
+func (cs *corrState) fires(w *window) bool {
+	var x float64
+	switch cs.typ {
+	case "event_count":
+		x = float64(len(w.hits))
+	case "value_count":
+		seen := map[string]bool{}
+		for _, h := range w.hits {
+			seen[h.val] = true
+		}
+		x = float64(len(seen))
+	case "value_sum":
+		for _, h := range w.hits {
+			x += h.num
+		}
+	case "temporal":
+		seen := map[int]bool{}
+		for _, h := range w.hits {
+			seen[h.which] = true
+		}
+		x = float64(len(seen))
+	case "temporal_ordered":
+		next := 0
+		for _, h := range w.hits {
+			if h.which == next {
+				next++
+			}
+		}
+		x = float64(next)
+	}
+	switch cs.op {
+	case "gt":
+		return x > cs.n
+	case "gte":
+		return x >= cs.n
+	case "eq":
+		return x == cs.n
+	}
+	return false
+}
+
+// ---------------------------------------------------------------- findings
+
+// Finding is what one rule found across the case.
+type Finding struct {
+	RuleID    string     `json:"rule_id"`
+	Title     string     `json:"title"`
+	Level     string     `json:"level"`
+	Tags      []string   `json:"tags,omitempty"`
+	Count     int        `json:"count"` // events (or alerts, for correlations) that matched
+	First     time.Time  `json:"first_seen"`
+	Last      time.Time  `json:"last_seen"`
+	Hosts     []string   `json:"hosts,omitempty"`
+	Users     []string   `json:"users,omitempty"`
+	Sources   []string   `json:"source_ips,omitempty"`
+	Dests     []string   `json:"destinations,omitempty"`
+	Evidence  []Evidence `json:"evidence"`
+	Truncated int        `json:"evidence_not_listed,omitempty"`
+	Source    string     `json:"rule_file,omitempty"`
+}
+
+// Evidence points at one event behind a finding.
+type Evidence struct {
+	EventID string    `json:"event_id"`
+	Time    time.Time `json:"time"`
+	File    string    `json:"file"`
+	Line    int64     `json:"line,omitempty"`
+	Record  int64     `json:"record,omitempty"`
+	Summary string    `json:"summary,omitempty"`
+}
+
+const maxEvidence = 25
+
+type collector struct {
+	by    map[*Rule]*Finding
+	order []*Finding
+}
+
+func newCollector() *collector { return &collector{by: map[*Rule]*Finding{}} }
+
+func (c *collector) add(r *Rule, ev *event.Event, window []*event.Event) {
+	f := c.by[r]
+	if f == nil {
+		f = &Finding{RuleID: r.ID, Title: r.Title, Level: r.Level, Tags: r.Tags, First: ev.Timestamp, Source: r.Source}
+		c.by[r] = f
+		c.order = append(c.order, f)
+	}
+	f.Count++
+	evs := window
+	if evs == nil {
+		evs = []*event.Event{ev}
+	}
+	for _, e := range evs {
+		if e.Timestamp.Before(f.First) {
+			f.First = e.Timestamp
+		}
+		if e.Timestamp.After(f.Last) {
+			f.Last = e.Timestamp
+		}
+		f.Hosts = addUnique(f.Hosts, e.Str("host.name"))
+		f.Users = addUnique(f.Users, e.Str("user.name"))
+		f.Sources = addUnique(f.Sources, e.Str("source.ip"))
+		f.Dests = addUnique(f.Dests, firstNonEmpty(e.Str("destination.domain"), e.Str("destination.ip")))
+		for _, to := range e.Strings("email.to.address") {
+			f.Dests = addUnique(f.Dests, to)
+		}
+		if len(f.Evidence) >= maxEvidence {
+			f.Truncated++
+			continue
+		}
+		line, _ := e.Int(event.FieldLine)
+		rec, _ := e.Int(event.FieldRecord)
+		f.Evidence = append(f.Evidence, Evidence{EventID: e.Str(event.FieldID), Time: e.Timestamp, File: e.Str(event.FieldFile),
+			Line: line, Record: rec, Summary: summary(e)})
+	}
+}
+
+func summary(e *event.Event) string {
+	s := e.Str("message")
+	if cl := e.Str("process.command_line"); cl != "" {
+		s = cl
+	}
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+const maxListed = 20
+
+func addUnique(list []string, v string) []string {
+	if v == "" || len(list) >= maxListed {
+		return list
+	}
+	for _, x := range list {
+		if x == v {
+			return list
+		}
+	}
+	return append(list, v)
+}
+
+func (c *collector) list() []*Finding {
+	out := append([]*Finding(nil), c.order...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].First.Before(out[j].First) })
+	return out
+}

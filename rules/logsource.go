@@ -1,0 +1,226 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// view adapts an event to Sigma: field names as Sigma's Windows rules write
+// them (Image, CommandLine, EventID, Provider_Name…) resolve to the event
+// model, and lowercase forms are computed once per event.
+type view struct {
+	ev      *event.Event
+	lc      map[string]string
+	all     []string
+	sources map[string]bool // the Sigma logsources this event belongs to
+}
+
+func newView(ev *event.Event) *view {
+	return &view{ev: ev, sources: eventLogsources(ev)}
+}
+
+func (v *view) lower(s string) string {
+	if v.lc == nil {
+		v.lc = make(map[string]string, 16)
+	}
+	if l, ok := v.lc[s]; ok {
+		return l
+	}
+	l := strings.ToLower(s)
+	v.lc[s] = l
+	return l
+}
+
+// sigmaFields maps Sigma's System-level names and the generic names of its
+// taxonomy to the event model; other names are looked up in EventData.
+var sigmaFields = map[string][]string{
+	"EventID":             {"winlog.event_id"},
+	"Provider_Name":       {"winlog.provider_name"},
+	"Channel":             {"winlog.channel"},
+	"Computer":            {"winlog.computer_name"},
+	"ComputerName":        {"winlog.computer_name"},
+	"Image":               {"winlog.event_data.Image", "process.executable"},
+	"ParentImage":         {"winlog.event_data.ParentImage", "process.parent.executable"},
+	"CommandLine":         {"winlog.event_data.CommandLine", "process.command_line"},
+	"ParentCommandLine":   {"winlog.event_data.ParentCommandLine", "process.parent.command_line"},
+	"OriginalFileName":    {"winlog.event_data.OriginalFileName", "process.pe.original_file_name"},
+	"TargetFilename":      {"winlog.event_data.TargetFilename", "file.path"},
+	"DestinationIp":       {"winlog.event_data.DestinationIp", "destination.ip"},
+	"DestinationPort":     {"winlog.event_data.DestinationPort", "destination.port"},
+	"DestinationHostname": {"winlog.event_data.DestinationHostname", "destination.domain"},
+	"SourceIp":            {"winlog.event_data.SourceIp", "source.ip"},
+	"SourcePort":          {"winlog.event_data.SourcePort", "source.port"},
+	"QueryName":           {"winlog.event_data.QueryName", "dns.question.name"},
+	"ScriptBlockText":     {"winlog.event_data.ScriptBlockText", "powershell.file.script_block_text"},
+}
+
+// values returns a field's values as strings.
+func (v *view) values(field string) []string {
+	if strings.Contains(field, ".") {
+		return v.ev.Strings(field)
+	}
+	if alts, ok := sigmaFields[field]; ok {
+		for _, f := range alts {
+			if vals := v.ev.Strings(f); len(vals) > 0 {
+				return vals
+			}
+		}
+		return nil
+	}
+	if vals := v.ev.Strings("winlog.event_data." + field); len(vals) > 0 {
+		return vals
+	}
+	if vals := v.ev.Strings("winlog.user_data." + field); len(vals) > 0 {
+		return vals
+	}
+	// Sysmon 4688 equivalents of Sysmon names.
+	switch field {
+	case "User":
+		if u := v.ev.Str("user.name"); u != "" {
+			if d := v.ev.Str("user.domain"); d != "" {
+				return []string{d + `\` + u}
+			}
+			return []string{u}
+		}
+	case "ProcessId":
+		return v.ev.Strings("process.pid")
+	case "ParentProcessId":
+		return v.ev.Strings("process.parent.pid")
+	}
+	return v.ev.Strings(field)
+}
+
+// allValues lists every string value of the event, for keyword searches.
+func (v *view) allValues() []string {
+	if v.all == nil {
+		for _, k := range v.ev.Keys() {
+			if k == event.FieldOriginal || k == event.FieldID || k == event.FieldSHA256 || k == event.FieldFile {
+				continue
+			}
+			v.all = append(v.all, v.ev.Strings(k)...)
+		}
+	}
+	return v.all
+}
+
+// sysmonCategory maps Sysmon event ids to Sigma logsource categories.
+var sysmonCategory = map[string][]string{
+	"1": {"process_creation"}, "2": {"file_change"}, "3": {"network_connection"}, "4": {"sysmon_status"},
+	"5": {"process_termination"}, "6": {"driver_load"}, "7": {"image_load"}, "8": {"create_remote_thread"},
+	"9": {"raw_access_thread"}, "10": {"process_access"}, "11": {"file_event"},
+	"12": {"registry_add", "registry_delete", "registry_event"}, "13": {"registry_set", "registry_event"},
+	"14": {"registry_rename", "registry_event"}, "15": {"create_stream_hash"}, "16": {"sysmon_status"},
+	"17": {"pipe_created"}, "18": {"pipe_created"}, "19": {"wmi_event"}, "20": {"wmi_event"}, "21": {"wmi_event"},
+	"22": {"dns_query"}, "23": {"file_delete"}, "24": {"clipboard_capture"}, "25": {"process_tampering"},
+	"26": {"file_delete_detected", "file_delete"}, "27": {"file_block_executable"}, "28": {"file_block_shredding"},
+	"29": {"file_executable_detected"}, "255": {"sysmon_error"},
+}
+
+// serviceChannels maps Sigma Windows services to event log channels (from
+// Sigma's Windows logsource documentation).
+var serviceChannels = map[string]string{
+	"security": "security", "system": "system", "application": "application",
+	"sysmon":                               "microsoft-windows-sysmon/operational",
+	"powershell":                           "microsoft-windows-powershell/operational",
+	"powershell-classic":                   "windows powershell",
+	"taskscheduler":                        "microsoft-windows-taskscheduler/operational",
+	"wmi":                                  "microsoft-windows-wmi-activity/operational",
+	"dns-server":                           "dns server",
+	"driver-framework":                     "microsoft-windows-driverframeworks-usermode/operational",
+	"ntlm":                                 "microsoft-windows-ntlm/operational",
+	"windefend":                            "microsoft-windows-windows defender/operational",
+	"bits-client":                          "microsoft-windows-bits-client/operational",
+	"codeintegrity-operational":            "microsoft-windows-codeintegrity/operational",
+	"firewall-as":                          "microsoft-windows-windows firewall with advanced security/firewall",
+	"msexchange-management":                "msexchange management",
+	"applocker":                            "microsoft-windows-applocker/exe and dll",
+	"dns-client":                           "microsoft-windows-dns client events/operational",
+	"terminalservices-localsessionmanager": "microsoft-windows-terminalservices-localsessionmanager/operational",
+	"smbclient-security":                   "microsoft-windows-smbclient/security",
+	"smbserver-connectivity":               "microsoft-windows-smbserver/connectivity",
+	"openssh":                              "openssh/operational",
+	"appxdeployment-server":                "microsoft-windows-appxdeploymentserver/operational",
+	"capi2":                                "microsoft-windows-capi2/operational",
+	"ldap":                                 "microsoft-windows-ldap-client/debug",
+	"lsa-server":                           "microsoft-windows-lsa/operational",
+	"security-mitigations":                 "microsoft-windows-security-mitigations/kernel mode",
+	"shell-core":                           "microsoft-windows-shell-core/operational",
+	"iis-configuration":                    "microsoft-iis-configuration/operational",
+	"appmodel-runtime":                     "microsoft-windows-appmodel-runtime/admin",
+	"appxpackaging-om":                     "microsoft-windows-appxpackagingom/microsoft-windows-appxpackaging/operational",
+	"diagnosis-scripted":                   "microsoft-windows-diagnosis-scripted/operational",
+	"certificateservicesclient-lifecycle-system": "microsoft-windows-certificateservicesclient-lifecycle-system/operational",
+	"microsoft-servicebus-client":                "microsoft-servicebus-client",
+	"servicebus-client":                          "microsoft-servicebus-client",
+	"terminalservices-remoteconnectionmanager":   "microsoft-windows-terminalservices-remoteconnectionmanager/operational",
+	"rdp-corets": "microsoft-windows-remotedesktopservices-rdpcorets/operational",
+}
+
+// eventLogsources lists the "product/category" and "product/service" keys an
+// event belongs to, e.g. "windows/process_creation", "windows/security".
+func eventLogsources(ev *event.Event) map[string]bool {
+	out := map[string]bool{}
+	ch := strings.ToLower(ev.Str("winlog.channel"))
+	if ch != "" {
+		out["windows"] = true
+		for svc, c := range serviceChannels {
+			if c == ch {
+				out["windows/"+svc] = true
+			}
+		}
+		prov := ev.Str("winlog.provider_name")
+		id := ev.Str("winlog.event_id")
+		switch {
+		case prov == "Microsoft-Windows-Sysmon":
+			for _, c := range sysmonCategory[id] {
+				out["windows/"+c] = true
+			}
+		case prov == "Microsoft-Windows-Security-Auditing" && id == "4688":
+			out["windows/process_creation"] = true
+		case prov == "Microsoft-Windows-Security-Auditing" && id == "4663":
+			out["windows/file_access"] = true
+		case prov == "Microsoft-Windows-PowerShell" && id == "4104":
+			out["windows/ps_script"] = true
+		case prov == "Microsoft-Windows-PowerShell" && id == "4103":
+			out["windows/ps_module"] = true
+		case prov == "PowerShell" && id == "400":
+			out["windows/ps_classic_start"] = true
+		case prov == "PowerShell" && id == "600":
+			out["windows/ps_classic_provider_start"] = true
+		}
+		return out
+	}
+	switch ds := ev.Str(event.FieldDataset); {
+	case strings.HasPrefix(ds, "fortinet."), ds == "firewall":
+		out["firewall"] = true
+		out["network"] = true
+	case ds == "postfix":
+		out["mail"] = true
+	}
+	return out
+}
+
+// logsourceKey is the key a rule's logsource must find in an event's set;
+// "" means the rule applies to every event.
+func logsourceKey(ls Logsource) (string, error) {
+	p, c, s := strings.ToLower(ls.Product), strings.ToLower(ls.Category), strings.ToLower(ls.Service)
+	switch {
+	case p == "windows" && c != "":
+		return "windows/" + c, nil
+	case p == "windows" && s != "":
+		if _, ok := serviceChannels[s]; !ok {
+			return "", errUnsupported{"logsource service " + s + " (no channel mapping)"}
+		}
+		return "windows/" + s, nil
+	case p == "windows":
+		return "windows", nil
+	case p == "" && c == "firewall":
+		return "firewall", nil
+	case p == "" && c == "" && s == "":
+		return "", nil
+	case p != "":
+		return p + "/" + c + s, nil
+	}
+	return c + s, nil
+}
