@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/exfiltrace/exfiltrace/event"
 	"github.com/exfiltrace/exfiltrace/parsers"
@@ -81,6 +82,8 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 	}()
 	var indexErr error
 	writers := map[string]*storeWriter{}
+	lastTime := map[string]time.Time{}
+	unordered := map[string]bool{}
 	defer func() {
 		for _, w := range writers {
 			w.Abort()
@@ -99,6 +102,11 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 					continue
 				}
 				writers[sha] = w
+			}
+			if it.ev.Timestamp.Before(lastTime[sha]) {
+				unordered[sha] = true
+			} else {
+				lastTime[sha] = it.ev.Timestamp
 			}
 			loc, err := w.Add(it.doc)
 			if err != nil {
@@ -128,6 +136,7 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 			continue
 		}
 		r.Added = r.Stats.Parsed + r.Stats.Raw
+		r.Stats.TimeOrdered = !unordered[r.Stats.SHA256]
 		kept := c.Manifest.Files[:0]
 		for _, f := range c.Manifest.Files {
 			if f.SHA256 != r.Stats.SHA256 { // an earlier failed attempt on the same file is replaced

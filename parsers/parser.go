@@ -73,7 +73,10 @@ type FileStats struct {
 	TZ          string           `json:"tz,omitempty"`
 	Year        int              `json:"year,omitempty"`
 	YearSource  string           `json:"year_source,omitempty"`
-	Error       string           `json:"error,omitempty"`
+	// TimeOrdered is false when the file's events were not emitted in time
+	// order (Postfix messages complete out of order); streams sort such files.
+	TimeOrdered bool   `json:"time_ordered"`
+	Error       string `json:"error,omitempty"`
 }
 
 func (s *FileStats) raw(reason string) {

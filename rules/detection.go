@@ -225,10 +225,10 @@ type errUnsupported struct{ what string }
 func (e errUnsupported) Error() string { return "unsupported: " + e.what }
 
 // compileSelection turns one named detection item into a matcher.
-func compileSelection(name string, def any) (matcher, error) {
+func compileSelection(name string, def any, cfg *Config) (matcher, error) {
 	switch d := def.(type) {
 	case map[string]any:
-		return compileMap(d)
+		return compileMap(d, cfg)
 	case []any:
 		// A list of maps is OR of maps; a list of scalars is a keyword list.
 		if len(d) > 0 {
@@ -239,7 +239,7 @@ func compileSelection(name string, def any) (matcher, error) {
 					if !ok {
 						return nil, fmt.Errorf("selection %s mixes maps and values", name)
 					}
-					cm, err := compileMap(m)
+					cm, err := compileMap(m, cfg)
 					if err != nil {
 						return nil, err
 					}
@@ -249,13 +249,13 @@ func compileSelection(name string, def any) (matcher, error) {
 			}
 		}
 		// Keywords are searched anywhere in the event: contains semantics.
-		vals, err := compileValues(d, []string{"contains"})
+		vals, err := compileValues(d, []string{"contains"}, cfg)
 		if err != nil {
 			return nil, err
 		}
 		return &keywordM{values: vals}, nil
 	case string, int, int64, uint64, float64:
-		vals, err := compileValues([]any{d}, []string{"contains"})
+		vals, err := compileValues([]any{d}, []string{"contains"}, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -264,7 +264,7 @@ func compileSelection(name string, def any) (matcher, error) {
 	return nil, fmt.Errorf("selection %s has unsupported shape %T", name, def)
 }
 
-func compileMap(m map[string]any) (matcher, error) {
+func compileMap(m map[string]any, cfg *Config) (matcher, error) {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -272,7 +272,7 @@ func compileMap(m map[string]any) (matcher, error) {
 	sort.Strings(keys)
 	var and andM
 	for _, k := range keys {
-		fm, err := compileField(k, m[k])
+		fm, err := compileField(k, m[k], cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -281,7 +281,7 @@ func compileMap(m map[string]any) (matcher, error) {
 	return and, nil
 }
 
-func compileField(key string, val any) (matcher, error) {
+func compileField(key string, val any, cfg *Config) (matcher, error) {
 	parts := strings.Split(key, "|")
 	field := parts[0]
 	mods := parts[1:]
@@ -301,7 +301,7 @@ func compileField(key string, val any) (matcher, error) {
 	}
 	if field == "" {
 		// "|all" without a field: keywords that must all appear.
-		vals, err := compileValues(list, mods)
+		vals, err := compileValues(list, mods, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -331,7 +331,7 @@ func compileField(key string, val any) (matcher, error) {
 			return fm, nil
 		}
 	}
-	vals, err := compileValues(list, mods)
+	vals, err := compileValues(list, mods, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -340,7 +340,7 @@ func compileField(key string, val any) (matcher, error) {
 }
 
 // compileValues applies value modifiers to a list of values.
-func compileValues(list []any, mods []string) ([]valueM, error) {
+func compileValues(list []any, mods []string, cfg *Config) ([]valueM, error) {
 	var kind byte = '='
 	cased, isRe, cidr, fieldref, windash := false, false, false, false, false
 	var num string
@@ -376,7 +376,11 @@ func compileValues(list []any, mods []string) ([]valueM, error) {
 		case "base64", "base64offset", "wide", "utf16le", "utf16be", "utf16":
 			encodings = append(encodings, md)
 		case "expand":
-			return nil, errUnsupported{"modifier |expand (placeholders need a case-specific value list)"}
+			expanded, err := cfg.expand(list)
+			if err != nil {
+				return nil, err
+			}
+			list = expanded
 		default:
 			return nil, errUnsupported{"modifier |" + md}
 		}

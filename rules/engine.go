@@ -34,7 +34,10 @@ type Engine struct {
 
 // Compile compiles rules once. Rules the engine cannot run are listed in
 // Skipped with the reason; the others run.
-func Compile(rules []*Rule) *Engine {
+func Compile(rules []*Rule) *Engine { return CompileWith(rules, DefaultConfig()) }
+
+// CompileWith compiles rules with a case configuration (placeholder values).
+func CompileWith(rules []*Rule, cfg *Config) *Engine {
 	e := &Engine{byKey: map[string][]*compiled{}, find: newCollector()}
 	byRef := map[string]*compiled{}
 	var correlations []*Rule
@@ -43,7 +46,7 @@ func Compile(rules []*Rule) *Engine {
 			correlations = append(correlations, r)
 			continue
 		}
-		c, err := compileRule(r)
+		c, err := compileRule(r, cfg)
 		if err != nil {
 			e.Skipped = append(e.Skipped, Skipped{Source: r.Source, Title: r.Title, Reason: err.Error()})
 			continue
@@ -62,19 +65,42 @@ func Compile(rules []*Rule) *Engine {
 			byRef[r.Name] = c
 		}
 	}
-	for _, r := range correlations {
-		cs, err := newCorrState(r, byRef)
-		if err != nil {
-			e.Skipped = append(e.Skipped, Skipped{Source: r.Source, Title: r.Title, Reason: err.Error()})
-			continue
+	refs := map[string]any{}
+	for k, c := range byRef {
+		refs[k] = c
+	}
+	// Correlations may refer to correlations: resolve in rounds.
+	pending := correlations
+	for len(pending) > 0 {
+		var next []*Rule
+		var lastErr = map[*Rule]error{}
+		for _, r := range pending {
+			cs, err := newCorrState(r, refs)
+			if err != nil {
+				next = append(next, r)
+				lastErr[r] = err
+				continue
+			}
+			e.corrs = append(e.corrs, cs)
+			e.Loaded = append(e.Loaded, r)
+			for _, k := range []string{r.ID, r.Name} {
+				if k != "" {
+					refs[k] = cs
+				}
+			}
 		}
-		e.corrs = append(e.corrs, cs)
-		e.Loaded = append(e.Loaded, r)
+		if len(next) == len(pending) {
+			for _, r := range next {
+				e.Skipped = append(e.Skipped, Skipped{Source: r.Source, Title: r.Title, Reason: lastErr[r].Error()})
+			}
+			break
+		}
+		pending = next
 	}
 	return e
 }
 
-func compileRule(r *Rule) (*compiled, error) {
+func compileRule(r *Rule, cfg *Config) (*compiled, error) {
 	if r.Title == "" {
 		return nil, errors.New("rule has no title")
 	}
@@ -95,7 +121,7 @@ func compileRule(r *Rule) (*compiled, error) {
 		case "timeframe":
 			return nil, errUnsupported{"detection timeframe (Sigma v1 aggregation); use a correlation rule"}
 		}
-		m, err := compileSelection(name, def)
+		m, err := compileSelection(name, def, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("selection %s: %w", name, err)
 		}
@@ -157,16 +183,18 @@ func (e *Engine) Findings() []*Finding { return e.find.list() }
 // ---------------------------------------------------------------- correlation
 
 type corrState struct {
-	rule     *Rule
-	typ      string
-	base     []*compiled
-	groupBy  []string
-	span     time.Duration
-	field    string
-	op       string
-	n        float64
-	groups   map[string]*window
-	lastSeen time.Time
+	rule       *Rule
+	typ        string
+	base       []any // *compiled or *corrState
+	dependents []*corrState
+	emit       bool
+	groupBy    []string
+	span       time.Duration
+	field      string
+	op         string
+	n          float64
+	groups     map[string]*window
+	lastSeen   time.Time
 }
 
 type hit struct {
@@ -179,9 +207,9 @@ type hit struct {
 
 type window struct{ hits []hit }
 
-func newCorrState(r *Rule, byRef map[string]*compiled) (*corrState, error) {
+func newCorrState(r *Rule, byRef map[string]any) (*corrState, error) {
 	c := r.Correlation
-	cs := &corrState{rule: r, typ: c.Type, groupBy: c.GroupBy, groups: map[string]*window{}}
+	cs := &corrState{rule: r, typ: c.Type, groupBy: c.GroupBy, groups: map[string]*window{}, emit: true}
 	switch c.Type {
 	case "event_count", "value_count", "value_sum", "temporal", "temporal_ordered":
 	default:
@@ -236,11 +264,18 @@ func newCorrState(r *Rule, byRef map[string]*compiled) (*corrState, error) {
 	if (cs.typ == "value_count" || cs.typ == "value_sum") && cs.field == "" {
 		return nil, fmt.Errorf("%s correlation needs condition.field", cs.typ)
 	}
-	for i, b := range cs.base {
-		b.corrs = append(b.corrs, cs)
-		_ = i
-		if !c.Generate {
-			b.emit = false
+	for _, b := range cs.base {
+		switch x := b.(type) {
+		case *compiled:
+			x.corrs = append(x.corrs, cs)
+			if !c.Generate {
+				x.emit = false
+			}
+		case *corrState:
+			x.dependents = append(x.dependents, cs)
+			if !c.Generate {
+				x.emit = false
+			}
 		}
 	}
 	return cs, nil
@@ -262,7 +297,7 @@ func parseTimespan(s string) (time.Duration, error) {
 	return time.Duration(n) * unit, nil
 }
 
-func (cs *corrState) observe(base *compiled, v *view, f *collector) {
+func (cs *corrState) observe(base any, v *view, f *collector) {
 	ev := v.ev
 	which := 0
 	for i, b := range cs.base {
@@ -310,8 +345,13 @@ func (cs *corrState) observe(base *compiled, v *view, f *collector) {
 		for i, x := range w.hits {
 			evs[i] = x.ev
 		}
-		f.add(cs.rule, ev, evs)
+		if cs.emit {
+			f.add(cs.rule, ev, evs)
+		}
 		w.hits = w.hits[:0] // a new window starts after an alert
+		for _, d := range cs.dependents {
+			d.observe(cs, v, f)
+		}
 	}
 	if ev.Timestamp.Sub(cs.lastSeen) > cs.span {
 		cs.gc(ev.Timestamp)

@@ -61,10 +61,16 @@ type RuleTests struct {
 	Negative []TestCase `yaml:"negative"`
 }
 
-// TestCase is a sequence of events and the number of findings expected.
+// TestCase is a sequence of events: Events (repeated Repeat.Count times,
+// Repeat.Every apart), then Then.
 type TestCase struct {
 	Name   string           `yaml:"name"`
 	Events []map[string]any `yaml:"events"`
+	Repeat *struct {
+		Count int    `yaml:"count"`
+		Every string `yaml:"every"`
+	} `yaml:"repeat"`
+	Then []map[string]any `yaml:"then"`
 }
 
 // Skipped is a rule that was not loaded, and why.
