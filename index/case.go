@@ -105,3 +105,20 @@ func (c *Case) FileBySHA(sha string) *parsers.FileStats {
 	}
 	return nil
 }
+
+// ImportConfig copies the case configuration (exfiltrace.yaml) found at the
+// top of an evidence directory into the case, and returns where it came from.
+func (c *Case) ImportConfig(paths []string) (string, error) {
+	for _, p := range paths {
+		src := filepath.Join(p, parsers.CaseConfigName)
+		b, err := os.ReadFile(src)
+		if err != nil {
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(c.Dir, parsers.CaseConfigName), b, 0o644); err != nil {
+			return "", err
+		}
+		return src, nil
+	}
+	return "", nil
+}

@@ -39,7 +39,7 @@ type item struct {
 // nothing; event ids are deterministic, so even a re-parse overwrites rather
 // than duplicates. One bad file never stops the others.
 func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
-	files, err := parsers.Expand(paths)
+	files, _, err := parsers.Expand(paths)
 	if err != nil {
 		return nil, err
 	}

@@ -98,13 +98,19 @@ func (in *Input) Head(n int) ([]byte, error) {
 	return buf[:m], nil
 }
 
-// Expand walks directories and returns evidence files in a stable order.
-func Expand(paths []string) ([]string, error) {
-	var out []string
+// CaseConfigName is the case configuration file an evidence directory may
+// carry; ingest copies it into the case rather than parsing it.
+const CaseConfigName = "exfiltrace.yaml"
+
+// Expand walks directories and returns evidence files in a stable order,
+// and the files it left out (documentation, case configuration) so the
+// caller can say so.
+func Expand(paths []string) ([]string, []string, error) {
+	var out, skipped []string
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !st.IsDir() {
 			out = append(out, p)
@@ -117,27 +123,29 @@ func Expand(paths []string) ([]string, error) {
 			}
 			name := d.Name()
 			if d.IsDir() {
-				if path != p && (name[0] == '.' || name == "ground-truth") {
+				if path != p && name[0] == '.' {
+					skipped = append(skipped, path+"/ (hidden directory)")
 					return filepath.SkipDir
 				}
 				return nil
 			}
 			if name[0] == '.' || isDocFile(name) {
+				skipped = append(skipped, path)
 				return nil
 			}
 			found = append(found, path)
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		sort.Strings(found)
 		out = append(out, found...)
 	}
-	return out, nil
+	return out, skipped, nil
 }
 
-// isDocFile skips documentation that sits beside evidence (README, ground truth).
+// isDocFile recognises documentation and configuration beside evidence.
 func isDocFile(name string) bool {
 	switch filepath.Ext(name) {
 	case ".md", ".yaml", ".yml", ".go":

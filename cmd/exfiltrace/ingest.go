@@ -61,6 +61,16 @@ values used are printed and stored in the case manifest.`,
 			if !asJSON {
 				fmt.Fprintf(cmd.ErrOrStderr(), "timestamps without zone: %s (%s); without year: %s\n", loc, tzSource, yearText(year))
 			}
+			if src, err := c.ImportConfig(args); err != nil {
+				return err
+			} else if src != "" && !asJSON {
+				fmt.Fprintf(cmd.ErrOrStderr(), "case configuration copied from %s\n", src)
+			}
+			if _, skipped, err := parsers.Expand(args); err == nil && !asJSON {
+				for _, s := range skipped {
+					fmt.Fprintf(cmd.ErrOrStderr(), "not evidence, not ingested: %s\n", s)
+				}
+			}
 			opts := index.IngestOptions{Parse: parsers.Options{TZ: loc, Year: year, Format: format}, Settings: settings}
 			var bar *progressbar.ProgressBar
 			if interactive() {

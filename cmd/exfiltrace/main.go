@@ -32,7 +32,7 @@ Windows .evtx / XML / Winlogbeat JSON) and answers whether data was taken.`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().BoolVarP(&quiet, "quiet", "q", false, "no progress display")
-	root.AddCommand(ingestCmd(), searchCmd(), statsCmd(), topCmd(), formatsCmd())
+	root.AddCommand(ingestCmd(), searchCmd(), statsCmd(), topCmd(), huntCmd(), rulesCmd(), formatsCmd())
 	return root
 }
 

@@ -106,3 +106,60 @@ func TestEveryCommandHasHelpWithExample(t *testing.T) {
 		}
 	}
 }
+
+// TestHuntSamples: on samples/incident hunt finds the staging, each
+// exfiltration channel and the cover-up, and nothing on the nightly backup;
+// on samples/control (same background, no intrusion) it finds nothing.
+func TestHuntSamples(t *testing.T) {
+	for _, name := range []string{"incident", "control"} {
+		c := filepath.Join(t.TempDir(), "case")
+		if out, err := run(t, "ingest", "--case", c, "--json", filepath.Join("..", "..", "samples", name)); err != nil {
+			t.Fatalf("ingest %s: %v\n%s", name, err, out)
+		}
+		out, err := run(t, "hunt", "--case", c, "--json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		titles := map[string]bool{}
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			if l == "" {
+				continue
+			}
+			var f struct {
+				Title string   `json:"title"`
+				Dests []string `json:"destinations"`
+			}
+			if err := json.Unmarshal([]byte(l), &f); err != nil {
+				t.Fatalf("%s: %v", l, err)
+			}
+			titles[f.Title] = true
+			for _, d := range f.Dests {
+				if d == "51.91.120.15" || d == "backup.offsite-provider.fr" {
+					t.Errorf("%s: finding %q on the nightly backup", name, f.Title)
+				}
+			}
+		}
+		if name == "control" {
+			if len(titles) != 0 {
+				t.Errorf("control: findings %v", titles)
+			}
+			continue
+		}
+		for _, want := range []string{
+			"VPN brute force followed by a successful login from the same address",
+			"RDP logon from a VPN or external address",
+			"Archive created with a password or on a share (data staging)",
+			"Mass file access by one account",
+			"File transfer tool used for exfiltration (recognised by its arguments, even renamed)",
+			"Connection to a cloud file-sharing service",
+			"Large outbound volume from one host to one destination",
+			"Large message to a free-mail address",
+			"Shadow copies or backups deleted",
+			"Event log cleared",
+		} {
+			if !titles[want] {
+				t.Errorf("incident: no finding %q (got %v)", want, titles)
+			}
+		}
+	}
+}

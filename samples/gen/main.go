@@ -114,6 +114,16 @@ func main() {
 		if err := write(filepath.Join(*out, name), o, truth); err != nil {
 			log.Fatal(err)
 		}
+		// The case configuration an analyst would write for this authority:
+		// the offsite backup is known good; agglo-exemple.fr is our own mail domain.
+		conf := "# Case configuration read by exfiltrace (copied into the case at ingest).\n" +
+			"placeholders:\n" +
+			"  known_good_destinations: [" + offsiteIP + "/32]   # " + offsiteHost + ", nightly backup\n" +
+			"  own_mail_domains: [" + mailDomain + "]\n" +
+			"  vpn_pools: [10.212.134.0/24]\n"
+		if err := os.WriteFile(filepath.Join(*out, name, "exfiltrace.yaml"), []byte(conf), 0o644); err != nil {
+			log.Fatal(err)
+		}
 		b, _ := json.MarshalIndent(truth, "", "  ")
 		if err := os.WriteFile(filepath.Join(*out, name+".truth.json"), append(b, '\n'), 0o644); err != nil {
 			log.Fatal(err)
