@@ -195,6 +195,8 @@ type corrState struct {
 	n          float64
 	groups     map[string]*window
 	lastSeen   time.Time
+	seen       map[string]bool // new_value: values seen so far
+	start      time.Time       // new_value: first event observed
 }
 
 type hit struct {
@@ -212,6 +214,10 @@ func newCorrState(r *Rule, byRef map[string]any) (*corrState, error) {
 	cs := &corrState{rule: r, typ: c.Type, groupBy: c.GroupBy, groups: map[string]*window{}, emit: true}
 	switch c.Type {
 	case "event_count", "value_count", "value_sum", "temporal", "temporal_ordered":
+	case "new_value":
+		// exfiltrace extension: fires when the field takes a value never seen
+		// during the first timespan of the stream (the baseline) nor since.
+		cs.seen = map[string]bool{}
 	default:
 		return nil, errUnsupported{"correlation type " + c.Type}
 	}
@@ -252,6 +258,11 @@ func newCorrState(r *Rule, byRef map[string]any) (*corrState, error) {
 		}
 	}
 	switch {
+	case cs.typ == "new_value":
+		if cs.field == "" {
+			return nil, errors.New("new_value correlation needs condition.field")
+		}
+		cs.op = "new"
 	case strings.HasPrefix(cs.typ, "temporal"):
 		if cs.op == "" {
 			cs.op, cs.n = "gte", float64(len(cs.base))
@@ -299,6 +310,10 @@ func parseTimespan(s string) (time.Duration, error) {
 
 func (cs *corrState) observe(base any, v *view, f *collector) {
 	ev := v.ev
+	if cs.typ == "new_value" {
+		cs.observeNew(v, f)
+		return
+	}
 	which := 0
 	for i, b := range cs.base {
 		if b == base {
@@ -355,6 +370,42 @@ func (cs *corrState) observe(base any, v *view, f *collector) {
 	}
 	if ev.Timestamp.Sub(cs.lastSeen) > cs.span {
 		cs.gc(ev.Timestamp)
+	}
+}
+
+// observeNew learns values during the baseline, then reports each value the
+// first time it appears. Memory: one entry per distinct value.
+func (cs *corrState) observeNew(v *view, f *collector) {
+	ev := v.ev
+	if cs.start.IsZero() {
+		cs.start = ev.Timestamp
+	}
+	var key strings.Builder
+	for _, g := range cs.groupBy {
+		vals := v.values(g)
+		if len(vals) == 0 {
+			return
+		}
+		key.WriteString(vals[0])
+		key.WriteByte(0)
+	}
+	vals := v.values(cs.field)
+	if len(vals) == 0 {
+		return
+	}
+	k := key.String() + vals[0]
+	if cs.seen[k] {
+		return
+	}
+	cs.seen[k] = true
+	if ev.Timestamp.Sub(cs.start) < cs.span {
+		return // still learning what is normal
+	}
+	if cs.emit {
+		f.add(cs.rule, ev, nil)
+	}
+	for _, d := range cs.dependents {
+		d.observe(cs, v, f)
 	}
 }
 

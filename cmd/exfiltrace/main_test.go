@@ -153,6 +153,7 @@ func TestHuntSamples(t *testing.T) {
 			"File transfer tool used for exfiltration (recognised by its arguments, even renamed)",
 			"Connection to a cloud file-sharing service",
 			"Large outbound volume from one host to one destination",
+			"Large transfer to a destination never seen before",
 			"Large message to a free-mail address",
 			"Shadow copies or backups deleted",
 			"Event log cleared",
