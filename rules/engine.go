@@ -30,6 +30,7 @@ type Engine struct {
 	Skipped []Skipped
 	corrs   []*corrState
 	find    *collector
+	first   time.Time // first event of the stream: baselines start here
 }
 
 // Compile compiles rules once. Rules the engine cannot run are listed in
@@ -81,6 +82,7 @@ func CompileWith(rules []*Rule, cfg *Config) *Engine {
 				lastErr[r] = err
 				continue
 			}
+			cs.streamStart = &e.first
 			e.corrs = append(e.corrs, cs)
 			e.Loaded = append(e.Loaded, r)
 			for _, k := range []string{r.ID, r.Name} {
@@ -157,6 +159,9 @@ func compileRule(r *Rule, cfg *Config) (*compiled, error) {
 // Process evaluates one event. Events must arrive in time order for
 // correlation windows to be right.
 func (e *Engine) Process(ev *event.Event) {
+	if e.first.IsZero() {
+		e.first = ev.Timestamp
+	}
 	v := newView(ev)
 	run := func(cs []*compiled) {
 		for _, c := range cs {
@@ -183,20 +188,20 @@ func (e *Engine) Findings() []*Finding { return e.find.list() }
 // ---------------------------------------------------------------- correlation
 
 type corrState struct {
-	rule       *Rule
-	typ        string
-	base       []any // *compiled or *corrState
-	dependents []*corrState
-	emit       bool
-	groupBy    []string
-	span       time.Duration
-	field      string
-	op         string
-	n          float64
-	groups     map[string]*window
-	lastSeen   time.Time
-	seen       map[string]bool // new_value: values seen so far
-	start      time.Time       // new_value: first event observed
+	rule        *Rule
+	typ         string
+	base        []any // *compiled or *corrState
+	dependents  []*corrState
+	emit        bool
+	groupBy     []string
+	span        time.Duration
+	field       string
+	op          string
+	n           float64
+	groups      map[string]*window
+	lastSeen    time.Time
+	seen        map[string]bool // new_value: values seen so far
+	streamStart *time.Time      // new_value: the baseline runs from the stream's first event
 }
 
 type hit struct {
@@ -377,9 +382,6 @@ func (cs *corrState) observe(base any, v *view, f *collector) {
 // first time it appears. Memory: one entry per distinct value.
 func (cs *corrState) observeNew(v *view, f *collector) {
 	ev := v.ev
-	if cs.start.IsZero() {
-		cs.start = ev.Timestamp
-	}
 	var key strings.Builder
 	for _, g := range cs.groupBy {
 		vals := v.values(g)
@@ -398,7 +400,7 @@ func (cs *corrState) observeNew(v *view, f *collector) {
 		return
 	}
 	cs.seen[k] = true
-	if ev.Timestamp.Sub(cs.start) < cs.span {
+	if cs.streamStart == nil || ev.Timestamp.Sub(*cs.streamStart) < cs.span {
 		return // still learning what is normal
 	}
 	if cs.emit {
