@@ -1,7 +1,6 @@
 package index
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -204,11 +203,11 @@ func (b *Bleve) hitEvent(h *search.DocumentMatch) (*event.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("document %s: %w", h.ID, err)
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(src, &doc); err != nil {
+	ev, err := event.DecodeJSON(src)
+	if err != nil {
 		return nil, fmt.Errorf("document %s: %w", h.ID, err)
 	}
-	return event.FromDocument(doc)
+	return ev, nil
 }
 
 // TopRow is one value of a top-N table.

@@ -75,13 +75,7 @@ type cursor interface {
 	close()
 }
 
-func decodeEvent(doc []byte) (*event.Event, error) {
-	var m map[string]any
-	if err := json.Unmarshal(doc, &m); err != nil {
-		return nil, err
-	}
-	return event.FromDocument(m)
-}
+func decodeEvent(doc []byte) (*event.Event, error) { return event.DecodeJSON(doc) }
 
 type seqCursor struct {
 	f     *os.File

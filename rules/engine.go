@@ -169,7 +169,7 @@ func (e *Engine) Process(ev *event.Event) {
 				continue
 			}
 			if c.emit {
-				e.find.add(c.rule, ev, nil)
+				e.find.add(c.rule, ev)
 			}
 			for _, corr := range c.corrs {
 				corr.observe(c, v, e.find)
@@ -208,8 +208,8 @@ type hit struct {
 	t     time.Time
 	val   string
 	num   float64
-	which int // index of the base rule (temporal)
-	ev    *event.Event
+	which int    // index of the base rule (temporal)
+	ref   *evRef // what the finding needs of the event, not the event itself
 }
 
 type window struct{ hits []hit }
@@ -334,7 +334,7 @@ func (cs *corrState) observe(base any, v *view, f *collector) {
 		key.WriteString(vals[0])
 		key.WriteByte(0)
 	}
-	h := hit{t: ev.Timestamp, which: which, ev: ev}
+	h := hit{t: ev.Timestamp, which: which, ref: refOf(ev)}
 	if cs.field != "" {
 		vals := v.values(cs.field)
 		if len(vals) == 0 {
@@ -361,12 +361,12 @@ func (cs *corrState) observe(base any, v *view, f *collector) {
 	}
 	w.hits = append(w.hits[cut:], h)
 	if cs.fires(w) {
-		evs := make([]*event.Event, len(w.hits))
+		refs := make([]*evRef, len(w.hits))
 		for i, x := range w.hits {
-			evs[i] = x.ev
+			refs[i] = x.ref
 		}
 		if cs.emit {
-			f.add(cs.rule, ev, evs)
+			f.addRefs(cs.rule, refs)
 		}
 		w.hits = w.hits[:0] // a new window starts after an alert
 		for _, d := range cs.dependents {
@@ -404,7 +404,7 @@ func (cs *corrState) observeNew(v *view, f *collector) {
 		return // still learning what is normal
 	}
 	if cs.emit {
-		f.add(cs.rule, ev, nil)
+		f.add(cs.rule, ev)
 	}
 	for _, d := range cs.dependents {
 		d.observe(cs, v, f)
@@ -502,40 +502,55 @@ type collector struct {
 
 func newCollector() *collector { return &collector{by: map[*Rule]*Finding{}} }
 
-func (c *collector) add(r *Rule, ev *event.Event, window []*event.Event) {
+// evRef is what a finding keeps of an event: correlation windows hold these,
+// so their memory is a few hundred bytes per event in the window.
+type evRef struct {
+	Evidence
+	host, user, src string
+	dests           []string
+}
+
+func refOf(e *event.Event) *evRef {
+	line, _ := e.Int(event.FieldLine)
+	rec, _ := e.Int(event.FieldRecord)
+	r := &evRef{Evidence: Evidence{EventID: e.Str(event.FieldID), Time: e.Timestamp, File: e.Str(event.FieldFile),
+		Line: line, Record: rec, Summary: summary(e)},
+		host: e.Str("host.name"), user: e.Str("user.name"), src: e.Str("source.ip")}
+	if d := firstNonEmpty(e.Str("destination.domain"), e.Str("destination.ip")); d != "" {
+		r.dests = append(r.dests, d)
+	}
+	r.dests = append(r.dests, e.Strings("email.to.address")...)
+	return r
+}
+
+func (c *collector) add(r *Rule, ev *event.Event) { c.addRefs(r, []*evRef{refOf(ev)}) }
+
+func (c *collector) addRefs(r *Rule, refs []*evRef) {
 	f := c.by[r]
 	if f == nil {
-		f = &Finding{RuleID: r.ID, Title: r.Title, Level: r.Level, Tags: r.Tags, First: ev.Timestamp, Source: r.Source}
+		f = &Finding{RuleID: r.ID, Title: r.Title, Level: r.Level, Tags: r.Tags, First: refs[0].Time, Source: r.Source}
 		c.by[r] = f
 		c.order = append(c.order, f)
 	}
 	f.Count++
-	evs := window
-	if evs == nil {
-		evs = []*event.Event{ev}
-	}
-	for _, e := range evs {
-		if e.Timestamp.Before(f.First) {
-			f.First = e.Timestamp
+	for _, e := range refs {
+		if e.Time.Before(f.First) {
+			f.First = e.Time
 		}
-		if e.Timestamp.After(f.Last) {
-			f.Last = e.Timestamp
+		if e.Time.After(f.Last) {
+			f.Last = e.Time
 		}
-		f.Hosts = addUnique(f.Hosts, e.Str("host.name"))
-		f.Users = addUnique(f.Users, e.Str("user.name"))
-		f.Sources = addUnique(f.Sources, e.Str("source.ip"))
-		f.Dests = addUnique(f.Dests, firstNonEmpty(e.Str("destination.domain"), e.Str("destination.ip")))
-		for _, to := range e.Strings("email.to.address") {
-			f.Dests = addUnique(f.Dests, to)
+		f.Hosts = addUnique(f.Hosts, e.host)
+		f.Users = addUnique(f.Users, e.user)
+		f.Sources = addUnique(f.Sources, e.src)
+		for _, d := range e.dests {
+			f.Dests = addUnique(f.Dests, d)
 		}
 		if len(f.Evidence) >= maxEvidence {
 			f.Truncated++
 			continue
 		}
-		line, _ := e.Int(event.FieldLine)
-		rec, _ := e.Int(event.FieldRecord)
-		f.Evidence = append(f.Evidence, Evidence{EventID: e.Str(event.FieldID), Time: e.Timestamp, File: e.Str(event.FieldFile),
-			Line: line, Record: rec, Summary: summary(e)})
+		f.Evidence = append(f.Evidence, e.Evidence)
 	}
 }
 
@@ -544,8 +559,8 @@ func summary(e *event.Event) string {
 	if cl := e.Str("process.command_line"); cl != "" {
 		s = cl
 	}
-	if len(s) > 300 {
-		s = s[:300] + "…"
+	if len(s) > 200 {
+		s = s[:200] + "…"
 	}
 	return s
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/exfiltrace/exfiltrace/event"
 	"github.com/exfiltrace/exfiltrace/index"
 	"github.com/exfiltrace/exfiltrace/parsers"
+	"github.com/exfiltrace/exfiltrace/rules"
 )
 
 func main() {
@@ -35,6 +36,8 @@ func main() {
 		err = parseIndex(os.Args[2:])
 	case "bare":
 		err = bare(os.Args[2:])
+	case "hunt":
+		err = hunt(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown mode %q", os.Args[1])
 	}
@@ -123,13 +126,20 @@ func parseOnly(files []string) error {
 	return nil
 }
 
+// parseIndex ingests into the case directory named by $BENCH_CASE (kept for
+// the hunt step) or a temporary one.
 func parseIndex(files []string) error {
-	dir, err := os.MkdirTemp("", "exfiltrace-bench-")
-	if err != nil {
-		return err
+	caseDir := os.Getenv("BENCH_CASE")
+	if caseDir == "" {
+		dir, err := os.MkdirTemp("", "exfiltrace-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		caseDir = filepath.Join(dir, "case")
 	}
-	defer os.RemoveAll(dir)
-	c, err := index.OpenCase(filepath.Join(dir, "case"), true)
+	os.RemoveAll(caseDir)
+	c, err := index.OpenCase(caseDir, true)
 	if err != nil {
 		return err
 	}
@@ -190,5 +200,40 @@ func bare(files []string) error {
 		return err
 	}
 	report("bleve bare batch index", files, int64(len(docs)), time.Since(start))
+	return nil
+}
+
+// hunt streams a case through the built-in pack plus any Sigma rule
+// directories given after the case: hunt CASE [RULEDIR...].
+func hunt(args []string) error {
+	if len(args) < 1 {
+		return fmt.Errorf("hunt CASE [RULEDIR...]")
+	}
+	c, err := index.OpenCase(args[0], false)
+	if err != nil {
+		return err
+	}
+	rs, err := rules.Builtin()
+	if err != nil {
+		return err
+	}
+	name := "hunt (built-in pack)"
+	if len(args) > 1 {
+		more, _, err := rules.LoadDir(args[1:]...)
+		if err != nil {
+			return err
+		}
+		rs = append(rs, more...)
+		name = "hunt (pack + Sigma dirs)"
+	}
+	eng := rules.Compile(rs)
+	start := time.Now()
+	var n int64
+	if err := c.Stream(func(ev *event.Event) error { eng.Process(ev); n++; return nil }); err != nil {
+		return err
+	}
+	d := time.Since(start)
+	fmt.Printf("%-28s %10d events %7.2f s %10.0f events/s  %d rules, %d findings  peak RSS %6.0f MiB\n",
+		name, n, d.Seconds(), float64(n)/d.Seconds(), len(eng.Loaded), len(eng.Findings()), peakRSS())
 	return nil
 }

@@ -1,0 +1,244 @@
+package event
+
+import (
+	"errors"
+	"strconv"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+var errBadJSON = errors.New("event: malformed flat JSON document")
+
+// DecodeJSON reads one flat event document, as written by MarshalJSON (keys
+// are dotted names; values are strings, numbers, booleans or arrays of them).
+// It is a dedicated parser because decoding stored events is the hot path of
+// hunt and report, and encoding/json's reflection costs several times more.
+func DecodeJSON(b []byte) (*Event, error) {
+	d := decoder{b: b}
+	ev := New()
+	d.ws()
+	if !d.eat('{') {
+		return nil, errBadJSON
+	}
+	d.ws()
+	if d.eat('}') {
+		return ev, nil
+	}
+	for {
+		d.ws()
+		k, ok := d.str()
+		if !ok {
+			return nil, errBadJSON
+		}
+		d.ws()
+		if !d.eat(':') {
+			return nil, errBadJSON
+		}
+		d.ws()
+		v, ok := d.value(true)
+		if !ok {
+			return nil, errBadJSON
+		}
+		if k == "@timestamp" {
+			s, _ := v.(string)
+			t, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				return nil, err
+			}
+			ev.Timestamp = t
+		} else if v != nil {
+			ev.Fields[k] = v
+		}
+		d.ws()
+		if d.eat(',') {
+			continue
+		}
+		if d.eat('}') {
+			return ev, nil
+		}
+		return nil, errBadJSON
+	}
+}
+
+type decoder struct {
+	b []byte
+	i int
+}
+
+func (d *decoder) ws() {
+	for d.i < len(d.b) && (d.b[d.i] == ' ' || d.b[d.i] == '\n' || d.b[d.i] == '\t' || d.b[d.i] == '\r') {
+		d.i++
+	}
+}
+
+func (d *decoder) eat(c byte) bool {
+	if d.i < len(d.b) && d.b[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+func (d *decoder) value(allowArray bool) (any, bool) {
+	if d.i >= len(d.b) {
+		return nil, false
+	}
+	switch c := d.b[d.i]; {
+	case c == '"':
+		return d.str()
+	case c == '[' && allowArray:
+		d.i++
+		var out []string
+		d.ws()
+		if d.eat(']') {
+			return out, true
+		}
+		for {
+			d.ws()
+			v, ok := d.value(false)
+			if !ok {
+				return nil, false
+			}
+			switch x := v.(type) {
+			case string:
+				out = append(out, x)
+			case int64:
+				out = append(out, strconv.FormatInt(x, 10))
+			case float64:
+				out = append(out, strconv.FormatFloat(x, 'f', -1, 64))
+			}
+			d.ws()
+			if d.eat(',') {
+				continue
+			}
+			if d.eat(']') {
+				return out, true
+			}
+			return nil, false
+		}
+	case c == 't' && d.lit("true"):
+		return "true", true
+	case c == 'f' && d.lit("false"):
+		return "false", true
+	case c == 'n' && d.lit("null"):
+		return nil, true
+	case c == '-' || c >= '0' && c <= '9':
+		start := d.i
+		isFloat := false
+		for d.i < len(d.b) {
+			c := d.b[d.i]
+			if c == '.' || c == 'e' || c == 'E' || c == '+' {
+				isFloat = true
+			} else if !(c == '-' || c >= '0' && c <= '9') {
+				break
+			}
+			d.i++
+		}
+		s := string(d.b[start:d.i])
+		if !isFloat {
+			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+				return n, true
+			}
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return nil, false
+		}
+		if f == float64(int64(f)) {
+			return int64(f), true
+		}
+		return f, true
+	}
+	return nil, false
+}
+
+func (d *decoder) lit(s string) bool {
+	if d.i+len(s) <= len(d.b) && string(d.b[d.i:d.i+len(s)]) == s {
+		d.i += len(s)
+		return true
+	}
+	return false
+}
+
+// str reads a JSON string; only strings with escapes are copied through a buffer.
+func (d *decoder) str() (string, bool) {
+	if !d.eat('"') {
+		return "", false
+	}
+	start := d.i
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		if c == '"' {
+			s := string(d.b[start:d.i])
+			d.i++
+			return s, true
+		}
+		if c == '\\' {
+			return d.escaped(start)
+		}
+		d.i++
+	}
+	return "", false
+}
+
+func (d *decoder) escaped(start int) (string, bool) {
+	buf := append([]byte(nil), d.b[start:d.i]...)
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			return string(buf), true
+		case c == '\\':
+			if d.i+1 >= len(d.b) {
+				return "", false
+			}
+			d.i++
+			switch e := d.b[d.i]; e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				r, ok := d.hex4(d.i + 1)
+				if !ok {
+					return "", false
+				}
+				d.i += 4
+				if utf16.IsSurrogate(r) {
+					if r2, ok := d.hex4(d.i + 3); ok && d.i+2 < len(d.b) && d.b[d.i+1] == '\\' && d.b[d.i+2] == 'u' {
+						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+							r = dec
+							d.i += 6
+						}
+					}
+				}
+				buf = utf8.AppendRune(buf, r)
+			default:
+				return "", false
+			}
+			d.i++
+		default:
+			buf = append(buf, c)
+			d.i++
+		}
+	}
+	return "", false
+}
+
+func (d *decoder) hex4(at int) (rune, bool) {
+	if at+4 > len(d.b) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(d.b[at:at+4]), 16, 32)
+	return rune(n), err == nil
+}

@@ -1,0 +1,49 @@
+package event
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// TestDecodeJSONRoundTrip: what MarshalJSON writes, DecodeJSON reads back identically.
+func TestDecodeJSONRoundTrip(t *testing.T) {
+	ev := New()
+	ev.Timestamp = time.Date(2025, 3, 14, 22, 50, 40, 123456789, time.UTC)
+	ev.Fields["source.bytes"] = int64(5413491657)
+	ev.Fields["message"] = "quote \" backslash \\ tab \t newline \n unicode é → 😀 <script>"
+	ev.Fields["email.to.address"] = []string{"a@b.fr", "c@d.fr"}
+	ev.Fields["ratio"] = 0.5
+	ev.Fields["event.original"] = "\x01control"
+	b, err := ev.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeJSON(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Timestamp.Equal(ev.Timestamp) || !reflect.DeepEqual(got.Fields, ev.Fields) {
+		t.Errorf("round trip:\n got %v %#v\nwant %v %#v", got.Timestamp, got.Fields, ev.Timestamp, ev.Fields)
+	}
+	// Same result as encoding/json + FromDocument.
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	ref, _ := FromDocument(m)
+	if !reflect.DeepEqual(ref.Fields, got.Fields) {
+		t.Errorf("differs from encoding/json: %#v vs %#v", ref.Fields, got.Fields)
+	}
+	for _, bad := range []string{"", "{", `{"a":}`, `{"a":"x"`, `{"a":[1,}`, `["x"]`} {
+		if _, err := DecodeJSON([]byte(bad)); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func FuzzDecodeJSON(f *testing.F) {
+	f.Add([]byte(`{"@timestamp":"2025-03-14T22:50:40Z","a":"b\u00e9\n","n":-12,"f":1.5e3,"l":["x",2],"t":true,"z":null}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		DecodeJSON(b)
+	})
+}
