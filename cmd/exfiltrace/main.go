@@ -32,7 +32,7 @@ Windows .evtx / XML / Winlogbeat JSON) and answers whether data was taken.`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().BoolVarP(&quiet, "quiet", "q", false, "no progress display")
-	root.AddCommand(ingestCmd(), searchCmd(), statsCmd(), topCmd(), huntCmd(), rulesCmd(), formatsCmd())
+	root.AddCommand(ingestCmd(), searchCmd(), statsCmd(), topCmd(), huntCmd(), rulesCmd(), reportCmd(), analyzeCmd(), formatsCmd())
 	return root
 }
 

@@ -120,7 +120,9 @@ func main() {
 			"placeholders:\n" +
 			"  known_good_destinations: [" + offsiteIP + "/32]   # " + offsiteHost + ", nightly backup\n" +
 			"  own_mail_domains: [" + mailDomain + "]\n" +
-			"  vpn_pools: [10.212.134.0/24]\n"
+			"  vpn_pools: [10.212.134.0/24]\n" +
+			"  # asset list: address=host, for addresses no log ties to a host\n" +
+			"  assets: [\"" + fs01IP + "=" + fs01 + "\", \"" + backupIP + "=BACKUP01.agglo.local\", \"" + mailIP + "=mail01\"]\n"
 		if err := os.WriteFile(filepath.Join(*out, name, "exfiltrace.yaml"), []byte(conf), 0o644); err != nil {
 			log.Fatal(err)
 		}
@@ -517,7 +519,7 @@ func intrude(o *output, truth *Truth) {
 		}
 		fgTraffic(o, r, end, fs01IP, 60100+s, exfilIP, 443, 6, "HTTPS", "close", exfilHost, sent, sent/90, dur, 12, "")
 	}
-	truth.Exfil = append(truth.Exfil, ExfilChannel{Channel: "network", Destination: exfilIP, Domain: exfilHost, Bytes: total, Sessions: sessions,
+	truth.Exfil = append(truth.Exfil, ExfilChannel{Channel: "cloud", Destination: exfilIP, Domain: exfilHost, Bytes: total, Sessions: sessions,
 		First: first.Format(time.RFC3339), Last: last.Format(time.RFC3339)})
 	// Mail to a personal free-mail address, through the relay, authenticated as j.martin from the VPN address.
 	var mailTotal int64
@@ -526,14 +528,15 @@ func intrude(o *output, truth *Truth) {
 		mt := tool.Add(time.Duration(11+i*7) * time.Minute)
 		pfMessage(o, r, mt, "unknown", vpnTunnelIP, account, account+"@"+mailDomain, []string{freemailTo}, size, gmailMX, gmailMXIP)
 		mailTotal += size
+		// The message event is dated by its first queue line (client=, 120 ms after connect).
 		if mf.IsZero() {
-			mf = mt
+			mf = mt.Add(120 * time.Millisecond)
 		}
-		ml = mt
+		ml = mt.Add(120 * time.Millisecond)
 		fgTraffic(o, r, mt.Add(30*time.Second), mailIP, 41000+i, gmailMXIP, 25, 6, "SMTP", "close", gmailMX, size+size/30, 4200, 25, 7, "")
 	}
 	truth.Exfil = append(truth.Exfil, ExfilChannel{Channel: "email", Destination: freemailTo, Domain: "gmail.com", Bytes: mailTotal, Sessions: 3,
-		First: mf.Format(time.RFC3339), Last: ml.Format(time.RFC3339)})
+		First: mf.Format(time.RFC3339Nano), Last: ml.Format(time.RFC3339Nano)})
 	// Cover-up: shadow copies deleted, a service installed, the Security log cleared.
 	cover := last.Add(6 * time.Minute)
 	process(o, cover, account, lid, `C:\Windows\System32\vssadmin.exe`, `vssadmin.exe delete shadows /all /quiet`, `C:\Windows\System32\cmd.exe`, 0x2e00)

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/exfiltrace/exfiltrace/index"
+	"github.com/exfiltrace/exfiltrace/parsers"
+	"github.com/exfiltrace/exfiltrace/reports"
+)
+
+type reportFlags struct {
+	format, out, lang, templateDir, configPath, title string
+	rulePaths                                         []string
+	noBuiltin                                         bool
+}
+
+func (f *reportFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.format, "format", "", "html, md, json or csv (default: from -o's extension, else md)")
+	cmd.Flags().StringVarP(&f.out, "output", "o", "", "write the report to this file (default: standard output)")
+	cmd.Flags().StringVar(&f.lang, "lang", "fr", "report language: fr or en")
+	cmd.Flags().StringVar(&f.templateDir, "template", "", "directory with your own report.md.tmpl / report.html.tmpl (sprig functions available)")
+	cmd.Flags().StringVar(&f.configPath, "config", "", "case configuration (default: CASE/exfiltrace.yaml, else built-in defaults)")
+	cmd.Flags().StringSliceVar(&f.rulePaths, "rules", nil, "Sigma rule files or directories to run besides the built-in pack")
+	cmd.Flags().BoolVar(&f.noBuiltin, "no-builtin", false, "leave out the built-in exfiltration pack")
+	cmd.Flags().StringVar(&f.title, "title", "", "report title (e.g. the authority's name)")
+}
+
+func (f *reportFlags) resolveFormat() (string, error) {
+	if f.format == "" {
+		switch strings.ToLower(filepath.Ext(f.out)) {
+		case ".html", ".htm":
+			f.format = "html"
+		case ".json":
+			f.format = "json"
+		case ".csv":
+			f.format = "csv"
+		default:
+			f.format = "md"
+		}
+	}
+	for _, x := range reports.Formats {
+		if x == f.format || f.format == "markdown" {
+			if f.lang != "fr" && f.lang != "en" {
+				return "", fmt.Errorf("--lang %q: use fr or en", f.lang)
+			}
+			return f.format, nil
+		}
+	}
+	return "", fmt.Errorf("--format %q: use %s", f.format, strings.Join(reports.Formats, ", "))
+}
+
+// buildReport runs rules and ledger over the case and writes the report.
+func buildReport(c *index.Case, f *reportFlags) (*reports.Result, []byte, error) {
+	cfg, _, err := caseConfig(c, f.configPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	rs, _, err := loadRules(f.rulePaths, f.noBuiltin)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := reports.Build(c, reports.Options{Config: cfg, Rules: rs, Lang: f.lang, Title: f.title})
+	if err != nil {
+		return nil, nil, err
+	}
+	hr := HuntResult{Generated: res.Report.GeneratedAt, Events: res.Report.Case.Events, RulesLoaded: res.Loaded, Skipped: res.Skipped, Findings: res.Findings}
+	if b, err := json.MarshalIndent(hr, "", "  "); err == nil {
+		os.WriteFile(filepath.Join(c.Dir, "findings.json"), b, 0o644)
+	}
+	var buf bytes.Buffer
+	if err := reports.Render(&buf, res.Report, f.format, f.templateDir); err != nil {
+		return nil, nil, err
+	}
+	return res, buf.Bytes(), nil
+}
+
+func writeOut(cmd *cobra.Command, path string, b []byte) error {
+	if path == "" {
+		_, err := cmd.OutOrStdout().Write(b)
+		return err
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		os.MkdirAll(dir, 0o755)
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+func reportCmd() *cobra.Command {
+	var f reportFlags
+	var caseDir, batch, outDir string
+	cmd := &cobra.Command{
+		Use:   "report --case DIR [-o FILE] [--format html|md|json|csv]",
+		Short: "Answer 'was data taken?' for a case: verdict, byte ledger, findings, timeline",
+		Long: `Run the rules and the byte ledger over a case and render the answer: the verdict
+with its confidence and reasons, the ledger of bytes per destination, findings,
+timeline, log coverage and a draft GDPR Article 33 notification. JSON follows
+shared/contracts/findings.schema.json. --batch renders one report per case
+matching a glob into --out, plus an index page, and carries on past a failing case.`,
+		Example: `  exfiltrace report --case ./case -o rapport.html
+  exfiltrace report --case ./case --format json --lang en
+  exfiltrace report --batch 'cases/*' --out reports/ --format html`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := f.resolveFormat(); err != nil {
+				return err
+			}
+			if batch != "" {
+				return runBatch(cmd, batch, outDir, &f)
+			}
+			if err := requireCase(caseDir); err != nil {
+				return err
+			}
+			c, err := index.OpenCase(caseDir, false)
+			if err != nil {
+				return err
+			}
+			res, b, err := buildReport(c, &f)
+			if err != nil {
+				return err
+			}
+			if err := writeOut(cmd, f.out, b); err != nil {
+				return err
+			}
+			if f.out != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", f.out, res.Report.Verdict.Summary)
+			}
+			return nil
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&caseDir, "case", "", "case directory")
+	cmd.Flags().StringVar(&batch, "batch", "", "glob of case directories to report on in one run")
+	cmd.Flags().StringVar(&outDir, "out", "", "output directory for --batch")
+	return cmd
+}
+
+func runBatch(cmd *cobra.Command, glob, outDir string, f *reportFlags) error {
+	if outDir == "" {
+		return fmt.Errorf("--batch needs --out DIR")
+	}
+	dirs, err := filepath.Glob(glob)
+	if err != nil {
+		return err
+	}
+	if len(dirs) == 0 {
+		return fmt.Errorf("--batch %q matches no case", glob)
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return err
+	}
+	type row struct{ Case, File, Verdict, Summary, Error string }
+	var rows []row
+	failed := 0
+	ext := map[string]string{"html": ".html", "md": ".md", "json": ".json", "csv": ".csv"}[f.format]
+	for _, d := range dirs {
+		name := filepath.Base(d)
+		c, err := index.OpenCase(d, false)
+		if err != nil {
+			rows = append(rows, row{Case: name, Error: err.Error()})
+			failed++
+			continue
+		}
+		res, b, err := buildReport(c, f)
+		if err != nil {
+			rows = append(rows, row{Case: name, Error: err.Error()})
+			failed++
+			continue
+		}
+		file := name + ext
+		if err := os.WriteFile(filepath.Join(outDir, file), b, 0o644); err != nil {
+			rows = append(rows, row{Case: name, Error: err.Error()})
+			failed++
+			continue
+		}
+		rows = append(rows, row{Case: name, File: file, Verdict: res.Report.Verdict.DataTaken, Summary: res.Report.Verdict.Summary})
+		fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", name, res.Report.Verdict.DataTaken)
+	}
+	var idx bytes.Buffer
+	idx.WriteString("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>exfiltrace</title></head><body><h1>exfiltrace — " + time.Now().UTC().Format("2006-01-02 15:04Z") + "</h1><table border=\"1\" cellpadding=\"4\"><tr><th>Case</th><th>Verdict</th><th>Summary / error</th></tr>")
+	for _, r := range rows {
+		if r.Error != "" {
+			fmt.Fprintf(&idx, "<tr><td>%s</td><td>ERROR</td><td>%s</td></tr>", htmlEsc(r.Case), htmlEsc(r.Error))
+			continue
+		}
+		fmt.Fprintf(&idx, "<tr><td><a href=\"%s\">%s</a></td><td>%s</td><td>%s</td></tr>", htmlEsc(r.File), htmlEsc(r.Case), htmlEsc(r.Verdict), htmlEsc(r.Summary))
+	}
+	idx.WriteString("</table></body></html>\n")
+	if err := os.WriteFile(filepath.Join(outDir, "index.html"), idx.Bytes(), 0o644); err != nil {
+		return err
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d cases failed (listed in %s)", failed, len(dirs), filepath.Join(outDir, "index.html"))
+	}
+	return nil
+}
+
+func analyzeCmd() *cobra.Command {
+	var f reportFlags
+	var caseDir, tz string
+	var year int
+	cmd := &cobra.Command{
+		Use:   "analyze PATH... [-o FILE] [--case DIR]",
+		Short: "Ingest evidence, hunt and report in one go",
+		Example: `  exfiltrace analyze samples/incident -o report.html
+  exfiltrace analyze /evidence/mairie --case ./case --format json --lang en -o findings.json`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := f.resolveFormat(); err != nil {
+				return err
+			}
+			if caseDir == "" {
+				tmp, err := os.MkdirTemp("", "exfiltrace-case-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(tmp)
+				caseDir = filepath.Join(tmp, "case")
+			}
+			loc, tzSource, err := resolveTZ(tz, cmd.Flags().Changed("tz"))
+			if err != nil {
+				return err
+			}
+			c, err := index.OpenCase(caseDir, true)
+			if err != nil {
+				return err
+			}
+			if _, err := c.ImportConfig(args); err != nil {
+				return err
+			}
+			results, err := index.Ingest(c, args, index.IngestOptions{Parse: parsers.Options{TZ: loc, Year: year},
+				Settings: index.Settings{TZ: loc.String(), TZSource: tzSource, Year: year}})
+			if err != nil {
+				return err
+			}
+			for _, r := range results {
+				if r != nil && r.Stats.Error != "" {
+					fmt.Fprintf(cmd.ErrOrStderr(), "not ingested: %s: %s\n", r.Stats.Path, r.Stats.Error)
+				}
+			}
+			res, b, err := buildReport(c, &f)
+			if err != nil {
+				return err
+			}
+			if err := writeOut(cmd, f.out, b); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s\n", res.Report.Verdict.Summary)
+			return nil
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&caseDir, "case", "", "keep the case in this directory (default: a temporary one)")
+	cmd.Flags().StringVar(&tz, "tz", "UTC", "zone for timestamps that carry none")
+	cmd.Flags().IntVar(&year, "year", 0, "year for timestamps that carry none (default: file modification year)")
+	return cmd
+}
+
+func htmlEsc(s string) string {
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;")
+	return r.Replace(s)
+}

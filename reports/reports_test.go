@@ -1,0 +1,188 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/exfiltrace/exfiltrace/index"
+	"github.com/exfiltrace/exfiltrace/internal/corpus"
+	"github.com/exfiltrace/exfiltrace/parsers"
+	"github.com/exfiltrace/exfiltrace/rules"
+)
+
+func analyze(t *testing.T, lang string, paths ...string) *Report {
+	t.Helper()
+	c, err := index.OpenCase(filepath.Join(t.TempDir(), "case"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ImportConfig(paths); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := index.Ingest(c, paths, index.IngestOptions{Parse: parsers.Options{TZ: time.UTC}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := rules.DefaultConfig()
+	if p := filepath.Join(c.Dir, parsers.CaseConfigName); fileExists(p) {
+		if cfg, err = rules.LoadConfig(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs, err := rules.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Build(c, Options{Config: cfg, Rules: rs, Lang: lang})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Report
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+type truth struct {
+	Account    string `json:"account"`
+	SourceHost string `json:"source_host"`
+	SourceIP   string `json:"source_ip"`
+	Exfil      []struct {
+		Channel, Destination, Domain, First, Last string
+		Bytes                                     int64
+		Sessions                                  int64
+	} `json:"exfiltration"`
+}
+
+func validate(t *testing.T, r *Report) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Render(&buf, r, "json", ""); err != nil {
+		t.Fatal(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	sch, err := c.Compile(filepath.Join(corpus.Root(t), "reports", "schema", "findings.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("report does not validate against the findings schema: %v", err)
+	}
+}
+
+// TestIncidentVerdictAndLedger: the verdict and every ledger entry equal the
+// samples' ground truth exactly.
+func TestIncidentVerdictAndLedger(t *testing.T) {
+	root := corpus.Root(t)
+	r := analyze(t, "fr", filepath.Join(root, "samples", "incident"))
+	validate(t, r)
+	b, _ := os.ReadFile(filepath.Join(root, "samples", "incident.truth.json"))
+	var tr truth
+	json.Unmarshal(b, &tr)
+	if r.Verdict.DataTaken != Confirmed || r.Verdict.Confidence < 0.9 {
+		t.Errorf("verdict %+v", r.Verdict)
+	}
+	var total int64
+	for _, x := range tr.Exfil {
+		total += x.Bytes
+	}
+	if r.Verdict.BytesOut != total {
+		t.Errorf("bytes_out %d, want %d", r.Verdict.BytesOut, total)
+	}
+	if len(r.Exfiltration) != len(tr.Exfil) {
+		t.Fatalf("ledger has %d entries, want %d: %+v", len(r.Exfiltration), len(tr.Exfil), r.Exfiltration)
+	}
+	for i, want := range tr.Exfil {
+		got := r.Exfiltration[i]
+		dest := got.Destination.IP
+		if want.Channel == "email" {
+			dest = got.Destination.Email
+		}
+		first, _ := time.Parse(time.RFC3339Nano, want.First)
+		last, _ := time.Parse(time.RFC3339Nano, want.Last)
+		if got.Channel != want.Channel || dest != want.Destination || got.Bytes != want.Bytes || got.Events != want.Sessions ||
+			!got.FirstSeen.Equal(first) || !got.LastSeen.Equal(last) || got.SeenBeforeIncident {
+			t.Errorf("ledger %d: %+v\nwant %+v", i, got, want)
+		}
+		if len(got.Users) != 1 || got.Users[0] != tr.Account {
+			t.Errorf("ledger %d users %v, want [%s]", i, got.Users, tr.Account)
+		}
+		if want.Channel != "email" && (len(got.Sources) != 1 || got.Sources[0].IP != tr.SourceIP || got.Sources[0].Host != tr.SourceHost) {
+			t.Errorf("ledger %d sources %+v, want %s (%s)", i, got.Sources, tr.SourceHost, tr.SourceIP)
+		}
+	}
+	if r.Breach == nil || len(r.Breach.DataCategories) < 3 {
+		t.Errorf("GDPR draft categories: %+v", r.Breach)
+	}
+	for _, format := range []string{"md", "html", "csv"} {
+		var buf bytes.Buffer
+		if err := Render(&buf, r, format, ""); err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		if format != "csv" && !strings.Contains(buf.String(), "5413491657") {
+			t.Errorf("%s report lacks the exact byte count", format)
+		}
+		if format == "csv" && !strings.HasPrefix(buf.String(), "message,datetime,timestamp_desc") {
+			t.Errorf("csv header: %q", strings.SplitN(buf.String(), "\n", 2)[0])
+		}
+	}
+}
+
+// TestControlAndMissingFirewall: the same background without intrusion gives
+// no_evidence and an empty ledger; without firewall logs the answer is
+// insufficient_data and names them.
+func TestControlAndMissingFirewall(t *testing.T) {
+	root := corpus.Root(t)
+	r := analyze(t, "en", filepath.Join(root, "samples", "control"))
+	validate(t, r)
+	if r.Verdict.DataTaken != NoEvidence || len(r.Exfiltration) != 0 {
+		t.Errorf("control: %+v, ledger %+v", r.Verdict, r.Exfiltration)
+	}
+	dir := t.TempDir()
+	for _, sub := range []string{"mail", "windows"} {
+		os.MkdirAll(filepath.Join(dir, sub), 0o755)
+		entries, _ := os.ReadDir(filepath.Join(root, "samples", "incident", sub))
+		for _, e := range entries {
+			b, _ := os.ReadFile(filepath.Join(root, "samples", "incident", sub, e.Name()))
+			os.WriteFile(filepath.Join(dir, sub, e.Name()), b, 0o644)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(root, "samples", "incident", "exfiltrace.yaml"))
+	os.WriteFile(filepath.Join(dir, "exfiltrace.yaml"), b, 0o644)
+	r = analyze(t, "en", dir)
+	validate(t, r)
+	if r.Verdict.DataTaken != InsufficientData || !strings.Contains(strings.Join(r.Verdict.Reasons, " "), "firewall logs") {
+		t.Errorf("without firewall logs: %+v", r.Verdict)
+	}
+}
+
+// TestHTMLEscapesLogData feeds markup through a log field into the report.
+func TestHTMLEscapesLogData(t *testing.T) {
+	dir := t.TempDir()
+	line := `date=2025-03-14 time=23:50:40 tz="+0100" logid="0000000013" type="traffic" subtype="forward" srcip=10.10.1.20 srcport=60100 dstip=31.216.145.9 dstport=443 proto=6 action="close" hostname="<script>alert(1)</script>.mega.nz" duration=100 sentbyte=2000000000 rcvdbyte=10`
+	os.WriteFile(filepath.Join(dir, "fw.log"), []byte(line+"\n"), 0o644)
+	r := analyze(t, "fr", dir)
+	var buf bytes.Buffer
+	if err := Render(&buf, r, "html", ""); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	if strings.Contains(html, "<script>alert(1)</script>") {
+		t.Error("log-derived markup reached the HTML unescaped")
+	}
+	if !strings.Contains(html, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Error("the escaped destination is not in the report")
+	}
+	if strings.Contains(html, "http://") && strings.Contains(html, "<link") || strings.Contains(html, "<script src") {
+		t.Error("the HTML page loads external assets")
+	}
+}
