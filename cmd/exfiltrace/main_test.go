@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -162,5 +163,51 @@ func TestHuntSamples(t *testing.T) {
 				t.Errorf("incident: no finding %q (got %v)", want, titles)
 			}
 		}
+	}
+}
+
+// TestAnalyzeReportBatch: analyze in one go, report from a case, and batch
+// reports that carry on past a broken case.
+func TestAnalyzeReportBatch(t *testing.T) {
+	dir := t.TempDir()
+	c := filepath.Join(dir, "cases", "incident")
+	html := filepath.Join(dir, "report.html")
+	if _, err := run(t, "analyze", filepath.Join("..", "..", "samples", "incident"), "--case", c, "-o", html); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `data-verdict="confirmed"`) || !strings.Contains(string(b), "5413491657") {
+		t.Error("analyze: HTML report lacks the verdict or the ledger")
+	}
+	out, err := run(t, "report", "--case", c, "--format", "json", "--lang", "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Verdict struct {
+			DataTaken string `json:"data_taken"`
+			BytesOut  int64  `json:"bytes_out"`
+		} `json:"verdict"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Verdict.DataTaken != "confirmed" || rep.Verdict.BytesOut != 5468017609 {
+		t.Errorf("report --format json: %v %+v", err, rep)
+	}
+	// A broken case beside a good one.
+	os.MkdirAll(filepath.Join(dir, "cases", "broken"), 0o755)
+	os.WriteFile(filepath.Join(dir, "cases", "broken", "manifest.json"), []byte("{not json"), 0o644)
+	outDir := filepath.Join(dir, "out")
+	_, err = run(t, "report", "--batch", filepath.Join(dir, "cases", "*"), "--out", outDir, "--format", "html")
+	if err == nil || !strings.Contains(err.Error(), "1 of 2 cases failed") {
+		t.Errorf("batch error: %v", err)
+	}
+	idx, _ := os.ReadFile(filepath.Join(outDir, "index.html"))
+	if !strings.Contains(string(idx), "incident.html") || !strings.Contains(string(idx), "corrupt manifest") {
+		t.Errorf("batch index: %s", idx)
+	}
+	if _, err := os.Stat(filepath.Join(outDir, "incident.html")); err != nil {
+		t.Error(err)
 	}
 }
