@@ -186,3 +186,17 @@ func TestHTMLEscapesLogData(t *testing.T) {
 		t.Error("the HTML page loads external assets")
 	}
 }
+
+// TestUserTemplate: an analyst's own template directory, with sprig available.
+func TestUserTemplate(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "report.md.tmpl"), []byte(`{{ .Verdict.DataTaken | upper }} {{ len .Exfiltration }} {{ .Case.ID | trunc 2 }}`), 0o644)
+	r := &Report{Verdict: Verdict{DataTaken: Likely}, Case: CaseInfo{ID: "mairie-x"}, Lang: "fr"}
+	var buf bytes.Buffer
+	if err := Render(&buf, r, "md", dir); err != nil {
+		t.Fatal(err)
+	}
+	if buf.String() != "LIKELY 0 ma" {
+		t.Errorf("custom template output %q", buf.String())
+	}
+}
