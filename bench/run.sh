@@ -20,6 +20,7 @@ awk -v s="$s" -v e="$e" -v mb="$mb" -v n="$lines" 'BEGIN{d=e-s; printf "%-28s %1
 "$out/tool" parse "$log"
 BENCH_CASE="$out/case" "$out/tool" index "$log"
 "$out/tool" hunt "$out/case"
+"$out/tool" report "$out/case"
 sigma=../shared/corpus/sigma/rules/windows
 [[ -d $sigma ]] && "$out/tool" hunt "$out/case" "$sigma"
 "$out/tool" bare "$log"

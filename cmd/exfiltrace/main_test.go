@@ -195,19 +195,24 @@ func TestAnalyzeReportBatch(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Verdict.DataTaken != "confirmed" || rep.Verdict.BytesOut != 5468017609 {
 		t.Errorf("report --format json: %v %+v", err, rep)
 	}
-	// A broken case beside a good one.
+	// Three cases, one broken: two reports, an index, the failure listed.
+	if _, err := run(t, "analyze", filepath.Join("..", "..", "samples", "control"), "--case", filepath.Join(dir, "cases", "control"), "-o", filepath.Join(dir, "control.md")); err != nil {
+		t.Fatal(err)
+	}
 	os.MkdirAll(filepath.Join(dir, "cases", "broken"), 0o755)
 	os.WriteFile(filepath.Join(dir, "cases", "broken", "manifest.json"), []byte("{not json"), 0o644)
 	outDir := filepath.Join(dir, "out")
 	_, err = run(t, "report", "--batch", filepath.Join(dir, "cases", "*"), "--out", outDir, "--format", "html")
-	if err == nil || !strings.Contains(err.Error(), "1 of 2 cases failed") {
+	if err == nil || !strings.Contains(err.Error(), "1 of 3 cases failed") {
 		t.Errorf("batch error: %v", err)
 	}
 	idx, _ := os.ReadFile(filepath.Join(outDir, "index.html"))
-	if !strings.Contains(string(idx), "incident.html") || !strings.Contains(string(idx), "corrupt manifest") {
+	if !strings.Contains(string(idx), "incident.html") || !strings.Contains(string(idx), "control.html") || !strings.Contains(string(idx), "corrupt manifest") {
 		t.Errorf("batch index: %s", idx)
 	}
-	if _, err := os.Stat(filepath.Join(outDir, "incident.html")); err != nil {
-		t.Error(err)
+	for _, name := range []string{"incident.html", "control.html"} {
+		if _, err := os.Stat(filepath.Join(outDir, name)); err != nil {
+			t.Error(err)
+		}
 	}
 }
