@@ -6,6 +6,8 @@ var registry = []Format{
 	EVTX{},
 	WindowsXML{},
 	Winlogbeat{},
+	Stormshield{},
 	FortiGate{},
 	Postfix{},
+	ExchangeTracking{},
 }

@@ -177,9 +177,9 @@ func (a *accumulator) isInternal(ip string) bool {
 func sourceKind(ev *event.Event) string {
 	ds := ev.Str(event.FieldDataset)
 	switch {
-	case strings.HasPrefix(ds, "fortinet."):
+	case strings.HasPrefix(ds, "fortinet."), ds == "stormshield":
 		return "firewall"
-	case ds == "postfix":
+	case ds == "postfix", strings.HasPrefix(ds, "microsoft.exchange"):
 		return "mail"
 	case ev.Str("winlog.channel") != "":
 		return "windows"

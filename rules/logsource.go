@@ -192,10 +192,10 @@ func eventLogsources(ev *event.Event) map[string]bool {
 		return out
 	}
 	switch ds := ev.Str(event.FieldDataset); {
-	case strings.HasPrefix(ds, "fortinet."), ds == "firewall":
+	case strings.HasPrefix(ds, "fortinet."), ds == "stormshield", ds == "firewall":
 		out["firewall"] = true
 		out["network"] = true
-	case ds == "postfix":
+	case ds == "postfix", strings.HasPrefix(ds, "microsoft.exchange"):
 		out["mail"] = true
 	}
 	return out

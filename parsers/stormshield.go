@@ -1,0 +1,136 @@
+package parsers
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// Stormshield reads Stormshield Network Security (SNS) key=value logs
+// (id=firewall … logtype="connection"|"filter"|"alarm"|"vpn"|"web"|…), as
+// documented in Stormshield's log description, bare or behind syslog.
+type Stormshield struct{}
+
+func (Stormshield) Name() string { return "stormshield" }
+func (Stormshield) Description() string {
+	return "Stormshield SNS key=value logs (connection, filter, alarm, vpn, web, system, statistics)"
+}
+
+func (Stormshield) Detect(head []byte) bool {
+	return mostLines(head, func(l string) bool {
+		return strings.Contains(l, "id=firewall") && strings.Contains(l, " fw=") && strings.Contains(l, "logtype=")
+	})
+}
+
+func (Stormshield) NewDecoder(o *Options) LineDecoder { return &stormDecoder{loc: o.TZ} }
+
+type stormDecoder struct{ loc *time.Location }
+
+func (d *stormDecoder) Flush(Emit) {}
+
+func (d *stormDecoder) Line(no int64, line []byte, emit Emit) error {
+	s := string(line)
+	start := strings.Index(s, "id=firewall")
+	if start < 0 {
+		return fmt.Errorf("stormshield: no id=firewall")
+	}
+	kv := map[string]string{}
+	splitKV(s[start:], func(k, v string) { kv[k] = v })
+	ev := event.New()
+	ts, err := stormTime(kv, d.loc)
+	if err != nil {
+		return err
+	}
+	ev.Timestamp = ts
+	ev.Fields[event.FieldDataset] = "stormshield"
+	ev.Fields[event.FieldOriginal] = s
+	ev.Fields[event.FieldLine] = no
+	ev.Set("observer.vendor", "Stormshield")
+	ev.Set("observer.name", kv["fw"])
+	for k, v := range kv {
+		if v != "" {
+			ev.Fields["stormshield."+k] = v
+		}
+	}
+	lt := kv["logtype"]
+	ev.Set("event.action", kv["action"])
+	ev.Set("message", kv["msg"])
+	ev.Set("user.name", kv["user"])
+	ev.Set("rule.id", kv["ruleid"])
+	ev.Set("rule.name", kv["rulename"])
+	setIP(ev, "source.ip", kv["src"])
+	setPort(ev, "source.port", kv["srcport"])
+	if m := kv["srcmac"]; m != "" {
+		ev.Set("source.mac", strings.ToUpper(strings.ReplaceAll(m, ":", "-")))
+	}
+	// The destination before NAT is what the client asked for.
+	if od := kv["origdst"]; od != "" {
+		setIP(ev, "destination.ip", od)
+		setIP(ev, "destination.nat.ip", kv["dst"])
+		setPort(ev, "destination.port", firstNonEmpty(kv["origdstport"], kv["dstport"]))
+	} else {
+		setIP(ev, "destination.ip", kv["dst"])
+		setPort(ev, "destination.port", kv["dstport"])
+	}
+	ev.Set("destination.domain", kv["dstname"])
+	ev.Set("network.transport", strings.ToLower(kv["ipproto"]))
+	ev.Set("network.protocol", kv["proto"])
+	if v := kv["ipv"]; v != "" {
+		ev.Set("network.type", "ipv"+v)
+	}
+	for f, k := range map[string]string{"source.bytes": "sent", "destination.bytes": "rcvd"} {
+		if n, err := strconv.ParseInt(kv[k], 10, 64); err == nil {
+			ev.SetInt(f, n)
+		}
+	}
+	if dur, err := strconv.ParseFloat(kv["duration"], 64); err == nil {
+		ev.SetInt("event.duration", int64(dur*1e9))
+	}
+	ev.Set("url.original", kv["arg"])
+	switch lt {
+	case "connection", "filter":
+		ev.Fields["event.category"] = []string{"network"}
+		ev.Fields["event.type"] = []string{"connection"}
+		if lt == "filter" && kv["action"] == "block" {
+			ev.Set("event.outcome", "failure")
+		} else if kv["action"] != "" {
+			ev.Set("event.outcome", "success")
+		}
+		src, dst := ev.Str("source.ip"), ev.Str("destination.ip")
+		if isPrivateIP(src) && dst != "" && !isPrivateIP(dst) {
+			ev.Set("network.direction", "outbound")
+		}
+	case "alarm":
+		ev.Fields["event.category"] = []string{"intrusion_detection"}
+		ev.Fields["event.kind"] = "alert"
+	case "vpn", "auth":
+		ev.Fields["event.category"] = []string{"authentication"}
+	case "web":
+		ev.Fields["event.category"] = []string{"web"}
+	default:
+		ev.Fields["event.category"] = []string{"host"}
+	}
+	emit(ev, linePos(no))
+	return nil
+}
+
+// stormTime reads startime (when the connection began) or time, in the log's tz.
+func stormTime(kv map[string]string, loc *time.Location) (time.Time, error) {
+	v := firstNonEmpty(kv["startime"], kv["time"])
+	if v == "" {
+		return time.Time{}, fmt.Errorf("stormshield: no time field")
+	}
+	if tz := kv["tz"]; tz != "" {
+		if t, err := time.Parse("2006-01-02 15:04:05 -0700", v+" "+tz); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	t, err := time.ParseInLocation("2006-01-02 15:04:05", v, loc)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stormshield: bad time %q", v)
+	}
+	return t.UTC(), nil
+}
