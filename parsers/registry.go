@@ -9,5 +9,7 @@ var registry = []Format{
 	Stormshield{},
 	FortiGate{},
 	Postfix{},
+	PfFilterlog{},
+	Netfilter{},
 	ExchangeTracking{},
 }

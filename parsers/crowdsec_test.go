@@ -1,0 +1,43 @@
+package parsers
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/internal/corpus"
+)
+
+// TestCrowdsecLines checks the values CrowdSec's parsers extract (their
+// parser.assert) on the shared real lines, for the packet-log formats.
+func TestCrowdsecLines(t *testing.T) {
+	cases := []struct {
+		dir, file, format string
+		line              int
+		want              map[string]any
+	}{
+		// iptables-logs/parser.assert, s01-parse [0]: src_ip, dst_ip, dst_port, proto, int_eth, length
+		{"iptables-logs", "iptables-logs.log", "netfilter", 1, map[string]any{"source.ip": "195.54.160.107", "destination.ip": "51.15.166.67",
+			"destination.port": int64(8123), "source.port": int64(8080), "network.transport": "tcp", "observer.ingress.interface.name": "enp1s0",
+			"netfilter.packet_length": int64(40), "host.name": "sd-126005"}},
+		// pf-logs/parser.assert, s01-parse [0]
+		{"pf-logs", "pf-logs.log", "pf-filterlog", 1, map[string]any{"source.ip": "10.0.2.2", "destination.ip": "10.0.2.15",
+			"source.port": int64(53742), "destination.port": int64(22), "event.action": "block", "pf.direction": "in",
+			"observer.ingress.interface.name": "em0", "rule.id": "53", "pf.tracker": "1000000301", "pf.data_length": int64(420),
+			"network.transport": "tcp", "pf.ip.ttl": "64", "host.name": "pfSense"}},
+	}
+	for _, c := range cases {
+		dir := corpus.Dir(t, filepath.Join("crowdsec", c.dir))
+		evs, st := parseFile(t, filepath.Join(dir, c.file), &Options{TZ: time.UTC, Year: 2021})
+		if st.Format != c.format {
+			t.Errorf("%s: detected %s", c.file, st.Format)
+			continue
+		}
+		for _, ev := range evs {
+			if n, _ := ev.Int("evidence.line"); n == int64(c.line) {
+				want(t, c.file, ev, "", c.want)
+			}
+		}
+		t.Logf("%s: %d parsed, %d raw %v", c.file, st.Parsed, st.Raw, st.RawReasons)
+	}
+}
