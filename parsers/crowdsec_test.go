@@ -25,6 +25,12 @@ func TestCrowdsecLines(t *testing.T) {
 			"source.port": int64(53742), "destination.port": int64(22), "event.action": "block", "pf.direction": "in",
 			"observer.ingress.interface.name": "em0", "rule.id": "53", "pf.tracker": "1000000301", "pf.data_length": int64(420),
 			"network.transport": "tcp", "pf.ip.ttl": "64", "host.name": "pfSense"}},
+		// palo-alto-threat/parser.assert, s01-parse [0]
+		{"palo-alto-threat", "palo-alto-threat.log", "panos", 1, map[string]any{"source.ip": "1.2.3.2", "destination.ip": "1.2.3.3",
+			"source.port": int64(47094), "destination.port": int64(22), "network.transport": "tcp", "event.action": "reset-both",
+			"rule.name": "TestruleName0", "panw.panos.session_id": "238810", "panw.panos.threat.name": "SSH User Authentication Brute Force Attempt(40015)",
+			"panw.panos.direction": "client-to-server", "source.geo.country_name": "Germany", "destination.geo.country_name": "France",
+			"observer.serial_number": "016401002737", "observer.ingress.interface.name": "vlan.123", "panw.panos.sub_type": "vulnerability"}},
 	}
 	for _, c := range cases {
 		dir := corpus.Dir(t, filepath.Join("crowdsec", c.dir))

@@ -7,6 +7,7 @@ var registry = []Format{
 	WindowsXML{},
 	Winlogbeat{},
 	Stormshield{},
+	PanOS{},
 	FortiGate{},
 	Postfix{},
 	PfFilterlog{},
