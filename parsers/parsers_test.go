@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/exfiltrace/exfiltrace/event"
+	"github.com/exfiltrace/exfiltrace/internal/corpus"
 )
 
 func parseFile(t *testing.T, path string, o *Options) ([]*event.Event, *FileStats) {
@@ -266,5 +267,34 @@ func TestDeterministicIDs(t *testing.T) {
 			t.Fatalf("duplicate id %s", id)
 		}
 		seen[id] = true
+	}
+}
+
+func TestCiscoASA(t *testing.T) {
+	evs, st := parseFile(t, "testdata/cisco_asa.log", &Options{TZ: time.UTC, Year: 2025})
+	if st.Format != "cisco-asa" || st.Parsed != 6 || st.Raw != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	want(t, "built outbound", evs[0], "2025-03-14T23:05:01Z", map[string]any{
+		"source.ip": "10.10.1.20", "source.port": int64(60100), "source.nat.ip": "203.0.113.10", "destination.ip": "31.216.145.5",
+		"destination.port": int64(443), "network.direction": "outbound", "network.transport": "tcp", "cisco.connection_id": "4812",
+	})
+	want(t, "teardown: bytes of both directions", evs[1], "2025-03-14T23:23:04Z", map[string]any{
+		"network.bytes": int64(228392011), "source.bytes": nil, "destination.bytes": nil, "event.start": "2025-03-14T23:05:01Z",
+		"source.ip": "31.216.145.5", "destination.ip": "10.10.1.20", "event.reason": "TCP FINs from inside",
+	})
+	want(t, "deny", evs[2], "", map[string]any{"source.ip": "111.93.241.59", "source.port": int64(54322), "destination.ip": "116.6.127.122",
+		"destination.port": int64(1433), "event.outcome": "failure"})
+	want(t, "anyconnect assigned address", evs[3], "", map[string]any{"user.name": "j.martin", "source.ip": "185.220.101.47",
+		"cisco.vpn.assigned_ip": "10.212.134.200", "event.action": "vpn-session-start"})
+	want(t, "vpn session end with bytes", evs[4], "", map[string]any{"user.name": "j.martin", "source.bytes": int64(48211004),
+		"destination.bytes": int64(912554371), "event.duration": int64((3*3600 + 14*60 + 40) * time.Second)})
+	want(t, "FTD connection event", evs[5], "", map[string]any{"source.ip": "10.10.1.20", "destination.ip": "31.216.145.5",
+		"source.bytes": int64(5000000), "destination.bytes": int64(2000), "event.action": "allow", "event.dataset": "cisco.ftd"})
+	// The shared corpus' real ASA lines: every one parses.
+	dir := corpus.Dir(t, "firewall/cisco-asa")
+	_, st = parseFile(t, filepath.Join(dir, "wazuh-cisco_asa.log"), &Options{TZ: time.UTC, Year: 2025})
+	if st.Format != "cisco-asa" || st.Raw != 0 {
+		t.Errorf("wazuh ASA lines: %+v", st)
 	}
 }

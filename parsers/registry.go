@@ -7,6 +7,7 @@ var registry = []Format{
 	WindowsXML{},
 	Winlogbeat{},
 	Stormshield{},
+	CiscoASA{},
 	PanOS{},
 	FortiGate{},
 	Postfix{},

@@ -1,0 +1,227 @@
+package parsers
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// CiscoASA reads Cisco ASA and Firepower Threat Defense syslog
+// (%ASA-n-NNNNNN / %FTD-n-NNNNNN): connections built and torn down with
+// duration and bytes, denies, NAT, AAA and VPN sessions, FTD connection
+// events. A teardown's byte count covers both directions of the connection:
+// it is network.bytes, never split into sent and received.
+type CiscoASA struct{}
+
+func (CiscoASA) Name() string        { return "cisco-asa" }
+func (CiscoASA) Description() string { return "Cisco ASA / FTD syslog (%ASA-n-NNNNNN, %FTD-n-NNNNNN)" }
+
+var asaTag = regexp.MustCompile(`%(ASA|FTD|FWSM|PIX)-(?:[A-Za-z]+-)?(\d)-(\d{6}):?\s*`)
+
+func (CiscoASA) Detect(head []byte) bool {
+	return mostLines(head, func(l string) bool { return asaTag.MatchString(l) })
+}
+
+func (CiscoASA) NewDecoder(o *Options) LineDecoder {
+	return &asaDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}}
+}
+
+type asaDecoder struct{ clock syslogClock }
+
+func (d *asaDecoder) Flush(Emit) {}
+
+var (
+	// iface:ip/port (mapped ip/port) — the address part of most messages.
+	asaEnd       = `(?:(\S+?):)?([0-9A-Fa-f.:]+)/(\d+)(?:\s*\(([0-9A-Fa-f.:]+)/(\d+)\))?`
+	asaBuilt     = regexp.MustCompile(`^Built (inbound|outbound) (TCP|UDP|SCTP|GRE|ICMP) connection (\d+) for ` + asaEnd + `.*? to ` + asaEnd)
+	asaTeardown  = regexp.MustCompile(`^Teardown (TCP|UDP|SCTP|GRE) connection (\d+) for ` + asaEnd + ` to ` + asaEnd + ` duration (\d+):(\d+):(\d+) bytes (\d+)\s*(.*)$`)
+	asaICMP      = regexp.MustCompile(`^(Built|Teardown) (inbound|outbound)?\s*ICMP connection for faddr ([0-9A-Fa-f.:]+)/\d+(?:\(\S*\))? gaddr ([0-9A-Fa-f.:]+)/\d+ laddr ([0-9A-Fa-f.:]+)`)
+	asaDenyFrom  = regexp.MustCompile(`(?i)^(?:Inbound TCP connection denied|Deny inbound (?:UDP|TCP|icmp)?|Deny (tcp|udp|icmp)|access-list \S+ denied (tcp|udp|icmp)|(?:TCP|UDP) access denied by ACL)\D*?(?:from |src )?` + asaEnd + `.*? (?:to|dst) ` + asaEnd)
+	asaNAT       = regexp.MustCompile(`^(Built|Teardown) (dynamic|static) (TCP|UDP|ICMP) translation from ` + asaEnd + ` to ` + asaEnd)
+	asaAAA       = regexp.MustCompile(`AAA user (authentication|authorization) (Successful|Rejected).*?server\s*=\s*([0-9A-Fa-f.:]+)\s*:\s*user\s*=\s*(\S+)`)
+	asaGroupUser = regexp.MustCompile(`Group\s*[=<]\s*([^>,]+)>?\s*,?\s*User(?:name)?\s*[=<]\s*([^>,]+)>?\s*,?\s*IP\s*[=<]\s*([0-9A-Fa-f.:]+)`)
+	asaAssigned  = regexp.MustCompile(`IPv4 Address <([0-9.]+)>`)
+	asaDuration  = regexp.MustCompile(`Duration:\s*(\d+)h:(\d+)m:(\d+)s`)
+	asaBytesXmt  = regexp.MustCompile(`Bytes xmt:\s*(\d+),\s*Bytes rcv:\s*(\d+)`)
+	asaFTDkv     = regexp.MustCompile(`(\w+):\s*([^,]*)`)
+)
+
+func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
+	s := string(line)
+	loc := asaTag.FindStringSubmatchIndex(s)
+	if loc == nil {
+		return fmt.Errorf("cisco-asa: no %%ASA-/%%FTD- tag")
+	}
+	ev := event.New()
+	if h, err := d.clock.parse(s[:loc[0]] + " x"); err == nil {
+		ev.Timestamp = h.Time
+		ev.Set("observer.name", h.Host)
+	} else if loc[0] > 0 {
+		// e.g. "Mar 14 2025 23:05:01: %ASA-…" (logging timestamp with year)
+		if t, err := time.ParseInLocation("Jan 2 2006 15:04:05", strings.TrimRight(strings.TrimSpace(s[:loc[0]]), ":"), d.clock.Loc); err == nil {
+			ev.Timestamp = t.UTC()
+		}
+	}
+	kind, level, id := s[loc[2]:loc[3]], s[loc[4]:loc[5]], s[loc[6]:loc[7]]
+	msg := s[loc[1]:]
+	ev.Fields[event.FieldDataset] = "cisco." + strings.ToLower(kind)
+	ev.Fields[event.FieldOriginal] = s
+	ev.Fields[event.FieldLine] = no
+	ev.Set("observer.vendor", "Cisco")
+	ev.Set("observer.product", kind)
+	ev.Set("event.code", id)
+	ev.Set("log.level", level)
+	ev.Set("message", msg)
+	ev.Fields["event.category"] = []string{"network"}
+	endpoints := func(m []string, i int, side string) {
+		ev.Set("observer."+map[string]string{"source": "ingress", "destination": "egress"}[side]+".zone", m[i])
+		setIP(ev, side+".ip", m[i+1])
+		setPort(ev, side+".port", m[i+2])
+		if m[i+3] != "" {
+			setIP(ev, side+".nat.ip", m[i+3])
+			setPort(ev, side+".nat.port", m[i+4])
+		}
+	}
+	switch {
+	case (id == "302013" || id == "302015") && asaBuilt.MatchString(msg):
+		m := asaBuilt.FindStringSubmatch(msg)
+		ev.Set("event.action", "connection-built")
+		ev.Set("network.transport", strings.ToLower(m[2]))
+		ev.Set("cisco.connection_id", m[3])
+		ev.Fields["event.type"] = []string{"connection", "start"}
+		// "outbound": the second address initiated; keep source = initiator.
+		if m[1] == "outbound" {
+			endpoints(m, 9, "source")
+			endpoints(m, 4, "destination")
+			ev.Set("network.direction", "outbound")
+		} else {
+			endpoints(m, 4, "source")
+			endpoints(m, 9, "destination")
+			ev.Set("network.direction", "inbound")
+		}
+	case (id == "302014" || id == "302016") && asaTeardown.MatchString(msg):
+		m := asaTeardown.FindStringSubmatch(msg)
+		ev.Set("event.action", "connection-teardown")
+		ev.Set("network.transport", strings.ToLower(m[1]))
+		ev.Set("cisco.connection_id", m[2])
+		endpoints(m, 3, "source")
+		endpoints(m, 8, "destination")
+		hh, _ := strconv.Atoi(m[13])
+		mm, _ := strconv.Atoi(m[14])
+		ss, _ := strconv.Atoi(m[15])
+		dur := time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute + time.Duration(ss)*time.Second
+		ev.SetInt("event.duration", int64(dur))
+		if !ev.Timestamp.IsZero() {
+			ev.Fields["event.start"] = ev.Timestamp.Add(-dur).Format(time.RFC3339Nano)
+		}
+		if n, err := strconv.ParseInt(m[16], 10, 64); err == nil {
+			ev.SetInt("network.bytes", n) // both directions together
+		}
+		ev.Set("event.reason", strings.TrimSpace(m[17]))
+		ev.Fields["event.type"] = []string{"connection", "end"}
+		ev.Fields["tags"] = []string{"bytes_not_per_direction"}
+	case (id == "302020" || id == "302021") && asaICMP.MatchString(msg):
+		m := asaICMP.FindStringSubmatch(msg)
+		ev.Set("event.action", strings.ToLower(m[1])+"-icmp")
+		ev.Set("network.transport", "icmp")
+		setIP(ev, "source.ip", m[3])
+		setIP(ev, "destination.ip", m[5])
+	case id == "106001" || id == "106006" || id == "106015" || id == "106023" || id == "106100" || id == "710003" || id == "106014":
+		ev.Set("event.action", "deny")
+		ev.Set("event.outcome", "failure")
+		ev.Fields["event.type"] = []string{"connection", "denied"}
+		if id == "106100" && strings.Contains(msg, " permitted ") {
+			ev.Set("event.action", "permit")
+			ev.Set("event.outcome", "success")
+		}
+		if m := asaDenyFrom.FindStringSubmatch(msg); m != nil {
+			if p := strings.ToLower(firstNonEmpty(m[1], m[2])); p != "" {
+				ev.Set("network.transport", p)
+			}
+			endpoints(m, 3, "source")
+			endpoints(m, 8, "destination")
+		}
+		if t := strings.Fields(msg); len(t) > 1 {
+			for _, p := range []string{"TCP", "UDP", "tcp", "udp", "icmp"} {
+				if strings.Contains(msg, " "+p+" ") && ev.Str("network.transport") == "" {
+					ev.Set("network.transport", strings.ToLower(p))
+				}
+			}
+		}
+	case (id == "305011" || id == "305012") && asaNAT.MatchString(msg):
+		m := asaNAT.FindStringSubmatch(msg)
+		ev.Set("event.action", strings.ToLower(m[1])+"-translation")
+		ev.Set("network.transport", strings.ToLower(m[3]))
+		endpoints(m, 4, "source")
+		setIP(ev, "source.nat.ip", m[10])
+		setPort(ev, "source.nat.port", m[11])
+	case asaAAA.MatchString(msg):
+		m := asaAAA.FindStringSubmatch(msg)
+		ev.Fields["event.category"] = []string{"authentication"}
+		ev.Set("event.action", "aaa-"+strings.ToLower(m[1]))
+		ev.Set("event.outcome", map[string]string{"Successful": "success", "Rejected": "failure"}[m[2]])
+		setIP(ev, "destination.ip", m[3])
+		ev.Set("user.name", m[4])
+	case asaGroupUser.MatchString(msg):
+		// 113019, 722022/722023/722037/722051, 716001/716002: VPN sessions.
+		m := asaGroupUser.FindStringSubmatch(msg)
+		ev.Fields["event.category"] = []string{"authentication", "network"}
+		ev.Set("cisco.vpn.group", strings.TrimSpace(m[1]))
+		ev.Set("user.name", strings.TrimSpace(m[2]))
+		setIP(ev, "source.ip", m[3])
+		if a := asaAssigned.FindStringSubmatch(msg); a != nil {
+			setIP(ev, "cisco.vpn.assigned_ip", a[1])
+		}
+		if b := asaBytesXmt.FindStringSubmatch(msg); b != nil {
+			// 113019: bytes the ASA transmitted to / received from the client.
+			x, _ := strconv.ParseInt(b[1], 10, 64)
+			r, _ := strconv.ParseInt(b[2], 10, 64)
+			ev.SetInt("destination.bytes", x)
+			ev.SetInt("source.bytes", r)
+		}
+		if du := asaDuration.FindStringSubmatch(msg); du != nil {
+			h, _ := strconv.Atoi(du[1])
+			mi, _ := strconv.Atoi(du[2])
+			se, _ := strconv.Atoi(du[3])
+			ev.SetInt("event.duration", int64(time.Duration(h)*time.Hour+time.Duration(mi)*time.Minute+time.Duration(se)*time.Second))
+		}
+		switch id {
+		case "113019", "716002", "722023", "722037":
+			ev.Set("event.action", "vpn-session-end")
+		case "722022", "722051", "716001":
+			ev.Set("event.action", "vpn-session-start")
+			ev.Set("event.outcome", "success")
+		}
+	case strings.HasPrefix(id, "4300") && strings.Contains(msg, "InitiatorIP"):
+		// FTD connection events: "Key: value, Key: value"
+		kv := map[string]string{}
+		for _, m := range asaFTDkv.FindAllStringSubmatch(msg, -1) {
+			kv[m[1]] = strings.TrimSpace(m[2])
+		}
+		setIP(ev, "source.ip", kv["InitiatorIP"])
+		setIP(ev, "destination.ip", kv["ResponderIP"])
+		setPort(ev, "source.port", kv["InitiatorPort"])
+		setPort(ev, "destination.port", kv["ResponderPort"])
+		ev.Set("network.transport", strings.ToLower(kv["Protocol"]))
+		ev.Set("event.action", strings.ToLower(kv["AccessControlRuleAction"]))
+		ev.Set("user.name", kv["User"])
+		ev.Set("url.original", kv["URL"])
+		if n, err := strconv.ParseInt(kv["InitiatorBytes"], 10, 64); err == nil {
+			ev.SetInt("source.bytes", n)
+		}
+		if n, err := strconv.ParseInt(kv["ResponderBytes"], 10, 64); err == nil {
+			ev.SetInt("destination.bytes", n)
+		}
+		for k, v := range kv {
+			ev.Fields["cisco.ftd."+strings.ToLower(k)] = v
+		}
+	default:
+		ev.Set("event.action", "asa-"+id)
+	}
+	emit(ev, linePos(no))
+	return nil
+}
