@@ -177,8 +177,11 @@ func (a *accumulator) isInternal(ip string) bool {
 func sourceKind(ev *event.Event) string {
 	ds := ev.Str(event.FieldDataset)
 	switch {
-	case strings.HasPrefix(ds, "fortinet."), ds == "stormshield":
+	case strings.HasPrefix(ds, "fortinet."), ds == "stormshield", strings.HasPrefix(ds, "cisco."), ds == "panw.panos":
 		return "firewall"
+	case ds == "netfilter", ds == "pf":
+		// Packet logs: they show connections but not how much data left.
+		return "firewall-packets"
 	case ds == "postfix", strings.HasPrefix(ds, "microsoft.exchange"):
 		return "mail"
 	case ev.Str("winlog.channel") != "":
@@ -214,8 +217,8 @@ func (a *accumulator) observe(ev *event.Event) {
 }
 
 func (a *accumulator) observeTraffic(ev *event.Event) {
-	if ev.Str("fortinet.firewall.type") == "event" && ev.Str("event.action") == "tunnel-up" {
-		if tip, u := ev.Str("fortinet.firewall.assigned_ip"), ev.Str("user.name"); tip != "" && u != "" {
+	if tip := firstNonEmpty(ev.Str("fortinet.firewall.assigned_ip"), ev.Str("cisco.vpn.assigned_ip")); tip != "" && ev.Str("event.action") != "tunnel-down" {
+		if u := ev.Str("user.name"); u != "" {
 			a.userOf[tip] = Link{From: tip, To: u, Kind: "account", How: fmt.Sprintf("VPN tunnel opened by %s from %s", u, ev.Str("source.ip")),
 				Source: fmt.Sprintf("%s line %s", ev.Str(event.FieldFile), ev.Str(event.FieldLine))}
 		}

@@ -192,7 +192,8 @@ func eventLogsources(ev *event.Event) map[string]bool {
 		return out
 	}
 	switch ds := ev.Str(event.FieldDataset); {
-	case strings.HasPrefix(ds, "fortinet."), ds == "stormshield", ds == "firewall":
+	case strings.HasPrefix(ds, "fortinet."), ds == "stormshield", ds == "firewall", strings.HasPrefix(ds, "cisco."),
+		ds == "panw.panos", ds == "netfilter", ds == "pf":
 		out["firewall"] = true
 		out["network"] = true
 	case ds == "postfix", strings.HasPrefix(ds, "microsoft.exchange"):
