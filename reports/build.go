@@ -108,10 +108,36 @@ type destStats struct {
 	events    int64
 	first     time.Time // earliest session start
 	last      time.Time
-	firstSeen time.Time // first event of any size
-	sources   map[string]bool
-	hours     map[string]int64
-	excluded  int64 // interim logs not summed
+	firstSeen time.Time   // first event of any size
+	sources   []string    // at most maxSources, kept small: there is one destStats per external address
+	hours     []hourBytes // in time order (the stream is)
+	excluded  int64       // interim logs not summed
+}
+
+type hourBytes struct {
+	hour  int64 // unix hour
+	bytes int64
+}
+
+const maxSources = 20
+
+func addHour(h []hourBytes, t time.Time, n int64) []hourBytes {
+	u := t.Unix() / 3600
+	for i := len(h) - 1; i >= 0 && i >= len(h)-3; i-- {
+		if h[i].hour == u {
+			h[i].bytes += n
+			return h
+		}
+	}
+	return append(h, hourBytes{u, n})
+}
+
+func hourMap(h []hourBytes) map[string]int64 {
+	out := make(map[string]int64, len(h))
+	for _, x := range h {
+		out[time.Unix(x.hour*3600, 0).UTC().Format(time.RFC3339)] += x.bytes
+	}
+	return out
 }
 
 type mailStats struct {
@@ -230,7 +256,7 @@ func (a *accumulator) observeTraffic(ev *event.Event) {
 	}
 	d := a.dests[dst]
 	if d == nil {
-		d = &destStats{ip: dst, sources: map[string]bool{}, hours: map[string]int64{}, firstSeen: ev.Timestamp}
+		d = &destStats{ip: dst, firstSeen: ev.Timestamp}
 		a.dests[dst] = d
 	}
 	if dom := ev.Str("destination.domain"); dom != "" && !contains(d.domains, dom) {
@@ -248,7 +274,9 @@ func (a *accumulator) observeTraffic(ev *event.Event) {
 	}
 	d.bytes += n
 	d.events++
-	d.sources[src] = true
+	if len(d.sources) < maxSources && !contains(d.sources, src) {
+		d.sources = append(d.sources, src)
+	}
 	if p, ok := ev.Int("destination.port"); ok {
 		d.port = p
 	}
@@ -264,7 +292,7 @@ func (a *accumulator) observeTraffic(ev *event.Event) {
 	if ev.Timestamp.After(d.last) {
 		d.last = ev.Timestamp
 	}
-	d.hours[ev.Timestamp.UTC().Truncate(time.Hour).Format(time.RFC3339)] += n
+	d.hours = addHour(d.hours, ev.Timestamp, n)
 }
 
 func (a *accumulator) observeMail(ev *event.Event) {
@@ -509,7 +537,9 @@ func (a *accumulator) ledger(found []*rules.Finding, cfs []Finding, window *Rang
 			e.SeenBeforeIncident = d.firstSeen.Before(window.Start)
 		}
 		users := map[string]bool{}
-		for _, ip := range sortedKeys(d.sources) {
+		srcs := append([]string(nil), d.sources...)
+		sort.Strings(srcs)
+		for _, ip := range srcs {
 			s := Source{IP: ip}
 			if l, ok := a.hostOf[ip]; ok {
 				s.Host = l.To
@@ -564,7 +594,7 @@ func (a *accumulator) hourly(ledger []LedgerEntry) []HourlySeries {
 		if e.Channel == "email" {
 			pts, name = a.mail[e.Destination.Email].hours, e.Destination.Email
 		} else {
-			pts = a.dests[e.Destination.IP].hours
+			pts = hourMap(a.dests[e.Destination.IP].hours)
 		}
 		out = append(out, HourlySeries{Destination: name, Points: pts})
 	}
