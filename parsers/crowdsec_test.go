@@ -31,6 +31,9 @@ func TestCrowdsecLines(t *testing.T) {
 			"rule.name": "TestruleName0", "panw.panos.session_id": "238810", "panw.panos.threat.name": "SSH User Authentication Brute Force Attempt(40015)",
 			"panw.panos.direction": "client-to-server", "source.geo.country_name": "Germany", "destination.geo.country_name": "France",
 			"observer.serial_number": "016401002737", "observer.ingress.interface.name": "vlan.123", "panw.panos.sub_type": "vulnerability"}},
+		// dovecot-logs/parser.assert, s01-parse [0]: user, remote ip, backend
+		{"dovecot-logs", "dovecot-logs.log", "dovecot", 1, map[string]any{"user.name": "toto", "source.ip": "1.1.1.1",
+			"dovecot.auth_backend": "pam", "event.outcome": "failure", "host.name": "canyon", "event.reason": "unknown user"}},
 	}
 	for _, c := range cases {
 		dir := corpus.Dir(t, filepath.Join("crowdsec", c.dir))

@@ -298,3 +298,15 @@ func TestCiscoASA(t *testing.T) {
 		t.Errorf("wazuh ASA lines: %+v", st)
 	}
 }
+
+// TestDovecotMailboxDownload: an IMAP logout's out= is what the mailbox sent to the client.
+func TestDovecotMailboxDownload(t *testing.T) {
+	evs, st := parseFile(t, "testdata/dovecot.log", &Options{TZ: time.UTC, Year: 2025})
+	if st.Format != "dovecot" || st.Parsed != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+	want(t, "logout", evs[0], "2025-03-14T23:59:01Z", map[string]any{"user.name": "j.martin", "destination.bytes": int64(734003200),
+		"source.bytes": int64(1843), "event.action": "logged-out", "network.protocol": "imap"})
+	want(t, "login", evs[1], "", map[string]any{"user.name": "j.martin", "source.ip": "10.212.134.200", "destination.ip": "10.10.1.25",
+		"event.outcome": "success"})
+}

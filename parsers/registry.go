@@ -11,6 +11,7 @@ var registry = []Format{
 	PanOS{},
 	FortiGate{},
 	Postfix{},
+	Dovecot{},
 	PfFilterlog{},
 	Netfilter{},
 	ExchangeTracking{},

@@ -54,18 +54,25 @@ func (c *syslogClock) parse(line string) (syslogHeader, error) {
 	}
 	var rest string
 	switch {
-	case len(s) >= 15 && months[s[:3]] != 0 && s[3] == ' ':
-		// "Mar 14 02:13:05" or "Mar  4 02:13:05"
-		day, err := strconv.Atoi(strings.TrimSpace(s[4:6]))
+	case len(s) >= 14 && months[s[:3]] != 0 && s[3] == ' ':
+		// "Mar 14 02:13:05", "Mar  4 02:13:05" or "Sep 8 07:46:30"
+		j := 4
+		for j < len(s) && s[j] == ' ' {
+			j++
+		}
+		k := j
+		for k < len(s) && s[k] >= '0' && s[k] <= '9' {
+			k++
+		}
+		day, err := strconv.Atoi(s[j:k])
+		if err != nil || k-j > 2 || k >= len(s) || s[k] != ' ' || len(s) < k+9 {
+			return h, errNoSyslog
+		}
+		t, err := time.Parse("15:04:05", s[k+1:k+9])
 		if err != nil {
 			return h, errNoSyslog
 		}
-		clock := s[7:15]
-		t, err := time.Parse("15:04:05", clock)
-		if err != nil {
-			return h, errNoSyslog
-		}
-		rest = s[15:]
+		rest = s[k+9:]
 		nsec := 0
 		if strings.HasPrefix(rest, ".") { // fractional seconds
 			i := 1
