@@ -310,3 +310,14 @@ func TestDovecotMailboxDownload(t *testing.T) {
 	want(t, "login", evs[1], "", map[string]any{"user.name": "j.martin", "source.ip": "10.212.134.200", "destination.ip": "10.10.1.25",
 		"event.outcome": "success"})
 }
+
+func TestSquid(t *testing.T) {
+	dir := corpus.Dir(t, "proxy/squid")
+	evs, st := parseFile(t, filepath.Join(dir, "wazuh-squid_rules.log"), &Options{TZ: time.UTC})
+	if st.Format != "squid" || st.Raw != 0 || st.Parsed == 0 {
+		t.Fatalf("stats %+v %v", st, st.RawReasons)
+	}
+	want(t, "denied", evs[1], "2006-02-23T13:27:10.827Z", map[string]any{"source.ip": "192.168.1.210", "squid.result_code": "TCP_DENIED",
+		"http.response.status_code": int64(407), "http.response.bytes": int64(1785), "http.request.method": "GET",
+		"url.domain": "www.ossec.net", "user.name": "oahmet", "event.outcome": "failure"})
+}

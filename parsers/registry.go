@@ -8,6 +8,7 @@ var registry = []Format{
 	Winlogbeat{},
 	Stormshield{},
 	CiscoASA{},
+	Squid{},
 	PanOS{},
 	FortiGate{},
 	Postfix{},
