@@ -321,3 +321,19 @@ func TestSquid(t *testing.T) {
 		"http.response.status_code": int64(407), "http.response.bytes": int64(1785), "http.request.method": "GET",
 		"url.domain": "www.ossec.net", "user.name": "oahmet", "event.outcome": "failure"})
 }
+
+func TestZeek(t *testing.T) {
+	evs, st := parseFile(t, "testdata/zeek_conn.log", &Options{TZ: time.UTC})
+	if st.Format != "zeek" || st.Raw != 0 {
+		t.Fatalf("stats %+v %v", st, st.RawReasons)
+	}
+	conn := evs[len(evs)-1]
+	want(t, "conn TSV", conn, "2025-03-14T22:50:37.123456Z", map[string]any{"source.ip": "10.10.1.20", "destination.ip": "31.216.145.5",
+		"destination.port": int64(443), "source.bytes": int64(228392011), "destination.bytes": int64(2537689), "network.protocol": "ssl",
+		"network.direction": "outbound", "event.duration": int64(1083500000000), "event.dataset": "zeek.conn"})
+	evs, st = parseFile(t, "testdata/zeek_conn.json", &Options{TZ: time.UTC})
+	if st.Format != "zeek" || st.Parsed != 1 {
+		t.Fatalf("json stats %+v", st)
+	}
+	want(t, "conn JSON", evs[0], "2025-03-14T22:50:37.5Z", map[string]any{"source.bytes": int64(1000), "source.port": int64(60101)})
+}

@@ -6,6 +6,7 @@ var registry = []Format{
 	EVTX{},
 	WindowsXML{},
 	Winlogbeat{},
+	Zeek{},
 	Stormshield{},
 	CiscoASA{},
 	Squid{},

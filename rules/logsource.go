@@ -193,7 +193,7 @@ func eventLogsources(ev *event.Event) map[string]bool {
 	}
 	switch ds := ev.Str(event.FieldDataset); {
 	case strings.HasPrefix(ds, "fortinet."), ds == "stormshield", ds == "firewall", strings.HasPrefix(ds, "cisco."),
-		ds == "panw.panos", ds == "netfilter", ds == "pf":
+		ds == "panw.panos", ds == "netfilter", ds == "pf", strings.HasPrefix(ds, "zeek."), ds == "squid":
 		out["firewall"] = true
 		out["network"] = true
 	case ds == "postfix", strings.HasPrefix(ds, "microsoft.exchange"):
