@@ -3,6 +3,7 @@ package parsers
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -337,3 +338,65 @@ func TestZeek(t *testing.T) {
 	}
 	want(t, "conn JSON", evs[0], "2025-03-14T22:50:37.5Z", map[string]any{"source.bytes": int64(1000), "source.port": int64(60101)})
 }
+
+// TestMixedDirectory: every format together in one directory, some gzipped,
+// each file detected by content whatever its name.
+func TestMixedDirectory(t *testing.T) {
+	src := map[string]string{
+		"testdata/fortigate.log": "fortigate", "testdata/postfix.log": "postfix", "testdata/winlogbeat.json": "winlogbeat",
+		"testdata/cisco_asa.log": "cisco-asa", "testdata/dovecot.log": "dovecot", "testdata/zeek_conn.log": "zeek",
+		"../samples/incident/windows/FS01-System.xml": "windows-xml",
+	}
+	extra := map[string]string{
+		"firewall/stormshield/elastic/test-firewall.log": "stormshield", "mail/exchange/elastic/test-messagetracking.log": "exchange",
+		"crowdsec/iptables-logs/iptables-logs.log": "netfilter", "crowdsec/pf-logs/pf-logs.log": "pf-filterlog",
+		"crowdsec/palo-alto-threat/palo-alto-threat.log": "panos", "proxy/squid/wazuh-squid_rules.log": "squid",
+		"evtx/omerbenamram-evtx/security.evtx": "evtx",
+	}
+	if root := filepath.Join(corpus.Root(t), "..", "shared", "corpus"); fileExists(root) {
+		for p, f := range extra {
+			src[filepath.Join(root, p)] = f
+		}
+	} else {
+		t.Log("shared corpus absent: mixed directory without its formats")
+	}
+	dir := t.TempDir()
+	want := map[string]string{}
+	i := 0
+	for p, format := range src {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i++
+		name := filepath.Join(dir, fmt.Sprintf("evidence-%02d.bin", i)) // names say nothing
+		if i%2 == 0 {
+			var gz bytes.Buffer
+			zw := gzip.NewWriter(&gz)
+			zw.Write(b)
+			zw.Close()
+			b = gz.Bytes()
+			name += ".gz"
+		}
+		os.WriteFile(name, b, 0o644)
+		want[name] = format
+	}
+	files, _, err := Expand([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(want) {
+		t.Fatalf("expanded %d files, want %d", len(files), len(want))
+	}
+	for _, f := range files {
+		_, st := parseFile(t, f, &Options{TZ: time.UTC, Year: 2025})
+		if st.Format != want[f] {
+			t.Errorf("%s: detected %s, want %s", f, st.Format, want[f])
+		}
+		if st.Raw != 0 && want[f] != "postfix" && want[f] != "winlogbeat" {
+			t.Errorf("%s (%s): %d raw: %v", f, st.Format, st.Raw, st.RawReasons)
+		}
+	}
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
