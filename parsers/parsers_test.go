@@ -400,3 +400,20 @@ func TestMixedDirectory(t *testing.T) {
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// TestWindowsBITS: BITS client 60 carries the bytes a transfer moved.
+func TestWindowsBITS(t *testing.T) {
+	dir := corpus.Dir(t, "evtx/evtx-to-mitre-attack")
+	evs, _ := parseFile(t, filepath.Join(dir, "ID60-High_volume_file_downloaded_with_BITS.evtx"), &Options{})
+	found := false
+	for _, ev := range evs {
+		if n, _ := ev.Int("bits.bytes_transferred"); n == 2497476607 {
+			found = true
+			want(t, "BITS 60", ev, "", map[string]any{"event.action": "bits-transfer-stopped", "bits.bytes_total": int64(3071934464),
+				"url.original": "https://releases.ubuntu.com/20.04.3/ubuntu-20.04.3-desktop-amd64.iso"})
+		}
+	}
+	if !found {
+		t.Error("no BITS 60 event with 2,497,476,607 bytes transferred")
+	}
+}

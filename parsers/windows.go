@@ -285,6 +285,25 @@ func (w *winRecord) mapECS(ev *event.Event) {
 		ev.Set("powershell.file.script_block_text", g("ScriptBlockText"))
 		ev.Set("powershell.file.script_block_id", g("ScriptBlockId"))
 		ev.Set("file.path", g("Path"))
+	case prov == "microsoft-windows-terminalservices-localsessionmanager" && (w.EventID == "21" || w.EventID == "24" || w.EventID == "25"):
+		cat("authentication", "session")
+		typ(map[string]string{"21": "start", "24": "end", "25": "start"}[w.EventID])
+		ev.Set("event.action", map[string]string{"21": "rdp-session-logon", "24": "rdp-session-disconnected", "25": "rdp-session-reconnected"}[w.EventID])
+		setUserDomainForm(ev, g("User"))
+		setIP(ev, "source.ip", g("Address"))
+		ev.Set("winlog.session_id", g("SessionID"))
+	case prov == "microsoft-windows-bits-client" && (w.EventID == "59" || w.EventID == "60"):
+		cat("network")
+		typ("connection")
+		ev.Set("event.action", map[string]string{"59": "bits-transfer-started", "60": "bits-transfer-stopped"}[w.EventID])
+		ev.Set("url.original", g("url"))
+		ev.Set("file.name", g("name"))
+		if n, err := event.ParseInt(g("bytesTransferred")); err == nil && n >= 0 {
+			ev.SetInt("bits.bytes_transferred", n)
+		}
+		if n, err := event.ParseInt(g("bytesTotal")); err == nil && n >= 0 && g("bytesTotal") != "18446744073709551615" {
+			ev.SetInt("bits.bytes_total", n)
+		}
 	case prov == "microsoft-windows-terminalservices-remoteconnectionmanager" && w.EventID == "1149":
 		cat("authentication")
 		typ("start")
