@@ -14,6 +14,7 @@ var registry = []Format{
 	FortiGate{},
 	Postfix{},
 	Dovecot{},
+	Exim{},
 	PfFilterlog{},
 	Netfilter{},
 	ExchangeTracking{},

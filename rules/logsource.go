@@ -196,7 +196,7 @@ func eventLogsources(ev *event.Event) map[string]bool {
 		ds == "panw.panos", ds == "netfilter", ds == "pf", strings.HasPrefix(ds, "zeek."), ds == "squid":
 		out["firewall"] = true
 		out["network"] = true
-	case ds == "postfix", strings.HasPrefix(ds, "microsoft.exchange"):
+	case ds == "postfix", ds == "exim", strings.HasPrefix(ds, "microsoft.exchange"):
 		out["mail"] = true
 	}
 	return out

@@ -1,0 +1,187 @@
+package parsers
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// Exim reads Exim's mainlog. Lines of one message (<= arrival, => -> **
+// == deliveries, Completed) are joined by message id into one message event
+// with sender, every recipient, size, client and authenticated user, like
+// Postfix; other lines (connections, authentication failures) are events of
+// their own. Exim stamps carry no zone unless log_timezone is set: --tz.
+type Exim struct{}
+
+func (Exim) Name() string        { return "exim" }
+func (Exim) Description() string { return "Exim mainlog, joined by message id into message events" }
+
+var (
+	eximStamp = regexp.MustCompile(`^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?)(?: ([+-]\d{4}))? (?:\[\d+\] )?(.*)$`)
+	eximID    = regexp.MustCompile(`^([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) (<=|=>|->|>>|\*\*|==|Completed|SMTP error|H=)(.*)$`)
+	eximAuth  = regexp.MustCompile(`(\w+) authenticator failed for (?:([^\s(]\S*) )?(?:\(([^)]*)\) )?\[([0-9A-Fa-f.:]+)\](?::(\d+))?: (\d{3}) .*?(?:\(set_id=([^)]*)\))?$`)
+	eximHost  = regexp.MustCompile(`H=(?:(\S+) )?(?:\(([^)]*)\) )?\[([0-9A-Fa-f.:]+)\](?::(\d+))?`)
+	eximKV    = regexp.MustCompile(`\b(S|A|P|R|T|id|U)=(\S+)`)
+)
+
+func (Exim) Detect(head []byte) bool {
+	return mostLines(head, func(l string) bool {
+		if strings.HasPrefix(l, "#") {
+			return false
+		}
+		m := eximStamp.FindStringSubmatch(l)
+		return m != nil && (eximID.MatchString(m[3]) || strings.Contains(m[3], "authenticator failed") ||
+			strings.HasPrefix(m[3], "SMTP connection") || strings.Contains(m[3], "rejected RCPT") || strings.HasPrefix(m[3], "Start queue run"))
+	})
+}
+
+func (Exim) NewDecoder(o *Options) LineDecoder {
+	return &eximDecoder{loc: o.TZ, pending: map[string]*pfMessage{}}
+}
+
+type eximDecoder struct {
+	loc     *time.Location
+	pending map[string]*pfMessage
+}
+
+func (d *eximDecoder) time(stamp, zone string) (time.Time, error) {
+	if zone != "" {
+		t, err := time.Parse("2006-01-02 15:04:05.999999 -0700", stamp+" "+zone)
+		return t.UTC(), err
+	}
+	t, err := time.ParseInLocation("2006-01-02 15:04:05.999999", stamp, d.loc)
+	return t.UTC(), err
+}
+
+func (d *eximDecoder) Line(no int64, line []byte, emit Emit) error {
+	s := string(line)
+	if strings.HasPrefix(s, "#") {
+		return fmt.Errorf("exim: comment line")
+	}
+	m := eximStamp.FindStringSubmatch(s)
+	if m == nil {
+		return fmt.Errorf("exim: no timestamp")
+	}
+	t, err := d.time(m[1], m[2])
+	if err != nil {
+		return fmt.Errorf("exim: time %q: %v", m[1], err)
+	}
+	rest := m[3]
+	if mm := eximID.FindStringSubmatch(rest); mm != nil {
+		d.messageLine(no, t, mm[1], mm[2], strings.TrimSpace(mm[3]), emit)
+		return nil
+	}
+	ev := event.New()
+	ev.Timestamp = t
+	ev.Fields[event.FieldDataset] = "exim"
+	ev.Fields[event.FieldOriginal] = s
+	ev.Fields[event.FieldLine] = no
+	ev.Fields["event.category"] = []string{"email"}
+	ev.Set("message", rest)
+	switch {
+	case eximAuth.MatchString(rest):
+		a := eximAuth.FindStringSubmatch(rest)
+		ev.Fields["event.category"] = []string{"email", "authentication"}
+		ev.Set("event.action", "authentication-failed")
+		ev.Set("event.outcome", "failure")
+		ev.Set("exim.authenticator", a[1])
+		ev.Set("source.domain", a[2])
+		ev.Set("exim.helo", a[3])
+		setIP(ev, "source.ip", a[4])
+		setPort(ev, "source.port", a[5])
+		ev.Set("user.name", a[7])
+	case strings.HasPrefix(rest, "SMTP connection"):
+		ev.Set("event.action", "connection")
+		if h := eximHost.FindStringSubmatch(strings.Replace(rest, "from ", "H=", 1)); h != nil {
+			setIP(ev, "source.ip", h[3])
+			setPort(ev, "source.port", h[4])
+		}
+	default:
+		ev.Set("event.action", "exim")
+		if h := eximHost.FindStringSubmatch(rest); h != nil {
+			setIP(ev, "source.ip", h[3])
+		}
+	}
+	emit(ev, linePos(no))
+	return nil
+}
+
+func (d *eximDecoder) messageLine(no int64, t time.Time, id, op, rest string, emit Emit) {
+	msg := d.pending[id]
+	if msg == nil {
+		msg = &pfMessage{qid: id, firstLine: no, first: t}
+		d.pending[id] = msg
+	}
+	msg.lines = append(msg.lines, strconv.FormatInt(no, 10))
+	if t.After(msg.last) {
+		msg.last = t
+	}
+	kv := map[string]string{}
+	for _, m := range eximKV.FindAllStringSubmatch(rest, -1) {
+		kv[m[1]] = m[2]
+	}
+	switch op {
+	case "<=":
+		msg.from = strings.Fields(rest + " ")[0]
+		if msg.from == "<>" {
+			msg.from = ""
+		}
+		if n, err := strconv.ParseInt(kv["S"], 10, 64); err == nil {
+			msg.size, msg.hasSize = n, true
+		}
+		msg.msgID = strings.Trim(kv["id"], "<>")
+		if a := kv["A"]; a != "" {
+			if _, user, ok := strings.Cut(a, ":"); ok {
+				msg.saslUser = user
+			}
+			msg.saslMethod = strings.SplitN(a, ":", 2)[0]
+		}
+		if h := eximHost.FindStringSubmatch(rest); h != nil {
+			msg.clientHost, msg.clientIP, msg.clientPort = h[1], h[3], h[4]
+		}
+	case "=>", "->", ">>", "**", "==":
+		r := &pfRcpt{to: strings.Trim(strings.Fields(rest + " ")[0], "<>")}
+		r.status = map[string]string{"=>": "sent", "->": "sent", ">>": "sent", "**": "bounced", "==": "deferred"}[op]
+		if h := eximHost.FindStringSubmatch(rest); h != nil {
+			r.relay, r.relayIP = h[1], h[3]
+		}
+		for i, old := range msg.rcpts {
+			if old.to == r.to {
+				msg.rcpts[i] = r
+				return
+			}
+		}
+		msg.rcpts = append(msg.rcpts, r)
+	case "Completed":
+		msg.removed = true
+		d.emit(msg, emit)
+		delete(d.pending, id)
+	}
+}
+
+func (d *eximDecoder) emit(m *pfMessage, emit Emit) {
+	var pd postfixDecoder
+	pd.emitMessage(m, func(ev *event.Event, pos string) {
+		ev.Fields[event.FieldDataset] = "exim"
+		ev.Fields["exim.message_id"] = ev.Fields["postfix.queue_id"]
+		delete(ev.Fields, "postfix.queue_id")
+		for k, v := range ev.Fields {
+			if strings.HasPrefix(k, "postfix.") {
+				delete(ev.Fields, k)
+				ev.Fields["exim."+strings.TrimPrefix(k, "postfix.")] = v
+			}
+		}
+		emit(ev, pos)
+	})
+}
+
+func (d *eximDecoder) Flush(emit Emit) {
+	for id, m := range d.pending {
+		d.emit(m, emit)
+		delete(d.pending, id)
+	}
+}
