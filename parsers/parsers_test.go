@@ -444,3 +444,31 @@ func TestExim(t *testing.T) {
 		t.Errorf("crowdsec exim lines: %+v %v", st, st.RawReasons)
 	}
 }
+
+func TestCEFAndLEEF(t *testing.T) {
+	evs, st := parseFile(t, "testdata/cef_leef.log", &Options{TZ: time.UTC, Year: 2025})
+	if st.Format != "cef" || st.Parsed != 1 {
+		t.Fatalf("cef: %+v %v", st, st.RawReasons)
+	}
+	want(t, "cef", evs[0], "2025-03-14T23:50:40Z", map[string]any{"source.ip": "10.10.1.20", "destination.ip": "31.216.145.5",
+		"source.port": int64(60100), "destination.port": int64(443), "source.bytes": int64(228392011), "destination.bytes": int64(2537689),
+		"user.name": "j.martin", "event.action": "allow", "observer.vendor": "Sophos", "cef.extensions.msg": "a value with spaces and = sign",
+		"url.original": "https://mega.nz/upload"})
+	evs, st = parseFile(t, "testdata/leef.log", &Options{TZ: time.UTC, Year: 2025})
+	if st.Format != "leef" || st.Parsed != 1 {
+		t.Fatalf("leef: %+v %v", st, st.RawReasons)
+	}
+	want(t, "leef", evs[0], "2025-03-14T23:50:41Z", map[string]any{"source.ip": "10.10.1.20", "destination.port": int64(443),
+		"source.bytes": int64(5000), "user.name": "j.martin", "network.transport": "tcp", "event.action": "Allow"})
+}
+
+func TestCheckPoint(t *testing.T) {
+	dir := corpus.Dir(t, "firewall/checkpoint")
+	evs, st := parseFile(t, filepath.Join(dir, "wazuh-checkpoint_smart1.log"), &Options{TZ: time.UTC})
+	if st.Format != "checkpoint" || st.Raw != 0 {
+		t.Fatalf("stats %+v %v", st, st.RawReasons)
+	}
+	want(t, "drop", evs[0], "2019-05-15T16:25:50Z", map[string]any{"source.ip": "11.22.33.77", "destination.ip": "11.22.33.55",
+		"source.port": int64(55036), "destination.port": int64(1514), "network.transport": "udp", "event.action": "drop",
+		"rule.name": "CleanUp Rule", "event.outcome": "failure", "observer.ip": "11.22.33.44"})
+}

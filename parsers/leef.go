@@ -1,0 +1,109 @@
+package parsers
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// LEEF reads IBM QRadar's Log Event Extended Format 1.0 and 2.0
+// (LEEF:2.0|vendor|product|version|eventID|delimiter|k=v…), bare or behind syslog.
+type LEEF struct{}
+
+func (LEEF) Name() string        { return "leef" }
+func (LEEF) Description() string { return "IBM Log Event Extended Format (LEEF 1.0 / 2.0)" }
+
+func (LEEF) Detect(head []byte) bool {
+	return mostLines(head, func(l string) bool { return strings.Contains(l, "LEEF:1.0|") || strings.Contains(l, "LEEF:2.0|") })
+}
+
+func (LEEF) NewDecoder(o *Options) LineDecoder {
+	return &leefDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, loc: o.TZ}
+}
+
+type leefDecoder struct {
+	clock syslogClock
+	loc   *time.Location
+}
+
+func (d *leefDecoder) Flush(Emit) {}
+
+func (d *leefDecoder) Line(no int64, line []byte, emit Emit) error {
+	s := string(line)
+	i := strings.Index(s, "LEEF:")
+	if i < 0 {
+		return fmt.Errorf("leef: no LEEF: header")
+	}
+	parts := strings.SplitN(s[i:], "|", 7)
+	if len(parts) < 6 {
+		return fmt.Errorf("leef: %d header fields", len(parts))
+	}
+	delim, attrs := "\t", parts[5]
+	if strings.HasPrefix(parts[0], "LEEF:2.0") && len(parts) == 7 {
+		d := parts[5]
+		switch {
+		case strings.HasPrefix(d, "x") || strings.HasPrefix(d, "0x"):
+			if b, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(d, "0"), "x"), 16, 8); err == nil {
+				delim = string(rune(b))
+			}
+		case d != "":
+			delim = d
+		}
+		attrs = parts[6]
+	} else if len(parts) == 7 {
+		attrs = parts[5] + "|" + parts[6]
+	}
+	kv := map[string]string{}
+	for _, f := range strings.Split(attrs, delim) {
+		if k, v, ok := strings.Cut(f, "="); ok {
+			kv[strings.TrimSpace(k)] = v
+		}
+	}
+	ev := event.New()
+	if h, err := d.clock.parse(s[:i] + " x"); err == nil && i > 0 {
+		ev.Timestamp = h.Time
+		ev.Set("log.syslog.hostname", h.Host)
+	}
+	if v := kv["devTime"]; v != "" {
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+			ev.Timestamp = time.UnixMilli(ms).UTC()
+		} else {
+			for _, layout := range []string{"Jan 02 2006 15:04:05", "Jan 2 2006 15:04:05", "Jan 02 2006 15:04:05.000 MST", time.RFC3339} {
+				if t, err := time.ParseInLocation(layout, v, d.loc); err == nil {
+					ev.Timestamp = t.UTC()
+					break
+				}
+			}
+		}
+	}
+	if ev.Timestamp.IsZero() {
+		return fmt.Errorf("leef: no time (syslog header or devTime)")
+	}
+	ev.Fields[event.FieldDataset] = "leef"
+	ev.Fields[event.FieldOriginal] = s
+	ev.Fields[event.FieldLine] = no
+	ev.Set("observer.vendor", parts[1])
+	ev.Set("observer.product", parts[2])
+	ev.Set("event.code", parts[4])
+	for k, v := range kv {
+		ev.Fields["leef."+k] = v
+	}
+	setIP(ev, "source.ip", kv["src"])
+	setIP(ev, "destination.ip", kv["dst"])
+	setPort(ev, "source.port", kv["srcPort"])
+	setPort(ev, "destination.port", kv["dstPort"])
+	ev.Set("user.name", kv["usrName"])
+	ev.Set("network.transport", ianaProto(kv["proto"]))
+	ev.Set("event.action", firstNonEmpty(kv["action"], kv["cat"]))
+	for f, k := range map[string]string{"source.bytes": "srcBytes", "destination.bytes": "dstBytes"} {
+		if n, err := strconv.ParseInt(kv[k], 10, 64); err == nil {
+			ev.SetInt(f, n)
+		}
+	}
+	ev.Fields["event.category"] = []string{"network"}
+	emit(ev, linePos(no))
+	return nil
+}
