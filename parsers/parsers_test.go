@@ -472,3 +472,14 @@ func TestCheckPoint(t *testing.T) {
 		"source.port": int64(55036), "destination.port": int64(1514), "network.transport": "udp", "event.action": "drop",
 		"rule.name": "CleanUp Rule", "event.outcome": "failure", "observer.ip": "11.22.33.44"})
 }
+
+func TestM365Audit(t *testing.T) {
+	evs, st := parseFile(t, "testdata/m365.csv", &Options{TZ: time.UTC})
+	if st.Format != "m365-audit" || st.Raw != 0 || len(evs) != 3 {
+		t.Fatalf("stats %+v %v", st, st.RawReasons)
+	}
+	want(t, "inbox rule forwarding", evs[1], "2025-03-14T22:40:00Z", map[string]any{"event.action": "New-InboxRule",
+		"user.name": "j.martin@agglo-exemple.fr", "source.ip": "185.220.101.47", "o365.audit.forwarding_address": []string{"jmartin.perso@gmail.com"}})
+	want(t, "download", evs[2], "2025-03-14T22:45:00Z", map[string]any{"event.action": "FileDownloaded", "source.ip": "2a01:cb00::1",
+		"file.name": "2024.xlsx", "url.original": "https://agglo.sharepoint.com/sites/RH/Paie/2024.xlsx"})
+}

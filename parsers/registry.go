@@ -7,6 +7,7 @@ var registry = []Format{
 	WindowsXML{},
 	Winlogbeat{},
 	Zeek{},
+	M365Audit{},
 	Stormshield{},
 	CiscoASA{},
 	CheckPoint{},
