@@ -29,7 +29,7 @@ func (ExchangeTracking) Detect(head []byte) bool {
 		return true
 	}
 	return mostLines(head, func(l string) bool {
-		if len(l) < 25 || l[4] != '-' || l[10] != 'T' || !strings.Contains(l[:30], "Z,") {
+		if len(l) < 25 || l[4] != '-' || l[10] != 'T' || !strings.Contains(l[:min(30, len(l))], "Z,") {
 			return false
 		}
 		for _, id := range exchangeEventIDs {

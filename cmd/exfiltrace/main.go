@@ -23,9 +23,11 @@ func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "exfiltrace",
 		Short: "Find data exfiltration in firewall, mail and Windows logs",
-		Long: `exfiltrace builds a searchable case from evidence files (FortiGate, Postfix,
-Windows .evtx / XML / Winlogbeat JSON) and answers whether data was taken.`,
-		Example: `  exfiltrace ingest --case ./case samples/incident
+		Long: `exfiltrace builds a searchable case from evidence files — firewall, proxy, mail and
+Windows logs (see 'exfiltrace formats') — and answers whether data was taken:
+how much, from which servers, by which account, to where and when.`,
+		Example: `  exfiltrace analyze samples/incident -o report.html
+  exfiltrace ingest --case ./case samples/incident
   exfiltrace search --case ./case 'destination.ip:"185.220.101.4" AND source.bytes:>1000000'
   exfiltrace top --case ./case destination.ip --sum source.bytes`,
 		SilenceUsage:  true,
