@@ -34,6 +34,20 @@ func TestCrowdsecLines(t *testing.T) {
 		// dovecot-logs/parser.assert, s01-parse [0]: user, remote ip, backend
 		{"dovecot-logs", "dovecot-logs.log", "dovecot", 1, map[string]any{"user.name": "toto", "source.ip": "1.1.1.1",
 			"dovecot.auth_backend": "pam", "event.outcome": "failure", "host.name": "canyon", "event.reason": "unknown user"}},
+		// exchange-pop-logs/parser.assert [0]
+		{"exchange-pop-logs", "exchange-pop-logs.log", "exchange-protocol", 1, map[string]any{"source.ip": "192.168.9.212",
+			"source.port": int64(55576), "server.ip": "192.168.9.241", "server.port": int64(110), "user.name": "testuser",
+			"event.action": "auth", "exchange.parameters": " PLAIN", "source.bytes": int64(21), "destination.bytes": int64(69),
+			"exchange.session_id": "0000000000000005", "event.outcome": "failure"}},
+		// exchange-smtp-logs/parser.assert [0]
+		{"exchange-smtp-logs", "exchange-smtp-logs.log", "exchange-protocol", 1, map[string]any{"source.ip": "192.168.9.212",
+			"source.port": int64(53722), "server.ip": "192.168.9.241", "server.port": int64(25), "exchange.smtp_code": "535",
+			"exchange.event": ">", "exchange.session_id": "08DA4F7C11473A60", "exchange.connector_id": `EXCHANGE-1\Default Frontend EXCHANGE-1`,
+			"event.outcome": "failure"}},
+		// suricata-logs-evelog/parser.assert [0]
+		{"suricata-logs-evelog", "suricata-logs-evelog.log", "suricata", 1, map[string]any{"source.ip": "1.2.3.4", "source.port": int64(52812),
+			"destination.ip": "127.0.0.1", "destination.port": int64(80), "network.transport": "tcp",
+			"rule.name": "ET WEB_SPECIFIC_APPS OGNL Expression Injection (CVE-2017-9791)", "event.action": "allowed"}},
 	}
 	for _, c := range cases {
 		dir := corpus.Dir(t, filepath.Join("crowdsec", c.dir))

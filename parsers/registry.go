@@ -7,6 +7,7 @@ var registry = []Format{
 	WindowsXML{},
 	Winlogbeat{},
 	Zeek{},
+	Suricata{},
 	M365Audit{},
 	Stormshield{},
 	CiscoASA{},
@@ -21,5 +22,6 @@ var registry = []Format{
 	Exim{},
 	PfFilterlog{},
 	Netfilter{},
+	ExchangeProtocol{},
 	ExchangeTracking{},
 }

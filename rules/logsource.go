@@ -193,11 +193,11 @@ func eventLogsources(ev *event.Event) map[string]bool {
 	}
 	switch ds := ev.Str(event.FieldDataset); {
 	case strings.HasPrefix(ds, "fortinet."), ds == "stormshield", ds == "firewall", strings.HasPrefix(ds, "cisco."),
-		ds == "panw.panos", ds == "netfilter", ds == "pf", strings.HasPrefix(ds, "zeek."), ds == "squid",
+		ds == "panw.panos", ds == "netfilter", ds == "pf", strings.HasPrefix(ds, "zeek."), strings.HasPrefix(ds, "suricata."), ds == "squid",
 		ds == "cef", ds == "leef", ds == "checkpoint":
 		out["firewall"] = true
 		out["network"] = true
-	case ds == "postfix", ds == "exim", strings.HasPrefix(ds, "microsoft.exchange"), ds == "o365.audit":
+	case ds == "postfix", ds == "exim", strings.HasPrefix(ds, "microsoft.exchange"), ds == "o365.audit", ds == "dovecot":
 		out["mail"] = true
 	}
 	return out
