@@ -47,10 +47,10 @@ func exchangeProtoKind(f []string) string {
 }
 
 func (ExchangeProtocol) Detect(head []byte) bool {
+	if h := string(head); strings.Contains(h, "#Software: Microsoft Exchange") && strings.Contains(h, "Protocol") {
+		return true
+	}
 	return mostLines(head, func(l string) bool {
-		if strings.HasPrefix(l, "#") {
-			return true
-		}
 		r := csv.NewReader(strings.NewReader(l))
 		r.LazyQuotes = true
 		r.FieldsPerRecord = -1

@@ -197,9 +197,18 @@ func headLines(head []byte, n int) []string {
 	return out
 }
 
-// mostLines reports whether pred holds for most of the first lines.
+// mostLines reports whether pred holds for most of the first lines; comment
+// lines ("#…", which many logs start with) do not count either way.
 func mostLines(head []byte, pred func(string) bool) bool {
-	lines := headLines(head, 20)
+	var lines []string
+	for _, l := range headLines(head, 40) {
+		if !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+		if len(lines) == 20 {
+			break
+		}
+	}
 	if len(lines) == 0 {
 		return false
 	}

@@ -483,3 +483,30 @@ func TestM365Audit(t *testing.T) {
 	want(t, "download", evs[2], "2025-03-14T22:45:00Z", map[string]any{"event.action": "FileDownloaded", "source.ip": "2a01:cb00::1",
 		"file.name": "2024.xlsx", "url.original": "https://agglo.sharepoint.com/sites/RH/Paie/2024.xlsx"})
 }
+
+func TestSendmail(t *testing.T) {
+	evs, st := parseFile(t, "testdata/sendmail.log", &Options{TZ: time.UTC, Year: 2025})
+	if st.Format != "sendmail" || st.Raw != 0 || len(evs) != 2 {
+		t.Fatalf("stats %+v %v, %d events", st, st.RawReasons, len(evs))
+	}
+	var msg, rej *event.Event
+	for _, ev := range evs {
+		if ev.Str("event.action") == "message" {
+			msg = ev
+		} else {
+			rej = ev
+		}
+	}
+	want(t, "message", msg, "2025-03-14T23:43:32Z", map[string]any{"email.from.address": "j.martin@agglo-exemple.fr",
+		"email.to.address": []string{"jmartin.perso@gmail.com"}, "email.size": int64(18874368), "user.name": "j.martin",
+		"source.ip": "10.212.134.200", "destination.ip": "142.250.27.27", "event.outcome": "success"})
+	want(t, "reject", rej, "2025-02-25T03:01:10Z", map[string]any{"source.ip": "128.68.136.133", "event.outcome": "failure",
+		"email.to.address": []string{"asservnew@freemailhost.ru"}})
+	dir := corpus.Dir(t, "mail/sendmail/fail2ban")
+	_, st = parseFile(t, filepath.Join(dir, "sendmail-reject.log"), &Options{TZ: time.UTC, Year: 2025})
+	// Every log line parses; the 48 raw ones are fail2ban's "# failJSON" annotations.
+	if st.Format != "sendmail" || st.Parsed != 45 || st.Raw != 48 {
+		t.Errorf("fail2ban sendmail lines: parsed %d raw %d", st.Parsed, st.Raw)
+	}
+	t.Logf("fail2ban sendmail-reject.log: %d parsed, %d raw %v", st.Parsed, st.Raw, st.RawReasons)
+}

@@ -20,6 +20,7 @@ var registry = []Format{
 	Postfix{},
 	Dovecot{},
 	Exim{},
+	Sendmail{},
 	PfFilterlog{},
 	Netfilter{},
 	ExchangeProtocol{},

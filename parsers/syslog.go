@@ -113,6 +113,12 @@ func (c *syslogClock) parse(line string) (syslogHeader, error) {
 		return h, errNoSyslog
 	}
 	rest = strings.TrimLeft(rest, " ")
+	// Some relays insert "<facility.priority>" before the host.
+	if strings.HasPrefix(rest, "<") {
+		if e := strings.Index(rest, "> "); e > 0 && !strings.ContainsAny(rest[1:e], " <") {
+			rest = rest[e+2:]
+		}
+	}
 	// host
 	sp := strings.IndexByte(rest, ' ')
 	if sp <= 0 {

@@ -209,7 +209,7 @@ func sourceKind(ev *event.Event) string {
 	case ds == "netfilter", ds == "pf":
 		// Packet logs: they show connections but not how much data left.
 		return "firewall-packets"
-	case ds == "postfix", ds == "exim", strings.HasPrefix(ds, "microsoft.exchange"):
+	case ds == "postfix", ds == "exim", ds == "sendmail", strings.HasPrefix(ds, "microsoft.exchange"):
 		return "mail"
 	case ev.Str("winlog.channel") != "":
 		return "windows"

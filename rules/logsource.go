@@ -197,7 +197,7 @@ func eventLogsources(ev *event.Event) map[string]bool {
 		ds == "cef", ds == "leef", ds == "checkpoint":
 		out["firewall"] = true
 		out["network"] = true
-	case ds == "postfix", ds == "exim", strings.HasPrefix(ds, "microsoft.exchange"), ds == "o365.audit", ds == "dovecot":
+	case ds == "postfix", ds == "exim", ds == "sendmail", strings.HasPrefix(ds, "microsoft.exchange"), ds == "o365.audit", ds == "dovecot":
 		out["mail"] = true
 	}
 	return out
