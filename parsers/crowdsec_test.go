@@ -64,3 +64,27 @@ func TestCrowdsecLines(t *testing.T) {
 		t.Logf("%s: %d parsed, %d raw %v", c.file, st.Parsed, st.Raw, st.RawReasons)
 	}
 }
+
+// TestCrowdsecFilesParseWhole: every CrowdSec sample log of a supported
+// format is read with no raw fallback.
+func TestCrowdsecFilesParseWhole(t *testing.T) {
+	root := corpus.Dir(t, "crowdsec")
+	formats := map[string]string{
+		"dovecot-logs": "dovecot", "exchange-pop-logs": "exchange-protocol", "exchange-smtp-logs": "exchange-protocol",
+		"exim-logs": "exim", "fortinet-vpn-bf": "fortigate", "iptables-logs": "netfilter", "palo-alto-threat": "panos",
+		"pf-logs": "pf-filterlog", "postfix-logs": "postfix", "postfix-relay": "postfix", "postfix-sasl-bf": "postfix",
+		"suricata-logs-evelog": "suricata", "windows-bf": "windows-xml", "windows-logs": "windows-xml",
+		// fortinet-cve-2018-13379 is an HTTP access log of the FortiGate web portal: not a format of this tool yet.
+	}
+	for dir, format := range formats {
+		logs, _ := filepath.Glob(filepath.Join(root, dir, "*.log"))
+		if len(logs) != 1 {
+			t.Errorf("%s: %d .log files", dir, len(logs))
+			continue
+		}
+		_, st := parseFile(t, logs[0], &Options{TZ: time.UTC, Year: 2024})
+		if st.Format != format || st.Raw != 0 || st.Lost != 0 || st.Parsed == 0 {
+			t.Errorf("%s: format %s, parsed %d, raw %d %v, lost %d", dir, st.Format, st.Parsed, st.Raw, st.RawReasons, st.Lost)
+		}
+	}
+}
