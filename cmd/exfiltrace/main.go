@@ -34,7 +34,7 @@ how much, from which servers, by which account, to where and when.`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().BoolVarP(&quiet, "quiet", "q", false, "no progress display")
-	root.AddCommand(ingestCmd(), searchCmd(), statsCmd(), topCmd(), huntCmd(), rulesCmd(), reportCmd(), analyzeCmd(), formatsCmd())
+	root.AddCommand(ingestCmd(), searchCmd(), statsCmd(), topCmd(), huntCmd(), rulesCmd(), reportCmd(), analyzeCmd(), forwardCmd(), formatsCmd())
 	return root
 }
 
