@@ -119,7 +119,7 @@ func esType(name, kind string) map[string]any {
 	case kind == Text:
 		return map[string]any{"type": "text"}
 	case kind == Timestamp:
-		return map[string]any{"type": "date"}
+		return map[string]any{"type": "date_nanos"} // FortiGate eventtime and FILETIME are finer than ms
 	}
 	return map[string]any{"type": "keyword"}
 }

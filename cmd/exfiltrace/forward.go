@@ -121,3 +121,49 @@ environment or a file and are never printed or stored in the case.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "summary as JSON")
 	return cmd
 }
+
+// esFlags are the connection flags shared by forward, search, top and hunt.
+type esFlags struct {
+	url, prefix, user, passEnv, passFile, keyEnv, keyFile, caCert string
+	insecure                                                      bool
+}
+
+func (f *esFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.url, "es", "", "query an Elasticsearch cluster holding a forwarded case instead of the local index")
+	cmd.Flags().StringVar(&f.prefix, "index", "exfiltrace", "with --es: index prefix used by forward")
+	cmd.Flags().StringVar(&f.user, "username", "", "with --es: user for basic authentication")
+	cmd.Flags().StringVar(&f.passEnv, "password-env", "", "with --es: environment variable holding the password")
+	cmd.Flags().StringVar(&f.passFile, "password-file", "", "with --es: file holding the password")
+	cmd.Flags().StringVar(&f.keyEnv, "api-key-env", "", "with --es: environment variable holding an API key")
+	cmd.Flags().StringVar(&f.keyFile, "api-key-file", "", "with --es: file holding an API key")
+	cmd.Flags().StringVar(&f.caCert, "ca-cert", "", "with --es: PEM file of the cluster's CA")
+	cmd.Flags().BoolVar(&f.insecure, "insecure-skip-verify", false, "with --es: do not verify the cluster's TLS certificate")
+}
+
+func (f *esFlags) open() (*index.ESStore, error) {
+	pass, err := secret(f.passEnv, f.passFile, "password")
+	if err != nil {
+		return nil, err
+	}
+	key, err := secret(f.keyEnv, f.keyFile, "api-key")
+	if err != nil {
+		return nil, err
+	}
+	es, err := index.NewES(index.ESConfig{URL: f.url, Prefix: f.prefix, APIKey: key, Username: f.user, Password: pass, CACert: f.caCert, Insecure: f.insecure})
+	if err != nil {
+		return nil, err
+	}
+	return index.NewESStore(es, f.prefix), nil
+}
+
+// openStore opens the cluster when --es is given, else the case's index.
+func openStore(caseDir string, ef *esFlags) (index.Store, error) {
+	if ef.url != "" {
+		return ef.open()
+	}
+	_, b, err := openIndex(caseDir)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}

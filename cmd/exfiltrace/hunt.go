@@ -70,6 +70,7 @@ func huntCmd() *cobra.Command {
 	var caseDir, configPath, minLevel string
 	var rulePaths []string
 	var noBuiltin, asJSON bool
+	var ef esFlags
 	cmd := &cobra.Command{
 		Use:   "hunt --case DIR [--rules PATH...]",
 		Short: "Run the exfiltration pack and Sigma rules over a case, in one pass in time order",
@@ -111,14 +112,23 @@ directory or --config; see 'exfiltrace rules list'.`,
 					progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
 			}
 			var n int64
-			err = c.Stream(func(ev *event.Event) error {
+			process := func(ev *event.Event) error {
 				eng.Process(ev)
 				n++
 				if bar != nil && n%1000 == 0 {
 					bar.Set64(n)
 				}
 				return nil
-			})
+			}
+			if ef.url != "" {
+				// The forwarded case in Elasticsearch, in time order (point in time + search_after).
+				var st *index.ESStore
+				if st, err = ef.open(); err == nil {
+					_, err = st.Search("", 0, process)
+				}
+			} else {
+				err = c.Stream(process)
+			}
 			if bar != nil {
 				bar.Finish()
 			}
@@ -148,6 +158,7 @@ directory or --config; see 'exfiltrace rules list'.`,
 			return nil
 		},
 	}
+	ef.register(cmd)
 	cmd.Flags().StringVar(&caseDir, "case", "", "case directory")
 	cmd.Flags().StringSliceVar(&rulePaths, "rules", nil, "Sigma rule files or directories (repeatable)")
 	cmd.Flags().BoolVar(&noBuiltin, "no-builtin", false, "do not run the built-in exfiltration pack")

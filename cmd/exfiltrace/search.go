@@ -27,6 +27,7 @@ func searchCmd() *cobra.Command {
 	var caseDir string
 	var limit int
 	var asJSON bool
+	var ef esFlags
 	cmd := &cobra.Command{
 		Use:   "search --case DIR 'QUERY'",
 		Short: "Search a case with a query string over ECS field names, in time order",
@@ -38,7 +39,8 @@ addresses, ids and codes exactly; message and command lines by word.
 '*' or '' matches everything. Results are sorted by time.`,
 		Example: `  exfiltrace search --case ./case 'destination.ip:"185.220.101.4" AND source.bytes:>1000000'
   exfiltrace search --case ./case 'event.code:4624 AND winlog.logon.type:RemoteInteractive' --json
-  exfiltrace search --case ./case 'email.to.address:*@gmail.com' --limit 20`,
+  exfiltrace search --case ./case 'email.to.address:*@gmail.com' --limit 20
+  exfiltrace search --es https://soc:9200 --api-key-env ES_KEY 'destination.ip:"31.216.145.5"'`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
@@ -46,7 +48,7 @@ addresses, ids and codes exactly; message and command lines by word.
 			if len(args) == 1 {
 				q = args[0]
 			}
-			_, b, err := openIndex(caseDir)
+			b, err := openStore(caseDir, &ef)
 			if err != nil {
 				return err
 			}
@@ -73,6 +75,7 @@ addresses, ids and codes exactly; message and command lines by word.
 			return nil
 		},
 	}
+	ef.register(cmd)
 	cmd.Flags().StringVar(&caseDir, "case", "", "case directory")
 	cmd.Flags().IntVar(&limit, "limit", 100, "maximum events to print (0 = all)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON document per line (flat ECS names)")

@@ -11,16 +11,18 @@ func topCmd() *cobra.Command {
 	var caseDir, sum, q string
 	var limit int
 	var asJSON bool
+	var ef esFlags
 	cmd := &cobra.Command{
 		Use:   "top --case DIR FIELD [--sum FIELD] [--query Q]",
 		Short: "Rank the values of a field by event count, or by the sum of a numeric field",
 		Example: `  exfiltrace top --case ./case destination.ip --sum source.bytes
   exfiltrace top --case ./case user.name --query 'event.code:4625'
-  exfiltrace top --case ./case email.to.address --sum email.size --json`,
+  exfiltrace top --case ./case email.to.address --sum email.size --json
+  exfiltrace top --es http://127.0.0.1:9200 --index mairie destination.ip --sum source.bytes`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
-			_, b, err := openIndex(caseDir)
+			b, err := openStore(caseDir, &ef)
 			if err != nil {
 				return err
 			}
@@ -55,6 +57,7 @@ func topCmd() *cobra.Command {
 			return nil
 		},
 	}
+	ef.register(cmd)
 	cmd.Flags().StringVar(&caseDir, "case", "", "case directory")
 	cmd.Flags().StringVar(&sum, "sum", "", "numeric field to sum per value (e.g. source.bytes)")
 	cmd.Flags().StringVar(&q, "query", "", "restrict to events matching this query")
