@@ -249,7 +249,7 @@ func Forward(ctx context.Context, c *Case, es *elasticsearch.Client, cfg ESConfi
 				fail("event without event.id")
 				return nil
 			}
-			return add(id, append([]byte(nil), doc...))
+			return add(id, doc) // block buffers are not reused: no copy needed
 		})
 		if cerr := bi.Close(ctx); err == nil {
 			err = cerr

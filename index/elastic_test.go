@@ -1,8 +1,11 @@
 package index
 
 import (
+	"bytes"
 	"context"
+
 	"fmt"
+	"github.com/elastic/go-elasticsearch/v8/esutil"
 	"os"
 	"time"
 
@@ -14,11 +17,18 @@ import (
 	"testing"
 
 	"github.com/exfiltrace/exfiltrace/internal/corpus"
+	"github.com/exfiltrace/exfiltrace/parsers"
 )
 
-func samplesCase(t *testing.T) *Case {
+func samplesCase(t testing.TB) *Case {
 	t.Helper()
-	c, _ := ingest(t, filepath.Join(t.TempDir(), "case"), filepath.Join(corpus.Root(t), "samples", "incident"))
+	c, err := OpenCase(filepath.Join(t.TempDir(), "case"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Ingest(c, []string{filepath.Join(corpus.Root(t), "samples", "incident")}, IngestOptions{Parse: parsers.Options{TZ: time.UTC}}); err != nil {
+		t.Fatal(err)
+	}
 	return c
 }
 
@@ -194,4 +204,54 @@ func TestESStoreMatchesBleve(t *testing.T) {
 			t.Errorf("%s: bleve %d events, elasticsearch %d (same order: %v)", q, n1, n2, strings.Join(la, ",") == strings.Join(lb, ","))
 		}
 	}
+}
+
+// BenchmarkForward compares forward (events from the store, template,
+// per-item accounting) with a bare esutil.BulkIndexer sending the same
+// pre-serialised documents, both against the in-process test double (or
+// EXFILTRACE_TEST_ES_URL). Target: forward ≥ 0.9× bare.
+func BenchmarkForward(b *testing.B) {
+	c := samplesCase(b)
+	url := os.Getenv("EXFILTRACE_TEST_ES_URL")
+	if url == "" {
+		_, srv := newFakeES()
+		defer srv.Close()
+		url = srv.URL
+	}
+	var docs [][]byte
+	var ids []string
+	for _, f := range c.Manifest.Files {
+		ScanStore(c.Dir, f.SHA256, func(doc []byte) error {
+			docs = append(docs, append([]byte(nil), doc...))
+			ids = append(ids, docID(doc))
+			return nil
+		})
+	}
+	b.Run("forward", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			cfg := ESConfig{URL: url, Prefix: fmt.Sprintf("bench-f-%d", i)}
+			es, err := NewES(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := Forward(context.Background(), c, es, cfg, false, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(int64(b.N)*c.Manifest.Events)/b.Elapsed().Seconds(), "events/s")
+	})
+	b.Run("bare-bulkindexer", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			es, err := NewES(ESConfig{URL: url})
+			if err != nil {
+				b.Fatal(err)
+			}
+			bi, _ := esutil.NewBulkIndexer(esutil.BulkIndexerConfig{Client: es, Index: fmt.Sprintf("bench-b-%d", i), NumWorkers: 2, FlushBytes: 5 << 20})
+			for k, d := range docs {
+				bi.Add(context.Background(), esutil.BulkIndexerItem{Action: "index", DocumentID: ids[k], Body: bytes.NewReader(d)})
+			}
+			bi.Close(context.Background())
+		}
+		b.ReportMetric(float64(b.N*len(docs))/b.Elapsed().Seconds(), "events/s")
+	})
 }
