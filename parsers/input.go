@@ -232,7 +232,7 @@ func readLines(in *Input, f LineFormat, o *Options, emit Emit, st *FileStats) er
 	}
 	st.TZ = o2.TZ.String()
 	o2.Year = yearFor(in, o, st)
-	dec := f.NewDecoder(&o2)
+	dec := newMux(f, &o2, st)
 	br := bufio.NewReaderSize(r, 1<<16)
 	var no int64
 	var long []byte
