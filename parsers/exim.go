@@ -158,30 +158,14 @@ func (d *eximDecoder) messageLine(no int64, t time.Time, id, op, rest string, em
 		msg.rcpts = append(msg.rcpts, r)
 	case "Completed":
 		msg.removed = true
-		d.emit(msg, emit)
+		emitMailMessage(msg, "exim", emit)
 		delete(d.pending, id)
 	}
 }
 
-func (d *eximDecoder) emit(m *pfMessage, emit Emit) {
-	var pd postfixDecoder
-	pd.emitMessage(m, func(ev *event.Event, pos string) {
-		ev.Fields[event.FieldDataset] = "exim"
-		ev.Fields["exim.message_id"] = ev.Fields["postfix.queue_id"]
-		delete(ev.Fields, "postfix.queue_id")
-		for k, v := range ev.Fields {
-			if strings.HasPrefix(k, "postfix.") {
-				delete(ev.Fields, k)
-				ev.Fields["exim."+strings.TrimPrefix(k, "postfix.")] = v
-			}
-		}
-		emit(ev, pos)
-	})
-}
-
 func (d *eximDecoder) Flush(emit Emit) {
 	for id, m := range d.pending {
-		d.emit(m, emit)
+		emitMailMessage(m, "exim", emit)
 		delete(d.pending, id)
 	}
 }

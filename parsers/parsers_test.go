@@ -441,7 +441,7 @@ func TestExim(t *testing.T) {
 	}
 	want(t, "joined message", msg, "2025-03-14T23:43:32Z", map[string]any{"email.from.address": "j.martin@agglo-exemple.fr",
 		"email.to.address": []string{"jmartin.perso@gmail.com", "copie@yahoo.fr"}, "email.size": int64(18874368), "user.name": "j.martin",
-		"source.ip": "10.212.134.200", "destination.ip": "142.250.27.27", "exim.message_id": "1tMk5X-000Abc-Qr", "event.outcome": "success"})
+		"source.ip": "10.212.134.200", "destination.ip": "142.250.27.27", "exim.queue_id": "1tMk5X-000Abc-Qr", "event.outcome": "success"})
 	// crowdsec exim-logs/parser.assert [0]: source_ip, source_port, username, helo
 	want(t, "auth failure", auth, "2022-06-29T16:04:19Z", map[string]any{"source.ip": "1.2.3.4", "source.port": int64(55379),
 		"user.name": "abuse@test.com", "exim.helo": "[1.2.3.5]", "event.outcome": "failure"})

@@ -110,7 +110,7 @@ func (d *postfixDecoder) queueLine(no int64, h syslogHeader, comp, qid, rest str
 	switch {
 	case rest == "removed":
 		m.removed = true
-		d.emitMessage(m, emit)
+		emitMailMessage(m, "postfix", emit)
 		delete(d.pending, qid)
 		return
 	case strings.HasPrefix(rest, "client="):
@@ -184,7 +184,7 @@ func (d *postfixDecoder) evictOldest(emit Emit) {
 		qid := d.order[0]
 		d.order = d.order[1:]
 		if m, ok := d.pending[qid]; ok {
-			d.emitMessage(m, emit)
+			emitMailMessage(m, "postfix", emit)
 			delete(d.pending, qid)
 			return
 		}
@@ -199,30 +199,32 @@ func (d *postfixDecoder) Flush(emit Emit) {
 	}
 	sort.Slice(rest, func(i, j int) bool { return rest[i].firstLine < rest[j].firstLine })
 	for _, m := range rest {
-		d.emitMessage(m, emit)
+		emitMailMessage(m, "postfix", emit)
 	}
 	d.pending = map[string]*pfMessage{}
 	d.order = nil
 }
 
-func (d *postfixDecoder) emitMessage(m *pfMessage, emit Emit) {
+// emitMailMessage emits one joined message; ns is the MTA's namespace and
+// dataset (postfix, exim, sendmail), which share this message model.
+func emitMailMessage(m *pfMessage, ns string, emit Emit) {
 	ev := event.New()
 	ev.Timestamp = m.first
-	ev.Fields[event.FieldDataset] = "postfix"
+	ev.Fields[event.FieldDataset] = ns
 	ev.Fields[event.FieldLine] = m.firstLine
-	ev.Fields["postfix.lines"] = m.lines
+	ev.Fields[ns+".lines"] = m.lines
 	ev.Fields["event.category"] = []string{"email"}
 	ev.Fields["event.type"] = []string{"info"}
 	ev.Set("event.action", "message")
 	ev.Set("host.name", m.host)
-	ev.Set("postfix.queue_id", m.qid)
+	ev.Set(ns+".queue_id", m.qid)
 	ev.Set("email.from.address", m.from)
 	ev.Set("email.message_id", m.msgID)
 	ev.Set("user.name", m.saslUser)
-	ev.Set("postfix.sasl_method", m.saslMethod)
-	ev.Set("postfix.nrcpt", m.nrcpt)
-	ev.Set("postfix.notification_queue_id", m.notify)
-	ev.Set("postfix.reject", m.rejected)
+	ev.Set(ns+".sasl_method", m.saslMethod)
+	ev.Set(ns+".nrcpt", m.nrcpt)
+	ev.Set(ns+".notification_queue_id", m.notify)
+	ev.Set(ns+".reject", m.rejected)
 	if m.clientHost != "unknown" {
 		ev.Set("source.domain", m.clientHost)
 	}
@@ -234,8 +236,8 @@ func (d *postfixDecoder) emitMessage(m *pfMessage, emit Emit) {
 		ev.SetInt("email.size", m.size)
 	}
 	if !m.removed {
-		ev.Fields["postfix.incomplete"] = "true"
-		ev.Fields["tags"] = []string{"postfix_message_not_removed_in_log"}
+		ev.Fields[ns+".incomplete"] = "true"
+		ev.Fields["tags"] = []string{"message_not_completed_in_log"}
 	}
 	if !m.last.IsZero() && m.last.After(m.first) {
 		ev.SetInt("event.duration", int64(m.last.Sub(m.first)))
@@ -244,13 +246,13 @@ func (d *postfixDecoder) emitMessage(m *pfMessage, emit Emit) {
 	sent, failed := 0, 0
 	for _, r := range m.rcpts {
 		ev.Add("email.to.address", r.to)
-		ev.Add("postfix.orig_to", r.origTo)
-		ev.Add("postfix.relay", r.relay)
+		ev.Add(ns+".orig_to", r.origTo)
+		ev.Add(ns+".relay", r.relay)
 		if r.relayIP != "" {
-			ev.Add("postfix.relay_ip", r.relayIP)
+			ev.Add(ns+".relay_ip", r.relayIP)
 		}
-		ev.Add("postfix.status", r.to+"="+r.status)
-		ev.Add("postfix.dsn", r.dsn)
+		ev.Add(ns+".status", r.to+"="+r.status)
+		ev.Add(ns+".dsn", r.dsn)
 		switch r.status {
 		case "sent", "delivered":
 			sent++

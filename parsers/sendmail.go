@@ -88,7 +88,7 @@ func (d *sendmailDecoder) Line(no int64, line []byte, emit Emit) error {
 			}
 			if status == "sent" || status == "bounced" {
 				msg.removed = true
-				d.emit(msg, emit)
+				emitMailMessage(msg, "sendmail", emit)
 				delete(d.pending, m[1])
 			}
 		}
@@ -122,23 +122,9 @@ func (d *sendmailDecoder) Line(no int64, line []byte, emit Emit) error {
 	return nil
 }
 
-func (d *sendmailDecoder) emit(m *pfMessage, emit Emit) {
-	var pd postfixDecoder
-	pd.emitMessage(m, func(ev *event.Event, pos string) {
-		ev.Fields[event.FieldDataset] = "sendmail"
-		for k, v := range ev.Fields {
-			if strings.HasPrefix(k, "postfix.") {
-				delete(ev.Fields, k)
-				ev.Fields["sendmail."+strings.TrimPrefix(k, "postfix.")] = v
-			}
-		}
-		emit(ev, pos)
-	})
-}
-
 func (d *sendmailDecoder) Flush(emit Emit) {
 	for id, m := range d.pending {
-		d.emit(m, emit)
+		emitMailMessage(m, "sendmail", emit)
 		delete(d.pending, id)
 	}
 }

@@ -298,7 +298,8 @@ func (a *accumulator) observeTraffic(ev *event.Event) {
 
 func (a *accumulator) observeMail(ev *event.Event) {
 	size, _ := ev.Int("email.size")
-	qid := ev.Str(event.FieldSHA256) + "/" + ev.Str("postfix.queue_id") + "/" + ev.Str(event.FieldLine)
+	ds := ev.Str(event.FieldDataset)
+	qid := ev.Str(event.FieldSHA256) + "/" + ev.Str(ds+".queue_id") + "/" + ev.Str(event.FieldLine)
 	for _, to := range ev.Strings("email.to.address") {
 		dom := strings.ToLower(to[strings.LastIndexByte(to, '@')+1:])
 		if contains(a.ownMail, dom) {
@@ -332,7 +333,7 @@ func (a *accumulator) observeMail(ev *event.Event) {
 		}
 		m.hours[ev.Timestamp.UTC().Truncate(time.Hour).Format(time.RFC3339)] += size
 		a.msgSizes[qid] = size
-		for _, ip := range ev.Strings("postfix.relay_ip") {
+		for _, ip := range ev.Strings(ds + ".relay_ip") {
 			if a.relayOf[to] == nil {
 				a.relayOf[to] = map[string]bool{}
 			}
