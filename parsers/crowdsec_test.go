@@ -48,6 +48,9 @@ func TestCrowdsecLines(t *testing.T) {
 		{"suricata-logs-evelog", "suricata-logs-evelog.log", "suricata", 1, map[string]any{"source.ip": "1.2.3.4", "source.port": int64(52812),
 			"destination.ip": "127.0.0.1", "destination.port": int64(80), "network.transport": "tcp",
 			"rule.name": "ET WEB_SPECIFIC_APPS OGNL Expression Injection (CVE-2017-9791)", "event.action": "allowed"}},
+		// fortinet-cve-2018-13379/parser.assert: the path-traversal request
+		{"fortinet-cve-2018-13379", "fortinet-cve-2018-13379.log", "clf", 1, map[string]any{"source.ip": "192.168.1.3",
+			"http.request.method": "GET", "url.path": "/remote/fgt_lang", "http.response.status_code": int64(200), "http.response.bytes": int64(166)}},
 	}
 	for _, c := range cases {
 		dir := corpus.Dir(t, filepath.Join("crowdsec", c.dir))
@@ -74,7 +77,7 @@ func TestCrowdsecFilesParseWhole(t *testing.T) {
 		"exim-logs": "exim", "fortinet-vpn-bf": "fortigate", "iptables-logs": "netfilter", "palo-alto-threat": "panos",
 		"pf-logs": "pf-filterlog", "postfix-logs": "postfix", "postfix-relay": "postfix", "postfix-sasl-bf": "postfix",
 		"suricata-logs-evelog": "suricata", "windows-bf": "windows-xml", "windows-logs": "windows-xml",
-		// fortinet-cve-2018-13379 is an HTTP access log of the FortiGate web portal: not a format of this tool yet.
+		"fortinet-cve-2018-13379": "clf", // the FortiGate SSL-VPN portal's HTTP access log
 	}
 	for dir, format := range formats {
 		logs, _ := filepath.Glob(filepath.Join(root, dir, "*.log"))

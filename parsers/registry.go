@@ -15,6 +15,7 @@ var registry = []Format{
 	CEF{},
 	LEEF{},
 	Squid{},
+	CLF{},
 	PanOS{},
 	FortiGate{},
 	Postfix{},

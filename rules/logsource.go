@@ -194,7 +194,7 @@ func eventLogsources(ev *event.Event) map[string]bool {
 	switch ds := ev.Str(event.FieldDataset); {
 	case strings.HasPrefix(ds, "fortinet."), ds == "stormshield", ds == "firewall", strings.HasPrefix(ds, "cisco."),
 		ds == "panw.panos", ds == "netfilter", ds == "pf", strings.HasPrefix(ds, "zeek."), strings.HasPrefix(ds, "suricata."), ds == "squid",
-		ds == "cef", ds == "leef", ds == "checkpoint":
+		ds == "cef", ds == "leef", ds == "checkpoint", ds == "clf":
 		out["firewall"] = true
 		out["network"] = true
 	case ds == "postfix", ds == "exim", ds == "sendmail", strings.HasPrefix(ds, "microsoft.exchange"), ds == "o365.audit", ds == "dovecot":
