@@ -33,8 +33,10 @@ func (d *dovecotDecoder) Flush(Emit) {}
 
 var (
 	dcSession = regexp.MustCompile(`^(imap|pop3|lmtp|managesieve|submission)\(([^)]*)\)(?:<[^>]*>)*: (.*)$`)
-	dcLogin   = regexp.MustCompile(`^(imap|pop3|submission|managesieve)-login: (Login|Disconnected|Aborted login)[^:]*: (?:.*?\()?(.*?)\)?:? ?user=<([^>]*)>(?:.*?rip=([0-9A-Fa-f.:]+))?(?:.*?lip=([0-9A-Fa-f.:]+))?`)
-	dcAuth    = regexp.MustCompile(`^auth(?:-worker)?\([^)]*\): (\w+)\(([^,)]*),([0-9A-Fa-f.:]+)[^)]*\): (.*)$`)
+	dcLogin   = regexp.MustCompile(`^(imap|pop3|submission|managesieve)-login: (?:Info: )?(.*?)user=<([^>]*)>`)
+	dcRIP     = regexp.MustCompile(`\brip=([0-9A-Fa-f.:]+)`)
+	dcLIP     = regexp.MustCompile(`\blip=([0-9A-Fa-f.:]+)`)
+	dcAuth    = regexp.MustCompile(`^auth(?:-worker)?(?:\(|:).*?\b([a-z][\w-]*)\(([^,()]*),([0-9A-Fa-f.:]+)(?:,[^)]*)?\): (.*)$`)
 	dcBytes   = regexp.MustCompile(`\b(in|out|bytes|retr|top|deleted|expunged|trashed|body_bytes|hdr_bytes)=(\d+)(?:/(\d+))?`)
 )
 
@@ -84,18 +86,25 @@ func (d *dovecotDecoder) Line(no int64, line []byte, emit Emit) error {
 		m := dcLogin.FindStringSubmatch(msg)
 		ev.Fields["event.category"] = []string{"email", "authentication"}
 		ev.Set("network.protocol", m[1])
-		ev.Set("user.name", m[4])
-		setIP(ev, "source.ip", m[5])
-		setIP(ev, "destination.ip", m[6])
-		if m[2] == "Login" {
+		ev.Set("user.name", m[3])
+		if r := dcRIP.FindStringSubmatch(msg); r != nil {
+			setIP(ev, "source.ip", r[1])
+		}
+		if r := dcLIP.FindStringSubmatch(msg); r != nil {
+			setIP(ev, "destination.ip", r[1])
+		}
+		what := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(m[2]), ":"))
+		switch {
+		case strings.HasPrefix(what, "Login"):
 			ev.Set("event.action", "logged-in")
 			ev.Set("event.outcome", "success")
-		} else {
+		case strings.Contains(what, "auth failed"):
 			ev.Set("event.action", "login-failed")
-			ev.Set("event.reason", m[3])
-			if strings.Contains(m[3], "auth failed") || strings.Contains(msg, "auth failed") {
-				ev.Set("event.outcome", "failure")
-			}
+			ev.Set("event.outcome", "failure")
+			ev.Set("event.reason", what)
+		default:
+			ev.Set("event.action", "disconnected")
+			ev.Set("event.reason", what)
 		}
 	case dcAuth.MatchString(msg):
 		m := dcAuth.FindStringSubmatch(msg)

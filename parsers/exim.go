@@ -26,6 +26,8 @@ var (
 	eximAuth  = regexp.MustCompile(`(\w+) authenticator failed for (?:([^\s(]\S*) )?(?:\(([^)]*)\) )?\[([0-9A-Fa-f.:]+)\](?::(\d+))?: (\d{3}) .*?(?:\(set_id=([^)]*)\))?$`)
 	eximHost  = regexp.MustCompile(`H=(?:(\S+) )?(?:\(([^)]*)\) )?\[([0-9A-Fa-f.:]+)\](?::(\d+))?`)
 	eximKV    = regexp.MustCompile(`\b(S|A|P|R|T|id|U)=(\S+)`)
+	eximFrom  = regexp.MustCompile(`\bF=<([^>]*)>`)
+	eximRcpt  = regexp.MustCompile(`rejected RCPT <([^>]*)>:(.*)$`)
 )
 
 func (Exim) Detect(head []byte) bool {
@@ -103,7 +105,21 @@ func (d *eximDecoder) Line(no int64, line []byte, emit Emit) error {
 	default:
 		ev.Set("event.action", "exim")
 		if h := eximHost.FindStringSubmatch(rest); h != nil {
+			ev.Set("source.domain", h[1])
 			setIP(ev, "source.ip", h[3])
+			setPort(ev, "source.port", h[4])
+		}
+		if f := eximFrom.FindStringSubmatch(rest); f != nil {
+			ev.Set("email.from.address", f[1])
+		}
+		if r := eximRcpt.FindStringSubmatch(rest); r != nil {
+			ev.Set("event.action", "rejected-rcpt")
+			ev.Set("event.outcome", "failure")
+			ev.Add("email.to.address", r[1])
+			ev.Set("event.reason", strings.TrimSpace(r[2]))
+		} else if strings.Contains(rest, "rejected") || strings.Contains(rest, "verify fail") {
+			ev.Set("event.action", "rejected")
+			ev.Set("event.outcome", "failure")
 		}
 	}
 	emit(ev, linePos(no))
