@@ -112,6 +112,16 @@ type chunk struct {
 	templates map[uint32][]item
 	building  map[uint32]bool // templates being parsed, to refuse self-reference
 	work      int             // tokens decoded in this chunk, bounded against hostile input
+	// scratch buffers for template instances; nested instances (embedded
+	// binary XML) get their own, so only the outermost level reuses them.
+	descBuf []valueDesc
+	valBuf  []value
+	inUse   bool
+}
+
+type valueDesc struct {
+	size uint16
+	typ  byte
 }
 
 // maxChunkWork bounds decoding effort per chunk; real chunks need a few
@@ -452,17 +462,26 @@ func (c *cursor) parseTemplateInstance(depth int) ([]*Node, error) {
 	if err := c.need(4 * count); err != nil {
 		return nil, fmt.Errorf("template instance declares %d substitutions: %w", count, err)
 	}
-	type desc struct {
-		size uint16
-		typ  byte
+	var descs []valueDesc
+	var vals []value
+	reuse := !c.ck.inUse
+	if reuse {
+		c.ck.inUse = true
+		defer func() { c.ck.inUse = false }()
+		if cap(c.ck.descBuf) < int(count) {
+			c.ck.descBuf = make([]valueDesc, count)
+			c.ck.valBuf = make([]value, count)
+		}
+		descs, vals = c.ck.descBuf[:count], c.ck.valBuf[:count]
+		clear(vals)
+	} else {
+		descs, vals = make([]valueDesc, count), make([]value, count)
 	}
-	descs := make([]desc, count)
 	for i := range descs {
 		descs[i].size, _ = c.u16()
 		descs[i].typ, _ = c.u8()
 		c.pos++
 	}
-	vals := make([]value, count)
 	for i, d := range descs {
 		if err := c.need(uint32(d.size)); err != nil {
 			return nil, fmt.Errorf("substitution %d: %w", i, err)
@@ -538,7 +557,17 @@ func arrayContent(e *elem, vals []value) ([]string, bool) {
 
 func instantiateElem(e *elem, vals []value) ([]*Node, error) {
 	n := &Node{Name: e.name}
+	if len(e.attrs) > 0 {
+		n.Attrs = make([]Attr, 0, len(e.attrs))
+	}
 	for _, a := range e.attrs {
+		if len(a.value) == 1 && a.value[0].kind == tokNormalSubst && a.value[0].sub < len(vals) {
+			v := vals[a.value[0].sub]
+			if !(v.null && a.value[0].optional) {
+				n.Attrs = append(n.Attrs, Attr{Name: a.name, Value: v.text})
+			}
+			continue
+		}
 		var sb strings.Builder
 		present := len(a.value) == 0
 		for _, it := range a.value {
@@ -569,6 +598,23 @@ func instantiateElem(e *elem, vals []value) ([]*Node, error) {
 			out[i] = &Node{Name: n.Name, Attrs: n.Attrs, Text: s}
 		}
 		return out, nil
+	}
+	if len(e.content) == 1 && e.content[0].kind == tokNormalSubst && e.content[0].sub < len(vals) && vals[e.content[0].sub].nodes == nil {
+		n.Text = vals[e.content[0].sub].text // the common case: <Data>%n</Data>
+		return []*Node{n}, nil
+	}
+	if len(e.content) == 1 && e.content[0].kind == tokValue {
+		n.Text = e.content[0].text
+		return []*Node{n}, nil
+	}
+	elems := 0
+	for _, it := range e.content {
+		if it.kind == tokOpenStart {
+			elems++
+		}
+	}
+	if elems > 0 {
+		n.Children = make([]*Node, 0, elems)
 	}
 	var text strings.Builder
 	for _, it := range e.content {
