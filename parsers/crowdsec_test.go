@@ -131,12 +131,28 @@ func TestCrowdsecAssertTable(t *testing.T) {
 			if m == nil {
 				continue
 			}
+			i, _ := strconv.Atoi(m[1])
+			ev := byLine[int64(i+1)]
+			switch m[2] {
+			case "timestamp", "date", "time":
+				if ev != nil && !sameTime(m[3], ev.Timestamp) {
+					t.Errorf("%s line %d: @timestamp %s, CrowdSec %s %q", dir, i+1, ev.Timestamp.Format(time.RFC3339Nano), m[2], m[3])
+				}
+				checked++
+				continue
+			case "program":
+				if want, ok := programDataset[m[3]]; ok && ev != nil {
+					if !strings.HasPrefix(ev.Str("event.dataset"), want) {
+						t.Errorf("%s line %d: dataset %s, CrowdSec program %q (→ %s)", dir, i+1, ev.Str("event.dataset"), m[3], want)
+					}
+					checked++
+				}
+				continue
+			}
 			ours, ok := fieldMap[m[2]]
 			if !ok {
 				continue
 			}
-			i, _ := strconv.Atoi(m[1])
-			ev := byLine[int64(i+1)]
 			if ev == nil {
 				t.Errorf("%s: no event for line %d (assert %s)", dir, i+1, m[2])
 				continue
@@ -165,4 +181,27 @@ func TestCrowdsecAssertTable(t *testing.T) {
 	if checked < 40 {
 		t.Errorf("only %d assertions compared", checked)
 	}
+}
+
+// programDataset maps CrowdSec's program names to our datasets.
+var programDataset = map[string]string{
+	"dovecot": "dovecot", "exim": "exim", "filterlog": "pf", "kernel": "netfilter", "fortinet": "fortinet.firewall",
+	"exchange-pop": "microsoft.exchange.protocol", "exchange-smtp": "microsoft.exchange.protocol",
+	"palo-alto-threat": "panw.panos", "suricata-evelogs": "suricata.",
+}
+
+// sameTime compares CrowdSec's literal time with ours, to the second; a
+// year-less syslog stamp takes our year (CrowdSec's carries none either).
+func sameTime(lit string, ts time.Time) bool {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", "Jan _2 15:04:05", "Jan 2 15:04:05"} {
+		t, err := time.ParseInLocation(layout, lit, time.UTC)
+		if err != nil {
+			continue
+		}
+		if t.Year() == 0 {
+			t = t.AddDate(ts.Year(), 0, 0)
+		}
+		return t.Truncate(time.Second).Equal(ts.UTC().Truncate(time.Second))
+	}
+	return false
 }
