@@ -1,6 +1,7 @@
 package parsers
 
 import (
+	"encoding/json"
 	"os"
 	"regexp"
 	"strconv"
@@ -204,4 +205,83 @@ func sameTime(lit string, ts time.Time) bool {
 		return t.Truncate(time.Second).Equal(ts.UTC().Truncate(time.Second))
 	}
 	return false
+}
+
+// TestCorpusRealLines: every line of the shared firewall, mail and proxy
+// samples (Wazuh's rule tests, fail2ban's filter tests, Elastic's inputs)
+// parses when its format is supported, the parsed share is printed, and
+// fail2ban's "# failJSON" annotations (time, host) agree with ours.
+func TestCorpusRealLines(t *testing.T) {
+	var files []string
+	for _, sub := range []string{"firewall", "mail", "proxy"} {
+		root := corpus.Dir(t, sub)
+		filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+			if err == nil && !info.IsDir() && !strings.HasSuffix(p, ".json") && !strings.HasSuffix(p, ".yaml") {
+				files = append(files, p)
+			}
+			return nil
+		})
+	}
+	failJSON := regexp.MustCompile(`^# failJSON: (\{.*\})`)
+	for _, p := range files {
+		in, err := Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var evs []*event.Event
+		st, err := Parse(in, &Options{TZ: time.UTC, Year: 2024}, func(ev *event.Event) { evs = append(evs, ev) })
+		in.Close()
+		name := strings.TrimPrefix(p, filepath.Dir(filepath.Dir(filepath.Dir(p)))+"/")
+		if err != nil {
+			t.Logf("%-50s no format yet: %v", name, err)
+			continue
+		}
+		src, _ := os.ReadFile(p)
+		lines := strings.Split(string(src), "\n")
+		comments, content := 0, 0
+		want := map[int64]map[string]any{}
+		for i, l := range lines {
+			switch {
+			case strings.HasPrefix(l, "#"):
+				comments++
+				if m := failJSON.FindStringSubmatch(l); m != nil {
+					var fj map[string]any
+					if json.Unmarshal([]byte(m[1]), &fj) == nil {
+						want[int64(i+2)] = fj // annotates the next line
+					}
+				}
+			case strings.TrimSpace(l) != "":
+				content++
+			}
+		}
+		if st.Raw > int64(comments) {
+			t.Errorf("%s (%s): %d of %d lines kept raw: %v", name, st.Format, st.Raw-int64(comments), content, st.RawReasons)
+		}
+		t.Logf("%-50s %-18s %3d/%3d lines parsed", name, st.Format, int64(content)-(st.Raw-int64(comments)), content)
+		for _, ev := range evs {
+			n, _ := ev.Int("evidence.line")
+			fj, ok := want[n]
+			if !ok || ev.Str("event.kind") == event.KindRaw || ev.Str("tags") == "exchange_message_joined" {
+				continue
+			}
+			if ts, ok := fj["time"].(string); ok && strings.HasPrefix(ts, "20") {
+				lit, err := time.Parse("2006-01-02T15:04:05", ts[:min(19, len(ts))])
+				ours := ev.Timestamp.UTC()
+				if strings.HasPrefix(ev.Str("event.original"), "@4000") {
+					// tai64n stamps are absolute; fail2ban's tests annotate them in their local zone (CET/CEST).
+					if zurich, zerr := time.LoadLocation("Europe/Zurich"); zerr == nil {
+						ours = ev.Timestamp.In(zurich)
+					}
+				}
+				if err == nil && lit.Format("01-02T15:04:05") != ours.Format("01-02T15:04:05") {
+					t.Errorf("%s line %d: time %s, failJSON %s", name, n, ev.Timestamp.Format(time.RFC3339), ts)
+				}
+			}
+			if host, ok := fj["host"].(string); ok && fj["match"] == true && host != "" {
+				if got := ev.Str("source.ip"); got != "" && !sameValue(host, got) && !strings.Contains(ev.Str("event.original"), host) {
+					t.Errorf("%s line %d: source.ip %s, failJSON host %s", name, n, got, host)
+				}
+			}
+		}
+	}
 }

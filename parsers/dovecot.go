@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/exfiltrace/exfiltrace/event"
 )
@@ -32,20 +33,60 @@ type dovecotDecoder struct{ clock syslogClock }
 func (d *dovecotDecoder) Flush(Emit) {}
 
 var (
-	dcSession = regexp.MustCompile(`^(imap|pop3|lmtp|managesieve|submission)\(([^)]*)\)(?:<[^>]*>)*: (.*)$`)
+	dcSession = regexp.MustCompile(`^(?i:(imap|pop3|lmtp|managesieve|submission))\(([^)]*)\)(?:<[^>]*>)*: (.*)$`)
 	dcLogin   = regexp.MustCompile(`^(imap|pop3|submission|managesieve)-login: (?:Info: )?(.*?)user=<([^>]*)>`)
 	dcRIP     = regexp.MustCompile(`\brip=([0-9A-Fa-f.:]+)`)
 	dcLIP     = regexp.MustCompile(`\blip=([0-9A-Fa-f.:]+)`)
+	dcPamUnix = regexp.MustCompile(`pam_unix\(dovecot:auth\): authentication failure;.*?rhost=(\S*)(?:.*?\buser=(\S+))?`)
 	dcAuth    = regexp.MustCompile(`^auth(?:-worker)?(?:\(|:).*?\b([a-z][\w-]*)\(([^,()]*),([0-9A-Fa-f.:]+)(?:,[^)]*)?\): (.*)$`)
 	dcBytes   = regexp.MustCompile(`\b(in|out|bytes|retr|top|deleted|expunged|trashed|body_bytes|hdr_bytes)=(\d+)(?:/(\d+))?`)
 )
 
+// dcNative matches Dovecot's own log file (log_path): a syslog-style or
+// tai64n stamp, an optional level, no host and no program.
+var dcNative = regexp.MustCompile(`^(\w{3} +\d{1,2} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|@[0-9a-f]{24}) (?:(?:Info|Warn|Warning|Error|Fatal|Panic|Debug): )?((?i:imap|pop3|submission|managesieve|lmtp)(?:-login)?[:(]|auth|dovecot|master).*$`)
+
+// tai64n decodes a daemontools "@4000…" stamp.
+func tai64n(s string) (time.Time, bool) {
+	if len(s) != 25 {
+		return time.Time{}, false
+	}
+	secs, err1 := strconv.ParseUint(s[1:17], 16, 64)
+	nsec, err2 := strconv.ParseUint(s[17:25], 16, 32)
+	if err1 != nil || err2 != nil || secs < 1<<62 {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(secs-(1<<62)), int64(nsec)).UTC(), true
+}
+
 func (d *dovecotDecoder) Line(no int64, line []byte, emit Emit) error {
 	h, err := d.clock.parse(string(line))
-	if err != nil || !strings.HasPrefix(h.Program, "dovecot") {
-		return fmt.Errorf("dovecot: not a dovecot syslog line")
+	ours := err == nil && (strings.HasPrefix(h.Program, "dovecot") || h.Program == "auth" && strings.Contains(h.Msg, "(dovecot:auth)"))
+	if !ours {
+		m := dcNative.FindStringSubmatch(string(line))
+		if m == nil {
+			return fmt.Errorf("dovecot: not a dovecot log line")
+		}
+		// Dovecot's own log file: re-read the stamp, the message starts after the level.
+		h = syslogHeader{Program: "dovecot", Msg: string(line)[len(m[0])-len(m[0][strings.Index(m[0], m[2]):]):]}
+		if t, ok := tai64n(m[1]); ok {
+			h.Time = t
+		} else if t, err := time.ParseInLocation("2006-01-02 15:04:05", m[1], d.clock.Loc); err == nil {
+			h.Time = t.UTC()
+		} else if hh, err := d.clock.parse(m[1] + " localhost dovecot: x"); err == nil {
+			h.Time = hh.Time
+		} else {
+			return fmt.Errorf("dovecot: time %q", m[1])
+		}
 	}
 	msg := h.Msg
+	for _, lvl := range []string{"Info: ", "Warn: ", "Warning: ", "Error: "} {
+		msg = strings.TrimPrefix(msg, lvl)
+	}
+	// "auth-worker(default): Info: pam(…)": the level can follow the process too.
+	if i := strings.Index(msg, "): Info: "); i > 0 {
+		msg = msg[:i+3] + msg[i+9:]
+	}
 	ev := event.New()
 	ev.Timestamp = h.Time
 	ev.Fields[event.FieldDataset] = "dovecot"
@@ -106,6 +147,13 @@ func (d *dovecotDecoder) Line(no int64, line []byte, emit Emit) error {
 			ev.Set("event.action", "disconnected")
 			ev.Set("event.reason", what)
 		}
+	case dcPamUnix.MatchString(msg):
+		m := dcPamUnix.FindStringSubmatch(msg)
+		ev.Fields["event.category"] = []string{"authentication"}
+		ev.Set("event.action", "authentication")
+		ev.Set("event.outcome", "failure")
+		setIP(ev, "source.ip", m[1])
+		ev.Set("user.name", m[2])
 	case dcAuth.MatchString(msg):
 		m := dcAuth.FindStringSubmatch(msg)
 		ev.Fields["event.category"] = []string{"authentication"}

@@ -66,7 +66,15 @@ func (d *eximDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	m := eximStamp.FindStringSubmatch(s)
 	if m == nil {
-		return fmt.Errorf("exim: no timestamp")
+		// Through syslog: "host exim[pid]: 2021-07-17 23:20:49 …" (with or without a syslog stamp).
+		if i := strings.Index(s, "exim["); i >= 0 {
+			if j := strings.Index(s[i:], "]: "); j > 0 {
+				m = eximStamp.FindStringSubmatch(s[i+j+3:])
+			}
+		}
+		if m == nil {
+			return fmt.Errorf("exim: no timestamp")
+		}
 	}
 	t, err := d.time(m[1], m[2])
 	if err != nil {
