@@ -40,6 +40,9 @@ var (
 	pfClient   = regexp.MustCompile(`([^\s\[]*)\[([0-9A-Fa-f.:]+|unknown)\](?::(\d+))?`)
 	pfKeyVal   = regexp.MustCompile(`(\w[\w-]*)=(<[^>]*>|[^,\s]*)`)
 	pfStatusRe = regexp.MustCompile(`status=(\w+)(?: \((.*)\))?$`)
+	// anvil: "for (smtpd:1.2.3.4)", "for (smtpd:2604::3)", "for (127.0.0.1:2525:127.0.0.1)"
+	pfAnvil = regexp.MustCompile(`for \(([^)]*)\)`)
+	pfDNSBL = regexp.MustCompile(`^addr ([0-9A-Fa-f.:]+) listed by`)
 )
 
 type pfRcpt struct {
@@ -67,6 +70,8 @@ type pfMessage struct {
 	rejected   string
 	notify     string // queue id of a bounce notification
 	removed    bool
+	// a relay named by a delivery agent outside a to= line (failed attempts)
+	triedRelay, triedRelayIP string
 }
 
 type postfixDecoder struct {
@@ -166,6 +171,13 @@ func (d *postfixDecoder) queueLine(no int64, h syslogHeader, comp, qid, rest str
 		m.notify = rest[strings.LastIndexByte(rest, ' ')+1:]
 	case strings.HasPrefix(rest, "reject: "), strings.HasPrefix(rest, "milter-reject: "), strings.HasPrefix(rest, "discard: "):
 		m.rejected = rest
+	default:
+		// "lost connection with host[ip]", "host host[ip] said: …": the relay tried.
+		if (comp == "smtp" || comp == "lmtp") && m.triedRelayIP == "" {
+			if c := pfClient.FindStringSubmatch(rest); c != nil {
+				m.triedRelay, m.triedRelayIP = c[1], c[2]
+			}
+		}
 	}
 	if c := pfKeyVal.FindAllStringSubmatch(rest, -1); c != nil && strings.Contains(rest, "sasl_") {
 		for _, kv := range c {
@@ -260,12 +272,15 @@ func emitMailMessage(m *pfMessage, ns string, emit Emit) {
 			failed++
 		}
 	}
-	if len(m.rcpts) > 0 {
+	if len(m.rcpts) > 0 && m.rcpts[0].relay != "" {
 		r := m.rcpts[0]
 		ev.Set("destination.domain", r.relay)
 		if r.relayIP != "" {
 			setIP(ev, "destination.ip", r.relayIP)
 		}
+	} else if m.triedRelayIP != "" {
+		ev.Set("destination.domain", m.triedRelay)
+		setIP(ev, "destination.ip", m.triedRelayIP)
 	}
 	switch {
 	case m.rejected != "":
@@ -277,6 +292,19 @@ func emitMailMessage(m *pfMessage, ns string, emit Emit) {
 	}
 	ev.Set("message", pfSummary(m))
 	emit(ev, "L"+strconv.FormatInt(m.firstLine, 10)+"Q"+m.qid)
+}
+
+// anvilClient reads the client of an anvil statistics key: "smtpd:1.2.3.4",
+// "smtpd:2604::3" (service:address) or "127.0.0.1:2525:127.0.0.1" (address:port:address).
+func anvilClient(key string) string {
+	if i := strings.IndexByte(key, ':'); i > 0 {
+		head := key[:i]
+		if strings.Trim(head, "abcdefghijklmnopqrstuvwxyz_-") == "" {
+			return key[i+1:]
+		}
+		return head
+	}
+	return key
 }
 
 func pfSummary(m *pfMessage) string {
@@ -308,14 +336,28 @@ func (d *postfixDecoder) standalone(no int64, h syslogHeader, comp, msg, line st
 	ev.Set("postfix.component", comp)
 	ev.Set("message", msg)
 	ev.Fields["event.category"] = []string{"email"}
-	if c := pfClient.FindStringSubmatch(msg); c != nil && (strings.Contains(msg, "from ") || strings.HasPrefix(msg, "warning: ")) {
-		if c[1] != "unknown" {
-			ev.Set("source.domain", c[1])
+	if m := pfQueueID.FindStringSubmatch(strings.TrimPrefix(msg, "warning: ")); m != nil {
+		ev.Set("postfix.queue_id", m[1])
+	} else if strings.HasPrefix(msg, "NOQUEUE: ") {
+		ev.Set("postfix.queue_id", "NOQUEUE")
+	}
+	// The remote end of the line: a relay for the delivery agents, a client otherwise.
+	side := "source"
+	if comp == "smtp" || comp == "lmtp" {
+		side = "destination"
+	}
+	if c := pfClient.FindStringSubmatch(msg); c != nil {
+		if c[1] != "unknown" && c[1] != "" {
+			ev.Set(side+".domain", c[1])
 		}
 		if c[2] != "unknown" {
-			setIP(ev, "source.ip", c[2])
+			setIP(ev, side+".ip", c[2])
 		}
-		setPort(ev, "source.port", c[3])
+		setPort(ev, side+".port", c[3])
+	} else if a := pfAnvil.FindStringSubmatch(msg); a != nil && comp == "anvil" {
+		setIP(ev, "source.ip", anvilClient(a[1]))
+	} else if a := pfDNSBL.FindStringSubmatch(msg); a != nil {
+		setIP(ev, "source.ip", a[1])
 	}
 	switch {
 	case strings.HasPrefix(msg, "connect from "):
