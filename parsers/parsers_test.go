@@ -517,3 +517,22 @@ func TestSendmail(t *testing.T) {
 	}
 	t.Logf("fail2ban sendmail-reject.log: %d parsed, %d raw %v", st.Parsed, st.Raw, st.RawReasons)
 }
+
+// TestVolumeFields: byte fields and their direction, format by format, on
+// lines built from the vendors' documented field layouts.
+func TestVolumeFields(t *testing.T) {
+	evs, st := parseFile(t, "testdata/panos_traffic.log", &Options{TZ: time.UTC, Year: 2025})
+	if st.Format != "panos" || st.Parsed != 1 {
+		t.Fatalf("panos: %+v %v", st, st.RawReasons)
+	}
+	want(t, "PAN-OS TRAFFIC end", evs[0], "2025-03-14T23:50:40Z", map[string]any{"source.ip": "10.10.1.20", "destination.ip": "31.216.145.5",
+		"source.bytes": int64(228392011), "destination.bytes": int64(2537689), "network.bytes": int64(230929700),
+		"user.name": "j.martin", "user.domain": "agglo", "event.action": "allow", "event.start": "2025-03-14T23:32:37Z",
+		"panw.panos.end_reason": "tcp-fin", "tags": nil})
+	evs, st = parseFile(t, "testdata/suricata_flow.json", &Options{TZ: time.UTC})
+	if st.Format != "suricata" || st.Parsed != 1 {
+		t.Fatalf("suricata: %+v %v", st, st.RawReasons)
+	}
+	want(t, "Suricata flow", evs[0], "2025-03-14T22:50:40Z", map[string]any{"source.bytes": int64(228392011), "destination.bytes": int64(2537689),
+		"event.start": "2025-03-14T22:32:37Z", "network.protocol": "tls", "event.dataset": "suricata.flow"})
+}
