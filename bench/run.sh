@@ -11,7 +11,7 @@ mkdir -p "$out"
 go build -o "$out/tool" ./bench/tool
 log="$out/fortigate-$lines.log"
 [[ -f $log ]] || "$out/tool" gen "$lines" "$log"
-mb=$(du -m "$log" | cut -f1)
+mb=$(du -b "$log" | awk '{printf "%.1f", $1/1e6}')
 
 echo "== $lines FortiGate lines ($mb MB), $(nproc) cores, $(go version | cut -d' ' -f3)"
 cat "$log" >/dev/null # warm the page cache so every reader starts equal
