@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/goccy/go-yaml"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
@@ -38,8 +41,9 @@ func secret(envName, file, what string) (string, error) {
 }
 
 func forwardCmd() *cobra.Command {
-	var caseDir, url, prefix, user, passEnv, passFile, keyEnv, keyFile, caCert string
-	var insecure, resume, asJSON bool
+	var caseDir string
+	var ef esFlags
+	var resume, asJSON bool
 	var workers int
 	cmd := &cobra.Command{
 		Use:   "forward --case DIR --es URL [--index PREFIX]",
@@ -50,25 +54,34 @@ _id = event.id — forwarding twice never duplicates — and the findings into
 PREFIX-findings. Items refused with 429 are retried with backoff; other
 per-item failures are counted with their reason. --resume skips files a
 previous forward finished (checkpoint in the case). Secrets come from the
-environment or a file and are never printed or stored in the case.`,
+environment or a file and are never printed or stored in the case.
+
+Without --es, the cluster named in the case's exfiltrace.yaml is used:
+  elasticsearch:
+    url: https://soc.example:9200
+    index: mairie
+    api_key_env: ES_API_KEY      # or username + password_env / password_file
+    ca_cert: /etc/ssl/soc-ca.pem`,
 		Example: `  exfiltrace forward --case ./case --es https://soc.example:9200 --api-key-env ES_API_KEY --ca-cert ca.pem
   ES_PASS=… exfiltrace forward --case ./case --es http://127.0.0.1:9200 --username elastic --password-env ES_PASS --resume --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
+			if err := ef.fromCase(cmd, caseDir); err != nil {
+				return err
+			}
+			if ef.url == "" {
+				return fmt.Errorf("no cluster: give --es URL or set elasticsearch.url in %s", filepath.Join(caseDir, "exfiltrace.yaml"))
+			}
 			c, err := index.OpenCase(caseDir, false)
 			if err != nil {
 				return err
 			}
-			pass, err := secret(passEnv, passFile, "password")
+			cfg, err := ef.config()
 			if err != nil {
 				return err
 			}
-			key, err := secret(keyEnv, keyFile, "api-key")
-			if err != nil {
-				return err
-			}
-			cfg := index.ESConfig{URL: url, Prefix: prefix, APIKey: key, Username: user, Password: pass, CACert: caCert, Insecure: insecure, Workers: workers}
+			cfg.Workers = workers
 			es, err := index.NewES(cfg)
 			if err != nil {
 				return err
@@ -107,15 +120,7 @@ environment or a file and are never printed or stored in the case.`,
 		},
 	}
 	cmd.Flags().StringVar(&caseDir, "case", "", "case directory")
-	cmd.Flags().StringVar(&url, "es", "", "Elasticsearch URL, e.g. https://127.0.0.1:9200")
-	cmd.Flags().StringVar(&prefix, "index", "exfiltrace", "index prefix: PREFIX-events and PREFIX-findings")
-	cmd.Flags().StringVar(&user, "username", "", "user for basic authentication")
-	cmd.Flags().StringVar(&passEnv, "password-env", "", "environment variable holding the password")
-	cmd.Flags().StringVar(&passFile, "password-file", "", "file holding the password")
-	cmd.Flags().StringVar(&keyEnv, "api-key-env", "", "environment variable holding an API key (base64 id:key)")
-	cmd.Flags().StringVar(&keyFile, "api-key-file", "", "file holding an API key")
-	cmd.Flags().StringVar(&caCert, "ca-cert", "", "PEM file of the CA that signed the cluster's certificate")
-	cmd.Flags().BoolVar(&insecure, "insecure-skip-verify", false, "do not verify the cluster's TLS certificate")
+	ef.registerAs(cmd, "Elasticsearch URL, e.g. https://127.0.0.1:9200 (default: elasticsearch.url of the case's exfiltrace.yaml)", "")
 	cmd.Flags().BoolVar(&resume, "resume", false, "skip evidence files a previous forward finished")
 	cmd.Flags().IntVar(&workers, "workers", 2, "bulk indexing workers")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "summary as JSON")
@@ -125,39 +130,139 @@ environment or a file and are never printed or stored in the case.`,
 // esFlags are the connection flags shared by forward, search, top and hunt.
 type esFlags struct {
 	url, prefix, user, passEnv, passFile, keyEnv, keyFile, caCert string
-	insecure                                                      bool
+	insecure, local                                               bool
 }
 
 func (f *esFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.url, "es", "", "query an Elasticsearch cluster holding a forwarded case instead of the local index")
-	cmd.Flags().StringVar(&f.prefix, "index", "exfiltrace", "with --es: index prefix used by forward")
-	cmd.Flags().StringVar(&f.user, "username", "", "with --es: user for basic authentication")
-	cmd.Flags().StringVar(&f.passEnv, "password-env", "", "with --es: environment variable holding the password")
-	cmd.Flags().StringVar(&f.passFile, "password-file", "", "with --es: file holding the password")
-	cmd.Flags().StringVar(&f.keyEnv, "api-key-env", "", "with --es: environment variable holding an API key")
-	cmd.Flags().StringVar(&f.keyFile, "api-key-file", "", "with --es: file holding an API key")
-	cmd.Flags().StringVar(&f.caCert, "ca-cert", "", "with --es: PEM file of the cluster's CA")
-	cmd.Flags().BoolVar(&f.insecure, "insecure-skip-verify", false, "with --es: do not verify the cluster's TLS certificate")
+	f.registerAs(cmd, "query an Elasticsearch cluster holding a forwarded case instead of the local index", "with --es: ")
+	cmd.Flags().BoolVar(&f.local, "local", false, "use the local index even if the case's exfiltrace.yaml names a cluster")
 }
 
-func (f *esFlags) open() (*index.ESStore, error) {
-	pass, err := secret(f.passEnv, f.passFile, "password")
+func (f *esFlags) registerAs(cmd *cobra.Command, urlHelp, with string) {
+	cmd.Flags().StringVar(&f.url, "es", "", urlHelp)
+	cmd.Flags().StringVar(&f.prefix, "index", "exfiltrace", with+"index prefix: PREFIX-events and PREFIX-findings")
+	cmd.Flags().StringVar(&f.user, "username", "", with+"user for basic authentication")
+	cmd.Flags().StringVar(&f.passEnv, "password-env", "", with+"environment variable holding the password")
+	cmd.Flags().StringVar(&f.passFile, "password-file", "", with+"file holding the password")
+	cmd.Flags().StringVar(&f.keyEnv, "api-key-env", "", with+"environment variable holding an API key (base64 id:key)")
+	cmd.Flags().StringVar(&f.keyFile, "api-key-file", "", with+"file holding an API key")
+	cmd.Flags().StringVar(&f.caCert, "ca-cert", "", with+"PEM file of the CA that signed the cluster's certificate")
+	cmd.Flags().BoolVar(&f.insecure, "insecure-skip-verify", false, with+"do not verify the cluster's TLS certificate")
+}
+
+// caseES is the elasticsearch section of a case's exfiltrace.yaml. It names
+// where secrets are, never the secrets: a case directory is copied around
+// with the evidence.
+type caseES struct {
+	URL                string `yaml:"url"`
+	Index              string `yaml:"index"`
+	Username           string `yaml:"username"`
+	PasswordEnv        string `yaml:"password_env"`
+	PasswordFile       string `yaml:"password_file"`
+	APIKeyEnv          string `yaml:"api_key_env"`
+	APIKeyFile         string `yaml:"api_key_file"`
+	CACert             string `yaml:"ca_cert"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+	Password           string `yaml:"password"`
+	APIKey             string `yaml:"api_key"`
+}
+
+// readCaseES reads the elasticsearch section of CASE/exfiltrace.yaml; nil
+// when the file or the section is absent.
+func readCaseES(caseDir string) (*caseES, error) {
+	p := filepath.Join(caseDir, "exfiltrace.yaml")
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
+	}
+	var doc struct {
+		Elasticsearch *caseES `yaml:"elasticsearch"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	es := doc.Elasticsearch
+	if es == nil {
+		return nil, nil
+	}
+	if es.Password != "" || es.APIKey != "" {
+		return nil, fmt.Errorf("%s: elasticsearch.password and elasticsearch.api_key are refused: secrets are not kept in a case; use password_env/password_file or api_key_env/api_key_file", p)
+	}
+	return es, nil
+}
+
+// fromCase fills the settings not given on the command line from the case's
+// exfiltrace.yaml, so a case configured for Elasticsearch is queried there.
+func (f *esFlags) fromCase(cmd *cobra.Command, caseDir string) error {
+	if f.local {
+		f.url = ""
+		return nil
+	}
+	if caseDir == "" {
+		return nil
+	}
+	es, err := readCaseES(caseDir)
+	if err != nil || es == nil {
+		return err
+	}
+	if f.url != "" && es.URL != "" && f.url != es.URL {
+		// Another cluster on the command line: the case's credentials are not for it.
+		return nil
+	}
+	set := func(flag string, dst *string, v string) {
+		if !cmd.Flags().Changed(flag) && v != "" {
+			*dst = v
+		}
+	}
+	set("es", &f.url, es.URL)
+	set("index", &f.prefix, es.Index)
+	set("username", &f.user, es.Username)
+	set("ca-cert", &f.caCert, es.CACert)
+	if !cmd.Flags().Changed("password-env") && !cmd.Flags().Changed("password-file") {
+		f.passEnv, f.passFile = es.PasswordEnv, es.PasswordFile
+	}
+	if !cmd.Flags().Changed("api-key-env") && !cmd.Flags().Changed("api-key-file") {
+		f.keyEnv, f.keyFile = es.APIKeyEnv, es.APIKeyFile
+	}
+	if !cmd.Flags().Changed("insecure-skip-verify") {
+		f.insecure = es.InsecureSkipVerify
+	}
+	return nil
+}
+
+func (f *esFlags) config() (index.ESConfig, error) {
+	pass, err := secret(f.passEnv, f.passFile, "password")
+	if err != nil {
+		return index.ESConfig{}, err
 	}
 	key, err := secret(f.keyEnv, f.keyFile, "api-key")
 	if err != nil {
+		return index.ESConfig{}, err
+	}
+	return index.ESConfig{URL: f.url, Prefix: f.prefix, APIKey: key, Username: f.user, Password: pass, CACert: f.caCert, Insecure: f.insecure}, nil
+}
+
+func (f *esFlags) open() (*index.ESStore, error) {
+	cfg, err := f.config()
+	if err != nil {
 		return nil, err
 	}
-	es, err := index.NewES(index.ESConfig{URL: f.url, Prefix: f.prefix, APIKey: key, Username: f.user, Password: pass, CACert: f.caCert, Insecure: f.insecure})
+	es, err := index.NewES(cfg)
 	if err != nil {
 		return nil, err
 	}
 	return index.NewESStore(es, f.prefix), nil
 }
 
-// openStore opens the cluster when --es is given, else the case's index.
-func openStore(caseDir string, ef *esFlags) (index.Store, error) {
+// openStore opens the cluster given by --es or the case's configuration,
+// else the case's index.
+func openStore(cmd *cobra.Command, caseDir string, ef *esFlags) (index.Store, error) {
+	if err := ef.fromCase(cmd, caseDir); err != nil {
+		return nil, err
+	}
 	if ef.url != "" {
 		return ef.open()
 	}

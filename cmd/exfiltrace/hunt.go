@@ -99,6 +99,9 @@ directory or --config; see 'exfiltrace rules list'.`,
 			if err != nil {
 				return err
 			}
+			if err := ef.fromCase(cmd, caseDir); err != nil {
+				return err
+			}
 			rs, bad, err := loadRules(rulePaths, noBuiltin)
 			if err != nil {
 				return err

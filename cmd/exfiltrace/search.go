@@ -48,7 +48,7 @@ addresses, ids and codes exactly; message and command lines by word.
 			if len(args) == 1 {
 				q = args[0]
 			}
-			b, err := openStore(caseDir, &ef)
+			b, err := openStore(cmd, caseDir, &ef)
 			if err != nil {
 				return err
 			}

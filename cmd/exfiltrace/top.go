@@ -22,7 +22,7 @@ func topCmd() *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
-			b, err := openStore(caseDir, &ef)
+			b, err := openStore(cmd, caseDir, &ef)
 			if err != nil {
 				return err
 			}
