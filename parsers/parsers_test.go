@@ -536,3 +536,31 @@ func TestVolumeFields(t *testing.T) {
 	want(t, "Suricata flow", evs[0], "2025-03-14T22:50:40Z", map[string]any{"source.bytes": int64(228392011), "destination.bytes": int64(2537689),
 		"event.start": "2025-03-14T22:32:37Z", "network.protocol": "tls", "event.dataset": "suricata.flow"})
 }
+
+// TestWindowsSMBServer: SMB server events say who reached which share from
+// where; the client address is a SOCKADDR logged as hex. The records are
+// built from the event fields OSSEM lists for the provider and the field
+// names SigmaHQ's smbserver-connectivity rule uses.
+func TestWindowsSMBServer(t *testing.T) {
+	evs, st := parseFile(t, "testdata/smbserver.xml", &Options{})
+	if st.Format != "windows-xml" || st.Parsed != 3 || st.Raw != 0 || len(evs) != 3 {
+		t.Fatalf("stats %+v, %d events", st, len(evs))
+	}
+	want(t, "4000 IPv4", evs[0], "2025-03-14T21:58:12.5Z", map[string]any{
+		"event.dataset": "windows.microsoft_windows_smbserver_connectivity", "event.action": "smb-share-connected",
+		"event.outcome": "success", "source.ip": "10.10.1.21", "source.port": int64(51234),
+		"winlog.share_name": `\\*\ADMIN$`, "host.name": "FS01.agglo.local", "winlog.event_data.SigningUsed": "false",
+	})
+	want(t, "1006 IPv6", evs[1], "2025-03-14T22:01:03Z", map[string]any{
+		"event.action": "smb-share-access-denied", "event.outcome": "failure", "source.ip": "2001:db8::25", "source.port": int64(51235),
+		"user.name": "jdupont", "user.domain": "AGGLO", "file.path": `D:\Partages\RH`, "winlog.share_name": `\\*\RH`, "source.domain": nil,
+	})
+	want(t, "3000 client name only", evs[2], "", map[string]any{
+		"event.action": "smb1-access", "source.ip": "10.10.1.40", "source.port": nil,
+	})
+	for _, bad := range []string{"", "02", "zz00C8220A0A0115", "0900C8220A0A0115"} {
+		if ip, _, ok := sockaddrFromHex(bad); ok {
+			t.Errorf("sockaddrFromHex(%q) = %s, want not decoded", bad, ip)
+		}
+	}
+}

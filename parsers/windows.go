@@ -1,7 +1,10 @@
 package parsers
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"net"
 	"path"
 	"strconv"
 	"strings"
@@ -304,6 +307,8 @@ func (w *winRecord) mapECS(ev *event.Event) {
 		if n, err := event.ParseInt(g("bytesTotal")); err == nil && n >= 0 && g("bytesTotal") != "18446744073709551615" {
 			ev.SetInt("bits.bytes_total", n)
 		}
+	case prov == "microsoft-windows-smbserver" && (g("ShareName") != "" || g("ClientAddress") != "" || g("ClientName") != ""):
+		w.mapSMBServer(ev, cat, typ)
 	case prov == "microsoft-windows-terminalservices-remoteconnectionmanager" && w.EventID == "1149":
 		cat("authentication")
 		typ("start")
@@ -528,4 +533,76 @@ func (w *winRecord) mapSysmon(ev *event.Event, cat func(...string), typ func(...
 	default:
 		ev.Set("event.action", "sysmon-"+w.EventID)
 	}
+}
+
+// smbServerActions names the SMB server events that say who reached which
+// share from where (Security, Operational, Audit and Connectivity channels).
+var smbServerActions = map[string]string{
+	"551":  "smb-session-authentication-failed",
+	"1006": "smb-share-access-denied",
+	"1007": "smb-share-anonymous-access-denied",
+	"1009": "smb-session-anonymous-access-denied",
+	"3000": "smb1-access",
+	"4000": "smb-share-connected",
+}
+
+func (w *winRecord) mapSMBServer(ev *event.Event, cat func(...string), typ func(...string)) {
+	g := w.get
+	cat("network", "file")
+	typ("access", "connection")
+	if a, ok := smbServerActions[w.EventID]; ok {
+		ev.Set("event.action", a)
+	} else {
+		ev.Set("event.action", "smbserver-"+w.EventID)
+	}
+	switch w.EventID {
+	case "551", "1006", "1007", "1009":
+		ev.Set("event.outcome", "failure")
+	case "4000":
+		ev.Set("event.outcome", "success")
+	}
+	if ip, port, ok := sockaddrFromHex(g("ClientAddress")); ok {
+		setIP(ev, "source.ip", ip)
+		if port != 0 {
+			ev.SetInt("source.port", int64(port))
+		}
+	}
+	// ClientName is the name or the \\address the client used.
+	if cn := strings.TrimPrefix(g("ClientName"), `\\`); cn != "" {
+		if net.ParseIP(cn) != nil {
+			if _, ok := ev.Fields["source.ip"]; !ok {
+				setIP(ev, "source.ip", cn)
+			}
+		} else {
+			ev.Set("source.domain", cn)
+		}
+	}
+	if u := g("UserName"); u != "" {
+		setUserDomainForm(ev, u)
+	}
+	ev.Set("winlog.share_name", g("ShareName"))
+	ev.Set("file.path", strings.TrimPrefix(g("SharePath"), `\??\`))
+}
+
+// sockaddrFromHex decodes the SOCKADDR the SMB server logs as hex binary:
+// family (little-endian), port (network order), then the IPv4 address, or
+// flow info and the IPv6 address.
+func sockaddrFromHex(h string) (string, uint16, bool) {
+	b, err := hex.DecodeString(strings.TrimPrefix(strings.TrimPrefix(h, "0x"), "0X"))
+	if err != nil || len(b) < 8 {
+		return "", 0, false
+	}
+	family := binary.LittleEndian.Uint16(b)
+	port := binary.BigEndian.Uint16(b[2:])
+	switch {
+	case family == 2:
+		return net.IP(b[4:8]).String(), port, true
+	case family == 23 && len(b) >= 24:
+		ip := net.IP(b[8:24])
+		if v4 := ip.To4(); v4 != nil {
+			return v4.String(), port, true
+		}
+		return ip.String(), port, true
+	}
+	return "", 0, false
 }
