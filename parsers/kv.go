@@ -3,7 +3,11 @@ package parsers
 // splitKV walks space-separated key=value pairs, where values may be
 // double-quoted (with spaces and \" escapes inside). It reports false if the
 // text is not key=value shaped at all.
-func splitKV(s string, fn func(k, v string)) bool {
+func splitKV(s string, fn func(k, v string)) bool { return splitKVQuoted(s, false, fn) }
+
+// splitKVQuoted is splitKV where, with single set, values may also be
+// single-quoted (SonicWall's appName='…').
+func splitKVQuoted(s string, single bool, fn func(k, v string)) bool {
 	i, pairs := 0, 0
 	for i < len(s) {
 		for i < len(s) && s[i] == ' ' {
@@ -26,11 +30,12 @@ func splitKV(s string, fn func(k, v string)) bool {
 		k := s[ks:i]
 		i++ // '='
 		var v string
-		if i < len(s) && s[i] == '"' {
+		if i < len(s) && (s[i] == '"' || single && s[i] == '\'') {
+			q := s[i]
 			i++
 			vs := i
 			esc := false
-			for i < len(s) && s[i] != '"' {
+			for i < len(s) && s[i] != q {
 				if s[i] == '\\' && i+1 < len(s) {
 					esc = true
 					i++

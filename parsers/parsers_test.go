@@ -564,3 +564,53 @@ func TestWindowsSMBServer(t *testing.T) {
 		}
 	}
 }
+
+// TestSonicWall: byte fields, direction and times of SonicOS syslog; lines
+// written from SonicWall's documented field layout (sent/rcvd on m=537).
+func TestSonicWall(t *testing.T) {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	evs, st := parseFile(t, "testdata/sonicwall.log", &Options{TZ: paris, Year: 2025})
+	if st.Format != "sonicwall" || st.Parsed != 3 || st.Raw != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	want(t, "connection closed", evs[0], "2025-03-14T23:10:02Z", map[string]any{
+		"event.dataset": "sonicwall.firewall", "event.action": "connection-closed", "event.code": "537",
+		"source.ip": "10.10.1.20", "source.port": int64(60122), "destination.ip": "31.216.145.5", "destination.port": int64(443),
+		"source.bytes": int64(228392011), "destination.bytes": int64(2537689), "network.transport": "tcp", "network.protocol": "https",
+		"network.direction": "outbound", "observer.ip": "203.0.113.10", "observer.ingress.interface.name": "X0",
+		"sonicwall.firewall.appName": "General HTTPS MGMT", "rule.name": "5 (LAN->WAN)", "source.mac": "00-15-5D-01-02-03",
+	})
+	// No "UTC": the appliance's local time, taken in --tz (Paris, UTC+1 in March).
+	want(t, "admin login denied", evs[1], "2025-03-14T23:12:00Z", map[string]any{
+		"user.name": "admin", "event.outcome": "failure", "event.category": []string{"authentication"},
+		"source.ip": "198.51.100.7", "source.bytes": nil,
+	})
+	want(t, "IPv6 drop", evs[2], "2025-03-14T23:15:00Z", map[string]any{
+		"source.ip": "2001:db8::5", "source.port": int64(49702), "destination.ip": "2001:db8:1::9", "destination.port": int64(445),
+		"event.action": "connection-dropped", "event.outcome": "failure", "network.protocol": nil,
+	})
+}
+
+// TestSonicWallCorpus: the real SonicWall lines of Wazuh's rule tests, in place.
+func TestSonicWallCorpus(t *testing.T) {
+	p := filepath.Join("..", "..", "shared", "corpus", "firewall", "sonicwall", "wazuh-SonicWall.log")
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("shared corpus absent (%s): real SonicWall lines not checked", p)
+	}
+	evs, st := parseFile(t, p, &Options{TZ: time.UTC, Year: 2019})
+	if st.Format != "sonicwall" || st.Raw != 0 || st.Parsed != 8 {
+		t.Fatalf("stats %+v", st)
+	}
+	want(t, "web site denied", evs[6], "2019-03-18T08:33:45Z", map[string]any{
+		"source.ip": "192.168.0.62", "source.port": int64(54993), "source.domain": "pc048.example.com",
+		"destination.ip": "151.101.242.49", "destination.port": int64(443), "destination.domain": "example.com",
+		"url.path": "/", "event.outcome": "failure", "sonicwall.firewall.Category": "Freeware/Software Downloads",
+	})
+	want(t, "IPv6 multicast drop", evs[1], "2019-02-15T09:45:17Z", map[string]any{
+		"source.ip": "fe80::9851:b780:9d9d:a29e", "source.port": int64(49702), "destination.ip": "ff02::1:3", "destination.port": int64(5355),
+		"network.transport": "udp",
+	})
+	want(t, "behind syslog, local time", evs[3], "2007-01-03T14:48:06Z", map[string]any{
+		"source.ip": "2.2.2.2", "destination.port": int64(50000), "event.action": "connection-opened", "observer.ip": "1.1.1.1",
+	})
+}

@@ -10,6 +10,7 @@ var registry = []Format{
 	Suricata{},
 	M365Audit{},
 	Stormshield{},
+	SonicWall{},
 	CiscoASA{},
 	CheckPoint{},
 	CEF{},

@@ -203,7 +203,7 @@ func (a *accumulator) isInternal(ip string) bool {
 func sourceKind(ev *event.Event) string {
 	ds := ev.Str(event.FieldDataset)
 	switch {
-	case strings.HasPrefix(ds, "fortinet."), ds == "stormshield", strings.HasPrefix(ds, "cisco."), ds == "panw.panos", ds == "zeek.conn", ds == "suricata.flow",
+	case strings.HasPrefix(ds, "fortinet."), ds == "stormshield", strings.HasPrefix(ds, "sonicwall."), strings.HasPrefix(ds, "cisco."), ds == "panw.panos", ds == "zeek.conn", ds == "suricata.flow",
 		ds == "cef", ds == "leef", ds == "checkpoint":
 		return "firewall" // session logs with byte counts
 	case ds == "netfilter", ds == "pf":

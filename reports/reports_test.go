@@ -200,3 +200,26 @@ func TestUserTemplate(t *testing.T) {
 		t.Errorf("custom template output %q", buf.String())
 	}
 }
+
+// TestSonicWallSessionsCountAsFirewallVolume: SonicWall Connection Closed
+// lines are session volume: firewall coverage, the volume rule fires, and
+// the ledger sums their sent bytes exactly (5 sessions, 1,250,000,010 B).
+func TestSonicWallSessionsCountAsFirewallVolume(t *testing.T) {
+	r := analyze(t, "en", filepath.Join("testdata", "sonicwall_exfil.log"))
+	kinds := map[string]bool{}
+	for _, c := range r.Coverage {
+		kinds[c.Source] = true
+	}
+	if !kinds["firewall"] {
+		t.Errorf("coverage kinds %v: want firewall", kinds)
+	}
+	var got int64
+	for _, l := range r.Exfiltration {
+		if l.Destination.IP == "31.216.145.5" {
+			got += l.Bytes
+		}
+	}
+	if got != 1250000010 {
+		t.Errorf("ledger bytes to 31.216.145.5 = %d, want 1250000010 (sent of the five closed sessions)", got)
+	}
+}

@@ -192,7 +192,7 @@ func eventLogsources(ev *event.Event) map[string]bool {
 		return out
 	}
 	switch ds := ev.Str(event.FieldDataset); {
-	case strings.HasPrefix(ds, "fortinet."), ds == "stormshield", ds == "firewall", strings.HasPrefix(ds, "cisco."),
+	case strings.HasPrefix(ds, "fortinet."), ds == "stormshield", strings.HasPrefix(ds, "sonicwall."), ds == "firewall", strings.HasPrefix(ds, "cisco."),
 		ds == "panw.panos", ds == "netfilter", ds == "pf", strings.HasPrefix(ds, "zeek."), strings.HasPrefix(ds, "suricata."), ds == "squid",
 		ds == "cef", ds == "leef", ds == "checkpoint", ds == "clf":
 		out["firewall"] = true
