@@ -18,7 +18,18 @@ for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
     echo "fuzz $pkg $target ($fuzztime)"
-    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null
+    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/tmp/exfiltrace-fuzz.out 2>&1; then
+      tail -40 /tmp/exfiltrace-fuzz.out
+      # A crash leaves its input under testdata/fuzz and fails here. A worker
+      # the coordinator lost without a recorded input is retried once, and
+      # said so: a real hang comes back on the retry.
+      if grep -q 'hung or terminated unexpectedly' /tmp/exfiltrace-fuzz.out && ! grep -q 'Failing input written' /tmp/exfiltrace-fuzz.out; then
+        echo "fuzz $target: worker lost without a failing input; retrying once"
+        go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/tmp/exfiltrace-fuzz.out 2>&1 || { tail -40 /tmp/exfiltrace-fuzz.out; exit 1; }
+      else
+        exit 1
+      fi
+    fi
   done
 done
 echo "all tests passed"
