@@ -46,7 +46,7 @@ func forwardCmd() *cobra.Command {
 	var resume, asJSON bool
 	var workers int
 	cmd := &cobra.Command{
-		Use:   "forward --case DIR --es URL [--index PREFIX]",
+		Use:   "forward --case DIR [--es URL] [--index PREFIX]",
 		Short: "Send a case's events and findings to Elasticsearch",
 		Long: `Install an ECS-compatible index template (the same field types as the local
 index), then bulk-index every event of the case into PREFIX-events with
