@@ -72,6 +72,11 @@ func TestCaseConfiguredForElasticsearch(t *testing.T) {
 		t.Errorf("--local sent %d requests to the configured cluster", n)
 	}
 
+	if _, err := run(t, "top", "--case", dir, "--local", "--es", srv.URL, "destination.ip"); err == nil || !strings.Contains(err.Error(), "exclude each other") {
+		t.Errorf("--local with --es: err = %v", err)
+	}
+	requests()
+
 	// Another cluster on the command line: the case's credentials are not sent to it.
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a := r.Header.Get("Authorization"); a != "" {

@@ -198,7 +198,9 @@ func readCaseES(caseDir string) (*caseES, error) {
 // exfiltrace.yaml, so a case configured for Elasticsearch is queried there.
 func (f *esFlags) fromCase(cmd *cobra.Command, caseDir string) error {
 	if f.local {
-		f.url = ""
+		if f.url != "" {
+			return fmt.Errorf("--local and --es exclude each other")
+		}
 		return nil
 	}
 	if caseDir == "" {
