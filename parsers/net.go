@@ -40,3 +40,19 @@ func isPrivateIP(v string) bool {
 	}
 	return a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast()
 }
+
+// setOutboundDirection marks a session from an internal address to an
+// external one, for formats that do not say the direction themselves.
+func setOutboundDirection(ev *event.Event) {
+	src, dst := ev.Str("source.ip"), ev.Str("destination.ip")
+	if isPrivateIP(src) && dst != "" && !isPrivateIP(dst) {
+		ev.Set("network.direction", "outbound")
+	}
+}
+
+// setMAC writes a MAC address in ECS form (upper case, dash-separated).
+func setMAC(ev *event.Event, field, v string) {
+	if v != "" {
+		ev.Set(field, strings.ToUpper(strings.ReplaceAll(v, ":", "-")))
+	}
+}

@@ -121,10 +121,7 @@ func (d *sonicDecoder) Line(no int64, line []byte, emit Emit) error {
 	default:
 		ev.Fields["event.category"] = []string{"network"}
 	}
-	src, dst := ev.Str("source.ip"), ev.Str("destination.ip")
-	if isPrivateIP(src) && dst != "" && !isPrivateIP(dst) {
-		ev.Set("network.direction", "outbound")
-	}
+	setOutboundDirection(ev)
 	emit(ev, linePos(no))
 	return nil
 }
@@ -147,9 +144,7 @@ func sonicEndpoint(ev *event.Event, side, v, v6, mac string) {
 	if len(parts) > 3 {
 		ev.Set(side+".domain", parts[3])
 	}
-	if mac != "" {
-		ev.Set(side+".mac", strings.ToUpper(strings.ReplaceAll(mac, ":", "-")))
-	}
+	setMAC(ev, side+".mac", mac)
 }
 
 // sonicTime reads time="2019-02-27 12:55:40 UTC"; without UTC the time is the

@@ -63,9 +63,7 @@ func (d *stormDecoder) Line(no int64, line []byte, emit Emit) error {
 	ev.Set("rule.name", kv["rulename"])
 	setIP(ev, "source.ip", kv["src"])
 	setPort(ev, "source.port", kv["srcport"])
-	if m := kv["srcmac"]; m != "" {
-		ev.Set("source.mac", strings.ToUpper(strings.ReplaceAll(m, ":", "-")))
-	}
+	setMAC(ev, "source.mac", kv["srcmac"])
 	// The destination before NAT is what the client asked for.
 	if od := kv["origdst"]; od != "" {
 		setIP(ev, "destination.ip", od)
@@ -99,10 +97,7 @@ func (d *stormDecoder) Line(no int64, line []byte, emit Emit) error {
 		} else if kv["action"] != "" {
 			ev.Set("event.outcome", "success")
 		}
-		src, dst := ev.Str("source.ip"), ev.Str("destination.ip")
-		if isPrivateIP(src) && dst != "" && !isPrivateIP(dst) {
-			ev.Set("network.direction", "outbound")
-		}
+		setOutboundDirection(ev)
 	case "alarm":
 		ev.Fields["event.category"] = []string{"intrusion_detection"}
 		ev.Fields["event.kind"] = "alert"

@@ -46,9 +46,19 @@ func TestCaseConfiguredForElasticsearch(t *testing.T) {
 	t.Setenv("TEST_ES_KEY", "c2VjcmV0LWlkOnNlY3JldC1rZXk=")
 	write("placeholders:\n  own_mail_domains: [agglo.fr]\nelasticsearch:\n  url: " + srv.URL + "\n  index: mairie\n  api_key_env: TEST_ES_KEY\n")
 
+	// hunt needs a local case (its findings are stored there) even when it
+	// streams the events from the cluster.
+	huntCase := filepath.Join(t.TempDir(), "case")
+	if out, err := run(t, "ingest", "--case", huntCase, "--quiet", filepath.Join("..", "..", "parsers", "testdata", "sonicwall.log")); err != nil {
+		t.Fatalf("ingest: %v\n%s", err, out)
+	}
+	if err := os.WriteFile(filepath.Join(huntCase, "exfiltrace.yaml"), []byte("elasticsearch:\n  url: "+srv.URL+"\n  api_key_env: TEST_ES_KEY\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{
 		{"top", "--case", dir, "destination.ip"},
 		{"search", "--case", dir, "event.code:4624"},
+		{"hunt", "--case", huntCase},
 	} {
 		_, err := run(t, args...)
 		got := requests()
