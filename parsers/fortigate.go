@@ -133,11 +133,20 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 	if u := firstNonEmpty(kv["user"], kv["unauthuser"]); u != "N/A" {
 		ev.Set("user.name", u)
 	}
+	// An interim record (long sessions, action=accept with sentdelta) repeats
+	// the session's running totals: its counters stay under fortinet.firewall.*
+	// and only the record that ends the session carries source.bytes, so any
+	// sum of source.bytes counts each session once.
+	interim := fortiInterim(kv)
 	for f, k := range map[string]string{"source.bytes": "sentbyte", "destination.bytes": "rcvdbyte",
 		"source.packets": "sentpkt", "destination.packets": "rcvdpkt"} {
 		if v := kv[k]; v != "" {
 			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-				ev.SetInt(f, n)
+				if interim {
+					ev.SetInt(fortiKey(k), n)
+				} else {
+					ev.SetInt(f, n)
+				}
 			}
 		}
 	}
@@ -161,6 +170,9 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 	case "traffic":
 		ev.Add("event.category", "network")
 		ev.Fields["event.type"] = []string{"connection"}
+		if interim {
+			ev.Fields["event.type"] = []string{"connection", "info"}
+		}
 		switch kv["action"] {
 		case "deny", "blocked", "dropped", "block":
 			ev.Fields["event.type"] = []string{"connection", "denied"}
@@ -207,6 +219,12 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	emit(ev, linePos(no))
 	return nil
+}
+
+// fortiInterim reports a traffic record written while its session goes on
+// (FortiOS interim logging): action "accept" with the per-interval sentdelta.
+func fortiInterim(kv map[string]string) bool {
+	return kv["type"] == "traffic" && kv["action"] == "accept" && kv["sentdelta"] != ""
 }
 
 func fortiDirection(kv map[string]string) string {

@@ -413,6 +413,9 @@ func (w *winRecord) mapSecurity(ev *event.Event, cat func(...string), typ func(.
 		setProcess(ev, "process", g("ProcessName"))
 		ev.SetIntString("process.pid", g("ProcessId"))
 		ev.Set("event.outcome", outcomeFromKeywords(w.Keywords))
+		if t := fileAccessTypes(g("AccessMask"), g("AccessList")); t != nil {
+			ev.Fields["event.type"] = t
+		}
 	case "5140", "5145":
 		cat("network", "file")
 		typ("access")
@@ -432,6 +435,77 @@ func (w *winRecord) mapSecurity(ev *event.Event, cat func(...string), typ func(.
 		}
 		ev.Set("winlog.share_name", g("ShareName"))
 		ev.Set("event.outcome", outcomeFromKeywords(w.Keywords))
+		if t := fileAccessTypes(g("AccessMask"), g("AccessList")); t != nil {
+			ev.Fields["event.type"] = t
+		}
+	case "4768", "4769", "4770", "4771":
+		// Kerberos on a domain controller: the client address of every ticket,
+		// which ties an account (or a computer account, NAME$) to an address.
+		cat("authentication")
+		typ("start")
+		ev.Set("event.action", kerberosActions[w.EventID])
+		setKerberosUser(ev, g("TargetUserName"), g("TargetDomainName"))
+		ev.Set("user.id", g("TargetSid"))
+		setIP(ev, "source.ip", g("IpAddress"))
+		setPort(ev, "source.port", g("IpPort"))
+		ev.Set("service.name", g("ServiceName"))
+		if st := strings.ToLower(g("Status")); st == "0x0" || st == "0" {
+			ev.Set("event.outcome", "success")
+		} else if st != "" {
+			ev.Set("event.outcome", "failure")
+			ev.Set("event.reason", g("Status"))
+		}
+	case "4776":
+		cat("authentication")
+		typ("start")
+		ev.Set("event.action", "credential-validated")
+		ev.Set("user.name", g("TargetUserName"))
+		ev.Set("source.domain", g("Workstation"))
+		if st := strings.ToLower(g("Status")); st == "0x0" || st == "0" {
+			ev.Set("event.outcome", "success")
+		} else if st != "" {
+			ev.Set("event.outcome", "failure")
+		}
+	case "4778", "4779":
+		// A remote desktop session reconnected or disconnected: who, from where.
+		cat("authentication", "session")
+		if w.EventID == "4778" {
+			typ("start")
+			ev.Set("event.action", "session-reconnected")
+		} else {
+			typ("end")
+			ev.Set("event.action", "session-disconnected")
+		}
+		ev.Set("user.name", g("AccountName"))
+		ev.Set("user.domain", g("AccountDomain"))
+		ev.Set("winlog.logon.id", g("LogonID"))
+		setIP(ev, "source.ip", g("ClientAddress"))
+		ev.Set("source.domain", g("ClientName"))
+	case "5156", "5157":
+		// Windows Filtering Platform: the host's own address and the program behind a connection.
+		cat("network")
+		typ("connection")
+		if w.EventID == "5156" {
+			ev.Set("event.action", "network-connection-allowed")
+			ev.Set("event.outcome", "success")
+		} else {
+			ev.Set("event.action", "network-connection-blocked")
+			ev.Set("event.outcome", "failure")
+		}
+		setIP(ev, "source.ip", g("SourceAddress"))
+		setPort(ev, "source.port", g("SourcePort"))
+		setIP(ev, "destination.ip", g("DestAddress"))
+		setPort(ev, "destination.port", g("DestPort"))
+		ev.Set("network.iana_number", g("Protocol"))
+		ev.Set("network.transport", ianaProto(g("Protocol")))
+		setProcess(ev, "process", winDevicePath(g("Application")))
+		ev.SetIntString("process.pid", g("ProcessID"))
+		switch g("Direction") {
+		case "%%14593", "Outbound":
+			ev.Set("network.direction", "egress")
+		case "%%14592", "Inbound":
+			ev.Set("network.direction", "ingress")
+		}
 	case "1102":
 		cat("iam")
 		typ("admin", "change")
@@ -467,6 +541,72 @@ func (w *winRecord) mapSecurity(ev *event.Event, cat func(...string), typ func(.
 			subject()
 		}
 	}
+}
+
+var kerberosActions = map[string]string{
+	"4768": "kerberos-authentication-ticket-requested",
+	"4769": "kerberos-service-ticket-requested",
+	"4770": "kerberos-service-ticket-renewed",
+	"4771": "kerberos-preauth-failed",
+}
+
+// setKerberosUser reads Kerberos' user@REALM form as well as a bare name.
+func setKerberosUser(ev *event.Event, name, domain string) {
+	if u, realm, ok := strings.Cut(name, "@"); ok && u != "" {
+		ev.Set("user.name", u)
+		ev.Set("user.domain", firstNonEmpty(domain, realm))
+		return
+	}
+	ev.Set("user.name", name)
+	ev.Set("user.domain", domain)
+}
+
+// winDevicePath turns WFP's \device\harddiskvolume2\... into a drive-less
+// path the way Windows shows it; other paths are kept.
+func winDevicePath(p string) string {
+	l := strings.ToLower(p)
+	if strings.HasPrefix(l, `\device\harddiskvolume`) {
+		if i := strings.IndexByte(p[len(`\device\harddiskvolume`):], '\\'); i >= 0 {
+			return p[len(`\device\harddiskvolume`)+i:]
+		}
+	}
+	return p
+}
+
+// File access rights (MS-DTYP ACCESS_MASK for files) and the %%codes
+// auditing writes for them in AccessList.
+const (
+	accessReadData   = 0x1
+	accessWriteData  = 0x2
+	accessAppendData = 0x4
+	accessDelete     = 0x10000
+)
+
+// fileAccessTypes says what an object access did, in ECS event.type terms:
+// access (read), change (write or append), deletion. Ransomware encrypting a
+// share writes; a thief copying it only reads.
+func fileAccessTypes(mask, list string) []string {
+	var m int64
+	if n, err := event.ParseInt(strings.TrimSpace(mask)); err == nil {
+		m = n
+	} else {
+		for code, bit := range map[string]int64{"%%4416": accessReadData, "%%4417": accessWriteData, "%%4418": accessAppendData, "%%1537": accessDelete} {
+			if strings.Contains(list, code) {
+				m |= bit
+			}
+		}
+	}
+	var t []string
+	if m&accessReadData != 0 {
+		t = append(t, "access")
+	}
+	if m&(accessWriteData|accessAppendData) != 0 {
+		t = append(t, "change")
+	}
+	if m&accessDelete != 0 {
+		t = append(t, "deletion")
+	}
+	return t
 }
 
 func outcomeFromKeywords(k string) string {

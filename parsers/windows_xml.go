@@ -22,8 +22,29 @@ func (WindowsXML) Description() string {
 
 func (WindowsXML) Detect(head []byte) bool {
 	s := bytes.TrimLeft(head, "\ufeff \t\r\n-")
-	return (bytes.HasPrefix(s, []byte("<Event")) || bytes.HasPrefix(s, []byte("<?xml"))) &&
-		bytes.Contains(head, []byte("schemas.microsoft.com/win/2004/08/events/event"))
+	if !bytes.HasPrefix(s, []byte("<Event")) && !bytes.HasPrefix(s, []byte("<?xml")) {
+		return false
+	}
+	return bytes.Contains(head, []byte("schemas.microsoft.com/win/2004/08/events/event")) || emptyEventsExport(s)
+}
+
+// emptyEventsExport reports wevtutil's output for a log with no event in the
+// query: an <Events> root and nothing inside it (after an optional prolog).
+func emptyEventsExport(s []byte) bool {
+	if bytes.HasPrefix(s, []byte("<?xml")) {
+		end := bytes.Index(s, []byte("?>"))
+		if end < 0 {
+			return false
+		}
+		s = bytes.TrimSpace(s[end+2:])
+	}
+	for _, root := range [][]byte{[]byte("<Events>"), []byte("<Events/>")} {
+		if bytes.HasPrefix(s, root) {
+			rest := bytes.TrimSpace(s[len(root):])
+			return len(rest) == 0 || bytes.Equal(rest, []byte("</Events>"))
+		}
+	}
+	return false
 }
 
 func (WindowsXML) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {

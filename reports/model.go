@@ -18,10 +18,16 @@ type Report struct {
 	Evidence      []EvidenceFile  `json:"evidence"`
 	Verdict       Verdict         `json:"verdict"`
 	Exfiltration  []LedgerEntry   `json:"exfiltration"`
-	Findings      []Finding       `json:"findings"`
-	Timeline      []TimelineEntry `json:"timeline"`
+	// Routine are large recurring or known-good transfers, kept out of the
+	// ledger and the verdict and listed for a person to confirm.
+	Routine  []RoutineTransfer `json:"routine_transfers"`
+	Findings []Finding         `json:"findings"`
+	Timeline []TimelineEntry   `json:"timeline"`
 	// Extensions beyond the contract (allowed: fields may be added).
-	Coverage    []Coverage     `json:"coverage,omitempty"`
+	IncidentWindow *Range         `json:"incident_window,omitempty"`
+	Baseline       *Baseline      `json:"baseline,omitempty"`
+	OwnMailDomains []string       `json:"own_mail_domains,omitempty"`
+	Coverage       []Coverage     `json:"coverage,omitempty"`
 	Links       []Link         `json:"links,omitempty"`
 	Breach      *BreachDraft   `json:"gdpr_article_33_draft,omitempty"`
 	HourlyBytes []HourlySeries `json:"hourly_bytes,omitempty"`
@@ -66,6 +72,10 @@ type Verdict struct {
 	BytesOut   int64    `json:"bytes_out"`
 	Summary    string   `json:"summary"`
 	Reasons    []string `json:"reasons"`
+	// Missing names the logs whose absence limits the answer.
+	Missing []string `json:"missing,omitempty"`
+	// WouldChange says what evidence would change the verdict.
+	WouldChange []string `json:"would_change,omitempty"`
 }
 
 // Verdict values.
@@ -91,6 +101,38 @@ type LedgerEntry struct {
 	FindingIDs         []string    `json:"finding_ids,omitempty"`
 	// How the bytes were counted (which field, what was excluded).
 	Method string `json:"method,omitempty"`
+	// Anomaly says why this transfer is not routine, with its numbers.
+	Anomaly string `json:"anomaly,omitempty"`
+	// Attribution ties each account to the channel, with the evidence.
+	Attribution []Attribution `json:"attribution,omitempty"`
+}
+
+// RoutineTransfer is a large transfer judged routine from the evidence (a
+// recurring pattern present from the start of the logs, a service many
+// hosts use) or known good by the case configuration.
+type RoutineTransfer struct {
+	Destination Destination `json:"destination"`
+	Sources     []Source    `json:"sources"`
+	Bytes       int64       `json:"bytes"`
+	Events      int64       `json:"events"`
+	Days        int         `json:"days"`
+	FirstSeen   time.Time   `json:"first_seen"`
+	LastSeen    time.Time   `json:"last_seen"`
+	Pattern     string      `json:"pattern,omitempty"`
+	Why         string      `json:"why"`
+}
+
+// Baseline says what the network baseline was and what it showed.
+type Baseline struct {
+	Firewall *Range `json:"firewall_period,omitempty"`
+	// Before is where the baseline ends: the start of the incident window,
+	// or the end of the logs when no intrusion was found.
+	Before time.Time `json:"before"`
+	// FirstContactMaxBytes is the most any internal host sent to a
+	// destination on the day it first contacted it, during the baseline.
+	FirstContactMaxBytes int64  `json:"first_contact_max_bytes"`
+	FirstContactMaxTo    string `json:"first_contact_max_to,omitempty"`
+	Services             int    `json:"external_services"`
 }
 
 // Destination is where data went.
@@ -140,9 +182,10 @@ type TimelineEntry struct {
 
 // Coverage says which kind of log covers which period — a gap is a finding.
 type Coverage struct {
-	Source string `json:"source"`
-	Events int64  `json:"events"`
-	Range  *Range `json:"range,omitempty"`
+	Source string  `json:"source"`
+	Events int64   `json:"events"`
+	Range  *Range  `json:"range,omitempty"`
+	Gaps   []Range `json:"gaps,omitempty"` // whole days inside the range without any event
 }
 
 // Link records how an address was tied to a host or an account, and from what evidence.

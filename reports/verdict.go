@@ -2,154 +2,263 @@ package reports
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
-
-	"github.com/exfiltrace/exfiltrace/rules"
 )
 
-// decide applies the verdict rules (README, "Verdict"):
+// decide applies the verdict rules (README, "Verdict"). Every ledger entry
+// is a transfer judged not routine (baselines.go); each is graded:
 //
-//   - insufficient_data: no firewall log covers the suspicious window (or the
-//     case, when nothing is suspicious) — volumes cannot be measured;
-//   - confirmed: ≥ LargeBytes sent to a destination not seen before the window,
-//     and staging, mass access or an exfiltration tool found on a host;
-//   - likely: ≥ LargeBytes to a new destination without host corroboration, or
-//     large mail to outside addresses with host corroboration;
-//   - possible: any exfiltration finding or ledger entry short of the above;
-//   - no_evidence: the logs cover the period and nothing points at theft.
-func decide(r *Report, found []*rules.Finding, window *Range, bytesOut int64, o Options) Verdict {
-	fr := o.Lang != "en"
-	tr := func(f, e string) string {
-		if fr {
-			return f
-		}
-		return e
+//   - confirmed: ≥ LargeBytes over the network (≥ LargeBytes/10 by mail) and
+//     corroborated — collection (staging, mass reading) or a transfer tool
+//     tied to its source host, address or account in the day before or
+//     during it (0.95; 0.85 when the tie is by time only);
+//   - likely: above its evidence-derived reference (new destination beyond
+//     what first contacts weigh here, far above peers or its own past), or
+//     ≥ LargeBytes during the incident window, or ≥ LargeBytes/10 of mail to
+//     a flagged outside address (0.7);
+//   - possible: any other ledger entry, or a transfer tool seen without a
+//     matching volume (0.4).
+//
+// Without ledger entries: insufficient_data when no session log with byte
+// counts exists, or none covers any of the incident window (0.3);
+// no_evidence otherwise (0.7, 0.5 when parts of the window or of the case
+// are not covered). Missing coverage never hides a measured theft: it
+// qualifies it in the reasons.
+func (a *Analyzer) decide(r *Report, acts []activity, window *Range) Verdict {
+	lang := a.o.Lang
+	large := a.o.LargeBytes
+	v := Verdict{BytesOut: a.totalBytesOut(r.Exfiltration)}
+	fw := findCoverage(r.Coverage, "firewall")
+	if fw == nil || fw.Range == nil {
+		v.Missing = append(v.Missing, tr(lang, "journaux de pare-feu (ou Zeek, Suricata…) avec les octets par session : les volumes sortis ne peuvent pas être mesurés",
+			"firewall logs (or Zeek, Suricata…) with bytes per session: outbound volumes cannot be measured"))
 	}
-	v := Verdict{BytesOut: bytesOut}
-	var fw *Coverage
-	for i := range r.Coverage {
-		if r.Coverage[i].Source == "firewall" {
-			fw = &r.Coverage[i]
-		}
+	if c := findCoverage(r.Coverage, "windows"); c == nil {
+		v.Missing = append(v.Missing, tr(lang, "journaux Windows (Sécurité) des serveurs et postes : préparation d'archives, outils et comptes ne peuvent pas être vus",
+			"Windows (Security) logs of servers and workstations: staging, tools and accounts cannot be seen"))
 	}
-	hostEvidence := map[string]bool{}
-	anyHost := false
-	exfilFindings := 0
-	for _, f := range found {
-		if f.Level == "informational" {
-			continue
-		}
-		if hasTag(f, "attack.exfiltration") {
-			exfilFindings++
-		}
-		if len(f.Hosts) > 0 && (hasTag(f, "attack.collection") || hasTag(f, "attack.exfiltration")) {
-			for _, h := range f.Hosts {
-				hostEvidence[strings.ToLower(h)] = true
-			}
-			anyHost = true
-			v.Reasons = append(v.Reasons, fmt.Sprintf(tr("%s sur %s (%s, %s)", "%s on %s (%s, %s)"),
-				f.Title, strings.Join(f.Hosts, ", "), strings.Join(f.Users, ", "), f.First.UTC().Format("2006-01-02 15:04Z")))
-		}
+	if c := findCoverage(r.Coverage, "mail"); c == nil {
+		v.Missing = append(v.Missing, tr(lang, "journaux du serveur de messagerie : les envois de pièces jointes ne peuvent pas être comptés",
+			"mail server logs: attachments sent out cannot be counted"))
 	}
-	// Coverage first: without firewall logs over the suspicious window, volumes
-	// are unknown. With nothing suspicious, firewall logs must at least exist;
-	// periods of the case they do not cover are stated.
-	need := window
-	if need == nil && fw != nil && fw.Range != nil {
-		need = fw.Range
+	if window != nil {
+		v.Reasons = append(v.Reasons, a.intrusionReason(acts, window))
 	}
-	if fw == nil || fw.Range == nil || fw.Range.Start.After(need.Start) || fw.Range.End.Before(need.End) {
-		v.DataTaken, v.Confidence = InsufficientData, 0.3
-		if fw == nil || fw.Range == nil {
-			v.Reasons = append([]string{tr("Aucun journal de pare-feu dans le dossier : les volumes sortis ne peuvent pas être mesurés (journaux manquants : pare-feu / firewall logs).",
-				"No firewall logs in the case: outbound volumes cannot be measured (missing: firewall logs).")}, v.Reasons...)
-		} else {
-			v.Reasons = append([]string{fmt.Sprintf(tr("Les journaux de pare-feu couvrent %s → %s, pas toute la fenêtre suspecte %s → %s (journaux manquants : pare-feu sur la période).",
-				"Firewall logs cover %s → %s, not the whole suspicious window %s → %s (missing: firewall logs for that period)."),
-				fmtT(fw.Range.Start), fmtT(fw.Range.End), fmtT(need.Start), fmtT(need.End))}, v.Reasons...)
-		}
-		for _, e := range r.Exfiltration {
-			v.Reasons = append(v.Reasons, fmt.Sprintf(tr("Au moins %s sont sortis par %s vers %s.", "At least %s left by %s to %s."), HumanBytes(e.Bytes, o.Lang), e.Channel, destName(e)))
-		}
-		v.Summary = tr("Données insuffisantes pour conclure : il manque les journaux de pare-feu sur la période.",
-			"Not enough data to conclude: firewall logs for the period are missing.")
-		if len(r.Exfiltration) > 0 {
-			v.Summary += " " + fmt.Sprintf(tr("Les journaux disponibles montrent déjà au moins %s sortis.", "The logs available already show at least %s out."), HumanBytes(bytesOut, o.Lang))
-		}
-		return v
-	}
-	var confirmed, likely []LedgerEntry
-	for _, e := range r.Exfiltration {
+	caveats := a.coverageCaveats(fw, window, r)
+	const (
+		none = iota
+		possible
+		likely
+		confirmed
+	)
+	level, conf := none, 0.0
+	for i, e := range r.Exfiltration {
+		info := a.info[i]
+		grade := possible
 		switch {
-		case e.Channel != "email" && e.Bytes >= o.LargeBytes && !e.SeenBeforeIncident && sourcesCorroborated(e, hostEvidence, anyHost):
-			confirmed = append(confirmed, e)
-		case e.Channel != "email" && e.Bytes >= o.LargeBytes && !e.SeenBeforeIncident:
-			likely = append(likely, e)
-		case e.Channel == "email" && e.Bytes >= o.LargeBytes/10 && anyHost:
-			likely = append(likely, e)
+		case info.corroborated && ((e.Channel != "email" && e.Bytes >= large) || (e.Channel == "email" && e.Bytes >= large/10)):
+			grade = confirmed
+		case e.Channel != "email" && (info.strong || (info.inWindow && e.Bytes >= large)):
+			grade = likely
+		case e.Channel == "email" && e.Bytes >= large/10:
+			grade = likely
+		}
+		c := map[int]float64{possible: 0.4, likely: 0.7, confirmed: 0.95}[grade]
+		if grade == confirmed && (info.byTimeOnly || !sourcesResolved(e)) {
+			c = 0.85
+		}
+		if grade > level || (grade == level && c > conf) {
+			level, conf = grade, c
+		}
+		v.Reasons = append(v.Reasons, a.entryReason(e, info))
+	}
+	switch level {
+	case confirmed:
+		v.DataTaken = Confirmed
+	case likely:
+		v.DataTaken = Likely
+	case possible:
+		v.DataTaken = Possible
+	}
+	v.Confidence = conf
+	if level == none {
+		tools := toolActivity(acts)
+		switch {
+		case fw == nil || fw.Range == nil:
+			v.DataTaken, v.Confidence = InsufficientData, 0.3
+			v.Reasons = append([]string{tr(lang, "Aucun journal de pare-feu (sessions avec octets) dans le dossier : les volumes sortis ne peuvent pas être mesurés (journaux manquants : pare-feu / firewall logs).",
+				"No firewall log (sessions with bytes) in the case: outbound volumes cannot be measured (missing: firewall logs).")}, v.Reasons...)
+		case window != nil && (fw.Range.End.Before(window.Start) || fw.Range.Start.After(window.End)):
+			v.DataTaken, v.Confidence = InsufficientData, 0.3
+			v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "Les journaux de pare-feu couvrent %s → %s, rien de la fenêtre de l'incident %s → %s (journaux manquants : pare-feu sur la période).",
+				"Firewall logs cover %s → %s, none of the incident window %s → %s (missing: firewall logs for that period)."),
+				fmtT(fw.Range.Start), fmtT(fw.Range.End), fmtT(window.Start), fmtT(window.End)))
+		case len(tools) > 0:
+			v.DataTaken, v.Confidence = Possible, 0.4
+			for _, t := range tools {
+				v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "« %s » sur %s (%s, %s), sans volume sortant correspondant dans les journaux du pare-feu.",
+					"\"%s\" on %s (%s, %s), with no matching outbound volume in the firewall logs."), findingTitle(t.finding, lang), orDash(t.host), orDash(t.user), fmtT(t.first)))
+			}
+		default:
+			v.DataTaken, v.Confidence = NoEvidence, 0.7
+			if len(caveats) > 0 {
+				v.Confidence = 0.5
+			}
+			v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "Journaux de pare-feu présents du %s au %s : aucun envoi inhabituel (nouvelle destination, volume hors de la routine apprise, machine très au-dessus des autres) ; les gros transferts vus sont routiniers (%d, listés à confirmer).",
+				"Firewall logs present from %s to %s: no unusual transfer (new destination, volume outside the learned routine, host far above its peers); the large transfers seen are routine (%d, listed for confirmation)."),
+				fmtT(fw.Range.Start), fmtT(fw.Range.End), len(r.Routine)))
 		}
 	}
-	for _, e := range r.Exfiltration {
-		v.Reasons = append(v.Reasons, fmt.Sprintf(tr("%s envoyés vers %s (%s) du %s au %s, %d événements ; destination %s.", "%s sent to %s (%s) from %s to %s, %d events; destination %s."),
-			HumanBytes(e.Bytes, o.Lang), destName(e), e.Channel, fmtT(e.FirstSeen), fmtT(e.LastSeen), e.Events,
-			map[bool]string{true: tr("déjà vue avant l'incident", "seen before the incident"), false: tr("jamais vue avant l'incident", "never seen before the incident")}[e.SeenBeforeIncident]))
+	v.Reasons = append(v.Reasons, caveats...)
+	if len(r.Routine) > 0 && level != none {
+		v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "%d transfert(s) volumineux jugé(s) routinier(s) laissé(s) hors du registre (voir « transferts routiniers », à confirmer).",
+			"%d large transfer(s) judged routine left out of the ledger (see \"routine transfers\", please confirm)."), len(r.Routine)))
 	}
-	switch {
-	case len(confirmed) > 0:
-		v.DataTaken, v.Confidence = Confirmed, 0.95
-		if !sourcesResolved(confirmed) {
-			v.Confidence = 0.85
-		}
-	case len(likely) > 0:
-		v.DataTaken, v.Confidence = Likely, 0.7
-	case len(r.Exfiltration) > 0 || exfilFindings > 0:
-		v.DataTaken, v.Confidence = Possible, 0.4
-	default:
-		v.DataTaken, v.Confidence = NoEvidence, 0.7
-		const slack = time.Hour
-		if gapStart := fw.Range.Start.Sub(r.Case.TimeRange.Start); gapStart > slack {
-			v.Confidence = 0.5
-			v.Reasons = append(v.Reasons, fmt.Sprintf(tr("Aucun journal de pare-feu entre %s et %s : cette période n'est pas couverte.", "No firewall log between %s and %s: that period is not covered."), fmtT(r.Case.TimeRange.Start), fmtT(fw.Range.Start)))
-		}
-		if gapEnd := r.Case.TimeRange.End.Sub(fw.Range.End); gapEnd > slack {
-			v.Confidence = 0.5
-			v.Reasons = append(v.Reasons, fmt.Sprintf(tr("Aucun journal de pare-feu entre %s et %s : cette période n'est pas couverte.", "No firewall log between %s and %s: that period is not covered."), fmtT(fw.Range.End), fmtT(r.Case.TimeRange.End)))
-		}
-		v.Reasons = append(v.Reasons, fmt.Sprintf(tr("Journaux de pare-feu présents du %s au %s : aucun envoi massif vers une destination inconnue, aucun outil ni préparation d'archive détectés.",
-			"Firewall logs present from %s to %s: no bulk transfer to an unknown destination, no tool or archive staging detected."), fmtT(fw.Range.Start), fmtT(fw.Range.End)))
-	}
-	v.Summary = summarize(v, r, o.Lang)
+	v.WouldChange = a.wouldChange(v.DataTaken, r, window)
+	v.Summary = summarize(v, r, lang)
 	return v
 }
 
-func sourcesCorroborated(e LedgerEntry, hostEvidence map[string]bool, anyHost bool) bool {
-	resolved := false
-	for _, s := range e.Sources {
-		if s.Host != "" {
-			resolved = true
-			h := strings.ToLower(s.Host)
-			for ev := range hostEvidence {
-				if ev == h || strings.HasPrefix(ev, h+".") || strings.HasPrefix(h, ev+".") {
-					return true
-				}
-			}
+func findCoverage(cs []Coverage, kind string) *Coverage {
+	for i := range cs {
+		if cs[i].Source == kind {
+			return &cs[i]
 		}
 	}
-	// A source address that no evidence resolves to a host: any host-level finding corroborates.
-	return !resolved && anyHost
+	return nil
 }
 
-func sourcesResolved(es []LedgerEntry) bool {
-	for _, e := range es {
-		for _, s := range e.Sources {
-			if s.Host == "" {
-				return false
-			}
+func toolActivity(acts []activity) []activity {
+	var out []activity
+	for _, a := range acts {
+		if a.has("attack.exfiltration") {
+			out = append(out, a)
 		}
 	}
-	return true
+	return out
+}
+
+func sourcesResolved(e LedgerEntry) bool {
+	if e.Channel == "email" {
+		return len(e.Users) > 0
+	}
+	for _, s := range e.Sources {
+		if s.Host == "" {
+			return false
+		}
+	}
+	return len(e.Sources) > 0
+}
+
+func (a *Analyzer) intrusionReason(acts []activity, w *Range) string {
+	lang := a.o.Lang
+	seen := map[string]bool{}
+	var titles []string
+	for _, ac := range acts {
+		if ac.last.Before(w.Start) || ac.first.After(w.End) {
+			continue
+		}
+		t := findingTitle(ac.finding, lang)
+		if !seen[t] {
+			seen[t] = true
+			titles = append(titles, t)
+		}
+	}
+	return fmt.Sprintf(tr(lang, "Intrusion du %s au %s : %s. Les volumes sont comparés aux jours qui précèdent.",
+		"Intrusion from %s to %s: %s. Volumes are judged against the days before it."), fmtT(w.Start), fmtT(w.End), strings.Join(titles, " ; "))
+}
+
+func (a *Analyzer) entryReason(e LedgerEntry, info entryInfo) string {
+	lang := a.o.Lang
+	s := fmt.Sprintf(tr(lang, "%s envoyés vers %s (%s) du %s au %s, %d événements",
+		"%s sent to %s (%s) from %s to %s, %d events"), HumanBytes(e.Bytes, lang), destName(e), channelName(lang, e.Channel), fmtT(e.FirstSeen), fmtT(e.LastSeen), e.Events)
+	if e.Anomaly != "" {
+		s += " — " + e.Anomaly
+	}
+	if info.corroborated {
+		s += fmt.Sprintf(tr(lang, " ; corroboré par %s", "; corroborated by %s"), info.corrWhy)
+	}
+	if len(e.Users) > 0 {
+		s += fmt.Sprintf(tr(lang, " ; compte(s) : %s", "; account(s): %s"), strings.Join(e.Users, ", "))
+	}
+	return s + "."
+}
+
+// coverageCaveats says what the logs do not cover that matters to the
+// answer: the part of the incident window without firewall log, days
+// without it, the case period it does not reach.
+func (a *Analyzer) coverageCaveats(fw *Coverage, w *Range, r *Report) []string {
+	lang := a.o.Lang
+	if fw == nil || fw.Range == nil {
+		return nil
+	}
+	var out []string
+	const slack = 5 * time.Minute
+	if w != nil {
+		if fw.Range.Start.After(w.Start.Add(slack)) && fw.Range.Start.Before(w.End) {
+			out = append(out, fmt.Sprintf(tr(lang, "Le journal du pare-feu commence le %s, %s après le début de l'intrusion (%s) : les transferts antérieurs sont inconnus.",
+				"The firewall log starts at %s, %s after the intrusion began (%s): transfers before it are unknown."), fmtT(fw.Range.Start), humanDuration(fw.Range.Start.Sub(w.Start)), fmtT(w.Start)))
+		}
+		if fw.Range.End.Add(slack).Before(w.End) && fw.Range.End.After(w.Start) {
+			out = append(out, fmt.Sprintf(tr(lang, "Le journal du pare-feu s'arrête le %s, %s avant la dernière activité de l'intrus (%s) : les transferts postérieurs sont inconnus.",
+				"The firewall log ends at %s, %s before the last attacker activity (%s): transfers after it are unknown."), fmtT(fw.Range.End), humanDuration(w.End.Sub(fw.Range.End)), fmtT(w.End)))
+		}
+	}
+	for _, g := range fw.Gaps {
+		if w == nil || (!g.End.Before(w.Start) && !g.Start.After(w.End)) {
+			out = append(out, fmt.Sprintf(tr(lang, "Aucun journal de pare-feu du %s au %s.", "No firewall log from %s to %s."), fmtT(g.Start), fmtT(g.End)))
+		}
+	}
+	if w == nil {
+		const hour = time.Hour
+		if r.Case.TimeRange.Start.Add(hour).Before(fw.Range.Start) {
+			out = append(out, fmt.Sprintf(tr(lang, "Aucun journal de pare-feu entre %s et %s : cette période n'est pas couverte.", "No firewall log between %s and %s: that period is not covered."), fmtT(r.Case.TimeRange.Start), fmtT(fw.Range.Start)))
+		}
+		if fw.Range.End.Add(hour).Before(r.Case.TimeRange.End) {
+			out = append(out, fmt.Sprintf(tr(lang, "Aucun journal de pare-feu entre %s et %s : cette période n'est pas couverte.", "No firewall log between %s and %s: that period is not covered."), fmtT(fw.Range.End), fmtT(r.Case.TimeRange.End)))
+		}
+	}
+	return out
+}
+
+func humanDuration(d time.Duration) string {
+	d = d.Round(time.Minute)
+	if d < time.Hour {
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	}
+	return fmt.Sprintf("%d h %02d", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// wouldChange says what evidence would move the verdict.
+func (a *Analyzer) wouldChange(verdict string, r *Report, w *Range) []string {
+	lang := a.o.Lang
+	var srcs []string
+	for _, e := range r.Exfiltration {
+		for _, s := range e.Sources {
+			srcs = append(srcs, firstNonEmpty(s.Host, s.IP))
+		}
+	}
+	period := ""
+	if w != nil {
+		period = fmt.Sprintf(" (%s → %s)", fmtT(w.Start), fmtT(w.End))
+	}
+	switch verdict {
+	case Confirmed:
+		return []string{tr(lang, "Les volumes sont des minimums : des journaux manquants (autres pare-feu, proxy, accès 4G) ne peuvent que les augmenter.",
+			"The volumes are lower bounds: missing logs (other firewalls, proxies, mobile links) can only add to them.")}
+	case Likely:
+		return []string{fmt.Sprintf(tr(lang, "Les journaux Windows (4688 création de processus, 4663 accès aux fichiers) de %s montrant une archive ou un outil de transfert confirmeraient ; la preuve qu'il s'agit d'un transfert autorisé (sauvegarde, synchronisation) l'écarterait.",
+			"Windows logs (4688 process creation, 4663 file access) of %s showing an archive or a transfer tool would confirm it; proof that it is a sanctioned transfer (backup, sync) would clear it."), strings.Join(uniq(srcs), ", "))}
+	case Possible:
+		return []string{tr(lang, "Des volumes plus importants vers ces destinations, ou une préparation d'archive sur les machines sources, rendraient le vol probable ; des journaux montrant un usage légitime l'écarteraient.",
+			"Larger volumes to these destinations, or archive staging on the source hosts, would make theft likely; logs showing legitimate use would clear it.")}
+	case NoEvidence:
+		return []string{tr(lang, "Un canal non journalisé (autre accès Internet, proxy, messagerie en ligne, support amovible) échappe à cette analyse : ses journaux, s'ils existent, pourraient changer la réponse.",
+			"A channel without logs here (another Internet link, a proxy, webmail, removable media) escapes this analysis: its logs, if any, could change the answer.")}
+	}
+	return []string{fmt.Sprintf(tr(lang, "Les journaux de pare-feu (ou de sessions réseau avec octets) couvrant la période%s permettraient de mesurer les sorties.",
+		"Firewall logs (or network session logs with bytes) covering the period%s would let the outbound volumes be measured."), period)}
 }
 
 func destName(e LedgerEntry) string {
@@ -166,11 +275,15 @@ func fmtT(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") }
 
 func summarize(v Verdict, r *Report, lang string) string {
 	fr := lang != "en"
-	if v.DataTaken == NoEvidence {
+	switch v.DataTaken {
+	case NoEvidence:
 		if fr {
 			return "Aucun élément ne montre une sortie de données : les journaux couvrent la période et rien n'indique un vol."
 		}
 		return "Nothing shows data leaving: the logs cover the period and nothing points at theft."
+	case InsufficientData:
+		s := tr(lang, "Données insuffisantes pour conclure : il manque les journaux de pare-feu sur la période.", "Not enough data to conclude: firewall logs for the period are missing.")
+		return s
 	}
 	var parts []string
 	for _, e := range r.Exfiltration {
@@ -243,70 +356,27 @@ func HumanBytes(n int64, lang string) string {
 	return s
 }
 
-func timeline(r *Report, found []*rules.Finding) []TimelineEntry {
-	var out []TimelineEntry
-	for _, f := range r.Findings {
-		s := f.Title
-		if len(f.Hosts) > 0 {
-			s += " — " + strings.Join(f.Hosts, ", ")
+// totalBytesOut sums the ledger without counting a message twice when it
+// went to several listed recipients.
+func (a *Analyzer) totalBytesOut(ledger []LedgerEntry) int64 {
+	var n int64
+	seenMsg := map[string]bool{}
+	for _, e := range ledger {
+		if e.Channel != "email" {
+			n += e.Bytes
+			continue
 		}
-		if len(f.Users) > 0 {
-			s += " (" + strings.Join(f.Users, ", ") + ")"
+		r := a.mail.to[e.Destination.Email]
+		if r == nil {
+			continue
 		}
-		out = append(out, TimelineEntry{Time: f.FirstSeen, Summary: s, FindingID: f.ID})
-	}
-	for _, e := range r.Exfiltration {
-		lang := r.Lang
-		out = append(out, TimelineEntry{Time: e.FirstSeen, Summary: fmt.Sprintf("→ %s: %s (%s)", destName(e), HumanBytes(e.Bytes, lang), e.Channel)})
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
-	return out
-}
-
-// breachDraft prepares the facts of a GDPR Article 33 notification: the
-// categories of data and people are inferred from the folders read.
-func (a *accumulator) breachDraft(r *Report, window *Range, lang string) *BreachDraft {
-	if r.Verdict.DataTaken == NoEvidence {
-		return nil
-	}
-	fr := lang != "en"
-	cats := map[string]bool{}
-	people := map[string]bool{}
-	type rule struct {
-		keys         []string
-		catFR, catEN string
-		whoFR, whoEN string
-	}
-	rulesList := []rule{
-		{[]string{`\rh`, `\paie`, `payroll`, `salaire`}, "paie et rémunérations des agents (identité, coordonnées bancaires, salaires)", "staff payroll (identity, bank details, salaries)", "agents", "staff"},
-		{[]string{`dossiers-agents`, `personnel`, `\agents`}, "dossiers individuels des agents", "staff personnel files", "agents", "staff"},
-		{[]string{`etatcivil`, `naissance`, `mariage`, `deces`}, "actes d'état civil (naissances, mariages)", "civil-status records (births, marriages)", "administrés", "residents"},
-		{[]string{`ccas`, `social`, `aide`}, "données d'action sociale (données sensibles)", "social-assistance records (sensitive data)", "administrés", "residents"},
-		{[]string{`urbanisme`, `permis`}, "dossiers d'urbanisme (noms, adresses)", "planning files (names, addresses)", "administrés", "residents"},
-	}
-	for dir := range a.paths {
-		l := strings.ToLower(dir)
-		for _, ru := range rulesList {
-			for _, k := range ru.keys {
-				if strings.Contains(l, k) {
-					if fr {
-						cats[ru.catFR], people[ru.whoFR] = true, true
-					} else {
-						cats[ru.catEN], people[ru.whoEN] = true, true
-					}
-				}
+		for _, m := range r.messages {
+			if m.t.Before(e.FirstSeen) || m.t.After(e.LastSeen) || seenMsg[m.key] {
+				continue
 			}
+			seenMsg[m.key] = true
+			n += m.size
 		}
 	}
-	d := &BreachDraft{DataCategories: sortedKeys(cats), PeopleConcerned: sortedKeys(people), Window: window}
-	if fr {
-		d.Nature = "Violation de confidentialité : copie et envoi de fichiers vers l'extérieur par un tiers non autorisé, suivis d'un rançongiciel."
-		d.ApproxVolume = "environ " + HumanBytes(r.Verdict.BytesOut, lang)
-		d.Measures = []string{"préciser les mesures prises (réinitialisation des comptes, coupure du VPN, plainte…)", "préciser le nombre de personnes concernées à partir de l'inventaire des fichiers"}
-	} else {
-		d.Nature = "Confidentiality breach: files copied and sent out by an unauthorised party, followed by ransomware."
-		d.ApproxVolume = "about " + HumanBytes(r.Verdict.BytesOut, lang)
-		d.Measures = []string{"state the measures taken (account resets, VPN shut down, complaint filed…)", "state the number of people concerned from the file inventory"}
-	}
-	return d
+	return n
 }

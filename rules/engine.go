@@ -20,6 +20,10 @@ type compiled struct {
 	// base rules of a correlation, unless it asks to generate them).
 	emit  bool
 	corrs []*corrState
+	// firstEval is the time of the first event of the rule's log source: a
+	// baseline over this rule starts there, not at the first event of
+	// whatever log happens to start earlier.
+	firstEval time.Time
 }
 
 // Engine evaluates compiled rules on a time-ordered event stream, in one pass.
@@ -165,6 +169,9 @@ func (e *Engine) Process(ev *event.Event) {
 	v := newView(ev)
 	run := func(cs []*compiled) {
 		for _, c := range cs {
+			if c.firstEval.IsZero() {
+				c.firstEval = ev.Timestamp
+			}
 			if !c.m.match(v) {
 				continue
 			}
@@ -400,7 +407,7 @@ func (cs *corrState) observeNew(v *view, f *collector) {
 		return
 	}
 	cs.seen[k] = true
-	if cs.streamStart == nil || ev.Timestamp.Sub(*cs.streamStart) < cs.span {
+	if ev.Timestamp.Sub(cs.baselineStart()) < cs.span {
 		return // still learning what is normal
 	}
 	if cs.emit {
@@ -409,6 +416,19 @@ func (cs *corrState) observeNew(v *view, f *collector) {
 	for _, d := range cs.dependents {
 		d.observe(cs, v, f)
 	}
+}
+
+// baselineStart is when the new_value baseline began: the first event the
+// base rule's log source delivered (a firewall baseline starts with the
+// firewall log, even if Windows logs begin days earlier).
+func (cs *corrState) baselineStart() time.Time {
+	if c, ok := cs.base[0].(*compiled); ok && !c.firstEval.IsZero() {
+		return c.firstEval
+	}
+	if cs.streamStart != nil {
+		return *cs.streamStart
+	}
+	return time.Time{}
 }
 
 // gc drops groups whose newest hit left the window: state stays bounded by
@@ -481,7 +501,32 @@ type Finding struct {
 	Evidence  []Evidence `json:"evidence"`
 	Truncated int        `json:"evidence_not_listed,omitempty"`
 	Source    string     `json:"rule_file,omitempty"`
+	// TitleFR is the rule's French title, for French reports.
+	TitleFR string `json:"title_fr,omitempty"`
+	Signal  string `json:"signal,omitempty"`
+	// Occurrences are the separate times the rule fired, per host and
+	// account, so that a report can tell an episode from another days apart.
+	Occurrences []Occurrence `json:"occurrences,omitempty"`
+	// OccurrencesMerged counts alerts folded into the last occurrence once
+	// maxOccurrences was reached.
+	OccurrencesMerged int `json:"occurrences_merged,omitempty"`
 }
+
+// Occurrence is one episode of a finding: alerts of the same host and account
+// less than occurrenceGap apart.
+type Occurrence struct {
+	First time.Time `json:"first"`
+	Last  time.Time `json:"last"`
+	Host  string    `json:"host,omitempty"`
+	User  string    `json:"user,omitempty"`
+	Src   string    `json:"source_ip,omitempty"`
+	Count int       `json:"count"`
+}
+
+const (
+	maxOccurrences = 500
+	occurrenceGap  = time.Hour
+)
 
 // Evidence points at one event behind a finding.
 type Evidence struct {
@@ -528,11 +573,12 @@ func (c *collector) add(r *Rule, ev *event.Event) { c.addRefs(r, []*evRef{refOf(
 func (c *collector) addRefs(r *Rule, refs []*evRef) {
 	f := c.by[r]
 	if f == nil {
-		f = &Finding{RuleID: r.ID, Title: r.Title, Level: r.Level, Tags: r.Tags, First: refs[0].Time, Source: r.Source}
+		f = &Finding{RuleID: r.ID, Title: r.Title, TitleFR: r.TitleFR, Signal: r.Signal, Level: r.Level, Tags: r.Tags, First: refs[0].Time, Source: r.Source}
 		c.by[r] = f
 		c.order = append(c.order, f)
 	}
 	f.Count++
+	f.addOccurrence(refs)
 	for _, e := range refs {
 		if e.Time.Before(f.First) {
 			f.First = e.Time
@@ -552,6 +598,47 @@ func (c *collector) addRefs(r *Rule, refs []*evRef) {
 		}
 		f.Evidence = append(f.Evidence, e.Evidence)
 	}
+}
+
+// addOccurrence records one alert (its events' span, host, account and
+// source address), merged into the previous occurrence of the same host and
+// account when it follows it closely.
+func (f *Finding) addOccurrence(refs []*evRef) {
+	o := Occurrence{First: refs[0].Time, Last: refs[0].Time, Count: 1}
+	for _, e := range refs {
+		if e.Time.Before(o.First) {
+			o.First = e.Time
+		}
+		if e.Time.After(o.Last) {
+			o.Last = e.Time
+		}
+		o.Host = firstNonEmpty(o.Host, e.host)
+		o.User = firstNonEmpty(o.User, e.user)
+		o.Src = firstNonEmpty(o.Src, e.src)
+	}
+	for i := len(f.Occurrences) - 1; i >= 0 && i >= len(f.Occurrences)-8; i-- {
+		p := &f.Occurrences[i]
+		if p.Host == o.Host && p.User == o.User && p.Src == o.Src && !o.First.After(p.Last.Add(occurrenceGap)) && !p.First.After(o.Last.Add(occurrenceGap)) {
+			if o.First.Before(p.First) {
+				p.First = o.First
+			}
+			if o.Last.After(p.Last) {
+				p.Last = o.Last
+			}
+			p.Count++
+			return
+		}
+	}
+	if len(f.Occurrences) >= maxOccurrences {
+		p := &f.Occurrences[len(f.Occurrences)-1]
+		if o.Last.After(p.Last) {
+			p.Last = o.Last
+		}
+		p.Count++
+		f.OccurrencesMerged++
+		return
+	}
+	f.Occurrences = append(f.Occurrences, o)
 }
 
 func summary(e *event.Event) string {

@@ -1,0 +1,647 @@
+package reports
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Baselines: what is routine is learned from the case itself, because real
+// cases arrive with no configuration and the people who bring them cannot
+// say what their backups are before the tool has told them anything.
+//
+// Every outbound transfer is grouped by service (the registrable domain the
+// firewall logged, else the address) and by internal source. A transfer is
+//
+//   - routine by configuration: its destination is in known_good_destinations;
+//   - routine by recurrence: it comes back at a regular period (daily, weekly,
+//     every other night…), with volumes within a factor of routineSpread of
+//     its median, and it is there from the start of the firewall log (its
+//     first expected occurrence is in the log), so it predates whatever
+//     happened later. An occurrence several times its usual volume is a
+//     departure and is judged on its own;
+//   - routine by prevalence: a service that prevalentHosts or more internal
+//     hosts used before is not new; one host sending far more to it than the
+//     others and than itself did before is not routine (theft to a popular
+//     cloud service);
+//   - new: a service first contacted after the first baselineDay of the
+//     firewall log, or after the incident window opened.
+//
+// A new service, a departure, or a host far above its peers becomes a ledger
+// entry when it reaches LargeBytes, or any volume when an exfiltration
+// finding names the destination. Every reason cites its numbers.
+const (
+	// baselineDay is the least history a destination needs before it can
+	// be called new: on the first day of a log everything is first seen.
+	baselineDay = 24 * time.Hour
+	// routineSpread bounds how far a recurring transfer's volume may vary
+	// and still be the same job (backups grow and shrink by a few times at
+	// most between runs: full versus incremental).
+	routineSpread = 4
+	// prevalentHosts internal hosts using a service make it common: one
+	// intruder rarely sends from three machines to one place before acting.
+	prevalentHosts = 3
+	// aboveFactor is how much more than its reference (peers' 95th
+	// percentile, its own past) a host must send in a day to stand out.
+	aboveFactor = 4
+	// episodeJoin joins a pair's active hours into one occurrence of a job.
+	episodeJoin = 3 // hours
+)
+
+type service struct {
+	key       string
+	pairs     []pairRef
+	first     int64 // first contact by any internal host, unix ns
+	knownGood bool
+	named     []string // ids of exfiltration findings that name it
+	cloud     bool     // named by a cloud-storage finding
+}
+
+type pairRef struct {
+	k pairKey
+	p *pairFlow
+}
+
+// candidate is a transfer judged not routine: part of a ledger entry.
+type candidate struct {
+	svc     *service
+	pair    pairRef
+	keep    func(flowBucket) bool // the buckets that are not routine
+	kind    string
+	why     string
+	strong  bool // above its evidence-derived reference, not only above LargeBytes
+	totals  flowTotals
+	seenPre bool // the service was contacted before the anomaly (or the window)
+}
+
+type judge struct {
+	o         Options
+	lang      string
+	fw        *Range
+	window    *Range
+	before    time.Time // end of the baseline
+	knownGood []netip.Prefix
+	// sourceActive says whether attacker or collection activity ties to a
+	// source address over a period (its host, or the accounts behind it).
+	sourceActive func(ip string, t1, t2 time.Time) bool
+
+	firstContactMax int64
+	firstContactTo  string
+	// routine holds the recurring jobs found before judging, so that the
+	// first-contact reference is not set by a backup's first night.
+	routine map[pairKey]routinePattern
+}
+
+// occurrence of a pair's job: active hours less than episodeJoin apart.
+type occurrence struct {
+	start, end      time.Time
+	bytes, sessions int64
+	fromHour        int32
+	toHour          int32
+}
+
+func pairOccurrences(p *pairFlow) []occurrence {
+	var out []occurrence
+	for _, b := range p.buckets {
+		s, e := time.Unix(0, b.start).UTC(), time.Unix(0, b.end).UTC()
+		if n := len(out); n > 0 && b.hour-out[n-1].toHour <= episodeJoin {
+			o := &out[n-1]
+			o.bytes += b.bytes
+			o.sessions += int64(b.sessions)
+			o.toHour = b.hour
+			if s.Before(o.start) {
+				o.start = s
+			}
+			if e.After(o.end) {
+				o.end = e
+			}
+			continue
+		}
+		out = append(out, occurrence{start: s, end: e, bytes: b.bytes, sessions: int64(b.sessions), fromHour: b.hour, toHour: b.hour})
+	}
+	return out
+}
+
+// routinePattern is a recurring job found in a pair's occurrences.
+type routinePattern struct {
+	period     time.Duration
+	median     int64
+	departures []int // occurrences far above the usual volume
+	text       string
+}
+
+// detectRoutine finds a regular recurrence present from the start of the
+// firewall log.
+func (j *judge) detectRoutine(occ []occurrence) (routinePattern, bool) {
+	var rp routinePattern
+	n := len(occ)
+	if n < 2 || j.fw == nil {
+		return rp, false
+	}
+	var gaps []time.Duration
+	for i := 1; i < n; i++ {
+		gaps = append(gaps, occ[i].start.Sub(occ[i-1].start))
+	}
+	p := medianDuration(gaps)
+	if p < time.Hour {
+		return rp, false
+	}
+	tol := max(2*time.Hour, p/10)
+	missing := 0
+	for _, g := range gaps {
+		k := math.Round(float64(g) / float64(p))
+		if k < 1 || absDur(g-time.Duration(k)*p) > tol {
+			return rp, false
+		}
+		missing += int(k) - 1
+	}
+	if missing*2 > n-1 {
+		return rp, false
+	}
+	// Present from the start: the first occurrence the log could show is there.
+	if occ[0].start.Sub(j.fw.Start) > p+tol {
+		return rp, false
+	}
+	var vols []int64
+	for _, o := range occ {
+		vols = append(vols, o.bytes)
+	}
+	m := medianInt(vols)
+	for i, o := range occ {
+		if o.bytes > routineSpread*m && o.bytes-m >= j.o.LargeBytes {
+			rp.departures = append(rp.departures, i)
+		}
+	}
+	if len(rp.departures)*3 > n {
+		return rp, false
+	}
+	rp.period, rp.median = p, m
+	rp.text = j.patternText(occ, rp)
+	return rp, true
+}
+
+func (j *judge) patternText(occ []occurrence, rp routinePattern) string {
+	days := float64(rp.period) / float64(24*time.Hour)
+	var every string
+	switch {
+	case math.Abs(days-1) < 0.1:
+		every = tr(j.lang, "chaque jour", "every day")
+	case math.Abs(days-7) < 0.3:
+		every = tr(j.lang, "chaque semaine", "every week")
+	case math.Abs(days-math.Round(days)) < 0.1 && days >= 2:
+		every = fmt.Sprintf(tr(j.lang, "tous les %.0f jours", "every %.0f days"), days)
+	default:
+		every = fmt.Sprintf(tr(j.lang, "toutes les %.0f h", "every %.0f h"), rp.period.Hours())
+	}
+	lo, hi := int64(math.MaxInt64), int64(0)
+	dep := map[int]bool{}
+	for _, i := range rp.departures {
+		dep[i] = true
+	}
+	// Clock range of the starts, relative to the first so that a job around
+	// midnight reads 23:40–00:20, not 00:20–23:40.
+	var ref time.Time
+	var early, late time.Duration
+	for i, o := range occ {
+		if dep[i] {
+			continue
+		}
+		lo, hi = min(lo, o.bytes), max(hi, o.bytes)
+		if ref.IsZero() {
+			ref = o.start
+		}
+		d := clockDiff(ref, o.start)
+		early, late = min(early, d), max(late, d)
+	}
+	first, last := ref.Add(early), ref.Add(late)
+	clock := ""
+	if math.Abs(days-math.Round(days)) < 0.1 && days >= 1 {
+		clock = fmt.Sprintf(tr(j.lang, ", début entre %s et %s UTC", ", starting %s–%s UTC"), first.Format("15:04"), last.Format("15:04"))
+	}
+	return fmt.Sprintf(tr(j.lang, "%s%s, %s à %s par occurrence, %d occurrences", "%s%s, %s to %s each time, %d occurrences"),
+		every, clock, HumanBytes(lo, j.lang), HumanBytes(hi, j.lang), len(occ))
+}
+
+// clockDiff is b's time of day minus a's, in (-12h, 12h].
+func clockDiff(a, b time.Time) time.Duration {
+	da := time.Duration(a.Hour())*time.Hour + time.Duration(a.Minute())*time.Minute + time.Duration(a.Second())*time.Second
+	db := time.Duration(b.Hour())*time.Hour + time.Duration(b.Minute())*time.Minute + time.Duration(b.Second())*time.Second
+	d := db - da
+	for d > 12*time.Hour {
+		d -= 24 * time.Hour
+	}
+	for d <= -12*time.Hour {
+		d += 24 * time.Hour
+	}
+	return d
+}
+
+func medianDuration(v []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), v...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func medianInt(v []int64) int64 {
+	s := append([]int64(nil), v...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+// percentile95 of volumes (the maximum when there are fewer than 20).
+func percentile95(v []int64) int64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]int64(nil), v...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	if len(s) < 20 {
+		return s[len(s)-1]
+	}
+	return s[int(math.Ceil(0.95*float64(len(s))))-1]
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+const nsPerDay = int64(24 * time.Hour)
+
+func dayOf(hour int32) int32 { return hour / 24 }
+
+// dayVolumes sums a pair's bytes per UTC day.
+func dayVolumes(p *pairFlow) map[int32]int64 {
+	m := map[int32]int64{}
+	for _, b := range p.buckets {
+		m[dayOf(b.hour)] += b.bytes
+	}
+	return m
+}
+
+// services groups the flow ledger's pairs by service.
+func (j *judge) services(fl *flowLedger) []*service {
+	by := map[string]*service{}
+	for k, p := range fl.pairs {
+		key := serviceKey(p.domain, k.dst)
+		s := by[key]
+		if s == nil {
+			s = &service{key: key, first: math.MaxInt64}
+			by[key] = s
+		}
+		s.pairs = append(s.pairs, pairRef{k, p})
+		if f, ok := fl.firstContact[k.dst]; ok && f < s.first {
+			s.first = f
+		}
+		for _, pf := range j.knownGood {
+			if pf.Contains(k.dst) {
+				s.knownGood = true
+			}
+		}
+	}
+	out := make([]*service, 0, len(by))
+	for _, s := range by {
+		sort.Slice(s.pairs, func(a, b int) bool {
+			if s.pairs[a].k.src != s.pairs[b].k.src {
+				return s.pairs[a].k.src.Less(s.pairs[b].k.src)
+			}
+			return s.pairs[a].k.dst.Less(s.pairs[b].k.dst)
+		})
+		out = append(out, s)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].key < out[b].key })
+	return out
+}
+
+// firstContactReference is the most any internal host sent to a service on
+// the day it first contacted it, during the baseline (after its first day):
+// how much "new" normally weighs here.
+func (j *judge) firstContactReference(svcs []*service) {
+	if j.fw == nil {
+		return
+	}
+	from := j.fw.Start.Add(baselineDay).UnixNano()
+	for _, s := range svcs {
+		if s.first < from || s.first >= j.before.UnixNano() || s.knownGood {
+			continue
+		}
+		day := int32(s.first / nsPerDay)
+		for _, pr := range s.pairs {
+			if _, ok := j.routine[pr.k]; ok {
+				continue
+			}
+			if v := dayVolumes(pr.p)[day]; v > j.firstContactMax {
+				j.firstContactMax, j.firstContactTo = v, s.key
+			}
+		}
+	}
+}
+
+// findRoutine detects the recurring jobs of every pair first.
+func (j *judge) findRoutine(svcs []*service) {
+	j.routine = map[pairKey]routinePattern{}
+	for _, s := range svcs {
+		if s.knownGood {
+			continue
+		}
+		for _, pr := range s.pairs {
+			if len(pr.p.buckets) < 2 {
+				continue
+			}
+			occ := pairOccurrences(pr.p)
+			if rp, ok := j.detectRoutine(occ); ok && !j.startsWithIntrusion(pr.k.src, occ) {
+				j.routine[pr.k] = rp
+			}
+		}
+	}
+}
+
+// judgeAll sorts every pair into routine transfers and ledger candidates.
+func (j *judge) judgeAll(svcs []*service) (routine []RoutineTransfer, cands []candidate) {
+	for _, s := range svcs {
+		r, c := j.judgeService(s)
+		routine = append(routine, r...)
+		cands = append(cands, c...)
+	}
+	return routine, cands
+}
+
+func (j *judge) judgeService(s *service) (routine []RoutineTransfer, cands []candidate) {
+	large := j.o.LargeBytes
+	total := int64(0)
+	for _, pr := range s.pairs {
+		total += pr.p.totals(nil).bytes
+	}
+	if s.knownGood {
+		if total >= large {
+			routine = append(routine, j.routineEntry(s, s.pairs, "", tr(j.lang, "destination connue comme légitime dans la configuration du dossier (known_good_destinations)",
+				"destination known good in the case configuration (known_good_destinations)")))
+		}
+		return routine, nil
+	}
+	first := time.Unix(0, s.first).UTC()
+	isNew := j.fw != nil && (!first.Before(j.fw.Start.Add(baselineDay)) || (j.window != nil && !first.Before(j.window.Start)))
+	// Per source, per day volumes, for peers and own history.
+	days := map[netip.Addr]map[int32]int64{}
+	for _, pr := range s.pairs {
+		m := days[pr.k.src]
+		if m == nil {
+			m = map[int32]int64{}
+			days[pr.k.src] = m
+		}
+		for d, v := range dayVolumes(pr.p) {
+			m[d] += v
+		}
+	}
+	var unjudgedLarge []pairRef
+	var knownPairs []pairRef
+	for _, pr := range s.pairs {
+		t := pr.p.totals(nil)
+		occ := pairOccurrences(pr.p)
+		// 1. A recurring job from the start of the log.
+		if rp, ok := j.routine[pr.k]; ok {
+			dep := map[int]bool{}
+			for _, i := range rp.departures {
+				dep[i] = true
+				o := occ[i]
+				c := j.newCandidate(s, pr, func(b flowBucket) bool { return b.hour >= o.fromHour && b.hour <= o.toHour }, "departure_from_routine",
+					fmt.Sprintf(tr(j.lang, "%s le %s, %.0f fois le volume habituel de ce transfert récurrent (%s)", "%s on %s, %.0f times the usual volume of this recurring transfer (%s)"),
+						HumanBytes(o.bytes, j.lang), o.start.Format("2006-01-02"), float64(o.bytes)/float64(max(rp.median, 1)), HumanBytes(rp.median, j.lang)), true)
+				c.seenPre = true
+				cands = append(cands, c)
+			}
+			if t.bytes >= large {
+				why := tr(j.lang, "transfert récurrent et régulier présent dès le début du journal du pare-feu", "recurring, regular transfer present from the start of the firewall log")
+				routine = append(routine, j.routineEntryKeep(s, []pairRef{pr}, rp.text, why, func(b flowBucket) bool {
+					for i := range dep {
+						if b.hour >= occ[i].fromHour && b.hour <= occ[i].toHour {
+							return false
+						}
+					}
+					return true
+				}))
+			}
+			continue
+		}
+		// 2. A service new to the network.
+		if isNew {
+			if c := j.namedInWindow(s, pr); t.bytes < large && c.totals.bytes > 0 {
+				cands = append(cands, c)
+			} else if t.bytes >= large {
+				strong := t.bytes >= large && t.bytes >= 2*j.firstContactMax
+				why := fmt.Sprintf(tr(j.lang, "destination contactée pour la première fois le %s", "destination first contacted at %s"), fmtT(first))
+				if j.fw != nil {
+					why += fmt.Sprintf(tr(j.lang, " (journal du pare-feu depuis le %s)", " (firewall log since %s)"), fmtT(j.fw.Start))
+				}
+				if j.firstContactMax > 0 {
+					why += fmt.Sprintf(tr(j.lang, " ; avant l'incident, aucune machine n'avait envoyé plus de %s à une destination le jour de son premier contact", "; before the incident no host had sent more than %s to a destination on the day it first contacted it"), HumanBytes(j.firstContactMax, j.lang))
+				}
+				cands = append(cands, j.newCandidate(s, pr, nil, "new_destination", why, strong))
+			}
+			continue
+		}
+		knownPairs = append(knownPairs, pr)
+	}
+	// 3. A known service: each host against its peers and its own past.
+	for _, pr := range knownPairs {
+		own := days[pr.k.src]
+		var sus []int32
+		var why []string
+		kind := "above_history"
+		for _, d := range sortedDays(own) {
+			v := own[d]
+			if v < large {
+				continue
+			}
+			dayStart := time.Unix(int64(d)*86400, 0).UTC()
+			var peerVols []int64
+			peers, history := 0, false
+			var ownMax, histMax int64
+			for src, m := range days {
+				used := false
+				for dd, vv := range m {
+					if dd >= d {
+						continue
+					}
+					history = true
+					used = true
+					histMax = max(histMax, vv)
+					if src == pr.k.src {
+						if !containsDay(sus, dd) {
+							ownMax = max(ownMax, vv)
+						}
+					} else {
+						peerVols = append(peerVols, vv)
+					}
+				}
+				if used && src != pr.k.src {
+					peers++
+				}
+			}
+			if !history {
+				// The first day of this service in the log: nothing to compare
+				// with, unless an exfiltration finding names it.
+				if len(s.named) > 0 {
+					sus = append(sus, d)
+					kind = "named_by_finding"
+					why = append(why, fmt.Sprintf(tr(j.lang, "%s le %s vers un service qu'une détection d'exfiltration signale, sans historique antérieur dans le journal",
+						"%s on %s to a service an exfiltration finding names, with no earlier history in the log"), HumanBytes(v, j.lang), dayStart.Format("2006-01-02")))
+				}
+				continue
+			}
+			ref, refWhat := histMax, tr(j.lang, "le plus gros volume journalier vers ce service auparavant", "the largest daily volume to this service before")
+			if peers+1 >= prevalentHosts {
+				kind = "above_peers"
+				p95 := percentile95(peerVols)
+				ref = max(p95, ownMax)
+				refWhat = fmt.Sprintf(tr(j.lang, "ce que %d autres machines y envoient par jour (95e centile %s) et ce que cette machine y envoyait (%s)",
+					"what %d other hosts send there per day (95th percentile %s) and what this host sent there (%s)"), peers, HumanBytes(p95, j.lang), HumanBytes(ownMax, j.lang))
+			}
+			if v >= aboveFactor*ref {
+				sus = append(sus, d)
+				why = append(why, fmt.Sprintf(tr(j.lang, "%s le %s, plus de %d fois %s", "%s on %s, over %d times %s"), HumanBytes(v, j.lang), dayStart.Format("2006-01-02"), aboveFactor, refWhat))
+			}
+		}
+		if len(sus) > 0 {
+			keep := func(b flowBucket) bool { return containsDay(sus, dayOf(b.hour)) }
+			c := j.newCandidate(s, pr, keep, kind, strings.Join(why, " ; "), kind != "named_by_finding")
+			c.seenPre = kind != "named_by_finding"
+			cands = append(cands, c)
+			continue
+		}
+		if c := j.namedInWindow(s, pr); c.totals.bytes > 0 {
+			c.seenPre = true
+			cands = append(cands, c)
+			continue
+		}
+		if pr.p.totals(nil).bytes >= large {
+			unjudgedLarge = append(unjudgedLarge, pr)
+		}
+	}
+	if len(unjudgedLarge) > 0 {
+		hosts := map[netip.Addr]bool{}
+		for src := range days {
+			hosts[src] = true
+		}
+		why := fmt.Sprintf(tr(j.lang, "service déjà utilisé avant (depuis le %s, par %d machine(s)) ; aucun jour ne dépasse %d fois sa référence",
+			"service already in use before (since %s, by %d host(s)); no day exceeds %d times its reference"), fmtT(first), len(hosts), aboveFactor)
+		if first.Before(j.fw.Start.Add(baselineDay)) && len(hosts) < prevalentHosts {
+			why = tr(j.lang, "présent dès le premier jour du journal du pare-feu : aucun historique antérieur pour en juger — à confirmer",
+				"present from the first day of the firewall log: no earlier history to judge it against — please confirm")
+		}
+		routine = append(routine, j.routineEntry(s, unjudgedLarge, "", why))
+	}
+	return routine, cands
+}
+
+// namedInWindow is the part of a pair's traffic inside the incident window,
+// when an exfiltration finding names the service: any volume counts then.
+func (j *judge) namedInWindow(s *service, pr pairRef) candidate {
+	if len(s.named) == 0 || j.window == nil {
+		return candidate{}
+	}
+	w := j.window
+	keep := func(b flowBucket) bool {
+		return !time.Unix(0, b.end).Before(w.Start) && !time.Unix(0, b.start).After(w.End.Add(episodeGap))
+	}
+	return j.newCandidate(s, pr, keep, "named_by_finding", tr(j.lang, "destination signalée par une détection d'exfiltration, pendant la fenêtre de l'incident",
+		"destination named by an exfiltration finding, during the incident window"), false)
+}
+
+// startsWithIntrusion reports a recurrence that begins after the incident
+// window opened, from a source the intrusion touched: the same shape as a
+// slow theft started on the first night of the log, so not routine.
+func (j *judge) startsWithIntrusion(src netip.Addr, occ []occurrence) bool {
+	if j.window == nil || occ[0].start.Before(j.window.Start) || j.sourceActive == nil {
+		return false
+	}
+	return j.sourceActive(src.String(), j.window.Start, occ[len(occ)-1].end)
+}
+
+func sortedDays(m map[int32]int64) []int32 {
+	out := make([]int32, 0, len(m))
+	for d := range m {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a] < out[b] })
+	return out
+}
+
+func containsDay(ds []int32, d int32) bool {
+	for _, x := range ds {
+		if x == d {
+			return true
+		}
+	}
+	return false
+}
+
+func (j *judge) newCandidate(s *service, pr pairRef, keep func(flowBucket) bool, kind, why string, strong bool) candidate {
+	return candidate{svc: s, pair: pr, keep: keep, kind: kind, why: why, strong: strong, totals: pr.p.totals(keep)}
+}
+
+func (j *judge) routineEntry(s *service, prs []pairRef, pattern, why string) RoutineTransfer {
+	return j.routineEntryKeep(s, prs, pattern, why, nil)
+}
+
+func (j *judge) routineEntryKeep(s *service, prs []pairRef, pattern, why string, keep func(flowBucket) bool) RoutineTransfer {
+	rt := RoutineTransfer{Pattern: pattern, Why: why, Sources: []Source{}}
+	dests := map[netip.Addr]int64{}
+	daySet := map[int32]bool{}
+	srcs := map[netip.Addr]bool{}
+	for _, pr := range prs {
+		t := pr.p.totals(keep)
+		rt.Bytes += t.bytes
+		rt.Events += t.sessions
+		if rt.FirstSeen.IsZero() || (!t.first.IsZero() && t.first.Before(rt.FirstSeen)) {
+			rt.FirstSeen = t.first
+		}
+		if t.last.After(rt.LastSeen) {
+			rt.LastSeen = t.last
+		}
+		dests[pr.k.dst] += t.bytes
+		srcs[pr.k.src] = true
+		if rt.Destination.Domain == "" {
+			rt.Destination.Domain = pr.p.domain
+		}
+		if rt.Destination.Port == 0 {
+			rt.Destination.Port = int64(pr.p.port)
+		}
+		for _, b := range pr.p.buckets {
+			if keep == nil || keep(b) {
+				daySet[dayOf(b.hour)] = true
+			}
+		}
+	}
+	rt.Destination.IP = topAddr(dests).String()
+	rt.Days = len(daySet)
+	for _, a := range sortedAddrs(srcs) {
+		rt.Sources = append(rt.Sources, Source{IP: a.String()})
+	}
+	return rt
+}
+
+func topAddr(m map[netip.Addr]int64) netip.Addr {
+	var best netip.Addr
+	var bv int64 = -1
+	for a, v := range m {
+		if v > bv || (v == bv && a.Less(best)) {
+			best, bv = a, v
+		}
+	}
+	return best
+}
+
+func sortedAddrs(m map[netip.Addr]bool) []netip.Addr {
+	out := make([]netip.Addr, 0, len(m))
+	for a := range m {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
+	return out
+}

@@ -1,0 +1,100 @@
+package reports
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// coverage tracks which kind of log covers which period, per day, so that a
+// report can say what is not covered instead of assuming it is.
+type coverage struct {
+	kinds map[string]*kindCoverage
+}
+
+type kindCoverage struct {
+	events      int64
+	first, last time.Time
+	days        map[int32]int64 // unix day → events
+}
+
+func newCoverage() *coverage { return &coverage{kinds: map[string]*kindCoverage{}} }
+
+// sourceKind classes an event by what it can tell: firewall session logs with
+// byte counts, packet logs, mail, Windows.
+func sourceKind(ev *event.Event) string {
+	ds := ev.Str(event.FieldDataset)
+	switch {
+	case strings.HasPrefix(ds, "fortinet."), ds == "stormshield", strings.HasPrefix(ds, "sonicwall."), strings.HasPrefix(ds, "cisco."), ds == "panw.panos", ds == "zeek.conn", ds == "suricata.flow",
+		ds == "cef", ds == "leef", ds == "checkpoint":
+		return "firewall" // session logs with byte counts
+	case ds == "netfilter", ds == "pf":
+		// Packet logs: they show connections but not how much data left.
+		return "firewall-packets"
+	case ds == "postfix", ds == "exim", ds == "sendmail", strings.HasPrefix(ds, "microsoft.exchange"):
+		return "mail"
+	case ev.Str("winlog.channel") != "":
+		return "windows"
+	}
+	return ds
+}
+
+func (c *coverage) observe(kind string, t time.Time) {
+	k := c.kinds[kind]
+	if k == nil {
+		k = &kindCoverage{days: map[int32]int64{}}
+		c.kinds[kind] = k
+	}
+	k.events++
+	if t.IsZero() {
+		return
+	}
+	if k.first.IsZero() || t.Before(k.first) {
+		k.first = t
+	}
+	if t.After(k.last) {
+		k.last = t
+	}
+	k.days[int32(t.Unix()/86400)]++
+}
+
+// rng is the period a kind of log covers, nil if it has no dated event.
+func (c *coverage) rng(kind string) *Range {
+	k := c.kinds[kind]
+	if k == nil || k.first.IsZero() {
+		return nil
+	}
+	return &Range{Start: k.first, End: k.last}
+}
+
+// gaps lists whole UTC days inside a kind's range with no event at all.
+func (c *coverage) gaps(kind string) []Range {
+	k := c.kinds[kind]
+	if k == nil || k.first.IsZero() {
+		return nil
+	}
+	var out []Range
+	d0, d1 := int32(k.first.Unix()/86400), int32(k.last.Unix()/86400)
+	for d := d0 + 1; d < d1; d++ {
+		if k.days[d] > 0 {
+			continue
+		}
+		start := d
+		for d+1 < d1 && k.days[d+1] == 0 {
+			d++
+		}
+		out = append(out, Range{Start: time.Unix(int64(start)*86400, 0).UTC(), End: time.Unix(int64(d+1)*86400, 0).UTC()})
+	}
+	return out
+}
+
+func (c *coverage) list() []Coverage {
+	var out []Coverage
+	for name, k := range c.kinds {
+		out = append(out, Coverage{Source: name, Events: k.events, Range: c.rng(name), Gaps: c.gaps(name)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Source < out[j].Source })
+	return out
+}

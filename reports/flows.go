@@ -1,0 +1,226 @@
+package reports
+
+import (
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// flowLedger sums outbound session volume per internal source → external
+// destination pair, in hourly buckets. Its memory is bounded by the distinct
+// pairs and the hours each is active, never by the number of sessions, and
+// it is everything the baselines need: no second pass over the logs.
+type flowLedger struct {
+	pairs map[pairKey]*pairFlow
+	// open holds sessions seen only through interim records so far; a
+	// session's closing record removes it. What is left at the end was still
+	// open when the log stopped.
+	open map[string]*openSession
+	// contacts counts sessions (any volume) per destination, for first-seen.
+	firstContact map[netip.Addr]int64
+}
+
+type pairKey struct{ src, dst netip.Addr }
+
+type pairFlow struct {
+	domain   string
+	port     int32
+	buckets  []flowBucket // hourly, in time order
+	openEnd  int32        // sessions still open when the log ends, counted to their last interim record
+	openSent int64
+}
+
+// flowBucket is one hour of a pair's closed sessions (by end time).
+type flowBucket struct {
+	hour     int32 // unix hours
+	sessions int32
+	bytes    int64
+	start    int64 // earliest session start, unix ns
+	end      int64 // latest session end, unix ns
+}
+
+type openSession struct {
+	pair   pairKey
+	domain string
+	port   int32
+	sent   int64
+	start  time.Time
+	last   time.Time
+}
+
+func newFlowLedger() *flowLedger {
+	return &flowLedger{pairs: map[pairKey]*pairFlow{}, open: map[string]*openSession{}, firstContact: map[netip.Addr]int64{}}
+}
+
+// observe takes one session-log event whose source is internal and whose
+// destination is external.
+func (l *flowLedger) observe(ev *event.Event, src, dst netip.Addr) {
+	ts := sessionStart(ev).UnixNano()
+	if first, ok := l.firstContact[dst]; !ok || ts < first {
+		l.firstContact[dst] = ts
+	}
+	port, _ := ev.Int("destination.port")
+	domain := ev.Str("destination.domain")
+	if key, sent, ok := interimCounters(ev); ok {
+		o := l.open[key]
+		if o == nil {
+			o = &openSession{pair: pairKey{src, dst}, domain: domain, port: int32(port), start: sessionStart(ev)}
+			l.open[key] = o
+		}
+		o.sent, o.last = sent, ev.Timestamp
+		return
+	}
+	n, ok := ev.Int("source.bytes")
+	if !ok {
+		return
+	}
+	if key, ok := sessionKey(ev); ok {
+		delete(l.open, key)
+	}
+	l.add(pairKey{src, dst}, domain, int32(port), n, sessionStart(ev), ev.Timestamp)
+}
+
+func (l *flowLedger) add(k pairKey, domain string, port int32, n int64, start, end time.Time) *pairFlow {
+	p := l.pairs[k]
+	if p == nil {
+		p = &pairFlow{}
+		l.pairs[k] = p
+	}
+	if domain != "" {
+		p.domain = domain
+	}
+	if port != 0 {
+		p.port = port
+	}
+	h := int32(end.Unix() / 3600)
+	// Logs are close to time order: the bucket is almost always among the last few.
+	for i := len(p.buckets) - 1; i >= 0 && i >= len(p.buckets)-4; i-- {
+		b := &p.buckets[i]
+		if b.hour == h {
+			b.sessions++
+			b.bytes += n
+			b.start = min(b.start, start.UnixNano())
+			b.end = max(b.end, end.UnixNano())
+			return p
+		}
+	}
+	p.buckets = append(p.buckets, flowBucket{hour: h, sessions: 1, bytes: n, start: start.UnixNano(), end: end.UnixNano()})
+	if n := len(p.buckets); n > 1 && p.buckets[n-2].hour > h {
+		sort.Slice(p.buckets, func(i, j int) bool { return p.buckets[i].hour < p.buckets[j].hour })
+	}
+	return p
+}
+
+// finish counts the sessions still open at the end of the log up to their
+// last interim record: bytes that certainly left, flagged as such.
+func (l *flowLedger) finish() {
+	keys := make([]string, 0, len(l.open))
+	for k := range l.open {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		o := l.open[k]
+		p := l.add(o.pair, o.domain, o.port, o.sent, o.start, o.last)
+		p.openEnd++
+		p.openSent += o.sent
+	}
+	l.open = nil
+}
+
+func sessionStart(ev *event.Event) time.Time {
+	if s := ev.Str("event.start"); s != "" {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t
+		}
+	}
+	return ev.Timestamp
+}
+
+// interimCounters reads the running totals of an interim session record
+// (FortiGate: event.type info, cumulative sentbyte kept under fortinet.*).
+func interimCounters(ev *event.Event) (key string, sent int64, ok bool) {
+	if ev.Str(event.FieldDataset) != "fortinet.firewall" || !hasValue(ev, "event.type", "info") {
+		return "", 0, false
+	}
+	sent, ok = ev.Int("fortinet.firewall.sentbyte")
+	if !ok {
+		return "", 0, false
+	}
+	key, ok = sessionKey(ev)
+	return key, sent, ok
+}
+
+func sessionKey(ev *event.Event) (string, bool) {
+	id := ev.Str("fortinet.firewall.sessionid")
+	if id == "" {
+		return "", false
+	}
+	return ev.Str("observer.serial_number") + "|" + id + "|" + ev.Str("source.ip") + "|" + ev.Str("source.port") + "|" + ev.Str("destination.ip"), true
+}
+
+func hasValue(ev *event.Event, field, v string) bool {
+	for _, x := range ev.Strings(field) {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// totals of a pair over its buckets, optionally restricted to [from, to) hours.
+type flowTotals struct {
+	bytes, sessions int64
+	first, last     time.Time
+}
+
+func (p *pairFlow) totals(keep func(b flowBucket) bool) flowTotals {
+	var t flowTotals
+	for _, b := range p.buckets {
+		if keep != nil && !keep(b) {
+			continue
+		}
+		t.bytes += b.bytes
+		t.sessions += int64(b.sessions)
+		s, e := time.Unix(0, b.start).UTC(), time.Unix(0, b.end).UTC()
+		if t.first.IsZero() || s.Before(t.first) {
+			t.first = s
+		}
+		if e.After(t.last) {
+			t.last = e
+		}
+	}
+	return t
+}
+
+// serviceKey groups the addresses of one service: the registrable part of
+// the destination's name when the log gives one (gfs270n102.userstorage.mega.co.nz
+// → mega.co.nz), otherwise the address itself.
+func serviceKey(domain string, ip netip.Addr) string {
+	d := strings.TrimSuffix(strings.ToLower(domain), ".")
+	if d == "" || net0(d) {
+		return ip.String()
+	}
+	labels := strings.Split(d, ".")
+	if len(labels) <= 2 {
+		return d
+	}
+	n := 2
+	// Second-level public suffixes under country codes (co.uk, com.au, gouv.fr…).
+	if len(labels[len(labels)-1]) == 2 && ccSecondLevel[labels[len(labels)-2]] {
+		n = 3
+	}
+	return strings.Join(labels[len(labels)-n:], ".")
+}
+
+var ccSecondLevel = map[string]bool{"co": true, "com": true, "net": true, "org": true, "gov": true, "gouv": true,
+	"ac": true, "edu": true, "asso": true, "ne": true, "or": true, "ltd": true, "plc": true, "nom": true, "tm": true, "go": true}
+
+// net0 reports a "domain" that is an address written as text.
+func net0(d string) bool {
+	_, err := netip.ParseAddr(d)
+	return err == nil
+}

@@ -1,0 +1,515 @@
+package reports
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/rules"
+)
+
+// mailCandidate is an outside recipient that an exfiltration finding names.
+type mailCandidate struct {
+	r    *recipient
+	ids  []string
+	keep func(mailMessage) bool
+}
+
+// entryInfo is what the verdict needs to know of a ledger entry beyond what
+// the contract carries.
+type entryInfo struct {
+	strong       bool   // above its evidence-derived reference
+	corroborated bool   // collection or a transfer tool tied to its source
+	byTimeOnly   bool   // …tied only by time, the source being unresolved
+	corrWhy      string // the activity that corroborates it
+	inWindow     bool   // during the incident window
+}
+
+// mailCandidates lists the outside recipients named by exfiltration
+// findings; during an incident only the messages of the window count.
+func (a *Analyzer) mailCandidates(found []*rules.Finding, ids map[*rules.Finding]string, window *Range) []mailCandidate {
+	named := map[string][]string{}
+	for _, f := range found {
+		if ids[f] == "" || !hasTag(f, "attack.exfiltration") {
+			continue
+		}
+		for _, d := range f.Dests {
+			if strings.Contains(d, "@") {
+				named[strings.ToLower(d)] = append(named[strings.ToLower(d)], ids[f])
+			}
+		}
+	}
+	var out []mailCandidate
+	for _, r := range a.mail.outside() {
+		fids := named[strings.ToLower(r.addr)]
+		if len(fids) == 0 {
+			continue
+		}
+		mc := mailCandidate{r: r, ids: uniq(fids)}
+		if window != nil {
+			w := *window
+			mc.keep = func(m mailMessage) bool { return !m.t.Before(w.Start) && !m.t.After(w.End.Add(episodeGap)) }
+			if b, _, _, _ := r.totals(mc.keep); b == 0 {
+				mc.keep = nil // flagged outside the window: count what the finding saw
+			}
+		}
+		out = append(out, mc)
+	}
+	return out
+}
+
+// dropMailTransport removes the SMTP sessions that carried flagged mail to
+// its recipients' servers: they are the email channel itself, and counting
+// them as network too would count the same bytes twice.
+func dropMailTransport(cands []candidate, mail []mailCandidate, ml *mailLedger) []candidate {
+	relays := map[string]bool{}
+	for _, m := range mail {
+		for ip := range ml.relayOf[m.r.addr] {
+			relays[ip] = true
+		}
+	}
+	if len(relays) == 0 {
+		return cands
+	}
+	out := cands[:0]
+	for _, c := range cands {
+		if !relays[c.pair.k.dst.String()] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// activityFor returns the activity tied to a source over a period: on its
+// host, from its address, or by the accounts behind it.
+func (a *Analyzer) activityFor(acts []activity, ip, host string, users []string, t1, t2 time.Time) []activity {
+	if host == "" {
+		if lk, ok := a.links.host(ip); ok {
+			host = lk.To
+		}
+	}
+	var out []activity
+	for _, ac := range acts {
+		if ac.first.After(t2) || ac.last.Before(t1) {
+			continue
+		}
+		if (ip != "" && ac.src == ip) || (host != "" && sameHost(ac.host, host)) || containsFold(users, ac.user) {
+			out = append(out, ac)
+		}
+	}
+	return out
+}
+
+// sameHost compares host names, short or fully qualified (FS01 = FS01.agglo.local).
+func sameHost(a, b string) bool {
+	a, b = strings.ToLower(a), strings.ToLower(b)
+	if a == "" || b == "" {
+		return false
+	}
+	return a == b || strings.HasPrefix(a, b+".") || strings.HasPrefix(b, a+".")
+}
+
+func containsFold(list []string, v string) bool {
+	for _, x := range list {
+		if v != "" && strings.EqualFold(x, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// insiderWindow: without intrusion, the anomalous transfers and the
+// collection tied to their source in the day before define the window.
+func (a *Analyzer) insiderWindow(acts []activity, cands []candidate, mail []mailCandidate) *Range {
+	var w *Range
+	grow := func(s, e time.Time) {
+		if w == nil {
+			w = &Range{Start: s, End: e}
+			return
+		}
+		if s.Before(w.Start) {
+			w.Start = s
+		}
+		if e.After(w.End) {
+			w.End = e
+		}
+	}
+	for _, c := range cands {
+		if !c.strong {
+			continue
+		}
+		s, e := c.totals.first, c.totals.last
+		for _, ac := range a.activityFor(acts, c.pair.k.src.String(), "", nil, s.Add(-24*time.Hour), e) {
+			if ac.collects() && ac.first.Before(s) {
+				s = ac.first
+			}
+		}
+		grow(s, e)
+	}
+	for _, m := range mail {
+		b, _, s, e := m.r.totals(m.keep)
+		if b == 0 {
+			continue
+		}
+		for _, ac := range a.activityFor(acts, "", "", sortedKeys(m.r.users), s.Add(-24*time.Hour), e) {
+			if ac.collects() && ac.first.Before(s) {
+				s = ac.first
+			}
+		}
+		grow(s, e)
+	}
+	return w
+}
+
+// ledger turns the candidates into ledger entries, one per service and
+// channel, with sources resolved to hosts and accounts.
+func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activity, window *Range) []LedgerEntry {
+	lang := a.o.Lang
+	type group struct {
+		svc   *service
+		cands []candidate
+	}
+	groups := map[string]*group{}
+	var order []string
+	for _, c := range cands {
+		g := groups[c.svc.key]
+		if g == nil {
+			g = &group{svc: c.svc}
+			groups[c.svc.key] = g
+			order = append(order, c.svc.key)
+		}
+		g.cands = append(g.cands, c)
+	}
+	var out []LedgerEntry
+	a.info = nil
+	for _, key := range order {
+		g := groups[key]
+		e := LedgerEntry{Channel: "network", Sources: []Source{}, FindingIDs: g.svc.named}
+		if g.svc.cloud {
+			e.Channel = "cloud"
+		}
+		dests := map[netip.Addr]int64{}
+		srcs := map[netip.Addr]bool{}
+		var whys []string
+		info := entryInfo{}
+		openEnd := int32(0)
+		for _, c := range g.cands {
+			e.Bytes += c.totals.bytes
+			e.Events += c.totals.sessions
+			if e.FirstSeen.IsZero() || c.totals.first.Before(e.FirstSeen) {
+				e.FirstSeen = c.totals.first
+			}
+			if c.totals.last.After(e.LastSeen) {
+				e.LastSeen = c.totals.last
+			}
+			dests[c.pair.k.dst] += c.totals.bytes
+			srcs[c.pair.k.src] = true
+			e.SeenBeforeIncident = e.SeenBeforeIncident || c.seenPre
+			whys = append(whys, c.why)
+			info.strong = info.strong || c.strong
+			openEnd += c.pair.p.openEnd
+			if e.Destination.Port == 0 {
+				e.Destination.Port = int64(c.pair.p.port)
+			}
+		}
+		top := topAddr(dests)
+		e.Destination.IP = top.String()
+		for _, c := range g.cands {
+			if c.pair.k.dst == top && c.pair.p.domain != "" {
+				e.Destination.Domain = c.pair.p.domain
+			}
+		}
+		if window != nil && !time.Unix(0, g.svc.first).After(window.Start) {
+			e.SeenBeforeIncident = true
+		}
+		e.Anomaly = strings.Join(uniq(whys), " ; ")
+		e.Method = tr(lang, "somme de source.bytes (octets envoyés par la machine interne) des sessions, chacune une fois : les enregistrements intermédiaires des sessions longues ne sont pas additionnés",
+			"sum of source.bytes (bytes sent by the internal host) of the sessions, each once: interim records of long sessions are not summed")
+		if openEnd > 0 {
+			e.Method += fmt.Sprintf(tr(lang, " ; %d session(s) encore ouverte(s) à la fin du journal, comptée(s) jusqu'à leur dernier enregistrement intermédiaire",
+				"; %d session(s) still open when the log ends, counted up to their last interim record"), openEnd)
+		}
+		if len(dests) > 1 {
+			e.Method += fmt.Sprintf(tr(lang, " ; %d adresses du service %s", "; %d addresses of the service %s"), len(dests), g.svc.key)
+		}
+		var users []string
+		for _, ip := range sortedAddrs(srcs) {
+			s := Source{IP: ip.String()}
+			if lk, ok := a.links.host(s.IP); ok {
+				s.Host = lk.To
+			}
+			e.Sources = append(e.Sources, s)
+			for _, at := range a.links.accountsFor(s.IP, s.Host, e.FirstSeen, e.LastSeen) {
+				e.Attribution = appendAttribution(e.Attribution, at)
+			}
+			for _, ac := range a.activityFor(acts, s.IP, s.Host, nil, e.FirstSeen.Add(-24*time.Hour), e.LastSeen) {
+				if ac.collects() && ac.user != "" && !machineAccount(ac.user) {
+					e.Attribution = appendAttribution(e.Attribution, Attribution{Account: ac.user,
+						How: fmt.Sprintf(tr(lang, "%s : « %s » sur %s à %s", "%s: \"%s\" on %s at %s"), ac.user, findingTitle(ac.finding, lang), ac.host, fmtT(ac.first)),
+						Source: evidenceOf(ac.finding)})
+				}
+			}
+		}
+		for _, at := range e.Attribution {
+			users = append(users, at.Account)
+		}
+		e.Users = uniqFold(users)
+		info = a.corroborate(info, acts, e, window)
+		out = append(out, e)
+		a.info = append(a.info, info)
+	}
+	for _, m := range mail {
+		b, n, first, last := m.r.totals(m.keep)
+		if b == 0 {
+			continue
+		}
+		e := LedgerEntry{Channel: "email", Destination: Destination{Email: m.r.addr, Domain: domainOf(m.r.addr)},
+			Bytes: b, Events: n, FirstSeen: first, LastSeen: last, FindingIDs: m.ids, Sources: []Source{},
+			Method: tr(lang, "somme des tailles des messages vers cette adresse (size= du journal de messagerie), chaque message une fois",
+				"sum of the sizes of the messages to this address (the mail log's size=), each message once")}
+		if m.keep != nil {
+			pb, _, _, _ := m.r.totals(func(x mailMessage) bool { return x.t.Before(first) })
+			e.SeenBeforeIncident = pb > 0
+		}
+		for _, ip := range sortedKeys(m.r.clients) {
+			s := Source{IP: ip}
+			if lk, ok := a.links.host(ip); ok {
+				s.Host = lk.To
+			}
+			e.Sources = append(e.Sources, s)
+		}
+		for _, u := range sortedKeys(m.r.users) {
+			e.Attribution = appendAttribution(e.Attribution, Attribution{Account: u,
+				How: fmt.Sprintf(tr(lang, "compte authentifié (SASL) qui a envoyé les messages à %s", "authenticated (SASL) account that sent the messages to %s"), m.r.addr), Source: m.r.messages[0].ref})
+		}
+		var users []string
+		for _, at := range e.Attribution {
+			users = append(users, at.Account)
+		}
+		e.Users = uniqFold(users)
+		e.Anomaly = fmt.Sprintf(tr(lang, "messages vers une adresse extérieure signalée par une détection d'exfiltration (%s)", "messages to an outside address an exfiltration finding names (%s)"), strings.Join(m.ids, ", "))
+		info := entryInfo{strong: b >= a.o.LargeBytes/10}
+		info = a.corroborate(info, acts, e, window)
+		out = append(out, e)
+		a.info = append(a.info, info)
+	}
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(x, y int) bool {
+		ex, ey := out[idx[x]], out[idx[y]]
+		if ex.Bytes != ey.Bytes {
+			return ex.Bytes > ey.Bytes
+		}
+		return ex.Destination.IP+ex.Destination.Email < ey.Destination.IP+ey.Destination.Email
+	})
+	sorted := make([]LedgerEntry, len(out))
+	infos := make([]entryInfo, len(out))
+	for i, k := range idx {
+		sorted[i], infos[i] = out[k], a.info[k]
+	}
+	a.info = infos
+	return sorted
+}
+
+// corroborate looks for collection or a transfer tool tied to an entry's
+// sources (host, address, accounts) in the day before and during it.
+func (a *Analyzer) corroborate(info entryInfo, acts []activity, e LedgerEntry, window *Range) entryInfo {
+	lang := a.o.Lang
+	from, to := e.FirstSeen.Add(-24*time.Hour), e.LastSeen.Add(time.Hour)
+	if window != nil {
+		info.inWindow = !e.LastSeen.Before(window.Start) && !e.FirstSeen.After(window.End.Add(episodeGap))
+	}
+	resolved := false
+	for _, s := range e.Sources {
+		resolved = resolved || s.Host != ""
+		for _, ac := range a.activityFor(acts, s.IP, s.Host, e.Users, from, to) {
+			if ac.collects() {
+				info.corroborated = true
+				info.corrWhy = fmt.Sprintf(tr(lang, "« %s » sur %s (%s, %s)", "\"%s\" on %s (%s, %s)"), findingTitle(ac.finding, lang), orDash(ac.host), orDash(ac.user), fmtT(ac.first))
+				return info
+			}
+		}
+	}
+	if len(e.Sources) == 0 {
+		for _, ac := range a.activityFor(acts, "", "", e.Users, from, to) {
+			if ac.collects() {
+				info.corroborated = true
+				info.corrWhy = fmt.Sprintf(tr(lang, "« %s » par %s (%s)", "\"%s\" by %s (%s)"), findingTitle(ac.finding, lang), orDash(ac.user), fmtT(ac.first))
+				return info
+			}
+		}
+	}
+	// A source no evidence ties to a host or account: collection during the
+	// same incident window corroborates, by time only.
+	if !resolved && len(e.Users) == 0 && info.inWindow {
+		for _, ac := range acts {
+			if ac.collects() && !ac.first.After(to) && !ac.last.Before(window.Start) {
+				info.corroborated, info.byTimeOnly = true, true
+				info.corrWhy = fmt.Sprintf(tr(lang, "« %s » sur %s (%s) pendant la même fenêtre", "\"%s\" on %s (%s) in the same window"), findingTitle(ac.finding, lang), orDash(ac.host), fmtT(ac.first))
+				return info
+			}
+		}
+	}
+	return info
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func appendAttribution(list []Attribution, at Attribution) []Attribution {
+	for _, x := range list {
+		if strings.EqualFold(x.Account, at.Account) {
+			return list
+		}
+	}
+	return append(list, at)
+}
+
+func evidenceOf(f *rules.Finding) string {
+	if f == nil || len(f.Evidence) == 0 {
+		return ""
+	}
+	e := f.Evidence[0]
+	if e.Record != 0 && e.Line == 0 {
+		return fmt.Sprintf("%s record %d", e.File, e.Record)
+	}
+	return fmt.Sprintf("%s line %d", e.File, e.Line)
+}
+
+func findingTitle(f *rules.Finding, lang string) string {
+	if f == nil {
+		return ""
+	}
+	if lang != "en" && f.TitleFR != "" {
+		return f.TitleFR
+	}
+	return f.Title
+}
+
+// hourly draws the bytes per hour of each ledger entry.
+func hourly(ledger []LedgerEntry, cands []candidate, mail []mailCandidate) []HourlySeries {
+	var out []HourlySeries
+	for _, e := range ledger {
+		pts := map[string]int64{}
+		name := e.Destination.IP
+		if e.Channel == "email" {
+			name = e.Destination.Email
+			for _, m := range mail {
+				if m.r.addr != e.Destination.Email {
+					continue
+				}
+				for _, msg := range m.r.messages {
+					if m.keep == nil || m.keep(msg) {
+						pts[msg.t.UTC().Truncate(time.Hour).Format(time.RFC3339)] += msg.size
+					}
+				}
+			}
+		} else {
+			for _, c := range cands {
+				if serviceOfEntry(c, e) {
+					for _, b := range c.pair.p.buckets {
+						if c.keep == nil || c.keep(b) {
+							pts[time.Unix(int64(b.hour)*3600, 0).UTC().Format(time.RFC3339)] += b.bytes
+						}
+					}
+				}
+			}
+		}
+		out = append(out, HourlySeries{Destination: name, Points: pts})
+	}
+	return out
+}
+
+func serviceOfEntry(c candidate, e LedgerEntry) bool {
+	for _, pr := range c.svc.pairs {
+		if pr.k.dst.String() == e.Destination.IP {
+			return true
+		}
+	}
+	return false
+}
+
+func uniq(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range s {
+		if x != "" && !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func uniqFold(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range s {
+		if x != "" && !seen[strings.ToLower(x)] {
+			seen[strings.ToLower(x)] = true
+			out = append(out, x)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// contractFindings converts findings to the contract's form, in the
+// report's language, and records the id given to each.
+func contractFindings(fs []*rules.Finding, lang string, ids map[*rules.Finding]string) []Finding {
+	var out []Finding
+	for i, f := range fs {
+		if f.Level == "informational" {
+			continue
+		}
+		cf := Finding{ID: fmt.Sprintf("F%02d", i+1), RuleID: f.RuleID, Title: findingTitle(f, lang), Severity: f.Level, Count: f.Count,
+			FirstSeen: f.First, LastSeen: f.Last, Hosts: f.Hosts, Users: f.Users}
+		ids[f] = cf.ID
+		if cf.RuleID == "" {
+			cf.RuleID = f.Title
+		}
+		for _, tag := range f.Tags {
+			t := strings.TrimPrefix(tag, "attack.")
+			switch {
+			case len(t) > 1 && (t[0] == 't' || t[0] == 'T') && t[1] >= '0' && t[1] <= '9':
+				if cf.Technique == "" {
+					cf.Technique = strings.ToUpper(t)
+				}
+			case strings.HasPrefix(tag, "attack.") && cf.Tactic == "":
+				cf.Tactic = t
+			}
+		}
+		for _, e := range f.Evidence {
+			cf.Refs = append(cf.Refs, EvidenceRef{Path: e.File, Line: e.Line, Record: e.Record, EventID: e.EventID})
+		}
+		out = append(out, cf)
+	}
+	return out
+}

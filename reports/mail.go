@@ -1,0 +1,152 @@
+package reports
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// mailLedger sums message sizes per outside recipient, each message once,
+// and learns the organisation's own mail domains from the evidence: the
+// domains its authenticated users send from and the recipients it delivers
+// to internal servers.
+type mailLedger struct {
+	internal   func(string) bool
+	configured map[string]bool // own_mail_domains from the case configuration
+	learned    map[string]int  // domain → messages that show it is ours
+	to         map[string]*recipient
+	// relayOf maps a recipient to the relays (MX addresses) that carried
+	// mail to it: those SMTP sessions are the email channel itself.
+	relayOf map[string]map[string]bool
+}
+
+type recipient struct {
+	addr     string
+	messages []mailMessage
+	senders  map[string]bool
+	users    map[string]bool
+	clients  map[string]bool
+}
+
+type mailMessage struct {
+	key  string // evidence file + queue id + line: one message, whatever its recipients
+	size int64
+	t    time.Time
+	ref  string
+}
+
+const maxListedPerRecipient = 20
+
+func newMailLedger(internal func(string) bool, own []string) *mailLedger {
+	m := &mailLedger{internal: internal, configured: map[string]bool{}, learned: map[string]int{},
+		to: map[string]*recipient{}, relayOf: map[string]map[string]bool{}}
+	for _, d := range own {
+		m.configured[strings.ToLower(d)] = true
+	}
+	return m
+}
+
+func domainOf(addr string) string {
+	return strings.ToLower(addr[strings.LastIndexByte(addr, '@')+1:])
+}
+
+func (m *mailLedger) observe(ev *event.Event) {
+	size, _ := ev.Int("email.size")
+	ds := ev.Str(event.FieldDataset)
+	key := ev.Str(event.FieldSHA256) + "/" + ev.Str(ds+".queue_id") + "/" + ev.Str(event.FieldLine)
+	from := ev.Str("email.from.address")
+	user := ev.Str("user.name")
+	// A message submitted by an authenticated user comes from one of our domains.
+	if user != "" && strings.Contains(from, "@") {
+		m.learned[domainOf(from)]++
+	}
+	relays := ev.Strings(ds + ".relay_ip")
+	tos := ev.Strings("email.to.address")
+	for i, to := range tos {
+		if !strings.Contains(to, "@") {
+			continue
+		}
+		// A recipient delivered to an internal server (or locally) is one of ours.
+		if i < len(relays) && len(relays) == len(tos) && m.internal(relays[i]) {
+			m.learned[domainOf(to)]++
+			continue
+		}
+		r := m.to[to]
+		if r == nil {
+			r = &recipient{addr: to, senders: map[string]bool{}, users: map[string]bool{}, clients: map[string]bool{}}
+			m.to[to] = r
+		}
+		if n := len(r.messages); n > 0 && r.messages[n-1].key == key {
+			continue
+		}
+		r.messages = append(r.messages, mailMessage{key: key, size: size, t: ev.Timestamp,
+			ref: ev.Str(event.FieldFile) + " line " + ev.Str(event.FieldLine)})
+		addCapped(r.senders, from)
+		addCapped(r.users, user)
+		addCapped(r.clients, ev.Str("source.ip"))
+		for _, ip := range relays {
+			if m.relayOf[to] == nil {
+				m.relayOf[to] = map[string]bool{}
+			}
+			m.relayOf[to][ip] = true
+		}
+	}
+}
+
+func addCapped(set map[string]bool, v string) {
+	if v != "" && len(set) < maxListedPerRecipient {
+		set[v] = true
+	}
+}
+
+// own reports a domain of the organisation: configured, or learned from at
+// least one authenticated submission or internal delivery.
+func (m *mailLedger) own(domain string) bool {
+	d := strings.ToLower(domain)
+	return m.configured[d] || m.learned[d] > 0
+}
+
+// ownDomains lists the learned and configured domains, for the report.
+func (m *mailLedger) ownDomains() []string {
+	set := map[string]bool{}
+	for d := range m.configured {
+		if d != "example.invalid" {
+			set[d] = true
+		}
+	}
+	for d := range m.learned {
+		set[d] = true
+	}
+	return sortedKeys(set)
+}
+
+// outside returns the recipients outside the organisation, sorted.
+func (m *mailLedger) outside() []*recipient {
+	var out []*recipient
+	for to, r := range m.to {
+		if !m.own(domainOf(to)) {
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].addr < out[j].addr })
+	return out
+}
+
+func (r *recipient) totals(keep func(mailMessage) bool) (bytes, n int64, first, last time.Time) {
+	for _, msg := range r.messages {
+		if keep != nil && !keep(msg) {
+			continue
+		}
+		bytes += msg.size
+		n++
+		if first.IsZero() || msg.t.Before(first) {
+			first = msg.t
+		}
+		if msg.t.After(last) {
+			last = msg.t
+		}
+	}
+	return
+}
