@@ -247,7 +247,7 @@ func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activi
 			for _, ac := range a.activityFor(acts, s.IP, s.Host, nil, e.FirstSeen.Add(-24*time.Hour), e.LastSeen) {
 				if ac.collects() && ac.user != "" && !machineAccount(ac.user) {
 					e.Attribution = appendAttribution(e.Attribution, Attribution{Account: ac.user,
-						How: fmt.Sprintf(tr(lang, "%s : « %s » sur %s à %s", "%s: \"%s\" on %s at %s"), ac.user, findingTitle(ac.finding, lang), ac.host, fmtT(ac.first)),
+						How:    fmt.Sprintf(tr(lang, "%s : « %s » sur %s à %s", "%s: \"%s\" on %s at %s"), ac.user, findingTitle(ac.finding, lang), ac.host, fmtT(ac.first)),
 						Source: evidenceOf(ac.finding)})
 				}
 			}

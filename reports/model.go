@@ -11,13 +11,13 @@ const SchemaVersion = "1"
 
 // Report is the findings document of shared/contracts/findings.schema.json.
 type Report struct {
-	SchemaVersion string          `json:"schema_version"`
-	GeneratedAt   time.Time       `json:"generated_at"`
-	Tool          Tool            `json:"tool"`
-	Case          CaseInfo        `json:"case"`
-	Evidence      []EvidenceFile  `json:"evidence"`
-	Verdict       Verdict         `json:"verdict"`
-	Exfiltration  []LedgerEntry   `json:"exfiltration"`
+	SchemaVersion string         `json:"schema_version"`
+	GeneratedAt   time.Time      `json:"generated_at"`
+	Tool          Tool           `json:"tool"`
+	Case          CaseInfo       `json:"case"`
+	Evidence      []EvidenceFile `json:"evidence"`
+	Verdict       Verdict        `json:"verdict"`
+	Exfiltration  []LedgerEntry  `json:"exfiltration"`
 	// Routine are large recurring or known-good transfers, kept out of the
 	// ledger and the verdict and listed for a person to confirm.
 	Routine  []RoutineTransfer `json:"routine_transfers"`
@@ -28,10 +28,10 @@ type Report struct {
 	Baseline       *Baseline      `json:"baseline,omitempty"`
 	OwnMailDomains []string       `json:"own_mail_domains,omitempty"`
 	Coverage       []Coverage     `json:"coverage,omitempty"`
-	Links       []Link         `json:"links,omitempty"`
-	Breach      *BreachDraft   `json:"gdpr_article_33_draft,omitempty"`
-	HourlyBytes []HourlySeries `json:"hourly_bytes,omitempty"`
-	Lang        string         `json:"lang,omitempty"`
+	Links          []Link         `json:"links,omitempty"`
+	Breach         *BreachDraft   `json:"gdpr_article_33_draft,omitempty"`
+	HourlyBytes    []HourlySeries `json:"hourly_bytes,omitempty"`
+	Lang           string         `json:"lang,omitempty"`
 }
 
 // Tool names the producer.

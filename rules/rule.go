@@ -18,13 +18,13 @@ import (
 
 // Rule is one Sigma rule or correlation rule as written.
 type Rule struct {
-	Title       string         `yaml:"title"`
-	TitleFR     string         `yaml:"title_fr"` // exfiltrace extension: the title in French reports
+	Title   string `yaml:"title"`
+	TitleFR string `yaml:"title_fr"` // exfiltrace extension: the title in French reports
 	// Signal is an exfiltrace extension: "transfer" marks a rule that measures
 	// data leaving (volume, destination) rather than someone acting on a host;
 	// reports judge transfers against baselines and never open an incident
 	// window on them.
-	Signal string `yaml:"signal"`
+	Signal      string         `yaml:"signal"`
 	ID          string         `yaml:"id"`
 	Name        string         `yaml:"name"`
 	Status      string         `yaml:"status"`
