@@ -90,6 +90,9 @@ type judge struct {
 
 	firstContactMax int64
 	firstContactTo  string
+	// the largest first-contact volume of any other service, per service
+	firstContact2    int64
+	firstContact2For string
 	// routine holds the recurring jobs found before judging, so that the
 	// first-contact reference is not set by a backup's first night.
 	routine map[pairKey]routinePattern
@@ -149,7 +152,12 @@ func (j *judge) detectRoutine(occ []occurrence) (routinePattern, bool) {
 	if p < time.Hour {
 		return rp, false
 	}
-	tol := max(2*time.Hour, p/10)
+	// Jobs start at a clock time: two hours of drift is generous for a
+	// daily or weekly job; faster jobs get a quarter of their period.
+	tol := 2 * time.Hour
+	if p < 20*time.Hour {
+		tol = p / 4
+	}
 	missing := 0
 	for _, g := range gaps {
 		k := math.Round(float64(g) / float64(p))
@@ -161,8 +169,13 @@ func (j *judge) detectRoutine(occ []occurrence) (routinePattern, bool) {
 	if missing*2 > n-1 {
 		return rp, false
 	}
-	// Present from the start: the first occurrence the log could show is there.
-	if occ[0].start.Sub(j.fw.Start) > p+tol {
+	// Present from the start: the first occurrence the log could show is
+	// there (one missed run is allowed to a job seen five times or more).
+	lead := p + tol
+	if n >= 5 {
+		lead = 2*p + tol
+	}
+	if occ[0].start.Sub(j.fw.Start) > lead {
 		return rp, false
 	}
 	var vols []int64
@@ -170,6 +183,9 @@ func (j *judge) detectRoutine(occ []occurrence) (routinePattern, bool) {
 		vols = append(vols, o.bytes)
 	}
 	m := medianInt(vols)
+	if n == 2 && max(vols[0], vols[1]) > routineSpread*min(vols[0], vols[1]) {
+		return rp, false // two runs of one job are alike; these are not
+	}
 	for i, o := range occ {
 		if o.bytes > routineSpread*m && o.bytes-m >= j.o.LargeBytes {
 			rp.departures = append(rp.departures, i)
@@ -335,8 +351,15 @@ func (j *judge) firstContactReference(svcs []*service) {
 			if _, ok := j.routine[pr.k]; ok {
 				continue
 			}
-			if v := dayVolumes(pr.p)[day]; v > j.firstContactMax {
+			v := dayVolumes(pr.p)[day]
+			switch {
+			case v > j.firstContactMax && s.key == j.firstContactTo:
+				j.firstContactMax = v
+			case v > j.firstContactMax:
+				j.firstContact2, j.firstContact2For = j.firstContactMax, j.firstContactTo
 				j.firstContactMax, j.firstContactTo = v, s.key
+			case v > j.firstContact2 && s.key != j.firstContactTo:
+				j.firstContact2, j.firstContact2For = v, s.key
 			}
 		}
 	}
@@ -371,6 +394,14 @@ func (j *judge) judgeAll(svcs []*service) (routine []RoutineTransfer, cands []ca
 	return routine, cands
 }
 
+// firstContactRef is how much other services weighed on their first day.
+func (j *judge) firstContactRef(key string) int64 {
+	if key == j.firstContactTo {
+		return j.firstContact2
+	}
+	return j.firstContactMax
+}
+
 func (j *judge) judgeService(s *service) (routine []RoutineTransfer, cands []candidate) {
 	large := j.o.LargeBytes
 	total := int64(0)
@@ -384,173 +415,293 @@ func (j *judge) judgeService(s *service) (routine []RoutineTransfer, cands []can
 		}
 		return routine, nil
 	}
-	first := time.Unix(0, s.first).UTC()
-	isNew := j.fw != nil && (!first.Before(j.fw.Start.Add(baselineDay)) || (j.window != nil && !first.Before(j.window.Start)))
-	// Per source, per day volumes, for peers and own history.
-	days := map[netip.Addr]map[int32]int64{}
+	// Every occurrence of every pair, in time order; a routine job's regular
+	// runs are history, its departures are judged like the rest.
+	var occs []*occRef
 	for _, pr := range s.pairs {
-		m := days[pr.k.src]
-		if m == nil {
-			m = map[int32]int64{}
-			days[pr.k.src] = m
-		}
-		for d, v := range dayVolumes(pr.p) {
-			m[d] += v
-		}
-	}
-	var unjudgedLarge []pairRef
-	var knownPairs []pairRef
-	for _, pr := range s.pairs {
-		t := pr.p.totals(nil)
 		occ := pairOccurrences(pr.p)
-		// 1. A recurring job from the start of the log.
-		if rp, ok := j.routine[pr.k]; ok {
-			dep := map[int]bool{}
-			for _, i := range rp.departures {
-				dep[i] = true
-				o := occ[i]
-				c := j.newCandidate(s, pr, func(b flowBucket) bool { return b.hour >= o.fromHour && b.hour <= o.toHour }, "departure_from_routine",
-					fmt.Sprintf(tr(j.lang, "%s le %s, %.0f fois le volume habituel de ce transfert récurrent (%s)", "%s on %s, %.0f times the usual volume of this recurring transfer (%s)"),
-						HumanBytes(o.bytes, j.lang), o.start.Format("2006-01-02"), float64(o.bytes)/float64(max(rp.median, 1)), HumanBytes(rp.median, j.lang)), true)
-				c.seenPre = true
-				cands = append(cands, c)
+		rp, isRoutine := j.routine[pr.k]
+		dep := map[int]bool{}
+		for _, i := range rp.departures {
+			dep[i] = true
+		}
+		for i, o := range occ {
+			or := &occRef{pr: pr, o: o, routine: isRoutine && !dep[i]}
+			if isRoutine && dep[i] {
+				or.suspect, or.kind, or.strong, or.seenPre = true, "departure_from_routine", true, true
+				or.why = fmt.Sprintf(tr(j.lang, "%s le %s, %.0f fois le volume habituel de ce transfert récurrent (%s)", "%s on %s, %.0f times the usual volume of this recurring transfer (%s)"),
+					HumanBytes(o.bytes, j.lang), o.start.Format("2006-01-02"), float64(o.bytes)/float64(max(rp.median, 1)), HumanBytes(rp.median, j.lang))
 			}
-			if t.bytes >= large {
-				why := tr(j.lang, "transfert récurrent et régulier présent dès le début du journal du pare-feu", "recurring, regular transfer present from the start of the firewall log")
-				routine = append(routine, j.routineEntryKeep(s, []pairRef{pr}, rp.text, why, func(b flowBucket) bool {
-					for i := range dep {
-						if b.hour >= occ[i].fromHour && b.hour <= occ[i].toHour {
-							return false
-						}
+			occs = append(occs, or)
+		}
+		if isRoutine && pr.p.totals(nil).bytes >= large {
+			why := tr(j.lang, "transfert récurrent et régulier présent dès le début du journal du pare-feu", "recurring, regular transfer present from the start of the firewall log")
+			routine = append(routine, j.routineEntryKeep(s, []pairRef{pr}, rp.text, why, func(b flowBucket) bool {
+				for i := range dep {
+					if b.hour >= occ[i].fromHour && b.hour <= occ[i].toHour {
+						return false
 					}
-					return true
-				}))
-			}
-			continue
-		}
-		// 2. A service new to the network.
-		if isNew {
-			if c := j.namedInWindow(s, pr); t.bytes < large && c.totals.bytes > 0 {
-				cands = append(cands, c)
-			} else if t.bytes >= large {
-				strong := t.bytes >= large && t.bytes >= 2*j.firstContactMax
-				why := fmt.Sprintf(tr(j.lang, "destination contactée pour la première fois le %s", "destination first contacted at %s"), fmtT(first))
-				if j.fw != nil {
-					why += fmt.Sprintf(tr(j.lang, " (journal du pare-feu depuis le %s)", " (firewall log since %s)"), fmtT(j.fw.Start))
 				}
-				if j.firstContactMax > 0 {
-					why += fmt.Sprintf(tr(j.lang, " ; avant l'incident, aucune machine n'avait envoyé plus de %s à une destination le jour de son premier contact", "; before the incident no host had sent more than %s to a destination on the day it first contacted it"), HumanBytes(j.firstContactMax, j.lang))
-				}
-				cands = append(cands, j.newCandidate(s, pr, nil, "new_destination", why, strong))
-			}
-			continue
+				return true
+			}))
 		}
-		knownPairs = append(knownPairs, pr)
 	}
-	// 3. A known service: each host against its peers and its own past.
-	for _, pr := range knownPairs {
-		own := days[pr.k.src]
-		var sus []int32
-		var why []string
-		kind := "above_history"
-		for _, d := range sortedDays(own) {
-			v := own[d]
-			if v < large {
-				continue
+	sort.SliceStable(occs, func(a, b int) bool { return occs[a].o.start.Before(occs[b].o.start) })
+	popular := popularService(occs, large)
+	var history []*occRef // judged, not suspect: what the service normally receives
+	baselineFrom := time.Time{}
+	if j.fw != nil {
+		baselineFrom = j.fw.Start.Add(baselineDay)
+	}
+	minLinked := large / 100
+	for _, o := range occs {
+		if o.suspect {
+			continue
+		}
+		// Before an intrusion, transfers are the baseline the incident is
+		// judged against, not part of it.
+		if o.routine || (j.window != nil && o.o.end.Before(j.window.Start)) {
+			history = append(history, o)
+			continue
+		}
+		inWindow := j.window != nil && !o.o.end.Before(j.window.Start) && !o.o.start.After(j.window.End.Add(episodeGap))
+		linked := inWindow && j.sourceActive != nil && j.sourceActive(o.pr.k.src.String(), j.window.Start, j.window.End.Add(episodeGap))
+		if o.o.bytes < large && !(linked && o.o.bytes >= minLinked) {
+			history = append(history, o)
+			continue
+		}
+		hasHistory := false
+		for _, h := range history {
+			if h.o.fromHour < o.o.fromHour {
+				hasHistory = true
+				break
 			}
-			dayStart := time.Unix(int64(d)*86400, 0).UTC()
-			var peerVols []int64
-			peers, history := 0, false
-			var ownMax, histMax int64
-			for src, m := range days {
-				used := false
-				for dd, vv := range m {
-					if dd >= d {
-						continue
-					}
-					history = true
-					used = true
-					histMax = max(histMax, vv)
-					if src == pr.k.src {
-						if !containsDay(sus, dd) {
-							ownMax = max(ownMax, vv)
-						}
-					} else {
-						peerVols = append(peerVols, vv)
-					}
-				}
-				if used && src != pr.k.src {
-					peers++
-				}
+		}
+		switch {
+		case popular != nil:
+			// A service many hosts use every day: judged against them, on
+			// its first day in the log as on any other.
+			peerVols := popular[o.pr.k.src]
+			_, _, _, ownMax := references(history, o)
+			p95 := percentile95(peerVols)
+			ref := max(p95, ownMax)
+			if o.o.bytes >= large && o.o.bytes >= aboveFactor*ref {
+				o.suspect, o.kind, o.strong, o.seenPre = true, "above_peers", true, true
+				o.why = fmt.Sprintf(tr(j.lang, "%s le %s, plus de %d fois ce que %d autres machines envoient chaque jour à ce service d'usage courant (95e centile %s) et ce que cette machine y envoyait (%s)",
+					"%s on %s, over %d times what %d other hosts send every day to this service in common use (95th percentile %s) and what this host sent there (%s)"),
+					HumanBytes(o.o.bytes, j.lang), o.o.start.Format("2006-01-02"), aboveFactor, len(popular)-1, HumanBytes(p95, j.lang), HumanBytes(ownMax, j.lang))
 			}
-			if !history {
-				// The first day of this service in the log: nothing to compare
-				// with, unless an exfiltration finding names it.
-				if len(s.named) > 0 {
-					sus = append(sus, d)
-					kind = "named_by_finding"
-					why = append(why, fmt.Sprintf(tr(j.lang, "%s le %s vers un service qu'une détection d'exfiltration signale, sans historique antérieur dans le journal",
-						"%s on %s to a service an exfiltration finding names, with no earlier history in the log"), HumanBytes(v, j.lang), dayStart.Format("2006-01-02")))
+		case !hasHistory:
+			if j.fw == nil || (o.o.start.Before(baselineFrom) && !(j.window != nil && !o.o.start.Before(j.window.Start))) {
+				// The first day of the log: nothing to compare with, unless an
+				// exfiltration finding names the service.
+				if len(s.named) > 0 && o.o.bytes >= large {
+					o.suspect, o.kind = true, "named_by_finding"
+					o.why = fmt.Sprintf(tr(j.lang, "%s le %s vers un service qu'une détection d'exfiltration signale, sans historique antérieur dans le journal",
+						"%s on %s to a service an exfiltration finding names, with no earlier history in the log"), HumanBytes(o.o.bytes, j.lang), o.o.start.Format("2006-01-02"))
 				}
-				continue
+				break
 			}
-			ref, refWhat := histMax, tr(j.lang, "le plus gros volume journalier vers ce service auparavant", "the largest daily volume to this service before")
+			o.suspect, o.kind = true, "new_destination"
+			fc := j.firstContactRef(s.key)
+			o.strong = o.o.bytes >= large && o.o.bytes >= 2*fc
+			o.why = fmt.Sprintf(tr(j.lang, "destination contactée pour la première fois le %s", "destination first contacted at %s"), fmtT(time.Unix(0, s.first).UTC()))
+			if j.fw != nil {
+				o.why += fmt.Sprintf(tr(j.lang, " (journal du pare-feu depuis le %s)", " (firewall log since %s)"), fmtT(j.fw.Start))
+			}
+			if fc > 0 {
+				o.why += fmt.Sprintf(tr(j.lang, " ; avant l'incident, aucune machine n'avait envoyé plus de %s à une autre destination le jour de son premier contact", "; before the incident no host had sent more than %s to another destination on the day it first contacted it"), HumanBytes(fc, j.lang))
+			}
+		default:
+			peers, peerVols, histMax, ownMax := references(history, o)
+			ref, kind := max(histMax, ownMax), "above_history"
+			refWhat := fmt.Sprintf(tr(j.lang, "le plus gros volume journalier vers ce service auparavant (%s)", "the largest daily volume to this service before (%s)"), HumanBytes(ref, j.lang))
 			if peers+1 >= prevalentHosts {
-				kind = "above_peers"
 				p95 := percentile95(peerVols)
-				ref = max(p95, ownMax)
+				ref, kind = max(p95, ownMax), "above_peers"
 				refWhat = fmt.Sprintf(tr(j.lang, "ce que %d autres machines y envoient par jour (95e centile %s) et ce que cette machine y envoyait (%s)",
 					"what %d other hosts send there per day (95th percentile %s) and what this host sent there (%s)"), peers, HumanBytes(p95, j.lang), HumanBytes(ownMax, j.lang))
 			}
-			if v >= aboveFactor*ref {
-				sus = append(sus, d)
-				why = append(why, fmt.Sprintf(tr(j.lang, "%s le %s, plus de %d fois %s", "%s on %s, over %d times %s"), HumanBytes(v, j.lang), dayStart.Format("2006-01-02"), aboveFactor, refWhat))
+			if o.o.bytes >= large && o.o.bytes >= aboveFactor*ref {
+				o.suspect, o.kind, o.strong, o.seenPre = true, kind, true, true
+				o.why = fmt.Sprintf(tr(j.lang, "%s le %s, plus de %d fois %s", "%s on %s, over %d times %s"), HumanBytes(o.o.bytes, j.lang), o.o.start.Format("2006-01-02"), aboveFactor, refWhat)
+			} else if linked && len(s.named) > 0 {
+				o.suspect, o.kind, o.seenPre = true, "named_by_finding", true
+				o.why = tr(j.lang, "destination signalée par une détection d'exfiltration, depuis une machine liée à l'intrusion, pendant la fenêtre de l'incident",
+					"destination named by an exfiltration finding, from a host tied to the intrusion, during the incident window")
 			}
 		}
-		if len(sus) > 0 {
-			keep := func(b flowBucket) bool { return containsDay(sus, dayOf(b.hour)) }
-			c := j.newCandidate(s, pr, keep, kind, strings.Join(why, " ; "), kind != "named_by_finding")
-			c.seenPre = kind != "named_by_finding"
-			cands = append(cands, c)
-			continue
+		if !o.suspect {
+			history = append(history, o)
 		}
-		if c := j.namedInWindow(s, pr); c.totals.bytes > 0 {
-			c.seenPre = true
-			cands = append(cands, c)
+	}
+	cands = pairCandidates(s, occs)
+	suspectPair := map[pairKey]bool{}
+	for _, c := range cands {
+		suspectPair[c.pair.k] = true
+	}
+	// Large transfers neither routine nor suspect: listed for a person to confirm.
+	var unjudged []pairRef
+	for _, pr := range s.pairs {
+		if _, ok := j.routine[pr.k]; ok || suspectPair[pr.k] {
 			continue
 		}
 		if pr.p.totals(nil).bytes >= large {
-			unjudgedLarge = append(unjudgedLarge, pr)
+			unjudged = append(unjudged, pr)
 		}
 	}
-	if len(unjudgedLarge) > 0 {
+	if len(unjudged) > 0 {
 		hosts := map[netip.Addr]bool{}
-		for src := range days {
-			hosts[src] = true
+		for _, pr := range s.pairs {
+			hosts[pr.k.src] = true
 		}
-		why := fmt.Sprintf(tr(j.lang, "service déjà utilisé avant (depuis le %s, par %d machine(s)) ; aucun jour ne dépasse %d fois sa référence",
-			"service already in use before (since %s, by %d host(s)); no day exceeds %d times its reference"), fmtT(first), len(hosts), aboveFactor)
-		if first.Before(j.fw.Start.Add(baselineDay)) && len(hosts) < prevalentHosts {
+		first := time.Unix(0, s.first).UTC()
+		why := fmt.Sprintf(tr(j.lang, "service en usage (depuis le %s, par %d machine(s)) ; aucune occurrence ne dépasse %d fois sa référence",
+			"service in use (since %s, by %d host(s)); no occurrence exceeds %d times its reference"), fmtT(first), len(hosts), aboveFactor)
+		if j.fw != nil && first.Before(baselineFrom) && len(hosts) < prevalentHosts {
 			why = tr(j.lang, "présent dès le premier jour du journal du pare-feu : aucun historique antérieur pour en juger — à confirmer",
 				"present from the first day of the firewall log: no earlier history to judge it against — please confirm")
 		}
-		routine = append(routine, j.routineEntry(s, unjudgedLarge, "", why))
+		routine = append(routine, j.routineEntry(s, unjudged, "", why))
 	}
 	return routine, cands
 }
 
-// namedInWindow is the part of a pair's traffic inside the incident window,
-// when an exfiltration finding names the service: any volume counts then.
-func (j *judge) namedInWindow(s *service, pr pairRef) candidate {
-	if len(s.named) == 0 || j.window == nil {
-		return candidate{}
+// popularService says whether a service is in common use: prevalentHosts or
+// more hosts sending it ordinary volumes (under LargeBytes) on two days or
+// more. It returns, for each source, the daily volumes of the others — its
+// peers — or nil when the service is not in common use.
+func popularService(occs []*occRef, large int64) map[netip.Addr][]int64 {
+	vols := map[netip.Addr]map[int32]int64{}
+	for _, o := range occs {
+		if o.o.bytes >= large {
+			continue
+		}
+		m := vols[o.pr.k.src]
+		if m == nil {
+			m = map[int32]int64{}
+			vols[o.pr.k.src] = m
+		}
+		for _, b := range o.pr.p.buckets {
+			if b.hour >= o.o.fromHour && b.hour <= o.o.toHour {
+				m[dayOf(b.hour)] += b.bytes
+			}
+		}
 	}
-	w := j.window
-	keep := func(b flowBucket) bool {
-		return !time.Unix(0, b.end).Before(w.Start) && !time.Unix(0, b.start).After(w.End.Add(episodeGap))
+	regular := 0
+	for _, m := range vols {
+		if len(m) >= 2 {
+			regular++
+		}
 	}
-	return j.newCandidate(s, pr, keep, "named_by_finding", tr(j.lang, "destination signalée par une détection d'exfiltration, pendant la fenêtre de l'incident",
-		"destination named by an exfiltration finding, during the incident window"), false)
+	if regular < prevalentHosts {
+		return nil
+	}
+	out := map[netip.Addr][]int64{}
+	srcs := map[netip.Addr]bool{}
+	for _, o := range occs {
+		srcs[o.pr.k.src] = true
+	}
+	for self := range srcs {
+		var v []int64
+		for src, m := range vols {
+			if src == self {
+				continue
+			}
+			for _, x := range m {
+				v = append(v, x)
+			}
+		}
+		out[self] = v
+	}
+	return out
+}
+
+// occRef is one occurrence of a pair being judged.
+type occRef struct {
+	pr      pairRef
+	o       occurrence
+	routine bool // a regular run of a recurring job
+	suspect bool
+	kind    string
+	why     string
+	strong  bool
+	seenPre bool
+}
+
+// references are what an occurrence is compared with: the other hosts that
+// used the service before it and their daily volumes, the largest daily
+// volume to the service, and the host's own largest day — all from history
+// that was not itself judged suspect.
+func references(history []*occRef, o *occRef) (peers int, peerVols []int64, histMax, ownMax int64) {
+	vols := map[netip.Addr]map[int32]int64{}
+	for _, h := range history {
+		for _, b := range h.pr.p.buckets {
+			if b.hour < h.o.fromHour || b.hour > h.o.toHour || b.hour >= o.o.fromHour {
+				continue
+			}
+			m := vols[h.pr.k.src]
+			if m == nil {
+				m = map[int32]int64{}
+				vols[h.pr.k.src] = m
+			}
+			m[dayOf(b.hour)] += b.bytes
+		}
+	}
+	for src, m := range vols {
+		for _, v := range m {
+			histMax = max(histMax, v)
+			if src == o.pr.k.src {
+				ownMax = max(ownMax, v)
+			} else {
+				peerVols = append(peerVols, v)
+			}
+		}
+		if src != o.pr.k.src {
+			peers++
+		}
+	}
+	return
+}
+
+// pairCandidates makes one candidate per pair from its suspect occurrences.
+func pairCandidates(s *service, occs []*occRef) []candidate {
+	byPair := map[pairKey][]*occRef{}
+	var order []pairKey
+	for _, o := range occs {
+		if !o.suspect {
+			continue
+		}
+		if byPair[o.pr.k] == nil {
+			order = append(order, o.pr.k)
+		}
+		byPair[o.pr.k] = append(byPair[o.pr.k], o)
+	}
+	var out []candidate
+	for _, k := range order {
+		list := byPair[k]
+		var spans [][2]int32
+		var whys []string
+		c := candidate{svc: s, pair: list[0].pr, kind: list[0].kind}
+		for _, o := range list {
+			spans = append(spans, [2]int32{o.o.fromHour, o.o.toHour})
+			whys = append(whys, o.why)
+			c.strong = c.strong || o.strong
+			c.seenPre = c.seenPre || o.seenPre
+		}
+		c.keep = func(b flowBucket) bool {
+			for _, sp := range spans {
+				if b.hour >= sp[0] && b.hour <= sp[1] {
+					return true
+				}
+			}
+			return false
+		}
+		c.why = strings.Join(uniq(whys), " ; ")
+		c.totals = c.pair.p.totals(c.keep)
+		out = append(out, c)
+	}
+	return out
 }
 
 // startsWithIntrusion reports a recurrence that begins after the incident

@@ -196,6 +196,7 @@ func (a *Analyzer) Finish(meta CaseMeta) *Result {
 	routine, cands := j.judgeAll(svcs)
 	mailCands := a.mailCandidates(found, ids, window)
 	cands = dropMailTransport(cands, mailCands, a.mail)
+	intrusion := window != nil
 	if window == nil {
 		window = a.insiderWindow(acts, cands, mailCands)
 	}
@@ -208,7 +209,7 @@ func (a *Analyzer) Finish(meta CaseMeta) *Result {
 	if j.fw != nil {
 		r.Baseline = &Baseline{Firewall: j.fw, Before: j.before, FirstContactMaxBytes: j.firstContactMax, FirstContactMaxTo: j.firstContactTo, Services: len(svcs)}
 	}
-	r.Verdict = a.decide(r, acts, window)
+	r.Verdict = a.decide(r, acts, window, intrusion)
 	r.Timeline = timeline(r, lang)
 	r.Breach = a.breachDraft(r, window)
 	// The contract wants arrays, never null.
@@ -237,7 +238,8 @@ func (a *Analyzer) Finish(meta CaseMeta) *Result {
 func markNamed(svcs []*service, found []*rules.Finding, ids map[*rules.Finding]string) {
 	names := map[string][]*rules.Finding{}
 	for _, f := range found {
-		if ids[f] == "" || !hasTag(f, "attack.exfiltration") {
+		// Volume rules do not name a destination: the baselines judge volumes.
+		if ids[f] == "" || !hasTag(f, "attack.exfiltration") || f.Signal == "volume" {
 			continue
 		}
 		for _, d := range f.Dests {

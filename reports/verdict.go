@@ -25,7 +25,7 @@ import (
 // no_evidence otherwise (0.7, 0.5 when parts of the window or of the case
 // are not covered). Missing coverage never hides a measured theft: it
 // qualifies it in the reasons.
-func (a *Analyzer) decide(r *Report, acts []activity, window *Range) Verdict {
+func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion bool) Verdict {
 	lang := a.o.Lang
 	large := a.o.LargeBytes
 	v := Verdict{BytesOut: a.totalBytesOut(r.Exfiltration)}
@@ -42,8 +42,11 @@ func (a *Analyzer) decide(r *Report, acts []activity, window *Range) Verdict {
 		v.Missing = append(v.Missing, tr(lang, "journaux du serveur de messagerie : les envois de pièces jointes ne peuvent pas être comptés",
 			"mail server logs: attachments sent out cannot be counted"))
 	}
-	if window != nil {
+	if window != nil && intrusion {
 		v.Reasons = append(v.Reasons, a.intrusionReason(acts, window))
+	} else if window != nil {
+		v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "Aucune intrusion dans les journaux : la fenêtre de l'incident (%s → %s) est celle des transferts anormaux et de la collecte qui les précède.",
+			"No intrusion in the logs: the incident window (%s → %s) is that of the unusual transfers and the collection leading to them."), fmtT(window.Start), fmtT(window.End)))
 	}
 	caveats := a.coverageCaveats(fw, window, r)
 	const (

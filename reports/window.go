@@ -47,13 +47,14 @@ func (a activity) collects() bool {
 	return a.has("attack.collection") || a.has("attack.exfiltration")
 }
 
-// activities flattens the findings into occurrences, leaving out transfer
-// measurements (rules marked signal: transfer) and informational rules.
+// activities flattens the findings into occurrences, leaving out what only
+// sees data leave (rules marked signal: transfer or volume) and
+// informational rules.
 func activities(found []*rules.Finding) []activity {
 	var out []activity
 	for _, f := range found {
 		lv := levelRank[f.Level]
-		if lv < levelRank["medium"] || f.Signal == "transfer" {
+		if lv < levelRank["medium"] || f.Signal == "transfer" || f.Signal == "volume" {
 			continue
 		}
 		occ := f.Occurrences

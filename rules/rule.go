@@ -20,10 +20,11 @@ import (
 type Rule struct {
 	Title   string `yaml:"title"`
 	TitleFR string `yaml:"title_fr"` // exfiltrace extension: the title in French reports
-	// Signal is an exfiltrace extension: "transfer" marks a rule that measures
-	// data leaving (volume, destination) rather than someone acting on a host;
-	// reports judge transfers against baselines and never open an incident
-	// window on them.
+	// Signal is an exfiltrace extension. "transfer" marks a rule that sees
+	// data leaving (a file-sharing destination, mail to free-mail) rather
+	// than someone acting on a host; "volume" one that only measures how much
+	// left. Reports never open an incident window on either, and judge
+	// volumes against the baselines they learn instead of fixed thresholds.
 	Signal      string         `yaml:"signal"`
 	ID          string         `yaml:"id"`
 	Name        string         `yaml:"name"`

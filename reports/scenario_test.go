@@ -1,0 +1,193 @@
+package reports
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+	"github.com/exfiltrace/exfiltrace/parsers"
+	"github.com/exfiltrace/exfiltrace/rules"
+	"github.com/exfiltrace/exfiltrace/samples/scenario"
+)
+
+// analyzeDir parses every file of an evidence directory in memory, merges
+// the events in time order the way a case streams them, and analyses them
+// with no case configuration at all.
+func analyzeDir(t testing.TB, dir string, po parsers.Options, lang string) (*Report, []*parsers.FileStats) {
+	t.Helper()
+	files, _, err := parsers.Expand([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type item struct {
+		ev   *event.Event
+		file int
+	}
+	var all []item
+	var stats []*parsers.FileStats
+	for i, f := range files {
+		in, err := parsers.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := parsers.Parse(in, &po, func(ev *event.Event) { all = append(all, item{ev, i}) })
+		in.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		stats = append(stats, st)
+	}
+	sort.SliceStable(all, func(a, b int) bool {
+		if !all[a].ev.Timestamp.Equal(all[b].ev.Timestamp) {
+			return all[a].ev.Timestamp.Before(all[b].ev.Timestamp)
+		}
+		return all[a].file < all[b].file
+	})
+	rs, err := rules.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := NewAnalyzer(Options{Rules: rs, Lang: lang})
+	var first, last time.Time
+	for _, it := range all {
+		a.Observe(it.ev)
+		if first.IsZero() || it.ev.Timestamp.Before(first) {
+			first = it.ev.Timestamp
+		}
+		if it.ev.Timestamp.After(last) {
+			last = it.ev.Timestamp
+		}
+	}
+	meta := CaseMeta{ID: filepath.Base(dir), Events: int64(len(all)), TimeRange: Range{Start: first, End: last}}
+	for _, st := range stats {
+		meta.Evidence = append(meta.Evidence, EvidenceFile{Path: st.Path, SHA256: st.SHA256, SizeBytes: st.Size, Format: st.Format, Events: st.Parsed + st.Raw, Unparsed: st.Raw})
+	}
+	return a.Finish(meta).Report, stats
+}
+
+// checkIncident compares a report with an incident's truth: the verdict,
+// every channel's bytes, sessions, times, source and account, and that no
+// routine transfer is in the ledger. It returns what is wrong, if anything.
+func checkIncident(r *Report, tr scenario.Truth) []string {
+	var bad []string
+	ok := r.Verdict.DataTaken == tr.Verdict
+	for _, v := range tr.Accept {
+		ok = ok || r.Verdict.DataTaken == v
+	}
+	if !ok {
+		bad = append(bad, fmt.Sprintf("verdict %s, want %s", r.Verdict.DataTaken, tr.Verdict))
+	}
+	if len(r.Exfiltration) != len(tr.Exfil) {
+		var got []string
+		for _, e := range r.Exfiltration {
+			got = append(got, fmt.Sprintf("%s %s%s %d", e.Channel, e.Destination.IP, e.Destination.Email, e.Bytes))
+		}
+		bad = append(bad, fmt.Sprintf("ledger has %d entries [%s], want %d", len(r.Exfiltration), strings.Join(got, "; "), len(tr.Exfil)))
+	}
+	for _, want := range tr.Exfil {
+		var got *LedgerEntry
+		for i := range r.Exfiltration {
+			e := &r.Exfiltration[i]
+			if e.Destination.IP == want.Destination || e.Destination.Email == want.Destination {
+				got = e
+			}
+		}
+		if got == nil {
+			bad = append(bad, "no ledger entry for "+want.Destination)
+			continue
+		}
+		if got.Channel != want.Channel || got.Bytes != want.Bytes || got.Events != want.Sessions || !got.FirstSeen.Equal(want.First) || !got.LastSeen.Equal(want.Last) {
+			bad = append(bad, fmt.Sprintf("%s: %s %d B %d sessions %s→%s, want %s %d B %d sessions %s→%s", want.Destination,
+				got.Channel, got.Bytes, got.Events, fmtT(got.FirstSeen), fmtT(got.LastSeen), want.Channel, want.Bytes, want.Sessions, fmtT(want.First), fmtT(want.Last)))
+		}
+		if want.SourceIP != "" && (len(got.Sources) != 1 || got.Sources[0].IP != want.SourceIP) {
+			bad = append(bad, fmt.Sprintf("%s: sources %+v, want %s", want.Destination, got.Sources, want.SourceIP))
+		}
+		if want.SourceHost != "" && (len(got.Sources) != 1 || !sameHost(got.Sources[0].Host, want.SourceHost)) {
+			bad = append(bad, fmt.Sprintf("%s: source host %+v, want %s", want.Destination, got.Sources, want.SourceHost))
+		}
+		if want.Account != "" && (len(got.Users) != 1 || got.Users[0] != want.Account) {
+			bad = append(bad, fmt.Sprintf("%s: accounts %v, want %s", want.Destination, got.Users, want.Account))
+		}
+	}
+	for _, rt := range tr.Routine {
+		for _, e := range r.Exfiltration {
+			if e.Destination.IP == rt.Destination {
+				bad = append(bad, "routine transfer to "+rt.Destination+" is in the ledger")
+			}
+		}
+	}
+	return bad
+}
+
+// TestScenarioMatrix runs every storyline on many seeds — varied time
+// zones, interim records, log start days, backup schedules, missing
+// sources — with no case configuration, and checks the verdict and every
+// ledger figure against the generator's truth. It prints the matrix.
+func TestScenarioMatrix(t *testing.T) {
+	seeds := 20
+	if testing.Short() {
+		seeds = 3
+	}
+	if n, err := strconv.Atoi(os.Getenv("EXFILTRACE_MATRIX_SEEDS")); err == nil && n > 0 {
+		seeds = n // more seeds locally: EXFILTRACE_MATRIX_SEEDS=200 go test -run TestScenarioMatrix ./reports/
+	}
+	type row struct {
+		v     scenario.Variant
+		seed  uint64
+		got   string
+		bytes int64
+		bad   []string
+		notes string
+	}
+	var mu sync.Mutex
+	var rows []row
+	for _, v := range scenario.Variants {
+		t.Run(string(v), func(t *testing.T) {
+			t.Parallel()
+			for seed := uint64(1); seed <= uint64(seeds); seed++ {
+				inc := scenario.Generate(v, seed)
+				dir := filepath.Join(t.TempDir(), fmt.Sprintf("%s-%d", v, seed))
+				if err := inc.Write(dir, dir+".truth.json"); err != nil {
+					t.Fatal(err)
+				}
+				r, _ := analyzeDir(t, dir, parsers.Options{TZ: inc.Truth.Location(), Year: inc.Truth.Year}, "en")
+				bad := checkIncident(r, inc.Truth)
+				validate(t, r)
+				mu.Lock()
+				rows = append(rows, row{v, seed, r.Verdict.DataTaken, r.Verdict.BytesOut, bad, inc.Truth.Notes})
+				mu.Unlock()
+				if len(bad) > 0 {
+					t.Errorf("%s seed %d (%s):\n  %s\n  reasons: %s", v, seed, inc.Truth.Notes, strings.Join(bad, "\n  "), strings.Join(r.Verdict.Reasons, "\n    "))
+				}
+			}
+		})
+	}
+	t.Cleanup(func() {
+		sort.Slice(rows, func(i, j int) bool {
+			if rows[i].v != rows[j].v {
+				return rows[i].v < rows[j].v
+			}
+			return rows[i].seed < rows[j].seed
+		})
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "%-20s %4s  %-17s %15s  %s\n", "variant", "seed", "verdict", "bytes out", "pass")
+		for _, r := range rows {
+			pass := "pass"
+			if len(r.bad) > 0 {
+				pass = "FAIL: " + r.bad[0]
+			}
+			fmt.Fprintf(&sb, "%-20s %4d  %-17s %15d  %s\n", r.v, r.seed, r.got, r.bytes, pass)
+		}
+		if os.Getenv("EXFILTRACE_MATRIX_QUIET") == "" {
+			t.Log("\n" + sb.String())
+		}
+	})
+}
