@@ -611,3 +611,56 @@ func TestSonicWallCorpus(t *testing.T) {
 		"source.ip": "2.2.2.2", "destination.port": int64(50000), "event.action": "connection-opened", "observer.ip": "1.1.1.1",
 	})
 }
+
+// TestEmptyWevtutilExport: wevtutil's output for a log with nothing in the
+// query is an <Events> root and nothing inside; it ingests as 0 events of
+// format windows-xml, not as an unknown format.
+func TestEmptyWevtutilExport(t *testing.T) {
+	for name, content := range map[string]string{
+		"root":        "<Events>\n</Events>\n",
+		"bom-crlf":    "\ufeff<Events>\r\n</Events>\r\n",
+		"prolog":      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Events>\n</Events>\n",
+		"self-closed": "<Events/>\n",
+	} {
+		p := filepath.Join(t.TempDir(), "empty.xml")
+		os.WriteFile(p, []byte(content), 0o644)
+		evs, st := parseFile(t, p, &Options{TZ: time.UTC})
+		if st.Format != "windows-xml" || len(evs) != 0 || st.Parsed != 0 || st.Raw != 0 || st.Lost != 0 || st.Error != "" {
+			t.Errorf("%s: format %q, %d events, stats %+v", name, st.Format, len(evs), st)
+		}
+	}
+	// Not every <Events> document is an empty export.
+	if _, err := Detect([]byte("<Events><Foo/></Events>")); err == nil {
+		t.Error("an <Events> root with foreign content was taken for a Windows export")
+	}
+}
+
+// TestFortiGateInterimRecords: interim records of a long session keep their
+// running totals under fortinet.firewall.* and carry no source.bytes, so any
+// sum of source.bytes counts the session once, at its closing record.
+func TestFortiGateInterimRecords(t *testing.T) {
+	lines := `date=2025-03-14 time=23:00:00 tz="+0100" logid="0000000013" type="traffic" subtype="forward" srcip=10.10.1.20 srcport=60100 dstip=31.216.145.5 dstport=443 sessionid=77 proto=6 action="accept" duration=120 sentbyte=1000 rcvdbyte=10 sentdelta=1000 rcvddelta=10
+date=2025-03-14 time=23:02:00 tz="+0100" logid="0000000013" type="traffic" subtype="forward" srcip=10.10.1.20 srcport=60100 dstip=31.216.145.5 dstport=443 sessionid=77 proto=6 action="accept" duration=240 sentbyte=3000 rcvdbyte=30 sentdelta=2000 rcvddelta=20
+date=2025-03-14 time=23:03:30 tz="+0100" logid="0000000013" type="traffic" subtype="forward" srcip=10.10.1.20 srcport=60100 dstip=31.216.145.5 dstport=443 sessionid=77 proto=6 action="close" duration=330 sentbyte=3500 rcvdbyte=35 sentdelta=500 rcvddelta=5
+`
+	p := filepath.Join(t.TempDir(), "fgt.log")
+	os.WriteFile(p, []byte(lines), 0o644)
+	evs, st := parseFile(t, p, &Options{TZ: time.UTC})
+	if st.Parsed != 3 {
+		t.Fatalf("stats %+v", st)
+	}
+	var sum int64
+	for i, ev := range evs {
+		n, ok := ev.Int("source.bytes")
+		if i < 2 && ok {
+			t.Errorf("interim record %d carries source.bytes %d", i, n)
+		}
+		sum += n
+	}
+	if sum != 3500 {
+		t.Errorf("sum of source.bytes %d, want 3500 (the closing record)", sum)
+	}
+	want(t, "interim", evs[1], "2025-03-14T22:02:00Z", map[string]any{"fortinet.firewall.sentbyte": int64(3000), "fortinet.firewall.sentdelta": "2000",
+		"event.type": []string{"connection", "info"}, "event.start": "2025-03-14T21:58:00Z"})
+	want(t, "close", evs[2], "2025-03-14T22:03:30Z", map[string]any{"source.bytes": int64(3500), "destination.bytes": int64(35), "event.type": []string{"connection"}})
+}

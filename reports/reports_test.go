@@ -160,9 +160,70 @@ func TestControlAndMissingFirewall(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "exfiltrace.yaml"), b, 0o644)
 	r = analyze(t, "en", dir)
 	validate(t, r)
-	if r.Verdict.DataTaken != InsufficientData || !strings.Contains(strings.Join(r.Verdict.Reasons, " "), "firewall logs") {
+	// The theft by mail is still measured; the missing firewall log qualifies it.
+	if r.Verdict.DataTaken != Confirmed || r.Verdict.BytesOut != 54525952 || len(r.Verdict.Missing) != 1 ||
+		!strings.Contains(strings.Join(r.Verdict.Reasons, " "), "No firewall log: what left over the network cannot be measured") {
 		t.Errorf("without firewall logs: %+v", r.Verdict)
 	}
+	// Without the mail log either, nothing can be measured.
+	os.RemoveAll(filepath.Join(dir, "mail"))
+	r = analyze(t, "en", dir)
+	validate(t, r)
+	if r.Verdict.DataTaken != InsufficientData || !strings.Contains(strings.Join(r.Verdict.Reasons, " "), "firewall log") || len(r.Exfiltration) != 0 {
+		t.Errorf("without firewall and mail logs: %+v", r.Verdict)
+	}
+}
+
+// TestSamplesWithoutConfiguration: the samples give the same answer with
+// their exfiltrace.yaml removed — the backup is learned as routine, the
+// file server and the account are tied by the evidence.
+func TestSamplesWithoutConfiguration(t *testing.T) {
+	root := corpus.Root(t)
+	for _, name := range []string{"incident", "control"} {
+		dir := filepath.Join(t.TempDir(), name)
+		for _, sub := range []string{"firewall", "mail", "windows"} {
+			os.MkdirAll(filepath.Join(dir, sub), 0o755)
+			entries, _ := os.ReadDir(filepath.Join(root, "samples", name, sub))
+			for _, e := range entries {
+				b, _ := os.ReadFile(filepath.Join(root, "samples", name, sub, e.Name()))
+				os.WriteFile(filepath.Join(dir, sub, e.Name()), b, 0o644)
+			}
+		}
+		with := analyze(t, "fr", filepath.Join(root, "samples", name))
+		without := analyze(t, "fr", dir)
+		validate(t, without)
+		if with.Verdict.DataTaken != without.Verdict.DataTaken || with.Verdict.BytesOut != without.Verdict.BytesOut || len(with.Exfiltration) != len(without.Exfiltration) {
+			t.Fatalf("%s: with configuration %s %d B, without %s %d B", name, with.Verdict.DataTaken, with.Verdict.BytesOut, without.Verdict.DataTaken, without.Verdict.BytesOut)
+		}
+		for i := range with.Exfiltration {
+			a, b := with.Exfiltration[i], without.Exfiltration[i]
+			if a.Bytes != b.Bytes || a.Destination != b.Destination || !equalSources(a.Sources, b.Sources) || strings.Join(a.Users, ",") != strings.Join(b.Users, ",") {
+				t.Errorf("%s ledger %d differs without configuration:\n%+v\n%+v", name, i, a, b)
+			}
+		}
+		// The backup the configuration marked known good is learned as routine.
+		found := false
+		for _, rt := range without.Routine {
+			if rt.Destination.IP == "51.91.120.15" && strings.Contains(rt.Why, "récurrent") && rt.Days == 3 {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: the nightly backup is not a routine transfer: %+v", name, without.Routine)
+		}
+	}
+}
+
+func equalSources(a, b []Source) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // TestHTMLEscapesLogData feeds markup through a log field into the report.

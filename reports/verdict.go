@@ -113,6 +113,10 @@ func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion b
 				fmtT(fw.Range.Start), fmtT(fw.Range.End), len(r.Routine)))
 		}
 	}
+	if level != none && (fw == nil || fw.Range == nil) {
+		v.Reasons = append(v.Reasons, tr(lang, "Aucun journal de pare-feu : les sorties par le réseau ne peuvent pas être mesurées ; les volumes ci-dessus ne comptent que les canaux journalisés (messagerie).",
+			"No firewall log: what left over the network cannot be measured; the volumes above count only the channels that were logged (mail)."))
+	}
 	v.Reasons = append(v.Reasons, caveats...)
 	if len(r.Routine) > 0 && level != none {
 		v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "%d transfert(s) volumineux jugé(s) routinier(s) laissé(s) hors du registre (voir « transferts routiniers », à confirmer).",

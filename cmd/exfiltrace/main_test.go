@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/samples/scenario"
 )
 
 // run executes the CLI in-process and returns stdout.
@@ -214,5 +218,66 @@ func TestAnalyzeReportBatch(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(outDir, name)); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestTopSumEqualsLedgerWithInterimRecords: on a FortiGate log whose long
+// sessions also write interim records, the first query an analyst runs —
+// top destination.ip --sum source.bytes — counts each session once, as the
+// report's ledger does, and both equal the generator's truth.
+func TestTopSumEqualsLedgerWithInterimRecords(t *testing.T) {
+	o := scenario.Draw(scenario.VPNTheft, 4)
+	o.Interim = 2 * time.Minute
+	o.Missing = ""
+	inc := scenario.Build(o)
+	dir := filepath.Join(t.TempDir(), "evidence")
+	if err := inc.Write(dir, dir+".truth.json"); err != nil {
+		t.Fatal(err)
+	}
+	interim := strings.Count(string(inc.Files["firewall/fortigate.log"]), `action="accept"`)
+	if interim < 100 {
+		t.Fatalf("only %d interim records generated", interim)
+	}
+	want := inc.Truth.Exfil[0]
+	c := filepath.Join(t.TempDir(), "case")
+	zone := inc.Truth.Location().String()
+	if _, err := run(t, "ingest", "--case", c, "--quiet", "--tz", inc.Truth.Offset(), "--year", fmt.Sprint(inc.Truth.Year), dir); err != nil {
+		t.Fatalf("ingest (%s): %v", zone, err)
+	}
+	out, err := run(t, "top", "--case", c, "destination.ip", "--sum", "source.bytes", "--json", "--limit", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var topSum int64 = -1
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m struct {
+			Value string `json:"value"`
+			Sum   int64  `json:"sum"`
+		}
+		json.Unmarshal([]byte(l), &m)
+		if m.Value == want.Destination {
+			topSum = m.Sum
+		}
+	}
+	rep := filepath.Join(t.TempDir(), "r.json")
+	if _, err := run(t, "report", "--case", c, "--format", "json", "-o", rep); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(rep)
+	var r struct {
+		Exfiltration []struct {
+			Destination struct{ IP string }
+			Bytes       int64
+		}
+	}
+	json.Unmarshal(b, &r)
+	var ledger int64 = -1
+	for _, e := range r.Exfiltration {
+		if e.Destination.IP == want.Destination {
+			ledger = e.Bytes
+		}
+	}
+	if topSum != want.Bytes || ledger != want.Bytes {
+		t.Errorf("%s: top --sum %d, ledger %d, truth %d (%d interim records)\n%s", want.Destination, topSum, ledger, want.Bytes, interim, out)
 	}
 }

@@ -1,11 +1,18 @@
-// Command gen writes the sample evidence of a ransomware incident at a French
-// intercommunal authority ("Communauté d'agglomération", agglo.local):
+// Command gen writes sample evidence with its ground truth.
+//
+// Without -variant it writes the bundled sample: a ransomware incident at a
+// French intercommunal authority ("Communauté d'agglomération", agglo.local):
 // FortiGate traffic and VPN logs, Postfix mail logs and Windows Security and
 // System events (wevtutil XML) for three nights, plus one intrusion with
-// staging and exfiltration. It is deterministic: the same run writes the same
-// bytes. With -control it writes the same background without the intrusion.
+// staging and exfiltration, and the same background without the intrusion.
+// It is deterministic: the same run writes the same bytes.
 //
-//	go run ./samples/gen            # samples/incident + samples/control + truth files
+// With -variant it writes one incident of the scenario generator
+// (samples/scenario), drawn from -seed: other authorities, time zones, backup
+// schedules, storylines and missing logs, with the truth beside it.
+//
+//	go run ./samples/gen                                        # samples/incident + samples/control + truth files
+//	go run ./samples/gen -variant insider-cloud -seed 7 -out /tmp/insider7   # /tmp/insider7 + /tmp/insider7.truth.json
 package main
 
 import (
@@ -19,7 +26,17 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/exfiltrace/exfiltrace/samples/scenario"
 )
+
+func variantNames() string {
+	var names []string
+	for _, v := range scenario.Variants {
+		names = append(names, string(v))
+	}
+	return strings.Join(names, ", ")
+}
 
 // Network of the sample authority.
 const (
@@ -99,7 +116,21 @@ type BackupTruth struct {
 
 func main() {
 	out := flag.String("out", "samples", "directory to write into")
+	variant := flag.String("variant", "", "write one generated incident of this storyline instead of the bundled sample: "+variantNames())
+	seed := flag.Uint64("seed", 1, "seed of the generated incident (with -variant)")
 	flag.Parse()
+	if *variant != "" {
+		v, err := scenario.ParseVariant(*variant)
+		if err != nil {
+			log.Fatal(err)
+		}
+		inc := scenario.Generate(v, *seed)
+		if err := inc.Write(*out, ""); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s seed %d → %s (expected verdict %s; %s)\n", *variant, *seed, *out, inc.Truth.Verdict, inc.Truth.Notes)
+		return
+	}
 	for _, intrusion := range []bool{true, false} {
 		name := "incident"
 		if !intrusion {

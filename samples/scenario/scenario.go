@@ -40,6 +40,20 @@ const (
 // Variants lists every storyline.
 var Variants = []Variant{VPNTheft, SlowTheft, MailTheft, InsiderCloud, RansomNoTheft, ControlVariant}
 
+// ParseVariant checks a storyline's name.
+func ParseVariant(name string) (Variant, error) {
+	for _, v := range Variants {
+		if string(v) == name {
+			return v, nil
+		}
+	}
+	var names []string
+	for _, v := range Variants {
+		names = append(names, string(v))
+	}
+	return "", fmt.Errorf("unknown variant %q (known: %s)", name, strings.Join(names, ", "))
+}
+
 // Truth is what the analysis of an incident must find.
 type Truth struct {
 	Variant Variant `json:"variant"`
@@ -112,6 +126,15 @@ func (inc *Incident) Write(dir, truthPath string) error {
 // Location is the time zone the devices of the incident log in.
 func (t Truth) Location() *time.Location {
 	return time.FixedZone(fmt.Sprintf("UTC%+03d%02d", t.TZOffsetSeconds/3600, abs(t.TZOffsetSeconds/60)%60), t.TZOffsetSeconds)
+}
+
+// Offset is the devices' zone as --tz takes it, e.g. +05:30.
+func (t Truth) Offset() string {
+	sign, off := '+', t.TZOffsetSeconds
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	return fmt.Sprintf("%c%02d:%02d", sign, off/3600, off/60%60)
 }
 
 func abs(n int) int {
