@@ -93,8 +93,33 @@ func funcs(r *Report) map[string]any {
 			}
 			return strings.Join(out, ", ")
 		},
-		"dest": destName,
+		"dest":    destName,
+		"channel": func(ch string) string { return channelName(r.Lang, ch) },
+		"severity": func(s string) string {
+			return label(r.Lang, "sev_"+s)
+		},
+		"kind": func(k string) string { return label(r.Lang, "kind_"+k) },
+		// ledgerLinks are the links that concern the ledger's sources: the
+		// ones a reader needs to trust the attribution; the rest are counted.
+		"ledgerLinks": func() []Link { return ledgerLinks(r) },
+		"otherLinks":  func() int { return len(r.Links) - len(ledgerLinks(r)) },
 	}
+}
+
+func ledgerLinks(r *Report) []Link {
+	srcs := map[string]bool{}
+	for _, e := range r.Exfiltration {
+		for _, s := range e.Sources {
+			srcs[s.IP] = true
+		}
+	}
+	var out []Link
+	for _, l := range r.Links {
+		if srcs[l.From] {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 var labels = map[string][2]string{ // fr, en
@@ -140,6 +165,28 @@ var labels = map[string][2]string{ // fr, en
 	"verdict_possible":          {"POSSIBLE — indices de sortie de données", "POSSIBLE — signs of data leaving"},
 	"verdict_no_evidence":       {"AUCUN ÉLÉMENT — rien ne montre une sortie de données", "NO EVIDENCE — nothing shows data leaving"},
 	"verdict_insufficient_data": {"DONNÉES INSUFFISANTES — les journaux ne permettent pas de conclure", "INSUFFICIENT DATA — the logs cannot answer"},
+	"routine":                   {"Transferts routiniers (laissés hors du registre) — à confirmer", "Routine transfers (left out of the ledger) — please confirm"},
+	"routine_intro":             {"Gros transferts jugés habituels à partir des journaux eux-mêmes : ils ne comptent pas dans le verdict. Vérifiez qu'il s'agit bien de sauvegardes ou de services connus.", "Large transfers judged routine from the logs themselves: they do not count in the verdict. Check that they are indeed backups or known services."},
+	"pattern":                   {"Récurrence", "Pattern"},
+	"why":                       {"Pourquoi", "Why"},
+	"days":                      {"Jours", "Days"},
+	"missing":                   {"Ce qui manque", "What is missing"},
+	"would_change":              {"Ce qui changerait le verdict", "What would change the verdict"},
+	"window":                    {"Fenêtre de l'incident", "Incident window"},
+	"gaps":                      {"jours sans journal", "days without log"},
+	"hosts":                     {"Machines", "Hosts"},
+	"file":                      {"Fichier", "File"},
+	"unparsed":                  {"Non analysés", "Unparsed"},
+	"anomaly":                   {"Pourquoi ce n'est pas la routine", "Why it is not routine"},
+	"attribution":               {"Comptes rattachés", "Accounts tied"},
+	"other_links":               {"autres rapprochements (adresses des postes, tunnels VPN) dans le rapport JSON", "other links (workstation addresses, VPN tunnels) in the JSON report"},
+	"sev_informational":         {"information", "informational"},
+	"sev_low":                   {"faible", "low"},
+	"sev_medium":                {"moyenne", "medium"},
+	"sev_high":                  {"élevée", "high"},
+	"sev_critical":              {"critique", "critical"},
+	"kind_host":                 {"machine", "host"},
+	"kind_account":              {"compte", "account"},
 }
 
 func label(lang, key string) string {

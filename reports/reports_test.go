@@ -284,3 +284,27 @@ func TestSonicWallSessionsCountAsFirewallVolume(t *testing.T) {
 		t.Errorf("ledger bytes to 31.216.145.5 = %d, want 1250000010 (sent of the five closed sessions)", got)
 	}
 }
+
+// TestFrenchReportIsFrench: a French report carries no English rule title
+// or sentence (the built-in rules have French titles), in any format.
+func TestFrenchReportIsFrench(t *testing.T) {
+	r := analyze(t, "fr", filepath.Join(corpus.Root(t), "samples", "incident"))
+	rs, _ := rules.Builtin()
+	var english []string
+	for _, ru := range rs {
+		english = append(english, ru.Title)
+	}
+	english = append(english, "sent to", "Intrusion from", "first contacted", "corroborated by", "account(s)", "VPN tunnel opened by",
+		"remote desktop logon", "recurring, regular transfer", "Firewall logs", "The volumes are lower bounds", "Hosts", "Unparsed")
+	for _, format := range []string{"md", "html"} {
+		var buf bytes.Buffer
+		if err := Render(&buf, r, format, ""); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range english {
+			if strings.Contains(buf.String(), e) {
+				t.Errorf("%s report in French contains %q", format, e)
+			}
+		}
+	}
+}

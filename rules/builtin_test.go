@@ -33,3 +33,16 @@ func TestBuiltinPack(t *testing.T) {
 		t.Errorf("only %d tested rules in the pack", withTests)
 	}
 }
+
+// TestBuiltinRulesHaveFrenchTitles: French reports name every built-in rule in French.
+func TestBuiltinRulesHaveFrenchTitles(t *testing.T) {
+	rs, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.TitleFR == "" || r.TitleFR == r.Title {
+			t.Errorf("%s: %q has no French title", r.Source, r.Title)
+		}
+	}
+}
