@@ -47,6 +47,9 @@ const (
 	// aboveFactor is how much more than its reference (peers' 95th
 	// percentile, its own past) a host must send in a day to stand out.
 	aboveFactor = 4
+	// minHistoryDays of a service's history make its own past a reference
+	// strong enough to call an excess over it theft without other evidence.
+	minHistoryDays = 3
 	// episodeJoin joins a pair's active hours into one occurrence of a job.
 	episodeJoin = 3 // hours
 )
@@ -311,9 +314,7 @@ func (j *judge) services(fl *flowLedger) []*service {
 			by[key] = s
 		}
 		s.pairs = append(s.pairs, pairRef{k, p})
-		if f, ok := fl.firstContact[k.dst]; ok && f < s.first {
-			s.first = f
-		}
+		s.first = min(s.first, p.firstStart())
 		for _, pf := range j.knownGood {
 			if pf.Contains(k.dst) {
 				s.knownGood = true
@@ -448,7 +449,14 @@ func (j *judge) judgeService(s *service) (routine []RoutineTransfer, cands []can
 	}
 	sort.SliceStable(occs, func(a, b int) bool { return occs[a].o.start.Before(occs[b].o.start) })
 	popular := popularService(occs, large)
-	var history []*occRef // judged, not suspect: what the service normally receives
+	// history is what the service normally receives: occurrences judged and
+	// not suspect, as daily volumes per source.
+	history := serviceDays{}
+	firstHistory := int32(math.MaxInt32)
+	addHistory := func(o *occRef) {
+		history.add(o)
+		firstHistory = min(firstHistory, o.o.fromHour)
+	}
 	baselineFrom := time.Time{}
 	if j.fw != nil {
 		baselineFrom = j.fw.Start.Add(baselineDay)
@@ -461,35 +469,29 @@ func (j *judge) judgeService(s *service) (routine []RoutineTransfer, cands []can
 		// Before an intrusion, transfers are the baseline the incident is
 		// judged against, not part of it.
 		if o.routine || (j.window != nil && o.o.end.Before(j.window.Start)) {
-			history = append(history, o)
+			addHistory(o)
 			continue
 		}
 		inWindow := j.window != nil && !o.o.end.Before(j.window.Start) && !o.o.start.After(j.window.End.Add(episodeGap))
 		linked := inWindow && j.sourceActive != nil && j.sourceActive(o.pr.k.src.String(), j.window.Start, j.window.End.Add(episodeGap))
 		if o.o.bytes < large && !(linked && o.o.bytes >= minLinked) {
-			history = append(history, o)
+			addHistory(o)
 			continue
 		}
-		hasHistory := false
-		for _, h := range history {
-			if h.o.fromHour < o.o.fromHour {
-				hasHistory = true
-				break
-			}
-		}
+		hasHistory := firstHistory < o.o.fromHour
 		switch {
 		case popular != nil:
 			// A service many hosts use every day: judged against them, on
 			// its first day in the log as on any other.
-			peerVols := popular[o.pr.k.src]
-			_, _, _, ownMax := references(history, o)
+			npeers, peerVols, _, _ := popular.others(o.pr.k.src)
+			_, _, _, ownMax := history.others(o.pr.k.src)
 			p95 := percentile95(peerVols)
 			ref := max(p95, ownMax)
 			if o.o.bytes >= large && o.o.bytes >= aboveFactor*ref {
 				o.suspect, o.kind, o.strong, o.seenPre = true, "above_peers", true, true
 				o.why = fmt.Sprintf(tr(j.lang, "%s le %s, plus de %d fois ce que %d autres machines envoient chaque jour à ce service d'usage courant (95e centile %s) et ce que cette machine y envoyait (%s)",
 					"%s on %s, over %d times what %d other hosts send every day to this service in common use (95th percentile %s) and what this host sent there (%s)"),
-					HumanBytes(o.o.bytes, j.lang), o.o.start.Format("2006-01-02"), aboveFactor, len(popular)-1, HumanBytes(p95, j.lang), HumanBytes(ownMax, j.lang))
+					HumanBytes(o.o.bytes, j.lang), o.o.start.Format("2006-01-02"), aboveFactor, npeers, HumanBytes(p95, j.lang), HumanBytes(ownMax, j.lang))
 			}
 		case !hasHistory:
 			if j.fw == nil || (o.o.start.Before(baselineFrom) && !(j.window != nil && !o.o.start.Before(j.window.Start))) {
@@ -504,7 +506,9 @@ func (j *judge) judgeService(s *service) (routine []RoutineTransfer, cands []can
 			}
 			o.suspect, o.kind = true, "new_destination"
 			fc := j.firstContactRef(s.key)
-			o.strong = o.o.bytes >= large && o.o.bytes >= 2*fc
+			// Strong when it outweighs what first contacts weigh here, over a
+			// baseline of two days at least.
+			o.strong = o.o.bytes >= large && o.o.bytes >= 2*fc && j.fw != nil && o.o.start.Sub(j.fw.Start) >= 2*baselineDay
 			o.why = fmt.Sprintf(tr(j.lang, "destination contactée pour la première fois le %s", "destination first contacted at %s"), fmtT(time.Unix(0, s.first).UTC()))
 			if j.fw != nil {
 				o.why += fmt.Sprintf(tr(j.lang, " (journal du pare-feu depuis le %s)", " (firewall log since %s)"), fmtT(j.fw.Start))
@@ -513,7 +517,7 @@ func (j *judge) judgeService(s *service) (routine []RoutineTransfer, cands []can
 				o.why += fmt.Sprintf(tr(j.lang, " ; avant l'incident, aucune machine n'avait envoyé plus de %s à une autre destination le jour de son premier contact", "; before the incident no host had sent more than %s to another destination on the day it first contacted it"), HumanBytes(fc, j.lang))
 			}
 		default:
-			peers, peerVols, histMax, ownMax := references(history, o)
+			peers, peerVols, histMax, ownMax := history.others(o.pr.k.src)
 			ref, kind := max(histMax, ownMax), "above_history"
 			refWhat := fmt.Sprintf(tr(j.lang, "le plus gros volume journalier vers ce service auparavant (%s)", "the largest daily volume to this service before (%s)"), HumanBytes(ref, j.lang))
 			if peers+1 >= prevalentHosts {
@@ -523,7 +527,9 @@ func (j *judge) judgeService(s *service) (routine []RoutineTransfer, cands []can
 					"what %d other hosts send there per day (95th percentile %s) and what this host sent there (%s)"), peers, HumanBytes(p95, j.lang), HumanBytes(ownMax, j.lang))
 			}
 			if o.o.bytes >= large && o.o.bytes >= aboveFactor*ref {
-				o.suspect, o.kind, o.strong, o.seenPre = true, kind, true, true
+				// A reference of fewer than minHistoryDays days is too thin to
+				// call the excess strong on its own.
+				o.suspect, o.kind, o.strong, o.seenPre = true, kind, kind == "above_peers" || history.days() >= minHistoryDays, true
 				o.why = fmt.Sprintf(tr(j.lang, "%s le %s, plus de %d fois %s", "%s on %s, over %d times %s"), HumanBytes(o.o.bytes, j.lang), o.o.start.Format("2006-01-02"), aboveFactor, refWhat)
 			} else if linked && len(s.named) > 0 {
 				o.suspect, o.kind, o.seenPre = true, "named_by_finding", true
@@ -531,8 +537,14 @@ func (j *judge) judgeService(s *service) (routine []RoutineTransfer, cands []can
 					"destination named by an exfiltration finding, from a host tied to the intrusion, during the incident window")
 			}
 		}
+		// Without strength, an intrusion window or activity tied to its
+		// source, an excess is left for a person to confirm, not reported
+		// as theft.
+		if o.suspect && !o.strong && !inWindow && !linked && o.kind != "departure_from_routine" {
+			o.suspect, o.weak = false, true
+		}
 		if !o.suspect {
-			history = append(history, o)
+			addHistory(o)
 		}
 	}
 	cands = pairCandidates(s, occs)
@@ -558,6 +570,11 @@ func (j *judge) judgeService(s *service) (routine []RoutineTransfer, cands []can
 		first := time.Unix(0, s.first).UTC()
 		why := fmt.Sprintf(tr(j.lang, "service en usage (depuis le %s, par %d machine(s)) ; aucune occurrence ne dépasse %d fois sa référence",
 			"service in use (since %s, by %d host(s)); no occurrence exceeds %d times its reference"), fmtT(first), len(hosts), aboveFactor)
+		for _, o := range occs {
+			if o.weak {
+				why = fmt.Sprintf(tr(j.lang, "inhabituel (%s) mais sans historique suffisant, sans intrusion ni collecte autour : à confirmer", "unusual (%s) but without enough history, and no intrusion or collection around it: please confirm"), o.why)
+			}
+		}
 		if j.fw != nil && first.Before(baselineFrom) && len(hosts) < prevalentHosts {
 			why = tr(j.lang, "présent dès le premier jour du journal du pare-feu : aucun historique antérieur pour en juger — à confirmer",
 				"present from the first day of the firewall log: no earlier history to judge it against — please confirm")
@@ -567,29 +584,64 @@ func (j *judge) judgeService(s *service) (routine []RoutineTransfer, cands []can
 	return routine, cands
 }
 
+// serviceDays holds per-source daily volumes to one service.
+type serviceDays map[netip.Addr]map[int32]int64
+
+func (sd serviceDays) add(o *occRef) {
+	m := sd[o.pr.k.src]
+	if m == nil {
+		m = map[int32]int64{}
+		sd[o.pr.k.src] = m
+	}
+	for _, b := range o.pr.p.buckets {
+		if b.hour >= o.o.fromHour && b.hour <= o.o.toHour {
+			m[dayOf(b.hour)] += b.bytes
+		}
+	}
+}
+
+// days counts the distinct days of the history.
+func (sd serviceDays) days() int {
+	seen := map[int32]bool{}
+	for _, m := range sd {
+		for d := range m {
+			seen[d] = true
+		}
+	}
+	return len(seen)
+}
+
+// others returns the daily volumes of every source but self, how many
+// sources those are, and the largest day of all and of self.
+func (sd serviceDays) others(self netip.Addr) (peers int, vols []int64, allMax, ownMax int64) {
+	for src, m := range sd {
+		for _, v := range m {
+			allMax = max(allMax, v)
+			if src == self {
+				ownMax = max(ownMax, v)
+			} else {
+				vols = append(vols, v)
+			}
+		}
+		if src != self {
+			peers++
+		}
+	}
+	return
+}
+
 // popularService says whether a service is in common use: prevalentHosts or
 // more hosts sending it ordinary volumes (under LargeBytes) on two days or
-// more. It returns, for each source, the daily volumes of the others — its
-// peers — or nil when the service is not in common use.
-func popularService(occs []*occRef, large int64) map[netip.Addr][]int64 {
-	vols := map[netip.Addr]map[int32]int64{}
+// more; it returns their daily volumes, nil when the service is not.
+func popularService(occs []*occRef, large int64) serviceDays {
+	sd := serviceDays{}
 	for _, o := range occs {
-		if o.o.bytes >= large {
-			continue
-		}
-		m := vols[o.pr.k.src]
-		if m == nil {
-			m = map[int32]int64{}
-			vols[o.pr.k.src] = m
-		}
-		for _, b := range o.pr.p.buckets {
-			if b.hour >= o.o.fromHour && b.hour <= o.o.toHour {
-				m[dayOf(b.hour)] += b.bytes
-			}
+		if o.o.bytes < large {
+			sd.add(o)
 		}
 	}
 	regular := 0
-	for _, m := range vols {
+	for _, m := range sd {
 		if len(m) >= 2 {
 			regular++
 		}
@@ -597,24 +649,7 @@ func popularService(occs []*occRef, large int64) map[netip.Addr][]int64 {
 	if regular < prevalentHosts {
 		return nil
 	}
-	out := map[netip.Addr][]int64{}
-	srcs := map[netip.Addr]bool{}
-	for _, o := range occs {
-		srcs[o.pr.k.src] = true
-	}
-	for self := range srcs {
-		var v []int64
-		for src, m := range vols {
-			if src == self {
-				continue
-			}
-			for _, x := range m {
-				v = append(v, x)
-			}
-		}
-		out[self] = v
-	}
-	return out
+	return sd
 }
 
 // occRef is one occurrence of a pair being judged.
@@ -623,45 +658,11 @@ type occRef struct {
 	o       occurrence
 	routine bool // a regular run of a recurring job
 	suspect bool
+	weak    bool // unusual, but without the evidence to call it theft
 	kind    string
 	why     string
 	strong  bool
 	seenPre bool
-}
-
-// references are what an occurrence is compared with: the other hosts that
-// used the service before it and their daily volumes, the largest daily
-// volume to the service, and the host's own largest day — all from history
-// that was not itself judged suspect.
-func references(history []*occRef, o *occRef) (peers int, peerVols []int64, histMax, ownMax int64) {
-	vols := map[netip.Addr]map[int32]int64{}
-	for _, h := range history {
-		for _, b := range h.pr.p.buckets {
-			if b.hour < h.o.fromHour || b.hour > h.o.toHour || b.hour >= o.o.fromHour {
-				continue
-			}
-			m := vols[h.pr.k.src]
-			if m == nil {
-				m = map[int32]int64{}
-				vols[h.pr.k.src] = m
-			}
-			m[dayOf(b.hour)] += b.bytes
-		}
-	}
-	for src, m := range vols {
-		for _, v := range m {
-			histMax = max(histMax, v)
-			if src == o.pr.k.src {
-				ownMax = max(ownMax, v)
-			} else {
-				peerVols = append(peerVols, v)
-			}
-		}
-		if src != o.pr.k.src {
-			peers++
-		}
-	}
-	return
 }
 
 // pairCandidates makes one candidate per pair from its suspect occurrences.

@@ -69,11 +69,42 @@ func NewAnalyzer(o Options) *Analyzer {
 	if o.Lang == "" {
 		o.Lang = "fr"
 	}
-	a := &Analyzer{o: o, eng: rules.CompileWith(o.Rules, o.Config), flows: newFlowLedger(), cov: newCoverage(), folders: map[string]int{}}
+	a := &Analyzer{o: o, eng: rules.CompileWith(withoutVolumeRules(o.Rules), o.Config), flows: newFlowLedger(), cov: newCoverage(), folders: map[string]int{}}
 	a.internal = prefixes(o.Config.Placeholders["internal_networks"])
 	a.mail = newMailLedger(a.isInternal, o.Config.Placeholders["own_mail_domains"])
 	a.links = newLinker(a.isInternal, o.Lang, o.Config.Placeholders["assets"])
 	return a
+}
+
+// withoutVolumeRules leaves out the volume rules (signal: volume) and the
+// base rules only they use: the report judges volumes against its baselines,
+// and these rules' state (a window per source→destination pair) is the
+// largest part of a hunt's memory on a busy firewall.
+func withoutVolumeRules(rs []*rules.Rule) []*rules.Rule {
+	usedByKept, usedByDropped := map[string]bool{}, map[string]bool{}
+	for _, r := range rs {
+		if r.Correlation == nil {
+			continue
+		}
+		for _, ref := range r.Correlation.Rules {
+			if r.Signal == "volume" {
+				usedByDropped[ref] = true
+			} else {
+				usedByKept[ref] = true
+			}
+		}
+	}
+	var out []*rules.Rule
+	for _, r := range rs {
+		if r.Signal == "volume" {
+			continue
+		}
+		if r.Correlation == nil && (usedByDropped[r.Name] || usedByDropped[r.ID]) && !usedByKept[r.Name] && !usedByKept[r.ID] {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 func prefixes(list []string) []netip.Prefix {
@@ -194,7 +225,7 @@ func (a *Analyzer) Finish(meta CaseMeta) *Result {
 	j.findRoutine(svcs)
 	j.firstContactReference(svcs)
 	routine, cands := j.judgeAll(svcs)
-	mailCands := a.mailCandidates(found, ids, window)
+	mailCands := a.mailCandidates(found, ids, acts, window)
 	cands = dropMailTransport(cands, mailCands, a.mail)
 	intrusion := window != nil
 	if window == nil {

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"math"
 	"net/netip"
 	"sort"
 	"strings"
@@ -19,8 +20,8 @@ type flowLedger struct {
 	// session's closing record removes it. What is left at the end was still
 	// open when the log stopped.
 	open map[string]*openSession
-	// contacts counts sessions (any volume) per destination, for first-seen.
-	firstContact map[netip.Addr]int64
+	// domains interns destination names: thousands of pairs share a few.
+	domains map[string]string
 }
 
 type pairKey struct{ src, dst netip.Addr }
@@ -52,22 +53,18 @@ type openSession struct {
 }
 
 func newFlowLedger() *flowLedger {
-	return &flowLedger{pairs: map[pairKey]*pairFlow{}, open: map[string]*openSession{}, firstContact: map[netip.Addr]int64{}}
+	return &flowLedger{pairs: map[pairKey]*pairFlow{}, open: map[string]*openSession{}, domains: map[string]string{}}
 }
 
 // observe takes one session-log event whose source is internal and whose
 // destination is external.
 func (l *flowLedger) observe(ev *event.Event, src, dst netip.Addr) {
-	ts := sessionStart(ev).UnixNano()
-	if first, ok := l.firstContact[dst]; !ok || ts < first {
-		l.firstContact[dst] = ts
-	}
 	port, _ := ev.Int("destination.port")
 	domain := ev.Str("destination.domain")
 	if key, sent, ok := interimCounters(ev); ok {
 		o := l.open[key]
 		if o == nil {
-			o = &openSession{pair: pairKey{src, dst}, domain: domain, port: int32(port), start: sessionStart(ev)}
+			o = &openSession{pair: pairKey{src, dst}, domain: l.intern(domain), port: int32(port), start: sessionStart(ev)}
 			l.open[key] = o
 		}
 		o.sent, o.last = sent, ev.Timestamp
@@ -89,8 +86,8 @@ func (l *flowLedger) add(k pairKey, domain string, port int32, n int64, start, e
 		p = &pairFlow{}
 		l.pairs[k] = p
 	}
-	if domain != "" {
-		p.domain = domain
+	if domain != "" && domain != p.domain {
+		p.domain = l.intern(domain)
 	}
 	if port != 0 {
 		p.port = port
@@ -112,6 +109,28 @@ func (l *flowLedger) add(k pairKey, domain string, port int32, n int64, start, e
 		sort.Slice(p.buckets, func(i, j int) bool { return p.buckets[i].hour < p.buckets[j].hour })
 	}
 	return p
+}
+
+// intern keeps one copy of a name, never a slice of the whole log line.
+func (l *flowLedger) intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	if v, ok := l.domains[s]; ok {
+		return v
+	}
+	v := strings.Clone(s)
+	l.domains[v] = v
+	return v
+}
+
+// firstStart is the start of the pair's earliest session.
+func (p *pairFlow) firstStart() int64 {
+	first := int64(math.MaxInt64)
+	for _, b := range p.buckets {
+		first = min(first, b.start)
+	}
+	return first
 }
 
 // finish counts the sessions still open at the end of the log up to their

@@ -29,7 +29,7 @@ type entryInfo struct {
 
 // mailCandidates lists the outside recipients named by exfiltration
 // findings; during an incident only the messages of the window count.
-func (a *Analyzer) mailCandidates(found []*rules.Finding, ids map[*rules.Finding]string, window *Range) []mailCandidate {
+func (a *Analyzer) mailCandidates(found []*rules.Finding, ids map[*rules.Finding]string, acts []activity, window *Range) []mailCandidate {
 	named := map[string][]string{}
 	for _, f := range found {
 		if ids[f] == "" || !hasTag(f, "attack.exfiltration") {
@@ -45,6 +45,9 @@ func (a *Analyzer) mailCandidates(found []*rules.Finding, ids map[*rules.Finding
 	for _, r := range a.mail.outside() {
 		fids := named[strings.ToLower(r.addr)]
 		if len(fids) == 0 {
+			if mc, ok := a.mailFromIntrusion(r, acts, window); ok {
+				out = append(out, mc)
+			}
 			continue
 		}
 		mc := mailCandidate{r: r, ids: uniq(fids)}
@@ -58,6 +61,37 @@ func (a *Analyzer) mailCandidates(found []*rules.Finding, ids map[*rules.Finding
 		out = append(out, mc)
 	}
 	return out
+}
+
+// mailFromIntrusion: mail sent during the intrusion, by an account or from
+// an address the intrusion touched, to an outside address that had never
+// received mail before — whatever its size, no rule threshold applies.
+func (a *Analyzer) mailFromIntrusion(r *recipient, acts []activity, window *Range) (mailCandidate, bool) {
+	if window == nil {
+		return mailCandidate{}, false
+	}
+	w := *window
+	end := w.End.Add(episodeGap)
+	tied := map[string]bool{}
+	for _, m := range r.messages {
+		if m.t.Before(w.Start) {
+			return mailCandidate{}, false // a correspondent from before the incident
+		}
+		if m.t.After(end) {
+			continue
+		}
+		// Sent from an address the intrusion used, or by an account it used
+		// within two hours of acting with it (the account's owner may be
+		// mailing partners by day between an intruder's nights).
+		if len(a.activityFor(acts, m.client, "", nil, w.Start, end)) > 0 ||
+			(m.user != "" && len(a.activityFor(acts, "", "", []string{m.user}, m.t.Add(-2*time.Hour), m.t.Add(30*time.Minute))) > 0) {
+			tied[m.key] = true
+		}
+	}
+	if len(tied) == 0 {
+		return mailCandidate{}, false
+	}
+	return mailCandidate{r: r, keep: func(m mailMessage) bool { return tied[m.key] }}, true
 }
 
 // dropMailTransport removes the SMTP sessions that carried flagged mail to
@@ -153,7 +187,13 @@ func (a *Analyzer) insiderWindow(acts []activity, cands []candidate, mail []mail
 		if b == 0 {
 			continue
 		}
-		for _, ac := range a.activityFor(acts, "", "", sortedKeys(m.r.users), s.Add(-24*time.Hour), e) {
+		var users []string
+		for _, msg := range m.r.messages {
+			if (m.keep == nil || m.keep(msg)) && msg.user != "" {
+				users = append(users, msg.user)
+			}
+		}
+		for _, ac := range a.activityFor(acts, "", "", uniq(users), s.Add(-24*time.Hour), e) {
 			if ac.collects() && ac.first.Before(s) {
 				s = ac.first
 			}
@@ -273,23 +313,40 @@ func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activi
 			pb, _, _, _ := m.r.totals(func(x mailMessage) bool { return x.t.Before(first) })
 			e.SeenBeforeIncident = pb > 0
 		}
-		for _, ip := range sortedKeys(m.r.clients) {
+		clients, senders := map[string]bool{}, map[string]string{}
+		for _, msg := range m.r.messages {
+			if m.keep != nil && !m.keep(msg) {
+				continue
+			}
+			if msg.client != "" {
+				clients[msg.client] = true
+			}
+			if msg.user != "" && senders[msg.user] == "" {
+				senders[msg.user] = msg.ref
+			}
+		}
+		for _, ip := range sortedKeys(clients) {
 			s := Source{IP: ip}
 			if lk, ok := a.links.host(ip); ok {
 				s.Host = lk.To
 			}
 			e.Sources = append(e.Sources, s)
 		}
-		for _, u := range sortedKeys(m.r.users) {
+		for _, u := range sortedKeysOf(senders) {
 			e.Attribution = appendAttribution(e.Attribution, Attribution{Account: u,
-				How: fmt.Sprintf(tr(lang, "compte authentifié (SASL) qui a envoyé les messages à %s", "authenticated (SASL) account that sent the messages to %s"), m.r.addr), Source: m.r.messages[0].ref})
+				How: fmt.Sprintf(tr(lang, "compte authentifié (SASL) qui a envoyé les messages à %s", "authenticated (SASL) account that sent the messages to %s"), m.r.addr), Source: senders[u]})
 		}
 		var users []string
 		for _, at := range e.Attribution {
 			users = append(users, at.Account)
 		}
 		e.Users = uniqFold(users)
-		e.Anomaly = fmt.Sprintf(tr(lang, "messages vers une adresse extérieure signalée par une détection d'exfiltration (%s)", "messages to an outside address an exfiltration finding names (%s)"), strings.Join(m.ids, ", "))
+		if len(m.ids) > 0 {
+			e.Anomaly = fmt.Sprintf(tr(lang, "messages vers une adresse extérieure signalée par une détection d'exfiltration (%s)", "messages to an outside address an exfiltration finding names (%s)"), strings.Join(m.ids, ", "))
+		} else {
+			e.Anomaly = tr(lang, "messages envoyés pendant l'intrusion, par un compte ou depuis une adresse qu'elle a touchés, à une adresse extérieure jamais écrite auparavant",
+				"messages sent during the intrusion, by an account or from an address it touched, to an outside address never written to before")
+		}
 		info := entryInfo{strong: b >= a.o.LargeBytes/10}
 		info = a.corroborate(info, acts, e, window)
 		out = append(out, e)
@@ -458,6 +515,15 @@ func uniqFold(s []string) []string {
 			seen[strings.ToLower(x)] = true
 			out = append(out, x)
 		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sortedKeysOf(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
 	}
 	sort.Strings(out)
 	return out

@@ -25,19 +25,15 @@ type mailLedger struct {
 type recipient struct {
 	addr     string
 	messages []mailMessage
-	senders  map[string]bool
-	users    map[string]bool
-	clients  map[string]bool
 }
 
 type mailMessage struct {
-	key  string // evidence file + queue id + line: one message, whatever its recipients
-	size int64
-	t    time.Time
-	ref  string
+	key          string // evidence file + queue id + line: one message, whatever its recipients
+	size         int64
+	t            time.Time
+	ref          string
+	user, client string // who submitted it, from where
 }
-
-const maxListedPerRecipient = 20
 
 func newMailLedger(internal func(string) bool, own []string) *mailLedger {
 	m := &mailLedger{internal: internal, configured: map[string]bool{}, learned: map[string]int{},
@@ -75,29 +71,20 @@ func (m *mailLedger) observe(ev *event.Event) {
 		}
 		r := m.to[to]
 		if r == nil {
-			r = &recipient{addr: to, senders: map[string]bool{}, users: map[string]bool{}, clients: map[string]bool{}}
+			r = &recipient{addr: strings.Clone(to)}
 			m.to[to] = r
 		}
 		if n := len(r.messages); n > 0 && r.messages[n-1].key == key {
 			continue
 		}
 		r.messages = append(r.messages, mailMessage{key: key, size: size, t: ev.Timestamp,
-			ref: ev.Str(event.FieldFile) + " line " + ev.Str(event.FieldLine)})
-		addCapped(r.senders, from)
-		addCapped(r.users, user)
-		addCapped(r.clients, ev.Str("source.ip"))
+			ref: ev.Str(event.FieldFile) + " line " + ev.Str(event.FieldLine), user: strings.Clone(user), client: ev.Str("source.ip")})
 		for _, ip := range relays {
 			if m.relayOf[to] == nil {
 				m.relayOf[to] = map[string]bool{}
 			}
 			m.relayOf[to][ip] = true
 		}
-	}
-}
-
-func addCapped(set map[string]bool, v string) {
-	if v != "" && len(set) < maxListedPerRecipient {
-		set[v] = true
 	}
 }
 

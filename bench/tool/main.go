@@ -11,6 +11,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -42,6 +44,8 @@ func main() {
 		err = hunt(os.Args[2:])
 	case "report":
 		err = reportStage(os.Args[2:])
+	case "analyze":
+		err = analyzeStream(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown mode %q", os.Args[1])
 	}
@@ -239,6 +243,36 @@ func hunt(args []string) error {
 	d := time.Since(start)
 	fmt.Printf("%-28s %10d events %7.2f s %10.0f events/s  %d rules, %d findings  peak RSS %6.0f MiB\n",
 		name, n, d.Seconds(), float64(n)/d.Seconds(), len(eng.Loaded), len(eng.Findings()), peakRSS())
+	return nil
+}
+
+// analyzeStream parses files and feeds the analysis (rules, ledgers,
+// baselines, links) as the events come, without an index: the answer's own
+// cost and memory.
+func analyzeStream(files []string) error {
+	rs, err := rules.Builtin()
+	if err != nil {
+		return err
+	}
+	a := reports.NewAnalyzer(reports.Options{Rules: rs})
+	start := time.Now()
+	n, err := parseFiles(files, a.Observe)
+	if err != nil {
+		return err
+	}
+	if p := os.Getenv("BENCH_MEMPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			return err
+		}
+		runtime.GC()
+		pprof.WriteHeapProfile(f)
+		f.Close()
+	}
+	res := a.Finish(reports.CaseMeta{ID: "bench", Events: n})
+	d := time.Since(start)
+	fmt.Printf("%-28s %10d events %7.2f s %10.0f events/s  verdict %s, %d routine, %d ledger  peak RSS %6.0f MiB\n",
+		"analyze (parse + answer)", n, d.Seconds(), float64(n)/d.Seconds(), res.Report.Verdict.DataTaken, len(res.Report.Routine), len(res.Report.Exfiltration), peakRSS())
 	return nil
 }
 

@@ -202,6 +202,7 @@ func (w *world) story() {
 		day := w.insiderDay()
 		t := w.localDay(day, 14, 0).Add(time.Duration(w.r.IntN(90)) * time.Minute).Truncate(time.Second)
 		w.truth.Window[0] = t
+		w.blind = t.Before(w.o.WindowsFrom)
 		lid := fmt.Sprintf("0x%x", 0x600000+w.r.IntN(0xfffff))
 		w.logon(org.FS, t, p.User, p.WS.IP, 3, lid, p.WS.Name)
 		for i := 0; i < 150+w.r.IntN(250); i++ {
@@ -258,7 +259,7 @@ func (w *world) expect(ch Channel, host, account string) {
 	if w.o.Missing == "firewall" {
 		return
 	}
-	if w.o.Missing != "windows" {
+	if w.o.Missing != "windows" && !w.blind {
 		ch.SourceHost, ch.Account = host, account
 	}
 	w.truth.Exfil = append(w.truth.Exfil, ch)
