@@ -306,7 +306,7 @@ func dayVolumes(p *pairFlow) map[int32]int64 {
 // services groups the flow ledger's pairs by service.
 func (j *judge) services(fl *flowLedger) []*service {
 	by := map[string]*service{}
-	for k, p := range fl.pairs {
+	fl.each(func(k pairKey, p *pairFlow) {
 		key := serviceKey(p.domain, k.dst)
 		s := by[key]
 		if s == nil {
@@ -320,7 +320,7 @@ func (j *judge) services(fl *flowLedger) []*service {
 				s.knownGood = true
 			}
 		}
-	}
+	})
 	out := make([]*service, 0, len(by))
 	for _, s := range by {
 		sort.Slice(s.pairs, func(a, b int) bool {
@@ -418,8 +418,26 @@ func (j *judge) judgeService(s *service) (routine []RoutineTransfer, cands []can
 	}
 	// Every occurrence of every pair, in time order; a routine job's regular
 	// runs are history, its departures are judged like the rest.
+	// Pairs that never carry more than minLinked are ordinary traffic: they
+	// go straight into the service's history, without an occurrence each
+	// (a busy service has hundreds of thousands of them).
+	minLinked := large / 100
+	tiny := serviceDays{}
+	tinyFirst := int32(math.MaxInt32)
 	var occs []*occRef
 	for _, pr := range s.pairs {
+		if _, isRoutine := j.routine[pr.k]; !isRoutine && pr.p.totals(nil).bytes < minLinked {
+			m := tiny[pr.k.src]
+			if m == nil {
+				m = map[int32]int64{}
+				tiny[pr.k.src] = m
+			}
+			for _, b := range pr.p.buckets {
+				m[dayOf(b.hour)] += b.bytes
+				tinyFirst = min(tinyFirst, b.hour)
+			}
+			continue
+		}
 		occ := pairOccurrences(pr.p)
 		rp, isRoutine := j.routine[pr.k]
 		dep := map[int]bool{}
@@ -448,11 +466,11 @@ func (j *judge) judgeService(s *service) (routine []RoutineTransfer, cands []can
 		}
 	}
 	sort.SliceStable(occs, func(a, b int) bool { return occs[a].o.start.Before(occs[b].o.start) })
-	popular := popularService(occs, large)
+	popular := popularService(tiny, occs, large)
 	// history is what the service normally receives: occurrences judged and
 	// not suspect, as daily volumes per source.
-	history := serviceDays{}
-	firstHistory := int32(math.MaxInt32)
+	history := tiny
+	firstHistory := tinyFirst
 	addHistory := func(o *occRef) {
 		history.add(o)
 		firstHistory = min(firstHistory, o.o.fromHour)
@@ -461,7 +479,6 @@ func (j *judge) judgeService(s *service) (routine []RoutineTransfer, cands []can
 	if j.fw != nil {
 		baselineFrom = j.fw.Start.Add(baselineDay)
 	}
-	minLinked := large / 100
 	for _, o := range occs {
 		if o.suspect {
 			continue
@@ -633,8 +650,15 @@ func (sd serviceDays) others(self netip.Addr) (peers int, vols []int64, allMax, 
 // popularService says whether a service is in common use: prevalentHosts or
 // more hosts sending it ordinary volumes (under LargeBytes) on two days or
 // more; it returns their daily volumes, nil when the service is not.
-func popularService(occs []*occRef, large int64) serviceDays {
+func popularService(tiny serviceDays, occs []*occRef, large int64) serviceDays {
 	sd := serviceDays{}
+	for src, m := range tiny {
+		c := make(map[int32]int64, len(m))
+		for d, v := range m {
+			c[d] = v
+		}
+		sd[src] = c
+	}
 	for _, o := range occs {
 		if o.o.bytes < large {
 			sd.add(o)

@@ -19,6 +19,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 
 	"github.com/exfiltrace/exfiltrace/event"
+	"github.com/exfiltrace/exfiltrace/internal/memlimit"
 	"github.com/exfiltrace/exfiltrace/index"
 	"github.com/exfiltrace/exfiltrace/parsers"
 	"github.com/exfiltrace/exfiltrace/reports"
@@ -26,6 +27,7 @@ import (
 )
 
 func main() {
+	memlimit.Apply() // as the CLI does
 	if len(os.Args) < 2 {
 		fmt.Fprintln(os.Stderr, "usage: tool gen N FILE | parse FILES... | index FILES... | bare FILES...")
 		os.Exit(2)

@@ -3,6 +3,8 @@
 package main
 
 import (
+	"github.com/exfiltrace/exfiltrace/internal/memlimit"
+
 	"fmt"
 	"os"
 
@@ -13,6 +15,7 @@ import (
 var quiet bool
 
 func main() {
+	memlimit.Apply()
 	if err := newRoot().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "exfiltrace:", err)
 		os.Exit(1)
