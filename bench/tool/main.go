@@ -19,8 +19,8 @@ import (
 	"github.com/blevesearch/bleve/v2"
 
 	"github.com/exfiltrace/exfiltrace/event"
-	"github.com/exfiltrace/exfiltrace/internal/memlimit"
 	"github.com/exfiltrace/exfiltrace/index"
+	"github.com/exfiltrace/exfiltrace/internal/memlimit"
 	"github.com/exfiltrace/exfiltrace/parsers"
 	"github.com/exfiltrace/exfiltrace/reports"
 	"github.com/exfiltrace/exfiltrace/rules"
