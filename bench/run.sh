@@ -18,6 +18,7 @@ cat "$log" >/dev/null # warm the page cache so every reader starts equal
 s=$(date +%s.%N); cat "$log" >/dev/null; e=$(date +%s.%N)
 awk -v s="$s" -v e="$e" -v mb="$mb" -v n="$lines" 'BEGIN{d=e-s; printf "%-28s %10d lines  %8.1f MB %7.2f s %10.0f lines/s  %8.1f MB/s\n","cat",n,mb,d,n/d,mb/d}'
 "$out/tool" parse "$log"
+"$out/tool" analyze "$log"   # the answer on the stream: rules, ledgers, baselines, links; no index
 BENCH_CASE="$out/case" "$out/tool" index "$log"
 "$out/tool" hunt "$out/case"
 "$out/tool" report "$out/case"
