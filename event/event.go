@@ -24,6 +24,11 @@ const (
 	FieldDataset  = "event.dataset"
 	FieldKind     = "event.kind"
 	FieldError    = "error.message"
+	// FieldCarved (true) marks an event recovered from outside the live log
+	// (an EVTX chunk's slack, a chunk the header no longer counts): often
+	// what an intruder cleared. FieldCarveReason says where it was found.
+	FieldCarved      = "evidence.carved"
+	FieldCarveReason = "evidence.carve_reason"
 )
 
 // KindRaw marks an input line kept verbatim because it could not be parsed.
@@ -31,7 +36,7 @@ const (
 const KindRaw = "pipeline_error"
 
 // Event is one normalized event. Fields maps ECS dotted names to string,
-// int64, float64 or []string values.
+// int64, float64, bool or []string values.
 type Event struct {
 	Timestamp time.Time
 	Fields    map[string]any

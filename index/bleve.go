@@ -89,6 +89,9 @@ func Document(ev *event.Event, loc string) map[string]any {
 		if n, isNum := v.(int64); isNum && kind != Number {
 			v = strconv.FormatInt(n, 10) // keyword fields index the decimal form
 		}
+		if b, isBool := v.(bool); isBool {
+			v = strconv.FormatBool(b)
+		}
 		setNested(doc, k, v)
 	}
 	if !ev.Timestamp.IsZero() {

@@ -77,7 +77,7 @@ func (c *Case) Save() error {
 	m.ToolVersion = Version
 	m.Events, m.First, m.Last = 0, time.Time{}, time.Time{}
 	for _, f := range m.Files {
-		m.Events += f.Parsed + f.Raw
+		m.Events += f.Events()
 		if !f.First.IsZero() && (m.First.IsZero() || f.First.Before(m.First)) {
 			m.First = f.First
 		}

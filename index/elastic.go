@@ -201,10 +201,10 @@ func Forward(ctx context.Context, c *Case, es *elasticsearch.Client, cfg ESConfi
 		workers = 2
 	}
 	for _, f := range c.Manifest.Files {
-		if f.SHA256 == "" || f.Parsed+f.Raw == 0 {
+		if f.SHA256 == "" || f.Events() == 0 {
 			continue
 		}
-		if n, ok := cp.Done[f.SHA256]; ok && n == f.Parsed+f.Raw {
+		if n, ok := cp.Done[f.SHA256]; ok && n == f.Events() {
 			out.Skipped = append(out.Skipped, f.Path)
 			continue
 		}
@@ -281,7 +281,7 @@ func Forward(ctx context.Context, c *Case, es *elasticsearch.Client, cfg ESConfi
 		if err != nil {
 			return out, explainESError(cfg.URL, err)
 		}
-		if acked == f.Parsed+f.Raw {
+		if acked == f.Events() {
 			cp.Done[f.SHA256] = acked
 			b, _ := json.MarshalIndent(cp, "", "  ")
 			if err := os.WriteFile(c.checkpointPath(cfg.Prefix), b, 0o644); err != nil {

@@ -135,7 +135,7 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 			indexErr = err
 			continue
 		}
-		r.Added = r.Stats.Parsed + r.Stats.Raw
+		r.Added = r.Stats.Events()
 		r.Stats.TimeOrdered = !unordered[r.Stats.SHA256]
 		kept := c.Manifest.Files[:0]
 		for _, f := range c.Manifest.Files {

@@ -89,6 +89,7 @@ var Fields = map[string]string{
 	"powershell.file.script_block_text": Text,
 	"log.file.path":                     Name,
 	"evidence.sha256":                   Keyword,
+	"evidence.carved":                   Keyword, // "true" on records carved from EVTX slack
 	"error.message":                     Text,
 	"message":                           Text,
 	"tags":                              Keyword,

@@ -28,7 +28,7 @@ func (c *Case) Stream(fn func(*event.Event) error) error {
 		}
 	}()
 	for _, f := range c.Manifest.Files {
-		if f.Parsed+f.Raw == 0 || f.SHA256 == "" {
+		if f.Events() == 0 || f.SHA256 == "" {
 			continue
 		}
 		path := filepath.Join(c.Dir, storeDir, f.SHA256+storeExt)

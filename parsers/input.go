@@ -186,9 +186,12 @@ func Parse(in *Input, o *Options, emit func(*event.Event)) (*FileStats, error) {
 			ev.Fields[event.FieldKind] = "event"
 		}
 		ev.Fields[event.FieldID] = event.ID(in.SHA256, pos)
-		if ev.Fields[event.FieldKind] == event.KindRaw {
+		switch {
+		case ev.Fields[event.FieldKind] == event.KindRaw:
 			st.raw(ev.Str(event.FieldError))
-		} else {
+		case ev.Fields[event.FieldCarved] == true:
+			st.Carved++
+		default:
 			st.Parsed++
 		}
 		st.seen(ev.Timestamp)

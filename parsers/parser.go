@@ -64,6 +64,10 @@ type FileStats struct {
 	Format      string           `json:"format"`
 	Parsed      int64            `json:"parsed"`
 	Raw         int64            `json:"raw"`
+	// Carved counts records recovered from outside the live log (EVTX
+	// slack, unallocated chunks): kept apart from Parsed, flagged on each
+	// event (evidence.carved).
+	Carved      int64            `json:"carved,omitempty"`
 	Lost        int64            `json:"lost"`
 	RawReasons  map[string]int64 `json:"raw_reasons,omitempty"`
 	LostReasons map[string]int64 `json:"lost_reasons,omitempty"`
@@ -78,6 +82,9 @@ type FileStats struct {
 	TimeOrdered bool   `json:"time_ordered"`
 	Error       string `json:"error,omitempty"`
 }
+
+// Events is every event the file gave: parsed, kept raw, and carved.
+func (s *FileStats) Events() int64 { return s.Parsed + s.Raw + s.Carved }
 
 func (s *FileStats) raw(reason string) {
 	s.Raw++

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 
 	"github.com/exfiltrace/exfiltrace/event"
@@ -44,22 +45,10 @@ func (EVTX) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {
 	if err != nil {
 		return err
 	}
-	err = rd.Records(func(rec *evtx.Record) error {
-		pos := "O" + strconv.FormatInt(rec.Offset, 10)
-		w, werr := winRecordFromNode(rec.Root)
-		var ev *event.Event
-		if werr != nil {
-			ev = event.New()
-			ev.Timestamp = rec.Written
-			ev.Fields[event.FieldKind] = event.KindRaw
-			ev.Fields[event.FieldError] = "evtx record is not a Windows event: " + werr.Error()
-			ev.Fields[event.FieldOriginal] = rec.Root.XML()
-		} else {
-			ev = w.toEvent()
-		}
-		ev.Fields[event.FieldRecord] = int64(rec.ID)
-		ev.Fields["log.offset"] = rec.Offset
-		emit(ev, pos)
+	// Chunks are decoded and mapped to events on every core; events are
+	// emitted in file order on this goroutine.
+	err = rd.Walk(runtime.NumCPU(), func(rec *evtx.Record) any { return evtxEvent(rec) }, func(rec *evtx.Record, prepared any) error {
+		emit(prepared.(*event.Event), "O"+strconv.FormatInt(rec.Offset, 10))
 		return nil
 	})
 	for _, l := range rd.Losses {
@@ -73,4 +62,27 @@ func (EVTX) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {
 		}
 	}
 	return err
+}
+
+// evtxEvent maps one record to an event, with its record id and offset;
+// a carved record is flagged with where it was found.
+func evtxEvent(rec *evtx.Record) *event.Event {
+	w, werr := winRecordFromNode(rec.Root)
+	var ev *event.Event
+	if werr != nil {
+		ev = event.New()
+		ev.Timestamp = rec.Written
+		ev.Fields[event.FieldKind] = event.KindRaw
+		ev.Fields[event.FieldError] = "evtx record is not a Windows event: " + werr.Error()
+		ev.Fields[event.FieldOriginal] = rec.Root.XML()
+	} else {
+		ev = w.toEvent()
+	}
+	ev.Fields[event.FieldRecord] = int64(rec.ID)
+	ev.Fields["log.offset"] = rec.Offset
+	if rec.Carved {
+		ev.Fields[event.FieldCarved] = true
+		ev.Fields[event.FieldCarveReason] = rec.CarveReason
+	}
+	return ev
 }

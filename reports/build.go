@@ -178,10 +178,10 @@ func Build(c *index.Case, o Options) (*Result, error) {
 	meta := CaseMeta{ID: filepath.Base(filepath.Clean(c.Dir)), Title: o.Title, Events: c.Manifest.Events,
 		TimeRange: Range{Start: c.Manifest.First, End: c.Manifest.Last}}
 	for _, f := range c.Manifest.Files {
-		if f.Error != "" && f.Parsed+f.Raw == 0 {
+		if f.Error != "" && f.Events() == 0 {
 			continue
 		}
-		ef := EvidenceFile{Path: f.Path, SHA256: f.SHA256, SizeBytes: f.Size, Format: f.Format, Events: f.Parsed + f.Raw, Unparsed: f.Raw}
+		ef := EvidenceFile{Path: f.Path, SHA256: f.SHA256, SizeBytes: f.Size, Format: f.Format, Events: f.Events(), Unparsed: f.Raw}
 		if !f.First.IsZero() {
 			ef.TimeRange = &Range{Start: f.First, End: f.Last}
 		}

@@ -56,7 +56,15 @@ func parseEVTX(t *testing.T, path string) []*event.Event {
 	}
 	defer in.Close()
 	var evs []*event.Event
-	if _, err := parsers.Parse(in, &parsers.Options{Format: "evtx"}, func(ev *event.Event) { evs = append(evs, ev) }); err != nil {
+	// SigmaHQ's expected counts are over the live log: records this reader
+	// carves from the files' slack (old events of the machines they were
+	// taken from) are left out.
+	keep := func(ev *event.Event) {
+		if ev.Fields[event.FieldCarved] != true {
+			evs = append(evs, ev)
+		}
+	}
+	if _, err := parsers.Parse(in, &parsers.Options{Format: "evtx"}, keep); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Timestamp.Before(evs[j].Timestamp) })

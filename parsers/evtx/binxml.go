@@ -111,6 +111,13 @@ type chunk struct {
 	names     map[uint32]string
 	templates map[uint32][]item
 	building  map[uint32]bool // templates being parsed, to refuse self-reference
+	// byID are the templates this chunk defines, by template id (the first
+	// 32 bits of their GUID): the file's other chunks may need them.
+	byID map[uint32][]item
+	// registry holds the templates of the whole file, by id. A record whose
+	// template definition was overwritten or zeroed in its own chunk is
+	// decoded with the same template from another chunk.
+	registry map[uint32][]item
 	work      int             // tokens decoded in this chunk, bounded against hostile input
 	// scratch buffers for template instances; nested instances (embedded
 	// binary XML) get their own, so only the outermost level reuses them.
@@ -129,7 +136,16 @@ type valueDesc struct {
 const maxChunkWork = 4 << 20
 
 func newChunk(data []byte) *chunk {
-	return &chunk{data: data, names: map[uint32]string{}, templates: map[uint32][]item{}, building: map[uint32]bool{}}
+	return &chunk{data: data, names: map[uint32]string{}, templates: map[uint32][]item{}, building: map[uint32]bool{}, byID: map[uint32][]item{}}
+}
+
+// errNeedTemplate says a record's template is not readable in its own chunk
+// and not (yet) known from another: the record can be decoded once the
+// templates of the whole file are known.
+type errNeedTemplate struct{ id uint32 }
+
+func (e errNeedTemplate) Error() string {
+	return fmt.Sprintf("template 0x%08x not readable in its chunk", e.id)
 }
 
 type cursor struct {
@@ -434,14 +450,15 @@ func (c *cursor) parseTemplateInstance(depth int) ([]*Node, error) {
 	if _, err := c.u8(); err != nil {
 		return nil, err
 	}
-	if _, err := c.u32(); err != nil { // template id
+	id, err := c.u32() // the first 32 bits of the template's GUID
+	if err != nil {
 		return nil, err
 	}
 	defOff, err := c.u32()
 	if err != nil {
 		return nil, err
 	}
-	tmpl, err := c.ck.template(defOff, depth)
+	tmpl, err := c.ck.template(defOff, id, depth)
 	if err != nil {
 		return nil, err
 	}
@@ -497,18 +514,44 @@ func (c *cursor) parseTemplateInstance(depth int) ([]*Node, error) {
 	return instantiate(tmpl, vals)
 }
 
-func (ck *chunk) template(off uint32, depth int) ([]item, error) {
+// template returns the template a record's instance refers to: the
+// definition at off in this chunk when it is there and carries the same id,
+// else the same template read in another chunk of the file.
+func (ck *chunk) template(off, id uint32, depth int) ([]item, error) {
 	if t, ok := ck.templates[off]; ok {
 		return t, nil
 	}
+	items, err := ck.parseTemplate(off, id, depth)
+	if err == nil {
+		return items, nil
+	}
+	if t, ok := ck.registry[id]; ok && id != 0 {
+		return t, nil
+	}
+	if _, loop := err.(errTemplateLoop); loop {
+		return nil, err
+	}
+	return nil, errNeedTemplate{id}
+}
+
+type errTemplateLoop struct{ off uint32 }
+
+func (e errTemplateLoop) Error() string { return fmt.Sprintf("template at offset %d refers to itself", e.off) }
+
+func (ck *chunk) parseTemplate(off, id uint32, depth int) ([]item, error) {
 	if ck.building[off] {
-		return nil, fmt.Errorf("template at offset %d refers to itself", off)
+		return nil, errTemplateLoop{off}
+	}
+	if uint64(off)+24 > uint64(len(ck.data)) || off < chunkHeaderSize {
+		return nil, fmt.Errorf("template definition offset %d outside chunk", off)
+	}
+	// The definition repeats the id as the first 32 bits of its GUID: a
+	// definition overwritten by other data does not.
+	if got := binary.LittleEndian.Uint32(ck.data[off+4:]); id != 0 && got != id {
+		return nil, fmt.Errorf("template at offset %d has id 0x%08x, not 0x%08x", off, got, id)
 	}
 	ck.building[off] = true
 	defer delete(ck.building, off)
-	if uint64(off)+24 > uint64(len(ck.data)) {
-		return nil, fmt.Errorf("template definition offset %d outside chunk", off)
-	}
 	size := binary.LittleEndian.Uint32(ck.data[off+20:])
 	start := off + 24
 	if uint64(start)+uint64(size) > uint64(len(ck.data)) {
@@ -520,6 +563,9 @@ func (ck *chunk) template(off uint32, depth int) ([]item, error) {
 		return nil, fmt.Errorf("template at offset %d: %w", off, err)
 	}
 	ck.templates[off] = items
+	if id != 0 {
+		ck.byID[id] = items
+	}
 	return items, nil
 }
 

@@ -54,6 +54,12 @@ type Record struct {
 	Chunk   int       // chunk index in file order
 	Offset  int64     // byte offset of the record in the file
 	Root    *Node
+	// Carved marks a record found outside the log's live records: in a
+	// chunk's slack after its last record, in a chunk the header no longer
+	// counts, or left by an older or newer generation of the chunk. These
+	// are often what an attacker cleared. CarveReason says where it was.
+	Carved      bool
+	CarveReason string
 }
 
 // Loss describes evidence the reader could not turn into records.
@@ -74,6 +80,16 @@ type Warning struct {
 	Reason string
 }
 
+// ChunkReport says what the reader found in one chunk slot of the file.
+type ChunkReport struct {
+	Index    int
+	Offset   int64
+	Live     int      // live records read
+	Carved   int      // carved records read (duplicates of live ones left out)
+	Lost     int      // live records that could not be read
+	Problems []string // what was wrong with the chunk, if anything
+}
+
 // Reader reads an EVTX file from an io.ReaderAt.
 type Reader struct {
 	r        io.ReaderAt
@@ -81,6 +97,7 @@ type Reader struct {
 	Header   Header
 	Losses   []Loss
 	Warnings []Warning
+	Chunks   []ChunkReport
 }
 
 // NewReader validates the file header. A damaged header is a warning, not a
@@ -120,149 +137,6 @@ func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
 		rd.Losses = append(rd.Losses, Loss{Chunk: -1, Offset: 0, Reason: fmt.Sprintf("file truncated inside the %d-byte file header; no chunks", fileHeaderSize)})
 	}
 	return rd, nil
-}
-
-// Records calls fn for every record that can be decoded, in file order.
-// Undecodable records and chunks are recorded in r.Losses. fn returning an
-// error stops the walk and returns that error.
-func (rd *Reader) Records(fn func(*Record) error) error {
-	buf := make([]byte, chunkSize)
-	for idx := 0; ; idx++ {
-		off := int64(fileHeaderSize) + int64(idx)*chunkSize
-		if off >= rd.size {
-			return nil
-		}
-		n, err := rd.r.ReadAt(buf, off)
-		if err != nil && err != io.EOF {
-			return fmt.Errorf("evtx: reading chunk %d at offset %d: %w", idx, off, err)
-		}
-		data := buf[:n]
-		if n < chunkSize {
-			if allZero(data) {
-				return nil
-			}
-			rd.Losses = append(rd.Losses, Loss{Chunk: idx, Offset: off, Records: countRecordMagic(data),
-				Reason: fmt.Sprintf("file truncated: last chunk has %d of %d bytes", n, chunkSize)})
-			// Records wholly inside the truncated chunk are still recoverable.
-			if n > chunkHeaderSize && bytes.Equal(data[:8], chunkMagic) {
-				padded := make([]byte, chunkSize)
-				copy(padded, data)
-				if err := rd.readChunk(idx, off, padded, int64(n), fn); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		if !bytes.Equal(data[:8], chunkMagic) {
-			if allZero(data) {
-				continue // never-used chunk slot
-			}
-			n := countRecordMagic(data)
-			if n == 0 && idx >= int(rd.Header.ChunkCount) {
-				// Slack after the last allocated chunk: old data, no framed records.
-				rd.Warnings = append(rd.Warnings, Warning{Chunk: idx, Reason: "unallocated space after the last chunk holds no record signatures"})
-				continue
-			}
-			rd.Losses = append(rd.Losses, Loss{Chunk: idx, Offset: off, Records: n,
-				Reason: fmt.Sprintf("bad chunk signature %q", printable(data[:8]))})
-			continue
-		}
-		if err := rd.readChunk(idx, off, data, int64(n), fn); err != nil {
-			return err
-		}
-	}
-}
-
-func (rd *Reader) readChunk(idx int, off int64, data []byte, valid int64, fn func(*Record) error) error {
-	le := binary.LittleEndian
-	free := le.Uint32(data[48:])
-	if free < chunkHeaderSize || free > chunkSize {
-		rd.Warnings = append(rd.Warnings, Warning{Chunk: idx, Reason: fmt.Sprintf("chunk free-space offset %d out of range; records read up to the last valid one", free)})
-		free = chunkSize
-	}
-	if int64(free) > valid {
-		free = uint32(valid)
-	}
-	hc := crc32.NewIEEE()
-	hc.Write(data[:120])
-	hc.Write(data[128:512])
-	if hc.Sum32() != le.Uint32(data[124:]) {
-		rd.Warnings = append(rd.Warnings, Warning{Chunk: idx, Reason: "chunk header checksum mismatch"})
-	}
-	if sum := le.Uint32(data[52:]); sum != 0 && crc32.ChecksumIEEE(data[chunkHeaderSize:free]) != sum {
-		rd.Warnings = append(rd.Warnings, Warning{Chunk: idx, Reason: "chunk record-data checksum mismatch"})
-	}
-	ck := newChunk(data)
-	firstID, lastID := le.Uint64(data[24:]), le.Uint64(data[32:])
-	pos := uint32(chunkHeaderSize)
-	for pos+24 <= free {
-		size := le.Uint32(data[pos+4:])
-		if !framedRecord(data, pos, free, firstID, lastID) {
-			if allZero(data[pos:free]) {
-				break
-			}
-			// Framing is broken here: resynchronise on the next well-framed record.
-			next := nextFramedRecord(data, pos+8, free, firstID, lastID)
-			skipped := countRecordMagic(data[pos:next])
-			reason := "damaged record framing; bytes skipped to the next valid record"
-			if next >= free {
-				reason = "damaged record framing; no valid record after it in the chunk"
-			}
-			if skipped == 0 {
-				skipped = 1
-			}
-			rd.Losses = append(rd.Losses, Loss{Chunk: idx, Offset: off + int64(pos), Records: skipped, Reason: reason})
-			pos = next
-			continue
-		}
-		rec := &Record{
-			ID:      le.Uint64(data[pos+8:]),
-			Written: filetime(le.Uint64(data[pos+16:])),
-			Chunk:   idx,
-			Offset:  off + int64(pos),
-		}
-		root, err := ck.decodeRecord(pos+24, pos+size-4)
-		if err != nil {
-			rd.Losses = append(rd.Losses, Loss{Chunk: idx, Offset: rec.Offset, Records: 1,
-				Reason: fmt.Sprintf("undecodable binary XML (%v)", errClass(err))})
-		} else {
-			rec.Root = root
-			if err := fn(rec); err != nil {
-				return err
-			}
-		}
-		pos += size
-	}
-	return nil
-}
-
-// framedRecord checks a record header at pos: signature, a size that fits,
-// the trailing size copy, and an id within the chunk's declared range.
-func framedRecord(data []byte, pos, free uint32, firstID, lastID uint64) bool {
-	le := binary.LittleEndian
-	if pos+28 > free || le.Uint32(data[pos:]) != recordMagic {
-		return false
-	}
-	size := le.Uint32(data[pos+4:])
-	if size < 28 || uint64(pos)+uint64(size) > uint64(free) || le.Uint32(data[pos+size-4:]) != size {
-		return false
-	}
-	id := le.Uint64(data[pos+8:])
-	return firstID == 0 && lastID == 0 || id >= firstID && id <= lastID
-}
-
-func nextFramedRecord(data []byte, from, free uint32, firstID, lastID uint64) uint32 {
-	for p := from; p+28 <= free; p++ {
-		j := bytes.Index(data[p:free], []byte{0x2a, 0x2a, 0, 0})
-		if j < 0 {
-			break
-		}
-		p += uint32(j)
-		if framedRecord(data, p, free, firstID, lastID) {
-			return p
-		}
-	}
-	return free
 }
 
 // errClass strips offsets from decode errors so loss reasons group well.

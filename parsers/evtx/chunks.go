@@ -1,0 +1,447 @@
+package evtx
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"runtime"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// Records calls fn for every record that can be decoded: the live records in
+// file order, then the carved ones. Undecodable records are in r.Losses,
+// what was wrong with each chunk in r.Chunks. fn returning an error stops
+// the walk and returns that error.
+func (rd *Reader) Records(fn func(*Record) error) error {
+	return rd.Walk(runtime.NumCPU(), nil, func(r *Record, _ any) error { return fn(r) })
+}
+
+// Walk decodes the file's 64 KiB chunks on several goroutines — they are
+// independent — and calls fn on the caller's goroutine for every live record
+// in file order, then for every carved record. prepare, when not nil, runs on
+// the decoding goroutine for each record (mapping it to an event, say) and
+// its result is handed to fn. At most 2×workers chunks are in flight, so
+// memory does not grow with the file.
+func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, any) error) error {
+	if workers < 1 {
+		workers = 1
+	}
+	slots := 0
+	if rd.size > fileHeaderSize {
+		slots = int((rd.size - fileHeaderSize + chunkSize - 1) / chunkSize)
+	}
+	window := 2 * workers
+	results := make([]chan *chunkResult, slots)
+	for i := range results {
+		results[i] = make(chan *chunkResult, 1)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	jobs := make(chan int)
+	sem := make(chan struct{}, window)
+	go func() {
+		defer close(jobs)
+		for i := 0; i < slots; i++ {
+			select {
+			case sem <- struct{}{}:
+			case <-stop:
+				return
+			}
+			select {
+			case jobs <- i:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	for w := 0; w < workers; w++ {
+		go func() {
+			buf := make([]byte, chunkSize)
+			for idx := range jobs {
+				results[idx] <- rd.decodeSlot(idx, buf, prepare)
+			}
+		}()
+	}
+	registry := map[uint32][]item{}
+	live := idSet{}
+	var carved []decoded
+	var pending []*chunkResult
+	for idx := 0; idx < slots; idx++ {
+		res := <-results[idx]
+		<-sem
+		if res.err != nil {
+			return res.err
+		}
+		for id, t := range res.templates {
+			if _, ok := registry[id]; !ok {
+				registry[id] = t
+			}
+		}
+		for _, d := range res.live {
+			live.addRecord(d.rec)
+			if err := fn(d.rec, d.prep); err != nil {
+				return err
+			}
+		}
+		carved = append(carved, res.carved...)
+		rd.Losses = append(rd.Losses, res.losses...)
+		rd.Warnings = append(rd.Warnings, res.warnings...)
+		rd.Chunks = append(rd.Chunks, res.report)
+		if len(res.pending) > 0 {
+			pending = append(pending, res)
+		} else if res.stop {
+			break
+		}
+	}
+	// Records whose template was overwritten in their own chunk, decoded
+	// with the same template read in another chunk of the file.
+	for _, res := range pending {
+		ck := newChunk(res.data)
+		ck.registry = registry
+		rep := rd.chunkReport(res.report.Index)
+		for _, p := range res.pending {
+			root, err := ck.decodeRecord(p.pos+24, p.pos+p.size-4)
+			if err != nil {
+				if p.rec.Carved {
+					continue // an unreadable fragment of old data, not a lost live record
+				}
+				rd.Losses = append(rd.Losses, Loss{Chunk: p.rec.Chunk, Offset: p.rec.Offset, Records: 1,
+					Reason: fmt.Sprintf("undecodable binary XML (%v)", errClass(err))})
+				rep.Lost++
+				continue
+			}
+			if p.rec.Carved && !consistent(root, p.rec.ID) {
+				continue
+			}
+			p.rec.Root = root
+			var prep any
+			if prepare != nil {
+				prep = prepare(p.rec)
+			}
+			if p.rec.Carved {
+				carved = append(carved, decoded{p.rec, prep})
+				continue
+			}
+			live.addRecord(p.rec)
+			rep.Live++
+			if err := fn(p.rec, prep); err != nil {
+				return err
+			}
+		}
+	}
+	// Carved records last, leaving out those also read live (a chunk copied
+	// in a shadow copy holds records the live chunks have too).
+	sort.SliceStable(carved, func(i, j int) bool { return carved[i].rec.Offset < carved[j].rec.Offset })
+	for _, d := range carved {
+		if live.has(d.rec.ID) {
+			continue
+		}
+		rd.chunkReport(d.rec.Chunk).Carved++
+		if err := fn(d.rec, d.prep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (rd *Reader) chunkReport(idx int) *ChunkReport {
+	for i := range rd.Chunks {
+		if rd.Chunks[i].Index == idx {
+			return &rd.Chunks[i]
+		}
+	}
+	rd.Chunks = append(rd.Chunks, ChunkReport{Index: idx})
+	return &rd.Chunks[len(rd.Chunks)-1]
+}
+
+type decoded struct {
+	rec  *Record
+	prep any
+}
+
+type pendingRecord struct {
+	pos, size uint32
+	rec       *Record
+}
+
+type chunkResult struct {
+	live, carved []decoded
+	pending      []pendingRecord
+	data         []byte // kept only while records are pending
+	templates    map[uint32][]item
+	losses       []Loss
+	warnings     []Warning
+	report       ChunkReport
+	stop         bool // the file ends in this chunk
+	err          error
+}
+
+// Time bounds for a record header's write time: outside them the bytes are
+// not a record, whatever they look like.
+var (
+	minWritten = time.Date(1995, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxWritten = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// decodeSlot reads chunk slot idx and decodes every record whose framing
+// validates: signature, size, trailing size copy, plausible write time. It
+// does not depend on the chunk being well formed: a bad signature, a bad
+// header or data checksum, a free-space offset out of range, records whose
+// size fields disagree are reported, and the records around them still read.
+func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *chunkResult {
+	off := int64(fileHeaderSize) + int64(idx)*chunkSize
+	res := &chunkResult{report: ChunkReport{Index: idx, Offset: off}}
+	n, err := rd.r.ReadAt(buf, off)
+	if err != nil && err != io.EOF {
+		res.err = fmt.Errorf("evtx: reading chunk %d at offset %d: %w", idx, off, err)
+		return res
+	}
+	data := buf[:n]
+	problem := func(format string, a ...any) {
+		msg := fmt.Sprintf(format, a...)
+		res.report.Problems = append(res.report.Problems, msg)
+		res.warnings = append(res.warnings, Warning{Chunk: idx, Reason: msg})
+	}
+	if allZero(data) {
+		res.stop = n < chunkSize
+		return res
+	}
+	end := uint32(n)
+	if n < chunkSize {
+		res.stop = true
+		problem("file truncated: last chunk has %d of %d bytes", n, chunkSize)
+		padded := make([]byte, chunkSize)
+		copy(padded, data)
+		data = padded
+	}
+	le := binary.LittleEndian
+	magicOK := bytes.Equal(data[:8], chunkMagic)
+	hdrOK := false
+	var firstID, lastID uint64
+	free := end
+	if magicOK {
+		hc := crc32.NewIEEE()
+		hc.Write(data[:120])
+		hc.Write(data[128:512])
+		hdrOK = hc.Sum32() == le.Uint32(data[124:])
+		if !hdrOK {
+			problem("chunk header checksum mismatch")
+		}
+		firstID, lastID = le.Uint64(data[24:]), le.Uint64(data[32:])
+		if f := le.Uint32(data[48:]); f >= chunkHeaderSize && f <= end {
+			free = f
+			if sum := le.Uint32(data[52:]); sum != 0 && crc32.ChecksumIEEE(data[chunkHeaderSize:free]) != sum {
+				problem("chunk record-data checksum mismatch")
+			}
+		} else {
+			problem("chunk free-space offset %d out of range; records read to the end of the chunk", f)
+		}
+	} else {
+		problem("bad chunk signature %q: records read from their own framing", printable(data[:8]))
+	}
+	// A header whose checksum fails (or was never written: zero) is still
+	// trusted when its fields agree with the records: the first record
+	// carries the first id, and the range and free offset are sane.
+	trusted := magicOK && (hdrOK || (free > chunkHeaderSize && firstID <= lastID && lastID-firstID < chunkSize/28 &&
+		framed(data, chunkHeaderSize, end) && le.Uint64(data[chunkHeaderSize+8:]) == firstID))
+	// A chunk the header no longer counts holds old records (a cleared or
+	// rolled-over log), unless the header is stale (log not closed cleanly).
+	beyond := idx >= int(rd.Header.ChunkCount) && !rd.Header.Dirty && rd.Header.ChecksumOK
+	ck := newChunk(data)
+	lost := 0
+	liveEnd := end
+	if trusted {
+		liveEnd = free
+	}
+	var ranges [][2]uint64
+	for pos := uint32(chunkHeaderSize); pos+28 <= end; {
+		if !framed(data, pos, end) {
+			next := nextFramed(data, pos+1, end)
+			region := data[pos:next]
+			if !allZero(region) && pos < liveEnd && !beyond {
+				if k := partialRecords(region); k > 0 {
+					lost += k
+					res.losses = append(res.losses, Loss{Chunk: idx, Offset: off + int64(pos), Records: k,
+						Reason: "record overwritten or cut: its framing does not validate"})
+				}
+			}
+			pos = next
+			continue
+		}
+		size := le.Uint32(data[pos+4:])
+		rec := &Record{ID: le.Uint64(data[pos+8:]), Written: filetime(le.Uint64(data[pos+16:])), Chunk: idx, Offset: off + int64(pos)}
+		switch {
+		case beyond:
+			rec.Carved, rec.CarveReason = true, "chunk beyond the header's chunk count (old or cleared records)"
+		case trusted && pos >= free:
+			rec.Carved, rec.CarveReason = true, "slack after the chunk's last record"
+		case trusted && (firstID != 0 || lastID != 0) && (rec.ID < firstID || rec.ID > lastID):
+			rec.Carved, rec.CarveReason = true, "record of another generation of this chunk (id outside its range)"
+		}
+		root, err := ck.decodeRecord(pos+24, pos+size-4)
+		var need errNeedTemplate
+		switch {
+		case errors.As(err, &need):
+			res.pending = append(res.pending, pendingRecord{pos: pos, size: size, rec: rec})
+		case err != nil && rec.Carved:
+			// Old data that no longer decodes: not a live record lost.
+		case err != nil:
+			lost++
+			res.losses = append(res.losses, Loss{Chunk: idx, Offset: rec.Offset, Records: 1,
+				Reason: fmt.Sprintf("undecodable binary XML (%v)", errClass(err))})
+		case rec.Carved && !consistent(root, rec.ID):
+			// Decodes, but not to the record its header announces: not kept.
+		default:
+			rec.Root = root
+			d := decoded{rec: rec}
+			if prepare != nil {
+				d.prep = prepare(rec)
+			}
+			if rec.Carved {
+				res.carved = append(res.carved, d)
+			} else {
+				res.live = append(res.live, d)
+				ranges = appendID(ranges, rec.ID)
+			}
+		}
+		pos += size
+	}
+	res.templates = ck.byID
+	res.report.Live, res.report.Lost = len(res.live), lost
+	if len(res.pending) > 0 {
+		res.data = append([]byte(nil), data...)
+	}
+	if lost > 0 {
+		res.report.Problems = append(res.report.Problems, fmt.Sprintf("%d live record(s) could not be read", lost))
+	}
+	return res
+}
+
+// consistent checks that a carved record decodes to the event its header
+// announces: an Event whose System/EventRecordID is the header's id.
+func consistent(root *Node, id uint64) bool {
+	if root == nil || root.Name != "Event" {
+		return false
+	}
+	rid := root.Child("System").Child("EventRecordID")
+	return rid != nil && rid.Text == strconv.FormatUint(id, 10)
+}
+
+// framed checks a record header at pos: signature, a size that fits, the
+// trailing size copy and a plausible write time.
+func framed(data []byte, pos, end uint32) bool {
+	le := binary.LittleEndian
+	if pos+28 > end || le.Uint32(data[pos:]) != recordMagic {
+		return false
+	}
+	size := le.Uint32(data[pos+4:])
+	if size < 28 || uint64(pos)+uint64(size) > uint64(end) || le.Uint32(data[pos+size-4:]) != size {
+		return false
+	}
+	return plausibleWritten(le.Uint64(data[pos+16:]))
+}
+
+// plausibleWritten accepts a record header's write time between 1995 and
+// 2100, or zero: some exporters leave it unset.
+func plausibleWritten(ft uint64) bool {
+	if ft == 0 {
+		return true
+	}
+	w := filetime(ft)
+	return !w.Before(minWritten) && w.Before(maxWritten)
+}
+
+func nextFramed(data []byte, from, end uint32) uint32 {
+	for p := from; p+28 <= end; p++ {
+		j := bytes.Index(data[p:end], []byte{0x2a, 0x2a, 0, 0})
+		if j < 0 {
+			break
+		}
+		p += uint32(j)
+		if framed(data, p, end) {
+			return p
+		}
+	}
+	return end
+}
+
+// partialRecords counts record headers in a region whose framing broke: a
+// signature with a plausible write time (or, when the time is unset, a
+// plausible size) is a record cut or overwritten; stray signature bytes
+// inside other data are not.
+func partialRecords(region []byte) int {
+	le := binary.LittleEndian
+	n := 0
+	for p := 0; p+24 <= len(region); p++ {
+		j := bytes.Index(region[p:], []byte{0x2a, 0x2a, 0, 0})
+		if j < 0 {
+			break
+		}
+		p += j
+		if p+24 > len(region) {
+			break
+		}
+		size := le.Uint32(region[p+4:])
+		ft := le.Uint64(region[p+16:])
+		// A plausible write time, or a plausible size: a record whose size
+		// field was zeroed is still a record lost.
+		if (ft != 0 && plausibleWritten(ft)) || (size >= 28 && size <= chunkSize && ft == 0) {
+			n++
+		}
+	}
+	return n
+}
+
+// idSet holds record ids as sorted, merged ranges: live ids are nearly
+// contiguous, so a million records take a few ranges.
+type idSet struct{ r [][2]uint64 }
+
+func appendID(r [][2]uint64, id uint64) [][2]uint64 {
+	if n := len(r); n > 0 && r[n-1][1]+1 == id {
+		r[n-1][1] = id
+		return r
+	}
+	return append(r, [2]uint64{id, id})
+}
+
+func (s *idSet) add(id uint64) {
+	i := sort.Search(len(s.r), func(i int) bool { return s.r[i][1]+1 >= id })
+	switch {
+	case i < len(s.r) && s.r[i][0] <= id+1 && id <= s.r[i][1]+1:
+		if id < s.r[i][0] {
+			s.r[i][0] = id
+		}
+		if id > s.r[i][1] {
+			s.r[i][1] = id
+			if i+1 < len(s.r) && s.r[i+1][0] <= id+1 {
+				s.r[i][1] = s.r[i+1][1]
+				s.r = append(s.r[:i+1], s.r[i+2:]...)
+			}
+		}
+	default:
+		s.r = append(s.r, [2]uint64{})
+		copy(s.r[i+1:], s.r[i:])
+		s.r[i] = [2]uint64{id, id}
+	}
+}
+
+// addRecord adds a live record's header id and, when it differs (exported
+// logs renumber their headers), the EventRecordID its XML carries.
+func (s *idSet) addRecord(r *Record) {
+	s.add(r.ID)
+	if rid := r.Root.Child("System").Child("EventRecordID"); rid != nil {
+		if x, err := strconv.ParseUint(rid.Text, 10, 64); err == nil && x != r.ID {
+			s.add(x)
+		}
+	}
+}
+
+func (s *idSet) has(id uint64) bool {
+	i := sort.Search(len(s.r), func(i int) bool { return s.r[i][1] >= id })
+	return i < len(s.r) && s.r[i][0] <= id
+}
