@@ -185,7 +185,9 @@ func Parse(in *Input, o *Options, emit func(*event.Event)) (*FileStats, error) {
 		if _, ok := ev.Fields[event.FieldKind]; !ok {
 			ev.Fields[event.FieldKind] = "event"
 		}
-		ev.Fields[event.FieldID] = event.ID(in.SHA256, pos)
+		if _, ok := ev.Fields[event.FieldID]; !ok { // a format may have computed it already, in parallel
+			ev.Fields[event.FieldID] = event.ID(in.SHA256, pos)
+		}
 		switch {
 		case ev.Fields[event.FieldKind] == event.KindRaw:
 			st.raw(ev.Str(event.FieldError))

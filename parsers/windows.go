@@ -8,6 +8,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/exfiltrace/exfiltrace/event"
@@ -86,6 +87,7 @@ func winRecordFromNode(root *evtx.Node) (*winRecord, error) {
 		}
 	}
 	if ed := root.Child("EventData"); ed != nil {
+		w.EventData = make([]kv, 0, len(ed.Children))
 		n := 0
 		for _, d := range ed.Children {
 			name, _ := d.Attr("Name")
@@ -195,12 +197,12 @@ func (w *winRecord) toEvent() *event.Event {
 	ev.SetIntString("winlog.process.thread.id", w.TID)
 	for _, p := range w.EventData {
 		if p.v != "" {
-			ev.Fields["winlog.event_data."+p.k] = p.v
+			ev.Fields[winKey("winlog.event_data.", p.k)] = p.v
 		}
 	}
 	for _, p := range w.UserData {
 		if p.v != "" {
-			ev.Fields["winlog.user_data."+p.k] = p.v
+			ev.Fields[winKey("winlog.user_data.", p.k)] = p.v
 		}
 	}
 	w.mapECS(ev)
@@ -208,6 +210,21 @@ func (w *winRecord) toEvent() *event.Event {
 		ev.Fields["message"] = w.summary()
 	}
 	return ev
+}
+
+// winKeys interns "winlog.event_data.<Name>" keys, per prefix: the same few
+// hundred names recur in every event, and building each key anew is an
+// allocation.
+var winKeys = map[string]*sync.Map{"winlog.event_data.": {}, "winlog.user_data.": {}}
+
+func winKey(prefix, name string) string {
+	m := winKeys[prefix]
+	if v, ok := m.Load(name); ok {
+		return v.(string)
+	}
+	v := prefix + name
+	m.Store(strings.Clone(name), v)
+	return v
 }
 
 func (w *winRecord) summary() string {

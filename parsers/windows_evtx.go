@@ -47,8 +47,13 @@ func (EVTX) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {
 	}
 	// Chunks are decoded and mapped to events on every core; events are
 	// emitted in file order on this goroutine.
-	err = rd.Walk(runtime.NumCPU(), func(rec *evtx.Record) any { return evtxEvent(rec) }, func(rec *evtx.Record, prepared any) error {
-		emit(prepared.(*event.Event), "O"+strconv.FormatInt(rec.Offset, 10))
+	err = rd.Walk(runtime.NumCPU(), func(rec *evtx.Record) any {
+		ev := evtxEvent(rec)
+		// The id is a hash: computed here, on the decoding goroutines.
+		ev.Fields[event.FieldID] = event.ID(in.SHA256, evtxPosition(rec))
+		return ev
+	}, func(rec *evtx.Record, prepared any) error {
+		emit(prepared.(*event.Event), evtxPosition(rec))
 		return nil
 	})
 	for _, l := range rd.Losses {
@@ -63,6 +68,8 @@ func (EVTX) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {
 	}
 	return err
 }
+
+func evtxPosition(rec *evtx.Record) string { return "O" + strconv.FormatInt(rec.Offset, 10) }
 
 // evtxEvent maps one record to an event, with its record id and offset;
 // a carved record is flagged with where it was found.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Binary XML tokens (MS-EVEN6 §3.1.4.7). The 0x40 bit on some tokens means
@@ -114,6 +115,9 @@ type chunk struct {
 	// byID are the templates this chunk defines, by template id (the first
 	// 32 bits of their GUID): the file's other chunks may need them.
 	byID map[uint32][]item
+	// badTemplates are offsets where no valid definition could be read.
+	badTemplates map[uint32]bool
+	arena nodeArena
 	// registry holds the templates of the whole file, by id. A record whose
 	// template definition was overwritten or zeroed in its own chunk is
 	// decoded with the same template from another chunk.
@@ -136,7 +140,7 @@ type valueDesc struct {
 const maxChunkWork = 4 << 20
 
 func newChunk(data []byte) *chunk {
-	return &chunk{data: data, names: map[uint32]string{}, templates: map[uint32][]item{}, building: map[uint32]bool{}, byID: map[uint32][]item{}}
+	return &chunk{data: data, names: map[uint32]string{}, templates: map[uint32][]item{}, building: map[uint32]bool{}, byID: map[uint32][]item{}, badTemplates: map[uint32]bool{}}
 }
 
 // errNeedTemplate says a record's template is not readable in its own chunk
@@ -189,6 +193,47 @@ func (c *cursor) u32() (uint32, error) {
 	return v, nil
 }
 
+// nodeArena hands out a record's nodes, attributes and child lists from
+// shared blocks: a record is some forty elements, allocated at once instead
+// of one by one.
+type nodeArena struct {
+	nodes    []Node
+	attrs    []Attr
+	children []*Node
+}
+
+func (a *nodeArena) node() *Node {
+	if len(a.nodes) == cap(a.nodes) {
+		a.nodes = make([]Node, 0, 64)
+	}
+	a.nodes = a.nodes[:len(a.nodes)+1]
+	return &a.nodes[len(a.nodes)-1]
+}
+
+func (a *nodeArena) attrList(n int) []Attr {
+	if n > 32 {
+		return make([]Attr, 0, n)
+	}
+	if cap(a.attrs)-len(a.attrs) < n {
+		a.attrs = make([]Attr, 0, 128)
+	}
+	s := a.attrs[len(a.attrs) : len(a.attrs) : len(a.attrs)+n]
+	a.attrs = a.attrs[:len(a.attrs)+n]
+	return s
+}
+
+func (a *nodeArena) childList(n int) []*Node {
+	if n > 64 {
+		return make([]*Node, 0, n)
+	}
+	if cap(a.children)-len(a.children) < n {
+		a.children = make([]*Node, 0, 256)
+	}
+	s := a.children[len(a.children) : len(a.children) : len(a.children)+n]
+	a.children = a.children[:len(a.children)+n]
+	return s
+}
+
 // decodeRecord decodes the Binary XML of one record into its root element.
 func (ck *chunk) decodeRecord(start, end uint32) (*Node, error) {
 	c := &cursor{ck: ck, pos: start, end: end}
@@ -196,7 +241,7 @@ func (ck *chunk) decodeRecord(start, end uint32) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	nodes, err := instantiate(items, nil)
+	nodes, err := ck.instantiate(items, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -228,19 +273,28 @@ func (c *cursor) name() (string, error) {
 	return c.ck.nameAt(off)
 }
 
+// maxNameLen bounds an element or attribute name: real ones are a few dozen
+// characters; a longer "name" is other data, not worth decoding.
+const maxNameLen = 512
+
 func (ck *chunk) nameAt(off uint32) (string, error) {
 	if s, ok := ck.names[off]; ok {
+		if s == "" {
+			return "", fmt.Errorf("corrupt string table entry at offset %d", off)
+		}
 		return s, nil
 	}
 	if uint64(off)+8 > uint64(len(ck.data)) || off < chunkHeaderSize {
 		return "", fmt.Errorf("name offset %d outside chunk", off)
 	}
 	n := uint32(binary.LittleEndian.Uint16(ck.data[off+6:]))
-	if uint64(off)+8+2*uint64(n) > uint64(len(ck.data)) {
+	if n > maxNameLen || uint64(off)+8+2*uint64(n) > uint64(len(ck.data)) {
+		ck.names[off] = "" // remembered as unreadable
 		return "", fmt.Errorf("name at offset %d runs past chunk", off)
 	}
 	s := utf16String(ck.data[off+8 : off+8+2*n])
 	if !validName(s) {
+		ck.names[off] = ""
 		return "", fmt.Errorf("corrupt string table entry at offset %d", off)
 	}
 	ck.names[off] = s
@@ -511,7 +565,7 @@ func (c *cursor) parseTemplateInstance(depth int) ([]*Node, error) {
 		vals[i] = v
 		c.pos += uint32(d.size)
 	}
-	return instantiate(tmpl, vals)
+	return c.ck.instantiate(tmpl, vals)
 }
 
 // template returns the template a record's instance refers to: the
@@ -521,9 +575,18 @@ func (ck *chunk) template(off, id uint32, depth int) ([]item, error) {
 	if t, ok := ck.templates[off]; ok {
 		return t, nil
 	}
+	if ck.badTemplates[off] {
+		if t, ok := ck.registry[id]; ok && id != 0 {
+			return t, nil
+		}
+		return nil, errNeedTemplate{id}
+	}
 	items, err := ck.parseTemplate(off, id, depth)
 	if err == nil {
 		return items, nil
+	}
+	if _, loop := err.(errTemplateLoop); !loop {
+		ck.badTemplates[off] = true // not parsed again for the next record
 	}
 	if t, ok := ck.registry[id]; ok && id != 0 {
 		return t, nil
@@ -570,16 +633,16 @@ func (ck *chunk) parseTemplate(off, id uint32, depth int) ([]item, error) {
 }
 
 // instantiate builds concrete nodes from template items and substitution values.
-func instantiate(items []item, vals []value) ([]*Node, error) {
+func (ck *chunk) instantiate(items []item, vals []value) ([]*Node, error) {
 	var out []*Node
 	for _, it := range items {
 		switch it.kind {
 		case tokOpenStart:
-			ns, err := instantiateElem(it.elem, vals)
+			var err error
+			out, err = ck.appendElem(out, it.elem, vals)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, ns...)
 		case tokTemplate:
 			out = append(out, it.nodes...)
 		case tokNormalSubst:
@@ -601,10 +664,13 @@ func arrayContent(e *elem, vals []value) ([]string, bool) {
 	return v.items, v.typ&tArray != 0 && !v.null
 }
 
-func instantiateElem(e *elem, vals []value) ([]*Node, error) {
-	n := &Node{Name: e.name}
+// appendElem instantiates one element (several for an array substitution)
+// and appends it to dst.
+func (ck *chunk) appendElem(dst []*Node, e *elem, vals []value) ([]*Node, error) {
+	n := ck.arena.node()
+	n.Name = e.name
 	if len(e.attrs) > 0 {
-		n.Attrs = make([]Attr, 0, len(e.attrs))
+		n.Attrs = ck.arena.attrList(len(e.attrs))
 	}
 	for _, a := range e.attrs {
 		if len(a.value) == 1 && a.value[0].kind == tokNormalSubst && a.value[0].sub < len(vals) {
@@ -639,19 +705,20 @@ func instantiateElem(e *elem, vals []value) ([]*Node, error) {
 		}
 	}
 	if items, ok := arrayContent(e, vals); ok {
-		out := make([]*Node, len(items))
-		for i, s := range items {
-			out[i] = &Node{Name: n.Name, Attrs: n.Attrs, Text: s}
+		for _, s := range items {
+			m := ck.arena.node()
+			*m = Node{Name: n.Name, Attrs: n.Attrs, Text: s}
+			dst = append(dst, m)
 		}
-		return out, nil
+		return dst, nil
 	}
 	if len(e.content) == 1 && e.content[0].kind == tokNormalSubst && e.content[0].sub < len(vals) && vals[e.content[0].sub].nodes == nil {
 		n.Text = vals[e.content[0].sub].text // the common case: <Data>%n</Data>
-		return []*Node{n}, nil
+		return append(dst, n), nil
 	}
 	if len(e.content) == 1 && e.content[0].kind == tokValue {
 		n.Text = e.content[0].text
-		return []*Node{n}, nil
+		return append(dst, n), nil
 	}
 	elems := 0
 	for _, it := range e.content {
@@ -660,7 +727,7 @@ func instantiateElem(e *elem, vals []value) ([]*Node, error) {
 		}
 	}
 	if elems > 0 {
-		n.Children = make([]*Node, 0, elems)
+		n.Children = ck.arena.childList(elems)
 	}
 	var text strings.Builder
 	for _, it := range e.content {
@@ -678,17 +745,17 @@ func instantiateElem(e *elem, vals []value) ([]*Node, error) {
 				text.WriteString(v.text)
 			}
 		case tokOpenStart:
-			cs, err := instantiateElem(it.elem, vals)
+			var err error
+			n.Children, err = ck.appendElem(n.Children, it.elem, vals)
 			if err != nil {
 				return nil, err
 			}
-			n.Children = append(n.Children, cs...)
 		case tokTemplate:
 			n.Children = append(n.Children, it.nodes...)
 		}
 	}
 	n.Text = text.String()
-	return []*Node{n}, nil
+	return append(dst, n), nil
 }
 
 // Value types (MS-EVEN6 §2.2.18 / libevtx).
@@ -731,7 +798,7 @@ func (ck *chunk) decodeValue(typ byte, raw []byte, pos uint32, depth int) (value
 		if err != nil {
 			return value{}, fmt.Errorf("embedded binary XML: %w", err)
 		}
-		nodes, err := instantiate(items, nil)
+		nodes, err := ck.instantiate(items, nil)
 		if err != nil {
 			return value{}, err
 		}
@@ -872,7 +939,12 @@ func scalar(typ byte, b []byte) (string, error) {
 		}
 		return "false", nil
 	case tBinary, tHandle:
-		return strings.ToUpper(fmt.Sprintf("%x", b)), nil
+		const hexUpper = "0123456789ABCDEF"
+		out := make([]byte, 2*len(b))
+		for i, x := range b {
+			out[2*i], out[2*i+1] = hexUpper[x>>4], hexUpper[x&15]
+		}
+		return string(out), nil
 	case tGUID:
 		if err := need(16); err != nil {
 			return "", err
@@ -976,17 +1048,31 @@ func utf16String(b []byte) string {
 		}
 	}
 	if ascii {
-		out := make([]byte, len(b)/2)
-		for i := range out {
-			out[i] = b[2*i]
+		var sb strings.Builder
+		sb.Grow(len(b) / 2)
+		for i := 0; i+1 < len(b); i += 2 {
+			sb.WriteByte(b[i])
 		}
-		return string(out)
+		return sb.String()
 	}
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
+	out := make([]byte, 0, len(b)+len(b)/2)
+	for i := 0; i+1 < len(b); i += 2 {
+		r := rune(binary.LittleEndian.Uint16(b[i:]))
+		if utf16.IsSurrogate(r) && i+3 < len(b) {
+			if r2 := rune(binary.LittleEndian.Uint16(b[i+2:])); utf16.IsSurrogate(r2) {
+				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+					out = utf8.AppendRune(out, dec)
+					i += 2
+					continue
+				}
+			}
+		}
+		if utf16.IsSurrogate(r) {
+			r = utf8.RuneError
+		}
+		out = utf8.AppendRune(out, r)
 	}
-	return string(utf16.Decode(u))
+	return string(out)
 }
 
 func (c *cursor) lenString() (string, error) {
