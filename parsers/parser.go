@@ -58,12 +58,12 @@ type Options struct {
 
 // FileStats is the per-file ingest account that goes into the case manifest.
 type FileStats struct {
-	Path        string           `json:"path"`
-	Size        int64            `json:"size"`
-	SHA256      string           `json:"sha256"`
-	Format      string           `json:"format"`
-	Parsed      int64            `json:"parsed"`
-	Raw         int64            `json:"raw"`
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	Format string `json:"format"`
+	Parsed int64  `json:"parsed"`
+	Raw    int64  `json:"raw"`
 	// Carved counts records recovered from outside the live log (EVTX
 	// slack, unallocated chunks): kept apart from Parsed, flagged on each
 	// event (evidence.carved).

@@ -117,12 +117,12 @@ type chunk struct {
 	byID map[uint32][]item
 	// badTemplates are offsets where no valid definition could be read.
 	badTemplates map[uint32]bool
-	arena nodeArena
+	arena        nodeArena
 	// registry holds the templates of the whole file, by id. A record whose
 	// template definition was overwritten or zeroed in its own chunk is
 	// decoded with the same template from another chunk.
 	registry map[uint32][]item
-	work      int             // tokens decoded in this chunk, bounded against hostile input
+	work     int // tokens decoded in this chunk, bounded against hostile input
 	// scratch buffers for template instances; nested instances (embedded
 	// binary XML) get their own, so only the outermost level reuses them.
 	descBuf []valueDesc
@@ -599,7 +599,9 @@ func (ck *chunk) template(off, id uint32, depth int) ([]item, error) {
 
 type errTemplateLoop struct{ off uint32 }
 
-func (e errTemplateLoop) Error() string { return fmt.Sprintf("template at offset %d refers to itself", e.off) }
+func (e errTemplateLoop) Error() string {
+	return fmt.Sprintf("template at offset %d refers to itself", e.off)
+}
 
 func (ck *chunk) parseTemplate(off, id uint32, depth int) ([]item, error) {
 	if ck.building[off] {
