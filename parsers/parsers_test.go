@@ -14,6 +14,7 @@ import (
 
 	"github.com/exfiltrace/exfiltrace/event"
 	"github.com/exfiltrace/exfiltrace/internal/corpus"
+	"github.com/exfiltrace/exfiltrace/parsers/evtx"
 )
 
 func parseFile(t *testing.T, path string, o *Options) ([]*event.Event, *FileStats) {
@@ -663,4 +664,77 @@ date=2025-03-14 time=23:03:30 tz="+0100" logid="0000000013" type="traffic" subty
 	want(t, "interim", evs[1], "2025-03-14T22:02:00Z", map[string]any{"fortinet.firewall.sentbyte": int64(3000), "fortinet.firewall.sentdelta": "2000",
 		"event.type": []string{"connection", "info"}, "event.start": "2025-03-14T21:58:00Z"})
 	want(t, "close", evs[2], "2025-03-14T22:03:30Z", map[string]any{"source.bytes": int64(3500), "destination.bytes": int64(35), "event.type": []string{"connection"}})
+}
+
+// TestEVTXFlatEqualsTree: the EVTX reader's flat path (records filled from
+// a compiled template layout, no element tree) gives exactly the events the
+// tree path gives, on every record of every corpus file.
+func TestEVTXFlatEqualsTree(t *testing.T) {
+	var files []string
+	filepath.Walk(corpus.Dir(t, "evtx"), func(p string, info os.FileInfo, err error) error {
+		if err == nil && strings.HasSuffix(p, ".evtx") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if sigma := filepath.Join(corpus.Dir(t, "sigma"), "regression_data"); fileExists(sigma) {
+		filepath.Walk(sigma, func(p string, info os.FileInfo, err error) error {
+			if err == nil && strings.HasSuffix(p, ".evtx") {
+				files = append(files, p)
+			}
+			return nil
+		})
+	}
+	flatRecords := 0
+	for _, p := range files {
+		read := func(flat bool) map[int64]*event.Event {
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			st, _ := f.Stat()
+			rd, err := evtx.NewReader(f, st.Size())
+			if err != nil {
+				t.Fatal(err)
+			}
+			rd.Flat = flat
+			out := map[int64]*event.Event{}
+			rd.Records(func(r *evtx.Record) error {
+				if r.Flat != nil {
+					flatRecords++
+				}
+				out[r.Offset] = evtxEvent(r)
+				return nil
+			})
+			return out
+		}
+		tree, flat := read(false), read(true)
+		if len(tree) != len(flat) {
+			t.Errorf("%s: %d records as trees, %d flat", p, len(tree), len(flat))
+		}
+		for off, a := range tree {
+			b := flat[off]
+			if b == nil {
+				t.Errorf("%s record at %d: missing on the flat path", p, off)
+				continue
+			}
+			if !a.Timestamp.Equal(b.Timestamp) || len(a.Fields) != len(b.Fields) {
+				t.Errorf("%s record at %d: %d fields %v vs %d fields %v", p, off, len(a.Fields), a.Timestamp, len(b.Fields), b.Timestamp)
+				continue
+			}
+			for k, v := range a.Fields {
+				if k == event.FieldOriginal {
+					continue
+				}
+				if fmt.Sprint(v) != fmt.Sprint(b.Fields[k]) {
+					t.Errorf("%s record at %d: %s = %v on the tree path, %v flat", p, off, k, v, b.Fields[k])
+				}
+			}
+		}
+	}
+	if flatRecords == 0 {
+		t.Fatal("no record took the flat path")
+	}
+	t.Logf("%d records compared on %d files (%d decoded flat)", flatRecords, len(files), flatRecords)
 }

@@ -110,6 +110,39 @@ func winRecordFromNode(root *evtx.Node) (*winRecord, error) {
 	return w, nil
 }
 
+// winRecordFromFlat reads a record the EVTX reader decoded without a tree;
+// it gives exactly what winRecordFromNode gives for the same record.
+func winRecordFromFlat(f *evtx.Flat) (*winRecord, error) {
+	sys := &f.Sys
+	w := &winRecord{
+		Provider: sys[evtx.SysProvider], ProviderGUID: sys[evtx.SysProviderGUID], Channel: sys[evtx.SysChannel],
+		Computer: sys[evtx.SysComputer], UserID: sys[evtx.SysUserID], ActivityID: sys[evtx.SysActivityID],
+		EventID: strings.TrimSpace(sys[evtx.SysEventID]), Qualifiers: sys[evtx.SysQualifiers], Version: sys[evtx.SysVersion],
+		Level: sys[evtx.SysLevel], Task: sys[evtx.SysTask], Opcode: sys[evtx.SysOpcode], Keywords: sys[evtx.SysKeywords],
+		RecordID: sys[evtx.SysRecordID], PID: sys[evtx.SysProcessID], TID: sys[evtx.SysThreadID],
+	}
+	if w.Provider == "" {
+		w.Provider = sys[evtx.SysEventSourceName]
+	}
+	if st := sys[evtx.SysTimeCreated]; st != "" {
+		t, err := parseISO(st, time.UTC)
+		if err != nil {
+			return nil, fmt.Errorf("TimeCreated SystemTime %q: %v", st, err)
+		}
+		w.Time = t
+	}
+	if len(f.EventData) > 0 {
+		w.EventData = make([]kv, len(f.EventData))
+		for i, d := range f.EventData {
+			w.EventData[i] = kv{d.Name, d.Value}
+		}
+	}
+	for _, d := range f.UserData {
+		w.UserData = append(w.UserData, kv{d.Name, d.Value})
+	}
+	return w, nil
+}
+
 func flattenNode(n *evtx.Node, prefix string, out *[]kv) {
 	for _, c := range n.Children {
 		key := prefix + c.Name

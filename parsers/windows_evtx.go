@@ -45,6 +45,7 @@ func (EVTX) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {
 	if err != nil {
 		return err
 	}
+	rd.Flat = true
 	// Chunks are decoded and mapped to events on every core; events are
 	// emitted in file order on this goroutine.
 	err = rd.Walk(runtime.NumCPU(), func(rec *evtx.Record) any {
@@ -74,14 +75,24 @@ func evtxPosition(rec *evtx.Record) string { return "O" + strconv.FormatInt(rec.
 // evtxEvent maps one record to an event, with its record id and offset;
 // a carved record is flagged with where it was found.
 func evtxEvent(rec *evtx.Record) *event.Event {
-	w, werr := winRecordFromNode(rec.Root)
+	var w *winRecord
+	var werr error
+	if rec.Flat != nil {
+		w, werr = winRecordFromFlat(rec.Flat)
+	} else {
+		w, werr = winRecordFromNode(rec.Root)
+	}
 	var ev *event.Event
 	if werr != nil {
 		ev = event.New()
 		ev.Timestamp = rec.Written
 		ev.Fields[event.FieldKind] = event.KindRaw
 		ev.Fields[event.FieldError] = "evtx record is not a Windows event: " + werr.Error()
-		ev.Fields[event.FieldOriginal] = rec.Root.XML()
+		if rec.Root != nil {
+			ev.Fields[event.FieldOriginal] = rec.Root.XML()
+		} else {
+			ev.Fields[event.FieldOriginal] = fmt.Sprint(rec.Flat.Sys, rec.Flat.EventData, rec.Flat.UserData)
+		}
 	} else {
 		ev = w.toEvent()
 	}

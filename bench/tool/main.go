@@ -5,8 +5,10 @@ package main
 
 import (
 	"bufio"
+	"encoding/binary"
 	"flag"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -50,6 +52,8 @@ func main() {
 		err = reportStage(os.Args[2:])
 	case "analyze":
 		err = analyzeStream(os.Args[2:])
+	case "evtxgen":
+		err = evtxGen(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown mode %q", os.Args[1])
 	}
@@ -295,6 +299,38 @@ func hunt(args []string) error {
 	fmt.Printf("%-28s %10d events %7.2f s %10.0f events/s  %d rules, %d findings  peak RSS %6.0f MiB\n",
 		name, n, d.Seconds(), float64(n)/d.Seconds(), len(eng.Loaded), len(eng.Findings()), peakRSS())
 	return nil
+}
+
+// evtxGen writes a large EVTX file from a real one: its header, then its
+// chunks repeated N times (the header's chunk count and dirty flag set so
+// that every chunk is live), to measure the reader on a big file.
+func evtxGen(args []string) error {
+	if len(args) != 3 {
+		return fmt.Errorf("evtxgen SOURCE.evtx N OUT")
+	}
+	src, err := os.ReadFile(args[0])
+	if err != nil {
+		return err
+	}
+	var n int
+	fmt.Sscan(args[1], &n)
+	out, err := os.Create(args[2])
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	hdr := append([]byte(nil), src[:4096]...)
+	chunks := src[4096:]
+	total := n * (len(chunks) / 65536)
+	binary.LittleEndian.PutUint16(hdr[42:], uint16(min(total, 0xffff)))
+	binary.LittleEndian.PutUint32(hdr[120:], binary.LittleEndian.Uint32(hdr[120:])|1) // dirty: chunks beyond the count are live
+	binary.LittleEndian.PutUint32(hdr[124:], crc32.ChecksumIEEE(hdr[:120]))
+	w := bufio.NewWriterSize(out, 1<<20)
+	w.Write(hdr)
+	for i := 0; i < n; i++ {
+		w.Write(chunks)
+	}
+	return w.Flush()
 }
 
 // analyzeStream parses files and feeds the analysis (rules, ledgers,

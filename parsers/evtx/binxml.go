@@ -82,6 +82,7 @@ type item struct {
 	kind     byte // tokValue (literal text), tokNormalSubst (substitution), tokOpenStart (element), tokTemplate (resolved nodes)
 	text     string
 	sub      int
+	subType  byte // the type the template declares for the substitution
 	optional bool
 	elem     *elem
 	nodes    []*Node
@@ -103,21 +104,33 @@ type value struct {
 	typ   byte
 	text  string
 	items []string // array values, rendered as one element per item
-	nodes []*Node  // for embedded Binary XML (type 0x21)
-	null  bool
+	nodes []*Node  // embedded Binary XML (type 0x21), once instantiated
+	// bx marks embedded Binary XML, kept as its byte range until a tree
+	// needs it: the flat path reads it without building one.
+	bx      bool
+	bxStart uint32
+	bxEnd   uint32
+	bxDepth int
+	null    bool
 }
 
 type chunk struct {
 	data      []byte
 	names     map[uint32]string
-	templates map[uint32][]item
-	building  map[uint32]bool // templates being parsed, to refuse self-reference
+	templates map[uint64][]item // by offset<<32 | id: one offset may hold different definitions over a chunk's generations
+	building  map[uint32]bool   // templates being parsed, to refuse self-reference
 	// byID are the templates this chunk defines, by template id (the first
 	// 32 bits of their GUID): the file's other chunks may need them.
 	byID map[uint32][]item
-	// badTemplates are offsets where no valid definition could be read.
-	badTemplates map[uint32]bool
-	arena        nodeArena
+	// badTemplates are offsets (with ids) where no valid definition could be read.
+	badTemplates map[uint64]bool
+	// lenient allows a template whose id differs (see template); lenientUsed
+	// says a record was decoded that way.
+	lenient, lenientUsed bool
+	lenientTemplates     map[*item]bool
+	arena                nodeArena
+	plans                map[*item]*plan // compiled layouts, by template
+	sectionPlans         map[*item]*plan // the same, for embedded EventData / UserData
 	// registry holds the templates of the whole file, by id. A record whose
 	// template definition was overwritten or zeroed in its own chunk is
 	// decoded with the same template from another chunk.
@@ -140,7 +153,7 @@ type valueDesc struct {
 const maxChunkWork = 4 << 20
 
 func newChunk(data []byte) *chunk {
-	return &chunk{data: data, names: map[uint32]string{}, templates: map[uint32][]item{}, building: map[uint32]bool{}, byID: map[uint32][]item{}, badTemplates: map[uint32]bool{}}
+	return &chunk{data: data, names: map[uint32]string{}, templates: map[uint64][]item{}, building: map[uint32]bool{}, byID: map[uint32][]item{}, badTemplates: map[uint64]bool{}, plans: map[*item]*plan{}, sectionPlans: map[*item]*plan{}, lenientTemplates: map[*item]bool{}}
 }
 
 // errNeedTemplate says a record's template is not readable in its own chunk
@@ -400,10 +413,13 @@ func (c *cursor) parseValueToken(tok byte) (item, error) {
 		if err != nil {
 			return item{}, err
 		}
-		if _, err := c.u8(); err != nil { // declared value type; the instance's descriptor is authoritative
+		// The declared type: the instance's descriptor is authoritative, but a
+		// template whose declared types disagree with an instance is not its.
+		typ, err := c.u8()
+		if err != nil {
 			return item{}, err
 		}
-		return item{kind: tokNormalSubst, sub: int(id), optional: tok == tokOptionalSubst}, nil
+		return item{kind: tokNormalSubst, sub: int(id), subType: typ, optional: tok == tokOptionalSubst}, nil
 	}
 	return item{}, fmt.Errorf("token 0x%02x is not a value", tok)
 }
@@ -501,44 +517,56 @@ func (c *cursor) parseElement(hasAttrs, inTemplate bool, depth int) (*elem, erro
 // parseTemplateInstance reads a template instance: a reference to a template
 // definition (inline the first time in a chunk), then its substitution values.
 func (c *cursor) parseTemplateInstance(depth int) ([]*Node, error) {
-	if _, err := c.u8(); err != nil {
+	tmpl, vals, release, err := c.readInstance(depth)
+	if err != nil {
 		return nil, err
+	}
+	defer release()
+	return c.ck.instantiate(tmpl, vals)
+}
+
+// readInstance reads a template instance: the template it refers to and its
+// decoded substitution values. release gives the value buffers back.
+func (c *cursor) readInstance(depth int) ([]item, []value, func(), error) {
+	noop := func() {}
+	if _, err := c.u8(); err != nil {
+		return nil, nil, noop, err
 	}
 	id, err := c.u32() // the first 32 bits of the template's GUID
 	if err != nil {
-		return nil, err
+		return nil, nil, noop, err
 	}
 	defOff, err := c.u32()
 	if err != nil {
-		return nil, err
+		return nil, nil, noop, err
 	}
 	tmpl, err := c.ck.template(defOff, id, depth)
 	if err != nil {
-		return nil, err
+		return nil, nil, noop, err
 	}
 	if defOff == c.pos {
 		if err := c.need(24); err != nil {
-			return nil, err
+			return nil, nil, noop, err
 		}
 		size := binary.LittleEndian.Uint32(c.ck.data[c.pos+20:])
 		if err := c.need(24 + size); err != nil {
-			return nil, err
+			return nil, nil, noop, err
 		}
 		c.pos += 24 + size
 	}
 	count, err := c.u32()
 	if err != nil {
-		return nil, err
+		return nil, nil, noop, err
 	}
 	if err := c.need(4 * count); err != nil {
-		return nil, fmt.Errorf("template instance declares %d substitutions: %w", count, err)
+		return nil, nil, noop, fmt.Errorf("template instance declares %d substitutions: %w", count, err)
 	}
 	var descs []valueDesc
 	var vals []value
-	reuse := !c.ck.inUse
-	if reuse {
+	release := noop
+	if !c.ck.inUse {
 		c.ck.inUse = true
-		defer func() { c.ck.inUse = false }()
+		release = func() { c.ck.inUse = false }
 		if cap(c.ck.descBuf) < int(count) {
 			c.ck.descBuf = make([]valueDesc, count)
 			c.ck.valBuf = make([]value, count)
@@ -553,29 +581,95 @@ func (c *cursor) parseTemplateInstance(depth int) ([]*Node, error) {
 		descs[i].typ, _ = c.u8()
 		c.pos++
 	}
+	if len(tmpl) > 0 && c.ck.lenientTemplates[&tmpl[0]] {
+		if !compatible(tmpl, descs) {
+			release()
+			return nil, nil, noop, errNeedTemplate{id}
+		}
+		c.ck.lenientUsed = true
+	}
 	for i, d := range descs {
 		if err := c.need(uint32(d.size)); err != nil {
-			return nil, fmt.Errorf("substitution %d: %w", i, err)
+			release()
+			return nil, nil, noop, fmt.Errorf("substitution %d: %w", i, err)
 		}
 		raw := c.ck.data[c.pos : c.pos+uint32(d.size)]
 		v, err := c.ck.decodeValue(d.typ, raw, c.pos, depth)
 		if err != nil {
-			return nil, fmt.Errorf("substitution %d: %w", i, err)
+			release()
+			return nil, nil, noop, fmt.Errorf("substitution %d: %w", i, err)
+		}
+		if v.bx {
+			c.ck.primeEmbedded(&v)
 		}
 		vals[i] = v
 		c.pos += uint32(d.size)
 	}
-	return c.ck.instantiate(tmpl, vals)
+	return tmpl, vals, release, nil
+}
+
+// compatible checks a template found at an offset whose id differs against
+// the instance's values: every substitution it uses exists, with the type it
+// declares (a null value fits any type).
+func compatible(items []item, descs []valueDesc) bool {
+	ok := true
+	var walk func([]item)
+	check := func(it item) {
+		if it.kind != tokNormalSubst {
+			return
+		}
+		if it.sub >= len(descs) {
+			ok = false
+			return
+		}
+		if t := descs[it.sub].typ; t != tNull && it.subType != tNull && t != it.subType {
+			ok = false
+		}
+	}
+	walk = func(list []item) {
+		for _, it := range list {
+			check(it)
+			if it.elem != nil {
+				for _, a := range it.elem.attrs {
+					for _, v := range a.value {
+						check(v)
+					}
+				}
+				walk(it.elem.content)
+			}
+		}
+	}
+	walk(items)
+	return ok
+}
+
+// primeEmbedded reads the template an embedded value defines inline, so that
+// later records referring to it find it even if this record fails to decode
+// (the first record of a chunk's generation defines what the others use).
+func (ck *chunk) primeEmbedded(v *value) {
+	pos := v.bxStart
+	if pos+4 <= v.bxEnd && ck.data[pos] == tokFragment {
+		pos += 4
+	}
+	if pos+10 > v.bxEnd || ck.data[pos]&0xbf != tokTemplate {
+		return
+	}
+	id := binary.LittleEndian.Uint32(ck.data[pos+2:])
+	defOff := binary.LittleEndian.Uint32(ck.data[pos+6:])
+	if defOff == pos+10 {
+		ck.template(defOff, id, v.bxDepth+1)
+	}
 }
 
 // template returns the template a record's instance refers to: the
 // definition at off in this chunk when it is there and carries the same id,
 // else the same template read in another chunk of the file.
 func (ck *chunk) template(off, id uint32, depth int) ([]item, error) {
-	if t, ok := ck.templates[off]; ok {
+	key := uint64(off)<<32 | uint64(id)
+	if t, ok := ck.templates[key]; ok {
 		return t, nil
 	}
-	if ck.badTemplates[off] {
+	if ck.badTemplates[key] {
 		if t, ok := ck.registry[id]; ok && id != 0 {
 			return t, nil
 		}
@@ -586,13 +680,27 @@ func (ck *chunk) template(off, id uint32, depth int) ([]item, error) {
 		return items, nil
 	}
 	if _, loop := err.(errTemplateLoop); !loop {
-		ck.badTemplates[off] = true // not parsed again for the next record
+		ck.badTemplates[key] = true // not parsed again for the next record
 	}
 	if t, ok := ck.registry[id]; ok && id != 0 {
 		return t, nil
 	}
 	if _, loop := err.(errTemplateLoop); loop {
 		return nil, err
+	}
+	if ck.lenient {
+		// Last resort, once the whole file's templates are known: the
+		// definition that is at the offset, whatever its id (records of an
+		// older generation of a chunk refer to offsets a newer one reused;
+		// libevtx reads them the same way). The record must then prove
+		// itself: its EventRecordID must equal its header's.
+		if items, err := ck.parseTemplate(off, 0, depth); err == nil {
+			ck.templates[key] = items
+			if len(items) > 0 {
+				ck.lenientTemplates[&items[0]] = true
+			}
+			return items, nil
+		}
 	}
 	return nil, errNeedTemplate{id}
 }
@@ -627,11 +735,33 @@ func (ck *chunk) parseTemplate(off, id uint32, depth int) ([]item, error) {
 	if err != nil {
 		return nil, fmt.Errorf("template at offset %d: %w", off, err)
 	}
-	ck.templates[off] = items
+	ck.templates[uint64(off)<<32|uint64(id)] = items
 	if id != 0 {
 		ck.byID[id] = items
 	}
 	return items, nil
+}
+
+// embedded instantiates an embedded Binary XML value (once) into nodes.
+func (ck *chunk) embedded(vals []value, i int) ([]*Node, error) {
+	v := &vals[i]
+	if !v.bx || v.nodes != nil {
+		return v.nodes, nil
+	}
+	c := &cursor{ck: ck, pos: v.bxStart, end: v.bxEnd}
+	items, err := c.parseContent(false, v.bxDepth+1)
+	if err != nil {
+		return nil, fmt.Errorf("embedded binary XML: %w", err)
+	}
+	nodes, err := ck.instantiate(items, nil)
+	if err != nil {
+		return nil, err
+	}
+	if nodes == nil {
+		nodes = []*Node{}
+	}
+	v.nodes = nodes
+	return nodes, nil
 }
 
 // instantiate builds concrete nodes from template items and substitution values.
@@ -649,7 +779,11 @@ func (ck *chunk) instantiate(items []item, vals []value) ([]*Node, error) {
 			out = append(out, it.nodes...)
 		case tokNormalSubst:
 			if it.sub < len(vals) {
-				out = append(out, vals[it.sub].nodes...)
+				ns, err := ck.embedded(vals, it.sub)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, ns...)
 			}
 		}
 	}
@@ -714,7 +848,7 @@ func (ck *chunk) appendElem(dst []*Node, e *elem, vals []value) ([]*Node, error)
 		}
 		return dst, nil
 	}
-	if len(e.content) == 1 && e.content[0].kind == tokNormalSubst && e.content[0].sub < len(vals) && vals[e.content[0].sub].nodes == nil {
+	if len(e.content) == 1 && e.content[0].kind == tokNormalSubst && e.content[0].sub < len(vals) && !vals[e.content[0].sub].bx {
 		n.Text = vals[e.content[0].sub].text // the common case: <Data>%n</Data>
 		return append(dst, n), nil
 	}
@@ -740,9 +874,12 @@ func (ck *chunk) appendElem(dst []*Node, e *elem, vals []value) ([]*Node, error)
 			if it.sub >= len(vals) {
 				return nil, fmt.Errorf("substitution %d missing (instance has %d)", it.sub, len(vals))
 			}
-			v := vals[it.sub]
-			if v.nodes != nil {
-				n.Children = append(n.Children, v.nodes...)
+			if v := vals[it.sub]; v.bx {
+				ns, err := ck.embedded(vals, it.sub)
+				if err != nil {
+					return nil, err
+				}
+				n.Children = append(n.Children, ns...)
 			} else {
 				text.WriteString(v.text)
 			}
@@ -795,19 +932,7 @@ func (ck *chunk) decodeValue(typ byte, raw []byte, pos uint32, depth int) (value
 		return value{typ: typ, null: true}, nil
 	}
 	if typ == tBinXML {
-		c := &cursor{ck: ck, pos: pos, end: pos + uint32(len(raw))}
-		items, err := c.parseContent(false, depth+1)
-		if err != nil {
-			return value{}, fmt.Errorf("embedded binary XML: %w", err)
-		}
-		nodes, err := ck.instantiate(items, nil)
-		if err != nil {
-			return value{}, err
-		}
-		if nodes == nil {
-			nodes = []*Node{}
-		}
-		return value{typ: typ, nodes: nodes}, nil
+		return value{typ: typ, bx: true, bxStart: pos, bxEnd: pos + uint32(len(raw)), bxDepth: depth}, nil
 	}
 	if typ&tArray != 0 {
 		parts, err := arrayValues(typ&^tArray, raw)

@@ -103,22 +103,40 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 	for _, res := range pending {
 		ck := newChunk(res.data)
 		ck.registry = registry
+		ck.lenient = true
 		rep := rd.chunkReport(res.report.Index)
 		for _, p := range res.pending {
-			root, err := ck.decodeRecord(p.pos+24, p.pos+p.size-4)
+			ck.lenientUsed = false
+			var root *Node
+			var flat *Flat
+			var err error
+			if rd.Flat {
+				if flat, err = ck.decodeFlat(p.pos+24, p.pos+p.size-4); err != nil {
+					flat = nil
+				}
+			}
+			if flat == nil {
+				root, err = ck.decodeRecord(p.pos+24, p.pos+p.size-4)
+			}
 			if err != nil {
-				if p.rec.Carved {
-					continue // an unreadable fragment of old data, not a lost live record
+				if p.rec.Carved { // an unreadable fragment of old data, not a lost live record
+					rd.Unreadable = append(rd.Unreadable, Loss{Chunk: p.rec.Chunk, Offset: p.rec.Offset, Records: 1, Reason: errClass(err)})
+					continue
 				}
 				rd.Losses = append(rd.Losses, Loss{Chunk: p.rec.Chunk, Offset: p.rec.Offset, Records: 1,
 					Reason: fmt.Sprintf("undecodable binary XML (%v)", errClass(err))})
 				rep.Lost++
 				continue
 			}
-			if p.rec.Carved && !consistent(root, p.rec.ID) {
+			if (p.rec.Carved || ck.lenientUsed) && !consistent(root, flat, p.rec.ID) {
+				if !p.rec.Carved {
+					rd.Losses = append(rd.Losses, Loss{Chunk: p.rec.Chunk, Offset: p.rec.Offset, Records: 1,
+						Reason: "template overwritten: the definition at its offset does not decode this record"})
+					rep.Lost++
+				}
 				continue
 			}
-			p.rec.Root = root
+			p.rec.Root, p.rec.Flat = root, flat
 			var prep any
 			if prepare != nil {
 				prep = prepare(p.rec)
@@ -283,7 +301,19 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 		case trusted && (firstID != 0 || lastID != 0) && (rec.ID < firstID || rec.ID > lastID):
 			rec.Carved, rec.CarveReason = true, "record of another generation of this chunk (id outside its range)"
 		}
-		root, err := ck.decodeRecord(pos+24, pos+size-4)
+		var root *Node
+		var flat *Flat
+		var err error
+		if rd.Flat {
+			flat, err = ck.decodeFlat(pos+24, pos+size-4)
+			if _, no := err.(errNotFlat); no {
+				flat, err = nil, nil
+			}
+		}
+		if flat == nil && err == nil {
+			root, err = ck.decodeRecord(pos+24, pos+size-4)
+		}
+		rec.Flat = flat
 		var need errNeedTemplate
 		switch {
 		case errors.As(err, &need):
@@ -294,7 +324,7 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 			lost++
 			res.losses = append(res.losses, Loss{Chunk: idx, Offset: rec.Offset, Records: 1,
 				Reason: fmt.Sprintf("undecodable binary XML (%v)", errClass(err))})
-		case rec.Carved && !consistent(root, rec.ID):
+		case rec.Carved && !consistent(root, flat, rec.ID):
 			// Decodes, but not to the record its header announces: not kept.
 		default:
 			rec.Root = root
@@ -324,7 +354,10 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 
 // consistent checks that a carved record decodes to the event its header
 // announces: an Event whose System/EventRecordID is the header's id.
-func consistent(root *Node, id uint64) bool {
+func consistent(root *Node, flat *Flat, id uint64) bool {
+	if flat != nil {
+		return flat.Sys[SysRecordID] == strconv.FormatUint(id, 10)
+	}
 	if root == nil || root.Name != "Event" {
 		return false
 	}
@@ -434,10 +467,8 @@ func (s *idSet) add(id uint64) {
 // logs renumber their headers), the EventRecordID its XML carries.
 func (s *idSet) addRecord(r *Record) {
 	s.add(r.ID)
-	if rid := r.Root.Child("System").Child("EventRecordID"); rid != nil {
-		if x, err := strconv.ParseUint(rid.Text, 10, 64); err == nil && x != r.ID {
-			s.add(x)
-		}
+	if x, ok := r.recordID(); ok && x != r.ID {
+		s.add(x)
 	}
 }
 

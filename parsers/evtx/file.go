@@ -53,7 +53,11 @@ type Record struct {
 	Written time.Time // the record header's write time (UTC)
 	Chunk   int       // chunk index in file order
 	Offset  int64     // byte offset of the record in the file
-	Root    *Node
+	// Root is the record's element tree; with Reader.Flat set, records that
+	// are one template instance of the usual layout come as Flat instead
+	// (Root nil), which costs a fraction of a tree.
+	Root *Node
+	Flat *Flat
 	// Carved marks a record found outside the log's live records: in a
 	// chunk's slack after its last record, in a chunk the header no longer
 	// counts, or left by an older or newer generation of the chunk. These
@@ -98,6 +102,12 @@ type Reader struct {
 	Losses   []Loss
 	Warnings []Warning
 	Chunks   []ChunkReport
+	// Unreadable lists old (carved) records that were framed but could not
+	// be decoded, and why: not losses of the live log, but what a peer
+	// reader might show and this one refuses.
+	Unreadable []Loss
+	// Flat asks for records as Flat values where their layout allows it.
+	Flat bool
 }
 
 // NewReader validates the file header. A damaged header is a warning, not a
