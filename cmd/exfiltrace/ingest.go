@@ -138,7 +138,7 @@ func resolveTZ(tz string, explicit bool) (*time.Location, string, error) {
 }
 
 func printIngest(out io.Writer, results []*index.FileResult, asJSON bool, took time.Duration) {
-	var parsed, raw, lost, added int64
+	var parsed, raw, carved, lost, added int64
 	for _, r := range results {
 		if r == nil {
 			continue
@@ -149,15 +149,16 @@ func printIngest(out io.Writer, results []*index.FileResult, asJSON bool, took t
 		}
 		parsed += r.Stats.Parsed
 		raw += r.Stats.Raw
+		carved += r.Stats.Carved
 		lost += r.Stats.Lost
 		added += r.Added
 	}
 	if asJSON {
-		b, _ := json.Marshal(map[string]any{"summary": map[string]any{"files": len(results), "parsed": parsed, "raw": raw, "lost": lost, "added": added, "seconds": took.Seconds()}})
+		b, _ := json.Marshal(map[string]any{"summary": map[string]any{"files": len(results), "parsed": parsed, "raw": raw, "carved": carved, "lost": lost, "added": added, "seconds": took.Seconds()}})
 		fmt.Fprintln(out, string(b))
 		return
 	}
-	fmt.Fprintf(out, "%-50s %-12s %9s %7s %7s  %s\n", "FILE", "FORMAT", "PARSED", "RAW", "LOST", "NOTES")
+	fmt.Fprintf(out, "%-50s %-12s %9s %7s %7s %7s  %s\n", "FILE", "FORMAT", "PARSED", "RAW", "CARVED", "LOST", "NOTES")
 	for _, r := range results {
 		if r == nil {
 			continue
@@ -182,9 +183,12 @@ func printIngest(out io.Writer, results []*index.FileResult, asJSON bool, took t
 		if len(notes) > 4 {
 			notes = append(notes[:4], fmt.Sprintf("… %d more notes in manifest.json", len(notes)-4))
 		}
-		fmt.Fprintf(out, "%-50s %-12s %9d %7d %7d  %s\n", shorten(s.Path, 50), s.Format, s.Parsed, s.Raw, s.Lost, strings.Join(notes, "; "))
+		fmt.Fprintf(out, "%-50s %-12s %9d %7d %7d %7d  %s\n", shorten(s.Path, 50), s.Format, s.Parsed, s.Raw, s.Carved, s.Lost, strings.Join(notes, "; "))
 	}
-	fmt.Fprintf(out, "total: %d parsed, %d raw, %d lost; %d events added in %s\n", parsed, raw, lost, added, took.Round(time.Millisecond))
+	fmt.Fprintf(out, "total: %d parsed, %d raw, %d carved, %d lost; %d events added in %s\n", parsed, raw, carved, lost, added, took.Round(time.Millisecond))
+	if carved > 0 {
+		fmt.Fprintln(out, "carved: old records recovered from EVTX slack and unallocated chunks, flagged evidence.carved (search 'evidence.carved:true')")
+	}
 }
 
 func shorten(s string, n int) string {

@@ -44,7 +44,7 @@ func statsCmd() *cobra.Command {
 			printCounts(out, "day (UTC)", st.ByDay)
 			fmt.Fprintln(out, "\nevidence:")
 			for _, f := range m.Files {
-				fmt.Fprintf(out, "  %s  %s  %-12s parsed=%d raw=%d lost=%d\n", f.SHA256[:12], f.Path, f.Format, f.Parsed, f.Raw, f.Lost)
+				fmt.Fprintf(out, "  %s  %s  %-12s parsed=%d raw=%d carved=%d lost=%d\n", f.SHA256[:12], f.Path, f.Format, f.Parsed, f.Raw, f.Carved, f.Lost)
 			}
 			return nil
 		},
