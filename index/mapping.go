@@ -90,6 +90,7 @@ var Fields = map[string]string{
 	"log.file.path":                     Name,
 	"evidence.sha256":                   Keyword,
 	"evidence.carved":                   Keyword, // "true" on records carved from EVTX slack
+	"evidence.export":                   Keyword, // the collector export a row came from (graylog-csv, wazuh…)
 	"error.message":                     Text,
 	"message":                           Text,
 	"tags":                              Keyword,

@@ -18,7 +18,11 @@ func (CEF) Name() string        { return "cef" }
 func (CEF) Description() string { return "ArcSight Common Event Format (CEF:0|vendor|product|…)" }
 
 func (CEF) Detect(head []byte) bool {
-	return mostLines(head, func(l string) bool { return strings.Contains(l, "CEF:0|") || strings.Contains(l, "CEF:1|") })
+	return mostLines(head, CEF{}.matchLine)
+}
+
+func (CEF) matchLine(l string) bool {
+	return strings.Contains(l, "CEF:0|") || strings.Contains(l, "CEF:1|")
 }
 
 func (CEF) NewDecoder(o *Options) LineDecoder {

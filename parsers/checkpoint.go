@@ -22,9 +22,11 @@ func (CheckPoint) Description() string {
 var cpPair = regexp.MustCompile(`(\w+):"((?:[^"\\]|\\.)*)"`)
 
 func (CheckPoint) Detect(head []byte) bool {
-	return mostLines(head, func(l string) bool {
-		return strings.Contains(l, "CheckPoint") && strings.Contains(l, `:"`) && (strings.Contains(l, `action:"`) || strings.Contains(l, `src:"`))
-	})
+	return mostLines(head, CheckPoint{}.matchLine)
+}
+
+func (CheckPoint) matchLine(l string) bool {
+	return strings.Contains(l, "CheckPoint") && strings.Contains(l, `:"`) && (strings.Contains(l, `action:"`) || strings.Contains(l, `src:"`))
 }
 
 func (CheckPoint) NewDecoder(o *Options) LineDecoder { return &cpDecoder{loc: o.TZ} }

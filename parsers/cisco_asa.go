@@ -23,8 +23,10 @@ func (CiscoASA) Description() string { return "Cisco ASA / FTD syslog (%ASA-n-NN
 var asaTag = regexp.MustCompile(`%(ASA|FTD|FWSM|PIX)-(?:[A-Za-z]+-)?(\d)-(\d{6}):?\s*`)
 
 func (CiscoASA) Detect(head []byte) bool {
-	return mostLines(head, func(l string) bool { return asaTag.MatchString(l) })
+	return mostLines(head, CiscoASA{}.matchLine)
 }
+
+func (CiscoASA) matchLine(l string) bool { return asaTag.MatchString(l) }
 
 func (CiscoASA) NewDecoder(o *Options) LineDecoder {
 	return &asaDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}}

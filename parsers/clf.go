@@ -24,8 +24,10 @@ func (CLF) Description() string {
 var clfLine = regexp.MustCompile(`^(\S+) (\S+) (\S+) \[([^\]]+)\] "([A-Z]+|-) ?(\S*)(?: (HTTP/[0-9.]+))?" (\d{3}|-) (\d+|-)(?: "([^"]*)" "([^"]*)")?(?: (\S+:\S+))?`)
 
 func (CLF) Detect(head []byte) bool {
-	return mostLines(head, func(l string) bool { return clfLine.MatchString(l) })
+	return mostLines(head, CLF{}.matchLine)
 }
+
+func (CLF) matchLine(l string) bool { return clfLine.MatchString(l) }
 
 func (CLF) NewDecoder(o *Options) LineDecoder { return clfDecoder{} }
 

@@ -21,7 +21,11 @@ func (Dovecot) Description() string {
 }
 
 func (Dovecot) Detect(head []byte) bool {
-	return mostLines(head, func(l string) bool { return strings.Contains(l, " dovecot") && strings.Contains(l, ": ") })
+	return mostLines(head, Dovecot{}.matchLine)
+}
+
+func (Dovecot) matchLine(l string) bool {
+	return strings.Contains(l, " dovecot") && strings.Contains(l, ": ")
 }
 
 func (Dovecot) NewDecoder(o *Options) LineDecoder {

@@ -29,17 +29,19 @@ func (ExchangeTracking) Detect(head []byte) bool {
 	if strings.Contains(h, "#Software: Microsoft Exchange") && strings.Contains(h, "#Log-type: Message Tracking Log") {
 		return true
 	}
-	return mostLines(head, func(l string) bool {
-		if len(l) < 25 || l[4] != '-' || l[10] != 'T' || !strings.Contains(l[:min(30, len(l))], "Z,") {
-			return false
-		}
-		for _, id := range exchangeEventIDs {
-			if strings.Contains(l, id) {
-				return true
-			}
-		}
+	return mostLines(head, ExchangeTracking{}.matchLine)
+}
+
+func (ExchangeTracking) matchLine(l string) bool {
+	if len(l) < 25 || l[4] != '-' || l[10] != 'T' || !strings.Contains(l[:min(30, len(l))], "Z,") {
 		return false
-	})
+	}
+	for _, id := range exchangeEventIDs {
+		if strings.Contains(l, id) {
+			return true
+		}
+	}
+	return false
 }
 
 var exchangeDefaultFields = strings.Split("date-time,client-ip,client-hostname,server-ip,server-hostname,source-context,connector-id,source,event-id,internal-message-id,message-id,network-message-id,recipient-address,recipient-status,total-bytes,recipient-count,related-recipient-address,reference,message-subject,sender-address,return-path,message-info,directionality,tenant-id,original-client-ip,original-server-ip,custom-data,transport-traffic-type,log-id,schema-version", ",")

@@ -50,19 +50,21 @@ func (ExchangeProtocol) Detect(head []byte) bool {
 	if h := string(head); strings.Contains(h, "#Software: Microsoft Exchange") && strings.Contains(h, "Protocol") {
 		return true
 	}
-	return mostLines(head, func(l string) bool {
-		r := csv.NewReader(strings.NewReader(l))
-		r.LazyQuotes = true
-		r.FieldsPerRecord = -1
-		f, err := r.Read()
-		if err != nil || len(f) < 9 {
-			return false
-		}
-		if _, err := time.Parse(time.RFC3339Nano, f[0]); err != nil {
-			return false
-		}
-		return exchangeProtoKind(f) != ""
-	})
+	return mostLines(head, ExchangeProtocol{}.matchLine)
+}
+
+func (ExchangeProtocol) matchLine(l string) bool {
+	r := csv.NewReader(strings.NewReader(l))
+	r.LazyQuotes = true
+	r.FieldsPerRecord = -1
+	f, err := r.Read()
+	if err != nil || len(f) < 9 {
+		return false
+	}
+	if _, err := time.Parse(time.RFC3339Nano, f[0]); err != nil {
+		return false
+	}
+	return exchangeProtoKind(f) != ""
 }
 
 func (ExchangeProtocol) NewDecoder(o *Options) LineDecoder { return exchangeProtoDecoder{} }

@@ -31,14 +31,16 @@ var (
 )
 
 func (Exim) Detect(head []byte) bool {
-	return mostLines(head, func(l string) bool {
-		if strings.HasPrefix(l, "#") {
-			return false
-		}
-		m := eximStamp.FindStringSubmatch(l)
-		return m != nil && (eximID.MatchString(m[3]) || strings.Contains(m[3], "authenticator failed") ||
-			strings.HasPrefix(m[3], "SMTP connection") || strings.Contains(m[3], "rejected RCPT") || strings.HasPrefix(m[3], "Start queue run"))
-	})
+	return mostLines(head, Exim{}.matchLine)
+}
+
+func (Exim) matchLine(l string) bool {
+	if strings.HasPrefix(l, "#") {
+		return false
+	}
+	m := eximStamp.FindStringSubmatch(l)
+	return m != nil && (eximID.MatchString(m[3]) || strings.Contains(m[3], "authenticator failed") ||
+		strings.HasPrefix(m[3], "SMTP connection") || strings.Contains(m[3], "rejected RCPT") || strings.HasPrefix(m[3], "Start queue run"))
 }
 
 func (Exim) NewDecoder(o *Options) LineDecoder {

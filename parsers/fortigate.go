@@ -20,10 +20,12 @@ func (FortiGate) Description() string {
 }
 
 func (FortiGate) Detect(head []byte) bool {
-	return mostLines(head, func(l string) bool {
-		return strings.Contains(l, "logid=") && strings.Contains(l, "type=") &&
-			(strings.Contains(l, "devname=") || strings.Contains(l, "subtype=") || strings.Contains(l, "eventtime="))
-	})
+	return mostLines(head, FortiGate{}.matchLine)
+}
+
+func (FortiGate) matchLine(l string) bool {
+	return strings.Contains(l, "logid=") && strings.Contains(l, "type=") &&
+		(strings.Contains(l, "devname=") || strings.Contains(l, "subtype=") || strings.Contains(l, "eventtime="))
 }
 
 func (FortiGate) NewDecoder(o *Options) LineDecoder {

@@ -115,3 +115,44 @@ func FuzzEveryLineFormat(f *testing.F) {
 		}
 	})
 }
+
+// fuzzFile writes the input as an evidence file and reads it with a file
+// format forced: it may refuse the file, never panic or lose count.
+func fuzzFile(f *testing.F, ff FileFormat) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := t.TempDir() + "/evidence"
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		in, err := Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer in.Close()
+		var n int64
+		st, _ := Parse(in, &Options{TZ: time.UTC, Format: ff.Name()}, func(ev *event.Event) {
+			n++
+			if _, err := ev.MarshalJSON(); err != nil {
+				t.Fatalf("event not serialisable: %v", err)
+			}
+		})
+		if st.Events() != n {
+			t.Fatalf("account says %d events, %d emitted", st.Events(), n)
+		}
+	})
+}
+
+func FuzzCSVExport(f *testing.F) {
+	f.Add([]byte("\"timestamp\",\"source\",\"message\"\n\"2025-03-12T01:00:00.000Z\",\"fw\",\"date=2025-03-12 time=01:00:00 logid=\"\"0000000013\"\" type=traffic srcip=10.0.0.1 dstip=1.2.3.4 sentbyte=10\"\n"))
+	f.Add([]byte("_time;host;_raw\n2025-03-12T01:00:00+01:00;mail01;2025-03-12T01:00:00+01:00 mail01 postfix/smtpd[1]: connect from x[1.2.3.4]\n"))
+	f.Add([]byte("\"@timestamp\",\"source.ip\",\"destination.ip\",\"source.bytes\"\n\"Mar 12, 2025 @ 02:13:05.123\",\"10.0.0.1\",\"1.2.3.4\",\"5,000\"\n"))
+	fuzzFile(f, CSVExport{})
+}
+
+func FuzzJSONExport(f *testing.F) {
+	f.Add([]byte(`{"hits":{"hits":[{"_id":"1","_source":{"@timestamp":"2025-03-12T01:00:00Z","event":{"original":"%ASA-6-302014: Teardown TCP connection 1 for outside:1.2.3.4/443 to inside:10.0.0.1/5000 duration 0:00:01 bytes 10"}}}]}}`))
+	f.Add([]byte(`{"timestamp":"2025-03-12T01:00:00.000+0000","full_log":"Mar 12 01:00:00 h sshd[1]: x","agent":{"id":"0"},"manager":{"name":"m"}}` + "\n" + `{"preview":false,"result":{"_raw":"x","_time":"1741741200"}}`))
+	f.Add([]byte(`[{"@timestamp":"2025-03-12T01:00:00Z","source":{"ip":"10.0.0.1","bytes":"12"},"destination":{"ip":"1.2.3.4"}}]`))
+	f.Add([]byte(`{"messages":[{"message":{"timestamp":"2025-03-12T01:00:00.000Z","source":"fw","message":"hello"}}]}`))
+	fuzzFile(f, JSONExport{})
+}

@@ -237,7 +237,12 @@ func readLines(in *Input, f LineFormat, o *Options, emit Emit, st *FileStats) er
 	}
 	st.TZ = o2.TZ.String()
 	o2.Year = yearFor(in, o, st)
-	dec := newMux(f, &o2, st)
+	var dec LineDecoder
+	if f.Name() == (Mixed{}).Name() {
+		dec = &routerDecoder{newLineRouter(&o2, st, f.Name())}
+	} else {
+		dec = &fallbackDecoder{primary: newMux(f, &o2, st), primaryName: f.Name(), router: newLineRouter(&o2, st, f.Name())}
+	}
 	br := bufio.NewReaderSize(r, 1<<16)
 	var no int64
 	var long []byte

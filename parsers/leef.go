@@ -17,7 +17,11 @@ func (LEEF) Name() string        { return "leef" }
 func (LEEF) Description() string { return "IBM Log Event Extended Format (LEEF 1.0 / 2.0)" }
 
 func (LEEF) Detect(head []byte) bool {
-	return mostLines(head, func(l string) bool { return strings.Contains(l, "LEEF:1.0|") || strings.Contains(l, "LEEF:2.0|") })
+	return mostLines(head, LEEF{}.matchLine)
+}
+
+func (LEEF) matchLine(l string) bool {
+	return strings.Contains(l, "LEEF:1.0|") || strings.Contains(l, "LEEF:2.0|")
 }
 
 func (LEEF) NewDecoder(o *Options) LineDecoder {

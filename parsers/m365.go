@@ -29,9 +29,11 @@ func (M365Audit) Detect(head []byte) bool {
 	if strings.Contains(first, "AuditData") && strings.Contains(first, "CreationDate") {
 		return true
 	}
-	return mostLines(head, func(l string) bool {
-		return strings.HasPrefix(strings.TrimSpace(l), "{") && strings.Contains(l, `"CreationTime"`) && strings.Contains(l, `"Operation"`)
-	})
+	return mostLines(head, M365Audit{}.matchLine)
+}
+
+func (M365Audit) matchLine(l string) bool {
+	return strings.HasPrefix(strings.TrimSpace(l), "{") && strings.Contains(l, `"CreationTime"`) && strings.Contains(l, `"Operation"`)
 }
 
 func (M365Audit) NewDecoder(o *Options) LineDecoder { return &m365Decoder{} }

@@ -20,9 +20,11 @@ func (Netfilter) Description() string {
 }
 
 func (Netfilter) Detect(head []byte) bool {
-	return mostLines(head, func(l string) bool {
-		return strings.Contains(l, " SRC=") && strings.Contains(l, " DST=") && strings.Contains(l, " PROTO=")
-	})
+	return mostLines(head, Netfilter{}.matchLine)
+}
+
+func (Netfilter) matchLine(l string) bool {
+	return strings.Contains(l, " SRC=") && strings.Contains(l, " DST=") && strings.Contains(l, " PROTO=")
 }
 
 func (Netfilter) NewDecoder(o *Options) LineDecoder {

@@ -24,17 +24,19 @@ func (PanOS) Description() string {
 var panTypes = []string{",TRAFFIC,", ",THREAT,", ",SYSTEM,", ",GLOBALPROTECT,", ",AUTHENTICATION,", ",CONFIG,", ",USERID,", ",HIPMATCH,", ",DECRYPTION,"}
 
 func (PanOS) Detect(head []byte) bool {
-	return mostLines(head, func(l string) bool {
-		if strings.Count(l, ",") < 20 {
-			return false
-		}
-		for _, t := range panTypes {
-			if strings.Contains(l, t) {
-				return true
-			}
-		}
+	return mostLines(head, PanOS{}.matchLine)
+}
+
+func (PanOS) matchLine(l string) bool {
+	if strings.Count(l, ",") < 20 {
 		return false
-	})
+	}
+	for _, t := range panTypes {
+		if strings.Contains(l, t) {
+			return true
+		}
+	}
+	return false
 }
 
 func (PanOS) NewDecoder(o *Options) LineDecoder {

@@ -19,7 +19,11 @@ func (PfFilterlog) Description() string {
 }
 
 func (PfFilterlog) Detect(head []byte) bool {
-	return mostLines(head, func(l string) bool { return strings.Contains(l, "filterlog") && strings.Count(l, ",") > 10 })
+	return mostLines(head, PfFilterlog{}.matchLine)
+}
+
+func (PfFilterlog) matchLine(l string) bool {
+	return strings.Contains(l, "filterlog") && strings.Count(l, ",") > 10
 }
 
 func (PfFilterlog) NewDecoder(o *Options) LineDecoder {

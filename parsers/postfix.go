@@ -24,7 +24,11 @@ func (Postfix) Description() string {
 }
 
 func (Postfix) Detect(head []byte) bool {
-	return mostLines(head, func(l string) bool { return strings.Contains(l, " postfix") && strings.Contains(l, "]: ") })
+	return mostLines(head, Postfix{}.matchLine)
+}
+
+func (Postfix) matchLine(l string) bool {
+	return strings.Contains(l, " postfix") && strings.Contains(l, "]: ")
 }
 
 func (Postfix) NewDecoder(o *Options) LineDecoder {

@@ -6,6 +6,9 @@ var registry = []Format{
 	EVTX{},
 	WindowsXML{},
 	Winlogbeat{},
+	// Collector exports before the formats of the lines they carry.
+	CSVExport{},
+	JSONExport{},
 	Zeek{},
 	Suricata{},
 	M365Audit{},
@@ -27,4 +30,6 @@ var registry = []Format{
 	Netfilter{},
 	ExchangeProtocol{},
 	ExchangeTracking{},
+	// Last: only when no single format holds most lines.
+	Mixed{},
 }

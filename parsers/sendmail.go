@@ -27,9 +27,11 @@ var (
 )
 
 func (Sendmail) Detect(head []byte) bool {
-	return mostLines(head, func(l string) bool {
-		return (strings.Contains(l, " sm-") || strings.Contains(l, " sendmail[")) && strings.Contains(l, "]: ")
-	})
+	return mostLines(head, Sendmail{}.matchLine)
+}
+
+func (Sendmail) matchLine(l string) bool {
+	return (strings.Contains(l, " sm-") || strings.Contains(l, " sendmail[")) && strings.Contains(l, "]: ")
 }
 
 func (Sendmail) NewDecoder(o *Options) LineDecoder {

@@ -21,8 +21,10 @@ func (SonicWall) Description() string {
 }
 
 func (SonicWall) Detect(head []byte) bool {
-	return mostLines(head, isSonicWallLine)
+	return mostLines(head, SonicWall{}.matchLine)
 }
+
+func (SonicWall) matchLine(l string) bool { return isSonicWallLine(l) }
 
 func isSonicWallLine(l string) bool {
 	i := strings.Index(l, "sn=")

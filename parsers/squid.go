@@ -21,14 +21,16 @@ func (Squid) Name() string        { return "squid" }
 func (Squid) Description() string { return "Squid access.log (native format)" }
 
 func (Squid) Detect(head []byte) bool {
-	return mostLines(head, func(l string) bool {
-		f := strings.Fields(l)
-		if len(f) < 10 || !strings.Contains(f[3], "/") {
-			return false
-		}
-		_, err := strconv.ParseFloat(f[0], 64)
-		return err == nil && strings.Contains(f[8], "/")
-	})
+	return mostLines(head, Squid{}.matchLine)
+}
+
+func (Squid) matchLine(l string) bool {
+	f := strings.Fields(l)
+	if len(f) < 10 || !strings.Contains(f[3], "/") {
+		return false
+	}
+	_, err := strconv.ParseFloat(f[0], 64)
+	return err == nil && strings.Contains(f[8], "/")
 }
 
 func (Squid) NewDecoder(o *Options) LineDecoder { return squidDecoder{} }

@@ -20,9 +20,11 @@ func (Stormshield) Description() string {
 }
 
 func (Stormshield) Detect(head []byte) bool {
-	return mostLines(head, func(l string) bool {
-		return strings.Contains(l, "id=firewall") && strings.Contains(l, " fw=") && strings.Contains(l, "logtype=")
-	})
+	return mostLines(head, Stormshield{}.matchLine)
+}
+
+func (Stormshield) matchLine(l string) bool {
+	return strings.Contains(l, "id=firewall") && strings.Contains(l, " fw=") && strings.Contains(l, "logtype=")
 }
 
 func (Stormshield) NewDecoder(o *Options) LineDecoder { return &stormDecoder{loc: o.TZ} }

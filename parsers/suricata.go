@@ -19,9 +19,11 @@ func (Suricata) Description() string {
 }
 
 func (Suricata) Detect(head []byte) bool {
-	return mostLines(head, func(l string) bool {
-		return strings.HasPrefix(strings.TrimSpace(l), "{") && strings.Contains(l, `"event_type"`) && strings.Contains(l, `"src_ip"`)
-	})
+	return mostLines(head, Suricata{}.matchLine)
+}
+
+func (Suricata) matchLine(l string) bool {
+	return strings.HasPrefix(strings.TrimSpace(l), "{") && strings.Contains(l, `"event_type"`) && strings.Contains(l, `"src_ip"`)
 }
 
 func (Suricata) NewDecoder(o *Options) LineDecoder { return suricataDecoder{} }

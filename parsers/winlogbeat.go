@@ -20,10 +20,12 @@ func (Winlogbeat) Description() string {
 }
 
 func (Winlogbeat) Detect(head []byte) bool {
-	return mostLines(head, func(l string) bool {
-		l = strings.TrimSpace(l)
-		return strings.HasPrefix(l, "{") && strings.Contains(l, `"winlog"`)
-	})
+	return mostLines(head, Winlogbeat{}.matchLine)
+}
+
+func (Winlogbeat) matchLine(l string) bool {
+	l = strings.TrimSpace(l)
+	return strings.HasPrefix(l, "{") && strings.Contains(l, `"winlog"`)
 }
 
 func (Winlogbeat) NewDecoder(o *Options) LineDecoder { return winlogbeatDecoder{} }

@@ -25,9 +25,11 @@ func (Zeek) Detect(head []byte) bool {
 	if strings.HasPrefix(h, "#separator") && strings.Contains(h, "#fields") && strings.Contains(h, "id.orig_h") {
 		return true
 	}
-	return mostLines(head, func(l string) bool {
-		return strings.HasPrefix(strings.TrimSpace(l), "{") && strings.Contains(l, `"id.orig_h"`) && strings.Contains(l, `"uid"`)
-	})
+	return mostLines(head, Zeek{}.matchLine)
+}
+
+func (Zeek) matchLine(l string) bool {
+	return strings.HasPrefix(strings.TrimSpace(l), "{") && strings.Contains(l, `"id.orig_h"`) && strings.Contains(l, `"uid"`)
 }
 
 func (Zeek) NewDecoder(o *Options) LineDecoder { return &zeekDecoder{sep: "\t"} }
