@@ -51,8 +51,8 @@ var ecsIntegerFields = map[string]bool{
 // exportRecord is one row of an export, flattened to dotted keys.
 type exportRecord struct {
 	fields map[string]any
-	row    int64 // 1-based row number in the export
-	offset int64 // byte offset of the row (-1 when unknown)
+	row    int64  // 1-based row number in the export
+	offset int64  // byte offset of the row (-1 when unknown)
 	raw    []byte // the row as written (JSON exports), for formats that read whole documents
 }
 
