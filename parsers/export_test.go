@@ -378,3 +378,29 @@ func TestNDJSONExportWithACutLine(t *testing.T) {
 	want(t, "teardown", evs[0], "", map[string]any{"network.bytes": int64(4096), "evidence.row": int64(1), "evidence.export": "wazuh"})
 	want(t, "cut", evs[2], "", map[string]any{"evidence.row": int64(3), event.FieldError: "json export: the line is not a complete JSON document"})
 }
+
+// TestUnknownFormatSaysWhy: a file no format takes names the closest
+// formats, how many lines each recognised, and why each refused.
+func TestUnknownFormatSaysWhy(t *testing.T) {
+	forti, _ := os.ReadFile("../samples/incident/firewall/fortigate.log")
+	fl := strings.Split(string(forti), "\n")
+	var lines []string
+	for i := 0; i < 15; i++ {
+		lines = append(lines, fmt.Sprintf("appliance-7 event %d: something happened", i))
+	}
+	lines = append(lines, fl[:5]...)
+	_, err := Detect([]byte(strings.Join(lines, "\n") + "\n"))
+	if err == nil {
+		t.Fatal("detected a format")
+	}
+	for _, w := range []string{"none of the first 20 lines", "closest: fortigate (5 of 20 lines look like it; first line refused: fortigate: no date= or logid= field)",
+		"--format NAME", "stormshield"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q:\n%v", w, err)
+		}
+	}
+	_, err = Detect([]byte(`{"ts":"x","who":"y"}` + "\n"))
+	if err == nil || !strings.Contains(err.Error(), "is a JSON object with keys ts, who") {
+		t.Errorf("JSON shape not described: %v", err)
+	}
+}

@@ -160,14 +160,7 @@ func Detect(head []byte) (Format, error) {
 	if isBinary(head) {
 		return nil, fmt.Errorf("unknown format: binary content that is no known log format (known: %s; force one with --format)", strings.Join(Names(), ", "))
 	}
-	first := head
-	if i := strings.IndexByte(string(head), '\n'); i >= 0 {
-		first = head[:i]
-	}
-	if len(first) > 120 {
-		first = first[:120]
-	}
-	return nil, fmt.Errorf("unknown format: first line %q matches none of %s (force one with --format)", string(first), strings.Join(Names(), ", "))
+	return nil, explainUnknown(head)
 }
 
 func isBinary(b []byte) bool {
