@@ -66,6 +66,7 @@ func (d *cpDecoder) Line(no int64, line []byte, emit Emit) error {
 	for k, v := range kv {
 		ev.Fields["checkpoint."+k] = v
 	}
+	ev.Fields["observer.type"] = "firewall"
 	ev.Set("observer.vendor", "Check Point")
 	setIP(ev, "observer.ip", kv["origin"])
 	setIP(ev, "source.ip", kv["src"])

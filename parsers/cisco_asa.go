@@ -73,6 +73,7 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 	ev.Fields[event.FieldDataset] = "cisco." + strings.ToLower(kind)
 	ev.Fields[event.FieldOriginal] = s
 	ev.Fields[event.FieldLine] = no
+	ev.Fields["observer.type"] = "firewall"
 	ev.Set("observer.vendor", "Cisco")
 	ev.Set("observer.product", kind)
 	ev.Set("event.code", id)

@@ -98,6 +98,7 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 	ev.Fields[event.FieldDataset] = "fortinet.firewall"
 	ev.Fields[event.FieldOriginal] = s
 	ev.Fields[event.FieldLine] = no
+	ev.Fields["observer.type"] = "firewall"
 	ev.Set("observer.vendor", "Fortinet")
 	ev.Set("observer.product", "FortiGate")
 	ev.Set("observer.name", kv["devname"])

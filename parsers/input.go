@@ -238,7 +238,9 @@ func readLines(in *Input, f LineFormat, o *Options, emit Emit, st *FileStats) er
 	st.TZ = o2.TZ.String()
 	o2.Year = yearFor(in, o, st)
 	var dec LineDecoder
-	if f.Name() == (Mixed{}).Name() {
+	if f.Name() == (Mixed{}).Name() || f.Name() == (Syslog{}).Name() {
+		// Lines of a relay's file go to their own formats first; generic
+		// syslog reads only what no specific format claims.
 		dec = &routerDecoder{newLineRouter(&o2, st, f.Name())}
 	} else {
 		dec = &fallbackDecoder{primary: newMux(f, &o2, st), primaryName: f.Name(), router: newLineRouter(&o2, st, f.Name())}

@@ -13,8 +13,12 @@ func (Mixed) Description() string {
 }
 
 func (Mixed) Detect(head []byte) bool {
+	// Generic syslog does not count: a file of mere syslog lines is syslog.
 	r := newLineRouter(&Options{}, &FileStats{}, "mixed")
-	return mostLines(head, func(l string) bool { return r.match(l) != nil })
+	return mostLines(head, func(l string) bool {
+		f := r.match(l)
+		return f != nil && f.Name() != (Syslog{}).Name()
+	})
 }
 
 // NewDecoder is for callers without a file account; ingest reads mixed

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/exfiltrace/exfiltrace/event"
 )
@@ -56,3 +57,68 @@ func setMAC(ev *event.Event, field, v string) {
 		ev.Set(field, strings.ToUpper(strings.ReplaceAll(v, ":", "-")))
 	}
 }
+
+// setFirewall marks an event from a network firewall: ECS observer fields,
+// which also tell the report that the device logs sessions.
+func setFirewall(ev *event.Event, vendor, product string) {
+	ev.Fields["observer.type"] = "firewall"
+	ev.Set("observer.vendor", vendor)
+	ev.Set("observer.product", product)
+}
+
+// setSessionBytes stores a session's bytes per direction: sent is what the
+// session's initiator (source) sent, rcvd what it received. Absent or
+// non-numeric counters are not stored: an absent count is not zero.
+func setSessionBytes(ev *event.Event, sent, rcvd string) {
+	s, err1 := strconv.ParseInt(strings.TrimSpace(sent), 10, 64)
+	r, err2 := strconv.ParseInt(strings.TrimSpace(rcvd), 10, 64)
+	if err1 == nil {
+		ev.SetInt("source.bytes", s)
+	}
+	if err2 == nil {
+		ev.SetInt("destination.bytes", r)
+	}
+	if err1 == nil && err2 == nil {
+		ev.SetInt("network.bytes", s+r)
+	}
+}
+
+// setSessionPackets is setSessionBytes for packet counts.
+func setSessionPackets(ev *event.Event, sent, rcvd string) {
+	if n, err := strconv.ParseInt(strings.TrimSpace(sent), 10, 64); err == nil {
+		ev.SetInt("source.packets", n)
+	}
+	if n, err := strconv.ParseInt(strings.TrimSpace(rcvd), 10, 64); err == nil {
+		ev.SetInt("destination.packets", n)
+	}
+}
+
+// setSessionEnd records a session that ended at the event's time after secs
+// seconds: its duration and start, which the report's timeline uses.
+func setSessionEnd(ev *event.Event, secs string) {
+	n, err := strconv.ParseFloat(strings.TrimSpace(secs), 64)
+	if err != nil || n < 0 || ev.Timestamp.IsZero() {
+		return
+	}
+	d := time.Duration(n * float64(time.Second))
+	ev.SetInt("event.duration", int64(d))
+	ev.Fields["event.start"] = ev.Timestamp.Add(-d).Format(time.RFC3339Nano)
+	ev.Fields["event.end"] = ev.Timestamp.Format(time.RFC3339Nano)
+}
+
+// zoneAbbrevs are the zone abbreviations devices write that name one
+// offset only (IST, CST… are ambiguous and are not here).
+var zoneAbbrevs = map[string]int{"UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "WEST": 3600, "BST": 3600, "CET": 3600, "CEST": 7200,
+	"MET": 3600, "MEST": 7200, "EET": 7200, "EEST": 10800}
+
+// zoneFromAbbrev returns the fixed zone for an unambiguous abbreviation.
+func zoneFromAbbrev(a string) (*time.Location, bool) {
+	off, ok := zoneAbbrevs[strings.ToUpper(strings.TrimSpace(a))]
+	if !ok {
+		return nil, false
+	}
+	return time.FixedZone(strings.ToUpper(a), off), true
+}
+
+// ipv4Pat matches a dotted IPv4 address in free text.
+const ipv4Pat = `\d{1,3}(?:\.\d{1,3}){3}`

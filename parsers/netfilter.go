@@ -2,6 +2,7 @@ package parsers
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -9,14 +10,15 @@ import (
 )
 
 // Netfilter reads Linux iptables/nftables LOG lines ("kernel: [..] PREFIX IN=
-// OUT= SRC= DST= … PROTO= SPT= DPT="). They describe single packets: LEN is a
-// packet length, not a session volume, so events are marked and the report
-// can say volume cannot be measured from them.
+// OUT= SRC= DST= … PROTO= SPT= DPT="), including the rule prefixes of
+// Ubiquiti EdgeOS/UniFi gateways ("[WAN_IN-2000-D]"). They describe single
+// packets: LEN is a packet length, not a session volume, so events are
+// marked and the report can say volume cannot be measured from them.
 type Netfilter struct{}
 
 func (Netfilter) Name() string { return "netfilter" }
 func (Netfilter) Description() string {
-	return "Linux iptables / nftables kernel LOG lines (packets, not sessions)"
+	return "Linux iptables / nftables kernel LOG lines, Ubiquiti EdgeOS / UniFi firewall logs (packets, not sessions)"
 }
 
 func (Netfilter) Detect(head []byte) bool {
@@ -35,6 +37,9 @@ type netfilterDecoder struct{ clock syslogClock }
 
 func (d *netfilterDecoder) Flush(Emit) {}
 
+// kernelStamp is the kernel's own uptime stamp, "[  203.842973] ".
+var kernelStamp = regexp.MustCompile(`^\[\s*\d+\.\d+\]\s*`)
+
 func (d *netfilterDecoder) Line(no int64, line []byte, emit Emit) error {
 	h, err := d.clock.parse(string(line))
 	if err != nil {
@@ -50,19 +55,7 @@ func (d *netfilterDecoder) Line(no int64, line []byte, emit Emit) error {
 	if start < 0 || start > i {
 		start = i
 	}
-	head := msg[:start]
-	if k := strings.Index(head, "] "); k >= 0 {
-		head = head[k+2:]
-	}
-	kv := map[string]string{}
-	var flags []string
-	for _, f := range strings.Fields(msg[start:]) {
-		if k, v, ok := strings.Cut(f, "="); ok {
-			kv[k] = v
-		} else {
-			flags = append(flags, f)
-		}
-	}
+	prefix := strings.TrimSpace(kernelStamp.ReplaceAllString(msg[:start], ""))
 	ev := event.New()
 	ev.Timestamp = h.Time
 	ev.Fields[event.FieldDataset] = "netfilter"
@@ -70,7 +63,24 @@ func (d *netfilterDecoder) Line(no int64, line []byte, emit Emit) error {
 	ev.Fields[event.FieldLine] = no
 	ev.Set("host.name", h.Host)
 	ev.Set("process.name", h.Program)
-	ev.Set("netfilter.prefix", strings.TrimSpace(head))
+	netfilterPacket(ev, prefix, msg[start:])
+	emit(ev, linePos(no))
+	return nil
+}
+
+// netfilterPacket maps the KEY=value part of a netfilter LOG line and the
+// rule's prefix, shared by every log that embeds one (Proxmox VE's firewall).
+func netfilterPacket(ev *event.Event, prefix, fields string) {
+	kv := map[string]string{}
+	var flags []string
+	for _, f := range strings.Fields(fields) {
+		if k, v, ok := strings.Cut(f, "="); ok {
+			kv[k] = v
+		} else {
+			flags = append(flags, f)
+		}
+	}
+	ev.Set("netfilter.prefix", prefix)
 	for k, v := range kv {
 		if v != "" {
 			ev.Fields["netfilter."+strings.ToLower(k)] = v
@@ -85,6 +95,11 @@ func (d *netfilterDecoder) Line(no int64, line []byte, emit Emit) error {
 	setIP(ev, "destination.ip", kv["DST"])
 	setPort(ev, "source.port", kv["SPT"])
 	setPort(ev, "destination.port", kv["DPT"])
+	if mac := kv["MAC"]; len(mac) >= 35 {
+		// MAC= is destination, source and ethertype, colon-separated.
+		setMAC(ev, "destination.mac", mac[:17])
+		setMAC(ev, "source.mac", mac[18:35])
+	}
 	ev.Set("network.transport", ianaProto(kv["PROTO"]))
 	if n, err := strconv.ParseInt(kv["LEN"], 10, 64); err == nil {
 		ev.SetInt("netfilter.packet_length", n)
@@ -92,14 +107,15 @@ func (d *netfilterDecoder) Line(no int64, line []byte, emit Emit) error {
 	ev.Fields["tags"] = []string{"packet_log_no_session_volume"}
 	ev.Fields["event.category"] = []string{"network"}
 	ev.Fields["event.type"] = []string{"connection"}
-	p := strings.ToLower(head)
+	ev.Set("rule.name", strings.Trim(prefix, "[]: "))
+	p := strings.ToLower(prefix)
 	switch {
-	case strings.Contains(p, "drop") || strings.Contains(p, "reject") || strings.Contains(p, "block") || strings.Contains(p, "deny"):
+	case strings.Contains(p, "drop") || strings.Contains(p, "reject") || strings.Contains(p, "block") || strings.Contains(p, "deny") ||
+		strings.HasSuffix(p, "-d]") || strings.HasSuffix(p, "-r]"):
+		// EdgeOS/UniFi end their rule prefix with -D (drop) or -R (reject).
 		ev.Set("event.action", "drop")
 		ev.Set("event.outcome", "failure")
-	case strings.Contains(p, "accept") || strings.Contains(p, "allow"):
+	case strings.Contains(p, "accept") || strings.Contains(p, "allow") || strings.HasSuffix(p, "-a]"):
 		ev.Set("event.action", "accept")
 	}
-	emit(ev, linePos(no))
-	return nil
 }

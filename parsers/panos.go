@@ -117,6 +117,7 @@ func (d *panDecoder) Line(no int64, line []byte, emit Emit) error {
 	ev.Fields[event.FieldDataset] = "panw.panos"
 	ev.Fields[event.FieldOriginal] = s
 	ev.Fields[event.FieldLine] = no
+	ev.Fields["observer.type"] = "firewall"
 	ev.Set("observer.vendor", "Palo Alto Networks")
 	ev.Set("observer.serial_number", get(panSerial))
 	ev.Set("observer.name", h.Host)

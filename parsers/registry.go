@@ -22,6 +22,14 @@ var registry = []Format{
 	CLF{},
 	PanOS{},
 	FortiGate{},
+	SophosXG{},
+	SophosUTM{},
+	JuniperSRX{},
+	NetScreen{},
+	WatchGuard{},
+	MikroTik{},
+	ProxmoxFirewall{},
+	WindowsFirewall{},
 	Postfix{},
 	Dovecot{},
 	Exim{},
@@ -32,4 +40,6 @@ var registry = []Format{
 	ExchangeTracking{},
 	// Last: only when no single format holds most lines.
 	Mixed{},
+	// Any syslog line no format above claims: time, host, program, message.
+	Syslog{},
 }

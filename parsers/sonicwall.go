@@ -58,6 +58,7 @@ func (d *sonicDecoder) Line(no int64, line []byte, emit Emit) error {
 	ev.Fields[event.FieldDataset] = "sonicwall.firewall"
 	ev.Fields[event.FieldOriginal] = s
 	ev.Fields[event.FieldLine] = no
+	ev.Fields["observer.type"] = "firewall"
 	ev.Set("observer.vendor", "SonicWall")
 	ev.Set("observer.name", kv["id"])
 	ev.Set("observer.serial_number", kv["sn"])

@@ -50,6 +50,7 @@ func (d *stormDecoder) Line(no int64, line []byte, emit Emit) error {
 	ev.Fields[event.FieldDataset] = "stormshield"
 	ev.Fields[event.FieldOriginal] = s
 	ev.Fields[event.FieldLine] = no
+	ev.Fields["observer.type"] = "firewall"
 	ev.Set("observer.vendor", "Stormshield")
 	ev.Set("observer.name", kv["fw"])
 	for k, v := range kv {

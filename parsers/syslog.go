@@ -15,6 +15,7 @@ type syslogHeader struct {
 	Program  string
 	PID      string
 	Msg      string
+	SD       string // RFC 5424 structured data, as written ("" or "[id k=\"v\" …]…")
 	Priority int // -1 if absent
 }
 
@@ -185,6 +186,7 @@ func parse5424(h syslogHeader, s string) (syslogHeader, error) {
 				}
 			}
 		}
+		h.SD = msg[:i]
 		msg = strings.TrimLeft(msg[i:], " ")
 	}
 	h.Msg = strings.TrimPrefix(msg, "\ufeff")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/exfiltrace/exfiltrace/event"
 )
@@ -88,7 +89,7 @@ func explainUnknown(head []byte) error {
 
 // refusal is what a format's decoder says of a line, "" if it reads it.
 func refusal(f LineFormat, line string) string {
-	dec := f.NewDecoder(&Options{})
+	dec := f.NewDecoder(&Options{TZ: time.UTC, Year: 2000})
 	var raw string
 	err := dec.Line(1, []byte(line), func(ev *event.Event, _ string) {
 		if ev.Fields[event.FieldKind] == event.KindRaw {
@@ -123,7 +124,7 @@ func describeShape(l string) string {
 		}
 		return "is a JSON object with keys " + strings.Join(keys, ", ")
 	}
-	c := syslogClock{Year: 2000}
+	c := syslogClock{Year: 2000, Loc: time.UTC}
 	if h, err := c.parse(l); err == nil {
 		s := "has a syslog header (host " + h.Host
 		if h.Program != "" {

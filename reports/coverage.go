@@ -33,6 +33,13 @@ func sourceKind(ev *event.Event) string {
 	case ds == "netfilter", ds == "pf":
 		// Packet logs: they show connections but not how much data left.
 		return "firewall-packets"
+	case ev.Str("observer.type") == "firewall":
+		// Every firewall format marks itself; those that log packets or
+		// connections without volume say so in a tag.
+		if hasValue(ev, "tags", "packet_log_no_session_volume") {
+			return "firewall-packets"
+		}
+		return "firewall"
 	case ds == "postfix", ds == "exim", ds == "sendmail", strings.HasPrefix(ds, "microsoft.exchange"):
 		return "mail"
 	case ev.Str("winlog.channel") != "":
