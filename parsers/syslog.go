@@ -16,7 +16,7 @@ type syslogHeader struct {
 	PID      string
 	Msg      string
 	SD       string // RFC 5424 structured data, as written ("" or "[id k=\"v\" …]…")
-	Priority int // -1 if absent
+	Priority int    // -1 if absent
 }
 
 var errNoSyslog = errors.New("no syslog header")
