@@ -32,7 +32,16 @@ func (CiscoASA) NewDecoder(o *Options) LineDecoder {
 	return &asaDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}}
 }
 
-type asaDecoder struct{ clock syslogClock }
+type asaDecoder struct {
+	clock syslogClock
+	// outbound remembers, per connection id, whether its Built message said
+	// "outbound" (the second address initiated), so that its Teardown — which
+	// does not repeat the direction — puts the initiator in source.
+	outbound map[string]bool
+}
+
+// asaMaxOpen bounds the connections remembered between Built and Teardown.
+const asaMaxOpen = 1 << 20
 
 func (d *asaDecoder) Flush(Emit) {}
 
@@ -84,7 +93,7 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 		ev.Set("observer."+map[string]string{"source": "ingress", "destination": "egress"}[side]+".zone", m[i])
 		setIP(ev, side+".ip", m[i+1])
 		setPort(ev, side+".port", m[i+2])
-		if m[i+3] != "" {
+		if m[i+3] != "" && (m[i+3] != m[i+1] || m[i+4] != m[i+2]) {
 			setIP(ev, side+".nat.ip", m[i+3])
 			setPort(ev, side+".nat.port", m[i+4])
 		}
@@ -96,6 +105,12 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 		ev.Set("network.transport", strings.ToLower(m[2]))
 		ev.Set("cisco.connection_id", m[3])
 		ev.Fields["event.type"] = []string{"connection", "start"}
+		if d.outbound == nil {
+			d.outbound = map[string]bool{}
+		}
+		if len(d.outbound) < asaMaxOpen {
+			d.outbound[m[3]] = m[1] == "outbound"
+		}
 		// "outbound": the second address initiated; keep source = initiator.
 		if m[1] == "outbound" {
 			endpoints(m, 9, "source")
@@ -111,8 +126,23 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 		ev.Set("event.action", "connection-teardown")
 		ev.Set("network.transport", strings.ToLower(m[1]))
 		ev.Set("cisco.connection_id", m[2])
-		endpoints(m, 3, "source")
-		endpoints(m, 8, "destination")
+		out, known := d.outbound[m[2]]
+		delete(d.outbound, m[2])
+		switch {
+		case known && out:
+			endpoints(m, 8, "source")
+			endpoints(m, 3, "destination")
+			ev.Set("network.direction", "outbound")
+		case known:
+			endpoints(m, 3, "source")
+			endpoints(m, 8, "destination")
+			ev.Set("network.direction", "inbound")
+		default:
+			// Built not in the log: the order is the ASA's (lower security
+			// level first), which does not say who initiated.
+			endpoints(m, 3, "source")
+			endpoints(m, 8, "destination")
+		}
 		hh, _ := strconv.Atoi(m[13])
 		mm, _ := strconv.Atoi(m[14])
 		ss, _ := strconv.Atoi(m[15])
@@ -225,6 +255,9 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 	default:
 		ev.Set("event.action", "asa-"+id)
 	}
+	// Every other message id that names addresses, users, URLs or bytes
+	// (Cisco's catalogue has hundreds) is read by the wording they share.
+	asaGeneric(ev, msg)
 	emit(ev, linePos(no))
 	return nil
 }

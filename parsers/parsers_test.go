@@ -290,7 +290,8 @@ func TestCiscoASA(t *testing.T) {
 	})
 	want(t, "teardown: bytes of both directions", evs[1], "2025-03-14T23:23:04Z", map[string]any{
 		"network.bytes": int64(228392011), "source.bytes": nil, "destination.bytes": nil, "event.start": "2025-03-14T23:05:01Z",
-		"source.ip": "31.216.145.5", "destination.ip": "10.10.1.20", "event.reason": "TCP FINs from inside",
+		// Its Built said outbound: the initiator (inside) is the source.
+		"source.ip": "10.10.1.20", "destination.ip": "31.216.145.5", "event.reason": "TCP FINs from inside", "network.direction": "outbound",
 	})
 	want(t, "deny", evs[2], "", map[string]any{"source.ip": "111.93.241.59", "source.port": int64(54322), "destination.ip": "116.6.127.122",
 		"destination.port": int64(1433), "event.outcome": "failure"})

@@ -38,6 +38,9 @@ type pairFlow struct {
 	buckets  []flowBucket // hourly, in time order
 	openEnd  int32        // sessions still open when the log ends, counted to their last interim record
 	openSent int64
+	// bothBytes are bytes from counters of both directions together (Cisco
+	// ASA teardowns): an upper bound of what was sent, said in the ledger.
+	bothBytes int64
 }
 
 // flowBucket is one hour of a pair's closed sessions (by end time).
@@ -94,13 +97,25 @@ func (l *flowLedger) observe(ev *event.Event, src, dst netip.Addr) {
 		return
 	}
 	n, ok := ev.Int("source.bytes")
+	both := false
+	if !ok {
+		// Cisco ASA counts a connection's bytes in both directions together:
+		// for a connection the inside host initiated, that total bounds
+		// what it sent from above, and is counted as such, flagged.
+		if b, ok2 := ev.Int("network.bytes"); ok2 && ev.Str("network.direction") == "outbound" && hasValue(ev, "tags", "bytes_not_per_direction") {
+			n, ok, both = b, true, true
+		}
+	}
 	if !ok {
 		return
 	}
 	if key, ok := sessionKey(ev); ok {
 		delete(l.open, key)
 	}
-	l.add(pairKey{src, dst}, domain, int32(port), n, sessionStart(ev), ev.Timestamp)
+	p := l.add(pairKey{src, dst}, domain, int32(port), n, sessionStart(ev), ev.Timestamp)
+	if both {
+		p.bothBytes += n
+	}
 }
 
 func (l *flowLedger) add(k pairKey, domain string, port int32, n int64, start, end time.Time) *pairFlow {

@@ -235,6 +235,7 @@ func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activi
 		var whys []string
 		info := entryInfo{}
 		openEnd := int32(0)
+		both := int64(0)
 		for _, c := range g.cands {
 			e.Bytes += c.totals.bytes
 			e.Events += c.totals.sessions
@@ -250,6 +251,7 @@ func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activi
 			whys = append(whys, c.why)
 			info.strong = info.strong || c.strong
 			openEnd += c.pair.p.openEnd
+			both += c.pair.p.bothBytes
 			if e.Destination.Port == 0 {
 				e.Destination.Port = int64(c.pair.p.port)
 			}
@@ -273,6 +275,10 @@ func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activi
 		}
 		if len(dests) > 1 {
 			e.Method += fmt.Sprintf(tr(lang, " ; %d adresses du service %s", "; %d addresses of the service %s"), len(dests), g.svc.key)
+		}
+		if both > 0 {
+			e.Method += fmt.Sprintf(tr(lang, " ; %d octets comptés dans les deux sens (le pare-feu, Cisco ASA, ne sépare pas envoi et réception) : une borne haute de ce qui est sorti",
+				"; %d bytes counted in both directions (the firewall, Cisco ASA, does not separate sent and received): an upper bound of what left"), both)
 		}
 		var users []string
 		for _, ip := range sortedAddrs(srcs) {

@@ -197,6 +197,9 @@ func eventLogsources(ev *event.Event) map[string]bool {
 		ds == "cef", ds == "leef", ds == "checkpoint", ds == "clf":
 		out["firewall"] = true
 		out["network"] = true
+	case ev.Str("observer.type") == "firewall":
+		out["firewall"] = true
+		out["network"] = true
 	case ds == "postfix", ds == "exim", ds == "sendmail", strings.HasPrefix(ds, "microsoft.exchange"), ds == "o365.audit", ds == "dovecot":
 		out["mail"] = true
 	}

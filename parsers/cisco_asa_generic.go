@@ -1,0 +1,184 @@
+package parsers
+
+import (
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// Cisco's message catalogue words addresses the same way across hundreds of
+// message ids: "from iface:addr/port to iface:addr/port", "src … dst …",
+// "SRC a DEST b", "faddr/gaddr/laddr", "(mapped/port)" after an address;
+// users as "user 'x'", "User = x", "Uname: x", "for user \"x\"". asaGeneric
+// reads these for any message the specific cases did not fully read: it
+// only fills fields still empty.
+
+var (
+	// An endpoint: optional interface, an IPv4 address or an IPv6 address
+	// (which then needs a word boundary before it), optional /port.
+	asaAnyEnd = regexp.MustCompile(`(?:([A-Za-z][\w.-]*):)?(\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?:/(\d+|[a-z]+)\b)?`)
+	asaUsers  = []*regexp.Regexp{
+		regexp.MustCompile(`(?i)\buser(?:name)? ['"]([^'"]+)['"]`),
+		regexp.MustCompile(`(?i)\bfor user ['"]?([^\s'",:]+)`),
+		regexp.MustCompile(`(?i)\buser(?:name)?\s*=\s*([^\s,:]+)`),
+		regexp.MustCompile(`\bUname:\s*(\S+)`),
+		regexp.MustCompile(`(?i)\buser(?:name)?\s*<([^>]+)>`),
+		regexp.MustCompile(`\bUser (\S+) (?:executed|locked|logged|authenticated)`),
+	}
+	asaURL       = regexp.MustCompile(`\b(?:https?|ftp)://\S+`)
+	asaBytesWord = regexp.MustCompile(`\b(?:forwarded )?bytes (\d+)\b`)
+)
+
+// asaSourceWords and asaDestWords are the words that say which side an
+// address is on.
+var asaSourceWords = map[string]bool{"from": true, "src": true, "source": true, "faddr": true, "for": true, "ip": true,
+	"remote-peer": true, "peer": true, "host": true, "between": true, "laddr": false}
+var asaDestWords = map[string]bool{"to": true, "dst": true, "dest": true, "destination": true, "gaddr": true, "server": true}
+
+func asaGeneric(ev *event.Event, msg string) {
+	haveSrc, haveDst := ev.Str("source.ip") != "", ev.Str("destination.ip") != ""
+	if !haveSrc || !haveDst {
+		asaEndpoints(ev, msg, haveSrc, haveDst)
+	}
+	if ev.Str("user.name") == "" {
+		for _, re := range asaUsers {
+			if m := re.FindStringSubmatch(msg); m != nil {
+				u := strings.TrimSpace(m[1])
+				if u != "" && u != "*****" && !strings.EqualFold(u, "none") {
+					setUserDomainForm(ev, u)
+				}
+				break
+			}
+		}
+	}
+	if ev.Str("url.original") == "" {
+		if u := asaURL.FindString(msg); u != "" {
+			ev.Set("url.original", strings.TrimRight(u, ".,;"))
+			ev.Set("url.domain", urlHost(u))
+		}
+	}
+	if _, ok := ev.Int("network.bytes"); !ok {
+		if m := asaBytesWord.FindStringSubmatch(msg); m != nil {
+			if n, err := strconv.ParseInt(m[1], 10, 64); err == nil {
+				ev.SetInt("network.bytes", n) // both directions, as in a teardown
+			}
+		}
+	}
+	if ev.Str("network.transport") == "" {
+		for _, w := range strings.Fields(msg) {
+			switch p := strings.ToLower(strings.Trim(w, ",:;")); p {
+			case "tcp", "udp", "icmp", "gre", "esp", "sctp":
+				ev.Set("network.transport", p)
+			}
+			if ev.Str("network.transport") != "" {
+				break
+			}
+		}
+	}
+	if ev.Str("event.outcome") == "" {
+		lm := strings.ToLower(msg)
+		for _, w := range []string{"deny ", "denied", "drop", "discard", "rejected", "refused", "shunned"} {
+			if strings.Contains(lm, w) {
+				ev.Set("event.outcome", "failure")
+				if slices.Contains(ev.Strings("event.category"), "network") && ev.Str("source.ip") != "" {
+					ev.Fields["event.type"] = []string{"connection", "denied"}
+				}
+				break
+			}
+		}
+		for _, w := range []string{"failed", "failure", "incorrect", "locked out"} {
+			if ev.Str("event.outcome") == "" && strings.Contains(lm, w) {
+				ev.Set("event.outcome", "failure")
+			}
+		}
+		if ev.Str("event.outcome") == "" && (strings.Contains(lm, "permitted") || strings.Contains(lm, "successful")) {
+			ev.Set("event.outcome", "success")
+		}
+	}
+	if ev.Str("user.name") != "" && (strings.Contains(strings.ToLower(msg), "login") || strings.Contains(strings.ToLower(msg), "authentication") ||
+		strings.Contains(strings.ToLower(msg), "logged")) {
+		ev.Add("event.category", "authentication")
+	}
+}
+
+// asaEndpoints assigns the addresses of a message to source and
+// destination by the word before each; an address no word places fills
+// source, then destination, in order. An address in parentheses right after
+// another is that endpoint's mapped (NAT) address.
+func asaEndpoints(ev *event.Event, msg string, haveSrc, haveDst bool) {
+	locs := asaAnyEnd.FindAllStringSubmatchIndex(msg, -1)
+	var pending [][]string // unplaced endpoints: iface, ip, port
+	lastSide := ""
+	for _, l := range locs {
+		ip := msg[l[4]:l[5]]
+		if strings.Count(ip, ":") > 0 && !strings.Contains(ip, "::") && strings.Count(ip, ":") < 7 {
+			continue // a time (13:44:00) or MAC fragment, not IPv6
+		}
+		iface, port := "", ""
+		if l[2] >= 0 {
+			iface = msg[l[2]:l[3]]
+		}
+		if l[6] >= 0 {
+			port = msg[l[6]:l[7]]
+		}
+		before := strings.TrimRight(msg[:l[0]], " =:<")
+		if strings.HasSuffix(before, "(") {
+			// "(mapped/port)": the NAT address of the endpoint just read.
+			if lastSide != "" && ev.Str(lastSide+".nat.ip") == "" {
+				if v := ev.Str(lastSide + ".ip"); v != ip {
+					setIP(ev, lastSide+".nat.ip", ip)
+					setPort(ev, lastSide+".nat.port", port)
+				}
+			}
+			continue
+		}
+		word := before
+		if i := strings.LastIndexAny(before, " ,("); i >= 0 {
+			word = before[i+1:]
+		}
+		word = strings.ToLower(word)
+		side := ""
+		switch {
+		case asaSourceWords[word]:
+			side = "source"
+		case asaDestWords[word]:
+			side = "destination"
+		case word == "laddr":
+			// ICMP "from laddr X … to Y": the local address is the source.
+			side = "source"
+		}
+		if side == "" {
+			pending = append(pending, []string{iface, ip, port})
+			continue
+		}
+		if side == "source" && (haveSrc || ev.Str("source.ip") != "") || side == "destination" && (haveDst || ev.Str("destination.ip") != "") {
+			lastSide = ""
+			continue // the first address of each side wins ("Original IP payload: …" repeats them)
+		}
+		asaSetEnd(ev, side, iface, ip, port)
+		lastSide = side
+	}
+	for _, p := range pending {
+		switch {
+		case !haveSrc && ev.Str("source.ip") == "":
+			asaSetEnd(ev, "source", p[0], p[1], p[2])
+		case !haveDst && ev.Str("destination.ip") == "":
+			asaSetEnd(ev, "destination", p[0], p[1], p[2])
+		}
+	}
+}
+
+func asaSetEnd(ev *event.Event, side, iface, ip, port string) {
+	setIP(ev, side+".ip", ip)
+	if _, err := strconv.Atoi(port); err == nil && port != "0" {
+		setPort(ev, side+".port", port)
+	} else if port != "" && port != "0" {
+		ev.Set(side+".service", port) // "outside:192.168.2.14/ssh"
+	}
+	if iface != "" && !strings.EqualFold(iface, "http") && !strings.EqualFold(iface, "https") {
+		ev.Set("observer."+map[string]string{"source": "ingress", "destination": "egress"}[side]+".zone", iface)
+	}
+}
