@@ -45,7 +45,7 @@ var (
 	nsDevTime  = regexp.MustCompile(`\((\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\)\s*$`)
 	nsFromHost = regexp.MustCompile(`(?i)\bfrom (?:host )?(` + ipv4Pat + `)(?::(\d+))?`)
 	nsToHost   = regexp.MustCompile(`(?i)\bto (` + ipv4Pat + `)(?::(\d+))?`)
-	nsAdmin    = regexp.MustCompile(`(?i)(?:\bfor admin|\bby)\s+(?:admin\s+)?([A-Za-z0-9._@\\-]+)`)
+	nsAdmin    = regexp.MustCompile(`(?i)(?:\bfor admin|\bby|\badmin user)\s+"?(?:admin\s+)?([A-Za-z0-9._@\\-]+)`)
 )
 
 func (d *netscreenDecoder) Line(no int64, line []byte, emit Emit) error {

@@ -9,11 +9,15 @@ import (
 	"github.com/exfiltrace/exfiltrace/event"
 )
 
-// WatchGuard reads WatchGuard Firebox (Fireware) traffic logs:
-// `msg_id="3000-0148" Allow 1-Trusted 0-External 60 tcp 20 64 10.0.1.5
-// 203.0.113.8 52000 443 … (Outgoing-00)` followed, when the policy logs
-// the connection's end, by key="value" fields such as duration, sent_bytes
-// and rcvd_bytes (bytes per direction) and src_user.
+// WatchGuard reads WatchGuard Firebox (Fireware) traffic and event logs in
+// both forms the Firebox writes: syslog (`FW 80123 (2025-03-14T23:41:02)
+// firewall: msg_id="3000-0148" Allow 1-Trusted 0-External 60 tcp 20 64
+// 10.0.1.5 203.0.113.8 52000 443 …`) and the log server / Traffic Monitor
+// export (`2024-03-29 18:00:54 Allow 10.0.1.2 100.100.100.11 http/tcp 42017
+// 80 Trusted External Allowed (HTTP-proxy.1-00) proc_id="firewall" …
+// msg_id="3000-0176" … sent_bytes="564" rcvd_bytes="785"`). When the policy
+// logs a connection's end it carries duration and bytes per direction. Times
+// are the Firebox's local time (WatchGuard's documentation), read in --tz.
 type WatchGuard struct{}
 
 func (WatchGuard) Name() string { return "watchguard" }
@@ -24,8 +28,8 @@ func (WatchGuard) Description() string {
 func (WatchGuard) Detect(head []byte) bool { return mostLines(head, WatchGuard{}.matchLine) }
 
 func (WatchGuard) matchLine(l string) bool {
-	i := strings.Index(l, `msg_id="`)
-	return i >= 0 && len(l) > i+17 && l[i+12] == '-' && strings.Contains(l[:i], ":")
+	return strings.Contains(l, `msg_id="`) && (strings.Contains(l, "firewall:") || strings.Contains(l, `proc_id="`) ||
+		strings.Contains(l, " Allow ") || strings.Contains(l, " Deny "))
 }
 
 func (WatchGuard) NewDecoder(o *Options) LineDecoder {
@@ -41,90 +45,101 @@ func (d *wgDecoder) Flush(Emit) {}
 
 func (d *wgDecoder) Line(no int64, line []byte, emit Emit) error {
 	s := string(line)
-	i := strings.Index(s, `msg_id="`)
-	if i < 0 {
+	if !strings.Contains(s, `msg_id="`) {
 		return fmt.Errorf("watchguard: no msg_id=")
 	}
 	ev := event.New()
-	head := strings.TrimSpace(s[:i])
-	if h, err := d.clock.parse(head + " x"); err == nil {
+	body := s
+	if len(s) >= 19 && s[4] == '-' && s[10] == ' ' && s[13] == ':' {
+		// Log server / Traffic Monitor form: "2024-03-29 18:00:54 [MemberN] …".
+		t, err := time.ParseInLocation("2006-01-02 15:04:05", s[:19], d.loc)
+		if err != nil {
+			return fmt.Errorf("watchguard: bad time %q", s[:19])
+		}
+		ev.Timestamp = t.UTC()
+		body = strings.TrimSpace(s[19:])
+	} else {
+		h, err := d.clock.parse(s)
+		if err != nil {
+			return fmt.Errorf("watchguard: no syslog header and no leading time")
+		}
 		ev.Timestamp = h.Time
 		ev.Set("observer.name", h.Host)
-	}
-	// Fireware puts its own time in parentheses before the process name:
-	// "FW-HQ 801234567890 (2025-03-14T22:41:02) firewall:".
-	if o := strings.LastIndex(head, "("); o >= 0 {
-		if c := strings.Index(head[o:], ")"); c > 0 {
-			if t, err := parseISO(head[o+1:o+c], d.loc); err == nil {
-				ev.Timestamp = t
-			}
-			if f := strings.Fields(head[:o]); len(f) > 0 {
-				ev.Set("observer.serial_number", f[len(f)-1])
+		body = h.Msg
+		if h.Program != "" {
+			body = h.Program + ": " + h.Msg
+		}
+		// "801234567890 (2025-03-14T23:41:02) firewall: …": serial and the Firebox's own time.
+		if o := strings.Index(body, "("); o >= 0 && o < 40 {
+			if c := strings.Index(body[o:], ")"); c > 0 {
+				if t, err := parseISO(body[o+1:o+c], d.loc); err == nil {
+					ev.Timestamp = t
+					if f := strings.Fields(body[:o]); len(f) > 0 {
+						ev.Set("observer.serial_number", f[len(f)-1])
+					}
+					body = body[o+c+1:]
+				}
 			}
 		}
+		if i := strings.Index(body, ": "); i >= 0 && i < 30 && !strings.Contains(body[:i], "=") {
+			body = body[i+2:] // the process: "firewall: "
+		}
 	}
-	if ev.Timestamp.IsZero() {
-		return fmt.Errorf("watchguard: no time before msg_id")
-	}
-	rest := s[i+len(`msg_id="`):]
-	id, rest, _ := strings.Cut(rest, `"`)
+	kv := map[string]string{}
+	splitKV(body, func(k, v string) { kv[k] = v })
 	ev.Fields[event.FieldDataset] = "watchguard.firebox"
 	ev.Fields[event.FieldOriginal] = s
 	ev.Fields[event.FieldLine] = no
 	setFirewall(ev, "WatchGuard", "Firebox")
-	ev.Set("event.code", id)
-	// The positional part ends where key="value" pairs begin.
-	pos := rest
-	if k := strings.Index(rest, `="`); k >= 0 {
-		if sp := strings.LastIndexByte(rest[:k], ' '); sp >= 0 {
-			pos = rest[:sp]
-		}
-	}
-	kv := map[string]string{}
-	splitKV(rest[len(pos):], func(k, v string) { kv[k] = v })
 	for k, v := range kv {
 		if v != "" {
 			ev.Fields["watchguard."+k] = v
 		}
 	}
-	f := strings.Fields(pos)
-	var ips []string
-	var ports []string
+	ev.Set("event.code", kv["msg_id"])
+	f := bareTokens(body)
+	var ips, ports []string
 	proto := ""
-	for j, t := range f {
-		if _, err := netip.ParseAddr(t); err == nil && strings.ContainsAny(t, ".:") {
-			ips = append(ips, t)
-			// Ports follow the two addresses.
-			if len(ips) == 2 && j+2 < len(f) && isDigits(f[j+1]) && isDigits(f[j+2]) {
-				ports = []string{f[j+1], f[j+2]}
+	for _, t := range f {
+		if len(ips) < 2 {
+			if _, err := netip.ParseAddr(t); err == nil && strings.ContainsAny(t, ".:") {
+				ips = append(ips, t)
 			}
 			continue
 		}
-		switch strings.ToLower(t) {
-		case "tcp", "udp", "icmp", "gre", "esp", "ipv6-icmp":
+		// After the two addresses: an optional service/protocol, then the ports.
+		if len(ports) < 2 && isDigits(t) {
+			ports = append(ports, t)
+		} else if len(ports) == 0 && strings.Contains(t, "/") && proto == "" {
+			proto = strings.ToLower(t[strings.LastIndexByte(t, '/')+1:])
+		}
+	}
+	for _, t := range f {
+		switch p := strings.ToLower(t); p {
+		case "tcp", "udp", "icmp", "gre", "esp":
 			if proto == "" {
-				proto = strings.ToLower(t)
+				proto = p
 			}
 		}
 	}
 	if len(f) > 0 {
 		ev.Set("event.action", strings.ToLower(f[0]))
 	}
-	if len(f) > 2 && strings.Contains(f[1], "-") && strings.Contains(f[2], "-") {
-		ev.Set("observer.ingress.interface.name", f[1])
-		ev.Set("observer.egress.interface.name", f[2])
+	if open := strings.LastIndex(body, "("); open >= 0 {
+		if c := strings.Index(body[open:], ")"); c > 0 && !strings.Contains(body[open:open+c], "=") {
+			ev.Set("rule.name", body[open+1:open+c])
+		}
 	}
-	if open := strings.LastIndex(pos, "("); open >= 0 && strings.HasSuffix(strings.TrimSpace(pos), ")") {
-		ev.Set("rule.name", strings.TrimSuffix(strings.TrimSpace(pos[open+1:]), ")"))
-	}
-	if len(ips) >= 2 {
+	if len(ips) == 2 {
 		setIP(ev, "source.ip", ips[0])
 		setIP(ev, "destination.ip", ips[1])
 	}
-	if ports != nil {
+	if len(ports) == 2 {
 		setPort(ev, "source.port", ports[0])
 		setPort(ev, "destination.port", ports[1])
 	}
+	setIP(ev, "source.nat.ip", kv["src_ip_nat"])
+	setIP(ev, "destination.nat.ip", kv["dst_ip_nat"])
 	ev.Set("network.transport", proto)
 	// "user@auth-server" (Firebox-DB, an AD domain): the server is the user's domain.
 	if u := firstNonEmpty(kv["src_user"], kv["user"]); u != "" {
@@ -138,19 +153,56 @@ func (d *wgDecoder) Line(no int64, line []byte, emit Emit) error {
 	case a == "deny" || a == "drop":
 		ev.Fields["event.type"] = []string{"connection", "denied"}
 		ev.Set("event.outcome", "failure")
-	case kv["sent_bytes"] != "" || kv["rcvd_bytes"] != "":
+	case (kv["sent_bytes"] != "" || kv["rcvd_bytes"] != "") && len(ips) == 2:
 		ev.Fields["event.type"] = []string{"connection", "end"}
 		ev.Set("event.outcome", "success")
 		setSessionBytes(ev, kv["sent_bytes"], kv["rcvd_bytes"])
+		setSessionPackets(ev, kv["sent_pkts"], kv["rcvd_pkts"])
 		setSessionEnd(ev, kv["duration"])
 	case a == "allow":
 		ev.Fields["event.type"] = []string{"connection", "start"}
 		ev.Set("event.outcome", "success")
 	default:
 		ev.Fields["event.category"] = []string{"host"}
-		ev.Set("message", strings.TrimSpace(pos))
+		ev.Set("message", strings.TrimSpace(body))
 	}
 	setOutboundDirection(ev)
 	emit(ev, linePos(no))
 	return nil
+}
+
+// bareTokens are the whitespace-separated words of s outside key="value"
+// pairs (whose quoted values may hold spaces).
+func bareTokens(s string) []string {
+	var out []string
+	for i := 0; i < len(s); {
+		for i < len(s) && s[i] == ' ' {
+			i++
+		}
+		j := i
+		for j < len(s) && s[j] != ' ' {
+			if s[j] == '=' && j+1 < len(s) && s[j+1] == '"' {
+				// a key="value": skip to the closing quote
+				k := strings.IndexByte(s[j+2:], '"')
+				if k < 0 {
+					j = len(s)
+				} else {
+					j += k + 3
+				}
+				i = -1 // not bare
+				break
+			}
+			j++
+		}
+		if i >= 0 && j > i {
+			out = append(out, s[i:j])
+		}
+		if i < 0 {
+			for j < len(s) && s[j] != ' ' {
+				j++
+			}
+		}
+		i = j
+	}
+	return out
 }

@@ -33,6 +33,8 @@ func sourceKind(ev *event.Event) string {
 	case ds == "netfilter", ds == "pf":
 		// Packet logs: they show connections but not how much data left.
 		return "firewall-packets"
+	case ev.Str("observer.type") == "dhcp":
+		return "dhcp"
 	case ev.Str("observer.type") == "firewall":
 		// Every firewall format marks itself; those that log packets or
 		// connections without volume say so in a tag.

@@ -120,7 +120,7 @@ func dropMailTransport(cands []candidate, mail []mailCandidate, ml *mailLedger) 
 // host, from its address, or by the accounts behind it.
 func (a *Analyzer) activityFor(acts []activity, ip, host string, users []string, t1, t2 time.Time) []activity {
 	if host == "" {
-		if lk, ok := a.links.host(ip); ok {
+		if lk, ok := a.links.hostAt(ip, t1, t2); ok {
 			host = lk.To
 		}
 	}
@@ -283,7 +283,7 @@ func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activi
 		var users []string
 		for _, ip := range sortedAddrs(srcs) {
 			s := Source{IP: ip.String()}
-			if lk, ok := a.links.host(s.IP); ok {
+			if lk, ok := a.links.hostAt(s.IP, e.FirstSeen, e.LastSeen); ok {
 				s.Host = lk.To
 			}
 			e.Sources = append(e.Sources, s)
@@ -333,7 +333,7 @@ func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activi
 		}
 		for _, ip := range sortedKeys(clients) {
 			s := Source{IP: ip}
-			if lk, ok := a.links.host(ip); ok {
+			if lk, ok := a.links.hostAt(ip, e.FirstSeen, e.LastSeen); ok {
 				s.Host = lk.To
 			}
 			e.Sources = append(e.Sources, s)

@@ -22,6 +22,9 @@ type linker struct {
 	from     map[string][]seenAcc // address → accounts that logged on or worked from it
 	sessions map[string][]*hostSession
 	open     map[string]*hostSession // host|logon id → interactive session not yet ended
+	// leases are the DHCP leases of each address, in time order: which
+	// host held it when (addresses move between machines).
+	leases map[string][]*lease
 	// rdp are remote desktop sessions the firewall saw between internal
 	// addresses: matched with the logons hosts recorded, they name the
 	// host behind the destination address.
@@ -61,7 +64,7 @@ const (
 
 func newLinker(internal func(string) bool, lang string, assets []string) *linker {
 	l := &linker{internal: internal, lang: lang, assets: map[string]string{}, hostOf: map[string]Link{}, tunnels: map[string][]tunnel{},
-		from: map[string][]seenAcc{}, sessions: map[string][]*hostSession{}, open: map[string]*hostSession{}}
+		from: map[string][]seenAcc{}, sessions: map[string][]*hostSession{}, open: map[string]*hostSession{}, leases: map[string][]*lease{}}
 	for _, s := range assets {
 		if ip, host, ok := strings.Cut(s, "="); ok {
 			ip, host = strings.TrimSpace(ip), strings.TrimSpace(host)
@@ -135,6 +138,8 @@ func (l *linker) observe(ev *event.Event, kind string) {
 		}
 	case "windows":
 		l.observeWindows(ev)
+	case "dhcp":
+		l.observeDHCP(ev)
 	}
 }
 
@@ -307,6 +312,28 @@ func (l *linker) host(ip string) (Link, bool) {
 	return lk, ok
 }
 
+// hostAt returns the host that held an address between t1 and t2: the DHCP
+// leases of that time when there are any (several hosts are all named),
+// else the address's lasting link.
+func (l *linker) hostAt(ip string, t1, t2 time.Time) (Link, bool) {
+	var hosts []string
+	var first *lease
+	for _, ls := range l.leases[ip] {
+		if ls.covers(t1, t2) {
+			if first == nil {
+				first = ls
+			}
+			if !containsFold(hosts, ls.host) {
+				hosts = append(hosts, ls.host)
+			}
+		}
+	}
+	if first == nil {
+		return l.host(ip)
+	}
+	return Link{From: ip, To: strings.Join(hosts, " / "), Kind: "host", How: first.describe(l.lang), Source: first.ref}, true
+}
+
 // Attribution is an account tied to a transfer, and how.
 type Attribution struct {
 	Account string `json:"account"`
@@ -369,11 +396,20 @@ func (l *linker) accountsFor(ip, host string, t1, t2 time.Time) []Attribution {
 	return out
 }
 
-// links lists every host link and VPN tunnel link, for the report.
+// links lists every host link, DHCP lease and VPN tunnel link, for the report.
 func (l *linker) links() []Link {
 	var out []Link
 	for _, lk := range l.hostOf {
 		out = append(out, lk)
+	}
+	for ip, ls := range l.leases {
+		seen := map[string]bool{}
+		for _, x := range ls {
+			if !seen[strings.ToLower(x.host)] {
+				seen[strings.ToLower(x.host)] = true
+				out = append(out, Link{From: ip, To: x.host, Kind: "host", How: x.describe(l.lang), Source: x.ref})
+			}
+		}
 	}
 	for ip, ts := range l.tunnels {
 		seen := map[string]bool{}

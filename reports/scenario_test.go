@@ -228,3 +228,84 @@ func TestScenarioFirewallVendors(t *testing.T) {
 		})
 	}
 }
+
+// TestDHCPLeaseNamesTheSource: when nothing in the Windows logs ties the
+// exfiltrating address to a machine, a DHCP server's lease does — the one
+// in force during the transfers, not the address's next holder — and the
+// report names it with the lease as evidence.
+func TestDHCPLeaseNamesTheSource(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		inc := scenario.Generate(scenario.Variant("insider-cloud"), seed)
+		var ch *scenario.Channel
+		for i := range inc.Truth.Exfil {
+			if inc.Truth.Exfil[i].SourceIP != "" && inc.Truth.Exfil[i].SourceHost != "" {
+				ch = &inc.Truth.Exfil[i]
+			}
+		}
+		if ch == nil {
+			t.Fatalf("seed %d: no channel with a source host in the truth", seed)
+		}
+		// Remove every Windows event that mentions the address: no logon,
+		// ticket or share access ties it to the machine any more.
+		ipTag := ch.SourceIP
+		for name, b := range inc.Files {
+			if !strings.HasPrefix(name, "windows/") {
+				continue
+			}
+			var keep []string
+			for _, l := range strings.Split(string(b), "\n") {
+				if !strings.Contains(l, ">"+ipTag+"<") && !strings.Contains(l, `"`+ipTag+`"`) && !strings.Contains(l, "::ffff:"+ipTag) {
+					keep = append(keep, l)
+				}
+			}
+			inc.Files[name] = []byte(strings.Join(keep, "\n"))
+		}
+		r0, _ := analyzeWith(t, inc)
+		for _, e := range r0.Exfiltration {
+			for _, s := range e.Sources {
+				if s.IP == ch.SourceIP && s.Host != "" {
+					t.Fatalf("seed %d: %s is still tied to %s without the DHCP log", seed, s.IP, s.Host)
+				}
+			}
+		}
+		// The DHCP server's log: the address leased to the machine the day
+		// before, renewed, and given to another machine after the theft.
+		loc := inc.Truth.Location()
+		d := func(tm time.Time) string { return tm.In(loc).Format("01/02/06,15:04:05") }
+		host := ch.SourceHost
+		var dh strings.Builder
+		dh.WriteString("\t\tMicrosoft DHCP Service Activity Log\n\nEvent ID  Meaning\n00\tThe log was started.\n10\tA new IP address was leased to a client.\n\n")
+		dh.WriteString("ID,Date,Time,Description,IP Address,Host Name,MAC Address,User Name, TransactionID, QResult,Probationtime, CorrelationID,Dhcid,VendorClass(Hex),VendorClass(ASCII),UserClass(Hex),UserClass(ASCII),RelayAgentInformation,DnsRegError.\n")
+		fmt.Fprintf(&dh, "10,%s,Assign,%s,%s.agglo.local,A4BB6D1F0C22,,2887461234,0,,,,,,,,,0\n", d(ch.First.Add(-26*time.Hour)), ch.SourceIP, host)
+		fmt.Fprintf(&dh, "11,%s,Renew,%s,%s.agglo.local,A4BB6D1F0C22,,2887461299,0,,,,,,,,,0\n", d(ch.First.Add(-2*time.Hour)), ch.SourceIP, host)
+		fmt.Fprintf(&dh, "10,%s,Assign,%s,PC-ACCUEIL-02.agglo.local,001122AABBCC,,2887461300,0,,,,,,,,,0\n", d(ch.Last.Add(30*time.Hour)), ch.SourceIP)
+		inc.Files["dhcp/DhcpSrvLog-Jeu.log"] = []byte(dh.String())
+		r, _ := analyzeWith(t, inc)
+		var got *LedgerEntry
+		for i := range r.Exfiltration {
+			if r.Exfiltration[i].Destination.IP == ch.Destination {
+				got = &r.Exfiltration[i]
+			}
+		}
+		if got == nil || len(got.Sources) != 1 || !sameHost(got.Sources[0].Host, host) {
+			t.Fatalf("seed %d: ledger entry %+v, want source host %s", seed, got, host)
+		}
+		found := false
+		for _, l := range r.Links {
+			if l.From == ch.SourceIP && sameHost(l.To, host) && strings.Contains(l.How, "DHCP lease") && strings.Contains(l.Source, "DhcpSrvLog-Jeu.log line 8") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("seed %d: no DHCP lease link as evidence for %s → %s: %+v", seed, ch.SourceIP, host, r.Links)
+		}
+	}
+}
+
+func analyzeWith(t *testing.T, inc *scenario.Incident) (*Report, []*parsers.FileStats) {
+	dir := filepath.Join(t.TempDir(), "case")
+	if err := inc.Write(dir, dir+".truth.json"); err != nil {
+		t.Fatal(err)
+	}
+	return analyzeDir(t, dir, parsers.Options{TZ: inc.Truth.Location(), Year: inc.Truth.Year}, "en")
+}
