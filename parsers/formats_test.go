@@ -19,7 +19,9 @@ var update = flag.Bool("update", false, "rewrite the .golden.json files of testd
 var goldenFields = []string{"event.dataset", "event.code", "event.action", "event.outcome", "event.type", "event.category",
 	"source.ip", "source.port", "source.nat.ip", "destination.ip", "destination.port", "destination.nat.ip", "network.transport",
 	"source.bytes", "destination.bytes", "network.bytes", "event.start", "event.duration", "user.name", "user.domain",
-	"client.ip", "client.domain", "client.mac", "dhcp.lease.end", "url.original", "process.command_line", "tags", "network.direction"}
+	"client.ip", "client.domain", "client.mac", "dhcp.lease.end", "url.original", "process.command_line", "tags", "network.direction",
+	"user.email", "email.size", "event.reason", "network.protocol",
+	"file.path", "file.name", "file.extension"}
 
 // wantFormat is the format each golden file must be detected as.
 var wantFormat = map[string]string{
@@ -27,7 +29,8 @@ var wantFormat = map[string]string{
 	"mikrotik.log": "mikrotik", "proxmox-firewall.log": "proxmox-firewall", "pfirewall.log": "windows-firewall",
 	"netfilter-edgeos-unifi.log": "netfilter", "cisco-asa-catalogue.log": "cisco-asa", "DhcpSrvLog-Ven.log": "windows-dhcp",
 	"DhcpV6SrvLog-Ven.log": "windows-dhcp", "dhcpd.log": "dhcpd", "dhcpd.leases": "dhcp-leases", "dnsmasq.leases": "dhcp-leases",
-	"syslog-auth.log": "syslog",
+	"syslog-auth.log": "syslog", "zimbra-audit.log": "zimbra", "cyrus.log": "cyrus-imap", "entra-signins.csv": "entra-signins",
+	"entra-signins.json": "entra-signins", "m365-sharepoint.json": "m365-audit",
 }
 
 // TestFormatGoldens parses every file of testdata/formats: detected as its

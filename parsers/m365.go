@@ -174,13 +174,34 @@ func (d *m365Decoder) record(no int64, js, original string, emit Emit) error {
 		}
 	}
 	switch op {
-	case "FileDownloaded", "FileSyncDownloadedFull", "FileAccessed", "FileUploaded":
+	case "FileDownloaded", "FileSyncDownloadedFull", "FileAccessed", "FileAccessedExtended", "FilePreviewed", "FileUploaded",
+		"FileSyncUploadedFull", "FileCopied", "FileMoved", "FileDeleted", "FileRecycled":
+		// SharePoint / OneDrive: what was taken (download, sync) or changed.
 		ev.Fields["event.category"] = []string{"file"}
-		ev.Set("url.original", str("ObjectId"))
-		ev.Set("file.name", str("SourceFileName"))
-	case "AnonymousLinkCreated", "SharingInvitationCreated", "AnonymousLinkUsed", "SecureLinkCreated":
+		switch op {
+		case "FileUploaded", "FileSyncUploadedFull", "FileCopied":
+			ev.Fields["event.type"] = []string{"creation"}
+		case "FileMoved":
+			ev.Fields["event.type"] = []string{"change"}
+		case "FileDeleted", "FileRecycled":
+			ev.Fields["event.type"] = []string{"deletion"}
+		default:
+			ev.Fields["event.type"] = []string{"access"}
+		}
+		m365File(ev, str)
+		ev.Set("user_agent.original", str("UserAgent"))
+	case "AnonymousLinkCreated", "AnonymousLinkUpdated", "AnonymousLinkUsed", "SharingInvitationCreated", "SharingSet",
+		"SecureLinkCreated", "AddedToSecureLink", "CompanyLinkCreated", "SharingInvitationAccepted":
+		// Sharing: a document made reachable outside the town's accounts.
 		ev.Fields["event.category"] = []string{"file"}
-		ev.Set("url.original", str("ObjectId"))
+		ev.Fields["event.type"] = []string{"change"}
+		m365File(ev, str)
+		if t := str("TargetUserOrGroupName"); strings.Contains(t, "@") {
+			ev.Set("destination.user.email", t)
+		}
+		if strings.HasPrefix(op, "Anonymous") || str("TargetUserOrGroupType") == "Guest" {
+			ev.Fields["tags"] = []string{"external_sharing"}
+		}
 	case "UserLoggedIn", "UserLoginFailed":
 		ev.Fields["event.category"] = []string{"authentication"}
 	case "Send", "SendAs", "SendOnBehalf", "MailItemsAccessed", "New-InboxRule", "Set-InboxRule", "Set-Mailbox", "UpdateInboxRules":
@@ -198,4 +219,18 @@ func (d *m365Decoder) record(no int64, js, original string, emit Emit) error {
 	}
 	emit(ev, linePos(no))
 	return nil
+}
+
+// m365File maps a SharePoint / OneDrive document: its URL, site, folder,
+// name and extension.
+func m365File(ev *event.Event, str func(string) string) {
+	ev.Set("url.original", str("ObjectId"))
+	if h := urlHost(str("ObjectId")); h != "" {
+		ev.Set("url.domain", h)
+	}
+	ev.Set("file.path", str("ObjectId"))
+	ev.Set("file.name", str("SourceFileName"))
+	ev.Set("file.extension", strings.ToLower(str("SourceFileExtension")))
+	ev.Set("file.directory", str("SourceRelativeUrl"))
+	ev.Set("o365.audit.site_url", str("SiteUrl"))
 }

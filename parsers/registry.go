@@ -7,6 +7,7 @@ var registry = []Format{
 	WindowsXML{},
 	Winlogbeat{},
 	// Collector exports before the formats of the lines they carry.
+	EntraSignIns{},
 	CSVExport{},
 	JSONExport{},
 	Zeek{},
@@ -35,6 +36,8 @@ var registry = []Format{
 	ISCDHCPd{},
 	Postfix{},
 	Dovecot{},
+	Zimbra{},
+	Cyrus{},
 	Exim{},
 	Sendmail{},
 	PfFilterlog{},
