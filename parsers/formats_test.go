@@ -21,7 +21,7 @@ var goldenFields = []string{"event.dataset", "event.code", "event.action", "even
 	"source.bytes", "destination.bytes", "network.bytes", "event.start", "event.duration", "user.name", "user.domain",
 	"client.ip", "client.domain", "client.mac", "dhcp.lease.end", "url.original", "process.command_line", "tags", "network.direction",
 	"user.email", "email.size", "event.reason", "network.protocol",
-	"file.path", "file.name", "file.extension"}
+	"file.path", "file.name", "file.extension", "dns.question.name", "dns.question.type", "dns.type", "dns.response_code"}
 
 // wantFormat is the format each golden file must be detected as.
 var wantFormat = map[string]string{
@@ -31,6 +31,7 @@ var wantFormat = map[string]string{
 	"DhcpV6SrvLog-Ven.log": "windows-dhcp", "dhcpd.log": "dhcpd", "dhcpd.leases": "dhcp-leases", "dnsmasq.leases": "dhcp-leases",
 	"syslog-auth.log": "syslog", "zimbra-audit.log": "zimbra", "cyrus.log": "cyrus-imap", "entra-signins.csv": "entra-signins",
 	"entra-signins.json": "entra-signins", "m365-sharepoint.json": "m365-audit",
+	"msdns-debug.log": "ms-dns-debug", "msdns-debug-us.log": "ms-dns-debug",
 }
 
 // TestFormatGoldens parses every file of testdata/formats: detected as its

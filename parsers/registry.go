@@ -34,6 +34,7 @@ var registry = []Format{
 	WindowsDHCP{},
 	DHCPLeases{},
 	ISCDHCPd{},
+	MSDNSDebug{},
 	Postfix{},
 	Dovecot{},
 	Zimbra{},
