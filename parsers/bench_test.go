@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,7 +51,13 @@ func BenchmarkLineFormats(b *testing.B) {
 	files := map[string]string{"fortigate": "testdata/fortigate.log", "postfix": "../samples/incident/mail/mail.log",
 		"cisco-asa": "testdata/cisco_asa.log", "dovecot": "testdata/dovecot.log", "exim": "testdata/exim.log",
 		"sendmail": "testdata/sendmail.log", "cef": "testdata/cef_leef.log", "leef": "testdata/leef.log", "zeek": "testdata/zeek_conn.log",
-		"winlogbeat": "testdata/winlogbeat.json"}
+		"winlogbeat": "testdata/winlogbeat.json",
+		"juniper-srx": "testdata/formats/juniper-srx.log", "sophos-xg": "testdata/formats/sophos.log", "netscreen": "testdata/formats/netscreen.log",
+		"watchguard": "testdata/formats/watchguard.log", "mikrotik": "testdata/formats/mikrotik.log", "proxmox-firewall": "testdata/formats/proxmox-firewall.log",
+		"windows-firewall": "testdata/formats/pfirewall.log", "netfilter": "testdata/formats/netfilter-edgeos-unifi.log",
+		"windows-dhcp": "testdata/formats/DhcpSrvLog-Ven.log", "dhcpd": "testdata/formats/dhcpd.log", "syslog": "testdata/formats/syslog-auth.log",
+		"zimbra": "testdata/formats/zimbra-audit.log", "cyrus-imap": "testdata/formats/cyrus.log", "ms-dns-debug": "testdata/formats/msdns-debug.log",
+		"cisco-asa-catalogue": "testdata/formats/cisco-asa-catalogue.log"}
 	for name, path := range files {
 		src, err := os.ReadFile(path)
 		if err != nil {
@@ -66,7 +73,10 @@ func BenchmarkLineFormats(b *testing.B) {
 		for _, l := range lines {
 			total += len(l) + 1
 		}
-		f, _ := Lookup(name)
+		f, err := Lookup(strings.TrimSuffix(name, "-catalogue"))
+		if err != nil {
+			b.Fatal(err)
+		}
 		lf := f.(LineFormat)
 		b.Run(name+"/split", func(b *testing.B) {
 			b.SetBytes(int64(total))

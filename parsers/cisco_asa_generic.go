@@ -43,7 +43,8 @@ func asaGeneric(ev *event.Event, msg string) {
 	if !haveSrc || !haveDst {
 		asaEndpoints(ev, msg, haveSrc, haveDst)
 	}
-	if ev.Str("user.name") == "" {
+	lm := strings.ToLower(msg)
+	if ev.Str("user.name") == "" && (strings.Contains(lm, "user") || strings.Contains(msg, "Uname")) {
 		for _, re := range asaUsers {
 			if m := re.FindStringSubmatch(msg); m != nil {
 				u := strings.TrimSpace(m[1])
@@ -54,13 +55,13 @@ func asaGeneric(ev *event.Event, msg string) {
 			}
 		}
 	}
-	if ev.Str("url.original") == "" {
+	if ev.Str("url.original") == "" && strings.Contains(msg, "://") {
 		if u := asaURL.FindString(msg); u != "" {
 			ev.Set("url.original", strings.TrimRight(u, ".,;"))
 			ev.Set("url.domain", urlHost(u))
 		}
 	}
-	if _, ok := ev.Int("network.bytes"); !ok {
+	if _, ok := ev.Int("network.bytes"); !ok && strings.Contains(msg, "bytes ") {
 		if m := asaBytesWord.FindStringSubmatch(msg); m != nil {
 			if n, err := strconv.ParseInt(m[1], 10, 64); err == nil {
 				ev.SetInt("network.bytes", n) // both directions, as in a teardown
@@ -79,7 +80,6 @@ func asaGeneric(ev *event.Event, msg string) {
 		}
 	}
 	if ev.Str("event.outcome") == "" {
-		lm := strings.ToLower(msg)
 		for _, w := range []string{"deny ", "denied", "drop", "discard", "rejected", "refused", "shunned"} {
 			if strings.Contains(lm, w) {
 				ev.Set("event.outcome", "failure")
@@ -98,8 +98,7 @@ func asaGeneric(ev *event.Event, msg string) {
 			ev.Set("event.outcome", "success")
 		}
 	}
-	if ev.Str("user.name") != "" && (strings.Contains(strings.ToLower(msg), "login") || strings.Contains(strings.ToLower(msg), "authentication") ||
-		strings.Contains(strings.ToLower(msg), "logged")) {
+	if ev.Str("user.name") != "" && (strings.Contains(lm, "login") || strings.Contains(lm, "authentication") || strings.Contains(lm, "logged")) {
 		ev.Add("event.category", "authentication")
 	}
 }
@@ -109,7 +108,12 @@ func asaGeneric(ev *event.Event, msg string) {
 // source, then destination, in order. An address in parentheses right after
 // another is that endpoint's mapped (NAT) address.
 func asaEndpoints(ev *event.Event, msg string, haveSrc, haveDst bool) {
-	locs := asaAnyEnd.FindAllStringSubmatchIndex(msg, -1)
+	var locs [][]int
+	if strings.Contains(msg, "::") || strings.Count(msg, ":") > 8 {
+		locs = asaAnyEnd.FindAllStringSubmatchIndex(msg, -1) // IPv6 addresses: the regular expression
+	} else {
+		locs = ipv4Ends(msg)
+	}
 	var pending [][]string // unplaced endpoints: iface, ip, port
 	lastSide := ""
 	for _, l := range locs {
@@ -181,4 +185,75 @@ func asaSetEnd(ev *event.Event, side, iface, ip, port string) {
 	if iface != "" && !strings.EqualFold(iface, "http") && !strings.EqualFold(iface, "https") {
 		ev.Set("observer."+map[string]string{"source": "ingress", "destination": "egress"}[side]+".zone", iface)
 	}
+}
+
+// ipv4Ends finds "[iface:]a.b.c.d[/port]" in msg, as asaAnyEnd's submatch
+// indexes (whole, iface, address, port), by hand: the regular expression
+// was most of the decoder's time.
+func ipv4Ends(msg string) [][]int {
+	var out [][]int
+	for i := 0; i < len(msg); i++ {
+		c := msg[i]
+		if c < '0' || c > '9' || i > 0 && (isWordByte(msg[i-1]) || msg[i-1] == '.') {
+			continue
+		}
+		j, dots := i, 0
+		for j < len(msg) {
+			k := j
+			for k < len(msg) && k-j < 4 && msg[k] >= '0' && msg[k] <= '9' {
+				k++
+			}
+			if k == j || k-j > 3 {
+				break
+			}
+			j = k
+			if dots == 3 || j >= len(msg) || msg[j] != '.' || j+1 >= len(msg) || msg[j+1] < '0' || msg[j+1] > '9' {
+				break
+			}
+			dots++
+			j++
+		}
+		if dots != 3 || j < len(msg) && (isWordByte(msg[j]) || msg[j] == '.' && j+1 < len(msg) && msg[j+1] >= '0' && msg[j+1] <= '9') {
+			i = j
+			continue
+		}
+		loc := []int{i, j, -1, -1, i, j, -1, -1}
+		// "iface:" right before the address.
+		if i > 1 && msg[i-1] == ':' {
+			k := i - 1
+			for k > 0 && (isWordByte(msg[k-1]) || msg[k-1] == '-' || msg[k-1] == '.') {
+				k--
+			}
+			if k < i-1 && (msg[k] < '0' || msg[k] > '9') {
+				loc[0], loc[2], loc[3] = k, k, i-1
+			}
+		}
+		// "/port" or "/service" after it.
+		if j < len(msg) && msg[j] == '/' {
+			k := j + 1
+			for k < len(msg) && isWordByte(msg[k]) {
+				k++
+			}
+			p := msg[j+1 : k]
+			if k > j+1 && (isDigits(p) || isLowerWord(p)) {
+				loc[1], loc[6], loc[7] = k, j+1, k
+			}
+		}
+		out = append(out, loc)
+		i = loc[1]
+	}
+	return out
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
+
+func isLowerWord(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'a' || s[i] > 'z' {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -156,3 +156,101 @@ func FuzzJSONExport(f *testing.F) {
 	f.Add([]byte(`{"messages":[{"message":{"timestamp":"2025-03-12T01:00:00.000Z","source":"fw","message":"hello"}}]}`))
 	fuzzFile(f, JSONExport{})
 }
+
+func FuzzJuniperSRX(f *testing.F) {
+	seedLines(f, "testdata/formats/juniper-srx.log")
+	fuzzLines(f, JuniperSRX{})
+}
+
+func FuzzSophos(f *testing.F) {
+	seedLines(f, "testdata/formats/sophos.log")
+	fuzzLines(f, SophosXG{})
+}
+
+func FuzzSophosUTM(f *testing.F) {
+	seedLines(f, "testdata/formats/sophos.log")
+	fuzzLines(f, SophosUTM{})
+}
+
+func FuzzNetScreen(f *testing.F) {
+	seedLines(f, "testdata/formats/netscreen.log")
+	fuzzLines(f, NetScreen{})
+}
+
+func FuzzWatchGuard(f *testing.F) {
+	seedLines(f, "testdata/formats/watchguard.log")
+	fuzzLines(f, WatchGuard{})
+}
+
+func FuzzMikroTik(f *testing.F) {
+	seedLines(f, "testdata/formats/mikrotik.log")
+	fuzzLines(f, MikroTik{})
+}
+
+func FuzzProxmoxFirewall(f *testing.F) {
+	seedLines(f, "testdata/formats/proxmox-firewall.log")
+	fuzzLines(f, ProxmoxFirewall{})
+}
+
+func FuzzWindowsFirewall(f *testing.F) {
+	seedLines(f, "testdata/formats/pfirewall.log")
+	fuzzLines(f, WindowsFirewall{})
+}
+
+func FuzzCiscoASA(f *testing.F) {
+	seedLines(f, "testdata/cisco_asa.log", "testdata/formats/cisco-asa-catalogue.log")
+	fuzzLines(f, CiscoASA{})
+}
+
+func FuzzWindowsDHCP(f *testing.F) {
+	seedLines(f, "testdata/formats/DhcpSrvLog-Ven.log", "testdata/formats/DhcpV6SrvLog-Ven.log")
+	fuzzLines(f, WindowsDHCP{})
+}
+
+func FuzzDHCPd(f *testing.F) {
+	seedLines(f, "testdata/formats/dhcpd.log")
+	fuzzLines(f, ISCDHCPd{})
+}
+
+func FuzzDHCPLeases(f *testing.F) {
+	for _, p := range []string{"testdata/formats/dhcpd.leases", "testdata/formats/dnsmasq.leases"} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	fuzzFile(f, DHCPLeases{})
+}
+
+func FuzzSyslogGeneric(f *testing.F) {
+	seedLines(f, "testdata/formats/syslog-auth.log")
+	fuzzLines(f, Syslog{})
+}
+
+func FuzzZimbra(f *testing.F) {
+	seedLines(f, "testdata/formats/zimbra-audit.log")
+	fuzzLines(f, Zimbra{})
+}
+
+func FuzzCyrus(f *testing.F) {
+	seedLines(f, "testdata/formats/cyrus.log")
+	fuzzLines(f, Cyrus{})
+}
+
+func FuzzEntraSignIns(f *testing.F) {
+	for _, p := range []string{"testdata/formats/entra-signins.csv", "testdata/formats/entra-signins.json"} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	fuzzFile(f, EntraSignIns{})
+}
+
+func FuzzMSDNSDebug(f *testing.F) {
+	seedLines(f, "testdata/formats/msdns-debug.log", "testdata/formats/msdns-debug-us.log")
+	fuzzLines(f, MSDNSDebug{})
+}
+
+func FuzzMixedRelay(f *testing.F) {
+	seedLines(f, "testdata/fortigate.log", "testdata/cisco_asa.log", "testdata/postfix.log", "testdata/formats/juniper-srx.log")
+	fuzzLines(f, Mixed{})
+}

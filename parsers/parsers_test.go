@@ -369,6 +369,19 @@ func TestMixedDirectory(t *testing.T) {
 	} else {
 		t.Log("shared corpus absent: mixed directory without its formats")
 	}
+	// Every format's golden input, and logs inside collectors' exports.
+	for name, format := range wantFormat {
+		src[filepath.Join("testdata/formats", name)] = format
+	}
+	exp := t.TempDir()
+	fl, _ := os.ReadFile("testdata/fortigate.log")
+	lines := strings.Split(strings.TrimSpace(string(fl)), "\n")
+	os.WriteFile(filepath.Join(exp, "graylog.csv"), exportVariants["graylog.csv"](nil, lines, nil), 0o644)
+	os.WriteFile(filepath.Join(exp, "search.json"), exportVariants["search.json"](nil, lines, nil), 0o644)
+	os.WriteFile(filepath.Join(exp, "archives.json"), exportVariants["archives.json"](nil, lines, nil), 0o644)
+	src[filepath.Join(exp, "graylog.csv")] = "csv-export"
+	src[filepath.Join(exp, "search.json")] = "json-export"
+	src[filepath.Join(exp, "archives.json")] = "json-export"
 	dir := t.TempDir()
 	want := map[string]string{}
 	i := 0
