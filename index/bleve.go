@@ -228,7 +228,7 @@ type TopRow struct {
 // numeric field, ordered by sum (if any) then count.
 func (b *Bleve) Top(field, sumField, q string, n int) ([]TopRow, uint64, error) {
 	rows := map[string]*TopRow{}
-	total, err := b.Search(q, 0, func(ev *event.Event) error {
+	total, err := b.Scan(q, func(ev *event.Event) error {
 		vals := ev.Strings(field)
 		if len(vals) == 0 {
 			return nil
