@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	index "github.com/blevesearch/bleve_index_api"
 	"github.com/blevesearch/bleve/v2/search"
+	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/exfiltrace/exfiltrace/event"
 )
