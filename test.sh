@@ -22,8 +22,9 @@ for pkg in $(go list ./...); do
       tail -40 /tmp/exfiltrace-fuzz.out
       # A crash leaves its input under testdata/fuzz and fails here. A worker
       # the coordinator lost without a recorded input is retried once, and
-      # said so: a real hang comes back on the retry.
-      if grep -q 'hung or terminated unexpectedly' /tmp/exfiltrace-fuzz.out && ! grep -q 'Failing input written' /tmp/exfiltrace-fuzz.out; then
+      # said so: a real hang comes back on the retry. So is a run the fuzzing
+      # engine ends past its deadline on a loaded machine, with no input recorded.
+      if grep -Eq 'hung or terminated unexpectedly|context deadline exceeded' /tmp/exfiltrace-fuzz.out && ! grep -q 'Failing input written' /tmp/exfiltrace-fuzz.out; then
         echo "fuzz $target: worker lost without a failing input; retrying once"
         go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/tmp/exfiltrace-fuzz.out 2>&1 || { tail -40 /tmp/exfiltrace-fuzz.out; exit 1; }
       else

@@ -20,6 +20,13 @@ import (
 // (hence peak RSS) a third the size.
 const BatchSize = 2000
 
+// BeforeIndexBuild and OnIndexBuild, when set (the CLI's progress display),
+// hear of an index built on first query.
+var (
+	BeforeIndexBuild func(events int64)
+	OnIndexBuild     func()
+)
+
 // Bleve is a case's embedded index.
 type Bleve struct {
 	idx   bleve.Index
@@ -44,8 +51,18 @@ func OpenBleve(dir string) (*Bleve, error) {
 	return &Bleve{idx: idx}, nil
 }
 
-// OpenReadOnly opens a case's index and event store for queries.
+// OpenReadOnly opens a case's index and event store for queries, first
+// indexing what `analyze` stored without indexing (BeforeIndexBuild is told
+// how many events that is).
 func (c *Case) OpenReadOnly() (*Bleve, error) {
+	if n := c.IndexPending(); n > 0 {
+		if BeforeIndexBuild != nil {
+			BeforeIndexBuild(n)
+		}
+		if err := c.BuildIndex(OnIndexBuild); err != nil {
+			return nil, err
+		}
+	}
 	dir := c.IndexDir()
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("no index in case (%s): run `exfiltrace ingest` first", dir)

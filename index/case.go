@@ -27,6 +27,9 @@ type Manifest struct {
 	Updated     time.Time            `json:"updated"`
 	Settings    Settings             `json:"settings"`
 	Files       []*parsers.FileStats `json:"files"`
+	// Unindexed lists (by SHA-256) the evidence files whose events are in
+	// the event store but not yet in the index (analyze answers first).
+	Unindexed []string `json:"unindexed,omitempty"`
 	Events      int64                `json:"events"`
 	First       time.Time            `json:"first,omitempty"`
 	Last        time.Time            `json:"last,omitempty"`

@@ -184,3 +184,52 @@ func TestBadFilesDoNotStopIngest(t *testing.T) {
 		t.Error("manifest records no failed file")
 	}
 }
+
+// TestDeferredIndex: analyze's ingest stores events without indexing them;
+// the first query indexes them, an interrupted build indexes again without
+// duplicates, and the streamed events equal the indexed ones.
+func TestDeferredIndex(t *testing.T) {
+	root := corpus.Root(t)
+	dir := t.TempDir()
+	c, err := OpenCase(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Ingest(c, []string{filepath.Join(root, "samples", "incident")}, IngestOptions{Parse: parsers.Options{TZ: time.UTC}, DeferIndex: true}); err != nil {
+		t.Fatal(err)
+	}
+	if c.IndexPending() != 9840 || len(c.Manifest.Unindexed) != 4 {
+		t.Fatalf("pending %d events in %d files, want 9840 in 4", c.IndexPending(), len(c.Manifest.Unindexed))
+	}
+	var streamed int64
+	if err := c.Stream(func(*event.Event) error { streamed++; return nil }); err != nil || streamed != 9840 {
+		t.Fatalf("streamed %d events (%v) before any index", streamed, err)
+	}
+	// An interrupted build: the first file indexed, the manifest not yet saved.
+	idx, err := OpenBleve(c.IndexDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha := c.Manifest.Unindexed[0]
+	if err := indexStoreFile(idx, filepath.Join(dir, storeDir, sha+storeExt), sha, nil); err != nil {
+		t.Fatal(err)
+	}
+	idx.Close()
+	c, _ = OpenCase(dir, false)
+	b, err := c.OpenReadOnly() // builds everything still listed, the first file again
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if n, _ := b.Count(); n != 9840 || len(c.Manifest.Unindexed) != 0 {
+		t.Fatalf("index holds %d documents (%d files pending), want 9840", n, len(c.Manifest.Unindexed))
+	}
+	c2, _ := OpenCase(dir, false)
+	if len(c2.Manifest.Unindexed) != 0 {
+		t.Errorf("saved manifest still lists %v unindexed", c2.Manifest.Unindexed)
+	}
+	rows, _, err := b.Top("destination.ip", "source.bytes", "", 1)
+	if err != nil || len(rows) != 1 || rows[0].Sum != loadTruth(t, "incident").Exfil[0].Bytes && rows[0].Value == loadTruth(t, "incident").Exfil[0].Destination {
+		t.Errorf("top after deferred index: %+v %v", rows, err)
+	}
+}

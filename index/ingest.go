@@ -19,6 +19,9 @@ type IngestOptions struct {
 	OnEvent func(ev *event.Event)
 	// Workers parse files concurrently; 0 means one per CPU.
 	Workers int
+	// DeferIndex stores events without indexing them: the case's manifest
+	// lists the files left for BuildIndex (see deferred.go).
+	DeferIndex bool
 }
 
 // FileResult is the outcome for one evidence file.
@@ -43,9 +46,15 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx, err := OpenBleve(c.IndexDir())
-	if err != nil {
-		return nil, err
+	var idx *Bleve
+	if !o.DeferIndex {
+		// Files an earlier run left unindexed go in first.
+		if err := c.BuildIndex(nil); err != nil {
+			return nil, err
+		}
+		if idx, err = OpenBleve(c.IndexDir()); err != nil {
+			return nil, err
+		}
 	}
 	workers := o.Workers
 	if workers <= 0 {
@@ -113,9 +122,11 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 				indexErr = fmt.Errorf("event store: %w", err)
 				continue
 			}
-			if err := idx.Add(it.ev, loc); err != nil {
-				indexErr = fmt.Errorf("indexing %s: %w", it.ev.Str(event.FieldFile), err)
-				continue
+			if idx != nil {
+				if err := idx.Add(it.ev, loc); err != nil {
+					indexErr = fmt.Errorf("indexing %s: %w", it.ev.Str(event.FieldFile), err)
+					continue
+				}
 			}
 			if o.OnEvent != nil {
 				o.OnEvent(it.ev)
@@ -131,9 +142,13 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 				continue
 			}
 		}
-		if err := idx.Flush(); err != nil {
-			indexErr = err
-			continue
+		if idx != nil {
+			if err := idx.Flush(); err != nil {
+				indexErr = err
+				continue
+			}
+		} else if r.Stats.Events() > 0 {
+			c.Manifest.Unindexed = append(c.Manifest.Unindexed, r.Stats.SHA256)
 		}
 		r.Added = r.Stats.Events()
 		r.Stats.TimeOrdered = !unordered[r.Stats.SHA256]
@@ -149,8 +164,10 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 			indexErr = err
 		}
 	}
-	if err := idx.Close(); err != nil && indexErr == nil {
-		indexErr = err
+	if idx != nil {
+		if err := idx.Close(); err != nil && indexErr == nil {
+			indexErr = err
+		}
 	}
 	return results, indexErr
 }

@@ -37,6 +37,7 @@ how much, from which servers, by which account, to where and when.`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().BoolVarP(&quiet, "quiet", "q", false, "no progress display")
+	indexBuildProgress()
 	root.AddCommand(ingestCmd(), searchCmd(), statsCmd(), topCmd(), huntCmd(), rulesCmd(), reportCmd(), analyzeCmd(), forwardCmd(), formatsCmd())
 	return root
 }

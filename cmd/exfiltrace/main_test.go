@@ -186,6 +186,18 @@ func TestAnalyzeReportBatch(t *testing.T) {
 	if !strings.Contains(string(b), `data-verdict="confirmed"`) || !strings.Contains(string(b), "5413491657") {
 		t.Error("analyze: HTML report lacks the verdict or the ledger")
 	}
+	// The case analyze kept is searchable, including one analyzed with
+	// --no-index: its first search builds the index.
+	c2 := filepath.Join(dir, "noindex-case")
+	if _, err := run(t, "analyze", filepath.Join("..", "..", "samples", "incident"), "--case", c2, "--no-index", "-o", filepath.Join(dir, "r2.md")); err != nil {
+		t.Fatal(err)
+	}
+	for _, cd := range []string{c, c2} {
+		out, err := run(t, "top", "--case", cd, "destination.ip", "--sum", "source.bytes", "--json")
+		if err != nil || !strings.Contains(out, "5413491657") {
+			t.Errorf("top on analyzed case %s: %v\n%s", cd, err, out)
+		}
+	}
 	out, err := run(t, "report", "--case", c, "--format", "json", "--lang", "en")
 	if err != nil {
 		t.Fatal(err)

@@ -206,6 +206,7 @@ func analyzeCmd() *cobra.Command {
 	var f reportFlags
 	var caseDir, tz string
 	var year int
+	var noIndex bool
 	cmd := &cobra.Command{
 		Use:   "analyze PATH... [-o FILE] [--case DIR]",
 		Short: "Ingest evidence, hunt and report in one go",
@@ -216,7 +217,8 @@ func analyzeCmd() *cobra.Command {
 			if _, err := f.resolveFormat(); err != nil {
 				return err
 			}
-			if caseDir == "" {
+			keep := caseDir != ""
+			if !keep {
 				tmp, err := os.MkdirTemp("", "exfiltrace-case-")
 				if err != nil {
 					return err
@@ -235,8 +237,11 @@ func analyzeCmd() *cobra.Command {
 			if _, err := c.ImportConfig(args); err != nil {
 				return err
 			}
+			// The answer does not wait for the search index: events go to the
+			// event store, the report streams it, and the index is built after
+			// the report is written — only if the case is kept.
 			results, err := index.Ingest(c, args, index.IngestOptions{Parse: parsers.Options{TZ: loc, Year: year},
-				Settings: index.Settings{TZ: loc.String(), TZSource: tzSource, Year: year}})
+				Settings: index.Settings{TZ: loc.String(), TZSource: tzSource, Year: year}, DeferIndex: true})
 			if err != nil {
 				return err
 			}
@@ -253,11 +258,21 @@ func analyzeCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "%s\n", res.Report.Verdict.Summary)
+			if keep && !noIndex {
+				n := c.IndexPending()
+				bar := newProgress(cmd, n, "indexing the case for search")
+				err := c.BuildIndex(func() { bar.add(1) })
+				bar.done()
+				if err != nil {
+					return fmt.Errorf("the report is written; indexing the case for search failed (search builds it on first use): %w", err)
+				}
+			}
 			return nil
 		},
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&caseDir, "case", "", "keep the case in this directory (default: a temporary one)")
+	cmd.Flags().BoolVar(&noIndex, "no-index", false, "with --case: leave the search index to be built on the first search")
 	cmd.Flags().StringVar(&tz, "tz", "UTC", "zone for timestamps that carry none")
 	cmd.Flags().IntVar(&year, "year", 0, "year for timestamps that carry none (default: file modification year)")
 	return cmd
