@@ -29,10 +29,10 @@ type Manifest struct {
 	Files       []*parsers.FileStats `json:"files"`
 	// Unindexed lists (by SHA-256) the evidence files whose events are in
 	// the event store but not yet in the index (analyze answers first).
-	Unindexed []string `json:"unindexed,omitempty"`
-	Events      int64                `json:"events"`
-	First       time.Time            `json:"first,omitempty"`
-	Last        time.Time            `json:"last,omitempty"`
+	Unindexed []string  `json:"unindexed,omitempty"`
+	Events    int64     `json:"events"`
+	First     time.Time `json:"first,omitempty"`
+	Last      time.Time `json:"last,omitempty"`
 }
 
 // Settings are the analyst's parsing choices in force for the case.
