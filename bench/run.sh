@@ -19,6 +19,15 @@ s=$(date +%s.%N); cat "$log" >/dev/null; e=$(date +%s.%N)
 awk -v s="$s" -v e="$e" -v mb="$mb" -v n="$lines" 'BEGIN{d=e-s; printf "%-28s %10d lines  %8.1f MB %7.2f s %10.0f lines/s  %8.1f MB/s\n","cat",n,mb,d,n/d,mb/d}'
 "$out/tool" parse "$log"
 "$out/tool" analyze "$log"   # the answer on the stream: rules, ledgers, baselines, links; no index
+# The analyst's command end to end (parse, event store, the answer; no search index for a
+# throw-away case), beside one gzip -1 pass over the same evidence.
+go build -o "$out/exfiltrace" ./cmd/exfiltrace
+s=$(date +%s.%N); gzip -1 -c "$log" >/dev/null; e=$(date +%s.%N)
+awk -v s="$s" -v e="$e" -v mb="$mb" 'BEGIN{d=e-s; printf "%-28s %8.1f MB %7.2f s %8.1f MB/s\n","gzip -1 (yardstick)",mb,d,mb/d}'
+s=$(date +%s.%N)
+/usr/bin/time -f "%M" -o "$out/analyze.rss" "$out/exfiltrace" analyze "$log" --quiet --format json -o /dev/null 2>/dev/null
+e=$(date +%s.%N)
+awk -v s="$s" -v e="$e" -v mb="$mb" -v n="$lines" -v rss="$(cat "$out/analyze.rss")" 'BEGIN{d=e-s; printf "%-28s %10d lines  %8.1f MB %7.2f s %10.0f lines/s  peak RSS %d MiB\n","exfiltrace analyze (CLI)",n,mb,d,n/d,rss/1024}'
 BENCH_CASE="$out/case" "$out/tool" index "$log"
 "$out/tool" hunt "$out/case"
 "$out/tool" report "$out/case"
