@@ -2,6 +2,7 @@ package parsers
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -59,6 +60,7 @@ var (
 	asaDuration  = regexp.MustCompile(`Duration:\s*(\d+)h:(\d+)m:(\d+)s`)
 	asaBytesXmt  = regexp.MustCompile(`Bytes xmt:\s*(\d+),\s*Bytes rcv:\s*(\d+)`)
 	asaFTDkv     = regexp.MustCompile(`(\w+):\s*([^,]*)`)
+	asaACL       = regexp.MustCompile(`access-list (\S+) (permitted|denied|est-allowed) (\w+) ([^/\s]+)/(\S+?)\((\d+)\)(?:\([^)]*\))? -> ([^/\s]+)/(\S+?)\((\d+)\)`)
 )
 
 func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
@@ -72,9 +74,21 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 		ev.Timestamp = h.Time
 		ev.Set("observer.name", h.Host)
 	} else if loc[0] > 0 {
-		// e.g. "Mar 14 2025 23:05:01: %ASA-…" (logging timestamp with year)
-		if t, err := time.ParseInLocation("Jan 2 2006 15:04:05", strings.TrimRight(strings.TrimSpace(s[:loc[0]]), ":"), d.clock.Loc); err == nil {
-			ev.Timestamp = t.UTC()
+		// The ASA's own "logging timestamp" with a year, then an optional
+		// device name: "Mar 14 2025 23:05:01: %ASA-…", "<166>Apr 27 2020 02:03:03 fw01: %ASA-…".
+		pre := strings.TrimSpace(s[:loc[0]])
+		if strings.HasPrefix(pre, "<") {
+			if e := strings.IndexByte(pre, '>'); e > 0 {
+				pre = pre[e+1:]
+			}
+		}
+		if f := strings.Fields(pre); len(f) >= 4 {
+			if t, err := time.ParseInLocation("Jan 2 2006 15:04:05", strings.Join(f[:3], " ")+" "+strings.TrimRight(f[3], ":"), d.clock.Loc); err == nil {
+				ev.Timestamp = t.UTC()
+				if len(f) > 4 {
+					ev.Set("observer.name", strings.TrimRight(f[4], ":"))
+				}
+			}
 		}
 	}
 	kind, level, id := s[loc[2]:loc[3]], s[loc[4]:loc[5]], s[loc[6]:loc[7]]
@@ -161,8 +175,38 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 		m := asaICMP.FindStringSubmatch(msg)
 		ev.Set("event.action", strings.ToLower(m[1])+"-icmp")
 		ev.Set("network.transport", "icmp")
-		setIP(ev, "source.ip", m[3])
-		setIP(ev, "destination.ip", m[5])
+		// faddr is the foreign address, laddr the local one: "outbound"
+		// means the local side initiated.
+		if m[2] == "outbound" {
+			setIP(ev, "source.ip", m[5])
+			setIP(ev, "destination.ip", m[3])
+			ev.Set("network.direction", "outbound")
+		} else {
+			setIP(ev, "source.ip", m[3])
+			setIP(ev, "destination.ip", m[5])
+			if m[2] == "inbound" {
+				ev.Set("network.direction", "inbound")
+			}
+		}
+		if m[4] != m[5] {
+			setIP(ev, "destination.nat.ip", m[4])
+		}
+	case id == "106100" && asaACL.MatchString(msg):
+		// "access-list NAME permitted tcp iface/addr(port) -> iface/addr(port) hit-cnt …"
+		m := asaACL.FindStringSubmatch(msg)
+		ev.Set("rule.name", m[1])
+		ev.Set("network.transport", strings.ToLower(m[3]))
+		asaACLEnd(ev, "source", m[4], m[5], m[6])
+		asaACLEnd(ev, "destination", m[7], m[8], m[9])
+		if m[2] == "denied" {
+			ev.Set("event.action", "deny")
+			ev.Set("event.outcome", "failure")
+			ev.Fields["event.type"] = []string{"connection", "denied"}
+		} else {
+			ev.Set("event.action", "permit")
+			ev.Set("event.outcome", "success")
+			ev.Fields["event.type"] = []string{"connection", "allowed"}
+		}
 	case id == "106001" || id == "106006" || id == "106015" || id == "106023" || id == "106100" || id == "710003" || id == "106014":
 		ev.Set("event.action", "deny")
 		ev.Set("event.outcome", "failure")
@@ -260,4 +304,16 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 	asaGeneric(ev, msg)
 	emit(ev, linePos(no))
 	return nil
+}
+
+// asaACLEnd sets one side of an access-list hit: the address may be a host
+// name (object names resolved by the ASA).
+func asaACLEnd(ev *event.Event, side, iface, addr, port string) {
+	if _, err := netip.ParseAddr(addr); err == nil {
+		setIP(ev, side+".ip", addr)
+	} else {
+		ev.Set(side+".domain", addr)
+	}
+	setPort(ev, side+".port", port)
+	ev.Set("observer."+map[string]string{"source": "ingress", "destination": "egress"}[side]+".zone", iface)
 }

@@ -23,7 +23,10 @@ var (
 	asaUsers  = []*regexp.Regexp{
 		regexp.MustCompile(`(?i)\buser(?:name)? ['"]([^'"]+)['"]`),
 		regexp.MustCompile(`(?i)\bfor user ['"]?([^\s'",:]+)`),
-		regexp.MustCompile(`(?i)\buser(?:name)?\s*=\s*([^\s,:]+)`),
+		regexp.MustCompile(`(?i)\buser(?:name)?\s*[=:]\s*([^\s,:)]+)`),
+		regexp.MustCompile(`\bGroup \S+ User (\S+) IP `),
+		// The identity firewall's "addr(DOMAIN\user)" after an address.
+		regexp.MustCompile(`\d\((?:[^()\s\\]+\\)+([^()\s\\]+)\)`),
 		regexp.MustCompile(`\bUname:\s*(\S+)`),
 		regexp.MustCompile(`(?i)\buser(?:name)?\s*<([^>]+)>`),
 		regexp.MustCompile(`\bUser (\S+) (?:executed|locked|logged|authenticated)`),
@@ -38,13 +41,20 @@ var asaSourceWords = map[string]bool{"from": true, "src": true, "source": true, 
 	"remote-peer": true, "peer": true, "host": true, "between": true, "laddr": false}
 var asaDestWords = map[string]bool{"to": true, "dst": true, "dest": true, "destination": true, "gaddr": true, "server": true}
 
+// asaNotEndpoints are words before an address that is no endpoint of the
+// traffic (a tunnel group named by its peer's address).
+var asaNotEndpoints = map[string]bool{"group": true, "tunnel-group": true, "username": true, "user": true}
+
 func asaGeneric(ev *event.Event, msg string) {
-	haveSrc, haveDst := ev.Str("source.ip") != "", ev.Str("destination.ip") != ""
-	if !haveSrc || !haveDst {
+	haveSrc := ev.Str("source.ip") != "" || ev.Str("source.domain") != ""
+	haveDst := ev.Str("destination.ip") != "" || ev.Str("destination.domain") != ""
+	vpn := strings.HasPrefix(ev.Str("event.action"), "vpn-")
+	if (!haveSrc || !haveDst) && !vpn {
+		// (A VPN session's other address is the one it was assigned, not a peer.)
 		asaEndpoints(ev, msg, haveSrc, haveDst)
 	}
 	lm := strings.ToLower(msg)
-	if ev.Str("user.name") == "" && (strings.Contains(lm, "user") || strings.Contains(msg, "Uname")) {
+	if ev.Str("user.name") == "" && (strings.Contains(lm, "user") || strings.Contains(msg, "Uname") || strings.Contains(msg, "\\")) {
 		for _, re := range asaUsers {
 			if m := re.FindStringSubmatch(msg); m != nil {
 				u := strings.TrimSpace(m[1])
@@ -79,6 +89,10 @@ func asaGeneric(ev *event.Event, msg string) {
 			}
 		}
 	}
+	auth := ev.Str("user.name") != "" && (strings.Contains(lm, "login") || strings.Contains(lm, "authentication") || strings.Contains(lm, "logged"))
+	if auth && !slices.Contains(ev.Strings("event.category"), "authentication") {
+		ev.Fields["event.category"] = []string{"authentication"}
+	}
 	if ev.Str("event.outcome") == "" {
 		for _, w := range []string{"deny ", "denied", "drop", "discard", "rejected", "refused", "shunned"} {
 			if strings.Contains(lm, w) {
@@ -98,9 +112,7 @@ func asaGeneric(ev *event.Event, msg string) {
 			ev.Set("event.outcome", "success")
 		}
 	}
-	if ev.Str("user.name") != "" && (strings.Contains(lm, "login") || strings.Contains(lm, "authentication") || strings.Contains(lm, "logged")) {
-		ev.Add("event.category", "authentication")
-	}
+
 }
 
 // asaEndpoints assigns the addresses of a message to source and
@@ -145,6 +157,9 @@ func asaEndpoints(ev *event.Event, msg string, haveSrc, haveDst bool) {
 		}
 		word = strings.ToLower(word)
 		side := ""
+		if asaNotEndpoints[word] {
+			continue
+		}
 		switch {
 		case asaSourceWords[word]:
 			side = "source"
