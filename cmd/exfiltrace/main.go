@@ -38,7 +38,7 @@ how much, from which servers, by which account, to where and when.`,
 	}
 	root.PersistentFlags().BoolVarP(&quiet, "quiet", "q", false, "no progress display")
 	indexBuildProgress()
-	root.AddCommand(ingestCmd(), searchCmd(), statsCmd(), topCmd(), huntCmd(), rulesCmd(), reportCmd(), analyzeCmd(), forwardCmd(), formatsCmd())
+	root.AddCommand(ingestCmd(), searchCmd(), statsCmd(), topCmd(), huntCmd(), rulesCmd(), reportCmd(), analyzeCmd(), forwardCmd(), formatsCmd(), sqlCmd(), exportCmd())
 	return root
 }
 

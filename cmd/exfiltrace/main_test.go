@@ -198,7 +198,15 @@ func TestAnalyzeReportBatch(t *testing.T) {
 			t.Errorf("top on analyzed case %s: %v\n%s", cd, err, out)
 		}
 	}
-	out, err := run(t, "report", "--case", c, "--format", "json", "--lang", "en")
+	// SQL over the columnar copy gives the same sum; Parquet export writes it.
+	out, err := run(t, "sql", "--case", c, "--json", `SELECT "destination.ip" AS ip, sum("source.bytes")::BIGINT AS bytes FROM events GROUP BY 1 ORDER BY 2 DESC NULLS LAST`)
+	if err != nil || !strings.Contains(out, `"bytes":5413491657,"ip":"31.216.145.5"`) {
+		t.Errorf("sql: %v\n%s", err, out)
+	}
+	if out, err := run(t, "export", "--case", c, "--parquet", filepath.Join(dir, "parquet")); err != nil || !strings.Contains(out, "events.parquet") {
+		t.Errorf("export --parquet: %v %s", err, out)
+	}
+	out, err = run(t, "report", "--case", c, "--format", "json", "--lang", "en")
 	if err != nil {
 		t.Fatal(err)
 	}

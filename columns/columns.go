@@ -1,0 +1,267 @@
+// Package columns keeps a columnar copy of a case in DuckDB
+// (CASE/columns.duckdb): typed columns for what structured questions use —
+// time, addresses, ports, bytes, accounts, hosts, actions, provenance — and
+// each event whole as JSON beside them. Analysts query it with SQL
+// (`exfiltrace sql`) or take it away as Parquet (`exfiltrace export`). It is
+// built from the event store, file by file, so it can always be rebuilt and
+// never holds anything the store does not.
+package columns
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/exfiltrace/exfiltrace/event"
+	"github.com/exfiltrace/exfiltrace/index"
+)
+
+// FileName is the DuckDB database inside a case directory.
+const FileName = "columns.duckdb"
+
+// MemoryLimit caps DuckDB's own memory (it spills to disk beyond).
+const MemoryLimit = "256MB"
+
+// column is one typed column: its ECS name (quoted in SQL: "source.ip"),
+// its SQL type, and how it is read from an event.
+type column struct {
+	name, typ string
+	get       func(ev *event.Event) driver.Value
+}
+
+func str(f string) func(*event.Event) driver.Value {
+	return func(ev *event.Event) driver.Value {
+		if v := ev.Str(f); v != "" {
+			return v
+		}
+		return nil
+	}
+}
+
+func list(f string) func(*event.Event) driver.Value {
+	return func(ev *event.Event) driver.Value {
+		if v := ev.Strings(f); len(v) > 0 {
+			return strings.Join(v, ",")
+		}
+		return nil
+	}
+}
+
+func num(f string) func(*event.Event) driver.Value {
+	return func(ev *event.Event) driver.Value {
+		if n, ok := ev.Int(f); ok {
+			return n
+		}
+		return nil
+	}
+}
+
+// Columns are the typed columns, in table order.
+var Columns = []column{
+	{"@timestamp", "TIMESTAMPTZ", func(ev *event.Event) driver.Value {
+		if ev.Timestamp.IsZero() {
+			return nil
+		}
+		return ev.Timestamp.UTC()
+	}},
+	{"event.dataset", "VARCHAR", str("event.dataset")},
+	{"event.kind", "VARCHAR", str("event.kind")},
+	{"event.category", "VARCHAR", list("event.category")},
+	{"event.type", "VARCHAR", list("event.type")},
+	{"event.action", "VARCHAR", str("event.action")},
+	{"event.code", "VARCHAR", str("event.code")},
+	{"event.outcome", "VARCHAR", str("event.outcome")},
+	{"source.ip", "VARCHAR", str("source.ip")},
+	{"source.port", "INTEGER", num("source.port")},
+	{"source.bytes", "BIGINT", num("source.bytes")},
+	{"destination.ip", "VARCHAR", str("destination.ip")},
+	{"destination.port", "INTEGER", num("destination.port")},
+	{"destination.domain", "VARCHAR", str("destination.domain")},
+	{"destination.bytes", "BIGINT", num("destination.bytes")},
+	{"network.bytes", "BIGINT", num("network.bytes")},
+	{"network.transport", "VARCHAR", str("network.transport")},
+	{"network.direction", "VARCHAR", str("network.direction")},
+	{"user.name", "VARCHAR", str("user.name")},
+	{"user.domain", "VARCHAR", str("user.domain")},
+	{"host.name", "VARCHAR", str("host.name")},
+	{"process.command_line", "VARCHAR", str("process.command_line")},
+	{"file.path", "VARCHAR", str("file.path")},
+	{"url.original", "VARCHAR", str("url.original")},
+	{"email.from.address", "VARCHAR", str("email.from.address")},
+	{"email.to.address", "VARCHAR", list("email.to.address")},
+	{"email.size", "BIGINT", num("email.size")},
+	{"event.id", "VARCHAR", str("event.id")},
+	{"log.file.path", "VARCHAR", str("log.file.path")},
+	{"evidence.sha256", "VARCHAR", str("evidence.sha256")},
+	{"evidence.line", "BIGINT", num("evidence.line")},
+	{"evidence.record", "BIGINT", num("evidence.record")},
+	// VARCHAR holding JSON text: DuckDB's json functions read it as is (a JSON
+	// column would store the appended text as one JSON string).
+	{"event", "VARCHAR", func(ev *event.Event) driver.Value {
+		b, _ := ev.MarshalJSON()
+		return string(b)
+	}},
+}
+
+func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+
+func schema() string {
+	var b strings.Builder
+	b.WriteString("CREATE TABLE IF NOT EXISTS events (")
+	for i, c := range Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quote(c.name) + " " + c.typ)
+	}
+	b.WriteString(");\nCREATE TABLE IF NOT EXISTS loaded (sha256 VARCHAR PRIMARY KEY, events BIGINT);")
+	return b.String()
+}
+
+// Path is the case's columnar store.
+func Path(c *index.Case) string { return filepath.Join(c.Dir, FileName) }
+
+// Build copies into the columnar store every evidence file of the case not
+// yet in it (an interrupted build redoes only the file it stopped in: a
+// file's rows and its "loaded" mark are written in one transaction).
+// onEvent, if set, is called per event copied.
+func Build(c *index.Case, onEvent func()) error {
+	connector, err := duckdb.NewConnector(Path(c), func(ex driver.ExecerContext) error {
+		_, err := ex.ExecContext(context.Background(), "SET memory_limit='"+MemoryLimit+"'", nil)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("columnar store: %w", err)
+	}
+	defer connector.Close()
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	if _, err := db.Exec(schema()); err != nil {
+		return fmt.Errorf("columnar store: %w", err)
+	}
+	done := map[string]bool{}
+	rows, err := db.Query("SELECT sha256 FROM loaded")
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		done[s] = true
+	}
+	rows.Close()
+	for _, f := range c.Manifest.Files {
+		if f.SHA256 == "" || f.Events() == 0 || done[f.SHA256] {
+			continue
+		}
+		if err := loadFile(connector, c, f.SHA256, f.Events(), onEvent); err != nil {
+			return fmt.Errorf("columnar store: %s: %w", f.Path, err)
+		}
+	}
+	return nil
+}
+
+func loadFile(connector *duckdb.Connector, c *index.Case, sha string, n int64, onEvent func()) error {
+	ctx := context.Background()
+	conn, err := connector.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ex := conn.(driver.ExecerContext)
+	// A file is loaded whole or not at all: rows left by an interrupted
+	// load are removed first.
+	if _, err := ex.ExecContext(ctx, "DELETE FROM events WHERE \"evidence.sha256\" = '"+sha+"'", nil); err != nil {
+		return err
+	}
+	app, err := duckdb.NewAppenderFromConn(conn, "", "events")
+	if err != nil {
+		return err
+	}
+	vals := make([]driver.Value, len(Columns))
+	err = c.EachStored(sha, func(ev *event.Event) error {
+		for i, col := range Columns {
+			vals[i] = col.get(ev)
+		}
+		if onEvent != nil {
+			onEvent()
+		}
+		return app.AppendRow(vals...)
+	})
+	if cerr := app.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	_, err = ex.ExecContext(ctx, fmt.Sprintf("INSERT INTO loaded VALUES ('%s', %d)", sha, n), nil)
+	return err
+}
+
+// Query runs a read-only SQL statement over the case's columnar store
+// (built first if anything is missing) and calls fn with the column names
+// once, then with each row.
+func Query(c *index.Case, query string, header func([]string) error, fn func([]any) error) error {
+	if err := Build(c, nil); err != nil {
+		return err
+	}
+	connector, err := duckdb.NewConnector(Path(c)+"?access_mode=READ_ONLY", func(ex driver.ExecerContext) error {
+		_, err := ex.ExecContext(context.Background(), "SET memory_limit='"+MemoryLimit+"'", nil)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("columnar store: %w", err)
+	}
+	defer connector.Close()
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	rows, err := db.Query(query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	if err := header(cols); err != nil {
+		return err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		if err := fn(vals); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// ExportParquet writes the case's events as one Parquet file in dir, typed
+// columns and the whole event as JSON, for DuckDB, pandas, Polars or Spark.
+func ExportParquet(c *index.Case, dir string) (string, error) {
+	if err := Build(c, nil); err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, "events.parquet")
+	connector, err := duckdb.NewConnector(Path(c)+"?access_mode=READ_ONLY", nil)
+	if err != nil {
+		return "", err
+	}
+	defer connector.Close()
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	_, err = db.Exec(fmt.Sprintf(`COPY (SELECT * FROM events ORDER BY "@timestamp") TO '%s' (FORMAT PARQUET, COMPRESSION ZSTD)`, strings.ReplaceAll(out, "'", "''")))
+	return out, err
+}
