@@ -9,6 +9,7 @@ package columns
 
 import (
 	"context"
+	"encoding/json"
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
@@ -25,7 +26,10 @@ import (
 const FileName = "columns.duckdb"
 
 // MemoryLimit caps DuckDB's own memory (it spills to disk beyond).
-const MemoryLimit = "256MB"
+const MemoryLimit = "128MB"
+
+// flushRows is how many rows the appender holds before writing them.
+const flushRows = 50_000
 
 // column is one typed column: its ECS name (quoted in SQL: "source.ip"),
 // its SQL type, and how it is read from an event.
@@ -100,12 +104,21 @@ var Columns = []column{
 	{"evidence.sha256", "VARCHAR", str("evidence.sha256")},
 	{"evidence.line", "BIGINT", num("evidence.line")},
 	{"evidence.record", "BIGINT", num("evidence.record")},
-	// VARCHAR holding JSON text: DuckDB's json functions read it as is (a JSON
-	// column would store the appended text as one JSON string).
-	{"event", "VARCHAR", func(ev *event.Event) driver.Value {
-		b, _ := ev.MarshalJSON()
-		return string(b)
-	}},
+	{"evidence.location", "VARCHAR", nil}, // set by the loader: where the whole event is in the event store
+	// The fields no typed column holds, as JSON text (DuckDB's json
+	// functions read VARCHAR as is); the original line stays in the event
+	// store, whose location is "evidence.location".
+	{"fields", "VARCHAR", remainder},
+}
+
+// limits bounds DuckDB on every connection: its memory (it spills to disk
+// beyond), one thread (the machine's other core parses), and its allocator
+// handing freed memory back soon — without which the process kept ~600 MiB
+// whatever the case size.
+func limits(ex driver.ExecerContext) error {
+	_, err := ex.ExecContext(context.Background(), "SET memory_limit='"+MemoryLimit+"'; SET threads=1; SET preserve_insertion_order=false; "+
+		"SET allocator_flush_threshold='16MB'; SET allocator_background_threads=true", nil)
+	return err
 }
 
 func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
@@ -131,10 +144,7 @@ func Path(c *index.Case) string { return filepath.Join(c.Dir, FileName) }
 // file's rows and its "loaded" mark are written in one transaction).
 // onEvent, if set, is called per event copied.
 func Build(c *index.Case, onEvent func()) error {
-	connector, err := duckdb.NewConnector(Path(c), func(ex driver.ExecerContext) error {
-		_, err := ex.ExecContext(context.Background(), "SET memory_limit='"+MemoryLimit+"'", nil)
-		return err
-	})
+	connector, err := duckdb.NewConnector(Path(c), limits)
 	if err != nil {
 		return fmt.Errorf("columnar store: %w", err)
 	}
@@ -184,14 +194,36 @@ func loadFile(connector *duckdb.Connector, c *index.Case, sha string, n int64, o
 		return err
 	}
 	vals := make([]driver.Value, len(Columns))
-	err = c.EachStored(sha, func(ev *event.Event) error {
+	rows := 0
+	err = c.EachStored(sha, func(ev *event.Event, loc string) error {
 		for i, col := range Columns {
-			vals[i] = col.get(ev)
+			if col.get == nil {
+				vals[i] = loc
+			} else {
+				vals[i] = col.get(ev)
+			}
 		}
 		if onEvent != nil {
 			onEvent()
 		}
-		return app.AppendRow(vals...)
+		if err := app.AppendRow(vals...); err != nil {
+			return err
+		}
+		// Flushing every so many rows keeps the appender's pending data —
+		// outside DuckDB's memory limit — small.
+		if rows++; rows%flushRows == 0 {
+			// An appender's rows stay in its transaction until it closes:
+			// closing one every so many rows commits them, and DuckDB can
+			// write them out compressed, so memory does not grow with the
+			// file. (A file is still loaded whole or redone: its "loaded"
+			// mark comes last.)
+			if err := app.Close(); err != nil {
+				return err
+			}
+			app, err = duckdb.NewAppenderFromConn(conn, "", "events")
+			return err
+		}
+		return nil
 	})
 	if cerr := app.Close(); err == nil {
 		err = cerr
@@ -210,10 +242,7 @@ func Query(c *index.Case, query string, header func([]string) error, fn func([]a
 	if err := Build(c, nil); err != nil {
 		return err
 	}
-	connector, err := duckdb.NewConnector(Path(c)+"?access_mode=READ_ONLY", func(ex driver.ExecerContext) error {
-		_, err := ex.ExecContext(context.Background(), "SET memory_limit='"+MemoryLimit+"'", nil)
-		return err
-	})
+	connector, err := duckdb.NewConnector(Path(c)+"?access_mode=READ_ONLY", limits)
 	if err != nil {
 		return fmt.Errorf("columnar store: %w", err)
 	}
@@ -248,20 +277,49 @@ func Query(c *index.Case, query string, header func([]string) error, fn func([]a
 	return rows.Err()
 }
 
-// ExportParquet writes the case's events as one Parquet file in dir, typed
+// ExportParquet writes the case's events as one Parquet file in dir (in
+// load order: evidence file by file; sort on "@timestamp" when reading), typed
 // columns and the whole event as JSON, for DuckDB, pandas, Polars or Spark.
 func ExportParquet(c *index.Case, dir string) (string, error) {
 	if err := Build(c, nil); err != nil {
 		return "", err
 	}
 	out := filepath.Join(dir, "events.parquet")
-	connector, err := duckdb.NewConnector(Path(c)+"?access_mode=READ_ONLY", nil)
+	connector, err := duckdb.NewConnector(Path(c)+"?access_mode=READ_ONLY", limits)
 	if err != nil {
 		return "", err
 	}
 	defer connector.Close()
 	db := sql.OpenDB(connector)
 	defer db.Close()
-	_, err = db.Exec(fmt.Sprintf(`COPY (SELECT * FROM events ORDER BY "@timestamp") TO '%s' (FORMAT PARQUET, COMPRESSION ZSTD)`, strings.ReplaceAll(out, "'", "''")))
+	_, err = db.Exec(fmt.Sprintf(`COPY events TO '%s' (FORMAT PARQUET, COMPRESSION ZSTD, ROW_GROUP_SIZE 16384)`, strings.ReplaceAll(out, "'", "''")))
 	return out, err
+}
+
+// typed are the event fields a typed column holds, left out of "fields"
+// (set in init: Columns refers to remainder, which refers to typed).
+var typed map[string]bool
+
+func init() {
+	typed = map[string]bool{"event.original": true}
+	for _, c := range Columns {
+		typed[c.name] = true
+	}
+}
+
+func remainder(ev *event.Event) driver.Value {
+	rest := make(map[string]any, len(ev.Fields))
+	for k, v := range ev.Fields {
+		if !typed[k] {
+			rest[k] = v
+		}
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(rest)
+	if err != nil {
+		return nil
+	}
+	return string(b)
 }

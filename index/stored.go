@@ -7,34 +7,37 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/exfiltrace/exfiltrace/event"
 )
 
 // EachStored calls fn with every event one evidence file left in the event
-// store, in the order it was parsed. It reads sequentially, for bulk copies
+// store, and its location there, in the order it was parsed. It reads sequentially, for bulk copies
 // (the columnar store); time order across files is Stream's job.
-func (c *Case) EachStored(sha string, fn func(*event.Event) error) error {
+func (c *Case) EachStored(sha string, fn func(ev *event.Event, loc string) error) error {
 	f, err := os.Open(filepath.Join(c.Dir, storeDir, sha+storeExt))
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
+	cr := &countReader{r: bufio.NewReaderSize(f, 1<<20)}
 	for {
-		lines, err := readBlock(br)
+		start := cr.n
+		lines, err := readBlock(cr)
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		for _, doc := range lines {
+		prefix := sha + "/" + strconv.FormatInt(start, 10) + "/"
+		for i, doc := range lines {
 			ev, err := event.DecodeJSON(doc)
 			if err != nil {
 				return fmt.Errorf("stored event of %s: %w", sha, err)
 			}
-			if err := fn(ev); err != nil {
+			if err := fn(ev, prefix+strconv.Itoa(i)); err != nil {
 				return err
 			}
 		}

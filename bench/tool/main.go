@@ -52,6 +52,8 @@ func main() {
 		err = reportStage(os.Args[2:])
 	case "analyze":
 		err = analyzeStream(os.Args[2:])
+	case "columns":
+		err = columnsSpike(os.Args[2:])
 	case "evtxgen":
 		err = evtxGen(os.Args[2:])
 	default:
