@@ -9,9 +9,9 @@ package columns
 
 import (
 	"context"
-	"encoding/json"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
