@@ -42,7 +42,6 @@ func (d *srxDecoder) Flush(Emit) {}
 
 var (
 	srxTag  = regexp.MustCompile(`RT_FLOW_SESSION_(CREATE|CLOSE|DENY)(?:_LS)?`)
-	srxISO  = regexp.MustCompile(`(?:^|\s)1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) (\S+) `)
 	srxFlow = regexp.MustCompile(`^([0-9A-Fa-f.:]+)/(\d+)->([0-9A-Fa-f.:]+)/(\d+)$`)
 	srxPB   = regexp.MustCompile(`^(\d+)\((\d+)\)$`)
 )
@@ -52,13 +51,13 @@ func (d *srxDecoder) Line(no int64, line []byte, emit Emit) error {
 	ev := event.New()
 	// Time: the device's RFC 5424 stamp when there is one (also when a
 	// syslog server put its own header in front), else the syslog header.
-	if m := srxISO.FindStringSubmatch(s); m != nil {
-		t, err := parseISO(m[1], d.loc)
+	if stamp, host, ok := rfc5424Stamp(s); ok {
+		t, err := parseISO(stamp, d.loc)
 		if err != nil {
-			return fmt.Errorf("juniper-srx: bad time %q", m[1])
+			return fmt.Errorf("juniper-srx: bad time %q", stamp)
 		}
 		ev.Timestamp = t
-		ev.Set("observer.name", m[2])
+		ev.Set("observer.name", host)
 	} else if h, err := d.clock.parse(s); err == nil {
 		ev.Timestamp = h.Time
 		ev.Set("observer.name", h.Host)
@@ -281,4 +280,34 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// rfc5424Stamp finds the RFC 5424 "1 TIMESTAMP HOST " of the device's own
+// header, at the start (after "<PRI>") or behind a syslog server's header.
+func rfc5424Stamp(s string) (stamp, host string, ok bool) {
+	for i := 0; i+22 < len(s); i++ {
+		j := strings.Index(s[i:], "1 ")
+		if j < 0 {
+			return "", "", false
+		}
+		i += j
+		if i > 0 && s[i-1] != ' ' && s[i-1] != '>' {
+			continue
+		}
+		t := s[i+2:]
+		if len(t) < 20 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[0] < '0' || t[0] > '9' {
+			continue
+		}
+		sp := strings.IndexByte(t, ' ')
+		if sp < 0 {
+			return "", "", false
+		}
+		rest := t[sp+1:]
+		hp := strings.IndexByte(rest, ' ')
+		if hp <= 0 {
+			return "", "", false
+		}
+		return t[:sp], rest[:hp], true
+	}
+	return "", "", false
 }

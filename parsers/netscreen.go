@@ -41,8 +41,6 @@ func (d *netscreenDecoder) Flush(Emit) {}
 var (
 	nsTag      = regexp.MustCompile(`\[([^\]]+)\]([a-z]+)-([a-z]+)-(\d+)(?:\(([a-z_]+)\))?:\s*`)
 	nsXlated   = regexp.MustCompile(`(src|dst)-xlated ip=(\S+) port=(\S+)`)
-	nsZone     = regexp.MustCompile(`(src|dst) zone=`)
-	nsDevTime  = regexp.MustCompile(`\((\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\)\s*$`)
 	nsFromHost = regexp.MustCompile(`(?i)\bfrom (?:host )?(` + ipv4Pat + `)(?::(\d+))?`)
 	nsToHost   = regexp.MustCompile(`(?i)\bto (` + ipv4Pat + `)(?::(\d+))?`)
 	nsAdmin    = regexp.MustCompile(`(?i)(?:\bfor admin|\bby|\badmin user)\s+"?(?:admin\s+)?([A-Za-z0-9._@\\-]+)`)
@@ -65,8 +63,8 @@ func (d *netscreenDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	// A year-less syslog header yields to the device's own dated clock at
 	// the end of the line; a dated header (the relay's) is kept.
-	if m := nsDevTime.FindStringSubmatch(s); m != nil && (ev.Timestamp.IsZero() || yearless) {
-		t, err := time.ParseInLocation("2006-01-02 15:04:05", m[1], d.loc)
+	if dt, ok := nsDeviceTime(s); ok && (ev.Timestamp.IsZero() || yearless) {
+		t, err := time.ParseInLocation("2006-01-02 15:04:05", dt, d.loc)
 		if err == nil {
 			ev.Timestamp = t.UTC()
 		}
@@ -89,13 +87,18 @@ func (d *netscreenDecoder) Line(no int64, line []byte, emit Emit) error {
 	if tag[10] >= 0 {
 		kind = rest[tag[10]:tag[11]]
 	}
-	msg := strings.TrimSpace(nsDevTime.ReplaceAllString(rest[tag[1]:], ""))
+	msg := strings.TrimSpace(rest[tag[1]:])
+	if _, ok := nsDeviceTime(msg); ok {
+		msg = strings.TrimSpace(strings.TrimRight(msg, " ")[:len(strings.TrimRight(msg, " "))-21])
+	}
 	ev.Set("message", msg)
 	if kind == "traffic" {
 		// "src zone=Trust dst zone=Untrust … src-xlated ip=a port=p …
 		// reason=Close - TCP FIN": keys with spaces, made single words.
-		norm := nsZone.ReplaceAllString(msg, "${1}_zone=")
-		norm = nsXlated.ReplaceAllString(norm, "${1}_xlated_ip=$2 ${1}_xlated_port=$3")
+		norm := strings.NewReplacer("src zone=", "src_zone=", "dst zone=", "dst_zone=").Replace(msg)
+		if strings.Contains(norm, "-xlated ip=") {
+			norm = nsXlated.ReplaceAllString(norm, "${1}_xlated_ip=$2 ${1}_xlated_port=$3")
+		}
 		reason := ""
 		if r := strings.Index(norm, "reason="); r >= 0 {
 			reason, norm = strings.TrimSpace(norm[r+len("reason="):]), norm[:r]
@@ -179,4 +182,19 @@ func (d *netscreenDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	emit(ev, linePos(no))
 	return nil
+}
+
+// nsDeviceTime is the device's own "(YYYY-MM-DD HH:MM:SS)" at the end of a
+// line, read without a regular expression (one anchored at the end still
+// tries every position).
+func nsDeviceTime(s string) (string, bool) {
+	s = strings.TrimRight(s, " \t")
+	if len(s) < 21 || s[len(s)-1] != ')' || s[len(s)-21] != '(' {
+		return "", false
+	}
+	t := s[len(s)-20 : len(s)-1]
+	if t[4] != '-' || t[7] != '-' || t[10] != ' ' || t[13] != ':' || t[16] != ':' {
+		return "", false
+	}
+	return t, true
 }
