@@ -40,9 +40,7 @@ func (Postfix) NewDecoder(o *Options) LineDecoder {
 const maxPendingMessages = 200000
 
 var (
-	pfQueueID  = regexp.MustCompile(`^([0-9A-F]{5,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}): `)
 	pfClient   = regexp.MustCompile(`([^\s\[]*)\[([0-9A-Fa-f.:]+|unknown)\](?::(\d+))?`)
-	pfKeyVal   = regexp.MustCompile(`(\w[\w-]*)=(<[^>]*>|[^,\s]*)`)
 	pfStatusRe = regexp.MustCompile(`status=(\w+)(?: \((.*)\))?$`)
 	// anvil: "for (smtpd:1.2.3.4)", "for (smtpd:2604::3)", "for (127.0.0.1:2525:127.0.0.1)"
 	pfAnvil = regexp.MustCompile(`for \(([^)]*)\)`)
@@ -94,8 +92,8 @@ func (d *postfixDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	comp := h.Program[strings.LastIndexByte(h.Program, '/')+1:]
 	msg := h.Msg
-	if m := pfQueueID.FindStringSubmatch(msg); m != nil {
-		d.queueLine(no, h, comp, m[1], msg[len(m[0]):], emit)
+	if qid, rest, ok := pfQueueIDPrefix(msg); ok {
+		d.queueLine(no, h, comp, qid, rest, emit)
 		return nil
 	}
 	d.standalone(no, h, comp, msg, string(line), emit)
@@ -130,9 +128,9 @@ func (d *postfixDecoder) queueLine(no int64, h syslogHeader, comp, qid, rest str
 		m.msgID = strings.Trim(strings.TrimPrefix(rest, "message-id="), "<>")
 	case strings.HasPrefix(rest, "to=<"):
 		r := &pfRcpt{}
-		for _, kv := range pfKeyVal.FindAllStringSubmatch(rest, -1) {
-			v := strings.Trim(kv[2], "<>")
-			switch kv[1] {
+		pfPairs(rest, func(k, raw string) {
+			v := strings.Trim(raw, "<>")
+			switch k {
 			case "to":
 				r.to = v
 			case "orig_to":
@@ -145,7 +143,7 @@ func (d *postfixDecoder) queueLine(no int64, h syslogHeader, comp, qid, rest str
 			case "dsn":
 				r.dsn = v
 			}
-		}
+		})
 		if s := pfStatusRe.FindStringSubmatch(rest); s != nil {
 			r.status, r.response = s[1], s[2]
 		}
@@ -158,9 +156,9 @@ func (d *postfixDecoder) queueLine(no int64, h syslogHeader, comp, qid, rest str
 		}
 		m.rcpts = append(m.rcpts, r)
 	case strings.HasPrefix(rest, "from=<") || strings.HasPrefix(rest, "uid="):
-		for _, kv := range pfKeyVal.FindAllStringSubmatch(rest, -1) {
-			v := strings.Trim(kv[2], "<>")
-			switch kv[1] {
+		pfPairs(rest, func(k, raw string) {
+			v := strings.Trim(raw, "<>")
+			switch k {
 			case "from":
 				m.from = v
 			case "size":
@@ -170,7 +168,7 @@ func (d *postfixDecoder) queueLine(no int64, h syslogHeader, comp, qid, rest str
 			case "nrcpt":
 				m.nrcpt = v
 			}
-		}
+		})
 	case strings.HasPrefix(rest, "sender non-delivery notification: "), strings.HasPrefix(rest, "sender delivery status notification: "):
 		m.notify = rest[strings.LastIndexByte(rest, ' ')+1:]
 	case strings.HasPrefix(rest, "reject: "), strings.HasPrefix(rest, "milter-reject: "), strings.HasPrefix(rest, "discard: "):
@@ -183,15 +181,15 @@ func (d *postfixDecoder) queueLine(no int64, h syslogHeader, comp, qid, rest str
 			}
 		}
 	}
-	if c := pfKeyVal.FindAllStringSubmatch(rest, -1); c != nil && strings.Contains(rest, "sasl_") {
-		for _, kv := range c {
-			switch kv[1] {
+	if strings.Contains(rest, "sasl_") {
+		pfPairs(rest, func(k, v string) {
+			switch k {
 			case "sasl_username":
-				m.saslUser = kv[2]
+				m.saslUser = v
 			case "sasl_method":
-				m.saslMethod = kv[2]
+				m.saslMethod = v
 			}
-		}
+		})
 	}
 }
 
@@ -340,8 +338,8 @@ func (d *postfixDecoder) standalone(no int64, h syslogHeader, comp, msg, line st
 	ev.Set("postfix.component", comp)
 	ev.Set("message", msg)
 	ev.Fields["event.category"] = []string{"email"}
-	if m := pfQueueID.FindStringSubmatch(strings.TrimPrefix(msg, "warning: ")); m != nil {
-		ev.Set("postfix.queue_id", m[1])
+	if qid, _, ok := pfQueueIDPrefix(strings.TrimPrefix(msg, "warning: ")); ok {
+		ev.Set("postfix.queue_id", qid)
 	} else if strings.HasPrefix(msg, "NOQUEUE: ") {
 		ev.Set("postfix.queue_id", "NOQUEUE")
 	}
@@ -376,9 +374,9 @@ func (d *postfixDecoder) standalone(no int64, h syslogHeader, comp, msg, line st
 		ev.Set("event.action", "reject")
 		ev.Set("event.outcome", "failure")
 		ev.Fields["event.type"] = []string{"denied"}
-		for _, kv := range pfKeyVal.FindAllStringSubmatch(msg, -1) {
-			v := strings.Trim(kv[2], "<>")
-			switch kv[1] {
+		pfPairs(msg, func(k, raw string) {
+			v := strings.Trim(raw, "<>")
+			switch k {
 			case "from":
 				ev.Set("email.from.address", v)
 			case "to":
@@ -388,7 +386,7 @@ func (d *postfixDecoder) standalone(no int64, h syslogHeader, comp, msg, line st
 			case "proto":
 				ev.Set("network.protocol", strings.ToLower(v))
 			}
-		}
+		})
 		if i := strings.Index(msg, "]: "); i > 0 {
 			reason := msg[i+3:]
 			if j := strings.Index(reason, "; from="); j > 0 {
@@ -414,4 +412,65 @@ func (d *postfixDecoder) standalone(no int64, h syslogHeader, comp, msg, line st
 		ev.Set("event.action", comp)
 	}
 	emit(ev, linePos(no))
+}
+
+// pfQueueIDPrefix splits "QUEUEID: rest": a short (hex, 5+) or long
+// (Postfix's base-52 alphabet, 10+) queue id.
+func pfQueueIDPrefix(msg string) (qid, rest string, ok bool) {
+	i := strings.Index(msg, ": ")
+	if i < 5 {
+		return "", "", false
+	}
+	id := msg[:i]
+	hex, long := true, i >= 10
+	for j := 0; j < len(id); j++ {
+		c := id[j]
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'F') {
+			hex = false
+		}
+		// The long form leaves out vowels so that ids spell nothing.
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') || strings.IndexByte("AEIOUaeiou", c) >= 0 {
+			long = false
+		}
+	}
+	if !hex && !long {
+		return "", "", false
+	}
+	return id, msg[i+2:], true
+}
+
+// pfPairs calls fn for each "key=value" of a Postfix message, where a value
+// is "<…>" (kept with its brackets) or runs to the next comma or space.
+func pfPairs(s string, fn func(k, v string)) {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '=' {
+			continue
+		}
+		ks := i
+		for ks > 0 && (isWordByte(s[ks-1]) || s[ks-1] == '-') {
+			ks--
+		}
+		for ks < i && s[ks] == '-' {
+			ks++
+		}
+		if ks == i {
+			continue
+		}
+		k := s[ks:i]
+		j := i + 1
+		if j < len(s) && s[j] == '<' {
+			e := strings.IndexByte(s[j:], '>')
+			if e < 0 {
+				j = len(s)
+			} else {
+				j += e + 1
+			}
+		} else {
+			for j < len(s) && s[j] != ',' && s[j] != ' ' && s[j] != '\t' {
+				j++
+			}
+		}
+		fn(k, s[i+1:j])
+		i = j - 1
+	}
 }
