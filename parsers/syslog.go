@@ -69,8 +69,8 @@ func (c *syslogClock) parse(line string) (syslogHeader, error) {
 		if err != nil || k-j > 2 || k >= len(s) || s[k] != ' ' || len(s) < k+9 {
 			return h, errNoSyslog
 		}
-		t, err := time.Parse("15:04:05", s[k+1:k+9])
-		if err != nil {
+		hh, mm, ss, ok := clock3(s[k+1 : k+9])
+		if !ok {
 			return h, errNoSyslog
 		}
 		rest = s[k+9:]
@@ -92,7 +92,7 @@ func (c *syslogClock) parse(line string) (syslogHeader, error) {
 			c.Year++
 		}
 		c.last = m
-		h.Time = time.Date(c.Year, m, day, t.Hour(), t.Minute(), t.Second(), nsec, loc).UTC()
+		h.Time = time.Date(c.Year, m, day, hh, mm, ss, nsec, loc).UTC()
 	case len(s) >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' '):
 		end := strings.IndexByte(s, ' ')
 		if s[10] == ' ' {
@@ -209,4 +209,24 @@ func parseISO(s string, loc *time.Location) (time.Time, error) {
 		return time.Time{}, err
 	}
 	return t.UTC(), nil
+}
+
+// clock3 reads "HH:MM:SS" without time.Parse, which costs more than the
+// rest of a syslog header.
+func clock3(s string) (h, m, sec int, ok bool) {
+	if len(s) != 8 || s[2] != ':' || s[5] != ':' {
+		return 0, 0, 0, false
+	}
+	d := func(i int) int {
+		a, b := s[i]-'0', s[i+1]-'0'
+		if a > 9 || b > 9 {
+			return -1
+		}
+		return int(a)*10 + int(b)
+	}
+	h, m, sec = d(0), d(3), d(6)
+	if h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 60 {
+		return 0, 0, 0, false
+	}
+	return h, m, sec, true
 }
