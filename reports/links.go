@@ -140,6 +140,15 @@ func (l *linker) observe(ev *event.Event, kind string) {
 		l.observeWindows(ev)
 	case "dhcp":
 		l.observeDHCP(ev)
+	default:
+		// Any other successful login from an inside address (IMAP, webmail,
+		// SSH, a cloud sign-in through the town's NAT is outside): whoever
+		// logs in from a workstation's address worked from it.
+		if ip := ev.Str("source.ip"); ip != "" && l.internal(ip) && ev.Str("event.outcome") == "success" && hasValue(ev, "event.category", "authentication") {
+			if u := ev.Str("user.name"); u != "" {
+				l.sawAccount(ip, u, fmt.Sprintf(tr(l.lang, "connexion réussie (%s) depuis cette adresse", "successful login (%s) from this address"), ev.Str(event.FieldDataset)), ev)
+			}
+		}
 	}
 }
 
