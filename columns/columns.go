@@ -9,10 +9,13 @@ package columns
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -67,7 +70,9 @@ func num(f string) func(*event.Event) driver.Value {
 
 // Columns are the typed columns, in table order.
 var Columns = []column{
-	{"@timestamp", "TIMESTAMPTZ", func(ev *event.Event) driver.Value {
+	// Nanoseconds, UTC: evidence times keep their full precision
+	// (TIMESTAMPTZ would round them to microseconds).
+	{"@timestamp", "TIMESTAMP_NS", func(ev *event.Event) driver.Value {
 		if ev.Timestamp.IsZero() {
 			return nil
 		}
@@ -133,7 +138,38 @@ func schema() string {
 		b.WriteString(quote(c.name) + " " + c.typ)
 	}
 	b.WriteString(");\nCREATE TABLE IF NOT EXISTS loaded (sha256 VARCHAR PRIMARY KEY, events BIGINT);")
+	b.WriteString("\nCREATE TABLE IF NOT EXISTS layout (version VARCHAR);")
 	return b.String()
+}
+
+// layoutVersion names the table's columns and types: a copy built by
+// another version of exfiltrace with other columns is rebuilt, not mixed.
+func layoutVersion() string {
+	h := sha256.New()
+	for _, c := range Columns {
+		h.Write([]byte(c.name + " " + c.typ + "\n"))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// current reports whether the copy at path has this version's layout (a
+// missing copy is current: it will be created so).
+func current(path string) bool {
+	if _, err := os.Stat(path); err != nil {
+		return true
+	}
+	connector, err := duckdb.NewConnector(path+"?access_mode=READ_ONLY", limits)
+	if err != nil {
+		return false
+	}
+	defer connector.Close()
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	var v string
+	if err := db.QueryRow("SELECT version FROM layout").Scan(&v); err != nil {
+		return false
+	}
+	return v == layoutVersion()
 }
 
 // Path is the case's columnar store.
@@ -144,6 +180,11 @@ func Path(c *index.Case) string { return filepath.Join(c.Dir, FileName) }
 // file's rows and its "loaded" mark are written in one transaction).
 // onEvent, if set, is called per event copied.
 func Build(c *index.Case, onEvent func()) error {
+	if !current(Path(c)) {
+		// Built by another version with other columns: rebuilt from the store.
+		os.Remove(Path(c))
+		os.Remove(Path(c) + ".wal")
+	}
 	connector, err := duckdb.NewConnector(Path(c), limits)
 	if err != nil {
 		return fmt.Errorf("columnar store: %w", err)
@@ -153,6 +194,15 @@ func Build(c *index.Case, onEvent func()) error {
 	defer db.Close()
 	if _, err := db.Exec(schema()); err != nil {
 		return fmt.Errorf("columnar store: %w", err)
+	}
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM layout").Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		if _, err := db.Exec("INSERT INTO layout VALUES (?)", layoutVersion()); err != nil {
+			return err
+		}
 	}
 	done := map[string]bool{}
 	rows, err := db.Query("SELECT sha256 FROM loaded")

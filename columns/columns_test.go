@@ -97,3 +97,53 @@ func TestColumnarStore(t *testing.T) {
 		t.Errorf("parquet export holds %v rows, want 9840", n)
 	}
 }
+
+// TestTopEqualsIndex: top on the columnar store gives exactly the rows the
+// search index gives, for plain, filtered, case-insensitive, numeric, time,
+// wildcard, list and negated queries.
+func TestTopEqualsIndex(t *testing.T) {
+	c := sampleCase(t)
+	b, err := c.OpenReadOnly() // builds the index the deferred ingest left
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	cases := []struct{ field, sum, q string }{
+		{"destination.ip", "source.bytes", ""},
+		{"source.ip", "source.bytes", "destination.port:443"},
+		{"email.from.address", "email.size", "user.name:J.MARTIN AND event.action:message"},
+		{"destination.ip", "", "source.bytes:>100000000"},
+		{"event.code", "", `@timestamp:>="2025-03-14T22:00:00Z" AND event.dataset:windows*`},
+		{"user.name", "", "event.category:authentication AND NOT event.outcome:success"},
+		{"host.name", "", "event.code:(4624 OR 4625)"},
+		{"event.action", "", "destination.domain:*mega*"},
+	}
+	for _, tc := range cases {
+		if !CanTop(tc.field, tc.sum, tc.q) {
+			t.Errorf("%+v: not answerable by the columnar store", tc)
+			continue
+		}
+		want, wantN, err := b.Top(tc.field, tc.sum, tc.q, 0)
+		if err != nil {
+			t.Fatalf("%+v: index: %v", tc, err)
+		}
+		got, gotN, err := Top(c, tc.field, tc.sum, tc.q, 0)
+		if err != nil {
+			t.Fatalf("%+v: columns: %v", tc, err)
+		}
+		if gotN != wantN || len(got) != len(want) {
+			t.Errorf("%+v: %d rows over %d events, index %d over %d", tc, len(got), gotN, len(want), wantN)
+			continue
+		}
+		for i := range want {
+			if got[i].Value != want[i].Value || got[i].Count != want[i].Count || got[i].Sum != want[i].Sum ||
+				!got[i].First.Equal(want[i].First) || !got[i].Last.Equal(want[i].Last) {
+				t.Errorf("%+v row %d: %+v, index %+v", tc, i, got[i], want[i])
+				break
+			}
+		}
+	}
+	if CanTop("message", "", "") || CanTop("destination.ip", "", "vssadmin") || CanTop("email.to.address", "", "") {
+		t.Error("free text, a bare word or a list field claimed answerable")
+	}
+}

@@ -341,6 +341,10 @@ func termQuery(n *Node) (query.Query, error) {
 		return nil, fmt.Errorf("field %q is not indexed (indexed fields: %s)", field, strings.Join(IndexedFields(), ", "))
 	}
 	v := n.Value
+	if n.Cmp != "" {
+		// @timestamp:>="2025-03-14T22:00:00Z": the quotes the help shows are not part of the value.
+		v = strings.Trim(v, `"`)
+	}
 	wild := !n.Phrase && strings.ContainsAny(v, "*?")
 	if v == "*" && !n.Phrase {
 		switch kind {

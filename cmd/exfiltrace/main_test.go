@@ -206,6 +206,10 @@ func TestAnalyzeReportBatch(t *testing.T) {
 	if out, err := run(t, "export", "--case", c, "--parquet", filepath.Join(dir, "parquet")); err != nil || !strings.Contains(out, "events.parquet") {
 		t.Errorf("export --parquet: %v %s", err, out)
 	}
+	// The columnar copy now complete, top answers from it: the same sum.
+	if out, err := run(t, "top", "--case", c, "destination.ip", "--sum", "source.bytes", "--json", "--query", "destination.port:443"); err != nil || !strings.Contains(out, `"value":"31.216.145.5","count":24,"sum":5413491657`) {
+		t.Errorf("top from the columnar store: %v\n%s", err, out)
+	}
 	out, err = run(t, "report", "--case", c, "--format", "json", "--lang", "en")
 	if err != nil {
 		t.Fatal(err)

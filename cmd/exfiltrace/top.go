@@ -5,7 +5,26 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/exfiltrace/exfiltrace/columns"
+	"github.com/exfiltrace/exfiltrace/index"
 )
+
+// columnarCase returns the case when it is local (not --es) and its
+// columnar copy is complete.
+func columnarCase(cmd *cobra.Command, caseDir string, ef *esFlags) (*index.Case, bool) {
+	if ef.url != "" || caseDir == "" {
+		return nil, false
+	}
+	if err := ef.fromCase(cmd, caseDir); err != nil || ef.url != "" {
+		return nil, false
+	}
+	c, err := index.OpenCase(caseDir, false)
+	if err != nil || !columns.Ready(c) {
+		return nil, false
+	}
+	return c, true
+}
 
 func topCmd() *cobra.Command {
 	var caseDir, sum, q string
@@ -20,16 +39,25 @@ func topCmd() *cobra.Command {
   exfiltrace top --case ./case email.to.address --sum email.size --json
   exfiltrace top --es http://127.0.0.1:9200 --index mairie destination.ip --sum source.bytes`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			out := cmd.OutOrStdout()
-			b, err := openStore(cmd, caseDir, &ef)
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			rows, total, err := b.Top(args[0], sum, q, limit)
-			if err != nil {
-				return err
+			var rows []index.TopRow
+			var total uint64
+			// A case whose columnar copy is complete (sql or export built it)
+			// answers from it when the query names typed columns only.
+			if c, ok := columnarCase(cmd, caseDir, &ef); ok && columns.CanTop(args[0], sum, q) {
+				if rows, total, err = columns.Top(c, args[0], sum, q, limit); err != nil {
+					return err
+				}
+			} else {
+				b, err := openStore(cmd, caseDir, &ef)
+				if err != nil {
+					return err
+				}
+				defer b.Close()
+				if rows, total, err = b.Top(args[0], sum, q, limit); err != nil {
+					return err
+				}
 			}
 			if asJSON {
 				enc := json.NewEncoder(out)
