@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -145,5 +146,29 @@ func TestTopEqualsIndex(t *testing.T) {
 	}
 	if CanTop("message", "", "") || CanTop("destination.ip", "", "vssadmin") || CanTop("email.to.address", "", "") {
 		t.Error("free text, a bare word or a list field claimed answerable")
+	}
+}
+
+// TestStatsEqualsIndex: stats from the columnar store equal the index's.
+func TestStatsEqualsIndex(t *testing.T) {
+	c := sampleCase(t)
+	b, err := c.OpenReadOnly()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	want, err := b.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Build(c, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Stats(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("columnar stats %+v\nindex stats %+v", got, want)
 	}
 }

@@ -215,3 +215,52 @@ func Ready(c *index.Case) bool {
 	}
 	return true
 }
+
+// Stats is index.Bleve's Stats answered by the columnar store: events per
+// dataset, per host (lower-cased, as the index keeps host names) and per UTC
+// day, at most 1,000 values per table with the rest counted as "(other)".
+func Stats(c *index.Case) (*index.CaseStats, error) {
+	connector, err := duckdb.NewConnector(Path(c)+"?access_mode=READ_ONLY", limits)
+	if err != nil {
+		return nil, err
+	}
+	defer connector.Close()
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	st := &index.CaseStats{}
+	if err := db.QueryRow("SELECT count(*) FROM events").Scan(&st.Total); err != nil {
+		return nil, err
+	}
+	count := func(expr string) (map[string]int, error) {
+		rows, err := db.Query("SELECT " + expr + " AS v, count(*) AS n FROM events WHERE " + expr + " IS NOT NULL GROUP BY 1 ORDER BY n DESC, v")
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		out := map[string]int{}
+		i := 0
+		for rows.Next() {
+			var v string
+			var n int
+			if err := rows.Scan(&v, &n); err != nil {
+				return nil, err
+			}
+			if i++; i > 1000 {
+				out["(other)"] += n
+			} else {
+				out[v] = n
+			}
+		}
+		return out, rows.Err()
+	}
+	if st.ByDataset, err = count(quote("event.dataset")); err != nil {
+		return nil, err
+	}
+	if st.ByHost, err = count("lower(" + quote("host.name") + ")"); err != nil {
+		return nil, err
+	}
+	if st.ByDay, err = count("strftime(" + quote("@timestamp") + ", '%Y-%m-%d')"); err != nil {
+		return nil, err
+	}
+	return st, nil
+}

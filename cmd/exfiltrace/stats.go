@@ -7,6 +7,9 @@ import (
 	"sort"
 
 	"github.com/spf13/cobra"
+
+	"github.com/exfiltrace/exfiltrace/columns"
+	"github.com/exfiltrace/exfiltrace/index"
 )
 
 func statsCmd() *cobra.Command {
@@ -17,16 +20,26 @@ func statsCmd() *cobra.Command {
 		Short:   "Summarise a case: events per dataset, host and day; time range; evidence files",
 		Example: "  exfiltrace stats --case ./case\n  exfiltrace stats --case ./case --json",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			out := cmd.OutOrStdout()
-			c, b, err := openIndex(caseDir)
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			st, err := b.Stats()
-			if err != nil {
-				return err
+			var c *index.Case
+			var st *index.CaseStats
+			if cc, ok := columnarCase(cmd, caseDir, &esFlags{}); ok {
+				// The columnar copy is complete: no index needed.
+				if st, err = columns.Stats(cc); err != nil {
+					return err
+				}
+				c = cc
+			} else {
+				cc, b, err := openIndex(caseDir)
+				if err != nil {
+					return err
+				}
+				defer b.Close()
+				if st, err = b.Stats(); err != nil {
+					return err
+				}
+				c = cc
 			}
 			m := c.Manifest
 			if asJSON {
