@@ -180,6 +180,19 @@ func Path(c *index.Case) string { return filepath.Join(c.Dir, FileName) }
 // file's rows and its "loaded" mark are written in one transaction).
 // onEvent, if set, is called per event copied.
 func Build(c *index.Case, onEvent func()) error {
+	if Ready(c) {
+		return nil
+	}
+	if err := c.ForWriting(); err != nil {
+		return err
+	}
+	if err := build(c, onEvent); err != nil {
+		return c.DiskFull(err)
+	}
+	return c.ForReading()
+}
+
+func build(c *index.Case, onEvent func()) error {
 	if !current(Path(c)) {
 		// Built by another version with other columns: rebuilt from the store.
 		os.Remove(Path(c))

@@ -22,6 +22,7 @@ func sampleCase(t *testing.T) *index.Case {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { c.Close() })
 	if _, err := index.Ingest(c, []string{filepath.Join(corpus.Root(t), "samples", "incident")},
 		index.IngestOptions{Parse: parsers.Options{TZ: time.UTC}, DeferIndex: true}); err != nil {
 		t.Fatal(err)

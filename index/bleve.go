@@ -11,6 +11,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/exfiltrace/exfiltrace/event"
 )
@@ -33,6 +34,24 @@ type Bleve struct {
 	batch *bleve.Batch
 	n     int
 	store *storeReader // resolves hits to whole events (read-only opens)
+	owner *Case        // closed with the index (read-only opens)
+	// hidden are evidence files an interrupted ingest left partly indexed.
+	hidden []string
+}
+
+// visible keeps a query's hits to the evidence files the case completed.
+func (b *Bleve) visible(q query.Query) query.Query {
+	if len(b.hidden) == 0 {
+		return q
+	}
+	bq := bleve.NewBooleanQuery()
+	bq.AddMust(q)
+	for _, sha := range b.hidden {
+		t := bleve.NewTermQuery(sha)
+		t.SetField(event.FieldSHA256)
+		bq.AddMustNot(t)
+	}
+	return bq
 }
 
 // OpenBleve opens the index at dir, creating it if absent.
@@ -62,6 +81,9 @@ func (c *Case) OpenReadOnly() (*Bleve, error) {
 		if err := c.BuildIndex(OnIndexBuild); err != nil {
 			return nil, err
 		}
+		if err := c.ForReading(); err != nil {
+			return nil, err
+		}
 	}
 	dir := c.IndexDir()
 	if _, err := os.Stat(dir); err != nil {
@@ -71,7 +93,7 @@ func (c *Case) OpenReadOnly() (*Bleve, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index %s: %w", dir, err)
 	}
-	return &Bleve{idx: idx, store: newStoreReader(c.Dir)}, nil
+	return &Bleve{idx: idx, store: newStoreReader(c.Dir), owner: c, hidden: c.Manifest.Incomplete}, nil
 }
 
 // Add queues an event stored at loc in the event store; full batches are written.
@@ -152,6 +174,9 @@ func (b *Bleve) Close() error {
 	if b.store != nil {
 		b.store.Close()
 	}
+	if b.owner != nil {
+		defer b.owner.Close() // the case stays locked while its index is read
+	}
 	ferr := b.Flush()
 	cerr := b.idx.Close()
 	if ferr != nil {
@@ -170,6 +195,7 @@ func (b *Bleve) Search(q string, limit int, fn func(*event.Event) error) (uint64
 	if err != nil {
 		return 0, err
 	}
+	bq = b.visible(bq)
 	const page = 1000
 	var after []string
 	var total uint64
@@ -300,6 +326,7 @@ func (b *Bleve) FacetCount(field, q string, n int) (map[string]int, uint64, erro
 	if err != nil {
 		return nil, 0, err
 	}
+	bq = b.visible(bq)
 	req := bleve.NewSearchRequestOptions(bq, 0, 0, false)
 	req.AddFacet(field, bleve.NewFacetRequest(field, n))
 	res, err := b.idx.Search(req)
@@ -341,7 +368,7 @@ func (b *Bleve) Stats() (*CaseStats, error) {
 	if err != nil || first.IsZero() {
 		return st, err
 	}
-	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), 0, 0, false)
+	req := bleve.NewSearchRequestOptions(b.visible(bleve.NewMatchAllQuery()), 0, 0, false)
 	fr := bleve.NewFacetRequest("@timestamp", 4000)
 	day := first.UTC().Truncate(24 * time.Hour)
 	for n := 0; !day.After(last) && n < 4000; n++ {
@@ -369,7 +396,7 @@ func (b *Bleve) Stats() (*CaseStats, error) {
 func (b *Bleve) timeRange() (time.Time, time.Time, error) {
 	var first, last time.Time
 	for i, order := range []string{"@timestamp", "-@timestamp"} {
-		req := bleve.NewSearchRequestOptions(bleve.NewQueryStringQuery("@timestamp:>=\"1971-01-01T00:00:00Z\""), 1, 0, false)
+		req := bleve.NewSearchRequestOptions(b.visible(bleve.NewQueryStringQuery("@timestamp:>=\"1971-01-01T00:00:00Z\"")), 1, 0, false)
 		req.SortBy([]string{order})
 		req.Fields = []string{LocField}
 		res, err := b.idx.Search(req)

@@ -18,10 +18,20 @@ var Version = "0.1.0-dev"
 type Case struct {
 	Dir      string
 	Manifest *Manifest
+	lk       *caseLock
 }
+
+// CaseFormat numbers the layout of a case directory (manifest, event store,
+// index mapping); a change that older builds cannot read increments it.
+// Manifests written before the number existed have the layout of format 1.
+const CaseFormat = 1
+
+// minCaseFormat is the oldest layout this build still reads.
+var minCaseFormat = 1
 
 // Manifest accounts for every evidence file in the case.
 type Manifest struct {
+	Format      int                  `json:"format"`
 	ToolVersion string               `json:"tool_version"`
 	Created     time.Time            `json:"created"`
 	Updated     time.Time            `json:"updated"`
@@ -29,10 +39,14 @@ type Manifest struct {
 	Files       []*parsers.FileStats `json:"files"`
 	// Unindexed lists (by SHA-256) the evidence files whose events are in
 	// the event store but not yet in the index (analyze answers first).
-	Unindexed []string  `json:"unindexed,omitempty"`
-	Events    int64     `json:"events"`
-	First     time.Time `json:"first,omitempty"`
-	Last      time.Time `json:"last,omitempty"`
+	Unindexed []string `json:"unindexed,omitempty"`
+	// Incomplete lists (by SHA-256) the evidence files an interrupted run
+	// (killed, disk full) was indexing: some of their events may be in the
+	// index, so queries hide them until the same file is ingested again.
+	Incomplete []string  `json:"incomplete,omitempty"`
+	Events     int64     `json:"events"`
+	First      time.Time `json:"first,omitempty"`
+	Last       time.Time `json:"last,omitempty"`
 }
 
 // Settings are the analyst's parsing choices in force for the case.
@@ -49,33 +63,74 @@ const manifestName = "manifest.json"
 func (c *Case) IndexDir() string { return filepath.Join(c.Dir, "index.bleve") }
 
 // OpenCase opens a case directory; with create, a missing case is created.
+// With create the case is opened for writing (exclusive lock), otherwise for
+// reading (shared lock; ForWriting upgrades). Close releases it.
 func OpenCase(dir string, create bool) (*Case, error) {
 	c := &Case{Dir: dir}
-	b, err := os.ReadFile(filepath.Join(dir, manifestName))
+	_, err := os.Stat(filepath.Join(dir, manifestName))
 	switch {
 	case err == nil:
-		m := &Manifest{}
-		if err := json.Unmarshal(b, m); err != nil {
-			return nil, fmt.Errorf("case %s: corrupt manifest: %w", dir, err)
-		}
-		c.Manifest = m
-		return c, nil
 	case errors.Is(err, os.ErrNotExist) && create:
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, err
 		}
-		now := time.Now().UTC()
-		c.Manifest = &Manifest{ToolVersion: Version, Created: now, Updated: now}
-		return c, c.Save()
 	case errors.Is(err, os.ErrNotExist):
 		return nil, fmt.Errorf("no case at %s (create one with `exfiltrace ingest --case %s FILES...`)", dir, dir)
+	default:
+		return nil, fmt.Errorf("case %s: %w", dir, err)
 	}
-	return nil, fmt.Errorf("case %s: %w", dir, err)
+	if err := c.lock(create); err != nil {
+		return nil, err
+	}
+	if err := c.load(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if c.Manifest == nil { // created now, under the lock
+		now := time.Now().UTC()
+		c.Manifest = &Manifest{Format: CaseFormat, ToolVersion: Version, Created: now, Updated: now}
+		if err := c.Save(); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// load reads the manifest; a missing one leaves Manifest nil.
+func (c *Case) load() error {
+	b, err := os.ReadFile(filepath.Join(c.Dir, manifestName))
+	if errors.Is(err, os.ErrNotExist) {
+		c.Manifest = nil
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("case %s: %w", c.Dir, err)
+	}
+	m := &Manifest{}
+	if err := json.Unmarshal(b, m); err != nil {
+		return fmt.Errorf("case %s: corrupt manifest: %w", c.Dir, err)
+	}
+	if m.Format == 0 {
+		m.Format = 1
+	}
+	switch {
+	case m.Format > CaseFormat:
+		return fmt.Errorf("case %s was written by a newer exfiltrace (case format %d, tool %s); this build (%s) reads case formats %d to %d: open it with that version or newer", c.Dir, m.Format, m.ToolVersion, Version, minCaseFormat, CaseFormat)
+	case m.Format < minCaseFormat:
+		return fmt.Errorf("case %s has case format %d (tool %s), which this build (%s) no longer reads (formats %d to %d): ingest the evidence again into a new case — manifest.json lists every file with its SHA-256", c.Dir, m.Format, m.ToolVersion, Version, minCaseFormat, CaseFormat)
+	}
+	c.Manifest = m
+	return nil
 }
 
 // Save writes the manifest atomically.
 func (c *Case) Save() error {
+	if c.lk == nil || !c.lk.exclusive {
+		return fmt.Errorf("case %s: manifest written without the case's write lock (a bug: the command must open the case for writing)", c.Dir)
+	}
 	m := c.Manifest
+	m.Format = CaseFormat
 	m.Updated = time.Now().UTC()
 	m.ToolVersion = Version
 	m.Events, m.First, m.Last = 0, time.Time{}, time.Time{}

@@ -37,6 +37,16 @@ func (c *Case) BuildIndex(onEvent func()) error {
 	if len(c.Manifest.Unindexed) == 0 {
 		return nil
 	}
+	return c.DiskFull(c.buildIndex(onEvent))
+}
+
+func (c *Case) buildIndex(onEvent func()) error {
+	if err := c.ForWriting(); err != nil {
+		return err
+	}
+	if len(c.Manifest.Unindexed) == 0 { // another process built it meanwhile
+		return nil
+	}
 	idx, err := OpenBleve(c.IndexDir())
 	if err != nil {
 		return err

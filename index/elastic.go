@@ -172,6 +172,10 @@ func (c *Case) checkpointPath(prefix string) string {
 // are counted with their reason.
 func Forward(ctx context.Context, c *Case, es *elasticsearch.Client, cfg ESConfig, resume bool, onDoc func()) (*ForwardResult, error) {
 	start := time.Now()
+	// The checkpoint is written into the case: one forwarder at a time.
+	if err := c.ForWriting(); err != nil {
+		return nil, err
+	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = "exfiltrace"
 	}

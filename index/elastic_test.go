@@ -26,6 +26,7 @@ func samplesCase(t testing.TB) *Case {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { c.Close() })
 	if _, err := Ingest(c, []string{filepath.Join(corpus.Root(t), "samples", "incident")}, IngestOptions{Parse: parsers.Options{TZ: time.UTC}}); err != nil {
 		t.Fatal(err)
 	}

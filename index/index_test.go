@@ -46,6 +46,7 @@ func ingest(t *testing.T, dir string, paths ...string) (*Case, []*FileResult) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { c.Close() })
 	res, err := Ingest(c, paths, IngestOptions{Parse: parsers.Options{TZ: time.UTC}})
 	if err != nil {
 		t.Fatal(err)
@@ -71,6 +72,7 @@ func TestSamplesCase(t *testing.T) {
 		t.Fatalf("added %d, manifest %d, want 9840", total, c.Manifest.Events)
 	}
 	// Re-ingesting the same files adds nothing.
+	c.Close()
 	c, res = ingest(t, dir, filepath.Join(root, "samples", "incident"))
 	for _, r := range res {
 		if r.Added != 0 || !strings.HasPrefix(r.Skipped, "already in case") {
@@ -215,6 +217,7 @@ func TestDeferredIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	idx.Close()
+	c.Close()
 	c, _ = OpenCase(dir, false)
 	b, err := c.OpenReadOnly() // builds everything still listed, the first file again
 	if err != nil {

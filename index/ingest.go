@@ -3,6 +3,7 @@ package index
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -44,6 +45,9 @@ type item struct {
 func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 	files, _, err := parsers.Expand(paths)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.ForWriting(); err != nil {
 		return nil, err
 	}
 	var idx *Bleve
@@ -111,6 +115,14 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 					continue
 				}
 				writers[sha] = w
+				if idx != nil && !slices.Contains(c.Manifest.Incomplete, sha) {
+					// Said before the index holds any of its events.
+					c.Manifest.Incomplete = append(c.Manifest.Incomplete, sha)
+					if err := c.Save(); err != nil {
+						indexErr = err
+						continue
+					}
+				}
 			}
 			if it.ev.Timestamp.Before(lastTime[sha]) {
 				unordered[sha] = true
@@ -159,6 +171,7 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 			}
 		}
 		c.Manifest.Files = append(kept, r.Stats)
+		c.Manifest.Incomplete = slices.DeleteFunc(c.Manifest.Incomplete, func(s string) bool { return s == r.Stats.SHA256 })
 		c.Manifest.Settings = o.Settings
 		if err := c.Save(); err != nil {
 			indexErr = err
@@ -169,7 +182,7 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 			indexErr = err
 		}
 	}
-	return results, indexErr
+	return results, c.DiskFull(indexErr)
 }
 
 func parseOne(known map[string]string, path string, po *parsers.Options, items chan<- item, mu *sync.Mutex, seen map[string]string) *FileResult {

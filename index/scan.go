@@ -20,6 +20,7 @@ func (b *Bleve) Scan(q string, fn func(*event.Event) error) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	bq = b.visible(bq)
 	if b.store == nil {
 		return 0, fmt.Errorf("index opened without its event store")
 	}

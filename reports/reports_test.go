@@ -23,6 +23,7 @@ func analyze(t *testing.T, lang string, paths ...string) *Report {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { c.Close() })
 	if _, err := c.ImportConfig(paths); err != nil {
 		t.Fatal(err)
 	}

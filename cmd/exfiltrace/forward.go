@@ -77,6 +77,7 @@ Without --es, the cluster named in the case's exfiltrace.yaml is used:
 			if err != nil {
 				return err
 			}
+			defer c.Close()
 			cfg, err := ef.config()
 			if err != nil {
 				return err

@@ -95,6 +95,7 @@ directory or --config; see 'exfiltrace rules list'.`,
 			if err != nil {
 				return err
 			}
+			defer c.Close()
 			cfg, cfgSource, err := caseConfig(c, configPath)
 			if err != nil {
 				return err

@@ -53,6 +53,7 @@ values used are printed and stored in the case manifest.`,
 			if err != nil {
 				return err
 			}
+			defer c.Close()
 			yearSource := "--year"
 			if year == 0 {
 				yearSource = "modification time of each file"

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"github.com/exfiltrace/exfiltrace/index"
 	"github.com/exfiltrace/exfiltrace/internal/memlimit"
 
 	"fmt"
@@ -37,6 +38,8 @@ how much, from which servers, by which account, to where and when.`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().BoolVarP(&quiet, "quiet", "q", false, "no progress display")
+	root.PersistentFlags().BoolVar(&index.WaitBusy, "wait", false, "when another process is writing the case, wait for it instead of failing")
+	index.OnWait = func(msg string) { fmt.Fprintln(os.Stderr, "exfiltrace:", msg) }
 	indexBuildProgress()
 	root.AddCommand(ingestCmd(), searchCmd(), statsCmd(), topCmd(), huntCmd(), rulesCmd(), reportCmd(), analyzeCmd(), forwardCmd(), formatsCmd(), sqlCmd(), exportCmd())
 	return root

@@ -122,6 +122,7 @@ matching a glob into --out, plus an index page, and carries on past a failing ca
 			if err != nil {
 				return err
 			}
+			defer c.Close()
 			res, b, err := buildReport(c, &f)
 			if err != nil {
 				return err
@@ -169,6 +170,7 @@ func runBatch(cmd *cobra.Command, glob, outDir string, f *reportFlags) error {
 			continue
 		}
 		res, b, err := buildReport(c, f)
+		c.Close()
 		if err != nil {
 			rows = append(rows, row{Case: name, Error: err.Error()})
 			failed++
@@ -234,6 +236,7 @@ func analyzeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer c.Close()
 			if _, err := c.ImportConfig(args); err != nil {
 				return err
 			}

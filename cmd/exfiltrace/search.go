@@ -20,7 +20,11 @@ func openIndex(caseDir string) (*index.Case, *index.Bleve, error) {
 		return nil, nil, err
 	}
 	b, err := c.OpenReadOnly()
-	return c, b, err
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return c, b, nil
 }
 
 func searchCmd() *cobra.Command {

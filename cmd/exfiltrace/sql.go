@@ -26,7 +26,11 @@ func openCaseForColumns(cmd *cobra.Command, caseDir string) (*index.Case, error)
 	bar := newProgress(cmd, c.Manifest.Events, "columnar copy")
 	err = columns.Build(c, func() { bar.add(1) })
 	bar.done()
-	return c, err
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 func sqlCmd() *cobra.Command {
@@ -47,6 +51,7 @@ The database is read-only for queries; it is built from the case's event store o
 			if err != nil {
 				return err
 			}
+			defer c.Close()
 			out := cmd.OutOrStdout()
 			var names []string
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
@@ -125,6 +130,7 @@ func exportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer c.Close()
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
 			}

@@ -26,6 +26,7 @@ func statsCmd() *cobra.Command {
 			var st *index.CaseStats
 			if cc, ok := columnarCase(cmd, caseDir, &esFlags{}); ok {
 				// The columnar copy is complete: no index needed.
+				defer cc.Close()
 				if st, err = columns.Stats(cc); err != nil {
 					return err
 				}

@@ -20,7 +20,11 @@ func columnarCase(cmd *cobra.Command, caseDir string, ef *esFlags) (*index.Case,
 		return nil, false
 	}
 	c, err := index.OpenCase(caseDir, false)
-	if err != nil || !columns.Ready(c) {
+	if err != nil {
+		return nil, false
+	}
+	if !columns.Ready(c) {
+		c.Close()
 		return nil, false
 	}
 	return c, true
@@ -45,7 +49,15 @@ func topCmd() *cobra.Command {
 			var total uint64
 			// A case whose columnar copy is complete (sql or export built it)
 			// answers from it when the query names typed columns only.
-			if c, ok := columnarCase(cmd, caseDir, &ef); ok && columns.CanTop(args[0], sum, q) {
+			c, ok := columnarCase(cmd, caseDir, &ef)
+			if ok && !columns.CanTop(args[0], sum, q) {
+				c.Close() // the index answers; it may need the case for writing first
+				ok = false
+			}
+			if ok {
+				defer c.Close()
+			}
+			if ok {
 				if rows, total, err = columns.Top(c, args[0], sum, q, limit); err != nil {
 					return err
 				}
