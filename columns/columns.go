@@ -183,119 +183,69 @@ func Build(c *index.Case, onEvent func()) error {
 	if Ready(c) {
 		return nil
 	}
+	reading := !c.Writable()
 	if err := c.ForWriting(); err != nil {
 		return err
 	}
 	if err := build(c, onEvent); err != nil {
 		return c.DiskFull(err)
 	}
-	return c.ForReading()
-}
-
-func build(c *index.Case, onEvent func()) error {
-	if !current(Path(c)) {
-		// Built by another version with other columns: rebuilt from the store.
-		os.Remove(Path(c))
-		os.Remove(Path(c) + ".wal")
-	}
-	connector, err := duckdb.NewConnector(Path(c), limits)
-	if err != nil {
-		return fmt.Errorf("columnar store: %w", err)
-	}
-	defer connector.Close()
-	db := sql.OpenDB(connector)
-	defer db.Close()
-	if _, err := db.Exec(schema()); err != nil {
-		return fmt.Errorf("columnar store: %w", err)
-	}
-	var n int
-	if err := db.QueryRow("SELECT count(*) FROM layout").Scan(&n); err != nil {
-		return err
-	}
-	if n == 0 {
-		if _, err := db.Exec("INSERT INTO layout VALUES (?)", layoutVersion()); err != nil {
-			return err
-		}
-	}
-	done := map[string]bool{}
-	rows, err := db.Query("SELECT sha256 FROM loaded")
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var s string
-		rows.Scan(&s)
-		done[s] = true
-	}
-	rows.Close()
-	for _, f := range c.Manifest.Files {
-		if f.SHA256 == "" || f.Events() == 0 || done[f.SHA256] {
-			continue
-		}
-		if err := loadFile(connector, c, f.SHA256, f.Events(), onEvent); err != nil {
-			return fmt.Errorf("columnar store: %s: %w", f.Path, err)
-		}
+	if reading {
+		return c.ForReading()
 	}
 	return nil
 }
 
-func loadFile(connector *duckdb.Connector, c *index.Case, sha string, n int64, onEvent func()) error {
-	ctx := context.Background()
-	conn, err := connector.Connect(ctx)
+func build(c *index.Case, onEvent func()) error {
+	w, err := NewWriter(c)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	ex := conn.(driver.ExecerContext)
-	// A file is loaded whole or not at all: rows left by an interrupted
-	// load are removed first.
-	if _, err := ex.ExecContext(ctx, "DELETE FROM events WHERE \"evidence.sha256\" = '"+sha+"'", nil); err != nil {
-		return err
-	}
-	app, err := duckdb.NewAppenderFromConn(conn, "", "events")
+	done, err := w.loaded()
 	if err != nil {
+		w.Close()
 		return err
 	}
-	vals := make([]driver.Value, len(Columns))
-	rows := 0
-	err = c.EachStored(sha, func(ev *event.Event, loc string) error {
-		for i, col := range Columns {
-			if col.get == nil {
-				vals[i] = loc
-			} else {
-				vals[i] = col.get(ev)
-			}
-		}
-		if onEvent != nil {
-			onEvent()
-		}
-		if err := app.AppendRow(vals...); err != nil {
-			return err
-		}
-		// Flushing every so many rows keeps the appender's pending data —
-		// outside DuckDB's memory limit — small.
-		if rows++; rows%flushRows == 0 {
-			// An appender's rows stay in its transaction until it closes:
-			// closing one every so many rows commits them, and DuckDB can
-			// write them out compressed, so memory does not grow with the
-			// file. (A file is still loaded whole or redone: its "loaded"
-			// mark comes last.)
-			if err := app.Close(); err != nil {
+	// Rows of files the case does not list (an ingest stopped between the
+	// two marks) or did not finish go first.
+	inCase := map[string]bool{}
+	for _, f := range c.Manifest.Files {
+		inCase[f.SHA256] = true
+	}
+	for sha := range done {
+		if !inCase[sha] {
+			if err := w.exec(`DELETE FROM loaded WHERE sha256 = '` + sqlString(sha) + `'`); err != nil {
+				w.Close()
 				return err
 			}
-			app, err = duckdb.NewAppenderFromConn(conn, "", "events")
-			return err
+			delete(done, sha)
 		}
-		return nil
-	})
-	if cerr := app.Close(); err == nil {
-		err = cerr
 	}
-	if err != nil {
+	if err := w.exec(`DELETE FROM events WHERE "evidence.sha256" NOT IN (SELECT sha256 FROM loaded)`); err != nil {
+		w.Close()
 		return err
 	}
-	_, err = ex.ExecContext(ctx, fmt.Sprintf("INSERT INTO loaded VALUES ('%s', %d)", sha, n), nil)
-	return err
+	for _, f := range c.Manifest.Files {
+		if f.SHA256 == "" || f.Events() == 0 || done[f.SHA256] {
+			continue
+		}
+		var n int64
+		err := c.EachStored(f.SHA256, func(ev *event.Event, loc string) error {
+			n++
+			if onEvent != nil {
+				onEvent()
+			}
+			return w.Add(ev, loc)
+		})
+		if err == nil {
+			err = w.FileDone(f.SHA256, n)
+		}
+		if err != nil {
+			w.Close()
+			return fmt.Errorf("columnar store: %s: %w", f.Path, err)
+		}
+	}
+	return w.Close()
 }
 
 // Query runs a read-only SQL statement over the case's columnar store

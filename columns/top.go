@@ -184,8 +184,10 @@ func Top(c *index.Case, field, sum, q string, n int) ([]index.TopRow, uint64, er
 	return out, total, rows.Err()
 }
 
-// Ready reports whether the case's columnar copy exists and holds every
-// evidence file of the case (queries then need no build first).
+// Ready reports whether the case's columnar copy holds exactly the case:
+// every evidence file of the manifest, complete (its "loaded" mark, with the
+// manifest's event count), and no rows of a file an interrupted run left
+// unfinished (queries then need no build first).
 func Ready(c *index.Case) bool {
 	if _, err := os.Stat(Path(c)); err != nil || !current(Path(c)) {
 		return false
@@ -197,21 +199,33 @@ func Ready(c *index.Case) bool {
 	defer connector.Close()
 	db := sql.OpenDB(connector)
 	defer db.Close()
-	loaded := map[string]bool{}
-	rows, err := db.Query("SELECT sha256 FROM loaded")
+	loaded := map[string]int64{}
+	rows, err := db.Query("SELECT sha256, events FROM loaded")
 	if err != nil {
 		return false
 	}
+	var sum int64
 	for rows.Next() {
 		var s string
-		rows.Scan(&s)
-		loaded[s] = true
+		var n int64
+		rows.Scan(&s, &n)
+		loaded[s] = n
+		sum += n
 	}
 	rows.Close()
+	want := 0
 	for _, f := range c.Manifest.Files {
-		if f.SHA256 != "" && f.Events() > 0 && !loaded[f.SHA256] {
+		if f.SHA256 == "" || f.Events() == 0 {
+			continue
+		}
+		if n, ok := loaded[f.SHA256]; !ok || n != f.Events() {
 			return false
 		}
+		want++
+	}
+	var total int64
+	if len(loaded) != want || db.QueryRow("SELECT count(*) FROM events").Scan(&total) != nil || total != sum {
+		return false
 	}
 	return true
 }

@@ -78,11 +78,14 @@ func (c *Case) OpenReadOnly() (*Bleve, error) {
 		if BeforeIndexBuild != nil {
 			BeforeIndexBuild(n)
 		}
+		reading := !c.Writable()
 		if err := c.BuildIndex(OnIndexBuild); err != nil {
 			return nil, err
 		}
-		if err := c.ForReading(); err != nil {
-			return nil, err
+		if reading {
+			if err := c.ForReading(); err != nil {
+				return nil, err
+			}
 		}
 	}
 	dir := c.IndexDir()

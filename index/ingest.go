@@ -23,6 +23,16 @@ type IngestOptions struct {
 	// DeferIndex stores events without indexing them: the case's manifest
 	// lists the files left for BuildIndex (see deferred.go).
 	DeferIndex bool
+	// Sink, when set, receives every event as it is stored (the columnar
+	// store is written this way).
+	Sink EventSink
+}
+
+// EventSink receives each event ingest stores, with its location in the event
+// store, and the end of each evidence file before the manifest lists it.
+type EventSink interface {
+	Add(ev *event.Event, loc string) error
+	FileDone(sha string, events int64) error
 }
 
 // FileResult is the outcome for one evidence file.
@@ -97,6 +107,7 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 	writers := map[string]*storeWriter{}
 	lastTime := map[string]time.Time{}
 	unordered := map[string]bool{}
+	stored := map[string]int64{}
 	defer func() {
 		for _, w := range writers {
 			w.Abort()
@@ -134,6 +145,13 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 				indexErr = fmt.Errorf("event store: %w", err)
 				continue
 			}
+			stored[sha]++
+			if o.Sink != nil {
+				if err := o.Sink.Add(it.ev, loc); err != nil {
+					indexErr = fmt.Errorf("columnar store: %w", err)
+					continue
+				}
+			}
 			if idx != nil {
 				if err := idx.Add(it.ev, loc); err != nil {
 					indexErr = fmt.Errorf("indexing %s: %w", it.ev.Str(event.FieldFile), err)
@@ -151,6 +169,12 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 			delete(writers, r.Stats.SHA256)
 			if err := w.Close(); err != nil {
 				indexErr = err
+				continue
+			}
+		}
+		if o.Sink != nil && stored[r.Stats.SHA256] > 0 {
+			if err := o.Sink.FileDone(r.Stats.SHA256, stored[r.Stats.SHA256]); err != nil {
+				indexErr = fmt.Errorf("columnar store: %w", err)
 				continue
 			}
 		}

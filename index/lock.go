@@ -152,6 +152,9 @@ func (c *Case) ForWriting() error {
 	return c.load()
 }
 
+// Writable reports whether this process holds the case for writing.
+func (c *Case) Writable() bool { return c.lk != nil && c.lk.exclusive }
+
 // ForReading gives the write lock back once writing is done (a query that
 // first built what it needed), so other readers are not kept waiting.
 func (c *Case) ForReading() error {

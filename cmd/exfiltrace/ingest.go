@@ -82,7 +82,7 @@ values used are printed and stored in the case manifest.`,
 				opts.OnEvent = func(*event.Event) { bar.Add(1) }
 			}
 			start := time.Now()
-			results, err := index.Ingest(c, args, opts)
+			results, err := ingestCase(c, args, opts)
 			if bar != nil {
 				bar.Finish()
 			}

@@ -243,8 +243,13 @@ func analyzeCmd() *cobra.Command {
 			// The answer does not wait for the search index: events go to the
 			// event store, the report streams it, and the index is built after
 			// the report is written — only if the case is kept.
-			results, err := index.Ingest(c, args, index.IngestOptions{Parse: parsers.Options{TZ: loc, Year: year},
-				Settings: index.Settings{TZ: loc.String(), TZSource: tzSource, Year: year}, DeferIndex: true})
+			opts := index.IngestOptions{Parse: parsers.Options{TZ: loc, Year: year},
+				Settings: index.Settings{TZ: loc.String(), TZSource: tzSource, Year: year}, DeferIndex: true}
+			ingest := index.Ingest
+			if keep {
+				ingest = ingestCase // a kept case is queried: its columns are written as it is read
+			}
+			results, err := ingest(c, args, opts)
 			if err != nil {
 				return err
 			}

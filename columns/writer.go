@@ -1,0 +1,186 @@
+package columns
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/exfiltrace/exfiltrace/event"
+	"github.com/exfiltrace/exfiltrace/index"
+)
+
+// Writer appends events to a case's columnar store: during ingest, as each
+// event reaches the event store (so `top`, `stats` and `sql` answer as soon
+// as the ingest ends), or from the event store for a case that has none.
+// A file's rows count only once its "loaded" mark is written (FileDone):
+// rows an interrupted run left are removed when the file is written again,
+// and Ready refuses a copy holding rows of an unfinished file.
+type Writer struct {
+	connector *duckdb.Connector
+	conn      driver.Conn
+	app       *duckdb.Appender
+	vals      []driver.Value
+	rows      int
+	started   map[string]bool
+}
+
+// NewWriter opens (or creates) the case's columnar store for appending; the
+// case must be open for writing. A store with another version's columns is
+// rebuilt, not mixed.
+func NewWriter(c *index.Case) (*Writer, error) {
+	if err := c.ForWriting(); err != nil {
+		return nil, err
+	}
+	if !current(Path(c)) {
+		os.Remove(Path(c))
+		os.Remove(Path(c) + ".wal")
+	}
+	connector, err := duckdb.NewConnector(Path(c), limits)
+	if err != nil {
+		return nil, fmt.Errorf("columnar store: %w", err)
+	}
+	w := &Writer{connector: connector, vals: make([]driver.Value, len(Columns)), started: map[string]bool{}}
+	if w.conn, err = connector.Connect(context.Background()); err != nil {
+		connector.Close()
+		return nil, fmt.Errorf("columnar store: %w", err)
+	}
+	if err := w.exec(schema()); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("columnar store: %w", err)
+	}
+	layouts, err := w.query("SELECT version FROM layout")
+	if err == nil && len(layouts) == 0 {
+		err = w.exec("INSERT INTO layout VALUES ('" + layoutVersion() + "')")
+	}
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("columnar store: %w", err)
+	}
+	return w, nil
+}
+
+func (w *Writer) exec(q string) error {
+	_, err := w.conn.(driver.ExecerContext).ExecContext(context.Background(), q, nil)
+	return err
+}
+
+// query returns the first column of a query's rows, as text.
+func (w *Writer) query(q string) ([]string, error) {
+	rows, err := w.conn.(driver.QueryerContext).QueryContext(context.Background(), q, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	dest := make([]driver.Value, len(rows.Columns()))
+	for {
+		err := rows.Next(dest)
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprint(dest[0]))
+	}
+}
+
+// loaded is the set of evidence files whose rows are complete.
+func (w *Writer) loaded() (map[string]bool, error) {
+	shas, err := w.query("SELECT sha256 FROM loaded")
+	if err != nil {
+		return nil, err
+	}
+	done := map[string]bool{}
+	for _, s := range shas {
+		done[s] = true
+	}
+	return done, nil
+}
+
+// commit closes the appender: its rows stay in its transaction until then.
+func (w *Writer) commit() error {
+	if w.app == nil {
+		return nil
+	}
+	err := w.app.Close()
+	w.app = nil
+	return err
+}
+
+// Add appends one event stored at loc in the event store.
+func (w *Writer) Add(ev *event.Event, loc string) error {
+	sha := ev.Str(event.FieldSHA256)
+	if !w.started[sha] {
+		// A file is written whole: rows an interrupted run left go first.
+		if err := w.commit(); err != nil {
+			return err
+		}
+		if err := w.exec(`DELETE FROM events WHERE "evidence.sha256" = '` + sqlString(sha) + `'; DELETE FROM loaded WHERE sha256 = '` + sqlString(sha) + `'`); err != nil {
+			return err
+		}
+		w.started[sha] = true
+	}
+	if w.app == nil {
+		app, err := duckdb.NewAppenderFromConn(w.conn, "", "events")
+		if err != nil {
+			return err
+		}
+		w.app = app
+	}
+	for i, col := range Columns {
+		if col.get == nil {
+			w.vals[i] = loc
+		} else {
+			w.vals[i] = col.get(ev)
+		}
+	}
+	if err := w.app.AppendRow(w.vals...); err != nil {
+		return err
+	}
+	// Committing every so many rows keeps the appender's pending data —
+	// outside DuckDB's memory limit — small, and lets DuckDB write them
+	// out compressed, so memory does not grow with the file.
+	if w.rows++; w.rows%flushRows == 0 {
+		return w.commit()
+	}
+	return nil
+}
+
+// FileDone marks an evidence file's rows complete.
+func (w *Writer) FileDone(sha string, events int64) error {
+	if err := w.commit(); err != nil {
+		return err
+	}
+	delete(w.started, sha)
+	return w.exec(fmt.Sprintf(`DELETE FROM loaded WHERE sha256 = '%s'; INSERT INTO loaded VALUES ('%s', %d)`, sqlString(sha), sqlString(sha), events))
+}
+
+// Close commits what is pending and closes the store.
+func (w *Writer) Close() error {
+	err := w.commit()
+	if w.conn != nil {
+		if cerr := w.conn.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if cerr := w.connector.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func sqlString(s string) string {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\'' {
+			out = append(out, '\'')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
