@@ -13,7 +13,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -321,17 +320,8 @@ func init() {
 }
 
 func remainder(ev *event.Event) driver.Value {
-	rest := make(map[string]any, len(ev.Fields))
-	for k, v := range ev.Fields {
-		if !typed[k] {
-			rest[k] = v
-		}
-	}
-	if len(rest) == 0 {
-		return nil
-	}
-	b, err := json.Marshal(rest)
-	if err != nil {
+	b, ok, err := event.AppendObjectWithout(make([]byte, 0, 512), ev.Fields, typed)
+	if err != nil || !ok {
 		return nil
 	}
 	return string(b)

@@ -259,3 +259,54 @@ func TestWriterDuringIngest(t *testing.T) {
 		t.Fatal("the build did not restore exactly the case's rows")
 	}
 }
+
+// TestSearchEqualsIndex: search on the columnar store gives the index's
+// events in the index's order (time, then event id), with the same total,
+// whole or cut by a limit.
+func TestSearchEqualsIndex(t *testing.T) {
+	c := sampleCase(t)
+	b, err := c.OpenReadOnly()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ids := func(search func(string, int, func(*event.Event) error) (uint64, error), q string, limit int) ([]string, uint64) {
+		var out []string
+		n, err := search(q, limit, func(ev *event.Event) error {
+			out = append(out, ev.Str(event.FieldID)+" "+ev.Timestamp.Format(time.RFC3339Nano)+" "+ev.Str("source.bytes"))
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%q: %v", q, err)
+		}
+		return out, n
+	}
+	cols := func(q string, limit int, fn func(*event.Event) error) (uint64, error) { return Search(c, q, limit, fn) }
+	for _, q := range []string{
+		"",
+		`destination.ip:"51.91.120.15" AND source.bytes:>1000000`,
+		"user.name:J.MARTIN",
+		"event.code:(4624 OR 4625 OR 4672) AND NOT user.name:j.martin",
+		`@timestamp:>="2025-03-14T22:00:00Z" AND @timestamp:<"2025-03-15T00:00:00Z"`,
+		"email.to.address:*@gmail.com",
+		"destination.domain:*mega*",
+	} {
+		if !CanSearch(q) {
+			t.Errorf("%q: not answerable by the columnar store", q)
+			continue
+		}
+		for _, limit := range []int{0, 7} {
+			want, wantN := ids(b.Search, q, limit)
+			got, gotN := ids(cols, q, limit)
+			if gotN != wantN || strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("%q limit %d: %d events of %d, index %d of %d", q, limit, len(got), gotN, len(want), wantN)
+			}
+			if q != "" && limit == 0 && wantN == 0 {
+				t.Errorf("%q matches nothing: the comparison proves little", q)
+			}
+		}
+	}
+	if CanSearch("vssadmin") || CanSearch("message:encrypted") {
+		t.Error("free text claimed answerable by the columnar store")
+	}
+}

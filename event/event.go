@@ -6,7 +6,6 @@ package event
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -169,7 +168,7 @@ func (e *Event) Document() map[string]any {
 
 // MarshalJSON writes the flat document with sorted keys, for stable output.
 func (e *Event) MarshalJSON() ([]byte, error) {
-	return json.Marshal(e.Document())
+	return e.AppendJSON(make([]byte, 0, 1024))
 }
 
 // FromDocument rebuilds an event from a stored document.

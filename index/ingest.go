@@ -104,6 +104,11 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 		close(items)
 	}()
 	var indexErr error
+	if o.Sink != nil {
+		a := newAsyncSink(o.Sink)
+		defer a.close()
+		o.Sink = a
+	}
 	writers := map[string]*storeWriter{}
 	lastTime := map[string]time.Time{}
 	unordered := map[string]bool{}

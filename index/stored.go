@@ -43,3 +43,22 @@ func (c *Case) EachStored(sha string, fn func(ev *event.Event, loc string) error
 		}
 	}
 }
+
+// StoredEvents reads whole events by their location in the event store (a
+// query answered elsewhere, by the columnar store, shows events from here).
+type StoredEvents struct{ r *storeReader }
+
+// OpenStored opens the case's event store for reads by location.
+func (c *Case) OpenStored() *StoredEvents { return &StoredEvents{r: newStoreReader(c.Dir)} }
+
+// Event returns the event stored at loc.
+func (s *StoredEvents) Event(loc string) (*event.Event, error) {
+	src, err := s.r.Get(loc)
+	if err != nil {
+		return nil, err
+	}
+	return event.DecodeJSON(src)
+}
+
+// Close releases the store's open files.
+func (s *StoredEvents) Close() { s.r.Close() }

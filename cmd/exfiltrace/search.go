@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/exfiltrace/exfiltrace/columns"
 	"github.com/exfiltrace/exfiltrace/event"
 	"github.com/exfiltrace/exfiltrace/index"
 )
@@ -52,17 +53,31 @@ addresses, ids and codes exactly; message and command lines by word.
 			if len(args) == 1 {
 				q = args[0]
 			}
-			b, err := openStore(cmd, caseDir, &ef)
-			if err != nil {
-				return err
+			// Structured queries on a case whose columnar copy is complete
+			// answer from it; free text from the index.
+			var search func(string, int, func(*event.Event) error) (uint64, error)
+			if c, ok := columnarCase(cmd, caseDir, &ef); ok && columns.CanSearch(q) {
+				defer c.Close()
+				search = func(q string, limit int, fn func(*event.Event) error) (uint64, error) {
+					return columns.Search(c, q, limit, fn)
+				}
+			} else {
+				if ok {
+					c.Close()
+				}
+				b, err := openStore(cmd, caseDir, &ef)
+				if err != nil {
+					return err
+				}
+				defer b.Close()
+				search = b.Search
 			}
-			defer b.Close()
 			enc := json.NewEncoder(out)
 			if !asJSON {
 				fmt.Fprintf(out, "%-24s %-22s %-40s %s\n", "@timestamp", "dataset", "who/where", "what")
 			}
 			shown := 0
-			total, err := b.Search(q, limit, func(ev *event.Event) error {
+			total, err := search(q, limit, func(ev *event.Event) error {
 				shown++
 				if asJSON {
 					return enc.Encode(ev.Document())

@@ -1,0 +1,104 @@
+package event
+
+import (
+	"encoding/json"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestAppendObjectEqualsEncodingJSON: the hand-written writer gives
+// encoding/json's bytes for every value type of the event model, escapes,
+// invalid UTF-8, nested maps, and random documents.
+func TestAppendObjectEqualsEncodingJSON(t *testing.T) {
+	strs := []string{"", "plain", "é àç", "日本", "a\"b", `back\slash`, "tab\there", "nl\n", "<script>&", "\u2028\u2029", "bad\xffutf8", "\x00\x1f", "emoji 😀", "\u007f", "a/b"}
+	vals := []any{int64(0), int64(-42), int64(1 << 62), 3, true, false, nil, 1.5, 1e21, 1e-7, float64(12), []string{"a", "<b>"}, []string(nil), []any{"x", int64(1)},
+		map[string]any{"z": "1", "a": []string{"q"}, "m": map[string]any{"k": "v\n"}}}
+	for _, s := range strs {
+		vals = append(vals, s)
+	}
+	for i, v := range vals {
+		m := map[string]any{"k": v, strs[i%len(strs)] + "key": "v"}
+		want, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := AppendObject(nil, m)
+		if err != nil || string(got) != string(want) {
+			t.Errorf("%#v:\n got %s (%v)\nwant %s", v, got, err, want)
+		}
+	}
+	r := rand.New(rand.NewSource(1))
+	for n := 0; n < 2000; n++ {
+		m := map[string]any{}
+		for j := r.Intn(12); j >= 0; j-- {
+			b := make([]byte, r.Intn(10))
+			for i := range b {
+				b[i] = byte(r.Intn(256))
+			}
+			m[string(b)] = vals[r.Intn(len(vals))]
+			m["s"+string(b)] = string(b)
+		}
+		want, _ := json.Marshal(m)
+		got, err := AppendObject(nil, m)
+		if err != nil || string(got) != string(want) {
+			t.Fatalf("random document %d:\n got %s\nwant %s", n, got, want)
+		}
+	}
+	// An event with a time: @timestamp takes its place among the keys.
+	e := New()
+	e.Timestamp = time.Date(2025, 3, 14, 22, 50, 40, 123000000, time.FixedZone("CET", 3600))
+	e.Fields["source.ip"] = "10.0.0.1"
+	e.Fields["aaa"] = int64(1)
+	e.Fields["@timestamp"] = "ignored"
+	got, _ := e.MarshalJSON()
+	want, _ := json.Marshal(e.Document())
+	if string(got) != string(want) {
+		t.Errorf("event:\n got %s\nwant %s", got, want)
+	}
+}
+
+// Every golden event of the format tests is written identically.
+func TestAppendObjectOnGoldens(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "parsers", "testdata", "formats", "*.golden.json"))
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var docs []map[string]any
+		if err := json.Unmarshal(b, &docs); err != nil {
+			var one map[string]any
+			if json.Unmarshal(b, &one) != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			docs = []map[string]any{one}
+		}
+		for _, d := range docs {
+			want, _ := json.Marshal(d)
+			got, err := AppendObject(nil, d)
+			if err != nil || string(got) != string(want) {
+				t.Fatalf("%s: %s\nwant %s", f, got, want)
+			}
+			n++
+		}
+	}
+	if n < 50 {
+		t.Fatalf("only %d golden documents compared", n)
+	}
+}
+
+func TestAppendObjectWithout(t *testing.T) {
+	m := map[string]any{"a": "1", "b": int64(2), "c": []string{"x"}}
+	skip := map[string]bool{"b": true}
+	got, ok, err := AppendObjectWithout(nil, m, skip)
+	if err != nil || !ok || string(got) != `{"a":"1","c":["x"]}` {
+		t.Errorf("got %s %v %v", got, ok, err)
+	}
+	if got, ok, _ := AppendObjectWithout(nil, map[string]any{"b": "x"}, skip); ok || len(got) != 0 {
+		t.Errorf("all skipped: %s %v", got, ok)
+	}
+}

@@ -1,0 +1,59 @@
+package index
+
+import "github.com/exfiltrace/exfiltrace/event"
+
+// asyncSink runs an EventSink on its own goroutine, so writing a second
+// store (the columnar one) overlaps writing the event store and the index
+// instead of adding to them. FileDone waits for the file's events to be
+// written: the manifest lists a file only after every store has it.
+type asyncSink struct {
+	sink EventSink
+	ch   chan sinkItem
+	err  error // first error, read after a FileDone or Close handshake
+	done chan struct{}
+}
+
+type sinkItem struct {
+	ev    *event.Event
+	loc   string
+	sha   string
+	n     int64
+	reply chan error // set for FileDone
+}
+
+func newAsyncSink(s EventSink) *asyncSink {
+	a := &asyncSink{sink: s, ch: make(chan sinkItem, 4096), done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		for it := range a.ch {
+			if it.reply != nil {
+				if a.err == nil {
+					a.err = a.sink.FileDone(it.sha, it.n)
+				}
+				it.reply <- a.err
+				continue
+			}
+			if a.err == nil {
+				a.err = a.sink.Add(it.ev, it.loc)
+			}
+		}
+	}()
+	return a
+}
+
+func (a *asyncSink) Add(ev *event.Event, loc string) error {
+	a.ch <- sinkItem{ev: ev, loc: loc}
+	return nil // an error surfaces at the file's end
+}
+
+func (a *asyncSink) FileDone(sha string, n int64) error {
+	reply := make(chan error, 1)
+	a.ch <- sinkItem{sha: sha, n: n, reply: reply}
+	return <-reply
+}
+
+// close waits for what is queued; the sink itself stays open.
+func (a *asyncSink) close() {
+	close(a.ch)
+	<-a.done
+}
