@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/exfiltrace/exfiltrace/index"
 	"github.com/exfiltrace/exfiltrace/samples/scenario"
 )
 
@@ -303,5 +304,49 @@ func TestTopSumEqualsLedgerWithInterimRecords(t *testing.T) {
 	}
 	if topSum != want.Bytes || ledger != want.Bytes {
 		t.Errorf("%s: top --sum %d, ledger %d, truth %d (%d interim records)\n%s", want.Destination, topSum, ledger, want.Bytes, interim, out)
+	}
+}
+
+// TestCaseBusyAndIncomplete: a command on a case another process writes
+// says so and names the way out; a file an interrupted ingest left is
+// reported by stats (table and JSON), its events not counted.
+func TestCaseBusyAndIncomplete(t *testing.T) {
+	c := filepath.Join(t.TempDir(), "case")
+	samples := filepath.Join("..", "..", "samples", "incident", "mail")
+	if out, err := run(t, "ingest", "--case", c, "--json", samples); err != nil {
+		t.Fatalf("ingest: %v\n%s", err, out)
+	}
+	holder, err := index.OpenCase(c, true) // as another writer would
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = run(t, "stats", "--case", c)
+	if err == nil || !strings.Contains(err.Error(), "is busy") || !strings.Contains(err.Error(), "--wait") {
+		t.Errorf("stats on a case being written: %v", err)
+	}
+	_, err = run(t, "ingest", "--case", c, samples)
+	if err == nil || !strings.Contains(err.Error(), "is busy") {
+		t.Errorf("ingest on a case being written: %v", err)
+	}
+	sha := strings.Repeat("0f", 32)
+	holder.Manifest.Incomplete = []string{sha}
+	if err := holder.Save(); err != nil {
+		t.Fatal(err)
+	}
+	holder.Close()
+	out, err := run(t, "stats", "--case", c, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Events     int64    `json:"events"`
+		Incomplete []string `json:"incomplete"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Events != 414 || len(st.Incomplete) != 1 || st.Incomplete[0] != sha {
+		t.Errorf("stats --json: %s (%v)", out, err)
+	}
+	out, _ = run(t, "stats", "--case", c)
+	if !strings.Contains(out, sha[:12]+"  INCOMPLETE") {
+		t.Errorf("stats table does not show the incomplete file:\n%s", out)
 	}
 }

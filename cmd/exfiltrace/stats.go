@@ -47,7 +47,7 @@ func statsCmd() *cobra.Command {
 				return json.NewEncoder(out).Encode(map[string]any{
 					"events": st.Total, "first": m.First, "last": m.Last,
 					"by_dataset": st.ByDataset, "by_host": st.ByHost, "by_day": st.ByDay, "files": m.Files,
-					"settings": m.Settings,
+					"settings": m.Settings, "incomplete": incompleteOrEmpty(m.Incomplete),
 				})
 			}
 			fmt.Fprintf(out, "case %s: %d events from %d files, %s → %s (UTC)\n", c.Dir, st.Total, len(m.Files),
@@ -60,12 +60,23 @@ func statsCmd() *cobra.Command {
 			for _, f := range m.Files {
 				fmt.Fprintf(out, "  %s  %s  %-12s parsed=%d raw=%d carved=%d lost=%d\n", f.SHA256[:12], f.Path, f.Format, f.Parsed, f.Raw, f.Carved, f.Lost)
 			}
+			for _, sha := range m.Incomplete {
+				fmt.Fprintf(out, "  %s  INCOMPLETE: an ingest of this file was interrupted; its events are hidden until the same ingest is run again\n", sha[:12])
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&caseDir, "case", "", "case directory")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "JSON output")
 	return cmd
+}
+
+// incompleteOrEmpty keeps the JSON field a list, never null.
+func incompleteOrEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func printCounts(out io.Writer, title string, m map[string]int) {
