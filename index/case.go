@@ -180,3 +180,28 @@ func (c *Case) ImportConfig(paths []string) (string, error) {
 	}
 	return "", nil
 }
+
+// WriteResult writes a result file into the case (findings.json) whole or
+// not at all: readers share the case, so two hunts may finish together and
+// a reader must never see half a file; the last to finish wins.
+func (c *Case) WriteResult(name string, b []byte) error {
+	f, err := os.CreateTemp(c.Dir, name+".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(c.Dir, name))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return c.DiskFull(err)
+	}
+	return nil
+}

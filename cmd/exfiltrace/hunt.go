@@ -141,7 +141,7 @@ directory or --config; see 'exfiltrace rules list'.`,
 			}
 			res := HuntResult{Generated: time.Now().UTC(), Events: n, RulesLoaded: len(eng.Loaded), Skipped: skipped, Config: cfgSource, Findings: eng.Findings()}
 			b, _ := json.MarshalIndent(res, "", "  ")
-			if err := os.WriteFile(filepath.Join(c.Dir, "findings.json"), b, 0o644); err != nil {
+			if err := c.WriteResult("findings.json", b); err != nil {
 				return err
 			}
 			min := levelRank[minLevel]

@@ -73,7 +73,7 @@ func buildReport(c *index.Case, f *reportFlags) (*reports.Result, []byte, error)
 	}
 	hr := HuntResult{Generated: res.Report.GeneratedAt, Events: res.Report.Case.Events, RulesLoaded: res.Loaded, Skipped: res.Skipped, Findings: res.Findings}
 	if b, err := json.MarshalIndent(hr, "", "  "); err == nil {
-		os.WriteFile(filepath.Join(c.Dir, "findings.json"), b, 0o644)
+		c.WriteResult("findings.json", b) // the case keeps the findings too; the report does not fail for that copy
 	}
 	var buf bytes.Buffer
 	if err := reports.Render(&buf, res.Report, f.format, f.templateDir); err != nil {
