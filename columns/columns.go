@@ -182,17 +182,7 @@ func Build(c *index.Case, onEvent func()) error {
 	if Ready(c) {
 		return nil
 	}
-	reading := !c.Writable()
-	if err := c.ForWriting(); err != nil {
-		return err
-	}
-	if err := build(c, onEvent); err != nil {
-		return c.DiskFull(err)
-	}
-	if reading {
-		return c.ForReading()
-	}
-	return nil
+	return c.Writing(func() error { return c.DiskFull(build(c, onEvent)) })
 }
 
 func build(c *index.Case, onEvent func()) error {

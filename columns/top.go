@@ -33,12 +33,7 @@ func CanTop(field, sum, q string) bool {
 	if !hasColumn(field) || listColumns[field] || sum != "" && (!hasColumn(sum) || listColumns[sum]) {
 		return false
 	}
-	n, err := index.ParseQueryString(q)
-	if err != nil {
-		return false
-	}
-	_, _, ok := where(n)
-	return ok
+	return CanSearch(q)
 }
 
 // where renders a parsed query as a SQL condition with its arguments, with

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -174,13 +175,4 @@ func (w *Writer) Close() error {
 	return err
 }
 
-func sqlString(s string) string {
-	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\'' {
-			out = append(out, '\'')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
-}
+func sqlString(s string) string { return strings.ReplaceAll(s, "'", "''") }

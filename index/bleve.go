@@ -78,14 +78,8 @@ func (c *Case) OpenReadOnly() (*Bleve, error) {
 		if BeforeIndexBuild != nil {
 			BeforeIndexBuild(n)
 		}
-		reading := !c.Writable()
-		if err := c.BuildIndex(OnIndexBuild); err != nil {
+		if err := c.Writing(func() error { return c.BuildIndex(OnIndexBuild) }); err != nil {
 			return nil, err
-		}
-		if reading {
-			if err := c.ForReading(); err != nil {
-				return nil, err
-			}
 		}
 	}
 	dir := c.IndexDir()

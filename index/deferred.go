@@ -1,13 +1,9 @@
 package index
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
-	"strconv"
 
 	"github.com/exfiltrace/exfiltrace/event"
 )
@@ -53,7 +49,7 @@ func (c *Case) buildIndex(onEvent func()) error {
 	}
 	for len(c.Manifest.Unindexed) > 0 {
 		sha := c.Manifest.Unindexed[0]
-		if err := indexStoreFile(idx, filepath.Join(c.Dir, storeDir, sha+storeExt), sha, onEvent); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := c.indexStored(idx, sha, onEvent); err != nil && !errors.Is(err, os.ErrNotExist) {
 			idx.Close()
 			return fmt.Errorf("indexing stored events of %s: %w", sha, err)
 		}
@@ -70,35 +66,15 @@ func (c *Case) buildIndex(onEvent func()) error {
 	return idx.Close()
 }
 
-// indexStoreFile adds every event of one store file to the index.
-func indexStoreFile(idx *Bleve, path, sha string, onEvent func()) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	cr := &countReader{r: bufio.NewReaderSize(f, 1<<20)}
-	for {
-		start := cr.n
-		lines, err := readBlock(cr)
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
+// indexStored adds every stored event of one evidence file to the index.
+func (c *Case) indexStored(idx *Bleve, sha string, onEvent func()) error {
+	return c.EachStored(sha, func(ev *event.Event, loc string) error {
+		if err := idx.Add(ev, loc); err != nil {
 			return err
 		}
-		prefix := sha + "/" + strconv.FormatInt(start, 10) + "/"
-		for i, doc := range lines {
-			ev, err := event.DecodeJSON(doc)
-			if err != nil {
-				return fmt.Errorf("event %s%d: %w", prefix, i, err)
-			}
-			if err := idx.Add(ev, prefix+strconv.Itoa(i)); err != nil {
-				return err
-			}
-			if onEvent != nil {
-				onEvent()
-			}
+		if onEvent != nil {
+			onEvent()
 		}
-	}
+		return nil
+	})
 }

@@ -213,7 +213,7 @@ func TestDeferredIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	sha := c.Manifest.Unindexed[0]
-	if err := indexStoreFile(idx, filepath.Join(dir, storeDir, sha+storeExt), sha, nil); err != nil {
+	if err := c.indexStored(idx, sha, nil); err != nil {
 		t.Fatal(err)
 	}
 	idx.Close()

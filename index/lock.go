@@ -31,24 +31,23 @@ type BusyError struct {
 	Write  bool   // this process wanted to write
 }
 
-func (e *BusyError) Error() string {
-	who := "another exfiltrace process is reading it"
+func (e *BusyError) who() string {
 	if e.Holder != "" {
-		who = e.Holder + " is writing it"
+		return e.Holder + " is writing it"
 	}
+	return "another exfiltrace process is reading it"
+}
+
+func (e *BusyError) Error() string {
 	what := "read"
 	if e.Write {
 		what = "write"
 	}
-	return fmt.Sprintf("case %s is busy: %s; this command needs to %s it — run it again when that ends, or add --wait", e.Dir, who, what)
+	return fmt.Sprintf("case %s is busy: %s; this command needs to %s it — run it again when that ends, or add --wait", e.Dir, e.who(), what)
 }
 
 func (e *BusyError) waiting() string {
-	who := "another exfiltrace process is reading it"
-	if e.Holder != "" {
-		who = e.Holder + " is writing it"
-	}
-	return fmt.Sprintf("case %s is busy: %s; waiting for it to end", e.Dir, who)
+	return fmt.Sprintf("case %s is busy: %s; waiting for it to end", e.Dir, e.who())
 }
 
 // holder is what an exclusive holder writes into the lock file.
@@ -152,12 +151,29 @@ func (c *Case) ForWriting() error {
 	return c.load()
 }
 
+// Writing runs fn with the case held for writing — a query that must first
+// build what it reads — and gives the lock back afterwards when this process
+// was only reading the case.
+func (c *Case) Writing(fn func() error) error {
+	reading := !c.Writable()
+	if err := c.ForWriting(); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	if reading {
+		return c.forReading()
+	}
+	return nil
+}
+
 // Writable reports whether this process holds the case for writing.
 func (c *Case) Writable() bool { return c.lk != nil && c.lk.exclusive }
 
-// ForReading gives the write lock back once writing is done (a query that
+// forReading gives the write lock back once writing is done (a query that
 // first built what it needed), so other readers are not kept waiting.
-func (c *Case) ForReading() error {
+func (c *Case) forReading() error {
 	if c.lk == nil || !c.lk.exclusive {
 		return nil
 	}
