@@ -17,6 +17,7 @@ import (
 	"github.com/exfiltrace/exfiltrace/index"
 	"github.com/exfiltrace/exfiltrace/internal/corpus"
 	"github.com/exfiltrace/exfiltrace/parsers"
+	"github.com/exfiltrace/exfiltrace/samples/scenario"
 )
 
 func sampleCase(t *testing.T) *index.Case {
@@ -308,5 +309,113 @@ func TestSearchEqualsIndex(t *testing.T) {
 	}
 	if CanSearch("vssadmin") || CanSearch("message:encrypted") {
 		t.Error("free text claimed answerable by the columnar store")
+	}
+}
+
+// TestColumnsEqualIndexOnScenarios: on generated incidents of every
+// storyline (their own zones, years, missing sources), the columnar copy
+// written during ingest answers search, top and stats exactly as the index
+// does, for queries drawn from each incident's truth.
+func TestColumnsEqualIndexOnScenarios(t *testing.T) {
+	seeds := 2
+	if testing.Short() {
+		seeds = 1
+	}
+	allMatched := 0
+	for _, v := range scenario.Variants {
+		for seed := uint64(1); seed <= uint64(seeds); seed++ {
+			inc := scenario.Build(scenario.Draw(v, seed))
+			dir := filepath.Join(t.TempDir(), "evidence")
+			if err := inc.Write(dir, dir+".truth.json"); err != nil {
+				t.Fatal(err)
+			}
+			c, err := index.OpenCase(t.TempDir(), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := NewWriter(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			zone := time.FixedZone(inc.Truth.Offset(), inc.Truth.TZOffsetSeconds)
+			if _, err := index.Ingest(c, []string{dir}, index.IngestOptions{Parse: parsers.Options{TZ: zone, Year: inc.Truth.Year}, Sink: w}); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if !Ready(c) {
+				t.Fatalf("%s/%d: columnar copy not ready after ingest", v, seed)
+			}
+			b, err := c.OpenReadOnly()
+			if err != nil {
+				t.Fatal(err)
+			}
+			queries := []string{"", "event.outcome:failure", "destination.port:(443 OR 22)"}
+			for _, ch := range inc.Truth.Exfil {
+				queries = append(queries, `destination.ip:"`+ch.Destination+`"`)
+				if ch.SourceIP != "" {
+					queries = append(queries, `source.ip:"`+ch.SourceIP+`" AND source.bytes:>0`)
+				}
+				if ch.Account != "" {
+					queries = append(queries, "user.name:"+strings.ToUpper(ch.Account))
+				}
+			}
+			for _, r := range inc.Truth.Routine {
+				queries = append(queries, `destination.ip:"`+r.Destination+`"`)
+			}
+			matched := 0 // queries other than "" that find something: the comparison is not vacuous
+			for _, q := range queries {
+				if !CanSearch(q) {
+					t.Fatalf("%q: not answerable by the columnar store", q)
+				}
+				var want, got []string
+				collect := func(out *[]string) func(*event.Event) error {
+					return func(ev *event.Event) error { *out = append(*out, ev.Str(event.FieldID)); return nil }
+				}
+				wantN, err := b.Search(q, 200, collect(&want))
+				if err != nil {
+					t.Fatal(err)
+				}
+				gotN, err := Search(c, q, 200, collect(&got))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if q != "" && wantN > 0 {
+					matched++
+				}
+				if gotN != wantN || strings.Join(got, ",") != strings.Join(want, ",") {
+					t.Errorf("%s/%d search %q: %d events (%d shown), index %d (%d shown)", v, seed, q, gotN, len(got), wantN, len(want))
+				}
+				wantTop, _, err := b.Top("destination.ip", "source.bytes", q, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				gotTop, _, err := Top(c, "destination.ip", "source.bytes", q, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fmt.Sprint(gotTop) != fmt.Sprint(wantTop) {
+					t.Errorf("%s/%d top over %q differs: %d rows, index %d", v, seed, q, len(gotTop), len(wantTop))
+				}
+			}
+			if matched < 1 { // one source may be missing from an incident, not all
+				t.Errorf("%s/%d: none of %d queries matches anything", v, seed, len(queries)-1)
+			}
+			allMatched += matched
+			wantSt, err := b.Stats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotSt, err := Stats(c)
+			if err != nil || !reflect.DeepEqual(gotSt, wantSt) {
+				t.Errorf("%s/%d stats differ (%v)", v, seed, err)
+			}
+			b.Close()
+			c.Close()
+		}
+	}
+	if allMatched < 3*len(scenario.Variants)*seeds {
+		t.Errorf("only %d non-trivial queries matched events over %d incidents", allMatched, len(scenario.Variants)*seeds)
 	}
 }
