@@ -102,6 +102,15 @@ func TestColumnarStore(t *testing.T) {
 	if n := scalar(t, c, "SELECT count(*) FROM read_parquet('"+out+"')"); n != int64(9840) {
 		t.Errorf("parquet export holds %v rows, want 9840", n)
 	}
+	// Read back, the export equals the case row for row, every column.
+	for _, q := range []string{
+		"SELECT count(*) FROM (SELECT * FROM read_parquet('" + out + "') EXCEPT ALL SELECT * FROM events)",
+		"SELECT count(*) FROM (SELECT * FROM events EXCEPT ALL SELECT * FROM read_parquet('" + out + "'))",
+	} {
+		if n := scalar(t, c, q); n != int64(0) {
+			t.Errorf("%s = %v rows, want 0", q, n)
+		}
+	}
 }
 
 // TestTopEqualsIndex: top on the columnar store gives exactly the rows the
