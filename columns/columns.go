@@ -190,32 +190,22 @@ func build(c *index.Case, onEvent func()) error {
 	if err != nil {
 		return err
 	}
-	done, err := w.loaded()
-	if err != nil {
-		w.Close()
-		return err
-	}
-	// Rows of files the case does not list (an ingest stopped between the
-	// two marks) or did not finish go first.
+	// Files the case does not list (an ingest stopped between the file's
+	// mark and the manifest) go.
 	inCase := map[string]bool{}
 	for _, f := range c.Manifest.Files {
 		inCase[f.SHA256] = true
 	}
-	for sha := range done {
+	for sha := range w.complete {
 		if !inCase[sha] {
-			if err := w.exec(`DELETE FROM loaded WHERE sha256 = '` + sqlString(sha) + `'`); err != nil {
+			if err := w.forget(sha); err != nil {
 				w.Close()
 				return err
 			}
-			delete(done, sha)
 		}
 	}
-	if err := w.exec(`DELETE FROM events WHERE "evidence.sha256" NOT IN (SELECT sha256 FROM loaded)`); err != nil {
-		w.Close()
-		return err
-	}
 	for _, f := range c.Manifest.Files {
-		if f.SHA256 == "" || f.Events() == 0 || done[f.SHA256] {
+		if f.SHA256 == "" || f.Events() == 0 || w.complete[f.SHA256] {
 			continue
 		}
 		var n int64

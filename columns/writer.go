@@ -27,11 +27,13 @@ type Writer struct {
 	vals      []driver.Value
 	rows      int
 	started   map[string]bool
+	complete  map[string]bool // files with their "loaded" mark
 }
 
-// NewWriter opens (or creates) the case's columnar store for appending; the
-// case must be open for writing. A store with another version's columns is
-// rebuilt, not mixed.
+// NewWriter takes the case for writing and opens (or creates) its columnar
+// store for appending. A store with another version's columns is rebuilt,
+// not mixed; rows an interrupted run left without their file's mark are
+// removed here, once, rather than searched for per file.
 func NewWriter(c *index.Case) (*Writer, error) {
 	if err := c.ForWriting(); err != nil {
 		return nil, err
@@ -57,11 +59,31 @@ func NewWriter(c *index.Case) (*Writer, error) {
 	if err == nil && len(layouts) == 0 {
 		err = w.exec("INSERT INTO layout VALUES ('" + layoutVersion() + "')")
 	}
+	if err == nil {
+		err = w.exec(`DELETE FROM events WHERE "evidence.sha256" NOT IN (SELECT sha256 FROM loaded)`)
+	}
+	var shas []string
+	if err == nil {
+		shas, err = w.query("SELECT sha256 FROM loaded")
+	}
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("columnar store: %w", err)
 	}
+	w.complete = map[string]bool{}
+	for _, s := range shas {
+		w.complete[s] = true
+	}
 	return w, nil
+}
+
+// forget removes a file's rows and its mark.
+func (w *Writer) forget(sha string) error {
+	if err := w.commit(); err != nil {
+		return err
+	}
+	delete(w.complete, sha)
+	return w.exec(`DELETE FROM events WHERE "evidence.sha256" = '` + sqlString(sha) + `'; DELETE FROM loaded WHERE sha256 = '` + sqlString(sha) + `'`)
 }
 
 func (w *Writer) exec(q string) error {
@@ -90,19 +112,6 @@ func (w *Writer) query(q string) ([]string, error) {
 	}
 }
 
-// loaded is the set of evidence files whose rows are complete.
-func (w *Writer) loaded() (map[string]bool, error) {
-	shas, err := w.query("SELECT sha256 FROM loaded")
-	if err != nil {
-		return nil, err
-	}
-	done := map[string]bool{}
-	for _, s := range shas {
-		done[s] = true
-	}
-	return done, nil
-}
-
 // commit closes the appender: its rows stay in its transaction until then.
 func (w *Writer) commit() error {
 	if w.app == nil {
@@ -117,12 +126,11 @@ func (w *Writer) commit() error {
 func (w *Writer) Add(ev *event.Event, loc string) error {
 	sha := ev.Str(event.FieldSHA256)
 	if !w.started[sha] {
-		// A file is written whole: rows an interrupted run left go first.
-		if err := w.commit(); err != nil {
-			return err
-		}
-		if err := w.exec(`DELETE FROM events WHERE "evidence.sha256" = '` + sqlString(sha) + `'; DELETE FROM loaded WHERE sha256 = '` + sqlString(sha) + `'`); err != nil {
-			return err
+		// A file is written whole: one already complete is written again.
+		if w.complete[sha] {
+			if err := w.forget(sha); err != nil {
+				return err
+			}
 		}
 		w.started[sha] = true
 	}
@@ -158,6 +166,7 @@ func (w *Writer) FileDone(sha string, events int64) error {
 		return err
 	}
 	delete(w.started, sha)
+	w.complete[sha] = true
 	return w.exec(fmt.Sprintf(`DELETE FROM loaded WHERE sha256 = '%s'; INSERT INTO loaded VALUES ('%s', %d)`, sqlString(sha), sqlString(sha), events))
 }
 

@@ -79,7 +79,7 @@ func (c *Case) lock(exclusive bool) error {
 		}
 		c.lk = &caseLock{f: f}
 	}
-	if c.lk.exclusive || (!exclusive && c.lk.held()) {
+	if c.lk.exclusive || (!exclusive && c.lk.shared) {
 		return nil
 	}
 	waited := false
@@ -116,8 +116,6 @@ func (c *Case) lock(exclusive bool) error {
 	}
 	return nil
 }
-
-func (l *caseLock) held() bool { return l.shared || l.exclusive }
 
 func (l *caseLock) holder() string {
 	b := make([]byte, 4096)
