@@ -306,3 +306,49 @@ func remainder(ev *event.Event) driver.Value {
 	}
 	return string(b)
 }
+
+// Ready reports whether the case's columnar copy holds exactly the case:
+// every evidence file of the manifest, complete (its "loaded" mark, with the
+// manifest's event count), and no rows of a file an interrupted run left
+// unfinished (queries then need no build first).
+func Ready(c *index.Case) bool {
+	if _, err := os.Stat(Path(c)); err != nil || !current(Path(c)) {
+		return false
+	}
+	connector, err := duckdb.NewConnector(Path(c)+"?access_mode=READ_ONLY", limits)
+	if err != nil {
+		return false
+	}
+	defer connector.Close()
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	loaded := map[string]int64{}
+	rows, err := db.Query("SELECT sha256, events FROM loaded")
+	if err != nil {
+		return false
+	}
+	var sum int64
+	for rows.Next() {
+		var s string
+		var n int64
+		rows.Scan(&s, &n)
+		loaded[s] = n
+		sum += n
+	}
+	rows.Close()
+	want := 0
+	for _, f := range c.Manifest.Files {
+		if f.SHA256 == "" || f.Events() == 0 {
+			continue
+		}
+		if n, ok := loaded[f.SHA256]; !ok || n != f.Events() {
+			return false
+		}
+		want++
+	}
+	var total int64
+	if len(loaded) != want || db.QueryRow("SELECT count(*) FROM events").Scan(&total) != nil || total != sum {
+		return false
+	}
+	return true
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +16,6 @@ import (
 	"github.com/exfiltrace/exfiltrace/index"
 	"github.com/exfiltrace/exfiltrace/internal/corpus"
 	"github.com/exfiltrace/exfiltrace/parsers"
-	"github.com/exfiltrace/exfiltrace/samples/scenario"
 )
 
 func sampleCase(t *testing.T) *index.Case {
@@ -113,80 +111,6 @@ func TestColumnarStore(t *testing.T) {
 	}
 }
 
-// TestTopEqualsIndex: top on the columnar store gives exactly the rows the
-// search index gives, for plain, filtered, case-insensitive, numeric, time,
-// wildcard, list and negated queries.
-func TestTopEqualsIndex(t *testing.T) {
-	c := sampleCase(t)
-	b, err := c.OpenReadOnly() // builds the index the deferred ingest left
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	cases := []struct{ field, sum, q string }{
-		{"destination.ip", "source.bytes", ""},
-		{"source.ip", "source.bytes", "destination.port:443"},
-		{"email.from.address", "email.size", "user.name:J.MARTIN AND event.action:message"},
-		{"destination.ip", "", "source.bytes:>100000000"},
-		{"event.code", "", `@timestamp:>="2025-03-14T22:00:00Z" AND event.dataset:windows*`},
-		{"user.name", "", "event.category:authentication AND NOT event.outcome:success"},
-		{"host.name", "", "event.code:(4624 OR 4625)"},
-		{"event.action", "", "destination.domain:*mega*"},
-	}
-	for _, tc := range cases {
-		if !CanTop(tc.field, tc.sum, tc.q) {
-			t.Errorf("%+v: not answerable by the columnar store", tc)
-			continue
-		}
-		want, wantN, err := b.Top(tc.field, tc.sum, tc.q, 0)
-		if err != nil {
-			t.Fatalf("%+v: index: %v", tc, err)
-		}
-		got, gotN, err := Top(c, tc.field, tc.sum, tc.q, 0)
-		if err != nil {
-			t.Fatalf("%+v: columns: %v", tc, err)
-		}
-		if gotN != wantN || len(got) != len(want) {
-			t.Errorf("%+v: %d rows over %d events, index %d over %d", tc, len(got), gotN, len(want), wantN)
-			continue
-		}
-		for i := range want {
-			if got[i].Value != want[i].Value || got[i].Count != want[i].Count || got[i].Sum != want[i].Sum ||
-				!got[i].First.Equal(want[i].First) || !got[i].Last.Equal(want[i].Last) {
-				t.Errorf("%+v row %d: %+v, index %+v", tc, i, got[i], want[i])
-				break
-			}
-		}
-	}
-	if CanTop("message", "", "") || CanTop("destination.ip", "", "vssadmin") || CanTop("email.to.address", "", "") {
-		t.Error("free text, a bare word or a list field claimed answerable")
-	}
-}
-
-// TestStatsEqualsIndex: stats from the columnar store equal the index's.
-func TestStatsEqualsIndex(t *testing.T) {
-	c := sampleCase(t)
-	b, err := c.OpenReadOnly()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	want, err := b.Stats()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := Build(c, nil); err != nil {
-		t.Fatal(err)
-	}
-	got, err := Stats(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("columnar stats %+v\nindex stats %+v", got, want)
-	}
-}
-
 // tableDigest is the events table in a fixed order, as text: two copies
 // that hold the same rows give the same digest.
 func tableDigest(t *testing.T, c *index.Case) string {
@@ -267,164 +191,5 @@ func TestWriterDuringIngest(t *testing.T) {
 	}
 	if !Ready(c) || tableDigest(t, c) != during {
 		t.Fatal("the build did not restore exactly the case's rows")
-	}
-}
-
-// TestSearchEqualsIndex: search on the columnar store gives the index's
-// events in the index's order (time, then event id), with the same total,
-// whole or cut by a limit.
-func TestSearchEqualsIndex(t *testing.T) {
-	c := sampleCase(t)
-	b, err := c.OpenReadOnly()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	ids := func(search func(string, int, func(*event.Event) error) (uint64, error), q string, limit int) ([]string, uint64) {
-		var out []string
-		n, err := search(q, limit, func(ev *event.Event) error {
-			out = append(out, ev.Str(event.FieldID)+" "+ev.Timestamp.Format(time.RFC3339Nano)+" "+ev.Str("source.bytes"))
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("%q: %v", q, err)
-		}
-		return out, n
-	}
-	cols := func(q string, limit int, fn func(*event.Event) error) (uint64, error) { return Search(c, q, limit, fn) }
-	for _, q := range []string{
-		"",
-		`destination.ip:"51.91.120.15" AND source.bytes:>1000000`,
-		"user.name:J.MARTIN",
-		"event.code:(4624 OR 4625 OR 4672) AND NOT user.name:j.martin",
-		`@timestamp:>="2025-03-14T22:00:00Z" AND @timestamp:<"2025-03-15T00:00:00Z"`,
-		"email.to.address:*@gmail.com",
-		"destination.domain:*mega*",
-	} {
-		if !CanSearch(q) {
-			t.Errorf("%q: not answerable by the columnar store", q)
-			continue
-		}
-		for _, limit := range []int{0, 7} {
-			want, wantN := ids(b.Search, q, limit)
-			got, gotN := ids(cols, q, limit)
-			if gotN != wantN || strings.Join(got, "\n") != strings.Join(want, "\n") {
-				t.Errorf("%q limit %d: %d events of %d, index %d of %d", q, limit, len(got), gotN, len(want), wantN)
-			}
-			if q != "" && limit == 0 && wantN == 0 {
-				t.Errorf("%q matches nothing: the comparison proves little", q)
-			}
-		}
-	}
-	if CanSearch("vssadmin") || CanSearch("message:encrypted") {
-		t.Error("free text claimed answerable by the columnar store")
-	}
-}
-
-// TestColumnsEqualIndexOnScenarios: on generated incidents of every
-// storyline (their own zones, years, missing sources), the columnar copy
-// written during ingest answers search, top and stats exactly as the index
-// does, for queries drawn from each incident's truth.
-func TestColumnsEqualIndexOnScenarios(t *testing.T) {
-	seeds := 2
-	if testing.Short() {
-		seeds = 1
-	}
-	allMatched := 0
-	for _, v := range scenario.Variants {
-		for seed := uint64(1); seed <= uint64(seeds); seed++ {
-			inc := scenario.Build(scenario.Draw(v, seed))
-			dir := filepath.Join(t.TempDir(), "evidence")
-			if err := inc.Write(dir, dir+".truth.json"); err != nil {
-				t.Fatal(err)
-			}
-			c, err := index.OpenCase(t.TempDir(), true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w, err := NewWriter(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			zone := time.FixedZone(inc.Truth.Offset(), inc.Truth.TZOffsetSeconds)
-			if _, err := index.Ingest(c, []string{dir}, index.IngestOptions{Parse: parsers.Options{TZ: zone, Year: inc.Truth.Year}, Sink: w}); err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if !Ready(c) {
-				t.Fatalf("%s/%d: columnar copy not ready after ingest", v, seed)
-			}
-			b, err := c.OpenReadOnly()
-			if err != nil {
-				t.Fatal(err)
-			}
-			queries := []string{"", "event.outcome:failure", "destination.port:(443 OR 22)"}
-			for _, ch := range inc.Truth.Exfil {
-				queries = append(queries, `destination.ip:"`+ch.Destination+`"`)
-				if ch.SourceIP != "" {
-					queries = append(queries, `source.ip:"`+ch.SourceIP+`" AND source.bytes:>0`)
-				}
-				if ch.Account != "" {
-					queries = append(queries, "user.name:"+strings.ToUpper(ch.Account))
-				}
-			}
-			for _, r := range inc.Truth.Routine {
-				queries = append(queries, `destination.ip:"`+r.Destination+`"`)
-			}
-			matched := 0 // queries other than "" that find something: the comparison is not vacuous
-			for _, q := range queries {
-				if !CanSearch(q) {
-					t.Fatalf("%q: not answerable by the columnar store", q)
-				}
-				var want, got []string
-				collect := func(out *[]string) func(*event.Event) error {
-					return func(ev *event.Event) error { *out = append(*out, ev.Str(event.FieldID)); return nil }
-				}
-				wantN, err := b.Search(q, 200, collect(&want))
-				if err != nil {
-					t.Fatal(err)
-				}
-				gotN, err := Search(c, q, 200, collect(&got))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if q != "" && wantN > 0 {
-					matched++
-				}
-				if gotN != wantN || strings.Join(got, ",") != strings.Join(want, ",") {
-					t.Errorf("%s/%d search %q: %d events (%d shown), index %d (%d shown)", v, seed, q, gotN, len(got), wantN, len(want))
-				}
-				wantTop, _, err := b.Top("destination.ip", "source.bytes", q, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				gotTop, _, err := Top(c, "destination.ip", "source.bytes", q, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if fmt.Sprint(gotTop) != fmt.Sprint(wantTop) {
-					t.Errorf("%s/%d top over %q differs: %d rows, index %d", v, seed, q, len(gotTop), len(wantTop))
-				}
-			}
-			if matched < 1 { // one source may be missing from an incident, not all
-				t.Errorf("%s/%d: none of %d queries matches anything", v, seed, len(queries)-1)
-			}
-			allMatched += matched
-			wantSt, err := b.Stats()
-			if err != nil {
-				t.Fatal(err)
-			}
-			gotSt, err := Stats(c)
-			if err != nil || !reflect.DeepEqual(gotSt, wantSt) {
-				t.Errorf("%s/%d stats differ (%v)", v, seed, err)
-			}
-			b.Close()
-			c.Close()
-		}
-	}
-	if allMatched < 3*len(scenario.Variants)*seeds {
-		t.Errorf("only %d non-trivial queries matched events over %d incidents", allMatched, len(scenario.Variants)*seeds)
 	}
 }

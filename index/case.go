@@ -24,7 +24,12 @@ type Case struct {
 // CaseFormat numbers the layout of a case directory (manifest, event store,
 // index mapping); a change that older builds cannot read increments it.
 // Manifests written before the number existed have the layout of format 1.
-const CaseFormat = 1
+// Format 2: the full-text index holds free text only, and structured
+// queries need the columnar store (a format-1 index held every field, which
+// a format-1 build would query). A format-1 case is read as is: its index
+// answers free text the same way, and its columnar store is built on first
+// query.
+const CaseFormat = 2
 
 // minCaseFormat is the oldest layout this build still reads.
 var minCaseFormat = 1

@@ -9,7 +9,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/exfiltrace/exfiltrace/event"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -140,70 +139,6 @@ func TestForwardErrors(t *testing.T) {
 	}
 	if _, err := NewES(ESConfig{URL: tls.URL, Insecure: true}); err != nil {
 		t.Errorf("--insecure-skip-verify: %v", err)
-	}
-}
-
-// TestESStoreMatchesBleve: top and search through Elasticsearch (the test
-// double here, a real cluster with EXFILTRACE_TEST_ES_URL) equal the local
-// index on the samples.
-func TestESStoreMatchesBleve(t *testing.T) {
-	c := samplesCase(t)
-	url := os.Getenv("EXFILTRACE_TEST_ES_URL")
-	if url == "" {
-		_, srv := newFakeES()
-		defer srv.Close()
-		url = srv.URL
-		t.Log("EXFILTRACE_TEST_ES_URL not set: running against the in-process Elasticsearch test double")
-	}
-	cfg := ESConfig{URL: url, Prefix: fmt.Sprintf("exfiltrace-test-%d", time.Now().UnixNano())}
-	es, err := NewES(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Forward(context.Background(), c, es, cfg, false, nil); err != nil {
-		t.Fatal(err)
-	}
-	if os.Getenv("EXFILTRACE_TEST_ES_URL") != "" {
-		es.Indices.Refresh(es.Indices.Refresh.WithIndex(cfg.Prefix + "-events"))
-	}
-	remote := NewESStore(es, cfg.Prefix)
-	local, err := c.OpenReadOnly()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer local.Close()
-	a, na, err := local.Top("destination.ip", "source.bytes", "", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, nb, err := remote.Top("destination.ip", "source.bytes", "", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if na != nb || len(a) != len(b) {
-		t.Fatalf("top: bleve %d rows of %d events, elasticsearch %d rows of %d", len(a), na, len(b), nb)
-	}
-	for i := range a {
-		// Elasticsearch's min/max aggregations answer in milliseconds.
-		ms := time.Millisecond
-		if a[i].Value != b[i].Value || a[i].Count != b[i].Count || a[i].Sum != b[i].Sum ||
-			!a[i].First.Truncate(ms).Equal(b[i].First) || !a[i].Last.Truncate(ms).Equal(b[i].Last) {
-			t.Errorf("top row %d: bleve %+v, elasticsearch %+v", i, a[i], b[i])
-		}
-	}
-	for _, q := range []string{`destination.ip:"31.216.145.5"`, `event.code:4663 AND user.name:j.martin`, `source.bytes:>200000000`} {
-		var la, lb []string
-		n1, err := local.Search(q, 0, func(ev *event.Event) error { la = append(la, ev.Str("event.id")); return nil })
-		if err != nil {
-			t.Fatal(err)
-		}
-		n2, err := remote.Search(q, 0, func(ev *event.Event) error { lb = append(lb, ev.Str("event.id")); return nil })
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n1 != n2 || strings.Join(la, ",") != strings.Join(lb, ",") {
-			t.Errorf("%s: bleve %d events, elasticsearch %d (same order: %v)", q, n1, n2, strings.Join(la, ",") == strings.Join(lb, ","))
-		}
 	}
 }
 

@@ -158,7 +158,7 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 				}
 			}
 			if idx != nil {
-				if err := idx.Add(it.ev, loc); err != nil {
+				if err := idx.Add(it.ev); err != nil {
 					indexErr = fmt.Errorf("indexing %s: %w", it.ev.Str(event.FieldFile), err)
 					continue
 				}

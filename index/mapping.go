@@ -1,11 +1,12 @@
-// Package index stores a case's events in an embedded bleve index with an
-// explicit mapping: exact keywords for addresses, ids and names, numbers for
-// bytes and ports, a datetime for @timestamp, analyzed text only for free
-// text. Whole events live in the case's event store (store.go); the index
-// keeps each one's location in a stored, unindexed _loc field.
+// Package index keeps a case: its manifest (chain of custody), its event
+// store (every event whole, store.go) and an embedded bleve index of the
+// events' free text. Fields maps the query language's field names to how
+// each is matched; the columnar store answers every kind but Text, which
+// bleve answers (TextMatches), joined on event.id.
 package index
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/blevesearch/bleve/v2"
@@ -13,12 +14,8 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	regexptok "github.com/blevesearch/bleve/v2/analysis/tokenizer/regexp"
-	keywordtok "github.com/blevesearch/bleve/v2/analysis/tokenizer/single"
 	"github.com/blevesearch/bleve/v2/mapping"
 )
-
-// LocField holds the event's location in the case's event store.
-const LocField = "_loc"
 
 // Field kinds of the mapping.
 const (
@@ -29,12 +26,11 @@ const (
 	Timestamp = "timestamp" // datetime
 )
 
-// Fields is the indexed part of the event model. Fields not listed are kept
-// in _source (shown and forwarded) but not searchable by field. Numbers are
-// costly to index (bleve writes 16 terms per value), so only those analysts
-// range over are numeric: bytes and sizes. Ports are identifiers, indexed as
-// exact keywords (destination.port:443); event.id is the document id
-// and is queried as such.
+// Fields are the searchable part of the event model and how each matches:
+// Keyword exactly, Name case-insensitively, Number and Timestamp by range,
+// Text by word. Fields not listed are kept (shown and forwarded) but not
+// searchable by field. Ports are identifiers, matched as exact keywords
+// (destination.port:443); event.id is matched exactly too.
 var Fields = map[string]string{
 	"@timestamp":                        Timestamp,
 	"event.dataset":                     Keyword,
@@ -92,30 +88,40 @@ var Fields = map[string]string{
 	"evidence.carved":                   Keyword, // "true" on records carved from EVTX slack
 	"evidence.export":                   Keyword, // the collector export a row came from (graylog-csv, wazuh…)
 	"error.message":                     Text,
+	"email.subject":                     Text,
 	"message":                           Text,
 	"tags":                              Keyword,
 }
 
-// docValueFields are the fields sorted on or faceted.
-var docValueFields = map[string]bool{"@timestamp": true, "event.dataset": true, "host.name": true}
+// TextFields are the fields of kind Text, the only ones bleve indexes.
+var TextFields = func() []string {
+	var out []string
+	for k, kind := range Fields {
+		if kind == Text {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}()
+
+// IsTextTerm reports whether a query term is answered by the full-text
+// index: a bare word (it searches message) or a field of kind Text.
+func IsTextTerm(n *Node) bool {
+	return n.Op == "term" && (n.Field == "" || Fields[n.Field] == Text)
+}
 
 const (
-	nameAnalyzer = "exfiltrace_name"
 	// wordsAnalyzer splits free text and command lines on every non-word
 	// character, so "vssadmin" finds "vssadmin.exe" and "-pSecret" finds "psecret".
 	wordsAnalyzer = "exfiltrace_words"
 )
 
-// NewMapping builds the explicit index mapping from Fields.
+// NewMapping builds the explicit index mapping: the Text fields, split into
+// words. Layouts of case format 1 also indexed every other field; TextMatches
+// reads both alike.
 func NewMapping() (*mapping.IndexMappingImpl, error) {
 	im := bleve.NewIndexMapping()
-	if err := im.AddCustomAnalyzer(nameAnalyzer, map[string]interface{}{
-		"type":          custom.Name,
-		"tokenizer":     keywordtok.Name,
-		"token_filters": []string{lowercase.Name},
-	}); err != nil {
-		return nil, err
-	}
 	if err := im.AddCustomTokenizer("exfiltrace_word_runs", map[string]interface{}{
 		"type":   regexptok.Name,
 		"regexp": `[\p{L}\p{N}_]+`,
@@ -130,36 +136,16 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 		return nil, err
 	}
 	root := bleve.NewDocumentStaticMapping()
-	for name, kind := range Fields {
-		var fm *mapping.FieldMapping
-		switch kind {
-		case Keyword:
-			fm = bleve.NewKeywordFieldMapping()
-		case Name:
-			fm = bleve.NewTextFieldMapping()
-			fm.Analyzer = nameAnalyzer
-		case Number:
-			fm = bleve.NewNumericFieldMapping()
-		case Text:
-			fm = bleve.NewTextFieldMapping()
-			fm.Analyzer = wordsAnalyzer
-		case Timestamp:
-			fm = bleve.NewDateTimeFieldMapping()
-		}
+	for _, name := range TextFields {
+		fm := bleve.NewTextFieldMapping()
+		fm.Analyzer = wordsAnalyzer
 		fm.Store = false
 		fm.IncludeInAll = false
-		fm.IncludeTermVectors = false
-		// Doc values cost on every document; only sorting and facets need them.
-		fm.DocValues = docValueFields[name]
+		// Positions: phrase queries ("delete shadows") need them.
+		fm.IncludeTermVectors = true
+		fm.DocValues = false
 		addField(root, name, fm)
 	}
-	src := bleve.NewTextFieldMapping()
-	src.Index = false
-	src.Store = true
-	src.IncludeInAll = false
-	src.DocValues = false
-	src.Analyzer = keyword.Name
-	root.AddFieldMappingsAt(LocField, src)
 	// No catch-all "_all" field: every query names its field (a bare word means message).
 	root.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 	im.DefaultMapping = root

@@ -2,9 +2,7 @@ package index
 
 import (
 	"fmt"
-	"math"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -282,146 +280,19 @@ func setField(n *Node, f string) {
 	}
 }
 
-// ParseQuery turns an analyst's query string into a bleve query; "" or "*"
-// is everything.
-func ParseQuery(q string) (query.Query, error) {
-	q = strings.TrimSpace(q)
-	if q == "" || q == "*" {
-		return bleve.NewMatchAllQuery(), nil
-	}
-	n, err := ParseQueryString(q)
-	if err != nil {
-		return nil, fmt.Errorf("query %q: %w", q, err)
-	}
-	bq, err := toBleve(n)
-	if err != nil {
-		return nil, fmt.Errorf("query %q: %w", q, err)
-	}
-	return bq, nil
-}
-
-func toBleve(n *Node) (query.Query, error) {
-	switch n.Op {
-	case "and", "or":
-		var qs []query.Query
-		for _, c := range n.Children {
-			q, err := toBleve(c)
-			if err != nil {
-				return nil, err
-			}
-			qs = append(qs, q)
-		}
-		if n.Op == "and" {
-			return bleve.NewConjunctionQuery(qs...), nil
-		}
-		return bleve.NewDisjunctionQuery(qs...), nil
-	case "not":
-		q, err := toBleve(n.Children[0])
-		if err != nil {
-			return nil, err
-		}
-		b := bleve.NewBooleanQuery()
-		b.AddMust(bleve.NewMatchAllQuery())
-		b.AddMustNot(q)
-		return b, nil
-	}
-	return termQuery(n)
-}
-
+// termQuery is the bleve query of a free-text term: a bare word searches
+// message; words of the value must all occur (a quoted value in order); * and
+// ? match within one word.
 func termQuery(n *Node) (query.Query, error) {
 	field := n.Field
 	if field == "" {
 		field = "message"
 	}
-	if field == "event.id" { // the document id itself
-		return bleve.NewDocIDQuery([]string{n.Value}), nil
-	}
-	kind, ok := Fields[field]
-	if !ok {
-		return nil, fmt.Errorf("field %q is not indexed (indexed fields: %s)", field, strings.Join(IndexedFields(), ", "))
-	}
 	v := n.Value
 	if n.Cmp != "" {
-		// @timestamp:>="2025-03-14T22:00:00Z": the quotes the help shows are not part of the value.
-		v = strings.Trim(v, `"`)
+		return nil, fmt.Errorf("%s is free text; %s cannot be used on it", field, n.Cmp)
 	}
-	wild := !n.Phrase && strings.ContainsAny(v, "*?")
-	if v == "*" && !n.Phrase {
-		switch kind {
-		case Number:
-			inf, ninf := math.Inf(1), math.Inf(-1)
-			q := bleve.NewNumericRangeQuery(&ninf, &inf)
-			q.SetField(field)
-			return q, nil
-		case Timestamp:
-			q := bleve.NewDateRangeQuery(time.Unix(0, 0).UTC().AddDate(-400, 0, 0), time.Unix(0, 0).UTC().AddDate(400, 0, 0))
-			q.SetField(field)
-			return q, nil
-		}
-	}
-	switch kind {
-	case Number:
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%s is numeric; %q is not a number", field, v)
-		}
-		inc, exc := &[]bool{true}[0], &[]bool{false}[0]
-		var q *query.NumericRangeQuery
-		switch n.Cmp {
-		case ">":
-			q = bleve.NewNumericRangeInclusiveQuery(&f, nil, exc, nil)
-		case ">=":
-			q = bleve.NewNumericRangeInclusiveQuery(&f, nil, inc, nil)
-		case "<":
-			q = bleve.NewNumericRangeInclusiveQuery(nil, &f, nil, exc)
-		case "<=":
-			q = bleve.NewNumericRangeInclusiveQuery(nil, &f, nil, inc)
-		default:
-			q = bleve.NewNumericRangeInclusiveQuery(&f, &f, inc, inc)
-		}
-		q.SetField(field)
-		return q, nil
-	case Timestamp:
-		ts, err := parseQueryTime(v)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", field, err)
-		}
-		inc, exc := &[]bool{true}[0], &[]bool{false}[0]
-		var q *query.DateRangeQuery
-		switch n.Cmp {
-		case ">":
-			q = bleve.NewDateRangeInclusiveQuery(ts, time.Time{}, exc, nil)
-		case ">=":
-			q = bleve.NewDateRangeInclusiveQuery(ts, time.Time{}, inc, nil)
-		case "<":
-			q = bleve.NewDateRangeInclusiveQuery(time.Time{}, ts, nil, exc)
-		case "<=":
-			q = bleve.NewDateRangeInclusiveQuery(time.Time{}, ts, nil, inc)
-		default:
-			q = bleve.NewDateRangeInclusiveQuery(ts, ts, inc, inc)
-		}
-		q.SetField(field)
-		return q, nil
-	}
-	if n.Cmp != "" {
-		return nil, fmt.Errorf("%s is not numeric or a time; %s cannot be used on it", field, n.Cmp)
-	}
-	switch kind {
-	case Name:
-		v = strings.ToLower(v)
-		fallthrough
-	case Keyword:
-		if wild {
-			q := bleve.NewWildcardQuery(v)
-			q.SetField(field)
-			return q, nil
-		}
-		q := bleve.NewTermQuery(v)
-		q.SetField(field)
-		return q, nil
-	}
-	// Text
-	if wild {
+	if !n.Phrase && strings.ContainsAny(v, "*?") {
 		q := bleve.NewWildcardQuery(strings.ToLower(v))
 		q.SetField(field)
 		return q, nil
@@ -437,7 +308,9 @@ func termQuery(n *Node) (query.Query, error) {
 	return q, nil
 }
 
-func parseQueryTime(v string) (time.Time, error) {
+// ParseQueryTime reads a time in a query: RFC 3339, or a UTC date and time
+// to the second, minute or day.
+func ParseQueryTime(v string) (time.Time, error) {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
 		if t, err := time.Parse(layout, v); err == nil {
 			return t.UTC(), nil

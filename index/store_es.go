@@ -16,15 +16,6 @@ import (
 	"github.com/exfiltrace/exfiltrace/event"
 )
 
-// Store is what search, top and hunt need from where events live: the local
-// bleve case or an Elasticsearch cluster holding a forwarded case.
-type Store interface {
-	Search(q string, limit int, fn func(*event.Event) error) (uint64, error)
-	Top(field, sumField, q string, n int) ([]TopRow, uint64, error)
-	Close() error
-}
-
-var _ Store = (*Bleve)(nil)
 var _ Store = (*ESStore)(nil)
 
 // ESStore runs the same queries against PREFIX-events in Elasticsearch. The

@@ -15,6 +15,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/exfiltrace/exfiltrace/columns"
 	"github.com/exfiltrace/exfiltrace/index"
 )
 
@@ -261,7 +262,7 @@ func (f *esFlags) open() (*index.ESStore, error) {
 }
 
 // openStore opens the cluster given by --es or the case's configuration,
-// else the case's index.
+// else the case itself (columnar store and full-text index).
 func openStore(cmd *cobra.Command, caseDir string, ef *esFlags) (index.Store, error) {
 	if err := ef.fromCase(cmd, caseDir); err != nil {
 		return nil, err
@@ -269,9 +270,22 @@ func openStore(cmd *cobra.Command, caseDir string, ef *esFlags) (index.Store, er
 	if ef.url != "" {
 		return ef.open()
 	}
-	_, b, err := openIndex(caseDir)
+	return openCaseStore(caseDir)
+}
+
+// openCaseStore opens a local case for queries.
+func openCaseStore(caseDir string) (*columns.Store, error) {
+	if err := requireCase(caseDir); err != nil {
+		return nil, err
+	}
+	c, err := index.OpenCase(caseDir, false)
 	if err != nil {
 		return nil, err
 	}
-	return b, nil
+	s, err := columns.Open(c)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return s, nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/exfiltrace/exfiltrace/columns"
 	"github.com/exfiltrace/exfiltrace/index"
 )
 
@@ -33,19 +34,32 @@ func (p *progress) done() {
 	}
 }
 
-// indexBuildProgress shows the search index being built on a first query
-// of a case `analyze` left unindexed.
+// indexBuildProgress shows the full-text index being built on a first text
+// query of a case `analyze` left unindexed, or the columnar store on a first
+// query of a case that has none.
 func indexBuildProgress() {
 	var p *progress
 	index.BeforeIndexBuild = func(n int64) {
 		if !quiet {
-			os.Stderr.WriteString("building the search index of this case first (analyze answered without it)…\n")
+			os.Stderr.WriteString("building the full-text index of this case first (analyze answered without it)…\n")
 		}
 		p = newProgress(nil, n, "indexing")
 	}
 	index.OnIndexBuild = func() {
 		if p != nil {
 			p.add(1)
+		}
+	}
+	var pc *progress
+	columns.BeforeBuild = func(n int64) {
+		if !quiet {
+			os.Stderr.WriteString("building the columnar store of this case first (made by an older version)…\n")
+		}
+		pc = newProgress(nil, n, "columns")
+	}
+	columns.OnBuild = func() {
+		if pc != nil {
+			pc.add(1)
 		}
 	}
 }

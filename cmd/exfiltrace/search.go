@@ -7,26 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/exfiltrace/exfiltrace/columns"
 	"github.com/exfiltrace/exfiltrace/event"
-	"github.com/exfiltrace/exfiltrace/index"
 )
-
-func openIndex(caseDir string) (*index.Case, *index.Bleve, error) {
-	if err := requireCase(caseDir); err != nil {
-		return nil, nil, err
-	}
-	c, err := index.OpenCase(caseDir, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	b, err := c.OpenReadOnly()
-	if err != nil {
-		c.Close()
-		return nil, nil, err
-	}
-	return c, b, nil
-}
 
 func searchCmd() *cobra.Command {
 	var caseDir string
@@ -53,31 +35,17 @@ addresses, ids and codes exactly; message and command lines by word.
 			if len(args) == 1 {
 				q = args[0]
 			}
-			// Structured queries on a case whose columnar copy is complete
-			// answer from it; free text from the index.
-			var search func(string, int, func(*event.Event) error) (uint64, error)
-			if c, ok := columnarCase(cmd, caseDir, &ef); ok && columns.CanSearch(q) {
-				defer c.Close()
-				search = func(q string, limit int, fn func(*event.Event) error) (uint64, error) {
-					return columns.Search(c, q, limit, fn)
-				}
-			} else {
-				if ok {
-					c.Close()
-				}
-				b, err := openStore(cmd, caseDir, &ef)
-				if err != nil {
-					return err
-				}
-				defer b.Close()
-				search = b.Search
+			st, err := openStore(cmd, caseDir, &ef)
+			if err != nil {
+				return err
 			}
+			defer st.Close()
 			enc := json.NewEncoder(out)
 			if !asJSON {
 				fmt.Fprintf(out, "%-24s %-22s %-40s %s\n", "@timestamp", "dataset", "who/where", "what")
 			}
 			shown := 0
-			total, err := search(q, limit, func(ev *event.Event) error {
+			total, err := st.Search(q, limit, func(ev *event.Event) error {
 				shown++
 				if asJSON {
 					return enc.Encode(ev.Document())

@@ -8,8 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/exfiltrace/exfiltrace/columns"
-	"github.com/exfiltrace/exfiltrace/index"
 )
 
 func statsCmd() *cobra.Command {
@@ -22,26 +20,16 @@ func statsCmd() *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			out := cmd.OutOrStdout()
-			var c *index.Case
-			var st *index.CaseStats
-			if cc, ok := columnarCase(cmd, caseDir, &esFlags{}); ok {
-				// The columnar copy is complete: no index needed.
-				defer cc.Close()
-				if st, err = columns.Stats(cc); err != nil {
-					return err
-				}
-				c = cc
-			} else {
-				cc, b, err := openIndex(caseDir)
-				if err != nil {
-					return err
-				}
-				defer b.Close()
-				if st, err = b.Stats(); err != nil {
-					return err
-				}
-				c = cc
+			s, err := openCaseStore(caseDir)
+			if err != nil {
+				return err
 			}
+			defer s.Close()
+			st, err := s.Stats()
+			if err != nil {
+				return err
+			}
+			c := s.Case()
 			m := c.Manifest
 			if asJSON {
 				return json.NewEncoder(out).Encode(map[string]any{

@@ -6,29 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/exfiltrace/exfiltrace/columns"
-	"github.com/exfiltrace/exfiltrace/index"
 )
-
-// columnarCase returns the case when it is local (not --es) and its
-// columnar copy is complete.
-func columnarCase(cmd *cobra.Command, caseDir string, ef *esFlags) (*index.Case, bool) {
-	if ef.url != "" || caseDir == "" {
-		return nil, false
-	}
-	if err := ef.fromCase(cmd, caseDir); err != nil || ef.url != "" {
-		return nil, false
-	}
-	c, err := index.OpenCase(caseDir, false)
-	if err != nil {
-		return nil, false
-	}
-	if !columns.Ready(c) {
-		c.Close()
-		return nil, false
-	}
-	return c, true
-}
 
 func topCmd() *cobra.Command {
 	var caseDir, sum, q string
@@ -45,31 +23,14 @@ func topCmd() *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			out := cmd.OutOrStdout()
-			var rows []index.TopRow
-			var total uint64
-			// A case whose columnar copy is complete (sql or export built it)
-			// answers from it when the query names typed columns only.
-			c, ok := columnarCase(cmd, caseDir, &ef)
-			if ok && !columns.CanTop(args[0], sum, q) {
-				c.Close() // the index answers; it may need the case for writing first
-				ok = false
+			st, err := openStore(cmd, caseDir, &ef)
+			if err != nil {
+				return err
 			}
-			if ok {
-				defer c.Close()
-			}
-			if ok {
-				if rows, total, err = columns.Top(c, args[0], sum, q, limit); err != nil {
-					return err
-				}
-			} else {
-				b, err := openStore(cmd, caseDir, &ef)
-				if err != nil {
-					return err
-				}
-				defer b.Close()
-				if rows, total, err = b.Top(args[0], sum, q, limit); err != nil {
-					return err
-				}
+			defer st.Close()
+			rows, total, err := st.Top(args[0], sum, q, limit)
+			if err != nil {
+				return err
 			}
 			if asJSON {
 				enc := json.NewEncoder(out)

@@ -1,0 +1,263 @@
+package columns
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"strconv"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/exfiltrace/exfiltrace/event"
+	"github.com/exfiltrace/exfiltrace/index"
+)
+
+// Store answers a local case's queries: structured terms in SQL over the
+// columnar store, free-text terms by the full-text index, whose matches are
+// loaded into a temporary table and joined on event.id. Events come whole
+// from the event store. It is the case's index.Store, as Elasticsearch is a
+// forwarded case's.
+type Store struct {
+	c         *index.Case
+	connector *duckdb.Connector
+	db        *sql.DB
+	conn      *sql.Conn // one connection: the temporary tables are its own
+	text      *index.Bleve
+	sets      map[string]string // free-text term → its temporary table
+}
+
+var _ index.Store = (*Store)(nil)
+
+// BeforeBuild and OnBuild, when set (the CLI's progress display), hear of
+// a columnar store built on first query (a case from an older version).
+var (
+	BeforeBuild func(events int64)
+	OnBuild     func()
+)
+
+// Open opens a case's columnar store for queries, building first whatever
+// it lacks. The Store owns the case: Close releases it.
+func Open(c *index.Case) (*Store, error) {
+	if !Ready(c) && BeforeBuild != nil {
+		BeforeBuild(c.Manifest.Events)
+	}
+	if err := Build(c, OnBuild); err != nil {
+		return nil, err
+	}
+	connector, err := duckdb.NewConnector(Path(c)+"?access_mode=READ_ONLY", limits)
+	if err != nil {
+		return nil, fmt.Errorf("columnar store: %w", err)
+	}
+	db := sql.OpenDB(connector)
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		db.Close()
+		connector.Close()
+		return nil, fmt.Errorf("columnar store: %w", err)
+	}
+	return &Store{c: c, connector: connector, db: db, conn: conn, sets: map[string]string{}}, nil
+}
+
+// Case is the case the store answers for.
+func (s *Store) Case() *index.Case { return s.c }
+
+// Close closes the stores and releases the case.
+func (s *Store) Close() error {
+	if s.text != nil {
+		s.text.Close()
+	}
+	s.conn.Close()
+	s.db.Close()
+	err := s.connector.Close()
+	s.c.Close()
+	return err
+}
+
+// condition parses q and renders it as SQL, resolving free-text terms.
+func (s *Store) condition(q string) (string, []any, error) {
+	node, err := index.ParseQueryString(q)
+	if err != nil {
+		return "", nil, fmt.Errorf("query %q: %w", q, err)
+	}
+	cond, args, err := where(node, s.textSet)
+	if err != nil {
+		return "", nil, fmt.Errorf("query %q: %w", q, err)
+	}
+	return cond, args, nil
+}
+
+// textSet loads the ids of the events a free-text term matches into a
+// temporary table (once per distinct term) and returns the condition that
+// an event is among them.
+func (s *Store) textSet(n *index.Node) (string, error) {
+	key := n.Field + "\x00" + n.Value + "\x00" + strconv.FormatBool(n.Phrase)
+	if t, ok := s.sets[key]; ok {
+		return quote("event.id") + " IN (SELECT id FROM " + t + ")", nil
+	}
+	if s.text == nil {
+		b, err := s.c.OpenText()
+		if err != nil {
+			return "", err
+		}
+		s.text = b
+	}
+	t := "text_" + strconv.Itoa(len(s.sets))
+	ctx := context.Background()
+	if _, err := s.conn.ExecContext(ctx, "CREATE TEMP TABLE "+t+" (id VARCHAR)"); err != nil {
+		return "", err
+	}
+	err := s.conn.Raw(func(dc any) error {
+		app, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", t)
+		if err != nil {
+			return err
+		}
+		err = s.text.TextMatches(n, func(id string) error { return app.AppendRow(id) })
+		if cerr := app.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("full-text index: %w", err)
+	}
+	s.sets[key] = "temp." + t
+	return quote("event.id") + " IN (SELECT id FROM temp." + t + ")", nil
+}
+
+// Search streams the events matching q in time order (events without a
+// time last), then by event id, up to limit (0 = all), read whole from the
+// event store; it returns the number of matches.
+func (s *Store) Search(q string, limit int, fn func(*event.Event) error) (uint64, error) {
+	cond, args, err := s.condition(q)
+	if err != nil {
+		return 0, err
+	}
+	ctx := context.Background()
+	var total uint64
+	if err := s.conn.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE "+cond, args...).Scan(&total); err != nil {
+		return 0, err
+	}
+	stmt := `SELECT "evidence.location" FROM events WHERE ` + cond + ` ORDER BY "@timestamp" NULLS LAST, "event.id"`
+	if limit > 0 {
+		stmt += " LIMIT " + strconv.Itoa(limit)
+	}
+	rows, err := s.conn.QueryContext(ctx, stmt, args...)
+	if err != nil {
+		return total, err
+	}
+	defer rows.Close()
+	store := s.c.OpenStored()
+	defer store.Close()
+	for rows.Next() {
+		var loc string
+		if err := rows.Scan(&loc); err != nil {
+			return total, err
+		}
+		ev, err := store.Event(loc)
+		if err != nil {
+			return total, fmt.Errorf("event %s: %w", loc, err)
+		}
+		if err := fn(ev); err != nil {
+			return total, err
+		}
+	}
+	return total, rows.Err()
+}
+
+// Top ranks the values of a field among the events matching q (each value
+// of a list counts), with the sum of a numeric field and the first and last
+// times, by sum, then count, then value; n = 0 gives every value.
+func (s *Store) Top(field, sum, q string, n int) ([]index.TopRow, uint64, error) {
+	for _, f := range []string{field, sum} {
+		if f != "" && !fieldName.MatchString(f) {
+			return nil, 0, fmt.Errorf("%q is not a field name", f)
+		}
+	}
+	cond, args, err := s.condition(q)
+	if err != nil {
+		return nil, 0, err
+	}
+	ctx := context.Background()
+	var total uint64
+	if err := s.conn.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE "+cond, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	sumExpr := "NULL::BIGINT"
+	if sum != "" {
+		sumExpr = number(sum)
+	}
+	var stmt string
+	if hasColumn(field) && !listColumns[field] {
+		stmt = fmt.Sprintf(`SELECT CAST(%s AS VARCHAR) AS v, count(*) AS n, coalesce(sum(%s), 0)::BIGINT AS s, count(%s) AS seen, min("@timestamp"), max("@timestamp")
+			FROM events WHERE %s IS NOT NULL AND (%s) GROUP BY 1`, quote(field), sumExpr, sumExpr, quote(field), cond)
+	} else {
+		stmt = fmt.Sprintf(`SELECT v, count(*) AS n, coalesce(sum(x), 0)::BIGINT AS s, count(x) AS seen, min(t), max(t) FROM
+			(SELECT unnest(%s) AS v, %s AS x, "@timestamp" AS t FROM events WHERE (%s))
+			WHERE v IS NOT NULL AND v <> '' GROUP BY 1`, values(field), sumExpr, cond)
+	}
+	stmt += " ORDER BY s DESC, n DESC, v"
+	if n > 0 {
+		stmt += " LIMIT " + strconv.Itoa(n)
+	}
+	rows, err := s.conn.QueryContext(ctx, stmt, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []index.TopRow
+	for rows.Next() {
+		var r index.TopRow
+		var first, last sql.NullTime
+		if err := rows.Scan(&r.Value, &r.Count, &r.Sum, &r.SumSeen, &first, &last); err != nil {
+			return nil, 0, err
+		}
+		r.First, r.Last = first.Time.UTC(), last.Time.UTC()
+		out = append(out, r)
+	}
+	return out, total, rows.Err()
+}
+
+// Stats counts the case's events per dataset, per host (lower-cased: host
+// names match case-insensitively) and per UTC day, at most 1,000 values per
+// table with the rest counted as "(other)".
+func (s *Store) Stats() (*index.CaseStats, error) {
+	ctx := context.Background()
+	st := &index.CaseStats{}
+	if err := s.conn.QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&st.Total); err != nil {
+		return nil, err
+	}
+	count := func(expr string) (map[string]int, error) {
+		rows, err := s.conn.QueryContext(ctx, "SELECT "+expr+" AS v, count(*) AS n FROM events WHERE "+expr+" IS NOT NULL GROUP BY 1 ORDER BY n DESC, v")
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		out := map[string]int{}
+		i := 0
+		for rows.Next() {
+			var v string
+			var n int
+			if err := rows.Scan(&v, &n); err != nil {
+				return nil, err
+			}
+			if i++; i > 1000 {
+				out["(other)"] += n
+			} else {
+				out[v] = n
+			}
+		}
+		return out, rows.Err()
+	}
+	var err error
+	if st.ByDataset, err = count(quote("event.dataset")); err != nil {
+		return nil, err
+	}
+	if st.ByHost, err = count("lower(" + quote("host.name") + ")"); err != nil {
+		return nil, err
+	}
+	if st.ByDay, err = count("strftime(" + quote("@timestamp") + ", '%Y-%m-%d')"); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
