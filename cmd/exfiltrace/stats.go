@@ -7,7 +7,6 @@ import (
 	"sort"
 
 	"github.com/spf13/cobra"
-
 )
 
 func statsCmd() *cobra.Command {
