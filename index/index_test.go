@@ -1,12 +1,18 @@
 package index
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang/snappy"
 
 	"github.com/exfiltrace/exfiltrace/event"
 	"github.com/exfiltrace/exfiltrace/internal/corpus"
@@ -203,5 +209,68 @@ func TestDeferredIndex(t *testing.T) {
 	c2, _ := OpenCase(dir, false)
 	if len(c2.Manifest.Unindexed) != 0 {
 		t.Errorf("saved manifest still lists %v unindexed", c2.Manifest.Unindexed)
+	}
+}
+
+// TestSnappyStoreStillRead: event store files of case format 1 (snappy
+// blocks, .evs) read back the same events, in the same order, sequentially
+// and by location, as the zstd files that replaced them.
+func TestSnappyStoreStillRead(t *testing.T) {
+	dir := t.TempDir()
+	c, _ := ingest(t, dir, filepath.Join(corpus.Root(t), "samples", "incident", "mail"))
+	collect := func() (docs []string) {
+		for _, f := range c.Manifest.Files {
+			if err := c.EachStored(f.SHA256, func(ev *event.Event, loc string) error {
+				src, err := c.OpenStored().Event(loc)
+				if err != nil {
+					return err
+				}
+				docs = append(docs, ev.Str(event.FieldID)+" "+src.Str(event.FieldID)+" "+src.Str(event.FieldOriginal))
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return docs
+	}
+	want := collect()
+	if len(want) == 0 {
+		t.Fatal("no stored events")
+	}
+	// Rewrite every file with snappy blocks under the old name.
+	for _, f := range c.Manifest.Files {
+		path := filepath.Join(dir, storeDir, f.SHA256+storeExt)
+		in, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []byte
+		br := bufio.NewReader(in)
+		for {
+			lines, err := readBlock(br, zstdBlocks)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw := append(bytes.Join(lines, []byte("\n")), '\n')
+			comp := snappy.Encode(nil, raw)
+			out = binary.AppendUvarint(out, uint64(len(comp)))
+			out = binary.AppendUvarint(out, uint64(len(lines)))
+			out = append(out, comp...)
+		}
+		in.Close()
+		os.Remove(path)
+		if err := os.WriteFile(filepath.Join(dir, storeDir, f.SHA256+snappyExt), out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := collect(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("snappy store reads %d events differently from the zstd one (%d)", len(got), len(want))
+	}
+	var n int
+	if err := c.Stream(func(*event.Event) error { n++; return nil }); err != nil || n != len(want) {
+		t.Fatalf("stream over the snappy store: %d events (%v), want %d", n, err, len(want))
 	}
 }

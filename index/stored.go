@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 
@@ -16,7 +15,7 @@ import (
 // store, and its location there, in the order it was parsed. It reads sequentially, for bulk copies
 // (the columnar store); time order across files is Stream's job.
 func (c *Case) EachStored(sha string, fn func(ev *event.Event, loc string) error) error {
-	f, err := os.Open(filepath.Join(c.Dir, storeDir, sha+storeExt))
+	f, codec, err := openStoreFile(filepath.Join(c.Dir, storeDir), sha)
 	if err != nil {
 		return err
 	}
@@ -24,7 +23,7 @@ func (c *Case) EachStored(sha string, fn func(ev *event.Event, loc string) error
 	cr := &countReader{r: bufio.NewReaderSize(f, 1<<20)}
 	for {
 		start := cr.n
-		lines, err := readBlock(cr)
+		lines, err := readBlock(cr, codec)
 		if errors.Is(err, io.EOF) {
 			return nil
 		}

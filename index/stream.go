@@ -31,13 +31,12 @@ func (c *Case) Stream(fn func(*event.Event) error) error {
 		if f.Events() == 0 || f.SHA256 == "" {
 			continue
 		}
-		path := filepath.Join(c.Dir, storeDir, f.SHA256+storeExt)
 		var cur cursor
 		var err error
 		if f.TimeOrdered {
-			cur, err = newSeqCursor(path)
+			cur, err = newSeqCursor(c.Dir, f.SHA256)
 		} else {
-			cur, err = newSortedCursor(path)
+			cur, err = newSortedCursor(c.Dir, f.SHA256)
 		}
 		if err != nil {
 			return fmt.Errorf("event store for %s: %w", f.Path, err)
@@ -80,20 +79,21 @@ func decodeEvent(doc []byte) (*event.Event, error) { return event.DecodeJSON(doc
 type seqCursor struct {
 	f     *os.File
 	br    *bufio.Reader
+	codec codec
 	lines [][]byte
 }
 
-func newSeqCursor(path string) (*seqCursor, error) {
-	f, err := os.Open(path)
+func newSeqCursor(caseDir, sha string) (*seqCursor, error) {
+	f, c, err := openStoreFile(filepath.Join(caseDir, storeDir), sha)
 	if err != nil {
 		return nil, err
 	}
-	return &seqCursor{f: f, br: bufio.NewReaderSize(f, 1<<20)}, nil
+	return &seqCursor{f: f, br: bufio.NewReaderSize(f, 1<<20), codec: c}, nil
 }
 
 func (s *seqCursor) next() (*event.Event, error) {
 	for len(s.lines) == 0 {
-		lines, err := readBlock(s.br)
+		lines, err := readBlock(s.br, s.codec)
 		if err != nil {
 			return nil, err
 		}
@@ -119,8 +119,8 @@ type posTime struct {
 	idx int32
 }
 
-func newSortedCursor(path string) (*sortedCursor, error) {
-	f, err := os.Open(path)
+func newSortedCursor(caseDir, sha string) (*sortedCursor, error) {
+	f, codec, err := openStoreFile(filepath.Join(caseDir, storeDir), sha)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +131,7 @@ func newSortedCursor(path string) (*sortedCursor, error) {
 	cr := &countReader{r: br}
 	for {
 		start := off
-		lines, err := readBlock(cr)
+		lines, err := readBlock(cr, codec)
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -153,9 +153,7 @@ func newSortedCursor(path string) (*sortedCursor, error) {
 		}
 	}
 	sort.SliceStable(order, func(i, j int) bool { return order[i].t < order[j].t })
-	name := filepath.Base(path)
-	name = name[:len(name)-len(storeExt)]
-	return &sortedCursor{r: newStoreReader(filepath.Dir(filepath.Dir(path))), name: name, order: order}, nil
+	return &sortedCursor{r: newStoreReader(caseDir), name: sha, order: order}, nil
 }
 
 func (s *sortedCursor) next() (*event.Event, error) {

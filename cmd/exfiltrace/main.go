@@ -3,11 +3,12 @@
 package main
 
 import (
-	"github.com/exfiltrace/exfiltrace/index"
-	"github.com/exfiltrace/exfiltrace/internal/memlimit"
-
 	"fmt"
 	"os"
+	"runtime/pprof"
+
+	"github.com/exfiltrace/exfiltrace/index"
+	"github.com/exfiltrace/exfiltrace/internal/memlimit"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -17,7 +18,15 @@ var quiet bool
 
 func main() {
 	memlimit.Apply()
-	if err := newRoot().Execute(); err != nil {
+	// EXFILTRACE_CPUPROFILE=FILE profiles a whole command (bench/README).
+	if p := os.Getenv("EXFILTRACE_CPUPROFILE"); p != "" {
+		if f, err := os.Create(p); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
+	err := newRoot().Execute()
+	pprof.StopCPUProfile()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "exfiltrace:", err)
 		os.Exit(1)
 	}
