@@ -1,10 +1,13 @@
 // Package columns keeps a columnar copy of a case in DuckDB
-// (CASE/columns.duckdb): typed columns for what structured questions use —
-// time, addresses, ports, bytes, accounts, hosts, actions, provenance — and
-// each event whole as JSON beside them. Analysts query it with SQL
-// (`exfiltrace sql`) or take it away as Parquet (`exfiltrace export`). It is
-// built from the event store, file by file, so it can always be rebuilt and
-// never holds anything the store does not.
+// (CASE/columns.duckdb): table events, a typed column for every field the
+// query language searches — time, addresses, ports, bytes, accounts, hosts,
+// actions, provenance — written during ingest; and table event_fields, each
+// event's other fields as JSON, written the first time something asks for
+// them (they cost ingest a tenth of its time, a quarter of its memory and
+// three quarters of the store's size, and only SQL and export read them).
+// Analysts query it with SQL (`exfiltrace sql`) or take it away as Parquet
+// (`exfiltrace export`). Both tables are built from the event store, file by
+// file, so they can always be rebuilt and never hold anything it does not.
 package columns
 
 import (
@@ -16,6 +19,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -53,6 +58,19 @@ func list(f string) func(*event.Event) driver.Value {
 	return func(ev *event.Event) driver.Value {
 		if v := ev.Strings(f); len(v) > 0 {
 			return strings.Join(v, ",")
+		}
+		return nil
+	}
+}
+
+// text is a single-valued field as text; booleans as true/false.
+func text(f string) func(*event.Event) driver.Value {
+	return func(ev *event.Event) driver.Value {
+		if b, ok := ev.Fields[f].(bool); ok {
+			return strconv.FormatBool(b)
+		}
+		if v := ev.Str(f); v != "" {
+			return v
 		}
 		return nil
 	}
@@ -109,11 +127,56 @@ var Columns = []column{
 	{"evidence.line", "BIGINT", num("evidence.line")},
 	{"evidence.record", "BIGINT", num("evidence.record")},
 	{"evidence.location", "VARCHAR", nil}, // set by the loader: where the whole event is in the event store
-	// The fields no typed column holds, as JSON text (DuckDB's json
-	// functions read VARCHAR as is); the original line stays in the event
-	// store, whose location is "evidence.location".
+	// The other fields the query language searches (index.Fields), so that
+	// every query is answered from typed columns.
+	{"event.provider", "VARCHAR", str("event.provider")},
+	{"source.domain", "VARCHAR", str("source.domain")},
+	{"network.protocol", "VARCHAR", str("network.protocol")},
+	{"network.application", "VARCHAR", str("network.application")},
+	{"url.domain", "VARCHAR", str("url.domain")},
+	{"user.id", "VARCHAR", str("user.id")},
+	{"user.target.name", "VARCHAR", str("user.target.name")},
+	{"group.name", "VARCHAR", str("group.name")},
+	{"observer.name", "VARCHAR", str("observer.name")},
+	{"process.name", "VARCHAR", str("process.name")},
+	{"process.executable", "VARCHAR", str("process.executable")},
+	{"process.parent.name", "VARCHAR", str("process.parent.name")},
+	{"process.parent.executable", "VARCHAR", str("process.parent.executable")},
+	{"file.name", "VARCHAR", str("file.name")},
+	{"service.name", "VARCHAR", str("service.name")},
+	{"email.message_id", "VARCHAR", str("email.message_id")},
+	{"rule.name", "VARCHAR", str("rule.name")},
+	{"winlog.channel", "VARCHAR", str("winlog.channel")},
+	{"winlog.logon.type", "VARCHAR", str("winlog.logon.type")},
+	{"winlog.share_name", "VARCHAR", str("winlog.share_name")},
+	{"postfix.queue_id", "VARCHAR", str("postfix.queue_id")},
+	{"fortinet.firewall.type", "VARCHAR", str("fortinet.firewall.type")},
+	{"fortinet.firewall.subtype", "VARCHAR", str("fortinet.firewall.subtype")},
+	{"evidence.carved", "VARCHAR", text("evidence.carved")},
+	{"evidence.export", "VARCHAR", str("evidence.export")},
+	{"tags", "VARCHAR", list("tags")},
+}
+
+// FieldColumns are table event_fields: each event's fields no typed column
+// holds, as JSON text (DuckDB's json functions read VARCHAR as is), by
+// event id; the original line stays in the event store.
+var FieldColumns = []column{
+	{"event.id", "VARCHAR", str("event.id")},
+	{"evidence.sha256", "VARCHAR", str("evidence.sha256")},
 	{"fields", "VARCHAR", remainder},
 }
+
+// table is one table written file by file, with its marks of the files
+// it holds complete.
+type table struct {
+	name, marks string
+	cols        []column
+}
+
+var (
+	eventsTable = &table{"events", "loaded", Columns}
+	fieldsTable = &table{"event_fields", "fields_loaded", FieldColumns}
+)
 
 // limits bounds DuckDB on every connection: its memory (it spills to disk
 // beyond), one thread (the machine's other core parses), and its allocator
@@ -129,15 +192,17 @@ func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`
 
 func schema() string {
 	var b strings.Builder
-	b.WriteString("CREATE TABLE IF NOT EXISTS events (")
-	for i, c := range Columns {
-		if i > 0 {
-			b.WriteString(", ")
+	for _, t := range []*table{eventsTable, fieldsTable} {
+		b.WriteString("CREATE TABLE IF NOT EXISTS " + t.name + " (")
+		for i, c := range t.cols {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(quote(c.name) + " " + c.typ)
 		}
-		b.WriteString(quote(c.name) + " " + c.typ)
+		b.WriteString(");\nCREATE TABLE IF NOT EXISTS " + t.marks + " (sha256 VARCHAR PRIMARY KEY, events BIGINT);\n")
 	}
-	b.WriteString(");\nCREATE TABLE IF NOT EXISTS loaded (sha256 VARCHAR PRIMARY KEY, events BIGINT);")
-	b.WriteString("\nCREATE TABLE IF NOT EXISTS layout (version VARCHAR);")
+	b.WriteString("CREATE TABLE IF NOT EXISTS layout (version VARCHAR);")
 	return b.String()
 }
 
@@ -145,8 +210,11 @@ func schema() string {
 // another version of exfiltrace with other columns is rebuilt, not mixed.
 func layoutVersion() string {
 	h := sha256.New()
-	for _, c := range Columns {
-		h.Write([]byte(c.name + " " + c.typ + "\n"))
+	for _, t := range []*table{eventsTable, fieldsTable} {
+		h.Write([]byte(t.name + "\n"))
+		for _, c := range t.cols {
+			h.Write([]byte(c.name + " " + c.typ + "\n"))
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
@@ -182,11 +250,23 @@ func Build(c *index.Case, onEvent func()) error {
 	if Ready(c) {
 		return nil
 	}
-	return c.Writing(func() error { return c.DiskFull(build(c, onEvent)) })
+	return c.Writing(func() error { return c.DiskFull(build(c, eventsTable, onEvent)) })
 }
 
-func build(c *index.Case, onEvent func()) error {
-	w, err := NewWriter(c)
+// BuildFields writes table event_fields for every evidence file of the case
+// not yet in it (the columnar store first, if anything is missing there).
+func BuildFields(c *index.Case, onEvent func()) error {
+	if err := Build(c, onEvent); err != nil {
+		return err
+	}
+	if ready(c, fieldsTable) {
+		return nil
+	}
+	return c.Writing(func() error { return c.DiskFull(build(c, fieldsTable, onEvent)) })
+}
+
+func build(c *index.Case, t *table, onEvent func()) error {
+	w, err := newWriter(c, t)
 	if err != nil {
 		return err
 	}
@@ -227,19 +307,50 @@ func build(c *index.Case, onEvent func()) error {
 	return w.Close()
 }
 
+// selectsFields reports whether a statement may read event_fields: it names
+// "fields", or selects every column.
+var selectsFields = regexp.MustCompile(`(?i)\bfields\b|(select\s+(distinct\s+)?|,\s*|\.)\*\s*($|,|from|exclude|replace)`)
+
+// connect opens the case's columnar store read-only, attached to an
+// in-memory database whose view events is the typed table, joined with
+// each event's other fields when withFields (built first if missing).
+func connect(c *index.Case, withFields bool) (*duckdb.Connector, *sql.DB, error) {
+	if withFields {
+		if err := BuildFields(c, nil); err != nil {
+			return nil, nil, err
+		}
+	} else if err := Build(c, nil); err != nil {
+		return nil, nil, err
+	}
+	connector, err := duckdb.NewConnector("", limits)
+	if err != nil {
+		return nil, nil, fmt.Errorf("columnar store: %w", err)
+	}
+	db := sql.OpenDB(connector)
+	db.SetMaxOpenConns(1) // the attachment and views belong to the connection
+	view := `CREATE VIEW events AS SELECT * FROM casedb.main.events`
+	if withFields {
+		view = `CREATE VIEW events AS SELECT e.*, f.fields FROM casedb.main.events e LEFT JOIN casedb.main.event_fields f ON f."event.id" = e."event.id"`
+	}
+	for _, q := range []string{"ATTACH '" + sqlString(Path(c)) + "' AS casedb (READ_ONLY)", view} {
+		if _, err := db.Exec(q); err != nil {
+			db.Close()
+			connector.Close()
+			return nil, nil, fmt.Errorf("columnar store: %w", err)
+		}
+	}
+	return connector, db, nil
+}
+
 // Query runs a read-only SQL statement over the case's columnar store
 // (built first if anything is missing) and calls fn with the column names
 // once, then with each row.
 func Query(c *index.Case, query string, header func([]string) error, fn func([]any) error) error {
-	if err := Build(c, nil); err != nil {
+	connector, db, err := connect(c, selectsFields.MatchString(query))
+	if err != nil {
 		return err
 	}
-	connector, err := duckdb.NewConnector(Path(c)+"?access_mode=READ_ONLY", limits)
-	if err != nil {
-		return fmt.Errorf("columnar store: %w", err)
-	}
 	defer connector.Close()
-	db := sql.OpenDB(connector)
 	defer db.Close()
 	rows, err := db.Query(query)
 	if err != nil {
@@ -269,22 +380,18 @@ func Query(c *index.Case, query string, header func([]string) error, fn func([]a
 	return rows.Err()
 }
 
-// ExportParquet writes the case's events as one Parquet file in dir (in
-// load order: evidence file by file; sort on "@timestamp" when reading), typed
-// columns and the whole event as JSON, for DuckDB, pandas, Polars or Spark.
+// ExportParquet writes the case's events as one Parquet file in dir, typed
+// columns and each event's other fields as JSON, for DuckDB, pandas, Polars
+// or Spark (sort on "@timestamp" when reading).
 func ExportParquet(c *index.Case, dir string) (string, error) {
-	if err := Build(c, nil); err != nil {
-		return "", err
-	}
 	out := filepath.Join(dir, "events.parquet")
-	connector, err := duckdb.NewConnector(Path(c)+"?access_mode=READ_ONLY", limits)
+	connector, db, err := connect(c, true)
 	if err != nil {
 		return "", err
 	}
 	defer connector.Close()
-	db := sql.OpenDB(connector)
 	defer db.Close()
-	_, err = db.Exec(fmt.Sprintf(`COPY events TO '%s' (FORMAT PARQUET, COMPRESSION ZSTD, ROW_GROUP_SIZE 16384)`, strings.ReplaceAll(out, "'", "''")))
+	_, err = db.Exec(fmt.Sprintf(`COPY (SELECT * FROM events) TO '%s' (FORMAT PARQUET, COMPRESSION ZSTD, ROW_GROUP_SIZE 16384)`, sqlString(out)))
 	return out, err
 }
 
@@ -311,7 +418,9 @@ func remainder(ev *event.Event) driver.Value {
 // every evidence file of the manifest, complete (its "loaded" mark, with the
 // manifest's event count), and no rows of a file an interrupted run left
 // unfinished (queries then need no build first).
-func Ready(c *index.Case) bool {
+func Ready(c *index.Case) bool { return ready(c, eventsTable) }
+
+func ready(c *index.Case, t *table) bool {
 	if _, err := os.Stat(Path(c)); err != nil || !current(Path(c)) {
 		return false
 	}
@@ -323,7 +432,7 @@ func Ready(c *index.Case) bool {
 	db := sql.OpenDB(connector)
 	defer db.Close()
 	loaded := map[string]int64{}
-	rows, err := db.Query("SELECT sha256, events FROM loaded")
+	rows, err := db.Query("SELECT sha256, events FROM " + t.marks)
 	if err != nil {
 		return false
 	}
@@ -347,7 +456,7 @@ func Ready(c *index.Case) bool {
 		want++
 	}
 	var total int64
-	if len(loaded) != want || db.QueryRow("SELECT count(*) FROM events").Scan(&total) != nil || total != sum {
+	if len(loaded) != want || db.QueryRow("SELECT count(*) FROM "+t.name).Scan(&total) != nil || total != sum {
 		return false
 	}
 	return true

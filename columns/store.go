@@ -25,6 +25,7 @@ type Store struct {
 	conn      *sql.Conn // one connection: the temporary tables are its own
 	text      *index.Bleve
 	sets      map[string]string // free-text term → its temporary table
+	fields    bool              // events carries each event's other fields
 }
 
 var _ index.Store = (*Store)(nil)
@@ -45,18 +46,38 @@ func Open(c *index.Case) (*Store, error) {
 	if err := Build(c, OnBuild); err != nil {
 		return nil, err
 	}
-	connector, err := duckdb.NewConnector(Path(c)+"?access_mode=READ_ONLY", limits)
-	if err != nil {
-		return nil, fmt.Errorf("columnar store: %w", err)
+	s := &Store{c: c}
+	if err := s.connect(false); err != nil {
+		return nil, err
 	}
-	db := sql.OpenDB(connector)
+	return s, nil
+}
+
+// connect (re)opens the columnar store, with each event's other fields or
+// not; temporary tables of free-text matches go with the old connection.
+func (s *Store) connect(withFields bool) error {
+	s.disconnect()
+	connector, db, err := connect(s.c, withFields)
+	if err != nil {
+		return err
+	}
 	conn, err := db.Conn(context.Background())
 	if err != nil {
 		db.Close()
 		connector.Close()
-		return nil, fmt.Errorf("columnar store: %w", err)
+		return fmt.Errorf("columnar store: %w", err)
 	}
-	return &Store{c: c, connector: connector, db: db, conn: conn, sets: map[string]string{}}, nil
+	s.connector, s.db, s.conn, s.fields, s.sets = connector, db, conn, withFields, map[string]string{}
+	return nil
+}
+
+func (s *Store) disconnect() {
+	if s.conn != nil {
+		s.conn.Close()
+		s.db.Close()
+		s.connector.Close()
+		s.conn = nil
+	}
 }
 
 // Case is the case the store answers for.
@@ -67,11 +88,8 @@ func (s *Store) Close() error {
 	if s.text != nil {
 		s.text.Close()
 	}
-	s.conn.Close()
-	s.db.Close()
-	err := s.connector.Close()
-	s.c.Close()
-	return err
+	s.disconnect()
+	return s.c.Close()
 }
 
 // condition parses q and renders it as SQL, resolving free-text terms.
@@ -172,6 +190,12 @@ func (s *Store) Top(field, sum, q string, n int) ([]index.TopRow, uint64, error)
 	for _, f := range []string{field, sum} {
 		if f != "" && !fieldName.MatchString(f) {
 			return nil, 0, fmt.Errorf("%q is not a field name", f)
+		}
+	}
+	if !s.fields && (!hasColumn(field) || sum != "" && !hasColumn(sum)) {
+		// A field without a typed column is read from the event's other fields.
+		if err := s.connect(true); err != nil {
+			return nil, 0, err
 		}
 	}
 	cond, args, err := s.condition(q)

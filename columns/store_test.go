@@ -144,8 +144,13 @@ func TestStoreMeansTheQuery(t *testing.T) {
 		{"winlog.logon.type", "", "event.code:4624"},     // a field kept as JSON
 		{"host.name", "", "vssadmin OR event.code:4624"}, // free text in the filter
 		{"source.port", "destination.bytes", "destination.port:443"},
+		{"rule.id", "source.bytes", "destination.port:443"},     // no typed column: read from event_fields
+		{"fortinet.firewall.vd", "destination.packets", "event.action:*"}, // a sum without a typed column
 	} {
 		checkStore(t, "samples top "+tc.field, s, evs, []string{tc.q}, tc.field, tc.sum)
+		if rows, _, err := s.Top(tc.field, tc.sum, tc.q, 0); err != nil || len(rows) == 0 || tc.sum != "" && rows[0].SumSeen == 0 {
+			t.Errorf("top %s --sum %s over %q: %d rows (%v): the comparison proves little", tc.field, tc.sum, tc.q, len(rows), err)
+		}
 	}
 	st, err := s.Stats()
 	if err != nil {
@@ -313,5 +318,15 @@ func TestSamplesAnswers(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestEverySearchableFieldHasAColumn: a field added to the query language
+// without a typed column would be searched nowhere.
+func TestEverySearchableFieldHasAColumn(t *testing.T) {
+	for f, kind := range index.Fields {
+		if kind != index.Text && !hasColumn(f) {
+			t.Errorf("%s (%s) has no typed column", f, kind)
+		}
 	}
 }

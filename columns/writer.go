@@ -21,6 +21,7 @@ import (
 // rows an interrupted run left are removed when the file is written again,
 // and Ready refuses a copy holding rows of an unfinished file.
 type Writer struct {
+	t         *table
 	connector *duckdb.Connector
 	conn      driver.Conn
 	app       *duckdb.Appender
@@ -34,7 +35,9 @@ type Writer struct {
 // store for appending. A store with another version's columns is rebuilt,
 // not mixed; rows an interrupted run left without their file's mark are
 // removed here, once, rather than searched for per file.
-func NewWriter(c *index.Case) (*Writer, error) {
+func NewWriter(c *index.Case) (*Writer, error) { return newWriter(c, eventsTable) }
+
+func newWriter(c *index.Case, t *table) (*Writer, error) {
 	if err := c.ForWriting(); err != nil {
 		return nil, err
 	}
@@ -46,7 +49,7 @@ func NewWriter(c *index.Case) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("columnar store: %w", err)
 	}
-	w := &Writer{connector: connector, vals: make([]driver.Value, len(Columns)), started: map[string]bool{}}
+	w := &Writer{t: t, connector: connector, vals: make([]driver.Value, len(t.cols)), started: map[string]bool{}}
 	if w.conn, err = connector.Connect(context.Background()); err != nil {
 		connector.Close()
 		return nil, fmt.Errorf("columnar store: %w", err)
@@ -60,11 +63,11 @@ func NewWriter(c *index.Case) (*Writer, error) {
 		err = w.exec("INSERT INTO layout VALUES ('" + layoutVersion() + "')")
 	}
 	if err == nil {
-		err = w.exec(`DELETE FROM events WHERE "evidence.sha256" NOT IN (SELECT sha256 FROM loaded)`)
+		err = w.exec(`DELETE FROM ` + t.name + ` WHERE "evidence.sha256" NOT IN (SELECT sha256 FROM ` + t.marks + `)`)
 	}
 	var shas []string
 	if err == nil {
-		shas, err = w.query("SELECT sha256 FROM loaded")
+		shas, err = w.query("SELECT sha256 FROM " + t.marks)
 	}
 	if err != nil {
 		w.Close()
@@ -83,7 +86,7 @@ func (w *Writer) forget(sha string) error {
 		return err
 	}
 	delete(w.complete, sha)
-	return w.exec(`DELETE FROM events WHERE "evidence.sha256" = '` + sqlString(sha) + `'; DELETE FROM loaded WHERE sha256 = '` + sqlString(sha) + `'`)
+	return w.exec(`DELETE FROM ` + w.t.name + ` WHERE "evidence.sha256" = '` + sqlString(sha) + `'; DELETE FROM ` + w.t.marks + ` WHERE sha256 = '` + sqlString(sha) + `'`)
 }
 
 func (w *Writer) exec(q string) error {
@@ -135,13 +138,13 @@ func (w *Writer) Add(ev *event.Event, loc string) error {
 		w.started[sha] = true
 	}
 	if w.app == nil {
-		app, err := duckdb.NewAppenderFromConn(w.conn, "", "events")
+		app, err := duckdb.NewAppenderFromConn(w.conn, "", w.t.name)
 		if err != nil {
 			return err
 		}
 		w.app = app
 	}
-	for i, col := range Columns {
+	for i, col := range w.t.cols {
 		if col.get == nil {
 			w.vals[i] = loc
 		} else {
@@ -167,7 +170,7 @@ func (w *Writer) FileDone(sha string, events int64) error {
 	}
 	delete(w.started, sha)
 	w.complete[sha] = true
-	return w.exec(fmt.Sprintf(`DELETE FROM loaded WHERE sha256 = '%s'; INSERT INTO loaded VALUES ('%s', %d)`, sqlString(sha), sqlString(sha), events))
+	return w.exec(fmt.Sprintf(`DELETE FROM %s WHERE sha256 = '%s'; INSERT INTO %s VALUES ('%s', %d)`, w.t.marks, sqlString(sha), w.t.marks, sqlString(sha), events))
 }
 
 // Close commits what is pending and closes the store.
