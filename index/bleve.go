@@ -126,6 +126,16 @@ func TextDocument(ev *event.Event) map[string]any {
 	return doc
 }
 
+// hasText reports whether an event has free text to index.
+func hasText(ev *event.Event) bool {
+	for _, k := range TextFields {
+		if ev.Str(k) != "" {
+			return true
+		}
+	}
+	return false
+}
+
 func setNested(doc map[string]any, dotted string, v any) {
 	m := doc
 	for {

@@ -274,3 +274,45 @@ func TestSnappyStoreStillRead(t *testing.T) {
 		t.Fatalf("stream over the snappy store: %d events (%v), want %d", n, err, len(want))
 	}
 }
+
+// TestDeferredIndexSkipsFilesWithoutText: a file none of whose events has
+// free text is not left for the full-text index to read again.
+func TestDeferredIndexSkipsFilesWithoutText(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(corpus.Root(t), "samples", "incident", "firewall", "fortigate.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plain, texty []string
+	for _, l := range strings.Split(string(src), "\n") {
+		if strings.Contains(l, "msg=") || strings.Contains(l, "logdesc=") {
+			texty = append(texty, l)
+		} else if l != "" {
+			plain = append(plain, l)
+		}
+	}
+	if len(plain) == 0 || len(texty) == 0 {
+		t.Fatalf("%d lines without text, %d with: the test needs both", len(plain), len(texty))
+	}
+	in := t.TempDir()
+	os.WriteFile(filepath.Join(in, "plain.log"), []byte(strings.Join(plain, "\n")+"\n"), 0o644)
+	os.WriteFile(filepath.Join(in, "texty.log"), []byte(strings.Join(texty, "\n")+"\n"), 0o644)
+	c, err := OpenCase(t.TempDir(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := Ingest(c, []string{in}, IngestOptions{Parse: parsers.Options{TZ: time.UTC, Year: 2025}, DeferIndex: true}); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Manifest.Files) != 2 || len(c.Manifest.Unindexed) != 1 || c.FileBySHA(c.Manifest.Unindexed[0]).Events() != int64(len(texty)) {
+		t.Fatalf("unindexed %v of %d files, want the one with text", c.Manifest.Unindexed, len(c.Manifest.Files))
+	}
+	b, err := c.OpenText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if n, _ := b.Count(); n != uint64(len(texty)) {
+		t.Errorf("full-text index holds %d documents, want %d", n, len(texty))
+	}
+}

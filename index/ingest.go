@@ -113,6 +113,7 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 	lastTime := map[string]time.Time{}
 	unordered := map[string]bool{}
 	stored := map[string]int64{}
+	withText := map[string]bool{} // files with free text: the only ones a deferred index needs
 	defer func() {
 		for _, w := range writers {
 			w.Abort()
@@ -151,6 +152,9 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 				continue
 			}
 			stored[sha]++
+			if idx == nil && !withText[sha] && hasText(it.ev) {
+				withText[sha] = true
+			}
 			if o.Sink != nil {
 				if err := o.Sink.Add(it.ev, loc); err != nil {
 					indexErr = fmt.Errorf("columnar store: %w", err)
@@ -188,7 +192,7 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 				indexErr = err
 				continue
 			}
-		} else if r.Stats.Events() > 0 {
+		} else if withText[r.Stats.SHA256] {
 			c.Manifest.Unindexed = append(c.Manifest.Unindexed, r.Stats.SHA256)
 		}
 		r.Added = r.Stats.Events()

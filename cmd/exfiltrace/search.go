@@ -18,12 +18,15 @@ func searchCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "search --case DIR 'QUERY'",
 		Short: "Search a case with a query string over ECS field names, in time order",
-		Long: `Search with bleve's query-string syntax over ECS field names:
-  field:value  field:"quoted value"  +must -mustnot  AND OR NOT
+		Long: `Search with a Lucene-style query string over ECS field names:
+  field:value  field:"quoted value"  +must -mustnot  AND OR NOT  field:(a OR b)  field:*
   numeric and time ranges: source.bytes:>1000000  @timestamp:>="2025-03-14T00:00:00Z"
 Names (user.name, host.name, file.path, mail addresses…) match case-insensitively;
-addresses, ids and codes exactly; message and command lines by word.
-'*' or '' matches everything. Results are sorted by time.`,
+addresses, ids and codes exactly; message, command lines, script blocks and mail
+subjects by word ("…" for a phrase); a bare word searches message.
+'*' or '' matches everything. Results are sorted by time, then event id.
+Free-text terms are answered by the case's full-text index, the rest by its
+columnar store, in one query.`,
 		Example: `  exfiltrace search --case ./case 'destination.ip:"185.220.101.4" AND source.bytes:>1000000'
   exfiltrace search --case ./case 'event.code:4624 AND winlog.logon.type:RemoteInteractive' --json
   exfiltrace search --case ./case 'email.to.address:*@gmail.com' --limit 20
