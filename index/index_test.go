@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -89,15 +90,7 @@ func TestSamplesCase(t *testing.T) {
 		t.Errorf("manifest has %d files after re-ingest", len(c.Manifest.Files))
 	}
 	// The full-text index holds the events that have free text, once each.
-	var withText uint64
-	if err := c.Stream(func(ev *event.Event) error {
-		if TextDocument(ev) != nil {
-			withText++
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	withText := textDocs(t, c)
 	b, err := c.OpenText()
 	if err != nil {
 		t.Fatal(err)
@@ -196,13 +189,7 @@ func TestDeferredIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	var withText uint64
-	c.Stream(func(ev *event.Event) error {
-		if TextDocument(ev) != nil {
-			withText++
-		}
-		return nil
-	})
+	withText := textDocs(t, c)
 	if n, _ := b.Count(); n != withText || len(c.Manifest.Unindexed) != 0 {
 		t.Fatalf("index holds %d documents (%d files pending), want %d", n, len(c.Manifest.Unindexed), withText)
 	}
@@ -314,5 +301,38 @@ func TestDeferredIndexSkipsFilesWithoutText(t *testing.T) {
 	defer b.Close()
 	if n, _ := b.Count(); n != uint64(len(texty)) {
 		t.Errorf("full-text index holds %d documents, want %d", n, len(texty))
+	}
+}
+
+// TestStreamStops: an error from the callback ends the stream with that
+// error, after exactly the events given so far, and the same case streams
+// again whole afterwards (the reader ahead of the callback is not left
+// holding it).
+func TestStreamStops(t *testing.T) {
+	c, _ := ingest(t, t.TempDir(), filepath.Join(corpus.Root(t), "samples", "incident"))
+	stop := errors.New("enough")
+	for _, at := range []int{1, streamBatch, streamBatch*streamAhead + 3} {
+		n := 0
+		err := c.Stream(func(*event.Event) error {
+			if n++; n == at {
+				return stop
+			}
+			return nil
+		})
+		if err != stop || n != at {
+			t.Errorf("stopped at %d: %d events, %v", at, n, err)
+		}
+	}
+	var all []string
+	var last time.Time
+	if err := c.Stream(func(ev *event.Event) error {
+		if ev.Timestamp.Before(last) {
+			t.Fatalf("out of time order: %s after %s", ev.Timestamp, last)
+		}
+		last = ev.Timestamp
+		all = append(all, ev.Str(event.FieldID))
+		return nil
+	}); err != nil || len(all) != 9840 {
+		t.Fatalf("streamed %d events (%v), want 9840", len(all), err)
 	}
 }

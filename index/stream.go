@@ -18,9 +18,59 @@ import (
 // Stream calls fn with every event of the case in time order (then file
 // order), read from the event store, not the index. Files whose events are in
 // time order are streamed; the others are ordered through a sort of their
-// (time, position) pairs, 24 bytes per event. Memory does not otherwise grow
-// with the case.
+// (time, position) pairs, 24 bytes per event. Reading, decoding and merging
+// run on their own goroutine, a few batches ahead of fn, so the two overlap
+// on two cores; memory does not otherwise grow with the case.
 func (c *Case) Stream(fn func(*event.Event) error) error {
+	batches := make(chan []*event.Event, streamAhead)
+	stop := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		batch := make([]*event.Event, 0, streamBatch)
+		send := func() bool {
+			select {
+			case batches <- batch:
+				batch = make([]*event.Event, 0, streamBatch)
+				return true
+			case <-stop:
+				return false
+			}
+		}
+		errc <- c.merge(func(ev *event.Event) error {
+			if batch = append(batch, ev); len(batch) == streamBatch && !send() {
+				return errStopped
+			}
+			return nil
+		})
+		if len(batch) > 0 {
+			send()
+		}
+	}()
+	for b := range batches {
+		for _, ev := range b {
+			if err := fn(ev); err != nil {
+				close(stop)
+				for range batches { // let the reader see stop and end
+				}
+				<-errc
+				return err
+			}
+		}
+	}
+	return <-errc
+}
+
+// streamBatch events go to fn at a time, streamAhead batches at most ahead.
+const (
+	streamBatch = 256
+	streamAhead = 4
+)
+
+var errStopped = errors.New("stream stopped")
+
+// merge calls fn with every event in time order, on the caller's goroutine.
+func (c *Case) merge(fn func(*event.Event) error) error {
 	var cursors []cursor
 	defer func() {
 		for _, cur := range cursors {
