@@ -144,7 +144,7 @@ func TestStoreMeansTheQuery(t *testing.T) {
 		{"winlog.logon.type", "", "event.code:4624"},     // a field kept as JSON
 		{"host.name", "", "vssadmin OR event.code:4624"}, // free text in the filter
 		{"source.port", "destination.bytes", "destination.port:443"},
-		{"rule.id", "source.bytes", "destination.port:443"},     // no typed column: read from event_fields
+		{"rule.id", "source.bytes", "destination.port:443"},               // no typed column: read from event_fields
 		{"fortinet.firewall.vd", "destination.packets", "event.action:*"}, // a sum without a typed column
 	} {
 		checkStore(t, "samples top "+tc.field, s, evs, []string{tc.q}, tc.field, tc.sum)
