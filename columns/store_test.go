@@ -141,7 +141,7 @@ func TestStoreMeansTheQuery(t *testing.T) {
 		{"email.from.address", "email.size", "user.name:J.MARTIN AND event.action:message"},
 		{"email.to.address", "email.size", ""},           // a list column
 		{"event.category", "", ""},                       // a list column
-		{"winlog.logon.type", "", "event.code:4624"},     // a field kept as JSON
+		{"winlog.logon.type", "", "event.code:4624"},     // a Windows field
 		{"host.name", "", "vssadmin OR event.code:4624"}, // free text in the filter
 		{"source.port", "destination.bytes", "destination.port:443"},
 		{"rule.id", "source.bytes", "destination.port:443"},               // no typed column: read from event_fields
