@@ -111,6 +111,9 @@ func (s *Store) condition(q string) (string, []any, error) {
 func (s *Store) textSet(n *index.Node) (string, error) {
 	key := n.Field + "\x00" + n.Value + "\x00" + strconv.FormatBool(n.Phrase)
 	if t, ok := s.sets[key]; ok {
+		if t == "FALSE" {
+			return t, nil
+		}
 		return quote("event.id") + " IN (SELECT id FROM " + t + ")", nil
 	}
 	if s.text == nil {
@@ -125,12 +128,13 @@ func (s *Store) textSet(n *index.Node) (string, error) {
 	if _, err := s.conn.ExecContext(ctx, "CREATE TEMP TABLE "+t+" (id VARCHAR)"); err != nil {
 		return "", err
 	}
+	matched := 0
 	err := s.conn.Raw(func(dc any) error {
 		app, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", t)
 		if err != nil {
 			return err
 		}
-		err = s.text.TextMatches(n, func(id string) error { return app.AppendRow(id) })
+		err = s.text.TextMatches(n, func(id string) error { matched++; return app.AppendRow(id) })
 		if cerr := app.Close(); err == nil {
 			err = cerr
 		}
@@ -138,6 +142,11 @@ func (s *Store) textSet(n *index.Node) (string, error) {
 	})
 	if err != nil {
 		return "", fmt.Errorf("full-text index: %w", err)
+	}
+	if matched == 0 {
+		// Nothing to join: spares scanning every event's id.
+		s.sets[key] = "FALSE"
+		return "FALSE", nil
 	}
 	s.sets[key] = "temp." + t
 	return quote("event.id") + " IN (SELECT id FROM temp." + t + ")", nil
@@ -280,7 +289,7 @@ func (s *Store) Stats() (*index.CaseStats, error) {
 	if st.ByHost, err = count("lower(" + quote("host.name") + ")"); err != nil {
 		return nil, err
 	}
-	if st.ByDay, err = count("strftime(" + quote("@timestamp") + ", '%Y-%m-%d')"); err != nil {
+	if st.ByDay, err = count("CAST(CAST(" + quote("@timestamp") + " AS DATE) AS VARCHAR)"); err != nil {
 		return nil, err
 	}
 	return st, nil
