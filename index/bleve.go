@@ -65,16 +65,13 @@ func (c *Case) OpenText() (*Bleve, error) {
 	}
 	dir := c.IndexDir()
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		// Nothing was ever indexed (a case made before any text arrived):
-		// create it empty, under the write lock.
-		err := c.Writing(func() error {
-			b, err := OpenBleve(dir)
-			if err != nil {
-				return err
-			}
-			return b.Close()
-		})
-		if err != nil {
+		// Ingest always makes the index, even empty: gone, it was lost
+		// (deleted, a copy of the case without it). Rebuilt from the event
+		// store rather than answering free text with nothing.
+		if BeforeIndexBuild != nil {
+			BeforeIndexBuild(c.Manifest.Events)
+		}
+		if err := c.Writing(func() error { return c.rebuildIndex(OnIndexBuild) }); err != nil {
 			return nil, err
 		}
 	}

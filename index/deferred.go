@@ -36,6 +36,41 @@ func (c *Case) BuildIndex(onEvent func()) error {
 	return c.DiskFull(c.buildIndex(onEvent))
 }
 
+// rebuildIndex indexes every evidence file again into a new index.
+func (c *Case) rebuildIndex(onEvent func()) error {
+	if err := c.ForWriting(); err != nil {
+		return err
+	}
+	if _, err := os.Stat(c.IndexDir()); err == nil { // another process rebuilt it meanwhile
+		return nil
+	}
+	c.Manifest.Unindexed = c.Manifest.Unindexed[:0]
+	for _, f := range c.Manifest.Files {
+		if f.SHA256 != "" && f.Events() > 0 {
+			c.Manifest.Unindexed = append(c.Manifest.Unindexed, f.SHA256)
+		}
+	}
+	if err := c.Save(); err != nil {
+		return err
+	}
+	if err := c.ensureIndex(); err != nil {
+		return err
+	}
+	return c.DiskFull(c.buildIndex(onEvent))
+}
+
+// ensureIndex creates the case's full-text index, empty, if it has none.
+func (c *Case) ensureIndex() error {
+	if _, err := os.Stat(c.IndexDir()); err == nil {
+		return nil
+	}
+	b, err := OpenBleve(c.IndexDir())
+	if err != nil {
+		return err
+	}
+	return b.Close()
+}
+
 func (c *Case) buildIndex(onEvent func()) error {
 	if err := c.ForWriting(); err != nil {
 		return err

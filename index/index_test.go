@@ -336,3 +336,40 @@ func TestStreamStops(t *testing.T) {
 		t.Fatalf("streamed %d events (%v), want 9840", len(all), err)
 	}
 }
+
+// TestLostIndexRebuilt: a case whose full-text index was lost (deleted, or
+// a copy made without it) rebuilds it from the event store on the first text
+// query, instead of answering free text with nothing; a case ingested with
+// the index deferred has one, empty, from the start.
+func TestLostIndexRebuilt(t *testing.T) {
+	dir := t.TempDir()
+	c, _ := ingest(t, dir, filepath.Join(corpus.Root(t), "samples", "incident"))
+	want := textDocs(t, c)
+	if err := os.RemoveAll(c.IndexDir()); err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.OpenText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := b.Count()
+	q, _ := ParseQueryString("process.command_line:vssadmin")
+	hits := 0
+	b.TextMatches(q, func(string) error { hits++; return nil })
+	b.Close()
+	if n != want || hits != 1 || len(c.Manifest.Unindexed) != 0 {
+		t.Fatalf("rebuilt index: %d documents (want %d), %d hits for vssadmin, %d files pending", n, want, hits, len(c.Manifest.Unindexed))
+	}
+
+	d, err := OpenCase(t.TempDir(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := Ingest(d, []string{filepath.Join(corpus.Root(t), "samples", "incident", "mail")}, IngestOptions{Parse: parsers.Options{TZ: time.UTC}, DeferIndex: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(d.IndexDir()); err != nil {
+		t.Errorf("deferred ingest left no index: %v", err)
+	}
+}

@@ -61,7 +61,13 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 		return nil, err
 	}
 	var idx *Bleve
-	if !o.DeferIndex {
+	if o.DeferIndex {
+		// The index exists from the first ingest on, so that a missing one
+		// means a lost one (OpenText rebuilds it).
+		if err := c.ensureIndex(); err != nil {
+			return nil, err
+		}
+	} else {
 		// Files an earlier run left unindexed go in first.
 		if err := c.BuildIndex(nil); err != nil {
 			return nil, err
