@@ -323,9 +323,10 @@ func build(c *index.Case, t *table, onEvent func()) error {
 // "fields", or selects every column.
 var selectsFields = regexp.MustCompile(`(?i)\bfields\b|(select\s+(distinct\s+)?|,\s*|\.)\*\s*($|,|from|exclude|replace)`)
 
-// connect opens the case's columnar store read-only, attached to an
-// in-memory database whose view events is the typed table, joined with
-// each event's other fields when withFields (built first if missing).
+// connect opens the case's columnar store read-only (a statement cannot
+// change the case, not even by attaching its file again) with view events
+// joining each event's other fields when withFields (built first if
+// missing).
 func connect(c *index.Case, withFields bool) (*duckdb.Connector, *sql.DB, error) {
 	if withFields {
 		if err := BuildFields(c, nil); err != nil {
@@ -334,18 +335,22 @@ func connect(c *index.Case, withFields bool) (*duckdb.Connector, *sql.DB, error)
 	} else if err := Build(c, nil); err != nil {
 		return nil, nil, err
 	}
-	connector, err := duckdb.NewConnector("", readLimits)
+	connector, err := duckdb.NewConnector(Path(c)+"?access_mode=READ_ONLY", readLimits)
 	if err != nil {
 		return nil, nil, fmt.Errorf("columnar store: %w", err)
 	}
 	db := sql.OpenDB(connector)
-	db.SetMaxOpenConns(1) // the attachment and views belong to the connection
-	view := `CREATE VIEW events AS SELECT * FROM casedb.main.events`
+	db.SetMaxOpenConns(1) // temporary views and tables belong to the connection
 	if withFields {
-		view = `CREATE VIEW events AS SELECT e.*, f.fields FROM casedb.main.events e LEFT JOIN casedb.main.event_fields f ON f."event.id" = e."event.id"`
-	}
-	for _, q := range []string{"ATTACH '" + sqlString(Path(c)) + "' AS casedb (READ_ONLY)", view} {
-		if _, err := db.Exec(q); err != nil {
+		// The temporary view shadows the table of the same name; it names
+		// the table with its catalog, or it would name itself.
+		var catalog string
+		err := db.QueryRow("SELECT current_database()").Scan(&catalog)
+		if err == nil {
+			t := quote(catalog) + ".main."
+			_, err = db.Exec(`CREATE TEMP VIEW events AS SELECT e.*, f.fields FROM ` + t + `events e LEFT JOIN ` + t + `event_fields f ON f."event.id" = e."event.id"`)
+		}
+		if err != nil {
 			db.Close()
 			connector.Close()
 			return nil, nil, fmt.Errorf("columnar store: %w", err)

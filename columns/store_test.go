@@ -330,3 +330,29 @@ func TestEverySearchableFieldHasAColumn(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLCannotChangeTheCase: `exfiltrace sql` is read-only whatever the
+// statement: writing the tables, or attaching the case's file again to
+// write it through another name, fails and the case is unchanged.
+func TestSQLCannotChangeTheCase(t *testing.T) {
+	c := sampleCase(t)
+	path := strings.ReplaceAll(Path(c), "'", "''")
+	for _, q := range []string{
+		`DELETE FROM events`,
+		`DROP TABLE loaded`,
+		`UPDATE events SET "source.bytes" = 0`,
+		`INSERT INTO event_fields VALUES ('x', 'y', '{}')`,
+		`ATTACH '` + path + `' AS w; DELETE FROM w.events`,
+		`USE memory; DETACH columns; ATTACH '` + path + `' AS w; DELETE FROM w.events`,
+		`DETACH casedb; ATTACH '` + path + `' AS w; DELETE FROM w.events`, // a case attached under another name
+		`SELECT fields FROM events; DELETE FROM events`,
+	} {
+		err := Query(c, q, func([]string) error { return nil }, func([]any) error { return nil })
+		if err == nil {
+			t.Errorf("%s: no error", q)
+		}
+	}
+	if n := scalar(t, c, "SELECT count(*) FROM events"); n != int64(9840) || !Ready(c) {
+		t.Fatalf("after the attempts: %v rows, ready %v", n, Ready(c))
+	}
+}
