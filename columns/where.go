@@ -12,8 +12,9 @@ import (
 // The query language (index.ParseQueryString) rendered as SQL over the
 // columnar store, with the matching rules of index.Fields: Keyword exactly,
 // Name case-insensitively, Number and Timestamp by range, lists by any
-// element; * and ? are wildcards. A field with a typed column is read from
-// it, any other from the event's remaining fields (the "fields" JSON).
+// element; * and ? are wildcards. Every searchable field has a typed column
+// (a test holds it so); `top` may also rank or sum a field without one, read
+// from the event's other fields (the "fields" JSON of event_fields).
 // Free-text terms are not SQL: the caller resolves each to the set of event
 // ids the full-text index matches (textSet).
 
@@ -26,7 +27,7 @@ var fieldName = regexp.MustCompile(`^[A-Za-z0-9_@][A-Za-z0-9_@.\-]*$`)
 
 func hasColumn(name string) bool {
 	for _, c := range Columns {
-		if c.name == name && c.get != nil && name != "fields" {
+		if c.name == name && c.get != nil {
 			return true
 		}
 	}
@@ -60,12 +61,7 @@ func number(field string) string {
 }
 
 // present is the condition that an event carries the field.
-func present(field string) string {
-	if hasColumn(field) {
-		return quote(field) + " IS NOT NULL"
-	}
-	return "json_extract(fields, " + jsonPath(field) + ") IS NOT NULL"
-}
+func present(field string) string { return quote(field) + " IS NOT NULL" }
 
 // fieldKind is how a query term on field matches, or an error naming the
 // fields that can be searched.
