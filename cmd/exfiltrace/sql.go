@@ -38,11 +38,12 @@ func sqlCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "sql --case DIR 'SELECT …'",
-		Short: "Query a case with SQL (DuckDB, read-only) over typed ECS columns and each event as JSON",
-		Long: `The case's events, in DuckDB: table "events" has typed columns named as ECS fields
-(quote them: "source.ip", "source.bytes", "@timestamp", …; see exfiltrace sql --columns)
-and the whole event as JSON in "event" (json_extract_string(event, '$."winlog.event_data.TargetUserName"')).
-The database is read-only for queries; it is built from the case's event store on first use.`,
+		Short: "Query a case with SQL (DuckDB, read-only) over typed ECS columns and each event's other fields as JSON",
+		Long: `The case's events, in DuckDB: table "events" has a typed column for every searchable
+ECS field (quote them: "source.ip", "source.bytes", "@timestamp", …; 'DESCRIBE events' lists
+them) and, when a statement names it or selects *, "fields": each event's other fields as JSON
+(json_extract_string(fields, '$."winlog.event_data.TargetUserName"')), written from the event
+store the first time it is asked for. Statements are read-only: nothing can change the case.`,
 		Example: `  exfiltrace sql --case ./case 'SELECT "destination.ip", sum("source.bytes") AS bytes FROM events GROUP BY 1 ORDER BY 2 DESC LIMIT 10'
   exfiltrace sql --case ./case --json 'SELECT date_trunc(''hour'', "@timestamp") h, count(*) FROM events GROUP BY 1 ORDER BY 1'`,
 		Args: cobra.ExactArgs(1),
@@ -118,7 +119,7 @@ func exportCmd() *cobra.Command {
 	var caseDir, dir string
 	cmd := &cobra.Command{
 		Use:   "export --case DIR --parquet OUTDIR",
-		Short: "Write a case's events as Parquet (typed ECS columns and each event as JSON) for DuckDB, pandas, Polars or Spark",
+		Short: "Write a case's events as Parquet (typed ECS columns and each event's other fields as JSON) for DuckDB, pandas, Polars or Spark",
 		Example: `  exfiltrace export --case ./case --parquet ./export
   duckdb -c "SELECT count(*) FROM './export/events.parquet'"`,
 		Args: cobra.NoArgs,
