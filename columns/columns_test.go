@@ -2,7 +2,6 @@ package columns
 
 import (
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -52,14 +51,7 @@ func TestColumnarStore(t *testing.T) {
 	if n := scalar(t, c, "SELECT count(*) FROM events"); n != int64(9840) {
 		t.Fatalf("%v rows, want 9840", n)
 	}
-	var tr struct {
-		Exfil []struct {
-			Destination string `json:"destination"`
-			Bytes       int64  `json:"bytes"`
-		} `json:"exfiltration"`
-	}
-	b, _ := os.ReadFile(filepath.Join(corpus.Root(t), "samples", "incident.truth.json"))
-	json.Unmarshal(b, &tr)
+	tr := sampleTruth(t)
 	q := `SELECT sum("source.bytes")::BIGINT FROM events WHERE "destination.ip" = '` + tr.Exfil[0].Destination + `'`
 	if got := scalar(t, c, q); got != tr.Exfil[0].Bytes {
 		t.Errorf("%s = %v, want %d", q, got, tr.Exfil[0].Bytes)

@@ -1,9 +1,7 @@
 package columns
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -247,15 +245,8 @@ type truth struct {
 	} `json:"nightly_backup"`
 }
 
-func sampleTruth(t *testing.T) truth {
-	b, err := os.ReadFile(filepath.Join(corpus.Root(t), "samples", "incident.truth.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tr truth
-	if err := json.Unmarshal(b, &tr); err != nil {
-		t.Fatal(err)
-	}
+func sampleTruth(t *testing.T) (tr truth) {
+	corpus.SampleTruth(t, "incident", &tr)
 	return tr
 }
 

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -35,15 +34,8 @@ type truth struct {
 	} `json:"nightly_backup"`
 }
 
-func loadTruth(t *testing.T, name string) truth {
-	b, err := os.ReadFile(filepath.Join(corpus.Root(t), "samples", name+".truth.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tr truth
-	if err := json.Unmarshal(b, &tr); err != nil {
-		t.Fatal(err)
-	}
+func loadTruth(t *testing.T, name string) (tr truth) {
+	corpus.SampleTruth(t, name, &tr)
 	return tr
 }
 

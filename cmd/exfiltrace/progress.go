@@ -34,32 +34,27 @@ func (p *progress) done() {
 	}
 }
 
-// indexBuildProgress shows the full-text index being built on a first text
-// query of a case `analyze` left unindexed, or the columnar store on a first
-// query of a case that has none.
+// indexBuildProgress shows what a first query builds before it answers: the
+// full-text index of a case `analyze` left unindexed (or whose index was
+// lost), or the columnar store of a case made by an older version.
 func indexBuildProgress() {
+	index.BeforeIndexBuild, index.OnIndexBuild = buildProgress("building the full-text index of this case first…", "indexing")
+	columns.BeforeBuild, columns.OnBuild = buildProgress("building the columnar store of this case first (made by an older version)…", "columns")
+}
+
+// buildProgress says once what is being built, then counts its events.
+func buildProgress(msg, what string) (before func(events int64), each func()) {
 	var p *progress
-	index.BeforeIndexBuild = func(n int64) {
+	before = func(n int64) {
 		if !quiet {
-			os.Stderr.WriteString("building the full-text index of this case first (analyze answered without it)…\n")
+			os.Stderr.WriteString(msg + "\n")
 		}
-		p = newProgress(nil, n, "indexing")
+		p = newProgress(nil, n, what)
 	}
-	index.OnIndexBuild = func() {
+	each = func() {
 		if p != nil {
 			p.add(1)
 		}
 	}
-	var pc *progress
-	columns.BeforeBuild = func(n int64) {
-		if !quiet {
-			os.Stderr.WriteString("building the columnar store of this case first (made by an older version)…\n")
-		}
-		pc = newProgress(nil, n, "columns")
-	}
-	columns.OnBuild = func() {
-		if pc != nil {
-			pc.add(1)
-		}
-	}
+	return before, each
 }

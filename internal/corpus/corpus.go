@@ -3,6 +3,7 @@
 package corpus
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -36,4 +37,17 @@ func Dir(t testing.TB, sub string) string {
 		t.Skipf("shared corpus not present at %s (tests against it skipped): %v", p, err)
 	}
 	return p
+}
+
+// SampleTruth reads the ground truth of a bundled sample incident
+// (samples/NAME.truth.json) into v.
+func SampleTruth(t testing.TB, name string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(Root(t), "samples", name+".truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
+	}
 }
