@@ -58,9 +58,12 @@ func topText(rows []index.TopRow) string {
 }
 
 // checkStore compares the store with the plain meaning for each query:
-// search whole and cut by a limit, and top of field summing sum. It returns
+// search whole and cut by a limit (or cut by the limits given), and top of field summing sum. It returns
 // how many queries matched some event (a comparison over nothing proves little).
-func checkStore(t *testing.T, name string, s *Store, evs []*event.Event, queries []string, field, sum string) int {
+func checkStore(t *testing.T, name string, s *Store, evs []*event.Event, queries []string, field, sum string, limits ...int) int {
+	if len(limits) == 0 {
+		limits = []int{0, 7}
+	}
 	t.Helper()
 	matched := 0
 	for _, q := range queries {
@@ -68,7 +71,7 @@ func checkStore(t *testing.T, name string, s *Store, evs []*event.Event, queries
 		if len(want) > 0 {
 			matched++
 		}
-		for _, limit := range []int{0, 7} {
+		for _, limit := range limits {
 			got, n := gotSearch(t, s, q, limit)
 			w := want
 			if limit > 0 && len(w) > limit {

@@ -108,7 +108,7 @@ func (n *Node) Match(ev *event.Event) bool {
 		if wild {
 			re = wildcard(v)
 		}
-		for _, have := range fieldStrings(ev, field) {
+		for _, have := range FieldStrings(ev, field) {
 			if have == "" {
 				continue
 			}
@@ -123,9 +123,9 @@ func (n *Node) Match(ev *event.Event) bool {
 	return false
 }
 
-// fieldStrings is a field's values as text: lists element by element,
-// numbers in decimal, booleans as true/false.
-func fieldStrings(ev *event.Event, field string) []string {
+// FieldStrings is a field's values as text, as queries match them: lists
+// element by element, numbers in decimal, booleans as true/false.
+func FieldStrings(ev *event.Event, field string) []string {
 	switch v := ev.Fields[field].(type) {
 	case bool:
 		return []string{strconv.FormatBool(v)}

@@ -6,7 +6,6 @@ package plainquery
 
 import (
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/exfiltrace/exfiltrace/event"
@@ -38,13 +37,6 @@ func Search(evs []*event.Event, n *index.Node) []string {
 	return ids
 }
 
-func values(ev *event.Event, field string) []string {
-	if b, ok := ev.Fields[field].(bool); ok {
-		return []string{strconv.FormatBool(b)}
-	}
-	return ev.Strings(field)
-}
-
 // Top groups the events matching n by each value of field.
 func Top(evs []*event.Event, n *index.Node, field, sum string) ([]index.TopRow, uint64) {
 	rows := map[string]*index.TopRow{}
@@ -54,7 +46,7 @@ func Top(evs []*event.Event, n *index.Node, field, sum string) ([]index.TopRow, 
 			continue
 		}
 		total++
-		for _, v := range values(ev, field) {
+		for _, v := range index.FieldStrings(ev, field) {
 			if v == "" {
 				continue
 			}
