@@ -13,18 +13,12 @@ package columns
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"database/sql/driver"
 	"encoding/hex"
-	"fmt"
-	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
-
-	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/exfiltrace/exfiltrace/event"
 	"github.com/exfiltrace/exfiltrace/index"
@@ -231,186 +225,8 @@ func layoutVersion() string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// current reports whether the copy at path has this version's layout (a
-// missing copy is current: it will be created so).
-func current(path string) bool {
-	if _, err := os.Stat(path); err != nil {
-		return true
-	}
-	connector, err := duckdb.NewConnector(path+"?access_mode=READ_ONLY", limits)
-	if err != nil {
-		return false
-	}
-	defer connector.Close()
-	db := sql.OpenDB(connector)
-	defer db.Close()
-	var v string
-	if err := db.QueryRow("SELECT version FROM layout").Scan(&v); err != nil {
-		return false
-	}
-	return v == layoutVersion()
-}
-
 // Path is the case's columnar store.
 func Path(c *index.Case) string { return filepath.Join(c.Dir, FileName) }
-
-// Build copies into the columnar store every evidence file of the case not
-// yet in it (an interrupted build redoes only the file it stopped in: a
-// file's rows and its "loaded" mark are written in one transaction).
-// onEvent, if set, is called per event copied.
-func Build(c *index.Case, onEvent func()) error {
-	if Ready(c) {
-		return nil
-	}
-	return c.Writing(func() error { return c.DiskFull(build(c, eventsTable, onEvent)) })
-}
-
-// BuildFields writes table event_fields for every evidence file of the case
-// not yet in it (the columnar store first, if anything is missing there).
-func BuildFields(c *index.Case, onEvent func()) error {
-	if err := Build(c, onEvent); err != nil {
-		return err
-	}
-	if ready(c, fieldsTable) {
-		return nil
-	}
-	return c.Writing(func() error { return c.DiskFull(build(c, fieldsTable, onEvent)) })
-}
-
-func build(c *index.Case, t *table, onEvent func()) error {
-	w, err := newWriter(c, t)
-	if err != nil {
-		return err
-	}
-	// Files the case does not list (an ingest stopped between the file's
-	// mark and the manifest) go.
-	inCase := map[string]bool{}
-	for _, f := range c.Manifest.Files {
-		inCase[f.SHA256] = true
-	}
-	for sha := range w.complete {
-		if !inCase[sha] {
-			if err := w.forget(sha); err != nil {
-				w.Close()
-				return err
-			}
-		}
-	}
-	for _, f := range c.Manifest.Files {
-		if f.SHA256 == "" || f.Events() == 0 || w.complete[f.SHA256] {
-			continue
-		}
-		var n int64
-		err := c.EachStored(f.SHA256, func(ev *event.Event, loc string) error {
-			n++
-			if onEvent != nil {
-				onEvent()
-			}
-			return w.Add(ev, loc)
-		})
-		if err == nil {
-			err = w.FileDone(f.SHA256, n)
-		}
-		if err != nil {
-			w.Close()
-			return fmt.Errorf("columnar store: %s: %w", f.Path, err)
-		}
-	}
-	return w.Close()
-}
-
-// selectsFields reports whether a statement may read event_fields: it names
-// "fields", or selects every column.
-var selectsFields = regexp.MustCompile(`(?i)\bfields\b|(select\s+(distinct\s+)?|,\s*|\.)\*\s*($|,|from|exclude|replace)`)
-
-// connect opens the case's columnar store read-only (a statement cannot
-// change the case, not even by attaching its file again) with view events
-// joining each event's other fields when withFields (built first if
-// missing).
-func connect(c *index.Case, withFields bool) (*duckdb.Connector, *sql.DB, error) {
-	if withFields {
-		if err := BuildFields(c, nil); err != nil {
-			return nil, nil, err
-		}
-	} else if err := Build(c, nil); err != nil {
-		return nil, nil, err
-	}
-	connector, err := duckdb.NewConnector(Path(c)+"?access_mode=READ_ONLY", readLimits)
-	if err != nil {
-		return nil, nil, fmt.Errorf("columnar store: %w", err)
-	}
-	db := sql.OpenDB(connector)
-	db.SetMaxOpenConns(1) // temporary views and tables belong to the connection
-	if withFields {
-		// The temporary view shadows the table of the same name; it names
-		// the table with its catalog, or it would name itself.
-		var catalog string
-		err := db.QueryRow("SELECT current_database()").Scan(&catalog)
-		if err == nil {
-			t := quote(catalog) + ".main."
-			_, err = db.Exec(`CREATE TEMP VIEW events AS SELECT e.*, f.fields FROM ` + t + `events e LEFT JOIN ` + t + `event_fields f ON f."event.id" = e."event.id"`)
-		}
-		if err != nil {
-			db.Close()
-			connector.Close()
-			return nil, nil, fmt.Errorf("columnar store: %w", err)
-		}
-	}
-	return connector, db, nil
-}
-
-// Query runs a read-only SQL statement over the case's columnar store
-// (built first if anything is missing) and calls fn with the column names
-// once, then with each row.
-func Query(c *index.Case, query string, header func([]string) error, fn func([]any) error) error {
-	connector, db, err := connect(c, selectsFields.MatchString(query))
-	if err != nil {
-		return err
-	}
-	defer connector.Close()
-	defer db.Close()
-	rows, err := db.Query(query)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return err
-	}
-	if err := header(cols); err != nil {
-		return err
-	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-		if err := fn(vals); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-// ExportParquet writes the case's events as one Parquet file in dir, typed
-// columns and each event's other fields as JSON, for DuckDB, pandas, Polars
-// or Spark (sort on "@timestamp" when reading).
-func ExportParquet(c *index.Case, dir string) (string, error) {
-	out := filepath.Join(dir, "events.parquet")
-	connector, db, err := connect(c, true)
-	if err != nil {
-		return "", err
-	}
-	defer connector.Close()
-	defer db.Close()
-	_, err = db.Exec(fmt.Sprintf(`COPY (SELECT * FROM events) TO '%s' (FORMAT PARQUET, COMPRESSION ZSTD, ROW_GROUP_SIZE 16384)`, sqlString(out)))
-	return out, err
-}
 
 // typed are the event fields a typed column holds, left out of "fields"
 // (set in init: Columns refers to remainder, which refers to typed).
@@ -429,52 +245,4 @@ func remainder(ev *event.Event) driver.Value {
 		return nil
 	}
 	return string(b)
-}
-
-// Ready reports whether the case's columnar copy holds exactly the case:
-// every evidence file of the manifest, complete (its "loaded" mark, with the
-// manifest's event count), and no rows of a file an interrupted run left
-// unfinished (queries then need no build first).
-func Ready(c *index.Case) bool { return ready(c, eventsTable) }
-
-func ready(c *index.Case, t *table) bool {
-	if _, err := os.Stat(Path(c)); err != nil || !current(Path(c)) {
-		return false
-	}
-	connector, err := duckdb.NewConnector(Path(c)+"?access_mode=READ_ONLY", limits)
-	if err != nil {
-		return false
-	}
-	defer connector.Close()
-	db := sql.OpenDB(connector)
-	defer db.Close()
-	loaded := map[string]int64{}
-	rows, err := db.Query("SELECT sha256, events FROM " + t.marks)
-	if err != nil {
-		return false
-	}
-	var sum int64
-	for rows.Next() {
-		var s string
-		var n int64
-		rows.Scan(&s, &n)
-		loaded[s] = n
-		sum += n
-	}
-	rows.Close()
-	want := 0
-	for _, f := range c.Manifest.Files {
-		if f.SHA256 == "" || f.Events() == 0 {
-			continue
-		}
-		if n, ok := loaded[f.SHA256]; !ok || n != f.Events() {
-			return false
-		}
-		want++
-	}
-	var total int64
-	if len(loaded) != want || db.QueryRow("SELECT count(*) FROM "+t.name).Scan(&total) != nil || total != sum {
-		return false
-	}
-	return true
 }

@@ -24,7 +24,7 @@ type Store struct {
 	db        *sql.DB
 	conn      *sql.Conn // one connection: the temporary tables are its own
 	text      *index.Bleve
-	sets      map[string]string // free-text term → its temporary table
+	sets      map[string]string // free-text term → its condition on event.id
 	fields    bool              // events carries each event's other fields
 }
 
@@ -40,11 +40,13 @@ var (
 // Open opens a case's columnar store for queries, building first whatever
 // it lacks. The Store owns the case: Close releases it.
 func Open(c *index.Case) (*Store, error) {
-	if !Ready(c) && BeforeBuild != nil {
-		BeforeBuild(c.Manifest.Events)
-	}
-	if err := Build(c, OnBuild); err != nil {
-		return nil, err
+	if !Ready(c) {
+		if BeforeBuild != nil {
+			BeforeBuild(c.Manifest.Events)
+		}
+		if err := buildLocked(c, eventsTable, OnBuild); err != nil {
+			return nil, err
+		}
 	}
 	s := &Store{c: c}
 	if err := s.connect(false); err != nil {
@@ -53,10 +55,16 @@ func Open(c *index.Case) (*Store, error) {
 	return s, nil
 }
 
-// connect (re)opens the columnar store, with each event's other fields or
-// not; temporary tables of free-text matches go with the old connection.
+// connect (re)opens the columnar store, with each event's other fields
+// (built first if missing) or not; temporary tables of free-text matches go
+// with the old connection.
 func (s *Store) connect(withFields bool) error {
 	s.disconnect()
+	if withFields {
+		if err := BuildFields(s.c, nil); err != nil {
+			return err
+		}
+	}
 	connector, db, err := connect(s.c, withFields)
 	if err != nil {
 		return err
@@ -110,11 +118,8 @@ func (s *Store) condition(q string) (string, []any, error) {
 // an event is among them.
 func (s *Store) textSet(n *index.Node) (string, error) {
 	key := n.Field + "\x00" + n.Value + "\x00" + strconv.FormatBool(n.Phrase)
-	if t, ok := s.sets[key]; ok {
-		if t == "FALSE" {
-			return t, nil
-		}
-		return quote("event.id") + " IN (SELECT id FROM " + t + ")", nil
+	if cond, ok := s.sets[key]; ok {
+		return cond, nil
 	}
 	if s.text == nil {
 		b, err := s.c.OpenText()
@@ -143,13 +148,19 @@ func (s *Store) textSet(n *index.Node) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("full-text index: %w", err)
 	}
+	cond := quote("event.id") + " IN (SELECT id FROM temp." + t + ")"
 	if matched == 0 {
-		// Nothing to join: spares scanning every event's id.
-		s.sets[key] = "FALSE"
-		return "FALSE", nil
+		cond = "FALSE" // nothing to join: spares scanning every event's id
 	}
-	s.sets[key] = "temp." + t
-	return quote("event.id") + " IN (SELECT id FROM temp." + t + ")", nil
+	s.sets[key] = cond
+	return cond, nil
+}
+
+// count is the number of events matching a condition.
+func (s *Store) count(cond string, args []any) (uint64, error) {
+	var n uint64
+	err := s.conn.QueryRowContext(context.Background(), "SELECT count(*) FROM events WHERE "+cond, args...).Scan(&n)
+	return n, err
 }
 
 // Search streams the events matching q in time order (events without a
@@ -160,11 +171,11 @@ func (s *Store) Search(q string, limit int, fn func(*event.Event) error) (uint64
 	if err != nil {
 		return 0, err
 	}
-	ctx := context.Background()
-	var total uint64
-	if err := s.conn.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE "+cond, args...).Scan(&total); err != nil {
+	total, err := s.count(cond, args)
+	if err != nil {
 		return 0, err
 	}
+	ctx := context.Background()
 	stmt := `SELECT "evidence.location" FROM events WHERE ` + cond + ` ORDER BY "@timestamp" NULLS LAST, "event.id"`
 	if limit > 0 {
 		stmt += " LIMIT " + strconv.Itoa(limit)
@@ -211,11 +222,11 @@ func (s *Store) Top(field, sum, q string, n int) ([]index.TopRow, uint64, error)
 	if err != nil {
 		return nil, 0, err
 	}
-	ctx := context.Background()
-	var total uint64
-	if err := s.conn.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE "+cond, args...).Scan(&total); err != nil {
+	total, err := s.count(cond, args)
+	if err != nil {
 		return nil, 0, err
 	}
+	ctx := context.Background()
 	sumExpr := "NULL::BIGINT"
 	if sum != "" {
 		sumExpr = number(sum)

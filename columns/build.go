@@ -1,0 +1,155 @@
+package columns
+
+import (
+	"database/sql"
+	"fmt"
+	"os"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/exfiltrace/exfiltrace/event"
+	"github.com/exfiltrace/exfiltrace/index"
+)
+
+// Build copies into the columnar store every evidence file of the case not
+// yet in it (an interrupted build redoes only the file it stopped in: rows
+// without their file's "loaded" mark are removed when the store opens).
+// onEvent, if set, is called per event copied.
+func Build(c *index.Case, onEvent func()) error {
+	if Ready(c) {
+		return nil
+	}
+	return buildLocked(c, eventsTable, onEvent)
+}
+
+// BuildFields writes table event_fields for every evidence file of the case
+// not yet in it (the columnar store first, if anything is missing there).
+func BuildFields(c *index.Case, onEvent func()) error {
+	if err := Build(c, onEvent); err != nil {
+		return err
+	}
+	if ready(c, fieldsTable) {
+		return nil
+	}
+	return buildLocked(c, fieldsTable, onEvent)
+}
+
+// buildLocked builds a table under the case's write lock, then gives it back.
+func buildLocked(c *index.Case, t *table, onEvent func()) error {
+	return c.Writing(func() error { return c.DiskFull(build(c, t, onEvent)) })
+}
+
+func build(c *index.Case, t *table, onEvent func()) error {
+	w, err := newWriter(c, t)
+	if err != nil {
+		return err
+	}
+	// Files the case does not list (an ingest stopped between the file's
+	// mark and the manifest) go.
+	inCase := map[string]bool{}
+	for _, f := range c.Manifest.Files {
+		inCase[f.SHA256] = true
+	}
+	for sha := range w.complete {
+		if !inCase[sha] {
+			if err := w.forget(sha); err != nil {
+				w.Close()
+				return err
+			}
+		}
+	}
+	for _, f := range c.Manifest.Files {
+		if f.SHA256 == "" || f.Events() == 0 || w.complete[f.SHA256] {
+			continue
+		}
+		var n int64
+		err := c.EachStored(f.SHA256, func(ev *event.Event, loc string) error {
+			n++
+			if onEvent != nil {
+				onEvent()
+			}
+			return w.Add(ev, loc)
+		})
+		if err == nil {
+			err = w.FileDone(f.SHA256, n)
+		}
+		if err != nil {
+			w.Close()
+			return fmt.Errorf("columnar store: %s: %w", f.Path, err)
+		}
+	}
+	return w.Close()
+}
+
+// Ready reports whether the case's columnar copy holds exactly the case:
+// every evidence file of the manifest, complete (its "loaded" mark, with the
+// manifest's event count), and no rows of a file an interrupted run left
+// unfinished (queries then need no build first).
+func Ready(c *index.Case) bool { return ready(c, eventsTable) }
+
+func ready(c *index.Case, t *table) bool {
+	if _, err := os.Stat(Path(c)); err != nil {
+		return false
+	}
+	connector, err := duckdb.NewConnector(Path(c)+"?access_mode=READ_ONLY", limits)
+	if err != nil {
+		return false
+	}
+	defer connector.Close()
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	if !hasLayout(db) {
+		return false
+	}
+	loaded := map[string]int64{}
+	rows, err := db.Query("SELECT sha256, events FROM " + t.marks)
+	if err != nil {
+		return false
+	}
+	var sum int64
+	for rows.Next() {
+		var s string
+		var n int64
+		rows.Scan(&s, &n)
+		loaded[s] = n
+		sum += n
+	}
+	rows.Close()
+	want := 0
+	for _, f := range c.Manifest.Files {
+		if f.SHA256 == "" || f.Events() == 0 {
+			continue
+		}
+		if n, ok := loaded[f.SHA256]; !ok || n != f.Events() {
+			return false
+		}
+		want++
+	}
+	var total int64
+	if len(loaded) != want || db.QueryRow("SELECT count(*) FROM "+t.name).Scan(&total) != nil || total != sum {
+		return false
+	}
+	return true
+}
+
+// current reports whether the copy at path has this version's layout (a
+// missing copy is current: it will be created so).
+func current(path string) bool {
+	if _, err := os.Stat(path); err != nil {
+		return true
+	}
+	connector, err := duckdb.NewConnector(path+"?access_mode=READ_ONLY", limits)
+	if err != nil {
+		return false
+	}
+	defer connector.Close()
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	return hasLayout(db)
+}
+
+// hasLayout reports whether an open copy has this version's layout.
+func hasLayout(db *sql.DB) bool {
+	var v string
+	return db.QueryRow("SELECT version FROM layout").Scan(&v) == nil && v == layoutVersion()
+}
