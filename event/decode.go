@@ -3,6 +3,7 @@ package event
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -14,8 +15,11 @@ var errBadJSON = errors.New("event: malformed flat JSON document")
 // are dotted names; values are strings, numbers, booleans or arrays of them).
 // It is a dedicated parser because decoding stored events is the hot path of
 // hunt and report, and encoding/json's reflection costs several times more.
+//
+// The document is copied into one string and every key and value is a slice
+// of it: one allocation per event instead of one per field.
 func DecodeJSON(b []byte) (*Event, error) {
-	d := decoder{b: b}
+	d := decoder{b: string(b)}
 	ev := New()
 	d.ws()
 	if !d.eat('{') {
@@ -62,7 +66,7 @@ func DecodeJSON(b []byte) (*Event, error) {
 }
 
 type decoder struct {
-	b []byte
+	b string
 	i int
 }
 
@@ -135,7 +139,7 @@ func (d *decoder) value(allowArray bool) (any, bool) {
 			}
 			d.i++
 		}
-		s := string(d.b[start:d.i])
+		s := d.b[start:d.i]
 		if !isFloat {
 			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 				return n, true
@@ -154,83 +158,83 @@ func (d *decoder) value(allowArray bool) (any, bool) {
 }
 
 func (d *decoder) lit(s string) bool {
-	if d.i+len(s) <= len(d.b) && string(d.b[d.i:d.i+len(s)]) == s {
+	if d.i+len(s) <= len(d.b) && d.b[d.i:d.i+len(s)] == s {
 		d.i += len(s)
 		return true
 	}
 	return false
 }
 
-// str reads a JSON string; only strings with escapes are copied through a buffer.
+// str reads a JSON string; only strings with escapes are copied.
 func (d *decoder) str() (string, bool) {
 	if !d.eat('"') {
 		return "", false
 	}
 	start := d.i
-	for d.i < len(d.b) {
-		c := d.b[d.i]
-		if c == '"' {
-			s := string(d.b[start:d.i])
-			d.i++
-			return s, true
-		}
-		if c == '\\' {
-			return d.escaped(start)
-		}
-		d.i++
+	end := strings.IndexByte(d.b[start:], '"')
+	if end < 0 {
+		return "", false
 	}
-	return "", false
+	if bs := strings.IndexByte(d.b[start:start+end], '\\'); bs >= 0 {
+		d.i = start + bs
+		return d.escaped(start)
+	}
+	d.i = start + end + 1
+	return d.b[start : start+end], true
 }
 
+// escaped reads the rest of a string from its first backslash at d.i,
+// copying the runs between escapes whole.
 func (d *decoder) escaped(start int) (string, bool) {
-	buf := append([]byte(nil), d.b[start:d.i]...)
+	buf := make([]byte, 0, d.i-start+64)
+	buf = append(buf, d.b[start:d.i]...)
 	for d.i < len(d.b) {
-		c := d.b[d.i]
-		switch {
-		case c == '"':
+		run := strings.IndexAny(d.b[d.i:], `"\\`)
+		if run < 0 {
+			return "", false
+		}
+		buf = append(buf, d.b[d.i:d.i+run]...)
+		d.i += run
+		if d.b[d.i] == '"' {
 			d.i++
 			return string(buf), true
-		case c == '\\':
-			if d.i+1 >= len(d.b) {
+		}
+		if d.i+1 >= len(d.b) {
+			return "", false
+		}
+		d.i++
+		switch e := d.b[d.i]; e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, ok := d.hex4(d.i + 1)
+			if !ok {
 				return "", false
 			}
-			d.i++
-			switch e := d.b[d.i]; e {
-			case '"', '\\', '/':
-				buf = append(buf, e)
-			case 'b':
-				buf = append(buf, '\b')
-			case 'f':
-				buf = append(buf, '\f')
-			case 'n':
-				buf = append(buf, '\n')
-			case 'r':
-				buf = append(buf, '\r')
-			case 't':
-				buf = append(buf, '\t')
-			case 'u':
-				r, ok := d.hex4(d.i + 1)
-				if !ok {
-					return "", false
-				}
-				d.i += 4
-				if utf16.IsSurrogate(r) {
-					if r2, ok := d.hex4(d.i + 3); ok && d.i+2 < len(d.b) && d.b[d.i+1] == '\\' && d.b[d.i+2] == 'u' {
-						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-							r = dec
-							d.i += 6
-						}
+			d.i += 4
+			if utf16.IsSurrogate(r) {
+				if r2, ok := d.hex4(d.i + 3); ok && d.i+2 < len(d.b) && d.b[d.i+1] == '\\' && d.b[d.i+2] == 'u' {
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						r = dec
+						d.i += 6
 					}
 				}
-				buf = utf8.AppendRune(buf, r)
-			default:
-				return "", false
 			}
-			d.i++
+			buf = utf8.AppendRune(buf, r)
 		default:
-			buf = append(buf, c)
-			d.i++
+			return "", false
 		}
+		d.i++
 	}
 	return "", false
 }
@@ -239,6 +243,6 @@ func (d *decoder) hex4(at int) (rune, bool) {
 	if at+4 > len(d.b) {
 		return 0, false
 	}
-	n, err := strconv.ParseUint(string(d.b[at:at+4]), 16, 32)
+	n, err := strconv.ParseUint(d.b[at:at+4], 16, 32)
 	return rune(n), err == nil
 }

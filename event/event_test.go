@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // TestDecodeJSONRoundTrip: what MarshalJSON writes, DecodeJSON reads back identically.
@@ -43,7 +44,26 @@ func TestDecodeJSONRoundTrip(t *testing.T) {
 
 func FuzzDecodeJSON(f *testing.F) {
 	f.Add([]byte(`{"@timestamp":"2025-03-14T22:50:40Z","a":"b\u00e9\n","n":-12,"f":1.5e3,"l":["x",2],"t":true,"z":null}`))
+	f.Add([]byte(`{"k":"a\\\"b\u00e9\ud83d\ude00\ud800x","k2":"plain"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		DecodeJSON(b)
+		ev, err := DecodeJSON(b)
+		// Where encoding/json reads the document as an object of strings,
+		// every string must read the same.
+		var want map[string]any
+		if !utf8.Valid(b) || json.Unmarshal(b, &want) != nil {
+			return
+		}
+		for k, v := range want {
+			s, ok := v.(string)
+			if !ok || k == "@timestamp" {
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%s: encoding/json reads it, DecodeJSON: %v", b, err)
+			}
+			if got := ev.Fields[k]; got != s {
+				t.Fatalf("%s: %q = %q, encoding/json %q", b, k, got, s)
+			}
+		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -40,16 +41,9 @@ func AppendObjectWithout(dst []byte, m map[string]any, skip map[string]bool) ([]
 // appendObject writes m plus, when extraKey is set, one more member that
 // takes the place of m's own under that key.
 func appendObject(dst []byte, m map[string]any, skip map[string]bool, hasExtra bool, extraKey string, extra any) ([]byte, error) {
-	keys := make([]string, 0, len(m)+1)
-	for k := range m {
-		if (!hasExtra || k != extraKey) && !skip[k] {
-			keys = append(keys, k)
-		}
-	}
-	if hasExtra {
-		keys = append(keys, extraKey)
-	}
-	slices.Sort(keys)
+	ko := keyOrders.Get().(*keyOrder)
+	defer keyOrders.Put(ko)
+	keys := ko.sorted(m, skip, hasExtra, extraKey)
 	dst = append(dst, '{')
 	for i, k := range keys {
 		if i > 0 {
@@ -106,39 +100,115 @@ func appendValue(dst []byte, v any) ([]byte, error) {
 	return append(dst, b...), nil
 }
 
-// appendString quotes s; strings needing escapes (quotes, controls, the
-// HTML characters encoding/json escapes, invalid UTF-8, U+2028/9) go to
-// encoding/json.
-func appendString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {
-			if c >= utf8.RuneSelf && plainUTF8(s[i:]) {
-				break
-			}
-			b, _ := json.Marshal(s)
-			return append(dst, b...)
+// keyOrder remembers the last sorted key list: events from one parser
+// mostly share their keys, and sorting them for every event was a tenth of
+// writing the event store.
+type keyOrder struct{ keys []string }
+
+var keyOrders = sync.Pool{New: func() any { return &keyOrder{} }}
+
+func (ko *keyOrder) sorted(m map[string]any, skip map[string]bool, hasExtra bool, extraKey string) []string {
+	n := 0
+	for k := range m {
+		if (!hasExtra || k != extraKey) && !skip[k] {
+			n++
 		}
 	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
+	if hasExtra {
+		n++
+	}
+	if len(ko.keys) == n && ko.holds(m, skip, hasExtra, extraKey) {
+		return ko.keys
+	}
+	keys := ko.keys[:0]
+	for k := range m {
+		if (!hasExtra || k != extraKey) && !skip[k] {
+			keys = append(keys, k)
+		}
+	}
+	if hasExtra {
+		keys = append(keys, extraKey)
+	}
+	slices.Sort(keys)
+	ko.keys = keys
+	return keys
 }
 
-// plainUTF8 reports whether s is valid UTF-8 with nothing encoding/json
-// escapes.
-func plainUTF8(s string) bool {
-	for i, r := range s {
-		switch {
-		case r == utf8.RuneError:
-			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
-				return false
-			}
-		case r < 0x20, r == '"', r == '\\', r == '<', r == '>', r == '&', r == '\u2028', r == '\u2029':
+// holds reports whether every remembered key is one to write; with equal
+// counts the two sets are then the same.
+func (ko *keyOrder) holds(m map[string]any, skip map[string]bool, hasExtra bool, extraKey string) bool {
+	for _, k := range ko.keys {
+		if hasExtra && k == extraKey {
+			continue
+		}
+		if _, ok := m[k]; !ok || skip[k] {
 			return false
 		}
 	}
 	return true
+}
+
+// jsonSafe marks the ASCII bytes encoding/json writes as they are.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+	}
+	return t
+}()
+
+// appendString quotes s exactly as encoding/json does with HTML escaping
+// (TestAppendObjectEqualsEncodingJSON): FortiGate and CEF lines carry quotes
+// in event.original, and handing those to encoding/json cost a tenth of
+// writing the event store.
+func appendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if jsonSafe[b] {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }
 
 // AppendJSON appends the event's flat document (MarshalJSON's output).

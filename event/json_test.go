@@ -102,3 +102,43 @@ func TestAppendObjectWithout(t *testing.T) {
 		t.Errorf("all skipped: %s %v", got, ok)
 	}
 }
+
+// FuzzAppendString: any string is written as encoding/json writes it.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", `a"b\c`, "<&>", "\x00\x1f\x7f", "bad\xffutf8", "\u2028\u2029", "é日本😀", "\xed\xa0\x80"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := appendString(nil, s); string(got) != string(want) {
+			t.Fatalf("%q:\n got %s\nwant %s", s, got, want)
+		}
+	})
+}
+
+// TestKeyOrderFollowsEachDocument: the remembered key order is used only
+// for the same set of keys; a document of as many keys but another set, a
+// skip list or the time member gets its own order.
+func TestKeyOrderFollowsEachDocument(t *testing.T) {
+	docs := []map[string]any{
+		{"b": "1", "a": "2", "c": "3"},
+		{"b": "1", "a": "2", "c": "3"},
+		{"b": "1", "a": "2", "d": "3"},
+		{"z": "1", "a": "2", "d": "3"},
+		{"z": "1", "a": "2"},
+		{"z": "1", "a": "2", "d": "3", "0": "x"},
+	}
+	for i, m := range docs {
+		want, _ := json.Marshal(m)
+		got, err := AppendObject(nil, m)
+		if err != nil || string(got) != string(want) {
+			t.Errorf("document %d: got %s want %s", i, got, want)
+		}
+		got, _, _ = AppendObjectWithout(nil, m, map[string]bool{"a": true})
+		delete(m, "a")
+		want, _ = json.Marshal(m)
+		if string(got) != string(want) {
+			t.Errorf("document %d without a: got %s want %s", i, got, want)
+		}
+	}
+}

@@ -347,6 +347,14 @@ func analyzeStream(files []string) error {
 		return err
 	}
 	a := reports.NewAnalyzer(reports.Options{Rules: rs})
+	if p := os.Getenv("BENCH_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	start := time.Now()
 	n, err := parseFiles(files, a.Observe)
 	if err != nil {
