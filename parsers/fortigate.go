@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/exfiltrace/exfiltrace/event"
@@ -36,6 +35,7 @@ type fortiDecoder struct {
 	clock syslogClock
 	loc   *time.Location
 	kv    map[string]string // reused per line
+	names map[string]string // key → "fortinet.firewall.<key>", at most maxFortiNames
 }
 
 // fortiMapped are keys whose meaning is carried by ECS fields; every other
@@ -48,16 +48,29 @@ var fortiMapped = map[string]bool{
 	"sentpkt": true, "rcvdpkt": true, "dstcountry": true, "srccountry": true, "transip": true, "app": true,
 }
 
-// fortiKeys interns "fortinet.firewall.<key>" names.
-var fortiKeys sync.Map
+// maxFortiNames bounds the decoder's cache of vendor field names: a file
+// of ever-new keys (damaged, hostile) costs a concatenation per key, not memory.
+const maxFortiNames = 4096
 
-func fortiKey(k string) string {
-	if v, ok := fortiKeys.Load(k); ok {
-		return v.(string)
+// fortiKey returns "fortinet.firewall.<key>", built once per key and file.
+func (d *fortiDecoder) fortiKey(k string) string {
+	if v, ok := d.names[k]; ok {
+		return v
 	}
 	v := "fortinet.firewall." + k
-	fortiKeys.Store(k, v)
+	if d.names == nil {
+		d.names = make(map[string]string, 64)
+	}
+	if len(d.names) < maxFortiNames {
+		d.names[k] = v
+	}
 	return v
+}
+
+// fortiCounters maps the session counters to their ECS fields.
+var fortiCounters = [...]struct{ ecs, key string }{
+	{"source.bytes", "sentbyte"}, {"destination.bytes", "rcvdbyte"},
+	{"source.packets", "sentpkt"}, {"destination.packets", "rcvdpkt"},
 }
 
 func (d *fortiDecoder) Flush(Emit) {}
@@ -110,7 +123,7 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 		if v == "" || v == "N/A" || fortiMapped[k] {
 			continue
 		}
-		ev.Fields[fortiKey(k)] = v
+		ev.Fields[d.fortiKey(k)] = v
 	}
 	ev.Set("event.code", kv["logid"])
 	ev.Set("log.level", kv["level"])
@@ -141,12 +154,12 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 	// and only the record that ends the session carries source.bytes, so any
 	// sum of source.bytes counts each session once.
 	interim := fortiInterim(kv)
-	for f, k := range map[string]string{"source.bytes": "sentbyte", "destination.bytes": "rcvdbyte",
-		"source.packets": "sentpkt", "destination.packets": "rcvdpkt"} {
+	for _, c := range fortiCounters {
+		f, k := c.ecs, c.key
 		if v := kv[k]; v != "" {
 			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 				if interim {
-					ev.SetInt(fortiKey(k), n)
+					ev.SetInt(d.fortiKey(k), n)
 				} else {
 					ev.SetInt(f, n)
 				}
