@@ -90,10 +90,10 @@ var Columns = []column{
 	// Nanoseconds, UTC: evidence times keep their full precision
 	// (TIMESTAMPTZ would round them to microseconds).
 	{"@timestamp", "TIMESTAMP_NS", func(ev *event.Event) driver.Value {
-		if ev.Timestamp.IsZero() {
-			return nil
+		if t, ok := index.QueryTime(ev); ok {
+			return t.UTC()
 		}
-		return ev.Timestamp.UTC()
+		return nil
 	}},
 	{"event.dataset", "VARCHAR", str("event.dataset")},
 	{"event.kind", "VARCHAR", str("event.kind")},

@@ -2,6 +2,7 @@ package columns
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -348,5 +349,68 @@ func TestSQLCannotChangeTheCase(t *testing.T) {
 	}
 	if n := scalar(t, c, "SELECT count(*) FROM events"); n != int64(9840) || !Ready(c) {
 		t.Fatalf("after the attempts: %v rows, ready %v", n, Ready(c))
+	}
+}
+
+// TestClocksOutsideTheColumnRange: events whose clock reads a year the
+// nanosecond column cannot hold (a zeroed FILETIME reads 1601; a broken
+// clock 2300) are ingested with their time, not lost with the whole ingest
+// as they once were; queries treat them as having no time (listed last, no
+// range matches them), as the plain meaning does; '*' means everything; and
+// Stream merges the files by time, the odd years included, then by file.
+func TestClocksOutsideTheColumnRange(t *testing.T) {
+	dir := t.TempDir()
+	line := func(date, tm string, src string, sent int) string {
+		return fmt.Sprintf("date=%s time=%s logid=\"0000000013\" type=\"traffic\" subtype=\"forward\" srcip=%s dstip=8.8.8.8 dstport=443 action=\"accept\" sentbyte=%d\n", date, tm, src, sent)
+	}
+	a := line("2025-03-14", "10:00:00", "10.0.0.1", 1) + line("2025-03-14", "10:00:02", "10.0.0.1", 2) + line("2300-01-01", "00:00:00", "10.0.0.1", 3)
+	b := line("2025-03-14", "10:00:01", "10.0.0.2", 4) + line("1601-01-01", "00:00:00", "10.0.0.2", 5) + line("2025-03-14", "10:00:00", "10.0.0.2", 6) + "not a firewall line\n"
+	for name, text := range map[string]string{"a.log": a, "b.log": b} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := index.OpenCase(filepath.Join(dir, "case"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	w, err := NewWriter(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := index.Ingest(c, []string{filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")},
+		index.IngestOptions{Parse: parsers.Options{TZ: time.UTC}, Sink: w}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	evs := caseEvents(t, c)
+	var got []string
+	for _, ev := range evs {
+		n, _ := ev.Int("source.bytes")
+		got = append(got, fmt.Sprintf("%s/%d", ev.Timestamp.UTC().Format("2006-01-02T15:04:05"), n))
+	}
+	// The unparsed line has no time: it comes first, as the zero time sorts.
+	want := "0001-01-01T00:00:00/0 1601-01-01T00:00:00/5 2025-03-14T10:00:00/1 2025-03-14T10:00:00/6 2025-03-14T10:00:01/4 2025-03-14T10:00:02/2 2300-01-01T00:00:00/3"
+	if strings.Join(got, " ") != want {
+		t.Errorf("stream order\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+	s := openStoreT(t, c)
+	defer s.Close()
+	queries := []string{"*", "*:*", "", "@timestamp:*", "@timestamp:>2025-03-14T10:00:00", "@timestamp:<2025-03-14T10:00:01", "source.bytes:>2", "source.ip:10.0.0.2"}
+	if m := checkStore(t, "odd clocks", s, evs, queries, "source.ip", "source.bytes"); m != len(queries) {
+		t.Errorf("%d of %d queries matched events", m, len(queries))
+	}
+	if ids, n := gotSearch(t, s, "*", 0); n != 7 || len(ids) != 7 {
+		t.Errorf("'*' found %d events, want all 7", n)
+	}
+	st, err := s.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := plainquery.Stats(evs); !reflect.DeepEqual(st, want) {
+		t.Errorf("stats %+v\nwant %+v", st, want)
 	}
 }

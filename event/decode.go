@@ -1,9 +1,10 @@
 package event
 
 import (
+	"bytes"
 	"errors"
 	"strconv"
-	"strings"
+	"sync"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -16,10 +17,13 @@ var errBadJSON = errors.New("event: malformed flat JSON document")
 // It is a dedicated parser because decoding stored events is the hot path of
 // hunt and report, and encoding/json's reflection costs several times more.
 //
-// The document is copied into one string and every key and value is a slice
-// of it: one allocation per event instead of one per field.
+// Keys are interned: values are copied one by one, never as slices of the
+// document, because a rule's state or a finding that keeps one value would
+// keep the whole document alive (hunt's memory grew by half that way).
 func DecodeJSON(b []byte) (*Event, error) {
-	d := decoder{b: string(b)}
+	names := keyNames.Get().(map[string]string)
+	defer keyNames.Put(names)
+	d := decoder{b: b}
 	ev := New()
 	d.ws()
 	if !d.eat('{') {
@@ -31,7 +35,7 @@ func DecodeJSON(b []byte) (*Event, error) {
 	}
 	for {
 		d.ws()
-		k, ok := d.str()
+		k, ok := d.key(names)
 		if !ok {
 			return nil, errBadJSON
 		}
@@ -65,8 +69,14 @@ func DecodeJSON(b []byte) (*Event, error) {
 	}
 }
 
+// keyNames holds interned field names; a pool gives each decoding goroutine
+// its own map, bounded by maxKeyNames against documents of ever-new keys.
+var keyNames = sync.Pool{New: func() any { return make(map[string]string, 256) }}
+
+const maxKeyNames = 4096
+
 type decoder struct {
-	b string
+	b []byte
 	i int
 }
 
@@ -139,7 +149,7 @@ func (d *decoder) value(allowArray bool) (any, bool) {
 			}
 			d.i++
 		}
-		s := d.b[start:d.i]
+		s := string(d.b[start:d.i])
 		if !isFloat {
 			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 				return n, true
@@ -158,29 +168,51 @@ func (d *decoder) value(allowArray bool) (any, bool) {
 }
 
 func (d *decoder) lit(s string) bool {
-	if d.i+len(s) <= len(d.b) && d.b[d.i:d.i+len(s)] == s {
+	if d.i+len(s) <= len(d.b) && string(d.b[d.i:d.i+len(s)]) == s {
 		d.i += len(s)
 		return true
 	}
 	return false
 }
 
-// str reads a JSON string; only strings with escapes are copied.
+// str reads a JSON string.
 func (d *decoder) str() (string, bool) {
 	if !d.eat('"') {
 		return "", false
 	}
 	start := d.i
-	end := strings.IndexByte(d.b[start:], '"')
+	end := bytes.IndexByte(d.b[start:], '"')
 	if end < 0 {
 		return "", false
 	}
-	if bs := strings.IndexByte(d.b[start:start+end], '\\'); bs >= 0 {
+	if bs := bytes.IndexByte(d.b[start:start+end], '\\'); bs >= 0 {
 		d.i = start + bs
 		return d.escaped(start)
 	}
 	d.i = start + end + 1
-	return d.b[start : start+end], true
+	return string(d.b[start : start+end]), true
+}
+
+// key reads a member name, interned in names unless it has escapes.
+func (d *decoder) key(names map[string]string) (string, bool) {
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		return "", false
+	}
+	start := d.i + 1
+	end := bytes.IndexByte(d.b[start:], '"')
+	if end < 0 || bytes.IndexByte(d.b[start:start+end], '\\') >= 0 {
+		return d.str()
+	}
+	raw := d.b[start : start+end]
+	d.i = start + end + 1
+	if k, ok := names[string(raw)]; ok {
+		return k, true
+	}
+	k := string(raw)
+	if len(names) < maxKeyNames {
+		names[k] = k
+	}
+	return k, true
 }
 
 // escaped reads the rest of a string from its first backslash at d.i,
@@ -189,7 +221,7 @@ func (d *decoder) escaped(start int) (string, bool) {
 	buf := make([]byte, 0, d.i-start+64)
 	buf = append(buf, d.b[start:d.i]...)
 	for d.i < len(d.b) {
-		run := strings.IndexAny(d.b[d.i:], `"\\`)
+		run := bytes.IndexAny(d.b[d.i:], `"\\`)
 		if run < 0 {
 			return "", false
 		}
@@ -243,6 +275,6 @@ func (d *decoder) hex4(at int) (rune, bool) {
 	if at+4 > len(d.b) {
 		return 0, false
 	}
-	n, err := strconv.ParseUint(d.b[at:at+4], 16, 32)
+	n, err := strconv.ParseUint(string(d.b[at:at+4]), 16, 32)
 	return rune(n), err == nil
 }

@@ -1,10 +1,12 @@
 package index
 
 import (
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/exfiltrace/exfiltrace/event"
 )
@@ -57,7 +59,8 @@ func (n *Node) Match(ev *event.Event) bool {
 		want, err := strconv.ParseFloat(v, 64)
 		return ok && err == nil && compare(float64(have), want, n.Cmp)
 	case Timestamp:
-		if ev.Timestamp.IsZero() {
+		ts, ok := QueryTime(ev)
+		if !ok {
 			return false
 		}
 		if v == "*" && !n.Phrase {
@@ -67,7 +70,7 @@ func (n *Node) Match(ev *event.Event) bool {
 		if err != nil {
 			return false
 		}
-		return compare(float64(ev.Timestamp.Compare(t)), 0, n.Cmp)
+		return compare(float64(ts.Compare(t)), 0, n.Cmp)
 	case Text:
 		words := textWords(ev.Str(field))
 		if wild {
@@ -183,4 +186,23 @@ func compare(have, want float64, cmp string) bool {
 		return have <= want
 	}
 	return have == want
+}
+
+// Query times are nanoseconds since 1970 in an int64, as the columnar store
+// keeps them: 1677-09-21 to 2262-04-11.
+var (
+	minQueryTime = time.Unix(0, math.MinInt64).UTC()
+	maxQueryTime = time.Unix(0, math.MaxInt64).UTC()
+)
+
+// QueryTime is an event's time as queries see it: none when the event has
+// none, or when its clock gave a year outside 1677–2262 (a zeroed Windows
+// FILETIME reads as 1601). Such an event keeps its time in the event store
+// and in every output; time ranges do not match it and it is listed last.
+func QueryTime(ev *event.Event) (time.Time, bool) {
+	t := ev.Timestamp
+	if t.IsZero() || t.Before(minQueryTime) || t.After(maxQueryTime) {
+		return time.Time{}, false
+	}
+	return t, true
 }

@@ -30,6 +30,9 @@ type Node struct {
 
 // ParseQueryString parses the query language into a tree.
 func ParseQueryString(s string) (*Node, error) {
+	if t := strings.TrimSpace(s); t == "*" || t == "*:*" {
+		return nil, nil // everything, as the help and Kibana say, not "message:*"
+	}
 	p := &qparser{toks: lex(s)}
 	if len(p.toks) == 0 {
 		return nil, nil

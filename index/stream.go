@@ -2,6 +2,7 @@ package index
 
 import (
 	"bufio"
+	"bytes"
 	"container/heap"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"time"
 
@@ -18,50 +20,72 @@ import (
 // Stream calls fn with every event of the case in time order (then file
 // order), read from the event store, not the index. Files whose events are in
 // time order are streamed; the others are ordered through a sort of their
-// (time, position) pairs, 24 bytes per event. Reading, decoding and merging
-// run on their own goroutine, a few batches ahead of fn, so the two overlap
-// on two cores; memory does not otherwise grow with the case.
+// (time, position) pairs, 24 bytes per event. One goroutine reads and merges
+// the stored documents by their time alone; decoding them, the larger cost,
+// runs on every core a few batches ahead of fn, and fn still sees the merged
+// order. Memory does not otherwise grow with the case.
 func (c *Case) Stream(fn func(*event.Event) error) error {
-	batches := make(chan []*event.Event, streamAhead)
+	workers := runtime.NumCPU()
+	pending := make(chan chan decoded, streamAhead*workers) // batches in stream order
+	jobs := make(chan decodeJob)
 	stop := make(chan struct{})
 	errc := make(chan error, 1)
+	for w := 0; w < workers; w++ {
+		go func() {
+			for j := range jobs {
+				j.out <- decodeAll(j.docs)
+			}
+		}()
+	}
 	go func() {
-		defer close(batches)
-		batch := make([]*event.Event, 0, streamBatch)
+		defer close(pending)
+		defer close(jobs)
+		batch := make([][]byte, 0, streamBatch)
 		send := func() bool {
+			out := make(chan decoded, 1) // a worker never waits on fn
 			select {
-			case batches <- batch:
-				batch = make([]*event.Event, 0, streamBatch)
-				return true
+			case pending <- out:
 			case <-stop:
 				return false
 			}
+			jobs <- decodeJob{docs: batch, out: out}
+			batch = make([][]byte, 0, streamBatch)
+			return true
 		}
-		errc <- c.merge(func(ev *event.Event) error {
-			if batch = append(batch, ev); len(batch) == streamBatch && !send() {
+		err := c.merge(func(doc []byte) error {
+			if batch = append(batch, doc); len(batch) == streamBatch && !send() {
 				return errStopped
 			}
 			return nil
 		})
-		if len(batch) > 0 {
+		if err == nil && len(batch) > 0 {
 			send()
 		}
+		errc <- err
 	}()
-	for b := range batches {
-		for _, ev := range b {
+	fail := func(err error) error {
+		close(stop)
+		for range pending { // let the reader see stop and end
+		}
+		<-errc
+		return err
+	}
+	for out := range pending {
+		d := <-out
+		for _, ev := range d.evs {
 			if err := fn(ev); err != nil {
-				close(stop)
-				for range batches { // let the reader see stop and end
-				}
-				<-errc
-				return err
+				return fail(err)
 			}
+		}
+		if d.err != nil {
+			return fail(d.err)
 		}
 	}
 	return <-errc
 }
 
-// streamBatch events go to fn at a time, streamAhead batches at most ahead.
+// streamBatch events are decoded at a time, streamAhead batches per core
+// at most ahead of fn.
 const (
 	streamBatch = 256
 	streamAhead = 4
@@ -69,8 +93,33 @@ const (
 
 var errStopped = errors.New("stream stopped")
 
-// merge calls fn with every event in time order, on the caller's goroutine.
-func (c *Case) merge(fn func(*event.Event) error) error {
+type decodeJob struct {
+	docs [][]byte
+	out  chan decoded
+}
+
+// decoded is one batch's events, up to the first document that did not
+// decode (err).
+type decoded struct {
+	evs []*event.Event
+	err error
+}
+
+func decodeAll(docs [][]byte) decoded {
+	evs := make([]*event.Event, 0, len(docs))
+	for _, doc := range docs {
+		ev, err := event.DecodeJSON(doc)
+		if err != nil {
+			return decoded{evs: evs, err: fmt.Errorf("event store: %w", err)}
+		}
+		evs = append(evs, ev)
+	}
+	return decoded{evs: evs}
+}
+
+// merge calls fn with every stored document in time order, on the caller's
+// goroutine.
+func (c *Case) merge(fn func(doc []byte) error) error {
 	var cursors []cursor
 	defer func() {
 		for _, cur := range cursors {
@@ -93,38 +142,61 @@ func (c *Case) merge(fn func(*event.Event) error) error {
 		}
 		cursors = append(cursors, cur)
 	}
-	h := &evHeap{}
-	for i, cur := range cursors {
-		ev, err := cur.next()
-		if err != nil && !errors.Is(err, io.EOF) {
+	h := &docHeap{}
+	push := func(src int) error {
+		doc, err := cursors[src].next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
 			return err
 		}
-		if ev != nil {
-			heap.Push(h, heapItem{ev: ev, src: i})
+		sec, nsec := docTime(doc)
+		heap.Push(h, heapItem{doc: doc, sec: sec, nsec: nsec, src: src})
+		return nil
+	}
+	for i := range cursors {
+		if err := push(i); err != nil {
+			return err
 		}
 	}
 	for h.Len() > 0 {
 		it := heap.Pop(h).(heapItem)
-		if err := fn(it.ev); err != nil {
+		if err := fn(it.doc); err != nil {
 			return err
 		}
-		ev, err := cursors[it.src].next()
-		if err != nil && !errors.Is(err, io.EOF) {
+		if err := push(it.src); err != nil {
 			return err
-		}
-		if ev != nil {
-			heap.Push(h, heapItem{ev: ev, src: it.src})
 		}
 	}
 	return nil
 }
 
-type cursor interface {
-	next() (*event.Event, error)
-	close()
+// docTime reads a stored document's @timestamp without decoding the rest:
+// the writer sorts keys, so it comes first. A document without one has the
+// zero time, which sorts first, as the decoded event's would.
+func docTime(doc []byte) (sec int64, nsec int32) {
+	var t time.Time
+	const prefix = `{"@timestamp":"`
+	if bytes.HasPrefix(doc, []byte(prefix)) {
+		if end := bytes.IndexByte(doc[len(prefix):], '"'); end >= 0 {
+			t, _ = time.Parse(time.RFC3339Nano, string(doc[len(prefix):len(prefix)+end]))
+		}
+	} else {
+		var ts struct {
+			T string `json:"@timestamp"`
+		}
+		if json.Unmarshal(doc, &ts) == nil && ts.T != "" {
+			t, _ = time.Parse(time.RFC3339Nano, ts.T)
+		}
+	}
+	return t.Unix(), int32(t.Nanosecond())
 }
 
-func decodeEvent(doc []byte) (*event.Event, error) { return event.DecodeJSON(doc) }
+type cursor interface {
+	next() ([]byte, error)
+	close()
+}
 
 type seqCursor struct {
 	f     *os.File
@@ -141,7 +213,7 @@ func newSeqCursor(caseDir, sha string) (*seqCursor, error) {
 	return &seqCursor{f: f, br: bufio.NewReaderSize(f, 1<<20), codec: c}, nil
 }
 
-func (s *seqCursor) next() (*event.Event, error) {
+func (s *seqCursor) next() ([]byte, error) {
 	for len(s.lines) == 0 {
 		lines, err := readBlock(s.br, s.codec)
 		if err != nil {
@@ -151,7 +223,7 @@ func (s *seqCursor) next() (*event.Event, error) {
 	}
 	doc := s.lines[0]
 	s.lines = s.lines[1:]
-	return decodeEvent(doc)
+	return doc, nil
 }
 
 func (s *seqCursor) close() { s.f.Close() }
@@ -164,9 +236,10 @@ type sortedCursor struct {
 }
 
 type posTime struct {
-	t   int64 // unix ns
-	off int64
-	idx int32
+	sec  int64 // unix seconds: any year, unlike nanoseconds
+	off  int64
+	nsec int32
+	idx  int32
 }
 
 func newSortedCursor(caseDir, sha string) (*sortedCursor, error) {
@@ -190,33 +263,24 @@ func newSortedCursor(caseDir, sha string) (*sortedCursor, error) {
 		}
 		off = cr.n
 		for i, l := range lines {
-			var ts struct {
-				T string `json:"@timestamp"`
-			}
-			json.Unmarshal(l, &ts)
-			t, _ := time.Parse(time.RFC3339Nano, ts.T)
-			var ns int64
-			if !t.IsZero() {
-				ns = t.UnixNano()
-			}
-			order = append(order, posTime{t: ns, off: start, idx: int32(i)})
+			sec, nsec := docTime(l)
+			order = append(order, posTime{sec: sec, nsec: nsec, off: start, idx: int32(i)})
 		}
 	}
-	sort.SliceStable(order, func(i, j int) bool { return order[i].t < order[j].t })
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := order[i], order[j]
+		return a.sec < b.sec || a.sec == b.sec && a.nsec < b.nsec
+	})
 	return &sortedCursor{r: newStoreReader(caseDir), name: sha, order: order}, nil
 }
 
-func (s *sortedCursor) next() (*event.Event, error) {
+func (s *sortedCursor) next() ([]byte, error) {
 	if s.i >= len(s.order) {
 		return nil, io.EOF
 	}
 	p := s.order[s.i]
 	s.i++
-	doc, err := s.r.Get(fmt.Sprintf("%s/%d/%d", s.name, p.off, p.idx))
-	if err != nil {
-		return nil, err
-	}
-	return decodeEvent(doc)
+	return s.r.Get(fmt.Sprintf("%s/%d/%d", s.name, p.off, p.idx))
 }
 
 func (s *sortedCursor) close() { s.r.Close() }
@@ -241,22 +305,28 @@ func (c *countReader) ReadByte() (byte, error) {
 }
 
 type heapItem struct {
-	ev  *event.Event
-	src int
+	doc  []byte
+	sec  int64
+	nsec int32
+	src  int
 }
 
-type evHeap []heapItem
+type docHeap []heapItem
 
-func (h evHeap) Len() int { return len(h) }
-func (h evHeap) Less(i, j int) bool {
-	if !h[i].ev.Timestamp.Equal(h[j].ev.Timestamp) {
-		return h[i].ev.Timestamp.Before(h[j].ev.Timestamp)
+func (h docHeap) Len() int { return len(h) }
+func (h docHeap) Less(i, j int) bool {
+	a, b := h[i], h[j]
+	if a.sec != b.sec {
+		return a.sec < b.sec
 	}
-	return h[i].src < h[j].src
+	if a.nsec != b.nsec {
+		return a.nsec < b.nsec
+	}
+	return a.src < b.src
 }
-func (h evHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *evHeap) Push(x any)   { *h = append(*h, x.(heapItem)) }
-func (h *evHeap) Pop() any {
+func (h docHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *docHeap) Push(x any)   { *h = append(*h, x.(heapItem)) }
+func (h *docHeap) Pop() any {
 	old := *h
 	it := old[len(old)-1]
 	*h = old[:len(old)-1]

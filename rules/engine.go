@@ -35,6 +35,7 @@ type Engine struct {
 	corrs   []*corrState
 	find    *collector
 	first   time.Time // first event of the stream: baselines start here
+	view    view
 }
 
 // Compile compiles rules once. Rules the engine cannot run are listed in
@@ -166,7 +167,8 @@ func (e *Engine) Process(ev *event.Event) {
 	if e.first.IsZero() {
 		e.first = ev.Timestamp
 	}
-	v := newView(ev)
+	v := &e.view
+	v.reset(ev)
 	run := func(cs []*compiled) {
 		for _, c := range cs {
 			if c.firstEval.IsZero() {
@@ -184,7 +186,7 @@ func (e *Engine) Process(ev *event.Event) {
 		}
 	}
 	run(e.any)
-	for k := range v.sources {
+	for _, k := range v.sources {
 		run(e.byKey[k])
 	}
 }

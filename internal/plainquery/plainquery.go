@@ -21,9 +21,10 @@ func Search(evs []*event.Event, n *index.Node) []string {
 		}
 	}
 	sort.SliceStable(hits, func(i, j int) bool {
-		a, b := hits[i].Timestamp, hits[j].Timestamp
-		if a.IsZero() != b.IsZero() {
-			return b.IsZero()
+		a, aok := index.QueryTime(hits[i])
+		b, bok := index.QueryTime(hits[j])
+		if aok != bok {
+			return aok
 		}
 		if !a.Equal(b) {
 			return a.Before(b)
@@ -60,7 +61,7 @@ func Top(evs []*event.Event, n *index.Node, field, sum string) ([]index.TopRow, 
 				r.Sum += s
 				r.SumSeen++
 			}
-			if ts := ev.Timestamp; !ts.IsZero() {
+			if ts, ok := index.QueryTime(ev); ok {
 				if r.First.IsZero() || ts.Before(r.First) {
 					r.First = ts.UTC()
 				}
@@ -96,8 +97,8 @@ func Stats(evs []*event.Event) *index.CaseStats {
 		if v := ev.Str("host.name"); v != "" {
 			st.ByHost[strings.ToLower(v)]++
 		}
-		if !ev.Timestamp.IsZero() {
-			st.ByDay[ev.Timestamp.UTC().Format("2006-01-02")]++
+		if ts, ok := index.QueryTime(ev); ok {
+			st.ByDay[ts.UTC().Format("2006-01-02")]++
 		}
 	}
 	return st
