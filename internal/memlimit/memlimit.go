@@ -12,8 +12,10 @@ import (
 )
 
 // Default is the soft limit when GOMEMLIMIT is not set: it keeps the peak
-// resident size of every stage under 500 MB on the benchmarks (bench/README.md).
-const Default = 400 << 20
+// resident size of the firewall stages under 500 MB on the benchmarks
+// (bench/README.md). It was 400 MiB until decoding ran on every core:
+// `analyze --case` of 1 M lines then peaked at 507 MiB, and 475 at 360 MiB.
+const Default = 360 << 20
 
 // GCPercent is the collection target when GOGC is not set.
 const GCPercent = 400
