@@ -3,6 +3,7 @@ package index
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"container/heap"
 	"encoding/json"
 	"errors"
@@ -11,14 +12,17 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/exfiltrace/exfiltrace/event"
+	"github.com/exfiltrace/exfiltrace/parsers"
 )
 
 // Stream calls fn with every event of the case in time order (then file
-// order), read from the event store, not the index. Files whose events are in
+// path order), read from the event store, not the index. Files whose events are in
 // time order are streamed; the others are ordered through a sort of their
 // (time, position) pairs, 24 bytes per event. One goroutine reads and merges
 // the stored documents by their time alone; decoding them, the larger cost,
@@ -126,7 +130,13 @@ func (c *Case) merge(fn func(doc []byte) error) error {
 			cur.close()
 		}
 	}()
-	for _, f := range c.Manifest.Files {
+	// Events of one instant come in the order of their files' paths, not of
+	// the manifest, which lists files as parallel workers finished them.
+	files := slices.Clone(c.Manifest.Files)
+	slices.SortStableFunc(files, func(a, b *parsers.FileStats) int {
+		return cmp.Or(strings.Compare(a.Path, b.Path), strings.Compare(a.SHA256, b.SHA256))
+	})
+	for _, f := range files {
 		if f.Events() == 0 || f.SHA256 == "" {
 			continue
 		}
