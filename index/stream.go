@@ -239,10 +239,22 @@ func (s *seqCursor) next() ([]byte, error) {
 func (s *seqCursor) close() { s.f.Close() }
 
 type sortedCursor struct {
-	r     *storeReader
-	name  string
-	order []posTime
-	i     int
+	f      *os.File
+	codec  codec
+	order  []posTime
+	i      int
+	blocks []cachedBlock // the last few blocks read, newest last
+}
+
+// sortedBlocks blocks are kept per unordered file: its disorder is mostly
+// local (a mail server writes a message's event when the message leaves the
+// queue), so time order moves back and forth between neighbouring blocks,
+// and one cached block made that a decompression per event.
+const sortedBlocks = 4
+
+type cachedBlock struct {
+	off   int64
+	lines [][]byte
 }
 
 type posTime struct {
@@ -257,7 +269,6 @@ func newSortedCursor(caseDir, sha string) (*sortedCursor, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<20)
 	var order []posTime
 	var off int64
@@ -269,6 +280,7 @@ func newSortedCursor(caseDir, sha string) (*sortedCursor, error) {
 			break
 		}
 		if err != nil {
+			f.Close()
 			return nil, err
 		}
 		off = cr.n
@@ -281,7 +293,7 @@ func newSortedCursor(caseDir, sha string) (*sortedCursor, error) {
 		a, b := order[i], order[j]
 		return a.sec < b.sec || a.sec == b.sec && a.nsec < b.nsec
 	})
-	return &sortedCursor{r: newStoreReader(caseDir), name: sha, order: order}, nil
+	return &sortedCursor{f: f, codec: codec, order: order}, nil
 }
 
 func (s *sortedCursor) next() ([]byte, error) {
@@ -290,10 +302,34 @@ func (s *sortedCursor) next() ([]byte, error) {
 	}
 	p := s.order[s.i]
 	s.i++
-	return s.r.Get(fmt.Sprintf("%s/%d/%d", s.name, p.off, p.idx))
+	lines, err := s.block(p.off)
+	if err != nil {
+		return nil, err
+	}
+	if int(p.idx) >= len(lines) {
+		return nil, fmt.Errorf("event store: event %d beyond its block at %d", p.idx, p.off)
+	}
+	return lines[p.idx], nil
 }
 
-func (s *sortedCursor) close() { s.r.Close() }
+func (s *sortedCursor) block(off int64) ([][]byte, error) {
+	for i := len(s.blocks) - 1; i >= 0; i-- {
+		if s.blocks[i].off == off {
+			return s.blocks[i].lines, nil
+		}
+	}
+	lines, err := readBlock(bufio.NewReader(io.NewSectionReader(s.f, off, 1<<62)), s.codec)
+	if err != nil {
+		return nil, fmt.Errorf("event store at %d: %w", off, err)
+	}
+	if len(s.blocks) == sortedBlocks {
+		s.blocks = append(s.blocks[:0], s.blocks[1:]...)
+	}
+	s.blocks = append(s.blocks, cachedBlock{off: off, lines: lines})
+	return lines, nil
+}
+
+func (s *sortedCursor) close() { s.f.Close() }
 
 type countReader struct {
 	r *bufio.Reader
