@@ -33,13 +33,15 @@ import (
 func main() {
 	memlimit.Apply() // as the CLI does
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: tool gen N FILE | parse FILES... | index FILES... | bare FILES...")
+		fmt.Fprintln(os.Stderr, "usage: tool gen N FILE | mix N FILE M FILE | evtxgen SRC N OUT | parse FILES... | index FILES... | bare FILES...")
 		os.Exit(2)
 	}
 	var err error
 	switch os.Args[1] {
 	case "gen":
 		err = gen(os.Args[2:])
+	case "mix":
+		err = genMix(os.Args[2:])
 	case "parse":
 		err = parseOnly(os.Args[2:])
 	case "index":
@@ -165,19 +167,33 @@ func parseFilesParallel(files []string) (int64, error) {
 	return n.Load(), firstErr
 }
 
-func parseOnly(files []string) error {
-	if p := os.Getenv("BENCH_CPUPROFILE"); p != "" {
-		f, err := os.Create(p)
-		if err != nil {
-			return err
-		}
-		pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
+// cpuProfile profiles the stage into $BENCH_CPUPROFILE when it is set; the
+// caller defers the returned stop.
+func cpuProfile() (func(), error) {
+	p := os.Getenv("BENCH_CPUPROFILE")
+	if p == "" {
+		return func() {}, nil
 	}
+	f, err := os.Create(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+func parseOnly(files []string) error {
+	stop, err := cpuProfile()
+	if err != nil {
+		return err
+	}
+	defer stop()
 	start := time.Now()
 	name := "parse only"
 	var n int64
-	var err error
 	if len(files) > 1 {
 		name = "parse only (files in parallel)"
 		n, err = parseFilesParallel(files)
@@ -347,14 +363,11 @@ func analyzeStream(files []string) error {
 		return err
 	}
 	a := reports.NewAnalyzer(reports.Options{Rules: rs})
-	if p := os.Getenv("BENCH_CPUPROFILE"); p != "" {
-		f, err := os.Create(p)
-		if err != nil {
-			return err
-		}
-		pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
+	stop, err := cpuProfile()
+	if err != nil {
+		return err
 	}
+	defer stop()
 	start := time.Now()
 	n, err := parseFiles(files, a.Observe)
 	if err != nil {
