@@ -365,3 +365,34 @@ func TestLostIndexRebuilt(t *testing.T) {
 		t.Errorf("deferred ingest left no index: %v", err)
 	}
 }
+
+// TestDocTime: a stored document's time is read without decoding it, and
+// found by decoding only when a key could sort before "@timestamp".
+func TestDocTime(t *testing.T) {
+	at := func(s string) (int64, int32) {
+		tm, _ := time.Parse(time.RFC3339Nano, s)
+		return tm.Unix(), int32(tm.Nanosecond())
+	}
+	zs, zn := time.Time{}.Unix(), int32(0)
+	for _, tc := range []struct {
+		doc  string
+		want string // "" for the zero time
+	}{
+		{`{"@timestamp":"2025-03-14T22:50:40.123456789Z","a":"b"}`, "2025-03-14T22:50:40.123456789Z"},
+		{`{"@timestamp":"1601-01-01T00:00:00Z"}`, "1601-01-01T00:00:00Z"},
+		{`{"error.message":"x","event.original":"line"}`, ""},
+		{`{"0day":"x","@timestamp":"2025-03-14T00:00:00Z"}`, "2025-03-14T00:00:00Z"},
+		{`{"@timestamp":"not a time"}`, ""},
+		{`{}`, ""},
+		{`garbage`, ""},
+	} {
+		s, n := docTime([]byte(tc.doc))
+		ws, wn := zs, zn
+		if tc.want != "" {
+			ws, wn = at(tc.want)
+		}
+		if s != ws || n != wn {
+			t.Errorf("%s: %d.%09d, want %d.%09d", tc.doc, s, n, ws, wn)
+		}
+	}
+}

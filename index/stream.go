@@ -183,16 +183,20 @@ func (c *Case) merge(fn func(doc []byte) error) error {
 }
 
 // docTime reads a stored document's @timestamp without decoding the rest:
-// the writer sorts keys, so it comes first. A document without one has the
-// zero time, which sorts first, as the decoded event's would.
+// the writer sorts keys, so it comes first unless a key sorts before "@"
+// (only then is the document decoded to look for it). A document without
+// one has the zero time, which sorts first, as the decoded event's would.
 func docTime(doc []byte) (sec int64, nsec int32) {
 	var t time.Time
 	const prefix = `{"@timestamp":"`
-	if bytes.HasPrefix(doc, []byte(prefix)) {
+	switch {
+	case bytes.HasPrefix(doc, []byte(prefix)):
 		if end := bytes.IndexByte(doc[len(prefix):], '"'); end >= 0 {
 			t, _ = time.Parse(time.RFC3339Nano, string(doc[len(prefix):len(prefix)+end]))
 		}
-	} else {
+	case len(doc) > 2 && doc[0] == '{' && doc[1] == '"' && doc[2] > '@':
+		// The first key sorts after "@timestamp": there is none.
+	default:
 		var ts struct {
 			T string `json:"@timestamp"`
 		}
