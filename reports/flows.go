@@ -16,12 +16,15 @@ import (
 // it is everything the baselines need: no second pass over the logs.
 type flowLedger struct {
 	// Addresses are numbered once; a pair is then two 32-bit numbers and
-	// its flow sits in a slice: at a million distinct destinations this is
-	// half the memory of a map keyed by address pairs.
-	addrIdx map[netip.Addr]uint32
-	addrs   []netip.Addr
-	pairIdx map[uint64]uint32 // src<<32 | dst → index in flows
-	flows   []pairFlow
+	// its flow sits in a list: at a million distinct destinations this is
+	// half the memory of a map keyed by address pairs. IPv4 addresses are
+	// keyed by their 32 bits (a quarter of netip.Addr, and no pointer for
+	// the collector to follow); the lists grow by chunks, never copied.
+	addrIdx4 map[uint32]uint32
+	addrIdx  map[netip.Addr]uint32 // IPv6 and zoned addresses
+	addrs    chunked[netip.Addr]
+	pairIdx  map[uint64]uint32 // src<<32 | dst → index in flows
+	flows    chunked[pairFlow]
 	// open holds sessions seen only through interim records so far; a
 	// session's closing record removes it. What is left at the end was still
 	// open when the log stopped.
@@ -62,23 +65,54 @@ type openSession struct {
 }
 
 func newFlowLedger() *flowLedger {
-	return &flowLedger{addrIdx: map[netip.Addr]uint32{}, pairIdx: map[uint64]uint32{}, open: map[string]*openSession{}, domains: map[string]string{}}
+	return &flowLedger{addrIdx4: map[uint32]uint32{}, addrIdx: map[netip.Addr]uint32{}, pairIdx: map[uint64]uint32{}, open: map[string]*openSession{}, domains: map[string]string{}}
 }
 
 func (l *flowLedger) addrNum(a netip.Addr) uint32 {
+	if a.Is4() {
+		b := a.As4()
+		k := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+		if n, ok := l.addrIdx4[k]; ok {
+			return n
+		}
+		n := l.addrs.add(a)
+		l.addrIdx4[k] = n
+		return n
+	}
 	if n, ok := l.addrIdx[a]; ok {
 		return n
 	}
-	n := uint32(len(l.addrs))
-	l.addrs = append(l.addrs, a)
+	n := l.addrs.add(a)
 	l.addrIdx[a] = n
 	return n
 }
 
+// chunked is an append-only list held in fixed chunks: growing it never
+// copies what it holds, so a ledger of millions of pairs does not briefly
+// need twice its size, and an element's address never changes.
+type chunked[T any] struct {
+	chunks [][]T
+	n      int
+}
+
+const chunkLen = 1 << 14
+
+func (c *chunked[T]) add(v T) uint32 {
+	if c.n%chunkLen == 0 {
+		c.chunks = append(c.chunks, make([]T, 0, chunkLen))
+	}
+	last := &c.chunks[len(c.chunks)-1]
+	*last = append(*last, v)
+	c.n++
+	return uint32(c.n - 1)
+}
+
+func (c *chunked[T]) at(i uint32) *T { return &c.chunks[i/chunkLen][i%chunkLen] }
+
 // each calls fn for every pair; the flows must no longer grow.
 func (l *flowLedger) each(fn func(pairKey, *pairFlow)) {
 	for k, i := range l.pairIdx {
-		fn(pairKey{l.addrs[k>>32], l.addrs[uint32(k)]}, &l.flows[i])
+		fn(pairKey{*l.addrs.at(uint32(k >> 32)), *l.addrs.at(uint32(k))}, l.flows.at(i))
 	}
 }
 
@@ -122,11 +156,10 @@ func (l *flowLedger) add(k pairKey, domain string, port int32, n int64, start, e
 	key := uint64(l.addrNum(k.src))<<32 | uint64(l.addrNum(k.dst))
 	i, ok := l.pairIdx[key]
 	if !ok {
-		i = uint32(len(l.flows))
-		l.flows = append(l.flows, pairFlow{})
+		i = l.flows.add(pairFlow{})
 		l.pairIdx[key] = i
 	}
-	p := &l.flows[i]
+	p := l.flows.at(i)
 	if domain != "" && domain != p.domain {
 		p.domain = l.intern(domain)
 	}
