@@ -62,8 +62,8 @@ func (c *Case) Stream(fn func(*event.Event) error) error {
 			}
 			return nil
 		})
-		if err == nil && len(batch) > 0 {
-			send()
+		if !errors.Is(err, errStopped) && len(batch) > 0 {
+			send() // the events before a read error still reach fn
 		}
 		errc <- err
 	}()
