@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -394,5 +395,69 @@ func TestDocTime(t *testing.T) {
 		if s != ws || n != wn {
 			t.Errorf("%s: %d.%09d, want %d.%09d", tc.doc, s, n, ws, wn)
 		}
+	}
+}
+
+// TestStreamStopsAtDamagedStore: when one file's event store is cut after
+// its first block, Stream gives every event that comes before the damage in
+// time order — exactly those, none dropped with the batch being decoded —
+// then the error.
+func TestStreamStopsAtDamagedStore(t *testing.T) {
+	c, _ := ingest(t, t.TempDir(), filepath.Join(corpus.Root(t), "samples", "incident"))
+	var all []string
+	if err := c.Stream(func(ev *event.Event) error { all = append(all, ev.Str(event.FieldID)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// The firewall log: time-ordered, several blocks.
+	var fw *parsers.FileStats
+	for _, f := range c.Manifest.Files {
+		if strings.HasSuffix(f.Path, "fortigate.log") {
+			fw = f
+		}
+	}
+	if fw == nil || !fw.TimeOrdered || fw.Events() <= blockEvents {
+		t.Fatalf("the samples' firewall log should be one time-ordered file of more than one block: %+v", fw)
+	}
+	path := filepath.Join(c.Dir, storeDir, fw.SHA256+storeExt)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(f)
+	first, err := readBlock(br, zstdBlocks)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The stream's position of the last event of the first block.
+	lastOfFirst := -1
+	seen := 0
+	if err := c.Stream(func(ev *event.Event) error {
+		if ev.Str(event.FieldSHA256) == fw.SHA256 {
+			if seen++; seen == len(first) {
+				lastOfFirst = slices.Index(all, ev.Str(event.FieldID))
+			}
+		}
+		return nil
+	}); err != nil || lastOfFirst < 0 {
+		t.Fatal(err, lastOfFirst)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr, n := binary.Uvarint(raw)
+	_, m := binary.Uvarint(raw[n:])
+	cut := n + m + int(hdr) + 5 // the first block whole, then 5 bytes of the second
+	if err := os.WriteFile(path, raw[:cut], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err = c.Stream(func(ev *event.Event) error { got = append(got, ev.Str(event.FieldID)); return nil })
+	if err == nil {
+		t.Fatal("a cut event store streamed without an error")
+	}
+	if want := all[:lastOfFirst+1]; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("%d events before the error, want the %d before the damage (%v)", len(got), len(want), err)
 	}
 }
