@@ -1,11 +1,14 @@
 package index
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/exfiltrace/exfiltrace/parsers"
@@ -13,6 +16,18 @@ import (
 
 // Version is the tool version recorded in every case.
 var Version = "0.1.0-dev"
+
+// FilesByPath lists the case's evidence files by path, then hash. The
+// manifest lists them as parallel workers finished them, which varies from
+// run to run; the report, stats and the order of simultaneous events follow
+// this one instead.
+func (c *Case) FilesByPath() []*parsers.FileStats {
+	files := slices.Clone(c.Manifest.Files)
+	slices.SortStableFunc(files, func(a, b *parsers.FileStats) int {
+		return cmp.Or(strings.Compare(a.Path, b.Path), strings.Compare(a.SHA256, b.SHA256))
+	})
+	return files
+}
 
 // Case is a case directory: the index plus the evidence manifest.
 type Case struct {

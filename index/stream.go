@@ -3,7 +3,6 @@ package index
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"container/heap"
 	"encoding/json"
 	"errors"
@@ -12,13 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/exfiltrace/exfiltrace/event"
-	"github.com/exfiltrace/exfiltrace/parsers"
 )
 
 // Stream calls fn with every event of the case in time order (then file
@@ -130,13 +126,8 @@ func (c *Case) merge(fn func(doc []byte) error) error {
 			cur.close()
 		}
 	}()
-	// Events of one instant come in the order of their files' paths, not of
-	// the manifest, which lists files as parallel workers finished them.
-	files := slices.Clone(c.Manifest.Files)
-	slices.SortStableFunc(files, func(a, b *parsers.FileStats) int {
-		return cmp.Or(strings.Compare(a.Path, b.Path), strings.Compare(a.SHA256, b.SHA256))
-	})
-	for _, f := range files {
+	// Events of one instant come in the order of their files' paths.
+	for _, f := range c.FilesByPath() {
 		if f.Events() == 0 || f.SHA256 == "" {
 			continue
 		}

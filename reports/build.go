@@ -177,7 +177,7 @@ func Build(c *index.Case, o Options) (*Result, error) {
 	}
 	meta := CaseMeta{ID: filepath.Base(filepath.Clean(c.Dir)), Title: o.Title, Events: c.Manifest.Events,
 		TimeRange: Range{Start: c.Manifest.First, End: c.Manifest.Last}}
-	for _, f := range c.Manifest.Files {
+	for _, f := range c.FilesByPath() {
 		if f.Error != "" && f.Events() == 0 {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,15 @@ func TestIncidentVerdictAndLedger(t *testing.T) {
 	json.Unmarshal(b, &tr)
 	if r.Verdict.DataTaken != Confirmed || r.Verdict.Confidence < 0.9 {
 		t.Errorf("verdict %+v", r.Verdict)
+	}
+	// The chain of custody lists every file, by path, whatever order the
+	// parallel ingest finished them in.
+	var paths []string
+	for _, e := range r.Evidence {
+		paths = append(paths, e.Path)
+	}
+	if len(paths) != 4 || !slices.IsSorted(paths) {
+		t.Errorf("evidence %v: want the 4 sample files by path", paths)
 	}
 	var total int64
 	for _, x := range tr.Exfil {

@@ -30,10 +30,11 @@ func statsCmd() *cobra.Command {
 			}
 			c := s.Case()
 			m := c.Manifest
+			files := c.FilesByPath()
 			if asJSON {
 				return json.NewEncoder(out).Encode(map[string]any{
 					"events": st.Total, "first": m.First, "last": m.Last,
-					"by_dataset": st.ByDataset, "by_host": st.ByHost, "by_day": st.ByDay, "files": m.Files,
+					"by_dataset": st.ByDataset, "by_host": st.ByHost, "by_day": st.ByDay, "files": files,
 					"settings": m.Settings, "incomplete": incompleteOrEmpty(m.Incomplete),
 				})
 			}
@@ -44,7 +45,7 @@ func statsCmd() *cobra.Command {
 			printCounts(out, "host", st.ByHost)
 			printCounts(out, "day (UTC)", st.ByDay)
 			fmt.Fprintln(out, "\nevidence:")
-			for _, f := range m.Files {
+			for _, f := range files {
 				fmt.Fprintf(out, "  %s  %s  %-12s parsed=%d raw=%d carved=%d lost=%d\n", f.SHA256[:12], f.Path, f.Format, f.Parsed, f.Raw, f.Carved, f.Lost)
 			}
 			for _, sha := range m.Incomplete {
