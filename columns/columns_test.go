@@ -31,6 +31,29 @@ func sampleCase(t *testing.T) *index.Case {
 	return c
 }
 
+// ingestWithColumns ingests paths into a new case at dir with the columnar
+// store written during ingest, as the CLI does, and closes the writer.
+func ingestWithColumns(t *testing.T, dir string, paths []string, o index.IngestOptions) *index.Case {
+	t.Helper()
+	c, err := index.OpenCase(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	w, err := NewWriter(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Sink = w
+	if _, err := index.Ingest(c, paths, o); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func scalar(t *testing.T, c *index.Case, q string) any {
 	t.Helper()
 	var got any
@@ -123,23 +146,8 @@ func tableDigest(t *testing.T, c *index.Case) string {
 // event store; rows of a file an ingest did not finish, or that the
 // manifest does not list, make it not ready until a build removes them.
 func TestWriterDuringIngest(t *testing.T) {
-	dir := t.TempDir()
-	c, err := index.OpenCase(dir, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	w, err := NewWriter(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := index.Ingest(c, []string{filepath.Join(corpus.Root(t), "samples", "incident")},
-		index.IngestOptions{Parse: parsers.Options{TZ: time.UTC}, DeferIndex: true, Sink: w}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	c := ingestWithColumns(t, t.TempDir(), []string{filepath.Join(corpus.Root(t), "samples", "incident")},
+		index.IngestOptions{Parse: parsers.Options{TZ: time.UTC}, DeferIndex: true})
 	if !Ready(c) {
 		t.Fatal("columnar store not ready after the ingest that wrote it")
 	}
@@ -156,7 +164,7 @@ func TestWriterDuringIngest(t *testing.T) {
 	}
 
 	// An ingest stopped mid-file: rows without their mark.
-	w, err = NewWriter(c)
+	w, err := NewWriter(c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,20 +22,7 @@ func TestStoreMeansTheQueryOnCorpus(t *testing.T) {
 	for _, d := range []string{"firewall", "mail", "proxy", "evtx"} {
 		dirs = append(dirs, corpus.Dir(t, d))
 	}
-	c, err := index.OpenCase(t.TempDir(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := NewWriter(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := index.Ingest(c, dirs, index.IngestOptions{Parse: parsers.Options{TZ: time.UTC}, Sink: w}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	c := ingestWithColumns(t, t.TempDir(), dirs, index.IngestOptions{Parse: parsers.Options{TZ: time.UTC}})
 	evs := caseEvents(t, c)
 	if len(evs) < 1000 {
 		t.Fatalf("%d events from the corpus", len(evs))

@@ -187,21 +187,8 @@ func TestStoreMeansTheQueryOnScenarios(t *testing.T) {
 			if err := inc.Write(dir, dir+".truth.json"); err != nil {
 				t.Fatal(err)
 			}
-			c, err := index.OpenCase(t.TempDir(), true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w, err := NewWriter(c)
-			if err != nil {
-				t.Fatal(err)
-			}
 			zone := time.FixedZone(inc.Truth.Offset(), inc.Truth.TZOffsetSeconds)
-			if _, err := index.Ingest(c, []string{dir}, index.IngestOptions{Parse: parsers.Options{TZ: zone, Year: inc.Truth.Year}, Sink: w}); err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
+			c := ingestWithColumns(t, t.TempDir(), []string{dir}, index.IngestOptions{Parse: parsers.Options{TZ: zone, Year: inc.Truth.Year}})
 			if !Ready(c) {
 				t.Fatalf("%s: columnar copy not ready after ingest", name)
 			}
@@ -370,22 +357,8 @@ func TestClocksOutsideTheColumnRange(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c, err := index.OpenCase(filepath.Join(dir, "case"), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	w, err := NewWriter(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := index.Ingest(c, []string{filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")},
-		index.IngestOptions{Parse: parsers.Options{TZ: time.UTC}, Sink: w}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	c := ingestWithColumns(t, filepath.Join(dir, "case"), []string{filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")},
+		index.IngestOptions{Parse: parsers.Options{TZ: time.UTC}})
 	evs := caseEvents(t, c)
 	var got []string
 	for _, ev := range evs {

@@ -177,34 +177,18 @@ func (d *decoder) lit(s string) bool {
 
 // str reads a JSON string.
 func (d *decoder) str() (string, bool) {
-	if !d.eat('"') {
-		return "", false
+	if raw, ok := d.plain(); ok {
+		return string(raw), true
 	}
-	start := d.i
-	end := bytes.IndexByte(d.b[start:], '"')
-	if end < 0 {
-		return "", false
-	}
-	if bs := bytes.IndexByte(d.b[start:start+end], '\\'); bs >= 0 {
-		d.i = start + bs
-		return d.escaped(start)
-	}
-	d.i = start + end + 1
-	return string(d.b[start : start+end]), true
+	return d.withEscapes()
 }
 
 // key reads a member name, interned in names unless it has escapes.
 func (d *decoder) key(names map[string]string) (string, bool) {
-	if d.i >= len(d.b) || d.b[d.i] != '"' {
-		return "", false
+	raw, ok := d.plain()
+	if !ok {
+		return d.withEscapes()
 	}
-	start := d.i + 1
-	end := bytes.IndexByte(d.b[start:], '"')
-	if end < 0 || bytes.IndexByte(d.b[start:start+end], '\\') >= 0 {
-		return d.str()
-	}
-	raw := d.b[start : start+end]
-	d.i = start + end + 1
 	if k, ok := names[string(raw)]; ok {
 		return k, true
 	}
@@ -213,6 +197,36 @@ func (d *decoder) key(names map[string]string) (string, bool) {
 		names[k] = k
 	}
 	return k, true
+}
+
+// plain reads a string without escapes at d.i, returning its bytes; for
+// any other input it reads nothing and returns false.
+func (d *decoder) plain() ([]byte, bool) {
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		return nil, false
+	}
+	start := d.i + 1
+	end := bytes.IndexByte(d.b[start:], '"')
+	if end < 0 || bytes.IndexByte(d.b[start:start+end], '\\') >= 0 {
+		return nil, false
+	}
+	d.i = start + end + 1
+	return d.b[start : start+end], true
+}
+
+// withEscapes reads a string that plain did not: one with escapes, or an
+// unterminated one (an error).
+func (d *decoder) withEscapes() (string, bool) {
+	if !d.eat('"') {
+		return "", false
+	}
+	start := d.i
+	bs := bytes.IndexByte(d.b[start:], '\\')
+	if bs < 0 {
+		return "", false // no closing quote either
+	}
+	d.i = start + bs
+	return d.escaped(start)
 }
 
 // escaped reads the rest of a string from its first backslash at d.i,

@@ -201,7 +201,7 @@ func (r *storeReader) Get(loc string) ([]byte, error) {
 			}
 			r.files[parts[0]], r.codecs[parts[0]] = f, c
 		}
-		lines, err := readBlock(bufio.NewReader(io.NewSectionReader(f, off, 1<<62)), r.codecs[parts[0]])
+		lines, err := readBlockAt(f, off, r.codecs[parts[0]])
 		if err != nil {
 			return nil, fmt.Errorf("event store %s at %d: %w", parts[0], off, err)
 		}
@@ -216,6 +216,11 @@ func (r *storeReader) Get(loc string) ([]byte, error) {
 type byteReader interface {
 	io.Reader
 	io.ByteReader
+}
+
+// readBlockAt reads the block that starts at off.
+func readBlockAt(f *os.File, off int64, c codec) ([][]byte, error) {
+	return readBlock(bufio.NewReader(io.NewSectionReader(f, off, 1<<62)), c)
 }
 
 func readBlock(br byteReader, c codec) ([][]byte, error) {

@@ -313,7 +313,7 @@ func (s *sortedCursor) block(off int64) ([][]byte, error) {
 			return s.blocks[i].lines, nil
 		}
 	}
-	lines, err := readBlock(bufio.NewReader(io.NewSectionReader(s.f, off, 1<<62)), s.codec)
+	lines, err := readBlockAt(s.f, off, s.codec)
 	if err != nil {
 		return nil, fmt.Errorf("event store at %d: %w", off, err)
 	}
