@@ -45,21 +45,27 @@ func TestDecodeJSONRoundTrip(t *testing.T) {
 func FuzzDecodeJSON(f *testing.F) {
 	f.Add([]byte(`{"@timestamp":"2025-03-14T22:50:40Z","a":"b\u00e9\n","n":-12,"f":1.5e3,"l":["x",2],"t":true,"z":null}`))
 	f.Add([]byte(`{"k":"a\\\"b\u00e9\ud83d\ude00\ud800x","k2":"plain"}`))
+	f.Add([]byte(`{"@timestamp":"","":""}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ev, err := DecodeJSON(b)
-		// Where encoding/json reads the document as an object of strings,
-		// every string must read the same.
+		// Where encoding/json reads the document as an object, DecodeJSON
+		// accepts it exactly when FromDocument does (both refuse a stored
+		// @timestamp that is not RFC 3339), and every string reads the same.
 		var want map[string]any
 		if !utf8.Valid(b) || json.Unmarshal(b, &want) != nil {
+			return
+		}
+		_, refErr := FromDocument(want)
+		if (err != nil) != (refErr != nil) {
+			t.Fatalf("%s: DecodeJSON error %v, FromDocument error %v", b, err, refErr)
+		}
+		if err != nil {
 			return
 		}
 		for k, v := range want {
 			s, ok := v.(string)
 			if !ok || k == "@timestamp" {
 				continue
-			}
-			if err != nil {
-				t.Fatalf("%s: encoding/json reads it, DecodeJSON: %v", b, err)
 			}
 			if got := ev.Fields[k]; got != s {
 				t.Fatalf("%s: %q = %q, encoding/json %q", b, k, got, s)
