@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/exfiltrace/exfiltrace/rules"
 )
 
 // Baselines: what is routine is learned from the case itself, because real
@@ -99,6 +101,10 @@ type judge struct {
 	// routine holds the recurring jobs found before judging, so that the
 	// first-contact reference is not set by a backup's first night.
 	routine map[pairKey]routinePattern
+	// names: the exfiltration findings naming each destination (address or
+	// lower-cased name), with their ids in the report.
+	names map[string][]*rules.Finding
+	ids   map[*rules.Finding]string
 }
 
 // occurrence of a pair's job: active hours less than episodeJoin apart.
@@ -303,23 +309,21 @@ func dayVolumes(p *pairFlow) map[int32]int64 {
 	return m
 }
 
-// services groups the flow ledger's pairs by service.
-func (j *judge) services(fl *flowLedger) []*service {
+// services groups the flow ledger's pairs by service, in key order, each
+// with its pairs in source then destination order.
+func (j *judge) services(fl *flowLedger) (*serviceSet, error) {
+	if len(fl.runs) > 0 {
+		return j.servicesFromRuns(fl)
+	}
 	by := map[string]*service{}
 	fl.each(func(k pairKey, p *pairFlow) {
 		key := serviceKey(p.domain, k.dst)
 		s := by[key]
 		if s == nil {
-			s = &service{key: key, first: math.MaxInt64}
+			s = &service{key: key}
 			by[key] = s
 		}
 		s.pairs = append(s.pairs, pairRef{k, p})
-		s.first = min(s.first, p.firstStart())
-		for _, pf := range j.knownGood {
-			if pf.Contains(k.dst) {
-				s.knownGood = true
-			}
-		}
 	})
 	out := make([]*service, 0, len(by))
 	for _, s := range by {
@@ -332,67 +336,110 @@ func (j *judge) services(fl *flowLedger) []*service {
 		out = append(out, s)
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].key < out[b].key })
-	return out
+	return &serviceSet{mem: out, n: len(out)}, nil
+}
+
+// nameBy adds the exfiltration findings that name a pair's destination
+// (address or name) to its service's; seen holds the service's so far.
+func (j *judge) nameBy(s *service, pr pairRef, seen map[*rules.Finding]bool) {
+	if len(j.names) == 0 {
+		return
+	}
+	for _, name := range []string{pr.k.dst.String(), strings.ToLower(pr.p.domain)} {
+		for _, f := range j.names[name] {
+			if seen[f] {
+				continue
+			}
+			seen[f] = true
+			s.named = append(s.named, j.ids[f])
+			if hasTag(f, "attack.t1567") {
+				s.cloud = true
+			}
+		}
+	}
 }
 
 // firstContactReference is the most any internal host sent to a service on
 // the day it first contacted it, during the baseline (after its first day):
 // how much "new" normally weighs here.
-func (j *judge) firstContactReference(svcs []*service) {
+func (j *judge) firstContactReference(svcs *serviceSet) error {
 	if j.fw == nil {
-		return
+		return nil
 	}
 	from := j.fw.Start.Add(baselineDay).UnixNano()
-	for _, s := range svcs {
-		if s.first < from || s.first >= j.before.UnixNano() || s.knownGood {
-			continue
+	var skip bool
+	var day int32
+	return svcs.scan(func(s *service) {
+		skip = s.first < from || s.first >= j.before.UnixNano() || s.knownGood
+		day = int32(s.first / nsPerDay)
+	}, func(s *service, pr pairRef) {
+		if skip {
+			return
 		}
-		day := int32(s.first / nsPerDay)
-		for _, pr := range s.pairs {
-			if _, ok := j.routine[pr.k]; ok {
-				continue
-			}
-			v := dayVolumes(pr.p)[day]
-			switch {
-			case v > j.firstContactMax && s.key == j.firstContactTo:
-				j.firstContactMax = v
-			case v > j.firstContactMax:
-				j.firstContact2, j.firstContact2For = j.firstContactMax, j.firstContactTo
-				j.firstContactMax, j.firstContactTo = v, s.key
-			case v > j.firstContact2 && s.key != j.firstContactTo:
-				j.firstContact2, j.firstContact2For = v, s.key
-			}
+		if _, ok := j.routine[pr.k]; ok {
+			return
 		}
-	}
+		v := dayVolumes(pr.p)[day]
+		switch {
+		case v > j.firstContactMax && s.key == j.firstContactTo:
+			j.firstContactMax = v
+		case v > j.firstContactMax:
+			j.firstContact2, j.firstContact2For = j.firstContactMax, j.firstContactTo
+			j.firstContactMax, j.firstContactTo = v, s.key
+		case v > j.firstContact2 && s.key != j.firstContactTo:
+			j.firstContact2, j.firstContact2For = v, s.key
+		}
+	}, nil)
 }
 
-// findRoutine detects the recurring jobs of every pair first.
-func (j *judge) findRoutine(svcs []*service) {
+// findRoutine detects the recurring jobs of every pair first, and learns
+// of each service when it was first contacted and whether it is known good.
+func (j *judge) findRoutine(svcs *serviceSet) error {
 	j.routine = map[pairKey]routinePattern{}
-	for _, s := range svcs {
+	var found []pairKey // the service's, dropped if it is known good
+	return svcs.scan(func(s *service) {
+		s.first, s.knownGood, found = math.MaxInt64, false, found[:0]
+	}, func(s *service, pr pairRef) {
+		s.first = min(s.first, pr.p.firstStart())
+		for _, pf := range j.knownGood {
+			if pf.Contains(pr.k.dst) {
+				s.knownGood = true
+			}
+		}
+		if len(pr.p.buckets) < 2 {
+			return
+		}
+		occ := pairOccurrences(pr.p)
+		if rp, ok := j.detectRoutine(occ); ok && !j.startsWithIntrusion(pr.k.src, occ) {
+			j.routine[pr.k] = rp
+			found = append(found, pr.k)
+		}
+	}, func(s *service) {
+		// A known-good service is routine as a whole, not pair by pair.
 		if s.knownGood {
-			continue
-		}
-		for _, pr := range s.pairs {
-			if len(pr.p.buckets) < 2 {
-				continue
-			}
-			occ := pairOccurrences(pr.p)
-			if rp, ok := j.detectRoutine(occ); ok && !j.startsWithIntrusion(pr.k.src, occ) {
-				j.routine[pr.k] = rp
+			for _, k := range found {
+				delete(j.routine, k)
 			}
 		}
-	}
+	})
 }
 
-// judgeAll sorts every pair into routine transfers and ledger candidates.
-func (j *judge) judgeAll(svcs []*service) (routine []RoutineTransfer, cands []candidate) {
-	for _, s := range svcs {
-		r, c := j.judgeService(s)
+// judgeAll sorts every pair into routine transfers and ledger candidates,
+// service by service. Of a service's pairs, only those that carry enough
+// to matter (or recur) are kept; the rest are summed into its history as
+// they come, so a service of millions of pairs is judged in little memory.
+func (j *judge) judgeAll(svcs *serviceSet) (routine []RoutineTransfer, cands []candidate, err error) {
+	var g *serviceJudgement
+	err = svcs.scan(func(s *service) {
+		g = j.startService(s)
+	}, func(s *service, pr pairRef) {
+		g.add(pr)
+	}, func(s *service) {
+		r, c := g.finish()
 		routine = append(routine, r...)
 		cands = append(cands, c...)
-	}
-	return routine, cands
+	})
+	return routine, cands, err
 }
 
 // firstContactRef is how much other services weighed on their first day.
@@ -403,68 +450,98 @@ func (j *judge) firstContactRef(key string) int64 {
 	return j.firstContactMax
 }
 
-func (j *judge) judgeService(s *service) (routine []RoutineTransfer, cands []candidate) {
-	large := j.o.LargeBytes
-	total := int64(0)
-	for _, pr := range s.pairs {
-		total += pr.p.totals(nil).bytes
-	}
+// serviceJudgement is one service being judged, pair by pair.
+type serviceJudgement struct {
+	j                *judge
+	s                *service
+	large, minLinked int64
+	total            int64
+	kept             []pairRef
+	hosts            map[netip.Addr]bool
+	named            map[*rules.Finding]bool
+	// Pairs that never carry more than minLinked are ordinary traffic: they
+	// go straight into the service's history, without an occurrence each
+	// (a busy service has hundreds of thousands of them).
+	tiny      serviceDays
+	tinyFirst int32
+	// Every occurrence of every other pair; a routine job's regular runs
+	// are history, its departures are judged like the rest.
+	occs    []*occRef
+	routine []RoutineTransfer
+}
+
+func (j *judge) startService(s *service) *serviceJudgement {
+	s.named, s.cloud = nil, false
+	return &serviceJudgement{j: j, s: s, large: j.o.LargeBytes, minLinked: j.o.LargeBytes / 100,
+		hosts: map[netip.Addr]bool{}, named: map[*rules.Finding]bool{}, tiny: serviceDays{}, tinyFirst: math.MaxInt32}
+}
+
+// add takes the service's next pair.
+func (g *serviceJudgement) add(pr pairRef) {
+	j, s := g.j, g.s
+	g.hosts[pr.k.src] = true
+	j.nameBy(s, pr, g.named)
+	bytes := pr.p.totals(nil).bytes
+	g.total += bytes
 	if s.knownGood {
-		if total >= large {
+		g.kept = append(g.kept, pr)
+		return
+	}
+	if _, isRoutine := j.routine[pr.k]; !isRoutine && bytes < g.minLinked {
+		m := g.tiny[pr.k.src]
+		if m == nil {
+			m = map[int32]int64{}
+			g.tiny[pr.k.src] = m
+		}
+		for _, b := range pr.p.buckets {
+			m[dayOf(b.hour)] += b.bytes
+			g.tinyFirst = min(g.tinyFirst, b.hour)
+		}
+		return
+	}
+	g.kept = append(g.kept, pr)
+	occ := pairOccurrences(pr.p)
+	rp, isRoutine := j.routine[pr.k]
+	dep := map[int]bool{}
+	for _, i := range rp.departures {
+		dep[i] = true
+	}
+	for i, o := range occ {
+		or := &occRef{pr: pr, o: o, routine: isRoutine && !dep[i]}
+		if isRoutine && dep[i] {
+			or.suspect, or.kind, or.strong, or.seenPre = true, "departure_from_routine", true, true
+			or.why = fmt.Sprintf(tr(j.lang, "%s le %s, %.0f fois le volume habituel de ce transfert récurrent (%s)", "%s on %s, %.0f times the usual volume of this recurring transfer (%s)"),
+				HumanBytes(o.bytes, j.lang), o.start.Format("2006-01-02"), float64(o.bytes)/float64(max(rp.median, 1)), HumanBytes(rp.median, j.lang))
+		}
+		g.occs = append(g.occs, or)
+	}
+	if isRoutine && bytes >= g.large {
+		why := tr(j.lang, "transfert récurrent et régulier présent dès le début du journal du pare-feu", "recurring, regular transfer present from the start of the firewall log")
+		g.routine = append(g.routine, j.routineEntryKeep(s, []pairRef{pr}, rp.text, why, func(b flowBucket) bool {
+			for i := range dep {
+				if b.hour >= occ[i].fromHour && b.hour <= occ[i].toHour {
+					return false
+				}
+			}
+			return true
+		}))
+	}
+}
+
+// finish judges the service once all its pairs are in; the service keeps
+// only the pairs that mattered.
+func (g *serviceJudgement) finish() (routine []RoutineTransfer, cands []candidate) {
+	j, s, large, minLinked := g.j, g.s, g.large, g.minLinked
+	s.pairs = g.kept
+	routine = g.routine
+	if s.knownGood {
+		if g.total >= large {
 			routine = append(routine, j.routineEntry(s, s.pairs, "", tr(j.lang, "destination connue comme légitime dans la configuration du dossier (known_good_destinations)",
 				"destination known good in the case configuration (known_good_destinations)")))
 		}
 		return routine, nil
 	}
-	// Every occurrence of every pair, in time order; a routine job's regular
-	// runs are history, its departures are judged like the rest.
-	// Pairs that never carry more than minLinked are ordinary traffic: they
-	// go straight into the service's history, without an occurrence each
-	// (a busy service has hundreds of thousands of them).
-	minLinked := large / 100
-	tiny := serviceDays{}
-	tinyFirst := int32(math.MaxInt32)
-	var occs []*occRef
-	for _, pr := range s.pairs {
-		if _, isRoutine := j.routine[pr.k]; !isRoutine && pr.p.totals(nil).bytes < minLinked {
-			m := tiny[pr.k.src]
-			if m == nil {
-				m = map[int32]int64{}
-				tiny[pr.k.src] = m
-			}
-			for _, b := range pr.p.buckets {
-				m[dayOf(b.hour)] += b.bytes
-				tinyFirst = min(tinyFirst, b.hour)
-			}
-			continue
-		}
-		occ := pairOccurrences(pr.p)
-		rp, isRoutine := j.routine[pr.k]
-		dep := map[int]bool{}
-		for _, i := range rp.departures {
-			dep[i] = true
-		}
-		for i, o := range occ {
-			or := &occRef{pr: pr, o: o, routine: isRoutine && !dep[i]}
-			if isRoutine && dep[i] {
-				or.suspect, or.kind, or.strong, or.seenPre = true, "departure_from_routine", true, true
-				or.why = fmt.Sprintf(tr(j.lang, "%s le %s, %.0f fois le volume habituel de ce transfert récurrent (%s)", "%s on %s, %.0f times the usual volume of this recurring transfer (%s)"),
-					HumanBytes(o.bytes, j.lang), o.start.Format("2006-01-02"), float64(o.bytes)/float64(max(rp.median, 1)), HumanBytes(rp.median, j.lang))
-			}
-			occs = append(occs, or)
-		}
-		if isRoutine && pr.p.totals(nil).bytes >= large {
-			why := tr(j.lang, "transfert récurrent et régulier présent dès le début du journal du pare-feu", "recurring, regular transfer present from the start of the firewall log")
-			routine = append(routine, j.routineEntryKeep(s, []pairRef{pr}, rp.text, why, func(b flowBucket) bool {
-				for i := range dep {
-					if b.hour >= occ[i].fromHour && b.hour <= occ[i].toHour {
-						return false
-					}
-				}
-				return true
-			}))
-		}
-	}
+	tiny, tinyFirst, occs := g.tiny, g.tinyFirst, g.occs
 	sort.SliceStable(occs, func(a, b int) bool { return occs[a].o.start.Before(occs[b].o.start) })
 	popular := popularService(tiny, occs, large)
 	// history is what the service normally receives: occurrences judged and
@@ -580,10 +657,7 @@ func (j *judge) judgeService(s *service) (routine []RoutineTransfer, cands []can
 		}
 	}
 	if len(unjudged) > 0 {
-		hosts := map[netip.Addr]bool{}
-		for _, pr := range s.pairs {
-			hosts[pr.k.src] = true
-		}
+		hosts := g.hosts
 		first := time.Unix(0, s.first).UTC()
 		why := fmt.Sprintf(tr(j.lang, "service en usage (depuis le %s, par %d machine(s)) ; aucune occurrence ne dépasse %d fois sa référence",
 			"service in use (since %s, by %d host(s)); no occurrence exceeds %d times its reference"), fmtT(first), len(hosts), aboveFactor)

@@ -187,13 +187,17 @@ func Build(c *index.Case, o Options) (*Result, error) {
 		}
 		meta.Evidence = append(meta.Evidence, ef)
 	}
-	return a.Finish(meta), nil
+	return a.Finish(meta)
 }
 
-// Finish judges what was observed and writes the report.
-func (a *Analyzer) Finish(meta CaseMeta) *Result {
+// Finish judges what was observed and writes the report. It fails only
+// when the flow ledger's own runs on disk cannot be read back.
+func (a *Analyzer) Finish(meta CaseMeta) (*Result, error) {
 	lang := a.o.Lang
-	a.flows.finish()
+	defer a.flows.close()
+	if err := a.flows.finish(); err != nil {
+		return nil, err
+	}
 	a.links.resolveRDP()
 	found := a.eng.Findings()
 	r := &Report{
@@ -211,7 +215,7 @@ func (a *Analyzer) Finish(meta CaseMeta) *Result {
 	window := intrusionWindow(acts)
 
 	j := &judge{o: a.o, lang: lang, fw: a.cov.rng("firewall"), window: window,
-		knownGood: prefixes(a.o.Config.Placeholders["known_good_destinations"])}
+		knownGood: prefixes(a.o.Config.Placeholders["known_good_destinations"]), names: exfiltrationNames(found, ids), ids: ids}
 	j.before = r.Case.TimeRange.End.Add(time.Second)
 	if j.fw != nil {
 		j.before = j.fw.End.Add(time.Second)
@@ -220,11 +224,20 @@ func (a *Analyzer) Finish(meta CaseMeta) *Result {
 		j.before = window.Start
 	}
 	j.sourceActive = func(ip string, t1, t2 time.Time) bool { return len(a.activityFor(acts, ip, "", nil, t1, t2)) > 0 }
-	svcs := j.services(a.flows)
-	markNamed(svcs, found, ids)
-	j.findRoutine(svcs)
-	j.firstContactReference(svcs)
-	routine, cands := j.judgeAll(svcs)
+	svcs, err := j.services(a.flows)
+	if err != nil {
+		return nil, err
+	}
+	if err := j.findRoutine(svcs); err != nil {
+		return nil, err
+	}
+	if err := j.firstContactReference(svcs); err != nil {
+		return nil, err
+	}
+	routine, cands, err := j.judgeAll(svcs)
+	if err != nil {
+		return nil, err
+	}
 	mailCands := a.mailCandidates(found, ids, acts, window)
 	cands = dropMailTransport(cands, mailCands, a.mail)
 	intrusion := window != nil
@@ -238,7 +251,7 @@ func (a *Analyzer) Finish(meta CaseMeta) *Result {
 	r.Links = a.links.links()
 	r.OwnMailDomains = a.mail.ownDomains()
 	if j.fw != nil {
-		r.Baseline = &Baseline{Firewall: j.fw, Before: j.before, FirstContactMaxBytes: j.firstContactMax, FirstContactMaxTo: j.firstContactTo, Services: len(svcs)}
+		r.Baseline = &Baseline{Firewall: j.fw, Before: j.before, FirstContactMaxBytes: j.firstContactMax, FirstContactMaxTo: j.firstContactTo, Services: svcs.n}
 	}
 	r.Verdict = a.decide(r, acts, window, intrusion)
 	r.Timeline = timeline(r, lang)
@@ -262,11 +275,12 @@ func (a *Analyzer) Finish(meta CaseMeta) *Result {
 	if r.Verdict.Reasons == nil {
 		r.Verdict.Reasons = []string{}
 	}
-	return &Result{Report: r, Findings: found, Skipped: a.eng.Skipped, Loaded: len(a.eng.Loaded)}
+	return &Result{Report: r, Findings: found, Skipped: a.eng.Skipped, Loaded: len(a.eng.Loaded)}, nil
 }
 
-// markNamed records which services exfiltration findings point at.
-func markNamed(svcs []*service, found []*rules.Finding, ids map[*rules.Finding]string) {
+// exfiltrationNames indexes the exfiltration findings by the destinations
+// they name, for the services they point at.
+func exfiltrationNames(found []*rules.Finding, ids map[*rules.Finding]string) map[string][]*rules.Finding {
 	names := map[string][]*rules.Finding{}
 	for _, f := range found {
 		// Volume rules do not name a destination: the baselines judge volumes.
@@ -277,23 +291,7 @@ func markNamed(svcs []*service, found []*rules.Finding, ids map[*rules.Finding]s
 			names[strings.ToLower(d)] = append(names[strings.ToLower(d)], f)
 		}
 	}
-	for _, s := range svcs {
-		seen := map[*rules.Finding]bool{}
-		for _, pr := range s.pairs {
-			for _, name := range []string{pr.k.dst.String(), strings.ToLower(pr.p.domain)} {
-				for _, f := range names[name] {
-					if seen[f] {
-						continue
-					}
-					seen[f] = true
-					s.named = append(s.named, ids[f])
-					if hasTag(f, "attack.t1567") {
-						s.cloud = true
-					}
-				}
-			}
-		}
-	}
+	return names
 }
 
 func hasTag(f *rules.Finding, prefix string) bool {

@@ -1,8 +1,12 @@
 package reports
 
 import (
+	"cmp"
+	"fmt"
 	"math"
 	"net/netip"
+	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -31,7 +35,30 @@ type flowLedger struct {
 	open map[string]*openSession
 	// domains interns destination names: thousands of pairs share a few.
 	domains map[string]string
+
+	// held estimates the memory of the pairs above; past budget they are
+	// written to a sorted run in runDir (see flowruns.go).
+	held, budget int64
+	runDir       string
+	runs         []string
+	// spillErr: a run could not be written (full disk); the pairs then
+	// stay in memory, the answer unchanged.
+	spillErr error
+	// spills and serviceRuns count the runs written, for tests.
+	spills, serviceRuns int
 }
+
+// flowBudget bounds the ledger's pairs in memory: about half a million
+// pairs, beside the soft heap limit (internal/memlimit) of the whole run.
+// It changes where pairs wait, never the answer.
+const flowBudget = 96 << 20
+
+// What a pair and an hourly bucket hold, with the maps and the slack of
+// growing lists: measured on a ledger of 1.8 M pairs (bench/README).
+const (
+	pairCost   = 190
+	bucketCost = 40
+)
 
 type pairKey struct{ src, dst netip.Addr }
 
@@ -65,7 +92,78 @@ type openSession struct {
 }
 
 func newFlowLedger() *flowLedger {
-	return &flowLedger{addrIdx4: map[uint32]uint32{}, addrIdx: map[netip.Addr]uint32{}, pairIdx: map[uint64]uint32{}, open: map[string]*openSession{}, domains: map[string]string{}}
+	l := &flowLedger{open: map[string]*openSession{}, budget: flowBudget}
+	l.reset()
+	return l
+}
+
+// reset empties the pairs (written to a run).
+func (l *flowLedger) reset() {
+	l.addrIdx4, l.addrIdx = map[uint32]uint32{}, map[netip.Addr]uint32{}
+	l.addrs, l.flows = chunked[netip.Addr]{}, chunked[pairFlow]{}
+	l.pairIdx = map[uint64]uint32{}
+	l.domains = map[string]string{}
+	l.held = 0
+}
+
+// spill writes the pairs in memory to a run, sorted by source then
+// destination, and empties them.
+func (l *flowLedger) spill() error {
+	if l.runDir == "" {
+		dir, err := os.MkdirTemp("", "exfiltrace-flows-")
+		if err != nil {
+			return fmt.Errorf("flow ledger: %w", err)
+		}
+		l.runDir = dir
+	}
+	keys := make([]uint64, 0, len(l.pairIdx))
+	for k := range l.pairIdx {
+		keys = append(keys, k)
+	}
+	addr := func(k uint64, dst bool) netip.Addr {
+		if dst {
+			return *l.addrs.at(uint32(k))
+		}
+		return *l.addrs.at(uint32(k >> 32))
+	}
+	slices.SortFunc(keys, func(a, b uint64) int {
+		if c := addr(a, false).Compare(addr(b, false)); c != 0 {
+			return c
+		}
+		return addr(a, true).Compare(addr(b, true))
+	})
+	path, err := writeRun(l.runDir, func(yield func(*flowRecord) bool) {
+		var r flowRecord
+		for _, k := range keys {
+			r.k, r.flow = pairKey{addr(k, false), addr(k, true)}, *l.flows.at(l.pairIdx[k])
+			if !yield(&r) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	l.runs = append(l.runs, path)
+	l.spills++
+	l.reset()
+	return nil
+}
+
+// keepWithinBudget writes the pairs to a run once they pass the budget;
+// called before a session is added, never while one is being added.
+func (l *flowLedger) keepWithinBudget() {
+	if l.held > l.budget && l.spillErr == nil {
+		l.spillErr = l.spill()
+	}
+}
+
+// close removes the runs.
+func (l *flowLedger) close() {
+	if l.runDir != "" {
+		os.RemoveAll(l.runDir)
+		l.runDir, l.runs = "", nil
+	}
 }
 
 func (l *flowLedger) addrNum(a netip.Addr) uint32 {
@@ -119,6 +217,7 @@ func (l *flowLedger) each(fn func(pairKey, *pairFlow)) {
 // observe takes one session-log event whose source is internal and whose
 // destination is external.
 func (l *flowLedger) observe(ev *event.Event, src, dst netip.Addr) {
+	l.keepWithinBudget()
 	port, _ := ev.Int("destination.port")
 	domain := ev.Str("destination.domain")
 	if key, sent, ok := interimCounters(ev); ok {
@@ -158,6 +257,7 @@ func (l *flowLedger) add(k pairKey, domain string, port int32, n int64, start, e
 	if !ok {
 		i = l.flows.add(pairFlow{})
 		l.pairIdx[key] = i
+		l.held += pairCost
 	}
 	p := l.flows.at(i)
 	if domain != "" && domain != p.domain {
@@ -166,23 +266,37 @@ func (l *flowLedger) add(k pairKey, domain string, port int32, n int64, start, e
 	if port != 0 {
 		p.port = port
 	}
-	h := int32(end.Unix() / 3600)
-	// Logs are close to time order: the bucket is almost always among the last few.
-	for i := len(p.buckets) - 1; i >= 0 && i >= len(p.buckets)-4; i-- {
-		b := &p.buckets[i]
-		if b.hour == h {
-			b.sessions++
-			b.bytes += n
-			b.start = min(b.start, start.UnixNano())
-			b.end = max(b.end, end.UnixNano())
-			return p
-		}
-	}
-	p.buckets = append(p.buckets, flowBucket{hour: h, sessions: 1, bytes: n, start: start.UnixNano(), end: end.UnixNano()})
-	if n := len(p.buckets); n > 1 && p.buckets[n-2].hour > h {
-		sort.Slice(p.buckets, func(i, j int) bool { return p.buckets[i].hour < p.buckets[j].hour })
+	if p.addBucket(flowBucket{hour: int32(end.Unix() / 3600), sessions: 1, bytes: n, start: start.UnixNano(), end: end.UnixNano()}) {
+		l.held += bucketCost
 	}
 	return p
+}
+
+// addBucket adds an hour of sessions to the pair's buckets, kept in hour
+// order with one bucket per hour; it reports a new bucket.
+func (p *pairFlow) addBucket(nb flowBucket) bool {
+	merge := func(b *flowBucket) {
+		b.sessions += nb.sessions
+		b.bytes += nb.bytes
+		b.start = min(b.start, nb.start)
+		b.end = max(b.end, nb.end)
+	}
+	// Logs are close to time order: the bucket is almost always among the last few.
+	for i := len(p.buckets) - 1; i >= 0 && i >= len(p.buckets)-4; i-- {
+		if b := &p.buckets[i]; b.hour == nb.hour {
+			merge(b)
+			return false
+		} else if b.hour < nb.hour {
+			break
+		}
+	}
+	i, found := slices.BinarySearchFunc(p.buckets, nb.hour, func(b flowBucket, h int32) int { return cmp.Compare(b.hour, h) })
+	if found {
+		merge(&p.buckets[i])
+		return false
+	}
+	p.buckets = slices.Insert(p.buckets, i, nb)
+	return true
 }
 
 // intern keeps one copy of a name, never a slice of the whole log line.
@@ -209,7 +323,7 @@ func (p *pairFlow) firstStart() int64 {
 
 // finish counts the sessions still open at the end of the log up to their
 // last interim record: bytes that certainly left, flagged as such.
-func (l *flowLedger) finish() {
+func (l *flowLedger) finish() error {
 	keys := make([]string, 0, len(l.open))
 	for k := range l.open {
 		keys = append(keys, k)
@@ -222,6 +336,10 @@ func (l *flowLedger) finish() {
 		p.openSent += o.sent
 	}
 	l.open = nil
+	if len(l.runs) > 0 {
+		return l.spill()
+	}
+	return nil
 }
 
 func sessionStart(ev *event.Event) time.Time {

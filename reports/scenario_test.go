@@ -22,6 +22,14 @@ import (
 // with no case configuration at all.
 func analyzeDir(t testing.TB, dir string, po parsers.Options, lang string) (*Report, []*parsers.FileStats) {
 	t.Helper()
+	events, meta, stats := loadDir(t, dir, po)
+	return analyzeEvents(t, events, meta, lang, nil), stats
+}
+
+// loadDir parses an evidence directory into events in the order a case
+// streams them (time, then file).
+func loadDir(t testing.TB, dir string, po parsers.Options) ([]*event.Event, CaseMeta, []*parsers.FileStats) {
+	t.Helper()
 	files, _, err := parsers.Expand([]string{dir})
 	if err != nil {
 		t.Fatal(err)
@@ -50,26 +58,43 @@ func analyzeDir(t testing.TB, dir string, po parsers.Options, lang string) (*Rep
 		}
 		return all[a].file < all[b].file
 	})
+	events := make([]*event.Event, len(all))
+	for i, it := range all {
+		events[i] = it.ev
+	}
+	meta := CaseMeta{ID: filepath.Base(dir), Events: int64(len(all))}
+	for _, st := range stats {
+		meta.Evidence = append(meta.Evidence, EvidenceFile{Path: st.Path, SHA256: st.SHA256, SizeBytes: st.Size, Format: st.Format, Events: st.Parsed + st.Raw, Unparsed: st.Raw})
+	}
+	return events, meta, stats
+}
+
+// analyzeEvents runs an Analyzer over events in time order; shape, when
+// given, adjusts it before the first event (the flow ledger's budget).
+func analyzeEvents(t testing.TB, events []*event.Event, meta CaseMeta, lang string, shape func(*Analyzer)) *Report {
+	t.Helper()
 	rs, err := rules.Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := NewAnalyzer(Options{Rules: rs, Lang: lang})
-	var first, last time.Time
-	for _, it := range all {
-		a.Observe(it.ev)
-		if first.IsZero() || it.ev.Timestamp.Before(first) {
-			first = it.ev.Timestamp
+	if shape != nil {
+		shape(a)
+	}
+	for _, ev := range events {
+		a.Observe(ev)
+		if meta.TimeRange.Start.IsZero() || ev.Timestamp.Before(meta.TimeRange.Start) {
+			meta.TimeRange.Start = ev.Timestamp
 		}
-		if it.ev.Timestamp.After(last) {
-			last = it.ev.Timestamp
+		if ev.Timestamp.After(meta.TimeRange.End) {
+			meta.TimeRange.End = ev.Timestamp
 		}
 	}
-	meta := CaseMeta{ID: filepath.Base(dir), Events: int64(len(all)), TimeRange: Range{Start: first, End: last}}
-	for _, st := range stats {
-		meta.Evidence = append(meta.Evidence, EvidenceFile{Path: st.Path, SHA256: st.SHA256, SizeBytes: st.Size, Format: st.Format, Events: st.Parsed + st.Raw, Unparsed: st.Raw})
+	res, err := a.Finish(meta)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return a.Finish(meta).Report, stats
+	return res.Report
 }
 
 // checkIncident compares a report with an incident's truth: the verdict,

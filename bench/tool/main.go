@@ -368,6 +368,16 @@ func analyzeStream(files []string) error {
 		return err
 	}
 	defer stop()
+	if at, err := time.ParseDuration(os.Getenv("BENCH_HEAPAT")); err == nil {
+		// A heap profile at a given time into the run (BENCH_HEAPAT=100s), where
+		// BENCH_MEMPROFILE's end-of-stream one misses the peak.
+		time.AfterFunc(at, func() {
+			if f, err := os.Create(os.Getenv("BENCH_MEMPROFILE") + ".at"); err == nil {
+				pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		})
+	}
 	start := time.Now()
 	n, err := parseFiles(files, a.Observe)
 	if err != nil {
@@ -382,7 +392,10 @@ func analyzeStream(files []string) error {
 		pprof.WriteHeapProfile(f)
 		f.Close()
 	}
-	res := a.Finish(reports.CaseMeta{ID: "bench", Events: n})
+	res, err := a.Finish(reports.CaseMeta{ID: "bench", Events: n})
+	if err != nil {
+		return err
+	}
 	d := time.Since(start)
 	fmt.Printf("%-28s %10d events %7.2f s %10.0f events/s  verdict %s, %d routine, %d ledger  peak RSS %6.0f MiB\n",
 		"analyze (parse + answer)", n, d.Seconds(), float64(n)/d.Seconds(), res.Report.Verdict.DataTaken, len(res.Report.Routine), len(res.Report.Exfiltration), peakRSS())

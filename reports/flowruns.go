@@ -1,0 +1,301 @@
+package reports
+
+import (
+	"bufio"
+	"container/heap"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net/netip"
+	"os"
+	"path/filepath"
+)
+
+// The flow ledger keeps its pairs in memory up to a budget; past it, they
+// go to sorted runs on disk and are merged back when judged. A month of a
+// large firewall has tens of millions of distinct pairs: held whole, the
+// answer's memory would grow with the evidence. Merging gives exactly the
+// pairs one unbounded ledger would hold (tests compare the two reports).
+
+// flowRecord is one pair's flow in a run; svc is its service key once the
+// pair is whole (empty in the runs written while observing).
+type flowRecord struct {
+	svc  string
+	k    pairKey
+	flow pairFlow
+}
+
+func (r *flowRecord) less(o *flowRecord) bool {
+	if r.svc != o.svc {
+		return r.svc < o.svc
+	}
+	if c := r.k.src.Compare(o.k.src); c != 0 {
+		return c < 0
+	}
+	return r.k.dst.Less(o.k.dst)
+}
+
+// cost estimates what a record holds in memory.
+func (r *flowRecord) cost() int64 {
+	return pairCost + int64(len(r.svc)) + bucketCost*int64(len(r.flow.buckets))
+}
+
+// writeRun writes records, given in order, to a new file in dir.
+func writeRun(dir string, recs iter.Seq[*flowRecord]) (string, error) {
+	f, err := os.CreateTemp(dir, "run-*")
+	if err != nil {
+		return "", err
+	}
+	w := bufio.NewWriterSize(f, 64<<10)
+	var buf []byte
+	for r := range recs {
+		buf = appendRecord(buf[:0], r)
+		if _, err := w.Write(buf); err != nil {
+			break
+		}
+	}
+	err = w.Flush()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("flow ledger run: %w", err)
+	}
+	return f.Name(), nil
+}
+
+func appendRecord(b []byte, r *flowRecord) []byte {
+	b = appendString(b, r.svc)
+	b = appendAddr(b, r.k.src)
+	b = appendAddr(b, r.k.dst)
+	p := &r.flow
+	b = appendString(b, p.domain)
+	b = binary.AppendVarint(b, int64(p.port))
+	b = binary.AppendVarint(b, int64(p.openEnd))
+	b = binary.AppendVarint(b, p.openSent)
+	b = binary.AppendVarint(b, p.bothBytes)
+	b = binary.AppendUvarint(b, uint64(len(p.buckets)))
+	for _, k := range p.buckets {
+		b = binary.AppendVarint(b, int64(k.hour))
+		b = binary.AppendVarint(b, int64(k.sessions))
+		b = binary.AppendVarint(b, k.bytes)
+		b = binary.AppendVarint(b, k.start)
+		b = binary.AppendVarint(b, k.end)
+	}
+	return b
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendAddr(b []byte, a netip.Addr) []byte {
+	m, _ := a.MarshalBinary() // 4 or 16 bytes, then the zone
+	return appendString(b, string(m))
+}
+
+// runReader reads one run back, record by record.
+type runReader struct {
+	f   *os.File
+	r   *bufio.Reader
+	buf []byte
+	err error
+}
+
+func openRun(path string) (*runReader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return &runReader{f: f, r: bufio.NewReaderSize(f, 64<<10)}, nil
+}
+
+// next reads the next record into rec; false at the end of the run or on
+// an error (kept in err).
+func (rr *runReader) next(rec *flowRecord) bool {
+	if rr.err != nil {
+		return false
+	}
+	if _, err := rr.r.Peek(1); err == io.EOF {
+		return false
+	}
+	rr.err = rr.decode(rec)
+	if rr.err != nil {
+		rr.err = fmt.Errorf("flow ledger run %s: %w", filepath.Base(rr.f.Name()), rr.err)
+	}
+	return rr.err == nil
+}
+
+func (rr *runReader) decode(rec *flowRecord) error {
+	var err error
+	str := func() string {
+		n := rr.uvarint(&err)
+		if err != nil || n > 1<<20 {
+			if err == nil {
+				err = errors.New("damaged record")
+			}
+			return ""
+		}
+		if cap(rr.buf) < int(n) {
+			rr.buf = make([]byte, n)
+		}
+		rr.buf = rr.buf[:n]
+		if _, e := io.ReadFull(rr.r, rr.buf); e != nil {
+			err = e
+			return ""
+		}
+		return string(rr.buf)
+	}
+	addr := func() netip.Addr {
+		var a netip.Addr
+		if s := str(); err == nil {
+			if e := a.UnmarshalBinary([]byte(s)); e != nil {
+				err = e
+			}
+		}
+		return a
+	}
+	rec.svc = str()
+	rec.k.src = addr()
+	rec.k.dst = addr()
+	p := &rec.flow
+	p.domain = str()
+	p.port = int32(rr.varint(&err))
+	p.openEnd = int32(rr.varint(&err))
+	p.openSent = rr.varint(&err)
+	p.bothBytes = rr.varint(&err)
+	n := rr.uvarint(&err)
+	if err != nil {
+		return err
+	}
+	if n > 1<<24 {
+		return errors.New("damaged record")
+	}
+	p.buckets = make([]flowBucket, n)
+	for i := range p.buckets {
+		b := &p.buckets[i]
+		b.hour = int32(rr.varint(&err))
+		b.sessions = int32(rr.varint(&err))
+		b.bytes = rr.varint(&err)
+		b.start = rr.varint(&err)
+		b.end = rr.varint(&err)
+	}
+	return err
+}
+
+func (rr *runReader) varint(err *error) int64 {
+	if *err != nil {
+		return 0
+	}
+	v, e := binary.ReadVarint(rr.r)
+	*err = unexpected(e)
+	return v
+}
+
+func (rr *runReader) uvarint(err *error) uint64 {
+	if *err != nil {
+		return 0
+	}
+	v, e := binary.ReadUvarint(rr.r)
+	*err = unexpected(e)
+	return v
+}
+
+// unexpected: inside a record, the end of the file is damage.
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// mergeRuns calls fn with every record of the runs in order; records of
+// equal keys come in the order of the runs (the order they were written).
+func mergeRuns(paths []string, fn func(*flowRecord) error) error {
+	h := &runHeap{}
+	defer func() {
+		for _, it := range h.items {
+			it.rr.f.Close()
+		}
+	}()
+	for i, p := range paths {
+		rr, err := openRun(p)
+		if err != nil {
+			return err
+		}
+		it := &runItem{rr: rr, run: i}
+		if !rr.next(&it.rec) {
+			rr.f.Close()
+			if rr.err != nil {
+				return rr.err
+			}
+			continue
+		}
+		h.items = append(h.items, it)
+	}
+	heap.Init(h)
+	for len(h.items) > 0 {
+		it := h.items[0]
+		if err := fn(&it.rec); err != nil {
+			return err
+		}
+		it.rec = flowRecord{} // fn may keep what it was given
+		if it.rr.next(&it.rec) {
+			heap.Fix(h, 0)
+			continue
+		}
+		if it.rr.err != nil {
+			return it.rr.err
+		}
+		it.rr.f.Close()
+		heap.Pop(h)
+	}
+	return nil
+}
+
+type runItem struct {
+	rr  *runReader
+	run int
+	rec flowRecord
+}
+
+type runHeap struct{ items []*runItem }
+
+func (h *runHeap) Len() int { return len(h.items) }
+func (h *runHeap) Less(i, j int) bool {
+	a, b := h.items[i], h.items[j]
+	if a.rec.less(&b.rec) {
+		return true
+	}
+	if b.rec.less(&a.rec) {
+		return false
+	}
+	return a.run < b.run
+}
+func (h *runHeap) Swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *runHeap) Push(x any)    { h.items = append(h.items, x.(*runItem)) }
+func (h *runHeap) Pop() any {
+	it := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
+	return it
+}
+
+// combine adds a later part of the same pair's flow, as add would have.
+func (p *pairFlow) combine(later *pairFlow) {
+	if later.domain != "" {
+		p.domain = later.domain
+	}
+	if later.port != 0 {
+		p.port = later.port
+	}
+	p.openEnd += later.openEnd
+	p.openSent += later.openSent
+	p.bothBytes += later.bothBytes
+	for _, b := range later.buckets {
+		p.addBucket(b)
+	}
+}

@@ -1,0 +1,176 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/parsers"
+	"github.com/exfiltrace/exfiltrace/samples/scenario"
+)
+
+// TestFlowRunsChangeNothing: a flow ledger that outgrows its budget and
+// goes through sorted runs on disk gives the very report of one held
+// whole in memory — every storyline, with FortiGate's interim records and
+// Cisco ASA's two-way counters, with budgets that cut the pairs into a few
+// runs and into many.
+func TestFlowRunsChangeNothing(t *testing.T) {
+	for _, vendor := range []string{scenario.Firewalls[0], "cisco-asa"} {
+		seeds := uint64(1)
+		if vendor == scenario.Firewalls[0] {
+			seeds = 2
+		}
+		for _, v := range scenario.Variants {
+			for seed := uint64(1); seed <= seeds; seed++ {
+				inc := scenario.Generate(v, seed)
+				if vendor != scenario.Firewalls[0] {
+					if err := inc.AsFirewall(vendor); err != nil {
+						t.Fatal(err)
+					}
+				}
+				dir := filepath.Join(t.TempDir(), fmt.Sprintf("%s-%s-%d", vendor, v, seed))
+				if err := inc.Write(dir, dir+".truth.json"); err != nil {
+					t.Fatal(err)
+				}
+				events, meta, _ := loadDir(t, dir, parsers.Options{TZ: inc.Truth.Location(), Year: inc.Truth.Year})
+				want := analyzeEvents(t, events, meta, "en", func(a *Analyzer) { a.flows.budget = 1 << 62 })
+				if len(want.Exfiltration)+len(want.Routine) == 0 && v != scenario.ControlVariant && v != scenario.RansomNoTheft {
+					t.Fatalf("%s %s seed %d: nothing in the ledger to compare", vendor, v, seed)
+				}
+				// The pairs' estimated size, for budgets that cut them in parts.
+				whole := NewAnalyzer(Options{})
+				for _, ev := range events {
+					whole.Observe(ev)
+				}
+				if len(whole.flows.pairIdx) < 2 {
+					continue // no firewall log in this variant: nothing to cut
+				}
+				for _, parts := range []int64{3, 40} {
+					var fl *flowLedger
+					got := analyzeEvents(t, events, meta, "en", func(a *Analyzer) {
+						a.flows.budget = max(whole.flows.held/parts, 1)
+						fl = a.flows
+					})
+					if fl.spills < 2 || fl.serviceRuns < 2 {
+						t.Errorf("%s %s seed %d, budget 1/%d: %d runs while observing, %d by service: the runs were not exercised", vendor, v, seed, parts, fl.spills, fl.serviceRuns)
+					}
+					if fl.runDir != "" {
+						t.Errorf("runs left in %s", fl.runDir)
+					}
+					// The same report, to the byte, but for when it was made.
+					got.GeneratedAt, want.GeneratedAt = time.Time{}, time.Time{}
+					if !reflect.DeepEqual(got, want) {
+						a, _ := json.MarshalIndent(want, "", " ")
+						b, _ := json.MarshalIndent(got, "", " ")
+						t.Errorf("%s %s seed %d, budget 1/%d: reports differ\nin memory: %.3000s\nthrough runs: %.3000s", vendor, v, seed, parts, a, b)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestFlowRunsRoundTrip: a record written to a run reads back the same,
+// IPv6 zones and long bucket lists included; a cut run is an error.
+func TestFlowRunsRoundTrip(t *testing.T) {
+	recs := []flowRecord{
+		{svc: "mega.co.nz", k: pairKey{netip.MustParseAddr("10.0.0.5"), netip.MustParseAddr("31.216.144.5")},
+			flow: pairFlow{domain: "gfs270n102.userstorage.mega.co.nz", port: 443, openEnd: 1, openSent: 77, bothBytes: -1,
+				buckets: []flowBucket{{hour: 480000, sessions: 2, bytes: 5413491657, start: -5, end: 1741992640123456789}, {hour: 480001, sessions: 1, bytes: 0}}}},
+		{k: pairKey{netip.MustParseAddr("fe80::1%eth0"), netip.MustParseAddr("2001:db8::7")}, flow: pairFlow{}},
+	}
+	dir := t.TempDir()
+	path, err := writeRun(dir, func(yield func(*flowRecord) bool) {
+		for i := range recs {
+			if !yield(&recs[i]) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []flowRecord
+	if err := mergeRuns([]string{path}, func(r *flowRecord) error { got = append(got, *r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	recs[1].flow.buckets = []flowBucket{} // read back as an empty list
+	if !reflect.DeepEqual(got, recs) {
+		t.Errorf("read back\n%+v\nwant\n%+v", got, recs)
+	}
+	b, _ := os.ReadFile(path)
+	for _, cut := range []int{1, 10, len(b) - 1} {
+		if err := os.WriteFile(path, b[:cut], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := mergeRuns([]string{path}, func(*flowRecord) error { return nil }); err == nil {
+			t.Errorf("run cut at %d of %d bytes read without error", cut, len(b))
+		}
+	}
+}
+
+// TestFlowRunsMergeLikeOneLedger: random sessions — few addresses, names
+// that come and go, ports of 0, hours out of order, sessions still open —
+// give the same services and flows through runs as in one ledger.
+func TestFlowRunsMergeLikeOneLedger(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		addr := func(n int) netip.Addr {
+			if rng.IntN(8) == 0 {
+				return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(rng.IntN(n))})
+			}
+			return netip.AddrFrom4([4]byte{93, 184, 0, byte(rng.IntN(n))})
+		}
+		domains := []string{"", "", "a.example.com", "b.example.com", "files.example.org", "x.co.uk"}
+		whole, cut := newFlowLedger(), newFlowLedger()
+		whole.budget = 1 << 62
+		cut.budget = pairCost * int64(2+rng.IntN(5))
+		base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+		for i := 0; i < 400; i++ {
+			k := pairKey{netip.AddrFrom4([4]byte{10, 0, 0, byte(rng.IntN(4))}), addr(12)}
+			d, port := domains[rng.IntN(len(domains))], int32(rng.IntN(3)*443)
+			end := base.Add(time.Duration(i)*7*time.Minute - time.Duration(rng.IntN(40))*time.Hour)
+			start := end.Add(-time.Duration(rng.IntN(90)) * time.Minute)
+			n := int64(rng.IntN(1 << 20))
+			for _, l := range []*flowLedger{whole, cut} {
+				l.keepWithinBudget()
+				p := l.add(k, d, port, n, start, end)
+				if i%17 == 0 {
+					p.openEnd++
+					p.openSent += n
+				}
+			}
+		}
+		if cut.spills < 2 {
+			t.Fatalf("seed %d: %d runs", seed, cut.spills)
+		}
+		read := func(l *flowLedger) []flowRecord {
+			defer l.close()
+			if err := l.finish(); err != nil {
+				t.Fatal(err)
+			}
+			j := &judge{}
+			ss, err := j.services(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []flowRecord
+			if err := ss.scan(nil, func(s *service, pr pairRef) {
+				out = append(out, flowRecord{svc: s.key, k: pr.k, flow: *pr.p})
+			}, nil); err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		want, got := read(whole), read(cut)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("seed %d: through runs\n%+v\nin one ledger\n%+v", seed, got, want)
+		}
+	}
+}
