@@ -19,6 +19,10 @@ type Options struct {
 	Title  string
 	// LargeBytes is the volume that makes a transfer significant (default 100 MB).
 	LargeBytes int64
+	// TempDir holds the flow ledger's runs when it outgrows memory (default:
+	// the system's temporary directory; Build uses the case's, on the disk
+	// the case is on rather than a /tmp that may be memory).
+	TempDir string
 }
 
 // Result is the report plus the raw hunt output.
@@ -69,7 +73,7 @@ func NewAnalyzer(o Options) *Analyzer {
 	if o.Lang == "" {
 		o.Lang = "fr"
 	}
-	a := &Analyzer{o: o, eng: rules.CompileWith(withoutVolumeRules(o.Rules), o.Config), flows: newFlowLedger(), cov: newCoverage(), folders: map[string]int{}}
+	a := &Analyzer{o: o, eng: rules.CompileWith(withoutVolumeRules(o.Rules), o.Config), flows: newFlowLedger(o.TempDir), cov: newCoverage(), folders: map[string]int{}}
 	a.internal = prefixes(o.Config.Placeholders["internal_networks"])
 	a.mail = newMailLedger(a.isInternal, o.Config.Placeholders["own_mail_domains"])
 	a.links = newLinker(a.isInternal, o.Lang, o.Config.Placeholders["assets"])
@@ -168,6 +172,9 @@ func dirOf(p string) string {
 
 // Build streams the case once, in time order, through an Analyzer.
 func Build(c *index.Case, o Options) (*Result, error) {
+	if o.TempDir == "" {
+		o.TempDir = c.Dir
+	}
 	a := NewAnalyzer(o)
 	if err := c.Stream(func(ev *event.Event) error {
 		a.Observe(ev)

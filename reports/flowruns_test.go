@@ -128,9 +128,14 @@ func TestFlowRunsMergeLikeOneLedger(t *testing.T) {
 			return netip.AddrFrom4([4]byte{93, 184, 0, byte(rng.IntN(n))})
 		}
 		domains := []string{"", "", "a.example.com", "b.example.com", "files.example.org", "x.co.uk"}
-		whole, cut := newFlowLedger(), newFlowLedger()
+		whole, cut := newFlowLedger(t.TempDir()), newFlowLedger(t.TempDir())
 		whole.budget = 1 << 62
 		cut.budget = pairCost * int64(2+rng.IntN(5))
+		// Runs that cannot be written (no such directory, nor TMPDIR: a full
+		// or missing disk): the pairs stay in memory, the answer the same.
+		unwritable := newFlowLedger(filepath.Join(t.TempDir(), "missing"))
+		unwritable.budget = cut.budget
+		t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
 		base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 		for i := 0; i < 400; i++ {
 			k := pairKey{netip.AddrFrom4([4]byte{10, 0, 0, byte(rng.IntN(4))}), addr(12)}
@@ -138,7 +143,7 @@ func TestFlowRunsMergeLikeOneLedger(t *testing.T) {
 			end := base.Add(time.Duration(i)*7*time.Minute - time.Duration(rng.IntN(40))*time.Hour)
 			start := end.Add(-time.Duration(rng.IntN(90)) * time.Minute)
 			n := int64(rng.IntN(1 << 20))
-			for _, l := range []*flowLedger{whole, cut} {
+			for _, l := range []*flowLedger{whole, cut, unwritable} {
 				l.keepWithinBudget()
 				p := l.add(k, d, port, n, start, end)
 				if i%17 == 0 {
@@ -168,9 +173,15 @@ func TestFlowRunsMergeLikeOneLedger(t *testing.T) {
 			}
 			return out
 		}
-		want, got := read(whole), read(cut)
+		if unwritable.spillErr == nil || unwritable.spills != 0 {
+			t.Fatalf("seed %d: runs written to a missing directory (%d, %v)", seed, unwritable.spills, unwritable.spillErr)
+		}
+		want, got, kept := read(whole), read(cut), read(unwritable)
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("seed %d: through runs\n%+v\nin one ledger\n%+v", seed, got, want)
+		}
+		if !reflect.DeepEqual(kept, want) {
+			t.Fatalf("seed %d: with runs that could not be written\n%+v\nin one ledger\n%+v", seed, kept, want)
 		}
 	}
 }

@@ -39,7 +39,7 @@ type flowLedger struct {
 	// held estimates the memory of the pairs above; past budget they are
 	// written to a sorted run in runDir (see flowruns.go).
 	held, budget int64
-	runDir       string
+	tmp, runDir  string
 	runs         []string
 	// spillErr: a run could not be written (full disk); the pairs then
 	// stay in memory, the answer unchanged.
@@ -91,8 +91,10 @@ type openSession struct {
 	last   time.Time
 }
 
-func newFlowLedger() *flowLedger {
-	l := &flowLedger{open: map[string]*openSession{}, budget: flowBudget}
+// newFlowLedger makes a ledger whose runs, if any, go under tmp ("" for
+// the system's temporary directory).
+func newFlowLedger(tmp string) *flowLedger {
+	l := &flowLedger{open: map[string]*openSession{}, budget: flowBudget, tmp: tmp}
 	l.reset()
 	return l
 }
@@ -110,7 +112,11 @@ func (l *flowLedger) reset() {
 // destination, and empties them.
 func (l *flowLedger) spill() error {
 	if l.runDir == "" {
-		dir, err := os.MkdirTemp("", "exfiltrace-flows-")
+		dir, err := os.MkdirTemp(l.tmp, ".exfiltrace-flows-")
+		if err != nil && l.tmp != "" {
+			// A case on read-only media: the system's temporary directory.
+			dir, err = os.MkdirTemp("", ".exfiltrace-flows-")
+		}
 		if err != nil {
 			return fmt.Errorf("flow ledger: %w", err)
 		}
