@@ -9,6 +9,13 @@ package memlimit
 import (
 	"os"
 	"runtime/debug"
+	"sync"
+)
+
+var (
+	mu       sync.Mutex
+	applied  bool  // the soft limit is this package's, not the user's
+	reserved int64 // memory held outside Go's heap, taken from the limit
 )
 
 // Default is the soft limit when GOMEMLIMIT is not set: it keeps the peak
@@ -23,9 +30,36 @@ const GCPercent = 400
 // Apply sets the defaults unless the user set GOMEMLIMIT or GOGC.
 func Apply() {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(Default)
+		mu.Lock()
+		applied = true
+		debug.SetMemoryLimit(max(Default-reserved, Default/4))
+		mu.Unlock()
 	}
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(GCPercent)
+	}
+}
+
+// Beside reserves n bytes of the process's memory for a library that
+// allocates outside Go's heap (DuckDB's appender holds a row group of every
+// column, ~250 MiB, out of the collector's sight): the soft limit drops by
+// n until release is called. It does nothing when the user set GOMEMLIMIT
+// or nothing applied the default.
+func Beside(n int64) (release func()) {
+	mu.Lock()
+	defer mu.Unlock()
+	if !applied {
+		return func() {}
+	}
+	reserved += n
+	debug.SetMemoryLimit(max(Default-reserved, Default/4))
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			mu.Lock()
+			defer mu.Unlock()
+			reserved -= n
+			debug.SetMemoryLimit(max(Default-reserved, Default/4))
+		})
 	}
 }
