@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -313,7 +314,7 @@ func dayVolumes(p *pairFlow) map[int32]int64 {
 // with its pairs in source then destination order.
 func (j *judge) services(fl *flowLedger) (*serviceSet, error) {
 	if len(fl.runs) > 0 {
-		return j.servicesFromRuns(fl)
+		return servicesFromRuns(fl)
 	}
 	by := map[string]*service{}
 	fl.each(func(k pairKey, p *pairFlow) {
@@ -327,12 +328,7 @@ func (j *judge) services(fl *flowLedger) (*serviceSet, error) {
 	})
 	out := make([]*service, 0, len(by))
 	for _, s := range by {
-		sort.Slice(s.pairs, func(a, b int) bool {
-			if s.pairs[a].k.src != s.pairs[b].k.src {
-				return s.pairs[a].k.src.Less(s.pairs[b].k.src)
-			}
-			return s.pairs[a].k.dst.Less(s.pairs[b].k.dst)
-		})
+		slices.SortFunc(s.pairs, func(a, b pairRef) int { return a.k.compare(b.k) })
 		out = append(out, s)
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].key < out[b].key })

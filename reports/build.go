@@ -198,7 +198,8 @@ func Build(c *index.Case, o Options) (*Result, error) {
 }
 
 // Finish judges what was observed and writes the report. It fails only
-// when the flow ledger's own runs on disk cannot be read back.
+// on the flow ledger's own runs on disk: the last one cannot be written,
+// or one cannot be read back.
 func (a *Analyzer) Finish(meta CaseMeta) (*Result, error) {
 	lang := a.o.Lang
 	defer a.flows.close()

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bufio"
+	"cmp"
 	"container/heap"
 	"encoding/binary"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // The flow ledger keeps its pairs in memory up to a budget; past it, they
@@ -28,13 +30,7 @@ type flowRecord struct {
 }
 
 func (r *flowRecord) less(o *flowRecord) bool {
-	if r.svc != o.svc {
-		return r.svc < o.svc
-	}
-	if c := r.k.src.Compare(o.k.src); c != 0 {
-		return c < 0
-	}
-	return r.k.dst.Less(o.k.dst)
+	return cmp.Or(strings.Compare(r.svc, o.svc), r.k.compare(o.k)) < 0
 }
 
 // cost estimates what a record holds in memory.

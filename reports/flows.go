@@ -62,6 +62,12 @@ const (
 
 type pairKey struct{ src, dst netip.Addr }
 
+// compare orders pairs by source, then destination: a service's pairs, and
+// the runs on disk, are in this order.
+func (k pairKey) compare(o pairKey) int {
+	return cmp.Or(k.src.Compare(o.src), k.dst.Compare(o.dst))
+}
+
 type pairFlow struct {
 	domain   string
 	port     int32
@@ -126,22 +132,12 @@ func (l *flowLedger) spill() error {
 	for k := range l.pairIdx {
 		keys = append(keys, k)
 	}
-	addr := func(k uint64, dst bool) netip.Addr {
-		if dst {
-			return *l.addrs.at(uint32(k))
-		}
-		return *l.addrs.at(uint32(k >> 32))
-	}
-	slices.SortFunc(keys, func(a, b uint64) int {
-		if c := addr(a, false).Compare(addr(b, false)); c != 0 {
-			return c
-		}
-		return addr(a, true).Compare(addr(b, true))
-	})
+	pair := func(k uint64) pairKey { return pairKey{*l.addrs.at(uint32(k >> 32)), *l.addrs.at(uint32(k))} }
+	slices.SortFunc(keys, func(a, b uint64) int { return pair(a).compare(pair(b)) })
 	path, err := writeRun(l.runDir, func(yield func(*flowRecord) bool) {
 		var r flowRecord
 		for _, k := range keys {
-			r.k, r.flow = pairKey{addr(k, false), addr(k, true)}, *l.flows.at(l.pairIdx[k])
+			r.k, r.flow = pair(k), *l.flows.at(l.pairIdx[k])
 			if !yield(&r) {
 				return
 			}

@@ -122,7 +122,7 @@ func (ss *serviceSet) scan(begin func(*service), pair func(*service, pairRef), e
 // servicesFromRuns merges the ledger's runs pair by pair (the parts of one
 // pair come from several runs, in the order written), gives each whole
 // pair its service, and sorts the pairs by service into new runs.
-func (j *judge) servicesFromRuns(fl *flowLedger) (*serviceSet, error) {
+func servicesFromRuns(fl *flowLedger) (*serviceSet, error) {
 	s := &runSorter{dir: fl.runDir, budget: fl.budget}
 	var acc flowRecord
 	have := false
