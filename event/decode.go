@@ -20,7 +20,37 @@ var errBadJSON = errors.New("event: malformed flat JSON document")
 // Keys are interned: values are copied one by one, never as slices of the
 // document, because a rule's state or a finding that keeps one value would
 // keep the whole document alive (hunt's memory grew by half that way).
-func DecodeJSON(b []byte) (*Event, error) {
+func DecodeJSON(b []byte) (*Event, error) { return DecodeJSONSelected(b, nil) }
+
+// Selection names the fields a reader of stored events uses, so that the
+// others are read past without being copied: hunt reads a few fields of a
+// firewall session and never its original line, which is most of the bytes
+// and most of the decoding. A nil Selection keeps every field.
+type Selection struct {
+	Only   map[string]bool // when not nil, only these fields are kept
+	Except map[string]bool // never kept
+}
+
+// ExceptOriginal selects every field but the original line, which no rule
+// or report reads and which is most of a stored event's bytes.
+func ExceptOriginal() *Selection { return exceptOriginal }
+
+var exceptOriginal = &Selection{Except: map[string]bool{FieldOriginal: true}}
+
+func (s *Selection) keeps(name []byte) bool {
+	if s == nil {
+		return true
+	}
+	if s.Only != nil && !s.Only[string(name)] {
+		return false
+	}
+	return !s.Except[string(name)]
+}
+
+// DecodeJSONSelected is DecodeJSON keeping only the selected fields (and
+// the time). It accepts and refuses exactly the documents DecodeJSON does:
+// a value read past is still checked.
+func DecodeJSONSelected(b []byte, sel *Selection) (*Event, error) {
 	names := keyNames.Get().(map[string]string)
 	defer keyNames.Put(names)
 	d := decoder{b: b}
@@ -35,7 +65,7 @@ func DecodeJSON(b []byte) (*Event, error) {
 	}
 	for {
 		d.ws()
-		k, ok := d.key(names)
+		k, kept, ok := d.key(names, sel)
 		if !ok {
 			return nil, errBadJSON
 		}
@@ -44,19 +74,25 @@ func DecodeJSON(b []byte) (*Event, error) {
 			return nil, errBadJSON
 		}
 		d.ws()
-		v, ok := d.value(true)
-		if !ok {
-			return nil, errBadJSON
-		}
-		if k == "@timestamp" {
-			s, _ := v.(string)
-			t, err := time.Parse(time.RFC3339Nano, s)
-			if err != nil {
-				return nil, err
+		if !kept {
+			if !d.skip(true) {
+				return nil, errBadJSON
 			}
-			ev.Timestamp = t
-		} else if v != nil {
-			ev.Fields[k] = v
+		} else {
+			v, ok := d.value(true)
+			if !ok {
+				return nil, errBadJSON
+			}
+			if k == "@timestamp" {
+				s, _ := v.(string)
+				t, err := time.Parse(time.RFC3339Nano, s)
+				if err != nil {
+					return nil, err
+				}
+				ev.Timestamp = t
+			} else if v != nil {
+				ev.Fields[k] = v
+			}
 		}
 		d.ws()
 		if d.eat(',') {
@@ -183,20 +219,73 @@ func (d *decoder) str() (string, bool) {
 	return d.withEscapes()
 }
 
-// key reads a member name, interned in names unless it has escapes.
-func (d *decoder) key(names map[string]string) (string, bool) {
+// key reads a member name, interned in names unless it has escapes. A
+// name the selection does not keep comes back as "" with kept false (an
+// empty name that is kept comes back with kept true).
+func (d *decoder) key(names map[string]string, sel *Selection) (k string, kept, ok bool) {
 	raw, ok := d.plain()
 	if !ok {
-		return d.withEscapes()
+		k, ok := d.withEscapes()
+		if !ok || k != "@timestamp" && !sel.keeps([]byte(k)) {
+			return "", false, ok
+		}
+		return k, true, true
+	}
+	if string(raw) != "@timestamp" && !sel.keeps(raw) {
+		return "", false, true
 	}
 	if k, ok := names[string(raw)]; ok {
-		return k, true
+		return k, true, true
 	}
-	k := string(raw)
+	k = string(raw)
 	if len(names) < maxKeyNames {
 		names[k] = k
 	}
-	return k, true
+	return k, true, true
+}
+
+// skip reads past a value as value does, refusing what value refuses,
+// without copying its strings.
+func (d *decoder) skip(allowArray bool) bool {
+	if d.i >= len(d.b) {
+		return false
+	}
+	switch c := d.b[d.i]; {
+	case c == '"':
+		if _, ok := d.plain(); ok {
+			return true
+		}
+		if !d.eat('"') {
+			return false
+		}
+		start := d.i
+		bs := bytes.IndexByte(d.b[start:], '\\')
+		if bs < 0 {
+			return false
+		}
+		d.i = start + bs
+		_, ok := d.unescaped(start, true)
+		return ok
+	case c == '[' && allowArray:
+		d.i++
+		d.ws()
+		if d.eat(']') {
+			return true
+		}
+		for {
+			d.ws()
+			if !d.skip(false) {
+				return false
+			}
+			d.ws()
+			if d.eat(',') {
+				continue
+			}
+			return d.eat(']')
+		}
+	}
+	_, ok := d.value(allowArray)
+	return ok
 }
 
 // plain reads a string without escapes at d.i, returning its bytes; for
@@ -231,15 +320,23 @@ func (d *decoder) withEscapes() (string, bool) {
 
 // escaped reads the rest of a string from its first backslash at d.i,
 // copying the runs between escapes whole.
-func (d *decoder) escaped(start int) (string, bool) {
-	buf := make([]byte, 0, d.i-start+64)
-	buf = append(buf, d.b[start:d.i]...)
+func (d *decoder) escaped(start int) (string, bool) { return d.unescaped(start, false) }
+
+// unescaped is escaped; with discard it only checks the string.
+func (d *decoder) unescaped(start int, discard bool) (string, bool) {
+	var buf []byte
+	if !discard {
+		buf = make([]byte, 0, d.i-start+64)
+		buf = append(buf, d.b[start:d.i]...)
+	}
 	for d.i < len(d.b) {
 		run := bytes.IndexAny(d.b[d.i:], `"\\`)
 		if run < 0 {
 			return "", false
 		}
-		buf = append(buf, d.b[d.i:d.i+run]...)
+		if !discard {
+			buf = append(buf, d.b[d.i:d.i+run]...)
+		}
 		d.i += run
 		if d.b[d.i] == '"' {
 			d.i++
@@ -249,19 +346,20 @@ func (d *decoder) escaped(start int) (string, bool) {
 			return "", false
 		}
 		d.i++
+		var c byte
 		switch e := d.b[d.i]; e {
 		case '"', '\\', '/':
-			buf = append(buf, e)
+			c = e
 		case 'b':
-			buf = append(buf, '\b')
+			c = '\b'
 		case 'f':
-			buf = append(buf, '\f')
+			c = '\f'
 		case 'n':
-			buf = append(buf, '\n')
+			c = '\n'
 		case 'r':
-			buf = append(buf, '\r')
+			c = '\r'
 		case 't':
-			buf = append(buf, '\t')
+			c = '\t'
 		case 'u':
 			r, ok := d.hex4(d.i + 1)
 			if !ok {
@@ -276,9 +374,16 @@ func (d *decoder) escaped(start int) (string, bool) {
 					}
 				}
 			}
-			buf = utf8.AppendRune(buf, r)
+			if !discard {
+				buf = utf8.AppendRune(buf, r)
+			}
+			d.i++
+			continue
 		default:
 			return "", false
+		}
+		if !discard {
+			buf = append(buf, c)
 		}
 		d.i++
 	}

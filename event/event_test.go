@@ -73,3 +73,45 @@ func FuzzDecodeJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeJSONSelected: reading past fields changes nothing else. Any
+// input is accepted by DecodeJSONSelected exactly when DecodeJSON accepts
+// it, and the fields kept are DecodeJSON's, value for value.
+func FuzzDecodeJSONSelected(f *testing.F) {
+	f.Add([]byte(`{"@timestamp":"2025-03-14T22:50:40Z","a":"b\u00e9\n","n":-12,"f":1.5e3,"l":["x",2],"t":true,"z":null}`))
+	f.Add([]byte(`{"a":"x","k":"a\\\"b\u00e9\ud83d\ude00\ud800x","k2":"plain"}`))
+	f.Add([]byte(`{"k":"a\q","a":1}`))
+	f.Add([]byte(`{"k":[1,"\u00zz"],"a":1}`))
+	f.Add([]byte(`{"k":1-2,"a":1}`))
+	f.Add([]byte(`{"\u0061":"escaped name","k":"v"}`))
+	selections := []*Selection{
+		{Only: map[string]bool{"a": true}},
+		{Except: map[string]bool{"k": true, "l": true}},
+		{Only: map[string]bool{}},
+		{Only: map[string]bool{"a": true, "k2": true}, Except: map[string]bool{"a": true}},
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		full, fullErr := DecodeJSON(b)
+		for _, sel := range selections {
+			ev, err := DecodeJSONSelected(b, sel)
+			if (err != nil) != (fullErr != nil) {
+				t.Fatalf("%s with %+v: error %v, DecodeJSON error %v", b, sel, err, fullErr)
+			}
+			if err != nil {
+				continue
+			}
+			if !ev.Timestamp.Equal(full.Timestamp) {
+				t.Fatalf("%s: time %v, DecodeJSON %v", b, ev.Timestamp, full.Timestamp)
+			}
+			want := map[string]any{}
+			for k, v := range full.Fields {
+				if sel.keeps([]byte(k)) {
+					want[k] = v
+				}
+			}
+			if !reflect.DeepEqual(ev.Fields, want) {
+				t.Fatalf("%s with %+v: %v, want %v", b, sel, ev.Fields, want)
+			}
+		}
+	})
+}

@@ -24,7 +24,11 @@ import (
 // the stored documents by their time alone; decoding them, the larger cost,
 // runs on every core a few batches ahead of fn, and fn still sees the merged
 // order. Memory does not otherwise grow with the case.
-func (c *Case) Stream(fn func(*event.Event) error) error {
+func (c *Case) Stream(fn func(*event.Event) error) error { return c.StreamDecoded(event.DecodeJSON, fn) }
+
+// StreamDecoded is Stream with the caller's decoder (called on every core
+// at once), for a reader that needs only some fields of each stored event.
+func (c *Case) StreamDecoded(decode func([]byte) (*event.Event, error), fn func(*event.Event) error) error {
 	workers := runtime.NumCPU()
 	pending := make(chan chan decoded, streamAhead*workers) // batches in stream order
 	jobs := make(chan decodeJob)
@@ -33,7 +37,7 @@ func (c *Case) Stream(fn func(*event.Event) error) error {
 	for w := 0; w < workers; w++ {
 		go func() {
 			for j := range jobs {
-				j.out <- decodeAll(j.docs)
+				j.out <- decodeAll(j.docs, decode)
 			}
 		}()
 	}
@@ -105,10 +109,10 @@ type decoded struct {
 	err error
 }
 
-func decodeAll(docs [][]byte) decoded {
+func decodeAll(docs [][]byte, decode func([]byte) (*event.Event, error)) decoded {
 	evs := make([]*event.Event, 0, len(docs))
 	for _, doc := range docs {
-		ev, err := event.DecodeJSON(doc)
+		ev, err := decode(doc)
 		if err != nil {
 			return decoded{evs: evs, err: fmt.Errorf("event store: %w", err)}
 		}

@@ -176,7 +176,8 @@ func Build(c *index.Case, o Options) (*Result, error) {
 		o.TempDir = c.Dir
 	}
 	a := NewAnalyzer(o)
-	if err := c.Stream(func(ev *event.Event) error {
+	decode := func(doc []byte) (*event.Event, error) { return event.DecodeJSONSelected(doc, event.ExceptOriginal()) }
+	if err := c.StreamDecoded(decode, func(ev *event.Event) error {
 		a.Observe(ev)
 		return nil
 	}); err != nil {

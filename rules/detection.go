@@ -14,6 +14,7 @@ import (
 // matcher tests one event; selections and conditions compile to matchers.
 type matcher interface {
 	match(v *view) bool
+	reads(r *fieldReads) // the event fields match can read
 }
 
 type andM []matcher

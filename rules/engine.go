@@ -36,6 +36,11 @@ type Engine struct {
 	find    *collector
 	first   time.Time // first event of the stream: baselines start here
 	view    view
+
+	// What Decode reads of a stored event (reads.go).
+	selection   event.Selection
+	keywordAny  bool            // a keyword rule applies to every event
+	keywordKeys map[string]bool // logsources a keyword rule applies to
 }
 
 // Compile compiles rules once. Rules the engine cannot run are listed in
@@ -44,7 +49,9 @@ func Compile(rules []*Rule) *Engine { return CompileWith(rules, DefaultConfig())
 
 // CompileWith compiles rules with a case configuration (placeholder values).
 func CompileWith(rules []*Rule, cfg *Config) *Engine {
-	e := &Engine{byKey: map[string][]*compiled{}, find: newCollector()}
+	e := &Engine{byKey: map[string][]*compiled{}, find: newCollector(), keywordKeys: map[string]bool{}}
+	e.selection.Only = map[string]bool{}
+	(&fieldReads{names: e.selection.Only}).add(eventReads...)
 	byRef := map[string]*compiled{}
 	var correlations []*Rule
 	for _, r := range rules {
@@ -58,6 +65,7 @@ func CompileWith(rules []*Rule, cfg *Config) *Engine {
 			continue
 		}
 		c.emit = true
+		e.learnReads(c)
 		if c.key == "" {
 			e.any = append(e.any, c)
 		} else {
@@ -88,6 +96,13 @@ func CompileWith(rules []*Rule, cfg *Config) *Engine {
 				continue
 			}
 			cs.streamStart = &e.first
+			reads := fieldReads{names: e.selection.Only}
+			for _, g := range cs.groupBy {
+				reads.field(g)
+			}
+			if cs.field != "" {
+				reads.field(cs.field)
+			}
 			e.corrs = append(e.corrs, cs)
 			e.Loaded = append(e.Loaded, r)
 			for _, k := range []string{r.ID, r.Name} {

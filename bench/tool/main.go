@@ -311,9 +311,18 @@ func hunt(args []string) error {
 		name = "hunt (pack + Sigma dirs)"
 	}
 	eng := rules.Compile(rs)
+	stop, err := cpuProfile()
+	if err != nil {
+		return err
+	}
+	defer stop()
 	start := time.Now()
 	var n int64
-	if err := c.Stream(func(ev *event.Event) error { eng.Process(ev); n++; return nil }); err != nil {
+	decode := eng.Decode
+	if os.Getenv("BENCH_DECODE") == "all" {
+		decode = event.DecodeJSON
+	}
+	if err := c.StreamDecoded(decode, func(ev *event.Event) error { eng.Process(ev); n++; return nil }); err != nil {
 		return err
 	}
 	d := time.Since(start)

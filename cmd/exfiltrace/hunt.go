@@ -131,7 +131,7 @@ directory or --config; see 'exfiltrace rules list'.`,
 					_, err = st.Search("", 0, process)
 				}
 			} else {
-				err = c.Stream(process)
+				err = c.StreamDecoded(eng.Decode, process)
 			}
 			if bar != nil {
 				bar.Finish()

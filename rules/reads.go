@@ -1,0 +1,122 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// fieldReads is what the engine can read of an event: the fields its rules
+// name, or every field when a keyword list searches all values.
+type fieldReads struct {
+	names map[string]bool
+	all   bool
+}
+
+func (r *fieldReads) add(names ...string) {
+	for _, n := range names {
+		r.names[n] = true
+	}
+}
+
+// field adds every event field values(name) may consult.
+func (r *fieldReads) field(name string) { r.add(lookups(name)...) }
+
+// lookups lists the event fields values(field) may read, in any order; it
+// must name at least every one of them (more only costs decoding time).
+func lookups(field string) []string {
+	if strings.Contains(field, ".") {
+		return []string{field}
+	}
+	if alts, ok := sigmaFields[field]; ok {
+		return alts
+	}
+	return []string{"winlog.event_data." + field, "winlog.user_data." + field, field,
+		"user.name", "user.domain", "process.pid", "process.parent.pid"}
+}
+
+// eventReads are the fields the engine reads of every event whatever its
+// rules: those that place it in a Sigma logsource (eventLogsources) and
+// those a finding keeps of it (refOf).
+var eventReads = []string{
+	"winlog.channel", "winlog.provider_name", "winlog.event_id", event.FieldDataset, "observer.type",
+	event.FieldID, event.FieldFile, event.FieldLine, event.FieldRecord, "message", "process.command_line",
+	"host.name", "user.name", "source.ip", "destination.domain", "destination.ip", "email.to.address",
+}
+
+func (a andM) reads(r *fieldReads) {
+	for _, m := range a {
+		m.reads(r)
+	}
+}
+
+func (o orM) reads(r *fieldReads) {
+	for _, m := range o {
+		m.reads(r)
+	}
+}
+
+func (a *atLeastM) reads(r *fieldReads) {
+	for _, m := range a.ms {
+		m.reads(r)
+	}
+}
+
+func (n notM) reads(r *fieldReads)      { n.m.reads(r) }
+func (constM) reads(*fieldReads)        {}
+func (k *keywordM) reads(r *fieldReads) { r.all = true }
+
+func (f *fieldM) reads(r *fieldReads) {
+	r.field(f.field)
+	for _, vm := range f.values {
+		if ref, ok := vm.(fieldrefM); ok {
+			r.field(ref.other)
+		}
+	}
+}
+
+// Selection is what a reader of stored events must decode for this engine:
+// the fields its rules and findings read. Events of a log source that a
+// keyword rule searches are decoded whole by Decode.
+func (e *Engine) Selection() *event.Selection { return &e.selection }
+
+// Decode reads one stored event as the engine needs it: only the selected
+// fields, unless a keyword rule applies to the event, which then gets every
+// field but its original line (keyword searches skip that one). Safe for
+// concurrent use.
+func (e *Engine) Decode(doc []byte) (*event.Event, error) {
+	if e.keywordAny {
+		return event.DecodeJSONSelected(doc, event.ExceptOriginal())
+	}
+	ev, err := event.DecodeJSONSelected(doc, &e.selection)
+	if err != nil || !e.searchesAll(ev) {
+		return ev, err
+	}
+	return event.DecodeJSONSelected(doc, event.ExceptOriginal())
+}
+
+// searchesAll says whether a keyword rule applies to the event.
+func (e *Engine) searchesAll(ev *event.Event) bool {
+	if len(e.keywordKeys) == 0 {
+		return false
+	}
+	for _, k := range eventLogsources(ev, nil) {
+		if e.keywordKeys[k] {
+			return true
+		}
+	}
+	return false
+}
+
+// learnReads records what one compiled rule reads.
+func (e *Engine) learnReads(c *compiled) {
+	r := fieldReads{names: e.selection.Only}
+	c.m.reads(&r)
+	if r.all {
+		if c.key == "" {
+			e.keywordAny = true
+		} else {
+			e.keywordKeys[c.key] = true
+		}
+	}
+}
