@@ -24,7 +24,9 @@ import (
 // the stored documents by their time alone; decoding them, the larger cost,
 // runs on every core a few batches ahead of fn, and fn still sees the merged
 // order. Memory does not otherwise grow with the case.
-func (c *Case) Stream(fn func(*event.Event) error) error { return c.StreamDecoded(event.DecodeJSON, fn) }
+func (c *Case) Stream(fn func(*event.Event) error) error {
+	return c.StreamDecoded(event.DecodeJSON, fn)
+}
 
 // StreamDecoded is Stream with the caller's decoder (called on every core
 // at once), for a reader that needs only some fields of each stored event.
