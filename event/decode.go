@@ -51,10 +51,20 @@ func (s *Selection) keeps(name []byte) bool {
 // the time). It accepts and refuses exactly the documents DecodeJSON does:
 // a value read past is still checked.
 func DecodeJSONSelected(b []byte, sel *Selection) (*Event, error) {
-	names := keyNames.Get().(map[string]string)
+	names := keyNames.Get().(*internedKeys)
 	defer keyNames.Put(names)
+	if names.sel != sel {
+		names.sel, names.last = sel, names.last[:0]
+	}
 	d := decoder{b: b}
-	ev := New()
+	var ev *Event
+	if sel != nil && sel.Only != nil {
+		// A few fields are kept: room for all of a document's would be
+		// most of the allocation.
+		ev = &Event{Fields: make(map[string]any, 16)}
+	} else {
+		ev = New()
+	}
 	d.ws()
 	if !d.eat('{') {
 		return nil, errBadJSON
@@ -63,9 +73,9 @@ func DecodeJSONSelected(b []byte, sel *Selection) (*Event, error) {
 	if d.eat('}') {
 		return ev, nil
 	}
-	for {
+	for n := 0; ; n++ {
 		d.ws()
-		k, kept, ok := d.key(names, sel)
+		k, kept, ok := d.key(names, n)
 		if !ok {
 			return nil, errBadJSON
 		}
@@ -106,8 +116,24 @@ func DecodeJSONSelected(b []byte, sel *Selection) (*Event, error) {
 }
 
 // keyNames holds interned field names; a pool gives each decoding goroutine
-// its own map, bounded by maxKeyNames against documents of ever-new keys.
-var keyNames = sync.Pool{New: func() any { return make(map[string]string, 256) }}
+// its own, bounded by maxKeyNames against documents of ever-new keys.
+var keyNames = sync.Pool{New: func() any { return &internedKeys{names: make(map[string]string, 256)} }}
+
+// internedKeys are the field names a decoder has met, and the names of the
+// last document in order with what the selection said of each: stored
+// events of one file share their sorted keys, so a name is most often the
+// one at the same place in the document before, and one comparison of
+// bytes replaces two map lookups.
+type internedKeys struct {
+	names map[string]string
+	sel   *Selection
+	last  []lastKey
+}
+
+type lastKey struct {
+	name string
+	kept bool
+}
 
 const maxKeyNames = 4096
 
@@ -219,27 +245,39 @@ func (d *decoder) str() (string, bool) {
 	return d.withEscapes()
 }
 
-// key reads a member name, interned in names unless it has escapes. A
-// name the selection does not keep comes back as "" with kept false (an
-// empty name that is kept comes back with kept true).
-func (d *decoder) key(names map[string]string, sel *Selection) (k string, kept, ok bool) {
+// key reads the n-th member name, interned unless it has escapes. A name
+// the selection does not keep comes back as "" with kept false (an empty
+// name that is kept comes back with kept true).
+func (d *decoder) key(in *internedKeys, n int) (k string, kept, ok bool) {
 	raw, ok := d.plain()
 	if !ok {
 		k, ok := d.withEscapes()
-		if !ok || k != "@timestamp" && !sel.keeps([]byte(k)) {
+		if !ok || k != "@timestamp" && !in.sel.keeps([]byte(k)) {
 			return "", false, ok
 		}
 		return k, true, true
 	}
-	if string(raw) != "@timestamp" && !sel.keeps(raw) {
+	if n < len(in.last) && in.last[n].name == string(raw) {
+		if !in.last[n].kept {
+			return "", false, true
+		}
+		return in.last[n].name, true, true
+	}
+	k, hit := in.names[string(raw)]
+	if !hit {
+		k = string(raw)
+		if len(in.names) < maxKeyNames {
+			in.names[k] = k
+		}
+	}
+	kept = k == "@timestamp" || in.sel.keeps(raw)
+	if n < len(in.last) {
+		in.last[n] = lastKey{k, kept}
+	} else if n == len(in.last) && n < maxKeyNames {
+		in.last = append(in.last, lastKey{k, kept})
+	}
+	if !kept {
 		return "", false, true
-	}
-	if k, ok := names[string(raw)]; ok {
-		return k, true, true
-	}
-	k = string(raw)
-	if len(names) < maxKeyNames {
-		names[k] = k
 	}
 	return k, true, true
 }
@@ -330,9 +368,14 @@ func (d *decoder) unescaped(start int, discard bool) (string, bool) {
 		buf = append(buf, d.b[start:d.i]...)
 	}
 	for d.i < len(d.b) {
-		run := bytes.IndexAny(d.b[d.i:], `"\\`)
+		// The next quote, then a backslash before it: two byte searches
+		// are several times faster than one for either byte.
+		run := bytes.IndexByte(d.b[d.i:], '"')
 		if run < 0 {
 			return "", false
+		}
+		if bs := bytes.IndexByte(d.b[d.i:d.i+run], '\\'); bs >= 0 {
+			run = bs
 		}
 		if !discard {
 			buf = append(buf, d.b[d.i:d.i+run]...)

@@ -18,6 +18,11 @@ type view struct {
 	lc      map[string]string
 	all     []string
 	sources []string // the Sigma logsources this event belongs to
+	// one holds the one-value lists values hands out for the event, so
+	// that matching a string field allocates nothing.
+	one []string
+	// data caches the EventData and UserData field names of a Sigma name.
+	data map[string]*[2]string
 }
 
 // reset points the view at the next event.
@@ -27,6 +32,7 @@ func (v *view) reset(ev *event.Event) {
 		clear(v.lc)
 	}
 	v.all = nil // handed out to matchers: never reused
+	v.one = v.one[:0]
 	v.sources = eventLogsources(ev, v.sources[:0])
 }
 
@@ -65,23 +71,32 @@ var sigmaFields = map[string][]string{
 	"ScriptBlockText":     {"winlog.event_data.ScriptBlockText", "powershell.file.script_block_text"},
 }
 
-// values returns a field's values as strings.
+// values returns a field's values as strings. The list is valid until the
+// view moves to the next event.
 func (v *view) values(field string) []string {
 	if strings.Contains(field, ".") {
-		return v.ev.Strings(field)
+		return v.strings(field)
 	}
 	if alts, ok := sigmaFields[field]; ok {
 		for _, f := range alts {
-			if vals := v.ev.Strings(f); len(vals) > 0 {
+			if vals := v.strings(f); len(vals) > 0 {
 				return vals
 			}
 		}
 		return nil
 	}
-	if vals := v.ev.Strings("winlog.event_data." + field); len(vals) > 0 {
+	data := v.data[field]
+	if data == nil {
+		if v.data == nil {
+			v.data = map[string]*[2]string{}
+		}
+		data = &[2]string{"winlog.event_data." + field, "winlog.user_data." + field}
+		v.data[field] = data
+	}
+	if vals := v.strings(data[0]); len(vals) > 0 {
 		return vals
 	}
-	if vals := v.ev.Strings("winlog.user_data." + field); len(vals) > 0 {
+	if vals := v.strings(data[1]); len(vals) > 0 {
 		return vals
 	}
 	// Sysmon 4688 equivalents of Sysmon names.
@@ -94,11 +109,32 @@ func (v *view) values(field string) []string {
 			return []string{u}
 		}
 	case "ProcessId":
-		return v.ev.Strings("process.pid")
+		return v.strings("process.pid")
 	case "ParentProcessId":
-		return v.ev.Strings("process.parent.pid")
+		return v.strings("process.parent.pid")
 	}
-	return v.ev.Strings(field)
+	return v.strings(field)
+}
+
+// strings is Event.Strings without allocating a list for one value.
+func (v *view) strings(k string) []string {
+	var s string
+	switch x := v.ev.Fields[k].(type) {
+	case nil:
+		return nil
+	case []string:
+		return x
+	case string:
+		s = x
+	default:
+		s = v.ev.Str(k)
+	}
+	if s == "" {
+		return nil
+	}
+	v.one = append(v.one, s)
+	n := len(v.one)
+	return v.one[n-1 : n : n]
 }
 
 // allValues lists every string value of the event, for keyword searches.
