@@ -31,12 +31,18 @@ const FileName = "columns.duckdb"
 const MemoryLimit = "128MB"
 
 // flushRows is how many rows the appender holds before writing them: one
-// DuckDB row group (122,880 rows), which DuckDB writes compressed straight
-// to the database file; smaller commits went through its write-ahead log
-// and were compressed again at checkpoint. On 1 M FortiGate lines: ingest
-// 49 s with 50,000, 29–35 s with 122,880, 46 s with twice that; 60 MiB
-// more peak RSS (bench/README).
-const flushRows = 122_880
+// row group, which DuckDB writes compressed straight to the database file
+// (smaller commits went through its write-ahead log and were compressed
+// again at checkpoint: 1 M FortiGate lines took 49 s with commits of
+// 50,000 rows in DuckDB's default 122,880-row groups, 29–35 s with whole
+// groups). The writer attaches the case's file with row groups of this
+// size: the appender's memory, outside Go's heap and DuckDB's limit, is a
+// row group of every column, and DuckDB's default size cost ~250 MiB. At
+// 16,384 rows: peak RSS of the 108 MB EVTX ingest 628 → 485–512 MiB, of
+// 1 M FortiGate lines 457 → 368 MiB, same ingest time, same query times;
+// the columns file is a third larger (64 → 87 MB for 1 M lines)
+// (bench/README).
+const flushRows = 16_384
 
 // column is one typed column: its ECS name (quoted in SQL: "source.ip"),
 // its SQL type, and how it is read from an event.

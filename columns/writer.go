@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -32,9 +33,10 @@ type Writer struct {
 }
 
 // AppenderMemory is what DuckDB's appender holds outside Go's heap while a
-// row group fills (flushRows rows of every column, and their compression),
-// as measured: anonymous memory ~250 MiB beyond Go's during a 1 M-line
-// ingest (bench/README).
+// row group fills (flushRows rows of every column, and their compression).
+// Measured at DuckDB's default row group (122,880 rows): ~250 MiB of
+// anonymous memory beyond Go's during a 1 M-line ingest; at flushRows,
+// much less (bench/README). The reservation was kept as it was measured.
 const AppenderMemory = 128 << 20
 
 // NewWriter takes the case for writing and opens (or creates) its columnar
@@ -51,7 +53,14 @@ func newWriter(c *index.Case, t *table) (*Writer, error) {
 		os.Remove(Path(c))
 		os.Remove(Path(c) + ".wal")
 	}
-	connector, err := duckdb.NewConnector(Path(c), limits)
+	path := Path(c)
+	connector, err := duckdb.NewConnector("", func(ex driver.ExecerContext) error {
+		if err := limits(ex); err != nil {
+			return err
+		}
+		_, err := ex.ExecContext(context.Background(), "ATTACH '"+sqlString(path)+"' AS casedb (ROW_GROUP_SIZE "+strconv.Itoa(flushRows)+"); USE casedb", nil)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("columnar store: %w", err)
 	}
