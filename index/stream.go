@@ -244,19 +244,18 @@ type sortedCursor struct {
 	codec  codec
 	order  []posTime
 	i      int
-	blocks []cachedBlock // the last few blocks read, newest last
+	window [][]byte // the next events in time order, read ahead
+	err    error    // what stopped the reading ahead, once the window is out
 }
 
-// sortedBlocks blocks are kept per unordered file: its disorder is mostly
-// local (a mail server writes a message's event when the message leaves the
-// queue), so time order moves back and forth between neighbouring blocks,
-// and one cached block made that a decompression per event.
-const sortedBlocks = 4
-
-type cachedBlock struct {
-	off   int64
-	lines [][]byte
-}
+// sortedWindow events are read at a time from an unordered file: their
+// blocks are each decompressed once and the events copied out. Reading
+// event by event, through a cache of the last few blocks, cost one
+// decompression per event when the disorder spans more blocks than the
+// cache: a file of many interleaved sequences (a log's copies, hosts or
+// rotations concatenated) made hunting 1.5 M Windows events spend half its
+// time in zstd. Memory: the window's events, copied.
+const sortedWindow = 8192
 
 type posTime struct {
 	sec  int64 // unix seconds: any year, unlike nanoseconds
@@ -298,36 +297,63 @@ func newSortedCursor(caseDir, sha string) (*sortedCursor, error) {
 }
 
 func (s *sortedCursor) next() ([]byte, error) {
-	if s.i >= len(s.order) {
-		return nil, io.EOF
+	for len(s.window) == 0 {
+		if s.err != nil {
+			return nil, s.err
+		}
+		if s.i >= len(s.order) {
+			return nil, io.EOF
+		}
+		s.readWindow()
 	}
-	p := s.order[s.i]
-	s.i++
-	lines, err := s.block(p.off)
-	if err != nil {
-		return nil, err
-	}
-	if int(p.idx) >= len(lines) {
-		return nil, fmt.Errorf("event store: event %d beyond its block at %d", p.idx, p.off)
-	}
-	return lines[p.idx], nil
+	doc := s.window[0]
+	s.window = s.window[1:]
+	return doc, nil
 }
 
-func (s *sortedCursor) block(off int64) ([][]byte, error) {
-	for i := len(s.blocks) - 1; i >= 0; i-- {
-		if s.blocks[i].off == off {
-			return s.blocks[i].lines, nil
+// readWindow reads the next sortedWindow events of the order: their blocks
+// in file order, each once. A block that cannot be read ends the window at
+// its first event in time order: the events before it still come out.
+func (s *sortedCursor) readWindow() {
+	end := min(s.i+sortedWindow, len(s.order))
+	part := s.order[s.i:end]
+	want := make([]int, len(part)) // the window's events in file order
+	for k := range want {
+		want[k] = k
+	}
+	sort.Slice(want, func(a, b int) bool {
+		x, y := part[want[a]], part[want[b]]
+		return x.off < y.off || x.off == y.off && x.idx < y.idx
+	})
+	window := make([][]byte, len(part))
+	var lines [][]byte
+	loaded := int64(-1)
+	for _, k := range want {
+		p := part[k]
+		if p.off != loaded {
+			var err error
+			if lines, err = readBlockAt(s.f, p.off, s.codec); err != nil {
+				s.err = fmt.Errorf("event store at %d: %w", p.off, err)
+				break
+			}
+			loaded = p.off
+		}
+		if int(p.idx) >= len(lines) {
+			s.err = fmt.Errorf("event store: event %d beyond its block at %d", p.idx, p.off)
+			break
+		}
+		// A copy: the block's other events need not stay in memory.
+		window[k] = bytes.Clone(lines[p.idx])
+	}
+	if s.err != nil {
+		for k, doc := range window {
+			if doc == nil {
+				window = window[:k]
+				break
+			}
 		}
 	}
-	lines, err := readBlockAt(s.f, off, s.codec)
-	if err != nil {
-		return nil, fmt.Errorf("event store at %d: %w", off, err)
-	}
-	if len(s.blocks) == sortedBlocks {
-		s.blocks = append(s.blocks[:0], s.blocks[1:]...)
-	}
-	s.blocks = append(s.blocks, cachedBlock{off: off, lines: lines})
-	return lines, nil
+	s.i, s.window = end, window
 }
 
 func (s *sortedCursor) close() { s.f.Close() }

@@ -118,10 +118,10 @@ func (l *flowLedger) reset() {
 // destination, and empties them.
 func (l *flowLedger) spill() error {
 	if l.runDir == "" {
-		dir, err := os.MkdirTemp(l.tmp, ".exfiltrace-flows-")
+		dir, err := makeRunDir(l.tmp)
 		if err != nil && l.tmp != "" {
 			// A case on read-only media: the system's temporary directory.
-			dir, err = os.MkdirTemp("", ".exfiltrace-flows-")
+			dir, err = makeRunDir("")
 		}
 		if err != nil {
 			return fmt.Errorf("flow ledger: %w", err)
