@@ -106,6 +106,16 @@ type keywordM struct {
 func (k *keywordM) match(v *view) bool {
 	vals := v.allValues()
 	test := func(vm valueM) bool {
+		if m, ok := vm.(*strM); ok && !m.cased {
+			// Every value, lowered once per event rather than looked up
+			// per keyword.
+			for _, s := range v.allLowered() {
+				if m.matchLowered(s) {
+					return true
+				}
+			}
+			return false
+		}
 		for _, s := range vals {
 			if vm.matchValue(s, v) {
 				return true
@@ -139,6 +149,11 @@ func (m *strM) matchValue(s string, v *view) bool {
 	if !m.cased {
 		s = v.lower(s)
 	}
+	return m.matchLowered(s)
+}
+
+// matchLowered matches s, already lowered unless the match is cased.
+func (m *strM) matchLowered(s string) bool {
 	switch m.kind {
 	case '=':
 		return s == m.lit

@@ -17,6 +17,7 @@ type view struct {
 	ev      *event.Event
 	lc      map[string]string
 	all     []string
+	allLow  []string // all, lowered
 	sources []string // the Sigma logsources this event belongs to
 	// one holds the one-value lists values hands out for the event, so
 	// that matching a string field allocates nothing.
@@ -31,7 +32,7 @@ func (v *view) reset(ev *event.Event) {
 	if len(v.lc) > 0 {
 		clear(v.lc)
 	}
-	v.all = nil // handed out to matchers: never reused
+	v.all, v.allLow = nil, nil // handed out to matchers: never reused
 	v.one = v.one[:0]
 	v.sources = eventLogsources(ev, v.sources[:0])
 }
@@ -137,10 +138,21 @@ func (v *view) strings(k string) []string {
 	return v.one[n-1 : n : n]
 }
 
+// allLowered is allValues, lowered.
+func (v *view) allLowered() []string {
+	if v.allLow == nil {
+		for _, s := range v.allValues() {
+			v.allLow = append(v.allLow, v.lower(s))
+		}
+	}
+	return v.allLow
+}
+
 // allValues lists every string value of the event, for keyword searches.
 func (v *view) allValues() []string {
 	if v.all == nil {
-		for _, k := range v.ev.Keys() {
+		// In any order: a keyword matches whichever value holds it.
+		for k := range v.ev.Fields {
 			if k == event.FieldOriginal || k == event.FieldID || k == event.FieldSHA256 || k == event.FieldFile {
 				continue
 			}
