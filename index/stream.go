@@ -25,15 +25,17 @@ import (
 // runs on every core a few batches ahead of fn, and fn still sees the merged
 // order. Memory does not otherwise grow with the case.
 func (c *Case) Stream(fn func(*event.Event) error) error {
-	return c.StreamDecoded(event.DecodeJSON, fn)
+	return StreamAs(c, event.DecodeJSON, fn)
 }
 
-// StreamDecoded is Stream with the caller's decoder (called on every core
-// at once), for a reader that needs only some fields of each stored event.
-func (c *Case) StreamDecoded(decode func([]byte) (*event.Event, error), fn func(*event.Event) error) error {
+// StreamAs is Stream with the caller's decoder, called on every core at
+// once: for a reader that needs only some fields of each stored event, or
+// that has more to do with each one than fn can do in order (hunt tests
+// its rules there).
+func StreamAs[T any](c *Case, decode func([]byte) (T, error), fn func(T) error) error {
 	workers := runtime.NumCPU()
-	pending := make(chan chan decoded, streamAhead*workers) // batches in stream order
-	jobs := make(chan decodeJob)
+	pending := make(chan chan decoded[T], streamAhead*workers) // batches in stream order
+	jobs := make(chan decodeJob[T])
 	stop := make(chan struct{})
 	errc := make(chan error, 1)
 	for w := 0; w < workers; w++ {
@@ -48,13 +50,13 @@ func (c *Case) StreamDecoded(decode func([]byte) (*event.Event, error), fn func(
 		defer close(jobs)
 		batch := make([][]byte, 0, streamBatch)
 		send := func() bool {
-			out := make(chan decoded, 1) // a worker never waits on fn
+			out := make(chan decoded[T], 1) // a worker never waits on fn
 			select {
 			case pending <- out:
 			case <-stop:
 				return false
 			}
-			jobs <- decodeJob{docs: batch, out: out}
+			jobs <- decodeJob[T]{docs: batch, out: out}
 			batch = make([][]byte, 0, streamBatch)
 			return true
 		}
@@ -99,28 +101,28 @@ const (
 
 var errStopped = errors.New("stream stopped")
 
-type decodeJob struct {
+type decodeJob[T any] struct {
 	docs [][]byte
-	out  chan decoded
+	out  chan decoded[T]
 }
 
 // decoded is one batch's events, up to the first document that did not
 // decode (err).
-type decoded struct {
-	evs []*event.Event
+type decoded[T any] struct {
+	evs []T
 	err error
 }
 
-func decodeAll(docs [][]byte, decode func([]byte) (*event.Event, error)) decoded {
-	evs := make([]*event.Event, 0, len(docs))
+func decodeAll[T any](docs [][]byte, decode func([]byte) (T, error)) decoded[T] {
+	evs := make([]T, 0, len(docs))
 	for _, doc := range docs {
 		ev, err := decode(doc)
 		if err != nil {
-			return decoded{evs: evs, err: fmt.Errorf("event store: %w", err)}
+			return decoded[T]{evs: evs, err: fmt.Errorf("event store: %w", err)}
 		}
 		evs = append(evs, ev)
 	}
-	return decoded{evs: evs}
+	return decoded[T]{evs: evs}
 }
 
 // merge calls fn with every stored document in time order, on the caller's

@@ -177,7 +177,7 @@ func Build(c *index.Case, o Options) (*Result, error) {
 	}
 	a := NewAnalyzer(o)
 	decode := func(doc []byte) (*event.Event, error) { return event.DecodeJSONSelected(doc, event.ExceptOriginal()) }
-	if err := c.StreamDecoded(decode, func(ev *event.Event) error {
+	if err := index.StreamAs(c, decode, func(ev *event.Event) error {
 		a.Observe(ev)
 		return nil
 	}); err != nil {

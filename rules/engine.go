@@ -189,20 +189,24 @@ func (e *Engine) Process(ev *event.Event) {
 			if c.firstEval.IsZero() {
 				c.firstEval = ev.Timestamp
 			}
-			if !c.m.match(v) {
-				continue
-			}
-			if c.emit {
-				e.find.add(c.rule, ev)
-			}
-			for _, corr := range c.corrs {
-				corr.observe(c, v, e.find)
+			if c.m.match(v) {
+				e.apply(c, v)
 			}
 		}
 	}
 	run(e.any)
 	for _, k := range v.sources {
 		run(e.byKey[k])
+	}
+}
+
+// apply records that rule c matched the view's event.
+func (e *Engine) apply(c *compiled, v *view) {
+	if c.emit {
+		e.find.add(c.rule, v.ev)
+	}
+	for _, corr := range c.corrs {
+		corr.observe(c, v, e.find)
 	}
 }
 

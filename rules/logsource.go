@@ -37,6 +37,14 @@ func (v *view) reset(ev *event.Event) {
 	v.sources = eventLogsources(ev, v.sources[:0])
 }
 
+// release lets go of the event, for a view kept in a pool.
+func (v *view) release() {
+	v.ev, v.all, v.allLow = nil, nil, nil
+	clear(v.lc)
+	clear(v.one)
+	v.one = v.one[:0]
+}
+
 func (v *view) lower(s string) string {
 	if v.lc == nil {
 		v.lc = make(map[string]string, 16)

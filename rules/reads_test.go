@@ -113,7 +113,7 @@ detection: {keywords: [evil], condition: keywords}
 func compareDecoded(t *testing.T, rs []*Rule, evs []*event.Event) {
 	t.Helper()
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Timestamp.Before(evs[j].Timestamp) })
-	whole, decoded := Compile(rs), Compile(rs)
+	whole, decoded, prepared := Compile(rs), Compile(rs), Compile(rs)
 	for _, ev := range evs {
 		whole.Process(ev)
 		doc, err := ev.MarshalJSON()
@@ -125,14 +125,21 @@ func compareDecoded(t *testing.T, rs []*Rule, evs []*event.Event) {
 			t.Fatal(err)
 		}
 		decoded.Process(sel)
+		p, err := prepared.Prepare(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prepared.ProcessPrepared(p)
 	}
 	want, _ := json.Marshal(whole.Findings())
-	got, _ := json.Marshal(decoded.Findings())
 	if len(whole.Findings()) < 3 {
 		t.Errorf("only %d findings: the comparison proves little", len(whole.Findings()))
 	}
-	if string(got) != string(want) {
+	if got, _ := json.Marshal(decoded.Findings()); string(got) != string(want) {
 		t.Errorf("findings differ when decoding only what rules read:\n got %s\nwant %s", got, want)
+	}
+	if got, _ := json.Marshal(prepared.Findings()); string(got) != string(want) {
+		t.Errorf("findings differ when rules are tested apart (Prepare) then applied:\n got %s\nwant %s", got, want)
 	}
 	t.Logf("%d events, %d findings, %d fields selected", len(evs), len(whole.Findings()), len(decoded.Selection().Only))
 }

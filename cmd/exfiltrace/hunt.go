@@ -131,7 +131,15 @@ directory or --config; see 'exfiltrace rules list'.`,
 					_, err = st.Search("", 0, process)
 				}
 			} else {
-				err = c.StreamDecoded(eng.Decode, process)
+				// Rules are tested on every core; findings and windows in order.
+				err = index.StreamAs(c, eng.Prepare, func(p *rules.Prepared) error {
+					eng.ProcessPrepared(p)
+					n++
+					if bar != nil && n%1000 == 0 {
+						bar.Set64(n)
+					}
+					return nil
+				})
 			}
 			if bar != nil {
 				bar.Finish()

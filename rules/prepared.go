@@ -1,0 +1,72 @@
+package rules
+
+import (
+	"sync"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// Prepared is a stored event decoded and tested against every rule that
+// applies to it. Testing needs nothing of the stream's order, so Prepare
+// runs on every core; ProcessPrepared then does, in time order, what only
+// order allows: findings, correlation windows, baselines.
+type Prepared struct {
+	Event   *event.Event
+	matched []*compiled // in the order Process tests them
+}
+
+// views are the matching views of the goroutines that call Prepare.
+var views = sync.Pool{New: func() any { return new(view) }}
+
+// Prepare decodes one stored event (as Decode) and tests the rules on it.
+// Safe for concurrent use.
+func (e *Engine) Prepare(doc []byte) (*Prepared, error) {
+	ev, err := e.Decode(doc)
+	if err != nil {
+		return nil, err
+	}
+	v := views.Get().(*view)
+	v.reset(ev)
+	p := &Prepared{Event: ev}
+	test := func(cs []*compiled) {
+		for _, c := range cs {
+			if c.m.match(v) {
+				p.matched = append(p.matched, c)
+			}
+		}
+	}
+	test(e.any)
+	for _, k := range v.sources {
+		test(e.byKey[k])
+	}
+	v.release()
+	views.Put(v)
+	return p, nil
+}
+
+// ProcessPrepared is Process for a prepared event: same findings, same
+// correlation state. Prepared events must arrive in time order.
+func (e *Engine) ProcessPrepared(p *Prepared) {
+	ev := p.Event
+	if e.first.IsZero() {
+		e.first = ev.Timestamp
+	}
+	v := &e.view
+	v.reset(ev)
+	matched := p.matched
+	run := func(cs []*compiled) {
+		for _, c := range cs {
+			if c.firstEval.IsZero() {
+				c.firstEval = ev.Timestamp
+			}
+			if len(matched) > 0 && matched[0] == c {
+				matched = matched[1:]
+				e.apply(c, v)
+			}
+		}
+	}
+	run(e.any)
+	for _, k := range v.sources {
+		run(e.byKey[k])
+	}
+}
