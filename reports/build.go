@@ -140,6 +140,17 @@ func (a *Analyzer) internalAddr(addr netip.Addr) bool {
 // Observe takes the next event of the case, in time order.
 func (a *Analyzer) Observe(ev *event.Event) {
 	a.eng.Process(ev)
+	a.observe(ev)
+}
+
+// observePrepared is Observe for an event whose rules were tested apart.
+func (a *Analyzer) observePrepared(p *rules.Prepared) {
+	a.eng.ProcessPrepared(p)
+	a.observe(p.Event)
+}
+
+// observe is what Observe does beside the rules.
+func (a *Analyzer) observe(ev *event.Event) {
 	kind := sourceKind(ev)
 	a.cov.observe(kind, ev.Timestamp)
 	a.links.observe(ev, kind)
@@ -176,9 +187,17 @@ func Build(c *index.Case, o Options) (*Result, error) {
 		o.TempDir = c.Dir
 	}
 	a := NewAnalyzer(o)
-	decode := func(doc []byte) (*event.Event, error) { return event.DecodeJSONSelected(doc, event.ExceptOriginal()) }
-	if err := index.StreamAs(c, decode, func(ev *event.Event) error {
-		a.Observe(ev)
+	// Rules are tested on every core as events are decoded; what needs
+	// their order (findings, windows, ledgers) runs in order.
+	prepare := func(doc []byte) (*rules.Prepared, error) {
+		ev, err := event.DecodeJSONSelected(doc, event.ExceptOriginal())
+		if err != nil {
+			return nil, err
+		}
+		return a.eng.PrepareEvent(ev), nil
+	}
+	if err := index.StreamAs(c, prepare, func(p *rules.Prepared) error {
+		a.observePrepared(p)
 		return nil
 	}); err != nil {
 		return nil, err

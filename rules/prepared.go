@@ -25,6 +25,12 @@ func (e *Engine) Prepare(doc []byte) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	return e.PrepareEvent(ev), nil
+}
+
+// PrepareEvent tests the rules on an event decoded by the caller. Safe for
+// concurrent use.
+func (e *Engine) PrepareEvent(ev *event.Event) *Prepared {
 	v := views.Get().(*view)
 	v.reset(ev)
 	p := &Prepared{Event: ev}
@@ -41,7 +47,7 @@ func (e *Engine) Prepare(doc []byte) (*Prepared, error) {
 	}
 	v.release()
 	views.Put(v)
-	return p, nil
+	return p
 }
 
 // ProcessPrepared is Process for a prepared event: same findings, same
