@@ -179,24 +179,42 @@ func compileRule(r *Rule, cfg *Config) (*compiled, error) {
 // Process evaluates one event. Events must arrive in time order for
 // correlation windows to be right.
 func (e *Engine) Process(ev *event.Event) {
+	v := e.begin(ev)
+	e.applicable(v, func(c *compiled) {
+		e.noteFirst(c, ev)
+		if c.m.match(v) {
+			e.apply(c, v)
+		}
+	})
+}
+
+// begin points the engine's view at the next event of the stream.
+func (e *Engine) begin(ev *event.Event) *view {
 	if e.first.IsZero() {
 		e.first = ev.Timestamp
 	}
-	v := &e.view
-	v.reset(ev)
-	run := func(cs []*compiled) {
-		for _, c := range cs {
-			if c.firstEval.IsZero() {
-				c.firstEval = ev.Timestamp
-			}
-			if c.m.match(v) {
-				e.apply(c, v)
-			}
+	e.view.reset(ev)
+	return &e.view
+}
+
+// applicable calls fn with every rule that applies to the view's event, in
+// the order they are tested.
+func (e *Engine) applicable(v *view, fn func(c *compiled)) {
+	for _, c := range e.any {
+		fn(c)
+	}
+	for _, k := range v.sources {
+		for _, c := range e.byKey[k] {
+			fn(c)
 		}
 	}
-	run(e.any)
-	for _, k := range v.sources {
-		run(e.byKey[k])
+}
+
+// noteFirst remembers the first event a rule saw: a baseline over it
+// starts there.
+func (e *Engine) noteFirst(c *compiled, ev *event.Event) {
+	if c.firstEval.IsZero() {
+		c.firstEval = ev.Timestamp
 	}
 }
 

@@ -34,17 +34,11 @@ func (e *Engine) PrepareEvent(ev *event.Event) *Prepared {
 	v := views.Get().(*view)
 	v.reset(ev)
 	p := &Prepared{Event: ev}
-	test := func(cs []*compiled) {
-		for _, c := range cs {
-			if c.m.match(v) {
-				p.matched = append(p.matched, c)
-			}
+	e.applicable(v, func(c *compiled) {
+		if c.m.match(v) {
+			p.matched = append(p.matched, c)
 		}
-	}
-	test(e.any)
-	for _, k := range v.sources {
-		test(e.byKey[k])
-	}
+	})
 	v.release()
 	views.Put(v)
 	return p
@@ -53,26 +47,13 @@ func (e *Engine) PrepareEvent(ev *event.Event) *Prepared {
 // ProcessPrepared is Process for a prepared event: same findings, same
 // correlation state. Prepared events must arrive in time order.
 func (e *Engine) ProcessPrepared(p *Prepared) {
-	ev := p.Event
-	if e.first.IsZero() {
-		e.first = ev.Timestamp
-	}
-	v := &e.view
-	v.reset(ev)
+	v := e.begin(p.Event)
 	matched := p.matched
-	run := func(cs []*compiled) {
-		for _, c := range cs {
-			if c.firstEval.IsZero() {
-				c.firstEval = ev.Timestamp
-			}
-			if len(matched) > 0 && matched[0] == c {
-				matched = matched[1:]
-				e.apply(c, v)
-			}
+	e.applicable(v, func(c *compiled) {
+		e.noteFirst(c, p.Event)
+		if len(matched) > 0 && matched[0] == c {
+			matched = matched[1:]
+			e.apply(c, v)
 		}
-	}
-	run(e.any)
-	for _, k := range v.sources {
-		run(e.byKey[k])
-	}
+	})
 }

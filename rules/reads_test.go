@@ -29,7 +29,7 @@ func TestDecodeKeepsWhatRulesRead(t *testing.T) {
 		var evs []*event.Event
 		filepath.Walk("../samples/incident", func(p string, info os.FileInfo, err error) error {
 			if err == nil && !info.IsDir() && filepath.Ext(p) != ".yaml" {
-				evs = append(evs, parseFile(t, p)...)
+				evs = append(evs, parseFile(t, p, &parsers.Options{TZ: time.UTC, Year: 2025})...)
 			}
 			return nil
 		})
@@ -144,14 +144,15 @@ func compareDecoded(t *testing.T, rs []*Rule, evs []*event.Event) {
 	t.Logf("%d events, %d findings, %d fields selected", len(evs), len(whole.Findings()), len(decoded.Selection().Only))
 }
 
-func parseFile(t *testing.T, path string) []*event.Event {
+// parseFile parses one evidence file whole.
+func parseFile(t *testing.T, path string, o *parsers.Options) []*event.Event {
 	in, err := parsers.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer in.Close()
 	var evs []*event.Event
-	if _, err := parsers.Parse(in, &parsers.Options{TZ: time.UTC, Year: 2025}, func(ev *event.Event) { evs = append(evs, ev) }); err != nil {
+	if _, err := parsers.Parse(in, o, func(ev *event.Event) { evs = append(evs, ev) }); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return evs
@@ -165,7 +166,7 @@ func BenchmarkHuntStored(b *testing.B) {
 		b.Fatal(err)
 	}
 	t := &testing.T{}
-	evs := parseFile(t, "../samples/incident/firewall/fortigate.log")
+	evs := parseFile(t, "../samples/incident/firewall/fortigate.log", &parsers.Options{TZ: time.UTC, Year: 2025})
 	var docs [][]byte
 	for _, ev := range evs {
 		doc, _ := ev.MarshalJSON()

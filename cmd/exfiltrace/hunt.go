@@ -116,14 +116,13 @@ directory or --config; see 'exfiltrace rules list'.`,
 					progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
 			}
 			var n int64
-			process := func(ev *event.Event) error {
-				eng.Process(ev)
-				n++
-				if bar != nil && n%1000 == 0 {
+			counted := func() error {
+				if n++; bar != nil && n%1000 == 0 {
 					bar.Set64(n)
 				}
 				return nil
 			}
+			process := func(ev *event.Event) error { eng.Process(ev); return counted() }
 			if ef.url != "" {
 				// The forwarded case in Elasticsearch, in time order (point in time + search_after).
 				var st *index.ESStore
@@ -132,14 +131,7 @@ directory or --config; see 'exfiltrace rules list'.`,
 				}
 			} else {
 				// Rules are tested on every core; findings and windows in order.
-				err = index.StreamAs(c, eng.Prepare, func(p *rules.Prepared) error {
-					eng.ProcessPrepared(p)
-					n++
-					if bar != nil && n%1000 == 0 {
-						bar.Set64(n)
-					}
-					return nil
-				})
+				err = index.StreamAs(c, eng.Prepare, func(p *rules.Prepared) error { eng.ProcessPrepared(p); return counted() })
 			}
 			if bar != nil {
 				bar.Finish()
