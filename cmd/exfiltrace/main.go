@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"time"
 
 	"github.com/exfiltrace/exfiltrace/index"
 	"github.com/exfiltrace/exfiltrace/internal/memlimit"
@@ -23,6 +24,16 @@ func main() {
 		if f, err := os.Create(p); err == nil && pprof.StartCPUProfile(f) == nil {
 			defer pprof.StopCPUProfile()
 		}
+	}
+	// EXFILTRACE_MEMPROFILE=FILE with EXFILTRACE_HEAPAT=DURATION writes a heap
+	// profile that far into a command (where memory peaks, not at its end).
+	if at, err := time.ParseDuration(os.Getenv("EXFILTRACE_HEAPAT")); err == nil {
+		time.AfterFunc(at, func() {
+			if f, err := os.Create(os.Getenv("EXFILTRACE_MEMPROFILE")); err == nil {
+				pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		})
 	}
 	err := newRoot().Execute()
 	pprof.StopCPUProfile()

@@ -24,9 +24,10 @@ func (rd *Reader) Records(fn func(*Record) error) error {
 // Walk decodes the file's 64 KiB chunks on several goroutines — they are
 // independent — and calls fn on the caller's goroutine for every live record
 // in file order, then for every carved record. prepare, when not nil, runs on
-// the decoding goroutine for each record (mapping it to an event, say) and
-// its result is handed to fn. At most 2×workers chunks are in flight, so
-// memory does not grow with the file.
+// the decoding goroutine for each live record (mapping it to an event, say)
+// and its result is handed to fn. At most 2×workers chunks are in flight, and
+// carved records are remembered by position only until the end (see
+// emitCarved), so memory does not grow with the file.
 func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, any) error) error {
 	if workers < 1 {
 		workers = 1
@@ -34,6 +35,15 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 	slots := 0
 	if rd.size > fileHeaderSize {
 		slots = int((rd.size - fileHeaderSize + chunkSize - 1) / chunkSize)
+	}
+	livePrep := prepare
+	if prepare != nil {
+		livePrep = func(r *Record) any {
+			if r.Carved {
+				return nil
+			}
+			return prepare(r)
+		}
 	}
 	window := 2 * workers
 	results := make([]chan *chunkResult, slots)
@@ -63,13 +73,13 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 		go func() {
 			buf := make([]byte, chunkSize)
 			for idx := range jobs {
-				results[idx] <- rd.decodeSlot(idx, buf, prepare)
+				results[idx] <- rd.decodeSlot(idx, buf, livePrep)
 			}
 		}()
 	}
 	registry := map[uint32][]item{}
 	live := idSet{}
-	var carved []decoded
+	var carved []carvedRef
 	var pending []*chunkResult
 	for idx := 0; idx < slots; idx++ {
 		res := <-results[idx]
@@ -88,12 +98,17 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 				return err
 			}
 		}
-		carved = append(carved, res.carved...)
+		for _, d := range res.carved {
+			carved = append(carved, refOf(d.rec))
+		}
 		rd.Losses = append(rd.Losses, res.losses...)
 		rd.Warnings = append(rd.Warnings, res.warnings...)
 		rd.Chunks = append(rd.Chunks, res.report)
 		if len(res.pending) > 0 {
-			pending = append(pending, res)
+			// Only what the lenient decoding needs is kept: the chunk's
+			// records already handed to fn (and what prepare made of them)
+			// are let go.
+			pending = append(pending, &chunkResult{data: res.data, pending: res.pending, report: ChunkReport{Index: res.report.Index}})
 		} else if res.stop {
 			break
 		}
@@ -101,66 +116,145 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 	// Records whose template was overwritten in their own chunk, decoded
 	// with the same template read in another chunk of the file.
 	for _, res := range pending {
-		ck := newChunk(res.data)
-		ck.registry = registry
-		ck.lenient = true
 		rep := rd.chunkReport(res.report.Index)
-		for _, p := range res.pending {
-			ck.lenientUsed = false
-			var root *Node
-			var flat *Flat
-			var err error
-			if rd.Flat {
-				if flat, err = ck.decodeFlat(p.pos+24, p.pos+p.size-4); err != nil {
-					flat = nil
-				}
-			}
-			if flat == nil {
-				root, err = ck.decodeRecord(p.pos+24, p.pos+p.size-4)
-			}
+		err := decodeLenient(res, registry, rd.Flat, func(p pendingRecord, root *Node, flat *Flat, lenientUsed bool, err error) error {
 			if err != nil {
 				if p.rec.Carved { // an unreadable fragment of old data, not a lost live record
 					rd.Unreadable = append(rd.Unreadable, Loss{Chunk: p.rec.Chunk, Offset: p.rec.Offset, Records: 1, Reason: errClass(err)})
-					continue
+					return nil
 				}
 				rd.Losses = append(rd.Losses, Loss{Chunk: p.rec.Chunk, Offset: p.rec.Offset, Records: 1,
 					Reason: fmt.Sprintf("undecodable binary XML (%v)", errClass(err))})
 				rep.Lost++
-				continue
+				return nil
 			}
-			if (p.rec.Carved || ck.lenientUsed) && !consistent(root, flat, p.rec.ID) {
+			if (p.rec.Carved || lenientUsed) && !consistent(root, flat, p.rec.ID) {
 				if !p.rec.Carved {
 					rd.Losses = append(rd.Losses, Loss{Chunk: p.rec.Chunk, Offset: p.rec.Offset, Records: 1,
 						Reason: "template overwritten: the definition at its offset does not decode this record"})
 					rep.Lost++
 				}
-				continue
+				return nil
+			}
+			if p.rec.Carved {
+				carved = append(carved, refOf(p.rec))
+				return nil
 			}
 			p.rec.Root, p.rec.Flat = root, flat
 			var prep any
 			if prepare != nil {
 				prep = prepare(p.rec)
 			}
-			if p.rec.Carved {
-				carved = append(carved, decoded{p.rec, prep})
-				continue
-			}
 			live.addRecord(p.rec)
 			rep.Live++
-			if err := fn(p.rec, prep); err != nil {
-				return err
-			}
+			return fn(p.rec, prep)
+		})
+		if err != nil {
+			return err
 		}
 	}
 	// Carved records last, leaving out those also read live (a chunk copied
 	// in a shadow copy holds records the live chunks have too).
-	sort.SliceStable(carved, func(i, j int) bool { return carved[i].rec.Offset < carved[j].rec.Offset })
-	for _, d := range carved {
-		if live.has(d.rec.ID) {
-			continue
+	kept := carved[:0]
+	for _, c := range carved {
+		if !live.has(c.id) {
+			kept = append(kept, c)
 		}
-		rd.chunkReport(d.rec.Chunk).Carved++
-		if err := fn(d.rec, d.prep); err != nil {
+	}
+	return rd.emitCarved(kept, registry, prepare, fn)
+}
+
+// carvedRef is where a carved record that decoded was found. Until every
+// live record is known, a carved one may turn out to be a copy of one, and
+// a file with many copied chunks (shadow copies, a log copied into itself)
+// has as many carved records as live ones: keeping them decoded until the
+// end would make memory grow with the file.
+type carvedRef struct {
+	id     uint64
+	chunk  int
+	offset int64
+}
+
+func refOf(r *Record) carvedRef { return carvedRef{id: r.ID, chunk: r.Chunk, offset: r.Offset} }
+
+// emitCarved decodes again the chunks holding the carved records that are
+// not copies of live ones, one chunk at a time, and calls fn for those
+// records in file order. Decoding a chunk is deterministic and the template
+// registry is complete by now, so each decodes as it did the first time.
+func (rd *Reader) emitCarved(refs []carvedRef, registry map[uint32][]item, prepare func(*Record) any, fn func(*Record, any) error) error {
+	sort.SliceStable(refs, func(i, j int) bool { return refs[i].offset < refs[j].offset })
+	buf := make([]byte, chunkSize)
+	for i := 0; i < len(refs); {
+		idx := refs[i].chunk
+		want := map[int64]bool{}
+		for ; i < len(refs) && refs[i].chunk == idx; i++ {
+			want[refs[i].offset] = true
+		}
+		res := rd.decodeSlot(idx, buf, func(r *Record) any {
+			if r.Carved && want[r.Offset] && prepare != nil {
+				return prepare(r)
+			}
+			return nil
+		})
+		if res.err != nil {
+			return res.err
+		}
+		var found []decoded
+		for _, d := range res.carved {
+			if want[d.rec.Offset] {
+				found = append(found, d)
+			}
+		}
+		err := decodeLenient(res, registry, rd.Flat, func(p pendingRecord, root *Node, flat *Flat, _ bool, err error) error {
+			if err != nil || !p.rec.Carved || !want[p.rec.Offset] || !consistent(root, flat, p.rec.ID) {
+				return nil
+			}
+			p.rec.Root, p.rec.Flat = root, flat
+			d := decoded{rec: p.rec}
+			if prepare != nil {
+				d.prep = prepare(p.rec)
+			}
+			found = append(found, d)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		sort.SliceStable(found, func(a, b int) bool { return found[a].rec.Offset < found[b].rec.Offset })
+		for _, d := range found {
+			rd.chunkReport(d.rec.Chunk).Carved++
+			if err := fn(d.rec, d.prep); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// decodeLenient decodes a chunk's records that name a template the chunk no
+// longer holds, with the file's registry of templates, and hands each
+// outcome to fn; lenientUsed says a template was taken whose id differs.
+func decodeLenient(res *chunkResult, registry map[uint32][]item, flatOK bool, fn func(p pendingRecord, root *Node, flat *Flat, lenientUsed bool, err error) error) error {
+	if len(res.pending) == 0 {
+		return nil
+	}
+	ck := newChunk(res.data)
+	ck.registry = registry
+	ck.lenient = true
+	for _, p := range res.pending {
+		ck.lenientUsed = false
+		var root *Node
+		var flat *Flat
+		var err error
+		if flatOK {
+			if flat, err = ck.decodeFlat(p.pos+24, p.pos+p.size-4); err != nil {
+				flat = nil
+			}
+		}
+		if flat == nil {
+			root, err = ck.decodeRecord(p.pos+24, p.pos+p.size-4)
+		}
+		if err := fn(p, root, flat, ck.lenientUsed, err); err != nil {
 			return err
 		}
 	}

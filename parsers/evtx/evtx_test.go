@@ -107,6 +107,23 @@ func TestCorpusCounts(t *testing.T) {
 				live++
 			}
 		}
+		// Each chunk's report counts the records read from it (the manifest
+		// carries these reports).
+		perChunk := map[int][2]int{}
+		for _, r := range recs {
+			c := perChunk[r.Chunk]
+			if r.Carved {
+				c[1]++
+			} else {
+				c[0]++
+			}
+			perChunk[r.Chunk] = c
+		}
+		for _, c := range rd.Chunks {
+			if got := [2]int{c.Live, c.Carved}; got != perChunk[c.Index] {
+				t.Errorf("%s chunk %d: report says live, carved = %v; records read %v", filepath.Base(p), c.Index, got, perChunk[c.Index])
+			}
+		}
 		got := [3]int{live, carved, lost}
 		if w, ok := want[filepath.Base(p)]; ok {
 			if got != w {
@@ -783,4 +800,70 @@ func TestCarving(t *testing.T) {
 			t.Errorf("live %d carved %d, want %d and 10", len(live), len(carved), len(base)-10)
 		}
 	})
+}
+
+// TestWalkPreparesCarved: Walk hands every record, live or carved, the value
+// prepare made of that very record, in the order Records gives them, with the
+// tree or flat form decoded. Carved records are decoded a second time at the
+// end (Walk keeps only their positions), so this holds that second decoding
+// to the first; the chunks beyond the header's count hold carved records that
+// are copies of live ones (dropped) and others (kept).
+func TestWalkPreparesCarved(t *testing.T) {
+	dir := corpus.Dir(t, "evtx/omerbenamram-evtx")
+	b, err := os.ReadFile(filepath.Join(dir, "security.evtx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.LittleEndian.PutUint16(b[42:], 20)
+	binary.LittleEndian.PutUint32(b[120:], 0)
+	fixFileHeaderCRC(b)
+	want, _ := readBytes(t, b)
+	recordID := func(r *Record) string {
+		if r.Flat != nil {
+			return r.Flat.Sys[SysRecordID]
+		}
+		return r.Root.Child("System").Child("EventRecordID").Text
+	}
+	label := func(r *Record) string {
+		return fmt.Sprintf("%d@%d carved=%v id=%s", r.ID, r.Offset, r.Carved, recordID(r))
+	}
+	for _, flat := range []bool{false, true} {
+		rd, err := NewReader(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd.Flat = flat
+		var got []*Record
+		carved := 0
+		err = rd.Walk(3, func(r *Record) any { return label(r) }, func(r *Record, prep any) error {
+			if s, _ := prep.(string); s != label(r) {
+				t.Errorf("flat=%v: record %d at %d prepared as %q, want %q", flat, r.ID, r.Offset, prep, label(r))
+			}
+			if r.Carved {
+				carved++
+			}
+			got = append(got, r)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if carved == 0 {
+			t.Fatalf("flat=%v: nothing carved", flat)
+		}
+		// Live records first, then the carved ones in file order.
+		for i, r := range got[len(got)-carved:] {
+			if !r.Carved || (i > 0 && r.Offset <= got[len(got)-carved+i-1].Offset) {
+				t.Errorf("flat=%v: record %s out of place among the carved ones", flat, label(r))
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("flat=%v: %d records, want %d", flat, len(got), len(want))
+		}
+		for i := range want {
+			if got[i].Offset != want[i].Offset || got[i].Carved != want[i].Carved || recordID(got[i]) != strconv.FormatUint(want[i].ID, 10) {
+				t.Errorf("flat=%v: record %d: %s, want %s", flat, i, label(got[i]), label(want[i]))
+			}
+		}
+	}
 }
