@@ -105,19 +105,24 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 		rd.Warnings = append(rd.Warnings, res.warnings...)
 		rd.Chunks = append(rd.Chunks, res.report)
 		if len(res.pending) > 0 {
-			// Only what the lenient decoding needs is kept: the chunk's
-			// records already handed to fn (and what prepare made of them)
-			// are let go.
-			pending = append(pending, &chunkResult{data: res.data, pending: res.pending, report: ChunkReport{Index: res.report.Index}})
+			// Only the places of the records left to decode are kept: the
+			// chunk's bytes are read again then, and its records already
+			// handed to fn (with what prepare made of them) are let go.
+			pending = append(pending, &chunkResult{pending: res.pending, report: ChunkReport{Index: res.report.Index}})
 		} else if res.stop {
 			break
 		}
 	}
 	// Records whose template was overwritten in their own chunk, decoded
 	// with the same template read in another chunk of the file.
+	buf := make([]byte, chunkSize)
 	for _, res := range pending {
 		rep := rd.chunkReport(res.report.Index)
-		err := decodeLenient(res, registry, rd.Flat, func(p pendingRecord, root *Node, flat *Flat, lenientUsed bool, err error) error {
+		var err error
+		if res.data, _, err = rd.readChunk(res.report.Index, buf); err != nil {
+			return err
+		}
+		err = decodeLenient(res, registry, rd.Flat, func(p pendingRecord, root *Node, flat *Flat, lenientUsed bool, err error) error {
 			if err != nil {
 				if p.rec.Carved { // an unreadable fragment of old data, not a lost live record
 					rd.Unreadable = append(rd.Unreadable, Loss{Chunk: p.rec.Chunk, Offset: p.rec.Offset, Records: 1, Reason: errClass(err)})
@@ -284,7 +289,7 @@ type pendingRecord struct {
 type chunkResult struct {
 	live, carved []decoded
 	pending      []pendingRecord
-	data         []byte // kept only while records are pending
+	data         []byte // the chunk's bytes: buf, valid until it is reused
 	templates    map[uint32][]item
 	losses       []Loss
 	warnings     []Warning
@@ -300,6 +305,18 @@ var (
 	maxWritten = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
+// readChunk reads chunk slot idx into buf (a chunk's size), zero-padded
+// when the file ends inside it; n is how much the file holds.
+func (rd *Reader) readChunk(idx int, buf []byte) (data []byte, n int, err error) {
+	off := int64(fileHeaderSize) + int64(idx)*chunkSize
+	n, err = rd.r.ReadAt(buf, off)
+	if err != nil && err != io.EOF {
+		return nil, n, fmt.Errorf("evtx: reading chunk %d at offset %d: %w", idx, off, err)
+	}
+	clear(buf[n:])
+	return buf, n, nil
+}
+
 // decodeSlot reads chunk slot idx and decodes every record whose framing
 // validates: signature, size, trailing size copy, plausible write time. It
 // does not depend on the chunk being well formed: a bad signature, a bad
@@ -308,18 +325,17 @@ var (
 func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *chunkResult {
 	off := int64(fileHeaderSize) + int64(idx)*chunkSize
 	res := &chunkResult{report: ChunkReport{Index: idx, Offset: off}}
-	n, err := rd.r.ReadAt(buf, off)
-	if err != nil && err != io.EOF {
-		res.err = fmt.Errorf("evtx: reading chunk %d at offset %d: %w", idx, off, err)
+	data, n, err := rd.readChunk(idx, buf)
+	if err != nil {
+		res.err = err
 		return res
 	}
-	data := buf[:n]
 	problem := func(format string, a ...any) {
 		msg := fmt.Sprintf(format, a...)
 		res.report.Problems = append(res.report.Problems, msg)
 		res.warnings = append(res.warnings, Warning{Chunk: idx, Reason: msg})
 	}
-	if allZero(data) {
+	if allZero(data[:n]) {
 		res.stop = n < chunkSize
 		return res
 	}
@@ -327,9 +343,6 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 	if n < chunkSize {
 		res.stop = true
 		problem("file truncated: last chunk has %d of %d bytes", n, chunkSize)
-		padded := make([]byte, chunkSize)
-		copy(padded, data)
-		data = padded
 	}
 	le := binary.LittleEndian
 	magicOK := bytes.Equal(data[:8], chunkMagic)
@@ -437,9 +450,7 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 	}
 	res.templates = ck.byID
 	res.report.Live, res.report.Lost = len(res.live), lost
-	if len(res.pending) > 0 {
-		res.data = append([]byte(nil), data...)
-	}
+	res.data = data
 	if lost > 0 {
 		res.report.Problems = append(res.report.Problems, fmt.Sprintf("%d live record(s) could not be read", lost))
 	}
