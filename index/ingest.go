@@ -46,6 +46,7 @@ type item struct {
 	ev   *event.Event
 	doc  []byte      // the event as JSON, marshalled by the parsing worker
 	done *FileResult // end-of-file marker
+	cost int         // the event's share of the in-flight budget
 }
 
 // Ingest parses evidence files on all cores and indexes their events. A file
@@ -82,6 +83,7 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 	}
 	results := make([]*FileResult, len(files))
 	items := make(chan item, BatchSize)
+	budget := newInflight(InflightBytes)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	var mu sync.Mutex // guards the seen-hash set across workers
@@ -97,7 +99,7 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				results[i] = parseOne(known, files[i], &o.Parse, items, &mu, seen)
+				results[i] = parseOne(known, files[i], &o.Parse, items, budget, &mu, seen)
 			}
 		}()
 	}
@@ -110,10 +112,11 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 		close(items)
 	}()
 	var indexErr error
+	var async *asyncSink
 	if o.Sink != nil {
-		a := newAsyncSink(o.Sink)
-		defer a.close()
-		o.Sink = a
+		async = newAsyncSink(o.Sink, budget)
+		defer async.close()
+		o.Sink = async
 	}
 	writers := map[string]*storeWriter{}
 	lastTime := map[string]time.Time{}
@@ -125,55 +128,59 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 			w.Abort()
 		}
 	}()
+	// store writes one event to the event store and the full-text index.
+	store := func(ev *event.Event, doc []byte) (loc string, err error) {
+		sha := ev.Str(event.FieldSHA256)
+		w := writers[sha]
+		if w == nil {
+			if w, err = newStoreWriter(c.Dir, sha); err != nil {
+				return "", err
+			}
+			writers[sha] = w
+			if idx != nil && !slices.Contains(c.Manifest.Incomplete, sha) {
+				// Said before the index holds any of its events.
+				c.Manifest.Incomplete = append(c.Manifest.Incomplete, sha)
+				if err := c.Save(); err != nil {
+					return "", err
+				}
+			}
+		}
+		if ev.Timestamp.Before(lastTime[sha]) {
+			unordered[sha] = true
+		} else {
+			lastTime[sha] = ev.Timestamp
+		}
+		if loc, err = w.Add(doc); err != nil {
+			return "", fmt.Errorf("event store: %w", err)
+		}
+		stored[sha]++
+		if idx == nil && !withText[sha] && hasText(ev) {
+			withText[sha] = true
+		}
+		if idx != nil {
+			if err := idx.Add(ev); err != nil {
+				return "", fmt.Errorf("indexing %s: %w", ev.Str(event.FieldFile), err)
+			}
+		}
+		return loc, nil
+	}
 	for it := range items {
 		if indexErr != nil {
+			budget.release(it.cost)
 			continue // drain so workers finish
 		}
 		if it.ev != nil {
-			sha := it.ev.Str(event.FieldSHA256)
-			w := writers[sha]
-			if w == nil {
-				if w, err = newStoreWriter(c.Dir, sha); err != nil {
-					indexErr = err
-					continue
-				}
-				writers[sha] = w
-				if idx != nil && !slices.Contains(c.Manifest.Incomplete, sha) {
-					// Said before the index holds any of its events.
-					c.Manifest.Incomplete = append(c.Manifest.Incomplete, sha)
-					if err := c.Save(); err != nil {
-						indexErr = err
-						continue
-					}
-				}
+			loc, err := store(it.ev, it.doc)
+			switch {
+			case err != nil:
+				indexErr = err
+				budget.release(it.cost)
+			case async != nil:
+				async.add(it.ev, loc, it.cost) // its goroutine gives the bytes back
+			default:
+				budget.release(it.cost)
 			}
-			if it.ev.Timestamp.Before(lastTime[sha]) {
-				unordered[sha] = true
-			} else {
-				lastTime[sha] = it.ev.Timestamp
-			}
-			loc, err := w.Add(it.doc)
-			if err != nil {
-				indexErr = fmt.Errorf("event store: %w", err)
-				continue
-			}
-			stored[sha]++
-			if idx == nil && !withText[sha] && hasText(it.ev) {
-				withText[sha] = true
-			}
-			if o.Sink != nil {
-				if err := o.Sink.Add(it.ev, loc); err != nil {
-					indexErr = fmt.Errorf("columnar store: %w", err)
-					continue
-				}
-			}
-			if idx != nil {
-				if err := idx.Add(it.ev); err != nil {
-					indexErr = fmt.Errorf("indexing %s: %w", it.ev.Str(event.FieldFile), err)
-					continue
-				}
-			}
-			if o.OnEvent != nil {
+			if err == nil && o.OnEvent != nil {
 				o.OnEvent(it.ev)
 			}
 			continue
@@ -224,10 +231,14 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 	return results, c.DiskFull(indexErr)
 }
 
-// marshalBatch events pass from a file's parser to its JSON writer at a time.
-const marshalBatch = 128
+// marshalBatch events, or as many as hold marshalBytes of original lines,
+// pass from a file's parser to its JSON writer at a time.
+const (
+	marshalBatch = 128
+	marshalBytes = 1 << 20
+)
 
-func parseOne(known map[string]string, path string, po *parsers.Options, items chan<- item, mu *sync.Mutex, seen map[string]string) *FileResult {
+func parseOne(known map[string]string, path string, po *parsers.Options, items chan<- item, budget *inflight, mu *sync.Mutex, seen map[string]string) *FileResult {
 	in, err := parsers.Open(path)
 	if err != nil {
 		return &FileResult{Stats: &parsers.FileStats{Path: path, Error: err.Error()}}
@@ -255,15 +266,18 @@ func parseOne(known map[string]string, path string, po *parsers.Options, items c
 		for b := range batches {
 			for _, ev := range b {
 				doc, _ := ev.MarshalJSON() // the event model holds only JSON-safe values
-				items <- item{ev: ev, doc: doc}
+				budget.acquire(len(doc))
+				items <- item{ev: ev, doc: doc, cost: len(doc)}
 			}
 		}
 	}()
 	batch := make([]*event.Event, 0, marshalBatch)
+	size := 0 // of the batch's original lines: large events go in fewer at a time
 	st, err := parsers.Parse(in, po, func(ev *event.Event) {
-		if batch = append(batch, ev); len(batch) == marshalBatch {
+		batch = append(batch, ev)
+		if size += len(ev.Str(event.FieldOriginal)); len(batch) == marshalBatch || size >= marshalBytes {
 			batches <- batch
-			batch = make([]*event.Event, 0, marshalBatch)
+			batch, size = make([]*event.Event, 0, marshalBatch), 0
 		}
 	})
 	if len(batch) > 0 {

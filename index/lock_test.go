@@ -186,7 +186,7 @@ func textDocs(t *testing.T, c *Case) uint64 {
 	t.Helper()
 	var n uint64
 	if err := c.Stream(func(ev *event.Event) error {
-		if TextDocument(ev) != nil {
+		if d, _ := TextDocument(ev); d != nil {
 			n++
 		}
 		return nil

@@ -7,10 +7,11 @@ import "github.com/exfiltrace/exfiltrace/event"
 // instead of adding to them. FileDone waits for the file's events to be
 // written: the manifest lists a file only after every store has it.
 type asyncSink struct {
-	sink EventSink
-	ch   chan sinkItem
-	err  error // first error, read after a FileDone or Close handshake
-	done chan struct{}
+	sink   EventSink
+	budget *inflight // given back each event's bytes once written
+	ch     chan sinkItem
+	err    error // first error, read after a FileDone or Close handshake
+	done   chan struct{}
 }
 
 type sinkItem struct {
@@ -18,14 +19,15 @@ type sinkItem struct {
 	loc   string
 	sha   string
 	n     int64
+	cost  int        // the event's share of the in-flight budget
 	reply chan error // set for FileDone
 }
 
-func newAsyncSink(s EventSink) *asyncSink {
+func newAsyncSink(s EventSink, budget *inflight) *asyncSink {
 	// 1,024 queued events keep both writers busy: on 1 M FortiGate lines
 	// 4,096 was no faster (84 s against 86 s) and held ~40 MiB more; none
 	// (writing in line) took 96 s.
-	a := &asyncSink{sink: s, ch: make(chan sinkItem, 1024), done: make(chan struct{})}
+	a := &asyncSink{sink: s, budget: budget, ch: make(chan sinkItem, 1024), done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
 		for it := range a.ch {
@@ -39,14 +41,20 @@ func newAsyncSink(s EventSink) *asyncSink {
 			if a.err == nil {
 				a.err = a.sink.Add(it.ev, it.loc)
 			}
+			a.budget.release(it.cost)
 		}
 	}()
 	return a
 }
 
 func (a *asyncSink) Add(ev *event.Event, loc string) error {
-	a.ch <- sinkItem{ev: ev, loc: loc}
-	return nil // an error surfaces at the file's end
+	a.add(ev, loc, 0)
+	return nil
+}
+
+// add queues an event; an error surfaces at the file's end.
+func (a *asyncSink) add(ev *event.Event, loc string, cost int) {
+	a.ch <- sinkItem{ev: ev, loc: loc, cost: cost}
 }
 
 func (a *asyncSink) FileDone(sha string, n int64) error {

@@ -244,7 +244,7 @@ func bare(files []string) error {
 	var docs []map[string]any
 	var ids []string
 	if _, err := parseFiles(files, func(ev *event.Event) {
-		if d := index.TextDocument(ev); d != nil {
+		if d, _ := index.TextDocument(ev); d != nil {
 			docs = append(docs, d)
 			ids = append(ids, ev.Str(event.FieldID))
 		}

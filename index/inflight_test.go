@@ -1,0 +1,72 @@
+package index
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// TestInflightBudget: a parser waits while the events handed on hold the
+// budget, goes on when they are given back, and an event larger than the
+// whole budget still passes when nothing else is in flight.
+func TestInflightBudget(t *testing.T) {
+	f := newInflight(100)
+	f.acquire(60)
+	got := make(chan struct{})
+	go func() { f.acquire(50); close(got) }()
+	select {
+	case <-got:
+		t.Fatal("acquired 50 with 60 of 100 in flight")
+	case <-time.After(50 * time.Millisecond):
+	}
+	f.release(60)
+	select {
+	case <-got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("still waiting after the bytes were given back")
+	}
+	f.release(50)
+	done := make(chan struct{})
+	go func() { f.acquire(1000); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("an event larger than the budget never passed")
+	}
+	if f.used != 1000 {
+		t.Fatalf("used %d, want 1000", f.used)
+	}
+}
+
+// TestBleveBatchBoundedByText: a batch is written once its free text reaches
+// BatchText, before BatchSize documents: large script blocks do not pile up
+// in memory.
+func TestBleveBatchBoundedByText(t *testing.T) {
+	old := BatchText
+	BatchText = 1000
+	defer func() { BatchText = old }()
+	b, err := OpenBleve(t.TempDir() + "/index.bleve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for i := range 5 {
+		ev := event.New()
+		ev.Set(event.FieldID, fmt.Sprint("e", i))
+		ev.Set("powershell.file.script_block_text", strings.Repeat("Get-Item ", 50)) // 450 bytes
+		if err := b.Add(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 450 + 450 + 450 ≥ 1000: the first three were written; two wait.
+	n, err := b.Count()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 || b.n != 2 || b.text != 900 {
+		t.Fatalf("indexed %d, batch holds %d documents of %d bytes; want 3 indexed, 2 of 900 waiting", n, b.n, b.text)
+	}
+}
