@@ -36,7 +36,7 @@ func writeStore(t *testing.T, caseDir, sha string, docs []string) {
 func TestSortedCursorOrder(t *testing.T) {
 	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	doc := func(i, sec int) string {
-		return fmt.Sprintf(`{"@timestamp":%q,"n":%d,"pad":%q}`, at.Add(time.Duration(sec)*time.Second).Format(time.RFC3339Nano), i, strings.Repeat("x", i%300))
+		return fmt.Sprintf(`{"@timestamp":%q,"n":%d,"pad":%q}`, at.Add(time.Duration(sec)*time.Second).Format(time.RFC3339Nano), i, strings.Repeat("x", i%300+20000*min(1, i%97/96))) // 1 in 97: 20 KB
 	}
 	layouts := map[string]func(i int) int{ // position → second
 		"30 copies of 1,000 instants": func(i int) int { return i % 1000 },
@@ -45,7 +45,20 @@ func TestSortedCursorOrder(t *testing.T) {
 		"reverse":                     func(i int) int { return 30000 - i },
 		"one instant":                 func(i int) int { return 0 },
 	}
-	for name, second := range layouts {
+	for _, bound := range []int{sortedWindowBytes, 64 << 10} {
+		for name, second := range layouts {
+			testSortedLayout(t, fmt.Sprintf("%s, windows of %d bytes", name, bound), bound, doc, second)
+		}
+	}
+}
+
+// testSortedLayout checks one layout's order and, with windows bounded to
+// bound bytes, that no window holds more (but one event, whatever its size).
+func testSortedLayout(t *testing.T, name string, bound int, doc func(i, sec int) string, second func(i int) int) {
+	old := sortedWindowBytes
+	sortedWindowBytes = bound
+	defer func() { sortedWindowBytes = old }()
+	{
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			var docs []string
@@ -69,6 +82,13 @@ func TestSortedCursorOrder(t *testing.T) {
 				}
 				if string(got) != docs[w.i] {
 					t.Fatalf("event %d of the stream is %.60s, want %.60s", k, got, docs[w.i])
+				}
+				held := len(got)
+				for _, d := range cur.window {
+					held += len(d)
+				}
+				if held > bound && held != len(got) {
+					t.Fatalf("event %d: the window held %d bytes, over %d", k, held, bound)
 				}
 			}
 			if _, err := cur.next(); !errors.Is(err, io.EOF) {

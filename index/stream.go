@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -49,6 +50,7 @@ func StreamAs[T any](c *Case, decode func([]byte) (T, error), fn func(T) error) 
 		defer close(pending)
 		defer close(jobs)
 		batch := make([][]byte, 0, streamBatch)
+		size := 0
 		send := func() bool {
 			out := make(chan decoded[T], 1) // a worker never waits on fn
 			select {
@@ -57,11 +59,12 @@ func StreamAs[T any](c *Case, decode func([]byte) (T, error), fn func(T) error) 
 				return false
 			}
 			jobs <- decodeJob[T]{docs: batch, out: out}
-			batch = make([][]byte, 0, streamBatch)
+			batch, size = make([][]byte, 0, streamBatch), 0
 			return true
 		}
 		err := c.merge(func(doc []byte) error {
-			if batch = append(batch, doc); len(batch) == streamBatch && !send() {
+			batch, size = append(batch, doc), size+len(doc)
+			if (len(batch) == streamBatch || size >= streamBatchBytes) && !send() {
 				return errStopped
 			}
 			return nil
@@ -92,11 +95,13 @@ func StreamAs[T any](c *Case, decode func([]byte) (T, error), fn func(T) error) 
 	return <-errc
 }
 
-// streamBatch events are decoded at a time, streamAhead batches per core
-// at most ahead of fn.
+// streamBatch events, or as many as hold streamBatchBytes, are decoded at
+// a time, streamAhead batches per core at most ahead of fn: events of tens
+// of kilobytes (script blocks) are not held by the thousand.
 const (
-	streamBatch = 256
-	streamAhead = 4
+	streamBatch      = 256
+	streamBatchBytes = 1 << 20
+	streamAhead      = 4
 )
 
 var errStopped = errors.New("stream stopped")
@@ -256,14 +261,18 @@ type sortedCursor struct {
 // decompression per event when the disorder spans more blocks than the
 // cache: a file of many interleaved sequences (a log's copies, hosts or
 // rotations concatenated) made hunting 1.5 M Windows events spend half its
-// time in zstd. Memory: the window's events, copied.
+// time in zstd. Memory: the window's events, copied, at most
+// sortedWindowBytes of them (but one event, whatever its size).
 const sortedWindow = 8192
+
+var sortedWindowBytes = 32 << 20 // a variable for the tests
 
 type posTime struct {
 	sec  int64 // unix seconds: any year, unlike nanoseconds
 	off  int64
 	nsec int32
 	idx  int32
+	size int32 // of the stored document
 }
 
 func newSortedCursor(caseDir, sha string) (*sortedCursor, error) {
@@ -288,7 +297,7 @@ func newSortedCursor(caseDir, sha string) (*sortedCursor, error) {
 		off = cr.n
 		for i, l := range lines {
 			sec, nsec := docTime(l)
-			order = append(order, posTime{sec: sec, nsec: nsec, off: start, idx: int32(i)})
+			order = append(order, posTime{sec: sec, nsec: nsec, off: start, idx: int32(i), size: int32(min(len(l), math.MaxInt32))})
 		}
 	}
 	sort.SliceStable(order, func(i, j int) bool {
@@ -313,11 +322,16 @@ func (s *sortedCursor) next() ([]byte, error) {
 	return doc, nil
 }
 
-// readWindow reads the next sortedWindow events of the order: their blocks
-// in file order, each once. A block that cannot be read ends the window at
-// its first event in time order: the events before it still come out.
+// readWindow reads the next sortedWindow events of the order (fewer when
+// they hold more than sortedWindowBytes): their blocks in file order, each
+// once. A block that cannot be read ends the window at its first event in
+// time order: the events before it still come out.
 func (s *sortedCursor) readWindow() {
-	end := min(s.i+sortedWindow, len(s.order))
+	end, size := s.i, 0
+	for end < len(s.order) && end-s.i < sortedWindow && (end == s.i || size+int(s.order[end].size) <= sortedWindowBytes) {
+		size += int(s.order[end].size)
+		end++
+	}
 	part := s.order[s.i:end]
 	want := make([]int, len(part)) // the window's events in file order
 	for k := range want {
