@@ -11,14 +11,12 @@ import (
 // from it as soon as the ingest ends; a case from before the columnar store
 // gets its older files copied in afterwards.
 func ingestCase(c *index.Case, paths []string, o index.IngestOptions) ([]*index.FileResult, error) {
-	if o.DeferIndex {
-		// DuckDB's appender works outside Go's heap: Go's soft limit makes
-		// room for it (an EVTX ingest: 601–631 → 488 MiB, same time). Not
-		// while the full-text index is built here too: bleve's live heap
-		// then needs that room (the 10 M mix's ingest took 891 s instead
-		// of 666, and peaked as high).
-		defer memlimit.Beside(columns.AppenderMemory)()
-	}
+	// DuckDB's appender works outside Go's heap: Go's soft limit makes room
+	// for it (an EVTX ingest: 601–631 → 488 MiB, same time). While the
+	// full-text index was built here too, bleve's live heap seemed to need
+	// that room (the 10 M mix's ingest took 891 s instead of 666); that
+	// heap was the EVTX reader holding events to the end, fixed since.
+	defer memlimit.Beside(columns.AppenderMemory)()
 	w, err := columns.NewWriter(c)
 	if err != nil {
 		return nil, err
