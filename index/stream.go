@@ -250,6 +250,7 @@ type sortedCursor struct {
 	f      *os.File
 	codec  codec
 	order  []posTime
+	blocks []int64 // offset of each block, by number
 	i      int
 	window [][]byte // the next events in time order, read ahead
 	err    error    // what stopped the reading ahead, once the window is out
@@ -267,12 +268,14 @@ const sortedWindow = 8192
 
 var sortedWindowBytes = 32 << 20 // a variable for the tests
 
+// posTime is one event's place in an unordered file: 24 bytes, held for
+// every event of the file while it streams.
 type posTime struct {
-	sec  int64 // unix seconds: any year, unlike nanoseconds
-	off  int64
-	nsec int32
-	idx  int32
-	size int32 // of the stored document
+	sec   int64 // unix seconds: any year, unlike nanoseconds
+	nsec  int32
+	block int32 // its block's number
+	idx   int32 // in the block
+	size  int32 // of the stored document
 }
 
 func newSortedCursor(caseDir, sha string) (*sortedCursor, error) {
@@ -282,6 +285,7 @@ func newSortedCursor(caseDir, sha string) (*sortedCursor, error) {
 	}
 	br := bufio.NewReaderSize(f, 1<<20)
 	var order []posTime
+	var blocks []int64
 	var off int64
 	cr := &countReader{r: br}
 	for {
@@ -295,16 +299,21 @@ func newSortedCursor(caseDir, sha string) (*sortedCursor, error) {
 			return nil, err
 		}
 		off = cr.n
+		if len(blocks) == math.MaxInt32 {
+			f.Close()
+			return nil, fmt.Errorf("event store: more than %d blocks", math.MaxInt32)
+		}
 		for i, l := range lines {
 			sec, nsec := docTime(l)
-			order = append(order, posTime{sec: sec, nsec: nsec, off: start, idx: int32(i), size: int32(min(len(l), math.MaxInt32))})
+			order = append(order, posTime{sec: sec, nsec: nsec, block: int32(len(blocks)), idx: int32(i), size: int32(min(len(l), math.MaxInt32))})
 		}
+		blocks = append(blocks, start)
 	}
 	sort.SliceStable(order, func(i, j int) bool {
 		a, b := order[i], order[j]
 		return a.sec < b.sec || a.sec == b.sec && a.nsec < b.nsec
 	})
-	return &sortedCursor{f: f, codec: codec, order: order}, nil
+	return &sortedCursor{f: f, codec: codec, order: order, blocks: blocks}, nil
 }
 
 func (s *sortedCursor) next() ([]byte, error) {
@@ -339,23 +348,24 @@ func (s *sortedCursor) readWindow() {
 	}
 	sort.Slice(want, func(a, b int) bool {
 		x, y := part[want[a]], part[want[b]]
-		return x.off < y.off || x.off == y.off && x.idx < y.idx
+		return x.block < y.block || x.block == y.block && x.idx < y.idx
 	})
 	window := make([][]byte, len(part))
 	var lines [][]byte
-	loaded := int64(-1)
+	loaded := int32(-1)
 	for _, k := range want {
 		p := part[k]
-		if p.off != loaded {
+		off := s.blocks[p.block]
+		if p.block != loaded {
 			var err error
-			if lines, err = readBlockAt(s.f, p.off, s.codec); err != nil {
-				s.err = fmt.Errorf("event store at %d: %w", p.off, err)
+			if lines, err = readBlockAt(s.f, off, s.codec); err != nil {
+				s.err = fmt.Errorf("event store at %d: %w", off, err)
 				break
 			}
-			loaded = p.off
+			loaded = p.block
 		}
 		if int(p.idx) >= len(lines) {
-			s.err = fmt.Errorf("event store: event %d beyond its block at %d", p.idx, p.off)
+			s.err = fmt.Errorf("event store: event %d beyond its block at %d", p.idx, off)
 			break
 		}
 		// A copy: the block's other events need not stay in memory.
