@@ -116,7 +116,6 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 	if o.Sink != nil {
 		async = newAsyncSink(o.Sink, budget)
 		defer async.close()
-		o.Sink = async
 	}
 	writers := map[string]*storeWriter{}
 	lastTime := map[string]time.Time{}
@@ -194,8 +193,8 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 				continue
 			}
 		}
-		if o.Sink != nil && stored[r.Stats.SHA256] > 0 {
-			if err := o.Sink.FileDone(r.Stats.SHA256, stored[r.Stats.SHA256]); err != nil {
+		if async != nil && stored[r.Stats.SHA256] > 0 {
+			if err := async.FileDone(r.Stats.SHA256, stored[r.Stats.SHA256]); err != nil {
 				indexErr = fmt.Errorf("columnar store: %w", err)
 				continue
 			}

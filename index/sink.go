@@ -47,11 +47,6 @@ func newAsyncSink(s EventSink, budget *inflight) *asyncSink {
 	return a
 }
 
-func (a *asyncSink) Add(ev *event.Event, loc string) error {
-	a.add(ev, loc, 0)
-	return nil
-}
-
 // add queues an event; an error surfaces at the file's end.
 func (a *asyncSink) add(ev *event.Event, loc string, cost int) {
 	a.ch <- sinkItem{ev: ev, loc: loc, cost: cost}
