@@ -13,7 +13,8 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
-	regexptok "github.com/blevesearch/bleve/v2/analysis/tokenizer/regexp"
+	// Indexes of case format 2 name bleve's regexp tokenizer.
+	_ "github.com/blevesearch/bleve/v2/analysis/tokenizer/regexp"
 	"github.com/blevesearch/bleve/v2/mapping"
 )
 
@@ -122,15 +123,9 @@ const (
 // reads both alike.
 func NewMapping() (*mapping.IndexMappingImpl, error) {
 	im := bleve.NewIndexMapping()
-	if err := im.AddCustomTokenizer("exfiltrace_word_runs", map[string]interface{}{
-		"type":   regexptok.Name,
-		"regexp": `[\p{L}\p{N}_]+`,
-	}); err != nil {
-		return nil, err
-	}
 	if err := im.AddCustomAnalyzer(wordsAnalyzer, map[string]interface{}{
 		"type":          custom.Name,
-		"tokenizer":     "exfiltrace_word_runs",
+		"tokenizer":     wordRunsType,
 		"token_filters": []string{lowercase.Name},
 	}); err != nil {
 		return nil, err
