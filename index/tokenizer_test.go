@@ -2,15 +2,27 @@ package index
 
 import (
 	"fmt"
-	"regexp"
+	"path/filepath"
+	"sort"
 	"testing"
 
+	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
-	regexptok "github.com/blevesearch/bleve/v2/analysis/tokenizer/regexp"
+	"github.com/blevesearch/bleve/v2/registry"
 )
 
-// formatTwoTokenizer is the tokenizer case format 2 stored in its mapping.
-var formatTwoTokenizer = regexptok.NewRegexpTokenizer(regexp.MustCompile(`[\p{L}\p{N}_]+`))
+// formatTwoConfig is the tokenizer case format 2 stored in its mapping:
+// bleve's regexp tokenizer, found by its registered type as an index of
+// format 2 finds it (this package must still register it).
+var formatTwoConfig = map[string]interface{}{"type": "regexp", "regexp": `[\p{L}\p{N}_]+`}
+
+var formatTwoTokenizer = func() analysis.Tokenizer {
+	tok, err := registry.NewCache().DefineTokenizer("v2", formatTwoConfig)
+	if err != nil {
+		panic(fmt.Sprintf("format 2's tokenizer: %v", err))
+	}
+	return tok
+}()
 
 func tokenStrings(ts analysis.TokenStream) []string {
 	out := make([]string, len(ts))
@@ -84,4 +96,51 @@ func FuzzWordRuns(f *testing.F) {
 			t.Fatalf("%q:\n got %v\nwant %v", in, got, want)
 		}
 	})
+}
+
+// TestFormatTwoIndexReads: an index written by case format 2 names bleve's
+// regexp tokenizer in its mapping; this build opens it and its words and
+// phrases match as before.
+func TestFormatTwoIndexReads(t *testing.T) {
+	m, err := NewMapping()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.AddCustomTokenizer("exfiltrace_word_runs_v2", formatTwoConfig); err != nil {
+		t.Fatal(err)
+	}
+	m.CustomAnalysis.Analyzers[wordsAnalyzer]["tokenizer"] = "exfiltrace_word_runs_v2"
+	dir := filepath.Join(t.TempDir(), "index.bleve")
+	idx, err := bleve.NewUsing(dir, m, "scorch", "scorch", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, msg := range map[string]string{"e1": "vssadmin.exe Delete Shadows /all", "e2": "shadows of a delete"} {
+		if err := idx.Index(id, map[string]interface{}{"message": msg}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := idx.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := bleve.OpenUsing(dir, map[string]interface{}{"read_only": true})
+	if err != nil {
+		t.Fatalf("format-2 index: %v", err)
+	}
+	b := &Bleve{idx: ro}
+	defer b.Close()
+	for q, want := range map[string]string{`vssadmin`: "[e1]", `message:"delete shadows"`: "[e1]", `shadows`: "[e1 e2]", `message:vss*`: "[e1]"} {
+		n, err := ParseQueryString(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		if err := b.TextMatches(n, func(id string) error { got = append(got, id); return nil }); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		sort.Strings(got)
+		if fmt.Sprint(got) != want {
+			t.Errorf("%s: %v, want %s", q, got, want)
+		}
+	}
 }
