@@ -20,16 +20,18 @@ type compiled struct {
 	// base rules of a correlation, unless it asks to generate them).
 	emit  bool
 	corrs []*corrState
-	// firstEval is the time of the first event of the rule's log source: a
-	// baseline over this rule starts there, not at the first event of
-	// whatever log happens to start earlier.
-	firstEval time.Time
+	// first is the time of the first event of the rule's log source, shared
+	// by its rules: a baseline over this rule starts there, not at the first
+	// event of whatever log happens to start earlier.
+	first *time.Time
+	ids   map[string]bool // EventIDs the rule needs one of; nil: any (prefilter.go)
 }
 
 // Engine evaluates compiled rules on a time-ordered event stream, in one pass.
 type Engine struct {
-	byKey   map[string][]*compiled
-	any     []*compiled
+	byKey   map[string]*ruleList
+	any     *ruleList
+	firstOf map[string]*time.Time // first event of each rule's log source
 	Loaded  []*Rule
 	Skipped []Skipped
 	corrs   []*corrState
@@ -49,7 +51,9 @@ func Compile(rules []*Rule) *Engine { return CompileWith(rules, DefaultConfig())
 
 // CompileWith compiles rules with a case configuration (placeholder values).
 func CompileWith(rules []*Rule, cfg *Config) *Engine {
-	e := &Engine{byKey: map[string][]*compiled{}, find: newCollector(), keywordKeys: map[string]bool{}}
+	e := &Engine{byKey: map[string]*ruleList{}, firstOf: map[string]*time.Time{}, find: newCollector(), keywordKeys: map[string]bool{}}
+	var anyKey []*compiled
+	byKey := map[string][]*compiled{}
 	e.selection.Only = map[string]bool{}
 	(&fieldReads{names: e.selection.Only}).add(eventReads...)
 	byRef := map[string]*compiled{}
@@ -67,9 +71,14 @@ func CompileWith(rules []*Rule, cfg *Config) *Engine {
 		c.emit = true
 		e.learnReads(c)
 		if c.key == "" {
-			e.any = append(e.any, c)
+			anyKey = append(anyKey, c)
+			c.first = &e.first
 		} else {
-			e.byKey[c.key] = append(e.byKey[c.key], c)
+			byKey[c.key] = append(byKey[c.key], c)
+			if e.firstOf[c.key] == nil {
+				e.firstOf[c.key] = new(time.Time)
+			}
+			c.first = e.firstOf[c.key]
 		}
 		e.Loaded = append(e.Loaded, r)
 		if r.ID != "" {
@@ -78,6 +87,10 @@ func CompileWith(rules []*Rule, cfg *Config) *Engine {
 		if r.Name != "" {
 			byRef[r.Name] = c
 		}
+	}
+	e.any = newRuleList(anyKey)
+	for k, l := range byKey {
+		e.byKey[k] = newRuleList(l)
 	}
 	refs := map[string]any{}
 	for k, c := range byRef {
@@ -173,7 +186,9 @@ func compileRule(r *Rule, cfg *Config) (*compiled, error) {
 	if len(or) == 1 {
 		m = or[0]
 	}
-	return &compiled{rule: r, m: m, key: key}, nil
+	c := &compiled{rule: r, m: m, key: key}
+	c.ids, _ = requiredIDs(m)
+	return c, nil
 }
 
 // Process evaluates one event. Events must arrive in time order for
@@ -181,7 +196,6 @@ func compileRule(r *Rule, cfg *Config) (*compiled, error) {
 func (e *Engine) Process(ev *event.Event) {
 	v := e.begin(ev)
 	e.applicable(v, func(c *compiled) {
-		e.noteFirst(c, ev)
 		if c.m.match(v) {
 			e.apply(c, v)
 		}
@@ -194,27 +208,27 @@ func (e *Engine) begin(ev *event.Event) *view {
 		e.first = ev.Timestamp
 	}
 	e.view.reset(ev)
+	for _, k := range e.view.sources {
+		if t := e.firstOf[k]; t != nil && t.IsZero() {
+			*t = ev.Timestamp
+		}
+	}
 	return &e.view
 }
 
-// applicable calls fn with every rule that applies to the view's event, in
-// the order they are tested.
+// applicable calls fn with every rule that may match the view's event (of
+// its log sources, those its event ID allows), in the order they are tested.
 func (e *Engine) applicable(v *view, fn func(c *compiled)) {
-	for _, c := range e.any {
+	ids := v.values(idField)
+	for _, c := range e.any.candidates(ids) {
 		fn(c)
 	}
 	for _, k := range v.sources {
-		for _, c := range e.byKey[k] {
-			fn(c)
+		if l := e.byKey[k]; l != nil {
+			for _, c := range l.candidates(ids) {
+				fn(c)
+			}
 		}
-	}
-}
-
-// noteFirst remembers the first event a rule saw: a baseline over it
-// starts there.
-func (e *Engine) noteFirst(c *compiled, ev *event.Event) {
-	if c.firstEval.IsZero() {
-		c.firstEval = ev.Timestamp
 	}
 }
 
@@ -461,8 +475,8 @@ func (cs *corrState) observeNew(v *view, f *collector) {
 // base rule's log source delivered (a firewall baseline starts with the
 // firewall log, even if Windows logs begin days earlier).
 func (cs *corrState) baselineStart() time.Time {
-	if c, ok := cs.base[0].(*compiled); ok && !c.firstEval.IsZero() {
-		return c.firstEval
+	if c, ok := cs.base[0].(*compiled); ok && c.first != nil && !c.first.IsZero() {
+		return *c.first
 	}
 	if cs.streamStart != nil {
 		return *cs.streamStart

@@ -14,11 +14,14 @@ import (
 // The engine reuses one view from event to event: making its maps for every
 // event was a third of the rules' time.
 type view struct {
-	ev      *event.Event
-	lc      map[string]string
-	all     []string
-	allLow  []string // all, lowered
-	sources []string // the Sigma logsources this event belongs to
+	ev     *event.Event
+	lc     map[string]string
+	all    []string
+	allLow []string // all, lowered
+	// joined is all lowered, between NULs (allJoined).
+	joined               string
+	joinedOK, joinedDone bool
+	sources              []string // the Sigma logsources this event belongs to
 	// one holds the one-value lists values hands out for the event, so
 	// that matching a string field allocates nothing.
 	one []string
@@ -33,6 +36,7 @@ func (v *view) reset(ev *event.Event) {
 		clear(v.lc)
 	}
 	v.all, v.allLow = nil, nil // handed out to matchers: never reused
+	v.joined, v.joinedOK, v.joinedDone = "", false, false
 	v.one = v.one[:0]
 	v.sources = eventLogsources(ev, v.sources[:0])
 }
@@ -40,6 +44,7 @@ func (v *view) reset(ev *event.Event) {
 // release lets go of the event, for a view kept in a pool.
 func (v *view) release() {
 	v.ev, v.all, v.allLow = nil, nil, nil
+	v.joined, v.joinedOK, v.joinedDone = "", false, false
 	clear(v.lc)
 	clear(v.one)
 	v.one = v.one[:0]
@@ -154,6 +159,38 @@ func (v *view) allLowered() []string {
 		}
 	}
 	return v.allLow
+}
+
+// allJoined is allValues lowered and joined, each value between NULs, for
+// keyword searches (keywordM.joined); ok is false when there is no value, or
+// a value holds a NUL and would fake a boundary.
+func (v *view) allJoined() (joined string, ok bool) {
+	if !v.joinedDone {
+		v.joinedDone = true
+		v.joined, v.joinedOK = "", false
+		vals := v.allValues()
+		n := 1
+		for _, s := range vals {
+			if strings.IndexByte(s, 0) >= 0 {
+				return "", false
+			}
+			n += len(s) + 1
+		}
+		if len(vals) == 0 {
+			return "", false
+		}
+		var b strings.Builder
+		b.Grow(n)
+		b.WriteByte(0)
+		for _, s := range vals {
+			b.WriteString(s)
+			b.WriteByte(0)
+		}
+		// Lowering maps rune by rune, so the joined values lowered are the
+		// values lowered, joined.
+		v.joined, v.joinedOK = strings.ToLower(b.String()), true
+	}
+	return v.joined, v.joinedOK
 }
 
 // allValues lists every string value of the event, for keyword searches.

@@ -50,7 +50,6 @@ func (e *Engine) ProcessPrepared(p *Prepared) {
 	v := e.begin(p.Event)
 	matched := p.matched
 	e.applicable(v, func(c *compiled) {
-		e.noteFirst(c, p.Event)
 		if len(matched) > 0 && matched[0] == c {
 			matched = matched[1:]
 			e.apply(c, v)
