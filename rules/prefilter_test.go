@@ -13,6 +13,21 @@ import (
 	"github.com/exfiltrace/exfiltrace/parsers"
 )
 
+// compileSecurityRule compiles a rule of the Windows Security log from its
+// detection's YAML.
+func compileSecurityRule(t *testing.T, title, detection string) *compiled {
+	t.Helper()
+	var det map[string]any
+	if err := yaml.Unmarshal([]byte(detection), &det); err != nil {
+		t.Fatalf("%s: %v", title, err)
+	}
+	comp, err := compileRule(&Rule{Title: title, Logsource: Logsource{Product: "windows", Service: "security"}, Detection: det}, DefaultConfig())
+	if err != nil {
+		t.Fatalf("%s: %v", title, err)
+	}
+	return comp
+}
+
 func TestRequiredIDs(t *testing.T) {
 	cases := []struct{ name, detection, want string }{
 		{"one ID", "sel: {EventID: 4624, LogonType: 10}\ncondition: sel", "4624"},
@@ -34,14 +49,7 @@ func TestRequiredIDs(t *testing.T) {
 		{"another field", "sel: {EventCode: 4624}\ncondition: sel", "any"},
 	}
 	for _, c := range cases {
-		var det map[string]any
-		if err := yaml.Unmarshal([]byte(c.detection), &det); err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		comp, err := compileRule(&Rule{Title: c.name, Logsource: Logsource{Product: "windows", Service: "security"}, Detection: det}, DefaultConfig())
-		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
+		comp := compileSecurityRule(t, c.name, c.detection)
 		got := "any"
 		if comp.ids != nil {
 			var ids []string
@@ -155,14 +163,7 @@ func TestKeywordsJoined(t *testing.T) {
 		{"contains, NUL in the value and a match", "keywords: [cd]\ncondition: keywords", vals("A", "ab\x00cd"), true},
 	}
 	for _, c := range cases {
-		var det map[string]any
-		if err := yaml.Unmarshal([]byte(c.detection), &det); err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		comp, err := compileRule(&Rule{Title: c.name, Logsource: Logsource{Product: "windows", Service: "security"}, Detection: det}, DefaultConfig())
-		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
+		comp := compileSecurityRule(t, c.name, c.detection)
 		for _, joined := range []bool{true, false} {
 			v := new(view)
 			v.reset(ev(c.fields))
