@@ -41,6 +41,12 @@ type Bleve struct {
 	batch *bleve.Batch
 	n     int
 	text  int // bytes of free text in the batch
+	// writing is the batch bleve is writing in the background, if any: its
+	// result arrives on done. One batch fills while the previous is
+	// analysed and made a segment, which otherwise stopped the caller (the
+	// ingest's one store goroutine) for a third of an EVTX ingest.
+	writing *bleve.Batch
+	done    chan error
 }
 
 // OpenBleve opens the index at dir, creating it if absent.
@@ -110,7 +116,36 @@ func (b *Bleve) Add(ev *event.Event) error {
 	b.n++
 	b.text += text
 	if b.n >= BatchSize || b.text >= BatchText {
-		return b.Flush()
+		return b.writeBehind()
+	}
+	return nil
+}
+
+// writeBehind hands the full batch to a goroutine that writes it, once the
+// batch before it is written; its error is returned by a later call.
+func (b *Bleve) writeBehind() error {
+	if err := b.wait(); err != nil {
+		return err
+	}
+	full := b.batch
+	b.batch, b.writing = nil, full
+	b.n, b.text = 0, 0
+	if b.done == nil {
+		b.done = make(chan error, 1)
+	}
+	go func() { b.done <- b.idx.Batch(full) }()
+	return nil
+}
+
+// wait waits for the batch being written, if any.
+func (b *Bleve) wait() error {
+	if b.writing == nil {
+		return nil
+	}
+	err := <-b.done
+	b.writing = nil
+	if err != nil {
+		return fmt.Errorf("full-text index: %w", err)
 	}
 	return nil
 }
@@ -161,8 +196,11 @@ func setNested(doc map[string]any, dotted string, v any) {
 	}
 }
 
-// Flush writes the pending batch.
+// Flush writes the pending batches, and returns once they are written.
 func (b *Bleve) Flush() error {
+	if err := b.wait(); err != nil {
+		return err
+	}
 	if b.batch == nil || b.n == 0 {
 		return nil
 	}

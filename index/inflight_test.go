@@ -61,12 +61,58 @@ func TestBleveBatchBoundedByText(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// 450 + 450 + 450 ≥ 1000: the first three were written; two wait.
-	n, err := b.Count()
+	// 450 + 450 + 450 ≥ 1000: the first three are written in the
+	// background; two wait in the next batch.
+	if b.writing == nil || b.n != 2 || b.text != 900 {
+		t.Fatalf("batch being written: %v; batch holds %d documents of %d bytes; want 2 of 900 waiting", b.writing != nil, b.n, b.text)
+	}
+	if err := b.wait(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.Count(); err != nil || n != 3 {
+		t.Fatalf("indexed %d (%v), want 3", n, err)
+	}
+}
+
+// TestBleveWriteBehind: one batch is written in the background while the
+// next fills, a batch is handed on only once the one before it is written,
+// and Flush returns with everything written.
+func TestBleveWriteBehind(t *testing.T) {
+	old := BatchText
+	BatchText = 1000
+	defer func() { BatchText = old }()
+	b, err := OpenBleve(t.TempDir() + "/index.bleve")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 3 || b.n != 2 || b.text != 900 {
-		t.Fatalf("indexed %d, batch holds %d documents of %d bytes; want 3 indexed, 2 of 900 waiting", n, b.n, b.text)
+	defer b.Close()
+	add := func(from, to int) {
+		for i := from; i < to; i++ {
+			ev := event.New()
+			ev.Set(event.FieldID, fmt.Sprint("e", i))
+			ev.Set("message", strings.Repeat("rclone copy ", 40)) // 480 bytes
+			if err := b.Add(ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	count := func() uint64 {
+		n, err := b.Count()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	add(0, 6)
+	// The second batch (e3-e5) was handed on after the first was written.
+	if n := count(); n < 3 || b.writing == nil || b.n != 0 {
+		t.Fatalf("after 6 documents: %d indexed, writing %v, %d waiting; want at least 3, a batch being written, none waiting", n, b.writing != nil, b.n)
+	}
+	add(6, 8)
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 8 || b.writing != nil || b.n != 0 {
+		t.Fatalf("after Flush: %d indexed, writing %v, %d waiting; want 8, none", n, b.writing != nil, b.n)
 	}
 }
