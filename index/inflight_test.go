@@ -116,3 +116,31 @@ func TestBleveWriteBehind(t *testing.T) {
 		t.Fatalf("after Flush: %d indexed, writing %v, %d waiting; want 8, none", n, b.writing != nil, b.n)
 	}
 }
+
+// TestBleveWriteBehindError: a batch that fails in the background fails the
+// next call, so the ingest stops with the error instead of losing the batch.
+func TestBleveWriteBehindError(t *testing.T) {
+	old := BatchText
+	BatchText = 1000
+	defer func() { BatchText = old }()
+	b, err := OpenBleve(t.TempDir() + "/index.bleve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.idx.Close(); err != nil { // every batch now fails
+		t.Fatal(err)
+	}
+	var failed error
+	for i := 0; i < 6 && failed == nil; i++ {
+		ev := event.New()
+		ev.Set(event.FieldID, fmt.Sprint("e", i))
+		ev.Set("message", strings.Repeat("rclone copy ", 40))
+		failed = b.Add(ev)
+	}
+	if failed == nil {
+		failed = b.Flush()
+	}
+	if failed == nil || !strings.Contains(failed.Error(), "full-text index") {
+		t.Fatalf("a failed background batch gave %v", failed)
+	}
+}
