@@ -2,10 +2,10 @@ package rules
 
 // Most Windows rules can only match a few event IDs: their condition ANDs
 // a selection such as EventID: 4624 with the rest. Testing only the rules
-// whose required IDs include the event's took the SigmaHQ hunt of 1.5 M
-// Security events from every rule of the log source per event to a handful
-// (bench/README). A rule without such a requirement is tested on every
-// event of its log source, as before.
+// whose required IDs include the event's tests 2.4 times fewer rules on the
+// corpus's Windows events, and took the SigmaHQ hunt of 1.5 M Security
+// events from 101 to 79 s (bench/README). A rule without such a requirement
+// is tested on every event of its log source, as before.
 
 // idField is the Sigma field rules are indexed by.
 const idField = "EventID"
