@@ -145,7 +145,9 @@ func (b *Bleve) wait() error {
 	err := <-b.done
 	b.writing = nil
 	if err != nil {
-		return fmt.Errorf("full-text index: %w", err)
+		// Said as such: the caller names the event at hand, which need
+		// not be in the failed batch.
+		return fmt.Errorf("full-text index, writing an earlier batch: %w", err)
 	}
 	return nil
 }

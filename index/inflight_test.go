@@ -41,25 +41,42 @@ func TestInflightBudget(t *testing.T) {
 	}
 }
 
-// TestBleveBatchBoundedByText: a batch is written once its free text reaches
-// BatchText, before BatchSize documents: large script blocks do not pile up
-// in memory.
-func TestBleveBatchBoundedByText(t *testing.T) {
+// smallBatchIndex opens a new full-text index whose batches are written
+// once they hold 1,000 bytes of text.
+func smallBatchIndex(t *testing.T) *Bleve {
+	t.Helper()
 	old := BatchText
 	BatchText = 1000
-	defer func() { BatchText = old }()
+	t.Cleanup(func() { BatchText = old })
 	b, err := OpenBleve(t.TempDir() + "/index.bleve")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
-	for i := range 5 {
+	return b
+}
+
+// addText adds events e<from> to e<to-1>, each with text in field; it
+// stops at the first error, and returns it.
+func addText(b *Bleve, from, to int, field, text string) error {
+	for i := from; i < to; i++ {
 		ev := event.New()
 		ev.Set(event.FieldID, fmt.Sprint("e", i))
-		ev.Set("powershell.file.script_block_text", strings.Repeat("Get-Item ", 50)) // 450 bytes
+		ev.Set(field, text)
 		if err := b.Add(ev); err != nil {
-			t.Fatal(err)
+			return err
 		}
+	}
+	return nil
+}
+
+// TestBleveBatchBoundedByText: a batch is written once its free text reaches
+// BatchText, before BatchSize documents: large script blocks do not pile up
+// in memory.
+func TestBleveBatchBoundedByText(t *testing.T) {
+	b := smallBatchIndex(t)
+	defer b.Close()
+	if err := addText(b, 0, 5, "powershell.file.script_block_text", strings.Repeat("Get-Item ", 50)); err != nil { // 450 bytes each
+		t.Fatal(err)
 	}
 	// 450 + 450 + 450 ≥ 1000: the first three are written in the
 	// background; two wait in the next batch.
@@ -78,22 +95,11 @@ func TestBleveBatchBoundedByText(t *testing.T) {
 // next fills, a batch is handed on only once the one before it is written,
 // and Flush returns with everything written.
 func TestBleveWriteBehind(t *testing.T) {
-	old := BatchText
-	BatchText = 1000
-	defer func() { BatchText = old }()
-	b, err := OpenBleve(t.TempDir() + "/index.bleve")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := smallBatchIndex(t)
 	defer b.Close()
 	add := func(from, to int) {
-		for i := from; i < to; i++ {
-			ev := event.New()
-			ev.Set(event.FieldID, fmt.Sprint("e", i))
-			ev.Set("message", strings.Repeat("rclone copy ", 40)) // 480 bytes
-			if err := b.Add(ev); err != nil {
-				t.Fatal(err)
-			}
+		if err := addText(b, from, to, "message", strings.Repeat("rclone copy ", 40)); err != nil { // 480 bytes each
+			t.Fatal(err)
 		}
 	}
 	count := func() uint64 {
@@ -120,23 +126,11 @@ func TestBleveWriteBehind(t *testing.T) {
 // TestBleveWriteBehindError: a batch that fails in the background fails the
 // next call, so the ingest stops with the error instead of losing the batch.
 func TestBleveWriteBehindError(t *testing.T) {
-	old := BatchText
-	BatchText = 1000
-	defer func() { BatchText = old }()
-	b, err := OpenBleve(t.TempDir() + "/index.bleve")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := smallBatchIndex(t)
 	if err := b.idx.Close(); err != nil { // every batch now fails
 		t.Fatal(err)
 	}
-	var failed error
-	for i := 0; i < 6 && failed == nil; i++ {
-		ev := event.New()
-		ev.Set(event.FieldID, fmt.Sprint("e", i))
-		ev.Set("message", strings.Repeat("rclone copy ", 40))
-		failed = b.Add(ev)
-	}
+	failed := addText(b, 0, 6, "message", strings.Repeat("rclone copy ", 40))
 	if failed == nil {
 		failed = b.Flush()
 	}
