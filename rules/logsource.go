@@ -18,10 +18,11 @@ type view struct {
 	lc     map[string]string
 	all    []string
 	allLow []string // all, lowered
-	// joined is all lowered, between NULs (allJoined).
-	joined               string
-	joinedOK, joinedDone bool
-	sources              []string // the Sigma logsources this event belongs to
+	// joined is all lowered, between NULs, once joinedDone (allJoined);
+	// "" when it cannot be searched.
+	joined     string
+	joinedDone bool
+	sources    []string // the Sigma logsources this event belongs to
 	// one holds the one-value lists values hands out for the event, so
 	// that matching a string field allocates nothing.
 	one []string
@@ -36,7 +37,7 @@ func (v *view) reset(ev *event.Event) {
 		clear(v.lc)
 	}
 	v.all, v.allLow = nil, nil // handed out to matchers: never reused
-	v.joined, v.joinedOK, v.joinedDone = "", false, false
+	v.joined, v.joinedDone = "", false
 	v.one = v.one[:0]
 	v.sources = eventLogsources(ev, v.sources[:0])
 }
@@ -44,7 +45,7 @@ func (v *view) reset(ev *event.Event) {
 // release lets go of the event, for a view kept in a pool.
 func (v *view) release() {
 	v.ev, v.all, v.allLow = nil, nil, nil
-	v.joined, v.joinedOK, v.joinedDone = "", false, false
+	v.joined, v.joinedDone = "", false
 	clear(v.lc)
 	clear(v.one)
 	v.one = v.one[:0]
@@ -167,7 +168,6 @@ func (v *view) allLowered() []string {
 func (v *view) allJoined() (joined string, ok bool) {
 	if !v.joinedDone {
 		v.joinedDone = true
-		v.joined, v.joinedOK = "", false
 		vals := v.allValues()
 		n := 1
 		for _, s := range vals {
@@ -188,9 +188,10 @@ func (v *view) allJoined() (joined string, ok bool) {
 		}
 		// Lowering maps rune by rune, so the joined values lowered are the
 		// values lowered, joined.
-		v.joined, v.joinedOK = strings.ToLower(b.String()), true
+		v.joined = strings.ToLower(b.String())
 	}
-	return v.joined, v.joinedOK
+	// Never "" when searchable: it holds at least two NULs.
+	return v.joined, v.joined != ""
 }
 
 // allValues lists every string value of the event, for keyword searches.

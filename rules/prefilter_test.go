@@ -3,9 +3,11 @@ package rules
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/goccy/go-yaml"
 
@@ -66,9 +68,12 @@ func TestRequiredIDs(t *testing.T) {
 }
 
 // TestPrefilterKeepsEveryMatch: with all of SigmaHQ's rules and the pack,
-// every corpus Windows event matches exactly the rules it matches when every
-// rule of its log sources is tested and keywords are searched value by
-// value, while far fewer rules are tested.
+// every event matches exactly the rules it matches when every rule of its
+// log sources is tested and keywords are searched value by value, while far
+// fewer rules are tested. The events: the corpus's EVTX files and SigmaHQ's
+// regression files, and, in other envelopes and without EventIDs, the
+// samples' Windows XML, firewall and mail logs and the corpus's firewall
+// lines.
 func TestPrefilterKeepsEveryMatch(t *testing.T) {
 	sigma := corpus.Dir(t, "sigma")
 	rules, _, err := LoadDir(filepath.Join(sigma, "rules"))
@@ -82,18 +87,26 @@ func TestPrefilterKeepsEveryMatch(t *testing.T) {
 	rules = append(rules, pack...)
 	e := Compile(rules)
 	var files []string
-	for _, dir := range []string{corpus.Dir(t, "evtx"), filepath.Join(sigma, "regression_data")} {
+	for dir, ext := range map[string]string{
+		corpus.Dir(t, "evtx"): ".evtx", filepath.Join(sigma, "regression_data"): ".evtx",
+		filepath.Join(corpus.Root(t), "samples", "incident"): ".xml .log", corpus.Dir(t, "firewall"): ".log",
+	} {
 		filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-			if err == nil && strings.HasSuffix(p, ".evtx") {
+			if err == nil && !info.IsDir() && slices.Contains(strings.Fields(ext), filepath.Ext(p)) {
 				files = append(files, p)
 			}
 			return nil
 		})
 	}
+	sort.Strings(files)
 	events, matches, tested, applicable := 0, 0, 0, 0
 	v := new(view)
 	for _, f := range files {
-		for _, ev := range parseFile(t, f, &parsers.Options{Format: "evtx"}) {
+		o := &parsers.Options{TZ: time.UTC, Year: 2025}
+		if strings.HasSuffix(f, ".evtx") {
+			o.Format = "evtx"
+		}
+		for _, ev := range parseFile(t, f, o) {
 			events++
 			got := e.PrepareEvent(ev).matched
 			v.reset(ev)
