@@ -271,8 +271,12 @@ func (s *Store) Stats() (*index.CaseStats, error) {
 	if err := s.conn.QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&st.Total); err != nil {
 		return nil, err
 	}
-	count := func(expr string) (map[string]int, error) {
-		rows, err := s.conn.QueryContext(ctx, "SELECT "+expr+" AS v, count(*) AS n FROM events WHERE "+expr+" IS NOT NULL GROUP BY 1 ORDER BY n DESC, v")
+	// count groups the events by key, then names each group by label(g):
+	// a cast or lower() runs once per group, not once per event in the
+	// filter and again in the grouping (`stats` on the 10 M mix: 1.13–1.18
+	// → 0.48–0.54 s, same output; bench/README).
+	count := func(key string, label func(g string) string) (map[string]int, error) {
+		rows, err := s.conn.QueryContext(ctx, "SELECT "+label("g")+" AS v, sum(n)::BIGINT AS n FROM (SELECT "+key+" AS g, count(*) AS n FROM events WHERE "+key+" IS NOT NULL GROUP BY 1) GROUP BY 1 ORDER BY n DESC, v")
 		if err != nil {
 			return nil, err
 		}
@@ -294,13 +298,14 @@ func (s *Store) Stats() (*index.CaseStats, error) {
 		return out, rows.Err()
 	}
 	var err error
-	if st.ByDataset, err = count(quote("event.dataset")); err != nil {
+	as := func(g string) string { return g }
+	if st.ByDataset, err = count(quote("event.dataset"), as); err != nil {
 		return nil, err
 	}
-	if st.ByHost, err = count("lower(" + quote("host.name") + ")"); err != nil {
+	if st.ByHost, err = count(quote("host.name"), func(g string) string { return "lower(" + g + ")" }); err != nil {
 		return nil, err
 	}
-	if st.ByDay, err = count("CAST(CAST(" + quote("@timestamp") + " AS DATE) AS VARCHAR)"); err != nil {
+	if st.ByDay, err = count("CAST("+quote("@timestamp")+" AS DATE)", func(g string) string { return "CAST(" + g + " AS VARCHAR)" }); err != nil {
 		return nil, err
 	}
 	return st, nil
