@@ -257,18 +257,11 @@ func (d *decoder) key(in *internedKeys, n int) (k string, kept, ok bool) {
 		}
 		return k, true, true
 	}
-	k, kept = in.name(raw, n)
-	return k, kept, true
-}
-
-// name interns the n-th member name of a document and says whether the
-// selection keeps it ("" when it does not).
-func (in *internedKeys) name(raw []byte, n int) (k string, kept bool) {
 	if n < len(in.last) && in.last[n].name == string(raw) {
 		if !in.last[n].kept {
-			return "", false
+			return "", false, true
 		}
-		return in.last[n].name, true
+		return in.last[n].name, true, true
 	}
 	k, hit := in.names[string(raw)]
 	if !hit {
@@ -284,9 +277,9 @@ func (in *internedKeys) name(raw []byte, n int) (k string, kept bool) {
 		in.last = append(in.last, lastKey{k, kept})
 	}
 	if !kept {
-		return "", false
+		return "", false, true
 	}
-	return k, true
+	return k, true, true
 }
 
 // skip reads past a value as value does, refusing what value refuses,

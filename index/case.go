@@ -45,10 +45,8 @@ type Case struct {
 // answers free text the same way, and its columnar store is built on first
 // query. Format 3: the full-text index's words are split by this build's
 // own tokenizer (the same words as format 2's regexp tokenizer, faster),
-// which older builds do not have. Format 4: the event store holds events in
-// a binary form (event.AppendStored) in .evf files; the .evz and .evs files
-// of older cases are still read.
-const CaseFormat = 4
+// which older builds do not have.
+const CaseFormat = 3
 
 // minCaseFormat is the oldest layout this build still reads.
 var minCaseFormat = 1

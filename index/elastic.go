@@ -247,11 +247,7 @@ func Forward(ctx context.Context, c *Case, es *elasticsearch.Client, cfg ESConfi
 					fail(reason)
 				}})
 		}
-		err = ScanStore(c.Dir, f.SHA256, func(stored []byte) error {
-			doc, err := event.StoredJSON(stored)
-			if err != nil {
-				return fmt.Errorf("stored event of %s: %w", f.SHA256, err)
-			}
+		err = ScanStore(c.Dir, f.SHA256, func(doc []byte) error {
 			id := docID(doc)
 			if id == "" {
 				fail("event without event.id")

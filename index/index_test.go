@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/golang/snappy"
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/exfiltrace/exfiltrace/event"
 	"github.com/exfiltrace/exfiltrace/internal/corpus"
@@ -193,96 +192,66 @@ func TestDeferredIndex(t *testing.T) {
 	}
 }
 
-// TestOlderStoresStillRead: event store files of older cases — JSON lines
-// in zstd blocks (.evz, case formats 2–3) or in snappy blocks (.evs, case
-// format 1) — read back the same events, in the same order, sequentially
-// and by location, as the binary-form files that replaced them.
-func TestOlderStoresStillRead(t *testing.T) {
-	for _, layout := range []struct {
-		ext      string
-		compress func([]byte) []byte
-	}{
-		{linesExt, func(raw []byte) []byte {
-			enc := zstdEncoders.Get().(*zstd.Encoder)
-			defer zstdEncoders.Put(enc)
-			return enc.EncodeAll(raw, nil)
-		}},
-		{snappyExt, func(raw []byte) []byte { return snappy.Encode(nil, raw) }},
-	} {
-		t.Run(layout.ext, func(t *testing.T) {
-			dir := t.TempDir()
-			c, _ := ingest(t, dir, filepath.Join(corpus.Root(t), "samples", "incident", "mail"))
-			collect := func() (docs []string) {
-				for _, f := range c.Manifest.Files {
-					if err := c.EachStored(f.SHA256, func(ev *event.Event, loc string) error {
-						src, err := c.OpenStored().Event(loc)
-						if err != nil {
-							return err
-						}
-						js, _ := src.MarshalJSON()
-						docs = append(docs, ev.Str(event.FieldID)+" "+string(js))
-						return nil
-					}); err != nil {
-						t.Fatal(err)
-					}
-				}
-				return docs
-			}
-			want := collect()
-			if len(want) == 0 {
-				t.Fatal("no stored events")
-			}
-			binaryDocs := 0
-			// Rewrite every file as JSON lines under the old name.
-			for _, f := range c.Manifest.Files {
-				path := filepath.Join(dir, storeDir, f.SHA256+storeExt)
-				in, err := os.Open(path)
+// TestSnappyStoreStillRead: event store files of case format 1 (snappy
+// blocks, .evs) read back the same events, in the same order, sequentially
+// and by location, as the zstd files that replaced them.
+func TestSnappyStoreStillRead(t *testing.T) {
+	dir := t.TempDir()
+	c, _ := ingest(t, dir, filepath.Join(corpus.Root(t), "samples", "incident", "mail"))
+	collect := func() (docs []string) {
+		for _, f := range c.Manifest.Files {
+			if err := c.EachStored(f.SHA256, func(ev *event.Event, loc string) error {
+				src, err := c.OpenStored().Event(loc)
 				if err != nil {
-					t.Fatal(err)
+					return err
 				}
-				var out []byte
-				br := bufio.NewReader(in)
-				for {
-					docs, err := readBlock(br, zstdFramed)
-					if err == io.EOF {
-						break
-					}
-					if err != nil {
-						t.Fatal(err)
-					}
-					var raw []byte
-					for _, d := range docs {
-						js, err := event.StoredJSON(d)
-						if err != nil {
-							t.Fatal(err)
-						}
-						if !bytes.Equal(js, d) {
-							binaryDocs++
-						}
-						raw = append(append(raw, js...), '\n')
-					}
-					comp := layout.compress(raw)
-					out = binary.AppendUvarint(out, uint64(len(comp)))
-					out = binary.AppendUvarint(out, uint64(len(docs)))
-					out = append(out, comp...)
-				}
-				in.Close()
-				os.Remove(path)
-				if err := os.WriteFile(filepath.Join(dir, storeDir, f.SHA256+layout.ext), out, 0o644); err != nil {
-					t.Fatal(err)
-				}
+				docs = append(docs, ev.Str(event.FieldID)+" "+src.Str(event.FieldID)+" "+src.Str(event.FieldOriginal))
+				return nil
+			}); err != nil {
+				t.Fatal(err)
 			}
-			if binaryDocs == 0 {
-				t.Fatal("no event was stored in binary form: the comparison proves little")
+		}
+		return docs
+	}
+	want := collect()
+	if len(want) == 0 {
+		t.Fatal("no stored events")
+	}
+	// Rewrite every file with snappy blocks under the old name.
+	for _, f := range c.Manifest.Files {
+		path := filepath.Join(dir, storeDir, f.SHA256+storeExt)
+		in, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []byte
+		br := bufio.NewReader(in)
+		for {
+			lines, err := readBlock(br, zstdBlocks)
+			if err == io.EOF {
+				break
 			}
-			if got := collect(); strings.Join(got, "\n") != strings.Join(want, "\n") {
-				t.Fatalf("the %s store reads %d events differently from the binary one (%d)", layout.ext, len(got), len(want))
+			if err != nil {
+				t.Fatal(err)
 			}
-			var n int
-			if err := c.Stream(func(*event.Event) error { n++; return nil }); err != nil || n != len(want) {
-				t.Fatalf("stream over the %s store: %d events (%v), want %d", layout.ext, n, err, len(want))
-			}
-		})
+			raw := append(bytes.Join(lines, []byte("\n")), '\n')
+			comp := snappy.Encode(nil, raw)
+			out = binary.AppendUvarint(out, uint64(len(comp)))
+			out = binary.AppendUvarint(out, uint64(len(lines)))
+			out = append(out, comp...)
+		}
+		in.Close()
+		os.Remove(path)
+		if err := os.WriteFile(filepath.Join(dir, storeDir, f.SHA256+snappyExt), out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := collect(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("snappy store reads %d events differently from the zstd one (%d)", len(got), len(want))
+	}
+	var n int
+	if err := c.Stream(func(*event.Event) error { n++; return nil }); err != nil || n != len(want) {
+		t.Fatalf("stream over the snappy store: %d events (%v), want %d", n, err, len(want))
 	}
 }
 
@@ -455,7 +424,7 @@ func TestStreamStopsAtDamagedStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	br := bufio.NewReader(f)
-	first, err := readBlock(br, zstdFramed)
+	first, err := readBlock(br, zstdBlocks)
 	f.Close()
 	if err != nil {
 		t.Fatal(err)

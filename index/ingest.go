@@ -255,16 +255,16 @@ func parseOne(known map[string]string, path string, po *parsers.Options, items c
 	if p, ok := known[in.SHA256]; ok {
 		return &FileResult{Stats: &parsers.FileStats{Path: path, Size: in.Size, SHA256: in.SHA256}, Skipped: "already in case as " + p}
 	}
-	// Events are encoded for the store on a goroutine of their own, in
-	// order: for one large file that doubled the cores at work (parsing and
-	// writing JSON each took about half of a worker's time).
+	// Events are written as JSON on a goroutine of their own, in order:
+	// for one large file that doubles the cores at work (parsing and JSON
+	// each took about half of a worker's time).
 	batches := make(chan []*event.Event, 4)
 	marshalled := make(chan struct{})
 	go func() {
 		defer close(marshalled)
 		for b := range batches {
 			for _, ev := range b {
-				doc, _ := ev.AppendStored(nil) // the event model holds only JSON-safe values
+				doc, _ := ev.MarshalJSON() // the event model holds only JSON-safe values
 				budget.acquire(len(doc))
 				items <- item{ev: ev, doc: doc, cost: len(doc)}
 			}

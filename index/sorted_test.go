@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/exfiltrace/exfiltrace/event"
 )
 
 // writeStore writes docs as one evidence file's event store in caseDir.
@@ -38,12 +36,7 @@ func writeStore(t *testing.T, caseDir, sha string, docs []string) {
 func TestSortedCursorOrder(t *testing.T) {
 	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	doc := func(i, sec int) string {
-		t, pad := at.Add(time.Duration(sec)*time.Second), strings.Repeat("x", i%300+20000*min(1, i%97/96)) // 1 in 97: 20 KB
-		if i%2 == 0 {                                                                                      // the store's binary form and JSON, its older form, in one file
-			b, _ := (&event.Event{Timestamp: t, Fields: map[string]any{"n": int64(i), "pad": pad}}).AppendStored(nil)
-			return string(b)
-		}
-		return fmt.Sprintf(`{"@timestamp":%q,"n":%d,"pad":%q}`, t.Format(time.RFC3339Nano), i, pad)
+		return fmt.Sprintf(`{"@timestamp":%q,"n":%d,"pad":%q}`, at.Add(time.Duration(sec)*time.Second).Format(time.RFC3339Nano), i, strings.Repeat("x", i%300+20000*min(1, i%97/96))) // 1 in 97: 20 KB
 	}
 	layouts := map[string]func(i int) int{ // position → second
 		"30 copies of 1,000 instants": func(i int) int { return i % 1000 },

@@ -17,36 +17,29 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// The event store keeps every event of a case, whole, in compressed blocks,
-// one file per evidence file (events/<sha256>.evf): rules, reports and
-// forward stream it in order, and query results are read from it by
-// location. Each event is in event.AppendStored's form (binary, or JSON
-// where binary would not read back the same). zstd (fastest level) keeps it
-// at about 2.3× less than snappy did on firewall events (bench/README).
-// Files of older cases are still read: JSON lines in zstd blocks
-// (events/<sha256>.evz, case formats 2–3) or in snappy blocks (.evs, case
-// format 1).
+// The event store keeps every event of a case, whole, as JSON lines in
+// compressed blocks, one file per evidence file (events/<sha256>.evz): rules,
+// reports and forward stream it in order, and query results are read from it
+// by location. zstd (fastest level) keeps it at about 2.3× less than snappy
+// did on firewall events (bench/README); files of cases written with snappy
+// (events/<sha256>.evs) are still read.
 //
-// Block layout: uvarint(compressed length) uvarint(event count)
-// zstd(uvarint(length) event …); in the older files, the events are lines.
+// Block layout: uvarint(compressed length) uvarint(event count) zstd(lines).
 
 const (
 	blockEvents = 512
 	blockBytes  = 256 << 10
 	storeDir    = "events"
-	storeExt    = ".evf"
-	linesExt    = ".evz" // case formats 2–3
+	storeExt    = ".evz"
 	snappyExt   = ".evs" // case format 1
 )
 
-// codec is how one store file's blocks are compressed and its events
-// separated.
-type codec uint8
+// codec is how one store file's blocks are compressed.
+type codec bool
 
 const (
-	zstdFramed  codec = iota // .evf: each event after its length
-	zstdLines                // .evz: JSON lines
-	snappyLines              // .evs: JSON lines
+	zstdBlocks   codec = true
+	snappyBlocks codec = false
 )
 
 var (
@@ -58,7 +51,7 @@ var (
 )
 
 func (c codec) decode(dst, src []byte) ([]byte, error) {
-	if c == snappyLines {
+	if c == snappyBlocks {
 		return snappy.Decode(dst, src)
 	}
 	return zstdDecoder.DecodeAll(src, dst[:0])
@@ -69,17 +62,12 @@ func (c codec) decode(dst, src []byte) ([]byte, error) {
 func openStoreFile(dir, sha string) (*os.File, codec, error) {
 	f, err := os.Open(filepath.Join(dir, sha+storeExt))
 	if err == nil {
-		return f, zstdFramed, nil
+		return f, zstdBlocks, nil
 	}
-	for _, old := range []struct {
-		ext string
-		c   codec
-	}{{linesExt, zstdLines}, {snappyExt, snappyLines}} {
-		if f, oerr := os.Open(filepath.Join(dir, sha+old.ext)); oerr == nil {
-			return f, old.c, nil
-		}
+	if old, oerr := os.Open(filepath.Join(dir, sha+snappyExt)); oerr == nil {
+		return old, snappyBlocks, nil
 	}
-	return nil, zstdFramed, err
+	return nil, zstdBlocks, err
 }
 
 // storeWriter appends one evidence file's events.
@@ -107,11 +95,11 @@ func newStoreWriter(caseDir, sha string) (*storeWriter, error) {
 	return &storeWriter{f: f, w: bufio.NewWriterSize(f, 1<<20), name: sha, final: final}, nil
 }
 
-// Add appends one event (event.AppendStored's form) and returns its location.
+// Add appends one event's JSON and returns its location.
 func (s *storeWriter) Add(doc []byte) (string, error) {
 	loc := s.name + "/" + strconv.FormatInt(s.off, 10) + "/" + strconv.Itoa(s.n)
-	s.buf = binary.AppendUvarint(s.buf, uint64(len(doc)))
 	s.buf = append(s.buf, doc...)
+	s.buf = append(s.buf, '\n')
 	s.n++
 	if s.n >= blockEvents || len(s.buf) >= blockBytes {
 		if err := s.flushBlock(); err != nil {
@@ -157,8 +145,7 @@ func (s *storeWriter) Close() error {
 	if err := os.Rename(s.final+".tmp", s.final); err != nil {
 		return err
 	}
-	// An older case's copy of the same file, if any, is superseded.
-	os.Remove(strings.TrimSuffix(s.final, storeExt) + linesExt)
+	// A format-1 copy of the same file, if any, is superseded.
 	os.Remove(strings.TrimSuffix(s.final, storeExt) + snappyExt)
 	return nil
 }
@@ -189,7 +176,7 @@ func (r *storeReader) Close() {
 	}
 }
 
-// Get returns the stored event at loc.
+// Get returns the JSON of the event at loc.
 func (r *storeReader) Get(loc string) ([]byte, error) {
 	parts := strings.Split(loc, "/")
 	if len(parts) != 3 {
@@ -258,15 +245,6 @@ func readBlock(br byteReader, c codec) ([][]byte, error) {
 	}
 	lines := make([][]byte, 0, n)
 	for len(raw) > 0 {
-		if c == zstdFramed {
-			l, k := binary.Uvarint(raw)
-			if k <= 0 || l > uint64(len(raw)-k) {
-				return nil, errors.New("corrupt block: event length past its end")
-			}
-			lines = append(lines, raw[k:k+int(l)])
-			raw = raw[k+int(l):]
-			continue
-		}
 		i := bytes.IndexByte(raw, '\n')
 		if i < 0 {
 			return nil, errors.New("corrupt block: unterminated event")
@@ -287,7 +265,7 @@ func unexpected(err error) error {
 	return err
 }
 
-// ScanStore calls fn with every stored event of one evidence file, in file order.
+// ScanStore calls fn with the JSON of every event of one evidence file, in file order.
 func ScanStore(caseDir, sha string, fn func(doc []byte) error) error {
 	f, c, err := openStoreFile(filepath.Join(caseDir, storeDir), sha)
 	if err != nil {

@@ -32,7 +32,7 @@ func (c *Case) EachStored(sha string, fn func(ev *event.Event, loc string) error
 		}
 		prefix := sha + "/" + strconv.FormatInt(start, 10) + "/"
 		for i, doc := range lines {
-			ev, err := event.DecodeStored(doc)
+			ev, err := event.DecodeJSON(doc)
 			if err != nil {
 				return fmt.Errorf("stored event of %s: %w", sha, err)
 			}
@@ -56,7 +56,7 @@ func (s *StoredEvents) Event(loc string) (*event.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	return event.DecodeStored(src)
+	return event.DecodeJSON(src)
 }
 
 // Close releases the store's open files.

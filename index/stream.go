@@ -26,7 +26,7 @@ import (
 // runs on every core a few batches ahead of fn, and fn still sees the merged
 // order. Memory does not otherwise grow with the case.
 func (c *Case) Stream(fn func(*event.Event) error) error {
-	return StreamAs(c, event.DecodeStored, fn)
+	return StreamAs(c, event.DecodeJSON, fn)
 }
 
 // StreamAs is Stream with the caller's decoder, called on every core at
@@ -186,16 +186,14 @@ func (c *Case) merge(fn func(doc []byte) error) error {
 	return nil
 }
 
-// docTime reads a stored document's time without decoding the rest: the
-// binary form begins with it; in JSON the writer sorts keys, so it comes
-// first unless a key sorts before "@" (only then is the document decoded to
-// look for it). A document without one has the zero time, which sorts
-// first, as the decoded event's would.
+// docTime reads a stored document's @timestamp without decoding the rest:
+// the writer sorts keys, so it comes first unless a key sorts before "@"
+// (only then is the document decoded to look for it). A document without
+// one has the zero time, which sorts first, as the decoded event's would.
 func docTime(doc []byte) (sec int64, nsec int32) {
-	t, binary := event.StoredTime(doc)
+	var t time.Time
 	const prefix = `{"@timestamp":"`
 	switch {
-	case binary:
 	case bytes.HasPrefix(doc, []byte(prefix)):
 		if end := bytes.IndexByte(doc[len(prefix):], '"'); end >= 0 {
 			t, _ = time.Parse(time.RFC3339Nano, string(doc[len(prefix):len(prefix)+end]))

@@ -190,7 +190,7 @@ func Build(c *index.Case, o Options) (*Result, error) {
 	// Rules are tested on every core as events are decoded; what needs
 	// their order (findings, windows, ledgers) runs in order.
 	prepare := func(doc []byte) (*rules.Prepared, error) {
-		ev, err := event.DecodeStoredSelected(doc, event.ExceptOriginal())
+		ev, err := event.DecodeJSONSelected(doc, event.ExceptOriginal())
 		if err != nil {
 			return nil, err
 		}

@@ -86,13 +86,13 @@ func (e *Engine) Selection() *event.Selection { return &e.selection }
 // concurrent use.
 func (e *Engine) Decode(doc []byte) (*event.Event, error) {
 	if e.keywordAny {
-		return event.DecodeStoredSelected(doc, event.ExceptOriginal())
+		return event.DecodeJSONSelected(doc, event.ExceptOriginal())
 	}
-	ev, err := event.DecodeStoredSelected(doc, &e.selection)
+	ev, err := event.DecodeJSONSelected(doc, &e.selection)
 	if err != nil || !e.searchesAll(ev) {
 		return ev, err
 	}
-	return event.DecodeStoredSelected(doc, event.ExceptOriginal())
+	return event.DecodeJSONSelected(doc, event.ExceptOriginal())
 }
 
 // searchesAll says whether a keyword rule applies to the event.
