@@ -27,16 +27,8 @@ import (
 // FileName is the DuckDB database inside a case directory.
 const FileName = "columns.duckdb"
 
-// MemoryLimit caps DuckDB's own memory for queries (it spills to disk
-// beyond).
+// MemoryLimit caps DuckDB's own memory (it spills to disk beyond).
 const MemoryLimit = "128MB"
-
-// WriteMemoryLimit caps it while an ingest appends: the appender's row
-// groups are written out as they fill, and a larger cache of written blocks
-// bought no speed. At 128 MB the 1.5 M-event EVTX ingest peaked at 562 MiB
-// and 1 M FortiGate lines at 347 MiB; at 64 MB, 538 and 307 MiB, in 133.7
-// and 31.6 s against 138.7 and 32.5 s (bench/README).
-const WriteMemoryLimit = "64MB"
 
 // flushRows is how many rows the appender holds before writing them: one
 // row group, which DuckDB writes compressed straight to the database file
@@ -196,14 +188,14 @@ var (
 // spills to disk beyond), one thread (the other cores parse), and its
 // allocator handing freed memory back soon — without which the process kept
 // ~600 MiB whatever the case size.
-func limits(ex driver.ExecerContext) error { return settings(ex, WriteMemoryLimit, 1) }
+func limits(ex driver.ExecerContext) error { return settings(ex, 1) }
 
 // readLimits are limits for queries, which have every core to themselves:
 // on 10 M events two threads took stats from 2.8 s to 1.1 s (bench/README).
-func readLimits(ex driver.ExecerContext) error { return settings(ex, MemoryLimit, runtime.NumCPU()) }
+func readLimits(ex driver.ExecerContext) error { return settings(ex, runtime.NumCPU()) }
 
-func settings(ex driver.ExecerContext, memory string, threads int) error {
-	_, err := ex.ExecContext(context.Background(), "SET memory_limit='"+memory+"'; SET threads="+strconv.Itoa(threads)+"; SET preserve_insertion_order=false; "+
+func settings(ex driver.ExecerContext, threads int) error {
+	_, err := ex.ExecContext(context.Background(), "SET memory_limit='"+MemoryLimit+"'; SET threads="+strconv.Itoa(threads)+"; SET preserve_insertion_order=false; "+
 		"SET allocator_flush_threshold='16MB'; SET allocator_background_threads=true", nil)
 	return err
 }
