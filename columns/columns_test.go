@@ -108,20 +108,34 @@ func TestColumnarStore(t *testing.T) {
 	if n := scalar(t, c, "SELECT count(*) FROM events"); n != int64(9840) {
 		t.Fatalf("%v rows after rebuilds, want 9840", n)
 	}
-	out, err := ExportParquet(c, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := scalar(t, c, "SELECT count(*) FROM read_parquet('"+out+"')"); n != int64(9840) {
-		t.Errorf("parquet export holds %v rows, want 9840", n)
-	}
-	// Read back, the export equals the case row for row, every column.
-	for _, q := range []string{
-		"SELECT count(*) FROM (SELECT * FROM read_parquet('" + out + "') EXCEPT ALL SELECT * FROM events)",
-		"SELECT count(*) FROM (SELECT * FROM events EXCEPT ALL SELECT * FROM read_parquet('" + out + "'))",
-	} {
-		if n := scalar(t, c, q); n != int64(0) {
-			t.Errorf("%s = %v rows, want 0", q, n)
+	// The export in one join, and in shares of the events (as a case with
+	// more fields than a share's bytes is exported).
+	whole := exportShareBytes
+	defer func() { exportShareBytes = whole }()
+	for _, share := range []int64{whole, 1 << 18} {
+		exportShareBytes = share
+		if fb, _ := scalar(t, c, "SELECT sum(length(fields))::BIGINT FROM event_fields").(int64); share != whole && fb < 3*share {
+			t.Fatalf("fields hold %d bytes: shares of %d prove little", fb, share)
+		}
+		dir := t.TempDir()
+		out, err := ExportParquet(c, dir)
+		if err != nil {
+			t.Fatalf("shares of %d bytes: %v", share, err)
+		}
+		if left, _ := os.ReadDir(dir); len(left) != 1 {
+			t.Errorf("shares of %d bytes: the export left %d entries, want events.parquet alone", share, len(left))
+		}
+		if n := scalar(t, c, "SELECT count(*) FROM read_parquet('"+out+"')"); n != int64(9840) {
+			t.Errorf("shares of %d bytes: parquet export holds %v rows, want 9840", share, n)
+		}
+		// Read back, the export equals the case row for row, every column.
+		for _, q := range []string{
+			"SELECT count(*) FROM (SELECT * FROM read_parquet('" + out + "') EXCEPT ALL SELECT * FROM events)",
+			"SELECT count(*) FROM (SELECT * FROM events EXCEPT ALL SELECT * FROM read_parquet('" + out + "'))",
+		} {
+			if n := scalar(t, c, q); n != int64(0) {
+				t.Errorf("shares of %d bytes: %s = %v rows, want 0", share, q, n)
+			}
 		}
 	}
 }
