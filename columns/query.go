@@ -42,11 +42,9 @@ func connect(c *index.Case, withFields bool) (*duckdb.Connector, *sql.DB, error)
 	if withFields {
 		// The temporary view shadows the table of the same name; it names
 		// the table with its catalog, or it would name itself.
-		var catalog string
-		err := db.QueryRow("SELECT current_database()").Scan(&catalog)
+		t, err := tables(db)
 		if err == nil {
-			t := quote(catalog) + ".main."
-			_, err = db.Exec(`CREATE TEMP VIEW events AS SELECT e.*, f.fields FROM ` + t + `events e LEFT JOIN ` + t + `event_fields f ON f."event.id" = e."event.id"`)
+			_, err = db.Exec(`CREATE TEMP VIEW events AS ` + joinFields(t+"events", t+"event_fields"))
 		}
 		if err != nil {
 			db.Close()
@@ -128,14 +126,13 @@ func ExportParquet(c *index.Case, dir string) (string, error) {
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
-	var catalog string
-	if err := db.QueryRow("SELECT current_database()").Scan(&catalog); err != nil {
+	t, err := tables(db)
+	if err != nil {
 		return "", err
 	}
-	t := quote(catalog) + ".main."
 	for i := range parts {
-		share := fmt.Sprintf(`hash("event.id") %% %d = %d`, parts, i)
-		q := `SELECT e.*, f.fields FROM (SELECT * FROM ` + t + `events WHERE ` + share + `) e LEFT JOIN (SELECT * FROM ` + t + `event_fields WHERE ` + share + `) f ON f."event.id" = e."event.id"`
+		share := fmt.Sprintf(` WHERE hash("event.id") %% %d = %d)`, parts, i)
+		q := joinFields("(SELECT * FROM "+t+"events"+share, "(SELECT * FROM "+t+"event_fields"+share)
 		if err := copyParquet(db, q, filepath.Join(tmp, fmt.Sprintf("share-%d.parquet", i))); err != nil {
 			return "", err
 		}
@@ -147,7 +144,24 @@ func ExportParquet(c *index.Case, dir string) (string, error) {
 // export joins: a share's join holds them in DuckDB's memory.
 var exportShareBytes int64 = 32 << 20
 
+// copyParquet writes a query's rows to a Parquet file in row groups of
+// at most 16,384 rows and 8 MB: Windows events carry ~1.4 KB of fields
+// each, and a 16,384-row group of them alone exceeded what DuckDB had left.
 func copyParquet(db *sql.DB, query, out string) error {
-	_, err := db.Exec(`COPY (` + query + `) TO '` + sqlString(out) + `' (FORMAT PARQUET, COMPRESSION ZSTD, ROW_GROUP_SIZE 16384, DICTIONARY_SIZE_LIMIT 1000)`)
+	_, err := db.Exec(`COPY (` + query + `) TO '` + sqlString(out) + `' (FORMAT PARQUET, COMPRESSION ZSTD, ROW_GROUP_SIZE 16384, ROW_GROUP_SIZE_BYTES '8MB', DICTIONARY_SIZE_LIMIT 1000)`)
 	return err
+}
+
+// tables is the prefix that names the case's own tables (catalog.main.),
+// past the temporary view that shadows events.
+func tables(db *sql.DB) (string, error) {
+	var catalog string
+	err := db.QueryRow("SELECT current_database()").Scan(&catalog)
+	return quote(catalog) + ".main.", err
+}
+
+// joinFields is the events of one row source joined with their other
+// fields from another.
+func joinFields(events, fields string) string {
+	return `SELECT e.*, f.fields FROM ` + events + ` e LEFT JOIN ` + fields + ` f ON f."event.id" = e."event.id"`
 }
