@@ -224,6 +224,33 @@ func readBlockAt(f *os.File, off int64, c codec) ([][]byte, error) {
 }
 
 func readBlock(br byteReader, c codec) ([][]byte, error) {
+	var b blockBuffers
+	return b.read(br, c)
+}
+
+// blockBuffers are the buffers of one block read after another, for a
+// reader that copies out what it keeps: reading without them allocated
+// and cleared a quarter megabyte per block.
+type blockBuffers struct {
+	br    *bufio.Reader
+	comp  []byte
+	raw   []byte
+	lines [][]byte
+}
+
+// readAt reads the block at off; what it returns is overwritten by the
+// next read.
+func (b *blockBuffers) readAt(f *os.File, off int64, c codec) ([][]byte, error) {
+	sr := io.NewSectionReader(f, off, 1<<62)
+	if b.br == nil {
+		b.br = bufio.NewReader(sr)
+	} else {
+		b.br.Reset(sr)
+	}
+	return b.read(b.br, c)
+}
+
+func (b *blockBuffers) read(br byteReader, c codec) ([][]byte, error) {
 	clen, err := binary.ReadUvarint(br)
 	if err != nil {
 		return nil, err
@@ -235,15 +262,22 @@ func readBlock(br byteReader, c codec) ([][]byte, error) {
 	if clen > 64<<20 || n > 1<<20 {
 		return nil, errors.New("corrupt block header")
 	}
-	comp := make([]byte, clen)
+	if uint64(cap(b.comp)) < clen {
+		b.comp = make([]byte, clen)
+	}
+	comp := b.comp[:clen]
 	if _, err := io.ReadFull(br, comp); err != nil {
 		return nil, unexpected(err)
 	}
-	raw, err := c.decode(nil, comp)
+	raw, err := c.decode(b.raw, comp)
 	if err != nil {
 		return nil, err
 	}
-	lines := make([][]byte, 0, n)
+	b.raw = raw
+	lines := b.lines[:0]
+	if lines == nil {
+		lines = make([][]byte, 0, n)
+	}
 	for len(raw) > 0 {
 		i := bytes.IndexByte(raw, '\n')
 		if i < 0 {
@@ -252,6 +286,7 @@ func readBlock(br byteReader, c codec) ([][]byte, error) {
 		lines = append(lines, raw[:i])
 		raw = raw[i+1:]
 	}
+	b.lines = lines
 	if uint64(len(lines)) != n {
 		return nil, fmt.Errorf("corrupt block: %d events, header says %d", len(lines), n)
 	}
