@@ -131,6 +131,9 @@ func newKeywordM(values []valueM, all bool) *keywordM {
 }
 
 func (k *keywordM) match(v *view) bool {
+	if v.noKeyword {
+		return false
+	}
 	vals := v.allValues()
 	test := func(i int, vm valueM) bool {
 		if pat := k.joined[i]; pat != "" {
@@ -348,8 +351,10 @@ func compileField(key string, val any, cfg *Config) (matcher, error) {
 		list = []any{x}
 	}
 	if field == "" {
-		// "|all" without a field: keywords that must all appear.
-		vals, err := compileValues(list, mods, cfg)
+		// "|all" without a field: keywords that must all appear, searched
+		// anywhere like a keyword list (contains, unless a modifier says
+		// otherwise).
+		vals, err := compileValues(list, append([]string{"contains"}, mods...), cfg)
 		if err != nil {
 			return nil, err
 		}

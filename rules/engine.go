@@ -41,8 +41,9 @@ type Engine struct {
 
 	// What Decode reads of a stored event (reads.go).
 	selection   event.Selection
-	keywordAny  bool            // a keyword rule applies to every event
-	keywordKeys map[string]bool // logsources a keyword rule applies to
+	keywordAny  *rawGate            // keyword rules that apply to every event
+	keywordKeys map[string]*rawGate // keyword rules by the logsource they apply to
+	pieces      pieceSet            // what the keyword rules' gates look for
 }
 
 // Compile compiles rules once. Rules the engine cannot run are listed in
@@ -51,7 +52,7 @@ func Compile(rules []*Rule) *Engine { return CompileWith(rules, DefaultConfig())
 
 // CompileWith compiles rules with a case configuration (placeholder values).
 func CompileWith(rules []*Rule, cfg *Config) *Engine {
-	e := &Engine{byKey: map[string]*ruleList{}, firstOf: map[string]*time.Time{}, find: newCollector(), keywordKeys: map[string]bool{}}
+	e := &Engine{byKey: map[string]*ruleList{}, firstOf: map[string]*time.Time{}, find: newCollector(), keywordKeys: map[string]*rawGate{}}
 	var anyKey []*compiled
 	byKey := map[string][]*compiled{}
 	e.selection.Only = map[string]bool{}

@@ -28,11 +28,14 @@ type view struct {
 	one []string
 	// data caches the EventData and UserData field names of a Sigma name.
 	data map[string]*[2]string
+	// noKeyword: the event's stored document holds no keyword of a rule
+	// (rawGate), and it was decoded in part: every keyword list fails.
+	noKeyword bool
 }
 
 // reset points the view at the next event.
 func (v *view) reset(ev *event.Event) {
-	v.ev = ev
+	v.ev, v.noKeyword = ev, false
 	if len(v.lc) > 0 {
 		clear(v.lc)
 	}

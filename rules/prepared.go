@@ -21,18 +21,23 @@ var views = sync.Pool{New: func() any { return new(view) }}
 // Prepare decodes one stored event (as Decode) and tests the rules on it.
 // Safe for concurrent use.
 func (e *Engine) Prepare(doc []byte) (*Prepared, error) {
-	ev, err := e.Decode(doc)
+	ev, whole, err := e.decode(doc)
 	if err != nil {
 		return nil, err
 	}
-	return e.PrepareEvent(ev), nil
+	return e.prepare(ev, !whole && (e.keywordAny != nil || len(e.keywordKeys) > 0)), nil
 }
 
 // PrepareEvent tests the rules on an event decoded by the caller. Safe for
 // concurrent use.
-func (e *Engine) PrepareEvent(ev *event.Event) *Prepared {
+func (e *Engine) PrepareEvent(ev *event.Event) *Prepared { return e.prepare(ev, false) }
+
+// prepare tests the rules on ev; noKeyword says that no keyword list can
+// match it, as the gate of its stored document found (decode).
+func (e *Engine) prepare(ev *event.Event, noKeyword bool) *Prepared {
 	v := views.Get().(*view)
 	v.reset(ev)
+	v.noKeyword = noKeyword
 	p := &Prepared{Event: ev}
 	e.applicable(v, func(c *compiled) {
 		if c.m.match(v) {

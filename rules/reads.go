@@ -7,10 +7,10 @@ import (
 )
 
 // fieldReads is what the engine can read of an event: the fields its rules
-// name, or every field when a keyword list searches all values.
+// name, and the keyword lists that search all values.
 type fieldReads struct {
-	names map[string]bool
-	all   bool
+	names    map[string]bool
+	keywords []*keywordM
 }
 
 func (r *fieldReads) add(names ...string) {
@@ -64,7 +64,7 @@ func (a *atLeastM) reads(r *fieldReads) {
 
 func (n notM) reads(r *fieldReads)      { n.m.reads(r) }
 func (constM) reads(*fieldReads)        {}
-func (k *keywordM) reads(r *fieldReads) { r.all = true }
+func (k *keywordM) reads(r *fieldReads) { r.keywords = append(r.keywords, k) }
 
 func (f *fieldM) reads(r *fieldReads) {
 	r.field(f.field)
@@ -76,32 +76,45 @@ func (f *fieldM) reads(r *fieldReads) {
 }
 
 // Selection is what a reader of stored events must decode for this engine:
-// the fields its rules and findings read. Events of a log source that a
-// keyword rule searches are decoded whole by Decode.
+// the fields its rules and findings read. Events that a keyword rule may
+// match are decoded whole by Decode.
 func (e *Engine) Selection() *event.Selection { return &e.selection }
 
 // Decode reads one stored event as the engine needs it: only the selected
-// fields, unless a keyword rule applies to the event, which then gets every
-// field but its original line (keyword searches skip that one). Safe for
-// concurrent use.
+// fields, unless a keyword rule that applies to the event may match it
+// (rawGate), which then gets every field but its original line (keyword
+// searches skip that one). Safe for concurrent use.
 func (e *Engine) Decode(doc []byte) (*event.Event, error) {
-	if e.keywordAny {
-		return event.DecodeJSONSelected(doc, event.ExceptOriginal())
-	}
-	ev, err := event.DecodeJSONSelected(doc, &e.selection)
-	if err != nil || !e.searchesAll(ev) {
-		return ev, err
-	}
-	return event.DecodeJSONSelected(doc, event.ExceptOriginal())
+	ev, _, err := e.decode(doc)
+	return ev, err
 }
 
-// searchesAll says whether a keyword rule applies to the event.
-func (e *Engine) searchesAll(ev *event.Event) bool {
+// decode is Decode, and whether the event was decoded whole for a keyword
+// rule: when not, no keyword rule can match it (rawGate).
+func (e *Engine) decode(doc []byte) (ev *event.Event, whole bool, err error) {
+	d := scans.Get().(*scan)
+	d.set, d.doc, d.done, d.any = &e.pieces, doc, false, false
+	defer func() { d.doc = nil; scans.Put(d) }()
+	if e.keywordAny.possible(d) {
+		ev, err = event.DecodeJSONSelected(doc, event.ExceptOriginal())
+		return ev, true, err
+	}
+	ev, err = event.DecodeJSONSelected(doc, &e.selection)
+	if err != nil || !e.searchesAll(ev, d) {
+		return ev, false, err
+	}
+	ev, err = event.DecodeJSONSelected(doc, event.ExceptOriginal())
+	return ev, true, err
+}
+
+// searchesAll says whether a keyword rule that applies to the event may
+// match it.
+func (e *Engine) searchesAll(ev *event.Event, doc *scan) bool {
 	if len(e.keywordKeys) == 0 {
 		return false
 	}
 	for _, k := range eventLogsources(ev, nil) {
-		if e.keywordKeys[k] {
+		if e.keywordKeys[k].possible(doc) {
 			return true
 		}
 	}
@@ -112,11 +125,22 @@ func (e *Engine) searchesAll(ev *event.Event) bool {
 func (e *Engine) learnReads(c *compiled) {
 	r := fieldReads{names: e.selection.Only}
 	c.m.reads(&r)
-	if r.all {
+	if len(r.keywords) == 0 {
+		return
+	}
+	g := e.keywordAny
+	if c.key != "" {
+		g = e.keywordKeys[c.key]
+	}
+	if g == nil {
+		g = &rawGate{}
 		if c.key == "" {
-			e.keywordAny = true
+			e.keywordAny = g
 		} else {
-			e.keywordKeys[c.key] = true
+			e.keywordKeys[c.key] = g
 		}
+	}
+	for _, k := range r.keywords {
+		g.add(k, &e.pieces)
 	}
 }
