@@ -108,34 +108,83 @@ func TestColumnarStore(t *testing.T) {
 	if n := scalar(t, c, "SELECT count(*) FROM events"); n != int64(9840) {
 		t.Fatalf("%v rows after rebuilds, want 9840", n)
 	}
+	// The export joins by position the samples' tables, which line up.
+	if _, lined, err := exportJoin(t, c); err != nil || !lined {
+		t.Fatalf("the samples' events and fields line up by position: %v, %v", lined, err)
+	}
+	testExport(t, c, "by position")
 	// The export in one join, and in shares of the events (as a case with
 	// more fields than a share's bytes is exported).
 	whole := exportShareBytes
-	defer func() { exportShareBytes = whole }()
+	defer func() { exportShareBytes, exportByPosition = whole, true }()
+	exportByPosition = false
 	for _, share := range []int64{whole, 1 << 18} {
 		exportShareBytes = share
 		if fb, _ := scalar(t, c, "SELECT sum(length(fields))::BIGINT FROM event_fields").(int64); share != whole && fb < 3*share {
 			t.Fatalf("fields hold %d bytes: shares of %d prove little", fb, share)
 		}
-		dir := t.TempDir()
-		out, err := ExportParquet(c, dir)
-		if err != nil {
-			t.Fatalf("shares of %d bytes: %v", share, err)
+		testExport(t, c, fmt.Sprintf("shares of %d bytes", share))
+	}
+	// A file whose fields lost a row no longer lines up: the export joins
+	// by event id, and still equals the case.
+	exportByPosition, exportShareBytes = true, 1<<18
+	connector, err = duckdb.NewConnector(Path(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db = sql.OpenDB(connector)
+	if _, err := db.Exec(`DELETE FROM event_fields WHERE "event.id" = (SELECT min("event.id") FROM event_fields)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	connector.Close()
+	if _, lined, err := exportJoin(t, c); err != nil || lined {
+		t.Fatalf("a row gone from event_fields: lined up %v, %v", lined, err)
+	}
+	testExport(t, c, "a row of fields gone")
+}
+
+// exportJoin is what the export would join by position in the case.
+func exportJoin(t *testing.T, c *index.Case) (string, bool, error) {
+	t.Helper()
+	connector, db, err := connect(c, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer connector.Close()
+	defer db.Close()
+	if _, err := db.Exec("SET threads=1"); err != nil {
+		t.Fatal(err)
+	}
+	return positionalJoin(db)
+}
+
+// testExport exports the case and reads it back: it must equal the case
+// row for row, every column, and leave events.parquet alone.
+func testExport(t *testing.T, c *index.Case, how string) {
+	t.Helper()
+	dir := t.TempDir()
+	out, err := ExportParquet(c, dir)
+	if err != nil {
+		t.Fatalf("%s: %v", how, err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 1 {
+		t.Errorf("%s: the export left %d entries, want events.parquet alone", how, len(left))
+	}
+	if n := scalar(t, c, "SELECT count(*) FROM read_parquet('"+out+"')"); n != int64(9840) {
+		t.Errorf("%s: parquet export holds %v rows, want 9840", how, n)
+	}
+	for _, q := range []string{
+		"SELECT count(*) FROM (SELECT * FROM read_parquet('" + out + "') EXCEPT ALL SELECT * FROM events)",
+		"SELECT count(*) FROM (SELECT * FROM events EXCEPT ALL SELECT * FROM read_parquet('" + out + "'))",
+		"SELECT count(*) FROM read_parquet('" + out + "') WHERE fields IS NULL",
+	} {
+		want := int64(0)
+		if strings.HasSuffix(q, "IS NULL") && how == "a row of fields gone" {
+			want = 1
 		}
-		if left, _ := os.ReadDir(dir); len(left) != 1 {
-			t.Errorf("shares of %d bytes: the export left %d entries, want events.parquet alone", share, len(left))
-		}
-		if n := scalar(t, c, "SELECT count(*) FROM read_parquet('"+out+"')"); n != int64(9840) {
-			t.Errorf("shares of %d bytes: parquet export holds %v rows, want 9840", share, n)
-		}
-		// Read back, the export equals the case row for row, every column.
-		for _, q := range []string{
-			"SELECT count(*) FROM (SELECT * FROM read_parquet('" + out + "') EXCEPT ALL SELECT * FROM events)",
-			"SELECT count(*) FROM (SELECT * FROM events EXCEPT ALL SELECT * FROM read_parquet('" + out + "'))",
-		} {
-			if n := scalar(t, c, q); n != int64(0) {
-				t.Errorf("shares of %d bytes: %s = %v rows, want 0", share, q, n)
-			}
+		if n := scalar(t, c, q); n != want {
+			t.Errorf("%s: %s = %v rows, want %d", how, q, n, want)
 		}
 	}
 }

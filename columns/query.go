@@ -3,8 +3,6 @@ package columns
 import (
 	"database/sql"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -91,65 +89,6 @@ func Query(c *index.Case, query string, header func([]string) error, fn func([]a
 		}
 	}
 	return rows.Err()
-}
-
-// ExportParquet writes the case's events as one Parquet file in dir, typed
-// columns and each event's other fields as JSON, for DuckDB, pandas, Polars
-// or Spark (sort on "@timestamp" when reading).
-func ExportParquet(c *index.Case, dir string) (string, error) {
-	out := filepath.Join(dir, "events.parquet")
-	connector, db, err := open(c, true)
-	if err != nil {
-		return "", err
-	}
-	defer connector.Close()
-	defer db.Close()
-	// Within DuckDB's memory limit only with one thread and small string
-	// dictionaries (the writer keeps one per column, and event ids,
-	// locations and addresses are nearly all distinct), and with the join
-	// of the typed columns and the fields done a share of the events at a
-	// time: with DuckDB's defaults a case of 200,000 FortiGate events ran
-	// out of memory, and one of 1 M with the whole join (bench/README).
-	if _, err := db.Exec("SET threads=1"); err != nil {
-		return "", err
-	}
-	var fieldBytes int64
-	if err := db.QueryRow(`SELECT coalesce(sum(length(fields)), 0) FROM event_fields`).Scan(&fieldBytes); err != nil {
-		return "", err
-	}
-	parts := max(1, (fieldBytes+exportShareBytes-1)/exportShareBytes)
-	if parts == 1 {
-		return out, copyParquet(db, `SELECT * FROM events`, out)
-	}
-	tmp, err := os.MkdirTemp(dir, ".export-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	t, err := tables(db)
-	if err != nil {
-		return "", err
-	}
-	for i := range parts {
-		share := fmt.Sprintf(` WHERE hash("event.id") %% %d = %d)`, parts, i)
-		q := joinFields("(SELECT * FROM "+t+"events"+share, "(SELECT * FROM "+t+"event_fields"+share)
-		if err := copyParquet(db, q, filepath.Join(tmp, fmt.Sprintf("share-%d.parquet", i))); err != nil {
-			return "", err
-		}
-	}
-	return out, copyParquet(db, `SELECT * FROM read_parquet('`+sqlString(filepath.Join(tmp, "share-*.parquet"))+`')`, out)
-}
-
-// exportShareBytes is how many bytes of fields (JSON) one share of the
-// export joins: a share's join holds them in DuckDB's memory.
-var exportShareBytes int64 = 32 << 20
-
-// copyParquet writes a query's rows to a Parquet file in row groups of
-// at most 16,384 rows and 8 MB: Windows events carry ~1.4 KB of fields
-// each, and a 16,384-row group of them alone exceeded what DuckDB had left.
-func copyParquet(db *sql.DB, query, out string) error {
-	_, err := db.Exec(`COPY (` + query + `) TO '` + sqlString(out) + `' (FORMAT PARQUET, COMPRESSION ZSTD, ROW_GROUP_SIZE 16384, ROW_GROUP_SIZE_BYTES '8MB', DICTIONARY_SIZE_LIMIT 1000)`)
-	return err
 }
 
 // tables is the prefix that names the case's own tables (catalog.main.),
