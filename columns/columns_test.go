@@ -256,3 +256,34 @@ func TestWriterDuringIngest(t *testing.T) {
 		t.Fatal("the build did not restore exactly the case's rows")
 	}
 }
+
+// TestExportFailureLeavesNoFile: an export that fails midway (here a row
+// that raises an error after row groups were written, as the positional
+// join's check of ids does) leaves no file that could pass for the case's
+// events: DuckDB's COPY removes it, which the export relies on.
+func TestExportFailureLeavesNoFile(t *testing.T) {
+	connector, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer connector.Close()
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec("SET preserve_insertion_order=false; SET threads=1"); err != nil { // as the case's connections
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "events.parquet")
+	if err := copyParquet(db, `SELECT CASE WHEN i = 150000 THEN error('out of line') ELSE i END AS n FROM range(200000) t(i)`, out); err == nil || !strings.Contains(err.Error(), "out of line") {
+		t.Fatalf("error %v, want the row's", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a failed export left %s (%v)", out, err)
+	}
+	if err := copyParquet(db, `SELECT i AS n FROM range(1000) t(i)`, out); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Errorf("an export that succeeds: %v", err)
+	}
+}
