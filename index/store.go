@@ -235,7 +235,7 @@ type blockBuffers struct {
 	br    *bufio.Reader
 	comp  []byte
 	raw   []byte
-	lines [][]byte
+	split [][]byte
 }
 
 // readAt reads the block at off; what it returns is overwritten by the
@@ -269,12 +269,17 @@ func (b *blockBuffers) read(br byteReader, c codec) ([][]byte, error) {
 	if _, err := io.ReadFull(br, comp); err != nil {
 		return nil, unexpected(err)
 	}
+	return b.lines(comp, n, c)
+}
+
+// lines decompresses a block of n events and splits it into them.
+func (b *blockBuffers) lines(comp []byte, n uint64, c codec) ([][]byte, error) {
 	raw, err := c.decode(b.raw, comp)
 	if err != nil {
 		return nil, err
 	}
 	b.raw = raw
-	lines := b.lines[:0]
+	lines := b.split[:0]
 	if lines == nil {
 		lines = make([][]byte, 0, n)
 	}
@@ -286,7 +291,7 @@ func (b *blockBuffers) read(br byteReader, c codec) ([][]byte, error) {
 		lines = append(lines, raw[:i])
 		raw = raw[i+1:]
 	}
-	b.lines = lines
+	b.split = lines
 	if uint64(len(lines)) != n {
 		return nil, fmt.Errorf("corrupt block: %d events, header says %d", len(lines), n)
 	}
