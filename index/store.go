@@ -251,16 +251,9 @@ func (b *blockBuffers) readAt(f *os.File, off int64, c codec) ([][]byte, error) 
 }
 
 func (b *blockBuffers) read(br byteReader, c codec) ([][]byte, error) {
-	clen, err := binary.ReadUvarint(br)
+	clen, n, err := readHeader(br)
 	if err != nil {
 		return nil, err
-	}
-	n, err := binary.ReadUvarint(br)
-	if err != nil {
-		return nil, unexpected(err)
-	}
-	if clen > 64<<20 || n > 1<<20 {
-		return nil, errors.New("corrupt block header")
 	}
 	if uint64(cap(b.comp)) < clen {
 		b.comp = make([]byte, clen)
@@ -270,6 +263,20 @@ func (b *blockBuffers) read(br byteReader, c codec) ([][]byte, error) {
 		return nil, unexpected(err)
 	}
 	return b.lines(comp, n, c)
+}
+
+// readHeader reads a block's compressed length and event count.
+func readHeader(br byteReader) (clen, n uint64, err error) {
+	if clen, err = binary.ReadUvarint(br); err != nil {
+		return 0, 0, err
+	}
+	if n, err = binary.ReadUvarint(br); err != nil {
+		return 0, 0, unexpected(err)
+	}
+	if clen > 64<<20 || n > 1<<20 {
+		return 0, 0, errors.New("corrupt block header")
+	}
+	return clen, n, nil
 }
 
 // lines decompresses a block of n events and splits it into them.

@@ -2,7 +2,6 @@ package index
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -104,15 +103,9 @@ const storedAhead = 8
 
 // readCompressed reads one block's header and compressed bytes.
 func readCompressed(br byteReader) (comp []byte, n uint64, err error) {
-	clen, err := binary.ReadUvarint(br)
+	clen, n, err := readHeader(br)
 	if err != nil {
 		return nil, 0, err
-	}
-	if n, err = binary.ReadUvarint(br); err != nil {
-		return nil, 0, unexpected(err)
-	}
-	if clen > 64<<20 || n > 1<<20 {
-		return nil, 0, errors.New("corrupt block header")
 	}
 	comp = make([]byte, clen)
 	if _, err := io.ReadFull(br, comp); err != nil {
