@@ -251,18 +251,29 @@ func (b *blockBuffers) readAt(f *os.File, off int64, c codec) ([][]byte, error) 
 }
 
 func (b *blockBuffers) read(br byteReader, c codec) ([][]byte, error) {
-	clen, n, err := readHeader(br)
+	comp, n, err := readCompressed(br, b.comp)
 	if err != nil {
 		return nil, err
 	}
-	if uint64(cap(b.comp)) < clen {
-		b.comp = make([]byte, clen)
-	}
-	comp := b.comp[:clen]
-	if _, err := io.ReadFull(br, comp); err != nil {
-		return nil, unexpected(err)
-	}
+	b.comp = comp
 	return b.lines(comp, n, c)
+}
+
+// readCompressed reads one block's header and compressed bytes, into buf
+// when it is large enough.
+func readCompressed(br byteReader, buf []byte) (comp []byte, n uint64, err error) {
+	clen, n, err := readHeader(br)
+	if err != nil {
+		return nil, 0, err
+	}
+	if uint64(cap(buf)) < clen {
+		buf = make([]byte, clen)
+	}
+	comp = buf[:clen]
+	if _, err := io.ReadFull(br, comp); err != nil {
+		return nil, 0, unexpected(err)
+	}
+	return comp, n, nil
 }
 
 // readHeader reads a block's compressed length and event count.

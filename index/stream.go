@@ -11,7 +11,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"time"
 
@@ -34,65 +33,33 @@ func (c *Case) Stream(fn func(*event.Event) error) error {
 // that has more to do with each one than fn can do in order (hunt tests
 // its rules there).
 func StreamAs[T any](c *Case, decode func([]byte) (T, error), fn func(T) error) error {
-	workers := runtime.NumCPU()
-	pending := make(chan chan decoded[T], streamAhead*workers) // batches in stream order
-	jobs := make(chan decodeJob[T])
-	stop := make(chan struct{})
-	errc := make(chan error, 1)
-	for w := 0; w < workers; w++ {
-		go func() {
-			for j := range jobs {
-				j.out <- decodeAll(j.docs, decode)
-			}
-		}()
-	}
-	go func() {
-		defer close(pending)
-		defer close(jobs)
+	produce := func(send func([][]byte) bool) error {
 		batch := make([][]byte, 0, streamBatch)
 		size := 0
-		send := func() bool {
-			out := make(chan decoded[T], 1) // a worker never waits on fn
-			select {
-			case pending <- out:
-			case <-stop:
-				return false
-			}
-			jobs <- decodeJob[T]{docs: batch, out: out}
-			batch, size = make([][]byte, 0, streamBatch), 0
-			return true
-		}
 		err := c.merge(func(doc []byte) error {
 			batch, size = append(batch, doc), size+len(doc)
-			if (len(batch) == streamBatch || size >= streamBatchBytes) && !send() {
-				return errStopped
+			if len(batch) == streamBatch || size >= streamBatchBytes {
+				if !send(batch) {
+					return errStopped
+				}
+				batch, size = make([][]byte, 0, streamBatch), 0
 			}
 			return nil
 		})
 		if !errors.Is(err, errStopped) && len(batch) > 0 {
-			send() // the events before a read error still reach fn
+			send(batch) // the events before a read error still reach fn
 		}
-		errc <- err
-	}()
-	fail := func(err error) error {
-		close(stop)
-		for range pending { // let the reader see stop and end
-		}
-		<-errc
 		return err
 	}
-	for out := range pending {
-		d := <-out
+	decodeBatch := func(docs [][]byte) decoded[T] { return decodeAll(docs, decode) }
+	return inOrder(streamAhead, produce, decodeBatch, func(d decoded[T]) error {
 		for _, ev := range d.evs {
 			if err := fn(ev); err != nil {
-				return fail(err)
+				return err
 			}
 		}
-		if d.err != nil {
-			return fail(d.err)
-		}
-	}
-	return <-errc
+		return d.err
+	})
 }
 
 // streamBatch events, or as many as hold streamBatchBytes, are decoded at
@@ -105,11 +72,6 @@ const (
 )
 
 var errStopped = errors.New("stream stopped")
-
-type decodeJob[T any] struct {
-	docs [][]byte
-	out  chan decoded[T]
-}
 
 // decoded is one batch's events, up to the first document that did not
 // decode (err).
