@@ -341,10 +341,7 @@ func sourcesOfChannel(ch string) []string {
 		if c >= utf8.RuneSelf {
 			return channelSources[strings.ToLower(ch)]
 		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
+		buf[i] = lowerASCII[c]
 	}
 	return channelSources[string(buf[:len(ch)])]
 }

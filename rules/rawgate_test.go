@@ -194,3 +194,26 @@ func FuzzKeywordGate(f *testing.F) {
 		}
 	})
 }
+
+// TestStoreWritesRawSafeAsIs: the gate's premise, that the store's JSON
+// writer copies every rawSafe character of a string value as it is.
+func TestStoreWritesRawSafeAsIs(t *testing.T) {
+	var safe []byte
+	for c := 0; c < 256; c++ {
+		if rawSafe(byte(c)) {
+			safe = append(safe, byte(c))
+		}
+	}
+	if len(safe) != 95-5 {
+		t.Fatalf("%d characters count as written as they are, want the 90 printable ASCII but \" \\ < > &", len(safe))
+	}
+	ev := event.New()
+	ev.Set("winlog.event_data.Value", string(safe))
+	doc, err := ev.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), string(safe)) {
+		t.Errorf("the writer changed a character the gate takes as written as it is: %s", doc)
+	}
+}
