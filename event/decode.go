@@ -27,8 +27,11 @@ func DecodeJSON(b []byte) (*Event, error) { return DecodeJSONSelected(b, nil) }
 // firewall session and never its original line, which is most of the bytes
 // and most of the decoding. A nil Selection keeps every field.
 type Selection struct {
-	Only   map[string]bool // when not nil, only these fields are kept
-	Except map[string]bool // never kept
+	Only map[string]bool // when not nil, only these fields are kept…
+	// …and those whose names end with one of these: fields named after
+	// their dataset (postfix.queue_id, exim.queue_id).
+	Suffixes []string
+	Except   map[string]bool // never kept
 }
 
 // ExceptOriginal selects every field but the original line, which no rule
@@ -41,10 +44,19 @@ func (s *Selection) keeps(name []byte) bool {
 	if s == nil {
 		return true
 	}
-	if s.Only != nil && !s.Only[string(name)] {
+	if s.Only != nil && !s.Only[string(name)] && !s.hasSuffix(name) {
 		return false
 	}
 	return !s.Except[string(name)]
+}
+
+func (s *Selection) hasSuffix(name []byte) bool {
+	for _, x := range s.Suffixes {
+		if len(name) >= len(x) && string(name[len(name)-len(x):]) == x {
+			return true
+		}
+	}
+	return false
 }
 
 // DecodeJSONSelected is DecodeJSON keeping only the selected fields (and

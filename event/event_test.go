@@ -89,6 +89,7 @@ func FuzzDecodeJSONSelected(f *testing.F) {
 		{Except: map[string]bool{"k": true, "l": true}},
 		{Only: map[string]bool{}},
 		{Only: map[string]bool{"a": true, "k2": true}, Except: map[string]bool{"a": true}},
+		{Only: map[string]bool{"a": true}, Suffixes: []string{"2", ".x"}},
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		full, fullErr := DecodeJSON(b)
@@ -114,4 +115,19 @@ func FuzzDecodeJSONSelected(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSelectionSuffixes: fields named after their dataset are kept by the
+// end of their name, beside the named ones; Except still wins.
+func TestSelectionSuffixes(t *testing.T) {
+	doc := []byte(`{"@timestamp":"2025-03-14T22:50:40Z","a":"1","b":"2","postfix.queue_id":"Q1","exim.queue_id":"Q2","queue_id":"Q3","postfix.relay_ip":["10.0.0.1"],"x.queue_idx":"Q4"}`)
+	sel := &Selection{Only: map[string]bool{"a": true}, Suffixes: []string{".queue_id", ".relay_ip"}, Except: map[string]bool{"exim.queue_id": true}}
+	ev, err := DecodeJSONSelected(doc, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"a": "1", "postfix.queue_id": "Q1", "postfix.relay_ip": []string{"10.0.0.1"}}
+	if !reflect.DeepEqual(ev.Fields, want) {
+		t.Fatalf("kept %v, want %v", ev.Fields, want)
+	}
 }

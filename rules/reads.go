@@ -144,3 +144,12 @@ func (e *Engine) learnReads(c *compiled) {
 		g.add(k, &e.pieces)
 	}
 }
+
+// AlsoRead adds what the caller itself reads of each event (a report's
+// ledgers read byte counts and addresses no rule may name) to what Decode
+// and Prepare keep: field names, and endings of names. Call it before
+// decoding starts.
+func (e *Engine) AlsoRead(names, suffixes []string) {
+	(&fieldReads{names: e.selection.Only}).add(names...)
+	e.selection.Suffixes = append(e.selection.Suffixes, suffixes...)
+}

@@ -1,0 +1,189 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/printer"
+	"go/token"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+	"github.com/exfiltrace/exfiltrace/index"
+	"github.com/exfiltrace/exfiltrace/parsers"
+	"github.com/exfiltrace/exfiltrace/rules"
+	"github.com/exfiltrace/exfiltrace/samples/scenario"
+)
+
+// TestAnalyzerReadsListed reads this package's source: every field the
+// Analyzer's code reads of an event (ev.Str, ev.Int, ev.Strings,
+// hasValue, ev.Fields[…]) must be in analyzerReads, or end with one of
+// analyzerSuffixes, or Build would read it as missing from the event store.
+// A name computed at run time fails unless listed in computed below with the
+// suffix that covers it.
+func TestAnalyzerReadsListed(t *testing.T) {
+	consts := map[string]string{
+		"event.FieldDataset": event.FieldDataset, "event.FieldFile": event.FieldFile, "event.FieldLine": event.FieldLine,
+		"event.FieldRecord": event.FieldRecord, "event.FieldSHA256": event.FieldSHA256,
+	}
+	computed := map[string]string{ // expression → the suffix that keeps it
+		`ds + ".queue_id"`: ".queue_id",
+		`ds + ".relay_ip"`: ".relay_ip",
+		`field`:            "", // hasValue's own parameter: its callers are checked
+	}
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	seen := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := func(e ast.Expr) string {
+			var b strings.Builder
+			if err := printExpr(&b, fset, e); err != nil {
+				t.Fatal(err)
+			}
+			return b.String()
+		}
+		check := func(arg ast.Expr) {
+			seen++
+			name := ""
+			switch a := arg.(type) {
+			case *ast.BasicLit:
+				name, _ = strconv.Unquote(a.Value)
+			case *ast.SelectorExpr:
+				name = consts[src(a)]
+			}
+			if name == "" {
+				s, ok := computed[src(arg)]
+				if !ok {
+					t.Errorf("%s: field %s is computed: list it in this test with the suffix that keeps it", fset.Position(arg.Pos()), src(arg))
+				} else if s != "" && !slices.Contains(analyzerSuffixes, s) {
+					t.Errorf("%s: %s needs suffix %q in analyzerSuffixes", fset.Position(arg.Pos()), src(arg), s)
+				}
+				return
+			}
+			if !slices.Contains(analyzerReads, name) {
+				t.Errorf("%s: the Analyzer reads %q: add it to analyzerReads", fset.Position(arg.Pos()), name)
+			}
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.CallExpr:
+				if sel, ok := x.Fun.(*ast.SelectorExpr); ok && len(x.Args) == 1 {
+					switch sel.Sel.Name {
+					case "Str", "Int", "Strings":
+						if src(sel.X) == "ev" {
+							check(x.Args[0])
+						}
+					}
+				}
+				if id, ok := x.Fun.(*ast.Ident); ok && id.Name == "hasValue" && len(x.Args) == 3 {
+					check(x.Args[1])
+				}
+			case *ast.IndexExpr:
+				if sel, ok := x.X.(*ast.SelectorExpr); ok && sel.Sel.Name == "Fields" {
+					check(x.Index)
+				}
+			case *ast.RangeStmt:
+				if sel, ok := x.X.(*ast.SelectorExpr); ok && sel.Sel.Name == "Fields" {
+					t.Errorf("%s: ranging over an event's fields reads them all: Build decodes only analyzerReads", fset.Position(x.Pos()))
+				}
+			}
+			return true
+		})
+	}
+	if seen < 50 {
+		t.Fatalf("found only %d field reads: the scan no longer sees the Analyzer's code", seen)
+	}
+}
+
+// TestBuildDecodesWhatItReads: a report built from the fields Build
+// decodes is the report built from every field, on the samples and on
+// every storyline written by every firewall vendor.
+func TestBuildDecodesWhatItReads(t *testing.T) {
+	type input struct {
+		name  string
+		paths []string
+		po    parsers.Options
+	}
+	inputs := []input{
+		{"samples/incident", []string{filepath.Join("..", "samples", "incident")}, parsers.Options{TZ: time.UTC}},
+		{"samples/control", []string{filepath.Join("..", "samples", "control")}, parsers.Options{TZ: time.UTC}},
+	}
+	for i, vendor := range scenario.Firewalls {
+		for j, v := range scenario.Variants {
+			inc := scenario.Generate(v, uint64(1+i+j))
+			if err := inc.AsFirewall(vendor); err != nil {
+				t.Fatal(err)
+			}
+			dir := filepath.Join(t.TempDir(), "evidence")
+			if err := inc.Write(dir, dir+".truth.json"); err != nil {
+				t.Fatal(err)
+			}
+			inputs = append(inputs, input{fmt.Sprintf("%s/%s", vendor, v), []string{dir}, parsers.Options{TZ: inc.Truth.Location(), Year: inc.Truth.Year}})
+		}
+	}
+	rs, err := rules.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := func(c *index.Case, whole bool) string {
+		decodeWhole = whole
+		defer func() { decodeWhole = false }()
+		res, err := Build(c, Options{Rules: rs, Lang: "en"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Report.GeneratedAt = time.Time{}
+		b, err := json.MarshalIndent(res, "", " ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for _, in := range inputs {
+		c, err := index.OpenCase(filepath.Join(t.TempDir(), "case"), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := index.Ingest(c, in.paths, index.IngestOptions{Parse: in.po, DeferIndex: true}); err != nil {
+			t.Fatal(err)
+		}
+		whole, selected := build(c, true), build(c, false)
+		c.Close()
+		if whole != selected {
+			t.Errorf("%s: the report from the decoded fields differs from the report from every field:\n%s", in.name, firstDiff(whole, selected))
+		}
+		if !strings.Contains(whole, `"data_taken"`) {
+			t.Fatalf("%s: no verdict in the report", in.name)
+		}
+	}
+}
+
+func firstDiff(a, b string) string {
+	la, lb := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(la), len(lb)) {
+		if la[i] != lb[i] {
+			return fmt.Sprintf("line %d:\n  every field: %s\n  decoded:     %s", i+1, la[i], lb[i])
+		}
+	}
+	return fmt.Sprintf("lengths %d and %d lines", len(la), len(lb))
+}
+
+func printExpr(b *strings.Builder, fset *token.FileSet, e ast.Expr) error {
+	return printer.Fprint(b, fset, e)
+}
