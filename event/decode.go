@@ -40,18 +40,21 @@ func ExceptOriginal() *Selection { return exceptOriginal }
 
 var exceptOriginal = &Selection{Except: map[string]bool{FieldOriginal: true}}
 
-func (s *Selection) keeps(name []byte) bool {
+func (s *Selection) keeps(name []byte) bool { return keeps(s, name) }
+
+// keeps says whether sel keeps a field, named as text or as bytes.
+func keeps[T string | []byte](s *Selection, name T) bool {
 	if s == nil {
 		return true
 	}
-	if s.Only != nil && !s.Only[string(name)] && !s.hasSuffix(name) {
+	if s.Only != nil && !s.Only[string(name)] && !hasSuffix(s.Suffixes, name) {
 		return false
 	}
 	return !s.Except[string(name)]
 }
 
-func (s *Selection) hasSuffix(name []byte) bool {
-	for _, x := range s.Suffixes {
+func hasSuffix[T string | []byte](suffixes []string, name T) bool {
+	for _, x := range suffixes {
 		if len(name) >= len(x) && string(name[len(name)-len(x):]) == x {
 			return true
 		}

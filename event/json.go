@@ -34,16 +34,16 @@ func AppendObjectWithout(dst []byte, m map[string]any, skip map[string]bool) ([]
 	if !left {
 		return dst, false, nil
 	}
-	out, err := appendObject(dst, m, skip, false, "", nil)
+	out, err := appendObject(dst, m, func(k string) bool { return skip[k] }, false, "", nil)
 	return out, err == nil, err
 }
 
 // appendObject writes m plus, when extraKey is set, one more member that
 // takes the place of m's own under that key.
-func appendObject(dst []byte, m map[string]any, skip map[string]bool, hasExtra bool, extraKey string, extra any) ([]byte, error) {
+func appendObject(dst []byte, m map[string]any, omit func(string) bool, hasExtra bool, extraKey string, extra any) ([]byte, error) {
 	ko := keyOrders.Get().(*keyOrder)
 	defer keyOrders.Put(ko)
-	keys := ko.sorted(m, skip, hasExtra, extraKey)
+	keys := ko.sorted(m, omit, hasExtra, extraKey)
 	dst = append(dst, '{')
 	for i, k := range keys {
 		if i > 0 {
@@ -107,22 +107,22 @@ type keyOrder struct{ keys []string }
 
 var keyOrders = sync.Pool{New: func() any { return &keyOrder{} }}
 
-func (ko *keyOrder) sorted(m map[string]any, skip map[string]bool, hasExtra bool, extraKey string) []string {
+func (ko *keyOrder) sorted(m map[string]any, omit func(string) bool, hasExtra bool, extraKey string) []string {
 	n := 0
 	for k := range m {
-		if (!hasExtra || k != extraKey) && !skip[k] {
+		if (!hasExtra || k != extraKey) && (omit == nil || !omit(k)) {
 			n++
 		}
 	}
 	if hasExtra {
 		n++
 	}
-	if len(ko.keys) == n && ko.holds(m, skip, hasExtra, extraKey) {
+	if len(ko.keys) == n && ko.holds(m, omit, hasExtra, extraKey) {
 		return ko.keys
 	}
 	keys := ko.keys[:0]
 	for k := range m {
-		if (!hasExtra || k != extraKey) && !skip[k] {
+		if (!hasExtra || k != extraKey) && (omit == nil || !omit(k)) {
 			keys = append(keys, k)
 		}
 	}
@@ -136,12 +136,12 @@ func (ko *keyOrder) sorted(m map[string]any, skip map[string]bool, hasExtra bool
 
 // holds reports whether every remembered key is one to write; with equal
 // counts the two sets are then the same.
-func (ko *keyOrder) holds(m map[string]any, skip map[string]bool, hasExtra bool, extraKey string) bool {
+func (ko *keyOrder) holds(m map[string]any, omit func(string) bool, hasExtra bool, extraKey string) bool {
 	for _, k := range ko.keys {
 		if hasExtra && k == extraKey {
 			continue
 		}
-		if _, ok := m[k]; !ok || skip[k] {
+		if _, ok := m[k]; !ok || omit != nil && omit(k) {
 			return false
 		}
 	}
@@ -209,6 +209,20 @@ func appendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// AppendJSONSelected is AppendJSON writing only the fields sel keeps (and
+// the time): a scratch case made for one report stores what the report
+// reads. A nil sel writes every field.
+func (e *Event) AppendJSONSelected(dst []byte, sel *Selection) ([]byte, error) {
+	if sel == nil {
+		return e.AppendJSON(dst)
+	}
+	omit := func(k string) bool { return !keeps(sel, k) }
+	if e.Timestamp.IsZero() {
+		return appendObject(dst, e.Fields, omit, false, "", nil)
+	}
+	return appendObject(dst, e.Fields, omit, true, "@timestamp", e.Timestamp.UTC().Format(time.RFC3339Nano))
 }
 
 // AppendJSON appends the event's flat document (MarshalJSON's output).

@@ -26,6 +26,11 @@ type IngestOptions struct {
 	// Sink, when set, receives every event as it is stored (the columnar
 	// store is written this way).
 	Sink EventSink
+	// Store, when set, is what the event store keeps of each event: a
+	// scratch case that one report reads and then deletes keeps what the
+	// report reads (reports.ScratchFields). Such a case is no case to keep:
+	// its events lack their original lines.
+	Store *event.Selection
 }
 
 // EventSink receives each event ingest stores, with its location in the event
@@ -99,7 +104,7 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				results[i] = parseOne(known, files[i], &o.Parse, items, budget, &mu, seen)
+				results[i] = parseOne(known, files[i], &o.Parse, o.Store, items, budget, &mu, seen)
 			}
 		}()
 	}
@@ -237,7 +242,7 @@ const (
 	marshalBytes = 1 << 20
 )
 
-func parseOne(known map[string]string, path string, po *parsers.Options, items chan<- item, budget *inflight, mu *sync.Mutex, seen map[string]string) *FileResult {
+func parseOne(known map[string]string, path string, po *parsers.Options, store *event.Selection, items chan<- item, budget *inflight, mu *sync.Mutex, seen map[string]string) *FileResult {
 	in, err := parsers.Open(path)
 	if err != nil {
 		return &FileResult{Stats: &parsers.FileStats{Path: path, Error: err.Error()}}
@@ -264,7 +269,7 @@ func parseOne(known map[string]string, path string, po *parsers.Options, items c
 		defer close(marshalled)
 		for b := range batches {
 			for _, ev := range b {
-				doc, _ := ev.MarshalJSON() // the event model holds only JSON-safe values
+				doc, _ := ev.AppendJSONSelected(nil, store) // the event model holds only JSON-safe values
 				budget.acquire(len(doc))
 				items <- item{ev: ev, doc: doc, cost: len(doc)}
 			}

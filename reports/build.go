@@ -73,11 +73,31 @@ func NewAnalyzer(o Options) *Analyzer {
 	if o.Lang == "" {
 		o.Lang = "fr"
 	}
-	a := &Analyzer{o: o, eng: rules.CompileWith(withoutVolumeRules(o.Rules), o.Config), flows: newFlowLedger(o.TempDir), cov: newCoverage(), folders: map[string]int{}}
+	a := &Analyzer{o: o, eng: newEngine(o), flows: newFlowLedger(o.TempDir), cov: newCoverage(), folders: map[string]int{}}
 	a.internal = prefixes(o.Config.Placeholders["internal_networks"])
 	a.mail = newMailLedger(a.isInternal, o.Config.Placeholders["own_mail_domains"])
 	a.links = newLinker(a.isInternal, o.Lang, o.Config.Placeholders["assets"])
 	return a
+}
+
+// newEngine compiles an analysis's rules, reading of each stored event the
+// fields they and the Analyzer read.
+func newEngine(o Options) *rules.Engine {
+	eng := rules.CompileWith(withoutVolumeRules(o.Rules), o.Config)
+	eng.AlsoRead(analyzerReads, analyzerSuffixes)
+	return eng
+}
+
+// ScratchFields is what a case made for one report (and deleted after it)
+// needs to store of each event for Build with the same options: the
+// fields Build decodes. Build decodes every field but the original line of
+// an event a keyword rule may match, so with keyword rules (Sigma's) that
+// is what is stored.
+func ScratchFields(o Options) *event.Selection {
+	if o.Config == nil {
+		o.Config = rules.DefaultConfig()
+	}
+	return newEngine(o).StoredFields()
 }
 
 // withoutVolumeRules leaves out the volume rules (signal: volume) and the
@@ -194,7 +214,6 @@ func Build(c *index.Case, o Options) (*Result, error) {
 	// Rules are tested on every core as events are decoded, of each only
 	// the fields the rules and the Analyzer read; what needs their order
 	// (findings, windows, ledgers) runs in order.
-	a.eng.AlsoRead(analyzerReads, analyzerSuffixes)
 	prepare := a.eng.Prepare
 	if decodeWhole {
 		prepare = func(doc []byte) (*rules.Prepared, error) {

@@ -137,10 +137,24 @@ func TestBuildDecodesWhatItReads(t *testing.T) {
 			inputs = append(inputs, input{fmt.Sprintf("%s/%s", vendor, v), []string{dir}, parsers.Options{TZ: inc.Truth.Location(), Year: inc.Truth.Year}})
 		}
 	}
-	rs, err := rules.Builtin()
+	builtin, err := rules.Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A keyword rule that matches nothing of these cases: with it, a
+	// scratch case keeps every field but the original line.
+	keyword, err := rules.ParseRules([]byte("title: keyword\nid: 5a1e6a9c-0000-4000-8000-000000000001\nlogsource: {product: windows}\ndetection:\n  keywords: ['no such text anywhere']\n  condition: keywords\nlevel: high\n"), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ruleSets := [][]*rules.Rule{builtin, append(slices.Clone(builtin), keyword...)}
+	if sel := ScratchFields(Options{Rules: ruleSets[1]}); sel != event.ExceptOriginal() {
+		t.Fatalf("with a keyword rule a scratch case stores %+v, want every field but the original line", sel)
+	}
+	if sel := ScratchFields(Options{Rules: builtin}); sel.Only == nil || sel.Only[event.FieldOriginal] || !sel.Only["source.bytes"] || !sel.Only["winlog.event_id"] {
+		t.Fatalf("the built-in pack's scratch case stores %+v", sel)
+	}
+	var rs []*rules.Rule
 	build := func(c *index.Case, whole bool) string {
 		decodeWhole = whole
 		defer func() { decodeWhole = false }()
@@ -155,22 +169,38 @@ func TestBuildDecodesWhatItReads(t *testing.T) {
 		}
 		return string(b)
 	}
-	for _, in := range inputs {
+	ingest := func(in input, store *event.Selection) *index.Case {
 		c, err := index.OpenCase(filepath.Join(t.TempDir(), "case"), true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := index.Ingest(c, in.paths, index.IngestOptions{Parse: in.po, DeferIndex: true}); err != nil {
+		if _, err := index.Ingest(c, in.paths, index.IngestOptions{Parse: in.po, DeferIndex: true, Store: store}); err != nil {
 			t.Fatal(err)
 		}
+		return c
+	}
+	for i, in := range inputs {
+		rs = ruleSets[0]
+		c := ingest(in, nil)
 		whole, selected := build(c, true), build(c, false)
-		c.Close()
 		if whole != selected {
 			t.Errorf("%s: the report from the decoded fields differs from the report from every field:\n%s", in.name, firstDiff(whole, selected))
 		}
 		if !strings.Contains(whole, `"data_taken"`) {
 			t.Fatalf("%s: no verdict in the report", in.name)
 		}
+		// A scratch case (analyze without --case) stores only what Build
+		// reads, and gives the same report.
+		if i%2 == 0 {
+			rs = ruleSets[i/2%2]
+			withKeyword := build(c, false)
+			scratch := ingest(in, ScratchFields(Options{Rules: rs}))
+			if got := build(scratch, false); got != withKeyword {
+				t.Errorf("%s (%d rules): the report from a scratch case differs:\n%s", in.name, len(rs), firstDiff(withKeyword, got))
+			}
+			scratch.Close()
+		}
+		c.Close()
 	}
 }
 

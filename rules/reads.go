@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/exfiltrace/exfiltrace/event"
@@ -152,4 +154,14 @@ func (e *Engine) learnReads(c *compiled) {
 func (e *Engine) AlsoRead(names, suffixes []string) {
 	(&fieldReads{names: e.selection.Only}).add(names...)
 	e.selection.Suffixes = append(e.selection.Suffixes, suffixes...)
+}
+
+// StoredFields is what Decode and Prepare can read of a stored event: with
+// keyword rules, every field but the original line; without, the fields
+// the rules and AlsoRead name.
+func (e *Engine) StoredFields() *event.Selection {
+	if e.keywordAny != nil || len(e.keywordKeys) > 0 {
+		return event.ExceptOriginal()
+	}
+	return &event.Selection{Only: maps.Clone(e.selection.Only), Suffixes: slices.Clone(e.selection.Suffixes)}
 }

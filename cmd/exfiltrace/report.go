@@ -57,17 +57,30 @@ func (f *reportFlags) resolveFormat() (string, error) {
 	return "", fmt.Errorf("--format %q: use %s", f.format, strings.Join(reports.Formats, ", "))
 }
 
-// buildReport runs rules and ledger over the case and writes the report.
-func buildReport(c *index.Case, f *reportFlags) (*reports.Result, []byte, error) {
+// reportOptions are the case's configuration and the rules the flags name.
+func reportOptions(c *index.Case, f *reportFlags) (reports.Options, error) {
 	cfg, _, err := caseConfig(c, f.configPath)
 	if err != nil {
-		return nil, nil, err
+		return reports.Options{}, err
 	}
 	rs, _, err := loadRules(f.rulePaths, f.noBuiltin)
 	if err != nil {
+		return reports.Options{}, err
+	}
+	return reports.Options{Config: cfg, Rules: rs, Lang: f.lang, Title: f.title}, nil
+}
+
+// buildReport runs rules and ledger over the case and writes the report.
+func buildReport(c *index.Case, f *reportFlags) (*reports.Result, []byte, error) {
+	o, err := reportOptions(c, f)
+	if err != nil {
 		return nil, nil, err
 	}
-	res, err := reports.Build(c, reports.Options{Config: cfg, Rules: rs, Lang: f.lang, Title: f.title})
+	return buildReportWith(c, f, o)
+}
+
+func buildReportWith(c *index.Case, f *reportFlags, o reports.Options) (*reports.Result, []byte, error) {
+	res, err := reports.Build(c, o)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -243,11 +256,17 @@ func analyzeCmd() *cobra.Command {
 			// The answer does not wait for the search index: events go to the
 			// event store, the report streams it, and the index is built after
 			// the report is written — only if the case is kept.
+			ro, err := reportOptions(c, &f)
+			if err != nil {
+				return err
+			}
 			opts := index.IngestOptions{Parse: parsers.Options{TZ: loc, Year: year},
 				Settings: index.Settings{TZ: loc.String(), TZSource: tzSource, Year: year}, DeferIndex: true}
 			ingest := index.Ingest
 			if keep {
 				ingest = ingestCase // a kept case is queried: its columns are written as it is read
+			} else {
+				opts.Store = reports.ScratchFields(ro) // the case is deleted after the report
 			}
 			results, err := ingest(c, args, opts)
 			if err != nil {
@@ -258,7 +277,7 @@ func analyzeCmd() *cobra.Command {
 					fmt.Fprintf(cmd.ErrOrStderr(), "not ingested: %s: %s\n", r.Stats.Path, r.Stats.Error)
 				}
 			}
-			res, b, err := buildReport(c, &f)
+			res, b, err := buildReportWith(c, &f, ro)
 			if err != nil {
 				return err
 			}
