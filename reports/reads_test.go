@@ -7,6 +7,8 @@ import (
 	"go/parser"
 	"go/printer"
 	"go/token"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/exfiltrace/exfiltrace/event"
 	"github.com/exfiltrace/exfiltrace/index"
+	"github.com/exfiltrace/exfiltrace/internal/corpus"
 	"github.com/exfiltrace/exfiltrace/parsers"
 	"github.com/exfiltrace/exfiltrace/rules"
 	"github.com/exfiltrace/exfiltrace/samples/scenario"
@@ -112,17 +115,27 @@ func TestAnalyzerReadsListed(t *testing.T) {
 }
 
 // TestBuildDecodesWhatItReads: a report built from the fields Build
-// decodes is the report built from every field, on the samples and on
-// every storyline written by every firewall vendor.
+// decodes is the report built from every field, on the samples (whole and
+// damaged), on every storyline written by every firewall vendor, and on the
+// shared corpus's EVTX files (damaged ones among them) with SigmaHQ's rules.
 func TestBuildDecodesWhatItReads(t *testing.T) {
 	type input struct {
 		name  string
 		paths []string
 		po    parsers.Options
+		rules []*rules.Rule // besides the built-in pack
 	}
 	inputs := []input{
-		{"samples/incident", []string{filepath.Join("..", "samples", "incident")}, parsers.Options{TZ: time.UTC}},
-		{"samples/control", []string{filepath.Join("..", "samples", "control")}, parsers.Options{TZ: time.UTC}},
+		{name: "samples/incident", paths: []string{filepath.Join("..", "samples", "incident")}, po: parsers.Options{TZ: time.UTC}},
+		{name: "samples/control", paths: []string{filepath.Join("..", "samples", "control")}, po: parsers.Options{TZ: time.UTC}},
+		{name: "samples/incident, damaged", paths: []string{damagedCopy(t, filepath.Join("..", "samples", "incident"))}, po: parsers.Options{TZ: time.UTC}},
+	}
+	if evtx := filepath.Join(corpus.Root(t), "..", "shared", "corpus", "evtx"); fileExists(evtx) {
+		sigma, _, err := rules.LoadDir(filepath.Join(evtx, "..", "sigma", "rules", "windows"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, input{name: "corpus EVTX, SigmaHQ", paths: []string{evtx}, po: parsers.Options{TZ: time.UTC}, rules: sigma})
 	}
 	for i, vendor := range scenario.Firewalls {
 		for j, v := range scenario.Variants {
@@ -134,7 +147,7 @@ func TestBuildDecodesWhatItReads(t *testing.T) {
 			if err := inc.Write(dir, dir+".truth.json"); err != nil {
 				t.Fatal(err)
 			}
-			inputs = append(inputs, input{fmt.Sprintf("%s/%s", vendor, v), []string{dir}, parsers.Options{TZ: inc.Truth.Location(), Year: inc.Truth.Year}})
+			inputs = append(inputs, input{name: fmt.Sprintf("%s/%s", vendor, v), paths: []string{dir}, po: parsers.Options{TZ: inc.Truth.Location(), Year: inc.Truth.Year}})
 		}
 	}
 	builtin, err := rules.Builtin()
@@ -181,6 +194,9 @@ func TestBuildDecodesWhatItReads(t *testing.T) {
 	}
 	for i, in := range inputs {
 		rs = ruleSets[0]
+		if in.rules != nil {
+			rs = append(slices.Clone(builtin), in.rules...)
+		}
 		c := ingest(in, nil)
 		whole, selected := build(c, true), build(c, false)
 		if whole != selected {
@@ -189,10 +205,27 @@ func TestBuildDecodesWhatItReads(t *testing.T) {
 		if !strings.Contains(whole, `"data_taken"`) {
 			t.Fatalf("%s: no verdict in the report", in.name)
 		}
+		// What the inputs are for: lines kept raw, Sigma findings.
+		raw := int64(0)
+		for _, f := range c.Manifest.Files {
+			raw += f.Raw
+		}
+		var out struct{ Findings []any }
+		if err := json.Unmarshal([]byte(whole), &out); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(in.name, "damaged") && raw < 10 {
+			t.Fatalf("%s: only %d raw lines", in.name, raw)
+		}
+		if in.rules != nil && len(out.Findings) < 20 {
+			t.Fatalf("%s: only %d findings", in.name, len(out.Findings))
+		}
 		// A scratch case (analyze without --case) stores only what Build
 		// reads, and gives the same report.
-		if i%2 == 0 {
-			rs = ruleSets[i/2%2]
+		if i%2 == 0 || in.rules != nil {
+			if in.rules == nil {
+				rs = ruleSets[i/2%2]
+			}
 			withKeyword := build(c, false)
 			scratch := ingest(in, ScratchFields(Options{Rules: rs}))
 			if got := build(scratch, false); got != withKeyword {
@@ -202,6 +235,39 @@ func TestBuildDecodesWhatItReads(t *testing.T) {
 		}
 		c.Close()
 	}
+}
+
+// damagedCopy copies an evidence directory with every 40th line of its text
+// logs replaced by bytes no parser reads, and a truncated last line.
+func damagedCopy(t *testing.T, dir string) string {
+	out := filepath.Join(t.TempDir(), "damaged")
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(p, ".log") {
+			lines := strings.Split(string(b), "\n")
+			for i := 39; i < len(lines); i += 40 {
+				lines[i] = "\x00\xff garbage " + strconv.Itoa(i)
+			}
+			last := len(lines) - 2
+			lines[last] = lines[last][:len(lines[last])/2]
+			b = []byte(strings.Join(lines, "\n"))
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(out, rel)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(out, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func firstDiff(a, b string) string {
