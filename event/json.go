@@ -18,7 +18,7 @@ import (
 // AppendObject appends m as a JSON object with sorted keys, as json.Marshal
 // would write it.
 func AppendObject(dst []byte, m map[string]any) ([]byte, error) {
-	return appendObject(dst, m, nil, false, "", nil)
+	return appendObject(dst, m, filter{}, false, "", nil)
 }
 
 // AppendObjectWithout is AppendObject leaving out the keys in skip; it
@@ -34,33 +34,43 @@ func AppendObjectWithout(dst []byte, m map[string]any, skip map[string]bool) ([]
 	if !left {
 		return dst, false, nil
 	}
-	out, err := appendObject(dst, m, func(k string) bool { return skip[k] }, false, "", nil)
+	out, err := appendObject(dst, m, filter{skip: skip}, false, "", nil)
 	return out, err == nil, err
 }
 
-// appendObject writes m plus, when extraKey is set, one more member that
-// takes the place of m's own under that key.
-func appendObject(dst []byte, m map[string]any, omit func(string) bool, hasExtra bool, extraKey string, extra any) ([]byte, error) {
+// filter is what appendObject leaves out: the keys in skip, and those sel
+// does not keep.
+type filter struct {
+	sel  *Selection
+	skip map[string]bool
+}
+
+func (f filter) omits(k string) bool {
+	return f.skip != nil && f.skip[k] || f.sel != nil && !keeps(f.sel, k)
+}
+
+// appendObject writes m plus, when hasExtra, one more member that takes the
+// place of m's own under extraKey (written whatever the filter says).
+//
+// Documents of one parser mostly share their keys, so the sorted keys of
+// the last document (and, per Selection, which of them are written) are
+// remembered: a document with the same keys is written in one pass that
+// looks each key up once and finds out on the way that it has those keys
+// (TestKeyOrderFollowsEachDocument, FuzzAppendObjectSequence).
+func appendObject(dst []byte, m map[string]any, f filter, hasExtra bool, extraKey string, extra any) ([]byte, error) {
 	ko := keyOrders.Get().(*keyOrder)
 	defer keyOrders.Put(ko)
-	keys := ko.sorted(m, omit, hasExtra, extraKey)
-	dst = append(dst, '{')
-	for i, k := range keys {
-		if i > 0 {
-			dst = append(dst, ',')
+	start := len(dst)
+	if ko.fits(f, hasExtra, extraKey) {
+		out, same, err := ko.write(dst, m, f, hasExtra, extraKey, extra)
+		if same || err != nil {
+			return out, err
 		}
-		dst = appendString(dst, k)
-		dst = append(dst, ':')
-		v := m[k]
-		if hasExtra && k == extraKey {
-			v = extra
-		}
-		var err error
-		if dst, err = appendValue(dst, v); err != nil {
-			return nil, err
-		}
+		dst = dst[:start]
 	}
-	return append(dst, '}'), nil
+	ko.learn(m, f, hasExtra, extraKey)
+	out, _, err := ko.write(dst, m, f, hasExtra, extraKey, extra)
+	return out, err
 }
 
 func appendValue(dst []byte, v any) ([]byte, error) {
@@ -91,7 +101,7 @@ func appendValue(dst []byte, v any) ([]byte, error) {
 		if x == nil {
 			return append(dst, "null"...), nil
 		}
-		return appendObject(dst, x, nil, false, "", nil)
+		return appendObject(dst, x, filter{}, false, "", nil)
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -100,29 +110,28 @@ func appendValue(dst []byte, v any) ([]byte, error) {
 	return append(dst, b...), nil
 }
 
-// keyOrder remembers the last sorted key list: events from one parser
-// mostly share their keys, and sorting them for every event was a tenth of
-// writing the event store.
-type keyOrder struct{ keys []string }
+// keyOrder is the last document's keys, sorted, with the extra key among
+// them, and for a Selection whether each is written.
+type keyOrder struct {
+	keys     []string
+	written  []bool
+	sel      *Selection // written was decided for this selection (nil: per call)
+	hasExtra bool
+	extraKey string
+}
 
 var keyOrders = sync.Pool{New: func() any { return &keyOrder{} }}
 
-func (ko *keyOrder) sorted(m map[string]any, omit func(string) bool, hasExtra bool, extraKey string) []string {
-	n := 0
-	for k := range m {
-		if (!hasExtra || k != extraKey) && (omit == nil || !omit(k)) {
-			n++
-		}
-	}
-	if hasExtra {
-		n++
-	}
-	if len(ko.keys) == n && ko.holds(m, omit, hasExtra, extraKey) {
-		return ko.keys
-	}
+// fits says whether the remembered order was made for this kind of call.
+func (ko *keyOrder) fits(f filter, hasExtra bool, extraKey string) bool {
+	return len(ko.keys) > 0 && ko.hasExtra == hasExtra && ko.extraKey == extraKey && ko.sel == f.sel
+}
+
+// learn remembers m's keys in order.
+func (ko *keyOrder) learn(m map[string]any, f filter, hasExtra bool, extraKey string) {
 	keys := ko.keys[:0]
 	for k := range m {
-		if (!hasExtra || k != extraKey) && (omit == nil || !omit(k)) {
+		if !hasExtra || k != extraKey {
 			keys = append(keys, k)
 		}
 	}
@@ -130,22 +139,52 @@ func (ko *keyOrder) sorted(m map[string]any, omit func(string) bool, hasExtra bo
 		keys = append(keys, extraKey)
 	}
 	slices.Sort(keys)
-	ko.keys = keys
-	return keys
+	ko.keys, ko.hasExtra, ko.extraKey, ko.sel = keys, hasExtra, extraKey, f.sel
+	ko.written = ko.written[:0]
+	for _, k := range keys {
+		ko.written = append(ko.written, hasExtra && k == extraKey || f.sel == nil || keeps(f.sel, k))
+	}
 }
 
-// holds reports whether every remembered key is one to write; with equal
-// counts the two sets are then the same.
-func (ko *keyOrder) holds(m map[string]any, omit func(string) bool, hasExtra bool, extraKey string) bool {
-	for _, k := range ko.keys {
+// write writes m in the remembered order; same is false (and what was
+// written is to be dropped) when m's keys are not the remembered ones.
+func (ko *keyOrder) write(dst []byte, m map[string]any, f filter, hasExtra bool, extraKey string, extra any) (out []byte, same bool, err error) {
+	dst = append(dst, '{')
+	found, first := 0, true
+	for i, k := range ko.keys {
+		var v any
 		if hasExtra && k == extraKey {
-			continue
+			v = extra
+		} else {
+			var ok bool
+			if v, ok = m[k]; !ok {
+				return dst, false, nil
+			}
+			found++
+			if !ko.written[i] || f.skip != nil && f.skip[k] {
+				continue
+			}
 		}
-		if _, ok := m[k]; !ok || omit != nil && omit(k) {
-			return false
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = appendString(dst, k)
+		dst = append(dst, ':')
+		if dst, err = appendValue(dst, v); err != nil {
+			return nil, true, err
 		}
 	}
-	return true
+	inM := 0
+	if hasExtra {
+		if _, ok := m[extraKey]; ok {
+			inM = 1
+		}
+	}
+	if found != len(m)-inM {
+		return dst, false, nil
+	}
+	return append(dst, '}'), true, nil
 }
 
 // jsonSafe marks the ASCII bytes encoding/json writes as they are.
@@ -218,17 +257,16 @@ func (e *Event) AppendJSONSelected(dst []byte, sel *Selection) ([]byte, error) {
 	if sel == nil {
 		return e.AppendJSON(dst)
 	}
-	omit := func(k string) bool { return !keeps(sel, k) }
 	if e.Timestamp.IsZero() {
-		return appendObject(dst, e.Fields, omit, false, "", nil)
+		return appendObject(dst, e.Fields, filter{sel: sel}, false, "", nil)
 	}
-	return appendObject(dst, e.Fields, omit, true, "@timestamp", e.Timestamp.UTC().Format(time.RFC3339Nano))
+	return appendObject(dst, e.Fields, filter{sel: sel}, true, "@timestamp", e.Timestamp.UTC().Format(time.RFC3339Nano))
 }
 
 // AppendJSON appends the event's flat document (MarshalJSON's output).
 func (e *Event) AppendJSON(dst []byte) ([]byte, error) {
 	if e.Timestamp.IsZero() {
-		return appendObject(dst, e.Fields, nil, false, "", nil)
+		return appendObject(dst, e.Fields, filter{}, false, "", nil)
 	}
-	return appendObject(dst, e.Fields, nil, true, "@timestamp", e.Timestamp.UTC().Format(time.RFC3339Nano))
+	return appendObject(dst, e.Fields, filter{}, true, "@timestamp", e.Timestamp.UTC().Format(time.RFC3339Nano))
 }

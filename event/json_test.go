@@ -2,6 +2,7 @@ package event
 
 import (
 	"encoding/json"
+	"maps"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -141,4 +142,87 @@ func TestKeyOrderFollowsEachDocument(t *testing.T) {
 			t.Errorf("document %d without a: got %s want %s", i, got, want)
 		}
 	}
+}
+
+// FuzzAppendObjectSequence: documents written one after the other — of the
+// same keys, of other keys, with and without a time, a skip list or a
+// selection, nested — are each written as encoding/json writes what is
+// left of them, whatever order the one before left remembered.
+func FuzzAppendObjectSequence(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 7})
+	f.Add([]byte{7, 7, 7, 1, 1, 1, 200, 201, 202, 9, 9, 9, 9})
+	f.Add([]byte("the same keys again and again and again"))
+	names := []string{"a", "b", "source.ip", "@timestamp", "0x", "é", "postfix.queue_id", "z.relay_ip", "event.original"}
+	sels := []*Selection{
+		{Only: map[string]bool{"a": true, "source.ip": true}, Suffixes: []string{".queue_id"}},
+		{Except: map[string]bool{"event.original": true}},
+	}
+	skip := map[string]bool{"b": true, "event.original": true}
+	t0 := time.Date(2025, 3, 14, 22, 50, 40, 123456789, time.UTC)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for len(b) >= 3 {
+			// One document: a bitmask of names, a kind of call, a value seed.
+			mask, call, seed := int(b[0])|int(b[1])<<8, b[2], b[2]
+			b = b[3:]
+			m := map[string]any{}
+			for i, n := range names {
+				if mask&(1<<i) == 0 {
+					continue
+				}
+				switch (int(seed) + i) % 4 {
+				case 0:
+					m[n] = n + "\"v\\"
+				case 1:
+					m[n] = int64(i) * int64(seed)
+				case 2:
+					m[n] = []string{n, "x"}
+				case 3:
+					m[n] = map[string]any{"k" + n: "v", "a": int64(i)}
+				}
+			}
+			ev := &Event{Fields: m}
+			if call&8 != 0 {
+				ev.Timestamp = t0
+			}
+			var got []byte
+			var err error
+			want := map[string]any{}
+			switch call % 4 {
+			case 0:
+				got, err = AppendObject(nil, m)
+				maps.Copy(want, m)
+			case 1:
+				got, _, err = AppendObjectWithout(nil, m, skip)
+				for k, v := range m {
+					if !skip[k] {
+						want[k] = v
+					}
+				}
+				if len(want) == 0 {
+					continue
+				}
+			case 2:
+				got, err = ev.AppendJSON(nil)
+				maps.Copy(want, m)
+			case 3:
+				sel := sels[int(call/4)%len(sels)]
+				got, err = ev.AppendJSONSelected(nil, sel)
+				for k, v := range m {
+					if sel.keeps([]byte(k)) {
+						want[k] = v
+					}
+				}
+			}
+			if call%4 >= 2 && !ev.Timestamp.IsZero() {
+				want["@timestamp"] = t0.Format(time.RFC3339Nano)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, _ := json.Marshal(want)
+			if string(got) != string(w) {
+				t.Fatalf("call %d on %v:\n got %s\nwant %s", call, m, got, w)
+			}
+		}
+	})
 }
