@@ -19,6 +19,10 @@ type Options struct {
 	Title  string
 	// LargeBytes is the volume that makes a transfer significant (default 100 MB).
 	LargeBytes int64
+	// decodeWhole makes Build decode every field of each event but its
+	// original line, as it did before it decoded only what is read (tests
+	// compare both).
+	decodeWhole bool
 	// TempDir holds the flow ledger's runs when it outgrows memory (default:
 	// the system's temporary directory; Build uses the case's, on the disk
 	// the case is on rather than a /tmp that may be memory).
@@ -201,10 +205,6 @@ func dirOf(p string) string {
 	return p
 }
 
-// decodeWhole makes Build decode every field of each event but its original
-// line, as it did before it decoded only what is read (tests compare both).
-var decodeWhole = false
-
 // Build streams the case once, in time order, through an Analyzer.
 func Build(c *index.Case, o Options) (*Result, error) {
 	if o.TempDir == "" {
@@ -215,7 +215,7 @@ func Build(c *index.Case, o Options) (*Result, error) {
 	// the fields the rules and the Analyzer read; what needs their order
 	// (findings, windows, ledgers) runs in order.
 	prepare := a.eng.Prepare
-	if decodeWhole {
+	if o.decodeWhole {
 		prepare = func(doc []byte) (*rules.Prepared, error) {
 			ev, err := event.DecodeJSONSelected(doc, event.ExceptOriginal())
 			if err != nil {

@@ -169,9 +169,7 @@ func TestBuildDecodesWhatItReads(t *testing.T) {
 	}
 	var rs []*rules.Rule
 	build := func(c *index.Case, whole bool) string {
-		decodeWhole = whole
-		defer func() { decodeWhole = false }()
-		res, err := Build(c, Options{Rules: rs, Lang: "en"})
+		res, err := Build(c, Options{Rules: rs, Lang: "en", decodeWhole: whole})
 		if err != nil {
 			t.Fatal(err)
 		}
