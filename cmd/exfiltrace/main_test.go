@@ -246,6 +246,36 @@ func TestAnalyzeReportBatch(t *testing.T) {
 	}
 }
 
+// TestAnalyzeTemporaryCase: analyze without --case answers from a
+// temporary case that stores only what the report reads — the same verdict
+// and bytes as from a kept case — and a rules path that cannot be read
+// fails before any evidence is parsed.
+func TestAnalyzeTemporaryCase(t *testing.T) {
+	incident := filepath.Join("..", "..", "samples", "incident")
+	var rep struct {
+		Verdict struct {
+			DataTaken string `json:"data_taken"`
+			BytesOut  int64  `json:"bytes_out"`
+		} `json:"verdict"`
+		Case struct {
+			Events int64 `json:"events"`
+		} `json:"case"`
+	}
+	out, err := run(t, "analyze", incident, "--quiet", "--format", "json", "--lang", "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Verdict.DataTaken != "confirmed" || rep.Verdict.BytesOut != 5468017609 || rep.Case.Events == 0 {
+		t.Errorf("analyze, temporary case: %v %+v", err, rep)
+	}
+	// Rules are read before the evidence: with neither readable, the rules
+	// are named.
+	missing := filepath.Join(t.TempDir(), "no-such-rules")
+	if _, err := run(t, "analyze", filepath.Join(t.TempDir(), "no-such-evidence"), "--quiet", "--rules", missing, "--format", "json"); err == nil || !strings.Contains(err.Error(), "no-such-rules") {
+		t.Errorf("analyze with unreadable rules: %v", err)
+	}
+}
+
 // TestTopSumEqualsLedgerWithInterimRecords: on a FortiGate log whose long
 // sessions also write interim records, the first query an analyst runs —
 // top destination.ip --sum source.bytes — counts each session once, as the
