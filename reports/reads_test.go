@@ -56,7 +56,7 @@ func TestAnalyzerReadsListed(t *testing.T) {
 		}
 		src := func(e ast.Expr) string {
 			var b strings.Builder
-			if err := printExpr(&b, fset, e); err != nil {
+			if err := printer.Fprint(&b, fset, e); err != nil {
 				t.Fatal(err)
 			}
 			return b.String()
@@ -130,12 +130,18 @@ func TestBuildDecodesWhatItReads(t *testing.T) {
 		{name: "samples/control", paths: []string{filepath.Join("..", "samples", "control")}, po: parsers.Options{TZ: time.UTC}},
 		{name: "samples/incident, damaged", paths: []string{damagedCopy(t, filepath.Join("..", "samples", "incident"))}, po: parsers.Options{TZ: time.UTC}},
 	}
-	if evtx := filepath.Join(corpus.Root(t), "..", "shared", "corpus", "evtx"); fileExists(evtx) {
-		sigma, _, err := rules.LoadDir(filepath.Join(evtx, "..", "sigma", "rules", "windows"))
+	if shared := filepath.Join(corpus.Root(t), "..", "shared", "corpus"); fileExists(shared) {
+		sigma, _, err := rules.LoadDir(filepath.Join(shared, "sigma", "rules", "windows"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		inputs = append(inputs, input{name: "corpus EVTX, SigmaHQ", paths: []string{evtx}, po: parsers.Options{TZ: time.UTC}, rules: sigma})
+		inputs = append(inputs,
+			input{name: "corpus EVTX, SigmaHQ", paths: []string{filepath.Join(shared, "evtx")}, po: parsers.Options{TZ: time.UTC}, rules: sigma},
+			// Other vendors' real lines: firewalls, proxies, mail servers
+			// (Exim, Sendmail, Exchange: their own queue-id fields).
+			input{name: "corpus firewall, proxy and mail lines", paths: []string{filepath.Join(shared, "firewall"), filepath.Join(shared, "proxy"), filepath.Join(shared, "mail")}, po: parsers.Options{TZ: time.UTC, Year: 2025}})
+	} else {
+		t.Logf("shared corpus not at %s: its EVTX, firewall and mail inputs left out", shared)
 	}
 	for i, vendor := range scenario.Firewalls {
 		for j, v := range scenario.Variants {
@@ -276,8 +282,4 @@ func firstDiff(a, b string) string {
 		}
 	}
 	return fmt.Sprintf("lengths %d and %d lines", len(la), len(lb))
-}
-
-func printExpr(b *strings.Builder, fset *token.FileSet, e ast.Expr) error {
-	return printer.Fprint(b, fset, e)
 }
