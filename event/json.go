@@ -254,9 +254,6 @@ func appendString(dst []byte, s string) []byte {
 // the time): a scratch case made for one report stores what the report
 // reads. A nil sel writes every field.
 func (e *Event) AppendJSONSelected(dst []byte, sel *Selection) ([]byte, error) {
-	if sel == nil {
-		return e.AppendJSON(dst)
-	}
 	if e.Timestamp.IsZero() {
 		return appendObject(dst, e.Fields, filter{sel: sel}, false, "", nil)
 	}
@@ -264,9 +261,4 @@ func (e *Event) AppendJSONSelected(dst []byte, sel *Selection) ([]byte, error) {
 }
 
 // AppendJSON appends the event's flat document (MarshalJSON's output).
-func (e *Event) AppendJSON(dst []byte) ([]byte, error) {
-	if e.Timestamp.IsZero() {
-		return appendObject(dst, e.Fields, filter{}, false, "", nil)
-	}
-	return appendObject(dst, e.Fields, filter{}, true, "@timestamp", e.Timestamp.UTC().Format(time.RFC3339Nano))
-}
+func (e *Event) AppendJSON(dst []byte) ([]byte, error) { return e.AppendJSONSelected(dst, nil) }
