@@ -3,6 +3,7 @@ package parsers
 import (
 	"bufio"
 	"bytes"
+	"compress/bzip2"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,6 +16,9 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
 
 	"github.com/exfiltrace/exfiltrace/event"
 )
@@ -32,8 +36,11 @@ type Input struct {
 	Size    int64
 	ModTime time.Time
 	SHA256  string
-	Gzip    bool
-	file    *os.File
+	// Compression names the stream the file holds ("gzip", "bzip2", "xz",
+	// "zstd"), found from its first bytes, or is empty: rotated logs are
+	// kept compressed, and the evidence is the compressed file (its hash).
+	Compression string
+	file        *os.File
 }
 
 // Open opens an evidence file read-only and hashes it.
@@ -57,11 +64,26 @@ func Open(path string) (*Input, error) {
 		return nil, fmt.Errorf("%s: reading for hash: %w", path, err)
 	}
 	in := &Input{Path: path, Size: st.Size(), ModTime: st.ModTime(), SHA256: hex.EncodeToString(h.Sum(nil)), file: f}
-	var magic [2]byte
-	if n, _ := f.ReadAt(magic[:], 0); n == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		in.Gzip = true
-	}
+	var magic [6]byte
+	n, _ := f.ReadAt(magic[:], 0)
+	in.Compression = compression(magic[:n])
 	return in, nil
+}
+
+// compression names the compressed stream a file starts with, by its magic
+// number (RFC 1952, bzip2's "BZh" and block size, the xz and zstd formats).
+func compression(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		return "gzip"
+	case len(head) >= 4 && bytes.HasPrefix(head, []byte("BZh")) && head[3] >= '1' && head[3] <= '9':
+		return "bzip2"
+	case bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}):
+		return "xz"
+	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return "zstd"
+	}
+	return ""
 }
 
 // Close closes the evidence file.
@@ -70,17 +92,57 @@ func (in *Input) Close() error { return in.file.Close() }
 // ReaderAt gives random access to the (uncompressed) file, for binary formats.
 func (in *Input) ReaderAt() io.ReaderAt { return in.file }
 
-// Reader returns a fresh stream of the file's content, decompressed if gzip.
+// Reader returns a fresh stream of the file's content, decompressed.
 func (in *Input) Reader() (io.ReadCloser, error) {
 	sr := io.NewSectionReader(in.file, 0, in.Size)
-	if !in.Gzip {
+	if in.Compression == "" {
 		return io.NopCloser(sr), nil
 	}
-	zr, err := gzip.NewReader(bufio.NewReaderSize(sr, 1<<16))
+	r, err := decompress(in.Compression, bufio.NewReaderSize(sr, 1<<16))
 	if err != nil {
-		return nil, fmt.Errorf("%s: gzip: %w", in.Path, err)
+		return nil, fmt.Errorf("%s: %w", in.Compression, err)
 	}
-	return zr, nil
+	return namedErrors{r, in.Compression}, nil
+}
+
+// namedErrors says which decompressor failed: "gzip: unexpected EOF" tells
+// a truncated copy from a failing disk.
+type namedErrors struct {
+	io.ReadCloser
+	kind string
+}
+
+func (r namedErrors) Read(p []byte) (int, error) {
+	n, err := r.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%s: %w", r.kind, err)
+	}
+	return n, err
+}
+
+// decompress reads one compressed stream; concatenated streams (as
+// `cat a.gz b.gz` or a resumed compressor leaves them) are read through.
+func decompress(kind string, r io.Reader) (io.ReadCloser, error) {
+	switch kind {
+	case "gzip":
+		return gzip.NewReader(r)
+	case "bzip2":
+		return io.NopCloser(bzip2.NewReader(r)), nil
+	case "xz":
+		xr, err := xz.NewReader(r)
+		if err != nil {
+			return nil, err
+		}
+		return io.NopCloser(xr), nil
+	case "zstd":
+		// One goroutine, low memory: files are already read in parallel.
+		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			return nil, err
+		}
+		return zr.IOReadCloser(), nil
+	}
+	return nil, fmt.Errorf("unknown compression %q", kind)
 }
 
 // Head returns up to n bytes from the start of the decompressed content.
@@ -91,9 +153,24 @@ func (in *Input) Head(n int) ([]byte, error) {
 	}
 	defer r.Close()
 	buf := make([]byte, n)
-	m, err := io.ReadFull(r, buf)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %w", in.Path, err)
+	m := 0
+	for m < n {
+		k, err := r.Read(buf[m:])
+		m += k
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			// With a head to recognise, the parser meets the error again
+			// where it happens and says after which line.
+			if m > 0 {
+				break
+			}
+			if in.Compression != "" {
+				return nil, fmt.Errorf("nothing readable: the file is truncated or damaged before its first whole compressed block: %w", err)
+			}
+			return nil, err
+		}
 	}
 	return buf[:m], nil
 }
@@ -257,7 +334,7 @@ func readLines(in *Input, f LineFormat, o *Options, emit Emit, st *FileStats) er
 			}
 			continue
 		}
-		if len(line) == 0 && err != nil {
+		if len(line) == 0 && long == nil && err != nil {
 			if err != io.EOF {
 				dec.Flush(emit)
 				return fmt.Errorf("read error after line %d: %w", no, err)
@@ -266,6 +343,15 @@ func readLines(in *Input, f LineFormat, o *Options, emit Emit, st *FileStats) er
 		}
 		no++
 		full := line
+		if err != nil && err != io.EOF {
+			// A line a read error cut (a truncated or damaged compressed
+			// file): its values may be cut too — a byte count of 12 for
+			// 123456 — so it is kept as it is, not parsed.
+			full = append(long, line...)
+			rawLine(emit, no, full[:min(len(full), rawKeep)], fmt.Sprintf("line cut short by a read error after %d bytes: %v", len(full), err))
+			dec.Flush(emit)
+			return fmt.Errorf("read error in line %d: %w", no, err)
+		}
 		if long != nil {
 			total := len(long) + len(line)
 			long = append(long, line...)
