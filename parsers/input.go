@@ -3,8 +3,6 @@ package parsers
 import (
 	"bufio"
 	"bytes"
-	"compress/bzip2"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -16,9 +14,6 @@ import (
 	"sort"
 	"strconv"
 	"time"
-
-	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
 
 	"github.com/exfiltrace/exfiltrace/event"
 )
@@ -40,7 +35,11 @@ type Input struct {
 	// "zstd"), found from its first bytes, or is empty: rotated logs are
 	// kept compressed, and the evidence is the compressed file (its hash).
 	Compression string
-	file        *os.File
+	// Encoding is the text's encoding when it is not plain UTF-8: "utf-8"
+	// with a byte-order mark, "utf-16le" or "utf-16be" (PowerShell's
+	// Out-File and `>` write UTF-16), found from the first bytes.
+	Encoding string
+	file     *os.File
 }
 
 // Open opens an evidence file read-only and hashes it.
@@ -67,23 +66,8 @@ func Open(path string) (*Input, error) {
 	var magic [6]byte
 	n, _ := f.ReadAt(magic[:], 0)
 	in.Compression = compression(magic[:n])
+	in.Encoding = in.textEncoding()
 	return in, nil
-}
-
-// compression names the compressed stream a file starts with, by its magic
-// number (RFC 1952, bzip2's "BZh" and block size, the xz and zstd formats).
-func compression(head []byte) string {
-	switch {
-	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
-		return "gzip"
-	case len(head) >= 4 && bytes.HasPrefix(head, []byte("BZh")) && head[3] >= '1' && head[3] <= '9':
-		return "bzip2"
-	case bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}):
-		return "xz"
-	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		return "zstd"
-	}
-	return ""
 }
 
 // Close closes the evidence file.
@@ -92,57 +76,18 @@ func (in *Input) Close() error { return in.file.Close() }
 // ReaderAt gives random access to the (uncompressed) file, for binary formats.
 func (in *Input) ReaderAt() io.ReaderAt { return in.file }
 
-// Reader returns a fresh stream of the file's content, decompressed.
+// Reader returns a fresh stream of the file's content, decompressed, as UTF-8.
 func (in *Input) Reader() (io.ReadCloser, error) {
 	sr := io.NewSectionReader(in.file, 0, in.Size)
-	if in.Compression == "" {
-		return io.NopCloser(sr), nil
-	}
-	r, err := decompress(in.Compression, bufio.NewReaderSize(sr, 1<<16))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", in.Compression, err)
-	}
-	return namedErrors{r, in.Compression}, nil
-}
-
-// namedErrors says which decompressor failed: "gzip: unexpected EOF" tells
-// a truncated copy from a failing disk.
-type namedErrors struct {
-	io.ReadCloser
-	kind string
-}
-
-func (r namedErrors) Read(p []byte) (int, error) {
-	n, err := r.ReadCloser.Read(p)
-	if err != nil && err != io.EOF {
-		err = fmt.Errorf("%s: %w", r.kind, err)
-	}
-	return n, err
-}
-
-// decompress reads one compressed stream; concatenated streams (as
-// `cat a.gz b.gz` or a resumed compressor leaves them) are read through.
-func decompress(kind string, r io.Reader) (io.ReadCloser, error) {
-	switch kind {
-	case "gzip":
-		return gzip.NewReader(r)
-	case "bzip2":
-		return io.NopCloser(bzip2.NewReader(r)), nil
-	case "xz":
-		xr, err := xz.NewReader(r)
+	var r io.ReadCloser = io.NopCloser(sr)
+	if in.Compression != "" {
+		zr, err := decompress(in.Compression, bufio.NewReaderSize(sr, 1<<16))
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", in.Compression, err)
 		}
-		return io.NopCloser(xr), nil
-	case "zstd":
-		// One goroutine, low memory: files are already read in parallel.
-		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
-		if err != nil {
-			return nil, err
-		}
-		return zr.IOReadCloser(), nil
+		r = namedErrors{zr, in.Compression}
 	}
-	return nil, fmt.Errorf("unknown compression %q", kind)
+	return decodeText(r, in.Encoding)
 }
 
 // Head returns up to n bytes from the start of the decompressed content.

@@ -3,12 +3,14 @@ package parsers
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	utf16pkg "unicode/utf16"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
@@ -226,4 +228,86 @@ func FuzzCompressedHead(f *testing.F) {
 			t.Fatalf("error %v not recorded in the file's statistics", err)
 		}
 	})
+}
+
+// utf16 encodes text as UTF-16 in the given byte order, with or without
+// a byte-order mark, as PowerShell's Out-File and `>` write it.
+func utf16(s string, bigEndian, bom bool) []byte {
+	var out []byte
+	put := func(u uint16) {
+		if bigEndian {
+			out = append(out, byte(u>>8), byte(u))
+		} else {
+			out = append(out, byte(u), byte(u>>8))
+		}
+	}
+	if bom {
+		put(0xfeff)
+	}
+	for _, u := range utf16pkg.Encode([]rune(s)) {
+		put(u)
+	}
+	return out
+}
+
+// TestTextEncodings: a log or a wevtutil XML export written with a UTF-8
+// byte-order mark or as UTF-16 (either order, with or without a mark,
+// compressed or not; XML declaring encoding="UTF-16") gives the events of
+// the plain UTF-8 file, field for field; XML declaring windows-1252 is
+// decoded from it; an encoding nobody can decode is a clear loss.
+func TestTextEncodings(t *testing.T) {
+	o := &Options{TZ: time.UTC, Year: 2024}
+	dir := t.TempDir()
+	for _, src := range []string{"testdata/postfix.log", "testdata/smbserver.xml", "testdata/fortigate.log"} {
+		plain, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantEvs, wantSt := parseFile(t, src, o)
+		declared, declared8 := string(plain), string(plain)
+		if strings.HasSuffix(src, ".xml") {
+			declared = "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\r\n" + declared
+			declared8 = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n" + declared8
+		}
+		variants := map[string][]byte{
+			"utf-8 with a mark":     []byte("\xef\xbb\xbf" + declared8),
+			"utf-16le with a mark":  utf16(declared, false, true),
+			"utf-16be with a mark":  utf16(declared, true, true),
+			"utf-16le without mark": utf16(declared, false, false),
+			"utf-16be without mark": utf16(declared, true, false),
+			"gzip of utf-16le":      compressors["gzip"](t, utf16(declared, false, true)),
+		}
+		for name, b := range variants {
+			path := filepath.Join(dir, "evidence")
+			os.WriteFile(path, b, 0o644)
+			evs, st := parseFile(t, path, o)
+			if st.Format != wantSt.Format || st.Parsed != wantSt.Parsed || st.Raw != wantSt.Raw || st.Lost != wantSt.Lost || len(evs) != len(wantEvs) {
+				t.Fatalf("%s, %s: %+v, want %+v", src, name, st, wantSt)
+			}
+			for i := range evs {
+				got, want := content(t, evs[i]), content(t, wantEvs[i])
+				if strings.HasSuffix(src, ".xml") {
+					// The declaration is one line more before each event.
+					got = strings.Replace(got, fmt.Sprintf(`"evidence.line":%d`, evs[i].Fields[event.FieldLine]), fmt.Sprintf(`"evidence.line":%d`, evs[i].Fields[event.FieldLine].(int64)-1), 1)
+				}
+				if got != want {
+					t.Fatalf("%s, %s, event %d:\n got %s\nwant %s", src, name, i, got, want)
+				}
+			}
+		}
+	}
+
+	xml, _ := os.ReadFile("testdata/smbserver.xml")
+	latin := "<?xml version=\"1.0\" encoding=\"windows-1252\"?>\n" + strings.Replace(string(xml), "Microsoft-Windows-SMBServer", "Microsoft-Windows-SMBServ\xe9r", -1)
+	path := filepath.Join(dir, "latin.xml")
+	os.WriteFile(path, []byte(latin), 0o644)
+	evs, st := parseFile(t, path, o)
+	if st.Parsed == 0 || st.Lost != 0 || evs[0].Str("event.provider") != "Microsoft-Windows-SMBServér" {
+		t.Fatalf("windows-1252: %+v, provider %q", st, evs[0].Str("event.provider"))
+	}
+	os.WriteFile(path, []byte(strings.Replace(latin, "windows-1252", "klingon", 1)), 0o644)
+	_, st = parseFile(t, path, o)
+	if st.Lost != 1 || !strings.Contains(fmt.Sprint(st.LostReasons), `"klingon"`) {
+		t.Fatalf("undecodable encoding: %+v", st)
+	}
 }

@@ -62,7 +62,11 @@ func (WindowsXML) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) erro
 	})
 	if err != nil {
 		// The decoder cannot continue past a syntax error: account for what remains.
-		st.AddLost(fmt.Sprintf("%v; rest of file (%d bytes) not parsed", err, in.Size-cr.n), 1)
+		rest := fmt.Sprintf("rest of file (%d bytes) not parsed", in.Size-cr.n)
+		if in.Compression != "" || in.Encoding != "" {
+			rest = fmt.Sprintf("rest of file not parsed (from byte %d of its decoded text)", cr.n)
+		}
+		st.AddLost(fmt.Sprintf("%v; %s", err, rest), 1)
 	}
 	return nil
 }

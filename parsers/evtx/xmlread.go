@@ -6,10 +6,28 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"golang.org/x/text/encoding/ianaindex"
 )
 
 // ErrXMLTruncated reports text XML that ends inside an <Event>.
 var ErrXMLTruncated = errors.New("XML ends inside an <Event> element (truncated)")
+
+// charsetReader reads text whose declaration names an encoding other than
+// UTF-8. The caller has already decoded UTF-16 (found by its byte-order
+// mark or its zero bytes), so a Unicode label needs nothing more; a legacy
+// one (windows-1252, iso-8859-1…) is decoded by its IANA name.
+func charsetReader(label string, r io.Reader) (io.Reader, error) {
+	switch strings.ToLower(label) {
+	case "utf-8", "utf8", "utf-16", "utf-16le", "utf-16be", "unicode", "us-ascii", "ascii":
+		return r, nil
+	}
+	enc, err := ianaindex.IANA.Encoding(label)
+	if err != nil || enc == nil {
+		return nil, fmt.Errorf("encoding %q declared, which exfiltrace cannot decode", label)
+	}
+	return enc.NewDecoder().Reader(r), nil
+}
 
 // ReadXMLEvents streams the <Event> elements of text XML (wevtutil output,
 // with or without an <Events> root, or other readers' exports) as element
@@ -18,6 +36,7 @@ var ErrXMLTruncated = errors.New("XML ends inside an <Event> element (truncated)
 func ReadXMLEvents(r io.Reader, fn func(n *Node, line int) error) error {
 	dec := xml.NewDecoder(r)
 	dec.Strict = true
+	dec.CharsetReader = charsetReader
 	var stack []*Node
 	start := 0
 	for {
