@@ -66,13 +66,34 @@ func FuzzWinlogbeat(f *testing.F) {
 func FuzzWindowsXML(f *testing.F) {
 	seedLines(f, "../samples/incident/windows/FS01-Security.xml", "../samples/incident/windows/FS01-System.xml")
 	f.Add([]byte("<Events><Event><System><EventID>1</EventID></System></Event></Events>"))
+	f.Add([]byte("<?xml version='1.1' encoding='windows-1252'?>\n<Events><Event><System><EventID>1&#x3;\x01</EventID></System></Event>\n<Event><Sys></System></Event><Event><System/></Event></Events>"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// Read whole, then again going on past errors: the second reads
+		// at least the events of the first, at lines that never go back.
+		whole := 0
 		_ = evtx.ReadXMLEvents(bytes.NewReader(data), func(n *evtx.Node, line int) error {
+			whole++
 			if w, err := winRecordFromNode(n); err == nil {
 				w.toEvent()
 			}
 			return nil
 		})
+		read, last := 0, 0
+		_ = evtx.ReadXMLEventsSkipping(bytes.NewReader(data), func(n *evtx.Node, line int) error {
+			read++
+			if line < last {
+				t.Fatalf("event at line %d after one at line %d", line, last)
+			}
+			last = line
+			return nil
+		}, func(line int, err error) {
+			if err == nil {
+				t.Fatal("skipped without a reason")
+			}
+		})
+		if read < whole {
+			t.Fatalf("reading past errors gave %d events, reading whole %d", read, whole)
+		}
 	})
 }
 

@@ -3,6 +3,7 @@ package parsers
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -12,7 +13,8 @@ import (
 )
 
 // WindowsXML reads events as printed by `wevtutil qe LOG /f:xml` (or
-// /f:RenderedXml), with or without an <Events> root.
+// /f:RenderedXml), with or without an <Events> root, and by other readers
+// of EVTX files: python-evtx's evtx_dump.py, libevtx's `evtxexport -f xml`.
 type WindowsXML struct{}
 
 func (WindowsXML) Name() string { return "windows-xml" }
@@ -22,6 +24,12 @@ func (WindowsXML) Description() string {
 
 func (WindowsXML) Detect(head []byte) bool {
 	s := bytes.TrimLeft(head, "\ufeff \t\r\n-")
+	// libevtx's `evtxexport -f xml` prints its name and version first.
+	if rest, ok := bytes.CutPrefix(s, []byte("evtxexport ")); ok {
+		if i := bytes.IndexByte(rest, '\n'); i > 0 && len(bytes.Trim(rest[:i], "0123456789\r")) == 0 {
+			s = bytes.TrimLeft(rest[i:], " \t\r\n")
+		}
+	}
 	if !bytes.HasPrefix(s, []byte("<Event")) && !bytes.HasPrefix(s, []byte("<?xml")) {
 		return false
 	}
@@ -55,18 +63,26 @@ func (WindowsXML) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) erro
 	defer r.Close()
 	cr := &countingReader{r: bufio.NewReaderSize(r, 1<<16)}
 	ordinal := int64(0)
-	err = evtx.ReadXMLEvents(cr, func(n *evtx.Node, line int) error {
+	err = evtx.ReadXMLEventsSkipping(cr, func(n *evtx.Node, line int) error {
 		ordinal++
 		emitXMLEvent(n, int64(line), ordinal, emit)
 		return nil
+	}, func(line int, err error) {
+		// Its ordinal is used: the events after it keep their positions
+		// (and ids) whether or not a later reader can read it.
+		ordinal++
+		st.AddLost(fmt.Sprintf("event starting at line %d not read (%v); reading went on at the next <Event>", line, err), 1)
 	})
-	if err != nil {
-		// The decoder cannot continue past a syntax error: account for what remains.
-		rest := fmt.Sprintf("rest of file (%d bytes) not parsed", in.Size-cr.n)
-		if in.Compression != "" || in.Encoding != "" {
-			rest = fmt.Sprintf("rest of file not parsed (from byte %d of its decoded text)", cr.n)
-		}
-		st.AddLost(fmt.Sprintf("%v; %s", err, rest), 1)
+	switch {
+	case err == nil:
+	case errors.Is(err, evtx.ErrXMLRootUnclosed):
+		st.Warn(err.Error())
+	case errors.Is(err, evtx.ErrXMLTruncated):
+		st.AddLost("the last event is cut: "+err.Error(), 1)
+	default:
+		// What reading cannot go on past (an undecodable encoding, nesting
+		// too deep): the rest is counted as one loss, said with where.
+		st.AddLost(fmt.Sprintf("%v; rest of file not parsed (from about byte %d of its text)", err, cr.n), 1)
 	}
 	return nil
 }

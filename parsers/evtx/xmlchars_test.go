@@ -1,0 +1,60 @@
+package evtx
+
+import (
+	"bytes"
+	"encoding/xml"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// TestCleanXMLChars: what XML 1.0 forbids becomes U+FFFD, written raw or
+// as a reference; what it allows, and what is no reference, is untouched.
+func TestCleanXMLChars(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain text, tabs\tand\r\nlines":  "plain text, tabs\tand\r\nlines",
+		"a\x00b\x03c\x1fd":                "a\uFFFDb\uFFFDc\uFFFDd",
+		"&#x3;&#3;&#X1F;&#0;":             "&#xFFFD;&#xFFFD;&#xFFFD;&#xFFFD;",
+		"&#x9;&#10;&#xE9;&#233;&#x1F600;": "&#x9;&#10;&#xE9;&#233;&#x1F600;",
+		"&#xD800;&#xFFFE;&#x110000;":      "&#xFFFD;&#xFFFD;&#xFFFD;",
+		"&amp;#x3; &#x; &#x3 &lt;":        "&amp;#x3; &#x; &#x3 &lt;",
+		"é\x01ü":                          "é\uFFFDü",
+	} {
+		if got := string(cleanXMLChars(nil, []byte(in))); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+	}
+}
+
+// FuzzXMLChars: read a byte at a time (a reference cut between reads) the
+// filter gives what it gives on the whole text, and text it passes is
+// never refused by Go's decoder for a forbidden character.
+func FuzzXMLChars(f *testing.F) {
+	f.Add([]byte("a&#x3;b\x01c&#233;&amp;#1;"))
+	f.Add([]byte("&#x0000000000003;&"))
+	f.Add([]byte("&#00000000000000;")) // leading zeros: found by the fuzzer
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want := cleanXMLChars(nil, data)
+		got, err := io.ReadAll(newXMLChars(iotest.OneByteReader(bytes.NewReader(data))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("byte at a time %q, whole %q", got, want)
+		}
+		dec := xml.NewDecoder(bytes.NewReader(append(append([]byte("<a>"), bytes.ReplaceAll(bytes.ReplaceAll(want, []byte("<"), nil), []byte("]]>"), nil)...), "</a>"...)))
+		for {
+			_, err := dec.Token()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				if strings.Contains(err.Error(), "illegal character code") {
+					t.Fatalf("%q passed on as %q, refused: %v", data, want, err)
+				}
+				break
+			}
+		}
+	})
+}
