@@ -39,6 +39,7 @@ func winRecordFromNode(root *evtx.Node) (*winRecord, error) {
 		return nil, fmt.Errorf("root element is %q, not Event", name)
 	}
 	w := &winRecord{}
+	pyEvtx := false
 	sys := root.Child("System")
 	if sys == nil {
 		return nil, fmt.Errorf("event has no System element")
@@ -71,6 +72,7 @@ func winRecordFromNode(root *evtx.Node) (*winRecord, error) {
 				return nil, fmt.Errorf("TimeCreated SystemTime %q: %v", st, err)
 			}
 			w.Time = t
+			pyEvtx = pythonEvtxTime(st)
 		case "EventRecordID":
 			w.RecordID = c.Text
 		case "Correlation":
@@ -91,6 +93,13 @@ func winRecordFromNode(root *evtx.Node) (*winRecord, error) {
 		n := 0
 		for _, d := range ed.Children {
 			name, _ := d.Attr("Name")
+			if parts, ok := pythonEvtxArray(d.Text); ok && pyEvtx && name == "" && d.Name == "Data" {
+				for _, p := range parts {
+					n++
+					w.EventData = append(w.EventData, kv{"param" + strconv.Itoa(n), p})
+				}
+				continue
+			}
 			if name == "" {
 				if d.Name == "Data" {
 					n++
@@ -106,6 +115,9 @@ func winRecordFromNode(root *evtx.Node) (*winRecord, error) {
 		for _, top := range ud.Children {
 			flattenNode(top, "", &w.UserData)
 		}
+	}
+	if pyEvtx {
+		w.asWindowsRendered()
 	}
 	return w, nil
 }

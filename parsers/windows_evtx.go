@@ -82,12 +82,21 @@ func evtxEvent(rec *evtx.Record) *event.Event {
 	} else {
 		w, werr = winRecordFromNode(rec.Root)
 	}
+	reason := ""
+	switch {
+	case werr != nil:
+		reason = "evtx record is not a Windows event: " + werr.Error()
+	case rec.CarveReason == evtx.CarveZeroedSizeCopy:
+		// Its last values may be cut: kept whole as text with the reason,
+		// not as fields a rule or the ledger would take as read.
+		reason = evtx.CarveZeroedSizeCopy
+	}
 	var ev *event.Event
-	if werr != nil {
+	if reason != "" {
 		ev = event.New()
 		ev.Timestamp = rec.Written
 		ev.Fields[event.FieldKind] = event.KindRaw
-		ev.Fields[event.FieldError] = "evtx record is not a Windows event: " + werr.Error()
+		ev.Fields[event.FieldError] = reason
 		if rec.Root != nil {
 			ev.Fields[event.FieldOriginal] = rec.Root.XML()
 		} else {

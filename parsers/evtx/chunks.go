@@ -123,6 +123,11 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 			return err
 		}
 		err = decodeLenient(res, registry, rd.Flat, func(p pendingRecord, root *Node, flat *Flat, lenientUsed bool, err error) error {
+			if (err != nil || !consistent(root, flat, p.rec.ID)) && p.rec.CarveReason == CarveZeroedSizeCopy {
+				rd.Losses = append(rd.Losses, Loss{Chunk: p.rec.Chunk, Offset: p.rec.Offset, Records: 1, Reason: lostZeroedSizeCopy})
+				rep.Lost++
+				return nil
+			}
 			if err != nil {
 				if p.rec.Carved { // an unreadable fragment of old data, not a lost live record
 					rd.Unreadable = append(rd.Unreadable, Loss{Chunk: p.rec.Chunk, Offset: p.rec.Offset, Records: 1, Reason: errClass(err)})
@@ -391,7 +396,10 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 	}
 	var ranges [][2]uint64
 	for pos := uint32(chunkHeaderSize); pos+28 <= end; {
-		if !framed(data, pos, end) {
+		cutTail := false
+		if !framed(data, pos, end) && pos < liveEnd && !beyond && zeroedSizeCopy(data, pos, end) {
+			cutTail = true
+		} else if !framed(data, pos, end) {
 			next := nextFramed(data, pos+1, end)
 			region := data[pos:next]
 			if !allZero(region) && pos < liveEnd && !beyond {
@@ -407,6 +415,8 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 		size := le.Uint32(data[pos+4:])
 		rec := &Record{ID: le.Uint64(data[pos+8:]), Written: filetime(le.Uint64(data[pos+16:])), Chunk: idx, Offset: off + int64(pos)}
 		switch {
+		case cutTail:
+			rec.Carved, rec.CarveReason = true, CarveZeroedSizeCopy
 		case beyond:
 			rec.Carved, rec.CarveReason = true, "chunk beyond the header's chunk count (old or cleared records)"
 		case trusted && pos >= free:
@@ -417,7 +427,7 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 		var root *Node
 		var flat *Flat
 		var err error
-		if rd.Flat {
+		if rd.Flat && !cutTail {
 			flat, err = ck.decodeFlat(pos+24, pos+size-4)
 			if _, no := err.(errNotFlat); no {
 				flat, err = nil, nil
@@ -431,6 +441,9 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 		switch {
 		case errors.As(err, &need):
 			res.pending = append(res.pending, pendingRecord{pos: pos, size: size, rec: rec})
+		case (err != nil || !consistent(root, flat, rec.ID)) && cutTail:
+			lost++
+			res.losses = append(res.losses, Loss{Chunk: idx, Offset: rec.Offset, Records: 1, Reason: lostZeroedSizeCopy})
 		case err != nil && rec.Carved:
 			// Old data that no longer decodes: not a live record lost.
 		case err != nil:
@@ -474,6 +487,31 @@ func consistent(root *Node, flat *Flat, id uint64) bool {
 	}
 	rid := root.Child("System").Child("EventRecordID")
 	return rid != nil && rid.Text == strconv.FormatUint(id, 10)
+}
+
+// CarveZeroedSizeCopy is why a record in the live part of a chunk is
+// flagged carved: its closing copy of its size was zeroed — its tail
+// overwritten with zeros, so the values at its end may be cut short (a
+// string ends early, a number reads 0) — but its header is sound and its
+// content decodes to the record the header announces. python-evtx, which
+// does not check the copy, shows such records as if whole; a reader of this
+// package should keep them apart from intact ones.
+const CarveZeroedSizeCopy = "framing damaged: the record's closing size copy and possibly more of its tail are zeroed, so values at its end may be cut; read from its header"
+
+// lostZeroedSizeCopy is why such a record is lost when its content does not decode.
+const lostZeroedSizeCopy = "record overwritten or cut: its framing does not validate (closing size copy zeroed) and its content does not decode"
+
+// zeroedSizeCopy reports a record header at pos that would frame a record
+// but for a zero where its closing size copy belongs.
+func zeroedSizeCopy(data []byte, pos, end uint32) bool {
+	le := binary.LittleEndian
+	if pos+28 > end || le.Uint32(data[pos:]) != recordMagic {
+		return false
+	}
+	size := le.Uint32(data[pos+4:])
+	ft := le.Uint64(data[pos+16:])
+	return size >= 28 && uint64(pos)+uint64(size) <= uint64(end) && le.Uint32(data[pos+size-4:]) == 0 &&
+		ft != 0 && plausibleWritten(ft)
 }
 
 // framed checks a record header at pos: signature, a size that fits, the
