@@ -256,10 +256,10 @@ func parseOne(known map[string]string, path string, po *parsers.Options, store *
 	}
 	mu.Unlock()
 	if dup {
-		return &FileResult{Stats: &parsers.FileStats{Path: path, Size: in.Size, SHA256: in.SHA256}, Skipped: "same content as " + prev + " in this run"}
+		return &FileResult{Stats: &parsers.FileStats{Path: path, Size: in.Size, SHA256: in.SHA256, Archive: in.Archive, ArchiveSHA256: in.ArchiveSHA256}, Skipped: "same content as " + prev + " in this run"}
 	}
 	if p, ok := known[in.SHA256]; ok {
-		return &FileResult{Stats: &parsers.FileStats{Path: path, Size: in.Size, SHA256: in.SHA256}, Skipped: "already in case as " + p}
+		return &FileResult{Stats: &parsers.FileStats{Path: path, Size: in.Size, SHA256: in.SHA256, Archive: in.Archive, ArchiveSHA256: in.ArchiveSHA256}, Skipped: "already in case as " + p}
 	}
 	// Events are written as JSON on a goroutine of their own, in order:
 	// for one large file that doubles the cores at work (parsing and JSON

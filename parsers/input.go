@@ -1,6 +1,7 @@
 package parsers
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"crypto/sha256"
@@ -39,11 +40,20 @@ type Input struct {
 	// with a byte-order mark, "utf-16le" or "utf-16be" (PowerShell's
 	// Out-File and `>` write UTF-16), found from the first bytes.
 	Encoding string
-	file     *os.File
+	// Archive is the zip archive a member comes from, and ArchiveSHA256
+	// its hash (archive.go); both empty for a file of its own.
+	Archive       string
+	ArchiveSHA256 string
+	file          *os.File
+	member        *zip.File
+	archive       io.Closer
 }
 
 // Open opens an evidence file read-only and hashes it.
 func Open(path string) (*Input, error) {
+	if archive, member, ok := splitMember(path); ok {
+		return openMember(archive, member, path)
+	}
 	f, err := os.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
@@ -71,23 +81,56 @@ func Open(path string) (*Input, error) {
 }
 
 // Close closes the evidence file.
-func (in *Input) Close() error { return in.file.Close() }
+func (in *Input) Close() error {
+	if in.archive != nil {
+		return in.archive.Close()
+	}
+	return in.file.Close()
+}
 
-// ReaderAt gives random access to the (uncompressed) file, for binary formats.
-func (in *Input) ReaderAt() io.ReaderAt { return in.file }
+// ReaderAt gives random access to the file as stored, for binary formats;
+// nil for an archive member, which is read as a stream.
+func (in *Input) ReaderAt() io.ReaderAt {
+	if in.file == nil {
+		return nil
+	}
+	return in.file
+}
 
 // Reader returns a fresh stream of the file's content, decompressed, as UTF-8.
 func (in *Input) Reader() (io.ReadCloser, error) {
-	sr := io.NewSectionReader(in.file, 0, in.Size)
-	var r io.ReadCloser = io.NopCloser(sr)
+	var r io.ReadCloser
+	if in.member != nil {
+		var err error
+		if r, err = in.member.Open(); err != nil {
+			return nil, err
+		}
+	} else {
+		r = io.NopCloser(io.NewSectionReader(in.file, 0, in.Size))
+	}
 	if in.Compression != "" {
-		zr, err := decompress(in.Compression, bufio.NewReaderSize(sr, 1<<16))
+		zr, err := decompress(in.Compression, bufio.NewReaderSize(r, 1<<16))
 		if err != nil {
+			r.Close()
 			return nil, fmt.Errorf("%s: %w", in.Compression, err)
 		}
-		r = namedErrors{zr, in.Compression}
+		r = namedErrors{closeBoth{zr, r}, in.Compression}
 	}
 	return decodeText(r, in.Encoding)
+}
+
+// closeBoth closes a decompressor and the stream under it.
+type closeBoth struct {
+	io.ReadCloser
+	under io.Closer
+}
+
+func (c closeBoth) Close() error {
+	err := c.ReadCloser.Close()
+	if uerr := c.under.Close(); err == nil {
+		err = uerr
+	}
+	return err
 }
 
 // Head returns up to n bytes from the start of the decompressed content.
@@ -135,6 +178,14 @@ func Expand(paths []string) ([]string, []string, error) {
 			return nil, nil, err
 		}
 		if !st.IsDir() {
+			if isZip(p) {
+				members, left, err := zipMembers(p)
+				if err != nil {
+					return nil, nil, err
+				}
+				out, skipped = append(out, members...), append(skipped, left...)
+				continue
+			}
 			out = append(out, p)
 			continue
 		}
@@ -162,6 +213,18 @@ func Expand(paths []string) ([]string, []string, error) {
 			return nil, nil, err
 		}
 		sort.Strings(found)
+		for i := 0; i < len(found); i++ {
+			if !isZip(found[i]) {
+				continue
+			}
+			members, left, err := zipMembers(found[i])
+			if err != nil {
+				return nil, nil, err
+			}
+			skipped = append(skipped, left...)
+			found = append(found[:i], append(members, found[i+1:]...)...)
+			i += len(members) - 1
+		}
 		out = append(out, found...)
 	}
 	return out, skipped, nil
@@ -181,7 +244,7 @@ func isDocFile(name string) bool {
 // unreadable records are counted as lost. The returned error is for a file
 // that cannot be read or recognised at all.
 func Parse(in *Input, o *Options, emit func(*event.Event)) (*FileStats, error) {
-	st := &FileStats{Path: in.Path, Size: in.Size, SHA256: in.SHA256}
+	st := &FileStats{Path: in.Path, Size: in.Size, SHA256: in.SHA256, Archive: in.Archive, ArchiveSHA256: in.ArchiveSHA256}
 	var f Format
 	var err error
 	if o.Format != "" {

@@ -61,9 +61,13 @@ type FileStats struct {
 	Path   string `json:"path"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
-	Format string `json:"format"`
-	Parsed int64  `json:"parsed"`
-	Raw    int64  `json:"raw"`
+	// Archive and ArchiveSHA256 name the zip archive a member was read
+	// from (Path is ARCHIVE!/MEMBER, Size and SHA256 the member's).
+	Archive       string `json:"archive,omitempty"`
+	ArchiveSHA256 string `json:"archive_sha256,omitempty"`
+	Format        string `json:"format"`
+	Parsed        int64  `json:"parsed"`
+	Raw           int64  `json:"raw"`
 	// Carved counts records recovered from outside the live log (EVTX
 	// slack, unallocated chunks): kept apart from Parsed, flagged on each
 	// event (evidence.carved).
@@ -152,6 +156,10 @@ func Formats() []Format { return registry }
 
 // Detect picks the format for a file from its first bytes.
 func Detect(head []byte) (Format, error) {
+	// An archive first: a tar's member names and text look like lines.
+	if kind := archiveKind(head); kind != "" {
+		return nil, fmt.Errorf("unknown format: %s", kind)
+	}
 	for _, f := range registry {
 		if f.Detect(head) {
 			return f, nil

@@ -23,7 +23,7 @@ func (EVTX) Detect(head []byte) bool {
 
 func (EVTX) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {
 	ra, size := in.ReaderAt(), in.Size
-	if in.Compression != "" {
+	if in.Compression != "" || ra == nil {
 		tmp, err := os.CreateTemp("", "exfiltrace-evtx-*")
 		if err != nil {
 			return err

@@ -24,7 +24,7 @@ func ingestCmd() *cobra.Command {
 		Use:   "ingest --case DIR PATH...",
 		Short: "Parse evidence files (or directories) into a case",
 		Long: `Parse evidence files into a case directory (created if needed). Files are
-detected by content; gzip, bzip2, xz and zstd files and UTF-16 text are read transparently; directories are walked.
+detected by content; gzip, bzip2, xz and zstd files and UTF-16 text are read transparently; directories are walked; zip archives are read member by member, in place.
 Every line or record is parsed, or kept raw with a reason, or counted lost
 with a reason. Files already in the case (same SHA-256) are skipped.
 

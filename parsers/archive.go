@@ -1,0 +1,172 @@
+package parsers
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Evidence often arrives as a zip archive: a Velociraptor or KAPE
+// collection, an IT provider's export, logs sent by mail. Each member is
+// evidence of its own, named ARCHIVE!/MEMBER: hashed (SHA-256 of its
+// content, so the same log ingested bare or archived is the same
+// evidence), read in place without extracting, its archive's own SHA-256
+// recorded beside it.
+
+// MemberSep separates an archive's path from a member's name in an
+// evidence path.
+const MemberSep = "!/"
+
+var zipMagic = []byte("PK\x03\x04")
+
+// isZip reports whether the file at p is a zip archive.
+func isZip(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var b [4]byte
+	n, _ := io.ReadFull(f, b[:])
+	return bytes.Equal(b[:n], zipMagic)
+}
+
+// zipMembers lists an archive's evidence members as evidence paths, and
+// those left out (directories aside): documentation, hidden files, macOS
+// resource forks.
+func zipMembers(archive string) (members, skipped []string, err error) {
+	zr, err := zip.OpenReader(archive)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: zip archive: %w", archive, err)
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		if strings.HasSuffix(f.Name, "/") {
+			continue
+		}
+		p := archive + MemberSep + f.Name
+		base := path.Base(f.Name)
+		if base[0] == '.' || isDocFile(base) || strings.HasPrefix(f.Name, "__MACOSX/") {
+			skipped = append(skipped, p)
+			continue
+		}
+		members = append(members, p)
+	}
+	sort.Strings(members)
+	return members, skipped, nil
+}
+
+// splitMember splits an evidence path naming an archive member.
+func splitMember(p string) (archive, member string, ok bool) {
+	for i := strings.Index(p, MemberSep); i >= 0; {
+		if st, err := os.Stat(p[:i]); err == nil && st.Mode().IsRegular() && isZip(p[:i]) {
+			return p[:i], p[i+len(MemberSep):], true
+		}
+		j := strings.Index(p[i+1:], MemberSep)
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return "", "", false
+}
+
+// openMember opens an archive member as evidence.
+func openMember(archive, member, p string) (*Input, error) {
+	zr, err := zip.OpenReader(archive)
+	if err != nil {
+		return nil, fmt.Errorf("%s: zip archive: %w", archive, err)
+	}
+	var zf *zip.File
+	for _, f := range zr.File {
+		if f.Name == member {
+			zf = f
+			break
+		}
+	}
+	if zf == nil {
+		zr.Close()
+		return nil, fmt.Errorf("%s: no member %q in the archive", archive, member)
+	}
+	// Reading it whole also checks its CRC-32: a damaged member is said
+	// so here, not parsed in part.
+	rc, err := zf.Open()
+	if err != nil {
+		zr.Close()
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, rc)
+	rc.Close()
+	if err != nil {
+		zr.Close()
+		return nil, fmt.Errorf("%s: reading for hash: %w", p, err)
+	}
+	archiveSum, err := archiveSHA256(archive)
+	if err != nil {
+		zr.Close()
+		return nil, err
+	}
+	in := &Input{Path: p, Size: n, ModTime: zf.Modified, SHA256: hex.EncodeToString(h.Sum(nil)),
+		Archive: archive, ArchiveSHA256: archiveSum, member: zf, archive: zr}
+	if r, err := zf.Open(); err == nil {
+		var magic [6]byte
+		k, _ := io.ReadFull(r, magic[:])
+		r.Close()
+		in.Compression = compression(magic[:k])
+	}
+	in.Encoding = in.textEncoding()
+	return in, nil
+}
+
+// archiveSums remembers archives' SHA-256, by path, size and time: each of
+// an archive's members names it, and hashing it once is enough.
+var archiveSums sync.Map
+
+func archiveSHA256(archive string) (string, error) {
+	f, err := os.Open(archive)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	key := fmt.Sprintf("%s\x00%d\x00%d", archive, st.Size(), st.ModTime().UnixNano())
+	if v, ok := archiveSums.Load(key); ok {
+		return v.(string), nil
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("%s: reading for hash: %w", archive, err)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	archiveSums.Store(key, sum)
+	return sum, nil
+}
+
+// archiveKind says what an archive read as a log is and what to do: zip
+// archives are read in place only when given (or found in a directory),
+// not inside another archive; other archive formats are not read in place.
+func archiveKind(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, zipMagic):
+		return "a zip archive inside an archive, not a log: only the outer archive's members are read in place; extract this one and ingest the directory"
+	case bytes.HasPrefix(head, []byte("7z\xbc\xaf\x27\x1c")):
+		return "a 7-Zip archive, not a log: extract it (7z x) and ingest the directory"
+	case bytes.HasPrefix(head, []byte("Rar!\x1a\x07")):
+		return "a RAR archive, not a log: extract it and ingest the directory"
+	case len(head) >= 262 && string(head[257:262]) == "ustar":
+		return "a tar archive, not a log: extract it (tar xf) and ingest the directory"
+	}
+	return ""
+}
