@@ -30,13 +30,39 @@ func (WindowsDHCP) Detect(head []byte) bool {
 		strings.Contains(h, "ID,Date,Time,Description,IP") {
 		return true
 	}
+	// A server in another language writes its legend and column header in
+	// that language ("ID,Date,Heure,Description,Adresse IP,…"): a header
+	// line followed by lease lines is the same log.
+	lines := strings.Split(h, "\n")
+	for i, l := range lines {
+		if winDHCPHeader(strings.TrimSpace(l)) && i+1 < len(lines) && winDHCPLine.MatchString(strings.TrimSpace(lines[i+1])) {
+			return true
+		}
+	}
 	return mostLines(head, WindowsDHCP{}.matchLine)
 }
+
+// winDHCPHeader reports the column header line, in any language: "ID,"
+// and at least ten names, none a number (the v4 log has 19, the v6 log 12).
+func winDHCPHeader(s string) bool {
+	if !strings.HasPrefix(s, "ID,") {
+		return false
+	}
+	f := strings.Split(s, ",")
+	return len(f) >= 10 && f[1] != "" && (f[1][0] < '0' || f[1][0] > '9')
+}
+
+// The columns of each log, by position: a header in another language is
+// read as these.
+var (
+	winDHCPv4Cols = strings.Split("ID,Date,Time,Description,IP Address,Host Name,MAC Address,User Name,TransactionID,QResult,Probationtime,CorrelationID,Dhcid", ",")
+	winDHCPv6Cols = strings.Split("ID,Date,Time,Description,IPV6 Address,Host Name,Error Code,Duid Length,Duid Bytes(Hex),User Name,Dhcid,Subnet Prefix", ",")
+)
 
 func (WindowsDHCP) matchLine(l string) bool { return winDHCPLine.MatchString(l) }
 
 func (WindowsDHCP) NewDecoder(o *Options) LineDecoder {
-	return &winDHCPDecoder{loc: o.TZ, cols: strings.Split("ID,Date,Time,Description,IP Address,Host Name,MAC Address,User Name,TransactionID,QResult,Probationtime,CorrelationID,Dhcid", ",")}
+	return &winDHCPDecoder{loc: o.TZ, cols: winDHCPv4Cols}
 }
 
 type winDHCPDecoder struct {
@@ -67,6 +93,14 @@ func (d *winDHCPDecoder) Line(no int64, line []byte, emit Emit) error {
 		}
 		d.cols, d.header = cols, true
 		return nil // the column header
+	}
+	if winDHCPHeader(s) {
+		// Another language's names: the columns are known by position.
+		d.cols, d.header = winDHCPv4Cols, true
+		if strings.Contains(strings.ToLower(s), "ipv6") {
+			d.cols = winDHCPv6Cols
+		}
+		return nil
 	}
 	if !winDHCPLine.MatchString(s) {
 		if !d.header {

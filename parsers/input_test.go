@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 	utf16pkg "unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
@@ -309,5 +310,46 @@ func TestTextEncodings(t *testing.T) {
 	_, st = parseFile(t, path, o)
 	if st.Lost != 1 || !strings.Contains(fmt.Sprint(st.LostReasons), `"klingon"`) {
 		t.Fatalf("undecodable encoding: %+v", st)
+	}
+}
+
+// TestLocalizedWindowsLogs: a French Windows Server's DHCP audit logs
+// (legend and column header in French, written in Windows-1252) give the
+// events of the English ones, field for field but the localized
+// description, which reads as written ("Démarré"); the file says its lines
+// were not UTF-8.
+func TestLocalizedWindowsLogs(t *testing.T) {
+	o := &Options{TZ: time.UTC, Year: 2025}
+	for en, fr := range map[string]string{
+		"testdata/formats/DhcpSrvLog-Ven.log":   "testdata/formats/DhcpSrvLog-Ven-fr.log",
+		"testdata/formats/DhcpV6SrvLog-Ven.log": "testdata/formats/DhcpV6SrvLog-Ven-fr.log",
+	} {
+		if utf8.Valid(mustRead(t, fr)) {
+			t.Fatalf("%s should be Windows-1252, as the server writes it", fr)
+		}
+		want, _ := parseFile(t, en, o)
+		got, st := parseFile(t, fr, o)
+		if st.Format != "windows-dhcp" || len(got) != len(want) || len(got) == 0 || st.Raw != 0 {
+			t.Fatalf("%s: %+v", fr, st)
+		}
+		if !strings.Contains(strings.Join(st.Warnings, "|"), "not UTF-8, read as Windows-1252") {
+			t.Errorf("%s: warnings %v", fr, st.Warnings)
+		}
+		for i := range got {
+			g, w := got[i].Document(), want[i].Document()
+			for _, k := range []string{"message", event.FieldOriginal, event.FieldFile, event.FieldSHA256, event.FieldID, event.FieldLine} {
+				delete(g, k)
+				delete(w, k)
+			}
+			gb, _ := event.AppendObject(nil, g)
+			wb, _ := event.AppendObject(nil, w)
+			if string(gb) != string(wb) {
+				t.Errorf("%s event %d:\n got %s\nwant %s", fr, i, gb, wb)
+			}
+		}
+	}
+	evs, _ := parseFile(t, "testdata/formats/DhcpSrvLog-Ven-fr.log", o)
+	if evs[0].Str("message") != "Démarré" {
+		t.Errorf("description %q, want Démarré", evs[0].Str("message"))
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 )
@@ -127,4 +128,13 @@ func decodeText(r io.ReadCloser, encoding string) (io.ReadCloser, error) {
 	}
 	r.Close()
 	return nil, fmt.Errorf("unknown text encoding %q", encoding)
+}
+
+// fromWindows1252 reads text in Windows' Western European code page.
+func fromWindows1252(b []byte) []byte {
+	out, err := charmap.Windows1252.NewDecoder().Bytes(b)
+	if err != nil {
+		return bytes.ToValidUTF8(b, []byte("\uFFFD"))
+	}
+	return out
 }
