@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -133,18 +134,12 @@ func (s *Store) textSet(n *index.Node) (string, error) {
 	if _, err := s.conn.ExecContext(ctx, "CREATE TEMP TABLE "+t+" (id VARCHAR)"); err != nil {
 		return "", err
 	}
-	matched := 0
-	err := s.conn.Raw(func(dc any) error {
-		app, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", t)
-		if err != nil {
-			return err
-		}
-		err = s.text.TextMatches(n, func(id string) error { matched++; return app.AppendRow(id) })
-		if cerr := app.Close(); err == nil {
-			err = cerr
-		}
-		return err
-	})
+	matched, err := s.appendIDs(t, func(add func(id string) error) error { return s.text.TextMatches(n, add) })
+	if err == nil && n.Phrase && matched > 0 {
+		// The index gave the events holding the phrase's words; those
+		// holding them in its order are kept.
+		matched, err = s.inOrder(t, n)
+	}
 	if err != nil {
 		return "", fmt.Errorf("full-text index: %w", err)
 	}
@@ -154,6 +149,70 @@ func (s *Store) textSet(n *index.Node) (string, error) {
 	}
 	s.sets[key] = cond
 	return cond, nil
+}
+
+// appendIDs fills temporary table t with the ids each calls add with.
+func (s *Store) appendIDs(t string, each func(add func(id string) error) error) (int, error) {
+	n := 0
+	err := s.conn.Raw(func(dc any) error {
+		app, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", t)
+		if err != nil {
+			return err
+		}
+		err = each(func(id string) error { n++; return app.AppendRow(id) })
+		if cerr := app.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+	return n, err
+}
+
+// inOrder replaces the candidates of phrase term n in table t with the
+// events whose text holds its words in order, read from the event store.
+func (s *Store) inOrder(t string, n *index.Node) (int, error) {
+	ctx := context.Background()
+	rows, err := s.conn.QueryContext(ctx, `SELECT "event.id", "evidence.location" FROM events WHERE "event.id" IN (SELECT id FROM temp.`+t+`) ORDER BY "evidence.location"`)
+	if err != nil {
+		return 0, err
+	}
+	store := s.c.OpenStored()
+	defer store.Close()
+	field := n.Field
+	if field == "" {
+		field = "message"
+	}
+	sel := &event.Selection{Only: map[string]bool{field: true}} // the text the phrase is in, not the whole event
+	var keep []string
+	for rows.Next() {
+		var id, loc string
+		if err := rows.Scan(&id, &loc); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ev, err := store.EventSelected(loc, sel)
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("event %s: %w", loc, err)
+		}
+		if n.Match(ev) {
+			keep = append(keep, id)
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return 0, err
+	}
+	if _, err := s.conn.ExecContext(ctx, "DELETE FROM temp."+t); err != nil {
+		return 0, err
+	}
+	return s.appendIDs(t, func(add func(id string) error) error {
+		for _, id := range keep {
+			if err := add(id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // count is the number of events matching a condition.

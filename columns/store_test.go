@@ -113,6 +113,9 @@ var sampleQueries = []string{
 	"event.category:authentication AND NOT event.outcome:success",
 	"vssadmin",
 	`process.command_line:"delete shadows"`,
+	`process.command_line:"shadows delete"`, // its words, not in its order
+	`message:"logontype 10"`,
+	`message:"10 logontype" OR message:"logontype 3 logonprocessname"`,
 	"process.command_line:rclone* OR destination.port:22",
 	"message:* AND event.dataset:postfix",
 	"NOT message:*",

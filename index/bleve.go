@@ -228,7 +228,9 @@ func (b *Bleve) Count() (uint64, error) { return b.idx.DocCount() }
 // TextMatches calls fn with the id of every event whose free text matches
 // one term of a parsed query (a bare word, or a field of kind Text),
 // streamed from bleve's searcher in index order: nothing is sorted or held,
-// whatever the number of matches.
+// whatever the number of matches. For a phrase these are the events that
+// hold all its words: whether in its order is for the caller to check on
+// each event (Node.Match), the index holding no positions.
 func (b *Bleve) TextMatches(n *Node, fn func(id string) error) error {
 	if n.Op != "term" || !IsTextTerm(n) {
 		return fmt.Errorf("not a free-text term")

@@ -284,8 +284,9 @@ func setField(n *Node, f string) {
 }
 
 // termQuery is the bleve query of a free-text term: a bare word searches
-// message; words of the value must all occur (a quoted value in order); * and
-// ? match within one word.
+// message; words of the value must all occur; * and ? match within one
+// word. A quoted value's words must also be in order, which the index
+// cannot tell (it holds no positions): the caller checks it on the events.
 func termQuery(n *Node) (query.Query, error) {
 	field := n.Field
 	if field == "" {
@@ -297,11 +298,6 @@ func termQuery(n *Node) (query.Query, error) {
 	}
 	if !n.Phrase && strings.ContainsAny(v, "*?") {
 		q := bleve.NewWildcardQuery(strings.ToLower(v))
-		q.SetField(field)
-		return q, nil
-	}
-	if n.Phrase {
-		q := bleve.NewMatchPhraseQuery(v)
 		q.SetField(field)
 		return q, nil
 	}

@@ -101,5 +101,14 @@ func (s *StoredEvents) Event(loc string) (*event.Event, error) {
 	return event.DecodeJSON(src)
 }
 
+// EventSelected returns the selected fields of the event stored at loc.
+func (s *StoredEvents) EventSelected(loc string, sel *event.Selection) (*event.Event, error) {
+	src, err := s.r.Get(loc)
+	if err != nil {
+		return nil, err
+	}
+	return event.DecodeJSONSelected(src, sel)
+}
+
 // Close releases the store's open files.
 func (s *StoredEvents) Close() { s.r.Close() }
