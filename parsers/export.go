@@ -22,15 +22,20 @@ import (
 // exportTextKeys are the columns that hold the original line, best first:
 // ECS's event.original, Wazuh's full_log, Splunk's _raw, GELF's full_message,
 // then the shortened message most collectors keep.
-var exportTextKeys = []string{"event.original", "log.original", "full_log", "_raw", "full_message", "message", "Message", "raw", "log"}
+var exportTextKeys = []string{"event.original", "log.original", "full_log", "_raw", "full_message", "message", "Message", "MESSAGE", "raw", "log"}
 
 // exportTimeKeys are the columns that hold the collector's time for a row.
-var exportTimeKeys = []string{"@timestamp", "timestamp", "_time", "time", "date", "EventTime", "TimeGenerated", "event.created"}
+var exportTimeKeys = []string{"@timestamp", "timestamp", "_time", "time", "date", "EventTime", "TimeGenerated", "event.created",
+	"__REALTIME_TIMESTAMP"} // journald: microseconds since the epoch, when the entry was received
 
 // exportHostKeys and exportProgramKeys give the syslog header a collector
 // stripped from the message (Graylog's source and application_name).
-var exportHostKeys = []string{"source", "host", "hostname", "host.name", "host.hostname", "predecoder.hostname", "log.syslog.hostname", "agent.name"}
-var exportProgramKeys = []string{"application_name", "program", "programname", "appname", "predecoder.program_name", "process.name", "log.syslog.appname", "syslog.appname"}
+var exportHostKeys = []string{"source", "host", "hostname", "host.name", "host.hostname", "predecoder.hostname", "log.syslog.hostname", "agent.name", "_HOSTNAME"}
+var exportProgramKeys = []string{"application_name", "program", "programname", "appname", "predecoder.program_name", "process.name", "log.syslog.appname", "syslog.appname", "SYSLOG_IDENTIFIER"}
+
+// exportPIDKeys give the process id the syslog header carried
+// ("postfix/smtpd[27525]:"), which some formats need to read a line.
+var exportPIDKeys = []string{"SYSLOG_PID", "_PID", "log.syslog.procid", "process.pid", "pid"}
 
 // ecsEventNamespaces are the ECS field sets that make a row worth keeping
 // as a structured event when it has no original line.
@@ -206,6 +211,9 @@ func (r *exportReader) rebuiltHeader(rec *exportRecord, text string, ts time.Tim
 	}
 	hdr := ts.Format(time.RFC3339Nano) + " " + host + " "
 	if _, prog := rec.first(exportProgramKeys); prog != "" && !strings.HasPrefix(text, prog) && !strings.ContainsAny(prog, " \t") {
+		if _, pid := rec.first(exportPIDKeys); pid != "" && strings.Trim(pid, "0123456789") == "" {
+			prog += "[" + pid + "]"
+		}
 		hdr += prog + ": "
 	}
 	return hdr
@@ -335,6 +343,9 @@ func parseExportTime(v any, loc *time.Location) (t time.Time, zone bool, err err
 		switch {
 		case f > 1e17: // nanoseconds
 			return time.Unix(0, int64(f)).UTC(), true, nil
+		case f > 1e14: // microseconds (journald); a time in milliseconds passes 1e14 in the year 5138
+			n, _ := strconv.ParseInt(s, 10, 64)
+			return time.UnixMicro(n).UTC(), true, nil
 		case f > 1e11: // milliseconds
 			return time.UnixMilli(int64(f)).UTC(), true, nil
 		case f > 1e8:

@@ -16,16 +16,17 @@ import (
 // from _search, elasticdump or Kibana), Wazuh archives.json/alerts.json
 // (full_log), Splunk JSON exports ({"result": {"_raw": …}}), Graylog API
 // searches ({"messages": [{"message": {…}}]}), Filebeat/Logstash ECS
-// documents written to files.
+// documents written to files, and systemd's journal (journalctl -o json:
+// a mail server without rsyslog logs there only).
 type JSONExport struct{}
 
 func (JSONExport) Name() string { return "json-export" }
 func (JSONExport) Description() string {
-	return "JSON export of a log collector (Elasticsearch/OpenSearch hits, Wazuh archives/alerts, Splunk, Graylog, Filebeat/Logstash ECS documents): each row's original line read by its own format, or its ECS fields kept"
+	return "JSON export of a log collector (Elasticsearch/OpenSearch hits, Wazuh archives/alerts, Splunk, Graylog, Filebeat/Logstash ECS documents, journalctl -o json): each row's original line read by its own format, or its ECS fields kept"
 }
 
 // jsonExportMarkers are keys only collectors' envelopes carry.
-var jsonExportMarkers = []string{`"_source"`, `"full_log"`, `"_raw"`, `"full_message"`, `"event.original"`, `"original"`}
+var jsonExportMarkers = []string{`"_source"`, `"full_log"`, `"_raw"`, `"full_message"`, `"event.original"`, `"original"`, `"__REALTIME_TIMESTAMP"`}
 
 func (JSONExport) Detect(head []byte) bool {
 	h := bytes.TrimSpace(bytes.TrimPrefix(head, []byte("\ufeff")))
@@ -131,6 +132,8 @@ func jsonExportKind(head []byte) string {
 		return "elasticsearch"
 	case strings.Contains(s, `"gl2_`) || strings.Contains(s, `"messages"`):
 		return "graylog"
+	case strings.Contains(s, `"__REALTIME_TIMESTAMP"`):
+		return "journald" // journalctl -o json
 	}
 	return "ecs-json"
 }

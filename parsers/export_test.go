@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -402,5 +404,66 @@ func TestUnknownFormatSaysWhy(t *testing.T) {
 	_, err = Detect([]byte(`{"ts":"x","who":"y"}` + "\n"))
 	if err == nil || !strings.Contains(err.Error(), "is a JSON object with keys ts, who") {
 		t.Errorf("JSON shape not described: %v", err)
+	}
+}
+
+// TestJournaldExport: a mail server's journal exported with `journalctl
+// -o json` (no syslog header in MESSAGE; time in microseconds since the
+// epoch, host, program and pid in their own fields) gives the events of
+// its syslog file, field for field, at the journal's exact times.
+func TestJournaldExport(t *testing.T) {
+	o := &Options{TZ: time.UTC, Year: 2024}
+	want, _ := parseFile(t, "testdata/postfix.log", o)
+	line := regexp.MustCompile(`^(\w{3} [ \d]\d \d\d:\d\d:\d\d|\S+) (\S+) ([^\[:]+)(?:\[(\d+)\])?: (.*)$`)
+	var b strings.Builder
+	for i, l := range strings.Split(strings.TrimSpace(string(mustRead(t, "testdata/postfix.log"))), "\n") {
+		m := line.FindStringSubmatch(l)
+		if m == nil {
+			t.Fatalf("testdata/postfix.log line %d is not syslog", i+1)
+		}
+		ts, err := time.Parse(time.RFC3339Nano, m[1])
+		if err != nil { // a classic header: the year and zone the plain parse takes
+			ts, err = time.Parse("2006 Jan _2 15:04:05", "2024 "+m[1])
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		entry := map[string]string{
+			"__CURSOR": fmt.Sprintf("s=0;i=%x", i), "__REALTIME_TIMESTAMP": strconv.FormatInt(ts.UnixMicro(), 10),
+			"_HOSTNAME": m[2], "SYSLOG_IDENTIFIER": m[3], "MESSAGE": m[5], "PRIORITY": "6", "_TRANSPORT": "syslog",
+		}
+		if m[4] != "" {
+			entry["SYSLOG_PID"], entry["_PID"] = m[4], m[4]
+		}
+		doc, _ := json.Marshal(entry)
+		b.Write(doc)
+		b.WriteByte('\n')
+	}
+	path := filepath.Join(t.TempDir(), "journal.json")
+	os.WriteFile(path, []byte(b.String()), 0o644)
+	got, st := parseFile(t, path, &Options{TZ: time.UTC}) // no --year: the journal's times are whole
+	if st.Format != "json-export" || st.Raw != 0 || st.Lost != 0 || len(got) != len(want) {
+		t.Fatalf("%+v (%d events, want %d)", st, len(got), len(want))
+	}
+	for i := range got {
+		if got[i].Str("evidence.export") != "journald" {
+			t.Errorf("event %d: export %q", i, got[i].Str("evidence.export"))
+		}
+		if !got[i].Timestamp.Equal(want[i].Timestamp) {
+			t.Errorf("event %d at %v, the log's line at %v", i, got[i].Timestamp, want[i].Timestamp)
+		}
+		g, w := got[i].Document(), want[i].Document()
+		for _, m := range []map[string]any{g, w} {
+			for k := range m {
+				if strings.HasPrefix(k, "evidence.") || strings.HasPrefix(k, "log.") || k == event.FieldID || k == event.FieldOriginal || k == "@timestamp" || k == "event.start" || k == "event.end" || k == "event.duration" {
+					delete(m, k)
+				}
+			}
+		}
+		gb, _ := event.AppendObject(nil, g)
+		wb, _ := event.AppendObject(nil, w)
+		if string(gb) != string(wb) {
+			t.Errorf("event %d:\n got %s\nwant %s", i, gb, wb)
+		}
 	}
 }
