@@ -45,8 +45,11 @@ type Case struct {
 // answers free text the same way, and its columnar store is built on first
 // query. Format 3: the full-text index's words are split by this build's
 // own tokenizer (the same words as format 2's regexp tokenizer, faster),
-// which older builds do not have.
-const CaseFormat = 3
+// which older builds do not have. Format 4: the full-text index holds no
+// word positions (a phrase's order is checked on the events), without
+// which older builds' phrase queries find nothing; an index of an older
+// format keeps its positions and is read the same way.
+const CaseFormat = 4
 
 // minCaseFormat is the oldest layout this build still reads.
 var minCaseFormat = 1
