@@ -186,7 +186,9 @@ func FuzzZipArchive(f *testing.F) {
 			if err != nil {
 				continue
 			}
-			Parse(in, &Options{TZ: time.UTC, Year: 2025}, func(*event.Event) {})
+			if in.Size < 64<<10 { // the archive is fuzzed here, not the formats
+				Parse(in, &Options{TZ: time.UTC, Year: 2025}, func(*event.Event) {})
+			}
 			in.Close()
 		}
 	})
