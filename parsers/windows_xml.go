@@ -19,7 +19,7 @@ type WindowsXML struct{}
 
 func (WindowsXML) Name() string { return "windows-xml" }
 func (WindowsXML) Description() string {
-	return "Windows events as XML (wevtutil qe /f:xml or /f:RenderedXml, Event Viewer export)"
+	return "Windows events as XML (wevtutil qe /f:xml or /f:RenderedXml, Event Viewer export, python-evtx evtx_dump.py, evtxexport -f xml)"
 }
 
 func (WindowsXML) Detect(head []byte) bool {
