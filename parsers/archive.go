@@ -96,6 +96,10 @@ func openMember(archive, member, p string) (*Input, error) {
 		zr.Close()
 		return nil, fmt.Errorf("%s: no member %q in the archive", archive, member)
 	}
+	if zf.Flags&0x1 != 0 || zf.Method == 99 { // ZipCrypto, or WinZip's AES
+		zr.Close()
+		return nil, fmt.Errorf("%s: the member is encrypted (a password-protected archive): extract it with its password (7z x, unzip) and ingest the directory", p)
+	}
 	// Reading it whole also checks its CRC-32: a damaged member is said
 	// so here, not parsed in part.
 	rc, err := zf.Open()

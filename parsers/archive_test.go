@@ -142,6 +142,19 @@ func TestZipEvidence(t *testing.T) {
 		t.Errorf("damaged member opened: %v", err)
 	}
 
+	// A password-protected member (ZipCrypto's flag).
+	enc := append([]byte(nil), mustRead(t, archive)...)
+	for i := 0; i+8 < len(enc); i++ {
+		if bytes.Equal(enc[i:i+4], []byte("PK\x01\x02")) { // central directory entries: set the encrypted flag
+			enc[i+8] |= 1
+		}
+	}
+	encrypted := filepath.Join(dir, "encrypted.zip")
+	os.WriteFile(encrypted, enc, 0o644)
+	if _, err := Open(encrypted + "!/mail/maillog"); err == nil || !strings.Contains(err.Error(), "encrypted") {
+		t.Errorf("encrypted member: %v", err)
+	}
+
 	// An archive inside an archive.
 	outer := filepath.Join(dir, "outer.zip")
 	writeZip(t, outer, [][2]string{{"inner.zip", string(mustRead(t, archive))}})
