@@ -24,7 +24,9 @@ func ingestCmd() *cobra.Command {
 		Use:   "ingest --case DIR PATH...",
 		Short: "Parse evidence files (or directories) into a case",
 		Long: `Parse evidence files into a case directory (created if needed). Files are
-detected by content; gzip, bzip2, xz and zstd files and UTF-16 text are read transparently; directories are walked; zip archives are read member by member, in place.
+detected by content; gzip, bzip2, xz and zstd files and UTF-16 text are read
+transparently; directories are walked; zip archives are read in place, each
+member evidence of its own (ARCHIVE!/MEMBER).
 Every line or record is parsed, or kept raw with a reason, or counted lost
 with a reason. Files already in the case (same SHA-256) are skipped.
 
@@ -33,6 +35,7 @@ year, in --year (default: the year of each file's modification time). The
 values used are printed and stored in the case manifest.`,
 		Example: `  exfiltrace ingest --case ./case samples/incident
   exfiltrace ingest --case ./case --tz Europe/Paris --year 2025 /evidence/mail.log.1.gz
+  exfiltrace ingest --case ./case /evidence/velociraptor-collection.zip
   exfiltrace ingest --case ./case --format fortigate fw.txt --json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
