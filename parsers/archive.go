@@ -49,6 +49,13 @@ func zipMembers(archive string) (members, skipped []string, err error) {
 	}
 	defer zr.Close()
 	for _, f := range zr.File {
+		// Office documents are zip archives too (a report beside the
+		// evidence): not logs.
+		if f.Name == "[Content_Types].xml" || f.Name == "mimetype" {
+			return nil, []string{archive + " (an Office document)"}, nil
+		}
+	}
+	for _, f := range zr.File {
 		if strings.HasSuffix(f.Name, "/") {
 			continue
 		}
@@ -62,6 +69,17 @@ func zipMembers(archive string) (members, skipped []string, err error) {
 	}
 	sort.Strings(members)
 	return members, skipped, nil
+}
+
+// zipMembersOrSelf lists an archive's members, or the archive itself when
+// they cannot be listed: one damaged archive is that file's error, not the
+// end of an ingest of many files.
+func zipMembersOrSelf(archive string) (members, skipped []string) {
+	members, skipped, err := zipMembers(archive)
+	if err != nil {
+		return []string{archive}, nil
+	}
+	return members, skipped
 }
 
 // splitMember splits an evidence path naming an archive member.

@@ -142,6 +142,26 @@ func TestZipEvidence(t *testing.T) {
 		t.Errorf("damaged member opened: %v", err)
 	}
 
+	// An archive cut short (its central directory lost): its own error,
+	// and the other evidence given with it is still listed.
+	cutZip := filepath.Join(dir, "cut.zip")
+	os.WriteFile(cutZip, mustRead(t, archive)[:300], 0o644)
+	files, _, err = Expand([]string{cutZip, "testdata/postfix.log"})
+	if err != nil || len(files) != 2 || files[0] != cutZip {
+		t.Fatalf("cut archive beside a log: %q, %v", files, err)
+	}
+	if _, err := Open(cutZip); err == nil || !strings.Contains(err.Error(), "cannot be listed") {
+		t.Errorf("cut archive opened: %v", err)
+	}
+
+	// An Office document beside the evidence is a zip archive too: left out.
+	docx := filepath.Join(dir, "rapport.docx")
+	writeZip(t, docx, [][2]string{{"[Content_Types].xml", "<Types/>"}, {"word/document.xml", "<w:document/>"}})
+	files, skipped, err = Expand([]string{docx})
+	if err != nil || len(files) != 0 || len(skipped) != 1 || !strings.Contains(skipped[0], "Office document") {
+		t.Errorf("Office document: %q, left out %q, %v", files, skipped, err)
+	}
+
 	// A password-protected member (ZipCrypto's flag).
 	enc := append([]byte(nil), mustRead(t, archive)...)
 	for i := 0; i+8 < len(enc); i++ {

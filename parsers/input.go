@@ -55,6 +55,13 @@ func Open(path string) (*Input, error) {
 	if archive, member, ok := splitMember(path); ok {
 		return openMember(archive, member, path)
 	}
+	if isZip(path) {
+		// Listed as itself only when its members could not be listed.
+		if _, _, err := zipMembers(path); err != nil {
+			return nil, fmt.Errorf("%w (damaged or cut short: its members cannot be listed)", err)
+		}
+		return nil, fmt.Errorf("%s: a zip archive: its members are evidence, not the archive (give it to ingest as a file or in a directory)", path)
+	}
 	f, err := os.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
@@ -180,10 +187,7 @@ func Expand(paths []string) ([]string, []string, error) {
 		}
 		if !st.IsDir() {
 			if isZip(p) {
-				members, left, err := zipMembers(p)
-				if err != nil {
-					return nil, nil, err
-				}
+				members, left := zipMembersOrSelf(p)
 				out, skipped = append(out, members...), append(skipped, left...)
 				continue
 			}
@@ -218,10 +222,7 @@ func Expand(paths []string) ([]string, []string, error) {
 			if !isZip(found[i]) {
 				continue
 			}
-			members, left, err := zipMembers(found[i])
-			if err != nil {
-				return nil, nil, err
-			}
+			members, left := zipMembersOrSelf(found[i])
 			skipped = append(skipped, left...)
 			found = append(found[:i], append(members, found[i+1:]...)...)
 			i += len(members) - 1
