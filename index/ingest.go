@@ -60,6 +60,7 @@ type item struct {
 // nothing; event ids are deterministic, so even a re-parse overwrites rather
 // than duplicates. One bad file never stops the others.
 func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
+	defer parsers.ReleaseArchives() // the copies of tar members read
 	files, _, err := parsers.Expand(paths)
 	if err != nil {
 		return nil, err

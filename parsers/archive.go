@@ -14,12 +14,13 @@ import (
 	"sync"
 )
 
-// Evidence often arrives as a zip archive: a Velociraptor or KAPE
-// collection, an IT provider's export, logs sent by mail. Each member is
-// evidence of its own, named ARCHIVE!/MEMBER: hashed (SHA-256 of its
+// Evidence often arrives as an archive: a Velociraptor or KAPE collection
+// (zip), an IT provider's export, a server's /var/log (tar.gz). Each member
+// is evidence of its own, named ARCHIVE!/MEMBER: hashed (SHA-256 of its
 // content, so the same log ingested bare or archived is the same
-// evidence), read in place without extracting, its archive's own SHA-256
-// recorded beside it.
+// evidence), its archive's own SHA-256 recorded beside it. A zip's members
+// are read in place; a tar's, which can only be read one after another,
+// are copied out once to a temporary directory (archive_tar.go).
 
 // MemberSep separates an archive's path from a member's name in an
 // evidence path.
@@ -60,8 +61,7 @@ func zipMembers(archive string) (members, skipped []string, err error) {
 			continue
 		}
 		p := archive + MemberSep + f.Name
-		base := path.Base(f.Name)
-		if base[0] == '.' || isDocFile(base) || strings.HasPrefix(f.Name, "__MACOSX/") {
+		if leftOut(f.Name) {
 			skipped = append(skipped, p)
 			continue
 		}
@@ -71,21 +71,31 @@ func zipMembers(archive string) (members, skipped []string, err error) {
 	return members, skipped, nil
 }
 
-// zipMembersOrSelf lists an archive's members, or the archive itself when
-// they cannot be listed: one damaged archive is that file's error, not the
-// end of an ingest of many files.
-func zipMembersOrSelf(archive string) (members, skipped []string) {
-	members, skipped, err := zipMembers(archive)
-	if err != nil {
+// archiveMembersOrSelf lists an archive's members, or the archive itself
+// when they cannot be listed: one damaged archive is that file's error,
+// not the end of an ingest of many files.
+func archiveMembersOrSelf(archive string) (members, skipped []string) {
+	list := zipMembers
+	if isTar(archive) {
+		list = tarMembers
+	}
+	members, skipped, err := list(archive)
+	if err != nil || len(members) == 0 && len(skipped) == 0 {
 		return []string{archive}, nil
 	}
 	return members, skipped
 }
 
+// leftOut reports an archive member that is not evidence.
+func leftOut(name string) bool {
+	base := path.Base(name)
+	return base[0] == '.' || isDocFile(base) || strings.HasPrefix(name, "__MACOSX/")
+}
+
 // splitMember splits an evidence path naming an archive member.
 func splitMember(p string) (archive, member string, ok bool) {
 	for i := strings.Index(p, MemberSep); i >= 0; {
-		if st, err := os.Stat(p[:i]); err == nil && st.Mode().IsRegular() && isZip(p[:i]) {
+		if st, err := os.Stat(p[:i]); err == nil && st.Mode().IsRegular() && (isZip(p[:i]) || isTar(p[:i])) {
 			return p[:i], p[i+len(MemberSep):], true
 		}
 		j := strings.Index(p[i+1:], MemberSep)

@@ -1,6 +1,7 @@
 package parsers
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bytes"
 	"crypto/sha256"
@@ -197,9 +198,9 @@ func mustRead(t *testing.T, p string) []byte {
 	return b
 }
 
-// FuzzZipArchive: any bytes given as a zip archive are listed and each
-// member read, or refused with an error; never a panic.
-func FuzzZipArchive(f *testing.F) {
+// FuzzArchive: any bytes given as an archive (zip, tar, tar.gz) are
+// listed and each member read, or refused with an error; never a panic.
+func FuzzArchive(f *testing.F) {
 	dir := f.TempDir()
 	seed := filepath.Join(dir, "seed.zip")
 	t := &testing.T{}
@@ -207,7 +208,14 @@ func FuzzZipArchive(f *testing.F) {
 	writeZip(t, seed, [][2]string{{"mail/maillog", string(postfix)}, {"stored:fw.log", "date=2025-01-01 time=00:00:00 logid=1 type=traffic\n"}})
 	b, _ := os.ReadFile(seed)
 	f.Add(b)
+	for _, gz := range []bool{false, true} {
+		p := filepath.Join(dir, "seed.tar")
+		writeTar(t, p, [][2]string{{"var/log/maillog", string(postfix[:300])}, {"var/log/link@", "maillog"}}, gz)
+		b, _ := os.ReadFile(p)
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer ReleaseArchives()
 		p := filepath.Join(t.TempDir(), "evidence.zip")
 		os.WriteFile(p, data, 0o644)
 		files, _, err := Expand([]string{p})
@@ -225,4 +233,124 @@ func FuzzZipArchive(f *testing.F) {
 			in.Close()
 		}
 	})
+}
+
+// gzTar is where TestTarEvidence writes its gzip-compressed archive.
+func gzTar(dir string) string { return filepath.Join(dir, "logs.tar.gz") }
+
+// writeTar writes a tar archive of the given members (a name ending "@"
+// is a symbolic link), gzip-compressed when gz.
+func writeTar(t *testing.T, path string, members [][2]string, gz bool) {
+	t.Helper()
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	mod := time.Date(2025, 3, 20, 8, 0, 0, 0, time.UTC)
+	for _, m := range members {
+		if name, ok := strings.CutSuffix(m[0], "@"); ok {
+			tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeSymlink, Linkname: m[1], ModTime: mod})
+			continue
+		}
+		tw.WriteHeader(&tar.Header{Name: m[0], Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(m[1])), ModTime: mod})
+		tw.Write([]byte(m[1]))
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := b.Bytes()
+	if gz {
+		data = compressors["gzip"](t, data)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTarEvidence: a tar archive, bare or compressed (a server's /var/log),
+// is read member by member like a zip: each member gives the bare file's
+// events with the same ids, links and documentation are left out; an
+// archive cut short gives the members before the cut, what was read of the
+// member it cuts (said so), and the archive's own error; the copies made
+// to read it are removed afterwards.
+func TestTarEvidence(t *testing.T) {
+	o := &Options{TZ: time.UTC, Year: 2024}
+	postfix := mustRead(t, "testdata/postfix.log")
+	forti := fortiLines(t, 3000)
+	dir := t.TempDir()
+	members := [][2]string{
+		{"var/log/mail.log", string(postfix)},
+		{"var/log/README.md", "notes"},
+		{"var/log/current@", "mail.log"},
+		{"var/log/fortigate.log", string(forti)},
+	}
+	for _, gz := range []bool{false, true} {
+		archive := filepath.Join(dir, "logs.tar")
+		if gz {
+			archive += ".gz"
+		}
+		writeTar(t, archive, members, gz)
+		files, skipped, err := Expand([]string{archive})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{archive + "!/var/log/fortigate.log", archive + "!/var/log/mail.log"}
+		if strings.Join(files, "\n") != strings.Join(want, "\n") || len(skipped) != 2 {
+			t.Fatalf("members %q, left out %q", files, skipped)
+		}
+		for i, data := range [][]byte{forti, postfix} {
+			plain := filepath.Join(dir, "bare.log")
+			os.WriteFile(plain, data, 0o644)
+			wantEvs, _ := parseFile(t, plain, o)
+			evs, st := parseFile(t, files[i], o)
+			if len(evs) != len(wantEvs) || len(evs) == 0 || st.Archive != archive || st.ArchiveSHA256 == "" {
+				t.Fatalf("%s: %+v", files[i], st)
+			}
+			for j := range evs {
+				if evs[j].Str(event.FieldID) != wantEvs[j].Str(event.FieldID) || content(t, evs[j]) != content(t, wantEvs[j]) {
+					t.Fatalf("%s event %d differs from the bare file's", files[i], j)
+				}
+			}
+		}
+	}
+
+	// A year-less log takes the year of the member's time in the archive
+	// (2025), not that of the copy made to read it.
+	if _, st := parseFile(t, gzTar(dir)+"!/var/log/mail.log", &Options{TZ: time.UTC}); st.Year != 2025 {
+		t.Errorf("year %d (%s), want the member's 2025", st.Year, st.YearSource)
+	}
+
+	// Cut inside its second member.
+	full := gzTar(dir)
+	cut := filepath.Join(dir, "cut.tar.gz")
+	b := mustRead(t, full)
+	os.WriteFile(cut, b[:len(b)*3/4], 0o644)
+	files, _, err := Expand([]string{cut})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var read, broken int
+	for _, f := range files {
+		if f == cut {
+			if _, err := Open(f); err == nil || !strings.Contains(err.Error(), "gzip: unexpected EOF") {
+				t.Errorf("the cut archive itself: %v", err)
+			}
+			broken++
+			continue
+		}
+		evs, st := parseFile(t, f, o)
+		read += len(evs)
+		if strings.HasSuffix(f, "fortigate.log") && !strings.Contains(strings.Join(st.Warnings, "|"), "cut short inside this member") {
+			t.Errorf("%s: warnings %v", f, st.Warnings)
+		}
+	}
+	if broken != 1 || read == 0 {
+		t.Errorf("cut archive: %q, %d events read", files, read)
+	}
+
+	ReleaseArchives()
+	left, _ := filepath.Glob(filepath.Join(os.TempDir(), "exfiltrace-tar-*"))
+	for _, l := range left {
+		if st, err := os.Stat(l); err == nil && time.Since(st.ModTime()) < time.Minute {
+			t.Errorf("copies left after ReleaseArchives: %s", l)
+		}
+	}
 }

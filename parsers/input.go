@@ -45,15 +45,28 @@ type Input struct {
 	// its hash (archive.go); both empty for a file of its own.
 	Archive       string
 	ArchiveSHA256 string
-	file          *os.File
-	member        *zip.File
-	archive       io.Closer
+	// Damage says why the content read is shorter than the evidence (a
+	// member of a tar cut short), for the file's account.
+	Damage  string
+	file    *os.File
+	member  *zip.File
+	archive io.Closer
 }
 
 // Open opens an evidence file read-only and hashes it.
 func Open(path string) (*Input, error) {
 	if archive, member, ok := splitMember(path); ok {
+		if isTar(archive) {
+			return openTarMember(archive, member, path)
+		}
 		return openMember(archive, member, path)
+	}
+	if isTar(path) {
+		// Listed as itself only when it is damaged.
+		if x := extractTar(path); x.err != nil {
+			return nil, x.err
+		}
+		return nil, fmt.Errorf("%s: a tar archive: its members are evidence, not the archive (give it to ingest as a file or in a directory)", path)
 	}
 	if isZip(path) {
 		// Listed as itself only when its members could not be listed.
@@ -62,6 +75,11 @@ func Open(path string) (*Input, error) {
 		}
 		return nil, fmt.Errorf("%s: a zip archive: its members are evidence, not the archive (give it to ingest as a file or in a directory)", path)
 	}
+	return openFile(path, path)
+}
+
+// openFile opens the file at path as evidence named name.
+func openFile(path, name string) (*Input, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
@@ -78,9 +96,9 @@ func Open(path string) (*Input, error) {
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%s: reading for hash: %w", path, err)
+		return nil, fmt.Errorf("%s: reading for hash: %w", name, err)
 	}
-	in := &Input{Path: path, Size: st.Size(), ModTime: st.ModTime(), SHA256: hex.EncodeToString(h.Sum(nil)), file: f}
+	in := &Input{Path: name, Size: st.Size(), ModTime: st.ModTime(), SHA256: hex.EncodeToString(h.Sum(nil)), file: f}
 	var magic [6]byte
 	n, _ := f.ReadAt(magic[:], 0)
 	in.Compression = compression(magic[:n])
@@ -186,8 +204,8 @@ func Expand(paths []string) ([]string, []string, error) {
 			return nil, nil, err
 		}
 		if !st.IsDir() {
-			if isZip(p) {
-				members, left := zipMembersOrSelf(p)
+			if isZip(p) || isTar(p) {
+				members, left := archiveMembersOrSelf(p)
 				out, skipped = append(out, members...), append(skipped, left...)
 				continue
 			}
@@ -219,10 +237,10 @@ func Expand(paths []string) ([]string, []string, error) {
 		}
 		sort.Strings(found)
 		for i := 0; i < len(found); i++ {
-			if !isZip(found[i]) {
+			if !isZip(found[i]) && !isTar(found[i]) {
 				continue
 			}
-			members, left := zipMembersOrSelf(found[i])
+			members, left := archiveMembersOrSelf(found[i])
 			skipped = append(skipped, left...)
 			found = append(found[:i], append(members, found[i+1:]...)...)
 			i += len(members) - 1
@@ -247,6 +265,9 @@ func isDocFile(name string) bool {
 // that cannot be read or recognised at all.
 func Parse(in *Input, o *Options, emit func(*event.Event)) (*FileStats, error) {
 	st := &FileStats{Path: in.Path, Size: in.Size, SHA256: in.SHA256, Archive: in.Archive, ArchiveSHA256: in.ArchiveSHA256}
+	if in.Damage != "" {
+		st.Warn(in.Damage)
+	}
 	var f Format
 	var err error
 	if o.Format != "" {

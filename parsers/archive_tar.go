@@ -1,0 +1,182 @@
+package parsers
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// isTar reports whether the file at p is a tar archive, bare or compressed
+// (.tar.gz, .tgz, .tar.xz…): "ustar" at byte 257 of its decompressed start.
+func isTar(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var magic [6]byte
+	n, _ := f.ReadAt(magic[:], 0)
+	var r io.Reader = f
+	if kind := compression(magic[:n]); kind != "" {
+		zr, err := decompress(kind, bufio.NewReader(f))
+		if err != nil {
+			return false
+		}
+		defer zr.Close()
+		r = zr
+	}
+	var head [262]byte
+	if _, err := io.ReadFull(r, head[:]); err != nil {
+		return false
+	}
+	return bytes.Equal(head[257:262], []byte("ustar"))
+}
+
+// tarExtract is a tar archive's regular files, copied out once (by the
+// first caller) to a temporary directory, with the first error met.
+type tarExtract struct {
+	once  sync.Once
+	dir   string
+	files map[string]tarFile
+	names []string // in the archive's order
+	left  []string // links, devices: not evidence
+	err   error
+}
+
+type tarFile struct {
+	path string
+	mod  time.Time
+	cut  string // why the copy is shorter than the member, if it is
+}
+
+var tarExtracts sync.Map // archive path → *tarExtract
+
+func extractTar(archive string) *tarExtract {
+	v, _ := tarExtracts.LoadOrStore(archive, &tarExtract{})
+	x := v.(*tarExtract)
+	x.once.Do(func() { x.err = x.extract(archive) })
+	return x
+}
+
+func (x *tarExtract) extract(archive string) error {
+	f, err := os.Open(archive)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var magic [6]byte
+	n, _ := f.ReadAt(magic[:], 0)
+	var r io.Reader = bufio.NewReaderSize(f, 1<<16)
+	if kind := compression(magic[:n]); kind != "" {
+		zr, err := decompress(kind, r)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", archive, kind, err)
+		}
+		defer zr.Close()
+		r = namedErrors{zr, kind}
+	}
+	if x.dir, err = os.MkdirTemp("", "exfiltrace-tar-*"); err != nil {
+		return err
+	}
+	x.files = map[string]tarFile{}
+	tr := tar.NewReader(r)
+	for i := 0; ; i++ {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: tar archive unreadable after %d members (damaged or cut short): %w", archive, len(x.names), err)
+		}
+		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
+			if h.Typeflag != tar.TypeDir {
+				x.left = append(x.left, archive+MemberSep+h.Name+" (not a regular file)")
+			}
+			continue
+		}
+		out := filepath.Join(x.dir, strconv.Itoa(i))
+		w, err := os.OpenFile(out, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err != nil {
+			return err
+		}
+		n, err := io.Copy(w, tr)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		tf := tarFile{path: out, mod: h.ModTime}
+		if err != nil {
+			// What was read of it is kept: its lines, or its EVTX records,
+			// up to the damage are still evidence; the reader says the rest.
+			tf.cut = fmt.Sprintf("the archive is damaged or cut short inside this member: %d of its %d bytes read (%v)", n, h.Size, err)
+		}
+		if _, dup := x.files[h.Name]; !dup {
+			x.names = append(x.names, h.Name)
+		}
+		x.files[h.Name] = tf // a later copy of a name replaces the earlier, as tar does
+		if err != nil {
+			return fmt.Errorf("%s: tar archive unreadable from member %s on (damaged or cut short): %w", archive, h.Name, err)
+		}
+	}
+}
+
+// tarMembers lists a tar archive's evidence members, and those left out.
+// An archive damaged midway gives the members before the damage, and
+// itself, whose opening says what the damage is.
+func tarMembers(archive string) (members, skipped []string, err error) {
+	x := extractTar(archive)
+	for _, name := range x.names {
+		if leftOut(name) {
+			skipped = append(skipped, archive+MemberSep+name)
+		} else {
+			members = append(members, archive+MemberSep+name)
+		}
+	}
+	sort.Strings(members)
+	skipped = append(skipped, x.left...)
+	if x.err != nil {
+		members = append(members, archive)
+	}
+	return members, skipped, nil
+}
+
+// openTarMember opens a tar member's copy as evidence.
+func openTarMember(archive, member, p string) (*Input, error) {
+	x := extractTar(archive)
+	tf, ok := x.files[member]
+	if !ok {
+		if x.err != nil {
+			return nil, x.err
+		}
+		return nil, fmt.Errorf("%s: no member %q in the archive", archive, member)
+	}
+	sum, err := archiveSHA256(archive)
+	if err != nil {
+		return nil, err
+	}
+	in, err := openFile(tf.path, p)
+	if err != nil {
+		return nil, err
+	}
+	in.ModTime, in.Archive, in.ArchiveSHA256, in.Damage = tf.mod, archive, sum, tf.cut
+	return in, nil
+}
+
+// ReleaseArchives removes the copies of tar members made while reading
+// them: the caller that read evidence (an ingest) calls it when done.
+func ReleaseArchives() {
+	tarExtracts.Range(func(k, v any) bool {
+		if x := v.(*tarExtract); x.dir != "" {
+			os.RemoveAll(x.dir)
+		}
+		tarExtracts.Delete(k)
+		return true
+	})
+}
