@@ -17,27 +17,38 @@ import (
 // isTar reports whether the file at p is a tar archive, bare or compressed
 // (.tar.gz, .tgz, .tar.xz…): "ustar" at byte 257 of its decompressed start.
 func isTar(p string) bool {
-	f, err := os.Open(p)
+	r, closeAll, err := openDecompressed(p)
 	if err != nil {
 		return false
 	}
-	defer f.Close()
-	var magic [6]byte
-	n, _ := f.ReadAt(magic[:], 0)
-	var r io.Reader = f
-	if kind := compression(magic[:n]); kind != "" {
-		zr, err := decompress(kind, bufio.NewReader(f))
-		if err != nil {
-			return false
-		}
-		defer zr.Close()
-		r = zr
-	}
+	defer closeAll()
 	var head [262]byte
 	if _, err := io.ReadFull(r, head[:]); err != nil {
 		return false
 	}
 	return bytes.Equal(head[257:262], []byte("ustar"))
+}
+
+// openDecompressed reads the file at p decompressed, whatever compression
+// its first bytes name; closeAll closes what it opened.
+func openDecompressed(p string) (r io.Reader, closeAll func(), err error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	var magic [6]byte
+	n, _ := f.ReadAt(magic[:], 0)
+	r = bufio.NewReaderSize(f, 1<<16)
+	kind := compression(magic[:n])
+	if kind == "" {
+		return r, func() { f.Close() }, nil
+	}
+	zr, err := decompress(kind, r)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %s: %w", p, kind, err)
+	}
+	return namedErrors{zr, kind}, func() { zr.Close(); f.Close() }, nil
 }
 
 // tarExtract is a tar archive's regular files, copied out once (by the
@@ -67,22 +78,11 @@ func extractTar(archive string) *tarExtract {
 }
 
 func (x *tarExtract) extract(archive string) error {
-	f, err := os.Open(archive)
+	r, closeAll, err := openDecompressed(archive)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	var magic [6]byte
-	n, _ := f.ReadAt(magic[:], 0)
-	var r io.Reader = bufio.NewReaderSize(f, 1<<16)
-	if kind := compression(magic[:n]); kind != "" {
-		zr, err := decompress(kind, r)
-		if err != nil {
-			return fmt.Errorf("%s: %s: %w", archive, kind, err)
-		}
-		defer zr.Close()
-		r = namedErrors{zr, kind}
-	}
+	defer closeAll()
 	if x.dir, err = os.MkdirTemp("", "exfiltrace-tar-*"); err != nil {
 		return err
 	}
