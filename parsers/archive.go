@@ -28,17 +28,28 @@ const MemberSep = "!/"
 
 var zipMagic = []byte("PK\x03\x04")
 
-// isZip reports whether the file at p is a zip archive.
-func isZip(p string) bool {
-	f, err := os.Open(p)
+// archiveOf names the archive the file at p is: "zip", "tar" (bare or
+// compressed: "ustar" at byte 257 of its decompressed start), or "".
+func archiveOf(p string) string {
+	r, kind, closeAll, err := openDecompressed(p)
 	if err != nil {
-		return false
+		return ""
 	}
-	defer f.Close()
-	var b [4]byte
-	n, _ := io.ReadFull(f, b[:])
-	return bytes.Equal(b[:n], zipMagic)
+	defer closeAll()
+	var head [262]byte
+	n, _ := io.ReadFull(r, head[:])
+	switch {
+	case kind == "" && bytes.HasPrefix(head[:n], zipMagic):
+		return "zip"
+	case n == len(head) && bytes.Equal(head[257:262], []byte("ustar")):
+		return "tar"
+	}
+	return ""
 }
+
+// unlistable holds the error of each archive whose members could not be
+// listed (Expand then lists the archive itself): opening it says why.
+var unlistable sync.Map
 
 // zipMembers lists an archive's evidence members as evidence paths, and
 // those left out (directories aside): documentation, hidden files, macOS
@@ -74,13 +85,17 @@ func zipMembers(archive string) (members, skipped []string, err error) {
 // archiveMembersOrSelf lists an archive's members, or the archive itself
 // when they cannot be listed: one damaged archive is that file's error,
 // not the end of an ingest of many files.
-func archiveMembersOrSelf(archive string) (members, skipped []string) {
+func archiveMembersOrSelf(archive, kind string) (members, skipped []string) {
 	list := zipMembers
-	if isTar(archive) {
+	if kind == "tar" {
 		list = tarMembers
 	}
 	members, skipped, err := list(archive)
-	if err != nil || len(members) == 0 && len(skipped) == 0 {
+	if err == nil && len(members) == 0 && len(skipped) == 0 {
+		err = fmt.Errorf("%s: a %s archive without any file", archive, kind)
+	}
+	if err != nil {
+		unlistable.Store(archive, fmt.Errorf("%w (damaged or cut short: its members cannot be listed)", err))
 		return []string{archive}, nil
 	}
 	return members, skipped
@@ -92,11 +107,14 @@ func leftOut(name string) bool {
 	return base[0] == '.' || isDocFile(base) || strings.HasPrefix(name, "__MACOSX/")
 }
 
-// splitMember splits an evidence path naming an archive member.
-func splitMember(p string) (archive, member string, ok bool) {
+// splitMember splits an evidence path naming an archive member, and says
+// which kind of archive holds it.
+func splitMember(p string) (archive, member, kind string) {
 	for i := strings.Index(p, MemberSep); i >= 0; {
-		if st, err := os.Stat(p[:i]); err == nil && st.Mode().IsRegular() && (isZip(p[:i]) || isTar(p[:i])) {
-			return p[:i], p[i+len(MemberSep):], true
+		if st, err := os.Stat(p[:i]); err == nil && st.Mode().IsRegular() {
+			if kind := archiveOf(p[:i]); kind != "" {
+				return p[:i], p[i+len(MemberSep):], kind
+			}
 		}
 		j := strings.Index(p[i+1:], MemberSep)
 		if j < 0 {
@@ -104,7 +122,7 @@ func splitMember(p string) (archive, member string, ok bool) {
 		}
 		i += 1 + j
 	}
-	return "", "", false
+	return "", "", ""
 }
 
 // openMember opens an archive member as evidence.
@@ -155,7 +173,6 @@ func openMember(archive, member, p string) (*Input, error) {
 		r.Close()
 		in.Compression = compression(magic[:k])
 	}
-	in.Encoding = in.textEncoding()
 	return in, nil
 }
 

@@ -3,7 +3,6 @@ package parsers
 import (
 	"archive/tar"
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -14,41 +13,27 @@ import (
 	"time"
 )
 
-// isTar reports whether the file at p is a tar archive, bare or compressed
-// (.tar.gz, .tgz, .tar.xz…): "ustar" at byte 257 of its decompressed start.
-func isTar(p string) bool {
-	r, closeAll, err := openDecompressed(p)
-	if err != nil {
-		return false
-	}
-	defer closeAll()
-	var head [262]byte
-	if _, err := io.ReadFull(r, head[:]); err != nil {
-		return false
-	}
-	return bytes.Equal(head[257:262], []byte("ustar"))
-}
-
 // openDecompressed reads the file at p decompressed, whatever compression
-// its first bytes name; closeAll closes what it opened.
-func openDecompressed(p string) (r io.Reader, closeAll func(), err error) {
+// its first bytes name (kind, empty when none); closeAll closes what it
+// opened.
+func openDecompressed(p string) (r io.Reader, kind string, closeAll func(), err error) {
 	f, err := os.Open(p)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	var magic [6]byte
 	n, _ := f.ReadAt(magic[:], 0)
 	r = bufio.NewReaderSize(f, 1<<16)
-	kind := compression(magic[:n])
+	kind = compression(magic[:n])
 	if kind == "" {
-		return r, func() { f.Close() }, nil
+		return r, "", func() { f.Close() }, nil
 	}
 	zr, err := decompress(kind, r)
 	if err != nil {
 		f.Close()
-		return nil, nil, fmt.Errorf("%s: %s: %w", p, kind, err)
+		return nil, kind, nil, fmt.Errorf("%s: %s: %w", p, kind, err)
 	}
-	return namedErrors{zr, kind}, func() { zr.Close(); f.Close() }, nil
+	return namedErrors{zr, kind}, kind, func() { zr.Close(); f.Close() }, nil
 }
 
 // tarExtract is a tar archive's regular files, copied out once (by the
@@ -78,7 +63,7 @@ func extractTar(archive string) *tarExtract {
 }
 
 func (x *tarExtract) extract(archive string) error {
-	r, closeAll, err := openDecompressed(archive)
+	r, _, closeAll, err := openDecompressed(archive)
 	if err != nil {
 		return err
 	}
@@ -142,6 +127,7 @@ func tarMembers(archive string) (members, skipped []string, err error) {
 	sort.Strings(members)
 	skipped = append(skipped, x.left...)
 	if x.err != nil {
+		unlistable.Store(archive, x.err) // opening the archive itself says what the damage is
 		members = append(members, archive)
 	}
 	return members, skipped, nil
@@ -170,7 +156,8 @@ func openTarMember(archive, member, p string) (*Input, error) {
 }
 
 // ReleaseArchives removes the copies of tar members made while reading
-// them: the caller that read evidence (an ingest) calls it when done.
+// them, and forgets the archives read: the caller that read evidence (an
+// ingest) calls it when done.
 func ReleaseArchives() {
 	tarExtracts.Range(func(k, v any) bool {
 		if x := v.(*tarExtract); x.dir != "" {
@@ -179,4 +166,5 @@ func ReleaseArchives() {
 		tarExtracts.Delete(k)
 		return true
 	})
+	unlistable.Clear()
 }

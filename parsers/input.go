@@ -37,10 +37,6 @@ type Input struct {
 	// "zstd"), found from its first bytes, or is empty: rotated logs are
 	// kept compressed, and the evidence is the compressed file (its hash).
 	Compression string
-	// Encoding is the text's encoding when it is not plain UTF-8: "utf-8"
-	// with a byte-order mark, "utf-16le" or "utf-16be" (PowerShell's
-	// Out-File and `>` write UTF-16), found from the first bytes.
-	Encoding string
 	// Archive is the zip archive a member comes from, and ArchiveSHA256
 	// its hash (archive.go); both empty for a file of its own.
 	Archive       string
@@ -55,25 +51,13 @@ type Input struct {
 
 // Open opens an evidence file read-only and hashes it.
 func Open(path string) (*Input, error) {
-	if archive, member, ok := splitMember(path); ok {
-		if isTar(archive) {
-			return openTarMember(archive, member, path)
-		}
+	if archive, member, kind := splitMember(path); kind == "tar" {
+		return openTarMember(archive, member, path)
+	} else if kind == "zip" {
 		return openMember(archive, member, path)
 	}
-	if isTar(path) {
-		// Listed as itself only when it is damaged.
-		if x := extractTar(path); x.err != nil {
-			return nil, x.err
-		}
-		return nil, fmt.Errorf("%s: a tar archive: its members are evidence, not the archive (give it to ingest as a file or in a directory)", path)
-	}
-	if isZip(path) {
-		// Listed as itself only when its members could not be listed.
-		if _, _, err := zipMembers(path); err != nil {
-			return nil, fmt.Errorf("%w (damaged or cut short: its members cannot be listed)", err)
-		}
-		return nil, fmt.Errorf("%s: a zip archive: its members are evidence, not the archive (give it to ingest as a file or in a directory)", path)
+	if err, ok := unlistable.Load(path); ok {
+		return nil, err.(error)
 	}
 	return openFile(path, path)
 }
@@ -102,7 +86,6 @@ func openFile(path, name string) (*Input, error) {
 	var magic [6]byte
 	n, _ := f.ReadAt(magic[:], 0)
 	in.Compression = compression(magic[:n])
-	in.Encoding = in.textEncoding()
 	return in, nil
 }
 
@@ -123,7 +106,9 @@ func (in *Input) ReaderAt() io.ReaderAt {
 	return in.file
 }
 
-// Reader returns a fresh stream of the file's content, decompressed, as UTF-8.
+// Reader returns a fresh stream of the file's content, decompressed, as
+// UTF-8 (UTF-16 and byte-order marks are read as such: PowerShell's
+// Out-File and `>` write UTF-16).
 func (in *Input) Reader() (io.ReadCloser, error) {
 	var r io.ReadCloser
 	if in.member != nil {
@@ -142,7 +127,7 @@ func (in *Input) Reader() (io.ReadCloser, error) {
 		}
 		r = namedErrors{closeBoth{zr, r}, in.Compression}
 	}
-	return decodeText(r, in.Encoding)
+	return decodeText(r), nil
 }
 
 // closeBoth closes a decompressor and the stream under it.
@@ -204,8 +189,8 @@ func Expand(paths []string) ([]string, []string, error) {
 			return nil, nil, err
 		}
 		if !st.IsDir() {
-			if isZip(p) || isTar(p) {
-				members, left := archiveMembersOrSelf(p)
+			if kind := archiveOf(p); kind != "" {
+				members, left := archiveMembersOrSelf(p, kind)
 				out, skipped = append(out, members...), append(skipped, left...)
 				continue
 			}
@@ -237,10 +222,11 @@ func Expand(paths []string) ([]string, []string, error) {
 		}
 		sort.Strings(found)
 		for i := 0; i < len(found); i++ {
-			if !isZip(found[i]) && !isTar(found[i]) {
+			kind := archiveOf(found[i])
+			if kind == "" {
 				continue
 			}
-			members, left := archiveMembersOrSelf(found[i])
+			members, left := archiveMembersOrSelf(found[i], kind)
 			skipped = append(skipped, left...)
 			found = append(found[:i], append(members, found[i+1:]...)...)
 			i += len(members) - 1

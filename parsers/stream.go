@@ -73,49 +73,43 @@ func (r namedErrors) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// textEncoding looks at the first decompressed bytes for a byte-order mark,
-// or for UTF-16 without one: a log's first characters are never NUL, so
-// text with every other byte zero is UTF-16 (EVTX, the only binary format,
-// starts with "ElfFile").
-func (in *Input) textEncoding() string {
-	r, err := in.Reader()
-	if err != nil {
-		return ""
-	}
-	defer r.Close()
-	var b [4]byte
-	n, _ := io.ReadFull(r, b[:])
-	head := b[:n]
+// textEncoding names the encoding the first decompressed bytes show: a
+// byte-order mark, or UTF-16 without one — a log's first characters are
+// never NUL, so text with every other byte zero is UTF-16 (EVTX, the only
+// binary format, starts with "ElfFile"). Empty for plain UTF-8.
+func textEncoding(b []byte) string {
 	switch {
-	case bytes.HasPrefix(head, []byte{0xef, 0xbb, 0xbf}):
+	case bytes.HasPrefix(b, []byte{0xef, 0xbb, 0xbf}):
 		return "utf-8"
-	case bytes.HasPrefix(head, []byte{0xff, 0xfe}):
+	case bytes.HasPrefix(b, []byte{0xff, 0xfe}):
 		return "utf-16le"
-	case bytes.HasPrefix(head, []byte{0xfe, 0xff}):
+	case bytes.HasPrefix(b, []byte{0xfe, 0xff}):
 		return "utf-16be"
-	case n == 4 && b[0] != 0 && b[1] == 0 && b[2] != 0 && b[3] == 0:
+	case len(b) == 4 && b[0] != 0 && b[1] == 0 && b[2] != 0 && b[3] == 0:
 		return "utf-16le"
-	case n == 4 && b[0] == 0 && b[1] != 0 && b[2] == 0 && b[3] != 0:
+	case len(b) == 4 && b[0] == 0 && b[1] != 0 && b[2] == 0 && b[3] != 0:
 		return "utf-16be"
 	}
 	return ""
 }
 
-// decodeText gives the stream as UTF-8 without a byte-order mark.
-func decodeText(r io.ReadCloser, encoding string) (io.ReadCloser, error) {
-	switch encoding {
-	case "":
-		return r, nil
+// decodeText gives the stream as UTF-8 without a byte-order mark, its
+// encoding read from its own first bytes as it is opened (no pass of its
+// own: a bzip2 block or an xz dictionary is costly to start again).
+func decodeText(r io.ReadCloser) io.ReadCloser {
+	var b [4]byte
+	n, err := io.ReadFull(r, b[:])
+	head := b[:n]
+	var rest io.Reader = r
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		rest = errReader{err} // a read error is the reader's to meet, after what came before it
+	}
+	switch textEncoding(head) {
 	case "utf-8":
-		var bom [3]byte
-		if _, err := io.ReadFull(r, bom[:]); err != nil {
-			r.Close()
-			return nil, err
-		}
-		return r, nil
+		head = head[3:]
 	case "utf-16le", "utf-16be":
 		order := unicode.LittleEndian
-		if encoding == "utf-16be" {
+		if textEncoding(head) == "utf-16be" {
 			order = unicode.BigEndian
 		}
 		// Unpaired surrogates and a last odd byte become U+FFFD: the line
@@ -124,11 +118,18 @@ func decodeText(r io.ReadCloser, encoding string) (io.ReadCloser, error) {
 		return struct {
 			io.Reader
 			io.Closer
-		}{transform.NewReader(r, dec), r}, nil
+		}{transform.NewReader(io.MultiReader(bytes.NewReader(head), rest), dec), r}
 	}
-	r.Close()
-	return nil, fmt.Errorf("unknown text encoding %q", encoding)
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), rest), r}
 }
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // fromWindows1252 reads text in Windows' Western European code page.
 func fromWindows1252(b []byte) []byte {
