@@ -136,6 +136,15 @@ func (r *exportReader) record(rec *exportRecord) {
 		r.emit(ev, "R"+strconv.FormatInt(rec.row, 10))
 		return
 	}
+	if w := nxlogExportWindows(rec, ts, tsErr); w != nil {
+		ev := w.toEvent()
+		if _, t := rec.first([]string{"full_message", "Message", "message"}); t != "" {
+			ev.Fields["message"] = t
+		}
+		r.provenance(ev, rec)
+		r.emit(ev, "R"+strconv.FormatInt(rec.row, 10))
+		return
+	}
 	if _, ok := rec.fields["winlog.event_id"]; ok && rec.raw != nil {
 		// Winlogbeat / Elastic Agent documents: the Windows mapping reads the whole document.
 		if err := (winlogbeatDecoder{}).Line(rec.row, rec.raw, func(ev *event.Event, pos string) {

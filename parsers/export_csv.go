@@ -145,7 +145,9 @@ func (CSVExport) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error
 		}
 		fields := make(map[string]any, len(cols))
 		for i, v := range rec {
-			if v == "" || v == "-" { // Kibana writes "-" for a missing value
+			// Kibana writes "-" for a missing value; elsewhere it is a value
+			// (Windows' own for "none": SubjectUserName "-").
+			if v == "" || v == "-" && kind == "elastic" {
 				continue
 			}
 			if i < len(cols) && cols[i] != "" {

@@ -63,6 +63,13 @@ func FuzzWinlogbeat(f *testing.F) {
 	fuzzLines(f, Winlogbeat{})
 }
 
+func FuzzNXLog(f *testing.F) {
+	seedLines(f, "testdata/nxlog.json")
+	f.Add([]byte(`{"EventTime":"2025-03-14 23:05:11","EventID":4294967295,"SourceName":"x","Keywords":"-1","AccountName":"a","AccountName":"b","EventType":"SetValue"}`))
+	f.Add([]byte(`{"EventTime":99999999999999999,"EventID":"65536","SourceName":"x"} trailing`))
+	fuzzLines(f, NXLog{})
+}
+
 func FuzzWindowsXML(f *testing.F) {
 	seedLines(f, "../samples/incident/windows/FS01-Security.xml", "../samples/incident/windows/FS01-System.xml")
 	f.Add([]byte("<Events><Event><System><EventID>1</EventID></System></Event></Events>"))

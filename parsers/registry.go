@@ -6,6 +6,7 @@ var registry = []Format{
 	EVTX{},
 	WindowsXML{},
 	Winlogbeat{},
+	NXLog{},
 	// Collector exports before the formats of the lines they carry.
 	EntraSignIns{},
 	CSVExport{},

@@ -1,0 +1,312 @@
+package parsers
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// NXLog reads Windows events forwarded by NXLog's im_msvistalog (or the
+// older im_mseventlog) and written as JSON by xm_json's to_json(): one
+// object per line, the System fields under NXLog's own names and each
+// EventData field at the top level under its Windows name. A syslog header
+// before the object (to_syslog_bsd with the JSON as message) is skipped.
+// Municipal networks often forward their servers' logs this way to a syslog
+// collector, which then holds the only copy of the Windows events.
+type NXLog struct{}
+
+func (NXLog) Name() string { return "nxlog-windows" }
+func (NXLog) Description() string {
+	return "Windows events forwarded by NXLog (im_msvistalog, to_json), one JSON object per line"
+}
+
+func (NXLog) Detect(head []byte) bool { return mostLines(head, NXLog{}.matchLine) }
+
+func (NXLog) matchLine(l string) bool {
+	i := strings.IndexByte(l, '{')
+	if i < 0 {
+		return false
+	}
+	l = l[i:]
+	return strings.Contains(l, `"EventID"`) && (strings.Contains(l, `"SourceName"`) || strings.Contains(l, `"SourceModuleType"`)) &&
+		(strings.Contains(l, `"EventTime"`) || strings.Contains(l, `"EventReceivedTime"`))
+}
+
+func (NXLog) NewDecoder(o *Options) LineDecoder { return &nxlogDecoder{tz: o.TZ} }
+
+type nxlogDecoder struct{ tz *time.Location }
+
+func (*nxlogDecoder) Flush(Emit) {}
+
+func (d *nxlogDecoder) Line(no int64, line []byte, emit Emit) error {
+	line = bytes.TrimSpace(line)
+	i := bytes.IndexByte(line, '{')
+	if i < 0 {
+		return fmt.Errorf("nxlog: no JSON object on the line")
+	}
+	fields, err := orderedJSONObject(line[i:])
+	if err != nil {
+		return fmt.Errorf("nxlog: %v", err)
+	}
+	w, err := nxlogRecord(fields, true)
+	if err != nil {
+		return err
+	}
+	raw := nxlogString(fields, "EventTime")
+	if raw == "" {
+		return fmt.Errorf("nxlog: no EventTime")
+	}
+	var zoned bool
+	if w.Time, zoned, err = nxlogTime(raw, d.tz); err != nil {
+		return err
+	}
+	ev := w.toEvent()
+	if m := nxlogString(fields, "Message"); m != "" {
+		ev.Fields["message"] = m
+	}
+	if !zoned {
+		ev.Fields["event.timezone"] = d.tz.String()
+	}
+	ev.Fields["evidence.line"] = no
+	ev.Fields[event.FieldOriginal] = string(line)
+	emit(ev, "L"+strconv.FormatInt(no, 10))
+	return nil
+}
+
+// jsonField is one member of a JSON object, in the object's order: NXLog
+// writes EventData in the event's own order, which the summary message keeps.
+type jsonField struct {
+	k string
+	v any
+}
+
+// orderedJSONObject decodes one JSON object's members in order; numbers stay
+// as written (a 64-bit record number or keyword mask is not rounded).
+func orderedJSONObject(b []byte) ([]jsonField, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, fmt.Errorf("invalid JSON: not an object")
+	}
+	var out []jsonField
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("invalid JSON: %v", err)
+		}
+		k, _ := t.(string)
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("invalid JSON: %v", err)
+		}
+		out = append(out, jsonField{k, v})
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("invalid JSON: text after the object")
+	}
+	return out, nil
+}
+
+// nxlogMeta are NXLog's own fields of a Windows event (im_msvistalog's,
+// im_mseventlog's, and those its other modules add); every other member is
+// the event's EventData.
+var nxlogMeta = map[string]bool{
+	"EventTime": true, "EventTimeWritten": true, "EventReceivedTime": true, "Hostname": true, "Keywords": true,
+	"EventType": true, "SeverityValue": true, "Severity": true, "EventID": true, "SourceName": true,
+	"ProviderGuid": true, "Version": true, "Task": true, "TaskValue": true, "OpcodeValue": true, "Opcode": true,
+	"RecordNumber": true, "ActivityID": true, "RelatedActivityID": true, "ExecutionProcessID": true,
+	"ExecutionThreadID": true, "Channel": true, "Message": true, "Category": true, "UserID": true,
+	"AccountName": true, "AccountType": true, "Domain": true, "SourceModuleName": true, "SourceModuleType": true,
+	"MessageSourceAddress": true, "SyslogFacilityValue": true, "SyslogFacility": true, "SyslogSeverityValue": true,
+	"SyslogSeverity": true, "EventSource": true,
+}
+
+// nxlogTrailer are the fields NXLog's input modules add after EventData.
+var nxlogTrailer = map[string]bool{
+	"EventReceivedTime": true, "SourceModuleName": true, "SourceModuleType": true, "MessageSourceAddress": true,
+	"SyslogFacilityValue": true, "SyslogFacility": true, "SyslogSeverityValue": true, "SyslogSeverity": true,
+}
+
+var nxlogEventTypes = map[string]bool{"AUDIT_SUCCESS": true, "AUDIT_FAILURE": true, "INFO": true, "WARNING": true,
+	"ERROR": true, "CRITICAL": true, "VERBOSE": true}
+
+// nxlogLevels turns NXLog's normalized severity (1 DEBUG … 5 CRITICAL) back
+// into the Windows level it came from (security audits, level 0, become
+// INFO there and information here either way).
+var nxlogLevels = map[string]string{"1": "5", "2": "4", "3": "3", "4": "2", "5": "1"}
+
+func nxlogString(fields []jsonField, k string) string {
+	for _, f := range fields {
+		if f.k == k {
+			return jsonText(f.v)
+		}
+	}
+	return ""
+}
+
+// jsonText is a decoded JSON value as the text Windows would show.
+func jsonText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	default:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+}
+
+// nxlogRecord reads an NXLog Windows event but its time. ordered says the
+// fields are in the order NXLog wrote them (a JSON line; not a collector's
+// columns), which tells its own fields from EventData of the same name.
+func nxlogRecord(fields []jsonField, ordered bool) (*winRecord, error) {
+	get := func(k string) string { return nxlogString(fields, k) }
+	w := &winRecord{
+		Provider: get("SourceName"), ProviderGUID: get("ProviderGuid"), Channel: get("Channel"),
+		Computer: get("Hostname"), UserID: get("UserID"), ActivityID: get("ActivityID"),
+		Version: get("Version"), RecordID: get("RecordNumber"), Level: nxlogLevels[get("SeverityValue")],
+		Opcode: get("OpcodeValue"), PID: get("ExecutionProcessID"), TID: get("ExecutionThreadID"),
+	}
+	if w.Task = get("TaskValue"); w.Task == "" {
+		w.Task = get("Task")
+	}
+	// NXLog before 2.9 named the writing process ProcessID/ThreadID; later
+	// ones leave those names to EventData.
+	oldNames := w.PID == ""
+	if oldNames {
+		w.PID, w.TID = get("ProcessID"), get("ThreadID")
+	}
+	w.Keywords = keywordsHex(get("Keywords"))
+	id := get("EventID")
+	if id == "" {
+		return nil, fmt.Errorf("nxlog: no EventID")
+	}
+	n, err := strconv.ParseUint(id, 10, 32)
+	if err != nil {
+		return nil, fmt.Errorf("nxlog: EventID %q is not a number", id)
+	}
+	// The classic event log's 32-bit id holds the qualifiers above the id.
+	w.EventID = strconv.FormatUint(n&0xffff, 10)
+	if n > 0xffff {
+		w.Qualifiers = strconv.FormatUint(n>>16, 10)
+	}
+	// NXLog writes its own fields first, then EventData, then what its
+	// input module adds (EventReceivedTime, SourceModule*). An EventData
+	// field may bear one of its names (a service's AccountName in 7045,
+	// Sysmon's EventType): once EventData has begun, such a name is
+	// EventData, as is a name met a second time.
+	// NXLog's EventType is one of a few words, and it names the account
+	// (AccountName, Domain, AccountType) only beside its UserID.
+	seen := map[string]bool{}
+	inData := false
+	hasUser := get("UserID") != ""
+	for _, f := range fields {
+		own := nxlogMeta[f.k] || oldNames && (f.k == "ProcessID" || f.k == "ThreadID")
+		switch f.k {
+		case "EventType":
+			own = nxlogEventTypes[jsonText(f.v)]
+		case "AccountName", "Domain", "AccountType":
+			own = hasUser
+		}
+		if own && !seen[f.k] && (!inData || nxlogTrailer[f.k]) {
+			seen[f.k] = true
+			continue
+		}
+		inData = ordered
+		if f.v != nil {
+			w.EventData = append(w.EventData, kv{f.k, jsonText(f.v)})
+		}
+	}
+	return w, nil
+}
+
+// nxlogTime reads EventTime as NXLog writes it (zoned says whether the
+// text carried a zone; NXLog CE writes the forwarder's local time without
+// one, "2025-03-01 10:11:12", read in tz like any zone-less time): local time without a zone
+// (NXLog CE), ISO 8601 with one (NXLog EE), or a number of seconds,
+// milliseconds or microseconds since 1970 (configurations that convert it
+// with integer($EventTime) / 1000 for Elasticsearch). The three ranges do
+// not overlap for any date between 1973 and 2286.
+func nxlogTime(s string, tz *time.Location) (time.Time, bool, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		switch {
+		case n >= 1e8 && n < 1e11:
+			return time.Unix(n, 0).UTC(), true, nil
+		case n >= 1e11 && n < 1e14:
+			return time.UnixMilli(n).UTC(), true, nil
+		case n >= 1e14 && n < 1e17:
+			return time.UnixMicro(n).UTC(), true, nil
+		}
+		return time.Time{}, false, fmt.Errorf("nxlog: EventTime %s is no time in seconds, milliseconds or microseconds", s)
+	}
+	t, err := parseISO(s, tz)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("nxlog: EventTime %q: %v", s, err)
+	}
+	// A time whose zone is written reads the same whatever zone is assumed.
+	inUTC, _ := parseISO(s, time.UTC)
+	other, _ := parseISO(s, time.FixedZone("", 3600))
+	return t, other.Equal(inUTC), nil
+}
+
+// keywordsHex writes an event's keyword mask as Windows does (0x8020…):
+// NXLog writes it as a decimal number, signed before 2.9.
+func keywordsHex(s string) string {
+	if s == "" || strings.HasPrefix(s, "0x") {
+		return s
+	}
+	if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+		return fmt.Sprintf("0x%x", n)
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return fmt.Sprintf("0x%x", uint64(n))
+	}
+	return s
+}
+
+// nxlogExportWindows reads a collector's row holding an NXLog Windows event
+// (Graylog keeps the fields of NXLog's GELF messages as columns), or gives
+// nil. The row's own time is the collector's, which knew the forwarder's
+// zone; the collector's columns are not EventData.
+func nxlogExportWindows(rec *exportRecord, ts time.Time, tsErr error) *winRecord {
+	if tsErr != nil || rec.str("EventID") == "" || rec.str("SourceName") == "" && rec.str("Channel") == "" {
+		return nil
+	}
+	collector := map[string]bool{"streams": true, "level": true, "facility": true, "timestamp": true}
+	for _, keys := range [][]string{exportTextKeys, exportTimeKeys, exportHostKeys, exportProgramKeys, exportPIDKeys} {
+		for _, k := range keys {
+			collector[k] = !nxlogMeta[k]
+		}
+	}
+	var fields []jsonField
+	for k, v := range rec.fields {
+		if collector[k] || strings.HasPrefix(k, "gl2_") || strings.HasPrefix(k, "_") || strings.HasPrefix(k, "evidence.") {
+			continue
+		}
+		fields = append(fields, jsonField{k, v})
+	}
+	sort.Slice(fields, func(i, j int) bool { return fields[i].k < fields[j].k })
+	w, err := nxlogRecord(fields, false)
+	if err != nil {
+		return nil
+	}
+	if w.Computer == "" {
+		_, w.Computer = rec.first(exportHostKeys)
+	}
+	w.Time = ts
+	return w
+}
