@@ -70,6 +70,12 @@ func FuzzNXLog(f *testing.F) {
 	fuzzLines(f, NXLog{})
 }
 
+func FuzzIIS(f *testing.F) {
+	seedLines(f, "testdata/iis_exchange.log")
+	f.Add([]byte("#Fields: date time cs-method sc-status sc-bytes time-taken\n2025-03-14 22:05:11 GET 99999999999999999999 x -1"))
+	fuzzLines(f, IIS{})
+}
+
 func FuzzWindowsXML(f *testing.F) {
 	seedLines(f, "../samples/incident/windows/FS01-Security.xml", "../samples/incident/windows/FS01-System.xml")
 	f.Add([]byte("<Events><Event><System><EventID>1</EventID></System></Event></Events>"))

@@ -336,6 +336,8 @@ func readLines(in *Input, f LineFormat, o *Options, emit Emit, st *FileStats) er
 		// Lines of a relay's file go to their own formats first; generic
 		// syslog reads only what no specific format claims.
 		dec = &routerDecoder{newLineRouter(&o2, st, f.Name())}
+	} else if _, ok := f.(selfContained); ok {
+		dec = newMux(f, &o2, st)
 	} else {
 		dec = &fallbackDecoder{primary: newMux(f, &o2, st), primaryName: f.Name(), router: newLineRouter(&o2, st, f.Name())}
 	}

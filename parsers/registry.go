@@ -20,6 +20,7 @@ var registry = []Format{
 	CheckPoint{},
 	CEF{},
 	LEEF{},
+	IIS{},
 	Squid{},
 	CLF{},
 	PanOS{},

@@ -84,6 +84,12 @@ func (r *lineRouter) Flush(emit Emit) {
 // fallbackDecoder gives a line its file's format first and, when that
 // format refuses it, tries every other line format before keeping it raw: a
 // relay's file interleaves devices, and one odd line must not cost the rest.
+// selfContained is a format whose files hold only its own lines, as a
+// header declares them (W3C's #Fields:): a line it cannot read is damaged,
+// not another device's, and is kept raw with the reason instead of being
+// read by whichever format it resembles (a cut IIS line looks like syslog).
+type selfContained interface{ selfContained() }
+
 type fallbackDecoder struct {
 	primary     LineDecoder
 	primaryName string
