@@ -188,14 +188,22 @@ var (
 // spills to disk beyond), one thread (the other cores parse), and its
 // allocator handing freed memory back soon — without which the process kept
 // ~600 MiB whatever the case size.
-func limits(ex driver.ExecerContext) error { return settings(ex, 1) }
+func limits(ex driver.ExecerContext) error { return settings(ex, 1, MemoryLimit) }
+
+// appendLimits are the limits of the connection that appends events during
+// ingest: it needs less than a query (rows arrive a row group at a time),
+// and what DuckDB keeps of the blocks it wrote counts in the ingest's peak
+// (1.5 M Windows events: see bench/README). Table event_fields, built from
+// the event store for an export, keeps MemoryLimit: at 64 MB the export of
+// the samples' case later ran out of its query memory.
+func appendLimits(ex driver.ExecerContext) error { return settings(ex, 1, "96MB") }
 
 // readLimits are limits for queries, which have every core to themselves:
 // on 10 M events two threads took stats from 2.8 s to 1.1 s (bench/README).
-func readLimits(ex driver.ExecerContext) error { return settings(ex, runtime.NumCPU()) }
+func readLimits(ex driver.ExecerContext) error { return settings(ex, runtime.NumCPU(), MemoryLimit) }
 
-func settings(ex driver.ExecerContext, threads int) error {
-	_, err := ex.ExecContext(context.Background(), "SET memory_limit='"+MemoryLimit+"'; SET threads="+strconv.Itoa(threads)+"; SET preserve_insertion_order=false; "+
+func settings(ex driver.ExecerContext, threads int, memory string) error {
+	_, err := ex.ExecContext(context.Background(), "SET memory_limit='"+memory+"'; SET threads="+strconv.Itoa(threads)+"; SET preserve_insertion_order=false; "+
 		"SET allocator_flush_threshold='16MB'; SET allocator_background_threads=true", nil)
 	return err
 }

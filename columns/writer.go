@@ -54,8 +54,12 @@ func newWriter(c *index.Case, t *table) (*Writer, error) {
 		os.Remove(Path(c) + ".wal")
 	}
 	path := Path(c)
+	set := limits
+	if t == eventsTable {
+		set = appendLimits
+	}
 	connector, err := duckdb.NewConnector("", func(ex driver.ExecerContext) error {
-		if err := limits(ex); err != nil {
+		if err := set(ex); err != nil {
 			return err
 		}
 		_, err := ex.ExecContext(context.Background(), "ATTACH '"+sqlString(path)+"' AS casedb (ROW_GROUP_SIZE "+strconv.Itoa(flushRows)+"); USE casedb", nil)
