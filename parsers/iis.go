@@ -124,6 +124,14 @@ func (d *iisDecoder) Line(no int64, line []byte, emit Emit) error {
 	return nil
 }
 
+// iisText are the W3C fields kept as they are, by their ECS name (or the
+// name Elastic's IIS integration gives them).
+var iisText = map[string]string{
+	"cs(referer)": "http.request.referrer", "cs(cookie)": "iis.access.cookie", "cs-host": "url.domain",
+	"s-computername": "host.name", "s-sitename": "iis.access.site_name", "sc-substatus": "iis.access.sub_status",
+	"sc-win32-status": "iis.access.win32_status",
+}
+
 func (d *iisDecoder) set(ev *event.Event, lower, name, v string, date, clock, stem, query *string) error {
 	integer := func(k string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -131,6 +139,10 @@ func (d *iisDecoder) set(ev *event.Event, lower, name, v string, date, clock, st
 			return fmt.Errorf("iis: %s %q is not a number", name, v)
 		}
 		ev.SetInt(k, n)
+		return nil
+	}
+	if k, ok := iisText[lower]; ok {
+		ev.Set(k, v)
 		return nil
 	}
 	switch lower {
@@ -160,16 +172,6 @@ func (d *iisDecoder) set(ev *event.Event, lower, name, v string, date, clock, st
 	case "cs(user-agent)":
 		// W3C writes a value's spaces as '+'.
 		ev.Set("user_agent.original", strings.ReplaceAll(v, "+", " "))
-	case "cs(referer)":
-		ev.Set("http.request.referrer", v)
-	case "cs(cookie)":
-		ev.Set("iis.access.cookie", v)
-	case "cs-host":
-		ev.Set("url.domain", v)
-	case "s-computername":
-		ev.Set("host.name", v)
-	case "s-sitename":
-		ev.Set("iis.access.site_name", v)
 	case "sc-status":
 		if err := integer("http.response.status_code"); err != nil {
 			return err
@@ -179,10 +181,6 @@ func (d *iisDecoder) set(ev *event.Event, lower, name, v string, date, clock, st
 		} else {
 			ev.Set("event.outcome", "success")
 		}
-	case "sc-substatus":
-		ev.Set("iis.access.sub_status", v)
-	case "sc-win32-status":
-		ev.Set("iis.access.win32_status", v)
 	case "sc-bytes":
 		// Bytes the server sent the client: what a download took away.
 		if err := integer("http.response.bytes"); err != nil {
