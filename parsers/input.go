@@ -330,6 +330,7 @@ func readLines(in *Input, f LineFormat, o *Options, emit Emit, st *FileStats) er
 		o2.TZ = time.UTC
 	}
 	st.TZ = o2.TZ.String()
+	o2.Warn = st.Warn
 	o2.Year = yearFor(in, o, st)
 	var dec LineDecoder
 	if f.Name() == (Mixed{}).Name() || f.Name() == (Syslog{}).Name() {

@@ -38,9 +38,19 @@ func (NXLog) matchLine(l string) bool {
 		(strings.Contains(l, `"EventTime"`) || strings.Contains(l, `"EventReceivedTime"`))
 }
 
-func (NXLog) NewDecoder(o *Options) LineDecoder { return &nxlogDecoder{tz: o.TZ} }
+func (NXLog) NewDecoder(o *Options) LineDecoder {
+	tz := o.TZ
+	if tz == nil {
+		tz = time.UTC
+	}
+	return &nxlogDecoder{tz: tz, warn: o.Warn}
+}
 
-type nxlogDecoder struct{ tz *time.Location }
+type nxlogDecoder struct {
+	tz     *time.Location
+	warn   func(string)
+	warned bool
+}
 
 func (*nxlogDecoder) Flush(Emit) {}
 
@@ -72,6 +82,10 @@ func (d *nxlogDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	if !zoned {
 		ev.Fields["event.timezone"] = d.tz.String()
+		if !d.warned && d.warn != nil {
+			d.warned = true
+			d.warn(fmt.Sprintf("EventTime carries no zone (NXLog writes the forwarder's local time): read in %s — pass --tz with the forwarder's zone if that is wrong", d.tz))
+		}
 	}
 	ev.Fields["evidence.line"] = no
 	ev.Fields[event.FieldOriginal] = string(line)

@@ -23,6 +23,9 @@ func TestNXLog(t *testing.T) {
 	if st.Format != "nxlog-windows" || st.Parsed != 4 || st.Raw != 1 {
 		t.Fatalf("stats %+v", st)
 	}
+	if len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "EventTime carries no zone (NXLog writes the forwarder's local time): read in Europe/Paris") {
+		t.Errorf("warnings %q", st.Warnings)
+	}
 	want(t, "4624", evs[0], "2025-03-14T22:05:11Z", map[string]any{
 		"event.dataset": "system.security", "event.code": "4624", "user.name": "j.martin", "user.domain": "AGGLO",
 		"source.ip": "10.212.134.200", "winlog.logon.type": "RemoteInteractive", "event.action": "logged-in",

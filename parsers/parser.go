@@ -54,6 +54,9 @@ type Options struct {
 	Year int
 	// Format forces a format by name instead of detecting it.
 	Format string
+	// Warn, set by the reader of a file, records an anomaly of the whole
+	// file that cost no events (FileStats.Warn), for decoders that meet it.
+	Warn func(string)
 }
 
 // FileStats is the per-file ingest account that goes into the case manifest.
