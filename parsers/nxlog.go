@@ -207,6 +207,11 @@ func nxlogRecord(fields []jsonField, ordered bool) (*winRecord, error) {
 	w.Keywords = keywordsHex(get("Keywords"))
 	id := get("EventID")
 	if id == "" {
+		if m := get("SourceModuleType"); m != "" {
+			// NXLog's own log (im_internal) or a text file it forwards: kept
+			// whole, said what it is.
+			return nil, fmt.Errorf("nxlog: a record of input module %s, not a Windows event (no EventID)", m)
+		}
 		return nil, fmt.Errorf("nxlog: no EventID")
 	}
 	n, err := strconv.ParseUint(id, 10, 32)

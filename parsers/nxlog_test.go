@@ -20,7 +20,7 @@ import (
 func TestNXLog(t *testing.T) {
 	paris, _ := time.LoadLocation("Europe/Paris")
 	evs, st := parseFile(t, "testdata/nxlog.json", &Options{TZ: paris})
-	if st.Format != "nxlog-windows" || st.Parsed != 4 || st.Raw != 1 {
+	if st.Format != "nxlog-windows" || st.Parsed != 4 || st.Raw != 2 {
 		t.Fatalf("stats %+v", st)
 	}
 	if len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "EventTime carries no zone (NXLog writes the forwarder's local time): read in Europe/Paris") {
@@ -56,6 +56,10 @@ func TestNXLog(t *testing.T) {
 	})
 	if evs[4].Str(event.FieldKind) != event.KindRaw || !strings.Contains(evs[4].Str(event.FieldError), `EventTime "14/03/2025 23:20:00"`) {
 		t.Errorf("bad time: %v", evs[4].Fields)
+	}
+	// NXLog's own log, forwarded beside the events: kept whole with what it is.
+	if evs[5].Str(event.FieldKind) != event.KindRaw || evs[5].Str(event.FieldError) != "nxlog: a record of input module im_internal, not a Windows event (no EventID)" {
+		t.Errorf("NXLog's own record: %v", evs[5].Fields)
 	}
 }
 
