@@ -227,9 +227,9 @@ func nxlogRecord(fields []jsonField, ordered bool) (*winRecord, error) {
 	// input module adds (EventReceivedTime, SourceModule*). An EventData
 	// field may bear one of its names (a service's AccountName in 7045,
 	// Sysmon's EventType): once EventData has begun, such a name is
-	// EventData, as is a name met a second time.
-	// NXLog's EventType is one of a few words, and it names the account
-	// (AccountName, Domain, AccountType) only beside its UserID.
+	// EventData, as is a name met a second time; NXLog's EventType is one
+	// of a few words, and it names the account (AccountName, Domain,
+	// AccountType) only beside its UserID.
 	seen := map[string]bool{}
 	inData := false
 	hasUser := get("UserID") != ""
@@ -253,13 +253,13 @@ func nxlogRecord(fields []jsonField, ordered bool) (*winRecord, error) {
 	return w, nil
 }
 
-// nxlogTime reads EventTime as NXLog writes it (zoned says whether the
-// text carried a zone; NXLog CE writes the forwarder's local time without
-// one, "2025-03-01 10:11:12", read in tz like any zone-less time): local time without a zone
-// (NXLog CE), ISO 8601 with one (NXLog EE), or a number of seconds,
+// nxlogTime reads EventTime as NXLog writes it: the forwarder's local time
+// without a zone (NXLog CE: "2025-03-01 10:11:12", read in tz like any
+// zone-less time), ISO 8601 with one (NXLog EE), or a number of seconds,
 // milliseconds or microseconds since 1970 (configurations that convert it
-// with integer($EventTime) / 1000 for Elasticsearch). The three ranges do
-// not overlap for any date between 1973 and 2286.
+// with integer($EventTime) / 1000 for Elasticsearch; told apart by their
+// size, which for dates from 1973 to 5138 never overlaps). zoned says
+// whether the time carried its zone.
 func nxlogTime(s string, tz *time.Location) (time.Time, bool, error) {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		switch {
