@@ -71,7 +71,7 @@ func FuzzNXLog(f *testing.F) {
 }
 
 func FuzzIIS(f *testing.F) {
-	seedLines(f, "testdata/iis_exchange.log")
+	seedLines(f, "testdata/iis_exchange.log", "testdata/iis_ftp.log", "testdata/iis_smtp.log")
 	f.Add([]byte("#Fields: date time cs-method sc-status sc-bytes time-taken\n2025-03-14 22:05:11 GET 99999999999999999999 x -1"))
 	fuzzLines(f, IIS{})
 }

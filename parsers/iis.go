@@ -114,14 +114,77 @@ func (d *iisDecoder) Line(no int64, line []byte, emit Emit) error {
 		return fmt.Errorf("iis: date %q time %q: %v", date, clock, err)
 	}
 	ev.Timestamp = t.UTC()
-	if stem != "" {
-		ev.Set("url.original", stem)
-		if query != "" {
-			ev.Set("url.original", stem+"?"+query)
+	switch iisService(ev.Str("iis.access.site_name"), ev.Str("http.request.method")) {
+	case "ftp":
+		// IIS's FTP service: a command on a path (RETR downloads it).
+		cmd := ev.Str("http.request.method")
+		asService(ev, "iis.ftp", []string{"file", "network"})
+		if ev.Str("file.path") == "" && ftpPathCommands[cmd] {
+			ev.Set("file.path", stem)
+		}
+	case "smtp":
+		asService(ev, "iis.smtp", []string{"email", "network"})
+		ev.Set("iis.smtp.argument", query)
+	default:
+		if stem != "" {
+			ev.Set("url.original", stem)
+			if query != "" {
+				ev.Set("url.original", stem+"?"+query)
+			}
 		}
 	}
 	emit(ev, linePos(no))
 	return nil
+}
+
+// IIS's FTP and SMTP services write W3C logs too, with the command where
+// a web request has its method; the site (MSFTPSVC1, SMTPSVC1) says which,
+// else the command does.
+var (
+	ftpCommands = map[string]bool{"USER": true, "PASS": true, "RETR": true, "STOR": true, "STOU": true, "APPE": true,
+		"LIST": true, "NLST": true, "MLSD": true, "CWD": true, "PWD": true, "MKD": true, "RMD": true, "DELE": true,
+		"RNFR": true, "RNTO": true, "SIZE": true, "PASV": true, "EPSV": true, "PORT": true, "TYPE": true,
+		"ControlChannelOpened": true, "ControlChannelClosed": true, "DataChannelOpened": true, "DataChannelClosed": true}
+	// ftpPathCommands name a file or directory (PASS names a password, kept
+	// hidden by IIS as ***).
+	ftpPathCommands = map[string]bool{"RETR": true, "STOR": true, "STOU": true, "APPE": true, "DELE": true, "RNFR": true,
+		"RNTO": true, "SIZE": true, "MKD": true, "RMD": true, "CWD": true}
+	smtpCommands = map[string]bool{"EHLO": true, "HELO": true, "MAIL": true, "RCPT": true, "DATA": true, "BDAT": true,
+		"RSET": true, "STARTTLS": true, "X-EXPS": true, "XEXCH50": true, "VRFY": true, "EXPN": true}
+)
+
+func iisService(site, method string) string {
+	s := strings.ToUpper(site)
+	switch {
+	case strings.HasPrefix(s, "MSFTPSVC"), strings.HasPrefix(s, "FTPSVC"):
+		return "ftp"
+	case strings.HasPrefix(s, "SMTPSVC"):
+		return "smtp"
+	case strings.HasPrefix(s, "W3SVC"):
+		return "web"
+	case ftpCommands[method]:
+		return "ftp"
+	case smtpCommands[strings.ToUpper(method)]:
+		return "smtp"
+	}
+	return "web"
+}
+
+// asService turns a web request's fields into a service command's: FTP
+// and SMTP reply codes fail from 400 as HTTP's do.
+func asService(ev *event.Event, dataset string, category []string) {
+	ev.Fields[event.FieldDataset] = dataset
+	ev.Fields["event.category"] = category
+	ev.Fields["event.type"] = []string{"info"}
+	for from, to := range map[string]string{"http.request.method": dataset + ".command", "http.response.status_code": dataset + ".status"} {
+		if v, ok := ev.Fields[from]; ok {
+			ev.Fields[to] = v
+			delete(ev.Fields, from)
+		}
+	}
+	delete(ev.Fields, "url.path")
+	delete(ev.Fields, "url.query")
+	delete(ev.Fields, "http.version") // "SMTP", "FTP": the dataset says it
 }
 
 // iisText are the W3C fields kept as they are, by their ECS name (or the
@@ -156,6 +219,10 @@ func (d *iisDecoder) set(ev *event.Event, lower, name, v string, date, clock, st
 		setIP(ev, "source.ip", v)
 	case "s-port":
 		return integer("destination.port")
+	case "c-port":
+		return integer("source.port")
+	case "x-fullpath":
+		ev.Set("file.path", v)
 	case "cs-method":
 		ev.Set("http.request.method", v)
 		ev.Set("event.action", strings.ToLower(v))

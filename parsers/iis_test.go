@@ -73,3 +73,36 @@ func TestIISDetection(t *testing.T) {
 		}
 	}
 }
+
+// TestIISServices: IIS's FTP and SMTP services log in W3C too; their lines
+// are commands, not web requests (a download by RETR, a relay's MAIL FROM).
+func TestIISServices(t *testing.T) {
+	evs, st := parseFile(t, "testdata/iis_ftp.log", &Options{TZ: time.UTC})
+	if st.Format != "iis" || st.Parsed != 8 || st.Raw != 0 {
+		t.Fatalf("ftp: %+v", st)
+	}
+	want(t, "ftp retr", evs[6], "2025-03-14T22:24:41Z", map[string]any{
+		"event.dataset": "iis.ftp", "event.category": []string{"file", "network"}, "event.action": "retr",
+		"iis.ftp.command": "RETR", "iis.ftp.status": int64(226), "event.outcome": "success", "file.path": "/exports/paie-2024.zip",
+		"user.name": "j.martin", "source.ip": "185.220.101.4", "source.port": int64(51240), "destination.bytes": int64(734003200),
+		"host.name": "BACKUP01", "http.request.method": nil, "url.path": nil, "url.original": nil, "http.response.status_code": nil,
+	})
+	want(t, "ftp retr refused", evs[7], "2025-03-14T22:25:02Z", map[string]any{"event.outcome": "failure", "iis.ftp.status": int64(550)})
+	want(t, "ftp pass", evs[5], "2025-03-14T22:20:00Z", map[string]any{"iis.ftp.command": "PASS", "file.path": nil, "user.name": "j.martin"})
+	want(t, "ftp channel", evs[4], "2025-03-14T22:19:58Z", map[string]any{"event.dataset": "iis.ftp", "file.path": nil, "iis.ftp.command": "ControlChannelOpened"})
+	evs, st = parseFile(t, "testdata/iis_smtp.log", &Options{TZ: time.UTC})
+	if st.Format != "iis" || st.Parsed != 7 || st.Raw != 0 {
+		t.Fatalf("smtp: %+v", st)
+	}
+	want(t, "smtp mail", evs[5], "2025-03-14T22:30:01Z", map[string]any{
+		"event.dataset": "iis.smtp", "event.category": []string{"email", "network"}, "iis.smtp.command": "MAIL",
+		"iis.smtp.argument": "+FROM:<scanner@agglo-exemple.fr>+SIZE=8123456", "iis.smtp.status": int64(250),
+		"source.ip": "10.10.1.40", "host.name": "RELAY01", "http.version": nil, "url.original": nil,
+	})
+	if got := iisService("", "RCPT"); got != "smtp" {
+		t.Errorf("RCPT without a site: %s", got)
+	}
+	if got := iisService("W3SVC2", "RETR"); got != "web" {
+		t.Errorf("a web site's RETR request: %s", got)
+	}
+}
