@@ -70,6 +70,29 @@ func FuzzNXLog(f *testing.F) {
 	fuzzLines(f, NXLog{})
 }
 
+func FuzzSnare(f *testing.F) {
+	f.Add([]byte("<13>Mar 14 23:05:12 FS01 MSWinEventLog\t1\tSecurity\t2174\tFri Mar 14 23:05:11 2025\t4624\tMicrosoft-Windows-Security-Auditing\tAGGLO\\FS01$\tN/A\tSuccess Audit\tFS01\tLogon\t\t" + flatten(msg4624) + "\t881234"))
+	f.Add([]byte("FS01 MSWinEventLog#0110#011System#0111#011Fri Mar 14 23:05:11 2025#0117036#011SCM#011N/A#011N/A#011Information#011FS01#011None#011#011" + flatten(msg4625fr)))
+	fuzzLines(f, Snare{})
+}
+
+// FuzzMessageEventData: a rendered message gives each EventData name once,
+// its value on one line, never empty.
+func FuzzMessageEventData(f *testing.F) {
+	for _, m := range []string{msg4624, msg4625fr, msg5145, flatten(msg4624), "Subject:Account Name:x:y  Port :\u00a0:"} {
+		f.Add(m)
+	}
+	f.Fuzz(func(t *testing.T, msg string) {
+		seen := map[string]bool{}
+		for _, p := range messageEventData(msg) {
+			if seen[p.k] || p.v == "" || strings.ContainsAny(p.v, "\r\n\t") {
+				t.Fatalf("%q: %q = %q", msg, p.k, p.v)
+			}
+			seen[p.k] = true
+		}
+	})
+}
+
 func FuzzIIS(f *testing.F) {
 	seedLines(f, "testdata/iis_exchange.log", "testdata/iis_ftp.log", "testdata/iis_smtp.log")
 	f.Add([]byte("#Fields: date time cs-method sc-status sc-bytes time-taken\n2025-03-14 22:05:11 GET 99999999999999999999 x -1"))

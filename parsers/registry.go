@@ -7,6 +7,7 @@ var registry = []Format{
 	WindowsXML{},
 	Winlogbeat{},
 	NXLog{},
+	Snare{},
 	// Collector exports before the formats of the lines they carry.
 	EntraSignIns{},
 	CSVExport{},

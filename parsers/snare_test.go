@@ -1,0 +1,101 @@
+package parsers
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// Messages as Windows renders them (English and French servers).
+const (
+	msg4624 = "An account was successfully logged on.\r\n\r\nSubject:\r\n\tSecurity ID:\t\tS-1-5-18\r\n\tAccount Name:\t\tFS01$\r\n\tAccount Domain:\t\tAGGLO\r\n\tLogon ID:\t\t0x3E7\r\n\r\nLogon Information:\r\n\tLogon Type:\t\t10\r\n\tRestricted Admin Mode:\t-\r\n\tVirtual Account:\t\tNo\r\n\tElevated Token:\t\tYes\r\n\r\nImpersonation Level:\t\tImpersonation\r\n\r\nNew Logon:\r\n\tSecurity ID:\t\tS-1-5-21-1004336348-1177238915-682003330-1107\r\n\tAccount Name:\t\tj.martin\r\n\tAccount Domain:\t\tAGGLO\r\n\tLogon ID:\t\t0x8C41F2\r\n\tLinked Logon ID:\t\t0x0\r\n\tNetwork Account Name:\t-\r\n\tNetwork Account Domain:\t-\r\n\tLogon GUID:\t\t{00000000-0000-0000-0000-000000000000}\r\n\r\nProcess Information:\r\n\tProcess ID:\t\t0x1f4\r\n\tProcess Name:\t\tC:\\Windows\\System32\\svchost.exe\r\n\r\nNetwork Information:\r\n\tWorkstation Name:\tPC-REMOTE\r\n\tSource Network Address:\t10.212.134.200\r\n\tSource Port:\t\t0\r\n\r\nDetailed Authentication Information:\r\n\tLogon Process:\t\tUser32 \r\n\tAuthentication Package:\tNegotiate\r\n\tTransited Services:\t-\r\n\tPackage Name (NTLM only):\t-\r\n\tKey Length:\t\t0\r\n\r\nThis event is generated when a logon session is created. It is generated on the computer that was accessed."
+	msg4625fr = "Un compte n'a pas réussi à se connecter.\r\n\r\nSujet :\r\n\tID de sécurité :\t\tS-1-0-0\r\n\tNom du compte :\t\t-\r\n\tDomaine du compte :\t\t-\r\n\tID d'ouverture de session :\t\t0x0\r\n\r\nType d'ouverture de session :\t\t\t3\r\n\r\nCompte pour lequel l'ouverture de session a échoué :\r\n\tID de sécurité :\t\tS-1-0-0\r\n\tNom du compte :\t\tadministrateur\r\n\tDomaine du compte :\t\tAGGLO\r\n\r\nInformations sur l'échec :\r\n\tRaison de l'échec :\t\tNom d'utilisateur inconnu ou mot de passe incorrect.\r\n\tÉtat :\t\t\t0xC000006D\r\n\tSous-état :\t\t0xC000006A\r\n\r\nInformations sur le processus :\r\n\tID du processus de l'appelant :\t0x0\r\n\tNom du processus de l'appelant :\t-\r\n\r\nInformations sur le réseau :\r\n\tNom de la station de travail :\tKALI\r\n\tAdresse du réseau source :\t185.220.101.4\r\n\tPort source :\t\t51234"
+	msg5145 = "A network share object was checked to see whether client can be granted desired access.\r\n\r\nSubject:\r\n\tSecurity ID:\t\tS-1-5-21-1004336348-1177238915-682003330-1107\r\n\tAccount Name:\t\tj.martin\r\n\tAccount Domain:\t\tAGGLO\r\n\tLogon ID:\t\t0x8C41F2\r\n\r\nNetwork Information:\r\n\tObject Type:\t\tFile\r\n\tSource Address:\t\t10.10.1.50\r\n\tSource Port:\t\t51022\r\n\r\nShare Information:\r\n\tShare Name:\t\t\\\\*\\Finances\r\n\tShare Path:\t\t\\??\\D:\\Partages\\Finances\r\n\tRelative Target Name:\tPaie 2024\\salaires mars.xlsx\r\n\r\nAccess Request Information:\r\n\tAccess Mask:\t\t0x1\r\n\tAccesses:\t\tReadData (or ListDirectory)"
+)
+
+// flatten does what Snare does to a message: line breaks and tabs become spaces.
+func flatten(s string) string { return strings.NewReplacer("\r", " ", "\n", " ", "\t", " ").Replace(s) }
+
+func TestMessageEventData(t *testing.T) {
+	for _, tc := range []struct {
+		name, msg string
+		want      map[string]string
+	}{
+		{"4624", msg4624, map[string]string{"SubjectUserName": "FS01$", "SubjectDomainName": "AGGLO", "SubjectLogonId": "0x3E7",
+			"LogonType": "10", "TargetUserName": "j.martin", "TargetDomainName": "AGGLO", "TargetLogonId": "0x8C41F2",
+			"TargetUserSid": "S-1-5-21-1004336348-1177238915-682003330-1107", "ProcessId": "0x1f4",
+			"ProcessName": `C:\Windows\System32\svchost.exe`, "WorkstationName": "PC-REMOTE", "IpAddress": "10.212.134.200",
+			"IpPort": "0", "LogonProcessName": "User32", "AuthenticationPackageName": "Negotiate"}},
+		{"4625 fr", msg4625fr, map[string]string{"SubjectUserName": "-", "LogonType": "3", "TargetUserName": "administrateur",
+			"TargetDomainName": "AGGLO", "FailureReason": "Nom d'utilisateur inconnu ou mot de passe incorrect.",
+			"WorkstationName": "KALI", "IpAddress": "185.220.101.4", "IpPort": "51234"}},
+		{"5145", msg5145, map[string]string{"SubjectUserName": "j.martin", "ObjectType": "File", "IpAddress": "10.10.1.50",
+			"IpPort": "51022", "ShareName": `\\*\Finances`, "ShareLocalPath": `\??\D:\Partages\Finances`,
+			"RelativeTargetName": `Paie 2024\salaires mars.xlsx`, "AccessMask": "0x1", "AccessList": "ReadData (or ListDirectory)"}},
+	} {
+		for _, form := range []string{"rendered", "flattened"} {
+			msg := tc.msg
+			if form == "flattened" {
+				msg = flatten(msg)
+			}
+			got := map[string]string{}
+			for _, p := range messageEventData(msg) {
+				got[p.k] = p.v
+			}
+			for k, v := range tc.want {
+				if got[k] != v {
+					t.Errorf("%s %s: %s = %q, want %q", tc.name, form, k, got[k], v)
+				}
+			}
+			if _, ok := got["ProcessName"]; tc.name == "4625 fr" && ok {
+				t.Errorf("%s %s: the caller's process name taken as ProcessName", tc.name, form)
+			}
+		}
+	}
+}
+
+func TestSnare(t *testing.T) {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	lines := []string{
+		"<13>Mar 14 23:05:12 FS01.agglo.local MSWinEventLog\t1\tSecurity\t2174\tFri Mar 14 23:05:11 2025\t4624\tMicrosoft-Windows-Security-Auditing\tAGGLO\\FS01$\tN/A\tSuccess Audit\tFS01.agglo.local\tLogon\t\t" + flatten(msg4624) + "\t881234",
+		"Mar 14 23:06:41 FS01 MSWinEventLog#0111#011Security#0112175#011Fri Mar 14 23:06:40 2025#0114625#011Microsoft-Windows-Security-Auditing#011N/A#011N/A#011Failure Audit#011FS01.agglo.local#011Ouvrir la session#011#011" + flatten(msg4625fr) + "#011881240",
+		"FS01.agglo.local\tMSWinEventLog\t0\tSecurity\t2176\tFri Mar 14 23:40:02 2025\t5145\tMicrosoft-Windows-Security-Auditing\tN/A\tN/A\tSuccess Audit\tFS01.agglo.local\tDetailed File Share\t" + flatten(msg5145) + "\t\t881300",
+		"<14>Mar 14 23:41:00 FS01 MSWinEventLog\t0\tSystem\t2177\tFri Mar 14 23:41:00 2025\t7036\tService Control Manager\tN/A\tN/A\tInformation\tFS01.agglo.local\tNone\t\tThe Windows Update service entered the running state.\t5521",
+		"<14>Mar 14 23:42:00 FS01 MSWinEventLog\t0\tSystem\t2178\t14/03/2025 23:42\t7036\tService Control Manager\tN/A\tN/A\tInformation\tFS01.agglo.local\tNone\t\tx\t5522",
+	}
+	p := filepath.Join(t.TempDir(), "snare.log")
+	os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	evs, st := parseFile(t, p, &Options{TZ: paris})
+	if st.Format != "snare" || st.Parsed != 4 || st.Raw != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	if len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "read in Europe/Paris") {
+		t.Errorf("warnings %q", st.Warnings)
+	}
+	want(t, "4624", evs[0], "2025-03-14T22:05:11Z", map[string]any{
+		"event.dataset": "system.security", "event.code": "4624", "event.outcome": "success", "user.name": "j.martin",
+		"user.domain": "AGGLO", "source.ip": "10.212.134.200", "winlog.logon.type": "RemoteInteractive", "host.name": "FS01.agglo.local",
+		"winlog.record_id": int64(881234), "winlog.user.name": "FS01$", "winlog.user.domain": "AGGLO", "winlog.task": "Logon",
+		"snare.counter": "2174", "event.timezone": "Europe/Paris", "evidence.mapping": "EventData read back from the rendered message",
+	})
+	want(t, "4625 fr, #011", evs[1], "2025-03-14T22:06:40Z", map[string]any{
+		"event.code": "4625", "event.outcome": "failure", "user.name": "administrateur", "source.ip": "185.220.101.4",
+		"winlog.user.name": nil, "winlog.record_id": int64(881240),
+	})
+	want(t, "5145, no syslog header", evs[2], "2025-03-14T22:40:02Z", map[string]any{
+		"event.code": "5145", "user.name": "j.martin", "source.ip": "10.10.1.50", "winlog.record_id": int64(881300),
+		"file.path": `D:\Partages\Finances\Paie 2024\salaires mars.xlsx`, "winlog.share_name": `\\*\Finances`,
+		"message": flatten(msg5145),
+	})
+	want(t, "7036", evs[3], "2025-03-14T22:41:00Z", map[string]any{
+		"event.dataset": "system.system", "event.code": "7036", "log.level": "information", "evidence.mapping": nil,
+		"message": "The Windows Update service entered the running state.",
+	})
+	if evs[4].Str(event.FieldKind) != event.KindRaw || !strings.Contains(evs[4].Str(event.FieldError), `snare: time "14/03/2025 23:42"`) {
+		t.Errorf("bad time: %v", evs[4].Fields)
+	}
+}
