@@ -3,6 +3,7 @@ package scenario
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -190,6 +191,10 @@ func (w *world) winEvent(host Host, t time.Time, channel, provider, guid string,
 		w.add(file, t, string(b))
 		return
 	}
+	if w.o.NXLog {
+		w.add("windows/nxlog-"+strings.ToLower(short(host.Name))+".json", t, w.nxlogLine(host, t, channel, provider, guid, id, task, keywords, rec, pid, data, userData))
+		return
+	}
 	var sb strings.Builder
 	prov := fmt.Sprintf("<Provider Name='%s'", provider)
 	if guid != "" {
@@ -213,6 +218,51 @@ func (w *world) winEvent(host Host, t time.Time, channel, provider, guid string,
 	}
 	sb.WriteString("</Event>")
 	w.add(file, t, sb.String())
+}
+
+// nxlogLine writes an event as NXLog CE's im_msvistalog and to_json() do:
+// NXLog's own fields first (the time in the forwarder's zone, to the
+// second, without the zone; keywords in decimal), then EventData, or
+// UserData's fields, at the top level in their order.
+func (w *world) nxlogLine(host Host, t time.Time, channel, provider, guid string, id, task int, keywords string, rec, pid int, data winData, userData string) string {
+	kw, _ := strconv.ParseUint(strings.TrimPrefix(keywords, "0x"), 16, 64)
+	var b strings.Builder
+	field := func(k string, v any) {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		kj, _ := json.Marshal(k)
+		vj, _ := json.Marshal(v)
+		b.Write(kj)
+		b.WriteByte(':')
+		b.Write(vj)
+	}
+	field("EventTime", t.In(w.loc).Format("2006-01-02 15:04:05"))
+	field("Hostname", host.Name)
+	field("Keywords", strconv.FormatUint(kw, 10))
+	field("SeverityValue", 2)
+	field("EventID", id)
+	field("SourceName", provider)
+	if guid != "" {
+		field("ProviderGuid", guid)
+	}
+	field("TaskValue", task)
+	field("RecordNumber", rec)
+	field("ExecutionProcessID", pid)
+	field("ExecutionThreadID", pid+64)
+	field("Channel", channel)
+	if userData != "" {
+		for _, k := range []string{"SubjectUserSid", "SubjectUserName", "SubjectDomainName", "SubjectLogonId"} {
+			field(k, userDataMap(userData)["LogFileCleared"].(map[string]any)[k])
+		}
+	}
+	for _, d := range data {
+		field(d[0], d[1])
+	}
+	field("EventReceivedTime", t.Add(time.Second).In(w.loc).Format("2006-01-02 15:04:05"))
+	field("SourceModuleName", "eventlog")
+	field("SourceModuleType", "im_msvistalog")
+	return "{" + b.String() + "}"
 }
 
 func userDataMap(xml string) map[string]any {

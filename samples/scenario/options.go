@@ -31,6 +31,7 @@ type Options struct {
 	ClassicSyslog               bool // Postfix with "Mar 14 23:05:01" stamps (no zone, no year)
 	WinXMLRoot                  bool // wevtutil output with an <Events> root
 	Winlogbeat                  bool // Windows events as Winlogbeat JSON instead of XML
+	NXLog                       bool // Windows events as NXLog CE forwards them: JSON, local time to the second, no zone
 	EmptyExport                 bool // an empty wevtutil export beside the others
 	Missing                     string
 	// Intrusion choices.
@@ -167,7 +168,11 @@ func Draw(v Variant, seed uint64) Options {
 	}
 	o.ClassicSyslog = r.IntN(2) == 0
 	o.WinXMLRoot = r.IntN(2) == 0
-	o.Winlogbeat = r.IntN(5) == 0
+	// One draw for the Windows form, so adding a form left the other
+	// choices of every seed as they were.
+	form := r.IntN(5)
+	o.Winlogbeat = form == 0
+	o.NXLog = form == 1
 	o.EmptyExport = r.IntN(4) == 0
 	o.Backups = drawBackups(r, o)
 	o.CloudUsers = 0
@@ -344,6 +349,9 @@ func (o Options) describe() string {
 	}
 	if o.Winlogbeat {
 		parts = append(parts, "Windows as Winlogbeat JSON")
+	}
+	if o.NXLog {
+		parts = append(parts, "Windows as NXLog JSON in local time")
 	}
 	if !o.FirewallFrom.Equal(o.Start) {
 		parts = append(parts, "firewall log starts "+o.FirewallFrom.Sub(o.Start).String()+" late")
