@@ -38,19 +38,9 @@ func (NXLog) matchLine(l string) bool {
 		(strings.Contains(l, `"EventTime"`) || strings.Contains(l, `"EventReceivedTime"`))
 }
 
-func (NXLog) NewDecoder(o *Options) LineDecoder {
-	tz := o.TZ
-	if tz == nil {
-		tz = time.UTC
-	}
-	return &nxlogDecoder{tz: tz, warn: o.Warn}
-}
+func (NXLog) NewDecoder(o *Options) LineDecoder { return &nxlogDecoder{zone: newZoneless(o)} }
 
-type nxlogDecoder struct {
-	tz     *time.Location
-	warn   func(string)
-	warned bool
-}
+type nxlogDecoder struct{ zone zoneless }
 
 func (*nxlogDecoder) Flush(Emit) {}
 
@@ -73,7 +63,7 @@ func (d *nxlogDecoder) Line(no int64, line []byte, emit Emit) error {
 		return fmt.Errorf("nxlog: no EventTime")
 	}
 	var zoned bool
-	if w.Time, zoned, err = nxlogTime(raw, d.tz); err != nil {
+	if w.Time, zoned, err = nxlogTime(raw, d.zone.tz); err != nil {
 		return err
 	}
 	ev := w.toEvent()
@@ -81,11 +71,7 @@ func (d *nxlogDecoder) Line(no int64, line []byte, emit Emit) error {
 		ev.Fields["message"] = m
 	}
 	if !zoned {
-		ev.Fields["event.timezone"] = d.tz.String()
-		if !d.warned && d.warn != nil {
-			d.warned = true
-			d.warn(fmt.Sprintf("EventTime carries no zone (NXLog writes the forwarder's local time): read in %s — pass --tz with the forwarder's zone if that is wrong", d.tz))
-		}
+		d.zone.mark(ev, "EventTime carries no zone (NXLog writes the forwarder's local time)", "the forwarder's")
 	}
 	ev.Fields["evidence.line"] = no
 	ev.Fields[event.FieldOriginal] = string(line)

@@ -59,19 +59,9 @@ func snareFields(l string) (prefix string, f []string, ok bool) {
 	return l[:i], f, true
 }
 
-func (Snare) NewDecoder(o *Options) LineDecoder {
-	tz := o.TZ
-	if tz == nil {
-		tz = time.UTC
-	}
-	return &snareDecoder{tz: tz, warn: o.Warn}
-}
+func (Snare) NewDecoder(o *Options) LineDecoder { return &snareDecoder{zone: newZoneless(o)} }
 
-type snareDecoder struct {
-	tz     *time.Location
-	warn   func(string)
-	warned bool
-}
+type snareDecoder struct{ zone zoneless }
 
 func (*snareDecoder) Flush(Emit) {}
 
@@ -90,7 +80,7 @@ func (d *snareDecoder) Line(no int64, line []byte, emit Emit) error {
 	var t time.Time
 	var err error
 	for _, layout := range []string{"Mon Jan _2 15:04:05 2006", "Mon Jan 2 15:04:05 2006"} {
-		if t, err = time.ParseInLocation(layout, strings.TrimSpace(f[3]), d.tz); err == nil {
+		if t, err = time.ParseInLocation(layout, strings.TrimSpace(f[3]), d.zone.tz); err == nil {
 			break
 		}
 	}
@@ -132,11 +122,7 @@ func (d *snareDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	ev.Set("snare.criticality", strings.TrimSpace(f[0]))
 	ev.Set("snare.counter", strings.TrimSpace(f[2]))
-	ev.Fields["event.timezone"] = d.tz.String()
-	if !d.warned && d.warn != nil {
-		d.warned = true
-		d.warn(fmt.Sprintf("Snare writes the event's local time without a zone: read in %s — pass --tz with the servers' zone if that is wrong", d.tz))
-	}
+	d.zone.mark(ev, "Snare writes the event's local time without a zone", "the servers'")
 	ev.Fields["evidence.line"] = no
 	ev.Fields[event.FieldOriginal] = s
 	emit(ev, "L"+strconv.FormatInt(no, 10))

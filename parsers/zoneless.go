@@ -1,0 +1,35 @@
+package parsers
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// zoneless reads the times a format writes without their zone (a
+// forwarder's local time) in the analyst's --tz: each event says which
+// zone it was read in, and the file says so once, with how to change it.
+type zoneless struct {
+	tz     *time.Location
+	warn   func(string)
+	warned bool
+}
+
+func newZoneless(o *Options) zoneless {
+	tz := o.TZ
+	if tz == nil {
+		tz = time.UTC
+	}
+	return zoneless{tz: tz, warn: o.Warn}
+}
+
+// mark notes the zone on ev; what says which time had none, whose zone
+// the analyst should give instead.
+func (z *zoneless) mark(ev *event.Event, what, whose string) {
+	ev.Fields["event.timezone"] = z.tz.String()
+	if !z.warned && z.warn != nil {
+		z.warned = true
+		z.warn(fmt.Sprintf("%s: read in %s — pass --tz with %s zone if that is wrong", what, z.tz, whose))
+	}
+}
