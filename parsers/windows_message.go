@@ -63,9 +63,10 @@ var messageLabels = map[string]string{
 	"service name": "ServiceName", "nom du service": "ServiceName",
 }
 
-// messageTokens are the headers and labels, longest first: "Source Network
-// Address" is tried before "Network Address".
-var messageTokens = func() []string {
+// messageTokens are the headers and labels by their first letter, longest
+// first: "Source Network Address" is tried before "Network Address", and a
+// word is compared only with the tokens that can start it.
+var messageTokens = func() (by [256][]string) {
 	var t []string
 	for k := range messageSections {
 		t = append(t, k)
@@ -74,7 +75,14 @@ var messageTokens = func() []string {
 		t = append(t, k)
 	}
 	sort.Slice(t, func(i, j int) bool { return len(t[i]) > len(t[j]) || len(t[i]) == len(t[j]) && t[i] < t[j] })
-	return t
+	for _, k := range t {
+		c := k[0]
+		by[c] = append(by[c], k)
+		if c >= 'a' && c <= 'z' {
+			by[c-'a'+'A'] = append(by[c-'a'+'A'], k)
+		}
+	}
+	return by
 }()
 
 // messageEventData reads the EventData of a rendered message. A value ends
@@ -121,7 +129,7 @@ func isMsgSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c ==
 // matchToken finds a header or label at i followed by its colon (French
 // puts a space, often a no-break one, before it); end is past the colon.
 func matchToken(msg string, i int) (string, int) {
-	for _, t := range messageTokens {
+	for _, t := range messageTokens[msg[i]] {
 		if len(msg)-i < len(t) || !strings.EqualFold(msg[i:i+len(t)], t) {
 			continue
 		}
