@@ -3,6 +3,7 @@ package parsers
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -68,6 +69,28 @@ func FuzzNXLog(f *testing.F) {
 	f.Add([]byte(`{"EventTime":"2025-03-14 23:05:11","EventID":4294967295,"SourceName":"x","Keywords":"-1","AccountName":"a","AccountName":"b","EventType":"SetValue"}`))
 	f.Add([]byte(`{"EventTime":99999999999999999,"EventID":"65536","SourceName":"x"} trailing`))
 	fuzzLines(f, NXLog{})
+}
+
+// FuzzFlatJSONObject: what the flat reader accepts, encoding/json's tokens
+// read the same — names, order, values and their types.
+func FuzzFlatJSONObject(f *testing.F) {
+	seedLines(f, "testdata/nxlog.json")
+	for _, s := range []string{`{}`, ` { "a" : "x\u00e9\"" , "b":-1.5e+3,"c":true,"d":null,"a":false } `, `{"a":01}`, `{"a":"\xff"}`, `{"a":{"b":1}}`, `{"a":"x"} y`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		flat, ok := flatJSONObject(b)
+		if !ok {
+			return
+		}
+		tok, err := tokenJSONObject(b)
+		if err != nil {
+			t.Fatalf("%q: flat read it, encoding/json: %v", b, err)
+		}
+		if fmt.Sprintf("%#v", flat) != fmt.Sprintf("%#v", tok) {
+			t.Fatalf("%q:\nflat  %#v\ntoken %#v", b, flat, tok)
+		}
+	})
 }
 
 func FuzzSnare(f *testing.F) {
