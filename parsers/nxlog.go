@@ -384,10 +384,10 @@ func nxlogTime(s string, tz *time.Location) (time.Time, bool, error) {
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("nxlog: EventTime %q: %v", s, err)
 	}
-	// A time whose zone is written reads the same whatever zone is assumed.
-	inUTC, _ := parseISO(s, time.UTC)
-	other, _ := parseISO(s, time.FixedZone("", 3600))
-	return t, other.Equal(inUTC), nil
+	// A time whose zone is written reads the same in a zone an hour off.
+	_, off := t.In(tz).Zone()
+	other, _ := parseISO(s, time.FixedZone("", off+3600))
+	return t, other.Equal(t), nil
 }
 
 // keywordsHex writes an event's keyword mask as Windows does (0x8020…):
@@ -405,6 +405,17 @@ func keywordsHex(s string) string {
 	return s
 }
 
+// collectorColumns are a collector's own columns (not NXLog's names).
+var collectorColumns = func() map[string]bool {
+	m := map[string]bool{"streams": true, "level": true, "facility": true, "timestamp": true}
+	for _, keys := range [][]string{exportTextKeys, exportTimeKeys, exportHostKeys, exportProgramKeys, exportPIDKeys} {
+		for _, k := range keys {
+			m[k] = !nxlogMeta[k]
+		}
+	}
+	return m
+}()
+
 // nxlogExportWindows reads a collector's row holding an NXLog Windows event
 // (Graylog keeps the fields of NXLog's GELF messages as columns), or gives
 // nil. The row's own time is the collector's, which knew the forwarder's
@@ -413,15 +424,9 @@ func nxlogExportWindows(rec *exportRecord, ts time.Time, tsErr error) *winRecord
 	if tsErr != nil || rec.str("EventID") == "" || rec.str("SourceName") == "" && rec.str("Channel") == "" {
 		return nil
 	}
-	collector := map[string]bool{"streams": true, "level": true, "facility": true, "timestamp": true}
-	for _, keys := range [][]string{exportTextKeys, exportTimeKeys, exportHostKeys, exportProgramKeys, exportPIDKeys} {
-		for _, k := range keys {
-			collector[k] = !nxlogMeta[k]
-		}
-	}
 	var fields []jsonField
 	for k, v := range rec.fields {
-		if collector[k] || strings.HasPrefix(k, "gl2_") || strings.HasPrefix(k, "_") || strings.HasPrefix(k, "evidence.") {
+		if collectorColumns[k] || strings.HasPrefix(k, "gl2_") || strings.HasPrefix(k, "_") || strings.HasPrefix(k, "evidence.") {
 			continue
 		}
 		fields = append(fields, jsonField{k, v})
