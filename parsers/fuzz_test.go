@@ -334,3 +334,40 @@ func FuzzMixedRelay(f *testing.F) {
 	seedLines(f, "testdata/fortigate.log", "testdata/cisco_asa.log", "testdata/postfix.log", "testdata/formats/juniper-srx.log")
 	fuzzLines(f, Mixed{})
 }
+
+func FuzzWindowsExport(f *testing.F) {
+	for _, p := range []string{"testdata/winevent_powershell.csv", "testdata/winevent_fr.csv", "testdata/eventviewer_fr.csv", "testdata/winevent.json"} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("Level\tDate and Time\tSource\tEvent ID\tTask Category\r\nInformation\t3/15/2024 2:13:07 PM\tService Control Manager\t7036\tNone\t\"x\"\r\n"))
+	f.Add([]byte(`{"Id":1073748860,"TimeCreated":"/Date(-1)/","ProviderName":"P","Properties":[{"Value":{"Value":1}},null,"x"]}` + "\n"))
+	fuzzFile(f, WindowsExport{})
+}
+
+// FuzzLocalDate: a culture's date is read or refused, never wrongly: what
+// is read writes back to the same numbers.
+func FuzzLocalDate(f *testing.F) {
+	for _, s := range []string{"15/03/2024 14:13:07", "3/15/2024 2:13:07 PM", "2024/03/15 14:13", "15.03.2024 14:13:07.1234567", "1/1/0000 12:00:00 a.m."} {
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, s string, dayFirst bool) {
+		d, err := parseLocalDate(s)
+		if err != nil {
+			return
+		}
+		o := dateOrder{decided: true, dayFirst: dayFirst}
+		got, err := o.time(d, time.UTC)
+		if err != nil {
+			return
+		}
+		day, month := d.b, d.a
+		if dayFirst && !d.yearFirst {
+			day, month = d.a, d.b
+		}
+		if got.Year() != d.year || int(got.Month()) != month || got.Day() != day || got.Hour() != d.hour || got.Minute() != d.minute || got.Second() != d.sec {
+			t.Fatalf("%q read as %s", s, got)
+		}
+	})
+}

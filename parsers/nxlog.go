@@ -380,14 +380,11 @@ func nxlogTime(s string, tz *time.Location) (time.Time, bool, error) {
 		}
 		return time.Time{}, false, fmt.Errorf("nxlog: EventTime %s is no time in seconds, milliseconds or microseconds", s)
 	}
-	t, err := parseISO(s, tz)
+	t, zoned, err := parseISOZoned(s, tz)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("nxlog: EventTime %q: %v", s, err)
 	}
-	// A time whose zone is written reads the same in a zone an hour off.
-	_, off := t.In(tz).Zone()
-	other, _ := parseISO(s, time.FixedZone("", off+3600))
-	return t, other.Equal(t), nil
+	return t, zoned, nil
 }
 
 // keywordsHex writes an event's keyword mask as Windows does (0x8020…):

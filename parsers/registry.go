@@ -8,6 +8,7 @@ var registry = []Format{
 	Winlogbeat{},
 	NXLog{},
 	Snare{},
+	WindowsExport{},
 	// Collector exports before the formats of the lines they carry.
 	EntraSignIns{},
 	CSVExport{},

@@ -15,7 +15,7 @@ import (
 
 // messageSections are the headers that say whose account the next
 // "Account Name:" is; the other headers only end the previous value.
-var messageSections = map[string]string{
+var messageSections = withCurlyApostrophes(map[string]string{
 	"subject": "Subject", "sujet": "Subject",
 	"new logon": "Target", "nouvelle ouverture de session": "Target",
 	"account for which logon failed": "Target", "compte pour lequel l'ouverture de session a échoué": "Target",
@@ -29,11 +29,11 @@ var messageSections = map[string]string{
 	"detailed authentication information": "", "informations détaillées sur l'authentification": "",
 	"access request information": "", "informations sur la demande d'accès": "",
 	"target server": "", "serveur cible": "",
-}
+})
 
 // messageLabels give a label's EventData name; "@" stands for the
 // section's account (SubjectUserName, TargetUserName…).
-var messageLabels = map[string]string{
+var messageLabels = withCurlyApostrophes(map[string]string{
 	"security id": "@UserSid", "id de sécurité": "@UserSid",
 	"account name": "@UserName", "nom du compte": "@UserName",
 	"account domain": "@DomainName", "domaine du compte": "@DomainName",
@@ -61,6 +61,18 @@ var messageLabels = map[string]string{
 	"accesses": "AccessList", "access mask": "AccessMask", "masque d'accès": "AccessMask",
 	"target server name": "TargetServerName", "nom du serveur cible": "TargetServerName",
 	"service name": "ServiceName", "nom du service": "ServiceName",
+})
+
+// withCurlyApostrophes adds each French label with the typographic
+// apostrophe (d’ouverture) beside the straight one: Windows' own
+// translations and the tools that copy them write either.
+func withCurlyApostrophes(m map[string]string) map[string]string {
+	for k, v := range m {
+		if strings.Contains(k, "'") {
+			m[strings.ReplaceAll(k, "'", "’")] = v
+		}
+	}
+	return m
 }
 
 // messageTokens are the headers and labels by their first letter, longest

@@ -33,3 +33,15 @@ func (z *zoneless) mark(ev *event.Event, what, whose string) {
 		z.warn(fmt.Sprintf("%s: read in %s — pass --tz with %s zone if that is wrong", what, z.tz, whose))
 	}
 }
+
+// parseISOZoned reads an ISO 8601 time, in tz when it has no zone; zoned
+// says whether it had one.
+func parseISOZoned(s string, tz *time.Location) (t time.Time, zoned bool, err error) {
+	if t, err = parseISO(s, tz); err != nil {
+		return t, false, err
+	}
+	// A time whose zone is written reads the same in a zone an hour off.
+	_, off := t.In(tz).Zone()
+	other, _ := parseISO(s, time.FixedZone("", off+3600))
+	return t, other.Equal(t), nil
+}

@@ -1,0 +1,537 @@
+package parsers
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// WindowsExport reads Windows events exported as a table with the tools an
+// administrator has at hand when no one kept the .evtx files: PowerShell's
+// Get-WinEvent or Get-EventLog piped to Export-Csv (with or without its
+// "#TYPE" line, comma or a French culture's semicolon) or ConvertTo-Json,
+// and Event Viewer's "Save All Events As" CSV or tab-separated text (English
+// or French headers). Such tables keep the event's id, provider, times and
+// rendered message, but not EventData's names (Export-Csv writes
+// "System.Collections.Generic.List`1[…]" for them, ConvertTo-Json their
+// values without names): the fields the ECS mapping needs are read back
+// from the message, as for Snare. Times are the exporting machine's local
+// time in its culture's pattern, without zone (read in --tz); JSON's
+// "/Date(ms)/" and ISO times with an offset are exact.
+type WindowsExport struct{}
+
+func (WindowsExport) Name() string { return "windows-export" }
+func (WindowsExport) Description() string {
+	return "Windows events exported by Get-WinEvent/Get-EventLog (Export-Csv, ConvertTo-Json) or Event Viewer (Save As CSV/text); EventData read back from the message"
+}
+
+// winExportColumns name the columns of the three writers, lower-cased:
+// PowerShell's property names, Event Viewer's English and French headers.
+// Level, Keywords and Task hold numbers in PowerShell's tables and words
+// in Event Viewer's; both are read.
+var winExportColumns = map[string]string{
+	"id": "id", "eventid": "id", "event id": "id", "id de l'événement": "id", "instanceid": "instance",
+	"qualifiers": "qualifiers", "version": "version",
+	"level": "level", "niveau": "level", "leveldisplayname": "levelname",
+	"keywords": "keywords", "mots clés": "keywords", "mots-clés": "keywords", "keywordsdisplaynames": "keywordnames",
+	"task": "task", "task category": "task", "catégorie de la tâche": "task", "category": "task", "taskdisplayname": "taskname",
+	"opcode": "opcode", "recordid": "record", "index": "record",
+	"providername": "provider", "source": "provider", "providerid": "providerguid",
+	"logname": "channel", "machinename": "computer", "userid": "user", "username": "username",
+	"processid": "pid", "threadid": "tid", "activityid": "activity",
+	"timecreated": "time", "timegenerated": "time", "date and time": "time", "date et heure": "time",
+	"message": "message", "entrytype": "entrytype", "properties": "props", "replacementstrings": "props",
+}
+
+func winExportColumn(name string) string {
+	n := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(name, "\ufeff")))
+	return winExportColumns[strings.ReplaceAll(n, "’", "'")]
+}
+
+// winExportHeader reports whether cols are a Windows event table's.
+func winExportHeader(cols []string) bool {
+	has := map[string]bool{}
+	for _, c := range cols {
+		has[winExportColumn(c)] = true
+	}
+	return (has["id"] || has["instance"]) && has["time"] && (has["provider"] || has["message"] || has["channel"])
+}
+
+func (WindowsExport) Detect(head []byte) bool {
+	h := strings.TrimLeft(strings.TrimPrefix(string(head), "\ufeff"), " \t\r\n")
+	if h == "" {
+		return false
+	}
+	if h[0] == '[' || h[0] == '{' {
+		return (strings.Contains(h, `"TimeCreated"`) || strings.Contains(h, `"TimeGenerated"`)) &&
+			(strings.Contains(h, `"Id"`) || strings.Contains(h, `"EventID"`)) &&
+			(strings.Contains(h, `"ProviderName"`) || strings.Contains(h, `"EntryType"`) || strings.Contains(h, `"LogName"`))
+	}
+	lines := headLines([]byte(h), 2)
+	if len(lines) > 0 && strings.HasPrefix(lines[0], "#TYPE ") {
+		lines = lines[1:]
+	}
+	if len(lines) == 0 {
+		return false
+	}
+	cols, _ := csvHeader(lines[0])
+	return winExportHeader(cols)
+}
+
+// winRow is one exported event: its columns by winExportColumns' names.
+type winRow struct {
+	f        map[string]string
+	props    []string // EventData's values without names (ConvertTo-Json)
+	pos      string
+	at       int64  // line (CSV) or row (JSON) where the event starts
+	original string // the row as written
+	err      error  // the row could not be read
+}
+
+type winExport struct {
+	kind  string // evidence.export: which writer
+	zone  zoneless
+	order dateOrder
+}
+
+func (WindowsExport) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {
+	opts := *o
+	opts.Warn = st.Warn
+	x := &winExport{zone: newZoneless(&opts)}
+	// A first pass, only as long as the dates need it, finds the order of
+	// their day and month.
+	var first *localDate
+	_ = x.rows(in, st, func(r *winRow) bool {
+		s := ""
+		if r.err == nil {
+			s = strings.TrimSpace(r.f["time"])
+		}
+		if strings.HasPrefix(s, "/Date(") || isISODate(s) {
+			return false // exact times: no order to find
+		}
+		d, err := parseLocalDate(s)
+		if err != nil {
+			return true
+		}
+		if first == nil {
+			first = &d
+		}
+		return !x.order.observe(d)
+	})
+	if first != nil && !x.order.decided {
+		x.order.assume(*first)
+		st.Warn(x.order.assumed)
+	}
+	return x.rows(in, st, func(r *winRow) bool {
+		err := r.err
+		var e *event.Event
+		if err == nil {
+			e, err = x.event(r)
+		}
+		if err != nil {
+			e = event.New()
+			e.Fields[event.FieldKind] = event.KindRaw
+			e.Fields[event.FieldError] = "windows-export: " + err.Error()
+		}
+		e.Fields[event.FieldOriginal] = r.original
+		if strings.HasPrefix(r.pos, "R") {
+			e.Fields["evidence.row"] = r.at
+		} else {
+			e.Fields[event.FieldLine] = r.at
+		}
+		emit(e, r.pos)
+		return true
+	})
+}
+
+// rows reads the file's events, CSV or JSON, and hands each to fn until it
+// returns false.
+func (x *winExport) rows(in *Input, st *FileStats, fn func(*winRow) bool) error {
+	rc, err := in.Reader()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	br := bufio.NewReaderSize(&bomSkipper{r: bufio.NewReaderSize(rc, 1<<16)}, 1<<16)
+	for {
+		c, err := br.Peek(1)
+		if err != nil {
+			return fmt.Errorf("windows-export: empty file")
+		}
+		if c[0] != ' ' && c[0] != '\t' && c[0] != '\r' && c[0] != '\n' {
+			if c[0] == '[' || c[0] == '{' {
+				x.kind = "powershell-json"
+				return x.jsonRows(br, st, fn)
+			}
+			return x.csvRows(br, fn)
+		}
+		br.ReadByte()
+	}
+}
+
+func (x *winExport) csvRows(br *bufio.Reader, fn func(*winRow) bool) error {
+	head, _ := br.Peek(64 << 10)
+	lines := headLines(head, 2)
+	skip := 0
+	if len(lines) > 0 && strings.HasPrefix(lines[0], "#TYPE ") {
+		skip, lines = 1, lines[1:]
+	}
+	if len(lines) == 0 {
+		return fmt.Errorf("windows-export: no header")
+	}
+	cols, delim := csvHeader(lines[0])
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = winExportColumn(c)
+	}
+	x.kind = "event-viewer-" + map[rune]string{'\t': "text"}[delim]
+	if x.kind == "event-viewer-" {
+		x.kind += "csv"
+	}
+	for _, n := range names {
+		if n == "pid" || n == "record" || n == "computer" || n == "channel" {
+			x.kind = "powershell-csv" // Event Viewer writes only level, time, source, id and task
+		}
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = delim
+	cr.LazyQuotes = true
+	cr.FieldsPerRecord = -1
+	for i := 0; i <= skip; i++ {
+		if _, err := cr.Read(); err != nil {
+			return fmt.Errorf("windows-export: header: %w", err)
+		}
+	}
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	cw.Comma = delim
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		line, _ := cr.FieldPos(0)
+		buf.Reset()
+		cw.Write(rec)
+		cw.Flush()
+		r := &winRow{pos: linePos(int64(line)), at: int64(line), original: strings.TrimRight(buf.String(), "\n")}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) && !errors.Is(pe.Err, csv.ErrFieldCount) {
+				r.err = pe // encoding/csv resynchronises at the next line
+			} else if rec == nil {
+				return fmt.Errorf("windows-export: line %d: %w", line, err)
+			}
+		}
+		if r.err == nil {
+			r.f = make(map[string]string, len(rec))
+			for i, v := range rec {
+				name := ""
+				if i < len(names) {
+					name = names[i]
+				} else if i == len(names) && r.f["message"] == "" {
+					name = "message" // Event Viewer writes the message under no header
+				}
+				if name != "" && v != "" && r.f[name] == "" {
+					r.f[name] = v
+				}
+			}
+		}
+		if !fn(r) {
+			return nil
+		}
+	}
+}
+
+func (x *winExport) jsonRows(br *bufio.Reader, st *FileStats, fn func(*winRow) bool) error {
+	dec := json.NewDecoder(br)
+	var n int64
+	one := func(raw json.RawMessage) bool {
+		n++
+		r := &winRow{pos: "R" + strconv.FormatInt(n, 10), at: n, original: string(raw)}
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		var m map[string]any
+		if err := d.Decode(&m); err != nil {
+			r.err = err
+		} else {
+			r.f = map[string]string{}
+			for k, v := range m {
+				name := winExportColumn(k)
+				switch name {
+				case "":
+				case "props":
+					r.props = jsonValues(v)
+				case "keywordnames":
+					r.f[name] = strings.Join(jsonValues(v), "\n")
+				default:
+					r.f[name] = jsonScalar(v)
+				}
+			}
+		}
+		return fn(r)
+	}
+	if c, _ := br.Peek(1); len(c) == 1 && c[0] == '[' {
+		dec.Token()
+		for dec.More() {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				st.AddLost("windows-export: JSON syntax error, the rest of the file is unreadable", 1)
+				return fmt.Errorf("windows-export: after row %d: %w", n, err)
+			}
+			if !one(raw) {
+				return nil
+			}
+		}
+		return nil
+	}
+	for {
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			st.AddLost("windows-export: JSON syntax error, the rest of the file is unreadable", 1)
+			return fmt.Errorf("windows-export: after row %d: %w", n, err)
+		}
+		if !one(raw) {
+			return nil
+		}
+	}
+}
+
+// jsonScalar is a JSON value as text. PowerShell writes a .NET object
+// beyond its -Depth as {…"Value": "S-1-5-18"} (a SID) or
+// {"value": "/Date(…)/", "DateTime": …} (a date with notes).
+func jsonScalar(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return t
+	case json.Number:
+		return t.String()
+	case bool:
+		return strconv.FormatBool(t)
+	case map[string]any:
+		for _, k := range []string{"Value", "value"} {
+			if s, ok := t[k]; ok {
+				return jsonScalar(s)
+			}
+		}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// jsonValues reads Properties ([{"Value": …}]) or a list of strings.
+func jsonValues(v any) []string {
+	a, ok := v.([]any)
+	if !ok {
+		if s := jsonScalar(v); s != "" {
+			return []string{s}
+		}
+		return nil
+	}
+	out := make([]string, len(a))
+	for i, e := range a {
+		out[i] = jsonScalar(e)
+	}
+	return out
+}
+
+func isWinNumber(v string) bool {
+	_, err := strconv.ParseInt(v, 10, 64)
+	_, uerr := strconv.ParseUint(v, 10, 64)
+	return err == nil || uerr == nil || strings.HasPrefix(v, "0x")
+}
+
+// winEntryTypes are Get-EventLog's EntryType, by name and by number.
+var winEntryTypes = map[string]string{
+	"1": "error", "2": "warning", "4": "information", "8": "successaudit", "16": "failureaudit",
+}
+
+// winTypeWord reads a level or keyword Windows tools write as a word,
+// English or French, as Windows' keywords and level.
+func winTypeWord(s string) ([2]string, bool) {
+	w := strings.ToLower(strings.TrimSpace(strings.ReplaceAll(s, "’", "'")))
+	if t, ok := winEntryTypes[w]; ok {
+		w = t
+	}
+	t, ok := winTypeWords[w]
+	return t, ok
+}
+
+func (x *winExport) event(r *winRow) (*event.Event, error) {
+	f := r.f
+	id := f["id"]
+	if id == "" {
+		id = f["instance"]
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(id), 10, 32)
+	if err != nil {
+		return nil, fmt.Errorf("event id %q is not a number", id)
+	}
+	w := &winRecord{
+		Provider: f["provider"], ProviderGUID: strings.Trim(f["providerguid"], "{}"), Channel: f["channel"], Computer: f["computer"],
+		UserID: f["user"], ActivityID: f["activity"], EventID: strconv.FormatUint(n&0xffff, 10), Qualifiers: f["qualifiers"],
+		Version: f["version"], Opcode: f["opcode"], RecordID: f["record"], PID: f["pid"], TID: f["tid"], Task: f["task"],
+	}
+	if inst, err := strconv.ParseUint(f["instance"], 10, 32); err == nil && inst>>16 != 0 && w.Qualifiers == "" {
+		w.Qualifiers = strconv.FormatUint(inst>>16, 10)
+	} else if n>>16 != 0 {
+		w.Qualifiers = strconv.FormatUint(n>>16, 10)
+	}
+	if w.Task == "" {
+		w.Task = f["taskname"]
+	}
+	// Numbers as Windows writes them; words (Event Viewer, EntryType,
+	// the display names) as the keywords and level they stand for.
+	for _, k := range []string{"keywords", "level", "entrytype", "keywordnames", "levelname"} {
+		for _, v := range strings.Split(f[k], "\n") {
+			if v = strings.TrimSpace(v); v == "" {
+				continue
+			}
+			if isWinNumber(v) {
+				switch {
+				case k == "keywords" && w.Keywords == "":
+					w.Keywords = keywordsHex(v)
+				case k == "level" && w.Level == "":
+					w.Level = v
+				case k == "entrytype":
+					if t, ok := winTypeWord(v); ok && w.Keywords == "" {
+						w.Keywords, w.Level = t[0], t[1]
+					}
+				}
+				continue
+			}
+			if t, ok := winTypeWord(v); ok {
+				if w.Keywords == "" {
+					w.Keywords = t[0]
+				}
+				if w.Level == "" {
+					w.Level = t[1]
+				}
+			}
+		}
+	}
+	t, zoned, err := x.time(f["time"])
+	if err != nil {
+		return nil, err
+	}
+	w.Time = t
+	inferred := false
+	if w.Channel == "" {
+		w.Channel = channelOfProvider(w.Provider, w.EventID)
+		inferred = w.Channel != ""
+	}
+	msg := strings.TrimSpace(f["message"])
+	w.EventData = messageEventData(msg)
+	mapping := []string{}
+	if len(w.EventData) > 0 {
+		mapping = append(mapping, "EventData read back from the rendered message")
+	} else {
+		for i, v := range r.props {
+			w.EventData = append(w.EventData, kv{"param" + strconv.Itoa(i+1), v})
+		}
+	}
+	if inferred {
+		mapping = append(mapping, "channel named after the provider (the export has none)")
+	}
+	ev := w.toEvent()
+	if msg != "" {
+		ev.Fields["message"] = msg
+	}
+	if len(mapping) > 0 {
+		ev.Fields["evidence.mapping"] = strings.Join(mapping, "; ")
+	}
+	if u := strings.TrimSpace(f["username"]); u != "" {
+		if dom, name, ok := strings.Cut(u, `\`); ok {
+			ev.Set("winlog.user.domain", dom)
+			ev.Set("winlog.user.name", name)
+		} else {
+			ev.Set("winlog.user.name", u)
+		}
+	}
+	if !zoned {
+		x.zone.mark(ev, "the export writes the exporting machine's local time without a zone", "that machine's")
+	}
+	ev.Fields["evidence.export"] = x.kind
+	return ev, nil
+}
+
+// time reads an exported time: JSON's "/Date(ms)/" (UTC), ISO 8601 with or
+// without offset, or the culture's pattern (local, order of the file).
+func (x *winExport) time(s string) (time.Time, bool, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, false, fmt.Errorf("no time")
+	}
+	if rest, ok := strings.CutPrefix(s, "/Date("); ok {
+		// "/Date(1710508387000)/", or with the writer's offset after the
+		// milliseconds, which are UTC either way.
+		end := strings.IndexAny(rest, "+-)")
+		if end == 0 && rest[0] == '-' {
+			end = strings.IndexAny(rest[1:], "+-)") + 1
+		}
+		ms, err := strconv.ParseInt(rest[:max(end, 0)], 10, 64)
+		if end <= 0 || err != nil {
+			return time.Time{}, false, fmt.Errorf("time %q", s)
+		}
+		return time.UnixMilli(ms).UTC(), true, nil
+	}
+	if isISODate(s) {
+		t, zoned, err := parseISOZoned(s, x.zone.tz)
+		if err != nil {
+			return time.Time{}, false, fmt.Errorf("time %q: %v", s, err)
+		}
+		return t, zoned, nil
+	}
+	d, err := parseLocalDate(s)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	if !x.order.decided {
+		x.order.observe(d)
+	}
+	t, err := x.order.time(d, x.zone.tz)
+	return t, false, err
+}
+
+func isISODate(s string) bool {
+	return len(s) >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' ')
+}
+
+// channelOfProvider names the log of the providers the ECS mapping reads,
+// for exports that do not (Get-EventLog, Event Viewer).
+func channelOfProvider(provider, id string) string {
+	switch strings.ToLower(provider) {
+	case "microsoft-windows-security-auditing":
+		return "Security"
+	case "microsoft-windows-eventlog":
+		return map[string]string{"1102": "Security", "104": "System"}[id]
+	case "service control manager":
+		return "System"
+	case "microsoft-windows-sysmon":
+		return "Microsoft-Windows-Sysmon/Operational"
+	case "microsoft-windows-powershell":
+		return "Microsoft-Windows-PowerShell/Operational"
+	case "microsoft-windows-terminalservices-localsessionmanager":
+		return "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"
+	case "microsoft-windows-terminalservices-remoteconnectionmanager":
+		return "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational"
+	case "microsoft-windows-bits-client":
+		return "Microsoft-Windows-Bits-Client/Operational"
+	}
+	return ""
+}
