@@ -45,16 +45,15 @@ func parseLocalDate(s string) (localDate, error) {
 	} else if len(f) != 1 {
 		return d, fmt.Errorf("date %q is not date and time", s)
 	}
-	sep := ""
-	for _, c := range []string{"/", ".", "-"} {
-		if strings.Count(date, c) == 2 {
-			sep = c
+	var p []string
+	for _, sep := range []string{"/", ".", "-"} {
+		if q := strings.Split(strings.TrimSuffix(date, "."), sep); len(q) == 3 {
+			p = q
 		}
 	}
-	if sep == "" {
+	if p == nil {
 		return d, fmt.Errorf("date %q is not day, month and year", s)
 	}
-	p := strings.Split(strings.TrimSuffix(date, "."), sep)
 	n := make([]int, 3)
 	for i, x := range p {
 		v, err := strconv.Atoi(x)
