@@ -33,6 +33,16 @@ func TestMessageEventData(t *testing.T) {
 		{"4625 fr", msg4625fr, map[string]string{"SubjectUserName": "-", "LogonType": "3", "TargetUserName": "administrateur",
 			"TargetDomainName": "AGGLO", "FailureReason": "Nom d'utilisateur inconnu ou mot de passe incorrect.",
 			"WorkstationName": "KALI", "IpAddress": "185.220.101.4", "IpPort": "51234"}},
+		{"4688", "A new process has been created.\r\n\r\nCreator Subject:\r\n\tSecurity ID:\t\tS-1-5-21-1-2-3-1107\r\n\tAccount Name:\t\tj.martin\r\n\tAccount Domain:\t\tAGGLO\r\n\tLogon ID:\t\t0x8C41F2\r\n\r\nTarget Subject:\r\n\tSecurity ID:\t\tS-1-0-0\r\n\tAccount Name:\t\t-\r\n\tAccount Domain:\t\t-\r\n\tLogon ID:\t\t0x0\r\n\r\nProcess Information:\r\n\tNew Process ID:\t\t0x1a2c\r\n\tNew Process Name:\tC:\\Tools\\rclone.exe\r\n\tToken Elevation Type:\tTokenElevationTypeDefault (1)\r\n\tMandatory Label:\t\tS-1-16-12288\r\n\tCreator Process ID:\t0x1964\r\n\tCreator Process Name:\tC:\\Windows\\System32\\cmd.exe\r\n\tProcess Command Line:\trclone copy D:\\Partages mega:x",
+			map[string]string{"SubjectUserName": "j.martin", "SubjectLogonId": "0x8C41F2", "TargetUserName": "-", "NewProcessId": "0x1a2c",
+				"NewProcessName": `C:\Tools\rclone.exe`, "ProcessId": "0x1964", "ParentProcessName": `C:\Windows\System32\cmd.exe`,
+				"CommandLine": `rclone copy D:\Partages mega:x`}},
+		{"4769", "A Kerberos service ticket was requested.\r\n\r\nAccount Information:\r\n\tAccount Name:\t\tj.martin@AGGLO.LOCAL\r\n\tAccount Domain:\t\tAGGLO.LOCAL\r\n\tLogon GUID:\t\t{0}\r\n\r\nService Information:\r\n\tService Name:\t\tFS01$\r\n\tService ID:\t\tS-1-5-21-1-2-3-1000\r\n\r\nNetwork Information:\r\n\tClient Address:\t\t::ffff:10.10.1.50\r\n\tClient Port:\t\t50123\r\n\r\nAdditional Information:\r\n\tTicket Options:\t\t0x40810000\r\n\tTicket Encryption Type:\t0x12\r\n\tFailure Code:\t\t0x0",
+			map[string]string{"TargetUserName": "j.martin@AGGLO.LOCAL", "TargetDomainName": "AGGLO.LOCAL", "ServiceName": "FS01$",
+				"IpAddress": "::ffff:10.10.1.50", "IpPort": "50123", "Status": "0x0"}},
+		{"7045", "A service was installed in the system.\r\n\r\nService Name:  updsvc\r\nService File Name:  C:\\ProgramData\\upd.exe -k run\r\nService Type:  user mode service\r\nService Start Type:  demand start\r\nService Account:  LocalSystem",
+			map[string]string{"ServiceName": "updsvc", "ImagePath": `C:\ProgramData\upd.exe -k run`, "ServiceType": "user mode service",
+				"StartType": "demand start", "AccountName": "LocalSystem"}},
 		{"5145", msg5145, map[string]string{"SubjectUserName": "j.martin", "ObjectType": "File", "IpAddress": "10.10.1.50",
 			"IpPort": "51022", "ShareName": `\\*\Finances`, "ShareLocalPath": `\??\D:\Partages\Finances`,
 			"RelativeTargetName": `Paie 2024\salaires mars.xlsx`, "AccessMask": "0x1", "AccessList": "ReadData (or ListDirectory)"}},
@@ -55,6 +65,22 @@ func TestMessageEventData(t *testing.T) {
 				t.Errorf("%s %s: the caller's process name taken as ProcessName", tc.name, form)
 			}
 		}
+	}
+}
+
+// TestMessageEventDataFor: a logoff's message names the account that
+// logged off "Subject", its EventData "Target".
+func TestMessageEventDataFor(t *testing.T) {
+	msg := "An account was logged off.\r\n\r\nSubject:\r\n\tSecurity ID:\t\tS-1-5-21-1-2-3-1107\r\n\tAccount Name:\t\tj.martin\r\n\tAccount Domain:\t\tAGGLO\r\n\tLogon ID:\t\t0x8C41F2\r\n\r\nLogon Type:\t\t\t3"
+	got := map[string]string{}
+	for _, p := range messageEventDataFor("4634", msg) {
+		got[p.k] = p.v
+	}
+	if got["TargetUserName"] != "j.martin" || got["TargetLogonId"] != "0x8C41F2" || got["LogonType"] != "3" || got["SubjectUserName"] != "" {
+		t.Errorf("4634: %v", got)
+	}
+	if d := messageEventDataFor("4624", msg); d[1].k != "SubjectUserName" {
+		t.Errorf("4624: %v", d)
 	}
 }
 

@@ -76,7 +76,7 @@ func (WindowsExport) Detect(head []byte) bool {
 			(strings.Contains(h, `"Id"`) || strings.Contains(h, `"EventID"`)) &&
 			(strings.Contains(h, `"ProviderName"`) || strings.Contains(h, `"EntryType"`) || strings.Contains(h, `"LogName"`))
 	}
-	lines := headLines([]byte(h), 2)
+	lines := headLines([]byte(h), 3) // three: a truncated head's last line is dropped
 	if len(lines) > 0 && strings.HasPrefix(lines[0], "#TYPE ") {
 		lines = lines[1:]
 	}
@@ -180,7 +180,7 @@ func (x *winExport) rows(in *Input, st *FileStats, fn func(*winRow) bool) error 
 
 func (x *winExport) csvRows(br *bufio.Reader, fn func(*winRow) bool) error {
 	head, _ := br.Peek(64 << 10)
-	lines := headLines(head, 2)
+	lines := headLines(head, 3)
 	skip := 0
 	if len(lines) > 0 && strings.HasPrefix(lines[0], "#TYPE ") {
 		skip, lines = 1, lines[1:]
@@ -436,7 +436,7 @@ func (x *winExport) event(r *winRow) (*event.Event, error) {
 		inferred = w.Channel != ""
 	}
 	msg := strings.TrimSpace(f["message"])
-	w.EventData = messageEventData(msg)
+	w.EventData = messageEventDataFor(w.EventID, msg)
 	mapping := []string{}
 	if len(w.EventData) > 0 {
 		mapping = append(mapping, "EventData read back from the rendered message")

@@ -29,6 +29,8 @@ var messageSections = withCurlyApostrophes(map[string]string{
 	"detailed authentication information": "", "informations détaillées sur l'authentification": "",
 	"access request information": "", "informations sur la demande d'accès": "",
 	"target server": "", "serveur cible": "",
+	"creator subject": "Subject", "target subject": "Target", "account information": "Target",
+	"service information": "", "additional information": "", "certificate information": "",
 })
 
 // messageLabels give a label's EventData name; "@" stands for the
@@ -61,6 +63,10 @@ var messageLabels = withCurlyApostrophes(map[string]string{
 	"accesses": "AccessList", "access mask": "AccessMask", "masque d'accès": "AccessMask",
 	"target server name": "TargetServerName", "nom du serveur cible": "TargetServerName",
 	"service name": "ServiceName", "nom du service": "ServiceName",
+	"domain name": "@DomainName", "creator process id": "ProcessId", "creator process name": "ParentProcessName",
+	"client address": "IpAddress", "client port": "IpPort", "user id": "TargetSid", "supplied realm name": "TargetDomainName",
+	"result code": "Status", "failure code": "Status",
+	"service file name": "ImagePath", "service type": "ServiceType", "service start type": "StartType", "service account": "AccountName",
 })
 
 // withCurlyApostrophes adds each French label with the typographic
@@ -96,6 +102,21 @@ var messageTokens = func() (by [256][]string) {
 	}
 	return by
 }()
+
+// messageEventDataFor reads the EventData of event id's message. A
+// logoff's message puts the account that logged off under "Subject:",
+// which its EventData name Target.
+func messageEventDataFor(id, msg string) []kv {
+	d := messageEventData(msg)
+	if id == "4634" || id == "4647" {
+		for i, p := range d {
+			if r, ok := strings.CutPrefix(p.k, "Subject"); ok {
+				d[i].k = "Target" + r
+			}
+		}
+	}
+	return d
+}
 
 // messageEventData reads the EventData of a rendered message. A value ends
 // where the rendering's line ended: a line break or tab, or — where a

@@ -191,6 +191,10 @@ func (w *world) winEvent(host Host, t time.Time, channel, provider, guid string,
 		w.add(file, t, string(b))
 		return
 	}
+	if w.o.WinExport {
+		w.add("windows/"+short(host.Name)+"-"+channel+".csv", t, w.winExportRow(host, t, channel, provider, guid, id, task, keywords, rec, pid, data, userData))
+		return
+	}
 	if w.o.NXLog {
 		w.add("windows/nxlog-"+strings.ToLower(short(host.Name))+".json", t, w.nxlogLine(host, t, channel, provider, guid, id, task, keywords, rec, pid, data, userData))
 		return

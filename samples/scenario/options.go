@@ -32,6 +32,7 @@ type Options struct {
 	WinXMLRoot                  bool // wevtutil output with an <Events> root
 	Winlogbeat                  bool // Windows events as Winlogbeat JSON instead of XML
 	NXLog                       bool // Windows events as NXLog CE forwards them: JSON, local time to the second, no zone
+	WinExport                   bool // Windows events as Get-WinEvent | Export-Csv writes them: local time in a culture's pattern, message only
 	EmptyExport                 bool // an empty wevtutil export beside the others
 	Missing                     string
 	// Intrusion choices.
@@ -173,6 +174,7 @@ func Draw(v Variant, seed uint64) Options {
 	form := r.IntN(5)
 	o.Winlogbeat = form == 0
 	o.NXLog = form == 1
+	o.WinExport = form == 2
 	o.EmptyExport = r.IntN(4) == 0
 	o.Backups = drawBackups(r, o)
 	o.CloudUsers = 0
@@ -352,6 +354,9 @@ func (o Options) describe() string {
 	}
 	if o.NXLog {
 		parts = append(parts, "Windows as NXLog JSON in local time")
+	}
+	if o.WinExport {
+		parts = append(parts, map[bool]string{true: "Windows as Get-WinEvent CSV (French culture)", false: "Windows as Get-WinEvent CSV (US culture)"}[o.WinXMLRoot])
 	}
 	if !o.FirewallFrom.Equal(o.Start) {
 		parts = append(parts, "firewall log starts "+o.FirewallFrom.Sub(o.Start).String()+" late")

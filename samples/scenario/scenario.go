@@ -19,6 +19,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -213,6 +214,13 @@ func (w *world) render() *Incident {
 		if wrapped {
 			sb.WriteString("<Events>\n")
 		}
+		end := "\n"
+		if kind == "windows" && strings.HasSuffix(name, ".csv") {
+			// Export-Csv: a header, CRLF, and Get-WinEvent's order, newest first.
+			sb.WriteString(w.winExportHeader() + "\r\n")
+			end = "\r\n"
+			slices.Reverse(lines)
+		}
 		for _, l := range lines {
 			if kind == "firewall" && (l.t.Before(w.o.FirewallFrom) || (!w.o.FirewallUntil.IsZero() && l.t.After(w.o.FirewallUntil))) {
 				continue
@@ -221,7 +229,7 @@ func (w *world) render() *Incident {
 				continue
 			}
 			sb.WriteString(l.text)
-			sb.WriteByte('\n')
+			sb.WriteString(end)
 		}
 		if wrapped {
 			sb.WriteString("</Events>\n")
