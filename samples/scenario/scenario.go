@@ -2,7 +2,7 @@
 // with their ground truth: FortiGate traffic and VPN logs (with or without
 // interim records, in any time zone), Postfix logs (ISO or classic stamps),
 // Windows Security and System events of a file server and a domain
-// controller (wevtutil XML, Winlogbeat JSON or NXLog JSON), nightly or weekly backups to
+// controller (wevtutil XML, Winlogbeat JSON, NXLog JSON or Get-WinEvent CSV), nightly or weekly backups to
 // one or two providers, staff using a cloud service, and one of several
 // storylines: theft by an intruder over the VPN, slow theft over several
 // nights, theft by mail, an insider uploading to the cloud service, a
