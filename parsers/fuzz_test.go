@@ -371,3 +371,8 @@ func FuzzLocalDate(f *testing.F) {
 		}
 	})
 }
+
+func FuzzZyxel(f *testing.F) {
+	seedLines(f, "testdata/zyxel.log")
+	fuzzLines(f, Zyxel{})
+}

@@ -18,6 +18,7 @@ var registry = []Format{
 	M365Audit{},
 	Stormshield{},
 	SonicWall{},
+	Zyxel{},
 	CiscoASA{},
 	CheckPoint{},
 	CEF{},

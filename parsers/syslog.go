@@ -92,7 +92,14 @@ func (c *syslogClock) parse(line string) (syslogHeader, error) {
 			c.Year++
 		}
 		c.last = m
-		h.Time = time.Date(c.Year, m, day, hh, mm, ss, nsec, loc).UTC()
+		year := c.Year
+		// Some devices (Zyxel) write the year after the time: "May 22 17:24:03 2026 host".
+		if len(rest) > 6 && rest[0] == ' ' && rest[5] == ' ' {
+			if y, err := strconv.Atoi(rest[1:5]); err == nil && y >= 1990 && y <= 2100 {
+				year, rest = y, rest[5:]
+			}
+		}
+		h.Time = time.Date(year, m, day, hh, mm, ss, nsec, loc).UTC()
 	case len(s) >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' '):
 		end := strings.IndexByte(s, ' ')
 		if s[10] == ' ' {

@@ -10,7 +10,7 @@ import (
 
 // Firewalls are the vendors an incident's firewall log can be rewritten
 // as: the same sessions, denies and VPN logins, in each vendor's own words.
-var Firewalls = []string{"fortigate", "juniper-srx", "sophos-xg", "netscreen", "watchguard", "cisco-asa"}
+var Firewalls = []string{"fortigate", "juniper-srx", "sophos-xg", "netscreen", "watchguard", "cisco-asa", "zyxel"}
 
 // fgRecord is what a FortiGate line of the generator says.
 type fgRecord struct {
@@ -212,6 +212,15 @@ func renderAs(vendor string, kv map[string]string, start, end time.Time, loc *ti
 			return []vendorLine{{end, hdr + fmt.Sprintf(`msg_id="3000-0148" Deny 0-External Firebox 40 %s 20 240 %s %s %s %s offset 5 S 1 win 1024 (Unhandled External Packet-00)`, proto, src, dst, sport, dport)}}
 		}
 		return []vendorLine{{end, hdr + fmt.Sprintf(`msg_id="3000-0151" Allow 1-Trusted 0-External %s %s %s %s %s duration="%s" sent_bytes="%s" rcvd_bytes="%s" (Outgoing-00)`, proto, src, dst, sport, dport, dur, sent, rcvd)}}
+	case "zyxel":
+		// USG FLEX: the year after the time, values after cat= unquoted.
+		hdr := fmt.Sprintf("<134>%s usgflex200 ", le.Format("Jan _2 15:04:05 2006"))
+		if deny {
+			return []vendorLine{{end, hdr + fmt.Sprintf(`src="%s:%s" dst="%s:%s" msg="Match default rule DROP" note="ACCESS BLOCK" user="" devID="bc9911223344" cat="Security Policy Control" action="Drop"`,
+				src, sport, dst, dport)}}
+		}
+		return []vendorLine{{end, hdr + fmt.Sprintf(`src="%s:%s" dst="%s:%s" msg="Traffic Log" note="" user="" devID="bc9911223344" cat="Traffic Log" action="" sourceTranslatedAddress=%s sourceTranslatedPort=%s sent=%s rcvd=%s duration=%s dir=LAN1:WAN1 protoID=%s proto=%s`,
+			src, sport, dst, dport, nat, natPort, sent, rcvd, dur, kv["proto"], strings.ToLower(kv["service"]))}}
 	case "cisco-asa":
 		stamp := func(t time.Time) string { return t.In(loc).Format("Jan 02 2006 15:04:05") + ": " }
 		if kv["type"] == "event" {
