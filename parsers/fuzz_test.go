@@ -376,3 +376,11 @@ func FuzzZyxel(f *testing.F) {
 	seedLines(f, "testdata/zyxel.log")
 	fuzzLines(f, Zyxel{})
 }
+
+func FuzzWevtutilText(f *testing.F) {
+	if b, err := os.ReadFile("testdata/wevtutil.txt"); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte("Event[0]:\n  Log Name: Security\n  Date: 2024-13-45T99:00:00\n  Event ID: 99999999\n  Description:\n"))
+	fuzzFile(f, WevtutilText{})
+}

@@ -9,6 +9,7 @@ var registry = []Format{
 	NXLog{},
 	Snare{},
 	WindowsExport{},
+	WevtutilText{},
 	// Collector exports before the formats of the lines they carry.
 	EntraSignIns{},
 	CSVExport{},

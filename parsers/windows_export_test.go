@@ -205,3 +205,29 @@ func TestLocalDate(t *testing.T) {
 		}
 	}
 }
+
+// TestWevtutilText reads `wevtutil qe /f:text` blocks: a 4624 and a 5145
+// whose EventData come back from their descriptions, a System event, and a
+// block with an unreadable id kept raw.
+func TestWevtutilText(t *testing.T) {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	evs, st := parseFile(t, "testdata/wevtutil.txt", &Options{TZ: paris})
+	if st.Format != "wevtutil-text" || st.Parsed != 3 || st.Raw != 1 || len(st.Warnings) != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	want(t, "4624", evs[0], "2024-03-15T13:13:07.123Z", map[string]any{
+		"event.dataset": "system.security", "event.code": "4624", "event.outcome": "success", "user.name": "j.martin",
+		"source.ip": "10.20.1.45", "winlog.logon.type": "Network", "host.name": "SRV-FICHIERS.mairie.local",
+		"winlog.keywords": "0x8020000000000000", "winlog.task": "Logon", "event.timezone": "Europe/Paris",
+		"evidence.mapping": mappingRead, "evidence.line": int64(1),
+	})
+	want(t, "5145", evs[1], "2024-03-15T13:20:11.5Z", map[string]any{
+		"file.path": `E:\Partages\Etat-Civil\Naissances\registre 2023.pdf`, "source.ip": "10.20.1.45", "user.name": "j.martin",
+	})
+	want(t, "7036", evs[2], "2024-03-16T00:02:00Z", map[string]any{
+		"event.dataset": "system.system", "log.level": "information", "message": "The Windows Update service entered the stopped state.",
+	})
+	if evs[3].Str(event.FieldKind) != event.KindRaw || evs[3].Str(event.FieldError) != `wevtutil-text: event id "x" is not a number` {
+		t.Errorf("bad id: %v", evs[3].Fields)
+	}
+}
