@@ -383,7 +383,7 @@ func (x *winExport) event(r *winRow) (*event.Event, error) {
 		return nil, fmt.Errorf("event id %q is not a number", id)
 	}
 	w := &winRecord{
-		Provider: f["provider"], ProviderGUID: strings.Trim(f["providerguid"], "{}"), Channel: f["channel"], Computer: f["computer"],
+		Provider: f["provider"], ProviderGUID: braced(f["providerguid"]), Channel: f["channel"], Computer: f["computer"],
 		UserID: f["user"], ActivityID: f["activity"], EventID: strconv.FormatUint(n&0xffff, 10), Qualifiers: f["qualifiers"],
 		Version: f["version"], Opcode: f["opcode"], RecordID: f["record"], PID: f["pid"], TID: f["tid"], Task: f["task"],
 	}
@@ -436,9 +436,13 @@ func (x *winExport) event(r *winRow) (*event.Event, error) {
 		inferred = w.Channel != ""
 	}
 	msg := strings.TrimSpace(f["message"])
-	w.EventData = messageEventDataFor(w.EventID, msg)
+	// EventData's values without names are named by the event's template;
+	// without one, they are read back from the message, and kept as
+	// param1… when that gives nothing.
 	mapping := []string{}
-	if len(w.EventData) > 0 {
+	if w.EventData = templateEventData(w.Provider, w.EventID, r.props); w.EventData != nil {
+		mapping = append(mapping, "EventData named by the event's template (the export keeps their values only)")
+	} else if w.EventData = messageEventDataFor(w.EventID, msg); len(w.EventData) > 0 {
 		mapping = append(mapping, "EventData read back from the rendered message")
 	} else {
 		for i, v := range r.props {
@@ -506,6 +510,14 @@ func (x *winExport) time(s string) (time.Time, bool, error) {
 	}
 	t, err := x.order.time(d, x.zone.tz)
 	return t, false, err
+}
+
+// braced writes a GUID as Windows' XML does ({…}); PowerShell writes it bare.
+func braced(g string) string {
+	if g = strings.Trim(strings.TrimSpace(g), "{}"); g == "" {
+		return ""
+	}
+	return "{" + g + "}"
 }
 
 func isISODate(s string) bool {

@@ -34,7 +34,7 @@ func TestWindowsExport(t *testing.T) {
 		"event.dataset": "system.security", "event.code": "4624", "event.outcome": "success", "user.name": "j.martin",
 		"user.domain": "MAIRIE", "user.id": sid, "source.ip": "10.20.1.45", "winlog.logon.type": "Network",
 		"host.name": "SRV-FICHIERS.mairie.local", "winlog.record_id": int64(2211873), "winlog.keywords": "0x8020000000000000",
-		"winlog.process.pid": int64(712), "winlog.provider_guid": "54849625-5478-4994-a5ba-3e3b0328c30d", "winlog.task": "12544",
+		"winlog.process.pid": int64(712), "winlog.provider_guid": "{54849625-5478-4994-a5ba-3e3b0328c30d}", "winlog.task": "12544",
 		"winlog.channel": "Security", "event.timezone": "Europe/Paris", "evidence.export": "powershell-csv",
 		"evidence.mapping": mappingRead, "evidence.line": int64(3),
 	})
@@ -87,6 +87,8 @@ func TestWindowsExport(t *testing.T) {
 		"event.code": "4624", "user.name": "j.martin", "source.ip": "10.20.1.45", "winlog.keywords": "0x8020000000000000",
 		"winlog.record_id": int64(2211873), "event.timezone": nil, "evidence.export": "powershell-json", "evidence.row": int64(1),
 		"winlog.event_data.param1": nil, "winlog.activity_id": "6d2e0b5c-76a2-0001-1c5f-2e6da276da01",
+		"winlog.event_data.ImpersonationLevel": "%%1833", "winlog.event_data.IpPort": "51522",
+		"evidence.mapping": "EventData named by the event's template (the export keeps their values only)",
 	})
 	want(t, "json 1102", evs[1], "2024-03-17T02:30:01.512Z", map[string]any{
 		"event.code": "1102", "event.action": "audit-log-cleared", "user.name": "adm.dupont",
