@@ -384,3 +384,9 @@ func FuzzWevtutilText(f *testing.F) {
 	f.Add([]byte("Event[0]:\n  Log Name: Security\n  Date: 2024-13-45T99:00:00\n  Event ID: 99999999\n  Description:\n"))
 	fuzzFile(f, WevtutilText{})
 }
+
+func FuzzEvtxexportText(f *testing.F) {
+	f.Add([]byte("evtxexport 20181227\n\nEvent number\t\t\t: 1\nWritten time\t\t\t: Mar 15, 2024 13:13:07.123456700 UTC\nEvent level\t\t\t: Information (0)\nComputer name\t\t\t: X\nSource name\t\t\t: Microsoft-Windows-Security-Auditing\nEvent identifier\t\t: 0x00001419 (5145)\nNumber of strings\t\t: 2\nString: 1\t\t\t: a\n\tb\nString: 2\t\t\t: 0x00000000008a3f21\n"))
+	f.Add([]byte("Event number\t\t\t: 1\nEvent identifier\t\t: 0xffffffffff (1)\nString: 3\t\t\t: x\n"))
+	fuzzFile(f, EvtxexportText{})
+}

@@ -10,6 +10,7 @@ var registry = []Format{
 	Snare{},
 	WindowsExport{},
 	WevtutilText{},
+	EvtxexportText{},
 	// Collector exports before the formats of the lines they carry.
 	EntraSignIns{},
 	CSVExport{},
