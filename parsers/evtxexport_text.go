@@ -1,7 +1,6 @@
 package parsers
 
 import (
-	"bufio"
 	"fmt"
 	"strconv"
 	"strings"
@@ -74,53 +73,12 @@ func evtxexportLine(l string) (k, v string) {
 }
 
 func (EvtxexportText) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {
-	rc, err := in.Reader()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	sc := bufio.NewScanner(&bomSkipper{r: bufio.NewReaderSize(rc, 1<<16)})
-	sc.Buffer(make([]byte, 1<<16), 16<<20)
-	var no, start int64
-	var block []string
-	flush := func() {
-		for len(block) > 0 && strings.TrimSpace(block[len(block)-1]) == "" {
-			block = block[:len(block)-1]
-		}
-		if len(block) == 0 {
-			return
-		}
-		ev, err := evtxexportEvent(block)
-		if err != nil {
-			ev = event.New()
-			ev.Fields[event.FieldKind] = event.KindRaw
-			ev.Fields[event.FieldError] = "evtxexport-text: " + err.Error()
-		}
-		ev.Fields[event.FieldOriginal] = strings.Join(block, "\n")
-		ev.Fields[event.FieldLine] = start
-		emit(ev, linePos(start))
-		block = block[:0]
-	}
-	for sc.Scan() {
-		no++
-		l := strings.TrimRight(sc.Text(), "\r")
-		if k, _ := evtxexportLine(l); k == "Event number" {
-			flush()
-			start = no
-		} else if len(block) == 0 {
-			if strings.TrimSpace(l) != "" && !strings.HasPrefix(l, "evtxexport ") {
-				rawLine(emit, no, []byte(l), "evtxexport-text: a line outside any event")
-			}
-			continue
-		}
-		block = append(block, l)
-	}
-	flush()
-	if err := sc.Err(); err != nil {
-		st.AddLost("evtxexport-text: "+err.Error(), 1)
-		return fmt.Errorf("evtxexport-text: after line %d: %w", no, err)
-	}
-	return nil
+	return blockReader{
+		name:     "evtxexport-text",
+		isStart:  func(l string) bool { k, _ := evtxexportLine(l); return k == "Event number" },
+		preamble: func(l string) bool { return strings.HasPrefix(l, "evtxexport ") },
+		parse:    evtxexportEvent,
+	}.read(in, st, emit)
 }
 
 func evtxexportEvent(block []string) (*event.Event, error) {

@@ -118,14 +118,7 @@ func (d *snareDecoder) Line(no int64, line []byte, emit Emit) error {
 	if len(w.EventData) > 0 {
 		ev.Fields["evidence.mapping"] = "EventData read back from the rendered message"
 	}
-	if u := strings.TrimSpace(f[6]); u != "" && u != "N/A" {
-		if dom, name, ok := strings.Cut(u, `\`); ok {
-			ev.Set("winlog.user.domain", dom)
-			ev.Set("winlog.user.name", name)
-		} else {
-			ev.Set("winlog.user.name", u)
-		}
-	}
+	setWinlogUser(ev, strings.TrimSpace(f[6]))
 	ev.Set("snare.criticality", strings.TrimSpace(f[0]))
 	ev.Set("snare.counter", strings.TrimSpace(f[2]))
 	d.zone.mark(ev, "Snare writes the event's local time without a zone", "the servers'")

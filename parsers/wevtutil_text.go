@@ -1,7 +1,6 @@
 package parsers
 
 import (
-	"bufio"
 	"fmt"
 	"strconv"
 	"strings"
@@ -69,56 +68,14 @@ func wevtutilLabel(l string) string {
 }
 
 func (WevtutilText) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {
-	rc, err := in.Reader()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
 	opts := *o
 	opts.Warn = st.Warn
 	zone := newZoneless(&opts)
-	sc := bufio.NewScanner(&bomSkipper{r: bufio.NewReaderSize(rc, 1<<16)})
-	sc.Buffer(make([]byte, 1<<16), 16<<20)
-	var (
-		no, start int64
-		block     []string
-	)
-	flush := func() {
-		if len(block) == 0 {
-			return
-		}
-		text := strings.Join(block, "\n")
-		ev, err := wevtutilEvent(block, &zone)
-		if err != nil {
-			ev = event.New()
-			ev.Fields[event.FieldKind] = event.KindRaw
-			ev.Fields[event.FieldError] = "wevtutil-text: " + err.Error()
-		}
-		ev.Fields[event.FieldOriginal] = text
-		ev.Fields[event.FieldLine] = start
-		emit(ev, linePos(start))
-		block = block[:0]
-	}
-	for sc.Scan() {
-		no++
-		l := strings.TrimRight(sc.Text(), "\r")
-		if isWevtutilStart(l) {
-			flush()
-			start = no
-		} else if len(block) == 0 && strings.TrimSpace(l) == "" {
-			continue
-		} else if len(block) == 0 {
-			rawLine(emit, no, []byte(l), "wevtutil-text: a line outside any Event[n]: block")
-			continue
-		}
-		block = append(block, l)
-	}
-	flush()
-	if err := sc.Err(); err != nil {
-		st.AddLost("wevtutil-text: "+err.Error(), 1)
-		return fmt.Errorf("wevtutil-text: after line %d: %w", no, err)
-	}
-	return nil
+	return blockReader{
+		name:    "wevtutil-text",
+		isStart: isWevtutilStart,
+		parse:   func(block []string) (*event.Event, error) { return wevtutilEvent(block, &zone) },
+	}.read(in, st, emit)
 }
 
 func wevtutilEvent(block []string, zone *zoneless) (*event.Event, error) {
@@ -172,14 +129,7 @@ func wevtutilEvent(block []string, zone *zoneless) (*event.Event, error) {
 	if len(w.EventData) > 0 {
 		ev.Fields["evidence.mapping"] = "EventData read back from the rendered message"
 	}
-	if u := f["username"]; u != "" && u != "N/A" {
-		if dom, name, ok := strings.Cut(u, `\`); ok {
-			ev.Set("winlog.user.domain", dom)
-			ev.Set("winlog.user.name", name)
-		} else {
-			ev.Set("winlog.user.name", u)
-		}
-	}
+	setWinlogUser(ev, f["username"])
 	if !zoned {
 		zone.mark(ev, "wevtutil writes the exporting machine's local time without a zone", "that machine's")
 	}

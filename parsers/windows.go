@@ -315,6 +315,22 @@ func setUserDomainForm(ev *event.Event, v string) {
 	ev.Set("user.name", v)
 }
 
+// setWinlogUser records the account a forwarder or export names beside
+// the event ("DOMAIN\user"): Windows' own user of the event, not the
+// account the event is about, which the mapping reads from EventData.
+func setWinlogUser(ev *event.Event, u string) {
+	u = strings.TrimSpace(u)
+	if u == "" || u == "N/A" {
+		return
+	}
+	if dom, name, ok := strings.Cut(u, `\`); ok {
+		ev.Set("winlog.user.domain", dom)
+		ev.Set("winlog.user.name", name)
+		return
+	}
+	ev.Set("winlog.user.name", u)
+}
+
 func (w *winRecord) mapECS(ev *event.Event) {
 	g := w.get
 	cat := func(c ...string) { ev.Fields["event.category"] = c }

@@ -459,14 +459,7 @@ func (x *winExport) event(r *winRow) (*event.Event, error) {
 	if len(mapping) > 0 {
 		ev.Fields["evidence.mapping"] = strings.Join(mapping, "; ")
 	}
-	if u := strings.TrimSpace(f["username"]); u != "" {
-		if dom, name, ok := strings.Cut(u, `\`); ok {
-			ev.Set("winlog.user.domain", dom)
-			ev.Set("winlog.user.name", name)
-		} else {
-			ev.Set("winlog.user.name", u)
-		}
-	}
+	setWinlogUser(ev, strings.TrimSpace(f["username"]))
 	if !zoned {
 		x.zone.mark(ev, "the export writes the exporting machine's local time without a zone", "that machine's")
 	}

@@ -50,8 +50,11 @@ var eventDataTemplates = map[string][]string{
 	"microsoft-windows-security-auditing/4728": groupMemberTemplate,
 	"microsoft-windows-security-auditing/4732": groupMemberTemplate,
 	"microsoft-windows-security-auditing/4756": groupMemberTemplate,
-	"service control manager/7045":             {"ServiceName", "ImagePath", "ServiceType", "StartType", "AccountName"},
-	"microsoft-windows-powershell/4104":        {"MessageNumber", "MessageTotal", "ScriptBlockText", "ScriptBlockId", "Path"},
+	// UserData events: the values of their one element, in order.
+	"microsoft-windows-eventlog/1102":   {"SubjectUserSid", "SubjectUserName", "SubjectDomainName", "SubjectLogonId"},
+	"microsoft-windows-eventlog/104":    {"SubjectUserName", "SubjectDomainName", "Channel", "BackupPath"},
+	"service control manager/7045":      {"ServiceName", "ImagePath", "ServiceType", "StartType", "AccountName"},
+	"microsoft-windows-powershell/4104": {"MessageNumber", "MessageTotal", "ScriptBlockText", "ScriptBlockId", "Path"},
 }
 
 var groupMemberTemplate = []string{"MemberName", "MemberSid", "TargetUserName", "TargetDomainName", "TargetSid", "SubjectUserSid",
@@ -61,7 +64,9 @@ var groupMemberTemplate = []string{"MemberName", "MemberSid", "TargetUserName", 
 // when there is none or the values do not fit it.
 func templateEventData(provider, id string, values []string) []kv {
 	t := eventDataTemplates[strings.ToLower(provider)+"/"+id]
-	if t == nil || len(values) == 0 || len(values) > len(t) {
+	// Fewer than half the template's values is not one of its versions
+	// (an export that wrote an object's type name for the values).
+	if t == nil || len(values) == 0 || len(values) > len(t) || 2*len(values) < len(t) {
 		return nil
 	}
 	out := make([]kv, len(values))

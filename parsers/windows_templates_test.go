@@ -21,51 +21,33 @@ import (
 // templated provider and id must carry exactly the template's first names,
 // in its order.
 func TestEventDataTemplates(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(corpus.Dir(t, "evtx"), "*", "*.evtx"))
-	if len(files) == 0 {
-		t.Fatal("no .evtx file in the corpus")
-	}
 	checked := map[string]int{}
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
+	corpusRecords(t, func(f string, w *winRecord) {
+		key := strings.ToLower(w.Provider) + "/" + w.EventID
+		tmpl, ok := eventDataTemplates[key]
+		if !ok {
+			return
 		}
-		st, _ := fh.Stat()
-		rd, err := evtx.NewReader(fh, st.Size())
-		if err != nil {
-			fh.Close()
-			continue
+		var names []string
+		for _, d := range w.EventData {
+			names = append(names, d.k)
 		}
-		rd.Flat = true
-		rd.Walk(1, func(rec *evtx.Record) any {
-			if rec.Flat == nil || rec.Carved {
-				return nil
+		if len(names) == 0 { // UserData: its element's leaves
+			for _, d := range w.UserData {
+				names = append(names, d.k[strings.LastIndexByte(d.k, '.')+1:])
 			}
-			w, err := winRecordFromFlat(rec.Flat)
-			if err != nil || len(w.EventData) == 0 {
-				return nil
+		}
+		if len(names) == 0 {
+			return
+		}
+		if len(names) > len(tmpl) || strings.Join(names, ",") != strings.Join(tmpl[:len(names)], ",") {
+			if checked[key+" wrong"]++; checked[key+" wrong"] == 1 {
+				t.Errorf("%s in %s (version %s): EventData %v, template %v", key, filepath.Base(f), w.Version, names, tmpl)
 			}
-			key := strings.ToLower(w.Provider) + "/" + w.EventID
-			tmpl, ok := eventDataTemplates[key]
-			if !ok {
-				return nil
-			}
-			var names []string
-			for _, d := range w.EventData {
-				names = append(names, d.k)
-			}
-			if len(names) > len(tmpl) || strings.Join(names, ",") != strings.Join(tmpl[:len(names)], ",") {
-				if checked[key+" wrong"]++; checked[key+" wrong"] == 1 {
-					t.Errorf("%s in %s (version %s): EventData %v, template %v", key, filepath.Base(f), w.Version, names, tmpl)
-				}
-				return nil
-			}
-			checked[key]++
-			return nil
-		}, func(*evtx.Record, any) error { return nil })
-		fh.Close()
-	}
+			return
+		}
+		checked[key]++
+	})
 	for key := range eventDataTemplates {
 		if checked[key] == 0 {
 			t.Logf("%s: no event in the corpus, template from Windows' documentation only", key)
@@ -80,48 +62,28 @@ func TestEventDataTemplates(t *testing.T) {
 // event must carry the fields the .evtx gives, but its message and a time
 // cut to the millisecond.
 func TestWindowsExportAgrees(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(corpus.Dir(t, "evtx"), "*", "*.evtx"))
 	var objs []map[string]any
 	var want []*event.Event
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
+	corpusRecords(t, func(_ string, w *winRecord) {
+		if len(w.EventData) == 0 || eventDataTemplates[strings.ToLower(w.Provider)+"/"+w.EventID] == nil {
+			return
 		}
-		st, _ := fh.Stat()
-		rd, err := evtx.NewReader(fh, st.Size())
-		if err != nil {
-			fh.Close()
-			continue
+		var props []map[string]string
+		for _, d := range w.EventData {
+			props = append(props, map[string]string{"Value": d.v})
 		}
-		rd.Flat = true
-		rd.Walk(1, func(rec *evtx.Record) any {
-			if rec.Flat == nil || rec.Carved {
-				return nil
-			}
-			w, err := winRecordFromFlat(rec.Flat)
-			if err != nil || len(w.EventData) == 0 || eventDataTemplates[strings.ToLower(w.Provider)+"/"+w.EventID] == nil {
-				return nil
-			}
-			var props []map[string]string
-			for _, d := range w.EventData {
-				props = append(props, map[string]string{"Value": d.v})
-			}
-			kw, _ := strconv.ParseUint(strings.TrimPrefix(w.Keywords, "0x"), 16, 64)
-			o := map[string]any{"Id": w.EventID, "Version": w.Version, "Level": w.Level, "Task": w.Task, "Opcode": w.Opcode,
-				"Keywords": int64(kw), "RecordId": w.RecordID, "ProviderName": w.Provider, "ProviderId": strings.Trim(w.ProviderGUID, "{}"),
-				"LogName": w.Channel, "ProcessId": w.PID, "ThreadId": w.TID, "MachineName": w.Computer, "UserId": w.UserID,
-				"ActivityId": w.ActivityID, "TimeCreated": fmt.Sprintf("/Date(%d)/", w.Time.UnixMilli()), "Properties": props}
-			if w.Qualifiers != "" {
-				o["Qualifiers"] = w.Qualifiers
-			}
-			w.Time = w.Time.Truncate(time.Millisecond)
-			objs = append(objs, o)
-			want = append(want, w.toEvent())
-			return nil
-		}, func(*evtx.Record, any) error { return nil })
-		fh.Close()
-	}
+		kw, _ := strconv.ParseUint(strings.TrimPrefix(w.Keywords, "0x"), 16, 64)
+		o := map[string]any{"Id": w.EventID, "Version": w.Version, "Level": w.Level, "Task": w.Task, "Opcode": w.Opcode,
+			"Keywords": int64(kw), "RecordId": w.RecordID, "ProviderName": w.Provider, "ProviderId": strings.Trim(w.ProviderGUID, "{}"),
+			"LogName": w.Channel, "ProcessId": w.PID, "ThreadId": w.TID, "MachineName": w.Computer, "UserId": w.UserID,
+			"ActivityId": w.ActivityID, "TimeCreated": fmt.Sprintf("/Date(%d)/", w.Time.UnixMilli()), "Properties": props}
+		if w.Qualifiers != "" {
+			o["Qualifiers"] = w.Qualifiers
+		}
+		w.Time = w.Time.Truncate(time.Millisecond)
+		objs = append(objs, o)
+		want = append(want, w.toEvent())
+	})
 	if len(objs) < 1000 {
 		t.Fatalf("only %d templated events in the corpus", len(objs))
 	}
@@ -151,4 +113,43 @@ func TestWindowsExportAgrees(t *testing.T) {
 		}
 	}
 	t.Logf("%d events compared", len(got))
+}
+
+// corpusRecords hands every record of the corpus's .evtx files (not the
+// carved ones) to fn, as the reader's winRecord, EventData in order.
+func corpusRecords(t *testing.T, fn func(file string, w *winRecord)) {
+	files, _ := filepath.Glob(filepath.Join(corpus.Dir(t, "evtx"), "*", "*.evtx"))
+	if len(files) == 0 {
+		t.Fatal("no .evtx file in the corpus")
+	}
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := fh.Stat()
+		rd, err := evtx.NewReader(fh, st.Size())
+		if err != nil {
+			fh.Close()
+			continue
+		}
+		rd.Flat = true
+		rd.Walk(1, func(rec *evtx.Record) any {
+			if rec.Carved {
+				return nil
+			}
+			var w *winRecord
+			var err error
+			if rec.Flat != nil {
+				w, err = winRecordFromFlat(rec.Flat)
+			} else {
+				w, err = winRecordFromNode(rec.Root)
+			}
+			if err == nil {
+				fn(f, w)
+			}
+			return nil
+		}, func(*evtx.Record, any) error { return nil })
+		fh.Close()
+	}
 }
