@@ -314,24 +314,14 @@ func (x *winExport) jsonRows(br *bufio.Reader, st *FileStats, fn func(*winRow) b
 // beyond its -Depth as {…"Value": "S-1-5-18"} (a SID) or
 // {"value": "/Date(…)/", "DateTime": …} (a date with notes).
 func jsonScalar(v any) string {
-	switch t := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return t
-	case json.Number:
-		return t.String()
-	case bool:
-		return strconv.FormatBool(t)
-	case map[string]any:
+	if m, ok := v.(map[string]any); ok {
 		for _, k := range []string{"Value", "value"} {
-			if s, ok := t[k]; ok {
+			if s, ok := m[k]; ok {
 				return jsonScalar(s)
 			}
 		}
 	}
-	b, _ := json.Marshal(v)
-	return string(b)
+	return jsonText(v)
 }
 
 // jsonValues reads Properties ([{"Value": …}]) or a list of strings.
