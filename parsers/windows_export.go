@@ -108,9 +108,9 @@ func (WindowsExport) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) e
 	opts.Warn = st.Warn
 	x := &winExport{zone: newZoneless(&opts)}
 	// A first pass, only as long as the dates need it, finds the order of
-	// their day and month.
+	// their day and month; what it meets is counted by the second.
 	var first *localDate
-	_ = x.rows(in, st, func(r *winRow) bool {
+	_ = x.rows(in, &FileStats{}, func(r *winRow) bool {
 		s := ""
 		if r.err == nil {
 			s = strings.TrimSpace(r.f["time"])

@@ -233,3 +233,26 @@ func TestWevtutilText(t *testing.T) {
 		t.Errorf("bad id: %v", evs[3].Fields)
 	}
 }
+
+// TestWindowsExportCut: a JSON export cut short keeps its whole rows and
+// counts the rest lost once, with the reason.
+func TestWindowsExportCut(t *testing.T) {
+	b, err := os.ReadFile("testdata/winevent.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := b[:len(b)*3/4]
+	p := filepath.Join(t.TempDir(), "cut.json")
+	os.WriteFile(p, cut, 0o644)
+	in, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	var n int
+	st, err := Parse(in, &Options{TZ: time.UTC}, func(*event.Event) { n++ })
+	if err == nil || st.Format != "windows-export" || st.Parsed != 1 || n != 1 || st.Lost != 1 ||
+		st.LostReasons["windows-export: JSON syntax error, the rest of the file is unreadable"] != 1 {
+		t.Errorf("err %v, %d events, stats %+v", err, n, st)
+	}
+}
