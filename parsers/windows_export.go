@@ -488,8 +488,12 @@ func (x *winExport) time(s string) (time.Time, bool, error) {
 	if err != nil {
 		return time.Time{}, false, err
 	}
-	if !x.order.decided {
-		x.order.observe(d)
+	if !x.order.decided && !x.order.observe(d) {
+		// Only a file whose first pass stopped at an exact time gets here.
+		x.order.assume(d)
+		if x.zone.warn != nil {
+			x.zone.warn(x.order.assumed)
+		}
 	}
 	t, err := x.order.time(d, x.zone.tz)
 	return t, false, err
