@@ -110,6 +110,9 @@ func wevtutilEvent(block []string, zone *zoneless) (*event.Event, error) {
 	if u := f["user"]; u != "" && u != "N/A" {
 		w.UserID = u
 	}
+	if w.Channel == "" {
+		w.Channel = channelOfProvider(w.Provider, w.EventID)
+	}
 	for _, k := range []string{"keywords", "level"} {
 		for _, word := range strings.Split(f[k], ",") {
 			if t, ok := winTypeWords[strings.ToLower(strings.TrimSpace(strings.ReplaceAll(word, "’", "'")))]; ok {
