@@ -191,6 +191,10 @@ func (w *world) winEvent(host Host, t time.Time, channel, provider, guid string,
 		w.add(file, t, string(b))
 		return
 	}
+	if w.o.EvtxexportText {
+		w.add("windows/"+short(host.Name)+"-"+channel+".txt", t, w.evtxexportBlock(host, t, provider, id, data, userData))
+		return
+	}
 	if w.o.WinExport {
 		w.add("windows/"+short(host.Name)+"-"+channel+".csv", t, w.winExportRow(host, t, channel, provider, guid, id, task, keywords, rec, pid, data, userData))
 		return
@@ -325,13 +329,22 @@ func (w *world) logoff(host Host, t time.Time, user, logonID string, logonType i
 	}, "")
 }
 
-// kerberos writes a ticket request on the domain controller (4768 TGT, 4769 service ticket).
+// kerberos writes a ticket request on the domain controller (4768 TGT, 4769
+// service ticket), its EventData in Windows' template order (forms that
+// keep values without names rely on it).
 func (w *world) kerberos(t time.Time, id int, account, ip, service string) {
-	data := winData{{"TargetUserName", account}, {"TargetDomainName", strings.ToUpper(w.org.DNS)}, {"TargetSid", w.sid(account)},
-		{"ServiceName", service}, {"TicketOptions", "0x40810010"}, {"Status", "0x0"}, {"TicketEncryptionType", "0x12"},
-		{"IpAddress", "::ffff:" + ip}, {"IpPort", fmt.Sprint(49152 + w.r.IntN(16000))}}
+	realm := strings.ToUpper(w.org.DNS)
+	port := fmt.Sprint(49152 + w.r.IntN(16000))
+	serviceSid := "S-1-5-21-3623811015-3361044348-30300820-502" // krbtgt
+	data := winData{{"TargetUserName", account}, {"TargetDomainName", realm}, {"TargetSid", w.sid(account)},
+		{"ServiceName", service}, {"ServiceSid", serviceSid}, {"TicketOptions", "0x40810010"}, {"Status", "0x0"},
+		{"TicketEncryptionType", "0x12"}, {"PreAuthType", "2"}, {"IpAddress", "::ffff:" + ip}, {"IpPort", port},
+		{"CertIssuerName", ""}, {"CertSerialNumber", ""}, {"CertThumbprint", ""}}
 	if id == 4769 {
-		data[0][1] = account + "@" + strings.ToUpper(w.org.DNS)
+		data = winData{{"TargetUserName", account + "@" + realm}, {"TargetDomainName", realm}, {"ServiceName", service},
+			{"ServiceSid", serviceSid}, {"TicketOptions", "0x40810000"}, {"TicketEncryptionType", "0x12"},
+			{"IpAddress", "::ffff:" + ip}, {"IpPort", port}, {"Status", "0x0"},
+			{"LogonGuid", "{00000000-0000-0000-0000-000000000000}"}, {"TransmittedServices", "-"}}
 	}
 	w.winEvent(w.org.DC, t, "Security", "Microsoft-Windows-Security-Auditing", secGUID, id, 14337, "0x8020000000000000", 728, data, "")
 }

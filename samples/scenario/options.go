@@ -33,6 +33,7 @@ type Options struct {
 	Winlogbeat                  bool // Windows events as Winlogbeat JSON instead of XML
 	NXLog                       bool // Windows events as NXLog CE forwards them: JSON, local time to the second, no zone
 	WinExport                   bool // Windows events as Get-WinEvent | Export-Csv writes them: local time in a culture's pattern, message only
+	EvtxexportText              bool // Windows events as libevtx's evtxexport prints them: values without names, no log name
 	EmptyExport                 bool // an empty wevtutil export beside the others
 	Missing                     string
 	// Intrusion choices.
@@ -175,6 +176,7 @@ func Draw(v Variant, seed uint64) Options {
 	o.Winlogbeat = form == 0
 	o.NXLog = form == 1
 	o.WinExport = form == 2
+	o.EvtxexportText = form == 3
 	o.EmptyExport = r.IntN(4) == 0
 	o.Backups = drawBackups(r, o)
 	o.CloudUsers = 0
@@ -354,6 +356,9 @@ func (o Options) describe() string {
 	}
 	if o.NXLog {
 		parts = append(parts, "Windows as NXLog JSON in local time")
+	}
+	if o.EvtxexportText {
+		parts = append(parts, "Windows as evtxexport text")
 	}
 	if o.WinExport {
 		parts = append(parts, map[bool]string{true: "Windows as Get-WinEvent CSV (French culture)", false: "Windows as Get-WinEvent CSV (US culture)"}[o.WinXMLRoot])

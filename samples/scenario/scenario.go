@@ -2,7 +2,7 @@
 // with their ground truth: FortiGate traffic and VPN logs (with or without
 // interim records, in any time zone), Postfix logs (ISO or classic stamps),
 // Windows Security and System events of a file server and a domain
-// controller (wevtutil XML, Winlogbeat JSON, NXLog JSON or Get-WinEvent CSV), nightly or weekly backups to
+// controller (wevtutil XML, Winlogbeat JSON, NXLog JSON, Get-WinEvent CSV or evtxexport text), nightly or weekly backups to
 // one or two providers, staff using a cloud service, and one of several
 // storylines: theft by an intruder over the VPN, slow theft over several
 // nights, theft by mail, an insider uploading to the cloud service, a
@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -214,7 +215,10 @@ func (w *world) render() *Incident {
 		if wrapped {
 			sb.WriteString("<Events>\n")
 		}
-		end := "\n"
+		end, numbered := "\n", 0
+		if kind == "windows" && strings.HasSuffix(name, ".txt") {
+			sb.WriteString("evtxexport 20181227\n\n") // then blocks, a blank line after each
+		}
 		if kind == "windows" && strings.HasSuffix(name, ".csv") {
 			// Export-Csv: a header, CRLF, and Get-WinEvent's order, newest first.
 			sb.WriteString(w.winExportHeader() + "\r\n")
@@ -228,7 +232,12 @@ func (w *world) render() *Incident {
 			if kind == "windows" && l.t.Before(w.o.WindowsFrom) {
 				continue
 			}
-			sb.WriteString(l.text)
+			text := l.text
+			if strings.HasPrefix(text, "Event number\t\t\t: #\n") {
+				numbered++
+				text = strings.Replace(text, "#", strconv.Itoa(numbered), 1)
+			}
+			sb.WriteString(text)
 			sb.WriteString(end)
 		}
 		if wrapped {

@@ -137,3 +137,36 @@ func (w *world) winExportHeader() string {
 	}
 	return "#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord\r\n" + h
 }
+
+// evtxexportBlock writes one event as libevtx's evtxexport prints it by
+// default: the record's written time in UTC, the 32-bit identifier, the
+// EventData (or UserData) values numbered in their template order, no
+// names, no log name; 64-bit hexadecimal values padded as it pads them.
+func (w *world) evtxexportBlock(host Host, t time.Time, provider string, id int, data winData, userData string) string {
+	if userData != "" {
+		m := userDataMap(userData)["LogFileCleared"].(map[string]any)
+		for _, k := range []string{"SubjectUserSid", "SubjectUserName", "SubjectDomainName", "SubjectLogonId"} {
+			data = append(data, [2]string{k, m[k].(string)})
+		}
+	}
+	full, level := uint32(id), "Information (0)"
+	if provider == "Service Control Manager" {
+		full |= 0x4000 << 16
+		level = "Information (4)"
+	}
+	var b strings.Builder
+	// The event's number in the file is written when the file is (render).
+	fmt.Fprintf(&b, "Event number\t\t\t: #\nWritten time\t\t\t: %s UTC\nEvent level\t\t\t: %s\nComputer name\t\t\t: %s\n",
+		t.UTC().Format("Jan 02, 2006 15:04:05.000000000"), level, host.Name)
+	fmt.Fprintf(&b, "Source name\t\t\t: %s\nEvent identifier\t\t: 0x%08x (%d)\nNumber of strings\t\t: %d\n", provider, full, id, len(data))
+	for i, d := range data {
+		v := d[1]
+		if strings.HasSuffix(d[0], "LogonId") && strings.HasPrefix(v, "0x") {
+			if n, err := strconv.ParseUint(v[2:], 16, 64); err == nil {
+				v = fmt.Sprintf("0x%016x", n)
+			}
+		}
+		fmt.Fprintf(&b, "String: %d\t\t\t: %s\n", i+1, v)
+	}
+	return b.String()
+}
