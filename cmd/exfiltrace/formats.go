@@ -18,12 +18,16 @@ func formatsCmd() *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
+			width := 0
+			for _, f := range parsers.Formats() {
+				width = max(width, len(f.Name()))
+			}
 			for _, f := range parsers.Formats() {
 				if asJSON {
 					b, _ := json.Marshal(map[string]string{"name": f.Name(), "description": f.Description()})
 					fmt.Fprintln(out, string(b))
 				} else {
-					fmt.Fprintf(out, "%-14s %s\n", f.Name(), f.Description())
+					fmt.Fprintf(out, "%-*s %s\n", width, f.Name(), f.Description())
 				}
 			}
 			return nil
