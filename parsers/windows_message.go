@@ -31,6 +31,8 @@ var messageSections = withCurlyApostrophes(map[string]string{
 	"target server": "", "serveur cible": "",
 	"creator subject": "Subject", "target subject": "Target", "account information": "Target",
 	"service information": "", "additional information": "", "certificate information": "",
+	"sujet du créateur": "Subject", "sujet cible": "Target", "informations sur le compte": "Target",
+	"informations sur le service": "", "informations complémentaires": "", "informations sur le certificat": "",
 })
 
 // messageLabels give a label's EventData name; "@" stands for the
@@ -67,6 +69,10 @@ var messageLabels = withCurlyApostrophes(map[string]string{
 	"client address": "IpAddress", "client port": "IpPort", "user id": "TargetSid", "supplied realm name": "TargetDomainName",
 	"result code": "Status", "failure code": "Status",
 	"service file name": "ImagePath", "service type": "ServiceType", "service start type": "StartType", "service account": "AccountName",
+	"id du processus créateur": "ProcessId", "nom du processus créateur": "ParentProcessName",
+	"adresse du client": "IpAddress", "port du client": "IpPort", "code de résultat": "Status", "code d'échec": "Status",
+	"nom du fichier de service": "ImagePath", "type de service": "ServiceType", "type de démarrage du service": "StartType",
+	"compte de service": "AccountName",
 })
 
 // withCurlyApostrophes adds each French label with the typographic
