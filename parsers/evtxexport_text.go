@@ -138,19 +138,17 @@ func evtxexportEvent(block []string) (*event.Event, error) {
 	for i := range strs {
 		strs[i] = unpadHex(strs[i])
 	}
-	mapping := "time: the record's written time (evtxexport prints no TimeCreated); channel named after the provider (evtxexport gives none)"
+	mapping := []string{"time: the record's written time (evtxexport prints no TimeCreated)"}
 	if w.EventData = templateEventData(w.Provider, w.EventID, strs); w.EventData != nil {
-		mapping = "EventData named by the event's template (evtxexport gives their values only); " + mapping
+		mapping = append([]string{"EventData named by the event's template (evtxexport gives their values only)"}, mapping...)
 	} else {
-		for i, v := range strs {
-			w.EventData = append(w.EventData, kv{"param" + strconv.Itoa(i+1), v})
-		}
+		w.EventData = paramEventData(strs)
+	}
+	if w.Channel != "" {
+		mapping = append(mapping, "channel named after the provider (evtxexport gives none)")
 	}
 	ev := w.toEvent()
-	if w.Channel == "" {
-		mapping = strings.TrimSuffix(mapping, "; channel named after the provider (evtxexport gives none)")
-	}
-	ev.Fields["evidence.mapping"] = mapping
+	ev.Fields["evidence.mapping"] = strings.Join(mapping, "; ")
 	ev.SetIntString("evtxexport.event_number", f["Event number"])
 	return ev, nil
 }

@@ -65,18 +65,6 @@ type snareDecoder struct{ zone zoneless }
 
 func (*snareDecoder) Flush(Emit) {}
 
-// winTypeWords are the event types Windows tools write as words —
-// Snare's, Event Viewer's in English and French, Get-EventLog's
-// EntryType — as Windows' keywords and level.
-var winTypeWords = map[string][2]string{
-	"success audit": {"0x8020000000000000", "0"}, "failure audit": {"0x8010000000000000", "0"},
-	"audit success": {"0x8020000000000000", "0"}, "audit failure": {"0x8010000000000000", "0"},
-	"successaudit": {"0x8020000000000000", "0"}, "failureaudit": {"0x8010000000000000", "0"},
-	"succès de l'audit": {"0x8020000000000000", "0"}, "échec de l'audit": {"0x8010000000000000", "0"},
-	"information": {"", "4"}, "warning": {"", "3"}, "error": {"", "2"}, "critical": {"", "1"}, "verbose": {"", "5"},
-	"avertissement": {"", "3"}, "erreur": {"", "2"}, "critique": {"", "1"}, "commentaires": {"", "5"},
-}
-
 func (d *snareDecoder) Line(no int64, line []byte, emit Emit) error {
 	s := strings.TrimRight(string(line), "\r\n")
 	_, f, ok := snareFields(s)
@@ -100,7 +88,7 @@ func (d *snareDecoder) Line(no int64, line []byte, emit Emit) error {
 			break
 		}
 	}
-	kind := winTypeWords[strings.ToLower(strings.TrimSpace(f[8]))]
+	kind, _ := winTypeWord(f[8])
 	w := &winRecord{
 		Provider: strings.TrimSpace(f[5]), Channel: strings.TrimSpace(f[1]), Computer: strings.TrimSpace(f[9]),
 		EventID: strings.TrimSpace(f[4]), Keywords: kind[0], Level: kind[1], Task: strings.TrimSpace(f[10]),

@@ -100,7 +100,7 @@ func (c *syslogClock) parse(line string) (syslogHeader, error) {
 			}
 		}
 		h.Time = time.Date(year, m, day, hh, mm, ss, nsec, loc).UTC()
-	case len(s) >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' '):
+	case isISODate(s):
 		end := strings.IndexByte(s, ' ')
 		if s[10] == ' ' {
 			end = 19 + strings.IndexByte(s[19:], ' ')
@@ -198,6 +198,11 @@ func parse5424(h syslogHeader, s string) (syslogHeader, error) {
 	}
 	h.Msg = strings.TrimPrefix(msg, "\ufeff")
 	return h, nil
+}
+
+// isISODate reports whether s starts with an ISO 8601 date and time.
+func isISODate(s string) bool {
+	return len(s) >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' ')
 }
 
 // parseISO parses ISO 8601 stamps with or without zone; a stamp without zone is read in loc.

@@ -115,14 +115,7 @@ func wevtutilEvent(block []string, zone *zoneless) (*event.Event, error) {
 	}
 	for _, k := range []string{"keywords", "level"} {
 		for _, word := range strings.Split(f[k], ",") {
-			if t, ok := winTypeWords[strings.ToLower(strings.TrimSpace(strings.ReplaceAll(word, "’", "'")))]; ok {
-				if w.Keywords == "" {
-					w.Keywords = t[0]
-				}
-				if w.Level == "" {
-					w.Level = t[1]
-				}
-			}
+			w.setTypeWord(word)
 		}
 	}
 	ev := w.toEvent()

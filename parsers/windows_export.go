@@ -1,13 +1,7 @@
 package parsers
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/csv"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -21,10 +15,10 @@ import (
 // "#TYPE" line, comma or a French culture's semicolon) or ConvertTo-Json,
 // and Event Viewer's "Save All Events As" CSV or tab-separated text (English
 // or French headers). Such tables keep the event's id, provider, times and
-// rendered message, but not EventData's names (Export-Csv writes
-// "System.Collections.Generic.List`1[…]" for them, ConvertTo-Json their
-// values without names): the fields the ECS mapping needs are read back
-// from the message, as for Snare. Times are the exporting machine's local
+// rendered message, but not EventData's names: ConvertTo-Json's values are
+// named by their template (windows_templates.go); Export-Csv writes
+// "System.Collections.Generic.List`1[…]" instead, so there the fields the
+// ECS mapping needs are read back from the message, as for Snare. Times are the exporting machine's local
 // time in its culture's pattern, without zone (read in --tz); JSON's
 // "/Date(ms)/" and ISO times with an offset are exact.
 type WindowsExport struct{}
@@ -153,213 +147,10 @@ func (WindowsExport) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) e
 	})
 }
 
-// rows reads the file's events, CSV or JSON, and hands each to fn until it
-// returns false.
-func (x *winExport) rows(in *Input, st *FileStats, fn func(*winRow) bool) error {
-	rc, err := in.Reader()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	br := bufio.NewReaderSize(&bomSkipper{r: bufio.NewReaderSize(rc, 1<<16)}, 1<<16)
-	for {
-		c, err := br.Peek(1)
-		if err != nil {
-			return fmt.Errorf("windows-export: empty file")
-		}
-		if c[0] != ' ' && c[0] != '\t' && c[0] != '\r' && c[0] != '\n' {
-			if c[0] == '[' || c[0] == '{' {
-				x.kind = "powershell-json"
-				return x.jsonRows(br, st, fn)
-			}
-			return x.csvRows(br, fn)
-		}
-		br.ReadByte()
-	}
-}
-
-func (x *winExport) csvRows(br *bufio.Reader, fn func(*winRow) bool) error {
-	head, _ := br.Peek(64 << 10)
-	lines := headLines(head, 3)
-	skip := 0
-	if len(lines) > 0 && strings.HasPrefix(lines[0], "#TYPE ") {
-		skip, lines = 1, lines[1:]
-	}
-	if len(lines) == 0 {
-		return fmt.Errorf("windows-export: no header")
-	}
-	cols, delim := csvHeader(lines[0])
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = winExportColumn(c)
-	}
-	x.kind = "event-viewer-" + map[rune]string{'\t': "text"}[delim]
-	if x.kind == "event-viewer-" {
-		x.kind += "csv"
-	}
-	for _, n := range names {
-		if n == "pid" || n == "record" || n == "computer" || n == "channel" {
-			x.kind = "powershell-csv" // Event Viewer writes only level, time, source, id and task
-		}
-	}
-	cr := csv.NewReader(br)
-	cr.Comma = delim
-	cr.LazyQuotes = true
-	cr.FieldsPerRecord = -1
-	for i := 0; i <= skip; i++ {
-		if _, err := cr.Read(); err != nil {
-			return fmt.Errorf("windows-export: header: %w", err)
-		}
-	}
-	var buf bytes.Buffer
-	cw := csv.NewWriter(&buf)
-	cw.Comma = delim
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		line, _ := cr.FieldPos(0)
-		buf.Reset()
-		cw.Write(rec)
-		cw.Flush()
-		r := &winRow{pos: linePos(int64(line)), at: int64(line), original: strings.TrimRight(buf.String(), "\n")}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) && !errors.Is(pe.Err, csv.ErrFieldCount) {
-				r.err = pe // encoding/csv resynchronises at the next line
-			} else if rec == nil {
-				return fmt.Errorf("windows-export: line %d: %w", line, err)
-			}
-		}
-		if r.err == nil {
-			r.f = make(map[string]string, len(rec))
-			for i, v := range rec {
-				name := ""
-				if i < len(names) {
-					name = names[i]
-				} else if i == len(names) && r.f["message"] == "" {
-					name = "message" // Event Viewer writes the message under no header
-				}
-				if name != "" && v != "" && r.f[name] == "" {
-					r.f[name] = v
-				}
-			}
-		}
-		if !fn(r) {
-			return nil
-		}
-	}
-}
-
-func (x *winExport) jsonRows(br *bufio.Reader, st *FileStats, fn func(*winRow) bool) error {
-	dec := json.NewDecoder(br)
-	var n int64
-	one := func(raw json.RawMessage) bool {
-		n++
-		r := &winRow{pos: "R" + strconv.FormatInt(n, 10), at: n, original: string(raw)}
-		d := json.NewDecoder(bytes.NewReader(raw))
-		d.UseNumber()
-		var m map[string]any
-		if err := d.Decode(&m); err != nil {
-			r.err = err
-		} else {
-			r.f = map[string]string{}
-			for k, v := range m {
-				name := winExportColumn(k)
-				switch name {
-				case "":
-				case "props":
-					r.props = jsonValues(v)
-				case "keywordnames":
-					r.f[name] = strings.Join(jsonValues(v), "\n")
-				default:
-					r.f[name] = jsonScalar(v)
-				}
-			}
-		}
-		return fn(r)
-	}
-	if c, _ := br.Peek(1); len(c) == 1 && c[0] == '[' {
-		dec.Token()
-		for dec.More() {
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				st.AddLost("windows-export: JSON syntax error, the rest of the file is unreadable", 1)
-				return fmt.Errorf("windows-export: after row %d: %w", n, err)
-			}
-			if !one(raw) {
-				return nil
-			}
-		}
-		return nil
-	}
-	for {
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			st.AddLost("windows-export: JSON syntax error, the rest of the file is unreadable", 1)
-			return fmt.Errorf("windows-export: after row %d: %w", n, err)
-		}
-		if !one(raw) {
-			return nil
-		}
-	}
-}
-
-// jsonScalar is a JSON value as text. PowerShell writes a .NET object
-// beyond its -Depth as {…"Value": "S-1-5-18"} (a SID) or
-// {"value": "/Date(…)/", "DateTime": …} (a date with notes).
-func jsonScalar(v any) string {
-	if m, ok := v.(map[string]any); ok {
-		for _, k := range []string{"Value", "value"} {
-			if s, ok := m[k]; ok {
-				return jsonScalar(s)
-			}
-		}
-	}
-	return jsonText(v)
-}
-
-// jsonValues reads Properties ([{"Value": …}]) or a list of strings.
-func jsonValues(v any) []string {
-	a, ok := v.([]any)
-	if !ok {
-		if s := jsonScalar(v); s != "" {
-			return []string{s}
-		}
-		return nil
-	}
-	out := make([]string, len(a))
-	for i, e := range a {
-		out[i] = jsonScalar(e)
-	}
-	return out
-}
-
 func isWinNumber(v string) bool {
 	_, err := strconv.ParseInt(v, 10, 64)
 	_, uerr := strconv.ParseUint(v, 10, 64)
 	return err == nil || uerr == nil || strings.HasPrefix(v, "0x")
-}
-
-// winEntryTypes are Get-EventLog's EntryType, by name and by number.
-var winEntryTypes = map[string]string{
-	"1": "error", "2": "warning", "4": "information", "8": "successaudit", "16": "failureaudit",
-}
-
-// winTypeWord reads a level or keyword Windows tools write as a word,
-// English or French, as Windows' keywords and level.
-func winTypeWord(s string) ([2]string, bool) {
-	w := strings.ToLower(strings.TrimSpace(strings.ReplaceAll(s, "’", "'")))
-	if t, ok := winEntryTypes[w]; ok {
-		w = t
-	}
-	t, ok := winTypeWords[w]
-	return t, ok
 }
 
 func (x *winExport) event(r *winRow) (*event.Event, error) {
@@ -392,26 +183,17 @@ func (x *winExport) event(r *winRow) (*event.Event, error) {
 			if v = strings.TrimSpace(v); v == "" {
 				continue
 			}
-			if isWinNumber(v) {
-				switch {
-				case k == "keywords" && w.Keywords == "":
-					w.Keywords = keywordsHex(v)
-				case k == "level" && w.Level == "":
-					w.Level = v
-				case k == "entrytype":
-					if t, ok := winTypeWord(v); ok && w.Keywords == "" {
-						w.Keywords, w.Level = t[0], t[1]
-					}
-				}
-				continue
-			}
-			if t, ok := winTypeWord(v); ok {
+			switch {
+			case k == "keywords" && isWinNumber(v):
 				if w.Keywords == "" {
-					w.Keywords = t[0]
+					w.Keywords = keywordsHex(v)
 				}
+			case k == "level" && isWinNumber(v):
 				if w.Level == "" {
-					w.Level = t[1]
+					w.Level = v
 				}
+			default:
+				w.setTypeWord(v)
 			}
 		}
 	}
@@ -435,9 +217,7 @@ func (x *winExport) event(r *winRow) (*event.Event, error) {
 	} else if w.EventData = messageEventDataFor(w.EventID, msg); len(w.EventData) > 0 {
 		mapping = append(mapping, "EventData read back from the rendered message")
 	} else {
-		for i, v := range r.props {
-			w.EventData = append(w.EventData, kv{"param" + strconv.Itoa(i+1), v})
-		}
+		w.EventData = paramEventData(r.props)
 	}
 	if inferred {
 		mapping = append(mapping, "channel named after the provider (the export has none)")
@@ -467,12 +247,12 @@ func (x *winExport) time(s string) (time.Time, bool, error) {
 	if rest, ok := strings.CutPrefix(s, "/Date("); ok {
 		// "/Date(1710508387000)/", or with the writer's offset after the
 		// milliseconds, which are UTC either way.
-		end := strings.IndexAny(rest, "+-)")
-		if end == 0 && rest[0] == '-' {
-			end = strings.IndexAny(rest[1:], "+-)") + 1
+		body, ok := strings.CutSuffix(rest, ")/")
+		if i := strings.LastIndexAny(body, "+-"); i > 0 {
+			body = body[:i]
 		}
-		ms, err := strconv.ParseInt(rest[:max(end, 0)], 10, 64)
-		if end <= 0 || err != nil {
+		ms, err := strconv.ParseInt(body, 10, 64)
+		if !ok || err != nil {
 			return time.Time{}, false, fmt.Errorf("time %q", s)
 		}
 		return time.UnixMilli(ms).UTC(), true, nil
@@ -497,40 +277,4 @@ func (x *winExport) time(s string) (time.Time, bool, error) {
 	}
 	t, err := x.order.time(d, x.zone.tz)
 	return t, false, err
-}
-
-// braced writes a GUID as Windows' XML does ({…}); PowerShell writes it bare.
-func braced(g string) string {
-	if g = strings.Trim(strings.TrimSpace(g), "{}"); g == "" {
-		return ""
-	}
-	return "{" + g + "}"
-}
-
-func isISODate(s string) bool {
-	return len(s) >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' ')
-}
-
-// channelOfProvider names the log of the providers the ECS mapping reads,
-// for exports that do not (Get-EventLog, Event Viewer).
-func channelOfProvider(provider, id string) string {
-	switch strings.ToLower(provider) {
-	case "microsoft-windows-security-auditing":
-		return "Security"
-	case "microsoft-windows-eventlog":
-		return map[string]string{"1102": "Security", "104": "System"}[id]
-	case "service control manager":
-		return "System"
-	case "microsoft-windows-sysmon":
-		return "Microsoft-Windows-Sysmon/Operational"
-	case "microsoft-windows-powershell":
-		return "Microsoft-Windows-PowerShell/Operational"
-	case "microsoft-windows-terminalservices-localsessionmanager":
-		return "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"
-	case "microsoft-windows-terminalservices-remoteconnectionmanager":
-		return "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational"
-	case "microsoft-windows-bits-client":
-		return "Microsoft-Windows-Bits-Client/Operational"
-	}
-	return ""
 }

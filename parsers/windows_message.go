@@ -79,10 +79,14 @@ var messageLabels = withCurlyApostrophes(map[string]string{
 // apostrophe (d’ouverture) beside the straight one: Windows' own
 // translations and the tools that copy them write either.
 func withCurlyApostrophes(m map[string]string) map[string]string {
+	curly := map[string]string{}
 	for k, v := range m {
 		if strings.Contains(k, "'") {
-			m[strings.ReplaceAll(k, "'", "’")] = v
+			curly[strings.ReplaceAll(k, "'", "’")] = v
 		}
+	}
+	for k, v := range curly {
+		m[k] = v
 	}
 	return m
 }

@@ -1,6 +1,9 @@
 package parsers
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // Some exports keep an event's EventData values without their names:
 // ConvertTo-Json's Properties, Get-EventLog's ReplacementStrings. The
@@ -72,6 +75,15 @@ func templateEventData(provider, id string, values []string) []kv {
 	out := make([]kv, len(values))
 	for i, v := range values {
 		out[i] = kv{t[i], v}
+	}
+	return out
+}
+
+// paramEventData keeps values no template names as param1, param2…
+func paramEventData(values []string) []kv {
+	var out []kv
+	for i, v := range values {
+		out = append(out, kv{"param" + strconv.Itoa(i+1), v})
 	}
 	return out
 }

@@ -75,10 +75,8 @@ func (d *zyxelDecoder) Line(no int64, line []byte, emit Emit) error {
 		}
 	}
 	ev.Set("message", kv["msg"])
-	for _, side := range []string{"src", "dst"} {
-		field := map[string]string{"src": "source", "dst": "destination"}[side]
-		zyxelEndpoint(ev, field, kv[side])
-	}
+	zyxelEndpoint(ev, "source", kv["src"])
+	zyxelEndpoint(ev, "destination", kv["dst"])
 	setIP(ev, "source.nat.ip", kv["sourceTranslatedAddress"])
 	setPort(ev, "source.nat.port", kv["sourceTranslatedPort"])
 	setIP(ev, "destination.nat.ip", kv["destinationTranslatedAddress"])
@@ -95,9 +93,9 @@ func (d *zyxelDecoder) Line(no int64, line []byte, emit Emit) error {
 	if p := strings.ToLower(kv["proto"]); p != "" && p != "others" {
 		ev.Set("network.protocol", p)
 	}
-	cat, note, action := strings.ToLower(kv["cat"]), strings.ToUpper(kv["note"]), strings.ToLower(kv["action"])
+	cat, note, action, msg := strings.ToLower(kv["cat"]), strings.ToUpper(kv["note"]), strings.ToLower(kv["action"]), strings.ToUpper(kv["msg"])
 	blocked := strings.Contains(note, "BLOCK") || strings.Contains(note, "DENY") || action == "drop" || action == "block" || action == "deny" ||
-		strings.Contains(strings.ToUpper(kv["msg"]), " DROP") || strings.Contains(strings.ToUpper(kv["msg"]), " BLOCK")
+		strings.Contains(msg, " DROP") || strings.Contains(msg, " BLOCK")
 	switch {
 	case cat == "traffic log":
 		ev.Fields["event.category"] = []string{"network"}
