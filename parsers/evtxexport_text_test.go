@@ -66,13 +66,7 @@ func TestEvtxexportText(t *testing.T) {
 // accounts, addresses, paths and actions this project's own reader gives
 // for the same record (matched by time and id).
 func TestEvtxexportTextAgrees(t *testing.T) {
-	bin, err := exec.LookPath("evtxexport")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("evtxexport not installed; .ci/run installs libevtx-utils")
-		}
-		t.Skip("evtxexport (Debian libevtx-utils) not installed: cross-check skipped")
-	}
+	bin := corpus.Tool(t, "evtxexport", "libevtx-utils", "cross-check")
 	files, _ := filepath.Glob(filepath.Join(corpus.Dir(t, "evtx"), "*", "*.evtx"))
 	fields := []string{"user.name", "user.domain", "user.id", "source.ip", "source.port", "winlog.logon.type", "file.path",
 		"process.command_line", "process.executable", "process.parent.executable", "host.name", "event.action", "event.category",

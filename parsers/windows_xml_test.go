@@ -108,13 +108,7 @@ func TestWindowsXMLDamageAndOtherReaders(t *testing.T) {
 // is: binary data in base64 (ours hex), FILETIMEs within a few microseconds,
 // line ends that XML reads as "\n", and values it leaves out.
 func TestPythonEvtxAgrees(t *testing.T) {
-	bin, err := exec.LookPath("evtx_dump.py")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("evtx_dump.py not installed; .ci/run installs python3-evtx")
-		}
-		t.Skip("evtx_dump.py (Debian python3-evtx) not installed: cross-check skipped")
-	}
+	bin := corpus.Tool(t, "evtx_dump.py", "python3-evtx", "cross-check")
 	files, _ := filepath.Glob(filepath.Join(corpus.Dir(t, "evtx"), "*", "*.evtx"))
 	if len(files) == 0 {
 		t.Fatal("no corpus EVTX files")

@@ -14,13 +14,7 @@ import (
 // TestHTMLRendersInChromium opens the HTML report of the sample incident in
 // headless Chromium, saves a PNG and checks the verdict is in the rendered DOM.
 func TestHTMLRendersInChromium(t *testing.T) {
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium not installed; .ci/run installs it")
-		}
-		t.Skip("chromium (Debian package) not installed: browser rendering check skipped")
-	}
+	bin := corpus.Tool(t, "chromium", "chromium", "browser rendering check")
 	r := analyze(t, "fr", filepath.Join(corpus.Root(t), "samples", "incident"))
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")

@@ -5,6 +5,7 @@ package corpus
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -50,4 +51,20 @@ func SampleTruth(t testing.TB, name string, v any) {
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Tool returns the path of a peer program a cross-check runs (evtxexport,
+// evtx_dump.py, chromium). Without it the test is skipped, saying so —
+// except under CI=true, where .ci/run installs the Debian package pkg and
+// its absence fails the test.
+func Tool(t testing.TB, name, pkg, check string) string {
+	t.Helper()
+	bin, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not installed; .ci/run installs %s", name, pkg)
+		}
+		t.Skipf("%s (Debian %s) not installed: %s skipped", name, pkg, check)
+	}
+	return bin
 }

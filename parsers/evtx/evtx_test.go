@@ -494,13 +494,7 @@ func TestSnapshots(t *testing.T) {
 // evtxexport, an independent reader: same records, and for each the same
 // EventID, time, channel, computer and EventData values.
 func TestAgainstEvtxexport(t *testing.T) {
-	bin, err := exec.LookPath("evtxexport")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("evtxexport not installed; .ci/run installs libevtx-utils")
-		}
-		t.Skip("evtxexport (Debian libevtx-utils) not installed: cross-check skipped")
-	}
+	bin := corpus.Tool(t, "evtxexport", "libevtx-utils", "cross-check")
 	// Files where the peer is known to differ, and why.
 	peerFails := map[string]string{
 		"MSExchange_Management_wec.evtx":                   "evtxexport exports no record of this valid file; the snapshot test covers it",
