@@ -78,6 +78,10 @@ func build(c *index.Case, t *table, onEvent func()) error {
 			return fmt.Errorf("columnar store: %s: %w", f.Path, err)
 		}
 	}
+	if err := w.Rank(); err != nil {
+		w.Close()
+		return fmt.Errorf("columnar store: %w", err)
+	}
 	return w.Close()
 }
 

@@ -222,7 +222,7 @@ func schema() string {
 		}
 		b.WriteString(");\nCREATE TABLE IF NOT EXISTS " + t.marks + " (sha256 VARCHAR PRIMARY KEY, events BIGINT);\n")
 	}
-	b.WriteString("CREATE TABLE IF NOT EXISTS layout (version VARCHAR);")
+	b.WriteString("CREATE TABLE IF NOT EXISTS layout (version VARCHAR);\n" + rankedSchema)
 	return b.String()
 }
 

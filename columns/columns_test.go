@@ -32,7 +32,8 @@ func sampleCase(t *testing.T) *index.Case {
 }
 
 // ingestWithColumns ingests paths into a new case at dir with the columnar
-// store written during ingest, as the CLI does, and closes the writer.
+// store written during ingest and ranked after it, as the CLI does, and
+// closes the writer.
 func ingestWithColumns(t *testing.T, dir string, paths []string, o index.IngestOptions) *index.Case {
 	t.Helper()
 	c, err := index.OpenCase(dir, true)
@@ -46,6 +47,9 @@ func ingestWithColumns(t *testing.T, dir string, paths []string, o index.IngestO
 	}
 	o.Sink = w
 	if _, err := index.Ingest(c, paths, o); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Rank(); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {

@@ -285,6 +285,9 @@ func (s *Store) Top(field, sum, q string, n int) ([]index.TopRow, uint64, error)
 	if err != nil {
 		return nil, 0, err
 	}
+	if rows, ok, err := s.ranked(field, sum, cond, n); ok || err != nil {
+		return rows, total, err
+	}
 	ctx := context.Background()
 	sumExpr := "NULL::BIGINT"
 	if sum != "" {
