@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/exfiltrace/exfiltrace/index"
+	"github.com/exfiltrace/exfiltrace/internal/memlimit"
 )
 
 // `top FIELD` over a whole case groups every event by the field: on 8 M
@@ -26,6 +27,9 @@ import (
 // groups the events as before. Table ranked_of holds the stamp of the case
 // the rankings were computed on (its files and event counts, the fields
 // and sums ranked): rankings of any other state of the case are not read.
+
+// rankMemory is what ranking holds outside Go's heap: DuckDB's limit.
+const rankMemory = 128 << 20
 
 // rankedRows is how many rows of each ranking are kept: more than a screen
 // or a report shows (`top` prints 20 by default).
@@ -71,6 +75,25 @@ func rankingStamp(query func(q string) (string, error)) (string, error) {
 	}
 	h.Write([]byte(loaded))
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Rank keeps the rankings of the case as it is (see Writer.Rank), holding
+// it for writing meanwhile: an ingest calls it once its files are in, an
+// analysis once its report is written.
+func Rank(c *index.Case) error {
+	// DuckDB groups beside Go's heap, which the ingest has just left full.
+	defer memlimit.Beside(rankMemory)()
+	return c.Writing(func() error {
+		w, err := NewWriter(c)
+		if err != nil {
+			return err
+		}
+		err = w.Rank()
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		return c.DiskFull(err)
+	})
 }
 
 // Rank keeps the rankings of the case as the writer leaves it, unless they

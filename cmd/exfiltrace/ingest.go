@@ -11,6 +11,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/exfiltrace/exfiltrace/columns"
 	"github.com/exfiltrace/exfiltrace/event"
 	"github.com/exfiltrace/exfiltrace/index"
 	"github.com/exfiltrace/exfiltrace/parsers"
@@ -86,6 +87,9 @@ values used are printed and stored in the case manifest.`,
 			}
 			start := time.Now()
 			results, err := ingestCase(c, args, opts)
+			if err == nil {
+				err = columns.Rank(c)
+			}
 			if bar != nil {
 				bar.Finish()
 			}

@@ -23,9 +23,6 @@ func ingestCase(c *index.Case, paths []string, o index.IngestOptions) ([]*index.
 	}
 	o.Sink = w
 	res, err := index.Ingest(c, paths, o)
-	if err == nil {
-		err = c.DiskFull(w.Rank())
-	}
 	if cerr := w.Close(); err == nil && cerr != nil {
 		err = c.DiskFull(cerr)
 	}

@@ -50,6 +50,10 @@ func TestSamplesEndToEnd(t *testing.T) {
 	if f := strings.Fields(line); len(f) < 3 || f[1] != "24" || f[2] != "5413491657" {
 		t.Errorf("top line for 31.216.145.5: %q\n%s", line, out)
 	}
+	// The ingest kept the rankings that answer it.
+	if out, err := run(t, "sql", "--case", c, "--json", `SELECT v, n, s FROM ranked WHERE field = 'destination.ip' AND sum = 'source.bytes' AND v = '31.216.145.5'`); err != nil || !strings.Contains(out, `"n":24,"s":5413491657`) {
+		t.Errorf("ranking kept by ingest: %v\n%s", err, out)
+	}
 	// JSON output of top and search for pipes.
 	out, err = run(t, "top", "--case", c, "destination.ip", "--sum", "source.bytes", "--json", "--limit", "2")
 	if err != nil {
@@ -197,6 +201,9 @@ func TestAnalyzeReportBatch(t *testing.T) {
 		out, err := run(t, "top", "--case", cd, "destination.ip", "--sum", "source.bytes", "--json")
 		if err != nil || !strings.Contains(out, "5413491657") {
 			t.Errorf("top on analyzed case %s: %v\n%s", cd, err, out)
+		}
+		if out, err := run(t, "sql", "--case", cd, "--json", `SELECT s FROM ranked WHERE field = 'destination.ip' AND sum = 'source.bytes' AND v = '31.216.145.5'`); err != nil || !strings.Contains(out, `"s":5413491657`) {
+			t.Errorf("ranking kept by analyze --case %s: %v\n%s", cd, err, out)
 		}
 	}
 	// SQL over the columnar copy gives the same sum; Parquet export writes it.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/exfiltrace/exfiltrace/columns"
 	"github.com/exfiltrace/exfiltrace/index"
 	"github.com/exfiltrace/exfiltrace/parsers"
 	"github.com/exfiltrace/exfiltrace/reports"
@@ -285,6 +286,11 @@ func analyzeCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "%s\n", res.Report.Verdict.Summary)
+			if keep {
+				if err := columns.Rank(c); err != nil {
+					return fmt.Errorf("the report is written; ranking the case's values for top failed (top groups every event instead): %w", err)
+				}
+			}
 			if keep && !noIndex {
 				n := c.IndexPending()
 				bar := newProgress(cmd, n, "indexing the case for search")
