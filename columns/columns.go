@@ -193,10 +193,12 @@ func limits(ex driver.ExecerContext) error { return settings(ex, 1, MemoryLimit)
 // appendLimits are the limits of the connection that appends events during
 // ingest: it needs less than a query (rows arrive a row group at a time),
 // and what DuckDB keeps of the blocks it wrote counts in the ingest's peak
-// (1.5 M Windows events: see bench/README). Table event_fields, built from
-// the event store for an export, keeps MemoryLimit: at 64 MB the export of
-// the samples' case later ran out of its query memory.
-func appendLimits(ex driver.ExecerContext) error { return settings(ex, 1, "96MB") }
+// (1.5 M Windows events at 96 MB: see bench/README, stop 25; the 10 M mix
+// at 64 MB: ~50 MiB less anonymous memory at its end, stop 27). Table
+// event_fields, built from the event store for an export, keeps
+// MemoryLimit: at 64 MB the export of the samples' case later ran out of
+// its query memory.
+func appendLimits(ex driver.ExecerContext) error { return settings(ex, 1, "64MB") }
 
 // readLimits are limits for queries, which have every core to themselves:
 // on 10 M events two threads took stats from 2.8 s to 1.1 s (bench/README).
