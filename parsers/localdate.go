@@ -26,6 +26,16 @@ type localDate struct {
 	firstOver, scndOver bool   // a > 12, b > 12: the order is known
 }
 
+// digits reads a number written with digits only: strconv.Atoi also takes
+// a sign, and a fraction "-1" moved the time back (FuzzLocalDate).
+func digits(x string) (int, bool) {
+	if x == "" || strings.Trim(x, "0123456789") != "" {
+		return 0, false
+	}
+	v, err := strconv.Atoi(x)
+	return v, err == nil
+}
+
 // parseLocalDate reads "d/m/y h:m[:s][.f] [AM|PM]" with '/', '.' or '-'
 // between the date's numbers (and "y/m/d …").
 func parseLocalDate(s string) (localDate, error) {
@@ -56,8 +66,8 @@ func parseLocalDate(s string) (localDate, error) {
 	}
 	n := make([]int, 3)
 	for i, x := range p {
-		v, err := strconv.Atoi(x)
-		if err != nil || v < 0 || len(x) > 4 || len(x) == 0 {
+		v, ok := digits(x)
+		if !ok || len(x) > 4 {
 			return d, fmt.Errorf("date %q: %q is not a number", s, x)
 		}
 		n[i] = v
@@ -78,8 +88,8 @@ func parseLocalDate(s string) (localDate, error) {
 		sec, frac, _ := strings.Cut(hms[2], ".")
 		hms[2] = sec
 		if frac != "" {
-			f, err := strconv.Atoi(frac)
-			if err != nil || len(frac) > 9 {
+			f, ok := digits(frac)
+			if !ok || len(frac) > 9 {
 				return d, fmt.Errorf("date %q: fraction %q", s, frac)
 			}
 			for i := len(frac); i < 9; i++ {
@@ -90,8 +100,8 @@ func parseLocalDate(s string) (localDate, error) {
 	}
 	t := []*int{&d.hour, &d.minute, &d.sec}
 	for i, x := range hms {
-		v, err := strconv.Atoi(x)
-		if err != nil || v < 0 || len(x) > 2 {
+		v, ok := digits(x)
+		if !ok || len(x) > 2 {
 			return d, fmt.Errorf("date %q: time %q", s, clock)
 		}
 		*t[i] = v
