@@ -3,7 +3,6 @@ package columns
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"runtime"
@@ -57,6 +56,10 @@ type ranking struct {
 }
 
 var byteSums = []string{"", "source.bytes", "destination.bytes", "network.bytes"}
+
+// topOrder is the order of `top`'s rows, which rankStatement's selection key
+// (minus the sum, minus the count, the value) follows.
+const topOrder = "s DESC, n DESC, v"
 
 const rankedSchema = `CREATE TABLE IF NOT EXISTS ranked (field VARCHAR, sum VARCHAR, v VARCHAR, n BIGINT, s BIGINT, seen BIGINT, first TIMESTAMP_NS, last TIMESTAMP_NS);
 CREATE TABLE IF NOT EXISTS ranked_of (stamp VARCHAR);`
@@ -181,19 +184,10 @@ func (s *Store) ranked(field, sum, cond string, n int) (rows []index.TopRow, ok 
 	if kept, err := first("SELECT stamp FROM ranked_of"); err != nil || kept != stamp {
 		return nil, false, nil
 	}
-	q, err := s.conn.QueryContext(ctx, "SELECT v, n, s, seen, first, last FROM ranked WHERE field = ? AND sum = ? ORDER BY s DESC, n DESC, v LIMIT ?", field, sum, n)
+	q, err := s.conn.QueryContext(ctx, "SELECT v, n, s, seen, first, last FROM ranked WHERE field = ? AND sum = ? ORDER BY "+topOrder+" LIMIT ?", field, sum, n)
 	if err != nil {
 		return nil, false, err
 	}
-	defer q.Close()
-	for q.Next() {
-		var r index.TopRow
-		var first, last sql.NullTime
-		if err := q.Scan(&r.Value, &r.Count, &r.Sum, &r.SumSeen, &first, &last); err != nil {
-			return nil, false, err
-		}
-		r.First, r.Last = first.Time.UTC(), last.Time.UTC()
-		rows = append(rows, r)
-	}
-	return rows, true, q.Err()
+	rows, err = topRows(q)
+	return rows, err == nil, err
 }

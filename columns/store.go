@@ -302,7 +302,7 @@ func (s *Store) Top(field, sum, q string, n int) ([]index.TopRow, uint64, error)
 			(SELECT unnest(%s) AS v, %s AS x, "@timestamp" AS t FROM events WHERE (%s))
 			WHERE v IS NOT NULL AND v <> '' GROUP BY 1`, values(field), sumExpr, cond)
 	}
-	stmt += " ORDER BY s DESC, n DESC, v"
+	stmt += " ORDER BY " + topOrder
 	if n > 0 {
 		stmt += " LIMIT " + strconv.Itoa(n)
 	}
@@ -310,18 +310,24 @@ func (s *Store) Top(field, sum, q string, n int) ([]index.TopRow, uint64, error)
 	if err != nil {
 		return nil, 0, err
 	}
+	out, err := topRows(rows)
+	return out, total, err
+}
+
+// topRows reads and closes rows of value, count, sum, seen, first, last.
+func topRows(rows *sql.Rows) ([]index.TopRow, error) {
 	defer rows.Close()
 	var out []index.TopRow
 	for rows.Next() {
 		var r index.TopRow
 		var first, last sql.NullTime
 		if err := rows.Scan(&r.Value, &r.Count, &r.Sum, &r.SumSeen, &first, &last); err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		r.First, r.Last = first.Time.UTC(), last.Time.UTC()
 		out = append(out, r)
 	}
-	return out, total, rows.Err()
+	return out, rows.Err()
 }
 
 // Stats counts the case's events per dataset, per host (lower-cased: host
