@@ -229,6 +229,15 @@ func TestWriterDuringIngest(t *testing.T) {
 	if after := tableDigest(t, c); after != during {
 		t.Fatal("the copy written during ingest differs from the copy built from the event store")
 	}
+	// A writer that reopens its database every 1,000 rows (every million
+	// in use) writes the same rows.
+	defer func(n int) { reopenRows = n }(reopenRows)
+	reopenRows = 1000
+	reopened := ingestWithColumns(t, t.TempDir(), []string{filepath.Join(corpus.Root(t), "samples", "incident")},
+		index.IngestOptions{Parse: parsers.Options{TZ: time.UTC}, DeferIndex: true})
+	if !Ready(reopened) || tableDigest(t, reopened) != during {
+		t.Fatal("the copy written by a writer reopened every 1,000 rows differs")
+	}
 
 	// An ingest stopped mid-file: rows without their mark.
 	w, err := NewWriter(c)
