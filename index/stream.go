@@ -252,9 +252,10 @@ func newSortedCursor(caseDir, sha string) (*sortedCursor, error) {
 	var blocks []int64
 	var off int64
 	cr := &countReader{r: br}
+	var bufs blockBuffers // each block's events are only read for their times
 	for {
 		start := off
-		lines, err := readBlock(cr, codec)
+		lines, err := bufs.read(cr, codec)
 		if errors.Is(err, io.EOF) {
 			break
 		}
