@@ -215,18 +215,8 @@ func (d *decoder) value(allowArray bool) (any, bool) {
 	case c == 'n' && d.lit("null"):
 		return nil, true
 	case c == '-' || c >= '0' && c <= '9':
-		start := d.i
-		isFloat := false
-		for d.i < len(d.b) {
-			c := d.b[d.i]
-			if c == '.' || c == 'e' || c == 'E' || c == '+' {
-				isFloat = true
-			} else if !(c == '-' || c >= '0' && c <= '9') {
-				break
-			}
-			d.i++
-		}
-		s := string(d.b[start:d.i])
+		tok, isFloat := d.number()
+		s := string(tok)
 		if !isFloat {
 			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 				return n, true
@@ -242,6 +232,51 @@ func (d *decoder) value(allowArray bool) (any, bool) {
 		return f, true
 	}
 	return nil, false
+}
+
+// number reads the bytes of a number at d.i; isFloat says whether it has
+// a fraction, an exponent or a plus sign (what ParseInt does not read).
+func (d *decoder) number() (tok []byte, isFloat bool) {
+	start := d.i
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		if c == '.' || c == 'e' || c == 'E' || c == '+' {
+			isFloat = true
+		} else if !(c == '-' || c >= '0' && c <= '9') {
+			break
+		}
+		d.i++
+	}
+	return d.b[start:d.i], isFloat
+}
+
+// skipNumber reads past a number, refusing what value refuses: value reads
+// a number ParseInt or else ParseFloat reads, and ParseFloat reads every
+// number ParseInt does; up to 18 digits after an optional minus sign,
+// ParseInt always reads it, and nothing is converted.
+func (d *decoder) skipNumber() bool {
+	tok, _ := d.number()
+	digits := tok
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if n := len(digits); n > 0 && n <= 18 {
+		all := true
+		for _, c := range digits {
+			if c < '0' || c > '9' {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	if len(tok) == 0 {
+		return false
+	}
+	_, err := strconv.ParseFloat(string(tok), 64)
+	return err == nil
 }
 
 func (d *decoder) lit(s string) bool {
@@ -317,8 +352,9 @@ func (d *decoder) skip(allowArray bool) bool {
 			return false
 		}
 		d.i = start + bs
-		_, ok := d.unescaped(start, true)
-		return ok
+		return d.skipEscaped()
+	case c == '-' || c >= '0' && c <= '9':
+		return d.skipNumber()
 	case c == '[' && allowArray:
 		d.i++
 		d.ws()
@@ -371,17 +407,44 @@ func (d *decoder) withEscapes() (string, bool) {
 	return d.escaped(start)
 }
 
+// skipEscaped reads past the rest of a string with escapes, refusing what
+// escaped refuses: a bad escape, a \u without four hex digits (a
+// surrogate pair is two of them), no closing quote. Byte by byte: the
+// escapes of a stored line (FortiGate's \" around every quoted value) are
+// too close together for two byte searches per escape to pay.
+func (d *decoder) skipEscaped() bool {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case '"':
+			d.i++
+			return true
+		case '\\':
+			if d.i+1 >= len(d.b) {
+				return false
+			}
+			switch d.b[d.i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				d.i += 2
+			case 'u':
+				if _, ok := d.hex4(d.i + 2); !ok {
+					return false
+				}
+				d.i += 6
+			default:
+				return false
+			}
+		default:
+			d.i++
+		}
+	}
+	return false
+}
+
 // escaped reads the rest of a string from its first backslash at d.i,
 // copying the runs between escapes whole.
-func (d *decoder) escaped(start int) (string, bool) { return d.unescaped(start, false) }
-
-// unescaped is escaped; with discard it only checks the string.
-func (d *decoder) unescaped(start int, discard bool) (string, bool) {
-	var buf []byte
-	if !discard {
-		buf = make([]byte, 0, d.i-start+64)
-		buf = append(buf, d.b[start:d.i]...)
-	}
+func (d *decoder) escaped(start int) (string, bool) {
+	buf := make([]byte, 0, d.i-start+64)
+	buf = append(buf, d.b[start:d.i]...)
 	for d.i < len(d.b) {
 		// The next quote, then a backslash before it: two byte searches
 		// are several times faster than one for either byte.
@@ -392,9 +455,7 @@ func (d *decoder) unescaped(start int, discard bool) (string, bool) {
 		if bs := bytes.IndexByte(d.b[d.i:d.i+run], '\\'); bs >= 0 {
 			run = bs
 		}
-		if !discard {
-			buf = append(buf, d.b[d.i:d.i+run]...)
-		}
+		buf = append(buf, d.b[d.i:d.i+run]...)
 		d.i += run
 		if d.b[d.i] == '"' {
 			d.i++
@@ -432,17 +493,13 @@ func (d *decoder) unescaped(start int, discard bool) (string, bool) {
 					}
 				}
 			}
-			if !discard {
-				buf = utf8.AppendRune(buf, r)
-			}
+			buf = utf8.AppendRune(buf, r)
 			d.i++
 			continue
 		default:
 			return "", false
 		}
-		if !discard {
-			buf = append(buf, c)
-		}
+		buf = append(buf, c)
 		d.i++
 	}
 	return "", false
@@ -452,6 +509,19 @@ func (d *decoder) hex4(at int) (rune, bool) {
 	if at+4 > len(d.b) {
 		return 0, false
 	}
-	n, err := strconv.ParseUint(string(d.b[at:at+4]), 16, 32)
-	return rune(n), err == nil
+	var r rune
+	for _, c := range d.b[at : at+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
