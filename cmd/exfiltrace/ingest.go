@@ -88,6 +88,10 @@ values used are printed and stored in the case manifest.`,
 			start := time.Now()
 			results, err := ingestCase(c, args, opts)
 			if err == nil {
+				if bar != nil {
+					// Ranking takes about a second per million events, with no count to show.
+					bar.Describe("ranking the case's values for top")
+				}
 				err = columns.Rank(c)
 			}
 			if bar != nil {

@@ -287,6 +287,9 @@ func analyzeCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "%s\n", res.Report.Verdict.Summary)
 			if keep {
+				if interactive() {
+					fmt.Fprintln(cmd.ErrOrStderr(), "ranking the case's values for top…")
+				}
 				if err := columns.Rank(c); err != nil {
 					return fmt.Errorf("the report is written; ranking the case's values for top failed (top groups every event instead): %w", err)
 				}
