@@ -57,7 +57,10 @@ var unlistable sync.Map
 func zipMembers(archive string) (members, skipped []string, err error) {
 	zr, err := zip.OpenReader(archive)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: zip archive: %w", archive, err)
+		// Cut short or damaged at its end: its members are read from
+		// their own headers (archive_zipcut.go).
+		members, skipped := cutZipMembers(archive)
+		return members, skipped, nil
 	}
 	defer zr.Close()
 	for _, f := range zr.File {
@@ -129,7 +132,7 @@ func splitMember(p string) (archive, member, kind string) {
 func openMember(archive, member, p string) (*Input, error) {
 	zr, err := zip.OpenReader(archive)
 	if err != nil {
-		return nil, fmt.Errorf("%s: zip archive: %w", archive, err)
+		return extractCutZip(archive).open(archive, member, p)
 	}
 	var zf *zip.File
 	for _, f := range zr.File {

@@ -36,8 +36,9 @@ func openDecompressed(p string) (r io.Reader, kind string, closeAll func(), err 
 	return namedErrors{zr, kind}, kind, func() { zr.Close(); f.Close() }, nil
 }
 
-// tarExtract is a tar archive's regular files, copied out once (by the
-// first caller) to a temporary directory, with the first error met.
+// tarExtract is a tar archive's regular files (or the members of a zip
+// archive cut short, archive_zipcut.go), copied out once (by the first
+// caller) to a temporary directory, with the first error met.
 type tarExtract struct {
 	once  sync.Once
 	dir   string
@@ -48,17 +49,23 @@ type tarExtract struct {
 }
 
 type tarFile struct {
-	path string
-	mod  time.Time
-	cut  string // why the copy is shorter than the member, if it is
+	path  string
+	mod   time.Time
+	cut   string // why the copy is shorter than the member, if it is
+	short bool   // the copy ends where the damage cut it
 }
 
 var tarExtracts sync.Map // archive path → *tarExtract
 
 func extractTar(archive string) *tarExtract {
-	v, _ := tarExtracts.LoadOrStore(archive, &tarExtract{})
+	return extractOnce(&tarExtracts, archive, (*tarExtract).extract)
+}
+
+// extractOnce copies out an archive's members the first time one asks.
+func extractOnce(m *sync.Map, archive string, extract func(*tarExtract, string) error) *tarExtract {
+	v, _ := m.LoadOrStore(archive, &tarExtract{})
 	x := v.(*tarExtract)
-	x.once.Do(func() { x.err = x.extract(archive) })
+	x.once.Do(func() { x.err = extract(x, archive) })
 	return x
 }
 
@@ -100,7 +107,7 @@ func (x *tarExtract) extract(archive string) error {
 		if err != nil {
 			// What was read of it is kept: its lines, or its EVTX records,
 			// up to the damage are still evidence; the reader says the rest.
-			tf.cut = fmt.Sprintf("the archive is damaged or cut short inside this member: %d of its %d bytes read (%v)", n, h.Size, err)
+			tf.cut, tf.short = fmt.Sprintf("the archive is damaged or cut short inside this member: %d of its %d bytes read (%v)", n, h.Size, err), true
 		}
 		if _, dup := x.files[h.Name]; !dup {
 			x.names = append(x.names, h.Name)
@@ -117,6 +124,17 @@ func (x *tarExtract) extract(archive string) error {
 // itself, whose opening says what the damage is.
 func tarMembers(archive string) (members, skipped []string, err error) {
 	x := extractTar(archive)
+	members, skipped = x.list(archive)
+	if x.err != nil {
+		unlistable.Store(archive, x.err) // opening the archive itself says what the damage is
+		members = append(members, archive)
+	}
+	return members, skipped, nil
+}
+
+// list names the copied members as evidence paths, in name order, and those
+// left out.
+func (x *tarExtract) list(archive string) (members, skipped []string) {
 	for _, name := range x.names {
 		if leftOut(name) {
 			skipped = append(skipped, archive+MemberSep+name)
@@ -125,17 +143,16 @@ func tarMembers(archive string) (members, skipped []string, err error) {
 		}
 	}
 	sort.Strings(members)
-	skipped = append(skipped, x.left...)
-	if x.err != nil {
-		unlistable.Store(archive, x.err) // opening the archive itself says what the damage is
-		members = append(members, archive)
-	}
-	return members, skipped, nil
+	return members, append(skipped, x.left...)
 }
 
 // openTarMember opens a tar member's copy as evidence.
 func openTarMember(archive, member, p string) (*Input, error) {
-	x := extractTar(archive)
+	return extractTar(archive).open(archive, member, p)
+}
+
+// open opens a copied member as evidence.
+func (x *tarExtract) open(archive, member, p string) (*Input, error) {
 	tf, ok := x.files[member]
 	if !ok {
 		if x.err != nil {
@@ -151,7 +168,11 @@ func openTarMember(archive, member, p string) (*Input, error) {
 	if err != nil {
 		return nil, err
 	}
-	in.ModTime, in.Archive, in.ArchiveSHA256, in.Damage = tf.mod, archive, sum, tf.cut
+	if in.Size == 0 && tf.cut != "" {
+		in.Close() // nothing of it was read: the damage is all there is to say
+		return nil, fmt.Errorf("%s: %s", p, tf.cut)
+	}
+	in.ModTime, in.Archive, in.ArchiveSHA256, in.Damage, in.cutShort = tf.mod, archive, sum, tf.cut, tf.short
 	return in, nil
 }
 
@@ -159,12 +180,14 @@ func openTarMember(archive, member, p string) (*Input, error) {
 // them, and forgets the archives read: the caller that read evidence (an
 // ingest) calls it when done.
 func ReleaseArchives() {
-	tarExtracts.Range(func(k, v any) bool {
-		if x := v.(*tarExtract); x.dir != "" {
-			os.RemoveAll(x.dir)
-		}
-		tarExtracts.Delete(k)
-		return true
-	})
+	for _, m := range []*sync.Map{&tarExtracts, &zipCutExtracts} {
+		m.Range(func(k, v any) bool {
+			if x := v.(*tarExtract); x.dir != "" {
+				os.RemoveAll(x.dir)
+			}
+			m.Delete(k)
+			return true
+		})
+	}
 	unlistable.Clear()
 }

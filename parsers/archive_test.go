@@ -143,15 +143,16 @@ func TestZipEvidence(t *testing.T) {
 		t.Errorf("damaged member opened: %v", err)
 	}
 
-	// An archive cut short (its central directory lost): its own error,
-	// and the other evidence given with it is still listed.
+	// An archive cut short (its central directory lost): the members read
+	// before the cut (TestZipCutShort), its own error, and the other
+	// evidence given with it is still listed.
 	cutZip := filepath.Join(dir, "cut.zip")
 	os.WriteFile(cutZip, mustRead(t, archive)[:300], 0o644)
 	files, _, err = Expand([]string{cutZip, "testdata/postfix.log"})
-	if err != nil || len(files) != 2 || files[0] != cutZip {
+	if err != nil || len(files) != 3 || files[1] != cutZip || files[2] != "testdata/postfix.log" {
 		t.Fatalf("cut archive beside a log: %q, %v", files, err)
 	}
-	if _, err := Open(cutZip); err == nil || !strings.Contains(err.Error(), "cannot be listed") {
+	if _, err := Open(cutZip); err == nil || !strings.Contains(err.Error(), "cut short") {
 		t.Errorf("cut archive opened: %v", err)
 	}
 
@@ -208,6 +209,13 @@ func FuzzArchive(f *testing.F) {
 	writeZip(t, seed, [][2]string{{"mail/maillog", string(postfix)}, {"stored:fw.log", "date=2025-01-01 time=00:00:00 logid=1 type=traffic\n"}})
 	b, _ := os.ReadFile(seed)
 	f.Add(b)
+	// Zip archives cut short: read from their members' own headers, laid
+	// out each way a writer does (TestZipCutShort).
+	for _, layout := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+		z := zipBytes(t, [][2]string{{"mail/maillog", string(postfix[:400])}, {"fw.log", "date=2025-01-01 time=00:00:00 logid=1 type=traffic\n"}}, layout[0], layout[1])
+		f.Add(z[:bytes.Index(z, []byte("PK\x01\x02"))])
+		f.Add(z[:len(z)/2])
+	}
 	for _, gz := range []bool{false, true} {
 		p := filepath.Join(dir, "seed.tar")
 		writeTar(t, p, [][2]string{{"var/log/maillog", string(postfix[:300])}, {"var/log/link@", "maillog"}}, gz)
@@ -336,10 +344,15 @@ func TestTarEvidence(t *testing.T) {
 			broken++
 			continue
 		}
-		evs, st := parseFile(t, f, o)
+		evs, st, err := parseAll(t, f, o)
 		read += len(evs)
-		if strings.HasSuffix(f, "fortigate.log") && !strings.Contains(strings.Join(st.Warnings, "|"), "cut short inside this member") {
-			t.Errorf("%s: warnings %v", f, st.Warnings)
+		if strings.HasSuffix(f, "fortigate.log") && (!strings.Contains(strings.Join(st.Warnings, "|"), "cut short inside this member") ||
+			err == nil || !strings.Contains(err.Error(), "the archive is cut short inside this member")) {
+			t.Errorf("%s: warnings %v, %v", f, st.Warnings, err)
+		}
+		if last := evs[len(evs)-1]; strings.HasSuffix(f, "fortigate.log") && last.Str(event.FieldKind) == event.KindRaw &&
+			!strings.Contains(last.Str(event.FieldError), "line cut short by a read error") {
+			t.Errorf("%s: last line %v", f, last.Fields)
 		}
 	}
 	if broken != 1 || read == 0 {

@@ -43,10 +43,13 @@ type Input struct {
 	ArchiveSHA256 string
 	// Damage says why the content read is shorter than the evidence (a
 	// member of a tar cut short), for the file's account.
-	Damage  string
-	file    *os.File
-	member  *zip.File
-	archive io.Closer
+	Damage string
+	// cutShort says that the content ends where damage cut it: its last
+	// line may be cut too (its values with it), and is read as such.
+	cutShort bool
+	file     *os.File
+	member   *zip.File
+	archive  io.Closer
 }
 
 // Open opens an evidence file read-only and hashes it.
@@ -118,6 +121,9 @@ func (in *Input) Reader() (io.ReadCloser, error) {
 		}
 	} else {
 		r = io.NopCloser(io.NewSectionReader(in.file, 0, in.Size))
+		if in.cutShort {
+			r = io.NopCloser(cutAtEnd{r})
+		}
 	}
 	if in.Compression != "" {
 		zr, err := decompress(in.Compression, bufio.NewReaderSize(r, 1<<16))
@@ -128,6 +134,22 @@ func (in *Input) Reader() (io.ReadCloser, error) {
 		r = namedErrors{closeBoth{zr, r}, in.Compression}
 	}
 	return decodeText(r), nil
+}
+
+// errMemberCut ends the copy of an archive member cut short.
+var errMemberCut = errors.New("the archive is cut short inside this member")
+
+// cutAtEnd reads a member copied up to where the archive was cut: its end
+// is a read error, as a compressed stream's cut is, so that the line it
+// cuts is kept raw, not parsed (a byte count of 12 for 123456).
+type cutAtEnd struct{ io.Reader }
+
+func (c cutAtEnd) Read(p []byte) (int, error) {
+	n, err := c.Reader.Read(p)
+	if err == io.EOF {
+		err = errMemberCut
+	}
+	return n, err
 }
 
 // closeBoth closes a decompressor and the stream under it.

@@ -19,6 +19,16 @@ import (
 
 func parseFile(t *testing.T, path string, o *Options) ([]*event.Event, *FileStats) {
 	t.Helper()
+	evs, st, err := parseAll(t, path, o)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return evs, st
+}
+
+// parseAll is parseFile for a file whose reading may end in an error.
+func parseAll(t *testing.T, path string, o *Options) ([]*event.Event, *FileStats, error) {
+	t.Helper()
 	in, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -26,10 +36,7 @@ func parseFile(t *testing.T, path string, o *Options) ([]*event.Event, *FileStat
 	defer in.Close()
 	var evs []*event.Event
 	st, err := Parse(in, o, func(ev *event.Event) { evs = append(evs, ev) })
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return evs, st
+	return evs, st, err
 }
 
 func utc(s string) time.Time {
