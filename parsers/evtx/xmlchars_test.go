@@ -34,6 +34,7 @@ func FuzzXMLChars(f *testing.F) {
 	f.Add([]byte("a&#x3;b\x01c&#233;&amp;#1;"))
 	f.Add([]byte("&#x0000000000003;&"))
 	f.Add([]byte("&#00000000000000;")) // leading zeros: found by the fuzzer
+	f.Add([]byte("&#0<;"))             // no reference: the check's own markup removal made one
 	f.Fuzz(func(t *testing.T, data []byte) {
 		want := cleanXMLChars(nil, data)
 		got, err := io.ReadAll(newXMLChars(iotest.OneByteReader(bytes.NewReader(data))))
@@ -43,7 +44,10 @@ func FuzzXMLChars(f *testing.F) {
 		if !bytes.Equal(got, want) {
 			t.Fatalf("byte at a time %q, whole %q", got, want)
 		}
-		dec := xml.NewDecoder(bytes.NewReader(append(append([]byte("<a>"), bytes.ReplaceAll(bytes.ReplaceAll(want, []byte("<"), nil), []byte("]]>"), nil)...), "</a>"...)))
+		// Markup in the text is blanked, not cut out: cutting "<" from
+		// "&#0<;" made a reference the filter never saw (found by the fuzzer).
+		text := bytes.ReplaceAll(bytes.ReplaceAll(want, []byte("<"), []byte(" ")), []byte("]]>"), []byte("   "))
+		dec := xml.NewDecoder(bytes.NewReader(append(append([]byte("<a>"), text...), "</a>"...)))
 		for {
 			_, err := dec.Token()
 			if err == io.EOF {
