@@ -66,18 +66,29 @@ func hasSuffix[T string | []byte](suffixes []string, name T) bool {
 // the time). It accepts and refuses exactly the documents DecodeJSON does:
 // a value read past is still checked.
 func DecodeJSONSelected(b []byte, sel *Selection) (*Event, error) {
+	return DecodeJSONSelectedInto(nil, b, sel)
+}
+
+// DecodeJSONSelectedInto is DecodeJSONSelected into ev, emptied first (a
+// new event when nil): a caller done with its events reuses their maps,
+// which a stream of millions would otherwise allocate and collect one by
+// one. On error ev may hold part of the document.
+func DecodeJSONSelectedInto(ev *Event, b []byte, sel *Selection) (*Event, error) {
 	names := keyNames.Get().(*internedKeys)
 	defer keyNames.Put(names)
 	if names.sel != sel {
 		names.sel, names.last = sel, names.last[:0]
 	}
 	d := decoder{b: b}
-	var ev *Event
-	if sel != nil && sel.Only != nil {
+	switch {
+	case ev != nil:
+		clear(ev.Fields)
+		ev.Timestamp = time.Time{}
+	case sel != nil && sel.Only != nil:
 		// A few fields are kept: room for all of a document's would be
 		// most of the allocation.
 		ev = &Event{Fields: make(map[string]any, 16)}
-	} else {
+	default:
 		ev = New()
 	}
 	d.ws()

@@ -18,27 +18,47 @@ type Prepared struct {
 // views are the matching views of the goroutines that call Prepare.
 var views = sync.Pool{New: func() any { return new(view) }}
 
+// recycled are prepared events handed back (Recycle), for Prepare to decode
+// into again: their maps are reused instead of allocated and collected by
+// the million.
+var recycled sync.Pool
+
 // Prepare decodes one stored event (as Decode) and tests the rules on it.
 // Safe for concurrent use.
 func (e *Engine) Prepare(doc []byte) (*Prepared, error) {
-	ev, whole, err := e.decode(doc)
+	p, _ := recycled.Get().(*Prepared)
+	var into *event.Event
+	if p != nil {
+		into = p.Event
+	}
+	ev, whole, err := e.decodeInto(into, doc)
 	if err != nil {
 		return nil, err
 	}
-	return e.prepare(ev, !whole && (e.keywordAny != nil || len(e.keywordKeys) > 0)), nil
+	return e.prepare(p, ev, !whole && (e.keywordAny != nil || len(e.keywordKeys) > 0)), nil
 }
+
+// Recycle hands back a prepared event its caller is done with, after
+// ProcessPrepared: the engine keeps nothing of an event but copies of its
+// values (refOf), so the next Prepare may decode into it. The caller must
+// not use p or its event afterwards.
+func (e *Engine) Recycle(p *Prepared) { recycled.Put(p) }
 
 // PrepareEvent tests the rules on an event decoded by the caller. Safe for
 // concurrent use.
-func (e *Engine) PrepareEvent(ev *event.Event) *Prepared { return e.prepare(ev, false) }
+func (e *Engine) PrepareEvent(ev *event.Event) *Prepared { return e.prepare(nil, ev, false) }
 
-// prepare tests the rules on ev; noKeyword says that no keyword list can
-// match it, as the gate of its stored document found (decode).
-func (e *Engine) prepare(ev *event.Event, noKeyword bool) *Prepared {
+// prepare tests the rules on ev, into p when it is not nil; noKeyword says
+// that no keyword list can match it, as the gate of its stored document
+// found (decode).
+func (e *Engine) prepare(p *Prepared, ev *event.Event, noKeyword bool) *Prepared {
 	v := views.Get().(*view)
 	v.reset(ev)
 	v.noKeyword = noKeyword
-	p := &Prepared{Event: ev}
+	if p == nil {
+		p = &Prepared{}
+	}
+	p.Event, p.matched = ev, p.matched[:0]
 	e.applicable(v, func(c *compiled) {
 		if c.m.match(v) {
 			p.matched = append(p.matched, c)

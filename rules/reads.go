@@ -94,18 +94,23 @@ func (e *Engine) Decode(doc []byte) (*event.Event, error) {
 // decode is Decode, and whether the event was decoded whole for a keyword
 // rule: when not, no keyword rule can match it (rawGate).
 func (e *Engine) decode(doc []byte) (ev *event.Event, whole bool, err error) {
+	return e.decodeInto(nil, doc)
+}
+
+// decodeInto is decode into an event handed back (nil: a new one).
+func (e *Engine) decodeInto(into *event.Event, doc []byte) (ev *event.Event, whole bool, err error) {
 	d := scans.Get().(*scan)
 	d.set, d.doc, d.done, d.any = &e.pieces, doc, false, false
 	defer func() { d.doc = nil; scans.Put(d) }()
 	if e.keywordAny.possible(d) {
-		ev, err = event.DecodeJSONSelected(doc, event.ExceptOriginal())
+		ev, err = event.DecodeJSONSelectedInto(into, doc, event.ExceptOriginal())
 		return ev, true, err
 	}
-	ev, err = event.DecodeJSONSelected(doc, &e.selection)
+	ev, err = event.DecodeJSONSelectedInto(into, doc, &e.selection)
 	if err != nil || !e.searchesAll(ev, d) {
 		return ev, false, err
 	}
-	ev, err = event.DecodeJSONSelected(doc, event.ExceptOriginal())
+	ev, err = event.DecodeJSONSelectedInto(ev, doc, event.ExceptOriginal())
 	return ev, true, err
 }
 

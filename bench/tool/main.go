@@ -321,7 +321,7 @@ func hunt(args []string) error {
 	if os.Getenv("BENCH_DECODE") == "all" { // every field, tested in order (before 2026-12-01)
 		err = index.StreamAs(c, event.DecodeJSON, func(ev *event.Event) error { eng.Process(ev); n++; return nil })
 	} else {
-		err = index.StreamAs(c, eng.Prepare, func(p *rules.Prepared) error { eng.ProcessPrepared(p); n++; return nil })
+		err = index.StreamAs(c, eng.Prepare, func(p *rules.Prepared) error { eng.ProcessPrepared(p); eng.Recycle(p); n++; return nil })
 	}
 	if err != nil {
 		return err

@@ -131,7 +131,7 @@ directory or --config; see 'exfiltrace rules list'.`,
 				}
 			} else {
 				// Rules are tested on every core; findings and windows in order.
-				err = index.StreamAs(c, eng.Prepare, func(p *rules.Prepared) error { eng.ProcessPrepared(p); return counted() })
+				err = index.StreamAs(c, eng.Prepare, func(p *rules.Prepared) error { eng.ProcessPrepared(p); eng.Recycle(p); return counted() })
 			}
 			if bar != nil {
 				bar.Finish()
