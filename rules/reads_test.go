@@ -13,6 +13,7 @@ import (
 	"github.com/exfiltrace/exfiltrace/event"
 	"github.com/exfiltrace/exfiltrace/internal/corpus"
 	"github.com/exfiltrace/exfiltrace/parsers"
+	"github.com/exfiltrace/exfiltrace/samples/scenario"
 )
 
 // TestDecodeKeepsWhatRulesRead: hunting stored events decoded by
@@ -198,7 +199,8 @@ func BenchmarkHuntStored(b *testing.B) {
 // TestRecycledPrepared: events handed back with Recycle and decoded into
 // again give the findings of events decoded anew, byte for byte — the pack
 // and a keyword rule (whose events are decoded twice, into the same event)
-// over the samples' firewall, mail and Windows logs in time order.
+// over the samples and a generated incident of every storyline (their own
+// zones, formats and missing sources), each in time order.
 func TestRecycledPrepared(t *testing.T) {
 	pack, err := Builtin()
 	if err != nil {
@@ -213,36 +215,64 @@ detection:
 	if err != nil {
 		t.Fatal(err)
 	}
+	all := append(append([]*Rule(nil), pack...), kw...)
+	check := func(t *testing.T, evs []*event.Event) (findings int) {
+		sort.SliceStable(evs, func(i, j int) bool { return evs[i].Timestamp.Before(evs[j].Timestamp) })
+		var docs [][]byte
+		for _, ev := range evs {
+			doc, _ := ev.MarshalJSON()
+			docs = append(docs, doc)
+		}
+		run := func(recycle bool) []byte {
+			e := Compile(all)
+			for _, doc := range docs {
+				p, err := e.Prepare(doc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				e.ProcessPrepared(p)
+				if recycle {
+					e.Recycle(p)
+				}
+			}
+			b, _ := json.Marshal(e.Findings())
+			return b
+		}
+		plain, recycled := run(false), run(true)
+		if !bytes.Equal(plain, recycled) {
+			t.Fatalf("recycled events give other findings:\n%s\nwant\n%s", recycled, plain)
+		}
+		return bytes.Count(plain, []byte(`"rule_file"`))
+	}
+
 	var evs []*event.Event
 	for _, p := range []string{"firewall/fortigate.log", "mail/mail.log", "windows/FS01-Security.xml", "windows/FS01-System.xml"} {
 		evs = append(evs, parseFile(t, "../samples/incident/"+p, &parsers.Options{TZ: time.UTC, Year: 2025})...)
 	}
-	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Timestamp.Before(evs[j].Timestamp) })
-	var docs [][]byte
-	for _, ev := range evs {
-		doc, _ := ev.MarshalJSON()
-		docs = append(docs, doc)
+	if n := check(t, evs); n < 10 {
+		t.Fatalf("%d findings on the samples: too few to compare", n)
 	}
-	run := func(recycle bool) []byte {
-		e := Compile(append(append([]*Rule(nil), pack...), kw...))
-		for _, doc := range docs {
-			p, err := e.Prepare(doc)
+	total := 0
+	for _, v := range scenario.Variants {
+		t.Run(string(v), func(t *testing.T) {
+			inc := scenario.Build(scenario.Draw(v, 2))
+			dir := filepath.Join(t.TempDir(), "evidence")
+			if err := inc.Write(dir, dir+".truth.json"); err != nil {
+				t.Fatal(err)
+			}
+			files, _, err := parsers.Expand([]string{dir})
 			if err != nil {
 				t.Fatal(err)
 			}
-			e.ProcessPrepared(p)
-			if recycle {
-				e.Recycle(p)
+			o := &parsers.Options{TZ: time.FixedZone(inc.Truth.Offset(), inc.Truth.TZOffsetSeconds), Year: inc.Truth.Year}
+			var evs []*event.Event
+			for _, f := range files {
+				evs = append(evs, parseFile(t, f, o)...)
 			}
-		}
-		b, _ := json.Marshal(e.Findings())
-		return b
+			total += check(t, evs)
+		})
 	}
-	plain, recycled := run(false), run(true)
-	if !bytes.Equal(plain, recycled) {
-		t.Fatalf("recycled events give other findings:\n%s\nwant\n%s", recycled, plain)
-	}
-	if n := bytes.Count(plain, []byte(`"rule_file"`)); n < 10 || !bytes.Contains(plain, []byte("a keyword anywhere")) {
-		t.Fatalf("%d findings, or none of the keyword rule: too few to compare", n)
+	if total < len(scenario.Variants) {
+		t.Errorf("%d findings over %d generated incidents: too few to compare", total, len(scenario.Variants))
 	}
 }
