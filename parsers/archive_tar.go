@@ -99,9 +99,13 @@ func (x *tarExtract) extract(archive string) error {
 		if err != nil {
 			return err
 		}
-		n, err := io.Copy(w, tr)
-		if cerr := w.Close(); err == nil {
-			err = cerr
+		rw := &recordingWriter{w: w}
+		n, err := io.Copy(rw, tr)
+		if cerr := w.Close(); rw.err == nil {
+			rw.err = cerr
+		}
+		if rw.err != nil {
+			return fmt.Errorf("%s: copying member %s out to read it: %w", archive, h.Name, rw.err)
 		}
 		tf := tarFile{path: out, mod: h.ModTime}
 		if err != nil {
@@ -117,6 +121,22 @@ func (x *tarExtract) extract(archive string) error {
 			return fmt.Errorf("%s: tar archive unreadable from member %s on (damaged or cut short): %w", archive, h.Name, err)
 		}
 	}
+}
+
+// recordingWriter remembers its first write error: a full disk under the
+// copy of a member is said as such, not taken for damage in the archive.
+type recordingWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (r *recordingWriter) Write(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	n, err := r.w.Write(p)
+	r.err = err
+	return n, err
 }
 
 // tarMembers lists a tar archive's evidence members, and those left out.

@@ -104,7 +104,7 @@ func (x *tarExtract) extractLocalHeaders(archive string) error {
 		out := filepath.Join(x.dir, strconv.Itoa(i))
 		n, cut, err := copyZipMember(cr, h, out)
 		if err != nil && err != errLost {
-			return err
+			return fmt.Errorf("%s: %w", archive, err)
 		}
 		if strings.HasSuffix(h.name, "/") && n == 0 && cut == "" {
 			os.Remove(out) // a directory written with a data descriptor
@@ -188,7 +188,8 @@ func copyZipMember(cr *bufio.Reader, h zipLocal, out string) (n int64, cut strin
 		}
 	}()
 	sum := crc32.NewIEEE()
-	dst := io.MultiWriter(w, sum)
+	rw := &recordingWriter{w: w}
+	dst := io.MultiWriter(rw, sum)
 	descriptor := h.flags&0x8 != 0
 	var rerr error
 	switch {
@@ -216,6 +217,9 @@ func copyZipMember(cr *bufio.Reader, h zipLocal, out string) (n int64, cut strin
 		h.crc, h.usize = sum.Sum32(), uint64(n)
 	default:
 		return 0, "", fmt.Errorf("zip member %s: compression method %d", h.name, h.method) // stepped over by the caller
+	}
+	if rw.err != nil {
+		return n, "", fmt.Errorf("copying member %s out to read it: %w", h.name, rw.err)
 	}
 	if rerr != nil {
 		return n, fmt.Sprintf("the archive is damaged or cut short inside this member: %d bytes of it read (%v)", n, rerr), errLost
@@ -313,9 +317,6 @@ func cutZipMembers(archive string) (members, skipped []string) {
 		}
 	}
 	members, skipped = x.list(archive)
-	if x.err == nil { // cannot be: a readable archive does not come here
-		x.err = fmt.Errorf("%s: zip archive without central directory", archive)
-	}
-	unlistable.Store(archive, x.err)
+	unlistable.Store(archive, x.err) // never nil: reading stops only at the damage
 	return append(members, archive), skipped
 }
