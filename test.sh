@@ -4,6 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 fuzztime=${FUZZTIME:-5s}
+# Go minimizes every input that finds new code, for up to 60 s each by
+# default: a 5 s run of a target whose inputs are slow to run (FuzzArchive
+# writes and reads an archive per input) spent all of it minimizing its
+# first new input (a few dozen executions instead of thousands). A bounded
+# minimization leaves the time to fuzzing; a failing input is written as
+# found, or shrunk a little.
+minimize=${FUZZMINIMIZE:-100x}
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [[ -n $unformatted ]]; then
@@ -18,7 +25,7 @@ for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
     echo "fuzz $pkg $target ($fuzztime)"
-    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/tmp/exfiltrace-fuzz.out 2>&1; then
+    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime "$minimize" "$pkg" >/tmp/exfiltrace-fuzz.out 2>&1; then
       tail -40 /tmp/exfiltrace-fuzz.out
       # A crash leaves its input under testdata/fuzz and fails here. A worker
       # the coordinator lost without a recorded input is retried once, and
@@ -29,7 +36,7 @@ for pkg in $(go list ./...); do
       # executions instead of time and has no deadline to race.
       if grep -Eq 'hung or terminated unexpectedly|context deadline exceeded' /tmp/exfiltrace-fuzz.out && ! grep -q 'Failing input written' /tmp/exfiltrace-fuzz.out; then
         echo "fuzz $target: worker lost without a failing input; retrying once (${FUZZRETRY:-20000x})"
-        go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZRETRY:-20000x}" "$pkg" >/tmp/exfiltrace-fuzz.out 2>&1 || { tail -40 /tmp/exfiltrace-fuzz.out; exit 1; }
+        go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZRETRY:-20000x}" -fuzzminimizetime "$minimize" "$pkg" >/tmp/exfiltrace-fuzz.out 2>&1 || { tail -40 /tmp/exfiltrace-fuzz.out; exit 1; }
       else
         exit 1
       fi

@@ -28,8 +28,8 @@ const MemberSep = "!/"
 
 var zipMagic = []byte("PK\x03\x04")
 
-// archiveOf names the archive the file at p is: "zip", "tar" (bare or
-// compressed: "ustar" at byte 257 of its decompressed start), or "".
+// archiveOf names the archive the file at p is: "zip", "7z", "tar" (bare
+// or compressed: "ustar" at byte 257 of its decompressed start), or "".
 func archiveOf(p string) string {
 	r, kind, closeAll, err := openDecompressed(p)
 	if err != nil {
@@ -41,6 +41,8 @@ func archiveOf(p string) string {
 	switch {
 	case kind == "" && bytes.HasPrefix(head[:n], zipMagic):
 		return "zip"
+	case kind == "" && bytes.HasPrefix(head[:n], sevenZipMagic):
+		return "7z"
 	case n == len(head) && bytes.Equal(head[257:262], []byte("ustar")):
 		return "tar"
 	}
@@ -90,8 +92,11 @@ func zipMembers(archive string) (members, skipped []string, err error) {
 // not the end of an ingest of many files.
 func archiveMembersOrSelf(archive, kind string) (members, skipped []string) {
 	list := zipMembers
-	if kind == "tar" {
+	switch kind {
+	case "tar":
 		list = tarMembers
+	case "7z":
+		list = sevenZipMembers
 	}
 	members, skipped, err := list(archive)
 	if err == nil && len(members) == 0 && len(skipped) == 0 {
@@ -213,8 +218,8 @@ func archiveKind(head []byte) string {
 	switch {
 	case bytes.HasPrefix(head, zipMagic):
 		return "a zip archive inside an archive, not a log: only the outer archive's members are read in place; extract this one and ingest the directory"
-	case bytes.HasPrefix(head, []byte("7z\xbc\xaf\x27\x1c")):
-		return "a 7-Zip archive, not a log: extract it (7z x) and ingest the directory"
+	case bytes.HasPrefix(head, sevenZipMagic):
+		return "a 7-Zip archive inside an archive, not a log: only the outer archive's members are read in place; extract this one (7z x) and ingest the directory"
 	case bytes.HasPrefix(head, []byte("Rar!\x1a\x07")):
 		return "a RAR archive, not a log: extract it and ingest the directory"
 	case len(head) >= 262 && string(head[257:262]) == "ustar":

@@ -49,7 +49,7 @@ type tarExtract struct {
 }
 
 type tarFile struct {
-	path  string
+	path  string // "" for a member listed but not read: cut says why
 	mod   time.Time
 	cut   string // why the copy is shorter than the member, if it is
 	short bool   // the copy ends where the damage cut it
@@ -180,6 +180,9 @@ func (x *tarExtract) open(archive, member, p string) (*Input, error) {
 		}
 		return nil, fmt.Errorf("%s: no member %q in the archive", archive, member)
 	}
+	if tf.path == "" { // listed but not read (encrypted, or after damage in its block)
+		return nil, fmt.Errorf("%s: %s", p, tf.cut)
+	}
 	sum, err := archiveSHA256(archive)
 	if err != nil {
 		return nil, err
@@ -200,7 +203,7 @@ func (x *tarExtract) open(archive, member, p string) (*Input, error) {
 // them, and forgets the archives read: the caller that read evidence (an
 // ingest) calls it when done.
 func ReleaseArchives() {
-	for _, m := range []*sync.Map{&tarExtracts, &zipCutExtracts} {
+	for _, m := range []*sync.Map{&tarExtracts, &zipCutExtracts, &sevenZipExtracts} {
 		m.Range(func(k, v any) bool {
 			if x := v.(*tarExtract); x.dir != "" {
 				os.RemoveAll(x.dir)
@@ -210,4 +213,5 @@ func ReleaseArchives() {
 		})
 	}
 	unlistable.Clear()
+	volumes.Clear()
 }

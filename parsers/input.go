@@ -54,9 +54,12 @@ type Input struct {
 
 // Open opens an evidence file read-only and hashes it.
 func Open(path string) (*Input, error) {
-	if archive, member, kind := splitMember(path); kind == "tar" {
+	switch archive, member, kind := splitMember(path); kind {
+	case "tar":
 		return openTarMember(archive, member, path)
-	} else if kind == "zip" {
+	case "7z":
+		return openSevenZipMember(archive, member, path)
+	case "zip":
 		return openMember(archive, member, path)
 	}
 	if err, ok := unlistable.Load(path); ok {
@@ -255,7 +258,16 @@ func Expand(paths []string) ([]string, []string, error) {
 		}
 		out = append(out, found...)
 	}
-	return out, skipped, nil
+	// A multi-volume 7-Zip archive's later volumes were read with its first.
+	kept := out[:0]
+	for _, p := range out {
+		if first, ok := volumeOf(p); ok {
+			skipped = append(skipped, p+" (a volume of "+first+", read with it)")
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return kept, skipped, nil
 }
 
 // isDocFile recognises documentation and configuration beside evidence.
