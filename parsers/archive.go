@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -57,7 +58,7 @@ var unlistable sync.Map
 // those left out (directories aside): documentation, hidden files, macOS
 // resource forks.
 func zipMembers(archive string) (members, skipped []string, err error) {
-	zr, err := zip.OpenReader(archive)
+	zr, err := zip.OpenReader(diskPath(archive))
 	if err != nil {
 		// Cut short or damaged at its end: its members are read from
 		// their own headers (archive_zipcut.go).
@@ -115,13 +116,19 @@ func leftOut(name string) bool {
 	return base[0] == '.' || isDocFile(base) || strings.HasPrefix(name, "__MACOSX/")
 }
 
-// splitMember splits an evidence path naming an archive member, and says
-// which kind of archive holds it.
+// splitMember splits an evidence path naming an archive member at the
+// archive holding it — the innermost, for an archive inside an archive —
+// and says which kind of archive that is.
 func splitMember(p string) (archive, member, kind string) {
 	for i := strings.Index(p, MemberSep); i >= 0; {
-		if st, err := os.Stat(p[:i]); err == nil && st.Mode().IsRegular() {
-			if kind := archiveOf(p[:i]); kind != "" {
-				return p[:i], p[i+len(MemberSep):], kind
+		prefix := p[:i]
+		if _, inner := nested.Load(prefix); inner {
+			if k := archiveOf(diskPath(prefix)); k != "" {
+				archive, member, kind = prefix, p[i+len(MemberSep):], k
+			}
+		} else if st, err := os.Stat(prefix); err == nil && st.Mode().IsRegular() {
+			if k := archiveOf(prefix); k != "" {
+				archive, member, kind = prefix, p[i+len(MemberSep):], k
 			}
 		}
 		j := strings.Index(p[i+1:], MemberSep)
@@ -130,12 +137,12 @@ func splitMember(p string) (archive, member, kind string) {
 		}
 		i += 1 + j
 	}
-	return "", "", ""
+	return archive, member, kind
 }
 
 // openMember opens an archive member as evidence.
 func openMember(archive, member, p string) (*Input, error) {
-	zr, err := zip.OpenReader(archive)
+	zr, err := zip.OpenReader(diskPath(archive))
 	if err != nil {
 		return extractCutZip(archive).open(archive, member, p)
 	}
@@ -168,13 +175,14 @@ func openMember(archive, member, p string) (*Input, error) {
 		zr.Close()
 		return nil, fmt.Errorf("%s: reading for hash: %w", p, err)
 	}
-	archiveSum, err := archiveSHA256(archive)
+	container := outermost(archive)
+	archiveSum, err := archiveSHA256(container)
 	if err != nil {
 		zr.Close()
 		return nil, err
 	}
 	in := &Input{Path: p, Size: n, ModTime: zf.Modified, SHA256: hex.EncodeToString(h.Sum(nil)),
-		Archive: archive, ArchiveSHA256: archiveSum, member: zf, archive: zr}
+		Archive: container, ArchiveSHA256: archiveSum, member: zf, archive: zr}
 	if r, err := zf.Open(); err == nil {
 		var magic [6]byte
 		k, _ := io.ReadFull(r, magic[:])
@@ -189,7 +197,7 @@ func openMember(archive, member, p string) (*Input, error) {
 var archiveSums sync.Map
 
 func archiveSHA256(archive string) (string, error) {
-	f, err := os.Open(archive)
+	f, err := os.Open(diskPath(archive))
 	if err != nil {
 		return "", err
 	}
@@ -211,15 +219,16 @@ func archiveSHA256(archive string) (string, error) {
 	return sum, nil
 }
 
-// archiveKind says what an archive read as a log is and what to do: zip
-// archives are read in place only when given (or found in a directory),
-// not inside another archive; other archive formats are not read in place.
+// archiveKind says what an archive read as a log is and what to do: an
+// archive is read as one when given, found in a directory, or inside
+// another archive down to maxNesting deep; deeper, or in a format not read
+// (RAR), it is named.
 func archiveKind(head []byte) string {
 	switch {
 	case bytes.HasPrefix(head, zipMagic):
-		return "a zip archive inside an archive, not a log: only the outer archive's members are read in place; extract this one and ingest the directory"
+		return "a zip archive inside archives nested deeper than exfiltrace reads (" + strconv.Itoa(maxNesting) + "), not a log: extract it and ingest the directory"
 	case bytes.HasPrefix(head, sevenZipMagic):
-		return "a 7-Zip archive inside an archive, not a log: only the outer archive's members are read in place; extract this one (7z x) and ingest the directory"
+		return "a 7-Zip archive inside archives nested deeper than exfiltrace reads (" + strconv.Itoa(maxNesting) + "), not a log: extract it (7z x) and ingest the directory"
 	case bytes.HasPrefix(head, []byte("Rar!\x1a\x07")):
 		return "a RAR archive, not a log: extract it and ingest the directory"
 	case len(head) >= 262 && string(head[257:262]) == "ustar":

@@ -47,7 +47,7 @@ func extractSevenZip(archive string) *tarExtract {
 }
 
 func (x *tarExtract) extractSevenZip(archive string) error {
-	zr, err := sevenzip.OpenReader(archive)
+	zr, err := sevenzip.OpenReader(diskPath(archive))
 	if err != nil {
 		var re *sevenzip.ReadError
 		if errors.As(err, &re) && re.Encrypted {

@@ -70,7 +70,7 @@ func extractOnce(m *sync.Map, archive string, extract func(*tarExtract, string) 
 }
 
 func (x *tarExtract) extract(archive string) error {
-	r, _, closeAll, err := openDecompressed(archive)
+	r, _, closeAll, err := openDecompressed(diskPath(archive))
 	if err != nil {
 		return err
 	}
@@ -183,7 +183,8 @@ func (x *tarExtract) open(archive, member, p string) (*Input, error) {
 	if tf.path == "" { // listed but not read (encrypted, or after damage in its block)
 		return nil, fmt.Errorf("%s: %s", p, tf.cut)
 	}
-	sum, err := archiveSHA256(archive)
+	container := outermost(archive)
+	sum, err := archiveSHA256(container)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +196,7 @@ func (x *tarExtract) open(archive, member, p string) (*Input, error) {
 		in.Close() // nothing of it was read: the damage is all there is to say
 		return nil, fmt.Errorf("%s: %s", p, tf.cut)
 	}
-	in.ModTime, in.Archive, in.ArchiveSHA256, in.Damage, in.cutShort = tf.mod, archive, sum, tf.cut, tf.short
+	in.ModTime, in.Archive, in.ArchiveSHA256, in.Damage, in.cutShort = tf.mod, container, sum, tf.cut, tf.short
 	return in, nil
 }
 
@@ -214,4 +215,5 @@ func ReleaseArchives() {
 	}
 	unlistable.Clear()
 	volumes.Clear()
+	releaseNested()
 }

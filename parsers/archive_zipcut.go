@@ -52,7 +52,7 @@ type zipLocal struct {
 }
 
 func (x *tarExtract) extractLocalHeaders(archive string) error {
-	f, err := os.Open(archive)
+	f, err := os.Open(diskPath(archive))
 	if err != nil {
 		return err
 	}

@@ -37,8 +37,9 @@ type Input struct {
 	// "zstd"), found from its first bytes, or is empty: rotated logs are
 	// kept compressed, and the evidence is the compressed file (its hash).
 	Compression string
-	// Archive is the zip archive a member comes from, and ArchiveSHA256
-	// its hash (archive.go); both empty for a file of its own.
+	// Archive is the archive file a member comes from (the outer one, for
+	// an archive inside an archive: its path names the inner ones), and
+	// ArchiveSHA256 its hash (archive.go); both empty for a file of its own.
 	Archive       string
 	ArchiveSHA256 string
 	// Damage says why the content read is shorter than the evidence (a
@@ -215,7 +216,7 @@ func Expand(paths []string) ([]string, []string, error) {
 		}
 		if !st.IsDir() {
 			if kind := archiveOf(p); kind != "" {
-				members, left := archiveMembersOrSelf(p, kind)
+				members, left := listArchive(p, kind)
 				out, skipped = append(out, members...), append(skipped, left...)
 				continue
 			}
@@ -251,7 +252,7 @@ func Expand(paths []string) ([]string, []string, error) {
 			if kind == "" {
 				continue
 			}
-			members, left := archiveMembersOrSelf(found[i], kind)
+			members, left := listArchive(found[i], kind)
 			skipped = append(skipped, left...)
 			found = append(found[:i], append(members, found[i+1:]...)...)
 			i += len(members) - 1

@@ -64,8 +64,9 @@ type FileStats struct {
 	Path   string `json:"path"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
-	// Archive and ArchiveSHA256 name the zip archive a member was read
-	// from (Path is ARCHIVE!/MEMBER, Size and SHA256 the member's).
+	// Archive and ArchiveSHA256 name the archive file a member was read
+	// from (Path is ARCHIVE!/MEMBER, or ARCHIVE!/INNER!/MEMBER for an
+	// archive inside it; Size and SHA256 are the member's).
 	Archive       string `json:"archive,omitempty"`
 	ArchiveSHA256 string `json:"archive_sha256,omitempty"`
 	Format        string `json:"format"`
