@@ -97,6 +97,18 @@ func TestNestedArchives(t *testing.T) {
 		write7z(t, bin, inner, logs)
 		general := filepath.Join(dir, "General.7z")
 		write7z(t, bin, general, [][2]string{{"Event.7z", string(mustRead(t, inner))}, {"mail.zip", string(zipOf("mail.zip", logs[:1]))}})
+		// A 7-Zip archive cut short inside a zip: its own error, not read as a log.
+		whole := mustRead(t, inner)
+		outer := filepath.Join(dir, "cut.zip")
+		writeZip(t, outer, [][2]string{{"Event.7z", string(whole[:len(whole)/2])}})
+		files, _, _ := Expand([]string{outer})
+		if len(files) != 1 || files[0] != outer+"!/Event.7z" {
+			t.Fatalf("cut inner archive: %q", files)
+		}
+		if _, err := Open(files[0]); err == nil || !strings.Contains(err.Error(), "7-Zip archive unreadable") {
+			t.Errorf("cut inner archive: %v", err)
+		}
+		ReleaseArchives()
 		check(t, []layout{
 			{"7z in 7z, and zip in 7z (DFIR ORC)", mustRead(t, general),
 				[]string{"!/Event.7z!/fw/fortigate.log", "!/Event.7z!/var/log/maillog", "!/mail.zip!/var/log/maillog"}},

@@ -55,6 +55,9 @@ type Input struct {
 
 // Open opens an evidence file read-only and hashes it.
 func Open(path string) (*Input, error) {
+	if err, ok := unlistable.Load(path); ok { // an archive (inside another, perhaps) whose members could not be listed
+		return nil, err.(error)
+	}
 	switch archive, member, kind := splitMember(path); kind {
 	case "tar":
 		return openTarMember(archive, member, path)
@@ -62,9 +65,6 @@ func Open(path string) (*Input, error) {
 		return openSevenZipMember(archive, member, path)
 	case "zip":
 		return openMember(archive, member, path)
-	}
-	if err, ok := unlistable.Load(path); ok {
-		return nil, err.(error)
 	}
 	return openFile(path, path)
 }
