@@ -280,6 +280,34 @@ func isDocFile(name string) bool {
 	return false
 }
 
+// blank says whether the file's content, read to its end without error,
+// is nothing but blank space (after a byte-order mark), and what it is.
+func (in *Input) blank() (string, bool) {
+	if in.Size == 0 {
+		return "0 bytes", true
+	}
+	if in.Size > 4<<10 && in.Compression == "" {
+		return "", false
+	}
+	r, err := in.Reader()
+	if err != nil {
+		return "", false
+	}
+	defer r.Close()
+	b, err := io.ReadAll(io.LimitReader(r, 4<<10+1))
+	if err != nil || len(b) > 4<<10 {
+		return "", false
+	}
+	if len(bytes.TrimSpace(b)) > 0 { // the reader has taken off a byte-order mark, and decoded UTF-16
+		return "", false
+	}
+	what := "only blank space"
+	if in.Compression != "" {
+		what += ", compressed"
+	}
+	return what, true
+}
+
 // Parse reads one evidence file and emits its events with provenance set.
 // Parse errors inside the file never stop it: bad lines become raw events,
 // unreadable records are counted as lost. The returned error is for a file
@@ -288,6 +316,12 @@ func Parse(in *Input, o *Options, emit func(*event.Event)) (*FileStats, error) {
 	st := &FileStats{Path: in.Path, Size: in.Size, SHA256: in.SHA256, Archive: in.Archive, ArchiveSHA256: in.ArchiveSHA256}
 	if in.Damage != "" {
 		st.Warn(in.Damage)
+	}
+	if what, ok := in.blank(); ok {
+		// Nothing to parse is not a format to name: the file is read, and
+		// said empty (a log emptied by its rotation, or by someone).
+		st.Warn("empty: the file holds no log line (" + what + "), so no events")
+		return st, nil
 	}
 	var f Format
 	var err error

@@ -257,6 +257,46 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("line numbering after long line: %v", evs[2].Fields[event.FieldLine])
 	}
 
+	// Empty, or blank: read, no events, said so; not an unknown format.
+	var gzEmpty bytes.Buffer
+	gzip.NewWriter(&gzEmpty).Close()
+	for name, c := range map[string]struct {
+		data []byte
+		what string
+	}{
+		"empty.log":     {nil, "(0 bytes)"},
+		"blank.log":     {[]byte("\n\r\n  \t\n"), "(only blank space)"},
+		"bom.log":       {[]byte("\xef\xbb\xbf\r\n"), "(only blank space)"},
+		"utf16.txt":     {[]byte("\xff\xfe\r\x00\n\x00"), "(only blank space)"},
+		"utf16-bom.txt": {[]byte("\xff\xfe"), "(only blank space)"},
+		"empty.log.gz":  {gzEmpty.Bytes(), "(only blank space, compressed)"},
+		"spaces.log.gz": {compressors["gzip"](t, []byte("\n\n")), "(only blank space, compressed)"},
+	} {
+		os.WriteFile(filepath.Join(dir, name), c.data, 0o644)
+		for _, o := range []*Options{{}, {Format: "fortigate"}} {
+			evs, st := parseFile(t, filepath.Join(dir, name), o)
+			if len(evs) != 0 || len(st.Warnings) != 1 || st.Warnings[0] != "empty: the file holds no log line "+c.what+", so no events" {
+				t.Errorf("%s (format %q): %d events, %q", name, o.Format, len(evs), st.Warnings)
+			}
+		}
+	}
+	for name, data := range map[string][]byte{
+		"one-letter.log": []byte("\n\nx\n"),
+		"bom-text.log":   []byte("\xef\xbb\xbfhello\n"),
+		"utf16-text.txt": []byte("\xff\xfeh\x00i\x00"),
+		"cut.log.gz":     compressors["gzip"](t, []byte("\n\n"))[:12],
+	} {
+		os.WriteFile(filepath.Join(dir, name), data, 0o644)
+		in, err := Open(filepath.Join(dir, name))
+		if err == nil {
+			_, err = Parse(in, &Options{}, func(*event.Event) {})
+			in.Close()
+		}
+		if err == nil {
+			t.Errorf("%s: read as empty", name)
+		}
+	}
+
 	// Unknown text format.
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("hello\nworld\n"), 0o644)
 	in, _ = Open(filepath.Join(dir, "notes.txt"))

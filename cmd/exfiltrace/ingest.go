@@ -189,7 +189,10 @@ func printIngest(out io.Writer, results []*index.FileResult, asJSON bool, took t
 		for reason, n := range s.LostReasons {
 			notes = append(notes, fmt.Sprintf("lost %d: %s", n, reason))
 		}
-		if len(s.Warnings) > 0 {
+		switch {
+		case len(s.Warnings) == 1 && s.Parsed+s.Raw+s.Carved+s.Lost == 0:
+			notes = append(notes, s.Warnings[0]) // why a file gave nothing (empty)
+		case len(s.Warnings) > 0:
 			notes = append(notes, fmt.Sprintf("%d warnings (see manifest)", len(s.Warnings)))
 		}
 		if len(notes) > 4 {
