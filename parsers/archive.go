@@ -214,9 +214,25 @@ func archiveSHA256(archive string) (string, error) {
 	if _, err := io.Copy(h, f); err != nil {
 		return "", fmt.Errorf("%s: reading for hash: %w", archive, err)
 	}
+	// A multi-volume archive is its volumes end to end (cat NAME.7z.* | sha256sum).
+	for _, v := range laterVolumes(archive) {
+		if err := hashFile(h, v); err != nil {
+			return "", fmt.Errorf("%s: reading for hash: %w", v, err)
+		}
+	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	archiveSums.Store(key, sum)
 	return sum, nil
+}
+
+func hashFile(h io.Writer, p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(h, f)
+	return err
 }
 
 // archiveKind says what an archive read as a log is and what to do: an

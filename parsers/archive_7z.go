@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +33,24 @@ var sevenZipExtracts sync.Map // archive path → *tarExtract
 // read with its first (NAME.7z.001), to that first volume: they are not
 // evidence of their own.
 var volumes sync.Map
+
+// laterVolumes lists the volumes read with a multi-volume archive's first, in order.
+func laterVolumes(first string) []string {
+	var out []string
+	volumes.Range(func(k, v any) bool {
+		if v.(string) == first {
+			out = append(out, k.(string))
+		}
+		return true
+	})
+	sort.Slice(out, func(i, j int) bool { // NAME.7z.002 … .999, .1000: by number
+		if len(out[i]) != len(out[j]) {
+			return len(out[i]) < len(out[j])
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
 
 // volumeOf names the multi-volume archive the file at p is a later volume of.
 func volumeOf(p string) (string, bool) {

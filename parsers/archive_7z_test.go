@@ -2,6 +2,8 @@ package parsers
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,8 +123,12 @@ func TestSevenZipEvidence(t *testing.T) {
 		skipped[0] != vols[0]+"!/README.md" || skipped[1] != vols[1]+" (a volume of "+vols[0]+", read with it)" {
 		t.Fatalf("%d volumes: %q, left out %d: %q, %v", len(vols), files, len(skipped), skipped[:min(len(skipped), 2)], err)
 	}
-	if evs, _ := parseFile(t, files[0], o); len(evs) != len(bare["firewall/fortigate.log"]) {
-		t.Errorf("volumes: %d events", len(evs))
+	all := sha256.New()
+	for _, v := range vols {
+		all.Write(mustRead(t, v))
+	}
+	if evs, st := parseFile(t, files[0], o); len(evs) != len(bare["firewall/fortigate.log"]) || st.Archive != vols[0] || st.ArchiveSHA256 != hex.EncodeToString(all.Sum(nil)) {
+		t.Errorf("volumes: %d events, archive %s %s", len(evs), st.Archive, st.ArchiveSHA256)
 	}
 	ReleaseArchives()
 
