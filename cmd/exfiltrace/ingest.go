@@ -26,8 +26,9 @@ func ingestCmd() *cobra.Command {
 		Short: "Parse evidence files (or directories) into a case",
 		Long: `Parse evidence files into a case directory (created if needed). Files are
 detected by content; gzip, bzip2, xz and zstd files and UTF-16 text are read
-transparently; directories are walked; zip and tar archives are read member
-by member, each evidence of its own (ARCHIVE!/MEMBER).
+transparently; directories are walked; zip, tar and 7-Zip archives are read
+member by member, each evidence of its own (ARCHIVE!/MEMBER), and archives
+inside them too (ARCHIVE!/INNER.7z!/MEMBER).
 Every line or record is parsed, or kept raw with a reason, or counted lost
 with a reason. Files already in the case (same SHA-256) are skipped.
 
