@@ -225,6 +225,30 @@ func archiveSHA256(archive string) (string, error) {
 	return sum, nil
 }
 
+// envelopedDataOID is the DER encoding of CMS's id-envelopedData,
+// 1.2.840.113549.1.7.3 (RFC 5652 §6), which follows a ContentInfo's opening
+// SEQUENCE.
+var envelopedDataOID = []byte{0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03}
+
+// isEnvelopedData recognises a DER or BER ContentInfo holding enveloped
+// data: a SEQUENCE (definite length of up to 4 bytes, or indefinite) whose
+// first element is that OID.
+func isEnvelopedData(head []byte) bool {
+	if len(head) < 2 || head[0] != 0x30 {
+		return false
+	}
+	i := 2
+	switch l := head[1]; {
+	case l == 0x80: // indefinite (BER, as streaming encoders write)
+	case l > 0x80 && l <= 0x84:
+		i += int(l & 0x7f)
+	case l < 0x80:
+	default:
+		return false
+	}
+	return len(head) >= i+len(envelopedDataOID) && bytes.Equal(head[i:i+len(envelopedDataOID)], envelopedDataOID)
+}
+
 func hashFile(h io.Writer, p string) error {
 	f, err := os.Open(p)
 	if err != nil {
@@ -235,16 +259,18 @@ func hashFile(h io.Writer, p string) error {
 	return err
 }
 
-// archiveKind says what an archive read as a log is and what to do: an
-// archive is read as one when given, found in a directory, or inside
-// another archive down to maxNesting deep; deeper, or in a format not read
-// (RAR), it is named.
+// archiveKind says what an archive (or an encrypted envelope) read as a
+// log is and what to do: an archive is read as one when given, found in a
+// directory, or inside another archive down to maxNesting deep; deeper, or
+// in a format not read (RAR), it is named.
 func archiveKind(head []byte) string {
 	switch {
 	case bytes.HasPrefix(head, zipMagic):
 		return "a zip archive inside archives nested deeper than exfiltrace reads (" + strconv.Itoa(maxNesting) + "), not a log: extract it and ingest the directory"
 	case bytes.HasPrefix(head, sevenZipMagic):
 		return "a 7-Zip archive inside archives nested deeper than exfiltrace reads (" + strconv.Itoa(maxNesting) + "), not a log: extract it (7z x) and ingest the directory"
+	case isEnvelopedData(head):
+		return "an encrypted envelope (CMS enveloped data, as DFIR ORC writes its archives for a recipient's key), not a log: decrypt it with the recipient's private key (DFIR ORC's UnStream, or openssl cms -decrypt -inform DER -inkey KEY) and ingest what it holds"
 	case bytes.HasPrefix(head, []byte("Rar!\x1a\x07")):
 		return "a RAR archive, not a log: extract it and ingest the directory"
 	case len(head) >= 262 && string(head[257:262]) == "ustar":

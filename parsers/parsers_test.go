@@ -297,6 +297,28 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 
+	// An encrypted envelope (DFIR ORC's .p7b): named, with what to do;
+	// signed data (a certificate chain) is not taken for one.
+	oid := []byte{0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07}
+	for name, c := range map[string]struct {
+		head []byte
+		want string
+	}{
+		"orc.7z.p7b":   {append([]byte{0x30, 0x82, 0x10, 0x00}, append(oid, 0x03, 0xa0, 0x82)...), "encrypted envelope (CMS enveloped data"},
+		"stream.p7b":   {append([]byte{0x30, 0x80}, append(oid, 0x03, 0xa0, 0x80)...), "encrypted envelope (CMS enveloped data"},
+		"short.p7b":    {append([]byte{0x30, 0x7f}, append(oid, 0x03)...), "encrypted envelope (CMS enveloped data"},
+		"certs.p7b":    {append([]byte{0x30, 0x82, 0x10, 0x00}, append(oid, 0x02, 0xa0, 0x82)...), "binary content"},
+		"too-long.bin": {append([]byte{0x30, 0x85, 1, 2, 3, 4, 5}, append(oid, 0x03)...), "binary content"},
+	} {
+		data := append(c.head, garbage[:4096]...)
+		os.WriteFile(filepath.Join(dir, name), data, 0o644)
+		in, _ := Open(filepath.Join(dir, name))
+		if _, err := Parse(in, &Options{}, func(*event.Event) {}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v", name, err)
+		}
+		in.Close()
+	}
+
 	// Unknown text format.
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("hello\nworld\n"), 0o644)
 	in, _ = Open(filepath.Join(dir, "notes.txt"))
