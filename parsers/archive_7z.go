@@ -80,7 +80,7 @@ func (x *tarExtract) extractSevenZip(archive string) error {
 			volumes.Store(filepath.Clean(v), archive)
 		}
 	}
-	if x.dir, err = os.MkdirTemp("", "exfiltrace-7z-*"); err != nil {
+	if x.dir, err = tempDir("7z"); err != nil {
 		return err
 	}
 	x.files = map[string]tarFile{}

@@ -155,7 +155,7 @@ func copyZipMemberIfArchive(archive, member, key string) (string, error) {
 		}
 		nestedMu.Lock()
 		if nestedDir == "" {
-			if nestedDir, err = os.MkdirTemp("", "exfiltrace-nested-*"); err != nil {
+			if nestedDir, err = tempDir("nested"); err != nil {
 				nestedMu.Unlock()
 				return "", err
 			}

@@ -75,7 +75,7 @@ func (x *tarExtract) extract(archive string) error {
 		return err
 	}
 	defer closeAll()
-	if x.dir, err = os.MkdirTemp("", "exfiltrace-tar-*"); err != nil {
+	if x.dir, err = tempDir("tar"); err != nil {
 		return err
 	}
 	x.files = map[string]tarFile{}

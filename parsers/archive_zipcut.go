@@ -57,7 +57,7 @@ func (x *tarExtract) extractLocalHeaders(archive string) error {
 		return err
 	}
 	defer f.Close()
-	if x.dir, err = os.MkdirTemp("", "exfiltrace-zip-*"); err != nil {
+	if x.dir, err = tempDir("zip"); err != nil {
 		return err
 	}
 	x.files = map[string]tarFile{}
