@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	"github.com/bodgit/sevenzip"
+
+	"github.com/exfiltrace/exfiltrace/internal/scratch"
 )
 
 // 7-Zip archives are how DFIR ORC, ANSSI's collection tool, and many IT
@@ -80,7 +82,7 @@ func (x *tarExtract) extractSevenZip(archive string) error {
 			volumes.Store(filepath.Clean(v), archive)
 		}
 	}
-	if x.dir, err = tempDir("7z"); err != nil {
+	if x.dir, err = scratch.Dir("7z"); err != nil {
 		return err
 	}
 	x.files = map[string]tarFile{}

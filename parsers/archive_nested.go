@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/exfiltrace/exfiltrace/internal/scratch"
 )
 
 // Archives inside archives: DFIR ORC writes each of its collections as a
@@ -155,7 +157,7 @@ func copyZipMemberIfArchive(archive, member, key string) (string, error) {
 		}
 		nestedMu.Lock()
 		if nestedDir == "" {
-			if nestedDir, err = tempDir("nested"); err != nil {
+			if nestedDir, err = scratch.Dir("nested"); err != nil {
 				nestedMu.Unlock()
 				return "", err
 			}

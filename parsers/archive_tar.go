@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/exfiltrace/exfiltrace/internal/scratch"
 )
 
 // openDecompressed reads the file at p decompressed, whatever compression
@@ -75,7 +77,7 @@ func (x *tarExtract) extract(archive string) error {
 		return err
 	}
 	defer closeAll()
-	if x.dir, err = tempDir("tar"); err != nil {
+	if x.dir, err = scratch.Dir("tar"); err != nil {
 		return err
 	}
 	x.files = map[string]tarFile{}

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/exfiltrace/exfiltrace/internal/scratch"
 )
 
 // A zip archive is read from its central directory, at its end. One cut
@@ -57,7 +59,7 @@ func (x *tarExtract) extractLocalHeaders(archive string) error {
 		return err
 	}
 	defer f.Close()
-	if x.dir, err = tempDir("zip"); err != nil {
+	if x.dir, err = scratch.Dir("zip"); err != nil {
 		return err
 	}
 	x.files = map[string]tarFile{}

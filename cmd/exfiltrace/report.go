@@ -13,6 +13,7 @@ import (
 
 	"github.com/exfiltrace/exfiltrace/columns"
 	"github.com/exfiltrace/exfiltrace/index"
+	"github.com/exfiltrace/exfiltrace/internal/scratch"
 	"github.com/exfiltrace/exfiltrace/parsers"
 	"github.com/exfiltrace/exfiltrace/reports"
 )
@@ -235,7 +236,7 @@ func analyzeCmd() *cobra.Command {
 			}
 			keep := caseDir != ""
 			if !keep {
-				tmp, err := os.MkdirTemp("", "exfiltrace-case-")
+				tmp, err := scratch.Dir("case") // swept by a later run if this one is killed
 				if err != nil {
 					return err
 				}

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package parsers
+package scratch
 
 // processAlive cannot tell here: every process is taken as alive, so no
 // other run's copies are removed.
