@@ -71,12 +71,24 @@ func listArchive(archive, kind string) (members, skipped []string) {
 
 func expandNested(archive, kind string, members, skipped []string, depth int) (out, left []string) {
 	left = skipped
+	var inPlace map[string]*zip.File // a zip read in place: opened once, not once a member
+	if _, cut := zipCutExtracts.Load(archive); kind == "zip" && !cut {
+		if zr, err := zip.OpenReader(diskPath(archive)); err == nil {
+			defer zr.Close()
+			inPlace = make(map[string]*zip.File, len(zr.File))
+			for _, f := range zr.File {
+				if _, dup := inPlace[f.Name]; !dup { // the first of a name, as openMember reads
+					inPlace[f.Name] = f
+				}
+			}
+		}
+	}
 	for _, m := range members {
 		if m == archive || depth >= maxNesting {
 			out = append(out, m)
 			continue
 		}
-		copyPath, err := memberCopy(archive, kind, strings.TrimPrefix(m, archive+MemberSep))
+		copyPath, err := memberCopy(archive, kind, strings.TrimPrefix(m, archive+MemberSep), inPlace)
 		inner := ""
 		if err == nil && copyPath != "" {
 			inner = archiveOf(copyPath)
@@ -97,7 +109,7 @@ func expandNested(archive, kind string, members, skipped []string, depth int) (o
 // 7-Zip archive or a cut zip made of it, or, for a zip read in place and a
 // member starting like an archive, a copy made now; "" when there is none
 // (a member not read, or not an archive).
-func memberCopy(archive, kind, member string) (string, error) {
+func memberCopy(archive, kind, member string, inPlace map[string]*zip.File) (string, error) {
 	var x *tarExtract
 	switch kind {
 	case "tar":
@@ -108,7 +120,7 @@ func memberCopy(archive, kind, member string) (string, error) {
 		if v, ok := zipCutExtracts.Load(archive); ok {
 			x = v.(*tarExtract)
 		} else {
-			return copyZipMemberOut(archive, member)
+			return copyZipMemberOut(archive, member, inPlace[member])
 		}
 	}
 	if x == nil {
@@ -119,67 +131,62 @@ func memberCopy(archive, kind, member string) (string, error) {
 
 // copyZipMemberOut copies out a zip member whose first bytes are those of
 // an archive (zip, 7-Zip, tar, or compressed: perhaps a tar), once.
-func copyZipMemberOut(archive, member string) (string, error) {
+func copyZipMemberOut(archive, member string, f *zip.File) (string, error) {
 	key := archive + MemberSep + member
 	if v, ok := zipCopies.Load(key); ok {
 		return v.(string), nil
 	}
-	out, err := copyZipMemberIfArchive(archive, member, key)
+	if f == nil {
+		return "", nil
+	}
+	out, err := copyZipMemberIfArchive(f, key)
 	if err == nil {
 		zipCopies.Store(key, out)
 	}
 	return out, err
 }
 
-func copyZipMemberIfArchive(archive, member, key string) (string, error) {
-	zr, err := zip.OpenReader(diskPath(archive))
+func copyZipMemberIfArchive(f *zip.File, key string) (string, error) {
+	if f.Flags&0x1 != 0 || f.Method == 99 {
+		return "", nil // encrypted: opening it says so
+	}
+	rc, err := f.Open()
 	if err != nil {
 		return "", err
 	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		if f.Name != member || f.Flags&0x1 != 0 || f.Method == 99 {
-			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return "", err
-		}
-		defer rc.Close()
-		head := make([]byte, 262)
-		n, _ := io.ReadFull(rc, head)
-		head = head[:n]
-		// A zip, a 7-Zip archive, a tar, or compressed content that may
-		// be a tar (archiveOf decides on the copy).
-		if !bytes.HasPrefix(head, zipMagic) && !bytes.HasPrefix(head, sevenZipMagic) && compression(head) == "" &&
-			!(n == 262 && string(head[257:]) == "ustar") {
-			return "", nil
-		}
-		nestedMu.Lock()
-		if nestedDir == "" {
-			if nestedDir, err = scratch.Dir("nested"); err != nil {
-				nestedMu.Unlock()
-				return "", err
-			}
-		}
-		nestedCount++
-		out := filepath.Join(nestedDir, strconv.Itoa(nestedCount))
-		nestedMu.Unlock()
-		w, err := os.OpenFile(out, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-		if err != nil {
-			return "", err
-		}
-		_, err = io.Copy(w, io.MultiReader(bytes.NewReader(head), rc))
-		if cerr := w.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			os.Remove(out)
-			return "", fmt.Errorf("%s: copying the archive inside it out to read it: %w", key, err)
-		}
-		return out, nil
+	defer rc.Close()
+	head := make([]byte, 262)
+	n, _ := io.ReadFull(rc, head)
+	head = head[:n]
+	// A zip, a 7-Zip archive, a tar, or compressed content that may
+	// be a tar (archiveOf decides on the copy).
+	if !bytes.HasPrefix(head, zipMagic) && !bytes.HasPrefix(head, sevenZipMagic) && compression(head) == "" &&
+		!(n == 262 && string(head[257:]) == "ustar") {
+		return "", nil
 	}
-	return "", nil
+	nestedMu.Lock()
+	if nestedDir == "" {
+		if nestedDir, err = scratch.Dir("nested"); err != nil {
+			nestedMu.Unlock()
+			return "", err
+		}
+	}
+	nestedCount++
+	out := filepath.Join(nestedDir, strconv.Itoa(nestedCount))
+	nestedMu.Unlock()
+	w, err := os.OpenFile(out, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(w, io.MultiReader(bytes.NewReader(head), rc))
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(out)
+		return "", fmt.Errorf("%s: copying the archive inside it out to read it: %w", key, err)
+	}
+	return out, nil
 }
 
 // releaseNested removes the copies made of zip members that are archives.
