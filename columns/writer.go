@@ -219,12 +219,31 @@ func (w *Writer) Add(ev *event.Event, loc string) error {
 
 // FileDone marks an evidence file's rows complete.
 func (w *Writer) FileDone(sha string, events int64) error {
+	return w.FilesDone([]index.FileMark{{SHA256: sha, Events: events}})
+}
+
+// FilesDone marks evidence files' rows complete in one commit: a
+// collection of thousands of small files pays one commit, not one each
+// (each commit is a write to DuckDB's log, ~6 ms here).
+func (w *Writer) FilesDone(done []index.FileMark) error {
+	if len(done) == 0 {
+		return nil
+	}
 	if err := w.commit(); err != nil {
 		return err
 	}
-	delete(w.started, sha)
-	w.complete[sha] = true
-	return w.exec(fmt.Sprintf(`DELETE FROM %s WHERE sha256 = '%s'; INSERT INTO %s VALUES ('%s', %d)`, w.t.marks, sqlString(sha), w.t.marks, sqlString(sha), events))
+	var shas, rows strings.Builder
+	for i, m := range done {
+		delete(w.started, m.SHA256)
+		w.complete[m.SHA256] = true
+		if i > 0 {
+			shas.WriteString(", ")
+			rows.WriteString(", ")
+		}
+		fmt.Fprintf(&shas, "'%s'", sqlString(m.SHA256))
+		fmt.Fprintf(&rows, "('%s', %d)", sqlString(m.SHA256), m.Events)
+	}
+	return w.exec(fmt.Sprintf(`DELETE FROM %s WHERE sha256 IN (%s); INSERT INTO %s VALUES %s`, w.t.marks, shas.String(), w.t.marks, rows.String()))
 }
 
 // Close commits what is pending and closes the store.

@@ -49,6 +49,9 @@ type Bleve struct {
 	writing *bleve.Batch
 	done    chan error
 	release func() // gives back SegmentFileMemory
+	// beforeWrite, when set, runs before a batch goes to bleve: ingest
+	// says there which files the index is about to hold part of.
+	beforeWrite func() error
 }
 
 // SegmentFileMemory is what the full-text index's segment files add to the
@@ -138,6 +141,11 @@ func (b *Bleve) writeBehind() error {
 	if err := b.wait(); err != nil {
 		return err
 	}
+	if b.beforeWrite != nil {
+		if err := b.beforeWrite(); err != nil {
+			return err
+		}
+	}
 	full := b.batch
 	b.batch, b.writing = nil, full
 	b.n, b.text = 0, 0
@@ -216,6 +224,11 @@ func (b *Bleve) Flush() error {
 	}
 	if b.batch == nil || b.n == 0 {
 		return nil
+	}
+	if b.beforeWrite != nil {
+		if err := b.beforeWrite(); err != nil {
+			return err
+		}
 	}
 	err := b.idx.Batch(b.batch)
 	b.batch.Reset()

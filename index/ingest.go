@@ -38,7 +38,13 @@ type IngestOptions struct {
 // store, and the end of each evidence file before the manifest lists it.
 type EventSink interface {
 	Add(ev *event.Event, loc string) error
-	FileDone(sha string, events int64) error
+	FilesDone(done []FileMark) error
+}
+
+// FileMark says that an evidence file's events, so many, are all written.
+type FileMark struct {
+	SHA256 string
+	Events int64
 }
 
 // FileResult is the outcome for one evidence file.
@@ -129,6 +135,7 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 	unordered := map[string]bool{}
 	stored := map[string]int64{}
 	withText := map[string]bool{} // files with free text: the only ones a deferred index needs
+	incompleteUnsaved := false    // files begun since the manifest was last written
 	defer func() {
 		for _, w := range writers {
 			w.Abort()
@@ -144,11 +151,11 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 			}
 			writers[sha] = w
 			if idx != nil && !slices.Contains(c.Manifest.Incomplete, sha) {
-				// Said before the index holds any of its events.
+				// Saved before the index holds any of its events
+				// (idx.beforeWrite), and within a second or so
+				// (for stats to name it after a kill).
 				c.Manifest.Incomplete = append(c.Manifest.Incomplete, sha)
-				if err := c.Save(); err != nil {
-					return "", err
-				}
+				incompleteUnsaved = true
 			}
 		}
 		if ev.Timestamp.Before(lastTime[sha]) {
@@ -170,6 +177,79 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 		}
 		return loc, nil
 	}
+	// Finished files are recorded in groups, at most one a second: making
+	// the stores durable and rewriting the manifest once per file made a
+	// collection of 2,000 one-line files take 50 s (the manifest alone grew
+	// quadratic). A file not yet recorded when a run stops is read again by
+	// the next, as one cut short is.
+	var pending []*FileResult
+	var lastSave time.Time
+	save := func() error {
+		incompleteUnsaved = false
+		err := c.Save()
+		lastSave = time.Now()
+		return err
+	}
+	lastGroup := time.Now()
+	groupEvery := time.Second
+	recordGroup := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		start := time.Now()
+		var marks []FileMark
+		done := map[string]bool{}
+		for _, r := range pending {
+			done[r.Stats.SHA256] = true
+			if async != nil && stored[r.Stats.SHA256] > 0 {
+				marks = append(marks, FileMark{SHA256: r.Stats.SHA256, Events: stored[r.Stats.SHA256]})
+			}
+		}
+		if len(marks) > 0 {
+			if err := async.FilesDone(marks); err != nil {
+				return fmt.Errorf("columnar store: %w", err)
+			}
+		}
+		if idx != nil {
+			if err := idx.Flush(); err != nil {
+				return err
+			}
+		}
+		// An earlier failed attempt on the same file is replaced.
+		kept := c.Manifest.Files[:0]
+		for _, f := range c.Manifest.Files {
+			if f.SHA256 == "" || !done[f.SHA256] {
+				kept = append(kept, f)
+			}
+		}
+		c.Manifest.Files = kept
+		for _, r := range pending {
+			if idx == nil && withText[r.Stats.SHA256] {
+				c.Manifest.Unindexed = append(c.Manifest.Unindexed, r.Stats.SHA256)
+			}
+			r.Added = r.Stats.Events()
+			r.Stats.TimeOrdered = !unordered[r.Stats.SHA256]
+			c.Manifest.Files = append(c.Manifest.Files, r.Stats)
+		}
+		c.Manifest.Incomplete = slices.DeleteFunc(c.Manifest.Incomplete, func(s string) bool { return done[s] })
+		c.Manifest.Settings = o.Settings
+		pending = pending[:0]
+		err := save()
+		// A manifest of many files takes a while to write: groups space
+		// out so that writing it stays a tenth of the run.
+		lastGroup = lastSave
+		groupEvery = max(time.Second, 10*lastGroup.Sub(start))
+		return err
+	}
+	saveIncomplete := func() error {
+		if !incompleteUnsaved {
+			return nil
+		}
+		return save()
+	}
+	if idx != nil {
+		idx.beforeWrite = saveIncomplete
+	}
 	for it := range items {
 		if indexErr != nil {
 			budget.release(it.cost)
@@ -186,12 +266,21 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 			default:
 				budget.release(it.cost)
 			}
+			// Files finished while a long one goes on are not left
+			// waiting for its end.
+			if err == nil && len(pending) > 0 && time.Since(lastGroup) >= groupEvery {
+				indexErr = recordGroup()
+			}
+			if indexErr == nil && incompleteUnsaved && time.Since(lastSave) >= groupEvery {
+				indexErr = saveIncomplete()
+			}
 			if err == nil && o.OnEvent != nil {
 				o.OnEvent(it.ev)
 			}
 			continue
 		}
-		// End of one file: make its events durable before the manifest says so.
+		// End of one file: its events are in the event store; the other
+		// stores and the manifest take it with the next group.
 		r := it.done
 		if w := writers[r.Stats.SHA256]; w != nil {
 			delete(writers, r.Stats.SHA256)
@@ -200,34 +289,13 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 				continue
 			}
 		}
-		if async != nil && stored[r.Stats.SHA256] > 0 {
-			if err := async.FileDone(r.Stats.SHA256, stored[r.Stats.SHA256]); err != nil {
-				indexErr = fmt.Errorf("columnar store: %w", err)
-				continue
-			}
+		pending = append(pending, r)
+		if time.Since(lastGroup) >= groupEvery {
+			indexErr = recordGroup()
 		}
-		if idx != nil {
-			if err := idx.Flush(); err != nil {
-				indexErr = err
-				continue
-			}
-		} else if withText[r.Stats.SHA256] {
-			c.Manifest.Unindexed = append(c.Manifest.Unindexed, r.Stats.SHA256)
-		}
-		r.Added = r.Stats.Events()
-		r.Stats.TimeOrdered = !unordered[r.Stats.SHA256]
-		kept := c.Manifest.Files[:0]
-		for _, f := range c.Manifest.Files {
-			if f.SHA256 != r.Stats.SHA256 { // an earlier failed attempt on the same file is replaced
-				kept = append(kept, f)
-			}
-		}
-		c.Manifest.Files = append(kept, r.Stats)
-		c.Manifest.Incomplete = slices.DeleteFunc(c.Manifest.Incomplete, func(s string) bool { return s == r.Stats.SHA256 })
-		c.Manifest.Settings = o.Settings
-		if err := c.Save(); err != nil {
-			indexErr = err
-		}
+	}
+	if indexErr == nil {
+		indexErr = recordGroup()
 	}
 	if idx != nil {
 		if err := idx.Close(); err != nil && indexErr == nil {

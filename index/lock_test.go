@@ -52,6 +52,24 @@ func TestMain(m *testing.M) {
 		}
 		b, _ := json.Marshal(map[string]string{"error": fmt.Sprint(err)})
 		fmt.Println(string(b))
+	case "ingest-killed-among-many":
+		// Killed a second after some files were recorded, with more
+		// finished but not yet recorded.
+		c, err := OpenCase(os.Getenv("EXFILTRACE_CASE"), true)
+		if err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+		n := 0
+		Ingest(c, []string{os.Getenv("EXFILTRACE_EVIDENCE")}, IngestOptions{Parse: parsers.Options{TZ: time.UTC}, OnEvent: func(*event.Event) {
+			switch n++; n {
+			case 100:
+				time.Sleep(1100 * time.Millisecond) // the next file's end records a group
+			case 200:
+				os.Exit(3)
+			}
+		}})
+		os.Exit(1)
 	case "ingest-killed":
 		// Killed mid-file, after some events were stored and batches indexed.
 		c, err := OpenCase(os.Getenv("EXFILTRACE_CASE"), true)
@@ -326,5 +344,67 @@ func TestKilledMidFile(t *testing.T) {
 	n, _ := b.Count()
 	if found := streamed(t, c); n != textDocs(t, c) || found != c.Manifest.Events || c.Manifest.Events != res[0].Stats.Parsed || res[0].Added != res[0].Stats.Parsed || len(c.Manifest.Incomplete) != 0 {
 		t.Fatalf("after the retry: index %d, streamed %d, manifest %d, incomplete %v", n, found, c.Manifest.Events, c.Manifest.Incomplete)
+	}
+}
+
+// TestKilledAmongManyFiles: files are recorded in groups, so a run killed
+// amid many small files leaves some recorded and some finished but not:
+// the case answers exactly what it records, and the same ingest again
+// completes it, nothing doubled.
+func TestKilledAmongManyFiles(t *testing.T) {
+	evidence := t.TempDir()
+	const files = 300
+	for i := range files {
+		line := fmt.Sprintf("Mar 12 08:%02d:%02d mx%d postfix/smtpd[%d]: connect from unknown[192.0.2.%d]\n", i/60, i%60, i, 1000+i, i%250+1)
+		if err := os.WriteFile(filepath.Join(evidence, fmt.Sprintf("maillog.%03d", i)), []byte(line), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := filepath.Join(t.TempDir(), "case")
+	err := helper(t, "ingest-killed-among-many", "EXFILTRACE_CASE="+dir, "EXFILTRACE_EVIDENCE="+evidence).Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 3 {
+		t.Fatalf("helper: %v", err)
+	}
+	c, err := OpenCase(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := len(c.Manifest.Files)
+	if recorded == 0 || recorded >= 200 || c.Manifest.Events != int64(recorded) {
+		t.Fatalf("after the kill: %d files, %d events; want some of the first 200, one event each", recorded, c.Manifest.Events)
+	}
+	if n := streamed(t, c); n != c.Manifest.Events {
+		t.Fatalf("after the kill the case reaches %d events, manifest %d", n, c.Manifest.Events)
+	}
+	c.Close()
+	c, err = OpenCase(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	res, err := Ingest(c, []string{evidence}, IngestOptions{Parse: parsers.Options{TZ: time.UTC}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	already := 0
+	for _, r := range res {
+		if strings.HasPrefix(r.Skipped, "already in case") {
+			already++
+		}
+	}
+	if already != recorded || len(c.Manifest.Files) != files || c.Manifest.Events != files || len(c.Manifest.Incomplete) != 0 {
+		t.Fatalf("after the retry: %d skipped as already in case (want %d), %d files, %d events, incomplete %v", already, recorded, len(c.Manifest.Files), c.Manifest.Events, c.Manifest.Incomplete)
+	}
+	if n := streamed(t, c); n != files {
+		t.Fatalf("event store streams %d events, want %d", n, files)
+	}
+	b, err := c.OpenText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if n, _ := b.Count(); n != files {
+		t.Fatalf("full-text index holds %d documents, want %d", n, files)
 	}
 }

@@ -10,17 +10,16 @@ type asyncSink struct {
 	sink   EventSink
 	budget *inflight // given back each event's bytes once written
 	ch     chan sinkItem
-	err    error // first error, read after a FileDone or Close handshake
+	err    error // first error, read after a FilesDone or Close handshake
 	done   chan struct{}
 }
 
 type sinkItem struct {
 	ev    *event.Event
 	loc   string
-	sha   string
-	n     int64
+	done  []FileMark
 	cost  int        // the event's share of the in-flight budget
-	reply chan error // set for FileDone
+	reply chan error // set for FilesDone
 }
 
 func newAsyncSink(s EventSink, budget *inflight) *asyncSink {
@@ -33,7 +32,7 @@ func newAsyncSink(s EventSink, budget *inflight) *asyncSink {
 		for it := range a.ch {
 			if it.reply != nil {
 				if a.err == nil {
-					a.err = a.sink.FileDone(it.sha, it.n)
+					a.err = a.sink.FilesDone(it.done)
 				}
 				it.reply <- a.err
 				continue
@@ -52,9 +51,9 @@ func (a *asyncSink) add(ev *event.Event, loc string, cost int) {
 	a.ch <- sinkItem{ev: ev, loc: loc, cost: cost}
 }
 
-func (a *asyncSink) FileDone(sha string, n int64) error {
+func (a *asyncSink) FilesDone(done []FileMark) error {
 	reply := make(chan error, 1)
-	a.ch <- sinkItem{sha: sha, n: n, reply: reply}
+	a.ch <- sinkItem{done: done, reply: reply}
 	return <-reply
 }
 
