@@ -142,47 +142,45 @@ func splitMember(p string) (archive, member, kind string) {
 
 // openMember opens an archive member as evidence.
 func openMember(archive, member, p string) (*Input, error) {
-	zr, err := zip.OpenReader(diskPath(archive))
+	z, err := acquireZip(diskPath(archive))
 	if err != nil {
 		return extractCutZip(archive).open(archive, member, p)
 	}
-	var zf *zip.File
-	for _, f := range zr.File {
-		if f.Name == member {
-			zf = f
-			break
-		}
+	in, err := openZipMember(z, archive, member, p)
+	if err != nil {
+		z.release()
+		return nil, err
 	}
+	return in, nil
+}
+
+func openZipMember(z *openZip, archive, member, p string) (*Input, error) {
+	zf := z.byName[member]
 	if zf == nil {
-		zr.Close()
 		return nil, fmt.Errorf("%s: no member %q in the archive", archive, member)
 	}
 	if zf.Flags&0x1 != 0 || zf.Method == 99 { // ZipCrypto, or WinZip's AES
-		zr.Close()
 		return nil, fmt.Errorf("%s: the member is encrypted (a password-protected archive): extract it with its password (7z x, unzip) and ingest the directory", p)
 	}
 	// Reading it whole also checks its CRC-32: a damaged member is said
 	// so here, not parsed in part.
 	rc, err := zf.Open()
 	if err != nil {
-		zr.Close()
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	h := sha256.New()
 	n, err := io.Copy(h, rc)
 	rc.Close()
 	if err != nil {
-		zr.Close()
 		return nil, fmt.Errorf("%s: reading for hash: %w", p, err)
 	}
 	container := outermost(archive)
 	archiveSum, err := archiveSHA256(container)
 	if err != nil {
-		zr.Close()
 		return nil, err
 	}
 	in := &Input{Path: p, Size: n, ModTime: zf.Modified, SHA256: hex.EncodeToString(h.Sum(nil)),
-		Archive: container, ArchiveSHA256: archiveSum, member: zf, archive: zr}
+		Archive: container, ArchiveSHA256: archiveSum, member: zf, archive: z}
 	if r, err := zf.Open(); err == nil {
 		var magic [6]byte
 		k, _ := io.ReadFull(r, magic[:])

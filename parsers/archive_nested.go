@@ -73,14 +73,9 @@ func expandNested(archive, kind string, members, skipped []string, depth int) (o
 	left = skipped
 	var inPlace map[string]*zip.File // a zip read in place: opened once, not once a member
 	if _, cut := zipCutExtracts.Load(archive); kind == "zip" && !cut {
-		if zr, err := zip.OpenReader(diskPath(archive)); err == nil {
-			defer zr.Close()
-			inPlace = make(map[string]*zip.File, len(zr.File))
-			for _, f := range zr.File {
-				if _, dup := inPlace[f.Name]; !dup { // the first of a name, as openMember reads
-					inPlace[f.Name] = f
-				}
-			}
+		if z, err := acquireZip(diskPath(archive)); err == nil {
+			defer z.release()
+			inPlace = z.byName // the first of a name, as openMember reads
 		}
 	}
 	for _, m := range members {

@@ -206,6 +206,7 @@ func (x *tarExtract) open(archive, member, p string) (*Input, error) {
 // them, and forgets the archives read: the caller that read evidence (an
 // ingest) calls it when done.
 func ReleaseArchives() {
+	closeIdleZips()
 	for _, m := range []*sync.Map{&tarExtracts, &zipCutExtracts, &sevenZipExtracts} {
 		m.Range(func(k, v any) bool {
 			if x := v.(*tarExtract); x.dir != "" {
