@@ -92,7 +92,32 @@ func newStoreWriter(caseDir, sha string) (*storeWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &storeWriter{f: f, w: bufio.NewWriterSize(f, 1<<20), name: sha, final: final}, nil
+	var w *bufio.Writer
+	select {
+	case w = <-storeBuffers:
+		w.Reset(f)
+	default:
+		w = bufio.NewWriterSize(f, 1<<20)
+	}
+	return &storeWriter{f: f, w: w, name: sha, final: final}, nil
+}
+
+// storeBuffers are the writers' buffers, reused: a collection of thousands
+// of small files allocated (and cleared) a megabyte for each, the largest
+// cost of its ingest. A few are kept (files are written a few at a time);
+// a sync.Pool, emptied by each garbage collection, kept too few.
+var storeBuffers = make(chan *bufio.Writer, 4)
+
+// releaseBuffer gives the writer's buffer back once the file is written.
+func (s *storeWriter) releaseBuffer() {
+	if s.w != nil {
+		s.w.Reset(nil)
+		select {
+		case storeBuffers <- s.w:
+		default:
+		}
+		s.w = nil
+	}
 }
 
 // Add appends one event's JSON and returns its location.
@@ -136,6 +161,7 @@ func (s *storeWriter) Close() error {
 	if ferr := s.w.Flush(); err == nil {
 		err = ferr
 	}
+	s.releaseBuffer()
 	if cerr := s.f.Close(); err == nil {
 		err = cerr
 	}
@@ -152,6 +178,7 @@ func (s *storeWriter) Close() error {
 
 // Abort discards a partly written file.
 func (s *storeWriter) Abort() {
+	s.releaseBuffer()
 	s.f.Close()
 	os.Remove(s.final + ".tmp")
 }
