@@ -93,28 +93,51 @@ func decodeAll[T any](docs [][]byte, decode func([]byte) (T, error)) decoded[T] 
 }
 
 // merge calls fn with every stored document in time order, on the caller's
-// goroutine.
+// goroutine. A case of more files than a merge reads at once is merged
+// in runs first (runs.go).
 func (c *Case) merge(fn func(doc []byte) error) error {
+	var srcs []source
+	// Events of one instant come in the order of their files' paths.
+	for _, f := range c.FilesByPath() {
+		if f.Events() == 0 || f.SHA256 == "" {
+			continue
+		}
+		srcs = append(srcs, source{path: f.Path, dir: c.Dir, name: f.SHA256, sorted: !f.TimeOrdered})
+	}
+	return mergeSources(srcs, fn)
+}
+
+// source is one file of the event store to merge: an evidence file's
+// events (sorted when they are not in time order), or a run.
+type source struct {
+	path   string // what it is, for errors
+	dir    string // the case (or runs) directory holding it
+	name   string
+	sorted bool
+	run    bool // removed once read
+}
+
+// mergeCursors merges sources in time order, ties in the sources' order;
+// a source's buffers are sized for so many read at once.
+func mergeCursors(srcs []source, fn func(doc []byte) error) error {
 	var cursors []cursor
 	defer func() {
 		for _, cur := range cursors {
 			cur.close()
 		}
 	}()
-	// Events of one instant come in the order of their files' paths.
-	for _, f := range c.FilesByPath() {
-		if f.Events() == 0 || f.SHA256 == "" {
-			continue
-		}
+	bufSize := max(64<<10, min(1<<20, mergeMemory/8/max(len(srcs), 1)))
+	window := max(512<<10, min(sortedWindowBytes, mergeMemory/max(len(srcs), 1)))
+	for _, src := range srcs {
 		var cur cursor
 		var err error
-		if f.TimeOrdered {
-			cur, err = newSeqCursor(c.Dir, f.SHA256)
+		if src.sorted {
+			cur, err = newSortedCursor(src.dir, src.name, window)
 		} else {
-			cur, err = newSortedCursor(c.Dir, f.SHA256)
+			cur, err = newSeqCursor(src.dir, src.name, bufSize, src.run)
 		}
 		if err != nil {
-			return fmt.Errorf("event store for %s: %w", f.Path, err)
+			return fmt.Errorf("event store for %s: %w", src.path, err)
 		}
 		cursors = append(cursors, cur)
 	}
@@ -179,18 +202,19 @@ type cursor interface {
 }
 
 type seqCursor struct {
-	f     *os.File
-	br    *bufio.Reader
-	codec codec
-	lines [][]byte
+	f      *os.File
+	br     *bufio.Reader
+	codec  codec
+	lines  [][]byte
+	remove bool // a run, read once
 }
 
-func newSeqCursor(caseDir, sha string) (*seqCursor, error) {
+func newSeqCursor(caseDir, sha string, bufSize int, removeAfter bool) (*seqCursor, error) {
 	f, c, err := openStoreFile(filepath.Join(caseDir, storeDir), sha)
 	if err != nil {
 		return nil, err
 	}
-	return &seqCursor{f: f, br: bufio.NewReaderSize(f, 1<<20), codec: c}, nil
+	return &seqCursor{f: f, br: bufio.NewReaderSize(f, bufSize), codec: c, remove: removeAfter}, nil
 }
 
 func (s *seqCursor) next() ([]byte, error) {
@@ -206,7 +230,12 @@ func (s *seqCursor) next() ([]byte, error) {
 	return doc, nil
 }
 
-func (s *seqCursor) close() { s.f.Close() }
+func (s *seqCursor) close() {
+	s.f.Close()
+	if s.remove {
+		os.Remove(s.f.Name())
+	}
+}
 
 type sortedCursor struct {
 	f      *os.File
@@ -217,6 +246,9 @@ type sortedCursor struct {
 	window [][]byte // the next events in time order, read ahead
 	err    error    // what stopped the reading ahead, once the window is out
 	block  blockBuffers
+	// windowBytes bounds the window: sortedWindowBytes, less when many
+	// files are merged at once.
+	windowBytes int
 }
 
 // A window of events is read at a time from an unordered file: their
@@ -242,7 +274,7 @@ type posTime struct {
 	size  int32 // of the stored document
 }
 
-func newSortedCursor(caseDir, sha string) (*sortedCursor, error) {
+func newSortedCursor(caseDir, sha string, window int) (*sortedCursor, error) {
 	f, codec, err := openStoreFile(filepath.Join(caseDir, storeDir), sha)
 	if err != nil {
 		return nil, err
@@ -278,7 +310,7 @@ func newSortedCursor(caseDir, sha string) (*sortedCursor, error) {
 		a, b := order[i], order[j]
 		return a.sec < b.sec || a.sec == b.sec && a.nsec < b.nsec
 	})
-	return &sortedCursor{f: f, codec: codec, order: order, blocks: blocks}, nil
+	return &sortedCursor{f: f, codec: codec, order: order, blocks: blocks, windowBytes: window}, nil
 }
 
 func (s *sortedCursor) next() ([]byte, error) {
@@ -302,7 +334,7 @@ func (s *sortedCursor) next() ([]byte, error) {
 // time order: the events before it still come out.
 func (s *sortedCursor) readWindow() {
 	end, size := s.i, 0
-	for end < len(s.order) && (end == s.i || size+int(s.order[end].size) <= sortedWindowBytes) {
+	for end < len(s.order) && (end == s.i || size+int(s.order[end].size) <= s.windowBytes) {
 		size += int(s.order[end].size)
 		end++
 	}

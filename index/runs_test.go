@@ -1,0 +1,78 @@
+package index
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+)
+
+// TestMergeInRuns: a merge of more files than it reads at once, in runs
+// (several levels of them), gives every document once, in time order, ties
+// in the files' order, exactly as a merge of all at once; the runs are
+// removed.
+func TestMergeInRuns(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	caseDir := t.TempDir()
+	rng := rand.New(rand.NewSource(7))
+	at := time.Date(2025, 3, 1, 23, 59, 0, 0, time.UTC)
+	type doc struct {
+		sec  int
+		text string
+	}
+	var srcs []source
+	var all []doc // in source order, then file order
+	for f := range 50 {
+		name := fmt.Sprintf("f%02d", f)
+		ordered := f%3 != 0
+		n := rng.Intn(40) // some files have one event, or none
+		secs := make([]int, n)
+		for i := range secs {
+			secs[i] = rng.Intn(30) // many ties across files and within
+		}
+		if ordered {
+			sort.Ints(secs)
+		}
+		var docs []string
+		for i, s := range secs {
+			d := doc{s, fmt.Sprintf(`{"@timestamp":%q,"file":%d,"i":%d}`, at.Add(time.Duration(s)*time.Second).Format(time.RFC3339Nano), f, i)}
+			docs, all = append(docs, d.text), append(all, d)
+		}
+		if n == 0 {
+			continue // as merge leaves out files without events
+		}
+		writeStore(t, caseDir, name, docs)
+		srcs = append(srcs, source{path: name, dir: caseDir, name: name, sorted: !ordered})
+	}
+	slices.SortStableFunc(all, func(a, b doc) int { return a.sec - b.sec })
+	var want []string
+	for _, d := range all {
+		want = append(want, d.text)
+	}
+	for _, fanIn := range []int{1000, 16, 4, 2} {
+		t.Run(fmt.Sprint(fanIn), func(t *testing.T) {
+			old := mergeFanIn
+			mergeFanIn = fanIn
+			defer func() { mergeFanIn = old }()
+			var got []string
+			if err := mergeSources(srcs, func(d []byte) error { got = append(got, string(d)); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				for i := range min(len(got), len(want)) {
+					if got[i] != want[i] {
+						t.Fatalf("%d documents, want %d; first difference at %d: %s, want %s", len(got), len(want), i, got[i], want[i])
+					}
+				}
+				t.Fatalf("%d documents, want %d", len(got), len(want))
+			}
+			if left, _ := os.ReadDir(tmp); len(left) != 0 {
+				t.Fatalf("runs left behind: %v", left)
+			}
+		})
+	}
+}
