@@ -149,7 +149,7 @@ func TestColumnarStore(t *testing.T) {
 }
 
 // exportJoin is what the export would join by position in the case.
-func exportJoin(t *testing.T, c *index.Case) (string, bool, error) {
+func exportJoin(t *testing.T, c *index.Case) ([]string, bool, error) {
 	t.Helper()
 	connector, db, err := connect(c, true)
 	if err != nil {

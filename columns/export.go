@@ -33,10 +33,10 @@ func ExportParquet(c *index.Case, dir string) (string, error) {
 	if _, err := db.Exec("SET threads=1"); err != nil {
 		return "", err
 	}
-	if q, ok, err := positionalJoin(db); err != nil {
+	if qs, ok, err := positionalJoin(db); err != nil {
 		return "", err
 	} else if ok {
-		return out, copyParquet(db, q, out)
+		return out, copyShares(db, qs, dir, out)
 	}
 	var fieldBytes int64
 	if err := db.QueryRow(`SELECT coalesce(sum(length(fields)), 0) FROM event_fields`).Scan(&fieldBytes); err != nil {
@@ -46,23 +46,35 @@ func ExportParquet(c *index.Case, dir string) (string, error) {
 	if parts == 1 {
 		return out, copyParquet(db, `SELECT * FROM events`, out)
 	}
-	tmp, err := os.MkdirTemp(dir, ".export-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
 	t, err := tables(db)
 	if err != nil {
 		return "", err
 	}
+	var qs []string
 	for i := range parts {
 		share := fmt.Sprintf(` WHERE hash("event.id") %% %d = %d)`, parts, i)
-		q := joinFields("(SELECT * FROM "+t+"events"+share, "(SELECT * FROM "+t+"event_fields"+share)
-		if err := copyParquet(db, q, filepath.Join(tmp, fmt.Sprintf("share-%d.parquet", i))); err != nil {
-			return "", err
+		qs = append(qs, joinFields("(SELECT * FROM "+t+"events"+share, "(SELECT * FROM "+t+"event_fields"+share))
+	}
+	return out, copyShares(db, qs, dir, out)
+}
+
+// copyShares writes the rows of queries, one after the other, to one
+// Parquet file: each to a file of its own first when there are several.
+func copyShares(db *sql.DB, queries []string, dir, out string) error {
+	if len(queries) == 1 {
+		return copyParquet(db, queries[0], out)
+	}
+	tmp, err := os.MkdirTemp(dir, ".export-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	for i, q := range queries {
+		if err := copyParquet(db, q, filepath.Join(tmp, fmt.Sprintf("share-%06d.parquet", i))); err != nil {
+			return err
 		}
 	}
-	return out, copyParquet(db, `SELECT * FROM read_parquet('`+sqlString(filepath.Join(tmp, "share-*.parquet"))+`')`, out)
+	return copyParquet(db, `SELECT * FROM read_parquet('`+sqlString(filepath.Join(tmp, "share-*.parquet"))+`')`, out)
 }
 
 // exportShareBytes is how many bytes of fields (JSON) one share of the
@@ -80,58 +92,81 @@ func copyParquet(db *sql.DB, query, out string) error {
 // exportByPosition lets the tests take the export's other way.
 var exportByPosition = true
 
-// positionalJoin is the events joined with their fields by position, file
-// by file, when both tables hold every file's events in the same order
-// (checked: a join by event id, a share at a time, scanned both tables
-// once per share; 63 shares and 197 s for 1.5 M Windows events, 16 s this
-// way). ok is false when some file's rows do not line up.
-func positionalJoin(db *sql.DB) (query string, ok bool, err error) {
+// positionalJoin is the events joined with their fields by position, the
+// whole tables at once or file by file, when both tables hold every file's
+// events in the same order (checked: a join by event id, a share at a
+// time, scanned both tables once per share; 63 shares and 197 s for 1.5 M
+// Windows events, 16 s this way). The queries are to be written one after
+// the other (one query for thousands of files ran out of DuckDB's memory).
+// ok is false when some file's rows do not line up.
+func positionalJoin(db *sql.DB) (queries []string, ok bool, err error) {
 	if !exportByPosition {
-		return "", false, nil
+		return nil, false, nil
 	}
 	t, err := tables(db)
 	if err != nil {
-		return "", false, err
+		return nil, false, err
+	}
+	// The ids are compared again as the rows are written: a row out of
+	// line stops the export rather than take another's fields.
+	joined := func(events, fields string) string {
+		return `SELECT e.*, f.fields FROM ` + events + ` e POSITIONAL JOIN ` + fields + ` f` +
+			` WHERE CASE WHEN e."event.id" IS DISTINCT FROM f."fields.event.id" THEN error('export: events and their fields out of line') ELSE true END`
+	}
+	apart := func(events, fields string) (int64, error) {
+		var n int64
+		err := db.QueryRow(`SELECT count(*) FROM (SELECT "event.id" AS a FROM ` + events + `) POSITIONAL JOIN (SELECT "event.id" AS b FROM ` + fields + `) WHERE a IS DISTINCT FROM b`).Scan(&n)
+		return n, err
+	}
+	// Both tables are written together: unless a file was written again
+	// into one and not the other, they line up whole.
+	if n, err := apart(t+"events", t+"event_fields"); err != nil {
+		return nil, false, err
+	} else if n == 0 {
+		return []string{joined(t+"events", `(SELECT "event.id" AS "fields.event.id", fields FROM `+t+`event_fields)`)}, true, nil
 	}
 	rows, err := db.Query(`SELECT DISTINCT "evidence.sha256" FROM (SELECT "evidence.sha256" FROM ` + t + `events UNION ALL SELECT "evidence.sha256" FROM ` + t + `event_fields)`)
 	if err != nil {
-		return "", false, err
+		return nil, false, err
 	}
 	var files []sql.NullString
 	for rows.Next() {
 		var f sql.NullString
 		if err := rows.Scan(&f); err != nil {
 			rows.Close()
-			return "", false, err
+			return nil, false, err
 		}
 		files = append(files, f)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return "", false, err
+		return nil, false, err
 	}
 	var parts []string
 	for _, f := range files {
 		if !f.Valid {
-			return "", false, nil
+			return nil, false, nil
 		}
 		of := func(table, cols string) string {
 			return `(SELECT ` + cols + ` FROM ` + t + table + ` WHERE "evidence.sha256" = '` + sqlString(f.String) + `')`
 		}
-		var apart int64
-		if err := db.QueryRow(`SELECT count(*) FROM ` + of("events", `"event.id" AS a`) + ` POSITIONAL JOIN ` + of("event_fields", `"event.id" AS b`) + ` WHERE a IS DISTINCT FROM b`).Scan(&apart); err != nil {
-			return "", false, err
+		if n, err := apart(of("events", "*"), of("event_fields", `"event.id"`)); err != nil {
+			return nil, false, err
+		} else if n > 0 {
+			return nil, false, nil
 		}
-		if apart > 0 {
-			return "", false, nil
-		}
-		// The ids are compared again as the rows are written: a row out of
-		// line stops the export rather than take another's fields.
-		parts = append(parts, `SELECT e.*, f.fields FROM `+of("events", "*")+` e POSITIONAL JOIN `+of("event_fields", `"event.id" AS "fields.event.id", fields`)+` f`+
-			` WHERE CASE WHEN e."event.id" IS DISTINCT FROM f."fields.event.id" THEN error('export: events and their fields out of line') ELSE true END`)
+		parts = append(parts, joined(of("events", "*"), of("event_fields", `"event.id" AS "fields.event.id", fields`)))
 	}
 	if len(parts) == 0 {
-		return "", false, nil // nothing to join
+		return nil, false, nil // nothing to join
 	}
-	return strings.Join(parts, " UNION ALL "), true, nil
+	for len(parts) > 0 {
+		n := min(len(parts), exportFilesAtOnce)
+		queries = append(queries, strings.Join(parts[:n], " UNION ALL "))
+		parts = parts[n:]
+	}
+	return queries, true, nil
 }
+
+// exportFilesAtOnce files are joined in one query.
+var exportFilesAtOnce = 32 // a variable for the tests

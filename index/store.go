@@ -193,6 +193,10 @@ type storeReader struct {
 	lastLines [][]byte
 }
 
+// readerFiles bounds the files a reader keeps open: the hits of a search
+// over a collection of 20,000 files ran out of descriptors.
+const readerFiles = 64
+
 func newStoreReader(caseDir string) *storeReader {
 	return &storeReader{dir: filepath.Join(caseDir, storeDir), files: map[string]*os.File{}, codecs: map[string]codec{}}
 }
@@ -221,6 +225,13 @@ func (r *storeReader) Get(loc string) ([]byte, error) {
 		}
 		f := r.files[parts[0]]
 		if f == nil {
+			if len(r.files) >= readerFiles {
+				for k, old := range r.files { // any one: hits interleave files
+					old.Close()
+					delete(r.files, k)
+					break
+				}
+			}
 			var c codec
 			f, c, err = openStoreFile(r.dir, parts[0])
 			if err != nil {
