@@ -76,3 +76,28 @@ func TestMergeInRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestStoreReaderManyFiles: fetching events by location from more files
+// than a reader keeps open gives each its own event, with a bounded number
+// of files open.
+func TestStoreReaderManyFiles(t *testing.T) {
+	caseDir := t.TempDir()
+	const files = 3 * readerFiles
+	for f := range files {
+		writeStore(t, caseDir, fmt.Sprintf("f%03d", f), []string{fmt.Sprintf(`{"file":%d,"i":0}`, f), fmt.Sprintf(`{"file":%d,"i":1}`, f)})
+	}
+	r := newStoreReader(caseDir)
+	defer r.Close()
+	for round := range 2 {
+		for f := range files {
+			i := (f + round) % 2
+			doc, err := r.Get(fmt.Sprintf("f%03d/0/%d", f, i))
+			if want := fmt.Sprintf(`{"file":%d,"i":%d}`, f, i); err != nil || string(doc) != want {
+				t.Fatalf("file %d, event %d: %s, %v; want %s", f, i, doc, err, want)
+			}
+			if len(r.files) > readerFiles {
+				t.Fatalf("%d files open, want at most %d", len(r.files), readerFiles)
+			}
+		}
+	}
+}
