@@ -46,6 +46,7 @@ func (EVTX) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {
 		return err
 	}
 	rd.Flat = true
+	records := 0
 	// Chunks are decoded and mapped to events on every core; events are
 	// emitted in file order on this goroutine.
 	err = rd.Walk(runtime.NumCPU(), func(rec *evtx.Record) any {
@@ -54,6 +55,7 @@ func (EVTX) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {
 		ev.Fields[event.FieldID] = event.ID(in.SHA256, evtxPosition(rec))
 		return ev
 	}, func(rec *evtx.Record, prepared any) error {
+		records++
 		emit(prepared.(*event.Event), evtxPosition(rec))
 		return nil
 	})
@@ -66,6 +68,11 @@ func (EVTX) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {
 		} else {
 			st.Warn(w.Reason)
 		}
+	}
+	if err == nil && records == 0 && len(rd.Losses) == 0 && len(rd.Warnings) == 0 {
+		// A collection holds hundreds of these (a channel never written
+		// to): said, so that 0 events is not taken for a failed read.
+		st.Warn("empty: the log holds no event record, so no events")
 	}
 	return err
 }
