@@ -332,6 +332,10 @@ func Parse(in *Input, o *Options, emit func(*event.Event)) (*FileStats, error) {
 		head, err = in.Head(64 << 10)
 		if err == nil {
 			f, err = Detect(head)
+			if what := notALog(head, in.Path); err != nil && what != "" {
+				st.Warn("not a log, left out: " + what)
+				return st, nil
+			}
 		}
 	}
 	if err != nil {
