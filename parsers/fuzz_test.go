@@ -158,7 +158,12 @@ func FuzzWindowsXML(f *testing.F) {
 
 func FuzzDetect(f *testing.F) {
 	seedLines(f, "testdata/fortigate.log", "testdata/postfix.log", "testdata/winlogbeat.json")
+	for _, s := range artefactSignatures { // artefacts that are not logs
+		f.Add(append(make([]byte, s.offset), s.magic+"\x00\x01\x02"...))
+	}
 	f.Fuzz(func(t *testing.T, head []byte) {
+		notALog(head, "2026-12-02T140000_CopyLog.csv")
+		notALog(head, "SYSTEM")
 		fm, err := Detect(head)
 		if (fm == nil) == (err == nil) {
 			t.Fatalf("Detect returned format %v and error %v", fm, err)
