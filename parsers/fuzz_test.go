@@ -395,3 +395,10 @@ func FuzzEvtxexportText(f *testing.F) {
 	f.Add([]byte("Event number\t\t\t: 1\nEvent identifier\t\t: 0xffffffffff (1)\nString: 3\t\t\t: x\n"))
 	fuzzFile(f, EvtxexportText{})
 }
+
+func FuzzEvtxJSON(f *testing.F) {
+	f.Add([]byte(`{"Event":{"#attributes":{"xmlns":"http://schemas.microsoft.com/win/2004/08/events/event"},"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Security-Auditing"}},"EventID":4624,"TimeCreated":{"#attributes":{"SystemTime":"2025-03-14T02:11:00.5Z"}},"EventRecordID":7,"Channel":"Security","Computer":"FS01"},"EventData":{"TargetUserName":"bob","IpAddress":"203.0.113.9","LogonType":3}}}` + "\n"))
+	f.Add([]byte("Record 1\n{\n  \"Event\": {\n    \"System\": {\n      \"EventID\": {\"#attributes\": {\"Qualifiers\": 16384}, \"#text\": 7036},\n      \"TimeCreated_attributes\": {\"SystemTime\": \"2025-03-14T02:11:00Z\"}\n    },\n    \"EventData\": {\"Data\": {\"#text\": [\"a\", \"b\"]}, \"Binary\": null}\n  }\n}\nRecord 2\n{\"Event\": {\"System\": {}}}\n"))
+	f.Add([]byte(`{"System":{"EventID":{"Value":4624},"TimeCreated":{"SystemTime":1741918260.5},"Keywords":9232379236109516800},"UserData":{"X":{"A":{"B":"c"},"A_1":{"#text":"d"}}},"Message":"m"}` + "\n"))
+	fuzzFile(f, EvtxJSON{})
+}

@@ -11,6 +11,7 @@ var registry = []Format{
 	WindowsExport{},
 	WevtutilText{},
 	EvtxexportText{},
+	EvtxJSON{},
 	// Collector exports before the formats of the lines they carry.
 	EntraSignIns{},
 	CSVExport{},

@@ -30,6 +30,13 @@ func (WindowsXML) Detect(head []byte) bool {
 			s = bytes.TrimLeft(rest[i:], " \t\r\n")
 		}
 	}
+	// evtx_dump (omerbenamram/evtx, as Chainsaw and Zircolite use it)
+	// prints "Record N" before each event.
+	if rest, ok := bytes.CutPrefix(s, []byte("Record ")); ok {
+		if i := bytes.IndexByte(rest, '\n'); i > 0 && len(bytes.Trim(rest[:i], "0123456789\r")) == 0 {
+			s = bytes.TrimLeft(rest[i:], " \t\r\n")
+		}
+	}
 	if !bytes.HasPrefix(s, []byte("<Event")) && !bytes.HasPrefix(s, []byte("<?xml")) {
 		return false
 	}
