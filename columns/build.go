@@ -4,6 +4,8 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -56,6 +58,12 @@ func build(c *index.Case, t *table, onEvent func()) error {
 				w.Close()
 				return err
 			}
+		}
+	}
+	if t == fieldsTable {
+		if err := fieldsInRowOrder(c, w, onEvent); err != nil {
+			w.Close()
+			return fmt.Errorf("columnar store: %w", err)
 		}
 	}
 	for _, f := range c.Manifest.Files {
@@ -157,3 +165,66 @@ func hasLayout(db *sql.DB) bool {
 	var v string
 	return db.QueryRow("SELECT version FROM layout").Scan(&v) == nil && v == layoutVersion()
 }
+
+// fieldsInRowOrder writes the fields of the files not yet in the fields
+// table in the events table's row order, so that the export joins the
+// two tables by position in one query: the events table interleaves the
+// files parsed side by side, and fields written file by file joined file
+// by file only (~10 ms a file: 224 s for a collection of 20,000 files).
+// An event missing from the event store stops the build.
+func fieldsInRowOrder(c *index.Case, w *Writer, onEvent func()) error {
+	todo := map[string]bool{}
+	for _, f := range c.Manifest.Files {
+		if f.SHA256 != "" && f.Events() > 0 && !w.complete[f.SHA256] {
+			todo[f.SHA256] = true
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	last, err := w.query(`SELECT coalesce(max(rowid), -1) FROM ` + eventsTable.name)
+	if err != nil {
+		return err
+	}
+	maxRow, err := strconv.ParseInt(last[0], 10, 64)
+	if err != nil {
+		return fmt.Errorf("last row %q: %w", last[0], err)
+	}
+	stored := c.OpenStored()
+	defer stored.Close()
+	counts := map[string]int64{}
+	for lo := int64(0); lo <= maxRow; lo += rowsAtOnce {
+		if err := w.commit(); err != nil { // the appender's rows, before a query on its connection
+			return err
+		}
+		locs, err := w.query(fmt.Sprintf(`SELECT "evidence.location" FROM %s WHERE rowid >= %d AND rowid < %d ORDER BY rowid`, eventsTable.name, lo, lo+rowsAtOnce))
+		if err != nil {
+			return err
+		}
+		for _, loc := range locs {
+			sha, _, _ := strings.Cut(loc, "/")
+			if !todo[sha] {
+				continue
+			}
+			ev, err := stored.Event(loc)
+			if err != nil {
+				return err
+			}
+			counts[sha]++
+			if onEvent != nil {
+				onEvent()
+			}
+			if err := w.Add(ev, loc); err != nil {
+				return err
+			}
+		}
+	}
+	var marks []index.FileMark
+	for sha := range todo {
+		marks = append(marks, index.FileMark{SHA256: sha, Events: counts[sha]})
+	}
+	return w.FilesDone(marks)
+}
+
+// rowsAtOnce locations are read from the events table at a time.
+const rowsAtOnce = 100_000

@@ -22,7 +22,7 @@ import (
 // export equals the case.
 func TestExportManyFiles(t *testing.T) {
 	evidence := t.TempDir()
-	const files, lines = 40, 200
+	const files, lines = 40, 400
 	for f := range files {
 		var b strings.Builder
 		for i := range lines {
@@ -35,6 +35,14 @@ func TestExportManyFiles(t *testing.T) {
 	c := ingestWithColumns(t, t.TempDir(), []string{evidence}, index.IngestOptions{Parse: parsers.Options{TZ: time.UTC}, DeferIndex: true, Workers: 2})
 	if err := BuildFields(c, nil); err != nil {
 		t.Fatal(err)
+	}
+	// Files parsed side by side interleave in the events table; the
+	// fields are written in its row order, so the two join whole.
+	if n := scalar(t, c, `SELECT count(*) FROM (SELECT "evidence.sha256" AS s, lag("evidence.sha256") OVER (ORDER BY rowid) AS p FROM events) WHERE s IS DISTINCT FROM p`); n.(int64) <= files {
+		t.Fatalf("the events table holds %v runs of one file's rows: not interleaved, the test proves nothing", n)
+	}
+	if qs, lined, err := exportJoin(t, c); err != nil || !lined || len(qs) != 1 {
+		t.Fatalf("interleaved files: joined by position %v in %d queries (want one), %v", lined, len(qs), err)
 	}
 	// One file written again into the events table alone: its rows move
 	// to the end, so the tables line up file by file only.

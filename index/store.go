@@ -183,14 +183,20 @@ func (s *storeWriter) Abort() {
 	os.Remove(s.final + ".tmp")
 }
 
-// storeReader fetches events by location, keeping the last block decoded
-// because search hits in time order mostly share blocks.
+// storeReader fetches events by location, keeping each open file's last
+// block decoded: search hits in time order mostly share blocks, and the
+// columnar store's rows interleave a few files' events (files parsed side
+// by side), each file's in its order.
 type storeReader struct {
-	dir       string
-	files     map[string]*os.File
-	codecs    map[string]codec
-	lastKey   string
-	lastLines [][]byte
+	dir   string
+	files map[string]*readerFile
+}
+
+type readerFile struct {
+	f     *os.File
+	codec codec
+	off   int64 // of the block decoded, -1 for none
+	lines [][]byte
 }
 
 // readerFiles bounds the files a reader keeps open: the hits of a search
@@ -198,12 +204,12 @@ type storeReader struct {
 const readerFiles = 64
 
 func newStoreReader(caseDir string) *storeReader {
-	return &storeReader{dir: filepath.Join(caseDir, storeDir), files: map[string]*os.File{}, codecs: map[string]codec{}}
+	return &storeReader{dir: filepath.Join(caseDir, storeDir), files: map[string]*readerFile{}}
 }
 
 func (r *storeReader) Close() {
-	for _, f := range r.files {
-		f.Close()
+	for _, rf := range r.files {
+		rf.f.Close()
 	}
 }
 
@@ -213,42 +219,41 @@ func (r *storeReader) Get(loc string) ([]byte, error) {
 	if len(parts) != 3 {
 		return nil, fmt.Errorf("bad event location %q", loc)
 	}
-	key := parts[0] + "/" + parts[1]
+	off, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("bad event location %q", loc)
+	}
 	idx, err := strconv.Atoi(parts[2])
 	if err != nil {
 		return nil, fmt.Errorf("bad event location %q", loc)
 	}
-	if key != r.lastKey {
-		off, err := strconv.ParseInt(parts[1], 10, 64)
+	rf := r.files[parts[0]]
+	if rf == nil {
+		if len(r.files) >= readerFiles {
+			for k, old := range r.files { // any one: hits interleave files
+				old.f.Close()
+				delete(r.files, k)
+				break
+			}
+		}
+		f, c, err := openStoreFile(r.dir, parts[0])
 		if err != nil {
-			return nil, fmt.Errorf("bad event location %q", loc)
+			return nil, fmt.Errorf("event store: %w", err)
 		}
-		f := r.files[parts[0]]
-		if f == nil {
-			if len(r.files) >= readerFiles {
-				for k, old := range r.files { // any one: hits interleave files
-					old.Close()
-					delete(r.files, k)
-					break
-				}
-			}
-			var c codec
-			f, c, err = openStoreFile(r.dir, parts[0])
-			if err != nil {
-				return nil, fmt.Errorf("event store: %w", err)
-			}
-			r.files[parts[0]], r.codecs[parts[0]] = f, c
-		}
-		lines, err := readBlockAt(f, off, r.codecs[parts[0]])
+		rf = &readerFile{f: f, codec: c, off: -1}
+		r.files[parts[0]] = rf
+	}
+	if off != rf.off {
+		lines, err := readBlockAt(rf.f, off, rf.codec)
 		if err != nil {
 			return nil, fmt.Errorf("event store %s at %d: %w", parts[0], off, err)
 		}
-		r.lastKey, r.lastLines = key, lines
+		rf.off, rf.lines = off, lines
 	}
-	if idx >= len(r.lastLines) {
+	if idx < 0 || idx >= len(rf.lines) {
 		return nil, fmt.Errorf("event location %q beyond its block", loc)
 	}
-	return r.lastLines[idx], nil
+	return rf.lines[idx], nil
 }
 
 type byteReader interface {
