@@ -43,12 +43,35 @@ var artefactSignatures = []struct {
 // collectorLog matches the names KAPE gives its own logs of a collection.
 var collectorLog = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{6}_(ConsoleLog\.txt|CopyLog\.csv|SkipLog\.csv)$`)
 
+// velociraptorRecords are the files a Velociraptor collection writes
+// about itself beside what it collected, with keys one of which its
+// content holds (written from knowledge of the collector's output, not
+// checked against it; a file of the name without them is still an
+// unknown format). Its indexes (NAME.json.index) are binary offsets.
+var velociraptorRecords = map[string][]string{
+	"uploads.json":            {`"vfs_path"`, `"_Components"`},
+	"log.json":                {`"client_time"`, `"_ts"`},
+	"collection_context.json": {`"session_id"`, `"artifacts_with_results"`},
+	"client_info.json":        {`"client_id"`},
+	"requests.json":           {`"session_id"`, `"VQLClientAction"`},
+	"uploads.json.index":      {""},
+	"log.json.index":          {""},
+}
+
 // notALog says what a file no log format reads is, when it is a known
 // artefact that is not a log; "" otherwise. Executables ("MZ") are named
 // only in binary content: text may start with those letters.
 func notALog(head []byte, path string) string {
-	if collectorLog.MatchString(filepath.Base(path)) {
+	base := filepath.Base(path)
+	if collectorLog.MatchString(base) {
 		return "KAPE's own log of the collection (what it copied or skipped), not evidence of the incident"
+	}
+	if keys, ok := velociraptorRecords[base]; ok {
+		for _, k := range keys {
+			if bytes.Contains(head, []byte(k)) {
+				return "Velociraptor's own record of the collection (" + base + "), not evidence of the incident"
+			}
+		}
 	}
 	for _, s := range artefactSignatures {
 		if len(head) >= s.offset+len(s.magic) && bytes.Equal(head[s.offset:s.offset+len(s.magic)], []byte(s.magic)) {

@@ -33,7 +33,11 @@ func TestNotALog(t *testing.T) {
 		{"rclone.exe", "MZ\x90\x00" + binary, "a Windows executable or library (PE)"},
 		{"2026-12-02T140000_ConsoleLog.txt", "KAPE version 1.3.0.2 Author: Eric Zimmerman\nTotal execution time: 12.3 seconds\n", "KAPE's own log of the collection (what it copied or skipped), not evidence of the incident"},
 		{"2026-12-02T140000_CopyLog.csv", "CopiedTimestamp,SourceFile,DestinationFile,FileSize\n2026-12-02 14:00:01,C:\\x,y,1\n", "KAPE's own log of the collection (what it copied or skipped), not evidence of the incident"},
+		{"uploads.json", `{"Timestamp":"2026-12-02T14:00:01Z","started":"2026-12-02 14:00:01","vfs_path":"C:\\Windows\\System32\\winevt\\Logs\\Security.evtx","_Components":["uploads","auto","C:","Windows"],"file_size":69632,"uploaded_size":69632}` + "\n", "Velociraptor's own record of the collection (uploads.json), not evidence of the incident"},
+		{"log.json", `{"_ts":1764684001,"client_time":1764684001,"level":"DEFAULT","message":"Starting collection"}` + "\n", "Velociraptor's own record of the collection (log.json), not evidence of the incident"},
+		{"uploads.json.index", "\x00\x00\x00\x00\x00\x00\x00\x00\xb2\x00\x00\x00\x00\x00\x00\x00", "Velociraptor's own record of the collection (uploads.json.index), not evidence of the incident"},
 		{"MZnotes.txt", "MZ is where the backup went\nand then nothing\n", ""},
+		{"log.json", `{"when":"2026-12-02","what":"a log of no known format"}` + "\n", ""},
 		{"ConsoleLog.txt", "KAPE version 1.3.0.2 Author: Eric Zimmerman\n", ""},
 		{"unknown.bin", "\x00\x01XYZW" + binary, ""},
 	}
