@@ -30,7 +30,7 @@ func BuildFields(c *index.Case, onEvent func()) error {
 	if err := Build(c, onEvent); err != nil {
 		return err
 	}
-	if ready(c, fieldsTable) {
+	if ready(c, fieldsTable) && fieldsLinedUp(c) {
 		return nil
 	}
 	return buildLocked(c, fieldsTable, onEvent)
@@ -61,6 +61,18 @@ func build(c *index.Case, t *table, onEvent func()) error {
 		}
 	}
 	if t == fieldsTable {
+		// Fields an older build wrote file by file, or rows of a file
+		// the events table holds again elsewhere: written anew, in order.
+		if n, err := w.query(`SELECT count(*) FROM ` + misaligned); err != nil || n[0] != "0" {
+			if err == nil {
+				err = w.exec(`DELETE FROM ` + fieldsTable.name + `; DELETE FROM ` + fieldsTable.marks)
+			}
+			if err != nil {
+				w.Close()
+				return fmt.Errorf("columnar store: %w", err)
+			}
+			clear(w.complete)
+		}
 		if err := fieldsInRowOrder(c, w, onEvent); err != nil {
 			w.Close()
 			return fmt.Errorf("columnar store: %w", err)
@@ -228,3 +240,21 @@ func fieldsInRowOrder(c *index.Case, w *Writer, onEvent func()) error {
 
 // rowsAtOnce locations are read from the events table at a time.
 const rowsAtOnce = 100_000
+
+// misaligned are the fields rows that are not their events row's, by
+// position: none when the export can join the tables whole.
+var misaligned = `(SELECT "event.id" AS a FROM ` + eventsTable.name + `) POSITIONAL JOIN (SELECT "event.id" AS b FROM ` + fieldsTable.name + `) WHERE b IS NOT NULL AND a IS DISTINCT FROM b`
+
+// fieldsLinedUp reports whether the fields table lines up with the events
+// table row for row (false when it cannot be told).
+func fieldsLinedUp(c *index.Case) bool {
+	connector, err := duckdb.NewConnector(Path(c)+"?access_mode=READ_ONLY", readLimits)
+	if err != nil {
+		return false
+	}
+	defer connector.Close()
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	var n int64
+	return db.QueryRow(`SELECT count(*) FROM `+misaligned).Scan(&n) == nil && n == 0
+}

@@ -73,6 +73,10 @@ func TestExportManyFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The export wrote the fields again in the events' new row order.
+	if qs, lined, err := exportJoin(t, c); err != nil || !lined || len(qs) != 1 {
+		t.Fatalf("after the export: joined by position %v in %d queries (want one), %v", lined, len(qs), err)
+	}
 	if left, _ := os.ReadDir(dir); len(left) != 1 {
 		t.Errorf("the export left %d entries, want events.parquet alone", len(left))
 	}
