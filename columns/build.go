@@ -30,7 +30,7 @@ func BuildFields(c *index.Case, onEvent func()) error {
 	if err := Build(c, onEvent); err != nil {
 		return err
 	}
-	if ready(c, fieldsTable) && fieldsLinedUp(c) {
+	if ready(c, fieldsTable) {
 		return nil
 	}
 	return buildLocked(c, fieldsTable, onEvent)
@@ -244,6 +244,16 @@ const rowsAtOnce = 100_000
 // misaligned are the fields rows that are not their events row's, by
 // position: none when the export can join the tables whole.
 var misaligned = `(SELECT "event.id" AS a FROM ` + eventsTable.name + `) POSITIONAL JOIN (SELECT "event.id" AS b FROM ` + fieldsTable.name + `) WHERE b IS NOT NULL AND a IS DISTINCT FROM b`
+
+// lineUpFields writes the fields table again when it does not line up
+// with the events table (the export joins them by position); queries join
+// them by event id and need not pay for the check.
+func lineUpFields(c *index.Case) error {
+	if !ready(c, fieldsTable) || fieldsLinedUp(c) {
+		return nil // a build, if one is needed, lines them up
+	}
+	return buildLocked(c, fieldsTable, nil)
+}
 
 // fieldsLinedUp reports whether the fields table lines up with the events
 // table row for row (false when it cannot be told).

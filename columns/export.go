@@ -15,6 +15,9 @@ import (
 // or Spark (sort on "@timestamp" when reading).
 func ExportParquet(c *index.Case, dir string) (string, error) {
 	out := filepath.Join(dir, "events.parquet")
+	if err := lineUpFields(c); err != nil {
+		return "", err
+	}
 	connector, db, err := open(c, true)
 	if err != nil {
 		return "", err
