@@ -8,6 +8,7 @@ import (
 
 	"github.com/exfiltrace/exfiltrace/event"
 	"github.com/exfiltrace/exfiltrace/index"
+	"github.com/exfiltrace/exfiltrace/parsers"
 	"github.com/exfiltrace/exfiltrace/rules"
 )
 
@@ -236,7 +237,7 @@ func Build(c *index.Case, o Options) (*Result, error) {
 		if f.Error != "" && f.Events() == 0 {
 			continue
 		}
-		ef := EvidenceFile{Path: f.Path, SHA256: f.SHA256, SizeBytes: f.Size, Format: f.Format, Events: f.Events(), Unparsed: f.Raw}
+		ef := EvidenceFile{Path: f.Path, SHA256: f.SHA256, SizeBytes: f.Size, Format: f.Format, Events: f.Events(), Unparsed: f.Raw, Status: noEventsWhy(f)}
 		if !f.First.IsZero() {
 			ef.TimeRange = &Range{Start: f.First, End: f.Last}
 		}
@@ -357,4 +358,21 @@ func hasTag(f *rules.Finding, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// noEventsWhy says why a file read gave no events, from its account: an
+// artefact that is not a log, or an empty log ("" otherwise).
+func noEventsWhy(f *parsers.FileStats) string {
+	if f.Events() > 0 {
+		return ""
+	}
+	for _, w := range f.Warnings {
+		switch {
+		case strings.HasPrefix(w, "not a log"):
+			return "not_a_log"
+		case strings.HasPrefix(w, "empty:"):
+			return "empty"
+		}
+	}
+	return ""
 }

@@ -63,6 +63,9 @@ type EvidenceFile struct {
 	Events    int64  `json:"events"`
 	Unparsed  int64  `json:"unparsed"`
 	TimeRange *Range `json:"time_range,omitempty"`
+	// Status says why a file read gave no events ("not_a_log", "empty"),
+	// for the reader of the report; not in the findings contract.
+	Status string `json:"-"`
 }
 
 // Verdict is the answer, with its confidence and plain-language reasons.

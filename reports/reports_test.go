@@ -319,3 +319,37 @@ func TestFrenchReportIsFrench(t *testing.T) {
 		}
 	}
 }
+
+// TestEvidenceWithoutEvents: the evidence table says why a file gave no
+// events — an artefact that is not a log, an empty log — in the report's
+// language, while the findings JSON keeps to its contract (a parser name
+// or nothing in format, no other key).
+func TestEvidenceWithoutEvents(t *testing.T) {
+	dir := t.TempDir()
+	line := `date=2025-03-14 time=23:50:40 tz="+0100" logid="0000000013" type="traffic" subtype="forward" srcip=10.10.1.20 srcport=60100 dstip=31.216.145.9 dstport=443 proto=6 action="close" duration=100 sentbyte=2000 rcvdbyte=10`
+	os.WriteFile(filepath.Join(dir, "fw.log"), []byte(line+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "maillog"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, "SYSTEM"), append([]byte("regf"), make([]byte, 4092)...), 0o644)
+	for lang, want := range map[string][]string{
+		"en": {"| fortigate | 1 |", "| empty log | 0 |", "| not a log (left out) | 0 |"},
+		"fr": {"| fortigate | 1 |", "| journal vide | 0 |", "| pas un journal (écarté) | 0 |"},
+	} {
+		r := analyze(t, lang, dir)
+		var md, js bytes.Buffer
+		if err := Render(&md, r, "md", ""); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			if !strings.Contains(md.String(), w) {
+				t.Errorf("%s: the evidence table lacks %q", lang, w)
+			}
+		}
+		if err := Render(&js, r, "json", ""); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(js.String(), "status") || strings.Contains(js.String(), "not_a_log") {
+			t.Errorf("%s: the findings JSON carries the table's note", lang)
+		}
+		validate(t, r)
+	}
+}
