@@ -226,9 +226,31 @@ func Expand(paths []string) ([]string, []string, error) {
 		var found []string
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
-				return err
+				if path == p {
+					return err
+				}
+				// One unreadable directory is that directory's error, not
+				// the end of the ingest: said when it is opened.
+				unlistable.Store(path, fmt.Errorf("%s: cannot be read: %w", path, err))
+				found = append(found, path)
+				if d != nil && d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
 			}
 			name := d.Name()
+			if d.Type()&fs.ModeSymlink != 0 {
+				// Links are read as their target, but a link to a
+				// directory is not followed (it may lead back up).
+				target, _ := os.Readlink(path)
+				switch st, err := os.Stat(path); {
+				case err != nil:
+					unlistable.Store(path, fmt.Errorf("%s: a symbolic link to %s, which cannot be read: %w", path, target, err))
+				case st.IsDir():
+					skipped = append(skipped, path+" (a link to the directory "+target+", not followed: give that directory to read it)")
+					return nil
+				}
+			}
 			if d.IsDir() {
 				if path != p && name[0] == '.' {
 					skipped = append(skipped, path+"/ (hidden directory)")
