@@ -207,6 +207,7 @@ func (x *tarExtract) open(archive, member, p string) (*Input, error) {
 // ingest) calls it when done.
 func ReleaseArchives() {
 	closeIdleZips()
+	archiveKinds.Clear()
 	for _, m := range []*sync.Map{&tarExtracts, &zipCutExtracts, &sevenZipExtracts} {
 		m.Range(func(k, v any) bool {
 			if x := v.(*tarExtract); x.dir != "" {
