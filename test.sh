@@ -33,10 +33,14 @@ for pkg in $(go list ./...); do
       # engine ends past its deadline with no input recorded: Go 1.26's
       # coordinator races its own -fuzztime deadline on a loaded machine
       # (go.dev/issue/75804, fixed in Go 1.27), so the retry counts
-      # executions instead of time and has no deadline to race.
+      # executions instead of time and has no deadline to race: as many as
+      # the first run made (1,000 at least), so that a slow target
+      # (FuzzQuery: ~35 a second) is not retried for 10 minutes.
       if grep -Eq 'hung or terminated unexpectedly|context deadline exceeded' /tmp/exfiltrace-fuzz.out && ! grep -q 'Failing input written' /tmp/exfiltrace-fuzz.out; then
-        echo "fuzz $target: worker lost without a failing input; retrying once (${FUZZRETRY:-20000x})"
-        go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZRETRY:-20000x}" -fuzzminimizetime "$minimize" "$pkg" >/tmp/exfiltrace-fuzz.out 2>&1 || { tail -40 /tmp/exfiltrace-fuzz.out; exit 1; }
+        made=$(grep -o 'execs: [0-9]*' /tmp/exfiltrace-fuzz.out | tail -1 | grep -o '[0-9]*' || true)
+        retry=${FUZZRETRY:-$(( ${made:-0} > 1000 ? ${made:-0} : 1000 ))x}
+        echo "fuzz $target: worker lost without a failing input; retrying once ($retry)"
+        go test -run '^$' -fuzz "^${target}\$" -fuzztime "$retry" -fuzzminimizetime "$minimize" "$pkg" >/tmp/exfiltrace-fuzz.out 2>&1 || { tail -40 /tmp/exfiltrace-fuzz.out; exit 1; }
       else
         exit 1
       fi
