@@ -15,7 +15,7 @@ import (
 func benchFile(b *testing.B, path string) {
 	st, err := os.Stat(path)
 	if err != nil {
-		b.Skipf("%s: %v", path, err)
+		b.Skipf("benchmark input not present (the shared corpus or a generated file): %s: %v", path, err)
 	}
 	b.SetBytes(st.Size())
 	b.ReportAllocs()
