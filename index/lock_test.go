@@ -55,38 +55,41 @@ func TestMain(m *testing.M) {
 	case "ingest-killed-among-many":
 		// Killed a second after some files were recorded, with more
 		// finished but not yet recorded.
-		c, err := OpenCase(os.Getenv("EXFILTRACE_CASE"), true)
-		if err != nil {
-			fmt.Println("error:", err)
-			os.Exit(1)
-		}
-		n := 0
-		Ingest(c, []string{os.Getenv("EXFILTRACE_EVIDENCE")}, IngestOptions{Parse: parsers.Options{TZ: time.UTC}, OnEvent: func(*event.Event) {
-			switch n++; n {
+		ingestUntilKilled(func(n int) {
+			switch n {
 			case 100:
 				time.Sleep(1100 * time.Millisecond) // the next file's end records a group
 			case 200:
 				os.Exit(3)
 			}
-		}})
-		os.Exit(1)
+		})
 	case "ingest-killed":
 		// Killed mid-file, after some events were stored and batches indexed.
-		c, err := OpenCase(os.Getenv("EXFILTRACE_CASE"), true)
-		if err != nil {
-			fmt.Println("error:", err)
-			os.Exit(1)
-		}
-		n := 0
-		Ingest(c, []string{os.Getenv("EXFILTRACE_EVIDENCE")}, IngestOptions{Parse: parsers.Options{TZ: time.UTC}, OnEvent: func(*event.Event) {
-			if n++; n == 3*BatchSize+1 {
+		ingestUntilKilled(func(n int) {
+			if n == 3*BatchSize+1 {
 				time.Sleep(time.Second) // the flushed batches reach the disk
 				os.Exit(3)
 			}
-		}})
-		os.Exit(1)
+		})
 	}
 	os.Exit(0)
+}
+
+// ingestUntilKilled ingests the helper's evidence into its case, calling
+// atEvent with each event's number: it exits (3) where the test kills the
+// run; an ingest that ends exits 1.
+func ingestUntilKilled(atEvent func(n int)) {
+	c, err := OpenCase(os.Getenv("EXFILTRACE_CASE"), true)
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	n := 0
+	Ingest(c, []string{os.Getenv("EXFILTRACE_EVIDENCE")}, IngestOptions{Parse: parsers.Options{TZ: time.UTC}, OnEvent: func(*event.Event) {
+		n++
+		atEvent(n)
+	}})
+	os.Exit(1)
 }
 
 func helper(t *testing.T, mode string, env ...string) *exec.Cmd {
