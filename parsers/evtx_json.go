@@ -240,12 +240,8 @@ func jsonAttr(parent *jsonObject, name, attr string) string {
 // for what has no text.
 func jsonValue(v any) (string, bool) {
 	switch x := v.(type) {
-	case string:
-		return x, true
-	case json.Number:
-		return x.String(), true
-	case bool:
-		return strconv.FormatBool(x), true
+	case string, json.Number, bool:
+		return jsonText(x), true // as NXLog's values are read
 	case *jsonObject:
 		if t := x.get("#text"); t != nil {
 			return jsonValue(t)
