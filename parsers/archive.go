@@ -1,7 +1,6 @@
 package parsers
 
 import (
-	"archive/zip"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -82,14 +81,15 @@ var unlistable sync.Map
 // those left out (directories aside): documentation, hidden files, macOS
 // resource forks.
 func zipMembers(archive string) (members, skipped []string, err error) {
-	zr, err := zip.OpenReader(diskPath(archive))
+	z, err := acquireZip(diskPath(archive)) // kept open for its members' reads
 	if err != nil {
 		// Cut short or damaged at its end: its members are read from
 		// their own headers (archive_zipcut.go).
 		members, skipped := cutZipMembers(archive)
 		return members, skipped, nil
 	}
-	defer zr.Close()
+	defer z.release()
+	zr := z.zr
 	for _, f := range zr.File {
 		// Office documents are zip archives too (a report beside the
 		// evidence): not logs.
