@@ -122,12 +122,8 @@ func (s *Store) textSet(n *index.Node) (string, error) {
 	if cond, ok := s.sets[key]; ok {
 		return cond, nil
 	}
-	if s.text == nil {
-		b, err := s.c.OpenText()
-		if err != nil {
-			return "", err
-		}
-		s.text = b
+	if err := s.openText(); err != nil {
+		return "", err
 	}
 	t := "text_" + strconv.Itoa(len(s.sets))
 	ctx := context.Background()
@@ -149,6 +145,19 @@ func (s *Store) textSet(n *index.Node) (string, error) {
 	}
 	s.sets[key] = cond
 	return cond, nil
+}
+
+// openText opens the case's full-text index, once.
+func (s *Store) openText() error {
+	if s.text != nil {
+		return nil
+	}
+	b, err := s.c.OpenText()
+	if err != nil {
+		return err
+	}
+	s.text = b
+	return nil
 }
 
 // appendIDs fills temporary table t with the ids each calls add with.
@@ -226,6 +235,9 @@ func (s *Store) count(cond string, args []any) (uint64, error) {
 // time last), then by event id, up to limit (0 = all), read whole from the
 // event store; it returns the number of matches.
 func (s *Store) Search(q string, limit int, fn func(*event.Event) error) (uint64, error) {
+	if total, ok, err := s.searchText(q, limit, fn); ok || err != nil {
+		return total, err
+	}
 	cond, args, err := s.condition(q)
 	if err != nil {
 		return 0, err
@@ -260,6 +272,42 @@ func (s *Store) Search(q string, limit int, fn func(*event.Event) error) (uint64
 		}
 	}
 	return total, rows.Err()
+}
+
+// textLimit bounds the events a search lists from the full-text index: it
+// keeps the first of them in memory while it counts.
+const textLimit = 100_000
+
+// blockWorth is how many of the case's events one block read from the
+// event store is worth: the join scans every event id of the case (60–100
+// ns each), where the full-text index's candidates that need checking are
+// read from the store a block (up to 512 events, 256 KiB) at a time
+// (0.25–0.4 ms each; bench/README stop 31). Below the case's events over
+// it (and 64 blocks in any case), reading them is the faster answer.
+const blockWorth = 4096
+
+// searchText answers from the full-text index and the event store a query
+// whose matches all hold some free text (index.SearchText); ok is false
+// when it cannot: no such text, every match asked for, more of the event
+// store to read than the join is worth, or an index written by a version
+// that kept no places. An invalid query is left to the columnar path to name.
+func (s *Store) searchText(q string, limit int, fn func(*event.Event) error) (uint64, bool, error) {
+	node, err := index.ParseQueryString(q)
+	if err != nil || node == nil || limit <= 0 || limit > textLimit {
+		return 0, false, nil
+	}
+	if _, _, err := where(node, func(*index.Node) (string, error) { return "TRUE", nil }); err != nil {
+		return 0, false, nil
+	}
+	if err := s.openText(); err != nil {
+		return 0, false, err
+	}
+	maxBlocks := max(64, int(s.c.Manifest.Events/blockWorth))
+	total, ok, err := s.text.SearchText(s.c, node, limit, maxBlocks, fn)
+	if err != nil {
+		return total, true, fmt.Errorf("full-text index: %w", err)
+	}
+	return total, ok, nil
 }
 
 // Top ranks the values of a field among the events matching q (each value

@@ -1,7 +1,6 @@
 package index
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -110,13 +109,19 @@ func (c *Case) OpenText() (*Bleve, error) {
 	return &Bleve{idx: idx}, nil
 }
 
-// Add queues an event's free text for indexing (an event without any is
-// not indexed); full batches are written.
-func (b *Bleve) Add(ev *event.Event) error {
+// Add queues an event's free text for indexing, with its time and its
+// location loc in the event store (an event without any text is not
+// indexed); full batches are written.
+func (b *Bleve) Add(ev *event.Event, loc string) error {
 	doc, text := TextDocument(ev)
 	if doc == nil {
 		return nil
 	}
+	p, err := place(ev, loc)
+	if err != nil {
+		return err
+	}
+	setNested(doc, PlaceField, p)
 	id := ev.Str(event.FieldID)
 	if id == "" {
 		return fmt.Errorf("event without %s", event.FieldID)
@@ -266,19 +271,11 @@ func (b *Bleve) TextMatches(n *Node, fn func(id string) error) error {
 	if err != nil {
 		return err
 	}
-	adv, err := b.idx.Advanced()
-	if err != nil {
-		return err
-	}
-	ir, err := adv.Reader()
+	ir, s, err := b.searcher(q)
 	if err != nil {
 		return err
 	}
 	defer ir.Close()
-	s, err := q.Searcher(context.Background(), ir, b.idx.Mapping(), search.SearcherOptions{Score: "none"})
-	if err != nil {
-		return err
-	}
 	defer s.Close()
 	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(s.DocumentMatchPoolSize(), 0), IndexReader: ir}
 	for {

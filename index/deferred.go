@@ -104,7 +104,7 @@ func (c *Case) buildIndex(onEvent func()) error {
 // indexStored adds every stored event of one evidence file to the index.
 func (c *Case) indexStored(idx *Bleve, sha string, onEvent func()) error {
 	return c.EachStored(sha, func(ev *event.Event, loc string) error {
-		if err := idx.Add(ev); err != nil {
+		if err := idx.Add(ev, loc); err != nil {
 			return err
 		}
 		if onEvent != nil {

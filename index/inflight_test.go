@@ -62,7 +62,7 @@ func addText(b *Bleve, from, to int, field, text string) error {
 		ev := event.New()
 		ev.Set(event.FieldID, fmt.Sprint("e", i))
 		ev.Set(field, text)
-		if err := b.Add(ev); err != nil {
+		if err := b.Add(ev, strings.Repeat("ab", 32)+"/0/"+fmt.Sprint(i)); err != nil {
 			return err
 		}
 	}

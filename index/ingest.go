@@ -171,7 +171,7 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 			withText[sha] = true
 		}
 		if idx != nil {
-			if err := idx.Add(ev); err != nil {
+			if err := idx.Add(ev, loc); err != nil {
 				return "", fmt.Errorf("indexing %s: %w", ev.Str(event.FieldFile), err)
 			}
 		}

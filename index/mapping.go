@@ -144,6 +144,15 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 		fm.DocValues = false
 		addField(root, name, fm)
 	}
+	// Stored, not indexed: no term, no dictionary entry (SearchText).
+	pm := bleve.NewTextFieldMapping()
+	pm.Analyzer = keyword.Name
+	pm.Index = false
+	pm.Store = true
+	pm.IncludeInAll = false
+	pm.IncludeTermVectors = false
+	pm.DocValues = false
+	addField(root, PlaceField, pm)
 	// No catch-all "_all" field: every query names its field (a bare word means message).
 	root.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 	im.DefaultMapping = root
