@@ -144,14 +144,24 @@ func FieldStrings(ev *event.Event, field string) []string {
 	return ev.Strings(field)
 }
 
-var wordRun = regexp.MustCompile(`[\p{L}\p{N}_]+`)
-
-// textWords splits free text as the full-text index does: runs of letters,
-// digits and underscores, lower-cased.
+// textWords splits free text as the full-text index does (wordRuns: runs
+// of letters, digits and underscores), lower-cased.
 func textWords(s string) []string {
-	words := wordRun.FindAllString(s, -1)
-	for i, w := range words {
-		words[i] = strings.ToLower(w)
+	var words []string
+	b := []byte(s)
+	start := -1
+	for i := 0; i < len(b); {
+		w, size := wordRune(b[i:])
+		if w && start < 0 {
+			start = i
+		} else if !w && start >= 0 {
+			words = append(words, strings.ToLower(s[start:i]))
+			start = -1
+		}
+		i += size
+	}
+	if start >= 0 {
+		words = append(words, strings.ToLower(s[start:]))
 	}
 	return words
 }
@@ -191,8 +201,8 @@ func compare(have, want float64, cmp string) bool {
 // Query times are nanoseconds since 1970 in an int64, as the columnar store
 // keeps them: 1677-09-21 to 2262-04-11.
 var (
-	minQueryTime = time.Unix(0, math.MinInt64).UTC()
-	maxQueryTime = time.Unix(0, math.MaxInt64).UTC()
+	MinQueryTime = time.Unix(0, math.MinInt64).UTC()
+	MaxQueryTime = time.Unix(0, math.MaxInt64).UTC()
 )
 
 // QueryTime is an event's time as queries see it: none when the event has
@@ -201,7 +211,7 @@ var (
 // and in every output; time ranges do not match it and it is listed last.
 func QueryTime(ev *event.Event) (time.Time, bool) {
 	t := ev.Timestamp
-	if t.IsZero() || t.Before(minQueryTime) || t.After(maxQueryTime) {
+	if t.IsZero() || t.Before(MinQueryTime) || t.After(MaxQueryTime) {
 		return time.Time{}, false
 	}
 	return t, true

@@ -197,6 +197,7 @@ type readerFile struct {
 	codec codec
 	off   int64 // of the block decoded, -1 for none
 	lines [][]byte
+	buf   blockBuffers // lines are in it: reused by the file's next block
 }
 
 // readerFiles bounds the files a reader keeps open: the hits of a search
@@ -213,7 +214,7 @@ func (r *storeReader) Close() {
 	}
 }
 
-// Get returns the JSON of the event at loc.
+// Get returns the JSON of the event at loc, valid until the next Get.
 func (r *storeReader) Get(loc string) ([]byte, error) {
 	parts := strings.Split(loc, "/")
 	if len(parts) != 3 {
@@ -244,7 +245,7 @@ func (r *storeReader) Get(loc string) ([]byte, error) {
 		r.files[parts[0]] = rf
 	}
 	if off != rf.off {
-		lines, err := readBlockAt(rf.f, off, rf.codec)
+		lines, err := rf.buf.readAt(rf.f, off, rf.codec)
 		if err != nil {
 			return nil, fmt.Errorf("event store %s at %d: %w", parts[0], off, err)
 		}
@@ -259,11 +260,6 @@ func (r *storeReader) Get(loc string) ([]byte, error) {
 type byteReader interface {
 	io.Reader
 	io.ByteReader
-}
-
-// readBlockAt reads the block that starts at off.
-func readBlockAt(f *os.File, off int64, c codec) ([][]byte, error) {
-	return readBlock(bufio.NewReader(io.NewSectionReader(f, off, 1<<62)), c)
 }
 
 func readBlock(br byteReader, c codec) ([][]byte, error) {

@@ -227,8 +227,9 @@ const maxCandidates = 1 << 18
 // index's matches are the answer for free text alone; otherwise (a phrase,
 // whose order the index does not keep; terms on other fields; a NOT) they
 // are read from the event store in its order and the query checked on each
-// (Node.Match, which the columnar store is held to); it declines when
-// that means reading more than maxBlocks blocks of the store. answered is
+// (Node.Match, which the columnar store is held to); without a phrase, it
+// declines when that means reading more than maxBlocks blocks of the
+// store. It declines too past maxCandidates to read. answered is
 // false, with nothing given to fn, when it declines, when the query has no
 // such text, or when a matching document has no PlaceField (written by an
 // older version): the caller then answers by the columnar store.
@@ -286,7 +287,9 @@ func (b *Bleve) SearchText(c *Case, n *Node, limit, maxBlocks int, fn func(*even
 				blocks++
 			}
 		}
-		if blocks > maxBlocks {
+		if blocks > maxBlocks && !hasPhrase(n) {
+			// The join answers without reading; with a phrase it reads
+			// the phrase's events too, after its scan.
 			return 0, false, nil
 		}
 		only := map[string]bool{}

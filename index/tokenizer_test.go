@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/blevesearch/bleve/v2"
@@ -94,6 +95,15 @@ func FuzzWordRuns(f *testing.F) {
 		want := tokenStrings(formatTwoTokenizer.Tokenize(in))
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("%q:\n got %v\nwant %v", in, got, want)
+		}
+		// Node.Match splits text as the index does: its words are the
+		// tokens, lower-cased.
+		var lower []string
+		for _, tok := range formatTwoTokenizer.Tokenize(in) {
+			lower = append(lower, strings.ToLower(string(tok.Term)))
+		}
+		if words := textWords(string(in)); fmt.Sprint(words) != fmt.Sprint(lower) {
+			t.Fatalf("%q: Match's words %v, the index's %v", in, words, lower)
 		}
 	})
 }
