@@ -52,8 +52,18 @@ func FuzzQuery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		var got []string
+		var got, first []string
 		total, err := s.Search(q, 0, func(ev *event.Event) error { got = append(got, ev.Str(event.FieldID)); return nil })
+		// With a limit, a query whose matches all hold free text is
+		// answered by the full-text index alone: the same events, total
+		// and refusals.
+		total5, err5 := s.Search(q, 5, func(ev *event.Event) error { first = append(first, ev.Str(event.FieldID)); return nil })
+		if (err == nil) != (err5 == nil) {
+			t.Fatalf("%q: every match: %v; the first 5: %v", q, err, err5)
+		}
+		if err == nil && (total5 != total || strings.Join(first, ",") != strings.Join(got[:min(5, len(got))], ",")) {
+			t.Fatalf("%q: the first 5 of %d, not those of all %d", q, total5, total)
+		}
 		if err != nil {
 			if strings.Contains(err.Error(), "Error:") { // DuckDB's own (Parser/Binder/Conversion Error): our SQL was wrong
 				t.Fatalf("%q: %v", q, err)

@@ -132,6 +132,20 @@ func term(n *index.Node) (string, []any, error) {
 		if err != nil {
 			return "", nil, fmt.Errorf("%s: %v", field, err)
 		}
+		// Every event's query time is within the column's range: a time
+		// outside it is before or after all of them (and DuckDB refuses
+		// it as a parameter).
+		if t.Before(index.MinQueryTime) || t.After(index.MaxQueryTime) {
+			after := t.Before(index.MinQueryTime) // every event is after t
+			if n.Cmp == ">" || n.Cmp == ">=" {
+				if after {
+					return present(field), nil, nil
+				}
+			} else if (n.Cmp == "<" || n.Cmp == "<=") && !after {
+				return present(field), nil, nil
+			}
+			return "FALSE", nil, nil
+		}
 		return quote(field) + " " + sqlCmp(n.Cmp) + " ?", []any{t}, nil
 	}
 	if n.Cmp != "" {

@@ -30,6 +30,10 @@ type Node struct {
 
 // ParseQueryString parses the query language into a tree.
 func ParseQueryString(s string) (*Node, error) {
+	// Stored values are valid UTF-8 (events are stored as JSON): a query's
+	// invalid bytes read as the replacement character, as a stored
+	// value's did, in every store alike.
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if t := strings.TrimSpace(s); t == "*" || t == "*:*" {
 		return nil, nil // everything, as the help and Kibana say, not "message:*"
 	}
