@@ -41,6 +41,7 @@ timed "search one address" "$x" search --case "$out/case" --quiet --limit 100 "d
 timed "top destination.ip --sum source.bytes" "$x" top --case "$out/case" --quiet destination.ip --sum source.bytes
 timed "stats" "$x" stats --case "$out/case" --quiet
 timed "search free text (process.command_line:*)" "$x" search --case "$out/case" --quiet --limit 100 'process.command_line:* OR message:logon'
+timed "search free text and a field" "$x" search --case "$out/case" --quiet --limit 100 'message:lsass AND NOT user.name:system'
 timed "hunt, built-in pack" "$x" hunt --case "$out/case" --quiet
 sigma=../shared/corpus/sigma/rules/windows
 [[ -d $sigma ]] && timed "hunt, pack + SigmaHQ Windows rules" "$x" hunt --case "$out/case" --quiet --rules "$sigma"
