@@ -35,6 +35,8 @@ func textCase(t *testing.T, seed uint64) (*index.Case, []*event.Event) {
 				msg = append(msg, words[r.IntN(len(words))])
 			}
 			switch r.IntN(20) {
+			case 3: // punctuation only: a message without a word
+				fmt.Fprintf(&b, "<13>1 2025-03-14T10:00:00Z srv%d app %d - - -- // %s\n", f, i, strings.Repeat("…", r.IntN(3)))
 			case 0:
 				fmt.Fprintf(&b, "not syslog %s\n", strings.Join(msg, " "))
 			case 1:
@@ -60,8 +62,15 @@ func textCase(t *testing.T, seed uint64) (*index.Case, []*event.Event) {
 var textQueries = []string{
 	"delete", "message:shadows", "vssadmin rclone", "vssadmin AND rclone", "mega OR upload",
 	"message:up*", "message:*a*", `"delete shadows"`, `"shadows delete"`, `"delete shadows" OR mega`,
-	`message:"windows temp" AND copy`, "report.pdf", "facture", "message:*", "error.message:recognises",
-	"error.message:* OR rclone", "nosuchword", `"report pdf"`, "(delete OR copy) AND (mega OR upload)",
+	`message:"windows temp" AND copy`, "report.pdf", "facture", "error.message:recognises",
+	"nosuchword", `"report pdf"`, "(delete OR copy) AND (mega OR upload)",
+	"message:*", "error.message:* OR rclone", // holding a word: a message of punctuation does not
+}
+
+// joinedQueries have matches that may hold no free text: the index
+// declines them.
+var joinedQueries = []string{
+	"NOT delete", "mega OR host.name:srv0", "host.name:srv1", "*", "NOT message:*", "NOT (delete OR copy)",
 }
 
 // narrowedQueries are queries whose matches all hold free text, with terms
@@ -70,6 +79,7 @@ var narrowedQueries = []string{
 	"delete AND host.name:srv1", "delete AND NOT mega", `"delete shadows" AND NOT host.name:srv2`,
 	"(mega AND host.name:srv0) OR (upload AND NOT copy)", "delete AND @timestamp:>=2025-03-14T10:01:00",
 	"vssadmin AND NOT @timestamp:*", "rclone AND event.id:nosuchid",
+	"message:* AND NOT error.message:*", "* AND NOT delete",
 }
 
 // TestSearchTextAlone: a query whose matches all hold free text is
@@ -82,7 +92,7 @@ func TestSearchTextAlone(t *testing.T) {
 	for seed := uint64(1); seed <= 3; seed++ {
 		c, evs := textCase(t, seed)
 		s := openStoreT(t, c)
-		if m := checkStore(t, fmt.Sprint("text ", seed), s, evs, append(textQueries, narrowedQueries...), "host.name", "", 0, 1, 3, 7, 1000); m < len(textQueries)+len(narrowedQueries)-5 {
+		if m := checkStore(t, fmt.Sprint("text ", seed), s, evs, append(append(textQueries, narrowedQueries...), joinedQueries...), "host.name", "", 0, 1, 3, 7, 1000); m < len(textQueries)+len(narrowedQueries)+len(joinedQueries)-5 {
 			t.Errorf("seed %d: only %d of %d queries match events", seed, m, len(textQueries))
 		}
 		if err := s.openText(); err != nil {
@@ -110,7 +120,7 @@ func TestSearchTextAlone(t *testing.T) {
 				}
 			}
 		}
-		for _, q := range []string{"NOT delete", "mega OR host.name:srv0", "host.name:srv1", "*"} {
+		for _, q := range joinedQueries {
 			if _, answered, err := s.text.SearchText(c, parse(t, q), 5, 1<<20, func(*event.Event) error { return nil }); answered || err != nil {
 				t.Errorf("%q: matches without free text, answered by the full-text index (%v)", q, err)
 			}

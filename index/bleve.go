@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search"
@@ -51,6 +52,8 @@ type Bleve struct {
 	// beforeWrite, when set, runs before a batch goes to bleve: ingest
 	// says there which files the index is about to hold part of.
 	beforeWrite func() error
+	wordsOnce   sync.Once
+	words       bool // withWords
 }
 
 // SegmentFileMemory is what the full-text index's segment files add to the
@@ -122,6 +125,15 @@ func (b *Bleve) Add(ev *event.Event, loc string) error {
 		return err
 	}
 	setNested(doc, PlaceField, p)
+	var worded []any
+	for _, k := range TextFields {
+		if hasWord(ev.Str(k)) {
+			worded = append(worded, k)
+		}
+	}
+	if len(worded) > 0 {
+		setNested(doc, WordsField, worded)
+	}
 	id := ev.Str(event.FieldID)
 	if id == "" {
 		return fmt.Errorf("event without %s", event.FieldID)
@@ -267,7 +279,7 @@ func (b *Bleve) TextMatches(n *Node, fn func(id string) error) error {
 	if n.Op != "term" || !IsTextTerm(n) {
 		return fmt.Errorf("not a free-text term")
 	}
-	q, err := termQuery(n)
+	q, err := termQuery(n, b.withWords())
 	if err != nil {
 		return err
 	}

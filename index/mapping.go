@@ -144,6 +144,16 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 		fm.DocValues = false
 		addField(root, name, fm)
 	}
+	// The Text fields that hold a word, as keywords: field:* is one term's
+	// postings, where a wildcard over the field's words expanded to every
+	// word of its dictionary (message:* on 2 M documents: a minute, 4 GB).
+	wm := bleve.NewTextFieldMapping()
+	wm.Analyzer = keyword.Name
+	wm.Store = false
+	wm.IncludeInAll = false
+	wm.IncludeTermVectors = false
+	wm.DocValues = false
+	addField(root, WordsField, wm)
 	// Stored, not indexed: no term, no dictionary entry (SearchText).
 	pm := bleve.NewTextFieldMapping()
 	pm.Analyzer = keyword.Name

@@ -20,6 +20,24 @@ import (
 // answered by the join.
 const PlaceField = "evidence.place"
 
+// WordsField lists, as keywords, the Text fields of a full-text document
+// that hold a word (field:* asks it). Indexes written before stop 31 have
+// none, and expand field:* to the field's every word.
+const WordsField = "evidence.worded"
+
+// hasWord reports whether text holds a word as the index splits it.
+func hasWord(s string) bool {
+	b := []byte(s)
+	for i := 0; i < len(b); {
+		w, size := wordRune(b[i:])
+		if w {
+			return true
+		}
+		i += size
+	}
+	return false
+}
+
 // A place is binary, 20-odd bytes a document (the location as text with
 // its time took 130 and grew the mix's full-text index by two thirds): a
 // flag byte (1: the event has a query time), the first 8 bytes of the

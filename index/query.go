@@ -291,7 +291,10 @@ func setField(n *Node, f string) {
 // message; words of the value must all occur; * and ? match within one
 // word. A quoted value's words must also be in order, which the index
 // cannot tell (it holds no positions): the caller checks it on the events.
-func termQuery(n *Node) (query.Query, error) {
+//
+// field:* (the field holds a word) is a term of WordsField when the index
+// has it (withWords), else every word of the field.
+func termQuery(n *Node, withWords bool) (query.Query, error) {
 	field := n.Field
 	if field == "" {
 		field = "message"
@@ -299,6 +302,11 @@ func termQuery(n *Node) (query.Query, error) {
 	v := n.Value
 	if n.Cmp != "" {
 		return nil, fmt.Errorf("%s is free text; %s cannot be used on it", field, n.Cmp)
+	}
+	if v == "*" && !n.Phrase && withWords {
+		q := bleve.NewTermQuery(field)
+		q.SetField(WordsField)
+		return q, nil
 	}
 	if !n.Phrase && strings.ContainsAny(v, "*?") {
 		q := bleve.NewWildcardQuery(strings.ToLower(v))

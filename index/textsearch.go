@@ -40,16 +40,16 @@ func IsTextQuery(n *Node) bool {
 // narrowing is the bleve query of the free text every event a query
 // matches holds, or nil when a match may hold none (a term on another
 // field alone, a NOT, an OR with such a side).
-func narrowing(n *Node) (query.Query, error) {
+func narrowing(n *Node, withWords bool) (query.Query, error) {
 	switch n.Op {
 	case "term":
 		if IsTextTerm(n) {
-			return termQuery(n)
+			return termQuery(n, withWords)
 		}
 	case "and", "or":
 		var qs []query.Query
 		for _, c := range n.Children {
-			q, err := narrowing(c)
+			q, err := narrowing(c, withWords)
 			if err != nil {
 				return nil, err
 			}
@@ -132,7 +132,7 @@ func (b *Bleve) SearchText(c *Case, n *Node, limit, maxBlocks int, fn func(*even
 	if n == nil || limit <= 0 {
 		return 0, false, nil
 	}
-	nq, err := narrowing(n)
+	nq, err := narrowing(n, b.withWords())
 	if err != nil || nq == nil {
 		return 0, false, nil // an invalid term is for the caller to name
 	}
@@ -296,4 +296,14 @@ func (b *Bleve) eachPlace(q query.Query, fn func(textHit) error) (bool, error) {
 			return false, err
 		}
 	}
+}
+
+// withWords reports whether the index lists its documents' worded fields
+// (WordsField): written by this version, with at least one such document.
+func (b *Bleve) withWords() bool {
+	b.wordsOnce.Do(func() {
+		fields, err := b.idx.Fields()
+		b.words = err == nil && slices.Contains(fields, WordsField)
+	})
+	return b.words
 }
