@@ -132,37 +132,14 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 	}
 	root := bleve.NewDocumentStaticMapping()
 	for _, name := range TextFields {
-		fm := bleve.NewTextFieldMapping()
-		fm.Analyzer = wordsAnalyzer
-		fm.Store = false
-		fm.IncludeInAll = false
-		// No positions: a phrase ("delete shadows") is searched as its
-		// words, and their order checked on each event holding them all
-		// (columns.Store). Positions were a fifth of a Windows ingest's
-		// time and 60 % of the index (bench/README).
-		fm.IncludeTermVectors = false
-		fm.DocValues = false
-		addField(root, name, fm)
+		addField(root, name, textField(wordsAnalyzer, true, false))
 	}
 	// The Text fields that hold a word, as keywords: field:* is one term's
 	// postings, where a wildcard over the field's words expanded to every
 	// word of its dictionary (message:* on 2 M documents: a minute, 4 GB).
-	wm := bleve.NewTextFieldMapping()
-	wm.Analyzer = keyword.Name
-	wm.Store = false
-	wm.IncludeInAll = false
-	wm.IncludeTermVectors = false
-	wm.DocValues = false
-	addField(root, WordsField, wm)
+	addField(root, WordsField, textField(keyword.Name, true, false))
 	// Stored, not indexed: no term, no dictionary entry (SearchText).
-	pm := bleve.NewTextFieldMapping()
-	pm.Analyzer = keyword.Name
-	pm.Index = false
-	pm.Store = true
-	pm.IncludeInAll = false
-	pm.IncludeTermVectors = false
-	pm.DocValues = false
-	addField(root, PlaceField, pm)
+	addField(root, PlaceField, textField(keyword.Name, false, true))
 	// No catch-all "_all" field: every query names its field (a bare word means message).
 	root.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 	im.DefaultMapping = root
@@ -171,6 +148,22 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 	im.IndexDynamic = false
 	im.DocValuesDynamic = false
 	return im, nil
+}
+
+// textField is a field split by analyzer, indexed and stored or not,
+// outside "_all", without doc values and without positions: a phrase
+// ("delete shadows") is searched as its words, and their order checked on
+// each event holding them all (SearchText, columns.Store). Positions were a
+// fifth of a Windows ingest's time and 60 % of the index (bench/README).
+func textField(analyzer string, index, store bool) *mapping.FieldMapping {
+	fm := bleve.NewTextFieldMapping()
+	fm.Analyzer = analyzer
+	fm.Index = index
+	fm.Store = store
+	fm.IncludeInAll = false
+	fm.IncludeTermVectors = false
+	fm.DocValues = false
+	return fm
 }
 
 func addField(root *mapping.DocumentMapping, dotted string, fm *mapping.FieldMapping) {
