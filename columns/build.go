@@ -258,12 +258,11 @@ func lineUpFields(c *index.Case) error {
 // fieldsLinedUp reports whether the fields table lines up with the events
 // table row for row (false when it cannot be told).
 func fieldsLinedUp(c *index.Case) bool {
-	connector, err := duckdb.NewConnector(Path(c)+"?access_mode=READ_ONLY", readLimits)
+	connector, db, err := connect(c, false)
 	if err != nil {
 		return false
 	}
 	defer connector.Close()
-	db := sql.OpenDB(connector)
 	defer db.Close()
 	var n int64
 	return db.QueryRow(`SELECT count(*) FROM `+misaligned).Scan(&n) == nil && n == 0

@@ -282,7 +282,7 @@ const textLimit = 100_000
 // event store is worth: the join scans every event id of the case (60–100
 // ns each), where the full-text index's candidates that need checking are
 // read from the store a block (up to 512 events, 256 KiB) at a time
-// (0.25–0.4 ms each; bench/README stop 31). Below the case's events over
+// (0.35–0.5 ms each, most of it zstd; bench/README stop 31). Below the case's events over
 // it (and 64 blocks in any case), reading them is the faster answer.
 const blockWorth = 4096
 
