@@ -749,6 +749,39 @@ date=2025-03-14 time=23:03:30 tz="+0100" logid="0000000013" type="traffic" subty
 	want(t, "close", evs[2], "2025-03-14T22:03:30Z", map[string]any{"source.bytes": int64(3500), "destination.bytes": int64(35), "event.type": []string{"connection"}})
 }
 
+// TestFortiGateRepeatedKeys: a key given twice counts by its last value,
+// an empty or N/A last value included (a damaged or concatenated line), for
+// keys mapped to ECS and keys kept under fortinet.firewall.* alike.
+func TestFortiGateRepeatedKeys(t *testing.T) {
+	const head = `date=2025-03-14 time=23:00:00 tz="+0100" logid="0000000013" type="traffic" subtype="forward" srcip=10.10.1.20 dstip=31.216.145.5 dstport=443 action="close" `
+	cases := []struct {
+		name, tail string
+		has        map[string]any
+		hasNot     []string
+	}{
+		{"mapped key again", `sentbyte=100 sentbyte=250 dstip=31.216.145.9`, map[string]any{"source.bytes": int64(250), "destination.ip": "31.216.145.9"}, nil},
+		{"kept key again", `vd="root" sessionid=7 vd="dmz"`, map[string]any{"fortinet.firewall.vd": "dmz", "fortinet.firewall.sessionid": "7"}, nil},
+		{"kept key emptied", `vd="root" vd=""`, nil, []string{"fortinet.firewall.vd"}},
+		{"kept key N/A last", `appcat="Web" appcat="N/A"`, nil, []string{"fortinet.firewall.appcat"}},
+		{"kept key N/A first", `appcat="N/A" appcat="Web"`, map[string]any{"fortinet.firewall.appcat": "Web"}, nil},
+		{"mapped key emptied", `sentbyte=100 sentbyte=`, nil, []string{"source.bytes"}},
+		{"type read and kept", `type="event" subtype="vpn"`, map[string]any{"fortinet.firewall.type": "event", "fortinet.firewall.subtype": "vpn"}, []string{"network.direction"}},
+	}
+	for _, c := range cases {
+		var got *event.Event
+		dec := FortiGate{}.NewDecoder(&Options{TZ: time.UTC})
+		if err := dec.Line(1, []byte(head+c.tail), func(ev *event.Event, _ string) { got = ev }); err != nil || got == nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		want(t, c.name, got, "2025-03-14T22:00:00Z", c.has)
+		for _, f := range c.hasNot {
+			if v, ok := got.Fields[f]; ok {
+				t.Errorf("%s: %s = %v, want none", c.name, f, v)
+			}
+		}
+	}
+}
+
 // TestEVTXFlatEqualsTree: the EVTX reader's flat path (records filled from
 // a compiled template layout, no element tree) gives exactly the events the
 // tree path gives, on every record of every corpus file.
