@@ -185,3 +185,48 @@ func TestFlowRunsMergeLikeOneLedger(t *testing.T) {
 		}
 	}
 }
+
+// TestSortedPairsOrder: a spill lists its pairs by source, then
+// destination, in netip's order — through the 64-bit shortcut when every
+// address is IPv4, through netip's comparison when some are IPv6 or
+// IPv4-mapped IPv6 (which sort after every IPv4 address).
+func TestSortedPairsOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 8))
+	v4 := func() netip.Addr {
+		// few distinct high bytes: many ties on the source, shared prefixes
+		return netip.AddrFrom4([4]byte{byte(r.IntN(3) * 127), byte(r.IntN(256)), byte(r.IntN(4)), byte(r.IntN(256))})
+	}
+	other := func() netip.Addr {
+		if r.IntN(2) == 0 {
+			return netip.AddrFrom16(v4().As16()) // ::ffff:a.b.c.d
+		}
+		var b [16]byte
+		b[0], b[15] = 0x20, byte(r.IntN(256))
+		return netip.AddrFrom16(b)
+	}
+	for _, mixed := range []bool{false, true} {
+		l := newFlowLedger(t.TempDir())
+		srcs := []netip.Addr{v4(), v4(), v4()}
+		for i := 0; i < 5000; i++ {
+			src, dst := srcs[r.IntN(len(srcs))], v4()
+			if r.IntN(4) == 0 {
+				src = v4()
+			}
+			if mixed && r.IntN(10) == 0 {
+				dst = other()
+			}
+			l.add(pairKey{src, dst}, "", 443, 1, time.Unix(0, 0), time.Unix(1, 0))
+		}
+		pair := func(k uint64) pairKey { return pairKey{*l.addrs.at(uint32(k >> 32)), *l.addrs.at(uint32(k))} }
+		got := l.sortedPairs(pair)
+		if len(got) != len(l.pairIdx) {
+			t.Fatalf("mixed %v: %d pairs listed, %d held", mixed, len(got), len(l.pairIdx))
+		}
+		for i := 1; i < len(got); i++ {
+			a, b := pair(got[i-1].key), pair(got[i].key)
+			if a.compare(b) >= 0 {
+				t.Fatalf("mixed %v: pair %d %v→%v listed before %v→%v", mixed, i, a.src, a.dst, b.src, b.dst)
+			}
+		}
+	}
+}
