@@ -3,6 +3,7 @@ package index
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"container/heap"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -309,9 +311,9 @@ func newSortedCursor(caseDir, sha string, window int) (*sortedCursor, error) {
 		}
 		blocks = append(blocks, start)
 	}
-	sort.SliceStable(order, func(i, j int) bool {
-		a, b := order[i], order[j]
-		return a.sec < b.sec || a.sec == b.sec && a.nsec < b.nsec
+	// Ties keep the file's order: its events were listed in it.
+	slices.SortFunc(order, func(a, b posTime) int {
+		return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec), cmp.Compare(a.block, b.block), cmp.Compare(a.idx, b.idx))
 	})
 	return &sortedCursor{f: f, codec: codec, order: order, blocks: blocks, windowBytes: window}, nil
 }
