@@ -28,14 +28,14 @@ func (FortiGate) matchLine(l string) bool {
 }
 
 func (FortiGate) NewDecoder(o *Options) LineDecoder {
-	return &fortiDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, loc: o.TZ}
+	return &fortiDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, loc: o.TZ, names: vendorNames{prefix: "fortinet.firewall."}}
 }
 
 type fortiDecoder struct {
 	clock syslogClock
 	loc   *time.Location
-	line  fortiLine         // reused per line
-	names map[string]string // key → "fortinet.firewall.<key>", at most maxFortiNames
+	line  fortiLine   // reused per line
+	names vendorNames // key → "fortinet.firewall.<key>"
 }
 
 // fortiField numbers the keys the decoder reads. A line's values are held
@@ -146,25 +146,6 @@ func (l *fortiLine) add(k, v string) {
 	l.kept = append(l.kept, kvPair{k, v})
 }
 
-// maxFortiNames bounds the decoder's cache of vendor field names: a file
-// of ever-new keys (damaged, hostile) costs a concatenation per key, not memory.
-const maxFortiNames = 4096
-
-// fortiKey returns "fortinet.firewall.<key>", built once per key and file.
-func (d *fortiDecoder) fortiKey(k string) string {
-	if v, ok := d.names[k]; ok {
-		return v
-	}
-	v := "fortinet.firewall." + k
-	if d.names == nil {
-		d.names = make(map[string]string, 64)
-	}
-	if len(d.names) < maxFortiNames {
-		d.names[k] = v
-	}
-	return v
-}
-
 // fortiCounters maps the session counters to their ECS fields.
 var fortiCounters = [...]struct {
 	ecs string
@@ -219,10 +200,10 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	for _, p := range kv.kept {
 		if p.v == "" || p.v == "N/A" {
-			delete(ev.Fields, d.fortiKey(p.k)) // a key given again, empty: the last value counts
+			delete(ev.Fields, d.names.name(p.k)) // a key given again, empty: the last value counts
 			continue
 		}
-		ev.Fields[d.fortiKey(p.k)] = p.v
+		ev.Fields[d.names.name(p.k)] = p.v
 	}
 	ev.Set("event.code", kv.get(fLogID))
 	ev.Set("log.level", kv.get(fLevel))
@@ -258,7 +239,7 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 		if v := kv.get(k); v != "" {
 			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 				if interim {
-					ev.SetInt(d.fortiKey(fortiFieldNames[k]), n)
+					ev.SetInt(d.names.name(fortiFieldNames[k]), n)
 				} else {
 					ev.SetInt(f, n)
 				}

@@ -74,3 +74,29 @@ func unescapeQuoted(v string) string {
 	}
 	return string(out)
 }
+
+// vendorNames builds "<prefix><key>" for a vendor's keys kept as they are
+// (ECS keeps vendor detail under the vendor's name), once per key and
+// file: a concatenation per key and line was a tenth of a decoder's time.
+type vendorNames struct {
+	prefix string
+	names  map[string]string
+}
+
+// maxVendorNames bounds the cache: a file of ever-new keys (damaged,
+// hostile) costs a concatenation per key, not memory.
+const maxVendorNames = 4096
+
+func (n *vendorNames) name(k string) string {
+	if v, ok := n.names[k]; ok {
+		return v
+	}
+	v := n.prefix + k
+	if n.names == nil {
+		n.names = make(map[string]string, 64)
+	}
+	if len(n.names) < maxVendorNames {
+		n.names[k] = v
+	}
+	return v
+}

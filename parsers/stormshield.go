@@ -27,9 +27,15 @@ func (Stormshield) matchLine(l string) bool {
 	return strings.Contains(l, "id=firewall") && strings.Contains(l, " fw=") && strings.Contains(l, "logtype=")
 }
 
-func (Stormshield) NewDecoder(o *Options) LineDecoder { return &stormDecoder{loc: o.TZ} }
+func (Stormshield) NewDecoder(o *Options) LineDecoder {
+	return &stormDecoder{loc: o.TZ, kv: make(map[string]string, 48), names: vendorNames{prefix: "stormshield."}}
+}
 
-type stormDecoder struct{ loc *time.Location }
+type stormDecoder struct {
+	loc   *time.Location
+	kv    map[string]string // reused per line
+	names vendorNames       // key → "stormshield.<key>"
+}
 
 func (d *stormDecoder) Flush(Emit) {}
 
@@ -39,7 +45,8 @@ func (d *stormDecoder) Line(no int64, line []byte, emit Emit) error {
 	if start < 0 {
 		return fmt.Errorf("stormshield: no id=firewall")
 	}
-	kv := map[string]string{}
+	kv := d.kv
+	clear(kv)
 	splitKV(s[start:], func(k, v string) { kv[k] = v })
 	ev := event.New()
 	ts, err := stormTime(kv, d.loc)
@@ -55,7 +62,7 @@ func (d *stormDecoder) Line(no int64, line []byte, emit Emit) error {
 	ev.Set("observer.name", kv["fw"])
 	for k, v := range kv {
 		if v != "" {
-			ev.Fields["stormshield."+k] = v
+			ev.Fields[d.names.name(k)] = v
 		}
 	}
 	lt := kv["logtype"]
@@ -82,9 +89,9 @@ func (d *stormDecoder) Line(no int64, line []byte, emit Emit) error {
 	if v := kv["ipv"]; v != "" {
 		ev.Set("network.type", "ipv"+v)
 	}
-	for f, k := range map[string]string{"source.bytes": "sent", "destination.bytes": "rcvd"} {
-		if n, err := strconv.ParseInt(kv[k], 10, 64); err == nil {
-			ev.SetInt(f, n)
+	for _, c := range [...]struct{ ecs, key string }{{"source.bytes", "sent"}, {"destination.bytes", "rcvd"}} {
+		if n, err := strconv.ParseInt(kv[c.key], 10, 64); err == nil {
+			ev.SetInt(c.ecs, n)
 		}
 	}
 	if dur, err := strconv.ParseFloat(kv["duration"], 64); err == nil {
