@@ -133,11 +133,12 @@ func mergeCursors(srcs []source, fn func(doc []byte) error) error {
 	}()
 	bufSize := max(64<<10, min(1<<20, mergeMemory/8/max(len(srcs), 1)))
 	window := max(512<<10, min(sortedWindowBytes, mergeMemory/max(len(srcs), 1)))
+	readers := &windowReaders{} // the unordered files read their windows one at a time
 	for _, src := range srcs {
 		var cur cursor
 		var err error
 		if src.sorted {
-			cur, err = newSortedCursor(src.dir, src.name, window)
+			cur, err = newSortedCursor(src.dir, src.name, window, readers)
 		} else {
 			cur, err = newSeqCursor(src.dir, src.name, bufSize, src.run)
 		}
@@ -248,9 +249,11 @@ type sortedCursor struct {
 	order  []posTime
 	blocks []int64 // offset of each block, by number
 	i      int
-	window [][]byte        // the next events in time order, read ahead
-	err    error           // what stopped the reading ahead, once the window is out
-	bufs   []*blockBuffers // one per core reading a window's blocks
+	window [][]byte // the next events in time order, read ahead
+	err    error    // what stopped the reading ahead, once the window is out
+	// readers are the buffers of the cores reading a window's blocks,
+	// shared by the unordered files of one merge.
+	readers *windowReaders
 	// windowBytes bounds the window: sortedWindowBytes, less when many
 	// files are merged at once.
 	windowBytes int
@@ -269,6 +272,11 @@ type sortedCursor struct {
 // sortedWindowBytes of them (but one event, whatever its size).
 var sortedWindowBytes = 32 << 20 // a variable for the tests
 
+// windowReaders are the block buffers of the cores reading a window, one
+// set per merge: its cursors read their windows one at a time, so the
+// buffers do not grow with the unordered files merged at once.
+type windowReaders struct{ bufs []*blockBuffers }
+
 // posTime is one event's place in an unordered file: 24 bytes, held for
 // every event of the file while it streams.
 type posTime struct {
@@ -279,7 +287,7 @@ type posTime struct {
 	size  int32 // of the stored document
 }
 
-func newSortedCursor(caseDir, sha string, window int) (*sortedCursor, error) {
+func newSortedCursor(caseDir, sha string, window int, readers *windowReaders) (*sortedCursor, error) {
 	f, codec, err := openStoreFile(filepath.Join(caseDir, storeDir), sha)
 	if err != nil {
 		return nil, err
@@ -315,7 +323,7 @@ func newSortedCursor(caseDir, sha string, window int) (*sortedCursor, error) {
 	slices.SortFunc(order, func(a, b posTime) int {
 		return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec), cmp.Compare(a.block, b.block), cmp.Compare(a.idx, b.idx))
 	})
-	return &sortedCursor{f: f, codec: codec, order: order, blocks: blocks, windowBytes: window}, nil
+	return &sortedCursor{f: f, codec: codec, order: order, blocks: blocks, windowBytes: window, readers: readers}, nil
 }
 
 func (s *sortedCursor) next() ([]byte, error) {
@@ -375,8 +383,8 @@ func (s *sortedCursor) readWindow() {
 	window := make([][]byte, len(part))
 	errs := make([]error, len(runs)-1)
 	workers := min(runtime.GOMAXPROCS(0), len(runs)-1)
-	for len(s.bufs) < workers {
-		s.bufs = append(s.bufs, &blockBuffers{})
+	for len(s.readers.bufs) < workers {
+		s.readers.bufs = append(s.readers.bufs, &blockBuffers{})
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -403,7 +411,7 @@ func (s *sortedCursor) readWindow() {
 					window[n] = c
 				}
 			}
-		}(s.bufs[w])
+		}(s.readers.bufs[w])
 	}
 	wg.Wait()
 	for r, err := range errs {
