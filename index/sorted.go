@@ -1,0 +1,213 @@
+package index
+
+import (
+	"bufio"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+)
+
+// sortedCursor streams an evidence file's events that are not in time
+// order: a first pass lists every event's time and place (24 bytes each),
+// then windows of events are read in time order.
+type sortedCursor struct {
+	f      *os.File
+	codec  codec
+	order  []posTime
+	blocks []int64 // offset of each block, by number
+	i      int
+	window [][]byte // the next events in time order, read ahead
+	err    error    // what stopped the reading ahead, once the window is out
+	// readers are the buffers of the cores reading a window's blocks,
+	// shared by the unordered files of one merge.
+	readers *windowReaders
+	// windowBytes bounds the window: sortedWindowBytes, less when many
+	// files are merged at once.
+	windowBytes int
+}
+
+// A window of events is read at a time from an unordered file: their
+// blocks are each decompressed once and the events copied out. Reading
+// event by event, through a cache of the last few blocks, cost one
+// decompression per event when the disorder spans more blocks than the
+// cache: a file of many interleaved sequences (a log's copies, hosts or
+// rotations concatenated) made hunting 1.5 M Windows events spend half its
+// time in zstd. A window also cost one decompression per interleaved
+// sequence, so it is bounded by bytes only, not by a count of events: 8,192
+// Windows events (11 MB) from 663 concatenated copies of a log decompressed
+// each block about 40 times. Memory: the window's events, copied, at most
+// sortedWindowBytes of them (but one event, whatever its size).
+var sortedWindowBytes = 32 << 20 // a variable for the tests
+
+// windowReaders are the block buffers of the cores reading a window, one
+// set per merge: its cursors read their windows one at a time, so the
+// buffers do not grow with the unordered files merged at once.
+type windowReaders struct{ bufs []*blockBuffers }
+
+// posTime is one event's place in an unordered file: 24 bytes, held for
+// every event of the file while it streams.
+type posTime struct {
+	sec   int64 // unix seconds: any year, unlike nanoseconds
+	nsec  int32
+	block int32 // its block's number
+	idx   int32 // in the block
+	size  int32 // of the stored document
+}
+
+func newSortedCursor(caseDir, sha string, window int, readers *windowReaders) (*sortedCursor, error) {
+	f, codec, err := openStoreFile(filepath.Join(caseDir, storeDir), sha)
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(f, 1<<20)
+	var order []posTime
+	var blocks []int64
+	var off int64
+	cr := &countReader{r: br}
+	var bufs blockBuffers // each block's events are only read for their times
+	for {
+		start := off
+		lines, err := bufs.read(cr, codec)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		off = cr.n
+		if len(blocks) == math.MaxInt32 {
+			f.Close()
+			return nil, fmt.Errorf("event store: more than %d blocks", math.MaxInt32)
+		}
+		for i, l := range lines {
+			sec, nsec := docTime(l)
+			order = append(order, posTime{sec: sec, nsec: nsec, block: int32(len(blocks)), idx: int32(i), size: int32(min(len(l), math.MaxInt32))})
+		}
+		blocks = append(blocks, start)
+	}
+	// Ties keep the file's order: its events were listed in it.
+	slices.SortFunc(order, func(a, b posTime) int {
+		return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec), cmp.Compare(a.block, b.block), cmp.Compare(a.idx, b.idx))
+	})
+	return &sortedCursor{f: f, codec: codec, order: order, blocks: blocks, windowBytes: window, readers: readers}, nil
+}
+
+func (s *sortedCursor) next() ([]byte, error) {
+	for len(s.window) == 0 {
+		if s.err != nil {
+			return nil, s.err
+		}
+		if s.i >= len(s.order) {
+			return nil, io.EOF
+		}
+		s.readWindow()
+	}
+	doc := s.window[0]
+	s.window = s.window[1:]
+	return doc, nil
+}
+
+// readWindow reads the next sortedWindow events of the order (fewer when
+// they hold more than sortedWindowBytes): their blocks, each once, on every
+// core — in a file of many interleaved sequences a window needs a block of
+// each, and decompressing them one after another on the merging goroutine
+// was most of its time (1.5 M Windows events from 663 copies of a log:
+// 9.6 of the merge's 14.4 s, the rules' cores half idle; bench/README stop
+// 32). A block that cannot be read ends the window at its first event in
+// time order: the events before it still come out.
+func (s *sortedCursor) readWindow() {
+	end, size := s.i, 0
+	for end < len(s.order) && (end == s.i || size+int(s.order[end].size) <= s.windowBytes) {
+		size += int(s.order[end].size)
+		end++
+	}
+	part := s.order[s.i:end]
+	want := make([]int, len(part)) // the window's events in file order
+	for k := range want {
+		want[k] = k
+	}
+	sort.Slice(want, func(a, b int) bool {
+		x, y := part[want[a]], part[want[b]]
+		return x.block < y.block || x.block == y.block && x.idx < y.idx
+	})
+	// One allocation holds the window's copies, each event at its place
+	// (the blocks' other events need not stay in memory); runs of want
+	// share a block, read by whichever core takes the run.
+	copies := make([]byte, size)
+	at := make([]int, len(part)) // where each event's copy starts, by its place in part
+	var runs []int               // where each block's run of want starts
+	for k, n := range want {
+		if k == 0 || part[n].block != part[want[k-1]].block {
+			runs = append(runs, k)
+		}
+		if k > 0 {
+			prev := want[k-1]
+			at[n] = at[prev] + int(part[prev].size)
+		}
+	}
+	runs = append(runs, len(want))
+	window := make([][]byte, len(part))
+	errs := make([]error, len(runs)-1)
+	workers := min(runtime.GOMAXPROCS(0), len(runs)-1)
+	for len(s.readers.bufs) < workers {
+		s.readers.bufs = append(s.readers.bufs, &blockBuffers{})
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(bufs *blockBuffers) {
+			defer wg.Done()
+			for r := int(next.Add(1) - 1); r < len(runs)-1; r = int(next.Add(1) - 1) {
+				first := part[want[runs[r]]]
+				off := s.blocks[first.block]
+				lines, err := bufs.readAt(s.f, off, s.codec)
+				if err != nil {
+					errs[r] = fmt.Errorf("event store at %d: %w", off, err)
+					continue
+				}
+				for _, n := range want[runs[r]:runs[r+1]] {
+					p := part[n]
+					if int(p.idx) >= len(lines) || len(lines[p.idx]) != int(p.size) {
+						errs[r] = fmt.Errorf("event store: event %d of the block at %d is not the one first read", p.idx, off)
+						break
+					}
+					c := copies[at[n] : at[n]+int(p.size) : at[n]+int(p.size)]
+					copy(c, lines[p.idx])
+					window[n] = c
+				}
+			}
+		}(s.readers.bufs[w])
+	}
+	wg.Wait()
+	for r, err := range errs {
+		if err != nil {
+			s.err = err // the first, in file order
+			for _, n := range want[runs[r]:runs[r+1]] {
+				window[n] = nil
+			}
+			break
+		}
+	}
+	if s.err != nil {
+		for k, doc := range window {
+			if doc == nil {
+				window = window[:k]
+				break
+			}
+		}
+	}
+	s.i, s.window = end, window
+}
+
+func (s *sortedCursor) close() { s.f.Close() }
