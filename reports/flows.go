@@ -2,7 +2,6 @@ package reports
 
 import (
 	"cmp"
-	"fmt"
 	"math"
 	"net/netip"
 	"os"
@@ -112,79 +111,6 @@ func (l *flowLedger) reset() {
 	l.pairIdx = map[uint64]uint32{}
 	l.domains = map[string]string{}
 	l.held = 0
-}
-
-// spill writes the pairs in memory to a run, sorted by source then
-// destination, and empties them.
-func (l *flowLedger) spill() error {
-	if l.runDir == "" {
-		dir, err := makeRunDir(l.tmp)
-		if err != nil && l.tmp != "" {
-			// A case on read-only media: the system's temporary directory.
-			dir, err = makeRunDir("")
-		}
-		if err != nil {
-			return fmt.Errorf("flow ledger: %w", err)
-		}
-		l.runDir = dir
-	}
-	pair := func(k uint64) pairKey { return pairKey{*l.addrs.at(uint32(k >> 32)), *l.addrs.at(uint32(k))} }
-	keys := l.sortedPairs(pair)
-	path, err := writeRun(l.runDir, func(yield func(*flowRecord) bool) {
-		var r flowRecord
-		for _, k := range keys {
-			r.k, r.flow = pair(k.key), *l.flows.at(l.pairIdx[k.key])
-			if !yield(&r) {
-				return
-			}
-		}
-	})
-	if err != nil {
-		return err
-	}
-	l.runs = append(l.runs, path)
-	l.spills++
-	l.reset()
-	return nil
-}
-
-// spillKey is a pair's key in pairIdx and, when both its addresses are
-// IPv4, their 64 bits, source first: netip's order among IPv4 addresses.
-type spillKey struct{ order, key uint64 }
-
-// sortedPairs lists the pairs by source, then destination. Pairs of IPv4
-// addresses alone, a firewall's usual case, are sorted by their 64 bits:
-// comparing netip addresses fetched through the address list was most of
-// a spill's time (1 M pairs: 1.4 s of comparisons, bench/README stop 32).
-func (l *flowLedger) sortedPairs(pair func(uint64) pairKey) []spillKey {
-	keys := make([]spillKey, 0, len(l.pairIdx))
-	all4 := true
-	for k := range l.pairIdx {
-		p := pair(k)
-		var order uint64
-		if p.src.Is4() && p.dst.Is4() {
-			s, d := p.src.As4(), p.dst.As4()
-			order = uint64(s[0])<<56 | uint64(s[1])<<48 | uint64(s[2])<<40 | uint64(s[3])<<32 |
-				uint64(d[0])<<24 | uint64(d[1])<<16 | uint64(d[2])<<8 | uint64(d[3])
-		} else {
-			all4 = false
-		}
-		keys = append(keys, spillKey{order, k})
-	}
-	if all4 {
-		slices.SortFunc(keys, func(a, b spillKey) int { return cmp.Compare(a.order, b.order) })
-	} else {
-		slices.SortFunc(keys, func(a, b spillKey) int { return pair(a.key).compare(pair(b.key)) })
-	}
-	return keys
-}
-
-// keepWithinBudget writes the pairs to a run once they pass the budget;
-// called before a session is added, never while one is being added.
-func (l *flowLedger) keepWithinBudget() {
-	if l.held > l.budget && l.spillErr == nil {
-		l.spillErr = l.spill()
-	}
 }
 
 // close removes the runs.
