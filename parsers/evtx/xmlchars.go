@@ -9,7 +9,9 @@ import (
 )
 
 // xmlChars passes text XML on with the characters XML 1.0 forbids made
-// U+FFFD: control bytes written raw (libevtx's evtxexport does) and
+// U+FFFD: control bytes and U+FFFE/U+FFFF written raw (libevtx's
+// evtxexport writes the former; a string holding a binary value can hold
+// the latter) and
 // character references to them (python-evtx's XML 1.1 output does), which
 // Go's decoder refuses and which would otherwise end the file's reading.
 // Strings in event data can hold them: a binary value rendered as text.
@@ -65,9 +67,13 @@ func (x *xmlChars) Read(p []byte) (int, error) {
 			x.held = nil
 		}
 		if err == nil {
-			if i := bytes.LastIndexByte(data, '&'); i >= 0 && len(data)-i < maxCharRef && openRef(data[i:]) {
-				x.held = append([]byte(nil), data[i:]...)
-				data = data[:i]
+			cut := len(data) - partialNonchar(data)
+			if i := bytes.LastIndexByte(data[:cut], '&'); i >= 0 && cut-i < maxCharRef && openRef(data[i:cut]) {
+				cut = i
+			}
+			if cut < len(data) {
+				x.held = append([]byte(nil), data[cut:]...)
+				data = data[:cut]
 			}
 		}
 		x.out = cleanXMLChars(x.out[:0], data)
@@ -75,6 +81,18 @@ func (x *xmlChars) Read(p []byte) (int, error) {
 	n := copy(p, x.out)
 	x.out = x.out[n:]
 	return n, nil
+}
+
+// partialNonchar is how many bytes at the end of data may begin U+FFFE
+// or U+FFFF (EF BF BE, EF BF BF), whose end has not been read yet.
+func partialNonchar(data []byte) int {
+	switch n := len(data); {
+	case n >= 2 && data[n-2] == 0xEF && data[n-1] == 0xBF:
+		return 2
+	case n >= 1 && data[n-1] == 0xEF:
+		return 1
+	}
+	return 0
 }
 
 // cleanXMLChars appends src to dst with forbidden characters replaced.
@@ -86,6 +104,12 @@ func cleanXMLChars(dst, src []byte) []byte {
 		case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
 			dst = append(dst, src[start:i]...)
 			dst = utf8.AppendRune(dst, utf8.RuneError)
+			start = i + 1
+		case c == 0xEF && i+2 < len(src) && src[i+1] == 0xBF && (src[i+2] == 0xBE || src[i+2] == 0xBF):
+			// U+FFFE and U+FFFF written raw: not XML 1.0 characters either.
+			dst = append(dst, src[start:i]...)
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+			i += 2
 			start = i + 1
 		case c == '&' && i+2 < len(src) && src[i+1] == '#':
 			end := i + 2

@@ -20,6 +20,7 @@ func TestCleanXMLChars(t *testing.T) {
 		"&#xD800;&#xFFFE;&#x110000;":      "&#xFFFD;&#xFFFD;&#xFFFD;",
 		"&amp;#x3; &#x; &#x3 &lt;":        "&amp;#x3; &#x; &#x3 &lt;",
 		"é\x01ü":                          "é\uFFFDü",
+		"a\uFFFEb\uFFFFc\uFFFDd\uFFEFe":   "a\uFFFDb\uFFFDc\uFFFDd\uFFEFe", // raw U+FFFE, U+FFFF: found by the fuzzer
 	} {
 		if got := string(cleanXMLChars(nil, []byte(in))); got != want {
 			t.Errorf("%q: got %q, want %q", in, got, want)
