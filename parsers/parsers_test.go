@@ -854,3 +854,29 @@ func TestEVTXFlatEqualsTree(t *testing.T) {
 	}
 	t.Logf("%d records compared on %d files (%d decoded flat)", flatRecords, len(files), flatRecords)
 }
+
+// TestWindowsXMLLegacyCodePage: a wevtutil export redirected on a French
+// Windows (no XML declaration, rendered messages and names in Windows-1252)
+// gives every event, its accents read as Windows-1252 and said; bytes of
+// UTF-8 beside them stay UTF-8.
+func TestWindowsXMLLegacyCodePage(t *testing.T) {
+	const ev = `<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><Provider Name="Microsoft-Windows-Security-Auditing"/><EventID>4624</EventID><TimeCreated SystemTime="2025-03-14T22:05:1%dZ"/><EventRecordID>%d</EventRecordID><Channel>Security</Channel><Computer>SRV-MAIRIE</Computer></System><EventData><Data Name="TargetUserName">%s</Data><Data Name="LogonType">3</Data></EventData><RenderingInfo Culture="fr-FR"><Message>%s</Message></RenderingInfo></Event>` + "\n"
+	var b bytes.Buffer
+	fmt.Fprintf(&b, ev, 1, 101, "h\xe9l\xe8ne", "Un compte a \xe9t\xe9 ouvert \x96 session r\xe9ussie.")
+	fmt.Fprintf(&b, ev, 2, 102, "jdupont", "Un compte a été ouvert.") // this one in UTF-8
+	fmt.Fprintf(&b, ev, 3, 103, "fran\xe7ois", "Ouverture de session r\xe9ussie.")
+	p := filepath.Join(t.TempDir(), "Security-fr.xml")
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	evs, st := parseFile(t, p, &Options{TZ: time.UTC})
+	if st.Format != "windows-xml" || st.Parsed != 3 || st.Lost != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	want(t, "cp1252", evs[0], "2025-03-14T22:05:11Z", map[string]any{"user.name": "hélène", "message": "Un compte a été ouvert – session réussie."})
+	want(t, "utf-8", evs[1], "2025-03-14T22:05:12Z", map[string]any{"user.name": "jdupont", "message": "Un compte a été ouvert."})
+	want(t, "cp1252 again", evs[2], "2025-03-14T22:05:13Z", map[string]any{"user.name": "françois"})
+	if len(st.Warnings) != 1 || !strings.HasPrefix(st.Warnings[0], "8 bytes are not UTF-8") {
+		t.Errorf("warnings %q, want the 8 bytes read as Windows-1252 said", st.Warnings)
+	}
+}

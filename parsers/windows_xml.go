@@ -70,7 +70,7 @@ func (WindowsXML) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) erro
 	defer r.Close()
 	cr := &countingReader{r: bufio.NewReaderSize(r, 1<<16)}
 	ordinal := int64(0)
-	err = evtx.ReadXMLEventsSkipping(cr, func(n *evtx.Node, line int) error {
+	notUTF8, err := evtx.ReadXMLEventsCounting(cr, func(n *evtx.Node, line int) error {
 		ordinal++
 		emitXMLEvent(n, int64(line), ordinal, emit)
 		return nil
@@ -80,6 +80,9 @@ func (WindowsXML) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) erro
 		ordinal++
 		st.AddLost(fmt.Sprintf("event starting at line %d not read (%v); reading went on at the next <Event>", line, err), 1)
 	})
+	if notUTF8 > 0 {
+		st.Warn(fmt.Sprintf("%d bytes are not UTF-8 and no encoding is declared: read as Windows-1252 (a Western European Windows' code page; text written in another shows other letters there)", notUTF8))
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, evtx.ErrXMLRootUnclosed):

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // xmlChars passes text XML on with the characters XML 1.0 forbids made
@@ -18,9 +20,11 @@ import (
 type xmlChars struct {
 	r    io.Reader
 	buf  []byte
-	held []byte // a trailing "&#…" whose end has not been read yet
+	held []byte // a trailing "&#…" or partial UTF-8 sequence whose end has not been read yet
 	out  []byte
 	err  error
+	// legacy counts the bytes that were not UTF-8, read as Windows-1252.
+	legacy int64
 }
 
 func newXMLChars(r io.Reader) *xmlChars { return &xmlChars{r: r, buf: make([]byte, 32<<10)} }
@@ -67,7 +71,7 @@ func (x *xmlChars) Read(p []byte) (int, error) {
 			x.held = nil
 		}
 		if err == nil {
-			cut := len(data) - partialNonchar(data)
+			cut := len(data) - partialRune(data)
 			if i := bytes.LastIndexByte(data[:cut], '&'); i >= 0 && cut-i < maxCharRef && openRef(data[i:cut]) {
 				cut = i
 			}
@@ -76,27 +80,41 @@ func (x *xmlChars) Read(p []byte) (int, error) {
 				data = data[:cut]
 			}
 		}
-		x.out = cleanXMLChars(x.out[:0], data)
+		x.out = cleanXMLChars(x.out[:0], data, &x.legacy)
 	}
 	n := copy(p, x.out)
 	x.out = x.out[n:]
 	return n, nil
 }
 
-// partialNonchar is how many bytes at the end of data may begin U+FFFE
-// or U+FFFF (EF BF BE, EF BF BF), whose end has not been read yet.
-func partialNonchar(data []byte) int {
-	switch n := len(data); {
-	case n >= 2 && data[n-2] == 0xEF && data[n-1] == 0xBF:
-		return 2
-	case n >= 1 && data[n-1] == 0xEF:
-		return 1
+// partialRune is how many bytes at the end of data begin a UTF-8
+// sequence whose end has not been read yet.
+func partialRune(data []byte) int {
+	for k := 1; k <= utf8.UTFMax-1 && k <= len(data); k++ {
+		c := data[len(data)-k]
+		if c < 0x80 {
+			return 0
+		}
+		if c >= 0xC0 { // a lead byte
+			if utf8.FullRune(data[len(data)-k:]) {
+				return 0
+			}
+			return k
+		}
 	}
 	return 0
 }
 
-// cleanXMLChars appends src to dst with forbidden characters replaced.
-func cleanXMLChars(dst, src []byte) []byte {
+// cleanXMLChars appends src to dst with forbidden characters replaced,
+// and bytes that are not UTF-8 read as Windows-1252 (counted in legacy):
+// text XML that declares no encoding is UTF-8, but an export redirected
+// by a French or other Western European Windows (wevtutil's rendered
+// messages, a user named Hélène) comes in its code page, and Go's decoder
+// refused each event holding such a byte — every event of the file, for
+// rendered French messages. Windows-1252 is the code page of those
+// systems' ANSI text; what was written in another shows other letters
+// there, and the count is said with the file.
+func cleanXMLChars(dst, src []byte, legacy *int64) []byte {
 	start := 0
 	for i := 0; i < len(src); i++ {
 		c := src[i]
@@ -105,12 +123,23 @@ func cleanXMLChars(dst, src []byte) []byte {
 			dst = append(dst, src[start:i]...)
 			dst = utf8.AppendRune(dst, utf8.RuneError)
 			start = i + 1
-		case c == 0xEF && i+2 < len(src) && src[i+1] == 0xBF && (src[i+2] == 0xBE || src[i+2] == 0xBF):
-			// U+FFFE and U+FFFF written raw: not XML 1.0 characters either.
-			dst = append(dst, src[start:i]...)
-			dst = utf8.AppendRune(dst, utf8.RuneError)
-			i += 2
-			start = i + 1
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRune(src[i:])
+			switch {
+			case r == utf8.RuneError && size == 1:
+				dst = append(dst, src[start:i]...)
+				dst = utf8.AppendRune(dst, charmap.Windows1252.DecodeByte(c))
+				if legacy != nil {
+					*legacy++
+				}
+				start = i + 1
+			case r == 0xFFFE || r == 0xFFFF:
+				// Written raw: not XML 1.0 characters either.
+				dst = append(dst, src[start:i]...)
+				dst = utf8.AppendRune(dst, utf8.RuneError)
+				start = i + size
+			}
+			i += size - 1
 		case c == '&' && i+2 < len(src) && src[i+1] == '#':
 			end := i + 2
 			if src[end] == 'x' || src[end] == 'X' {

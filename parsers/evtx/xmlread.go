@@ -79,11 +79,23 @@ func ReadXMLEvents(r io.Reader, fn func(n *Node, line int) error) error {
 // so one damaged event does not take the rest of the file with it.
 // Characters XML forbids are read as U+FFFD, not as errors (xmlChars).
 func ReadXMLEventsSkipping(r io.Reader, fn func(n *Node, line int) error, skip func(line int, err error)) error {
+	_, err := ReadXMLEventsCounting(r, fn, skip)
+	return err
+}
+
+// ReadXMLEventsCounting is ReadXMLEventsSkipping that also says how many
+// bytes were not UTF-8 and were read as Windows-1252 (xmlChars).
+func ReadXMLEventsCounting(r io.Reader, fn func(n *Node, line int) error, skip func(line int, err error)) (notUTF8 int64, err error) {
 	src, err := normalizeProlog(r)
 	if err != nil {
-		return fmt.Errorf("XML declaration: %w", err)
+		return 0, fmt.Errorf("XML declaration: %w", err)
 	}
-	br := bufio.NewReaderSize(newXMLChars(src), 64<<10)
+	chars := newXMLChars(src)
+	defer func() { notUTF8 = chars.legacy }()
+	return 0, readXMLEvents(bufio.NewReaderSize(chars, 64<<10), fn, skip)
+}
+
+func readXMLEvents(br *bufio.Reader, fn func(n *Node, line int) error, skip func(line int, err error)) error {
 	var in io.Reader = br
 	first := 1 // the line the current decoder starts on
 	for {
