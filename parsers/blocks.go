@@ -30,6 +30,8 @@ func (b blockReader) read(in *Input, st *FileStats, emit Emit) error {
 	sc.Buffer(make([]byte, 1<<16), 16<<20)
 	var no, start int64
 	var block []string
+	legacy := legacyText{unit: "line"}
+	defer legacy.warn(st)
 	flush := func() {
 		for len(block) > 0 && strings.TrimSpace(block[len(block)-1]) == "" {
 			block = block[:len(block)-1]
@@ -50,7 +52,7 @@ func (b blockReader) read(in *Input, st *FileStats, emit Emit) error {
 	}
 	for sc.Scan() {
 		no++
-		l := strings.TrimRight(sc.Text(), "\r")
+		l := legacy.string(strings.TrimRight(sc.Text(), "\r"), no)
 		if b.isStart(l) {
 			flush()
 			start = no

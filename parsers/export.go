@@ -75,6 +75,7 @@ type exportReader struct {
 	offsets  map[int64]int64
 	compared int64
 	noZone   bool
+	legacy   legacyText
 }
 
 func newExportReader(kind string, in *Input, o *Options, st *FileStats, emit Emit) *exportReader {
@@ -91,6 +92,7 @@ func newExportReader(kind string, in *Input, o *Options, st *FileStats, emit Emi
 	}
 	r.router = newLineRouter(&r.o, st, kind)
 	r.router.unit = "row"
+	r.legacy.unit = "row"
 	return r
 }
 
@@ -286,6 +288,7 @@ func (r *exportReader) compare(line, collector time.Time) {
 // quarter hours from the collector's: the devices wrote local time without
 // a zone, and --tz should say which.
 func (r *exportReader) finish() {
+	r.legacy.warn(r.st)
 	r.router.Flush(func(ev *event.Event, pos string) {
 		r.provenance(ev, &exportRecord{row: -1, offset: -1})
 		r.emit(ev, pos)

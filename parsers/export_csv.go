@@ -132,6 +132,7 @@ func (CSVExport) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error
 			break
 		}
 		row++
+		x.legacy.fields(rec, row)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && !errors.Is(pe.Err, csv.ErrFieldCount) {

@@ -271,6 +271,7 @@ func isSearchEnvelope(doc map[string]json.RawMessage) bool {
 // document unwraps one row (an Elasticsearch hit's _source, a Splunk
 // result, a Graylog message) and hands it to the export reader.
 func (w *jsonWalker) document(raw json.RawMessage, off int64) {
+	raw = w.x.legacy.bytes(raw, w.row)
 	var top map[string]any
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()

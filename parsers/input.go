@@ -12,7 +12,6 @@ import (
 	"os"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/exfiltrace/exfiltrace/event"
 )
@@ -335,12 +334,8 @@ func readLines(in *Input, f LineFormat, o *Options, emit Emit, st *FileStats) er
 	br := bufio.NewReaderSize(r, 1<<16)
 	var no int64
 	var long []byte
-	var legacy, legacyAt int64
-	defer func() {
-		if legacy > 0 {
-			st.Warn(fmt.Sprintf("%d line(s) not UTF-8, read as Windows-1252 (the first: line %d)", legacy, legacyAt))
-		}
-	}()
+	legacy := legacyText{unit: "line"}
+	defer legacy.warn(st)
 	for {
 		line, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -382,15 +377,7 @@ func readLines(in *Input, f LineFormat, o *Options, emit Emit, st *FileStats) er
 			}
 		}
 		full = bytes.TrimRight(full, "\r\n")
-		if !utf8.Valid(full) {
-			// Windows servers write their logs in the system's code page
-			// (a French DHCP server's "Démarré"): a line that is not UTF-8
-			// is read as Windows-1252, each byte a character, none lost.
-			full = fromWindows1252(full)
-			if legacy++; legacy == 1 {
-				legacyAt = no
-			}
-		}
+		full = legacy.bytes(full, no)
 		if len(bytes.TrimSpace(full)) != 0 {
 			if perr := dec.Line(no, full, emit); perr != nil {
 				rawLine(emit, no, full, perr.Error())

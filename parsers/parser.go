@@ -189,8 +189,19 @@ func isBinary(b []byte) bool {
 	return n > 0 && bad*20 > n
 }
 
-// headLines returns up to n non-empty lines of head, for detectors.
+// headLines returns up to n non-empty lines of head, for detectors, each
+// line that is not UTF-8 read as Windows-1252 as the readers will.
 func headLines(head []byte, n int) []string {
+	out := rawHeadLines(head, n)
+	var legacy legacyText
+	for i, l := range out {
+		out[i] = legacy.string(l, 0)
+	}
+	return out
+}
+
+// rawHeadLines is headLines with the lines' bytes as they are.
+func rawHeadLines(head []byte, n int) []string {
 	var out []string
 	for _, l := range strings.Split(string(head), "\n") {
 		l = strings.TrimRight(l, "\r")

@@ -9,7 +9,6 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
-	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 )
@@ -130,12 +129,3 @@ func decodeText(r io.ReadCloser) io.ReadCloser {
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
-
-// fromWindows1252 reads text in Windows' Western European code page.
-func fromWindows1252(b []byte) []byte {
-	out, err := charmap.Windows1252.NewDecoder().Bytes(b)
-	if err != nil {
-		return bytes.ToValidUTF8(b, []byte("\uFFFD"))
-	}
-	return out
-}

@@ -35,15 +35,17 @@ func (x *winExport) rows(in *Input, st *FileStats, fn func(*winRow) bool) error 
 				x.kind = "powershell-json"
 				return x.jsonRows(br, st, fn)
 			}
-			return x.csvRows(br, fn)
+			return x.csvRows(br, st, fn)
 		}
 		br.ReadByte()
 	}
 }
 
-func (x *winExport) csvRows(br *bufio.Reader, fn func(*winRow) bool) error {
+func (x *winExport) csvRows(br *bufio.Reader, st *FileStats, fn func(*winRow) bool) error {
+	legacy := legacyText{unit: "line"}
+	defer legacy.warn(st)
 	head, _ := br.Peek(64 << 10)
-	lines := headLines(head, 3)
+	lines := rawHeadLines(head, 3)
 	skip := 0
 	if len(lines) > 0 && strings.HasPrefix(lines[0], "#TYPE ") {
 		skip, lines = 1, lines[1:]
@@ -51,6 +53,7 @@ func (x *winExport) csvRows(br *bufio.Reader, fn func(*winRow) bool) error {
 	if len(lines) == 0 {
 		return fmt.Errorf("windows-export: no header")
 	}
+	lines[0] = legacy.string(lines[0], int64(skip+1)) // a French header: "Mots clés"
 	cols, delim := csvHeader(lines[0])
 	names := make([]string, len(cols))
 	for i, c := range cols {
@@ -83,6 +86,7 @@ func (x *winExport) csvRows(br *bufio.Reader, fn func(*winRow) bool) error {
 			return nil
 		}
 		line, _ := cr.FieldPos(0)
+		legacy.fields(rec, int64(line))
 		buf.Reset()
 		cw.Write(rec)
 		cw.Flush()
@@ -118,8 +122,11 @@ func (x *winExport) csvRows(br *bufio.Reader, fn func(*winRow) bool) error {
 func (x *winExport) jsonRows(br *bufio.Reader, st *FileStats, fn func(*winRow) bool) error {
 	dec := json.NewDecoder(br)
 	var n int64
+	legacy := legacyText{unit: "row"}
+	defer legacy.warn(st)
 	one := func(raw json.RawMessage) bool {
 		n++
+		raw = legacy.bytes(raw, n)
 		r := &winRow{pos: "R" + strconv.FormatInt(n, 10), at: n, original: string(raw)}
 		d := json.NewDecoder(bytes.NewReader(raw))
 		d.UseNumber()
