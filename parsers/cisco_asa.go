@@ -104,7 +104,7 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 	ev.Set("message", msg)
 	ev.Fields["event.category"] = []string{"network"}
 	endpoints := func(m []string, i int, side string) {
-		ev.Set("observer."+map[string]string{"source": "ingress", "destination": "egress"}[side]+".zone", m[i])
+		ev.Set(asaZoneField(side), m[i])
 		setIP(ev, side+".ip", m[i+1])
 		setPort(ev, side+".port", m[i+2])
 		if m[i+3] != "" && (m[i+3] != m[i+1] || m[i+4] != m[i+2]) {
@@ -112,9 +112,13 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 			setPort(ev, side+".nat.port", m[i+4])
 		}
 	}
+	var m []string // the submatches of the case that matched
+	find := func(re *regexp.Regexp) bool {
+		m = re.FindStringSubmatch(msg)
+		return m != nil
+	}
 	switch {
-	case (id == "302013" || id == "302015") && asaBuilt.MatchString(msg):
-		m := asaBuilt.FindStringSubmatch(msg)
+	case (id == "302013" || id == "302015") && find(asaBuilt):
 		ev.Set("event.action", "connection-built")
 		ev.Set("network.transport", strings.ToLower(m[2]))
 		ev.Set("cisco.connection_id", m[3])
@@ -135,8 +139,7 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 			endpoints(m, 9, "destination")
 			ev.Set("network.direction", "inbound")
 		}
-	case (id == "302014" || id == "302016") && asaTeardown.MatchString(msg):
-		m := asaTeardown.FindStringSubmatch(msg)
+	case (id == "302014" || id == "302016") && find(asaTeardown):
 		ev.Set("event.action", "connection-teardown")
 		ev.Set("network.transport", strings.ToLower(m[1]))
 		ev.Set("cisco.connection_id", m[2])
@@ -171,8 +174,7 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 		ev.Set("event.reason", strings.TrimSpace(m[17]))
 		ev.Fields["event.type"] = []string{"connection", "end"}
 		ev.Fields["tags"] = []string{"bytes_not_per_direction"}
-	case (id == "302020" || id == "302021") && asaICMP.MatchString(msg):
-		m := asaICMP.FindStringSubmatch(msg)
+	case (id == "302020" || id == "302021") && find(asaICMP):
 		ev.Set("event.action", strings.ToLower(m[1])+"-icmp")
 		ev.Set("network.transport", "icmp")
 		// faddr is the foreign address, laddr the local one: "outbound"
@@ -191,9 +193,8 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 		if m[4] != m[5] {
 			setIP(ev, "destination.nat.ip", m[4])
 		}
-	case id == "106100" && asaACL.MatchString(msg):
+	case id == "106100" && find(asaACL):
 		// "access-list NAME permitted tcp iface/addr(port) -> iface/addr(port) hit-cnt …"
-		m := asaACL.FindStringSubmatch(msg)
 		ev.Set("rule.name", m[1])
 		ev.Set("network.transport", strings.ToLower(m[3]))
 		asaACLEnd(ev, "source", m[4], m[5], m[6])
@@ -229,23 +230,20 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 				}
 			}
 		}
-	case (id == "305011" || id == "305012") && asaNAT.MatchString(msg):
-		m := asaNAT.FindStringSubmatch(msg)
+	case (id == "305011" || id == "305012") && find(asaNAT):
 		ev.Set("event.action", strings.ToLower(m[1])+"-translation")
 		ev.Set("network.transport", strings.ToLower(m[3]))
 		endpoints(m, 4, "source")
 		setIP(ev, "source.nat.ip", m[10])
 		setPort(ev, "source.nat.port", m[11])
-	case asaAAA.MatchString(msg):
-		m := asaAAA.FindStringSubmatch(msg)
+	case find(asaAAA):
 		ev.Fields["event.category"] = []string{"authentication"}
 		ev.Set("event.action", "aaa-"+strings.ToLower(m[1]))
 		ev.Set("event.outcome", map[string]string{"Successful": "success", "Rejected": "failure"}[m[2]])
 		setIP(ev, "destination.ip", m[3])
 		ev.Set("user.name", m[4])
-	case asaGroupUser.MatchString(msg):
+	case find(asaGroupUser):
 		// 113019, 722022/722023/722037/722051, 716001/716002: VPN sessions.
-		m := asaGroupUser.FindStringSubmatch(msg)
 		ev.Fields["event.category"] = []string{"authentication", "network"}
 		ev.Set("cisco.vpn.group", strings.TrimSpace(m[1]))
 		ev.Set("user.name", strings.TrimSpace(m[2]))
@@ -315,5 +313,14 @@ func asaACLEnd(ev *event.Event, side, iface, addr, port string) {
 		ev.Set(side+".domain", addr)
 	}
 	setPort(ev, side+".port", port)
-	ev.Set("observer."+map[string]string{"source": "ingress", "destination": "egress"}[side]+".zone", iface)
+	ev.Set(asaZoneField(side), iface)
+}
+
+// asaZoneField names the zone field of a side: the interface the traffic
+// came in by is the source's.
+func asaZoneField(side string) string {
+	if side == "source" {
+		return "observer.ingress.zone"
+	}
+	return "observer.egress.zone"
 }

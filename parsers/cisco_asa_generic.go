@@ -20,20 +20,36 @@ var (
 	// An endpoint: optional interface, an IPv4 address or an IPv6 address
 	// (which then needs a word boundary before it), optional /port.
 	asaAnyEnd = regexp.MustCompile(`(?:([A-Za-z][\w.-]*):)?(\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?:/(\d+|[a-z]+)\b)?`)
-	asaUsers  = []*regexp.Regexp{
-		regexp.MustCompile(`(?i)\buser(?:name)? ['"]([^'"]+)['"]`),
-		regexp.MustCompile(`(?i)\bfor user ['"]?([^\s'",:]+)`),
-		regexp.MustCompile(`(?i)\buser(?:name)?\s*[=:]\s*([^\s,:)]+)`),
-		regexp.MustCompile(`\bGroup \S+ User (\S+) IP `),
+	// asaUsers are tried in order; each with what a message must hold for it
+	// to match (most messages hold none: the expressions, unanchored and
+	// case-folded, are costly to try on every Built and Teardown).
+	asaUsers = []struct {
+		re   *regexp.Regexp
+		need func(msg, lower string) bool
+	}{
+		{regexp.MustCompile(`(?i)\buser(?:name)? ['"]([^'"]+)['"]`), foldedUser},
+		{regexp.MustCompile(`(?i)\bfor user ['"]?([^\s'",:]+)`), func(msg, lower string) bool {
+			return strings.Contains(lower, "for user") || strings.ContainsRune(msg, 'ſ')
+		}},
+		{regexp.MustCompile(`(?i)\buser(?:name)?\s*[=:]\s*([^\s,:)]+)`), foldedUser},
+		{regexp.MustCompile(`\bGroup \S+ User (\S+) IP `), func(msg, _ string) bool { return strings.Contains(msg, " User ") }},
 		// The identity firewall's "addr(DOMAIN\user)" after an address.
-		regexp.MustCompile(`\d\((?:[^()\s\\]+\\)+([^()\s\\]+)\)`),
-		regexp.MustCompile(`\bUname:\s*(\S+)`),
-		regexp.MustCompile(`(?i)\buser(?:name)?\s*<([^>]+)>`),
-		regexp.MustCompile(`\bUser (\S+) (?:executed|locked|logged|authenticated)`),
+		{regexp.MustCompile(`\d\((?:[^()\s\\]+\\)+([^()\s\\]+)\)`), func(msg, _ string) bool { return strings.Contains(msg, "\\") }},
+		{regexp.MustCompile(`\bUname:\s*(\S+)`), func(msg, _ string) bool { return strings.Contains(msg, "Uname:") }},
+		{regexp.MustCompile(`(?i)\buser(?:name)?\s*<([^>]+)>`), func(msg, lower string) bool {
+			return strings.Contains(msg, "<") && foldedUser(msg, lower)
+		}},
+		{regexp.MustCompile(`\bUser (\S+) (?:executed|locked|logged|authenticated)`), func(msg, _ string) bool { return strings.Contains(msg, "User ") }},
 	}
 	asaURL       = regexp.MustCompile(`\b(?:https?|ftp)://\S+`)
 	asaBytesWord = regexp.MustCompile(`\b(?:forwarded )?bytes (\d+)\b`)
 )
+
+// foldedUser reports whether msg may hold "user" in any case: Go's (?i)
+// also folds 's' with 'ſ' (U+017F), which strings.ToLower leaves alone.
+func foldedUser(msg, lower string) bool {
+	return strings.Contains(lower, "user") || strings.ContainsRune(msg, 'ſ')
+}
 
 // asaSourceWords and asaDestWords are the words that say which side an
 // address is on.
@@ -55,8 +71,11 @@ func asaGeneric(ev *event.Event, msg string) {
 	}
 	lm := strings.ToLower(msg)
 	if ev.Str("user.name") == "" && (strings.Contains(lm, "user") || strings.Contains(msg, "Uname") || strings.Contains(msg, "\\")) {
-		for _, re := range asaUsers {
-			if m := re.FindStringSubmatch(msg); m != nil {
+		for _, u := range asaUsers {
+			if !u.need(msg, lm) {
+				continue
+			}
+			if m := u.re.FindStringSubmatch(msg); m != nil {
 				u := strings.TrimSpace(m[1])
 				if u != "" && u != "*****" && !strings.EqualFold(u, "none") {
 					setUserDomainForm(ev, u)
