@@ -53,21 +53,33 @@ func (f filter) omits(k string) bool {
 // place of m's own under extraKey (written whatever the filter says).
 //
 // Documents of one parser mostly share their keys, so the sorted keys of
-// the last document (and, per Selection, which of them are written) are
-// remembered: a document with the same keys is written in one pass that
-// looks each key up once and finds out on the way that it has those keys
-// (TestKeyOrderFollowsEachDocument, FuzzAppendObjectSequence).
+// the last few kinds of document (and, per Selection, which of them are
+// written) are remembered: a document with the same keys as one of them is
+// written in one pass that looks each key up once and finds out on the way
+// that it has those keys (TestKeyOrderFollowsEachDocument,
+// FuzzAppendObjectSequence). A few, not one: Postfix's events of a
+// connection, a message and a delivery come in turn, and with one order
+// remembered every one of them was sorted again.
 func appendObject(dst []byte, m map[string]any, f filter, hasExtra bool, extraKey string, extra any) ([]byte, error) {
-	ko := keyOrders.Get().(*keyOrder)
-	defer keyOrders.Put(ko)
-	start := len(dst)
-	if ko.fits(f, hasExtra, extraKey) {
+	set := keyOrders.Get().(*keyOrderSet)
+	defer keyOrders.Put(set)
+	n := len(m) // the keys of m's order
+	if hasExtra {
+		if _, ok := m[extraKey]; !ok {
+			n++
+		}
+	}
+	for i, ko := range set.orders {
+		if len(ko.keys) != n || !ko.fits(f, hasExtra, extraKey) {
+			continue
+		}
 		out, same, err := ko.write(dst, m, f, hasExtra, extraKey, extra)
 		if same || err != nil {
+			set.use(i)
 			return out, err
 		}
-		dst = dst[:start]
 	}
+	ko := set.add()
 	ko.learn(m, f, hasExtra, extraKey)
 	out, _, err := ko.write(dst, m, f, hasExtra, extraKey, extra)
 	return out, err
@@ -120,7 +132,33 @@ type keyOrder struct {
 	extraKey string
 }
 
-var keyOrders = sync.Pool{New: func() any { return &keyOrder{} }}
+// keyOrderSet holds the orders of the last kinds of document written, the
+// most recently used first.
+type keyOrderSet struct{ orders []*keyOrder }
+
+// maxKeyOrders bounds the kinds remembered: a miss tries each, so a parser
+// whose documents all differ pays at most this many failed passes, each
+// stopping at the first key the document lacks.
+const maxKeyOrders = 8
+
+var keyOrders = sync.Pool{New: func() any { return &keyOrderSet{} }}
+
+// use moves order i to the front.
+func (s *keyOrderSet) use(i int) {
+	ko := s.orders[i]
+	copy(s.orders[1:i+1], s.orders[:i])
+	s.orders[0] = ko
+}
+
+// add returns an order to learn, at the front: a new one, or the least
+// recently used one's storage when the set is full.
+func (s *keyOrderSet) add() *keyOrder {
+	if len(s.orders) < maxKeyOrders {
+		s.orders = append(s.orders, &keyOrder{})
+	}
+	s.use(len(s.orders) - 1)
+	return s.orders[0]
+}
 
 // fits says whether the remembered order was made for this kind of call.
 func (ko *keyOrder) fits(f filter, hasExtra bool, extraKey string) bool {

@@ -144,6 +144,41 @@ func TestKeyOrderFollowsEachDocument(t *testing.T) {
 	}
 }
 
+// TestKeyOrdersInTurn: kinds of document written in turn — more kinds than
+// are remembered, of the same number of keys, one kind's keys a shift of
+// another's, with and without a time — are each written as encoding/json
+// writes them.
+func TestKeyOrdersInTurn(t *testing.T) {
+	names := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"}
+	t0 := time.Date(2025, 3, 14, 22, 50, 40, 0, time.UTC)
+	for _, kinds := range []int{2, 3, maxKeyOrders, maxKeyOrders + 1, maxKeyOrders + 3} {
+		for round := 0; round < 4; round++ {
+			for k := 0; k < kinds; k++ {
+				m := map[string]any{}
+				for j := 0; j < 4; j++ { // four keys each: kind k holds names k..k+3
+					m[names[(k+j)%len(names)]] = int64(round*100 + k)
+				}
+				ev := &Event{Fields: m}
+				if k%2 == 1 {
+					ev.Timestamp = t0
+				}
+				got, err := ev.AppendJSON(nil)
+				want := map[string]any{}
+				for n, v := range m {
+					want[n] = v
+				}
+				if k%2 == 1 {
+					want["@timestamp"] = t0.Format(time.RFC3339Nano)
+				}
+				w, _ := json.Marshal(want)
+				if err != nil || string(got) != string(w) {
+					t.Fatalf("%d kinds, round %d, kind %d: got %s want %s", kinds, round, k, got, w)
+				}
+			}
+		}
+	}
+}
+
 // FuzzAppendObjectSequence: documents written one after the other — of the
 // same keys, of other keys, with and without a time, a skip list or a
 // selection, nested — are each written as encoding/json writes what is
