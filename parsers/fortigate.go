@@ -175,7 +175,7 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	kv := &d.line
 	kv.v, kv.kept = [fortiFields]string{}, kv.kept[:0]
-	if !splitKV(s[kvStart:], kv.add) {
+	if !splitKVSep(s[kvStart:], pairSeparator(s[kvStart:]), false, kv.add) {
 		return fmt.Errorf("fortigate: no key=value pairs")
 	}
 	ev := event.New()

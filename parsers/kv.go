@@ -1,5 +1,7 @@
 package parsers
 
+import "strings"
+
 // splitKV walks space-separated key=value pairs, where values may be
 // double-quoted (with spaces and \" escapes inside). It reports false if the
 // text is not key=value shaped at all.
@@ -8,21 +10,29 @@ func splitKV(s string, fn func(k, v string)) bool { return splitKVQuoted(s, fals
 // splitKVQuoted is splitKV where, with single set, values may also be
 // single-quoted (SonicWall's appName='…').
 func splitKVQuoted(s string, single bool, fn func(k, v string)) bool {
+	return splitKVSep(s, ' ', single, fn)
+}
+
+// splitKVSep is splitKVQuoted with pairs separated by sep: ' ', or ','
+// for a device's "CSV" form of the same pairs (FortiOS' syslog format csv:
+// date=2025-03-14,time=22:05:01,logid="0000000013",…). Spaces before a key
+// are skipped either way; an unquoted value ends at sep.
+func splitKVSep(s string, sep byte, single bool, fn func(k, v string)) bool {
 	i, pairs := 0, 0
 	for i < len(s) {
-		for i < len(s) && s[i] == ' ' {
+		for i < len(s) && (s[i] == ' ' || s[i] == sep) {
 			i++
 		}
 		if i >= len(s) {
 			break
 		}
 		ks := i
-		for i < len(s) && s[i] != '=' && s[i] != ' ' {
+		for i < len(s) && s[i] != '=' && s[i] != ' ' && s[i] != sep {
 			i++
 		}
 		if i >= len(s) || s[i] != '=' {
 			// a bare word: skip it
-			for i < len(s) && s[i] != ' ' {
+			for i < len(s) && s[i] != ' ' && s[i] != sep {
 				i++
 			}
 			continue
@@ -51,7 +61,7 @@ func splitKVQuoted(s string, single bool, fn func(k, v string)) bool {
 			}
 		} else {
 			vs := i
-			for i < len(s) && s[i] != ' ' {
+			for i < len(s) && s[i] != sep {
 				i++
 			}
 			v = s[vs:i]
@@ -62,6 +72,32 @@ func splitKVQuoted(s string, single bool, fn func(k, v string)) bool {
 		}
 	}
 	return pairs > 0
+}
+
+// pairSeparator says how a line's key=value pairs are separated: by ','
+// when its first pair ends with one (the CSV form), else by ' '.
+func pairSeparator(s string) byte {
+	i := strings.IndexByte(s, '=')
+	if i < 0 {
+		return ' '
+	}
+	i++
+	if i < len(s) && s[i] == '"' {
+		for i++; i < len(s) && s[i] != '"'; i++ {
+			if s[i] == '\\' {
+				i++
+			}
+		}
+		i++ // closing quote
+	} else {
+		for i < len(s) && s[i] != ' ' && s[i] != ',' {
+			i++
+		}
+	}
+	if i < len(s) && s[i] == ',' {
+		return ','
+	}
+	return ' '
 }
 
 func unescapeQuoted(v string) string {

@@ -880,3 +880,68 @@ func TestWindowsXMLLegacyCodePage(t *testing.T) {
 		t.Errorf("warnings %q, want the 8 bytes read as Windows-1252 said", st.Warnings)
 	}
 }
+
+// TestFortiGateCSVForm: FortiOS' syslog "format csv" writes the same pairs
+// joined by commas (date=2025-03-14,time=22:05:01,logid="…",…); every line
+// of the testdata and sample logs written so reads as the line itself, each
+// field the same but the original.
+func TestFortiGateCSVForm(t *testing.T) {
+	asCSV := func(l string) string {
+		start := strings.Index(l, "date=")
+		if i := strings.Index(l, "logid="); start < 0 || i >= 0 && i < start {
+			start = i
+		}
+		if start < 0 {
+			return l
+		}
+		b := []byte(l)
+		quoted := false
+		for i := start; i < len(b); i++ {
+			switch {
+			case b[i] == '\\' && quoted:
+				i++
+			case b[i] == '"':
+				quoted = !quoted
+			case b[i] == ' ' && !quoted:
+				b[i] = ','
+			}
+		}
+		return string(b)
+	}
+	compared := 0
+	for _, path := range []string{"testdata/fortigate.log", "../samples/incident/firewall/fortigate.log"} {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(src)), "\n")
+		if len(lines) > 20000 {
+			lines = lines[:20000]
+		}
+		dec, csvDec := FortiGate{}.NewDecoder(&Options{TZ: time.UTC, Year: 2025}), FortiGate{}.NewDecoder(&Options{TZ: time.UTC, Year: 2025})
+		for no, l := range lines {
+			var a, b *event.Event
+			errA := dec.Line(int64(no), []byte(l), func(ev *event.Event, _ string) { a = ev })
+			c := asCSV(l)
+			errB := csvDec.Line(int64(no), []byte(c), func(ev *event.Event, _ string) { b = ev })
+			if (errA == nil) != (errB == nil) || (a == nil) != (b == nil) {
+				t.Fatalf("%s:%d: %v / %v as CSV: %q", path, no+1, errA, errB, c)
+			}
+			if a == nil {
+				continue
+			}
+			if c == l {
+				t.Fatalf("%s:%d: not rewritten", path, no+1)
+			}
+			delete(a.Fields, event.FieldOriginal)
+			delete(b.Fields, event.FieldOriginal)
+			if !a.Timestamp.Equal(b.Timestamp) || !reflect.DeepEqual(a.Fields, b.Fields) {
+				t.Fatalf("%s:%d as CSV:\n got %v %v\nwant %v %v", path, no+1, b.Timestamp, b.Fields, a.Timestamp, a.Fields)
+			}
+			compared++
+		}
+	}
+	if compared < 100 {
+		t.Fatalf("only %d lines compared", compared)
+	}
+}
