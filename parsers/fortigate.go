@@ -23,8 +23,13 @@ func (FortiGate) Detect(head []byte) bool {
 }
 
 func (FortiGate) matchLine(l string) bool {
-	return strings.Contains(l, "logid=") && strings.Contains(l, "type=") &&
-		(strings.Contains(l, "devname=") || strings.Contains(l, "subtype=") || strings.Contains(l, "eventtime="))
+	if strings.Contains(l, "logid=") && strings.Contains(l, "type=") &&
+		(strings.Contains(l, "devname=") || strings.Contains(l, "subtype=") || strings.Contains(l, "eventtime=")) {
+		return true
+	}
+	// Syslog "format json": the same keys as JSON members.
+	return strings.Contains(l, "{") && strings.Contains(l, `"logid"`) && strings.Contains(l, `"type"`) &&
+		(strings.Contains(l, `"devname"`) || strings.Contains(l, `"subtype"`) || strings.Contains(l, `"eventtime"`))
 }
 
 func (FortiGate) NewDecoder(o *Options) LineDecoder {
@@ -164,6 +169,11 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 	if i := strings.Index(s, "logid="); kvStart < 0 || (i >= 0 && i < kvStart) {
 		kvStart = i
 	}
+	jsonStart := strings.IndexByte(s, '{')
+	isJSON := jsonStart >= 0 && (kvStart < 0 || jsonStart < kvStart)
+	if isJSON {
+		kvStart = jsonStart
+	}
 	if kvStart < 0 {
 		return fmt.Errorf("fortigate: no date= or logid= field")
 	}
@@ -175,7 +185,11 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	kv := &d.line
 	kv.v, kv.kept = [fortiFields]string{}, kv.kept[:0]
-	if !splitKVSep(s[kvStart:], pairSeparator(s[kvStart:]), false, kv.add) {
+	if isJSON {
+		if err := fortiJSONPairs(s[kvStart:], kv); err != nil {
+			return err
+		}
+	} else if !splitKVSep(s[kvStart:], pairSeparator(s[kvStart:]), false, kv.add) {
 		return fmt.Errorf("fortigate: no key=value pairs")
 	}
 	ev := event.New()
@@ -319,6 +333,24 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 
 // fortiInterim reports a traffic record written while its session goes on
 // (FortiOS interim logging): action "accept" with the per-interval sentdelta.
+// fortiJSONPairs reads a line of FortiOS' syslog "format json" as the
+// pairs it holds, in order: a number as written, null as no value.
+func fortiJSONPairs(s string, kv *fortiLine) error {
+	fields, err := orderedJSONObject([]byte(s))
+	if err != nil {
+		return fmt.Errorf("fortigate: %v", err)
+	}
+	if len(fields) == 0 {
+		return fmt.Errorf("fortigate: no key=value pairs")
+	}
+	for _, f := range fields {
+		if f.v != nil {
+			kv.add(f.k, jsonText(f.v))
+		}
+	}
+	return nil
+}
+
 func fortiInterim(kv *fortiLine) bool {
 	return kv.get(fType) == "traffic" && kv.get(fAction) == "accept" && kv.get(fSentDelta) != ""
 }

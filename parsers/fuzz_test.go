@@ -53,6 +53,8 @@ func FuzzFortiGate(f *testing.F) {
 	seedLines(f, "testdata/fortigate.log", "../samples/incident/firewall/fortigate.log")
 	// FortiOS' syslog "format csv".
 	f.Add([]byte(`<189>date=2025-03-14,time=23:05:01,devname="FGT-MAIRIE",logid="0000000013",type="traffic",subtype="forward",srcip=10.10.1.20,dstip=31.216.145.5,dstport=443,action="close",sentbyte=1024,rcvdbyte=2048,msg="a, b \"c\""`))
+	// "format json".
+	f.Add([]byte(`Mar 14 23:05:01 fw01 {"date":"2025-03-14","time":"23:05:01","logid":"0000000013","type":"traffic","srcip":"10.10.1.20","sentbyte":1024,"x":null,"y":{"z":[1]},"msg":"a\u00e9"}`))
 	fuzzLines(f, FortiGate{})
 }
 

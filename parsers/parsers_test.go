@@ -3,11 +3,13 @@ package parsers
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -881,67 +883,95 @@ func TestWindowsXMLLegacyCodePage(t *testing.T) {
 	}
 }
 
-// TestFortiGateCSVForm: FortiOS' syslog "format csv" writes the same pairs
-// joined by commas (date=2025-03-14,time=22:05:01,logid="…",…); every line
-// of the testdata and sample logs written so reads as the line itself, each
-// field the same but the original.
-func TestFortiGateCSVForm(t *testing.T) {
-	asCSV := func(l string) string {
+// TestFortiGateOtherForms: FortiOS' syslog "format csv" writes the same
+// pairs joined by commas (date=2025-03-14,time=22:05:01,logid="…",…) and
+// "format json" as the members of an object; every line of the testdata
+// and sample logs written so reads as the line itself, each field the same
+// but the original.
+func TestFortiGateOtherForms(t *testing.T) {
+	pairsAt := func(l string) int {
 		start := strings.Index(l, "date=")
 		if i := strings.Index(l, "logid="); start < 0 || i >= 0 && i < start {
 			start = i
 		}
-		if start < 0 {
-			return l
-		}
-		b := []byte(l)
-		quoted := false
-		for i := start; i < len(b); i++ {
-			switch {
-			case b[i] == '\\' && quoted:
-				i++
-			case b[i] == '"':
-				quoted = !quoted
-			case b[i] == ' ' && !quoted:
-				b[i] = ','
-			}
-		}
-		return string(b)
+		return start
 	}
-	compared := 0
-	for _, path := range []string{"testdata/fortigate.log", "../samples/incident/firewall/fortigate.log"} {
-		src, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.Split(strings.TrimSpace(string(src)), "\n")
-		if len(lines) > 20000 {
-			lines = lines[:20000]
-		}
-		dec, csvDec := FortiGate{}.NewDecoder(&Options{TZ: time.UTC, Year: 2025}), FortiGate{}.NewDecoder(&Options{TZ: time.UTC, Year: 2025})
-		for no, l := range lines {
-			var a, b *event.Event
-			errA := dec.Line(int64(no), []byte(l), func(ev *event.Event, _ string) { a = ev })
-			c := asCSV(l)
-			errB := csvDec.Line(int64(no), []byte(c), func(ev *event.Event, _ string) { b = ev })
-			if (errA == nil) != (errB == nil) || (a == nil) != (b == nil) {
-				t.Fatalf("%s:%d: %v / %v as CSV: %q", path, no+1, errA, errB, c)
+	forms := map[string]func(l string) string{
+		"csv": func(l string) string {
+			b := []byte(l)
+			quoted := false
+			for i := pairsAt(l); i < len(b); i++ {
+				switch {
+				case b[i] == '\\' && quoted:
+					i++
+				case b[i] == '"':
+					quoted = !quoted
+				case b[i] == ' ' && !quoted:
+					b[i] = ','
+				}
 			}
-			if a == nil {
-				continue
-			}
-			if c == l {
-				t.Fatalf("%s:%d: not rewritten", path, no+1)
-			}
-			delete(a.Fields, event.FieldOriginal)
-			delete(b.Fields, event.FieldOriginal)
-			if !a.Timestamp.Equal(b.Timestamp) || !reflect.DeepEqual(a.Fields, b.Fields) {
-				t.Fatalf("%s:%d as CSV:\n got %v %v\nwant %v %v", path, no+1, b.Timestamp, b.Fields, a.Timestamp, a.Fields)
-			}
-			compared++
-		}
+			return string(b)
+		},
+		"json": func(l string) string {
+			start := pairsAt(l)
+			var out bytes.Buffer
+			out.WriteString(l[:start] + "{")
+			n := 0
+			splitKV(l[start:], func(k, v string) {
+				if n > 0 {
+					out.WriteByte(',')
+				}
+				n++
+				kb, _ := json.Marshal(k)
+				out.Write(kb)
+				out.WriteByte(':')
+				if _, err := strconv.ParseInt(v, 10, 64); err == nil && (v == "0" || v[0] != '0' && v[0] != '-' && v[0] != '+') {
+					out.WriteString(v) // a number, as FortiOS writes counters
+				} else {
+					vb, _ := json.Marshal(v)
+					out.Write(vb)
+				}
+			})
+			out.WriteString("}")
+			return out.String()
+		},
 	}
-	if compared < 100 {
-		t.Fatalf("only %d lines compared", compared)
+	for name, form := range forms {
+		compared := 0
+		for _, path := range []string{"testdata/fortigate.log", "../samples/incident/firewall/fortigate.log"} {
+			src, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSpace(string(src)), "\n")
+			dec, formDec := FortiGate{}.NewDecoder(&Options{TZ: time.UTC, Year: 2025}), FortiGate{}.NewDecoder(&Options{TZ: time.UTC, Year: 2025})
+			for no, l := range lines {
+				if pairsAt(l) < 0 {
+					continue
+				}
+				var a, b *event.Event
+				errA := dec.Line(int64(no), []byte(l), func(ev *event.Event, _ string) { a = ev })
+				c := form(l)
+				errB := formDec.Line(int64(no), []byte(c), func(ev *event.Event, _ string) { b = ev })
+				if (errA == nil) != (errB == nil) || (a == nil) != (b == nil) {
+					t.Fatalf("%s:%d: %v / %v as %s: %q", path, no+1, errA, errB, name, c)
+				}
+				if a == nil {
+					continue
+				}
+				if c == l || !(FortiGate{}).matchLine(c) {
+					t.Fatalf("%s:%d: not rewritten, or not recognised, as %s: %q", path, no+1, name, c)
+				}
+				delete(a.Fields, event.FieldOriginal)
+				delete(b.Fields, event.FieldOriginal)
+				if !a.Timestamp.Equal(b.Timestamp) || !reflect.DeepEqual(a.Fields, b.Fields) {
+					t.Fatalf("%s:%d as %s:\n got %v %v\nwant %v %v", path, no+1, name, b.Timestamp, b.Fields, a.Timestamp, a.Fields)
+				}
+				compared++
+			}
+		}
+		if compared < 8000 {
+			t.Fatalf("%s: only %d lines compared", name, compared)
+		}
 	}
 }
