@@ -11,7 +11,9 @@ import (
 
 // CEF reads ArcSight Common Event Format (Sophos, WatchGuard, SonicWall,
 // Check Point and others emit it), bare or behind syslog. Per the CEF spec,
-// "in" is bytes from source to destination and "out" the reverse.
+// "in" is bytes from source to destination and "out" the reverse; the
+// products known to write them the other way round are read their way
+// (cefBytesReversed, and a FortiGate's CEF by the FortiGate reader).
 type CEF struct{}
 
 func (CEF) Name() string        { return "cef" }
@@ -21,18 +23,29 @@ func (CEF) Detect(head []byte) bool {
 	return mostLines(head, CEF{}.matchLine)
 }
 
+// matchLine leaves a FortiGate's CEF to the FortiGate reader (see
+// fortigate_cef.go).
 func (CEF) matchLine(l string) bool {
-	return strings.Contains(l, "CEF:0|") || strings.Contains(l, "CEF:1|")
+	return (strings.Contains(l, "CEF:0|") || strings.Contains(l, "CEF:1|") || strings.Contains(l, "CEF: 0|")) &&
+		fortiCEFStart(l) < 0
 }
 
 func (CEF) NewDecoder(o *Options) LineDecoder {
-	return &cefDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, loc: o.TZ}
+	return &cefDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, loc: o.TZ, o: o}
 }
 
 type cefDecoder struct {
 	clock syslogClock
 	loc   *time.Location
+	o     *Options
+	forti LineDecoder // a FortiGate's lines, when a file mixes them with others'
 }
+
+// cefBytesReversed names the products whose "in" counts the bytes the
+// destination sent, against CEF's standard: Palo Alto Networks' Strata
+// Logging Service ("LF"; its Traffic CEF Fields: in = bytes_received, out =
+// bytes_sent). PAN-OS itself writes in=$bytes_sent, as the standard says.
+var cefBytesReversed = map[[2]string]bool{{"palo alto networks", "lf"}: true}
 
 func (d *cefDecoder) Flush(Emit) {}
 
@@ -100,6 +113,12 @@ func (d *cefDecoder) Line(no int64, line []byte, emit Emit) error {
 	if i < 0 {
 		return fmt.Errorf("cef: no CEF: header")
 	}
+	if fortiCEFStart(s) >= 0 {
+		if d.forti == nil {
+			d.forti = FortiGate{}.NewDecoder(d.o)
+		}
+		return d.forti.Line(no, line, emit)
+	}
 	hdr, ext, err := cefHeader(s[i+4:])
 	if err != nil {
 		return err
@@ -153,10 +172,14 @@ func (d *cefDecoder) Line(no int64, line []byte, emit Emit) error {
 	ev.Set("network.transport", ianaProto(kv["proto"]))
 	ev.Set("url.original", kv["request"])
 	ev.Set("file.name", kv["fname"])
-	if n, err := strconv.ParseInt(kv["in"], 10, 64); err == nil {
+	up, down := "in", "out"
+	if cefBytesReversed[[2]string{strings.ToLower(strings.TrimSpace(hdr[1])), strings.ToLower(strings.TrimSpace(hdr[2]))}] {
+		up, down = down, up
+	}
+	if n, err := strconv.ParseInt(kv[up], 10, 64); err == nil {
 		ev.SetInt("source.bytes", n)
 	}
-	if n, err := strconv.ParseInt(kv["out"], 10, 64); err == nil {
+	if n, err := strconv.ParseInt(kv[down], 10, 64); err == nil {
 		ev.SetInt("destination.bytes", n)
 	}
 	ev.Fields["event.category"] = []string{"network"}

@@ -23,6 +23,9 @@ func (FortiGate) Detect(head []byte) bool {
 }
 
 func (FortiGate) matchLine(l string) bool {
+	if fortiCEFStart(l) >= 0 {
+		return true
+	}
 	if strings.Contains(l, "logid=") && strings.Contains(l, "type=") &&
 		(strings.Contains(l, "devname=") || strings.Contains(l, "subtype=") || strings.Contains(l, "eventtime=")) {
 		return true
@@ -174,6 +177,10 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 	if isJSON {
 		kvStart = jsonStart
 	}
+	cefStart := fortiCEFStart(s)
+	if cefStart >= 0 {
+		kvStart, isJSON = cefStart, false
+	}
 	if kvStart < 0 {
 		return fmt.Errorf("fortigate: no date= or logid= field")
 	}
@@ -185,7 +192,11 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	kv := &d.line
 	kv.v, kv.kept = [fortiFields]string{}, kv.kept[:0]
-	if isJSON {
+	if cefStart >= 0 {
+		if err := fortiCEFPairs(s[kvStart:], kv); err != nil {
+			return fmt.Errorf("fortigate: %v", err)
+		}
+	} else if isJSON {
 		if err := fortiJSONPairs(s[kvStart:], kv); err != nil {
 			return err
 		}
