@@ -19,6 +19,9 @@ func (FortiGate) Description() string {
 }
 
 func (FortiGate) Detect(head []byte) bool {
+	if l := headLines(head, 1); len(l) == 1 && fortiTableHeader(l[0]) != nil {
+		return true
+	}
 	return mostLines(head, FortiGate{}.matchLine)
 }
 
@@ -44,6 +47,10 @@ type fortiDecoder struct {
 	loc   *time.Location
 	line  fortiLine   // reused per line
 	names vendorNames // key → "fortinet.firewall.<key>"
+	// table is the header of a FortiAnalyzer CSV download, when the file's
+	// first line is one; started says that line was read.
+	table   *fortiTable
+	started bool
 }
 
 // fortiField numbers the keys the decoder reads. A line's values are held
@@ -168,6 +175,28 @@ func (d *fortiDecoder) Flush(Emit) {}
 func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 	s := string(line)
 	var hdr syslogHeader
+	kv := &d.line
+	kv.v, kv.kept = [fortiFields]string{}, kv.kept[:0]
+	first := !d.started
+	d.started = true
+	if first {
+		if d.table = fortiTableHeader(s); d.table != nil {
+			return nil // the header of a table (fortigate_table.go)
+		}
+	}
+	if d.table != nil {
+		if err := d.table.pairs(s, kv); err != nil {
+			return err
+		}
+	} else if err := d.pairs(s, kv, &hdr); err != nil {
+		return err
+	}
+	return d.event(no, s, hdr, kv, emit)
+}
+
+// pairs reads a log line's pairs, in any of FortiOS' forms, and the syslog
+// header before them.
+func (d *fortiDecoder) pairs(s string, kv *fortiLine, hdr *syslogHeader) error {
 	kvStart := strings.Index(s, "date=")
 	if i := strings.Index(s, "logid="); kvStart < 0 || (i >= 0 && i < kvStart) {
 		kvStart = i
@@ -187,11 +216,9 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 	if kvStart > 0 {
 		prefix := strings.TrimSpace(s[:kvStart])
 		if h, err := d.clock.parse(prefix + " x"); err == nil {
-			hdr = h
+			*hdr = h
 		}
 	}
-	kv := &d.line
-	kv.v, kv.kept = [fortiFields]string{}, kv.kept[:0]
 	if cefStart >= 0 {
 		if err := fortiCEFPairs(s[kvStart:], kv); err != nil {
 			return fmt.Errorf("fortigate: %v", err)
@@ -203,6 +230,11 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 	} else if !splitKVSep(s[kvStart:], pairSeparator(s[kvStart:]), false, kv.add) {
 		return fmt.Errorf("fortigate: no key=value pairs")
 	}
+	return nil
+}
+
+// event writes the event of one log's pairs.
+func (d *fortiDecoder) event(no int64, s string, hdr syslogHeader, kv *fortiLine, emit Emit) error {
 	ev := event.New()
 	ts, err := fortiTime(kv, d.loc)
 	if err != nil {

@@ -56,6 +56,8 @@ func FuzzFortiGate(f *testing.F) {
 	// "format cef", 5.6 and 6.2 headers.
 	f.Add([]byte(`Dec 27 11:07:55 FGT-A-LOG CEF: 0|Fortinet|Fortigate|v6.0.3|00013|traffic:forward close|3|deviceExternalId=FGT5 FTNTFGTlogid=0000000013 cat=traffic:forward FTNTFGTeventtime=1545937675 src=10.1.100.11 spt=54190 dst=52.53.140.235 dpt=443 act=close out=3652 in=146668 msg=a \= b cs5=10 cs5Label=Policy Id deviceDirection=1`))
 	f.Add([]byte(`Feb 12 14:16:32 syslog-800c CEF:0|Fortinet|Fortigate|v5.6.0|24576|utm:dlp dlp block|4|FTNTFGTlogid=0954024576 cat=utm:dlp FTNTFGT= out=151 in=90170`))
+	// FortiAnalyzer's CSV download: a header, then rows.
+	f.Add([]byte("date,time,tz,logid,type,subtype,srcip,dstip,sentbyte,rcvdbyte,msg\n2025-03-14,23:05:01,+0100,0000000013,traffic,forward,10.10.1.20,31.216.145.5,1024,2048,\"a, \"\"b\"\"\"\n2025-03-14,23:05:02,,0000000013,traffic,,,,x,,\n\"unterminated"))
 	// "format json".
 	f.Add([]byte(`Mar 14 23:05:01 fw01 {"date":"2025-03-14","time":"23:05:01","logid":"0000000013","type":"traffic","srcip":"10.10.1.20","sentbyte":1024,"x":null,"y":{"z":[1]},"msg":"a\u00e9"}`))
 	fuzzLines(f, FortiGate{})

@@ -3,6 +3,7 @@ package parsers
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -1075,5 +1076,84 @@ func TestCEFByteDirection(t *testing.T) {
 			t.Fatalf("%s: stats %+v", c.name, st)
 		}
 		want(t, c.name, evs[0], "", c.want)
+	}
+}
+
+// TestFortiGateTable: the sample logs as FortiAnalyzer's CSV download
+// writes them — a column per key, empty where a log has none; comma, and
+// semicolons as a French Excel re-saves it — are detected as FortiGate's
+// and each row reads as its line does, each field the same but the
+// original and the line number.
+func TestFortiGateTable(t *testing.T) {
+	src, err := os.ReadFile("../samples/incident/firewall/fortigate.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(src)), "\n")
+	var cols []string
+	seen := map[string]bool{}
+	var rows []map[string]string
+	for _, l := range lines {
+		row := map[string]string{}
+		splitKV(l[strings.Index(l, "date="):], func(k, v string) {
+			row[k] = v
+			if !seen[k] {
+				seen[k] = true
+				cols = append(cols, k)
+			}
+		})
+		rows = append(rows, row)
+	}
+	for _, delim := range []rune{',', ';'} {
+		var b bytes.Buffer
+		w := csv.NewWriter(&b)
+		w.Comma = delim
+		w.Write(cols)
+		for _, row := range rows {
+			rec := make([]string, len(cols))
+			for i, c := range cols {
+				rec[i] = row[c]
+			}
+			w.Write(rec)
+		}
+		w.Flush()
+		table := strings.Split(strings.TrimSpace(b.String()), "\n")
+		if !(FortiGate{}).Detect(b.Bytes()[:min(b.Len(), 64<<10)]) {
+			t.Fatalf("%q: the table is not detected", delim)
+		}
+		dec, tableDec := FortiGate{}.NewDecoder(&Options{TZ: time.UTC, Year: 2025}), FortiGate{}.NewDecoder(&Options{TZ: time.UTC, Year: 2025})
+		if err := tableDec.Line(1, []byte(table[0]), func(*event.Event, string) { t.Fatal("the header gave an event") }); err != nil {
+			t.Fatal(err)
+		}
+		compared := 0
+		for i, l := range lines {
+			var a, c *event.Event
+			errA := dec.Line(int64(i+1), []byte(l), func(ev *event.Event, _ string) { a = ev })
+			errC := tableDec.Line(int64(i+2), []byte(table[i+1]), func(ev *event.Event, _ string) { c = ev })
+			if (errA == nil) != (errC == nil) || (a == nil) != (c == nil) {
+				t.Fatalf("%q row %d: %v / %v", delim, i+1, errA, errC)
+			}
+			if a == nil {
+				continue
+			}
+			for _, k := range []string{event.FieldOriginal, event.FieldLine} {
+				delete(a.Fields, k)
+				delete(c.Fields, k)
+			}
+			if !a.Timestamp.Equal(c.Timestamp) || !reflect.DeepEqual(a.Fields, c.Fields) {
+				t.Fatalf("%q row %d:\n got %v %v\nwant %v %v", delim, i+1, c.Timestamp, c.Fields, a.Timestamp, a.Fields)
+			}
+			compared++
+		}
+		if compared != len(lines) {
+			t.Fatalf("%q: %d of %d rows compared", delim, compared, len(lines))
+		}
+		p := filepath.Join(t.TempDir(), "faz-export.csv")
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, st := parseFile(t, p, &Options{TZ: time.UTC, Year: 2025}); st.Format != "fortigate" || st.Parsed != int64(len(lines)) || st.Raw != 0 || st.Lost != 0 {
+			t.Fatalf("%q: stats %+v", delim, st)
+		}
 	}
 }
