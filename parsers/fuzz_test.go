@@ -360,6 +360,16 @@ func FuzzWindowsExport(f *testing.F) {
 	fuzzFile(f, WindowsExport{})
 }
 
+func FuzzExchangeOnlineTrace(f *testing.F) {
+	f.Add(traceCmdlet([][6]string{
+		{"14/03/2025 22:43:10", "j.martin@agglo-exemple.fr", "x@gmail.com", "18175317", "Delivered", "a;b"},
+		{"3/14/2025 10:43:10 PM", "a@b", "", "-1", "Failed", ""},
+	}))
+	f.Add([]byte("origin_timestamp_utc,sender_address,recipient_status,message_subject,total_bytes,message_id,network_message_id,original_client_ip,directionality\r\n" +
+		"2025-03-14T22:43:10Z,a@b.fr,\"c@d.com##Receive, Send;e@b.fr##Receive, Fail;##\",s,12,<m>,n,::ffff:10.0.0.1,Originating\r\n2025-13-99,,,,x\r\n\"unterminated"))
+	fuzzFile(f, ExchangeOnline{})
+}
+
 // FuzzLocalDate: a culture's date is read or refused, never wrongly: what
 // is read writes back to the same numbers.
 func FuzzLocalDate(f *testing.F) {

@@ -9,6 +9,7 @@ var registry = []Format{
 	NXLog{},
 	Snare{},
 	WindowsExport{},
+	ExchangeOnline{},
 	WevtutilText{},
 	EvtxexportText{},
 	EvtxJSON{},

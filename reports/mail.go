@@ -10,8 +10,9 @@ import (
 
 // mailLedger sums message sizes per outside recipient, each message once,
 // and learns the organisation's own mail domains from the evidence: the
-// domains its authenticated users send from and the recipients it delivers
-// to internal servers.
+// domains its authenticated users send from, the recipients it delivers
+// to internal servers, and the domains the mail service says its messages
+// were sent from (Originating) or received for (Incoming).
 type mailLedger struct {
 	internal   func(string) bool
 	configured map[string]bool // own_mail_domains from the case configuration
@@ -60,6 +61,20 @@ func (m *mailLedger) observe(ev *event.Event) {
 	}
 	relays := ev.Strings(ds + ".relay_ip")
 	tos := ev.Strings("email.to.address")
+	// The mail service's own word on a message's direction (Exchange's
+	// directionality): one of its users sent it, or it came in to them.
+	switch strings.ToLower(ev.Str("email.direction")) {
+	case "originating":
+		if strings.Contains(from, "@") {
+			m.learned[domainOf(from)]++
+		}
+	case "incoming":
+		for _, to := range tos {
+			if strings.Contains(to, "@") {
+				m.learned[domainOf(to)]++
+			}
+		}
+	}
 	for i, to := range tos {
 		if !strings.Contains(to, "@") {
 			continue

@@ -19,7 +19,7 @@ var analyzerReads = []string{
 	"client.ip", "client.domain", "client.mac", "dhcp.lease.end",
 	"fortinet.firewall.sentbyte", "fortinet.firewall.sessionid", "fortinet.firewall.assigned_ip", "cisco.vpn.assigned_ip",
 	"winlog.channel", "winlog.provider_name", "winlog.logon.id", "winlog.session_id", "winlog.event_data.LogonType",
-	"email.size", "email.from.address", "email.to.address",
+	"email.size", "email.from.address", "email.to.address", "email.direction",
 }
 
 // analyzerSuffixes end the names of fields named after their dataset

@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -351,5 +352,44 @@ func TestEvidenceWithoutEvents(t *testing.T) {
 			t.Errorf("%s: the findings JSON carries the table's note", lang)
 		}
 		validate(t, r)
+	}
+}
+
+// TestMailDirectionTeachesOwnDomains: an Exchange Online extended report
+// (a tenant with no mail server log) — the message its user sent out is
+// the ledger's, exactly; the tenant's second domain, seen only as the
+// recipient of Incoming mail, is learned from that direction and its
+// mailboxes are not counted as outside recipients; own domains are those
+// two.
+func TestMailDirectionTeachesOwnDomains(t *testing.T) {
+	dir := t.TempDir()
+	report := "origin_timestamp_utc,sender_address,recipient_status,message_subject,total_bytes,message_id,network_message_id,original_client_ip,directionality\r\n" +
+		`2025-03-14T22:43:10Z,j.martin@agglo-exemple.fr,"jmartin.perso@gmail.com##Receive, Send",Documents,20971520,<m1@eurprd.outlook.com>,n1,185.220.101.47,Originating` + "\r\n" +
+		`2025-03-14T23:10:00Z,j.martin@agglo-exemple.fr,"jmartin.perso@gmail.com##Receive, Fail",Documents,20971521,<m2@eurprd.outlook.com>,n2,185.220.101.47,Originating` + "\r\n"
+	for i := 0; i < 5; i++ {
+		report += fmt.Sprintf(`2025-03-1%dT08:00:00Z,contact@fournisseur.com,"dgs@ccas-agglo.fr##Receive, Deliver",Offre,%d,<o%d@fournisseur.com>,o%d,203.0.113.9,Incoming`+"\r\n", i, 900000000+i, i, i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "MTDetail_Report.csv"), []byte(report), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := analyze(t, "en", dir)
+	if strings.Join(r.OwnMailDomains, ",") != "agglo-exemple.fr,ccas-agglo.fr" {
+		t.Errorf("own mail domains %v", r.OwnMailDomains)
+	}
+	var got int64
+	for _, l := range r.Exfiltration {
+		if l.Destination.Email != "jmartin.perso@gmail.com" {
+			t.Errorf("ledger entry to %+v", l.Destination)
+			continue
+		}
+		got += l.Bytes
+	}
+	if got != 20971520 {
+		t.Errorf("bytes to jmartin.perso@gmail.com %d, want 20971520 (the failed delivery not counted)", got)
+	}
+	for _, rt := range r.Routine {
+		if strings.Contains(fmt.Sprint(rt), "ccas-agglo.fr") {
+			t.Errorf("an own mailbox listed as a routine transfer: %+v", rt)
+		}
 	}
 }
