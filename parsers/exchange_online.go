@@ -76,24 +76,20 @@ type traceRow struct {
 }
 
 // rows reads the export's rows, handing each to fn.
-func (ExchangeOnline) rows(in *Input, fn func(r *traceRow)) (kind string, err error) {
+func (ExchangeOnline) rows(in *Input, st *FileStats, fn func(r *traceRow)) (kind string, err error) {
 	rc, err := in.Reader()
 	if err != nil {
 		return "", err
 	}
 	defer rc.Close()
 	br := bufio.NewReaderSize(&bomSkipper{r: bufio.NewReaderSize(rc, 1<<16)}, 1<<16)
-	head, _ := br.Peek(64 << 10)
-	lines := rawHeadLines(head, 3)
-	skip := 0
-	if len(lines) > 0 && strings.HasPrefix(lines[0], "#TYPE ") {
-		skip, lines = 1, lines[1:]
-	}
-	if len(lines) == 0 {
+	header, skip, ok := exportCsvHeader(br)
+	if !ok {
 		return "", fmt.Errorf("exchange-online-trace: no header")
 	}
 	legacy := legacyText{unit: "line"}
-	cols, delim := csvHeader(legacy.string(lines[0], int64(skip+1)))
+	defer legacy.warn(st)
+	cols, delim := csvHeader(legacy.string(header, int64(skip+1)))
 	kind = traceKindOf(cols)
 	if kind == "" {
 		return "", fmt.Errorf("exchange-online-trace: the header is no message trace's")
@@ -145,7 +141,7 @@ func (x ExchangeOnline) ReadFile(in *Input, o *Options, emit Emit, st *FileStats
 	domains := map[string]int64{}
 	var order dateOrder
 	var firstDate *localDate
-	kind, err := x.rows(in, func(r *traceRow) {
+	kind, err := x.rows(in, &FileStats{}, func(r *traceRow) {
 		if r.err != nil {
 			return
 		}
@@ -189,7 +185,7 @@ func (x ExchangeOnline) ReadFile(in *Input, o *Options, emit Emit, st *FileStats
 			st.Warn("no domain is on more than half the trace's rows: the tenant's domains are unknown (own_mail_domains in the case configuration)")
 		}
 	}
-	_, err = x.rows(in, func(r *traceRow) {
+	_, err = x.rows(in, st, func(r *traceRow) {
 		ev, err := x.event(r, kind, own, &order)
 		if err != nil {
 			ev = event.New()

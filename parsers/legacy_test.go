@@ -87,6 +87,13 @@ func TestLegacyCodePage(t *testing.T) {
 		},
 		warning: "1 row(s) not UTF-8, read as Windows-1252 (the first: row 1)",
 	}, {
+		name: "Get-MessageTrace | Export-Csv -Encoding Default", file: "trace.csv", format: "exchange-online-trace",
+		body: "#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting.MessageTrace\r\n" +
+			`"Received","SenderAddress","RecipientAddress","Subject","Status","FromIP","ToIP","Size","MessageId"` + "\r\n" +
+			cp1252(t, `"14/03/2025 22:43:10","hélène@agglo-exemple.fr","x@gmail.com","Réunion budgétaire","Delivered","185.220.101.47","","1000","<m1@x>"`) + "\r\n",
+		want:    []map[string]any{{"email.subject": "Réunion budgétaire", "email.from.address": "hélène@agglo-exemple.fr"}},
+		warning: "1 line(s) not UTF-8, read as Windows-1252 (the first: line 3)",
+	}, {
 		name: "NDJSON export written in the code page", file: "archives.json", format: "json-export",
 		body: `{"timestamp":"2025-03-12T09:00:00.000+0000","agent":{"name":"srv-mail"},"full_log":"connexion acceptée (UTF-8)"}` + "\n" +
 			cp1252(t, `{"timestamp":"2025-03-12T09:00:01.000+0000","agent":{"name":"srv-mail"},"full_log":"connexion refusée pour hélène"}`) + "\n",

@@ -41,20 +41,29 @@ func (x *winExport) rows(in *Input, st *FileStats, fn func(*winRow) bool) error 
 	}
 }
 
-func (x *winExport) csvRows(br *bufio.Reader, st *FileStats, fn func(*winRow) bool) error {
-	legacy := legacyText{unit: "line"}
-	defer legacy.warn(st)
+// exportCsvHeader finds the header of Export-Csv's output without reading
+// past it: the first line, or the second after PowerShell 5's "#TYPE …"
+// line (skip is then 1); ok is false when there is none.
+func exportCsvHeader(br *bufio.Reader) (header string, skip int, ok bool) {
 	head, _ := br.Peek(64 << 10)
 	lines := rawHeadLines(head, 3)
-	skip := 0
 	if len(lines) > 0 && strings.HasPrefix(lines[0], "#TYPE ") {
 		skip, lines = 1, lines[1:]
 	}
 	if len(lines) == 0 {
+		return "", 0, false
+	}
+	return lines[0], skip, true
+}
+
+func (x *winExport) csvRows(br *bufio.Reader, st *FileStats, fn func(*winRow) bool) error {
+	legacy := legacyText{unit: "line"}
+	defer legacy.warn(st)
+	header, skip, ok := exportCsvHeader(br)
+	if !ok {
 		return fmt.Errorf("windows-export: no header")
 	}
-	lines[0] = legacy.string(lines[0], int64(skip+1)) // a French header: "Mots clés"
-	cols, delim := csvHeader(lines[0])
+	cols, delim := csvHeader(legacy.string(header, int64(skip+1))) // a French header: "Mots clés"
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = winExportColumn(c)
