@@ -24,7 +24,7 @@ func (CEF) Detect(head []byte) bool {
 }
 
 // matchLine leaves a FortiGate's CEF to the FortiGate reader (see
-// fortigate_cef.go).
+// fortigate_forms.go).
 func (CEF) matchLine(l string) bool {
 	return (strings.Contains(l, "CEF:0|") || strings.Contains(l, "CEF:1|") || strings.Contains(l, "CEF: 0|")) &&
 		fortiCEFStart(l) < 0

@@ -181,7 +181,7 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 	d.started = true
 	if first {
 		if d.table = fortiTableHeader(s); d.table != nil {
-			return nil // the header of a table (fortigate_table.go)
+			return nil // the header of a table (fortigate_forms.go)
 		}
 	}
 	if d.table != nil {
@@ -192,45 +192,6 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 		return err
 	}
 	return d.event(no, s, hdr, kv, emit)
-}
-
-// pairs reads a log line's pairs, in any of FortiOS' forms, and the syslog
-// header before them.
-func (d *fortiDecoder) pairs(s string, kv *fortiLine, hdr *syslogHeader) error {
-	kvStart := strings.Index(s, "date=")
-	if i := strings.Index(s, "logid="); kvStart < 0 || (i >= 0 && i < kvStart) {
-		kvStart = i
-	}
-	jsonStart := strings.IndexByte(s, '{')
-	isJSON := jsonStart >= 0 && (kvStart < 0 || jsonStart < kvStart)
-	if isJSON {
-		kvStart = jsonStart
-	}
-	cefStart := fortiCEFStart(s)
-	if cefStart >= 0 {
-		kvStart, isJSON = cefStart, false
-	}
-	if kvStart < 0 {
-		return fmt.Errorf("fortigate: no date= or logid= field")
-	}
-	if kvStart > 0 {
-		prefix := strings.TrimSpace(s[:kvStart])
-		if h, err := d.clock.parse(prefix + " x"); err == nil {
-			*hdr = h
-		}
-	}
-	if cefStart >= 0 {
-		if err := fortiCEFPairs(s[kvStart:], kv); err != nil {
-			return fmt.Errorf("fortigate: %v", err)
-		}
-	} else if isJSON {
-		if err := fortiJSONPairs(s[kvStart:], kv); err != nil {
-			return err
-		}
-	} else if !splitKVSep(s[kvStart:], pairSeparator(s[kvStart:]), false, kv.add) {
-		return fmt.Errorf("fortigate: no key=value pairs")
-	}
-	return nil
 }
 
 // event writes the event of one log's pairs.
@@ -376,24 +337,6 @@ func (d *fortiDecoder) event(no int64, s string, hdr syslogHeader, kv *fortiLine
 
 // fortiInterim reports a traffic record written while its session goes on
 // (FortiOS interim logging): action "accept" with the per-interval sentdelta.
-// fortiJSONPairs reads a line of FortiOS' syslog "format json" as the
-// pairs it holds, in order: a number as written, null as no value.
-func fortiJSONPairs(s string, kv *fortiLine) error {
-	fields, err := orderedJSONObject([]byte(s))
-	if err != nil {
-		return fmt.Errorf("fortigate: %v", err)
-	}
-	if len(fields) == 0 {
-		return fmt.Errorf("fortigate: no key=value pairs")
-	}
-	for _, f := range fields {
-		if f.v != nil {
-			kv.add(f.k, jsonText(f.v))
-		}
-	}
-	return nil
-}
-
 func fortiInterim(kv *fortiLine) bool {
 	return kv.get(fType) == "traffic" && kv.get(fAction) == "accept" && kv.get(fSentDelta) != ""
 }

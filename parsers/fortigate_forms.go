@@ -1,9 +1,73 @@
 package parsers
 
 import (
+	"encoding/csv"
+	"fmt"
 	"slices"
 	"strings"
 )
+
+// The forms a FortiGate writes its logs in, each read as the pairs of the
+// key=value form, so that every form means what that one means: key=value
+// (space-separated, or comma-separated by syslog "format csv"), syslog
+// "format json", syslog "format cef", and FortiAnalyzer's CSV download.
+
+// pairs reads a log line's pairs, in any of FortiOS' forms, and the syslog
+// header before them.
+func (d *fortiDecoder) pairs(s string, kv *fortiLine, hdr *syslogHeader) error {
+	kvStart := strings.Index(s, "date=")
+	if i := strings.Index(s, "logid="); kvStart < 0 || (i >= 0 && i < kvStart) {
+		kvStart = i
+	}
+	jsonStart := strings.IndexByte(s, '{')
+	isJSON := jsonStart >= 0 && (kvStart < 0 || jsonStart < kvStart)
+	if isJSON {
+		kvStart = jsonStart
+	}
+	cefStart := fortiCEFStart(s)
+	if cefStart >= 0 {
+		kvStart, isJSON = cefStart, false
+	}
+	if kvStart < 0 {
+		return fmt.Errorf("fortigate: no date= or logid= field")
+	}
+	if kvStart > 0 {
+		prefix := strings.TrimSpace(s[:kvStart])
+		if h, err := d.clock.parse(prefix + " x"); err == nil {
+			*hdr = h
+		}
+	}
+	if cefStart >= 0 {
+		if err := fortiCEFPairs(s[kvStart:], kv); err != nil {
+			return fmt.Errorf("fortigate: %v", err)
+		}
+	} else if isJSON {
+		if err := fortiJSONPairs(s[kvStart:], kv); err != nil {
+			return err
+		}
+	} else if !splitKVSep(s[kvStart:], pairSeparator(s[kvStart:]), false, kv.add) {
+		return fmt.Errorf("fortigate: no key=value pairs")
+	}
+	return nil
+}
+
+// fortiJSONPairs reads a line of FortiOS' syslog "format json" as the
+// pairs it holds, in order: a number as written, null as no value.
+func fortiJSONPairs(s string, kv *fortiLine) error {
+	fields, err := orderedJSONObject([]byte(s))
+	if err != nil {
+		return fmt.Errorf("fortigate: %v", err)
+	}
+	if len(fields) == 0 {
+		return fmt.Errorf("fortigate: no key=value pairs")
+	}
+	for _, f := range fields {
+		if f.v != nil {
+			kv.add(f.k, jsonText(f.v))
+		}
+	}
+	return nil
+}
 
 // FortiOS writes its logs as CEF when asked (config log syslogd setting,
 // set format cef): the same fields, those CEF has a name for renamed
@@ -89,6 +153,54 @@ func fortiCEFPairs(s string, kv *fortiLine) error {
 	}
 	if kv.get(fLogID) == "" {
 		kv.add("logid", hdr[4]) // its last five digits: better than none
+	}
+	return nil
+}
+
+// A FortiGate's logs as a table: FortiAnalyzer's and FortiCloud's CSV
+// download write one column per FortiOS key (date,time,logid,type,…),
+// a row per log, a value left empty where the log had no such key. Each
+// row is read as the pairs it holds.
+
+// fortiTable is the header of such a table.
+type fortiTable struct {
+	cols  []string
+	delim rune
+}
+
+// fortiTableHeader reads a line as such a table's header: FortiOS keys as
+// columns, among them the log id, its type and a time.
+func fortiTableHeader(l string) *fortiTable {
+	if strings.Contains(l, "=") {
+		return nil
+	}
+	cols, delim := csvHeader(l)
+	has := map[string]bool{}
+	for i, c := range cols {
+		cols[i] = strings.ToLower(strings.TrimSpace(c))
+		has[cols[i]] = true
+	}
+	if !has["logid"] || !has["type"] || !(has["date"] || has["eventtime"]) || !(has["srcip"] || has["devname"] || has["subtype"]) {
+		return nil
+	}
+	return &fortiTable{cols: cols, delim: delim}
+}
+
+// pairs reads one row into kv.
+func (t *fortiTable) pairs(row string, kv *fortiLine) error {
+	r := csv.NewReader(strings.NewReader(row))
+	r.Comma, r.FieldsPerRecord = t.delim, -1 // strict quotes: a row cut by a line break in a value is kept raw
+	rec, err := r.Read()
+	if err != nil {
+		return fmt.Errorf("fortigate: table row: %v", err)
+	}
+	if len(rec) > len(t.cols) {
+		return fmt.Errorf("fortigate: table row of %d fields under a header of %d", len(rec), len(t.cols))
+	}
+	for i, v := range rec {
+		if v != "" {
+			kv.add(t.cols[i], v)
+		}
 	}
 	return nil
 }
