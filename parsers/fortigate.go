@@ -26,11 +26,11 @@ func (FortiGate) Detect(head []byte) bool {
 }
 
 func (FortiGate) matchLine(l string) bool {
-	if fortiCEFStart(l) >= 0 {
-		return true
-	}
 	if strings.Contains(l, "logid=") && strings.Contains(l, "type=") &&
 		(strings.Contains(l, "devname=") || strings.Contains(l, "subtype=") || strings.Contains(l, "eventtime=")) {
+		return true
+	}
+	if fortiCEFStart(l) >= 0 {
 		return true
 	}
 	// Syslog "format json": the same keys as JSON members.

@@ -24,7 +24,10 @@ func (d *fortiDecoder) pairs(s string, kv *fortiLine, hdr *syslogHeader) error {
 	if isJSON {
 		kvStart = jsonStart
 	}
-	cefStart := fortiCEFStart(s)
+	cefStart := -1
+	if kvStart < 0 || strings.Contains(s[:kvStart], "CEF:") { // a CEF header comes before its pairs
+		cefStart = fortiCEFStart(s)
+	}
 	if cefStart >= 0 {
 		kvStart, isJSON = cefStart, false
 	}
