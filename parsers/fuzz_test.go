@@ -360,6 +360,15 @@ func FuzzWindowsExport(f *testing.F) {
 	fuzzFile(f, WindowsExport{})
 }
 
+// FuzzPanOS: PAN-OS CSV syslog lines, and the web interface's export (a
+// header, then rows; or a header in another order).
+func FuzzPanOS(f *testing.F) {
+	seedLines(f, "testdata/panos_traffic.log")
+	f.Add([]byte(panExportHeaderLine + "\n1,2025/03/14 23:50:40,0128,TRAFFIC,end,2561,2025/03/14 23:50:40,10.10.1.20,31.216.145.5,,,r,,,ssl,vsys1,t,u,e1,e2,d,x,4812,1,60100,443,0,0,0x0,tcp,allow,3,2,1,1,x,9,any"))
+	f.Add([]byte(strings.Replace(panExportHeaderLine, "Source Port,Destination Port", "Destination Port,Source Port", 1) + "\n1,2,3"))
+	fuzzLines(f, PanOS{})
+}
+
 func FuzzExchangeOnlineTrace(f *testing.F) {
 	f.Add(traceCmdlet([][6]string{
 		{"14/03/2025 22:43:10", "j.martin@agglo-exemple.fr", "x@gmail.com", "18175317", "Delivered", "a;b"},

@@ -24,6 +24,11 @@ func (PanOS) Description() string {
 var panTypes = []string{",TRAFFIC,", ",THREAT,", ",SYSTEM,", ",GLOBALPROTECT,", ",AUTHENTICATION,", ",CONFIG,", ",USERID,", ",HIPMATCH,", ",DECRYPTION,"}
 
 func (PanOS) Detect(head []byte) bool {
+	if l := headLines(head, 1); len(l) == 1 {
+		if ok, _ := panExportHeader(l[0]); ok {
+			return true // the web interface's "Export to CSV" (panos_export.go)
+		}
+	}
 	return mostLines(head, PanOS{}.matchLine)
 }
 
@@ -46,6 +51,10 @@ func (PanOS) NewDecoder(o *Options) LineDecoder {
 type panDecoder struct {
 	clock syslogClock
 	loc   *time.Location
+	// started says the first line was read; misordered, that it was an
+	// exported table's header in another order than the syslog's.
+	started    bool
+	misordered error
 }
 
 func (d *panDecoder) Flush(Emit) {}
@@ -79,6 +88,16 @@ const (
 
 func (d *panDecoder) Line(no int64, line []byte, emit Emit) error {
 	s := string(line)
+	if !d.started {
+		d.started = true
+		if ok, misordered := panExportHeader(s); ok {
+			d.misordered = misordered
+			return nil // the header of an exported table
+		}
+	}
+	if d.misordered != nil {
+		return d.misordered
+	}
 	h, err := d.clock.parse(s)
 	body := s
 	if err == nil {
