@@ -199,8 +199,16 @@ func (d *exchangeDecoder) Line(no int64, line []byte, emit Emit) error {
 	if err != nil {
 		return fmt.Errorf("exchange: date-time %q: %v", col["date-time"], err)
 	}
+	emit(d.row(no, s, col, t.UTC(), emit), linePos(no))
+	return nil
+}
+
+// row makes the event of one tracking row, its columns by the log's
+// names, and joins the row to its message (emitting the oldest message
+// when too many are open).
+func (d *exchangeDecoder) row(no int64, s string, col map[string]string, t time.Time, emit Emit) *event.Event {
 	ev := event.New()
-	ev.Timestamp = t.UTC()
+	ev.Timestamp = t
 	ev.Fields[event.FieldDataset] = "microsoft.exchange"
 	ev.Fields[event.FieldOriginal] = s
 	ev.Fields[event.FieldLine] = no
@@ -243,6 +251,5 @@ func (d *exchangeDecoder) Line(no int64, line []byte, emit Emit) error {
 	} else if id != "" {
 		ev.Set("event.outcome", "success")
 	}
-	emit(ev, linePos(no))
-	return nil
+	return ev
 }

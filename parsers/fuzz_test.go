@@ -360,6 +360,11 @@ func FuzzWindowsExport(f *testing.F) {
 	fuzzFile(f, WindowsExport{})
 }
 
+func FuzzExchangeExport(f *testing.F) {
+	f.Add([]byte("#TYPE Microsoft.Exchange.Management.TransportLogSearchTasks.MessageTrackingEvent\r\n\"Timestamp\",\"EventId\",\"MessageId\",\"Recipients\",\"TotalBytes\",\"Sender\",\"Directionality\"\r\n\"14/03/2025 23:43:35\",\"SEND\",\"<m1@x>\",\"a@b.com;c@d.fr\",\"100\",\"e@f.fr\",\"Originating\"\r\n\"3/14/2025 11:43:35 PM\",\"RECEIVE\",\"<m1@x>\",\"System.String[]\",\"x\",\"\",\"\"\r\n"))
+	fuzzFile(f, ExchangeExport{})
+}
+
 // FuzzPanOS: PAN-OS CSV syslog lines, and the web interface's export (a
 // header, then rows; or a header in another order).
 func FuzzPanOS(f *testing.F) {

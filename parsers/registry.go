@@ -10,6 +10,7 @@ var registry = []Format{
 	Snare{},
 	WindowsExport{},
 	ExchangeOnline{},
+	ExchangeExport{},
 	WevtutilText{},
 	EvtxexportText{},
 	EvtxJSON{},

@@ -1,0 +1,182 @@
+package parsers
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// ExchangeExport reads Exchange's message tracking as an administrator
+// exports it from the Exchange Management Shell: Get-MessageTrackingLog
+// piped to Export-Csv (PowerShell's property names as the header, with or
+// without its "#TYPE" line, ',' or a culture's ';'). Each row is read as
+// the tracking log's row of the same columns (exchange.go): the same
+// events, joined by message the same way. Timestamp is the exporting
+// server's local time in its culture's pattern, no zone: read in --tz,
+// its day/month order from the file. Export-Csv writes an array property
+// as its type name: recipients written "System.String[]" were not
+// exported, and that is said.
+type ExchangeExport struct{}
+
+func (ExchangeExport) Name() string { return "exchange-export" }
+func (ExchangeExport) Description() string {
+	return "Exchange message tracking exported by Get-MessageTrackingLog | Export-Csv"
+}
+
+// exchangeProperties are Get-MessageTrackingLog's property names
+// (lower-cased) by the tracking log's column names.
+var exchangeProperties = map[string]string{
+	"timestamp": "date-time", "clientip": "client-ip", "clienthostname": "client-hostname",
+	"serverip": "server-ip", "serverhostname": "server-hostname", "sourcecontext": "source-context",
+	"connectorid": "connector-id", "source": "source", "eventid": "event-id",
+	"internalmessageid": "internal-message-id", "messageid": "message-id", "networkmessageid": "network-message-id",
+	"recipients": "recipient-address", "recipientstatus": "recipient-status", "totalbytes": "total-bytes",
+	"recipientcount": "recipient-count", "relatedrecipientaddress": "related-recipient-address",
+	"reference": "reference", "messagesubject": "message-subject", "sender": "sender-address",
+	"returnpath": "return-path", "messageinfo": "message-info", "directionality": "directionality",
+	"tenantid": "tenant-id", "originalclientip": "original-client-ip", "originalserverip": "original-server-ip",
+	"eventdata": "custom-data", "transporttraffictype": "transport-traffic-type", "schemaversion": "schema-version",
+}
+
+func (ExchangeExport) Detect(head []byte) bool {
+	lines := headLines(head, 3)
+	if len(lines) > 0 && strings.HasPrefix(lines[0], "#TYPE ") {
+		lines = lines[1:]
+	}
+	if len(lines) == 0 {
+		return false
+	}
+	cols, _ := csvHeader(lines[0])
+	has := map[string]bool{}
+	for _, c := range cols {
+		has[exchangeProperties[strings.ToLower(strings.TrimSpace(c))]] = true
+	}
+	return has["date-time"] && has["event-id"] && has["message-id"] && (has["recipient-address"] || has["sender-address"])
+}
+
+// rows reads the export's rows, each as the log's columns, handing them
+// to fn with their line.
+func (ExchangeExport) rows(in *Input, st *FileStats, fn func(line int64, raw string, col map[string]string)) error {
+	rc, err := in.Reader()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	br := bufio.NewReaderSize(&bomSkipper{r: bufio.NewReaderSize(rc, 1<<16)}, 1<<16)
+	header, skip, ok := exportCsvHeader(br)
+	if !ok {
+		return fmt.Errorf("exchange-export: no header")
+	}
+	legacy := legacyText{unit: "line"}
+	defer legacy.warn(st)
+	cols, delim := csvHeader(legacy.string(header, int64(skip+1)))
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = exchangeProperties[strings.ToLower(strings.TrimSpace(c))]
+	}
+	cr := csv.NewReader(br)
+	cr.Comma, cr.LazyQuotes, cr.FieldsPerRecord = delim, true, -1
+	for i := 0; i <= skip; i++ {
+		if _, err := cr.Read(); err != nil {
+			return fmt.Errorf("exchange-export: header: %w", err)
+		}
+	}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil && rec == nil {
+			return fmt.Errorf("exchange-export: line %d: %w", line, err)
+		}
+		legacy.fields(rec, int64(line))
+		col := make(map[string]string, len(rec))
+		for i, v := range rec {
+			if i < len(names) && names[i] != "" {
+				col[names[i]] = v
+			}
+		}
+		fn(int64(line), strings.Join(rec, string(delim)), col)
+	}
+}
+
+func (x ExchangeExport) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {
+	opts := *o
+	opts.Warn = st.Warn
+	zone := newZoneless(&opts)
+	// A first pass, only as long as the dates need it, finds the order of
+	// their day and month.
+	var order dateOrder
+	var first *localDate
+	_ = x.rows(in, &FileStats{}, func(_ int64, _ string, col map[string]string) {
+		s := strings.TrimSpace(col["date-time"])
+		if order.decided || isISODate(s) {
+			return
+		}
+		if d, err := parseLocalDate(s); err == nil {
+			if first == nil {
+				first = &d
+			}
+			order.observe(d)
+		}
+	})
+	if first != nil && !order.decided {
+		order.assume(*first)
+		st.Warn(order.assumed)
+	}
+	dec := ExchangeTracking{}.NewDecoder(&opts).(*exchangeDecoder)
+	arrays := 0
+	err := x.rows(in, st, func(line int64, raw string, col map[string]string) {
+		for _, k := range []string{"recipient-address", "recipient-status", "reference"} {
+			if strings.HasPrefix(col[k], "System.") && strings.HasSuffix(col[k], "[]") {
+				col[k] = ""
+				if k == "recipient-address" {
+					arrays++
+				}
+			}
+		}
+		// Export-Csv users join the arrays with ';', ',' or a space.
+		col["recipient-address"] = strings.Join(strings.FieldsFunc(col["recipient-address"], func(r rune) bool {
+			return r == ';' || r == ',' || r == ' '
+		}), ";")
+		ev, err := x.event(dec, line, raw, col, &order, &zone, emit)
+		if err != nil {
+			ev = event.New()
+			ev.Fields[event.FieldKind] = event.KindRaw
+			ev.Fields[event.FieldError] = "exchange-export: " + err.Error()
+			ev.Fields[event.FieldOriginal] = raw
+			ev.Fields[event.FieldLine] = line
+		}
+		emit(ev, linePos(line))
+	})
+	dec.Flush(emit)
+	if arrays > 0 {
+		st.Warn(fmt.Sprintf("%d row(s) with Recipients written as System.String[]: Export-Csv did not export those recipients (join them: @{n='Recipients';e={$_.Recipients -join ';'}})", arrays))
+	}
+	return err
+}
+
+func (ExchangeExport) event(dec *exchangeDecoder, line int64, raw string, col map[string]string, order *dateOrder, zone *zoneless, emit Emit) (*event.Event, error) {
+	s := strings.TrimSpace(col["date-time"])
+	t, zoned, err := parseISOZoned(s, zone.tz)
+	if err != nil {
+		d, derr := parseLocalDate(s)
+		if derr != nil {
+			return nil, fmt.Errorf("Timestamp %q: %v", s, derr)
+		}
+		if t, err = order.time(d, zone.tz); err != nil {
+			return nil, fmt.Errorf("Timestamp %q: %v", s, err)
+		}
+	}
+	ev := dec.row(line, raw, col, t.UTC(), emit)
+	if !zoned {
+		zone.mark(ev, "Get-MessageTrackingLog's Timestamp is the server's local time, exported without a zone", "the Exchange server's")
+	}
+	return ev, nil
+}
