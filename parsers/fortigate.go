@@ -15,7 +15,7 @@ type FortiGate struct{}
 
 func (FortiGate) Name() string { return "fortigate" }
 func (FortiGate) Description() string {
-	return "Fortinet FortiGate key=value logs (traffic, vpn, system, user), with or without syslog header"
+	return "Fortinet FortiGate logs (traffic, vpn, system, user): key=value with or without syslog header, syslog format csv, json or cef, FortiAnalyzer CSV download"
 }
 
 func (FortiGate) Detect(head []byte) bool {

@@ -18,7 +18,7 @@ type PanOS struct{}
 
 func (PanOS) Name() string { return "panos" }
 func (PanOS) Description() string {
-	return "Palo Alto PAN-OS CSV syslog (TRAFFIC, THREAT, SYSTEM, GLOBALPROTECT, AUTHENTICATION)"
+	return "Palo Alto PAN-OS CSV syslog (TRAFFIC, THREAT, SYSTEM, GLOBALPROTECT, AUTHENTICATION) or the web interface's Export to CSV"
 }
 
 var panTypes = []string{",TRAFFIC,", ",THREAT,", ",SYSTEM,", ",GLOBALPROTECT,", ",AUTHENTICATION,", ",CONFIG,", ",USERID,", ",HIPMATCH,", ",DECRYPTION,"}
