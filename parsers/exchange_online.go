@@ -31,7 +31,8 @@ import (
 // Get-MessageTrace does not; every row of a tenant's trace has one of its
 // mailboxes as sender or recipient, so a domain on more than half the rows
 // is the tenant's, and each message's direction follows from it (said in a
-// warning; none is guessed when no domain is).
+// warning). None is guessed when no domain is, nor when several are (a
+// trace filtered on one outside address has its domain on every row).
 type ExchangeOnline struct{}
 
 func (ExchangeOnline) Name() string { return "exchange-online-trace" }
@@ -179,9 +180,16 @@ func (x ExchangeOnline) ReadFile(in *Input, o *Options, emit Emit, st *FileStats
 			}
 		}
 		sort.Strings(names)
-		if len(names) > 0 {
-			st.Warn("the tenant's domain read from the trace, on more than half its rows: " + strings.Join(names, ", ") + "; a message from it is counted as sent by the organisation")
-		} else if rows > 0 {
+		switch {
+		case len(names) == 1:
+			st.Warn("the tenant's domain read from the trace, on more than half its rows: " + names[0] + "; a message from it is counted as sent by the organisation")
+		case len(names) > 1:
+			// A trace filtered on one address (-RecipientAddress
+			// someone@gmail.com) has that domain on every row too: which
+			// side is the tenant's is not told.
+			clear(own)
+			st.Warn("several domains are on more than half the trace's rows — " + strings.Join(names, ", ") + " — as in a trace filtered on one address: the tenant's domains are unknown (own_mail_domains in the case configuration)")
+		case rows > 0:
 			st.Warn("no domain is on more than half the trace's rows: the tenant's domains are unknown (own_mail_domains in the case configuration)")
 		}
 	}

@@ -72,6 +72,17 @@ func TestExchangeOnlineTrace(t *testing.T) {
 		t.Errorf("direction %v, warnings %q", evs2[0].Fields["email.direction"], st2.Warnings)
 	}
 
+	// Filtered on one outside recipient: its domain is on every row too.
+	p4 := filepath.Join(t.TempDir(), "trace-to-gmail.csv")
+	os.WriteFile(p4, traceCmdlet([][6]string{
+		{"14/03/2025 22:43:10", "j.martin@" + own, perso, "18175317", "Delivered", "a"},
+		{"14/03/2025 22:50:00", "dgs@" + own, perso, "1000", "Delivered", "b"},
+	}), 0o644)
+	evs4, st4 := parseFile(t, p4, &Options{TZ: time.UTC})
+	if _, ok := evs4[0].Fields["email.direction"]; ok || !strings.Contains(strings.Join(st4.Warnings, "\n"), "several domains are on more than half") {
+		t.Errorf("filtered trace: direction %v, warnings %q", evs4[0].Fields["email.direction"], st4.Warnings)
+	}
+
 	// The admin center's extended report, UTF-16 as it is downloaded.
 	report := "origin_timestamp_utc,sender_address,recipient_status,message_subject,total_bytes,message_id,network_message_id,original_client_ip,directionality,connector_id,delivery_priority\r\n" +
 		`2025-03-14T22:43:10.1234567Z,j.martin@agglo-exemple.fr,"jmartin.perso@gmail.com##Receive, Send;dgs@agglo-exemple.fr##Receive, Deliver;x@bad.example##Receive, Fail",Documents,18175317,<m1@eurprd.outlook.com>,3f0e-1,185.220.101.47,Originating,,Normal` + "\r\n" +
