@@ -44,14 +44,10 @@ var exchangeProperties = map[string]string{
 }
 
 func (ExchangeExport) Detect(head []byte) bool {
-	lines := headLines(head, 3)
-	if len(lines) > 0 && strings.HasPrefix(lines[0], "#TYPE ") {
-		lines = lines[1:]
-	}
-	if len(lines) == 0 {
+	cols, ok := exportHeaderColumns(head)
+	if !ok {
 		return false
 	}
-	cols, _ := csvHeader(lines[0])
 	has := map[string]bool{}
 	for _, c := range cols {
 		has[exchangeProperties[strings.ToLower(strings.TrimSpace(c))]] = true
@@ -60,8 +56,9 @@ func (ExchangeExport) Detect(head []byte) bool {
 }
 
 // rows reads the export's rows, each as the log's columns, handing them
-// to fn with their line.
-func (ExchangeExport) rows(in *Input, st *FileStats, fn func(line int64, raw string, col map[string]string)) error {
+// to fn with their line (or the row's CSV error: encoding/csv goes on at
+// the next line).
+func (ExchangeExport) rows(in *Input, st *FileStats, fn func(line int64, raw string, col map[string]string, err error)) error {
 	rc, err := in.Reader()
 	if err != nil {
 		return err
@@ -93,7 +90,12 @@ func (ExchangeExport) rows(in *Input, st *FileStats, fn func(line int64, raw str
 		}
 		line, _ := cr.FieldPos(0)
 		if err != nil && rec == nil {
-			return fmt.Errorf("exchange-export: line %d: %w", line, err)
+			var pe *csv.ParseError
+			if !errors.As(err, &pe) {
+				return fmt.Errorf("exchange-export: line %d: %w", line, err)
+			}
+			fn(int64(pe.StartLine), "", nil, pe)
+			continue
 		}
 		legacy.fields(rec, int64(line))
 		col := make(map[string]string, len(rec))
@@ -102,7 +104,7 @@ func (ExchangeExport) rows(in *Input, st *FileStats, fn func(line int64, raw str
 				col[names[i]] = v
 			}
 		}
-		fn(int64(line), strings.Join(rec, string(delim)), col)
+		fn(int64(line), strings.Join(rec, string(delim)), col, nil)
 	}
 }
 
@@ -114,7 +116,7 @@ func (x ExchangeExport) ReadFile(in *Input, o *Options, emit Emit, st *FileStats
 	// their day and month.
 	var order dateOrder
 	var first *localDate
-	_ = x.rows(in, &FileStats{}, func(_ int64, _ string, col map[string]string) {
+	_ = x.rows(in, &FileStats{}, func(_ int64, _ string, col map[string]string, _ error) {
 		s := strings.TrimSpace(col["date-time"])
 		if order.decided || isISODate(s) {
 			return
@@ -132,7 +134,11 @@ func (x ExchangeExport) ReadFile(in *Input, o *Options, emit Emit, st *FileStats
 	}
 	dec := ExchangeTracking{}.NewDecoder(&opts).(*exchangeDecoder)
 	arrays := 0
-	err := x.rows(in, st, func(line int64, raw string, col map[string]string) {
+	err := x.rows(in, st, func(line int64, raw string, col map[string]string, rowErr error) {
+		if rowErr != nil {
+			rawLine(emit, line, []byte(raw), "exchange-export: "+rowErr.Error())
+			return
+		}
 		for _, k := range []string{"recipient-address", "recipient-status", "reference"} {
 			if strings.HasPrefix(col[k], "System.") && strings.HasSuffix(col[k], "[]") {
 				col[k] = ""

@@ -41,15 +41,8 @@ func (ExchangeOnline) Description() string {
 }
 
 func (ExchangeOnline) Detect(head []byte) bool {
-	lines := headLines(head, 3)
-	if len(lines) > 0 && strings.HasPrefix(lines[0], "#TYPE ") {
-		lines = lines[1:]
-	}
-	if len(lines) == 0 {
-		return false
-	}
-	cols, _ := csvHeader(lines[0])
-	return traceKindOf(cols) != ""
+	cols, ok := exportHeaderColumns(head)
+	return ok && traceKindOf(cols) != ""
 }
 
 // traceKindOf names the export a header is: "cmdlet" (a row per

@@ -70,15 +70,8 @@ func (WindowsExport) Detect(head []byte) bool {
 			(strings.Contains(h, `"Id"`) || strings.Contains(h, `"EventID"`)) &&
 			(strings.Contains(h, `"ProviderName"`) || strings.Contains(h, `"EntryType"`) || strings.Contains(h, `"LogName"`))
 	}
-	lines := headLines([]byte(h), 3) // three: a truncated head's last line is dropped
-	if len(lines) > 0 && strings.HasPrefix(lines[0], "#TYPE ") {
-		lines = lines[1:]
-	}
-	if len(lines) == 0 {
-		return false
-	}
-	cols, _ := csvHeader(lines[0])
-	return winExportHeader(cols)
+	cols, ok := exportHeaderColumns([]byte(h))
+	return ok && winExportHeader(cols)
 }
 
 // winRow is one exported event: its columns by winExportColumns' names.

@@ -56,6 +56,20 @@ func exportCsvHeader(br *bufio.Reader) (header string, skip int, ok bool) {
 	return lines[0], skip, true
 }
 
+// exportHeaderColumns are the columns of Export-Csv's header in a file's
+// first bytes, for detectors.
+func exportHeaderColumns(head []byte) ([]string, bool) {
+	lines := headLines(head, 3) // three: a truncated head's last line is dropped
+	if len(lines) > 0 && strings.HasPrefix(lines[0], "#TYPE ") {
+		lines = lines[1:]
+	}
+	if len(lines) == 0 {
+		return nil, false
+	}
+	cols, _ := csvHeader(lines[0])
+	return cols, true
+}
+
 func (x *winExport) csvRows(br *bufio.Reader, st *FileStats, fn func(*winRow) bool) error {
 	legacy := legacyText{unit: "line"}
 	defer legacy.warn(st)
