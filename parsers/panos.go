@@ -3,6 +3,7 @@ package parsers
 import (
 	"encoding/csv"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -146,8 +147,12 @@ func (d *panDecoder) Line(no int64, line []byte, emit Emit) error {
 	case "TRAFFIC", "THREAT":
 		setIP(ev, "source.ip", get(panSrc))
 		setIP(ev, "destination.ip", get(panDst))
-		setIP(ev, "source.nat.ip", get(panNatSrc))
-		setIP(ev, "destination.nat.ip", get(panNatDst))
+		// PAN-OS writes 0.0.0.0 where a session had no NAT.
+		for field, v := range map[string]string{"source.nat.ip": get(panNatSrc), "destination.nat.ip": get(panNatDst)} {
+			if a, err := netip.ParseAddr(v); err != nil || !a.IsUnspecified() {
+				setIP(ev, field, v)
+			}
+		}
 		ev.Set("rule.name", get(panRule))
 		if u := get(panSrcUser); u != "" {
 			if i := strings.IndexByte(u, '\\'); i > 0 {

@@ -26,7 +26,7 @@ func TestPanOSExport(t *testing.T) {
 	syslogLine := strings.TrimSpace(string(src))
 	body := syslogLine[strings.Index(syslogLine, " 1,")+1:]
 	rows := []string{body,
-		strings.Replace(strings.Replace(body, ",230929700,228392011,2537689,", ",9000,1000,8000,", 1), ",end,", ",start,", 1),
+		strings.Replace(strings.Replace(strings.Replace(body, ",230929700,228392011,2537689,", ",9000,1000,8000,", 1), ",end,", ",start,", 1), ",203.0.113.10,31.216.145.5,", ",203.0.113.10,0.0.0.0,", 1),
 		strings.Replace(body, "agglo\\j.martin", "", 1)}
 	p := filepath.Join(t.TempDir(), "traffic-export.csv")
 	if err := os.WriteFile(p, []byte(panExportHeaderLine+"\r\n"+strings.Join(rows, "\r\n")+"\r\n"), 0o644); err != nil {
@@ -59,6 +59,9 @@ func TestPanOSExport(t *testing.T) {
 	}
 	if n, _ := evs[0].Int("source.bytes"); n != 228392011 || !evs[0].Timestamp.Equal(time.Date(2025, 3, 14, 23, 50, 40, 0, time.UTC)) {
 		t.Errorf("first row: source.bytes %d at %v", n, evs[0].Timestamp)
+	}
+	if evs[0].Str("destination.nat.ip") != "31.216.145.5" || evs[1].Str("destination.nat.ip") != "" || evs[1].Str("source.nat.ip") != "203.0.113.10" {
+		t.Errorf("NAT: %q, %q (0.0.0.0: none), %q", evs[0].Str("destination.nat.ip"), evs[1].Str("destination.nat.ip"), evs[1].Str("source.nat.ip"))
 	}
 
 	// Bytes Sent and Bytes Received swapped in the header: refused.
