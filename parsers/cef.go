@@ -113,15 +113,15 @@ func (d *cefDecoder) Line(no int64, line []byte, emit Emit) error {
 	if i < 0 {
 		return fmt.Errorf("cef: no CEF: header")
 	}
-	if fortiCEFStart(s) >= 0 {
+	hdr, ext, err := cefHeader(s[i+4:])
+	if err != nil {
+		return err
+	}
+	if isFortiCEF(hdr) {
 		if d.forti == nil {
 			d.forti = FortiGate{}.NewDecoder(d.o)
 		}
 		return d.forti.Line(no, line, emit)
-	}
-	hdr, ext, err := cefHeader(s[i+4:])
-	if err != nil {
-		return err
 	}
 	kv := cefExtension(ext)
 	ev := event.New()

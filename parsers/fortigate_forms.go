@@ -111,11 +111,17 @@ func fortiCEFStart(l string) int {
 		return -1
 	}
 	hdr, _, err := cefHeader(l[i+4:])
-	if err != nil || !strings.EqualFold(strings.TrimSpace(hdr[1]), "Fortinet") ||
-		!strings.HasPrefix(strings.ToLower(strings.TrimSpace(hdr[2])), "fortigate") {
+	if err != nil || !isFortiCEF(hdr) {
 		return -1
 	}
 	return i
+}
+
+// isFortiCEF reports whether a CEF header's vendor and product are a
+// FortiGate's.
+func isFortiCEF(hdr []string) bool {
+	return strings.EqualFold(strings.TrimSpace(hdr[1]), "Fortinet") &&
+		strings.HasPrefix(strings.ToLower(strings.TrimSpace(hdr[2])), "fortigate")
 }
 
 // fortiCEFPairs reads a FortiGate's CEF message (from "CEF:") as the

@@ -147,12 +147,8 @@ func (d *panDecoder) Line(no int64, line []byte, emit Emit) error {
 	case "TRAFFIC", "THREAT":
 		setIP(ev, "source.ip", get(panSrc))
 		setIP(ev, "destination.ip", get(panDst))
-		// PAN-OS writes 0.0.0.0 where a session had no NAT.
-		for field, v := range map[string]string{"source.nat.ip": get(panNatSrc), "destination.nat.ip": get(panNatDst)} {
-			if a, err := netip.ParseAddr(v); err != nil || !a.IsUnspecified() {
-				setIP(ev, field, v)
-			}
-		}
+		setNATIP(ev, "source.nat.ip", get(panNatSrc))
+		setNATIP(ev, "destination.nat.ip", get(panNatDst))
 		ev.Set("rule.name", get(panRule))
 		if u := get(panSrcUser); u != "" {
 			if i := strings.IndexByte(u, '\\'); i > 0 {
@@ -217,4 +213,11 @@ func (d *panDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	emit(ev, linePos(no))
 	return nil
+}
+
+// setNATIP sets a NAT address but PAN-OS' 0.0.0.0, its word for no NAT.
+func setNATIP(ev *event.Event, field, v string) {
+	if a, err := netip.ParseAddr(v); err != nil || !a.IsUnspecified() {
+		setIP(ev, field, v)
+	}
 }
