@@ -115,23 +115,10 @@ func (x ExchangeExport) ReadFile(in *Input, o *Options, emit Emit, st *FileStats
 	// A first pass, only as long as the dates need it, finds the order of
 	// their day and month.
 	var order dateOrder
-	var first *localDate
 	_ = x.rows(in, &FileStats{}, func(_ int64, _ string, col map[string]string, _ error) {
-		s := strings.TrimSpace(col["date-time"])
-		if order.decided || isISODate(s) {
-			return
-		}
-		if d, err := parseLocalDate(s); err == nil {
-			if first == nil {
-				first = &d
-			}
-			order.observe(d)
-		}
+		order.see(strings.TrimSpace(col["date-time"]))
 	})
-	if first != nil && !order.decided {
-		order.assume(*first)
-		st.Warn(order.assumed)
-	}
+	order.settle(st.Warn)
 	dec := ExchangeTracking{}.NewDecoder(&opts).(*exchangeDecoder)
 	arrays := 0
 	err := x.rows(in, st, func(line int64, raw string, col map[string]string, rowErr error) {
@@ -170,15 +157,9 @@ func (x ExchangeExport) ReadFile(in *Input, o *Options, emit Emit, st *FileStats
 
 func (ExchangeExport) event(dec *exchangeDecoder, line int64, raw string, col map[string]string, order *dateOrder, zone *zoneless, emit Emit) (*event.Event, error) {
 	s := strings.TrimSpace(col["date-time"])
-	t, zoned, err := parseISOZoned(s, zone.tz)
+	t, zoned, err := order.read(s, zone.tz)
 	if err != nil {
-		d, derr := parseLocalDate(s)
-		if derr != nil {
-			return nil, fmt.Errorf("Timestamp %q: %v", s, derr)
-		}
-		if t, err = order.time(d, zone.tz); err != nil {
-			return nil, fmt.Errorf("Timestamp %q: %v", s, err)
-		}
+		return nil, fmt.Errorf("Timestamp %q: %v", s, err)
 	}
 	ev := dec.row(line, raw, col, t.UTC(), emit)
 	if !zoned {

@@ -134,7 +134,6 @@ func (x ExchangeOnline) ReadFile(in *Input, o *Options, emit Emit, st *FileStats
 	var rows int64
 	domains := map[string]int64{}
 	var order dateOrder
-	var firstDate *localDate
 	kind, err := x.rows(in, &FileStats{}, func(r *traceRow) {
 		if r.err != nil {
 			return
@@ -147,22 +146,12 @@ func (x ExchangeOnline) ReadFile(in *Input, o *Options, emit Emit, st *FileStats
 				domains[d]++
 			}
 		}
-		if s := firstNonEmpty(r.f["received"], r.f["origin_timestamp_utc"]); !order.decided && !isISODate(s) {
-			if d, err := parseLocalDate(s); err == nil {
-				if firstDate == nil {
-					firstDate = &d
-				}
-				order.observe(d)
-			}
-		}
+		order.see(firstNonEmpty(r.f["received"], r.f["origin_timestamp_utc"]))
 	})
 	if err != nil {
 		return err
 	}
-	if firstDate != nil && !order.decided {
-		order.assume(*firstDate)
-		st.Warn(order.assumed)
-	}
+	order.settle(st.Warn)
 	own := map[string]bool{}
 	if kind == "cmdlet" {
 		var names []string
@@ -243,15 +232,9 @@ func (ExchangeOnline) event(r *traceRow, kind string, own map[string]bool, order
 		return nil, r.err
 	}
 	stamp := firstNonEmpty(r.f["received"], r.f["origin_timestamp_utc"])
-	t, err := parseISO(stamp, time.UTC)
+	t, _, err := order.read(stamp, time.UTC)
 	if err != nil {
-		d, derr := parseLocalDate(stamp)
-		if derr != nil {
-			return nil, fmt.Errorf("time %q: %v", stamp, derr)
-		}
-		if t, err = order.time(d, time.UTC); err != nil {
-			return nil, fmt.Errorf("time %q: %v", stamp, err)
-		}
+		return nil, fmt.Errorf("time %q: %v", stamp, err)
 	}
 	ev := event.New()
 	ev.Timestamp = t

@@ -125,7 +125,48 @@ func parseLocalDate(s string) (localDate, error) {
 type dateOrder struct {
 	decided  bool
 	dayFirst bool
-	assumed  string // why, when no date of the file told
+	assumed  string     // why, when no date of the file told
+	first    *localDate // the first numeric date seen, to assume from
+}
+
+// see takes a date as a file writes it, in a first pass over the file;
+// it reports whether the order is decided. ISO dates and what is no date
+// tell nothing.
+func (o *dateOrder) see(s string) bool {
+	if o.decided || isISODate(s) {
+		return o.decided
+	}
+	if d, err := parseLocalDate(s); err == nil {
+		if o.first == nil {
+			o.first = &d
+		}
+		o.observe(d)
+	}
+	return o.decided
+}
+
+// settle assumes an order, and says so through warn, when the first pass
+// saw numeric dates but none that told.
+func (o *dateOrder) settle(warn func(string)) {
+	if o.first != nil && !o.decided {
+		o.assume(*o.first)
+		warn(o.assumed)
+	}
+}
+
+// read gives the instant of a date as a file writes it: ISO 8601 (in loc
+// when it has no zone; zoned says it had one), else the culture's numbers
+// by the file's order, in loc.
+func (o *dateOrder) read(s string, loc *time.Location) (t time.Time, zoned bool, err error) {
+	if t, zoned, err = parseISOZoned(s, loc); err == nil {
+		return t, zoned, nil
+	}
+	d, err := parseLocalDate(s)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	t, err = o.time(d, loc)
+	return t, false, err
 }
 
 // observe decides the order from a date that tells; it reports whether it did.

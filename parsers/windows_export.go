@@ -96,7 +96,6 @@ func (WindowsExport) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) e
 	x := &winExport{zone: newZoneless(&opts)}
 	// A first pass, only as long as the dates need it, finds the order of
 	// their day and month; what it meets is counted by the second.
-	var first *localDate
 	_ = x.rows(in, &FileStats{}, func(r *winRow) bool {
 		s := ""
 		if r.err == nil {
@@ -105,19 +104,9 @@ func (WindowsExport) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) e
 		if strings.HasPrefix(s, "/Date(") || isISODate(s) {
 			return false // exact times: no order to find
 		}
-		d, err := parseLocalDate(s)
-		if err != nil {
-			return true
-		}
-		if first == nil {
-			first = &d
-		}
-		return !x.order.observe(d)
+		return !x.order.see(s)
 	})
-	if first != nil && !x.order.decided {
-		x.order.assume(*first)
-		st.Warn(x.order.assumed)
-	}
+	x.order.settle(st.Warn)
 	return x.rows(in, st, func(r *winRow) bool {
 		err := r.err
 		var e *event.Event
