@@ -1,11 +1,7 @@
 package parsers
 
 import (
-	"bufio"
-	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/exfiltrace/exfiltrace/event"
@@ -59,53 +55,25 @@ func (ExchangeExport) Detect(head []byte) bool {
 // to fn with their line (or the row's CSV error: encoding/csv goes on at
 // the next line).
 func (ExchangeExport) rows(in *Input, st *FileStats, fn func(line int64, raw string, col map[string]string, err error)) error {
-	rc, err := in.Reader()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	br := bufio.NewReaderSize(&bomSkipper{r: bufio.NewReaderSize(rc, 1<<16)}, 1<<16)
-	header, skip, ok := exportCsvHeader(br)
-	if !ok {
-		return fmt.Errorf("exchange-export: no header")
-	}
-	legacy := legacyText{unit: "line"}
-	defer legacy.warn(st)
-	cols, delim := csvHeader(legacy.string(header, int64(skip+1)))
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = exchangeProperties[strings.ToLower(strings.TrimSpace(c))]
-	}
-	cr := csv.NewReader(br)
-	cr.Comma, cr.LazyQuotes, cr.FieldsPerRecord = delim, true, -1
-	for i := 0; i <= skip; i++ {
-		if _, err := cr.Read(); err != nil {
-			return fmt.Errorf("exchange-export: header: %w", err)
+	var names []string
+	return readExportCsv(in, st, "exchange-export", func(cols []string) error {
+		for _, c := range cols {
+			names = append(names, exchangeProperties[strings.ToLower(strings.TrimSpace(c))])
 		}
-	}
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return nil
+		return nil
+	}, func(r exportCsvRow) {
+		if r.err != nil {
+			fn(r.line, "", nil, r.err)
+			return
 		}
-		line, _ := cr.FieldPos(0)
-		if err != nil && rec == nil {
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) {
-				return fmt.Errorf("exchange-export: line %d: %w", line, err)
-			}
-			fn(int64(pe.StartLine), "", nil, pe)
-			continue
-		}
-		legacy.fields(rec, int64(line))
-		col := make(map[string]string, len(rec))
-		for i, v := range rec {
+		col := make(map[string]string, len(r.rec))
+		for i, v := range r.rec {
 			if i < len(names) && names[i] != "" {
 				col[names[i]] = v
 			}
 		}
-		fn(int64(line), strings.Join(rec, string(delim)), col, nil)
-	}
+		fn(r.line, r.raw, col, nil)
+	})
 }
 
 func (x ExchangeExport) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {

@@ -1,11 +1,7 @@
 package parsers
 
 import (
-	"bufio"
-	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -71,60 +67,25 @@ type traceRow struct {
 
 // rows reads the export's rows, handing each to fn.
 func (ExchangeOnline) rows(in *Input, st *FileStats, fn func(r *traceRow)) (kind string, err error) {
-	rc, err := in.Reader()
-	if err != nil {
-		return "", err
-	}
-	defer rc.Close()
-	br := bufio.NewReaderSize(&bomSkipper{r: bufio.NewReaderSize(rc, 1<<16)}, 1<<16)
-	header, skip, ok := exportCsvHeader(br)
-	if !ok {
-		return "", fmt.Errorf("exchange-online-trace: no header")
-	}
-	legacy := legacyText{unit: "line"}
-	defer legacy.warn(st)
-	cols, delim := csvHeader(legacy.string(header, int64(skip+1)))
-	kind = traceKindOf(cols)
-	if kind == "" {
-		return "", fmt.Errorf("exchange-online-trace: the header is no message trace's")
-	}
-	for i, c := range cols {
-		cols[i] = strings.ToLower(strings.TrimSpace(c))
-	}
-	cr := csv.NewReader(br)
-	cr.Comma, cr.LazyQuotes, cr.FieldsPerRecord = delim, true, -1
-	for i := 0; i <= skip; i++ {
-		if _, err := cr.Read(); err != nil {
-			return kind, fmt.Errorf("exchange-online-trace: header: %w", err)
+	var cols []string
+	err = readExportCsv(in, st, "exchange-online-trace", func(c []string) error {
+		if kind = traceKindOf(c); kind == "" {
+			return fmt.Errorf("exchange-online-trace: the header is no message trace's")
 		}
-	}
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return kind, nil
+		for _, name := range c {
+			cols = append(cols, strings.ToLower(strings.TrimSpace(name)))
 		}
-		line, _ := cr.FieldPos(0)
-		r := &traceRow{line: int64(line)}
-		if err != nil {
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) || errors.Is(pe.Err, csv.ErrFieldCount) {
-				if rec == nil {
-					return kind, fmt.Errorf("exchange-online-trace: line %d: %w", line, err)
-				}
-			} else {
-				r.err = pe // encoding/csv resynchronises at the next line
-			}
-		}
-		legacy.fields(rec, r.line)
-		r.raw = strings.Join(rec, string(delim))
-		r.f = make(map[string]string, len(rec))
-		for i, v := range rec {
+		return nil
+	}, func(row exportCsvRow) {
+		r := &traceRow{line: row.line, raw: row.raw, err: row.err, f: make(map[string]string, len(row.rec))}
+		for i, v := range row.rec {
 			if i < len(cols) && v != "" {
 				r.f[cols[i]] = strings.TrimSpace(v)
 			}
 		}
 		fn(r)
-	}
+	})
+	return kind, err
 }
 
 func (x ExchangeOnline) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {

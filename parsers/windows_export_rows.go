@@ -41,35 +41,6 @@ func (x *winExport) rows(in *Input, st *FileStats, fn func(*winRow) bool) error 
 	}
 }
 
-// exportCsvHeader finds the header of Export-Csv's output without reading
-// past it: the first line, or the second after PowerShell 5's "#TYPE …"
-// line (skip is then 1); ok is false when there is none.
-func exportCsvHeader(br *bufio.Reader) (header string, skip int, ok bool) {
-	head, _ := br.Peek(64 << 10)
-	lines := rawHeadLines(head, 3)
-	if len(lines) > 0 && strings.HasPrefix(lines[0], "#TYPE ") {
-		skip, lines = 1, lines[1:]
-	}
-	if len(lines) == 0 {
-		return "", 0, false
-	}
-	return lines[0], skip, true
-}
-
-// exportHeaderColumns are the columns of Export-Csv's header in a file's
-// first bytes, for detectors.
-func exportHeaderColumns(head []byte) ([]string, bool) {
-	lines := headLines(head, 3) // three: a truncated head's last line is dropped
-	if len(lines) > 0 && strings.HasPrefix(lines[0], "#TYPE ") {
-		lines = lines[1:]
-	}
-	if len(lines) == 0 {
-		return nil, false
-	}
-	cols, _ := csvHeader(lines[0])
-	return cols, true
-}
-
 func (x *winExport) csvRows(br *bufio.Reader, st *FileStats, fn func(*winRow) bool) error {
 	legacy := legacyText{unit: "line"}
 	defer legacy.warn(st)
