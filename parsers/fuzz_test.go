@@ -435,3 +435,13 @@ func FuzzEvtxJSON(f *testing.F) {
 	f.Add([]byte(`{"System":{"EventID":{"Value":4624},"TimeCreated":{"SystemTime":1741918260.5},"Keywords":9232379236109516800},"UserData":{"X":{"A":{"B":"c"},"A_1":{"#text":"d"}}},"Message":"m"}` + "\n"))
 	fuzzFile(f, EvtxJSON{})
 }
+
+func FuzzW3CProxy(f *testing.F) {
+	for _, p := range []string{"testdata/proxysg_elff.log", "testdata/wsa_w3c.log", "testdata/proxysg_syslog.log"} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	seedLines(f, "testdata/proxysg_elff.log")
+	fuzzLines(f, W3CProxy{})
+}

@@ -45,7 +45,7 @@ func iisFields(f string) bool {
 	for _, n := range strings.Fields(f) {
 		has[strings.ToLower(n)] = true
 	}
-	return has["date"] && has["time"] && (has["cs-uri-stem"] || has["cs-method"]) && (has["sc-status"] || has["c-ip"])
+	return has["date"] && has["time"] && (has["cs-uri-stem"] || has["cs-method"]) && (has["sc-status"] || has["c-ip"]) && !proxyFields(strings.Fields(f))
 }
 
 var httpMethods = map[string]bool{"GET": true, "POST": true, "HEAD": true, "PUT": true, "DELETE": true, "OPTIONS": true,

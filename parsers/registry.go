@@ -28,6 +28,7 @@ var registry = []Format{
 	CheckPoint{},
 	CEF{},
 	LEEF{},
+	W3CProxy{},
 	IIS{},
 	Squid{},
 	CLF{},

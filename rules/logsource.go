@@ -88,6 +88,22 @@ var sigmaFields = map[string][]string{
 	"SourcePort":          {"winlog.event_data.SourcePort", "source.port"},
 	"QueryName":           {"winlog.event_data.QueryName", "dns.question.name"},
 	"ScriptBlockText":     {"winlog.event_data.ScriptBlockText", "powershell.file.script_block_text"},
+	// Sigma's proxy taxonomy (category: proxy), as the proxy readers store it.
+	"c-uri":           {"url.original"},
+	"c-uri-extension": {"url.extension"},
+	"c-uri-query":     {"url.query"},
+	"c-uri-stem":      {"url.path"},
+	"c-useragent":     {"user_agent.original"},
+	"cs-host":         {"url.domain", "destination.domain"},
+	"r-dns":           {"destination.domain", "url.domain"},
+	"cs-method":       {"http.request.method"},
+	"cs-referrer":     {"http.request.referrer"},
+	"cs-version":      {"http.version"},
+	"sc-status":       {"http.response.status_code"},
+	"cs-bytes":        {"http.request.bytes"},
+	"sc-bytes":        {"http.response.bytes"},
+	"src_ip":          {"source.ip"},
+	"dst_ip":          {"destination.ip"},
 }
 
 // values returns a field's values as strings. The list is valid until the
@@ -296,8 +312,14 @@ func eventLogsources(ev *event.Event, out []string) []string {
 		return out
 	}
 	switch ds := ev.Str(event.FieldDataset); {
+	case ds == "squid", ds == "w3c_proxy.access":
+		// A web proxy's requests: Sigma's proxy rules, and the pack's
+		// network rules (a host name, a URL) as on a firewall's sessions.
+		out = addSource(out, "proxy")
+		out = addSource(out, "firewall")
+		out = addSource(out, "network")
 	case strings.HasPrefix(ds, "fortinet."), ds == "stormshield", strings.HasPrefix(ds, "sonicwall."), ds == "firewall", strings.HasPrefix(ds, "cisco."),
-		ds == "panw.panos", ds == "netfilter", ds == "pf", strings.HasPrefix(ds, "zeek."), strings.HasPrefix(ds, "suricata."), ds == "squid",
+		ds == "panw.panos", ds == "netfilter", ds == "pf", strings.HasPrefix(ds, "zeek."), strings.HasPrefix(ds, "suricata."),
 		ds == "cef", ds == "leef", ds == "checkpoint", ds == "clf":
 		out = addSource(out, "firewall")
 		out = addSource(out, "network")
