@@ -104,6 +104,12 @@ var sigmaFields = map[string][]string{
 	"sc-bytes":        {"http.response.bytes"},
 	"src_ip":          {"source.ip"},
 	"dst_ip":          {"destination.ip"},
+	"cs-uri":          {"url.original"},
+	// Sigma's webserver taxonomy (category: webserver) beside the proxy's.
+	"cs-uri-query":  {"url.query"},
+	"cs-uri-stem":   {"url.path"},
+	"cs-user-agent": {"user_agent.original"},
+	"cs-referer":    {"http.request.referrer"},
 }
 
 // values returns a field's values as strings. The list is valid until the
@@ -318,9 +324,16 @@ func eventLogsources(ev *event.Event, out []string) []string {
 		out = addSource(out, "proxy")
 		out = addSource(out, "firewall")
 		out = addSource(out, "network")
+	case ds == "iis.access":
+		out = addSource(out, "webserver")
+	case ds == "clf":
+		// Web servers' and VPN portals' access logs, Squid's too in CLF.
+		out = addSource(out, "webserver")
+		out = addSource(out, "firewall")
+		out = addSource(out, "network")
 	case strings.HasPrefix(ds, "fortinet."), ds == "stormshield", strings.HasPrefix(ds, "sonicwall."), ds == "firewall", strings.HasPrefix(ds, "cisco."),
 		ds == "panw.panos", ds == "netfilter", ds == "pf", strings.HasPrefix(ds, "zeek."), strings.HasPrefix(ds, "suricata."),
-		ds == "cef", ds == "leef", ds == "checkpoint", ds == "clf":
+		ds == "cef", ds == "leef", ds == "checkpoint":
 		out = addSource(out, "firewall")
 		out = addSource(out, "network")
 	case ev.Str("observer.type") == "firewall":

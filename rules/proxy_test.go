@@ -75,7 +75,7 @@ func indent(s string) string {
 	return string(out)
 }
 
-// TestSigmaHQProxyRules: every SigmaHQ proxy rule loads, and the one for
+// TestSigmaHQProxyRules: every SigmaHQ proxy and webserver rule loads, and the one for
 // rclone's user agent finds an upload through the proxy.
 func TestSigmaHQProxyRules(t *testing.T) {
 	dir := corpus.Dir(t, "sigma")
@@ -94,5 +94,42 @@ func TestSigmaHQProxyRules(t *testing.T) {
 	}
 	if !found["2c03648b-e081-41a5-b9fb-7d854a915091"] {
 		t.Errorf("rclone via proxy not found: %v", found)
+	}
+	web, _, err := LoadDir(filepath.Join(dir, "rules", "web", "webserver_generic"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eng := Compile(web); len(web) < 10 || len(eng.Skipped) > 0 {
+		t.Errorf("%d webserver rules, skipped %+v", len(web), eng.Skipped)
+	}
+}
+
+// TestSigmaWebserverTaxonomy: Sigma's webserver rules (cs-uri-query,
+// cs-uri-stem, cs-user-agent…) run on IIS's and CLF's requests, not on
+// a proxy's.
+func TestSigmaWebserverTaxonomy(t *testing.T) {
+	rs, err := ParseRules([]byte(`title: t
+logsource: {category: webserver}
+detection:
+  sel: {cs-method: POST, cs-uri-stem|endswith: /autodiscover.json, cs-uri-query|contains: 'powershell', cs-user-agent|startswith: python, cs-referer: 'https://x/', cs-uri|contains: '/autodiscover.json?'}
+  condition: sel
+`), "t.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	request := func(dataset string) map[string]any {
+		return map[string]any{"event.dataset": dataset, "http.request.method": "POST", "url.path": "/autodiscover/autodiscover.json",
+			"url.query": "@evil.com/powershell", "url.original": "/autodiscover/autodiscover.json?@evil.com/powershell",
+			"user_agent.original": "python-requests/2.31.0", "http.request.referrer": "https://x/"}
+	}
+	for _, c := range []struct {
+		dataset string
+		want    bool
+	}{{"iis.access", true}, {"clf", true}, {"w3c_proxy.access", false}} {
+		eng := Compile(rs)
+		eng.Process(ev(request(c.dataset)))
+		if got := len(eng.Findings()) > 0; got != c.want {
+			t.Errorf("%s: matched %v", c.dataset, got)
+		}
 	}
 }
