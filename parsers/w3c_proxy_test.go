@@ -204,3 +204,35 @@ func TestSplitELFF(t *testing.T) {
 		}
 	}
 }
+
+// TestW3CProxySupplier: ProxySG's older main format names the server it
+// fetched from (s-supplier-name): the destination when it went DIRECT,
+// not when a parent proxy fetched it.
+func TestW3CProxySupplier(t *testing.T) {
+	dec := W3CProxy{}.NewDecoder(&Options{TZ: time.UTC})
+	var got []*event.Event
+	emit := func(ev *event.Event, _ string) { got = append(got, ev) }
+	lines := []string{
+		"#Software: SGOS 4.2.10.1",
+		"#Fields: date time time-taken c-ip sc-status s-action sc-bytes cs-bytes cs-method cs-uri-scheme cs-host cs-uri-path cs-uri-query cs-username s-hierarchy s-supplier-name rs(Content-Type) cs(User-Agent) sc-filter-result sc-filter-category x-virus-id s-ip s-sitename",
+		`2025-03-14 22:10:00 2400 10.20.1.30 200 TCP_NC_MISS 310 52428800 PUT https files.example-partner.fr /depot/rh.7z - mdurand DIRECT 203.0.113.80 text/plain "WinSCP/6.1" PROXIED "File Storage" - 10.20.0.5 SG-HTTP-Service`,
+		`2025-03-14 22:11:00 90 10.20.1.30 200 TCP_MISS 4096 400 GET http www.example.org / - mdurand PARENT_MISS 10.99.0.1 text/html "Mozilla/5.0" PROXIED "none" - 10.20.0.5 SG-HTTP-Service`,
+	}
+	for i, l := range lines {
+		if err := dec.Line(int64(i+1), []byte(l), emit); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+	}
+	data := requests(got)
+	if len(data) != 2 {
+		t.Fatalf("%d requests", len(data))
+	}
+	want(t, "direct", data[0], "2025-03-14T22:10:00Z", map[string]any{
+		"destination.ip": "203.0.113.80", "destination.domain": "files.example-partner.fr", "source.bytes": int64(52428800),
+		"url.original": "https://files.example-partner.fr/depot/rh.7z", "user.name": "mdurand", "w3c_proxy.hierarchy": "DIRECT",
+		"w3c_proxy.categories": "File Storage", "observer.ip": "10.20.0.5", "w3c_proxy.service": "SG-HTTP-Service", "network.direction": "outbound",
+	})
+	want(t, "parent", data[1], "2025-03-14T22:11:00Z", map[string]any{
+		"destination.ip": nil, "w3c_proxy.supplier_name": "10.99.0.1", "w3c_proxy.hierarchy": "PARENT_MISS", "destination.domain": "www.example.org",
+	})
+}
