@@ -51,7 +51,7 @@ func BenchmarkLineFormats(b *testing.B) {
 	files := map[string]string{"fortigate": "testdata/fortigate.log", "postfix": "../samples/incident/mail/mail.log",
 		"cisco-asa": "testdata/cisco_asa.log", "dovecot": "testdata/dovecot.log", "exim": "testdata/exim.log",
 		"sendmail": "testdata/sendmail.log", "cef": "testdata/cef_leef.log", "leef": "testdata/leef.log", "zeek": "testdata/zeek_conn.log",
-		"winlogbeat": "testdata/winlogbeat.json", "nxlog-windows": "testdata/nxlog.json", "iis": "testdata/iis_exchange.log",
+		"winlogbeat": "testdata/winlogbeat.json", "nxlog-windows": "testdata/nxlog.json", "iis": "testdata/iis_exchange.log", "w3c-proxy": "testdata/proxysg_elff.log",
 		"juniper-srx": "testdata/formats/juniper-srx.log", "sophos-xg": "testdata/formats/sophos.log", "netscreen": "testdata/formats/netscreen.log",
 		"watchguard": "testdata/formats/watchguard.log", "zyxel": "testdata/formats/zyxel.log", "mikrotik": "testdata/formats/mikrotik.log", "proxmox-firewall": "testdata/formats/proxmox-firewall.log",
 		"windows-firewall": "testdata/formats/pfirewall.log", "netfilter": "testdata/formats/netfilter-edgeos-unifi.log",
