@@ -30,6 +30,10 @@ func sourceKind(ev *event.Event) string {
 	case strings.HasPrefix(ds, "fortinet."), ds == "stormshield", strings.HasPrefix(ds, "sonicwall."), strings.HasPrefix(ds, "cisco."), ds == "panw.panos", ds == "zeek.conn", ds == "suricata.flow",
 		ds == "cef", ds == "leef", ds == "checkpoint":
 		return "firewall" // session logs with byte counts
+	case ds == "squid", ds == "w3c_proxy.access", ev.Str("observer.type") == "proxy":
+		// A web proxy's requests: who sent how much to which site, not
+		// yet counted in the ledger (verdict.go says so).
+		return "proxy"
 	case ds == "netfilter", ds == "pf":
 		// Packet logs: they show connections but not how much data left.
 		return "firewall-packets"

@@ -117,6 +117,10 @@ func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion b
 		v.Reasons = append(v.Reasons, tr(lang, "Aucun journal de pare-feu : les sorties par le réseau ne peuvent pas être mesurées ; les volumes ci-dessus ne comptent que les canaux journalisés (messagerie).",
 			"No firewall log: what left over the network cannot be measured; the volumes above count only the channels that were logged (mail)."))
 	}
+	if p := findCoverage(r.Coverage, "proxy"); p != nil && p.Range != nil {
+		v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "Journaux de proxy web présents du %s au %s : les envois par le proxy (octets envoyés par poste, compte et site, source.bytes) sont dans les constats et la recherche, mais pas encore comptés dans le registre des octets.",
+			"Web proxy logs present from %s to %s: uploads through the proxy (bytes sent per workstation, account and site, source.bytes) are in the findings and search, but not yet counted in the byte ledger."), fmtT(p.Range.Start), fmtT(p.Range.End)))
+	}
 	v.Reasons = append(v.Reasons, caveats...)
 	if len(r.Routine) > 0 && level != none {
 		v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "%d transfert(s) volumineux jugé(s) routinier(s) laissé(s) hors du registre (voir « transferts routiniers », à confirmer).",
