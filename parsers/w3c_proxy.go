@@ -12,7 +12,7 @@ import (
 
 // W3CProxy reads web proxies' access logs in the W3C extended log file
 // format (ELFF): Blue Coat / Symantec ProxySG, Cisco Secure Web Appliance's
-// W3C logs and other proxies writing a #Fields: directive. Where the
+// W3C logs, Forefront TMG's and other proxies writing a #Fields: directive. Where the
 // firewall sees only the proxy's own address going out, this log names the
 // workstation and account behind each request, the host it went to and the
 // bytes each way: cs-bytes is what the client sent (an upload's size),
@@ -23,7 +23,7 @@ type W3CProxy struct{}
 
 func (W3CProxy) Name() string { return "w3c-proxy" }
 func (W3CProxy) Description() string {
-	return "Web proxy access logs in W3C extended format with #Fields: (Blue Coat/Symantec ProxySG, Cisco Secure Web Appliance W3C logs), also relayed by syslog; times in UTC"
+	return "Web proxy access logs in W3C extended format with #Fields: (Blue Coat/Symantec ProxySG, Cisco Secure Web Appliance W3C logs, Forefront TMG), also relayed by syslog; times in UTC"
 }
 
 func (W3CProxy) selfContained() {}
@@ -122,6 +122,8 @@ func proxySoftware(s string) proxyProduct {
 		return proxyProduct{"Symantec", "ProxySG"}
 	case strings.HasPrefix(s, "AsyncOS for Web"):
 		return proxyProduct{"Cisco", "Secure Web Appliance"}
+	case strings.Contains(s, "Forefront Threat Management Gateway"), strings.Contains(s, "Internet Security and Acceleration"):
+		return proxyProduct{"Microsoft", "Forefront TMG"}
 	}
 	return proxyProduct{}
 }
@@ -136,6 +138,7 @@ type w3cProxyDecoder struct {
 	product  proxyProduct
 	observer struct{ name, ip, serial string }
 	relayed  string // every line behind a syslog header of this shape (relayShape)
+	tabs     bool   // values separated by tabs only
 	clock    syslogClock
 	warn     func(string)
 	warned   bool
@@ -172,7 +175,11 @@ func (d *w3cProxyDecoder) Line(no int64, line []byte, emit Emit) error {
 		return fmt.Errorf("w3c-proxy: a request before any #Fields: directive")
 	}
 	var err error
-	d.vals, err = splitELFF(s, d.vals[:0])
+	if d.tabs {
+		d.vals = splitTabs(s, d.vals[:0])
+	} else {
+		d.vals, err = splitELFF(s, d.vals[:0])
+	}
 	if err != nil {
 		return err
 	}
@@ -210,7 +217,15 @@ func (d *w3cProxyDecoder) Line(no int64, line []byte, emit Emit) error {
 func (d *w3cProxyDecoder) directive(s string) {
 	switch {
 	case strings.HasPrefix(s, "#Fields:"):
-		d.names = strings.Fields(strings.TrimPrefix(s, "#Fields:"))
+		f := strings.TrimPrefix(s, "#Fields:")
+		// Forefront TMG separates by tabs, names ("GMT Time") and values
+		// (an unquoted user agent) holding spaces.
+		d.tabs = strings.Contains(strings.TrimSpace(f), "\t")
+		if d.tabs {
+			d.names = splitTabs(strings.TrimSpace(f), nil)
+		} else {
+			d.names = strings.Fields(f)
+		}
 		d.fields = make([]string, len(d.names))
 		for i, n := range d.names {
 			d.fields[i] = strings.ToLower(n)
@@ -295,7 +310,9 @@ func (d *w3cProxyDecoder) set(ev *event.Event, r *proxyRequest, lower, name, v s
 	case "c-port":
 		setPort(ev, "source.port", v)
 	case "cs-username":
-		setUserDomainForm(ev, v)
+		if !strings.EqualFold(v, "anonymous") { // TMG's word for no account
+			setUserDomainForm(ev, v)
+		}
 	case "s-ip":
 		if d.product.product == "Secure Web Appliance" { // its server's address, not its own
 			setIP(ev, "destination.ip", v)
@@ -329,7 +346,7 @@ func (d *w3cProxyDecoder) set(ev *event.Event, r *proxyRequest, lower, name, v s
 		r.query = strings.TrimPrefix(v, "?")
 	case "cs-uri", "cs-url":
 		r.url = v
-	case "cs-method":
+	case "cs-method", "s-operation":
 		ev.Set("http.request.method", v)
 		ev.Set("event.action", strings.ToLower(v))
 	case "sc-status":
@@ -339,6 +356,19 @@ func (d *w3cProxyDecoder) set(ev *event.Event, r *proxyRequest, lower, name, v s
 		r.status, _ = strconv.ParseInt(v, 10, 64)
 	case "s-action", "x-result-code":
 		ev.Set("w3c_proxy.action", v)
+	case "action":
+		// TMG: Allowed, Denied, Failed…
+		ev.Set("w3c_proxy.action", v)
+		r.filterResult = strings.ToUpper(v) // DENIED fails as ProxySG's; FAILED as an error status
+	case "cs-protocol":
+		if r.scheme == "" {
+			r.scheme = strings.ToLower(v)
+		}
+	case "gmt time":
+		// A TMG/ISA column beside date and time, both UTC already.
+		if t, err := time.Parse("2006-01-02 15:04:05.999999999", v); err == nil && r.at.IsZero() {
+			r.at = t
+		}
 	case "x-resultcode-httpstatus":
 		// "TCP_MISS/200"
 		code, status, _ := strings.Cut(v, "/")
@@ -457,7 +487,7 @@ func (r *proxyRequest) finish(ev *event.Event, observerIP string) error {
 	case r.filterResult == "DENIED", strings.Contains(strings.ToUpper(ev.Str("w3c_proxy.action")), "DENIED"):
 		ev.Set("event.outcome", "failure")
 		ev.Fields["event.type"] = []string{"denied"}
-	case r.status >= 400:
+	case r.status >= 400, r.filterResult == "FAILED":
 		ev.Set("event.outcome", "failure")
 		ev.Fields["event.type"] = []string{"access"}
 	case r.status > 0 || r.filterResult != "":
@@ -526,6 +556,19 @@ func epochSeconds(v string) (time.Time, error) {
 		}
 	}
 	return time.Unix(s, ns).UTC(), nil
+}
+
+// splitTabs splits a tab-separated W3C line: every tab separates, spaces
+// belong to the values.
+func splitTabs(s string, out []string) []string {
+	for {
+		i := strings.IndexByte(s, '\t')
+		if i < 0 {
+			return append(out, strings.TrimSpace(s))
+		}
+		out = append(out, strings.TrimSpace(s[:i]))
+		s = s[i+1:]
+	}
 }
 
 // splitELFF splits a W3C line on spaces or tabs; a value holding either is

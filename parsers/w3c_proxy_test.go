@@ -236,3 +236,25 @@ func TestW3CProxySupplier(t *testing.T) {
 		"destination.ip": nil, "w3c_proxy.supplier_name": "10.99.0.1", "w3c_proxy.hierarchy": "PARENT_MISS", "destination.domain": "www.example.org",
 	})
 }
+
+// TestW3CProxyTMG: Forefront TMG's Web Proxy log in W3C form separates by
+// tabs (its user agents unquoted, with spaces); anonymous is no account;
+// its action Denied fails; r-ip is the server it went to.
+func TestW3CProxyTMG(t *testing.T) {
+	evs, st := parseFile(t, "testdata/tmg_w3c.log", &Options{TZ: time.UTC})
+	if st.Format != "w3c-proxy" || st.Parsed != 6 || st.Raw != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	data := requests(evs)
+	want(t, "tunnel", data[0], "2025-03-14T22:50:40Z", map[string]any{
+		"observer.vendor": "Microsoft", "observer.product": "Forefront TMG", "observer.hostname": "TMG01",
+		"source.ip": "10.20.1.15", "user.name": "jdupont", "user.domain": "AGGLO", "user_agent.original": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
+		"http.request.method": "CONNECT", "url.original": "gfs270n102.userstorage.mega.co.nz:443", "destination.domain": "gfs270n102.userstorage.mega.co.nz",
+		"destination.ip": "31.216.145.5", "destination.port": int64(443), "source.bytes": int64(228392011), "destination.bytes": int64(1836),
+		"w3c_proxy.action": "Allowed", "w3c_proxy.rule": "Acces Internet", "event.outcome": "success", "network.direction": "outbound",
+	})
+	want(t, "denied", data[1], "2025-03-14T22:51:03Z", map[string]any{
+		"user.name": nil, "event.outcome": "failure", "event.type": []string{"denied"}, "url.original": "http://transfer.sh/clients.zip",
+		"url.scheme": "http", "destination.port": int64(80), "http.request.method": "PUT", "source.bytes": int64(1048576),
+	})
+}
