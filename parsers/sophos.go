@@ -260,7 +260,11 @@ func (d *utmDecoder) Line(no int64, line []byte, emit Emit) error {
 		}
 	case "http":
 		// A proxied request: size is what the server sent to the client.
+		// The UTM's web proxy answered it: a proxy's request, not a
+		// firewall's session (coverage and Sigma's proxy rules tell them
+		// apart by observer.type).
 		ev.Fields["event.category"] = []string{"web", "network"}
+		ev.Fields["observer.type"] = "proxy"
 		ev.Set("url.original", kv["url"])
 		ev.Set("http.request.method", kv["method"])
 		ev.SetIntString("http.response.status_code", kv["statuscode"])

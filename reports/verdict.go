@@ -118,8 +118,8 @@ func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion b
 			"No firewall log: what left over the network cannot be measured; the volumes above count only the channels that were logged (mail)."))
 	}
 	if p := findCoverage(r.Coverage, "proxy"); p != nil && p.Range != nil {
-		v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "Journaux de proxy web présents du %s au %s : les envois par le proxy (octets envoyés par poste, compte et site, source.bytes) sont dans les constats et la recherche, mais pas encore comptés dans le registre des octets.",
-			"Web proxy logs present from %s to %s: uploads through the proxy (bytes sent per workstation, account and site, source.bytes) are in the findings and search, but not yet counted in the byte ledger."), fmtT(p.Range.Start), fmtT(p.Range.End)))
+		v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "Journaux de proxy web présents du %s au %s : les requêtes passées par le proxy (poste, compte, site et, là où le proxy les journalise, octets envoyés : source.bytes) sont dans les constats et la recherche, mais pas encore comptées dans le registre des octets.",
+			"Web proxy logs present from %s to %s: requests through the proxy (workstation, account, site and, where the proxy logs them, bytes sent: source.bytes) are in the findings and search, but not yet counted in the byte ledger."), fmtT(p.Range.Start), fmtT(p.Range.End)))
 	}
 	v.Reasons = append(v.Reasons, caveats...)
 	if len(r.Routine) > 0 && level != none {

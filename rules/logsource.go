@@ -318,7 +318,7 @@ func eventLogsources(ev *event.Event, out []string) []string {
 		return out
 	}
 	switch ds := ev.Str(event.FieldDataset); {
-	case ds == "squid", ds == "w3c_proxy.access":
+	case ds == "squid", ds == "w3c_proxy.access", ev.Str("observer.type") == "proxy":
 		// A web proxy's requests: Sigma's proxy rules, and the pack's
 		// network rules (a host name, a URL) as on a firewall's sessions.
 		out = addSource(out, "proxy")

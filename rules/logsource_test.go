@@ -25,6 +25,11 @@ func TestEventLogsources(t *testing.T) {
 		{map[string]any{"winlog.channel": "Some/Unknown Channel"}, []string{"windows"}},
 		{map[string]any{"event.dataset": "fortinet.fortigate"}, []string{"firewall", "network"}},
 		{map[string]any{"event.dataset": "postfix"}, []string{"mail"}},
+		{map[string]any{"event.dataset": "w3c_proxy.access"}, []string{"proxy", "firewall", "network"}},
+		{map[string]any{"event.dataset": "sophos.utm", "observer.type": "proxy"}, []string{"proxy", "firewall", "network"}},
+		{map[string]any{"event.dataset": "sophos.utm", "observer.type": "firewall"}, []string{"firewall", "network"}},
+		{map[string]any{"event.dataset": "iis.access"}, []string{"webserver"}},
+		{map[string]any{"event.dataset": "clf"}, []string{"webserver", "firewall", "network"}},
 		{map[string]any{"event.dataset": "other"}, nil},
 	}
 	for _, c := range cases {
