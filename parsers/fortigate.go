@@ -250,13 +250,17 @@ func (d *fortiDecoder) event(no int64, s string, hdr syslogHeader, kv *fortiLine
 	// An interim record (long sessions, action=accept with sentdelta) repeats
 	// the session's running totals: its counters stay under fortinet.firewall.*
 	// and only the record that ends the session carries source.bytes, so any
-	// sum of source.bytes counts each session once.
+	// sum of source.bytes counts each session once. So do the counters of a
+	// UTM record (web filter, application control…) and of an HTTP
+	// transaction: the bytes of a request inside a session that its traffic
+	// record counts whole (the same sessionid).
 	interim := fortiInterim(kv)
+	whole := !interim && fortiSessionRecord(kv)
 	for _, c := range fortiCounters {
 		f, k := c.ecs, c.key
 		if v := kv.get(k); v != "" {
 			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-				if interim {
+				if !whole {
 					ev.SetInt(d.names.name(fortiFieldNames[k]), n)
 				} else {
 					ev.SetInt(f, n)
@@ -333,6 +337,14 @@ func (d *fortiDecoder) event(no int64, s string, hdr syslogHeader, kv *fortiLine
 	}
 	emit(ev, linePos(no))
 	return nil
+}
+
+// fortiSessionRecord reports a record that counts a whole session: a
+// traffic log but FortiOS 7's per-request http-transaction (a line naming
+// no type is taken as it always was, as a session's).
+func fortiSessionRecord(kv *fortiLine) bool {
+	t := kv.get(fType)
+	return (t == "traffic" || t == "") && kv.get(fSubtype) != "http-transaction"
 }
 
 // fortiInterim reports a traffic record written while its session goes on

@@ -171,7 +171,9 @@ func TestCEFByteDirection(t *testing.T) {
 		name:   "FortiOS 5.6 DLP, CEF:0",
 		line:   `Feb 12 14:16:32 syslog-800c CEF:0|Fortinet|Fortigate|v5.6.0|24576|utm:dlp dlp block|4|FTNTFGTlogid=0954024576 cat=utm:dlp FTNTFGTsubtype=dlp FTNTFGTeventtype=dlp FTNTFGTlevel=warning FTNTFGTvd=vdom1 FTNTFGTfilteridx=2 cs1=ssn cs1Label=Filter Type FTNTFGTfiltercat=file FTNTFGTseverity=medium externalId=65177 FTNTFGTepoch=2015044633 FTNTFGTeventid=0 duser= src=192.168.1.183 spt=36171 deviceInboundInterface=port15 dst=192.168.70.184 dpt=80 deviceOutboundInterface=port19 proto=6 app=HTTP FTNTFGTfiletype=unknown out=151 in=90170 deviceDirection=0 act=block dhost=192.168.70.184 request=/dlp/ssn/ssn-docx-pdf-valid.tar requestClientApplication=Wget/1.10.2 fname=ssn-docx-pdf-valid.tar fsize=89831 FTNTFGTprofile=SSN`,
 		format: "fortigate",
-		want: map[string]any{"source.bytes": int64(151), "destination.bytes": int64(90170), "source.ip": "192.168.1.183", "destination.port": int64(80),
+		// A UTM record: its counters repeat its session's, kept as FortiOS'.
+		want: map[string]any{"fortinet.firewall.sentbyte": int64(151), "fortinet.firewall.rcvdbyte": int64(90170), "source.bytes": nil,
+			"destination.bytes": nil, "source.ip": "192.168.1.183", "destination.port": int64(80),
 			"event.action": "block", "url.original": "/dlp/ssn/ssn-docx-pdf-valid.tar", "event.code": "0954024576", "fortinet.firewall.filtertype": "ssn",
 			"fortinet.firewall.direction": "incoming", "observer.ingress.interface.name": "port15", "fortinet.firewall.sessionid": "65177"},
 	}, {

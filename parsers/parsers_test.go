@@ -749,6 +749,37 @@ date=2025-03-14 time=23:03:30 tz="+0100" logid="0000000013" type="traffic" subty
 	want(t, "close", evs[2], "2025-03-14T22:03:30Z", map[string]any{"source.bytes": int64(3500), "destination.bytes": int64(35), "event.type": []string{"connection"}})
 }
 
+// TestFortiGateRequestRecords: a web filter record and an HTTP transaction
+// inside a session keep their counters under fortinet.firewall.* — the
+// session's traffic record counts it whole, so the sum of source.bytes is
+// the session's once, not once more per request logged.
+func TestFortiGateRequestRecords(t *testing.T) {
+	lines := `date=2025-03-14 time=23:00:05 tz="+0100" logid="0316013057" type="utm" subtype="webfilter" eventtype="ftgd_allow" level="notice" sessionid=88 srcip=10.10.1.20 srcport=60200 dstip=31.216.145.5 dstport=443 proto=6 service="HTTPS" hostname="gfs270n102.userstorage.mega.co.nz" action="passthrough" reqtype="direct" url="/ul/Xk2a9" sentbyte=228392011 rcvdbyte=1836 direction="outgoing" catdesc="File Sharing and Storage"
+date=2025-03-14 time=23:00:05 tz="+0100" logid="0000000028" type="traffic" subtype="http-transaction" sessionid=88 srcip=10.10.1.20 srcport=60200 dstip=31.216.145.5 dstport=443 proto=6 httpmethod="POST" sentbyte=228392011 rcvdbyte=1836
+date=2025-03-14 time=23:04:00 tz="+0100" logid="0000000013" type="traffic" subtype="forward" sessionid=88 srcip=10.10.1.20 srcport=60200 dstip=31.216.145.5 dstport=443 proto=6 action="close" duration=240 sentbyte=228401203 rcvdbyte=9120
+date=2025-03-14 time=23:05:00 tz="+0100" logid="0000000013" srcip=10.10.1.21 srcport=60300 dstip=31.216.145.6 dstport=443 proto=6 action="close" duration=10 sentbyte=700 rcvdbyte=70
+`
+	p := filepath.Join(t.TempDir(), "fgt.log")
+	os.WriteFile(p, []byte(lines), 0o644)
+	evs, st := parseFile(t, p, &Options{TZ: time.UTC})
+	if st.Parsed != 4 {
+		t.Fatalf("stats %+v", st)
+	}
+	var sum int64
+	for _, ev := range evs {
+		n, _ := ev.Int("source.bytes")
+		sum += n
+	}
+	if sum != 228401203+700 {
+		t.Errorf("sum of source.bytes %d, want %d (the session's closing record and the line naming no type)", sum, 228401203+700)
+	}
+	want(t, "web filter", evs[0], "2025-03-14T22:00:05Z", map[string]any{"source.bytes": nil, "destination.bytes": nil,
+		"fortinet.firewall.sentbyte": int64(228392011), "fortinet.firewall.rcvdbyte": int64(1836), "url.original": "/ul/Xk2a9"})
+	want(t, "http transaction", evs[1], "2025-03-14T22:00:05Z", map[string]any{"source.bytes": nil, "fortinet.firewall.sentbyte": int64(228392011),
+		"event.type": []string{"connection"}})
+	want(t, "session", evs[2], "2025-03-14T22:04:00Z", map[string]any{"source.bytes": int64(228401203), "destination.bytes": int64(9120)})
+}
+
 // TestFortiGateRepeatedKeys: a key given twice counts by its last value,
 // an empty or N/A last value included (a damaged or concatenated line), for
 // keys mapped to ECS and keys kept under fortinet.firewall.* alike.

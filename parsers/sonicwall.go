@@ -86,9 +86,15 @@ func (d *sonicDecoder) Line(no int64, line []byte, emit Emit) error {
 			ev.Set("network.protocol", strings.ToLower(svc))
 		}
 	}
-	for f, k := range map[string]string{"source.bytes": "sent", "destination.bytes": "rcvd"} {
-		if n, err := strconv.ParseInt(kv[k], 10, 64); err == nil && n >= 0 {
-			ev.SetInt(f, n)
+	// A connection's record counts its bytes; a web site hit or an
+	// application alert inside it repeats some of them: those stay under
+	// sonicwall.firewall.* so that a sum of source.bytes counts each
+	// connection once.
+	if msg == "" || strings.Contains(strings.ToLower(msg), "connection") {
+		for f, k := range map[string]string{"source.bytes": "sent", "destination.bytes": "rcvd"} {
+			if n, err := strconv.ParseInt(kv[k], 10, 64); err == nil && n >= 0 {
+				ev.SetInt(f, n)
+			}
 		}
 	}
 	if a := kv["arg"]; a != "" && kv["dstname"] != "" {

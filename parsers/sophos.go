@@ -128,8 +128,12 @@ func (d *sophosDecoder) Line(no int64, line []byte, emit Emit) error {
 		}
 		setOutboundDirection(ev)
 	case "content filtering", "web":
+		// A request inside a connection the Firewall log counts whole:
+		// its counters stay vendor fields, so that a sum of source.bytes
+		// counts each connection once.
 		ev.Fields["event.category"] = []string{"web", "network"}
-		setSessionBytes(ev, sent, rcvd)
+		ev.Set("sophos.xg.bytes_sent", sent)
+		ev.Set("sophos.xg.bytes_received", rcvd)
 	case "event":
 		if strings.Contains(strings.ToLower(kv["log_component"]), "vpn") || strings.Contains(strings.ToLower(kv["log_component"]), "authentication") {
 			ev.Fields["event.category"] = []string{"authentication"}

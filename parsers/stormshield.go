@@ -89,9 +89,15 @@ func (d *stormDecoder) Line(no int64, line []byte, emit Emit) error {
 	if v := kv["ipv"]; v != "" {
 		ev.Set("network.type", "ipv"+v)
 	}
-	for _, c := range [...]struct{ ecs, key string }{{"source.bytes", "sent"}, {"destination.bytes", "rcvd"}} {
-		if n, err := strconv.ParseInt(kv[c.key], 10, 64); err == nil {
-			ev.SetInt(c.ecs, n)
+	// The connection log counts a connection's bytes; the logs of what was
+	// analysed inside it (web, plugin, ssl, smtp, pop3, ftp) repeat them,
+	// per request or per protocol: those stay under stormshield.* only, so
+	// that a sum of source.bytes counts each connection once.
+	if stormSessionLog(lt) {
+		for _, c := range [...]struct{ ecs, key string }{{"source.bytes", "sent"}, {"destination.bytes", "rcvd"}} {
+			if n, err := strconv.ParseInt(kv[c.key], 10, 64); err == nil {
+				ev.SetInt(c.ecs, n)
+			}
 		}
 	}
 	if dur, err := strconv.ParseFloat(kv["duration"], 64); err == nil {
@@ -120,6 +126,15 @@ func (d *stormDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	emit(ev, linePos(no))
 	return nil
+}
+
+// stormSessionLog reports a log whose counters are a whole connection's.
+func stormSessionLog(logtype string) bool {
+	switch logtype {
+	case "web", "plugin", "ssl", "smtp", "pop3", "ftp":
+		return false
+	}
+	return true
 }
 
 // stormTime reads startime (when the connection began) or time, in the log's tz.
