@@ -759,9 +759,7 @@ date=2025-03-14 time=23:00:05 tz="+0100" logid="0000000028" type="traffic" subty
 date=2025-03-14 time=23:04:00 tz="+0100" logid="0000000013" type="traffic" subtype="forward" sessionid=88 srcip=10.10.1.20 srcport=60200 dstip=31.216.145.5 dstport=443 proto=6 action="close" duration=240 sentbyte=228401203 rcvdbyte=9120
 date=2025-03-14 time=23:05:00 tz="+0100" logid="0000000013" srcip=10.10.1.21 srcport=60300 dstip=31.216.145.6 dstport=443 proto=6 action="close" duration=10 sentbyte=700 rcvdbyte=70
 `
-	p := filepath.Join(t.TempDir(), "fgt.log")
-	os.WriteFile(p, []byte(lines), 0o644)
-	evs, st := parseFile(t, p, &Options{TZ: time.UTC})
+	st, evs := parseText(t, "fgt.log", lines)
 	if st.Parsed != 4 {
 		t.Fatalf("stats %+v", st)
 	}

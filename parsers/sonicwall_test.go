@@ -1,11 +1,6 @@
 package parsers
 
-import (
-	"os"
-	"path/filepath"
-	"testing"
-	"time"
-)
+import "testing"
 
 // TestSonicWallWebSiteHits: a web site hit inside a connection keeps its
 // sent/rcvd as vendor fields; the connection's closing record counts the
@@ -14,9 +9,7 @@ func TestSonicWallWebSiteHits(t *testing.T) {
 	lines := `<134>id=firewall sn=0017C5A1B2C3 time="2025-03-14 23:00:05" fw=198.51.100.7 pri=6 c=1024 m=97 msg="Web site hit" n=1201 src=10.10.1.20:60200:X0 dst=31.216.145.5:443:X1 proto=tcp/https op=1 sent=228392011 rcvd=1836 result=200 dstname=gfs270n102.userstorage.mega.co.nz arg=/ul/Xk2a9
 <134>id=firewall sn=0017C5A1B2C3 time="2025-03-14 23:04:00" fw=198.51.100.7 pri=6 c=262144 m=537 msg="Connection Closed" n=1202 src=10.10.1.20:60200:X0 dst=31.216.145.5:443:X1 proto=tcp/https sent=228401203 rcvd=9120 dstname=gfs270n102.userstorage.mega.co.nz
 `
-	p := filepath.Join(t.TempDir(), "sonicwall.log")
-	os.WriteFile(p, []byte(lines), 0o644)
-	evs, st := parseFile(t, p, &Options{TZ: time.UTC})
+	st, evs := parseText(t, "sonicwall.log", lines)
 	if st.Format != "sonicwall" || st.Parsed != 2 {
 		t.Fatalf("stats %+v", st)
 	}

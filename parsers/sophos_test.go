@@ -1,8 +1,6 @@
 package parsers
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -41,9 +39,7 @@ func TestSophosXGWebRequests(t *testing.T) {
 	lines := `Mar 14 23:12:01 xg device_name="SFW" timestamp="2025-03-14T23:12:01+0100" log_id="050901616001" log_type="Content Filtering" log_component="HTTP" log_subtype="Allowed" user_name="j.martin" src_ip="10.20.1.15" dst_ip="31.216.145.5" protocol="TCP" src_port=51600 dst_port=443 sent_bytes=524000000 recv_bytes=1836 domain="gfs270n102.userstorage.mega.co.nz" url="https://gfs270n102.userstorage.mega.co.nz/ul/Xk2a9" category="Online Storage"
 Mar 14 23:12:09 xg device_name="SFW" timestamp="2025-03-14T23:12:09+0100" log_id="010101600001" log_type="Firewall" log_component="Firewall Rule" log_subtype="Allowed" duration=912 fw_rule_id="12" src_ip="10.20.1.15" dst_ip="31.216.145.5" protocol="TCP" src_port=51600 dst_port=443 bytes_sent=524288000 bytes_received=1048576 con_event="Stop" con_id="3153941760"
 `
-	p := filepath.Join(t.TempDir(), "xg.log")
-	os.WriteFile(p, []byte(lines), 0o644)
-	evs, st := parseFile(t, p, &Options{TZ: time.UTC})
+	st, evs := parseText(t, "xg.log", lines)
 	if st.Format != "sophos-xg" || st.Parsed != 2 {
 		t.Fatalf("stats %+v", st)
 	}

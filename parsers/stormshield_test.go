@@ -1,11 +1,6 @@
 package parsers
 
-import (
-	"os"
-	"path/filepath"
-	"testing"
-	"time"
-)
+import "testing"
 
 // TestStormshieldAnalysisLogs: the web, plugin and ssl logs of a
 // connection repeat bytes its connection log counts whole: they keep them
@@ -16,9 +11,7 @@ func TestStormshieldAnalysisLogs(t *testing.T) {
 id=firewall time="2025-03-14 23:00:05" fw="SN-MAIRIE" tz=+0100 startime="2025-03-14 23:00:01" pri=5 confid=01 slotlevel=2 ruleid=9 ipproto=tcp proto=ssl src=10.10.1.20 srcport=60200 dst=31.216.145.5 dstport=443 sent=228395000 rcvd=4000 duration=240.00 action=pass logtype="plugin"
 id=firewall time="2025-03-14 23:04:01" fw="SN-MAIRIE" tz=+0100 startime="2025-03-14 23:00:01" pri=5 confid=01 slotlevel=2 ruleid=9 ipproto=tcp proto=https src=10.10.1.20 srcport=60200 dst=31.216.145.5 dstport=443 dstname=gfs270n102.userstorage.mega.co.nz sent=228401203 rcvd=9120 duration=240.00 action=pass logtype="connection"
 `
-	p := filepath.Join(t.TempDir(), "sns.log")
-	os.WriteFile(p, []byte(lines), 0o644)
-	evs, st := parseFile(t, p, &Options{TZ: time.UTC})
+	st, evs := parseText(t, "sns.log", lines)
 	if st.Format != "stormshield" || st.Parsed != 3 {
 		t.Fatalf("stats %+v", st)
 	}
