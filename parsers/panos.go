@@ -172,7 +172,15 @@ func (d *panDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	switch typ {
 	case "TRAFFIC":
-		for field, i := range map[string]int{"network.bytes": 31, "source.bytes": 32, "destination.bytes": 33, "network.packets": 34} {
+		// Only a session's end log counts its bytes: a start, drop or deny
+		// log holds the bytes so far (or those of a refused session), kept
+		// as PAN-OS' own fields so that a sum of source.bytes counts each
+		// session once.
+		counters := map[string]int{"network.bytes": 31, "source.bytes": 32, "destination.bytes": 33, "network.packets": 34}
+		if sub != "end" {
+			counters = map[string]int{"panw.panos.bytes": 31, "panw.panos.bytes_sent": 32, "panw.panos.bytes_received": 33, "panw.panos.packets": 34}
+		}
+		for field, i := range counters {
 			if n, err := strconv.ParseInt(get(i), 10, 64); err == nil {
 				ev.SetInt(field, n)
 			}

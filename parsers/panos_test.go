@@ -1,0 +1,29 @@
+package parsers
+
+import "testing"
+
+// TestPanOSSessionEnd: a session's start log holds its bytes so far and a
+// deny log those of a refused session: they keep them as PAN-OS' fields,
+// and only the end log carries source.bytes, so the sum is the session's.
+func TestPanOSSessionEnd(t *testing.T) {
+	lines := `<14>Mar 14 23:32:38 PA-AGGLO 1,2025/03/14 23:32:38,012801012345,TRAFFIC,start,2561,2025/03/14 23:32:38,10.10.1.20,31.216.145.5,203.0.113.10,31.216.145.5,allow-web,agglo\j.martin,,ssl,vsys1,trust,untrust,ethernet1/2,ethernet1/1,default,2025/03/14 23:32:38,4812,1,60100,443,60100,443,0x41c,tcp,allow,1466,583,883,9,2025/03/14 23:32:37,0,any,0,7204134051344758259,0x0,10.0.0.0-10.255.255.255,New Zealand,0,5,4,n/a
+<14>Mar 14 23:50:40 PA-AGGLO 1,2025/03/14 23:50:40,012801012345,TRAFFIC,end,2561,2025/03/14 23:50:40,10.10.1.20,31.216.145.5,203.0.113.10,31.216.145.5,allow-web,agglo\j.martin,,ssl,vsys1,trust,untrust,ethernet1/2,ethernet1/1,default,2025/03/14 23:50:40,4812,1,60100,443,60100,443,0x41c,tcp,allow,230929700,228392011,2537689,164951,2025/03/14 23:32:37,1083,any,0,7204134051344758260,0x0,10.0.0.0-10.255.255.255,New Zealand,0,163138,1813,tcp-fin
+<14>Mar 14 23:51:00 PA-AGGLO 1,2025/03/14 23:51:00,012801012345,TRAFFIC,deny,2561,2025/03/14 23:51:00,10.10.1.21,45.67.89.10,0.0.0.0,0.0.0.0,deny-all,,,ssl,vsys1,trust,untrust,ethernet1/2,,default,2025/03/14 23:51:00,4813,1,60200,443,0,0,0x0,tcp,deny,74,74,0,1,2025/03/14 23:51:00,0,any,0,7204134051344758261,0x0,10.0.0.0-10.255.255.255,Netherlands,0,1,0,policy-deny
+`
+	st, evs := parseText(t, "panos.log", lines)
+	if st.Format != "panos" || st.Parsed != 3 {
+		t.Fatalf("stats %+v", st)
+	}
+	var sum int64
+	for _, ev := range evs {
+		n, _ := ev.Int("source.bytes")
+		sum += n
+	}
+	if sum != 228392011 {
+		t.Errorf("sum of source.bytes %d, want 228392011 (the end log's)", sum)
+	}
+	want(t, "start", evs[0], "", map[string]any{"source.bytes": nil, "network.bytes": nil, "panw.panos.bytes_sent": int64(583),
+		"panw.panos.bytes_received": int64(883), "tags": []string{"panos_not_session_end"}})
+	want(t, "end", evs[1], "", map[string]any{"source.bytes": int64(228392011), "destination.bytes": int64(2537689), "network.bytes": int64(230929700)})
+	want(t, "deny", evs[2], "", map[string]any{"source.bytes": nil, "panw.panos.bytes_sent": int64(74), "event.action": "deny"})
+}
