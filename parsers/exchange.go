@@ -174,12 +174,7 @@ func (d *exchangeDecoder) Line(no int64, line []byte, emit Emit) error {
 		if strings.HasPrefix(s, "#Fields:") {
 			d.fields = strings.Split(strings.TrimSpace(strings.TrimPrefix(s, "#Fields:")), ",")
 		}
-		ev := event.New() // header lines are kept: they document the log
-		ev.Fields[event.FieldKind] = "state"
-		ev.Fields[event.FieldDataset] = "microsoft.exchange"
-		ev.Fields[event.FieldLine] = no
-		ev.Fields["message"] = s
-		emit(ev, linePos(no))
+		emitHeaderLine(emit, no, "microsoft.exchange", s)
 		return nil
 	}
 	r := csv.NewReader(strings.NewReader(s))

@@ -77,12 +77,7 @@ func (d *iisDecoder) Line(no int64, line []byte, emit Emit) error {
 			}
 			d.fields = strings.Fields(f)
 		}
-		ev := event.New() // directives are kept: they say what the log holds
-		ev.Fields[event.FieldKind] = "state"
-		ev.Fields[event.FieldDataset] = "iis.access"
-		ev.Fields[event.FieldLine] = no
-		ev.Fields["message"] = s
-		emit(ev, linePos(no))
+		emitHeaderLine(emit, no, "iis.access", s)
 		return nil
 	}
 	vals := strings.Split(s, " ")

@@ -63,12 +63,7 @@ func (d *m365Decoder) Line(no int64, line []byte, emit Emit) error {
 			return fmt.Errorf("m365: header: %v", err)
 		}
 		d.header = h
-		ev := event.New()
-		ev.Fields[event.FieldKind] = "state"
-		ev.Fields[event.FieldDataset] = "o365.audit"
-		ev.Fields[event.FieldLine] = no
-		ev.Fields["message"] = s
-		emit(ev, linePos(no))
+		emitHeaderLine(emit, no, "o365.audit", s)
 		return nil
 	}
 	if d.buf == "" {

@@ -87,6 +87,19 @@ const (
 	panAction    = 30
 )
 
+// panSessionCounters are a TRAFFIC end log's counters by column;
+// panSoFarCounters the same columns of a start, drop or deny log.
+var (
+	panSessionCounters = [...]struct {
+		field string
+		col   int
+	}{{"network.bytes", 31}, {"source.bytes", 32}, {"destination.bytes", 33}, {"network.packets", 34}}
+	panSoFarCounters = [...]struct {
+		field string
+		col   int
+	}{{"panw.panos.bytes", 31}, {"panw.panos.bytes_sent", 32}, {"panw.panos.bytes_received", 33}, {"panw.panos.packets", 34}}
+)
+
 func (d *panDecoder) Line(no int64, line []byte, emit Emit) error {
 	s := string(line)
 	if !d.started {
@@ -176,13 +189,13 @@ func (d *panDecoder) Line(no int64, line []byte, emit Emit) error {
 		// log holds the bytes so far (or those of a refused session), kept
 		// as PAN-OS' own fields so that a sum of source.bytes counts each
 		// session once.
-		counters := map[string]int{"network.bytes": 31, "source.bytes": 32, "destination.bytes": 33, "network.packets": 34}
+		counters := &panSessionCounters
 		if sub != "end" {
-			counters = map[string]int{"panw.panos.bytes": 31, "panw.panos.bytes_sent": 32, "panw.panos.bytes_received": 33, "panw.panos.packets": 34}
+			counters = &panSoFarCounters
 		}
-		for field, i := range counters {
-			if n, err := strconv.ParseInt(get(i), 10, 64); err == nil {
-				ev.SetInt(field, n)
+		for _, c := range counters {
+			if n, err := strconv.ParseInt(get(c.col), 10, 64); err == nil {
+				ev.SetInt(c.field, n)
 			}
 		}
 		if n, err := strconv.ParseInt(get(36), 10, 64); err == nil {

@@ -14,11 +14,7 @@ func TestPanOSSessionEnd(t *testing.T) {
 	if st.Format != "panos" || st.Parsed != 3 {
 		t.Fatalf("stats %+v", st)
 	}
-	var sum int64
-	for _, ev := range evs {
-		n, _ := ev.Int("source.bytes")
-		sum += n
-	}
+	sum := sumSourceBytes(evs)
 	if sum != 228392011 {
 		t.Errorf("sum of source.bytes %d, want 228392011 (the end log's)", sum)
 	}

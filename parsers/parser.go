@@ -189,6 +189,17 @@ func isBinary(b []byte) bool {
 	return n > 0 && bad*20 > n
 }
 
+// emitHeaderLine keeps a log's header or directive line as a state event
+// of its dataset: it says what the log holds (its columns, its writer).
+func emitHeaderLine(emit Emit, no int64, dataset, s string) {
+	ev := event.New()
+	ev.Fields[event.FieldKind] = "state"
+	ev.Fields[event.FieldDataset] = dataset
+	ev.Fields[event.FieldLine] = no
+	ev.Fields["message"] = s
+	emit(ev, linePos(no))
+}
+
 // headLines returns up to n non-empty lines of head, for detectors, each
 // line that is not UTF-8 read as Windows-1252 as the readers will.
 func headLines(head []byte, n int) []string {

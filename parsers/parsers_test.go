@@ -26,6 +26,17 @@ func parseFile(t *testing.T, path string, o *Options) ([]*event.Event, *FileStat
 	return evs, st
 }
 
+// sumSourceBytes is what a sum of source.bytes over the events gives, as
+// the ledger and 'top --sum source.bytes' add them.
+func sumSourceBytes(evs []*event.Event) int64 {
+	var sum int64
+	for _, ev := range evs {
+		n, _ := ev.Int("source.bytes")
+		sum += n
+	}
+	return sum
+}
+
 // parseAll is parseFile for a file whose reading may end in an error.
 func parseAll(t *testing.T, path string, o *Options) ([]*event.Event, *FileStats, error) {
 	t.Helper()
@@ -763,11 +774,7 @@ date=2025-03-14 time=23:05:00 tz="+0100" logid="0000000013" srcip=10.10.1.21 src
 	if st.Parsed != 4 {
 		t.Fatalf("stats %+v", st)
 	}
-	var sum int64
-	for _, ev := range evs {
-		n, _ := ev.Int("source.bytes")
-		sum += n
-	}
+	sum := sumSourceBytes(evs)
 	if sum != 228401203+700 {
 		t.Errorf("sum of source.bytes %d, want %d (the session's closing record and the line naming no type)", sum, 228401203+700)
 	}

@@ -44,19 +44,13 @@ func (squidDecoder) Line(no int64, line []byte, emit Emit) error {
 	if len(f) < 10 {
 		return fmt.Errorf("squid: %d fields, want 10", len(f))
 	}
-	// "1140701230.827": seconds and milliseconds, parsed apart to stay exact.
-	sec, frac, _ := strings.Cut(f[0], ".")
-	secs, err := strconv.ParseInt(sec, 10, 64)
-	if err != nil {
-		return fmt.Errorf("squid: time %q", f[0])
-	}
-	frac = (frac + "000000000")[:9]
-	nsec, err := strconv.ParseInt(frac, 10, 64)
+	// "1140701230.827"
+	at, err := epochSeconds(f[0])
 	if err != nil {
 		return fmt.Errorf("squid: time %q", f[0])
 	}
 	ev := event.New()
-	ev.Timestamp = time.Unix(secs, nsec).UTC()
+	ev.Timestamp = at
 	ev.Fields[event.FieldDataset] = "squid"
 	ev.Fields[event.FieldOriginal] = string(line)
 	ev.Fields[event.FieldLine] = no

@@ -15,11 +15,7 @@ id=firewall time="2025-03-14 23:04:01" fw="SN-MAIRIE" tz=+0100 startime="2025-03
 	if st.Format != "stormshield" || st.Parsed != 3 {
 		t.Fatalf("stats %+v", st)
 	}
-	var sum int64
-	for _, ev := range evs {
-		n, _ := ev.Int("source.bytes")
-		sum += n
-	}
+	sum := sumSourceBytes(evs)
 	if sum != 228401203 {
 		t.Errorf("sum of source.bytes %d, want 228401203 (the connection log)", sum)
 	}

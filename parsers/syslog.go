@@ -201,6 +201,24 @@ func parse5424(h syslogHeader, s string) (syslogHeader, error) {
 }
 
 // isISODate reports whether s starts with an ISO 8601 date and time.
+// epochSeconds reads "1460620800.123" (Squid, W3C proxies' timestamp):
+// seconds and their fraction parsed apart to stay exact.
+func epochSeconds(v string) (time.Time, error) {
+	sec, frac, _ := strings.Cut(v, ".")
+	s, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil {
+		return time.Time{}, errors.New("not seconds since 1970")
+	}
+	var ns int64
+	if frac != "" {
+		frac = (frac + "000000000")[:9]
+		if ns, err = strconv.ParseInt(frac, 10, 64); err != nil {
+			return time.Time{}, errors.New("not seconds since 1970")
+		}
+	}
+	return time.Unix(s, ns).UTC(), nil
+}
+
 func isISODate(s string) bool {
 	return len(s) >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' ')
 }

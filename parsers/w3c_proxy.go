@@ -163,12 +163,7 @@ func (d *w3cProxyDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	if strings.HasPrefix(s, "#") {
 		d.directive(s)
-		ev := event.New() // directives are kept: they say what the log holds
-		ev.Fields[event.FieldKind] = "state"
-		ev.Fields[event.FieldDataset] = "w3c_proxy.access"
-		ev.Fields[event.FieldLine] = no
-		ev.Fields["message"] = s
-		emit(ev, linePos(no))
+		emitHeaderLine(emit, no, "w3c_proxy.access", s)
 		return nil
 	}
 	if d.fields == nil {
@@ -350,10 +345,12 @@ func (d *w3cProxyDecoder) set(ev *event.Event, r *proxyRequest, lower, name, v s
 		ev.Set("http.request.method", v)
 		ev.Set("event.action", strings.ToLower(v))
 	case "sc-status":
-		if err := integer("http.response.status_code"); err != nil {
-			return err
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("w3c-proxy: %s %q is not a number", name, v)
 		}
-		r.status, _ = strconv.ParseInt(v, 10, 64)
+		ev.SetInt("http.response.status_code", n)
+		r.status = n
 	case "s-action", "x-result-code":
 		ev.Set("w3c_proxy.action", v)
 	case "action":
@@ -539,23 +536,6 @@ func authority(u string) string {
 		rest = rest[i+1:]
 	}
 	return rest
-}
-
-// epochSeconds reads "1460620800.123".
-func epochSeconds(v string) (time.Time, error) {
-	sec, frac, _ := strings.Cut(v, ".")
-	s, err := strconv.ParseInt(sec, 10, 64)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("not seconds since 1970")
-	}
-	var ns int64
-	if frac != "" {
-		frac = (frac + "000000000")[:9]
-		if ns, err = strconv.ParseInt(frac, 10, 64); err != nil {
-			return time.Time{}, fmt.Errorf("not seconds since 1970")
-		}
-	}
-	return time.Unix(s, ns).UTC(), nil
 }
 
 // splitTabs splits a tab-separated W3C line: every tab separates, spaces

@@ -57,12 +57,7 @@ func (d *zeekDecoder) Line(no int64, line []byte, emit Emit) error {
 				}
 			}
 		}
-		ev := event.New() // header lines document the log; kept
-		ev.Fields[event.FieldKind] = "state"
-		ev.Fields[event.FieldDataset] = "zeek"
-		ev.Fields[event.FieldLine] = no
-		ev.Fields["message"] = s
-		emit(ev, linePos(no))
+		emitHeaderLine(emit, no, "zeek", s)
 		return nil
 	}
 	rec := map[string]string{}
