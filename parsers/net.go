@@ -102,6 +102,12 @@ func setSessionEnd(ev *event.Event, secs string) {
 	}
 	d := time.Duration(n * float64(time.Second))
 	ev.SetInt("event.duration", int64(d))
+	setSpan(ev, d)
+}
+
+// setSpan dates the start and end of something that ended at the event's
+// time after d.
+func setSpan(ev *event.Event, d time.Duration) {
 	ev.Fields["event.start"] = ev.Timestamp.Add(-d).Format(time.RFC3339Nano)
 	ev.Fields["event.end"] = ev.Timestamp.Format(time.RFC3339Nano)
 }

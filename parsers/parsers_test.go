@@ -409,7 +409,8 @@ func TestSquid(t *testing.T) {
 	}
 	want(t, "denied", evs[1], "2006-02-23T13:27:10.827Z", map[string]any{"source.ip": "192.168.1.210", "squid.result_code": "TCP_DENIED",
 		"http.response.status_code": int64(407), "http.response.bytes": int64(1785), "http.request.method": "GET",
-		"url.domain": "www.ossec.net", "user.name": "oahmet", "event.outcome": "failure"})
+		"url.domain": "www.ossec.net", "user.name": "oahmet", "event.outcome": "failure",
+		"event.duration": int64(781 * time.Millisecond), "event.start": "2006-02-23T13:27:10.046Z"})
 }
 
 func TestZeek(t *testing.T) {

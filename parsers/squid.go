@@ -55,8 +55,10 @@ func (squidDecoder) Line(no int64, line []byte, emit Emit) error {
 	ev.Fields[event.FieldOriginal] = string(line)
 	ev.Fields[event.FieldLine] = no
 	ev.Fields["event.category"] = []string{"web", "network"}
-	if ms, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+	if ms, err := strconv.ParseInt(f[1], 10, 64); err == nil && ms >= 0 {
+		// Squid logs a request when it completes, after elapsed ms.
 		ev.SetInt("event.duration", ms*int64(time.Millisecond))
+		setSpan(ev, time.Duration(ms)*time.Millisecond)
 	}
 	setIP(ev, "source.ip", f[2])
 	code, status, _ := strings.Cut(f[3], "/")

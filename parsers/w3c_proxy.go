@@ -438,6 +438,11 @@ func (r *proxyRequest) finish(ev *event.Event, observerIP string) error {
 	default:
 		return fmt.Errorf("w3c-proxy: no date and time on the line")
 	}
+	// A proxy writes a request's line when it completes: its start is the
+	// time taken before (the ledger and the timeline date uploads by it).
+	if d, ok := ev.Int("event.duration"); ok && d >= 0 {
+		setSpan(ev, time.Duration(d))
+	}
 	if ev.Str("observer.ip") == "" {
 		ev.Set("observer.ip", observerIP)
 	}

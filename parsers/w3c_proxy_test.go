@@ -56,6 +56,7 @@ func TestW3CProxy(t *testing.T) {
 		"http.request.method": "POST", "destination.domain": "gfs270n102.userstorage.mega.co.nz", "user_agent.original": "rclone/v1.62.2",
 		"network.application": "mega", "w3c_proxy.application_name": "MEGA", "w3c_proxy.application_operation": "Upload Files",
 		"w3c_proxy.action": "TCP_NC_MISS", "w3c_proxy.filter_result": "OBSERVED", "event.duration": int64(914 * time.Second),
+		"event.start": "2025-03-14T22:35:26Z", "event.end": "2025-03-14T22:50:40Z",
 	})
 	want(t, "denied", data[2], "2025-03-14T22:51:03Z", map[string]any{
 		"event.outcome": "failure", "event.type": []string{"denied"}, "w3c_proxy.exception_id": "policy_denied",

@@ -87,6 +87,7 @@ type judge struct {
 	o         Options
 	lang      string
 	fw        *Range
+	fwLog     logLabel // the log fw is the period of
 	window    *Range
 	before    time.Time // end of the baseline
 	knownGood []netip.Prefix
@@ -318,6 +319,9 @@ func (j *judge) services(fl *flowLedger) (*serviceSet, error) {
 	}
 	by := map[string]*service{}
 	fl.each(func(k pairKey, p *pairFlow) {
+		if !fl.excludeBuckets(k, p) {
+			return
+		}
 		key := serviceKey(p.domain, k.dst)
 		s := by[key]
 		if s == nil {
@@ -341,7 +345,10 @@ func (j *judge) nameBy(s *service, pr pairRef, seen map[*rules.Finding]bool) {
 	if len(j.names) == 0 {
 		return
 	}
-	for _, name := range []string{pr.k.dst.String(), strings.ToLower(pr.p.domain)} {
+	for _, name := range []string{addrText(pr.k.dst), strings.ToLower(pr.p.domain)} {
+		if name == "" {
+			continue
+		}
 		for _, f := range j.names[name] {
 			if seen[f] {
 				continue
@@ -512,7 +519,7 @@ func (g *serviceJudgement) add(pr pairRef) {
 		g.occs = append(g.occs, or)
 	}
 	if isRoutine && bytes >= g.large {
-		why := tr(j.lang, "transfert récurrent et régulier présent dès le début du journal du pare-feu", "recurring, regular transfer present from the start of the firewall log")
+		why := fmt.Sprintf(tr(j.lang, "transfert récurrent et régulier présent dès le début du journal %s", "recurring, regular transfer present from the start of the %s log"), j.fwLog.of(j.lang))
 		g.routine = append(g.routine, j.routineEntryKeep(s, []pairRef{pr}, rp.text, why, func(b flowBucket) bool {
 			for i := range dep {
 				if b.hour >= occ[i].fromHour && b.hour <= occ[i].toHour {
@@ -601,7 +608,7 @@ func (g *serviceJudgement) finish() (routine []RoutineTransfer, cands []candidat
 			o.strong = o.o.bytes >= large && o.o.bytes >= 2*fc && j.fw != nil && o.o.start.Sub(j.fw.Start) >= 2*baselineDay
 			o.why = fmt.Sprintf(tr(j.lang, "destination contactée pour la première fois le %s", "destination first contacted at %s"), fmtT(time.Unix(0, s.first).UTC()))
 			if j.fw != nil {
-				o.why += fmt.Sprintf(tr(j.lang, " (journal du pare-feu depuis le %s)", " (firewall log since %s)"), fmtT(j.fw.Start))
+				o.why += fmt.Sprintf(tr(j.lang, " (journal %s depuis le %s)", " (%s log since %s)"), j.fwLog.of(j.lang), fmtT(j.fw.Start))
 			}
 			if fc > 0 {
 				o.why += fmt.Sprintf(tr(j.lang, " ; avant l'incident, aucune machine n'avait envoyé plus de %s à une autre destination le jour de son premier contact", "; before the incident no host had sent more than %s to another destination on the day it first contacted it"), HumanBytes(fc, j.lang))
@@ -663,8 +670,8 @@ func (g *serviceJudgement) finish() (routine []RoutineTransfer, cands []candidat
 			}
 		}
 		if j.fw != nil && first.Before(baselineFrom) && len(hosts) < prevalentHosts {
-			why = tr(j.lang, "présent dès le premier jour du journal du pare-feu : aucun historique antérieur pour en juger — à confirmer",
-				"present from the first day of the firewall log: no earlier history to judge it against — please confirm")
+			why = fmt.Sprintf(tr(j.lang, "présent dès le premier jour du journal %s : aucun historique antérieur pour en juger — à confirmer",
+				"present from the first day of the %s log: no earlier history to judge it against — please confirm"), j.fwLog.of(j.lang))
 		}
 		routine = append(routine, j.routineEntry(s, unjudged, "", why))
 	}
@@ -864,7 +871,7 @@ func (j *judge) routineEntryKeep(s *service, prs []pairRef, pattern, why string,
 			}
 		}
 	}
-	rt.Destination.IP = topAddr(dests).String()
+	rt.Destination.IP = addrText(topAddr(dests))
 	rt.Days = len(daySet)
 	for _, a := range sortedAddrs(srcs) {
 		rt.Sources = append(rt.Sources, Source{IP: a.String()})

@@ -57,6 +57,7 @@ type Analyzer struct {
 	o        Options
 	eng      *rules.Engine
 	flows    *flowLedger
+	proxy    *proxyUploads
 	mail     *mailLedger
 	links    *linker
 	cov      *coverage
@@ -78,7 +79,7 @@ func NewAnalyzer(o Options) *Analyzer {
 	if o.Lang == "" {
 		o.Lang = "fr"
 	}
-	a := &Analyzer{o: o, eng: newEngine(o), flows: newFlowLedger(o.TempDir), cov: newCoverage(), folders: map[string]int{}}
+	a := &Analyzer{o: o, eng: newEngine(o), flows: newFlowLedger(o.TempDir), proxy: newProxyUploads(o.TempDir), cov: newCoverage(), folders: map[string]int{}}
 	a.internal = prefixes(o.Config.Placeholders["internal_networks"])
 	a.mail = newMailLedger(a.isInternal, o.Config.Placeholders["own_mail_domains"])
 	a.links = newLinker(a.isInternal, o.Lang, o.Config.Placeholders["assets"])
@@ -186,6 +187,8 @@ func (a *Analyzer) observe(ev *event.Event) {
 		if err1 == nil && err2 == nil && a.internalAddr(src) && !a.internalAddr(dst) {
 			a.flows.observe(ev, src, dst)
 		}
+	case "proxy":
+		a.observeProxy(ev)
 	case "mail":
 		if ev.Str("event.action") == "message" {
 			a.mail.observe(ev)
@@ -252,6 +255,10 @@ func Build(c *index.Case, o Options) (*Result, error) {
 func (a *Analyzer) Finish(meta CaseMeta) (*Result, error) {
 	lang := a.o.Lang
 	defer a.flows.close()
+	defer a.proxy.flows.close()
+	if err := a.countProxyUploads(); err != nil {
+		return nil, err
+	}
 	if err := a.flows.finish(); err != nil {
 		return nil, err
 	}
@@ -271,8 +278,18 @@ func (a *Analyzer) Finish(meta CaseMeta) (*Result, error) {
 	acts := activities(found)
 	window := intrusionWindow(acts)
 
-	j := &judge{o: a.o, lang: lang, fw: a.cov.rng("firewall"), window: window,
+	j := &judge{o: a.o, lang: lang, fw: a.cov.rng("firewall"), fwLog: firewallLog, window: window,
 		knownGood: prefixes(a.o.Config.Placeholders["known_good_destinations"]), names: exfiltrationNames(found, ids), ids: ids}
+	// The proxy's requests measure uploads too: the baseline is the period
+	// either log covers.
+	if pr := a.proxy.cov.rng("proxy"); pr != nil && a.proxy.counted > 0 {
+		switch {
+		case j.fw == nil:
+			j.fw, j.fwLog = pr, proxyLog
+		case pr.Start.Before(j.fw.Start) || pr.End.After(j.fw.End):
+			j.fw, j.fwLog = &Range{Start: minTime(j.fw.Start, pr.Start), End: maxTime(j.fw.End, pr.End)}, bothLogs
+		}
+	}
 	j.before = r.Case.TimeRange.End.Add(time.Second)
 	if j.fw != nil {
 		j.before = j.fw.End.Add(time.Second)
@@ -302,7 +319,11 @@ func (a *Analyzer) Finish(meta CaseMeta) (*Result, error) {
 		window = a.insiderWindow(acts, cands, mailCands)
 	}
 	r.IncidentWindow = window
-	r.Exfiltration = a.ledger(cands, mailCands, acts, window)
+	via, err := a.proxyVia(cands)
+	if err != nil {
+		return nil, err
+	}
+	r.Exfiltration = a.ledger(cands, mailCands, acts, window, via)
 	r.Routine = routine
 	r.HourlyBytes = hourly(r.Exfiltration, cands, mailCands)
 	r.Links = a.links.links()

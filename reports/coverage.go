@@ -18,6 +18,7 @@ type kindCoverage struct {
 	events      int64
 	first, last time.Time
 	days        map[int32]int64 // unix day → events
+	hours       map[int32]bool  // unix hours with an event
 }
 
 func newCoverage() *coverage { return &coverage{kinds: map[string]*kindCoverage{}} }
@@ -57,7 +58,7 @@ func sourceKind(ev *event.Event) string {
 func (c *coverage) observe(kind string, t time.Time) {
 	k := c.kinds[kind]
 	if k == nil {
-		k = &kindCoverage{days: map[int32]int64{}}
+		k = &kindCoverage{days: map[int32]int64{}, hours: map[int32]bool{}}
 		c.kinds[kind] = k
 	}
 	k.events++
@@ -71,6 +72,15 @@ func (c *coverage) observe(kind string, t time.Time) {
 		k.last = t
 	}
 	k.days[int32(t.Unix()/86400)]++
+	k.hours[int32(t.Unix()/3600)] = true
+}
+
+// nearHour reports an event of the kind in the hour given or either next
+// to it: the tolerance for two devices' clocks and for a record written
+// when a session ends rather than when it carried its bytes.
+func (c *coverage) nearHour(kind string, h int32) bool {
+	k := c.kinds[kind]
+	return k != nil && (k.hours[h-1] || k.hours[h] || k.hours[h+1])
 }
 
 // rng is the period a kind of log covers, nil if it has no dated event.
@@ -110,4 +120,35 @@ func (c *coverage) list() []Coverage {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Source < out[j].Source })
 	return out
+}
+
+// logLabel names a kind of log inside the report's sentences, in both
+// languages: "le journal du pare-feu" / "aucun journal de pare-feu" /
+// "the firewall log".
+type logLabel struct{ du, de, en string }
+
+var (
+	firewallLog = logLabel{"du pare-feu", "de pare-feu", "firewall"}
+	proxyLog    = logLabel{"du proxy web", "de proxy web", "web proxy"}
+	bothLogs    = logLabel{"du pare-feu et du proxy web", "de pare-feu ni de proxy web", "firewall and web proxy"}
+)
+
+// of is the label after "journal" (fr) or before "log" (en).
+func (l logLabel) of(lang string) string { return tr(lang, l.du, l.en) }
+
+// none is the label after "aucun journal" (fr) or before "log" (en).
+func (l logLabel) none(lang string) string { return tr(lang, l.de, l.en) }
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

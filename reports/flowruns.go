@@ -147,6 +147,7 @@ func appendRecord(b []byte, r *flowRecord) []byte {
 	b = binary.AppendVarint(b, int64(p.openEnd))
 	b = binary.AppendVarint(b, p.openSent)
 	b = binary.AppendVarint(b, p.bothBytes)
+	b = binary.AppendVarint(b, p.proxyBytes)
 	b = binary.AppendUvarint(b, uint64(len(p.buckets)))
 	for _, k := range p.buckets {
 		b = binary.AppendVarint(b, int64(k.hour))
@@ -238,6 +239,7 @@ func (rr *runReader) decode(rec *flowRecord) error {
 	p.openEnd = int32(rr.varint(&err))
 	p.openSent = rr.varint(&err)
 	p.bothBytes = rr.varint(&err)
+	p.proxyBytes = rr.varint(&err)
 	n := rr.uvarint(&err)
 	if err != nil {
 		return err
@@ -365,6 +367,7 @@ func (p *pairFlow) combine(later *pairFlow) {
 	p.openEnd += later.openEnd
 	p.openSent += later.openSent
 	p.bothBytes += later.bothBytes
+	p.proxyBytes += later.proxyBytes
 	for _, b := range later.buckets {
 		p.addBucket(b)
 	}

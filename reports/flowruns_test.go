@@ -81,9 +81,10 @@ func TestFlowRunsChangeNothing(t *testing.T) {
 func TestFlowRunsRoundTrip(t *testing.T) {
 	recs := []flowRecord{
 		{svc: "mega.co.nz", k: pairKey{netip.MustParseAddr("10.0.0.5"), netip.MustParseAddr("31.216.144.5")},
-			flow: pairFlow{domain: "gfs270n102.userstorage.mega.co.nz", port: 443, openEnd: 1, openSent: 77, bothBytes: -1,
+			flow: pairFlow{domain: "gfs270n102.userstorage.mega.co.nz", port: 443, openEnd: 1, openSent: 77, bothBytes: -1, proxyBytes: 9,
 				buckets: []flowBucket{{hour: 480000, sessions: 2, bytes: 5413491657, start: -5, end: 1741992640123456789}, {hour: 480001, sessions: 1, bytes: 0}}}},
 		{k: pairKey{netip.MustParseAddr("fe80::1%eth0"), netip.MustParseAddr("2001:db8::7")}, flow: pairFlow{}},
+		{svc: "mega.co.nz", k: pairKey{netip.MustParseAddr("10.0.0.5"), namedDestination("gfs270n102.userstorage.mega.co.nz")}, flow: pairFlow{proxyBytes: 228392011, buckets: []flowBucket{}}},
 	}
 	dir := t.TempDir()
 	path, err := writeRun(dir, func(yield func(*flowRecord) bool) {

@@ -45,6 +45,30 @@ type flowLedger struct {
 	spillErr error
 	// spills and serviceRuns count the runs written, for tests.
 	spills, serviceRuns int
+
+	// exclude, when set, drops hours of pairs from the judgement (a proxy's
+	// sessions out, replaced by its clients' requests: proxyflows.go);
+	// excluded counts their bytes.
+	exclude  func(pairKey, flowBucket) bool
+	excluded int64
+}
+
+// excludeBuckets applies exclude to a pair's hours; it reports whether any
+// hour is left.
+func (l *flowLedger) excludeBuckets(k pairKey, p *pairFlow) bool {
+	if l.exclude == nil {
+		return true
+	}
+	kept := p.buckets[:0:0]
+	for _, b := range p.buckets {
+		if l.exclude(k, b) {
+			l.excluded += b.bytes
+			continue
+		}
+		kept = append(kept, b)
+	}
+	p.buckets = kept
+	return len(kept) > 0
 }
 
 // flowBudget bounds the ledger's pairs in memory: about half a million
@@ -76,6 +100,9 @@ type pairFlow struct {
 	// bothBytes are bytes from counters of both directions together (Cisco
 	// ASA teardowns): an upper bound of what was sent, said in the ledger.
 	bothBytes int64
+	// proxyBytes are bytes from a web proxy's requests (proxyflows.go),
+	// counted where no firewall session log covers their hour.
+	proxyBytes int64
 }
 
 // flowBucket is one hour of a pair's closed sessions (by end time).
@@ -207,6 +234,11 @@ func (l *flowLedger) observe(ev *event.Event, src, dst netip.Addr) {
 }
 
 func (l *flowLedger) add(k pairKey, domain string, port int32, n int64, start, end time.Time) *pairFlow {
+	return l.addBucket(k, domain, port, flowBucket{hour: int32(end.Unix() / 3600), sessions: 1, bytes: n, start: start.UnixNano(), end: end.UnixNano()})
+}
+
+// addBucket adds an hour of a pair's sessions.
+func (l *flowLedger) addBucket(k pairKey, domain string, port int32, b flowBucket) *pairFlow {
 	key := uint64(l.addrNum(k.src))<<32 | uint64(l.addrNum(k.dst))
 	i, ok := l.pairIdx[key]
 	if !ok {
@@ -221,7 +253,7 @@ func (l *flowLedger) add(k pairKey, domain string, port int32, n int64, start, e
 	if port != 0 {
 		p.port = port
 	}
-	if p.addBucket(flowBucket{hour: int32(end.Unix() / 3600), sessions: 1, bytes: n, start: start.UnixNano(), end: end.UnixNano()}) {
+	if p.addBucket(b) {
 		l.held += bucketCost
 	}
 	return p

@@ -205,7 +205,9 @@ func (a *Analyzer) insiderWindow(acts []activity, cands []candidate, mail []mail
 
 // ledger turns the candidates into ledger entries, one per service and
 // channel, with sources resolved to hosts and accounts.
-func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activity, window *Range) []LedgerEntry {
+// via holds, per service, the workstations behind a proxy the firewall
+// counted (proxyVia).
+func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activity, window *Range, via map[string]map[netip.Addr]int64) []LedgerEntry {
 	lang := a.o.Lang
 	type group struct {
 		svc   *service
@@ -235,7 +237,7 @@ func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activi
 		var whys []string
 		info := entryInfo{}
 		openEnd := int32(0)
-		both := int64(0)
+		both, proxied := int64(0), int64(0)
 		for _, c := range g.cands {
 			e.Bytes += c.totals.bytes
 			e.Events += c.totals.sessions
@@ -252,12 +254,16 @@ func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activi
 			info.strong = info.strong || c.strong
 			openEnd += c.pair.p.openEnd
 			both += c.pair.p.bothBytes
+			proxied += min(c.pair.p.proxyBytes, c.totals.bytes)
 			if e.Destination.Port == 0 {
 				e.Destination.Port = int64(c.pair.p.port)
 			}
 		}
+		for ip := range via[key] {
+			srcs[ip] = true
+		}
 		top := topAddr(dests)
-		e.Destination.IP = top.String()
+		e.Destination.IP = addrText(top)
 		for _, c := range g.cands {
 			if c.pair.k.dst == top && c.pair.p.domain != "" {
 				e.Destination.Domain = c.pair.p.domain
@@ -269,6 +275,14 @@ func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activi
 		e.Anomaly = strings.Join(uniq(whys), " ; ")
 		e.Method = tr(lang, "somme de source.bytes (octets envoyés par la machine interne) des sessions, chacune une fois : les enregistrements intermédiaires des sessions longues ne sont pas additionnés",
 			"sum of source.bytes (bytes sent by the internal host) of the sessions, each once: interim records of long sessions are not summed")
+		switch {
+		case proxied > 0 && proxied >= e.Bytes:
+			e.Method = tr(lang, "somme des octets envoyés par les postes dans les requêtes journalisées par le proxy web (source.bytes, cs-bytes), chaque requête une fois, refusées exclues",
+				"sum of the bytes the workstations sent in the requests the web proxy logged (source.bytes, cs-bytes), each request once, refused ones left out")
+		case proxied > 0:
+			e.Method += fmt.Sprintf(tr(lang, " ; dont %d octets des requêtes du proxy web (ce que chaque poste y a envoyé)",
+				"; %d bytes of them from the web proxy's requests (what each workstation sent through it)"), proxied)
+		}
 		if openEnd > 0 {
 			e.Method += fmt.Sprintf(tr(lang, " ; %d session(s) encore ouverte(s) à la fin du journal, comptée(s) jusqu'à leur dernier enregistrement intermédiaire",
 				"; %d session(s) still open when the log ends, counted up to their last interim record"), openEnd)
@@ -302,6 +316,9 @@ func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activi
 			users = append(users, at.Account)
 		}
 		e.Users = uniqFold(users)
+		if len(via[key]) > 0 {
+			e.Method += viaProxyText(lang, via[key], e.Sources)
+		}
 		info = a.corroborate(info, acts, e, window)
 		out = append(out, e)
 		a.info = append(a.info, info)
@@ -493,7 +510,7 @@ func hourly(ledger []LedgerEntry, cands []candidate, mail []mailCandidate) []Hou
 
 func serviceOfEntry(c candidate, e LedgerEntry) bool {
 	for _, pr := range c.svc.pairs {
-		if pr.k.dst.String() == e.Destination.IP {
+		if addrText(pr.k.dst) == e.Destination.IP && (e.Destination.IP != "" || pr.p.domain == e.Destination.Domain) {
 			return true
 		}
 	}

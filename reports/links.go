@@ -140,6 +140,12 @@ func (l *linker) observe(ev *event.Event, kind string) {
 		l.observeWindows(ev)
 	case "dhcp":
 		l.observeDHCP(ev)
+	case "proxy":
+		// A proxy that authenticates its users ties each workstation's
+		// address to the account browsing from it.
+		if ip, u := ev.Str("source.ip"), ev.Str("user.name"); u != "" && l.internal(ip) && ev.Str("event.outcome") != "failure" {
+			l.sawAccount(ip, u, fmt.Sprintf(tr(l.lang, "requête authentifiée au proxy web (%s) depuis cette adresse", "authenticated web proxy request (%s) from this address"), ev.Str(event.FieldDataset)), ev)
+		}
 	default:
 		// Any other successful login from an inside address (IMAP, webmail,
 		// SSH, a cloud sign-in through the town's NAT is outside): whoever

@@ -10,10 +10,10 @@ import "github.com/exfiltrace/exfiltrace/event"
 // list lacks.
 var analyzerReads = []string{
 	event.FieldDataset, event.FieldFile, event.FieldLine, event.FieldRecord, event.FieldSHA256,
-	"observer.type", "observer.serial_number", "tags",
+	"observer.type", "observer.serial_number", "observer.ip", "tags",
 	"event.action", "event.code", "event.outcome", "event.category", "event.type", "event.start",
 	"source.ip", "source.port", "source.domain", "source.bytes",
-	"destination.ip", "destination.port", "destination.domain",
+	"destination.ip", "destination.port", "destination.domain", "url.domain", "http.response.status_code",
 	"network.bytes", "network.direction",
 	"user.name", "host.name", "file.path",
 	"client.ip", "client.domain", "client.mac", "dhcp.lease.end",

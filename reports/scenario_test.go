@@ -132,10 +132,11 @@ func checkIncident(r *Report, tr scenario.Truth) []string {
 			bad = append(bad, fmt.Sprintf("%s: %s %d B %d sessions %s→%s, want %s %d B %d sessions %s→%s", want.Destination,
 				got.Channel, got.Bytes, got.Events, fmtT(got.FirstSeen), fmtT(got.LastSeen), want.Channel, want.Bytes, want.Sessions, fmtT(want.First), fmtT(want.Last)))
 		}
-		if want.SourceIP != "" && (len(got.Sources) != 1 || got.Sources[0].IP != want.SourceIP) {
+		srcs := got.Sources
+		if want.SourceIP != "" && (len(srcs) != 1 || srcs[0].IP != want.SourceIP) {
 			bad = append(bad, fmt.Sprintf("%s: sources %+v, want %s", want.Destination, got.Sources, want.SourceIP))
 		}
-		if want.SourceHost != "" && (len(got.Sources) != 1 || !sameHost(got.Sources[0].Host, want.SourceHost)) {
+		if want.SourceHost != "" && (len(srcs) != 1 || !sameHost(srcs[0].Host, want.SourceHost)) {
 			bad = append(bad, fmt.Sprintf("%s: source host %+v, want %s", want.Destination, got.Sources, want.SourceHost))
 		}
 		if want.Account != "" && (len(got.Users) != 1 || got.Users[0] != want.Account) {
@@ -245,6 +246,46 @@ func TestScenarioFirewallVendors(t *testing.T) {
 							t.Errorf("%s seed %d: %s read as %s, %d raw %v", v, seed, st.Path, st.Format, st.Raw, st.RawReasons)
 						}
 					}
+					if bad := checkIncident(r, inc.Truth); len(bad) > 0 {
+						t.Errorf("%s seed %d (%s):\n  %s\n  reasons: %s", v, seed, inc.Truth.Notes, strings.Join(bad, "\n  "), strings.Join(r.Verdict.Reasons, "\n    "))
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestScenarioProxy: the same incidents with the town's web traffic
+// through a proxy — behind the firewall (the firewall's sessions from the
+// proxy's address, the proxy's requests naming the workstations), or with
+// the proxy's log alone — give the truth's verdict and ledger: the
+// firewall's count where it logged, never counted twice, the proxy's where
+// it did not.
+func TestScenarioProxy(t *testing.T) {
+	seeds := 2
+	if n, err := strconv.Atoi(os.Getenv("EXFILTRACE_VENDOR_SEEDS")); err == nil && n > 0 {
+		seeds = n
+	}
+	for _, mode := range scenario.ProxyModes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			for _, v := range scenario.Variants {
+				for seed := uint64(1); seed <= uint64(seeds); seed++ {
+					inc := scenario.Generate(v, seed)
+					if err := inc.AsProxy(mode); err != nil {
+						t.Fatal(err)
+					}
+					dir := filepath.Join(t.TempDir(), fmt.Sprintf("%s-%d", v, seed))
+					if err := inc.Write(dir, dir+".truth.json"); err != nil {
+						t.Fatal(err)
+					}
+					r, stats := analyzeDir(t, dir, parsers.Options{TZ: inc.Truth.Location(), Year: inc.Truth.Year}, "en")
+					for _, st := range stats {
+						if strings.Contains(st.Path, "/proxy/") && (st.Format != "w3c-proxy" || st.Raw != 0) {
+							t.Errorf("%s seed %d: %s read as %s, %d raw %v", v, seed, st.Path, st.Format, st.Raw, st.RawReasons)
+						}
+					}
+					validate(t, r)
 					if bad := checkIncident(r, inc.Truth); len(bad) > 0 {
 						t.Errorf("%s seed %d (%s):\n  %s\n  reasons: %s", v, seed, inc.Truth.Notes, strings.Join(bad, "\n  "), strings.Join(r.Verdict.Reasons, "\n    "))
 					}

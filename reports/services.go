@@ -127,6 +127,9 @@ func servicesFromRuns(fl *flowLedger) (*serviceSet, error) {
 	var acc flowRecord
 	have := false
 	put := func() error {
+		if !fl.excludeBuckets(acc.k, &acc.flow) {
+			return nil
+		}
 		acc.svc = serviceKey(acc.flow.domain, acc.k.dst)
 		return s.add(&acc)
 	}

@@ -30,7 +30,18 @@ func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion b
 	large := a.o.LargeBytes
 	v := Verdict{BytesOut: a.totalBytesOut(r.Exfiltration)}
 	fw := findCoverage(r.Coverage, "firewall")
-	if fw == nil || fw.Range == nil {
+	noFirewall := fw == nil || fw.Range == nil
+	// Without a firewall, a web proxy that logs what its clients sent
+	// measures what went through it.
+	meas, measLog := fw, firewallLog
+	if pr := a.proxy.cov.rng("proxy"); noFirewall && pr != nil {
+		meas, measLog = &Coverage{Source: "proxy", Range: pr, Gaps: a.proxy.cov.gaps("proxy")}, proxyLog
+	}
+	switch {
+	case noFirewall && meas != nil:
+		v.Missing = append(v.Missing, tr(lang, "journaux de pare-feu (ou Zeek, Suricata…) avec les octets par session : seul ce qui est passé par le proxy web est mesuré, pas ce qui l'a contourné",
+			"firewall logs (or Zeek, Suricata…) with bytes per session: only what went through the web proxy is measured, not what bypassed it"))
+	case noFirewall:
 		v.Missing = append(v.Missing, tr(lang, "journaux de pare-feu (ou Zeek, Suricata…) avec les octets par session : les volumes sortis ne peuvent pas être mesurés",
 			"firewall logs (or Zeek, Suricata…) with bytes per session: outbound volumes cannot be measured"))
 	}
@@ -48,7 +59,7 @@ func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion b
 		v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "Aucune intrusion dans les journaux : la fenêtre de l'incident (%s → %s) est celle des transferts anormaux et de la collecte qui les précède.",
 			"No intrusion in the logs: the incident window (%s → %s) is that of the unusual transfers and the collection leading to them."), fmtT(window.Start), fmtT(window.End)))
 	}
-	caveats := a.coverageCaveats(fw, window, r)
+	caveats := a.coverageCaveats(meas, measLog, window, r)
 	const (
 		none = iota
 		possible
@@ -88,38 +99,41 @@ func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion b
 	if level == none {
 		tools := toolActivity(acts)
 		switch {
-		case fw == nil || fw.Range == nil:
+		case meas == nil || meas.Range == nil:
 			v.DataTaken, v.Confidence = InsufficientData, 0.3
 			v.Reasons = append([]string{tr(lang, "Aucun journal de pare-feu (sessions avec octets) dans le dossier : les volumes sortis ne peuvent pas être mesurés (journaux manquants : pare-feu / firewall logs).",
 				"No firewall log (sessions with bytes) in the case: outbound volumes cannot be measured (missing: firewall logs).")}, v.Reasons...)
-		case window != nil && (fw.Range.End.Before(window.Start) || fw.Range.Start.After(window.End)):
+		case window != nil && (meas.Range.End.Before(window.Start) || meas.Range.Start.After(window.End)):
 			v.DataTaken, v.Confidence = InsufficientData, 0.3
-			v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "Les journaux de pare-feu couvrent %s → %s, rien de la fenêtre de l'incident %s → %s (journaux manquants : pare-feu sur la période).",
-				"Firewall logs cover %s → %s, none of the incident window %s → %s (missing: firewall logs for that period)."),
-				fmtT(fw.Range.Start), fmtT(fw.Range.End), fmtT(window.Start), fmtT(window.End)))
+			v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "Les journaux %s couvrent %s → %s, rien de la fenêtre de l'incident %s → %s (journaux manquants : pare-feu sur la période).",
+				"%s logs cover %s → %s, none of the incident window %s → %s (missing: firewall logs for that period)."),
+				tr(lang, measLog.de, capFirst(measLog.en)), fmtT(meas.Range.Start), fmtT(meas.Range.End), fmtT(window.Start), fmtT(window.End)))
 		case len(tools) > 0:
 			v.DataTaken, v.Confidence = Possible, 0.4
 			for _, t := range tools {
-				v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "« %s » sur %s (%s, %s), sans volume sortant correspondant dans les journaux du pare-feu.",
-					"\"%s\" on %s (%s, %s), with no matching outbound volume in the firewall logs."), findingTitle(t.finding, lang), orDash(t.host), orDash(t.user), fmtT(t.first)))
+				v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "« %s » sur %s (%s, %s), sans volume sortant correspondant dans les journaux %s.",
+					"\"%s\" on %s (%s, %s), with no matching outbound volume in the %s logs."), findingTitle(t.finding, lang), orDash(t.host), orDash(t.user), fmtT(t.first), measLog.none(lang)))
 			}
 		default:
 			v.DataTaken, v.Confidence = NoEvidence, 0.7
-			if len(caveats) > 0 {
+			if len(caveats) > 0 || noFirewall {
 				v.Confidence = 0.5
 			}
-			v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "Journaux de pare-feu présents du %s au %s : aucun envoi inhabituel (nouvelle destination, volume hors de la routine apprise, machine très au-dessus des autres) ; les gros transferts vus sont routiniers (%d, listés à confirmer).",
-				"Firewall logs present from %s to %s: no unusual transfer (new destination, volume outside the learned routine, host far above its peers); the large transfers seen are routine (%d, listed for confirmation)."),
-				fmtT(fw.Range.Start), fmtT(fw.Range.End), len(r.Routine)))
+			v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "Journaux %s présents du %s au %s : aucun envoi inhabituel (nouvelle destination, volume hors de la routine apprise, machine très au-dessus des autres) ; les gros transferts vus sont routiniers (%d, listés à confirmer).",
+				"%s logs present from %s to %s: no unusual transfer (new destination, volume outside the learned routine, host far above its peers); the large transfers seen are routine (%d, listed for confirmation)."),
+				tr(lang, measLog.de, capFirst(measLog.en)), fmtT(meas.Range.Start), fmtT(meas.Range.End), len(r.Routine)))
 		}
 	}
-	if level != none && (fw == nil || fw.Range == nil) {
+	switch {
+	case level != none && noFirewall && meas != nil:
+		v.Reasons = append(v.Reasons, tr(lang, "Aucun journal de pare-feu : seules les sorties passées par le proxy web sont mesurées, pas celles qui l'ont contourné (autre port, accès direct) ; les volumes ci-dessus ne comptent que les canaux journalisés.",
+			"No firewall log: only what left through the web proxy is measured, not what bypassed it (another port, direct access); the volumes above count only the channels that were logged."))
+	case level != none && noFirewall:
 		v.Reasons = append(v.Reasons, tr(lang, "Aucun journal de pare-feu : les sorties par le réseau ne peuvent pas être mesurées ; les volumes ci-dessus ne comptent que les canaux journalisés (messagerie).",
 			"No firewall log: what left over the network cannot be measured; the volumes above count only the channels that were logged (mail)."))
 	}
 	if p := findCoverage(r.Coverage, "proxy"); p != nil && p.Range != nil {
-		v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "Journaux de proxy web présents du %s au %s : les requêtes passées par le proxy (poste, compte, site et, là où le proxy les journalise, octets envoyés : source.bytes) sont dans les constats et la recherche, mais pas encore comptées dans le registre des octets.",
-			"Web proxy logs present from %s to %s: requests through the proxy (workstation, account, site and, where the proxy logs them, bytes sent: source.bytes) are in the findings and search, but not yet counted in the byte ledger."), fmtT(p.Range.Start), fmtT(p.Range.End)))
+		v.Reasons = append(v.Reasons, a.proxyReason(p.Range))
 	}
 	v.Reasons = append(v.Reasons, caveats...)
 	if len(r.Routine) > 0 && level != none {
@@ -199,8 +213,9 @@ func (a *Analyzer) entryReason(e LedgerEntry, info entryInfo) string {
 // coverageCaveats says what the logs do not cover that matters to the
 // answer: the part of the incident window without firewall log, days
 // without it, the case period it does not reach.
-func (a *Analyzer) coverageCaveats(fw *Coverage, w *Range, r *Report) []string {
+func (a *Analyzer) coverageCaveats(fw *Coverage, log logLabel, w *Range, r *Report) []string {
 	lang := a.o.Lang
+	the, no := log.of(lang), log.none(lang)
 	if fw == nil || fw.Range == nil {
 		return nil
 	}
@@ -208,26 +223,26 @@ func (a *Analyzer) coverageCaveats(fw *Coverage, w *Range, r *Report) []string {
 	const slack = 5 * time.Minute
 	if w != nil {
 		if fw.Range.Start.After(w.Start.Add(slack)) && fw.Range.Start.Before(w.End) {
-			out = append(out, fmt.Sprintf(tr(lang, "Le journal du pare-feu commence le %s, %s après le début de l'intrusion (%s) : les transferts antérieurs sont inconnus.",
-				"The firewall log starts at %s, %s after the intrusion began (%s): transfers before it are unknown."), fmtT(fw.Range.Start), humanDuration(fw.Range.Start.Sub(w.Start)), fmtT(w.Start)))
+			out = append(out, fmt.Sprintf(tr(lang, "Le journal %s commence le %s, %s après le début de l'intrusion (%s) : les transferts antérieurs sont inconnus.",
+				"The %s log starts at %s, %s after the intrusion began (%s): transfers before it are unknown."), the, fmtT(fw.Range.Start), humanDuration(fw.Range.Start.Sub(w.Start)), fmtT(w.Start)))
 		}
 		if fw.Range.End.Add(slack).Before(w.End) && fw.Range.End.After(w.Start) {
-			out = append(out, fmt.Sprintf(tr(lang, "Le journal du pare-feu s'arrête le %s, %s avant la dernière activité de l'intrus (%s) : les transferts postérieurs sont inconnus.",
-				"The firewall log ends at %s, %s before the last attacker activity (%s): transfers after it are unknown."), fmtT(fw.Range.End), humanDuration(w.End.Sub(fw.Range.End)), fmtT(w.End)))
+			out = append(out, fmt.Sprintf(tr(lang, "Le journal %s s'arrête le %s, %s avant la dernière activité de l'intrus (%s) : les transferts postérieurs sont inconnus.",
+				"The %s log ends at %s, %s before the last attacker activity (%s): transfers after it are unknown."), the, fmtT(fw.Range.End), humanDuration(w.End.Sub(fw.Range.End)), fmtT(w.End)))
 		}
 	}
 	for _, g := range fw.Gaps {
 		if w == nil || (!g.End.Before(w.Start) && !g.Start.After(w.End)) {
-			out = append(out, fmt.Sprintf(tr(lang, "Aucun journal de pare-feu du %s au %s.", "No firewall log from %s to %s."), fmtT(g.Start), fmtT(g.End)))
+			out = append(out, fmt.Sprintf(tr(lang, "Aucun journal %s du %s au %s.", "No %s log from %s to %s."), no, fmtT(g.Start), fmtT(g.End)))
 		}
 	}
 	if w == nil {
 		const hour = time.Hour
 		if r.Case.TimeRange.Start.Add(hour).Before(fw.Range.Start) {
-			out = append(out, fmt.Sprintf(tr(lang, "Aucun journal de pare-feu entre %s et %s : cette période n'est pas couverte.", "No firewall log between %s and %s: that period is not covered."), fmtT(r.Case.TimeRange.Start), fmtT(fw.Range.Start)))
+			out = append(out, fmt.Sprintf(tr(lang, "Aucun journal %s entre %s et %s : cette période n'est pas couverte.", "No %s log between %s and %s: that period is not covered."), no, fmtT(r.Case.TimeRange.Start), fmtT(fw.Range.Start)))
 		}
 		if fw.Range.End.Add(hour).Before(r.Case.TimeRange.End) {
-			out = append(out, fmt.Sprintf(tr(lang, "Aucun journal de pare-feu entre %s et %s : cette période n'est pas couverte.", "No firewall log between %s and %s: that period is not covered."), fmtT(fw.Range.End), fmtT(r.Case.TimeRange.End)))
+			out = append(out, fmt.Sprintf(tr(lang, "Aucun journal %s entre %s et %s : cette période n'est pas couverte.", "No %s log between %s and %s: that period is not covered."), no, fmtT(fw.Range.End), fmtT(r.Case.TimeRange.End)))
 		}
 	}
 	return out
@@ -276,6 +291,8 @@ func destName(e LedgerEntry) string {
 	switch {
 	case e.Destination.Email != "":
 		return e.Destination.Email
+	case e.Destination.Domain != "" && e.Destination.IP == "":
+		return e.Destination.Domain
 	case e.Destination.Domain != "":
 		return e.Destination.IP + " (" + e.Destination.Domain + ")"
 	}
@@ -390,4 +407,41 @@ func (a *Analyzer) totalBytesOut(ledger []LedgerEntry) int64 {
 		}
 	}
 	return n
+}
+
+func capFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// proxyReason says what the web proxy's log measured: uploads counted in
+// the ledger where no firewall session log covers their hour, uploads left
+// to the firewall's sessions where one does, or nothing when the proxy
+// does not log what its clients sent.
+func (a *Analyzer) proxyReason(p *Range) string {
+	lang, pu := a.o.Lang, a.proxy
+	head := fmt.Sprintf(tr(lang, "Journaux de proxy web présents du %s au %s", "Web proxy logs present from %s to %s"), fmtT(p.Start), fmtT(p.End))
+	if pu.cov.rng("proxy") == nil {
+		return head + tr(lang, " : ce proxy ne journalise pas ce que ses clients envoient (le format natif de Squid ne donne que ce qu'il a renvoyé) ; ses requêtes (poste, compte, site) sont dans les constats et la recherche, pas dans le registre des octets.",
+			": this proxy does not log what its clients send (Squid's native format gives only what it returned); its requests (workstation, account, site) are in the findings and search, not in the byte ledger.")
+	}
+	var parts []string
+	for _, ip := range sortedAddrs(pu.relays) {
+		parts = append(parts, fmt.Sprintf(tr(lang, "les sessions du pare-feu depuis le proxy (%s : %s) sont remplacées par ses requêtes pour les heures que son journal couvre (%s comptés par le pare-feu depuis cette adresse), afin que chaque envoi soit rattaché au poste qui l'a fait",
+			"the firewall's sessions from the proxy (%s: %s) are replaced by its requests for the hours its log covers (%s the firewall counted from that address), so that each upload is tied to the workstation that made it"), ip, pu.relayHow[ip], HumanBytes(a.flows.excluded, lang)))
+	}
+	if pu.counted > 0 {
+		parts = append(parts, fmt.Sprintf(tr(lang, "%s envoyés par les postes en %d requêtes sont comptés au registre",
+			"%s sent by workstations in %d requests are counted in the ledger"), HumanBytes(pu.counted, lang), pu.countedReq))
+	}
+	if pu.shadowed > 0 {
+		parts = append(parts, fmt.Sprintf(tr(lang, "%s envoyés en %d requêtes pendant que le pare-feu journalisait ne sont pas comptés une seconde fois : le pare-feu journalisait alors des sessions vers les mêmes destinations (ou, faute de pouvoir comparer les destinations, à la même heure) sans que l'adresse du proxy puisse y être reconnue : ses sessions les comptent, les requêtes nomment les postes derrière lui",
+			"%s sent in %d requests while the firewall logged are not counted twice: the firewall then logged sessions to the same destinations (or, where destinations cannot be compared, in the same hour) without the proxy's address being recognisable among them: its sessions count them, the requests name the workstations behind it"), HumanBytes(pu.shadowed, lang), pu.shadowedReq))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, tr(lang, "aucune requête n'a envoyé d'octets vers l'extérieur", "no request sent bytes outside"))
+	}
+	return head + tr(lang, " : ", ": ") + strings.Join(parts, tr(lang, " ; ", "; ")) + "."
 }

@@ -13,6 +13,7 @@
 //
 //	go run ./samples/gen                                        # samples/incident + samples/control + truth files
 //	go run ./samples/gen -variant insider-cloud -seed 7 -out /tmp/insider7   # /tmp/insider7 + /tmp/insider7.truth.json
+//	go run ./samples/gen -variant vpn-theft -seed 3 -proxy behind-firewall -out /tmp/vpn3p  # web traffic through a ProxySG
 package main
 
 import (
@@ -118,6 +119,8 @@ func main() {
 	out := flag.String("out", "samples", "directory to write into")
 	variant := flag.String("variant", "", "write one generated incident of this storyline instead of the bundled sample: "+variantNames())
 	seed := flag.Uint64("seed", 1, "seed of the generated incident (with -variant)")
+	firewall := flag.String("firewall", "fortigate", "the firewall's log as this vendor writes it (with -variant): "+strings.Join(scenario.Firewalls, ", "))
+	proxy := flag.String("proxy", "", "the web traffic through a web proxy (with -variant): "+strings.Join(scenario.ProxyModes, ", "))
 	flag.Parse()
 	if *variant != "" {
 		v, err := scenario.ParseVariant(*variant)
@@ -125,6 +128,14 @@ func main() {
 			log.Fatal(err)
 		}
 		inc := scenario.Generate(v, *seed)
+		if *proxy != "" {
+			if err := inc.AsProxy(*proxy); err != nil {
+				log.Fatal(err)
+			}
+		}
+		if err := inc.AsFirewall(*firewall); err != nil {
+			log.Fatal(err)
+		}
 		if err := inc.Write(*out, ""); err != nil {
 			log.Fatal(err)
 		}

@@ -1,0 +1,321 @@
+package reports
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// A web proxy's request log says which workstation sent how much to which
+// site (ProxySG's and Cisco's cs-bytes, TMG's bytes received from the
+// client: source.bytes). A firewall behind the proxy sees only the proxy's
+// own connections out, all from one address: the town's uploads merged,
+// no workstation, no account. So where the proxy's address is known — it
+// names itself (ProxySG's s-ip), or the firewall's sessions from one
+// inside address match most of what the proxy fetched — the firewall's
+// sessions from it are replaced by the proxy's requests for the hours the
+// proxy logged. Where it is not known, the requests are counted only for
+// the hours no firewall session log covers (counting them beside the
+// firewall's sessions would count the same upload twice), and they name
+// the workstations behind the firewall's count.
+
+// proxyUploads holds a proxy's requests that sent bytes, per workstation
+// and destination, until the firewall's coverage is known.
+type proxyUploads struct {
+	flows *flowLedger
+	// cov is when the proxy logged what its clients sent (requests
+	// carrying source.bytes): the period its log can measure.
+	cov *coverage
+	// counted went to the flow ledger; shadowed was left to the firewall's
+	// sessions (bytes and requests of each).
+	counted, countedReq, shadowed, shadowedReq int64
+	// named are the inside addresses the proxy gave as its own; relays
+	// are the proxy addresses whose firewall sessions its requests replace
+	// (relayHow says how each was found).
+	named    map[netip.Addr]bool
+	relays   map[netip.Addr]bool
+	relayHow map[netip.Addr]string
+}
+
+func newProxyUploads(tmp string) *proxyUploads {
+	return &proxyUploads{flows: newFlowLedger(tmp), cov: newCoverage(), named: map[netip.Addr]bool{}}
+}
+
+// proxyAuthRequired is the proxy refusing a request until the client
+// authenticates: whatever the client sent went no further.
+const proxyAuthRequired = 407
+
+// observeProxy takes a web proxy's request.
+func (a *Analyzer) observeProxy(ev *event.Event) {
+	n, ok := ev.Int("source.bytes")
+	if !ok {
+		return // this proxy does not log what its clients send (Squid's native format)
+	}
+	a.proxy.cov.observe("proxy", ev.Timestamp)
+	if ip, err := netip.ParseAddr(ev.Str("observer.ip")); err == nil && a.internalAddr(ip) && len(a.proxy.named) < maxNamedProxies {
+		a.proxy.named[ip] = true
+	}
+	if code, _ := ev.Int("http.response.status_code"); n <= 0 || ev.Str("event.outcome") == "failure" || code == proxyAuthRequired {
+		return
+	}
+	src, err := netip.ParseAddr(ev.Str("source.ip"))
+	if err != nil || !a.internalAddr(src) {
+		return
+	}
+	dst, name, ok := a.proxyDestination(ev)
+	if !ok {
+		return
+	}
+	port, _ := ev.Int("destination.port")
+	a.proxy.flows.keepWithinBudget()
+	p := a.proxy.flows.add(pairKey{src, dst}, name, int32(port), n, sessionStart(ev), ev.Timestamp)
+	p.proxyBytes += n
+}
+
+// proxyDestination is where a request went: the origin server's address
+// when the proxy logged it (Cisco's s-ip, a DIRECT supplier), else its
+// name. Requests to inside addresses and intranet names are not uploads
+// out.
+func (a *Analyzer) proxyDestination(ev *event.Event) (dst netip.Addr, name string, ok bool) {
+	name = strings.TrimSuffix(strings.ToLower(firstNonEmpty(ev.Str("destination.domain"), ev.Str("url.domain"))), ".")
+	if ip, err := netip.ParseAddr(ev.Str("destination.ip")); err == nil {
+		return ip, name, !a.internalAddr(ip)
+	}
+	if ip, err := netip.ParseAddr(strings.Trim(name, "[]")); err == nil {
+		return ip, "", !a.internalAddr(ip)
+	}
+	if name == "" || intranetName(name) {
+		return netip.Addr{}, "", false
+	}
+	return namedDestination(name), name, true
+}
+
+// intranetSuffixes end names that resolve only inside a network (RFC 6762's
+// .local, RFC 8375's home.arpa, and the private suffixes in common use).
+var intranetSuffixes = []string{".local", ".localdomain", ".lan", ".home", ".home.arpa", ".internal", ".intranet", ".intra",
+	".corp", ".priv", ".private", ".localhost"}
+
+func intranetName(n string) bool {
+	if !strings.Contains(n, ".") {
+		return true // a single label: an intranet host (http://intranet/)
+	}
+	for _, s := range intranetSuffixes {
+		if strings.HasSuffix(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// namedDestination stands for a destination the proxy named but whose
+// address it did not log: the flow ledger keys pairs by address, and the
+// unspecified IPv6 address zoned by the name is one no log can hold as a
+// destination. It is never shown as an address (addrText).
+func namedDestination(name string) netip.Addr {
+	return netip.IPv6Unspecified().WithZone(name)
+}
+
+func isNamedDestination(a netip.Addr) bool {
+	return a.Zone() != "" && a.WithZone("") == netip.IPv6Unspecified()
+}
+
+// addrText is an address as the report shows it: "" for a destination
+// known only by name.
+func addrText(a netip.Addr) string {
+	if isNamedDestination(a) || !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+// scan calls fn for every part of every pair the proxy logged.
+func (pu *proxyUploads) scan(fn func(pairKey, *pairFlow)) error {
+	pu.flows.each(fn)
+	if len(pu.flows.runs) == 0 {
+		return nil
+	}
+	return mergeRuns(pu.flows.runs, func(r *flowRecord) error {
+		fn(r.k, &r.flow)
+		return nil
+	})
+}
+
+const maxNamedProxies = 64
+
+// countProxyUploads moves the proxy's requests into the flow ledger. When
+// the proxy's address is known among the firewall's sessions (findRelays),
+// all of them: the firewall's sessions from it are left out instead for
+// the hours the proxy logged. Otherwise a request counts unless the
+// firewall may have counted it itself: it logged, within the hour, a
+// session to the same destination — or, where destinations cannot be
+// compared (the proxy names only sites, the firewall only addresses), any
+// session at all.
+func (a *Analyzer) countProxyUploads() error {
+	pu := a.proxy
+	if err := pu.flows.finish(); err != nil {
+		return err
+	}
+	seen, err := a.findRelays()
+	if err != nil {
+		return err
+	}
+	if len(pu.relays) > 0 {
+		a.flows.exclude = func(k pairKey, b flowBucket) bool {
+			return pu.relays[k.src] && pu.cov.nearHour("proxy", b.hour)
+		}
+	}
+	return pu.scan(func(k pairKey, p *pairFlow) {
+		for _, b := range p.buckets {
+			if len(pu.relays) == 0 && a.cov.nearHour("firewall", b.hour) && !seen.missed(k.dst, b) {
+				pu.shadowed += b.bytes
+				pu.shadowedReq += int64(b.sessions)
+				continue
+			}
+			pu.counted += b.bytes
+			pu.countedReq += int64(b.sessions)
+			a.flows.keepWithinBudget()
+			a.flows.addBucket(k, p.domain, p.port, b).proxyBytes += b.bytes
+		}
+	})
+}
+
+// Bounds of the comparison between a proxy's requests and the firewall's
+// sessions: a sample of the proxy's (destination, hour) to find its
+// address, and the hours of its larger uploads, each looked for in full.
+const (
+	relaySample = 20000
+	bigUpload   = 1 << 20
+	maxUploads  = 200000
+)
+
+type destHour struct {
+	dst   string // an address, or a name
+	hour  int32
+	named bool
+}
+
+// firewallSeen is what the firewall's sessions showed of the proxy's
+// larger uploads: for each (destination, hour), whether a session went
+// there from inside within the hour.
+type firewallSeen struct {
+	uploads map[destHour]bool
+	names   bool // the firewall names destinations (FortiGate's hostname)
+}
+
+// missed reports a large upload the firewall, though it logged sessions
+// then, did not see go to its destination: the proxy's count is the only one.
+func (s firewallSeen) missed(dst netip.Addr, b flowBucket) bool {
+	named := isNamedDestination(dst)
+	if s.uploads == nil || b.bytes < bigUpload || (named && !s.names) {
+		return false
+	}
+	seen, ok := s.uploads[destHour{destKey(dst), b.hour, named}]
+	return ok && !seen
+}
+
+// findRelays sets the proxy addresses whose firewall sessions the proxy's
+// requests replace: the inside addresses the proxy gives as its own, when
+// the firewall logged sessions from them, and the one inside address from
+// which the firewall saw sessions to more than half of the (destination,
+// hour) of the proxy's requests in hours the firewall logged. A proxy
+// fetches what all its clients ask for from its own address, so a firewall
+// that logs it matches nearly all of them; a workstation matches only what
+// it fetched itself, past the proxy. Destinations compare by address, or
+// by name where the proxy logged no address and the firewall logs names.
+func (a *Analyzer) findRelays() (firewallSeen, error) {
+	pu := a.proxy
+	pu.relays, pu.relayHow = map[netip.Addr]bool{}, map[netip.Addr]string{}
+	fs := firewallSeen{uploads: map[destHour]bool{}}
+	sample := map[destHour]bool{}
+	err := pu.scan(func(k pairKey, p *pairFlow) {
+		for _, b := range p.buckets {
+			if !a.cov.nearHour("firewall", b.hour) {
+				continue
+			}
+			d := destHour{destKey(k.dst), b.hour, isNamedDestination(k.dst)}
+			if len(sample) < relaySample {
+				sample[d] = true
+			}
+			if b.bytes >= bigUpload && len(fs.uploads) < maxUploads {
+				fs.uploads[d] = false
+			}
+		}
+	})
+	if err != nil || (len(sample) == 0 && len(pu.named) == 0) {
+		return fs, err
+	}
+	type fromDestHour struct {
+		src netip.Addr
+		destHour
+	}
+	matched := map[fromDestHour]bool{}
+	hits := map[netip.Addr]int{}
+	fromNamed := map[netip.Addr]bool{}
+	look := func(k pairKey, p *pairFlow) {
+		if pu.named[k.src] {
+			fromNamed[k.src] = true
+		}
+		keys := []destHour{{dst: k.dst.String()}}
+		if p.domain != "" {
+			fs.names = true
+			keys = append(keys, destHour{dst: strings.ToLower(p.domain), named: true})
+		}
+		for _, b := range p.buckets {
+			for h := b.hour - 1; h <= b.hour+1; h++ {
+				for _, d := range keys {
+					d.hour = h
+					if _, ok := fs.uploads[d]; ok {
+						fs.uploads[d] = true
+					}
+					x := fromDestHour{k.src, d}
+					if sample[d] && !matched[x] {
+						matched[x] = true
+						hits[k.src]++
+					}
+				}
+			}
+		}
+	}
+	a.flows.each(look)
+	if len(a.flows.runs) > 0 {
+		if err := mergeRuns(a.flows.runs, func(r *flowRecord) error { look(r.k, &r.flow); return nil }); err != nil {
+			return fs, err
+		}
+	}
+	lang := a.o.Lang
+	for ip := range fromNamed {
+		pu.relays[ip] = true
+		pu.relayHow[ip] = tr(lang, "l'adresse que le proxy donne comme la sienne", "the address the proxy gives as its own")
+	}
+	// Requests that name only a site compare only with a firewall that
+	// names sites too.
+	comparable := 0
+	for d := range sample {
+		if !d.named || fs.names {
+			comparable++
+		}
+	}
+	var best netip.Addr
+	for ip, n := range hits {
+		if n > hits[best] || (n == hits[best] && ip.Less(best)) {
+			best = ip
+		}
+	}
+	if best.IsValid() && !pu.relays[best] && 2*hits[best] > comparable {
+		pu.relays[best] = true
+		pu.relayHow[best] = fmt.Sprintf(tr(lang, "le pare-feu a vu des sessions depuis cette adresse vers %d des %d (destination, heure) des requêtes du proxy",
+			"the firewall saw sessions from this address to %d of the %d (destination, hour) of the proxy's requests"), hits[best], comparable)
+	}
+	return fs, nil
+}
+
+// destKey is how a destination compares between a proxy's requests and a
+// firewall's sessions: its address, else its name.
+func destKey(dst netip.Addr) string {
+	if isNamedDestination(dst) {
+		return dst.Zone()
+	}
+	return dst.String()
+}
