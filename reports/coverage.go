@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -151,4 +152,50 @@ func maxTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// coverageCaveats says what the logs do not cover that matters to the
+// answer: the part of the incident window without firewall log, days
+// without it, the case period it does not reach.
+func (a *Analyzer) coverageCaveats(fw *Coverage, log logLabel, w *Range, r *Report) []string {
+	lang := a.o.Lang
+	the, no := log.of(lang), log.none(lang)
+	if fw == nil || fw.Range == nil {
+		return nil
+	}
+	var out []string
+	const slack = 5 * time.Minute
+	if w != nil {
+		if fw.Range.Start.After(w.Start.Add(slack)) && fw.Range.Start.Before(w.End) {
+			out = append(out, fmt.Sprintf(tr(lang, "Le journal %s commence le %s, %s après le début de l'intrusion (%s) : les transferts antérieurs sont inconnus.",
+				"The %s log starts at %s, %s after the intrusion began (%s): transfers before it are unknown."), the, fmtT(fw.Range.Start), humanDuration(fw.Range.Start.Sub(w.Start)), fmtT(w.Start)))
+		}
+		if fw.Range.End.Add(slack).Before(w.End) && fw.Range.End.After(w.Start) {
+			out = append(out, fmt.Sprintf(tr(lang, "Le journal %s s'arrête le %s, %s avant la dernière activité de l'intrus (%s) : les transferts postérieurs sont inconnus.",
+				"The %s log ends at %s, %s before the last attacker activity (%s): transfers after it are unknown."), the, fmtT(fw.Range.End), humanDuration(w.End.Sub(fw.Range.End)), fmtT(w.End)))
+		}
+	}
+	for _, g := range fw.Gaps {
+		if w == nil || (!g.End.Before(w.Start) && !g.Start.After(w.End)) {
+			out = append(out, fmt.Sprintf(tr(lang, "Aucun journal %s du %s au %s.", "No %s log from %s to %s."), no, fmtT(g.Start), fmtT(g.End)))
+		}
+	}
+	if w == nil {
+		const hour = time.Hour
+		if r.Case.TimeRange.Start.Add(hour).Before(fw.Range.Start) {
+			out = append(out, fmt.Sprintf(tr(lang, "Aucun journal %s entre %s et %s : cette période n'est pas couverte.", "No %s log between %s and %s: that period is not covered."), no, fmtT(r.Case.TimeRange.Start), fmtT(fw.Range.Start)))
+		}
+		if fw.Range.End.Add(hour).Before(r.Case.TimeRange.End) {
+			out = append(out, fmt.Sprintf(tr(lang, "Aucun journal %s entre %s et %s : cette période n'est pas couverte.", "No %s log between %s and %s: that period is not covered."), no, fmtT(fw.Range.End), fmtT(r.Case.TimeRange.End)))
+		}
+	}
+	return out
+}
+
+func humanDuration(d time.Duration) string {
+	d = d.Round(time.Minute)
+	if d < time.Hour {
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	}
+	return fmt.Sprintf("%d h %02d", int(d.Hours()), int(d.Minutes())%60)
 }

@@ -319,3 +319,40 @@ func destKey(dst netip.Addr) string {
 	}
 	return dst.String()
 }
+
+func capFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// proxyReason says what the web proxy's log measured: the firewall's
+// sessions it replaced, the uploads it counted, those left to the
+// firewall's count, or nothing when the proxy does not log what its
+// clients sent.
+func (a *Analyzer) proxyReason(p *Range) string {
+	lang, pu := a.o.Lang, a.proxy
+	head := fmt.Sprintf(tr(lang, "Journaux de proxy web présents du %s au %s", "Web proxy logs present from %s to %s"), fmtT(p.Start), fmtT(p.End))
+	if pu.cov.rng("proxy") == nil {
+		return head + tr(lang, " : ce proxy ne journalise pas ce que ses clients envoient (le format natif de Squid ne donne que ce qu'il a renvoyé) ; ses requêtes (poste, compte, site) sont dans les constats et la recherche, pas dans le registre des octets.",
+			": this proxy does not log what its clients send (Squid's native format gives only what it returned); its requests (workstation, account, site) are in the findings and search, not in the byte ledger.")
+	}
+	var parts []string
+	for _, ip := range sortedAddrs(pu.relays) {
+		parts = append(parts, fmt.Sprintf(tr(lang, "les sessions du pare-feu depuis le proxy (%s : %s) sont remplacées par ses requêtes pour les heures que son journal couvre (%s comptés par le pare-feu depuis cette adresse), afin que chaque envoi soit rattaché au poste qui l'a fait",
+			"the firewall's sessions from the proxy (%s: %s) are replaced by its requests for the hours its log covers (%s the firewall counted from that address), so that each upload is tied to the workstation that made it"), ip, pu.relayHow[ip], HumanBytes(a.flows.excluded, lang)))
+	}
+	if pu.counted > 0 {
+		parts = append(parts, fmt.Sprintf(tr(lang, "%s envoyés par les postes en %d requêtes sont comptés au registre",
+			"%s sent by workstations in %d requests are counted in the ledger"), HumanBytes(pu.counted, lang), pu.countedReq))
+	}
+	if pu.shadowed > 0 {
+		parts = append(parts, fmt.Sprintf(tr(lang, "%s envoyés en %d requêtes pendant que le pare-feu journalisait ne sont pas comptés une seconde fois : le pare-feu journalisait alors des sessions vers les mêmes destinations (ou, faute de pouvoir comparer les destinations, à la même heure) sans que l'adresse du proxy puisse y être reconnue : ses sessions les comptent, les requêtes nomment les postes derrière lui",
+			"%s sent in %d requests while the firewall logged are not counted twice: the firewall then logged sessions to the same destinations (or, where destinations cannot be compared, in the same hour) without the proxy's address being recognisable among them: its sessions count them, the requests name the workstations behind it"), HumanBytes(pu.shadowed, lang), pu.shadowedReq))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, tr(lang, "aucune requête n'a envoyé d'octets vers l'extérieur", "no request sent bytes outside"))
+	}
+	return head + tr(lang, " : ", ": ") + strings.Join(parts, tr(lang, " ; ", "; ")) + "."
+}

@@ -210,52 +210,6 @@ func (a *Analyzer) entryReason(e LedgerEntry, info entryInfo) string {
 	return s + "."
 }
 
-// coverageCaveats says what the logs do not cover that matters to the
-// answer: the part of the incident window without firewall log, days
-// without it, the case period it does not reach.
-func (a *Analyzer) coverageCaveats(fw *Coverage, log logLabel, w *Range, r *Report) []string {
-	lang := a.o.Lang
-	the, no := log.of(lang), log.none(lang)
-	if fw == nil || fw.Range == nil {
-		return nil
-	}
-	var out []string
-	const slack = 5 * time.Minute
-	if w != nil {
-		if fw.Range.Start.After(w.Start.Add(slack)) && fw.Range.Start.Before(w.End) {
-			out = append(out, fmt.Sprintf(tr(lang, "Le journal %s commence le %s, %s après le début de l'intrusion (%s) : les transferts antérieurs sont inconnus.",
-				"The %s log starts at %s, %s after the intrusion began (%s): transfers before it are unknown."), the, fmtT(fw.Range.Start), humanDuration(fw.Range.Start.Sub(w.Start)), fmtT(w.Start)))
-		}
-		if fw.Range.End.Add(slack).Before(w.End) && fw.Range.End.After(w.Start) {
-			out = append(out, fmt.Sprintf(tr(lang, "Le journal %s s'arrête le %s, %s avant la dernière activité de l'intrus (%s) : les transferts postérieurs sont inconnus.",
-				"The %s log ends at %s, %s before the last attacker activity (%s): transfers after it are unknown."), the, fmtT(fw.Range.End), humanDuration(w.End.Sub(fw.Range.End)), fmtT(w.End)))
-		}
-	}
-	for _, g := range fw.Gaps {
-		if w == nil || (!g.End.Before(w.Start) && !g.Start.After(w.End)) {
-			out = append(out, fmt.Sprintf(tr(lang, "Aucun journal %s du %s au %s.", "No %s log from %s to %s."), no, fmtT(g.Start), fmtT(g.End)))
-		}
-	}
-	if w == nil {
-		const hour = time.Hour
-		if r.Case.TimeRange.Start.Add(hour).Before(fw.Range.Start) {
-			out = append(out, fmt.Sprintf(tr(lang, "Aucun journal %s entre %s et %s : cette période n'est pas couverte.", "No %s log between %s and %s: that period is not covered."), no, fmtT(r.Case.TimeRange.Start), fmtT(fw.Range.Start)))
-		}
-		if fw.Range.End.Add(hour).Before(r.Case.TimeRange.End) {
-			out = append(out, fmt.Sprintf(tr(lang, "Aucun journal %s entre %s et %s : cette période n'est pas couverte.", "No %s log between %s and %s: that period is not covered."), no, fmtT(fw.Range.End), fmtT(r.Case.TimeRange.End)))
-		}
-	}
-	return out
-}
-
-func humanDuration(d time.Duration) string {
-	d = d.Round(time.Minute)
-	if d < time.Hour {
-		return fmt.Sprintf("%d min", int(d.Minutes()))
-	}
-	return fmt.Sprintf("%d h %02d", int(d.Hours()), int(d.Minutes())%60)
-}
-
 // wouldChange says what evidence would move the verdict.
 func (a *Analyzer) wouldChange(verdict string, r *Report, w *Range) []string {
 	lang := a.o.Lang
@@ -407,41 +361,4 @@ func (a *Analyzer) totalBytesOut(ledger []LedgerEntry) int64 {
 		}
 	}
 	return n
-}
-
-func capFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// proxyReason says what the web proxy's log measured: uploads counted in
-// the ledger where no firewall session log covers their hour, uploads left
-// to the firewall's sessions where one does, or nothing when the proxy
-// does not log what its clients sent.
-func (a *Analyzer) proxyReason(p *Range) string {
-	lang, pu := a.o.Lang, a.proxy
-	head := fmt.Sprintf(tr(lang, "Journaux de proxy web présents du %s au %s", "Web proxy logs present from %s to %s"), fmtT(p.Start), fmtT(p.End))
-	if pu.cov.rng("proxy") == nil {
-		return head + tr(lang, " : ce proxy ne journalise pas ce que ses clients envoient (le format natif de Squid ne donne que ce qu'il a renvoyé) ; ses requêtes (poste, compte, site) sont dans les constats et la recherche, pas dans le registre des octets.",
-			": this proxy does not log what its clients send (Squid's native format gives only what it returned); its requests (workstation, account, site) are in the findings and search, not in the byte ledger.")
-	}
-	var parts []string
-	for _, ip := range sortedAddrs(pu.relays) {
-		parts = append(parts, fmt.Sprintf(tr(lang, "les sessions du pare-feu depuis le proxy (%s : %s) sont remplacées par ses requêtes pour les heures que son journal couvre (%s comptés par le pare-feu depuis cette adresse), afin que chaque envoi soit rattaché au poste qui l'a fait",
-			"the firewall's sessions from the proxy (%s: %s) are replaced by its requests for the hours its log covers (%s the firewall counted from that address), so that each upload is tied to the workstation that made it"), ip, pu.relayHow[ip], HumanBytes(a.flows.excluded, lang)))
-	}
-	if pu.counted > 0 {
-		parts = append(parts, fmt.Sprintf(tr(lang, "%s envoyés par les postes en %d requêtes sont comptés au registre",
-			"%s sent by workstations in %d requests are counted in the ledger"), HumanBytes(pu.counted, lang), pu.countedReq))
-	}
-	if pu.shadowed > 0 {
-		parts = append(parts, fmt.Sprintf(tr(lang, "%s envoyés en %d requêtes pendant que le pare-feu journalisait ne sont pas comptés une seconde fois : le pare-feu journalisait alors des sessions vers les mêmes destinations (ou, faute de pouvoir comparer les destinations, à la même heure) sans que l'adresse du proxy puisse y être reconnue : ses sessions les comptent, les requêtes nomment les postes derrière lui",
-			"%s sent in %d requests while the firewall logged are not counted twice: the firewall then logged sessions to the same destinations (or, where destinations cannot be compared, in the same hour) without the proxy's address being recognisable among them: its sessions count them, the requests name the workstations behind it"), HumanBytes(pu.shadowed, lang), pu.shadowedReq))
-	}
-	if len(parts) == 0 {
-		parts = append(parts, tr(lang, "aucune requête n'a envoyé d'octets vers l'extérieur", "no request sent bytes outside"))
-	}
-	return head + tr(lang, " : ", ": ") + strings.Join(parts, tr(lang, " ; ", "; ")) + "."
 }
