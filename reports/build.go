@@ -256,6 +256,7 @@ func (a *Analyzer) Finish(meta CaseMeta) (*Result, error) {
 	lang := a.o.Lang
 	defer a.flows.close()
 	defer a.proxy.flows.close()
+	defer a.proxy.tunnels.close()
 	if err := a.countProxyUploads(); err != nil {
 		return nil, err
 	}

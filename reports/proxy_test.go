@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -22,6 +23,7 @@ type proxyCase struct {
 	fwNames      bool   // …naming the sites (FortiGate's hostname)
 	fwUntil      int    // the firewall log stops after this day (0: never)
 	squid        bool   // Squid's native log: no bytes sent at all
+	inspected    int64  // the proxy decrypts TLS: each upload logged twice, as a CONNECT carrying this much more and as the POST inside it
 	directServer string // an address whose sessions go out past the proxy
 }
 
@@ -84,6 +86,19 @@ func (c proxyCase) events() []*event.Event {
 	night := proxyDay0.AddDate(0, 0, 4).Add(22 * time.Hour)
 	for i := 0; i < 3; i++ {
 		req(night.Add(time.Duration(i)*20*time.Minute), thiefAddr, "jdupont", megaHost, megaIP, uploadPart+int64(i), 15*time.Minute)
+		if c.inspected != 0 {
+			n := len(evs) - 1
+			for evs[n].Str(event.FieldDataset) != "w3c_proxy.access" {
+				n-- // the firewall's session logged beside it
+			}
+			tunnel := event.New()
+			tunnel.Timestamp = evs[n].Timestamp
+			maps.Copy(tunnel.Fields, evs[n].Fields)
+			tunnel.Fields["http.request.method"], tunnel.Fields["url.scheme"] = "CONNECT", "tcp"
+			tunnel.SetInt("source.bytes", max(uploadPart+int64(i)+c.inspected, 4_000))
+			evs[n].Fields["http.request.method"], evs[n].Fields["url.scheme"] = "POST", "https"
+			evs = append(evs, tunnel)
+		}
 	}
 	// Not uploads out: refused by the proxy, asked to authenticate first, to intranet sites.
 	refused := func(ev *event.Event) { ev.Fields["event.outcome"] = "failure" }
@@ -142,35 +157,42 @@ func TestProxyUploads(t *testing.T) {
 		verdict    string
 		reason     string // in the verdict's reasons
 		method     string // in the entry's method, when given
+		bytes      int64  // the entry's bytes, when not the upload's
 	}{
 		{"proxy alone, sites by name", proxyCase{},
 			"", megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "228.6 MB sent by workstations in 163 requests are counted in the ledger",
-			"sum of the bytes the workstations sent in the requests the web proxy logged"},
+			"sum of the bytes the workstations sent in the requests the web proxy logged", 0},
 		{"proxy alone, with addresses", proxyCase{destIPs: true},
 			megaIP, megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "228.6 MB sent by workstations in 163 requests are counted in the ledger",
-			"sum of the bytes the workstations sent in the requests the web proxy logged"},
+			"sum of the bytes the workstations sent in the requests the web proxy logged", 0},
 		{"behind a firewall, the proxy names itself", proxyCase{destIPs: true, observerIP: true, firewall: true, directServer: "10.20.2.2"},
-			megaIP, megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "the firewall's sessions from the proxy (10.20.0.5: the address the proxy gives as its own) are replaced by its requests for the hours its log covers (228.6 MB the firewall counted from that address)", ""},
+			megaIP, megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "the firewall's sessions from the proxy (10.20.0.5: the address the proxy gives as its own) are replaced by its requests for the hours its log covers (228.6 MB the firewall counted from that address)", "", 0},
 		{"behind a firewall, the proxy found by its sessions", proxyCase{destIPs: true, firewall: true, directServer: "10.20.2.2"},
-			megaIP, megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "the firewall's sessions from the proxy (10.20.0.5: the firewall saw sessions from this address to 121 of the 121 (destination, hour) of the proxy's requests)", ""},
+			megaIP, megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "the firewall's sessions from the proxy (10.20.0.5: the firewall saw sessions from this address to 121 of the 121 (destination, hour) of the proxy's requests)", "", 0},
 		{"behind a firewall naming sites, the proxy naming only sites", proxyCase{firewall: true, fwNames: true},
-			"", megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "to 121 of the 121 (destination, hour)", ""},
+			"", megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "to 121 of the 121 (destination, hour)", "", 0},
 		{"behind a firewall of addresses, the proxy naming only sites and itself", proxyCase{firewall: true, observerIP: true},
-			"", megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "(10.20.0.5: the address the proxy gives as its own)", ""},
+			"", megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "(10.20.0.5: the address the proxy gives as its own)", "", 0},
 		// Nothing ties the firewall's sessions to the proxy: the firewall's
 		// count stands, from the proxy's address.
 		{"behind a firewall of addresses, the proxy naming only sites", proxyCase{firewall: true},
-			megaIP, "", []string{proxyAddr}, nil, Likely, "228.6 MB sent in 163 requests while the firewall logged are not counted twice", ""},
+			megaIP, "", []string{proxyAddr}, nil, Likely, "228.6 MB sent in 163 requests while the firewall logged are not counted twice", "", 0},
 		// The firewall logged the proxy's large sessions only: too few to
 		// find the proxy's address, enough to see the upload go out.
 		{"a firewall logging only large sessions", proxyCase{destIPs: true, firewall: true, fwBigOnly: true, directServer: "10.20.2.2"},
 			megaIP, "", []string{proxyAddr, thiefAddr}, []string{"jdupont"}, Likely, "228.6 MB sent in 163 requests while the firewall logged are not counted twice",
-			"the web proxy logged 228392013 bytes sent to this service by its clients during these sessions (10.20.1.15 228392013)"},
+			"the web proxy logged 228392013 bytes sent to this service by its clients during these sessions (10.20.1.15 228392013)", 0},
 		// The firewall logged all day, never the proxy's sessions.
 		{"a firewall that does not log the proxy", proxyCase{destIPs: true, directServer: "10.20.2.2"},
-			megaIP, megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "228.4 MB sent by workstations in 3 requests are counted in the ledger", ""},
+			megaIP, megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "228.4 MB sent by workstations in 3 requests are counted in the ledger", "", 0},
+		// A proxy that decrypts TLS logs the tunnel and the request in it:
+		// counted once, the larger of the two.
+		{"TLS inspected, the tunnel counting what it carried", proxyCase{inspected: 5_000},
+			"", megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "228.6 MB sent by workstations in 163 requests are counted in the ledger", "", upload + 3*5_000},
+		{"TLS inspected, the tunnel counting its handshake", proxyCase{inspected: -uploadPart},
+			"", megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "228.6 MB sent by workstations in 163 requests are counted in the ledger", "", 0},
 		{"a firewall that stopped before the upload", proxyCase{firewall: true, fwUntil: 3},
-			"", megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "228.4 MB sent by workstations in 43 requests are counted in the ledger", ""},
+			"", megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "228.4 MB sent by workstations in 43 requests are counted in the ledger", "", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -181,14 +203,18 @@ func TestProxyUploads(t *testing.T) {
 				t.Fatalf("ledger %+v\n%s", r.Exfiltration, reasons)
 			}
 			e := r.Exfiltration[0]
+			want := int64(upload)
+			if tc.bytes != 0 {
+				want = tc.bytes
+			}
 			var srcs []string
 			for _, s := range e.Sources {
 				srcs = append(srcs, s.IP)
 			}
-			if e.Bytes != upload || e.Events != 3 || e.Destination.IP != tc.ip || e.Destination.Domain != tc.domain ||
+			if e.Bytes != want || e.Events != 3 || e.Destination.IP != tc.ip || e.Destination.Domain != tc.domain ||
 				!slices.Equal(srcs, tc.sources) || !slices.Equal(e.Users, tc.users) {
 				t.Errorf("entry %d B %d events to %q (%q) from %v by %v, want %d B 3 events to %q (%q) from %v by %v\n%s",
-					e.Bytes, e.Events, e.Destination.IP, e.Destination.Domain, srcs, e.Users, int64(upload), tc.ip, tc.domain, tc.sources, tc.users, e.Method)
+					e.Bytes, e.Events, e.Destination.IP, e.Destination.Domain, srcs, e.Users, want, tc.ip, tc.domain, tc.sources, tc.users, e.Method)
 			}
 			first := proxyDay0.AddDate(0, 0, 4).Add(22*time.Hour - 15*time.Minute)
 			if !e.FirstSeen.Equal(first) {
@@ -197,8 +223,8 @@ func TestProxyUploads(t *testing.T) {
 			if !strings.Contains(e.Method, tc.method) {
 				t.Errorf("method %q, want %q in it", e.Method, tc.method)
 			}
-			if r.Verdict.DataTaken != tc.verdict || r.Verdict.BytesOut != upload || !strings.Contains(reasons, tc.reason) {
-				t.Errorf("verdict %s, %d B out, want %s, %d B, reasons with %q:\n%s", r.Verdict.DataTaken, r.Verdict.BytesOut, tc.verdict, int64(upload), tc.reason, reasons)
+			if r.Verdict.DataTaken != tc.verdict || r.Verdict.BytesOut != want || !strings.Contains(reasons, tc.reason) {
+				t.Errorf("verdict %s, %d B out, want %s, %d B, reasons with %q:\n%s", r.Verdict.DataTaken, r.Verdict.BytesOut, tc.verdict, want, tc.reason, reasons)
 			}
 		})
 	}

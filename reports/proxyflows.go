@@ -1,8 +1,10 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/exfiltrace/exfiltrace/event"
@@ -25,6 +27,11 @@ import (
 // and destination, until the firewall's coverage is known.
 type proxyUploads struct {
 	flows *flowLedger
+	// tunnels are CONNECT requests: the bytes a tunnel carried. A proxy
+	// that decrypts TLS also logs the requests inside the tunnel (Cisco's
+	// documented "two entries for a transaction"), so the two are joined
+	// per workstation, destination and hour, the larger counted (scan).
+	tunnels *flowLedger
 	// cov is when the proxy logged what its clients sent (requests
 	// carrying source.bytes): the period its log can measure.
 	cov *coverage
@@ -40,7 +47,7 @@ type proxyUploads struct {
 }
 
 func newProxyUploads(tmp string) *proxyUploads {
-	return &proxyUploads{flows: newFlowLedger(tmp), cov: newCoverage(), named: map[netip.Addr]bool{}}
+	return &proxyUploads{flows: newFlowLedger(tmp), tunnels: newFlowLedger(tmp), cov: newCoverage(), named: map[netip.Addr]bool{}}
 }
 
 // proxyAuthRequired is the proxy refusing a request until the client
@@ -69,9 +76,17 @@ func (a *Analyzer) observeProxy(ev *event.Event) {
 		return
 	}
 	port, _ := ev.Int("destination.port")
-	a.proxy.flows.keepWithinBudget()
-	p := a.proxy.flows.add(pairKey{src, dst}, name, int32(port), n, sessionStart(ev), ev.Timestamp)
-	p.proxyBytes += n
+	l := a.proxy.flows
+	switch strings.ToLower(ev.Str("url.scheme")) {
+	case "tcp", "tunnel", "ssl-tunnel":
+		l = a.proxy.tunnels
+	default:
+		if strings.EqualFold(ev.Str("http.request.method"), "CONNECT") {
+			l = a.proxy.tunnels
+		}
+	}
+	l.keepWithinBudget()
+	l.add(pairKey{src, dst}, name, int32(port), n, sessionStart(ev), ev.Timestamp)
 }
 
 // proxyDestination is where a request went: the origin server's address
@@ -130,16 +145,97 @@ func addrText(a netip.Addr) string {
 	return a.String()
 }
 
-// scan calls fn for every part of every pair the proxy logged.
-func (pu *proxyUploads) scan(fn func(pairKey, *pairFlow)) error {
-	pu.flows.each(fn)
-	if len(pu.flows.runs) == 0 {
+// scan calls fn for every hour of every pair the proxy logged, in pair
+// order when its ledgers went to disk. A tunnel's hour and the requests'
+// hour of the same pair count once, the larger: whether a proxy that
+// decrypts TLS gives the tunnel all it carried or only its handshake, and
+// whatever it logs inside, the upload is counted once. Only the hours
+// where either side reaches bigUpload are joined (at most maxUploads of
+// them): below, any double count is too small to matter.
+func (pu *proxyUploads) scan(fn func(pairKey, *pairFlow, flowBucket)) error {
+	type pairHour struct {
+		k    pairKey
+		hour int32
+	}
+	type tunnelHour struct {
+		domain string
+		port   int32
+		b      flowBucket
+	}
+	bigRequests := map[pairHour]bool{}
+	err := eachPair(pu.flows, func(k pairKey, p *pairFlow) {
+		for _, b := range p.buckets {
+			if b.bytes >= bigUpload && len(bigRequests) < maxUploads {
+				bigRequests[pairHour{k, b.hour}] = true
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	held := map[pairHour]tunnelHour{}
+	err = eachPair(pu.tunnels, func(k pairKey, p *pairFlow) {
+		for _, b := range p.buckets {
+			if (b.bytes >= bigUpload || bigRequests[pairHour{k, b.hour}]) && len(held) < maxUploads {
+				held[pairHour{k, b.hour}] = tunnelHour{p.domain, p.port, b}
+				continue
+			}
+			fn(k, p, b)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	err = eachPair(pu.flows, func(k pairKey, p *pairFlow) {
+		for _, b := range p.buckets {
+			if t, ok := held[pairHour{k, b.hour}]; ok {
+				delete(held, pairHour{k, b.hour})
+				if t.b.bytes > b.bytes {
+					b = t.b
+				}
+			}
+			fn(k, p, b)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	rest := make([]pairHour, 0, len(held))
+	for ph := range held {
+		rest = append(rest, ph)
+	}
+	slices.SortFunc(rest, func(x, y pairHour) int { return cmp.Or(x.k.compare(y.k), cmp.Compare(x.hour, y.hour)) })
+	for _, ph := range rest {
+		t := held[ph]
+		fn(ph.k, &pairFlow{domain: t.domain, port: t.port}, t.b)
+	}
+	return nil
+}
+
+// eachPair calls fn for every pair of a finished ledger, whole: the parts
+// of a pair in several runs on disk are combined first.
+func eachPair(l *flowLedger, fn func(pairKey, *pairFlow)) error {
+	l.each(fn)
+	if len(l.runs) == 0 {
 		return nil
 	}
-	return mergeRuns(pu.flows.runs, func(r *flowRecord) error {
-		fn(r.k, &r.flow)
+	var acc flowRecord
+	have := false
+	err := mergeRuns(l.runs, func(r *flowRecord) error {
+		if have && acc.k == r.k {
+			acc.flow.combine(&r.flow)
+			return nil
+		}
+		if have {
+			fn(acc.k, &acc.flow)
+		}
+		acc, have = *r, true
 		return nil
 	})
+	if err == nil && have {
+		fn(acc.k, &acc.flow)
+	}
+	return err
 }
 
 const maxNamedProxies = 64
@@ -157,6 +253,9 @@ func (a *Analyzer) countProxyUploads() error {
 	if err := pu.flows.finish(); err != nil {
 		return err
 	}
+	if err := pu.tunnels.finish(); err != nil {
+		return err
+	}
 	seen, err := a.findRelays()
 	if err != nil {
 		return err
@@ -166,18 +265,16 @@ func (a *Analyzer) countProxyUploads() error {
 			return pu.relays[k.src] && pu.cov.nearHour("proxy", b.hour)
 		}
 	}
-	return pu.scan(func(k pairKey, p *pairFlow) {
-		for _, b := range p.buckets {
-			if len(pu.relays) == 0 && a.cov.nearHour("firewall", b.hour) && !seen.missed(k.dst, b) {
-				pu.shadowed += b.bytes
-				pu.shadowedReq += int64(b.sessions)
-				continue
-			}
-			pu.counted += b.bytes
-			pu.countedReq += int64(b.sessions)
-			a.flows.keepWithinBudget()
-			a.flows.addBucket(k, p.domain, p.port, b).proxyBytes += b.bytes
+	return pu.scan(func(k pairKey, p *pairFlow, b flowBucket) {
+		if len(pu.relays) == 0 && a.cov.nearHour("firewall", b.hour) && !seen.missed(k.dst, b) {
+			pu.shadowed += b.bytes
+			pu.shadowedReq += int64(b.sessions)
+			return
 		}
+		pu.counted += b.bytes
+		pu.countedReq += int64(b.sessions)
+		a.flows.keepWithinBudget()
+		a.flows.addBucket(k, p.domain, p.port, b).proxyBytes += b.bytes
 	})
 }
 
@@ -229,18 +326,16 @@ func (a *Analyzer) findRelays() (firewallSeen, error) {
 	pu.relays, pu.relayHow = map[netip.Addr]bool{}, map[netip.Addr]string{}
 	fs := firewallSeen{uploads: map[destHour]bool{}}
 	sample := map[destHour]bool{}
-	err := pu.scan(func(k pairKey, p *pairFlow) {
-		for _, b := range p.buckets {
-			if !a.cov.nearHour("firewall", b.hour) {
-				continue
-			}
-			d := destHour{destKey(k.dst), b.hour, isNamedDestination(k.dst)}
-			if len(sample) < relaySample {
-				sample[d] = true
-			}
-			if b.bytes >= bigUpload && len(fs.uploads) < maxUploads {
-				fs.uploads[d] = false
-			}
+	err := pu.scan(func(k pairKey, p *pairFlow, b flowBucket) {
+		if !a.cov.nearHour("firewall", b.hour) {
+			return
+		}
+		d := destHour{destKey(k.dst), b.hour, isNamedDestination(k.dst)}
+		if len(sample) < relaySample {
+			sample[d] = true
+		}
+		if b.bytes >= bigUpload && len(fs.uploads) < maxUploads {
+			fs.uploads[d] = false
 		}
 	})
 	if err != nil || (len(sample) == 0 && len(pu.named) == 0) {

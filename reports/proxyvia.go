@@ -36,16 +36,14 @@ func (a *Analyzer) proxyVia(cands []candidate) (map[string]map[netip.Addr]int64,
 			byAddr[c.pair.k.dst] = append(byAddr[c.pair.k.dst], t)
 		}
 	}
-	err := a.proxy.scan(func(k pairKey, p *pairFlow) {
+	err := a.proxy.scan(func(k pairKey, p *pairFlow, b flowBucket) {
 		ts := byAddr[k.dst]
 		if t := byKey[serviceKey(p.domain, k.dst)]; t != nil && !slices.Contains(ts, t) {
 			ts = append(ts[:len(ts):len(ts)], t)
 		}
 		for _, t := range ts {
-			for _, b := range p.buckets {
-				if b.end >= t.from && b.start <= t.to && a.cov.nearHour("firewall", b.hour) {
-					t.bytes[k.src] += b.bytes
-				}
+			if b.end >= t.from && b.start <= t.to && a.cov.nearHour("firewall", b.hour) {
+				t.bytes[k.src] += b.bytes
 			}
 		}
 	})

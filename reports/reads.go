@@ -13,7 +13,7 @@ var analyzerReads = []string{
 	"observer.type", "observer.serial_number", "observer.ip", "tags",
 	"event.action", "event.code", "event.outcome", "event.category", "event.type", "event.start",
 	"source.ip", "source.port", "source.domain", "source.bytes",
-	"destination.ip", "destination.port", "destination.domain", "url.domain", "http.response.status_code",
+	"destination.ip", "destination.port", "destination.domain", "url.domain", "url.scheme", "http.request.method", "http.response.status_code",
 	"network.bytes", "network.direction",
 	"user.name", "host.name", "file.path",
 	"client.ip", "client.domain", "client.mac", "dhcp.lease.end",
