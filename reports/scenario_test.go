@@ -223,34 +223,10 @@ func TestScenarioMatrix(t *testing.T) {
 // Cisco ASA): the verdict and every ledger figure still match the truth as
 // that vendor's log counts it (ASA: both directions together).
 func TestScenarioFirewallVendors(t *testing.T) {
-	seeds := 2
-	if n, err := strconv.Atoi(os.Getenv("EXFILTRACE_VENDOR_SEEDS")); err == nil && n > 0 {
-		seeds = n
-	}
 	for _, vendor := range scenario.Firewalls[1:] {
 		t.Run(vendor, func(t *testing.T) {
 			t.Parallel()
-			for _, v := range scenario.Variants {
-				for seed := uint64(1); seed <= uint64(seeds); seed++ {
-					inc := scenario.Generate(v, seed)
-					if err := inc.AsFirewall(vendor); err != nil {
-						t.Fatal(err)
-					}
-					dir := filepath.Join(t.TempDir(), fmt.Sprintf("%s-%d", v, seed))
-					if err := inc.Write(dir, dir+".truth.json"); err != nil {
-						t.Fatal(err)
-					}
-					r, stats := analyzeDir(t, dir, parsers.Options{TZ: inc.Truth.Location(), Year: inc.Truth.Year}, "en")
-					for _, st := range stats {
-						if strings.Contains(st.Path, "/firewall/") && (st.Format != vendor || st.Raw != 0) {
-							t.Errorf("%s seed %d: %s read as %s, %d raw %v", v, seed, st.Path, st.Format, st.Raw, st.RawReasons)
-						}
-					}
-					if bad := checkIncident(r, inc.Truth); len(bad) > 0 {
-						t.Errorf("%s seed %d (%s):\n  %s\n  reasons: %s", v, seed, inc.Truth.Notes, strings.Join(bad, "\n  "), strings.Join(r.Verdict.Reasons, "\n    "))
-					}
-				}
-			}
+			checkRewritten(t, func(inc *scenario.Incident) error { return inc.AsFirewall(vendor) }, "/firewall/", vendor)
 		})
 	}
 }
@@ -258,40 +234,47 @@ func TestScenarioFirewallVendors(t *testing.T) {
 // TestScenarioProxy: the same incidents with the town's web traffic
 // through a proxy — behind the firewall (the firewall's sessions from the
 // proxy's address, the proxy's requests naming the workstations), or with
-// the proxy's log alone — give the truth's verdict and ledger: the
-// firewall's count where it logged, never counted twice, the proxy's where
-// it did not.
+// the proxy's log alone — give the truth's verdict and ledger, each upload
+// counted once, to the workstation and account that made it.
 func TestScenarioProxy(t *testing.T) {
+	for _, mode := range scenario.ProxyModes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			checkRewritten(t, func(inc *scenario.Incident) error { return inc.AsProxy(mode) }, "/proxy/", "w3c-proxy")
+		})
+	}
+}
+
+// checkRewritten rewrites incidents of every storyline (EXFILTRACE_VENDOR_SEEDS
+// seeds each, 2 by default) and checks each report against the rewritten
+// truth, and that the rewritten files under dir were read as format with
+// no line raw.
+func checkRewritten(t *testing.T, rewrite func(*scenario.Incident) error, dir, format string) {
 	seeds := 2
 	if n, err := strconv.Atoi(os.Getenv("EXFILTRACE_VENDOR_SEEDS")); err == nil && n > 0 {
 		seeds = n
 	}
-	for _, mode := range scenario.ProxyModes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			for _, v := range scenario.Variants {
-				for seed := uint64(1); seed <= uint64(seeds); seed++ {
-					inc := scenario.Generate(v, seed)
-					if err := inc.AsProxy(mode); err != nil {
-						t.Fatal(err)
-					}
-					dir := filepath.Join(t.TempDir(), fmt.Sprintf("%s-%d", v, seed))
-					if err := inc.Write(dir, dir+".truth.json"); err != nil {
-						t.Fatal(err)
-					}
-					r, stats := analyzeDir(t, dir, parsers.Options{TZ: inc.Truth.Location(), Year: inc.Truth.Year}, "en")
-					for _, st := range stats {
-						if strings.Contains(st.Path, "/proxy/") && (st.Format != "w3c-proxy" || st.Raw != 0) {
-							t.Errorf("%s seed %d: %s read as %s, %d raw %v", v, seed, st.Path, st.Format, st.Raw, st.RawReasons)
-						}
-					}
-					validate(t, r)
-					if bad := checkIncident(r, inc.Truth); len(bad) > 0 {
-						t.Errorf("%s seed %d (%s):\n  %s\n  reasons: %s", v, seed, inc.Truth.Notes, strings.Join(bad, "\n  "), strings.Join(r.Verdict.Reasons, "\n    "))
-					}
+	for _, v := range scenario.Variants {
+		for seed := uint64(1); seed <= uint64(seeds); seed++ {
+			inc := scenario.Generate(v, seed)
+			if err := rewrite(inc); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), fmt.Sprintf("%s-%d", v, seed))
+			if err := inc.Write(out, out+".truth.json"); err != nil {
+				t.Fatal(err)
+			}
+			r, stats := analyzeDir(t, out, parsers.Options{TZ: inc.Truth.Location(), Year: inc.Truth.Year}, "en")
+			for _, st := range stats {
+				if strings.Contains(st.Path, dir) && (st.Format != format || st.Raw != 0) {
+					t.Errorf("%s seed %d: %s read as %s, %d raw %v", v, seed, st.Path, st.Format, st.Raw, st.RawReasons)
 				}
 			}
-		})
+			validate(t, r)
+			if bad := checkIncident(r, inc.Truth); len(bad) > 0 {
+				t.Errorf("%s seed %d (%s):\n  %s\n  reasons: %s", v, seed, inc.Truth.Notes, strings.Join(bad, "\n  "), strings.Join(r.Verdict.Reasons, "\n    "))
+			}
+		}
 	}
 }
 
