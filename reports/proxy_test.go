@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -25,6 +26,7 @@ type proxyCase struct {
 	squid        bool   // Squid's native log: no bytes sent at all
 	inspected    int64  // the proxy decrypts TLS: each upload logged twice, as a CONNECT carrying this much more and as the POST inside it
 	directServer string // an address whose sessions go out past the proxy
+	directBytes  int64  // …sending this much each hour (5 kB when 0)
 }
 
 const (
@@ -80,7 +82,7 @@ func (c proxyCase) events() []*event.Event {
 			}
 		}
 		for h := 0; h < 24 && c.directServer != ""; h++ {
-			evs = append(evs, fwSession(proxyDay0.AddDate(0, 0, d).Add(time.Duration(h)*time.Hour+30*time.Minute), c.directServer, "185.12.44.7", false, "", 5_000, time.Minute))
+			evs = append(evs, fwSession(proxyDay0.AddDate(0, 0, d).Add(time.Duration(h)*time.Hour+30*time.Minute), c.directServer, "185.12.44.7", false, "", cmp.Or(c.directBytes, 5_000), time.Minute))
 		}
 	}
 	night := proxyDay0.AddDate(0, 0, 4).Add(22 * time.Hour)
@@ -173,13 +175,21 @@ func TestProxyUploads(t *testing.T) {
 			"", megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "to 121 of the 121 (destination, hour)", "", 0},
 		{"behind a firewall of addresses, the proxy naming only sites and itself", proxyCase{firewall: true, observerIP: true},
 			"", megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "(10.20.0.5: the address the proxy gives as its own)", "", 0},
-		// Nothing ties the firewall's sessions to the proxy: the firewall's
-		// count stands, from the proxy's address.
 		{"behind a firewall of addresses, the proxy naming only sites", proxyCase{firewall: true},
+			"", megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "(10.20.0.5: hour by hour, what the firewall saw leave this address and what the proxy's clients sent overlap by 100 %)", "", 0},
+		// Nothing ties the firewall's sessions to the proxy (its address
+		// also sends 50 MB an hour of its own): the firewall's count
+		// stands, from the proxy's address.
+		{"behind a firewall of addresses, the proxy naming only sites, its address busy", proxyCase{firewall: true, directServer: proxyAddr, directBytes: 50_000_000},
 			megaIP, "", []string{proxyAddr}, nil, Likely, "228.6 MB sent in 163 requests while the firewall logged are not counted twice", "", 0},
 		// The firewall logged the proxy's large sessions only: too few to
 		// find the proxy's address, enough to see the upload go out.
 		{"a firewall logging only large sessions", proxyCase{destIPs: true, firewall: true, fwBigOnly: true, directServer: "10.20.2.2"},
+			megaIP, megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "(10.20.0.5: hour by hour, what the firewall saw leave this address and what the proxy's clients sent overlap by 100 %)", "", 0},
+		// …and the proxy's address busy with its own 50 MB an hour: the
+		// proxy is not found; the firewall saw the upload go out and counts
+		// it, the proxy's requests name the workstation.
+		{"a firewall logging only large sessions, the proxy's address busy", proxyCase{destIPs: true, firewall: true, fwBigOnly: true, directServer: proxyAddr, directBytes: 50_000_000},
 			megaIP, "", []string{proxyAddr, thiefAddr}, []string{"jdupont"}, Likely, "228.6 MB sent in 163 requests while the firewall logged are not counted twice",
 			"the web proxy logged 228392013 bytes sent to this service by its clients during these sessions (10.20.1.15 228392013)", 0},
 		// The firewall logged all day, never the proxy's sessions.
@@ -192,7 +202,7 @@ func TestProxyUploads(t *testing.T) {
 		{"TLS inspected, the tunnel counting its handshake", proxyCase{inspected: -uploadPart},
 			"", megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "228.6 MB sent by workstations in 163 requests are counted in the ledger", "", 0},
 		{"a firewall that stopped before the upload", proxyCase{firewall: true, fwUntil: 3},
-			"", megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "228.4 MB sent by workstations in 43 requests are counted in the ledger", "", 0},
+			"", megaHost, []string{thiefAddr}, []string{"jdupont"}, Likely, "overlap by 100 %) are replaced by its requests for the hours its log covers (127.5 kB the firewall counted from that address), so that each upload is tied to the workstation that made it; 228.6 MB sent by workstations in 163 requests are counted in the ledger", "", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,201 @@
+package reports
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// Bounds of the comparison between a proxy's requests and the firewall's
+// sessions: a sample of the proxy's (destination, hour) to find its
+// address, and the hours of its larger uploads, each looked for in full.
+const (
+	relaySample = 20000
+	bigUpload   = 1 << 20
+	maxUploads  = 200000
+)
+
+type destHour struct {
+	dst   string // an address, or a name
+	hour  int32
+	named bool
+}
+
+// firewallSeen is what the firewall's sessions showed of the proxy's
+// larger uploads: for each (destination, hour), whether a session went
+// there from inside within the hour.
+type firewallSeen struct {
+	uploads map[destHour]bool
+	names   bool // the firewall names destinations (FortiGate's hostname)
+}
+
+// missed reports a large upload the firewall, though it logged sessions
+// then, did not see go to its destination: the proxy's count is the only one.
+func (s firewallSeen) missed(dst netip.Addr, b flowBucket) bool {
+	named := isNamedDestination(dst)
+	if s.uploads == nil || b.bytes < bigUpload || (named && !s.names) {
+		return false
+	}
+	seen, ok := s.uploads[destHour{destKey(dst), b.hour, named}]
+	return ok && !seen
+}
+
+// findRelays sets the proxy addresses whose firewall sessions the proxy's
+// requests replace: the inside addresses the proxy gives as its own, when
+// the firewall logged sessions from them, and the one inside address from
+// which the firewall saw sessions to more than half of the (destination,
+// hour) of the proxy's requests in hours the firewall logged, or else
+// whose bytes sent hour by hour are mostly the proxy's clients'
+// (relayVolumes: it needs no common destination). A proxy fetches what all its
+// clients ask for from its own address, so a firewall that logs it matches
+// nearly all of it; a workstation matches only what it fetched itself,
+// past the proxy. Destinations compare by address, or by name where the
+// proxy logged no address and the firewall logs names.
+func (a *Analyzer) findRelays() (firewallSeen, error) {
+	pu := a.proxy
+	pu.relays, pu.relayHow = map[netip.Addr]bool{}, map[netip.Addr]string{}
+	fs := firewallSeen{uploads: map[destHour]bool{}}
+	sample := map[destHour]bool{}
+	proxyHours := map[int32]int64{} // bytes the proxy's clients sent, per hour the firewall logged
+	err := pu.scan(func(k pairKey, p *pairFlow, b flowBucket) {
+		if !a.cov.nearHour("firewall", b.hour) {
+			return
+		}
+		proxyHours[b.hour] += b.bytes
+		d := destHour{destKey(k.dst), b.hour, isNamedDestination(k.dst)}
+		if len(sample) < relaySample {
+			sample[d] = true
+		}
+		if b.bytes >= bigUpload && len(fs.uploads) < maxUploads {
+			fs.uploads[d] = false
+		}
+	})
+	if err != nil || (len(sample) == 0 && len(pu.named) == 0) {
+		return fs, err
+	}
+	type fromDestHour struct {
+		src netip.Addr
+		destHour
+	}
+	matched := map[fromDestHour]bool{}
+	hits := map[netip.Addr]int{}
+	fromNamed := map[netip.Addr]bool{}
+	sentHours := map[netip.Addr]map[int32]int64{} // each inside source's bytes in those hours
+	look := func(k pairKey, p *pairFlow) {
+		if pu.named[k.src] {
+			fromNamed[k.src] = true
+		}
+		for _, b := range p.buckets {
+			if _, ok := proxyHours[b.hour]; ok {
+				m := sentHours[k.src]
+				if m == nil {
+					m = map[int32]int64{}
+					sentHours[k.src] = m
+				}
+				m[b.hour] += b.bytes
+			}
+		}
+		keys := []destHour{{dst: k.dst.String()}}
+		if p.domain != "" {
+			fs.names = true
+			keys = append(keys, destHour{dst: strings.ToLower(p.domain), named: true})
+		}
+		for _, b := range p.buckets {
+			for h := b.hour - 1; h <= b.hour+1; h++ {
+				for _, d := range keys {
+					d.hour = h
+					if _, ok := fs.uploads[d]; ok {
+						fs.uploads[d] = true
+					}
+					x := fromDestHour{k.src, d}
+					if sample[d] && !matched[x] {
+						matched[x] = true
+						hits[k.src]++
+					}
+				}
+			}
+		}
+	}
+	a.flows.each(look)
+	if len(a.flows.runs) > 0 {
+		if err := mergeRuns(a.flows.runs, func(r *flowRecord) error { look(r.k, &r.flow); return nil }); err != nil {
+			return fs, err
+		}
+	}
+	lang := a.o.Lang
+	for ip := range fromNamed {
+		pu.relays[ip] = true
+		pu.relayHow[ip] = tr(lang, "l'adresse que le proxy donne comme la sienne", "the address the proxy gives as its own")
+	}
+	// Requests that name only a site compare only with a firewall that
+	// names sites too.
+	comparable := 0
+	for d := range sample {
+		if !d.named || fs.names {
+			comparable++
+		}
+	}
+	var best netip.Addr
+	for ip, n := range hits {
+		if n > hits[best] || (n == hits[best] && ip.Less(best)) {
+			best = ip
+		}
+	}
+	switch {
+	case best.IsValid() && !pu.relays[best] && 2*hits[best] > comparable:
+		pu.relays[best] = true
+		pu.relayHow[best] = fmt.Sprintf(tr(lang, "le pare-feu a vu des sessions depuis cette adresse vers %d des %d (destination, heure) des requêtes du proxy",
+			"the firewall saw sessions from this address to %d of the %d (destination, hour) of the proxy's requests"), hits[best], comparable)
+	case len(pu.relays) == 0:
+		if ip, share, ok := relayVolumes(proxyHours, sentHours); ok {
+			pu.relays[ip] = true
+			pu.relayHow[ip] = fmt.Sprintf(tr(lang, "heure par heure, ce que le pare-feu a vu partir de cette adresse et ce que les clients du proxy ont envoyé se recouvrent à %.0f %%",
+				"hour by hour, what the firewall saw leave this address and what the proxy's clients sent overlap by %.0f %%"), 100*share)
+		}
+	}
+	return fs, nil
+}
+
+// relayVolumes finds the inside address whose bytes sent, hour by hour,
+// overlap the proxy's clients' by more than half: the sum over the hours
+// of the smaller of the two, over the sum of the larger. The proxy's own
+// connections carry what its clients send, so they overlap almost wholly
+// (the firewall counts headers the proxy does not); a workstation overlaps
+// only by its share, a server sending more than all the proxy's clients
+// by the proxy's share of it.
+func relayVolumes(proxyHours map[int32]int64, sentHours map[netip.Addr]map[int32]int64) (netip.Addr, float64, bool) {
+	var best netip.Addr
+	bestShare := 0.0
+	for ip, hours := range sentHours {
+		var lo, hi int64
+		for h, p := range proxyHours {
+			x := hours[h]
+			lo += min(x, p)
+			hi += max(x, p)
+		}
+		if hi == 0 {
+			continue
+		}
+		share := float64(lo) / float64(hi)
+		if share > bestShare || (share == bestShare && ip.Less(best)) {
+			best, bestShare = ip, share
+		}
+	}
+	return best, bestShare, bestShare > 0.5
+}
+
+// destKey is how a destination compares between a proxy's requests and a
+// firewall's sessions: its address, else its name.
+func destKey(dst netip.Addr) string {
+	if isNamedDestination(dst) {
+		return dst.Zone()
+	}
+	return dst.String()
+}
+
+func capFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
