@@ -80,19 +80,14 @@ func (a *Analyzer) findRelays() (firewallSeen, error) {
 	matched := map[fromDestHour]bool{}
 	hits := map[netip.Addr]int{}
 	fromNamed := map[netip.Addr]bool{}
-	sentHours := map[netip.Addr]map[int32]int64{} // each inside source's bytes in those hours
+	sent := map[netip.Addr]int64{} // each inside source's bytes in those hours
 	look := func(k pairKey, p *pairFlow) {
 		if pu.named[k.src] {
 			fromNamed[k.src] = true
 		}
 		for _, b := range p.buckets {
 			if _, ok := proxyHours[b.hour]; ok {
-				m := sentHours[k.src]
-				if m == nil {
-					m = map[int32]int64{}
-					sentHours[k.src] = m
-				}
-				m[b.hour] += b.bytes
+				sent[k.src] += b.bytes
 			}
 		}
 		keys := []destHour{{dst: k.dst.String()}}
@@ -116,11 +111,8 @@ func (a *Analyzer) findRelays() (firewallSeen, error) {
 			}
 		}
 	}
-	a.flows.each(look)
-	if len(a.flows.runs) > 0 {
-		if err := mergeRuns(a.flows.runs, func(r *flowRecord) error { look(r.k, &r.flow); return nil }); err != nil {
-			return fs, err
-		}
+	if err := a.eachFlow(look); err != nil {
+		return fs, err
 	}
 	lang := a.o.Lang
 	for ip := range fromNamed {
@@ -147,6 +139,10 @@ func (a *Analyzer) findRelays() (firewallSeen, error) {
 		pu.relayHow[best] = fmt.Sprintf(tr(lang, "le pare-feu a vu des sessions depuis cette adresse vers %d des %d (destination, heure) des requêtes du proxy",
 			"the firewall saw sessions from this address to %d of the %d (destination, hour) of the proxy's requests"), hits[best], comparable)
 	case len(pu.relays) == 0:
+		sentHours, err := a.sentHours(proxyHours, sent)
+		if err != nil {
+			return fs, err
+		}
 		if ip, share, ok := relayVolumes(proxyHours, sentHours); ok {
 			pu.relays[ip] = true
 			pu.relayHow[ip] = fmt.Sprintf(tr(lang, "heure par heure, ce que le pare-feu a vu partir de cette adresse et ce que les clients du proxy ont envoyé se recouvrent à %.0f %%",
@@ -154,6 +150,48 @@ func (a *Analyzer) findRelays() (firewallSeen, error) {
 		}
 	}
 	return fs, nil
+}
+
+// eachFlow calls fn for every part of every pair of the flow ledger.
+func (a *Analyzer) eachFlow(fn func(pairKey, *pairFlow)) error {
+	a.flows.each(fn)
+	if len(a.flows.runs) == 0 {
+		return nil
+	}
+	return mergeRuns(a.flows.runs, func(r *flowRecord) error { fn(r.k, &r.flow); return nil })
+}
+
+// sentHours is, hour by hour, what the sources that could be the proxy
+// sent in the proxy's hours. An overlap of more than half needs a total
+// between half and twice the proxy's clients' (the sum of the smaller
+// exceeds half the larger's): only those sources are kept, so this stays
+// small whatever the number of sources.
+func (a *Analyzer) sentHours(proxyHours map[int32]int64, sent map[netip.Addr]int64) (map[netip.Addr]map[int32]int64, error) {
+	var total int64
+	for _, n := range proxyHours {
+		total += n
+	}
+	out := map[netip.Addr]map[int32]int64{}
+	for ip, n := range sent {
+		if 2*n > total && n < 2*total {
+			out[ip] = map[int32]int64{}
+		}
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	err := a.eachFlow(func(k pairKey, p *pairFlow) {
+		m := out[k.src]
+		if m == nil {
+			return
+		}
+		for _, b := range p.buckets {
+			if _, ok := proxyHours[b.hour]; ok {
+				m[b.hour] += b.bytes
+			}
+		}
+	})
+	return out, err
 }
 
 // relayVolumes finds the inside address whose bytes sent, hour by hour,
