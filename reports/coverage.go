@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ type kindCoverage struct {
 	first, last time.Time
 	days        map[int32]int64 // unix day → events
 	hours       map[int32]bool  // unix hours with an event
+	lastHour    int32           // the last hour added (events come in time order)
 }
 
 func newCoverage() *coverage { return &coverage{kinds: map[string]*kindCoverage{}} }
@@ -59,7 +61,7 @@ func sourceKind(ev *event.Event) string {
 func (c *coverage) observe(kind string, t time.Time) {
 	k := c.kinds[kind]
 	if k == nil {
-		k = &kindCoverage{days: map[int32]int64{}, hours: map[int32]bool{}}
+		k = &kindCoverage{days: map[int32]int64{}, hours: map[int32]bool{}, lastHour: math.MinInt32}
 		c.kinds[kind] = k
 	}
 	k.events++
@@ -73,7 +75,9 @@ func (c *coverage) observe(kind string, t time.Time) {
 		k.last = t
 	}
 	k.days[int32(t.Unix()/86400)]++
-	k.hours[int32(t.Unix()/3600)] = true
+	if h := int32(t.Unix() / 3600); h != k.lastHour {
+		k.hours[h], k.lastHour = true, h
+	}
 }
 
 // nearHour reports an event of the kind in the hour given or either next
