@@ -254,3 +254,18 @@ func TestProxyWithoutBytesSaid(t *testing.T) {
 		t.Errorf("verdict %+v", r.Verdict)
 	}
 }
+
+// TestNoLargeTransferSaid: the same town browsing without the upload gives
+// no_evidence, and the reason says no large transfer was seen instead of
+// "routine (0, listed for confirmation)".
+func TestNoLargeTransferSaid(t *testing.T) {
+	evs := slices.DeleteFunc(proxyCase{}.events(), func(ev *event.Event) bool { return ev.Fields["destination.domain"] == megaHost })
+	r := analyzeEvents(t, evs, CaseMeta{ID: "proxy"}, "en", nil)
+	validate(t, r)
+	if r.Verdict.DataTaken != NoEvidence || len(r.Exfiltration) != 0 || len(r.Routine) != 0 {
+		t.Fatalf("verdict %+v, ledger %d, routine %d", r.Verdict, len(r.Exfiltration), len(r.Routine))
+	}
+	if reasons := strings.Join(r.Verdict.Reasons, "\n"); !strings.Contains(reasons, "host far above its peers); no large transfer seen.") {
+		t.Errorf("reasons %q", reasons)
+	}
+}

@@ -159,6 +159,15 @@ func TestControlAndMissingFirewall(t *testing.T) {
 	if r.Verdict.DataTaken != NoEvidence || len(r.Exfiltration) != 0 {
 		t.Errorf("control: %+v, ledger %+v", r.Verdict, r.Exfiltration)
 	}
+	// The reason counts the routine transfers it asks to confirm, and says
+	// none was seen rather than "routine (0)".
+	routine := "; no large transfer seen."
+	if len(r.Routine) > 0 {
+		routine = fmt.Sprintf("; the large transfers seen are routine (%d, listed for confirmation).", len(r.Routine))
+	}
+	if reasons := strings.Join(r.Verdict.Reasons, "\n"); !strings.Contains(reasons, "no unusual transfer (new destination, volume outside the learned routine, host far above its peers)"+routine) {
+		t.Errorf("control: reasons %q, want the routine clause %q", reasons, routine)
+	}
 	dir := t.TempDir()
 	for _, sub := range []string{"mail", "windows"} {
 		os.MkdirAll(filepath.Join(dir, sub), 0o755)

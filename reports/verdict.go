@@ -119,9 +119,14 @@ func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion b
 			if len(caveats) > 0 || noFirewall {
 				v.Confidence = 0.5
 			}
-			v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "Journaux %s présents du %s au %s : aucun envoi inhabituel (nouvelle destination, volume hors de la routine apprise, machine très au-dessus des autres) ; les gros transferts vus sont routiniers (%d, listés à confirmer).",
-				"%s logs present from %s to %s: no unusual transfer (new destination, volume outside the learned routine, host far above its peers); the large transfers seen are routine (%d, listed for confirmation)."),
-				tr(lang, measLog.de, capFirst(measLog.en)), fmtT(meas.Range.Start), fmtT(meas.Range.End), len(r.Routine)))
+			routine := tr(lang, " ; aucun gros transfert vu.", "; no large transfer seen.")
+			if len(r.Routine) > 0 {
+				routine = fmt.Sprintf(tr(lang, " ; les gros transferts vus sont routiniers (%d, listés à confirmer).",
+					"; the large transfers seen are routine (%d, listed for confirmation)."), len(r.Routine))
+			}
+			v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "Journaux %s présents du %s au %s : aucun envoi inhabituel (nouvelle destination, volume hors de la routine apprise, machine très au-dessus des autres)",
+				"%s logs present from %s to %s: no unusual transfer (new destination, volume outside the learned routine, host far above its peers)"),
+				tr(lang, measLog.de, capFirst(measLog.en)), fmtT(meas.Range.Start), fmtT(meas.Range.End))+routine)
 		}
 	}
 	switch {
