@@ -269,3 +269,45 @@ func TestNoLargeTransferSaid(t *testing.T) {
 		t.Errorf("reasons %q", reasons)
 	}
 }
+
+// TestProxySlowUpload: behind a firewall that logs every hour but never the
+// proxy's sessions, a workstation sends 900 kB an hour to MEGA for 30
+// hours — never a megabyte in one hour. The firewall did not see that
+// destination, so the proxy's count is the only one: 27,000,000 bytes in
+// the ledger, not left to a firewall that never counted them.
+func TestProxySlowUpload(t *testing.T) {
+	var tmpl *event.Event
+	evs := slices.DeleteFunc(proxyCase{destIPs: true, directServer: "10.20.2.2"}.events(), func(ev *event.Event) bool {
+		if ev.Fields["destination.domain"] == megaHost && tmpl == nil {
+			tmpl = ev
+		}
+		return ev.Fields["destination.domain"] == megaHost
+	})
+	start := proxyDay0.AddDate(0, 0, 3)
+	for h := 0; h < 30; h++ {
+		ev := event.New()
+		maps.Copy(ev.Fields, tmpl.Fields)
+		ev.Timestamp = start.Add(time.Duration(h)*time.Hour + 40*time.Minute)
+		ev.Fields["event.start"] = ev.Timestamp.Add(-time.Minute).Format(time.RFC3339Nano)
+		ev.SetInt("event.duration", int64(time.Minute))
+		ev.SetInt("source.bytes", 900_000)
+		evs = append(evs, ev)
+	}
+	slices.SortStableFunc(evs, func(a, b *event.Event) int { return a.Timestamp.Compare(b.Timestamp) })
+	// 30 hours under a megabyte stay under the default LargeBytes (100 MB);
+	// 20 MB makes the service an entry without more days of browsing.
+	r := analyzeEvents(t, evs, CaseMeta{ID: "slow"}, "en", func(a *Analyzer) { a.o.LargeBytes = 20_000_000 })
+	validate(t, r)
+	reasons := strings.Join(r.Verdict.Reasons, "\n")
+	if len(r.Exfiltration) != 1 {
+		t.Fatalf("ledger %+v\n%s", r.Exfiltration, reasons)
+	}
+	e := r.Exfiltration[0]
+	if e.Bytes != 27_000_000 || e.Events != 30 || e.Destination.IP != megaIP || len(e.Sources) != 1 || e.Sources[0].IP != thiefAddr ||
+		!slices.Equal(e.Users, []string{"jdupont"}) || !e.FirstSeen.Equal(start.Add(39*time.Minute)) {
+		t.Errorf("entry %d B %d events to %s from %+v by %v first %s", e.Bytes, e.Events, e.Destination.IP, e.Sources, e.Users, fmtT(e.FirstSeen))
+	}
+	if r.Verdict.BytesOut != 27_000_000 || !strings.Contains(reasons, "27.0 MB sent by workstations in 30 requests are counted in the ledger") {
+		t.Errorf("verdict %s, %d B out:\n%s", r.Verdict.DataTaken, r.Verdict.BytesOut, reasons)
+	}
+}

@@ -29,11 +29,15 @@ type firewallSeen struct {
 	names   bool // the firewall names destinations (FortiGate's hostname)
 }
 
-// missed reports a large upload the firewall, though it logged sessions
-// then, did not see go to its destination: the proxy's count is the only one.
+// missed reports an upload the firewall, though it logged sessions then,
+// did not see go to its destination: the proxy's count is the only one.
+// Checked are the hours where a workstation sent bigUpload or more to a
+// destination, and every hour of a destination that received bigUpload or
+// more from the proxy's clients in all: a slow upload, under a megabyte an
+// hour, adds up to one.
 func (s firewallSeen) missed(dst netip.Addr, b flowBucket) bool {
 	named := isNamedDestination(dst)
-	if s.uploads == nil || b.bytes < bigUpload || (named && !s.names) {
+	if s.uploads == nil || (named && !s.names) {
 		return false
 	}
 	seen, ok := s.uploads[destHour{destKey(dst), b.hour, named}]
@@ -57,6 +61,8 @@ func (a *Analyzer) findRelays() (firewallSeen, error) {
 	fs := firewallSeen{uploads: map[destHour]bool{}}
 	sample := map[destHour]bool{}
 	proxyHours := map[int32]int64{} // bytes the proxy's clients sent, per hour the firewall logged
+	destTotal := map[string]int64{} // bytes sent to each destination in those hours
+	big := 0
 	err := pu.scan(func(k pairKey, p *pairFlow, b flowBucket) {
 		if !a.cov.nearHour("firewall", b.hour) {
 			return
@@ -66,11 +72,30 @@ func (a *Analyzer) findRelays() (firewallSeen, error) {
 		if len(sample) < relaySample {
 			sample[d] = true
 		}
-		if b.bytes >= bigUpload && len(fs.uploads) < maxUploads {
+		if _, ok := destTotal[d.dst]; ok || len(destTotal) < maxUploads {
+			destTotal[d.dst] += b.bytes
+		}
+		if b.bytes >= bigUpload && big < maxUploads {
 			fs.uploads[d] = false
+			big++
 		}
 	})
 	if err != nil || (len(sample) == 0 && len(pu.named) == 0) {
+		return fs, err
+	}
+	// The hours of slow uploads, each under bigUpload, to destinations that
+	// received bigUpload or more in all.
+	slow := 0
+	err = pu.scan(func(k pairKey, p *pairFlow, b flowBucket) {
+		d := destHour{destKey(k.dst), b.hour, isNamedDestination(k.dst)}
+		if b.bytes < bigUpload && destTotal[d.dst] >= bigUpload && slow < maxUploads && a.cov.nearHour("firewall", b.hour) {
+			if _, ok := fs.uploads[d]; !ok {
+				fs.uploads[d] = false
+				slow++
+			}
+		}
+	})
+	if err != nil {
 		return fs, err
 	}
 	type fromDestHour struct {

@@ -33,7 +33,7 @@ import (
 func main() {
 	memlimit.Apply() // as the CLI does
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: tool gen N FILE | mix N FILE M FILE | evtxgen SRC N OUT | parse FILES... | index FILES... | bare FILES...")
+		fmt.Fprintln(os.Stderr, "usage: tool gen N FILE | mix N FILE M FILE | proxy N FILE | evtxgen SRC N OUT | parse FILES... | index FILES... | bare FILES...")
 		os.Exit(2)
 	}
 	var err error
@@ -42,6 +42,8 @@ func main() {
 		err = gen(os.Args[2:])
 	case "mix":
 		err = genMix(os.Args[2:])
+	case "proxy":
+		err = genProxy(os.Args[2:])
 	case "parse":
 		err = parseOnly(os.Args[2:])
 	case "index":
