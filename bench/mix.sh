@@ -22,13 +22,7 @@ ev=(
 bytes=$(du -cb "${ev[@]}" | tail -1 | cut -f1)
 echo "== mixed case: $fg FortiGate lines, $pf Postfix messages, EVTX x$reps; $(awk -v b="$bytes" 'BEGIN{printf "%.2f GB", b/1e9}'), $(nproc) cores"
 cat "${ev[@]}" >/dev/null
-timed() { # NAME COMMAND...: wall time and peak RSS of one command
-  local name=$1; shift
-  local s e; s=$(date +%s.%N)
-  /usr/bin/time -f "%M" -o "$out/rss" "$@" >"$out/stdout" 2>"$out/stderr" || { echo "$name failed:"; tail -5 "$out/stderr"; return 1; }
-  e=$(date +%s.%N)
-  awk -v s="$s" -v e="$e" -v rss="$(tail -1 "$out/rss")" -v name="$name" 'BEGIN{printf "%-46s %8.2f s  peak RSS %d MiB\n",name,e-s,rss/1024}'
-}
+. bench/timed.sh
 timed "gzip -1 of the evidence (yardstick)" sh -c "cat ${ev[*]} | gzip -1 >/dev/null"
 timed "analyze (temporary case)" "$x" analyze "${ev[@]}" --quiet --format json -o "$out/findings.json"
 jq -r '"  verdict: \(.verdict.data_taken), \(.case.events) events"' "$out/findings.json"

@@ -12,13 +12,7 @@ out=bench/out/proxy
 mkdir -p "$out"
 go build -o bench/out/tool ./bench/tool
 go build -o bench/out/exfiltrace ./cmd/exfiltrace
-timed() { # NAME COMMAND...: wall time and peak RSS of one command
-  local name=$1; shift
-  local s e; s=$(date +%s.%N)
-  /usr/bin/time -f "%M" -o "$out/rss" "$@" >"$out/stdout" 2>"$out/stderr" || { echo "$name failed:"; tail -5 "$out/stderr"; return 1; }
-  e=$(date +%s.%N)
-  awk -v s="$s" -v e="$e" -v rss="$(tail -1 "$out/rss")" -v name="$name" 'BEGIN{printf "%-46s %8.2f s  peak RSS %d MiB\n",name,e-s,rss/1024}'
-}
+. bench/timed.sh
 for n in "$small" "$large"; do
   ev=("$out/proxysg-$n.log" "$out/fortigate-$n.log")
   [[ -f ${ev[0]} ]] || bench/out/tool proxy "$n" "${ev[0]}"
