@@ -62,7 +62,7 @@ func (a *Analyzer) findRelays() (firewallSeen, error) {
 	sample := map[destHour]bool{}
 	proxyHours := map[int32]int64{} // bytes the proxy's clients sent, per hour the firewall logged
 	destTotal := map[string]int64{} // bytes sent to each destination in those hours
-	big := 0
+	big, heavy := 0, 0              // large buckets kept; destinations past bigUpload in all
 	err := pu.scan(func(k pairKey, p *pairFlow, b flowBucket) {
 		if !a.cov.nearHour("firewall", b.hour) {
 			return
@@ -72,8 +72,11 @@ func (a *Analyzer) findRelays() (firewallSeen, error) {
 		if len(sample) < relaySample {
 			sample[d] = true
 		}
-		if _, ok := destTotal[d.dst]; ok || len(destTotal) < maxUploads {
-			destTotal[d.dst] += b.bytes
+		if t, ok := destTotal[d.dst]; ok || len(destTotal) < maxUploads {
+			destTotal[d.dst] = t + b.bytes
+			if t < bigUpload && t+b.bytes >= bigUpload {
+				heavy++
+			}
 		}
 		if b.bytes >= bigUpload && big < maxUploads {
 			fs.uploads[d] = false
@@ -84,19 +87,21 @@ func (a *Analyzer) findRelays() (firewallSeen, error) {
 		return fs, err
 	}
 	// The hours of slow uploads, each under bigUpload, to destinations that
-	// received bigUpload or more in all.
+	// received bigUpload or more in all: a second pass only when there are some.
 	slow := 0
-	err = pu.scan(func(k pairKey, p *pairFlow, b flowBucket) {
-		d := destHour{destKey(k.dst), b.hour, isNamedDestination(k.dst)}
-		if b.bytes < bigUpload && destTotal[d.dst] >= bigUpload && slow < maxUploads && a.cov.nearHour("firewall", b.hour) {
-			if _, ok := fs.uploads[d]; !ok {
-				fs.uploads[d] = false
-				slow++
+	if heavy > 0 {
+		err = pu.scan(func(k pairKey, p *pairFlow, b flowBucket) {
+			d := destHour{destKey(k.dst), b.hour, isNamedDestination(k.dst)}
+			if b.bytes < bigUpload && destTotal[d.dst] >= bigUpload && slow < maxUploads && a.cov.nearHour("firewall", b.hour) {
+				if _, ok := fs.uploads[d]; !ok {
+					fs.uploads[d] = false
+					slow++
+				}
 			}
+		})
+		if err != nil {
+			return fs, err
 		}
-	})
-	if err != nil {
-		return fs, err
 	}
 	type fromDestHour struct {
 		src netip.Addr
