@@ -437,7 +437,7 @@ func FuzzEvtxJSON(f *testing.F) {
 }
 
 func FuzzW3CProxy(f *testing.F) {
-	for _, p := range []string{"testdata/proxysg_elff.log", "testdata/wsa_w3c.log", "testdata/proxysg_syslog.log", "testdata/tmg_w3c.log"} {
+	for _, p := range []string{"testdata/proxysg_elff.log", "testdata/wsa_w3c.log", "testdata/proxysg_syslog.log", "testdata/tmg_w3c.log", "testdata/proxysg_main_syslog.log"} {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
 		}

@@ -23,7 +23,7 @@ type W3CProxy struct{}
 
 func (W3CProxy) Name() string { return "w3c-proxy" }
 func (W3CProxy) Description() string {
-	return "Web proxy access logs in W3C extended format with #Fields: (Blue Coat/Symantec ProxySG, Cisco Secure Web Appliance W3C logs, Forefront TMG), also relayed by syslog; times in UTC"
+	return "Web proxy access logs in W3C extended format with #Fields: (Blue Coat/Symantec ProxySG, Cisco Secure Web Appliance W3C logs, Forefront TMG), also relayed by syslog, and ProxySG's built-in formats (main, bcreportermain_v1) without directives; times in UTC"
 }
 
 func (W3CProxy) selfContained() {}
@@ -41,7 +41,7 @@ func (W3CProxy) Detect(head []byte) bool {
 			return proxyFields(strings.Fields(f))
 		}
 	}
-	return false
+	return mostLines(head, W3CProxy{}.matchLine)
 }
 
 // w3cDirective returns a line's W3C directive, the line itself or what
@@ -143,9 +143,15 @@ type w3cProxyDecoder struct {
 	warn     func(string)
 	warned   bool
 	vals     []string
+	builtin  *sgFormat // the ProxySG format a log without directives is read by
+	extra    int64     // its requests with values beyond that format's fields
 }
 
-func (*w3cProxyDecoder) Flush(Emit) {}
+func (d *w3cProxyDecoder) Flush(Emit) {
+	if d.extra > 0 && d.warn != nil {
+		d.warn(fmt.Sprintf("%s with values beyond the fields of ProxySG's %q format: those values are kept in event.original only", plural(d.extra, "request"), d.builtin.name))
+	}
+}
 
 func (d *w3cProxyDecoder) Line(no int64, line []byte, emit Emit) error {
 	s := strings.TrimRight(string(line), "\r")
@@ -166,10 +172,12 @@ func (d *w3cProxyDecoder) Line(no int64, line []byte, emit Emit) error {
 		emitHeaderLine(emit, no, "w3c_proxy.access", s)
 		return nil
 	}
-	if d.fields == nil {
-		return fmt.Errorf("w3c-proxy: a request before any #Fields: directive")
-	}
 	var err error
+	if d.fields == nil {
+		if s, err = d.guess(s); err != nil {
+			return err
+		}
+	}
 	if d.tabs {
 		d.vals = splitTabs(s, d.vals[:0])
 	} else {
@@ -178,7 +186,16 @@ func (d *w3cProxyDecoder) Line(no int64, line []byte, emit Emit) error {
 	if err != nil {
 		return err
 	}
-	if len(d.vals) != len(d.fields) {
+	n := len(d.fields)
+	switch {
+	case d.builtin != nil:
+		if !d.builtin.fits(d.vals) {
+			return fmt.Errorf("w3c-proxy: no #Fields: directive, and this request's values do not fit ProxySG's %q format as the log's first request did", d.builtin.name)
+		}
+		if n = d.builtin.width(len(d.vals)); n < len(d.vals) {
+			d.extra++
+		}
+	case len(d.vals) != n:
 		return fmt.Errorf("w3c-proxy: %d values for the %d fields of #Fields:", len(d.vals), len(d.fields))
 	}
 	ev := event.New()
@@ -192,7 +209,7 @@ func (d *w3cProxyDecoder) Line(no int64, line []byte, emit Emit) error {
 	ev.Set("observer.name", d.observer.name)
 	ev.Set("observer.serial_number", d.observer.serial)
 	var r proxyRequest
-	for i, name := range d.fields {
+	for i, name := range d.fields[:n] {
 		v := d.vals[i]
 		if v == "-" || v == "" {
 			continue
@@ -212,6 +229,7 @@ func (d *w3cProxyDecoder) Line(no int64, line []byte, emit Emit) error {
 func (d *w3cProxyDecoder) directive(s string) {
 	switch {
 	case strings.HasPrefix(s, "#Fields:"):
+		d.builtin = nil
 		f := strings.TrimPrefix(s, "#Fields:")
 		// Forefront TMG separates by tabs, names ("GMT Time") and values
 		// (an unquoted user agent) holding spaces.
