@@ -156,7 +156,7 @@ func TestProxySGFormatShapes(t *testing.T) {
 			t.Errorf("%s: %+v, want %s with %d fields", tc.name, f, tc.format, tc.fields)
 		}
 	}
-	if !(W3CProxy{}).Detect([]byte("<134>Mar 14 23:00:06 sg1 " + main + "\n")) || (IIS{}).Detect([]byte(main+"\n")) {
+	if !(W3CProxy{}).Detect([]byte("<134>Mar 14 23:00:06 sg1 "+main+"\n")) || (IIS{}).Detect([]byte(main+"\n")) {
 		t.Error("main without directives: detection")
 	}
 }
