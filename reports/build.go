@@ -60,6 +60,7 @@ type Analyzer struct {
 	proxy    *proxyUploads
 	mail     *mailLedger
 	links    *linker
+	clocks   *clockCheck
 	cov      *coverage
 	folders  map[string]int
 	internal []netip.Prefix
@@ -83,6 +84,7 @@ func NewAnalyzer(o Options) *Analyzer {
 	a.internal = prefixes(o.Config.Placeholders["internal_networks"])
 	a.mail = newMailLedger(a.isInternal, o.Config.Placeholders["own_mail_domains"])
 	a.links = newLinker(a.isInternal, o.Lang, o.Config.Placeholders["assets"])
+	a.clocks = newClockCheck()
 	return a
 }
 
@@ -180,6 +182,7 @@ func (a *Analyzer) observe(ev *event.Event) {
 	kind := sourceKind(ev)
 	a.cov.observe(kind, ev.Timestamp)
 	a.links.observe(ev, kind)
+	a.clocks.observe(ev, kind)
 	switch kind {
 	case "firewall":
 		src, err1 := netip.ParseAddr(ev.Str("source.ip"))
@@ -333,6 +336,11 @@ func (a *Analyzer) Finish(meta CaseMeta) (*Result, error) {
 		r.Baseline = &Baseline{Firewall: j.fw, Before: j.before, FirstContactMaxBytes: j.firstContactMax, FirstContactMaxTo: j.firstContactTo, Services: svcs.n}
 	}
 	r.Verdict = a.decide(r, acts, window, intrusion)
+	if r.Clocks = a.clocks.result(); r.Clocks != nil {
+		if why := clockReason(r.Clocks, lang); why != "" {
+			r.Verdict.Reasons = append(r.Verdict.Reasons, why)
+		}
+	}
 	r.Timeline = timeline(r, lang)
 	r.Breach = a.breachDraft(r, window)
 	// The contract wants arrays, never null.

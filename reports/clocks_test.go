@@ -1,0 +1,136 @@
+package reports
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+	"github.com/exfiltrace/exfiltrace/parsers"
+	"github.com/exfiltrace/exfiltrace/samples/scenario"
+)
+
+// TestClockOffsetShown: a VPN theft whose firewall (Cisco ASA over syslog)
+// writes local time without a zone, read without --tz: the firewall's VPN
+// tunnels and remote desktop sessions line up with the logons Windows
+// recorded only once moved back by the town's offset, and the report says
+// so with the zone to give; read with the right --tz, the clocks agree and
+// nothing is said.
+func TestClockOffsetShown(t *testing.T) {
+	for seed := uint64(1); seed <= 8; seed++ {
+		inc := scenario.Generate(scenario.Variants[0], seed)
+		if err := inc.AsFirewall("cisco-asa"); err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(t.TempDir(), fmt.Sprintf("asa-%d", seed))
+		if err := inc.Write(dir, dir+".truth.json"); err != nil {
+			t.Fatal(err)
+		}
+		off := int64(inc.Truth.TZOffsetSeconds)
+		wrong, _ := analyzeDir(t, dir, parsers.Options{TZ: time.UTC, Year: inc.Truth.Year}, "en")
+		c := wrong.Clocks
+		if fw, _ := filepath.Glob(filepath.Join(dir, "firewall", "*")); len(fw) == 0 {
+			if c != nil {
+				t.Errorf("seed %d: no firewall log, clock check %+v", seed, c)
+			}
+			continue
+		}
+		if off == 0 {
+			if c != nil && c.OffsetSeconds != 0 {
+				t.Errorf("seed %d: UTC town, clock check %+v", seed, c)
+			}
+			continue
+		}
+		t.Logf("seed %d, UTC%+.1f: %+v", seed, float64(off)/3600, c)
+		if c == nil || c.OffsetSeconds != off || c.Agreeing < 3 || c.AtZero != 0 {
+			t.Fatalf("seed %d (%s): clock check %+v, want offset %d", seed, inc.Truth.Notes, c, off)
+		}
+		zone := fmt.Sprintf("UTC%+d", off/3600)
+		if m := off % 3600 / 60; m != 0 {
+			zone += fmt.Sprintf(":%02d", abs(int(m)))
+		}
+		if !hasReason(wrong, "Clocks: the firewall's times run ") || !hasReason(wrong, "("+zone+" at that date)") {
+			t.Errorf("seed %d: reasons %q, want the offset and %s", seed, wrong.Verdict.Reasons, zone)
+		}
+		right, _ := analyzeDir(t, dir, parsers.Options{TZ: inc.Truth.Location(), Year: inc.Truth.Year}, "en")
+		if right.Clocks == nil || right.Clocks.OffsetSeconds != 0 || right.Clocks.Agreeing < 3 || hasReason(right, "Clocks:") {
+			t.Errorf("seed %d: read in its zone, clock check %+v", seed, right.Clocks)
+		}
+	}
+}
+
+func hasReason(r *Report, s string) bool {
+	for _, why := range r.Verdict.Reasons {
+		if strings.Contains(why, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestClockCheckDecides: the offset claimed from hand-made moments — a
+// half-hour zone behind UTC, too few moments, moments that fit any offset
+// (long sessions full of logons), and clocks that agree.
+func TestClockCheckDecides(t *testing.T) {
+	base := time.Date(2025, 3, 14, 8, 0, 0, 0, time.UTC)
+	vpn := func(c *clockCheck, ip, user string, fw time.Time, logons ...time.Time) {
+		ev := event.New()
+		ev.Timestamp = fw
+		ev.Fields["cisco.vpn.assigned_ip"] = ip
+		ev.Fields["user.name"] = user
+		c.observe(ev, "firewall")
+		for _, at := range logons {
+			w := event.New()
+			w.Timestamp = at
+			w.Fields["event.code"] = "4624"
+			w.Fields["source.ip"] = ip
+			w.Fields["user.name"] = user
+			c.observe(w, "windows")
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		build  func(c *clockCheck)
+		nilRes bool
+		offset int64
+	}{
+		{"firewall 5 h 30 behind", func(c *clockCheck) {
+			for i := range 6 {
+				at := base.Add(time.Duration(i) * 24 * time.Hour)
+				vpn(c, fmt.Sprintf("10.212.134.%d", 10+i), "agent", at.Add(-5*time.Hour-30*time.Minute), at.Add(40*time.Second))
+			}
+		}, false, -19800},
+		{"two moments", func(c *clockCheck) {
+			vpn(c, "10.212.134.10", "a", base.Add(2*time.Hour), base.Add(10*time.Second))
+			vpn(c, "10.212.134.11", "b", base.Add(26*time.Hour), base.Add(24*time.Hour+10*time.Second))
+		}, true, 0},
+		{"logons all day long", func(c *clockCheck) {
+			for i := range 5 {
+				day := base.Add(time.Duration(i) * 24 * time.Hour)
+				var logons []time.Time
+				for m := 0; m < 12*60; m += 5 {
+					logons = append(logons, day.Add(time.Duration(m)*time.Minute))
+				}
+				vpn(c, fmt.Sprintf("10.212.134.%d", 10+i), "agent", day.Add(3*time.Hour), logons...)
+			}
+		}, false, 0},
+		{"clocks agree", func(c *clockCheck) {
+			for i := range 4 {
+				at := base.Add(time.Duration(i) * 24 * time.Hour)
+				vpn(c, "10.212.134.10", "agent", at, at.Add(2*time.Minute))
+			}
+		}, false, 0},
+	} {
+		c := newClockCheck()
+		tc.build(c)
+		r := c.result()
+		switch {
+		case tc.nilRes && r != nil:
+			t.Errorf("%s: %+v, want no comparison", tc.name, r)
+		case !tc.nilRes && (r == nil || r.OffsetSeconds != tc.offset):
+			t.Errorf("%s: %+v, want offset %d", tc.name, r, tc.offset)
+		}
+	}
+}
