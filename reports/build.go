@@ -28,6 +28,9 @@ type Options struct {
 	// the system's temporary directory; Build uses the case's, on the disk
 	// the case is on rather than a /tmp that may be memory).
 	TempDir string
+	// ZoneInferredFrom is the clock check of a first reading, in UTC, that
+	// chose the offset the logs naming no zone were read at this time.
+	ZoneInferredFrom *ClockCheck
 }
 
 // Result is the report plus the raw hunt output.
@@ -339,6 +342,12 @@ func (a *Analyzer) Finish(meta CaseMeta) (*Result, error) {
 	if r.Clocks = a.clocks.result(); r.Clocks != nil {
 		if why := clockReason(r.Clocks, lang); why != "" {
 			r.Verdict.Reasons = append(r.Verdict.Reasons, why)
+		}
+	}
+	if f := a.o.ZoneInferredFrom; f != nil {
+		r.Verdict.Reasons = append(r.Verdict.Reasons, inferredReason(f, lang))
+		if r.Clocks != nil {
+			r.Clocks.ReadAt = ZoneName(f.OffsetSeconds)
 		}
 	}
 	r.Timeline = timeline(r, lang)

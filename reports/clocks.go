@@ -16,7 +16,9 @@ import (
 // moments both logs record: a VPN tunnel the firewall opened for an account,
 // followed by that account's logon from the tunnel's address; a remote
 // desktop session the firewall passed, followed by the remote desktop logon
-// from its source. It says the offset the evidence shows; it changes no time.
+// from its source. It says the offset the evidence shows and changes no time
+// itself: analyze, on a temporary case and without --tz, reads the evidence
+// again at that offset (Options.ZoneInferredFrom), and the report says so.
 
 const (
 	clockStep      = 15 * time.Minute // zones differ by quarter hours
@@ -106,6 +108,9 @@ type ClockCheck struct {
 	Moments       int   `json:"moments"`  // moments both logs record
 	Agreeing      int   `json:"agreeing"` // of those, how many agree once Source is moved back by the offset
 	AtZero        int   `json:"agreeing_without_offset"`
+	// ReadAt is the offset the logs naming no zone were read at when a
+	// first reading in UTC showed it ("+02:00"); empty otherwise.
+	ReadAt string `json:"zoneless_read_at,omitempty"`
 }
 
 // result compares the firewall's moments with Windows': for each candidate
@@ -160,6 +165,24 @@ func abs(i int) int {
 		return -i
 	}
 	return i
+}
+
+// ZoneName writes an offset as --tz takes it: "+02:00", "-03:30".
+func ZoneName(offsetSeconds int64) string {
+	sign, off := "+", offsetSeconds
+	if off < 0 {
+		sign, off = "-", -off
+	}
+	return fmt.Sprintf("%s%02d:%02d", sign, off/3600, off%3600/60)
+}
+
+// inferredReason says that the times of the logs naming no zone were read
+// at the offset a first reading's clock check showed.
+func inferredReason(first *ClockCheck, lang string) string {
+	return fmt.Sprintf(tr(lang,
+		"Heures : les journaux qui n'indiquent pas de fuseau (celui du pare-feu parmi eux) ont été lus à UTC%s, le décalage auquel %d des %d tunnels VPN et sessions bureau à distance du pare-feu concordent avec les ouvertures de session enregistrées par Windows (%d lus en UTC) ; les heures de ce rapport en tiennent compte. --tz l'emporte sur ce choix.",
+		"Times: the logs that name no zone (the firewall's among them) were read at UTC%s, the offset at which %d of %d of the firewall's VPN tunnels and remote desktop sessions agree with the logons Windows recorded (%d when read in UTC); this report's times are so read. --tz overrides this choice."),
+		ZoneName(first.OffsetSeconds), first.Agreeing, first.Moments, first.AtZero)
 }
 
 // clockReason says an offset in the verdict: the report's firewall times

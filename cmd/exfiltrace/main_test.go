@@ -387,3 +387,89 @@ func TestCaseBusyAndIncomplete(t *testing.T) {
 		t.Errorf("stats table does not show the incomplete file:\n%s", out)
 	}
 }
+
+// TestAnalyzeReadsZonelessFirewallAtItsClock: a VPN theft whose firewall
+// (Cisco ASA over classic syslog) writes the town's local time (UTC+2)
+// without a zone. analyze with no --tz reads it in UTC, finds the
+// firewall's tunnels and RDP sessions 2 h ahead of Windows' logons, reads
+// the evidence again at +02:00 and says so: the ledger's first and last
+// transfers are the truth's. With --tz given, or a kept case, nothing is
+// read again and the verdict says by how much the firewall's clock is off.
+func TestAnalyzeReadsZonelessFirewallAtItsClock(t *testing.T) {
+	inc := scenario.Generate(scenario.VPNTheft, 6)
+	if err := inc.AsFirewall("cisco-asa"); err != nil {
+		t.Fatal(err)
+	}
+	if inc.Truth.TZOffsetSeconds != 7200 || len(inc.Truth.Exfil) == 0 {
+		t.Fatalf("seed 6 is no longer a UTC+2 theft: %s", inc.Truth.Notes)
+	}
+	dir := filepath.Join(t.TempDir(), "evidence")
+	if err := inc.Write(dir, dir+".truth.json"); err != nil {
+		t.Fatal(err)
+	}
+	type report struct {
+		Verdict struct {
+			Reasons []string `json:"reasons"`
+		} `json:"verdict"`
+		Exfiltration []struct {
+			Destination struct {
+				IP string `json:"ip"`
+			} `json:"destination"`
+			Bytes     int64     `json:"bytes"`
+			FirstSeen time.Time `json:"first_seen"`
+			LastSeen  time.Time `json:"last_seen"`
+		} `json:"exfiltration"`
+		Clocks *struct {
+			Offset int64  `json:"offset_seconds"`
+			ReadAt string `json:"zoneless_read_at"`
+		} `json:"clock_check"`
+	}
+	analyze := func(extra ...string) report {
+		out, err := run(t, append([]string{"analyze", dir, "--quiet", "--format", "json", "--lang", "en"}, extra...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r report
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	said := func(r report, prefix string) bool {
+		for _, why := range r.Verdict.Reasons {
+			if strings.HasPrefix(why, prefix) {
+				return true
+			}
+		}
+		return false
+	}
+	want := inc.Truth.Exfil[0]
+	entry := func(r report) (time.Time, time.Time) {
+		for _, e := range r.Exfiltration {
+			if e.Destination.IP == want.Destination {
+				if e.Bytes != want.Bytes {
+					t.Errorf("%s: %d bytes, want %d", want.Destination, e.Bytes, want.Bytes)
+				}
+				return e.FirstSeen, e.LastSeen
+			}
+		}
+		t.Fatalf("no ledger entry for %s", want.Destination)
+		return time.Time{}, time.Time{}
+	}
+
+	r := analyze()
+	first, last := entry(r)
+	if !first.Equal(want.First) || !last.Equal(want.Last) || r.Clocks == nil || r.Clocks.Offset != 0 || r.Clocks.ReadAt != "+02:00" ||
+		!said(r, "Times: the logs that name no zone (the firewall's among them) were read at UTC+02:00") || said(r, "Clocks:") {
+		t.Errorf("no --tz: %s → %s, clocks %+v, reasons %q; want %s → %s read at +02:00", first, last, r.Clocks, r.Verdict.Reasons, want.First, want.Last)
+	}
+	r = analyze("--tz", "UTC")
+	first, _ = entry(r)
+	if !first.Equal(want.First.Add(2*time.Hour)) || r.Clocks == nil || r.Clocks.Offset != 7200 || r.Clocks.ReadAt != "" || !said(r, "Clocks: the firewall's times run 2 h ahead") {
+		t.Errorf("--tz UTC: first %s, clocks %+v, reasons %q", first, r.Clocks, r.Verdict.Reasons)
+	}
+	r = analyze("--case", filepath.Join(t.TempDir(), "case"), "--no-index")
+	if r.Clocks == nil || r.Clocks.Offset != 7200 || !said(r, "Clocks:") || said(r, "Times:") {
+		t.Errorf("kept case: clocks %+v, reasons %q", r.Clocks, r.Verdict.Reasons)
+	}
+}

@@ -227,6 +227,13 @@ func analyzeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "analyze PATH... [-o FILE] [--case DIR]",
 		Short: "Ingest evidence, hunt and report in one go",
+		Long: `Ingest the evidence into a temporary case (or --case DIR, kept and indexed for
+search), run the rules and the byte ledger, and write the report.
+
+Times that name no zone are read in --tz (default UTC). Without --tz and
+--case, when the firewall's VPN tunnels and remote desktop sessions line up
+with the logons Windows recorded only at another offset, the evidence is read
+again at that offset and the report says so.`,
 		Example: `  exfiltrace analyze samples/incident -o report.html
   exfiltrace analyze /evidence/mairie --case ./case --format json --lang en -o findings.json`,
 		Args: cobra.MinimumNArgs(1),
@@ -234,54 +241,35 @@ func analyzeCmd() *cobra.Command {
 			if _, err := f.resolveFormat(); err != nil {
 				return err
 			}
-			keep := caseDir != ""
-			if !keep {
-				tmp, err := scratch.Dir("case") // swept by a later run if this one is killed
-				if err != nil {
-					return err
-				}
-				defer os.RemoveAll(tmp)
-				caseDir = filepath.Join(tmp, "case")
-			}
 			loc, tzSource, err := resolveTZ(tz, cmd.Flags().Changed("tz"))
 			if err != nil {
 				return err
 			}
-			c, err := index.OpenCase(caseDir, true)
+			keep := caseDir != ""
+			run := &analysis{cmd: cmd, args: args, f: &f, year: year, keep: keep}
+			defer run.removeScratch()
+			c, res, b, err := run.once(caseDir, loc, tzSource, nil)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			if _, err := c.ImportConfig(args); err != nil {
-				return err
-			}
-			// The answer does not wait for the search index: events go to the
-			// event store, the report streams it, and the index is built after
-			// the report is written — only if the case is kept.
-			ro, err := reportOptions(c, &f)
-			if err != nil {
-				return err
-			}
-			opts := index.IngestOptions{Parse: parsers.Options{TZ: loc, Year: year},
-				Settings: index.Settings{TZ: loc.String(), TZSource: tzSource, Year: year}, DeferIndex: true}
-			ingest := index.Ingest
-			if keep {
-				ingest = ingestCase // a kept case is queried: its columns are written as it is read
-			} else {
-				opts.Store = reports.ScratchFields(ro) // the case is deleted after the report
-			}
-			results, err := ingest(c, args, opts)
-			if err != nil {
-				return err
-			}
-			for _, r := range results {
-				if r != nil && r.Stats.Error != "" {
-					fmt.Fprintf(cmd.ErrOrStderr(), "not ingested: %s: %s\n", r.Stats.Path, r.Stats.Error)
+			// Logs that name no zone were read in the default, UTC. When the
+			// firewall's clock, so read, disagrees with Windows' by an offset
+			// the evidence shows, the temporary case is read again at that
+			// offset (said in the report); a kept case is not rewritten: its
+			// report says which --tz to give.
+			if cc := res.Report.Clocks; !keep && !cmd.Flags().Changed("tz") && cc != nil && cc.OffsetSeconds != 0 {
+				zone := time.FixedZone(reports.ZoneName(cc.OffsetSeconds), int(cc.OffsetSeconds))
+				c2, res2, b2, err := run.once("", zone, "inferred from the firewall's clock against Windows' (the report says how)", cc)
+				if err != nil {
+					return err
 				}
-			}
-			res, b, err := buildReportWith(c, &f, ro)
-			if err != nil {
-				return err
+				defer c2.Close()
+				if again := res2.Report.Clocks; again != nil && again.OffsetSeconds == 0 {
+					res, b = res2, b2
+				} else {
+					fmt.Fprintf(cmd.ErrOrStderr(), "read again at %s, the firewall's clock still disagrees with Windows': the report keeps the reading in UTC\n", zone)
+				}
 			}
 			if err := writeOut(cmd, f.out, b); err != nil {
 				return err
@@ -318,4 +306,73 @@ func analyzeCmd() *cobra.Command {
 func htmlEsc(s string) string {
 	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;")
 	return r.Replace(s)
+}
+
+// analysis is one analyze command's evidence and settings.
+type analysis struct {
+	cmd  *cobra.Command
+	args []string
+	f    *reportFlags
+	year int
+	keep bool
+	// scratch are the temporary cases' directories, removed at the end.
+	scratch []string
+}
+
+func (a *analysis) removeScratch() {
+	for _, d := range a.scratch {
+		os.RemoveAll(d)
+	}
+}
+
+// once ingests the evidence into caseDir (a temporary case when "") with
+// zoneless times read in loc, and builds the report; inferred is the clock
+// check that chose loc, if one did. The caller closes the case.
+func (a *analysis) once(caseDir string, loc *time.Location, tzSource string, inferred *reports.ClockCheck) (*index.Case, *reports.Result, []byte, error) {
+	if caseDir == "" {
+		tmp, err := scratch.Dir("case") // swept by a later run if this one is killed
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		a.scratch = append(a.scratch, tmp)
+		caseDir = filepath.Join(tmp, "case")
+	}
+	c, err := index.OpenCase(caseDir, true)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	fail := func(err error) (*index.Case, *reports.Result, []byte, error) { c.Close(); return nil, nil, nil, err }
+	if _, err := c.ImportConfig(a.args); err != nil {
+		return fail(err)
+	}
+	// The answer does not wait for the search index: events go to the
+	// event store, the report streams it, and the index is built after
+	// the report is written — only if the case is kept.
+	ro, err := reportOptions(c, a.f)
+	if err != nil {
+		return fail(err)
+	}
+	ro.ZoneInferredFrom = inferred
+	opts := index.IngestOptions{Parse: parsers.Options{TZ: loc, Year: a.year},
+		Settings: index.Settings{TZ: loc.String(), TZSource: tzSource, Year: a.year}, DeferIndex: true}
+	ingest := index.Ingest
+	if a.keep {
+		ingest = ingestCase // a kept case is queried: its columns are written as it is read
+	} else {
+		opts.Store = reports.ScratchFields(ro) // the case is deleted after the report
+	}
+	results, err := ingest(c, a.args, opts)
+	if err != nil {
+		return fail(err)
+	}
+	for _, r := range results {
+		if r != nil && r.Stats.Error != "" && inferred == nil {
+			fmt.Fprintf(a.cmd.ErrOrStderr(), "not ingested: %s: %s\n", r.Stats.Path, r.Stats.Error)
+		}
+	}
+	res, b, err := buildReportWith(c, a.f, ro)
+	if err != nil {
+		return fail(err)
+	}
+	return c, res, b, nil
 }
