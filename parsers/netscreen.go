@@ -28,22 +28,17 @@ func (NetScreen) matchLine(l string) bool {
 }
 
 func (NetScreen) NewDecoder(o *Options) LineDecoder {
-	return &netscreenDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, loc: o.TZ, warn: o.Warn}
+	return &netscreenDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, dev: newDeviceClock(o, "start_time, the closing date")}
 }
 
 type netscreenDecoder struct {
 	clock syslogClock
-	loc   *time.Location
-	// The device's own times (start_time, the closing "(…)") carry no
-	// zone; a relay's header that does, on the same line, tells the
-	// device's offset from UTC. Once learned it reads them.
-	devOffset time.Duration
-	devKnown  bool
-	changes   int
-	warn      func(string)
+	dev   deviceClock
 }
 
 func (d *netscreenDecoder) Flush(Emit) {}
+
+const nsLayout = "2006-01-02 15:04:05"
 
 var (
 	nsTag      = regexp.MustCompile(`\[([^\]]+)\]([a-z]+)-([a-z]+)-(\d+)(?:\(([a-z_]+)\))?:\s*`)
@@ -68,13 +63,15 @@ func (d *netscreenDecoder) Line(no int64, line []byte, emit Emit) error {
 			yearless = months[s[:min(3, len(s))]] != 0
 		}
 	}
-	if dt, ok := nsDeviceTime(s); ok && i > 0 && !ev.Timestamp.IsZero() {
-		d.learnOffset(strings.TrimSpace(s[:i]), dt, ev.Timestamp)
+	if dt, ok := nsDeviceTime(s); ok && i > 0 && !ev.Timestamp.IsZero() && zonedHeader(strings.TrimSpace(s[:i])) {
+		if wall, err := time.Parse(nsLayout, dt); err == nil {
+			d.dev.learn(wall, ev.Timestamp)
+		}
 	}
 	// A year-less syslog header yields to the device's own dated clock at
 	// the end of the line; a dated header (the relay's) is kept.
 	if dt, ok := nsDeviceTime(s); ok && (ev.Timestamp.IsZero() || yearless) {
-		if t, err := d.deviceTime(dt); err == nil {
+		if t, err := d.dev.read(nsLayout, dt); err == nil {
 			ev.Timestamp = t
 		}
 	}
@@ -147,7 +144,7 @@ func (d *netscreenDecoder) Line(no int64, line []byte, emit Emit) error {
 			ev.Set("event.outcome", "success")
 			setSessionBytes(ev, kv["sent"], kv["rcvd"])
 			if st := strings.Trim(kv["start_time"], `"`); st != "" {
-				if t, err := d.deviceTime(st); err == nil {
+				if t, err := d.dev.read(nsLayout, st); err == nil {
 					ev.Fields["event.start"] = t.Format(time.RFC3339Nano)
 				}
 			}
@@ -206,61 +203,4 @@ func nsDeviceTime(s string) (string, bool) {
 		return "", false
 	}
 	return t, true
-}
-
-// learnOffset takes the device's offset from a line whose header (a
-// relay's) names its zone and whose end holds the device's own time of the
-// same moment: their difference, to the quarter hour, when within two
-// minutes of one.
-func (d *netscreenDecoder) learnOffset(header, devTime string, at time.Time) {
-	stamp, _, _ := strings.Cut(strings.TrimPrefix(header[strings.IndexByte(header, '>')+1:], "1 "), " ")
-	if _, err := time.Parse(time.RFC3339Nano, stamp); err != nil {
-		return // the header names no zone
-	}
-	local, err := time.Parse("2006-01-02 15:04:05", devTime)
-	if err != nil {
-		return
-	}
-	diff := local.Sub(at)
-	off := diff.Round(15 * time.Minute)
-	if gap := diff - off; gap > 2*time.Minute || gap < -2*time.Minute || off > 14*time.Hour || off < -14*time.Hour {
-		return
-	}
-	if d.devKnown && off == d.devOffset {
-		return
-	}
-	// Every line that shows it updates the offset: summer time moves it.
-	first := !d.devKnown
-	d.devOffset, d.devKnown = off, true
-	switch {
-	case d.warn == nil:
-	case first:
-		d.warn(fmt.Sprintf("the device writes its own times (start_time, the closing date) at UTC%s, as the relay's dated header on the same lines shows; they are read at that offset, not in --tz's zone", fmtUTCOffset(off)))
-	case d.changes < 3:
-		d.changes++
-		d.warn(fmt.Sprintf("the device's offset becomes UTC%s at %s (summer time?): its later times are read at it", fmtUTCOffset(off), at.UTC().Format(time.RFC3339)))
-	}
-}
-
-// deviceTime reads a time the device wrote without its zone.
-func (d *netscreenDecoder) deviceTime(s string) (time.Time, error) {
-	if d.devKnown {
-		t, err := time.Parse("2006-01-02 15:04:05", s)
-		return t.Add(-d.devOffset), err
-	}
-	t, err := time.ParseInLocation("2006-01-02 15:04:05", s, d.loc)
-	return t.UTC(), err
-}
-
-// fmtUTCOffset writes an offset as "+2", "-3:30".
-func fmtUTCOffset(off time.Duration) string {
-	sign := "+"
-	if off < 0 {
-		sign, off = "-", -off
-	}
-	s := fmt.Sprintf("%s%d", sign, int(off/time.Hour))
-	if m := int(off % time.Hour / time.Minute); m != 0 {
-		s += fmt.Sprintf(":%02d", m)
-	}
-	return s
 }

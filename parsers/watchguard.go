@@ -33,12 +33,13 @@ func (WatchGuard) matchLine(l string) bool {
 }
 
 func (WatchGuard) NewDecoder(o *Options) LineDecoder {
-	return &wgDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, loc: o.TZ}
+	return &wgDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, loc: o.TZ, dev: newDeviceClock(o, "the Firebox's time after its serial number")}
 }
 
 type wgDecoder struct {
 	clock syslogClock
 	loc   *time.Location
+	dev   deviceClock
 }
 
 func (d *wgDecoder) Flush(Emit) {}
@@ -72,7 +73,11 @@ func (d *wgDecoder) Line(no int64, line []byte, emit Emit) error {
 		// "801234567890 (2025-03-14T23:41:02) firewall: …": serial and the Firebox's own time.
 		if o := strings.Index(body, "("); o >= 0 && o < 40 {
 			if c := strings.Index(body[o:], ")"); c > 0 {
-				if t, err := parseISO(body[o+1:o+c], d.loc); err == nil {
+				own := body[o+1 : o+c]
+				if zonedHeader(s) {
+					d.dev.learnISO(own, h.Time)
+				}
+				if t, err := d.dev.readISO(own); err == nil {
 					ev.Timestamp = t
 					if f := strings.Fields(body[:o]); len(f) > 0 {
 						ev.Set("observer.serial_number", f[len(f)-1])
