@@ -40,6 +40,10 @@ type clockCheck struct {
 	win   map[string][]time.Time // key → times in stream order
 	winN  int
 	lastW map[string]time.Time // a burst of one logon's events counts once
+	// winZoneless counts the Windows moments read without a zone (NXLog,
+	// Snare, an administrator's export in local time: event.timezone):
+	// when most were, an offset is Windows', not the firewall's.
+	winZoneless int
 }
 
 func newClockCheck() *clockCheck {
@@ -74,19 +78,20 @@ func (c *clockCheck) observe(ev *event.Event, kind string) {
 		}
 		code := ev.Str("event.code")
 		lsm := (code == "21" || code == "25") && strings.Contains(strings.ToLower(ev.Str("winlog.provider_name")), "localsessionmanager")
+		zoneless := ev.Str("event.timezone") != ""
 		switch {
 		case code == "4624" || code == "4768" || code == "4769" || code == "4778" || code == "5140" || lsm:
-			c.addWin(vpnClockKey(ip, u), ev.Timestamp)
+			c.addWin(vpnClockKey(ip, u), ev.Timestamp, zoneless)
 		default:
 			return
 		}
 		if lsm || code == "4778" || code == "4624" && ev.Str("winlog.event_data.LogonType") == "10" {
-			c.addWin(rdpClockKey(ip), ev.Timestamp)
+			c.addWin(rdpClockKey(ip), ev.Timestamp, zoneless)
 		}
 	}
 }
 
-func (c *clockCheck) addWin(key string, t time.Time) {
+func (c *clockCheck) addWin(key string, t time.Time, zoneless bool) {
 	if last, ok := c.lastW[key]; ok && t.Sub(last) < time.Minute && !t.Before(last) {
 		return
 	}
@@ -96,12 +101,18 @@ func (c *clockCheck) addWin(key string, t time.Time) {
 	c.lastW[key] = t
 	c.win[key] = append(c.win[key], t)
 	c.winN++
+	if zoneless {
+		c.winZoneless++
+	}
 }
 
 // ClockCheck is what the comparison of two logs' clocks found.
 type ClockCheck struct {
-	Source    string `json:"source"`    // the log whose clock is checked
-	Reference string `json:"reference"` // the log it is checked against
+	// Source is the log whose clock is off when they disagree: the
+	// firewall's, or Windows' when its events were read without a zone;
+	// Reference the other.
+	Source    string `json:"source"`
+	Reference string `json:"reference"`
 	// Offset is how far Source's times run ahead of Reference's (negative:
 	// behind), in quarter hours; 0 when they agree.
 	OffsetSeconds int64 `json:"offset_seconds"`
@@ -156,6 +167,10 @@ func (c *clockCheck) result() *ClockCheck {
 	if best != steps && score[best] >= 3 && 2*score[best] >= n && score[best] > 2*score[steps] {
 		r.OffsetSeconds = int64(time.Duration(best-steps) * clockStep / time.Second)
 		r.Agreeing = score[best]
+		if 2*c.winZoneless > c.winN {
+			// Windows' times were read in --tz: they are the ones off.
+			r.Source, r.Reference, r.OffsetSeconds = "windows", "firewall", -r.OffsetSeconds
+		}
 	}
 	return r
 }
@@ -179,14 +194,18 @@ func ZoneName(offsetSeconds int64) string {
 // inferredReason says that the times of the logs naming no zone were read
 // at the offset a first reading's clock check showed.
 func inferredReason(first *ClockCheck, lang string) string {
+	whose := tr(lang, "celui du pare-feu", "the firewall's")
+	if first.Source == "windows" {
+		whose = tr(lang, "ceux de Windows", "Windows'")
+	}
 	return fmt.Sprintf(tr(lang,
-		"Heures : les journaux qui n'indiquent pas de fuseau (celui du pare-feu parmi eux) ont été lus à UTC%s, le décalage auquel %d des %d tunnels VPN et sessions bureau à distance du pare-feu concordent avec les ouvertures de session enregistrées par Windows (%d lus en UTC) ; les heures de ce rapport en tiennent compte. --tz l'emporte sur ce choix.",
-		"Times: the logs that name no zone (the firewall's among them) were read at UTC%s, the offset at which %d of %d of the firewall's VPN tunnels and remote desktop sessions agree with the logons Windows recorded (%d when read in UTC); this report's times are so read. --tz overrides this choice."),
-		ZoneName(first.OffsetSeconds), first.Agreeing, first.Moments, first.AtZero)
+		"Heures : les journaux qui n'indiquent pas de fuseau (%s parmi eux) ont été lus à UTC%s, le décalage auquel %d des %d tunnels VPN et sessions bureau à distance du pare-feu concordent avec les ouvertures de session enregistrées par Windows (%d lus en UTC) ; les heures de ce rapport en tiennent compte. --tz l'emporte sur ce choix.",
+		"Times: the logs that name no zone (%s among them) were read at UTC%s, the offset at which %d of %d of the firewall's VPN tunnels and remote desktop sessions agree with the logons Windows recorded (%d when read in UTC); this report's times are so read. --tz overrides this choice."),
+		whose, ZoneName(first.OffsetSeconds), first.Agreeing, first.Moments, first.AtZero)
 }
 
-// clockReason says an offset in the verdict: the report's firewall times
-// are as the log wrote them, so the reader must know they may be off.
+// clockReason says an offset in the verdict: the report's times are as
+// the logs wrote them, so the reader must know which may be off.
 func clockReason(c *ClockCheck, lang string) string {
 	if c == nil || c.OffsetSeconds == 0 {
 		return ""
@@ -196,18 +215,14 @@ func clockReason(c *ClockCheck, lang string) string {
 	if off < 0 {
 		ahead, back = tr(lang, "en retard sur", "behind"), tr(lang, "avancées", "moved forward")
 	}
-	sign, mag := "+", off
-	if off < 0 {
-		sign, mag = "-", -off
-	}
-	zone := fmt.Sprintf("UTC%s%d", sign, int(mag/time.Hour))
-	if m := int(mag % time.Hour / time.Minute); m != 0 {
-		zone += fmt.Sprintf(":%02d", m)
+	src, ref, who := tr(lang, "du pare-feu", "the firewall's"), tr(lang, "celles des journaux Windows", "the Windows logs'"), tr(lang, "le pare-feu écrit", "the firewall writes")
+	if c.Source == "windows" {
+		src, ref, who = tr(lang, "des journaux Windows", "the Windows logs'"), tr(lang, "celles du pare-feu", "the firewall's"), tr(lang, "les journaux Windows (lus sans fuseau) ont été écrits", "the Windows logs (read without a zone) were written in")
 	}
 	return fmt.Sprintf(tr(lang,
-		"Horloges : les heures du pare-feu sont %s %s celles des journaux Windows (%d des %d tunnels VPN et sessions bureau à distance comparables ne concordent avec les ouvertures de session enregistrées par Windows qu'une fois les heures du pare-feu %s de %s ; %d sans décalage). Si le pare-feu écrit son heure locale sans fuseau, ses heures dans ce rapport — premiers et derniers transferts compris — sont décalées d'autant : relancer avec --tz nommant son fuseau (%s à cette date) ; sinon son horloge était fausse d'autant.",
-		"Clocks: the firewall's times run %s %s the Windows logs' (%d of %d comparable VPN tunnels and remote desktop sessions agree with the logons Windows recorded only once the firewall's times are %s by %s; %d without an offset). If the firewall writes its local time without a zone, its times in this report — first and last transfers included — are off by as much: rerun with --tz naming its zone (%s at that date); otherwise its clock was wrong by as much."),
-		fmtOffset(off), ahead, c.Agreeing, c.Moments, back, fmtOffset(off), c.AtZero, zone)
+		"Horloges : les heures %s sont %s %s %s (%d des %d tunnels VPN et sessions bureau à distance comparables du pare-feu ne concordent avec les ouvertures de session enregistrées par Windows qu'une fois ces heures %s de %s ; %d sans décalage). Si %s en heure locale sans fuseau, leurs heures dans ce rapport sont décalées d'autant : relancer avec --tz nommant ce fuseau (UTC%s à cette date) ; sinon l'horloge était fausse d'autant.",
+		"Clocks: %s times run %s %s %s (%d of %d comparable VPN tunnels and remote desktop sessions of the firewall agree with the logons Windows recorded only once those times are %s by %s; %d without an offset). If %s local time without a zone, their times in this report are off by as much: rerun with --tz naming that zone (UTC%s at that date); otherwise the clock was wrong by as much."),
+		src, fmtOffset(off), ahead, ref, c.Agreeing, c.Moments, back, fmtOffset(off), c.AtZero, who, ZoneName(c.OffsetSeconds))
 }
 
 // fmtOffset writes a duration's size as "2 h", "1 h 30", "45 min".

@@ -47,10 +47,7 @@ func TestClockOffsetShown(t *testing.T) {
 		if c == nil || c.OffsetSeconds != off || c.Agreeing < 3 || c.AtZero != 0 {
 			t.Fatalf("seed %d (%s): clock check %+v, want offset %d", seed, inc.Truth.Notes, c, off)
 		}
-		zone := fmt.Sprintf("UTC%+d", off/3600)
-		if m := off % 3600 / 60; m != 0 {
-			zone += fmt.Sprintf(":%02d", abs(int(m)))
-		}
+		zone := map[int64]string{3600: "UTC+01:00", 7200: "UTC+02:00", 19800: "UTC+05:30", -18000: "UTC-05:00"}[off]
 		if !hasReason(wrong, "Clocks: the firewall's times run ") || !hasReason(wrong, "("+zone+" at that date)") {
 			t.Errorf("seed %d: reasons %q, want the offset and %s", seed, wrong.Verdict.Reasons, zone)
 		}
@@ -132,5 +129,42 @@ func TestClockCheckDecides(t *testing.T) {
 		case !tc.nilRes && (r == nil || r.OffsetSeconds != tc.offset):
 			t.Errorf("%s: %+v, want offset %d", tc.name, r, tc.offset)
 		}
+	}
+}
+
+// TestClockOffsetIsWindows: the firewall (FortiGate) names its zone, the
+// Windows logs come through NXLog in local time without one, read in UTC:
+// the offset is Windows', said as such, with the zone Windows was written
+// in — not blamed on the firewall.
+func TestClockOffsetIsWindows(t *testing.T) {
+	checked := 0
+	for seed := uint64(1); checked < 3 && seed < 60; seed++ {
+		o := scenario.Draw(scenario.VPNTheft, seed)
+		if o.TZOffset == 0 {
+			continue
+		}
+		o.NXLog, o.Winlogbeat, o.EvtxexportText, o.Missing = true, false, false, ""
+		inc := scenario.Build(o)
+		dir := filepath.Join(t.TempDir(), fmt.Sprintf("nx-%d", seed))
+		if err := inc.Write(dir, dir+".truth.json"); err != nil {
+			t.Fatal(err)
+		}
+		r, _ := analyzeDir(t, dir, parsers.Options{TZ: time.UTC, Year: inc.Truth.Year}, "en")
+		c := r.Clocks
+		if c == nil || c.Source != "windows" || c.Reference != "firewall" || c.OffsetSeconds != int64(o.TZOffset) || c.AtZero != 0 {
+			t.Errorf("seed %d (%s): clock check %+v, want Windows %d s ahead", seed, inc.Truth.Notes, c, o.TZOffset)
+			continue
+		}
+		if !hasReason(r, "Clocks: the Windows logs' times run ") || !hasReason(r, "If the Windows logs (read without a zone) were written in local time") {
+			t.Errorf("seed %d: reasons %q", seed, r.Verdict.Reasons)
+		}
+		right, _ := analyzeDir(t, dir, parsers.Options{TZ: inc.Truth.Location(), Year: inc.Truth.Year}, "en")
+		if right.Clocks == nil || right.Clocks.OffsetSeconds != 0 {
+			t.Errorf("seed %d: read in its zone, clock check %+v", seed, right.Clocks)
+		}
+		checked++
+	}
+	if checked < 3 {
+		t.Fatalf("only %d incidents checked", checked)
 	}
 }
