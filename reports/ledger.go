@@ -15,6 +15,9 @@ type mailCandidate struct {
 	r    *recipient
 	ids  []string
 	keep func(mailMessage) bool
+	// afterCollection: kept for following the sender's collection of
+	// files, there being no intrusion (mailAfterCollection).
+	afterCollection bool
 }
 
 // entryInfo is what the verdict needs to know of a ledger entry beyond what
@@ -46,6 +49,8 @@ func (a *Analyzer) mailCandidates(found []*rules.Finding, ids map[*rules.Finding
 		fids := named[strings.ToLower(r.addr)]
 		if len(fids) == 0 {
 			if mc, ok := a.mailFromIntrusion(r, acts, window); ok {
+				out = append(out, mc)
+			} else if mc, ok := a.mailAfterCollection(r, acts, window); ok {
 				out = append(out, mc)
 			}
 			continue
@@ -92,6 +97,42 @@ func (a *Analyzer) mailFromIntrusion(r *recipient, acts []activity, window *Rang
 		return mailCandidate{}, false
 	}
 	return mailCandidate{r: r, keep: func(m mailMessage) bool { return tied[m.key] }}, true
+}
+
+// minCollectedMail is what the messages an account sends to a new outside
+// address after collecting files must carry in all to count: a document
+// attached (a plain message is tens of kilobytes), not a reply.
+const minCollectedMail = 1 << 20
+
+// mailAfterCollection: without an intrusion, mail an account sent to an
+// outside address within two hours after it collected files (mass reads,
+// an archive), when that address had received nothing before the
+// collection began and the messages carry files — an insider mailing out
+// what it gathered, as insiderWindow does for network transfers.
+func (a *Analyzer) mailAfterCollection(r *recipient, acts []activity, window *Range) (mailCandidate, bool) {
+	if window != nil || len(r.messages) == 0 {
+		return mailCandidate{}, false
+	}
+	tied := map[string]bool{}
+	var bytes int64
+	for _, m := range r.messages {
+		if m.user == "" {
+			continue
+		}
+		for _, ac := range a.activityFor(acts, "", "", []string{m.user}, m.t.Add(-2*time.Hour), m.t) {
+			if ac.collects() && !ac.first.After(m.t) && !r.messages[0].t.Before(ac.first) {
+				if !tied[m.key] {
+					tied[m.key] = true
+					bytes += m.size
+				}
+				break
+			}
+		}
+	}
+	if bytes < minCollectedMail {
+		return mailCandidate{}, false
+	}
+	return mailCandidate{r: r, keep: func(m mailMessage) bool { return tied[m.key] }, afterCollection: true}, true
 }
 
 // dropMailTransport removes the SMTP sessions that carried flagged mail to
@@ -366,6 +407,9 @@ func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activi
 		e.Users = uniqFold(users)
 		if len(m.ids) > 0 {
 			e.Anomaly = fmt.Sprintf(tr(lang, "messages vers une adresse extérieure signalée par une détection d'exfiltration (%s)", "messages to an outside address an exfiltration finding names (%s)"), strings.Join(m.ids, ", "))
+		} else if m.afterCollection {
+			e.Anomaly = tr(lang, "messages envoyés par un compte dans les deux heures après qu'il a rassemblé des fichiers, à une adresse extérieure jamais écrite auparavant",
+				"messages an account sent within two hours after it collected files, to an outside address never written to before")
 		} else {
 			e.Anomaly = tr(lang, "messages envoyés pendant l'intrusion, par un compte ou depuis une adresse qu'elle a touchés, à une adresse extérieure jamais écrite auparavant",
 				"messages sent during the intrusion, by an account or from an address it touched, to an outside address never written to before")
