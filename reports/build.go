@@ -29,8 +29,10 @@ type Options struct {
 	// the case is on rather than a /tmp that may be memory).
 	TempDir string
 	// ZoneInferredFrom is the clock check of a first reading, in UTC, that
-	// chose the offset the logs naming no zone were read at this time.
+	// chose ZoneInferredAt, the offset (seconds) the logs naming no zone
+	// were read at this time.
 	ZoneInferredFrom *ClockCheck
+	ZoneInferredAt   int64
 }
 
 // Result is the report plus the raw hunt output.
@@ -87,7 +89,7 @@ func NewAnalyzer(o Options) *Analyzer {
 	a.internal = prefixes(o.Config.Placeholders["internal_networks"])
 	a.mail = newMailLedger(a.isInternal, o.Config.Placeholders["own_mail_domains"])
 	a.links = newLinker(a.isInternal, o.Lang, o.Config.Placeholders["assets"])
-	a.clocks = newClockCheck()
+	a.clocks = newClockCheck(a.isInternal)
 	return a
 }
 
@@ -339,15 +341,16 @@ func (a *Analyzer) Finish(meta CaseMeta) (*Result, error) {
 		r.Baseline = &Baseline{Firewall: j.fw, Before: j.before, FirstContactMaxBytes: j.firstContactMax, FirstContactMaxTo: j.firstContactTo, Services: svcs.n}
 	}
 	r.Verdict = a.decide(r, acts, window, intrusion)
-	if r.Clocks = a.clocks.result(); r.Clocks != nil {
-		if why := clockReason(r.Clocks, lang); why != "" {
+	r.Clocks = a.clocks.results()
+	for _, c := range r.Clocks {
+		if why := clockReason(c, lang); why != "" {
 			r.Verdict.Reasons = append(r.Verdict.Reasons, why)
 		}
 	}
 	if f := a.o.ZoneInferredFrom; f != nil {
-		r.Verdict.Reasons = append(r.Verdict.Reasons, inferredReason(f, lang))
-		if r.Clocks != nil {
-			r.Clocks.ReadAt = ZoneName(f.OffsetSeconds)
+		r.Verdict.Reasons = append(r.Verdict.Reasons, inferredReason(*f, a.o.ZoneInferredAt, lang))
+		for i := range r.Clocks {
+			r.Clocks[i].ReadAt = ZoneName(a.o.ZoneInferredAt)
 		}
 	}
 	r.Timeline = timeline(r, lang)

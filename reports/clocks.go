@@ -10,23 +10,30 @@ import (
 )
 
 // Many firewalls write their local time without a zone (Cisco ASA, NetScreen,
-// WatchGuard, Zyxel over syslog); read in the wrong zone, every time the
-// firewall gives — the first and last transfer included — is off by hours,
-// while Windows' own logs record UTC. clockCheck compares the two clocks on
-// moments both logs record: a VPN tunnel the firewall opened for an account,
-// followed by that account's logon from the tunnel's address; a remote
-// desktop session the firewall passed, followed by the remote desktop logon
-// from its source. It says the offset the evidence shows and changes no time
-// itself: analyze, on a temporary case and without --tz, reads the evidence
-// again at that offset (Options.ZoneInferredFrom), and the report says so.
+// WatchGuard, Zyxel over syslog), and so do Windows forwarders (NXLog,
+// Snare, exports) and classic syslog mail servers; read in the wrong zone,
+// every time such a log gives — a transfer's first and last included — is
+// off by hours. clockCheck compares the firewall's clock with the other
+// logs' on moments both record: a VPN tunnel the firewall opened for an
+// account, followed by that account's logon from the tunnel's address; a
+// remote desktop session the firewall passed, followed by the remote
+// desktop logon from its source (both against Windows); an outbound SMTP
+// session the firewall passed, carrying a delivery the mail server logged
+// to that relay (against the mail log). It says the offset the evidence
+// shows and changes no time itself: analyze, on a temporary case and
+// without --tz, reads the evidence again at that offset
+// (Options.ZoneInferredFrom), and the report says so.
 
 const (
 	clockStep      = 15 * time.Minute // zones differ by quarter hours
 	clockReach     = 14 * time.Hour   // UTC−12 … UTC+14, either way
 	clockBefore    = time.Minute      // a logon this much before its tunnel still agrees (rounding, small drift)
 	clockAfter     = 15 * time.Minute // the logon that follows a tunnel or a session, at most this late
+	// An SMTP delivery is logged within seconds of the session carrying it;
+	// a queue may hold it a few minutes.
+	smtpBefore, smtpAfter = 2 * time.Minute, 5 * time.Minute
 	maxClockFw     = 20000            // firewall moments kept
-	maxClockWin    = 200000           // Windows moments kept, all keys together
+	maxClockRef    = 200000           // moments kept of each other log, all keys together
 	maxClockPerKey = 512
 )
 
@@ -35,23 +42,37 @@ type clockMoment struct {
 	at  time.Time
 }
 
-type clockCheck struct {
-	fw    []clockMoment
-	win   map[string][]time.Time // key → times in stream order
-	winN  int
-	lastW map[string]time.Time // a burst of one logon's events counts once
-	// winZoneless counts the Windows moments read without a zone (NXLog,
-	// Snare, an administrator's export in local time: event.timezone):
-	// when most were, an offset is Windows', not the firewall's.
-	winZoneless int
+// clockRef is one log the firewall's clock is compared with.
+type clockRef struct {
+	times map[string][]time.Time // key → times in stream order
+	last  map[string]time.Time   // a burst of one logon's events counts once
+	n     int
+	// zoneless counts the moments read without a zone (event.timezone:
+	// NXLog, Snare, an administrator's export in local time): when most
+	// were, an offset is this log's, not the firewall's.
+	zoneless int
 }
 
-func newClockCheck() *clockCheck {
-	return &clockCheck{win: map[string][]time.Time{}, lastW: map[string]time.Time{}}
+type clockCheck struct {
+	internal func(string) bool
+	fw       []clockMoment
+	refs     map[string]*clockRef // "windows", "mail"
+}
+
+// clockRefs are the logs compared, in the report's order.
+var clockRefs = []string{"windows", "mail"}
+
+func newClockCheck(internal func(string) bool) *clockCheck {
+	c := &clockCheck{internal: internal, refs: map[string]*clockRef{}}
+	for _, name := range clockRefs {
+		c.refs[name] = &clockRef{times: map[string][]time.Time{}, last: map[string]time.Time{}}
+	}
+	return c
 }
 
 func vpnClockKey(ip, account string) string { return "vpn|" + ip + "|" + strings.ToLower(account) }
 func rdpClockKey(ip string) string          { return "rdp|" + ip }
+func smtpClockKey(relay string) string      { return "smtp|" + relay }
 
 // observe keeps the moments one side or the other records.
 func (c *clockCheck) observe(ev *event.Event, kind string) {
@@ -66,10 +87,13 @@ func (c *clockCheck) observe(ev *event.Event, kind string) {
 			}
 			return
 		}
-		if p, _ := ev.Int("destination.port"); p == 3389 {
-			if src := ev.Str("source.ip"); src != "" {
-				c.fw = append(c.fw, clockMoment{rdpClockKey(src), sessionStart(ev)})
-			}
+		p, _ := ev.Int("destination.port")
+		src, dst := ev.Str("source.ip"), ev.Str("destination.ip")
+		switch {
+		case p == 3389 && src != "":
+			c.fw = append(c.fw, clockMoment{rdpClockKey(src), sessionStart(ev)})
+		case p == 25 && dst != "" && c.internal(src) && !c.internal(dst):
+			c.fw = append(c.fw, clockMoment{smtpClockKey(dst), sessionStart(ev)})
 		}
 	case "windows":
 		ip, u := ev.Str("source.ip"), ev.Str("user.name")
@@ -78,38 +102,50 @@ func (c *clockCheck) observe(ev *event.Event, kind string) {
 		}
 		code := ev.Str("event.code")
 		lsm := (code == "21" || code == "25") && strings.Contains(strings.ToLower(ev.Str("winlog.provider_name")), "localsessionmanager")
-		zoneless := ev.Str("event.timezone") != ""
+		w, zoneless := c.refs["windows"], ev.Str("event.timezone") != ""
 		switch {
 		case code == "4624" || code == "4768" || code == "4769" || code == "4778" || code == "5140" || lsm:
-			c.addWin(vpnClockKey(ip, u), ev.Timestamp, zoneless)
+			w.add(vpnClockKey(ip, u), ev.Timestamp, zoneless)
 		default:
 			return
 		}
 		if lsm || code == "4778" || code == "4624" && ev.Str("winlog.event_data.LogonType") == "10" {
-			c.addWin(rdpClockKey(ip), ev.Timestamp, zoneless)
+			w.add(rdpClockKey(ip), ev.Timestamp, zoneless)
+		}
+	case "mail":
+		if ev.Str("event.action") != "message" {
+			return
+		}
+		m, zoneless := c.refs["mail"], ev.Str("event.timezone") != ""
+		ds := ev.Str(event.FieldDataset)
+		for _, relay := range ev.Strings(ds + ".relay_ip") {
+			if relay != "" && !c.internal(relay) {
+				m.add(smtpClockKey(relay), ev.Timestamp, zoneless)
+			}
 		}
 	}
 }
 
-func (c *clockCheck) addWin(key string, t time.Time, zoneless bool) {
-	if last, ok := c.lastW[key]; ok && t.Sub(last) < time.Minute && !t.Before(last) {
+func (r *clockRef) add(key string, t time.Time, zoneless bool) {
+	if last, ok := r.last[key]; ok && t.Sub(last) < time.Minute && !t.Before(last) {
 		return
 	}
-	if c.winN >= maxClockWin || len(c.win[key]) >= maxClockPerKey {
+	if r.n >= maxClockRef || len(r.times[key]) >= maxClockPerKey {
 		return
 	}
-	c.lastW[key] = t
-	c.win[key] = append(c.win[key], t)
-	c.winN++
+	r.last[key] = t
+	r.times[key] = append(r.times[key], t)
+	r.n++
 	if zoneless {
-		c.winZoneless++
+		r.zoneless++
 	}
 }
 
-// ClockCheck is what the comparison of two logs' clocks found.
+// ClockCheck is what the comparison of the firewall's clock with another
+// log's found.
 type ClockCheck struct {
 	// Source is the log whose clock is off when they disagree: the
-	// firewall's, or Windows' when its events were read without a zone;
+	// firewall's, or the other's when its events were read without a zone;
 	// Reference the other.
 	Source    string `json:"source"`
 	Reference string `json:"reference"`
@@ -124,28 +160,49 @@ type ClockCheck struct {
 	ReadAt string `json:"zoneless_read_at,omitempty"`
 }
 
-// result compares the firewall's moments with Windows': for each candidate
-// offset, how many of the firewall's moments are followed, within
-// clockAfter, by the logon Windows recorded. The offset is claimed only when
-// it explains at least half of the comparable moments, three at least, and
-// more than twice as many as no offset does; otherwise the clocks agree or
-// the evidence cannot tell.
-func (c *clockCheck) result() *ClockCheck {
+// results compares the firewall's clock with each other log's.
+func (c *clockCheck) results() []ClockCheck {
+	var out []ClockCheck
+	for _, name := range clockRefs {
+		if r := c.compare(name); r != nil {
+			out = append(out, *r)
+		}
+	}
+	return out
+}
+
+// compare compares the firewall's moments with one log's: for each
+// candidate offset, how many of the firewall's moments are followed, within
+// clockAfter, by what the other log recorded. The offset is claimed only
+// when it explains at least half of the comparable moments, three at least,
+// and more than twice as many as no offset does; otherwise the clocks agree
+// or the evidence cannot tell.
+func (c *clockCheck) compare(name string) *ClockCheck {
+	ref := c.refs[name]
 	steps := int(clockReach / clockStep)
 	score := make([]int, 2*steps+1)
+	// cost sums how far from its firewall moment each match lies: among
+	// offsets agreeing as often, the closest wins (a window of minutes
+	// also fits a quarter hour off).
+	cost := make([]time.Duration, 2*steps+1)
 	n := 0
 	for _, m := range c.fw {
-		times := c.win[m.key]
+		times := ref.times[m.key]
 		if len(times) == 0 {
 			continue
 		}
+		before, after := clockBefore, clockAfter
+		if strings.HasPrefix(m.key, "smtp|") {
+			before, after = smtpBefore, smtpAfter
+		}
 		near := false
 		for i := -steps; i <= steps; i++ {
-			off := time.Duration(i) * clockStep
-			lo, hi := m.at.Add(-off-clockBefore), m.at.Add(-off+clockAfter)
+			at := m.at.Add(-time.Duration(i) * clockStep)
+			lo, hi := at.Add(-before), at.Add(after)
 			j := sort.Search(len(times), func(k int) bool { return !times[k].Before(lo) })
 			if j < len(times) && !times[j].After(hi) {
 				score[i+steps]++
+				cost[i+steps] += absDur(times[j].Sub(at))
 				near = true
 			}
 		}
@@ -158,18 +215,20 @@ func (c *clockCheck) result() *ClockCheck {
 	}
 	best := steps
 	for i := range score {
-		d, bd := abs(i-steps), abs(best-steps)
-		if score[i] > score[best] || score[i] == score[best] && d < bd {
+		switch {
+		case score[i] > score[best],
+			score[i] == score[best] && cost[i] < cost[best],
+			score[i] == score[best] && cost[i] == cost[best] && abs(i-steps) < abs(best-steps):
 			best = i
 		}
 	}
-	r := &ClockCheck{Source: "firewall", Reference: "windows", Moments: n, Agreeing: score[steps], AtZero: score[steps]}
+	r := &ClockCheck{Source: "firewall", Reference: name, Moments: n, Agreeing: score[steps], AtZero: score[steps]}
 	if best != steps && score[best] >= 3 && 2*score[best] >= n && score[best] > 2*score[steps] {
 		r.OffsetSeconds = int64(time.Duration(best-steps) * clockStep / time.Second)
 		r.Agreeing = score[best]
-		if 2*c.winZoneless > c.winN {
-			// Windows' times were read in --tz: they are the ones off.
-			r.Source, r.Reference, r.OffsetSeconds = "windows", "firewall", -r.OffsetSeconds
+		if 2*ref.zoneless > ref.n {
+			// The other log's times were read in --tz: they are the ones off.
+			r.Source, r.Reference, r.OffsetSeconds = name, "firewall", -r.OffsetSeconds
 		}
 	}
 	return r
@@ -191,23 +250,49 @@ func ZoneName(offsetSeconds int64) string {
 	return fmt.Sprintf("%s%02d:%02d", sign, off/3600, off%3600/60)
 }
 
+// clockNames are the logs as the reasons name them: subject, possessive.
+var clockNames = map[string][2][2]string{
+	"firewall": {{"le pare-feu", "du pare-feu"}, {"the firewall", "the firewall's"}},
+	"windows":  {{"les journaux Windows", "des journaux Windows"}, {"the Windows logs", "the Windows logs'"}},
+	"mail":     {{"le serveur de messagerie", "du serveur de messagerie"}, {"the mail server", "the mail server's"}},
+}
+
+func clockName(log, lang string, possessive bool) string {
+	n := clockNames[log][1]
+	if lang != "en" {
+		n = clockNames[log][0]
+	}
+	if possessive {
+		return n[1]
+	}
+	return n[0]
+}
+
+// clockMoments says what was compared with the firewall.
+func clockMoments(c ClockCheck, lang string) string {
+	if c.Source == "mail" || c.Reference == "mail" {
+		return tr(lang, "sessions SMTP sortantes du pare-feu concordent avec les remises que le serveur de messagerie a journalisées", "outbound SMTP sessions of the firewall agree with the deliveries the mail server logged")
+	}
+	return tr(lang, "tunnels VPN et sessions bureau à distance du pare-feu concordent avec les ouvertures de session enregistrées par Windows", "VPN tunnels and remote desktop sessions of the firewall agree with the logons Windows recorded")
+}
+
 // inferredReason says that the times of the logs naming no zone were read
 // at the offset a first reading's clock check showed.
-func inferredReason(first *ClockCheck, lang string) string {
-	whose := tr(lang, "celui du pare-feu", "the firewall's")
-	if first.Source == "windows" {
-		whose = tr(lang, "ceux de Windows", "Windows'")
+func inferredReason(first ClockCheck, readAt int64, lang string) string {
+	whose := first.Source
+	if readAt != first.OffsetSeconds {
+		whose = first.Reference
 	}
 	return fmt.Sprintf(tr(lang,
-		"Heures : les journaux qui n'indiquent pas de fuseau (%s parmi eux) ont été lus à UTC%s, le décalage auquel %d des %d tunnels VPN et sessions bureau à distance du pare-feu concordent avec les ouvertures de session enregistrées par Windows (%d lus en UTC) ; les heures de ce rapport en tiennent compte. --tz l'emporte sur ce choix.",
-		"Times: the logs that name no zone (%s among them) were read at UTC%s, the offset at which %d of %d of the firewall's VPN tunnels and remote desktop sessions agree with the logons Windows recorded (%d when read in UTC); this report's times are so read. --tz overrides this choice."),
-		whose, ZoneName(first.OffsetSeconds), first.Agreeing, first.Moments, first.AtZero)
+		"Heures : les journaux qui n'indiquent pas de fuseau (ceux %s parmi eux) ont été lus à UTC%s : lus en UTC, %d des %d %s qu'avec un décalage de %s (%d sans décalage) ; les heures de ce rapport en tiennent compte. --tz l'emporte sur ce choix.",
+		"Times: the logs that name no zone (%s among them) were read at UTC%s: read in UTC, %d of %d %s only with an offset of %s (%d without); this report's times are so read. --tz overrides this choice."),
+		clockName(whose, lang, true), ZoneName(readAt), first.Agreeing, first.Moments, clockMoments(first, lang), fmtOffset(time.Duration(first.OffsetSeconds)*time.Second), first.AtZero)
 }
 
 // clockReason says an offset in the verdict: the report's times are as
 // the logs wrote them, so the reader must know which may be off.
-func clockReason(c *ClockCheck, lang string) string {
-	if c == nil || c.OffsetSeconds == 0 {
+func clockReason(c ClockCheck, lang string) string {
+	if c.OffsetSeconds == 0 {
 		return ""
 	}
 	off := time.Duration(c.OffsetSeconds) * time.Second
@@ -215,14 +300,11 @@ func clockReason(c *ClockCheck, lang string) string {
 	if off < 0 {
 		ahead, back = tr(lang, "en retard sur", "behind"), tr(lang, "avancées", "moved forward")
 	}
-	src, ref, who := tr(lang, "du pare-feu", "the firewall's"), tr(lang, "celles des journaux Windows", "the Windows logs'"), tr(lang, "le pare-feu écrit", "the firewall writes")
-	if c.Source == "windows" {
-		src, ref, who = tr(lang, "des journaux Windows", "the Windows logs'"), tr(lang, "celles du pare-feu", "the firewall's"), tr(lang, "les journaux Windows (lus sans fuseau) ont été écrits", "the Windows logs (read without a zone) were written in")
-	}
 	return fmt.Sprintf(tr(lang,
-		"Horloges : les heures %s sont %s %s %s (%d des %d tunnels VPN et sessions bureau à distance comparables du pare-feu ne concordent avec les ouvertures de session enregistrées par Windows qu'une fois ces heures %s de %s ; %d sans décalage). Si %s en heure locale sans fuseau, leurs heures dans ce rapport sont décalées d'autant : relancer avec --tz nommant ce fuseau (UTC%s à cette date) ; sinon l'horloge était fausse d'autant.",
-		"Clocks: %s times run %s %s %s (%d of %d comparable VPN tunnels and remote desktop sessions of the firewall agree with the logons Windows recorded only once those times are %s by %s; %d without an offset). If %s local time without a zone, their times in this report are off by as much: rerun with --tz naming that zone (UTC%s at that date); otherwise the clock was wrong by as much."),
-		src, fmtOffset(off), ahead, ref, c.Agreeing, c.Moments, back, fmtOffset(off), c.AtZero, who, ZoneName(c.OffsetSeconds))
+		"Horloges : les heures %s sont %s %s celles %s (%d des %d %s qu'une fois les heures %s %s de %s ; %d sans décalage). Si les heures %s sont locales sans fuseau, celles que ce rapport en tire sont décalées d'autant : relancer avec --tz nommant ce fuseau (UTC%s à cette date) ; sinon cette horloge était fausse d'autant.",
+		"Clocks: %s times run %s %s %s (%d of %d %s only once %s times are %s by %s; %d without an offset). If %s times are local time without a zone, those this report takes from them are off by as much: rerun with --tz naming that zone (UTC%s at that date); otherwise that clock was wrong by as much."),
+		clockName(c.Source, lang, true), fmtOffset(off), ahead, clockName(c.Reference, lang, true), c.Agreeing, c.Moments, clockMoments(c, lang),
+		clockName(c.Source, lang, true), back, fmtOffset(off), c.AtZero, clockName(c.Source, lang, true), ZoneName(c.OffsetSeconds))
 }
 
 // fmtOffset writes a duration's size as "2 h", "1 h 30", "45 min".

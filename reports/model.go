@@ -31,9 +31,9 @@ type Report struct {
 	Links          []Link         `json:"links,omitempty"`
 	Breach         *BreachDraft   `json:"gdpr_article_33_draft,omitempty"`
 	HourlyBytes    []HourlySeries `json:"hourly_bytes,omitempty"`
-	// Clocks compares the firewall's clock with the Windows logs'.
-	Clocks *ClockCheck `json:"clock_check,omitempty"`
-	Lang   string      `json:"lang,omitempty"`
+	// Clocks compares the firewall's clock with the Windows and mail logs'.
+	Clocks []ClockCheck `json:"clock_checks,omitempty"`
+	Lang   string       `json:"lang,omitempty"`
 }
 
 // Tool names the producer.

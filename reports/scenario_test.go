@@ -143,8 +143,10 @@ func checkIncident(r *Report, tr scenario.Truth) []string {
 			bad = append(bad, fmt.Sprintf("%s: accounts %v, want %s", want.Destination, got.Users, want.Account))
 		}
 	}
-	if r.Clocks != nil && r.Clocks.OffsetSeconds != 0 {
-		bad = append(bad, fmt.Sprintf("the clock check claims the firewall runs %d s ahead of Windows (%d of %d moments) though both were read in their zones", r.Clocks.OffsetSeconds, r.Clocks.Agreeing, r.Clocks.Moments))
+	for _, c := range r.Clocks {
+		if c.OffsetSeconds != 0 {
+			bad = append(bad, fmt.Sprintf("the clock check claims %s runs %d s ahead of %s (%d of %d moments) though all were read in their zones", c.Source, c.OffsetSeconds, c.Reference, c.Agreeing, c.Moments))
+		}
 	}
 	for _, rt := range tr.Routine {
 		for _, e := range r.Exfiltration {

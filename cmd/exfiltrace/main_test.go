@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -419,10 +420,11 @@ func TestAnalyzeReadsZonelessFirewallAtItsClock(t *testing.T) {
 			FirstSeen time.Time `json:"first_seen"`
 			LastSeen  time.Time `json:"last_seen"`
 		} `json:"exfiltration"`
-		Clocks *struct {
-			Offset int64  `json:"offset_seconds"`
-			ReadAt string `json:"zoneless_read_at"`
-		} `json:"clock_check"`
+		Checks []struct {
+			Reference string `json:"reference"`
+			Offset    int64  `json:"offset_seconds"`
+			ReadAt    string `json:"zoneless_read_at"`
+		} `json:"clock_checks"`
 	}
 	analyze := func(extra ...string) report {
 		out, err := run(t, append([]string{"analyze", dir, "--quiet", "--format", "json", "--lang", "en"}, extra...)...)
@@ -457,19 +459,89 @@ func TestAnalyzeReadsZonelessFirewallAtItsClock(t *testing.T) {
 		return time.Time{}, time.Time{}
 	}
 
+	windows := func(r report) *struct {
+		Reference string `json:"reference"`
+		Offset    int64  `json:"offset_seconds"`
+		ReadAt    string `json:"zoneless_read_at"`
+	} {
+		for i, c := range r.Checks {
+			if c.Reference == "windows" {
+				return &r.Checks[i]
+			}
+		}
+		return nil
+	}
 	r := analyze()
 	first, last := entry(r)
-	if !first.Equal(want.First) || !last.Equal(want.Last) || r.Clocks == nil || r.Clocks.Offset != 0 || r.Clocks.ReadAt != "+02:00" ||
+	c := windows(r)
+	if !first.Equal(want.First) || !last.Equal(want.Last) || c == nil || c.Offset != 0 || c.ReadAt != "+02:00" ||
 		!said(r, "Times: the logs that name no zone (the firewall's among them) were read at UTC+02:00") || said(r, "Clocks:") {
-		t.Errorf("no --tz: %s → %s, clocks %+v, reasons %q; want %s → %s read at +02:00", first, last, r.Clocks, r.Verdict.Reasons, want.First, want.Last)
+		t.Errorf("no --tz: %s → %s, clocks %+v, reasons %q; want %s → %s read at +02:00", first, last, r.Checks, r.Verdict.Reasons, want.First, want.Last)
 	}
 	r = analyze("--tz", "UTC")
 	first, _ = entry(r)
-	if !first.Equal(want.First.Add(2*time.Hour)) || r.Clocks == nil || r.Clocks.Offset != 7200 || r.Clocks.ReadAt != "" || !said(r, "Clocks: the firewall's times run 2 h ahead") {
-		t.Errorf("--tz UTC: first %s, clocks %+v, reasons %q", first, r.Clocks, r.Verdict.Reasons)
+	if c := windows(r); !first.Equal(want.First.Add(2*time.Hour)) || c == nil || c.Offset != 7200 || c.ReadAt != "" || !said(r, "Clocks: the firewall's times run 2 h ahead") {
+		t.Errorf("--tz UTC: first %s, clocks %+v, reasons %q", first, r.Checks, r.Verdict.Reasons)
 	}
 	r = analyze("--case", filepath.Join(t.TempDir(), "case"), "--no-index")
-	if r.Clocks == nil || r.Clocks.Offset != 7200 || !said(r, "Clocks:") || said(r, "Times:") {
-		t.Errorf("kept case: clocks %+v, reasons %q", r.Clocks, r.Verdict.Reasons)
+	if c := windows(r); c == nil || c.Offset != 7200 || !said(r, "Clocks:") || said(r, "Times:") {
+		t.Errorf("kept case: clocks %+v, reasons %q", r.Checks, r.Verdict.Reasons)
+	}
+}
+
+// TestAnalyzeReadsZonelessMailAtItsClock: the firewall (FortiGate) and
+// Windows (XML) name their zones, the mail server writes classic syslog
+// stamps in the town's local time. Read in UTC, the outbound SMTP sessions
+// the firewall passed line up with the deliveries the mail log names only
+// at an offset; the mail log holds no mark of being zoneless, so analyze
+// tries the firewall's zone first, finds the clocks still disagree, and
+// keeps the reading at the mail server's zone, which it names.
+func TestAnalyzeReadsZonelessMailAtItsClock(t *testing.T) {
+	var inc *scenario.Incident
+	var o scenario.Options
+	for seed := uint64(1); seed < 40; seed++ {
+		o = scenario.Draw(scenario.VPNTheft, seed)
+		if o.TZOffset > 0 {
+			break
+		}
+	}
+	o.ClassicSyslog, o.Winlogbeat, o.NXLog, o.WinExport, o.EvtxexportText, o.Missing = true, false, false, false, false, ""
+	inc = scenario.Build(o)
+	dir := filepath.Join(t.TempDir(), "evidence")
+	if err := inc.Write(dir, dir+".truth.json"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "analyze", dir, "--quiet", "--format", "json", "--lang", "en", "--year", strconv.Itoa(inc.Truth.Year))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Verdict struct {
+			Reasons []string `json:"reasons"`
+		} `json:"verdict"`
+		Checks []struct {
+			Reference string `json:"reference"`
+			Offset    int64  `json:"offset_seconds"`
+			Agreeing  int    `json:"agreeing"`
+			ReadAt    string `json:"zoneless_read_at"`
+		} `json:"clock_checks"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	zone := fmt.Sprintf("+%02d:%02d", o.TZOffset/3600, o.TZOffset%3600/60)
+	mail := false
+	for _, c := range r.Checks {
+		if c.Offset != 0 || c.ReadAt != zone {
+			t.Errorf("clock check %+v, want agreement once read at %s", c, zone)
+		}
+		mail = mail || c.Reference == "mail" && c.Agreeing >= 3
+	}
+	said := false
+	for _, why := range r.Verdict.Reasons {
+		said = said || strings.HasPrefix(why, "Times: the logs that name no zone (the mail server's among them) were read at UTC"+zone)
+	}
+	if !mail || !said {
+		t.Errorf("checks %+v, reasons %q", r.Checks, r.Verdict.Reasons)
 	}
 }

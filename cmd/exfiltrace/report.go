@@ -248,27 +248,34 @@ again at that offset and the report says so.`,
 			keep := caseDir != ""
 			run := &analysis{cmd: cmd, args: args, f: &f, year: year, keep: keep}
 			defer run.removeScratch()
-			c, res, b, err := run.once(caseDir, loc, tzSource, nil)
+			c, res, b, err := run.once(caseDir, loc, tzSource, nil, 0)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
 			// Logs that name no zone were read in the default, UTC. When the
-			// firewall's clock, so read, disagrees with Windows' by an offset
-			// the evidence shows, the temporary case is read again at that
-			// offset (said in the report); a kept case is not rewritten: its
-			// report says which --tz to give.
-			if cc := res.Report.Clocks; !keep && !cmd.Flags().Changed("tz") && cc != nil && cc.OffsetSeconds != 0 {
-				zone := time.FixedZone(reports.ZoneName(cc.OffsetSeconds), int(cc.OffsetSeconds))
-				c2, res2, b2, err := run.once("", zone, "inferred from the firewall's clock against Windows' (the report says how)", cc)
-				if err != nil {
-					return err
+			// firewall's clock, so read, disagrees with another log's by an
+			// offset the evidence shows, the temporary case is read again at
+			// that offset — the zone of the log held to be off, else the
+			// other's — and kept when every clock then agrees (the report
+			// says so); a kept case is not rewritten: its report says which
+			// --tz to give.
+			if cc := firstOffset(res.Report.Clocks); !keep && !cmd.Flags().Changed("tz") && cc != nil {
+				agreed := false
+				for _, off := range []int64{cc.OffsetSeconds, -cc.OffsetSeconds} {
+					zone := time.FixedZone(reports.ZoneName(off), int(off))
+					c2, res2, b2, err := run.once("", zone, "inferred from the clocks of the firewall and the other logs (the report says how)", cc, off)
+					if err != nil {
+						return err
+					}
+					defer c2.Close()
+					if firstOffset(res2.Report.Clocks) == nil {
+						res, b, agreed = res2, b2, true
+						break
+					}
 				}
-				defer c2.Close()
-				if again := res2.Report.Clocks; again != nil && again.OffsetSeconds == 0 {
-					res, b = res2, b2
-				} else {
-					fmt.Fprintf(cmd.ErrOrStderr(), "read again at %s, the firewall's clock still disagrees with Windows': the report keeps the reading in UTC\n", zone)
+				if !agreed {
+					fmt.Fprintf(cmd.ErrOrStderr(), "read again at UTC%s or UTC%s, the clocks still disagree: the report keeps the reading in UTC\n", reports.ZoneName(cc.OffsetSeconds), reports.ZoneName(-cc.OffsetSeconds))
 				}
 			}
 			if err := writeOut(cmd, f.out, b); err != nil {
@@ -328,7 +335,7 @@ func (a *analysis) removeScratch() {
 // once ingests the evidence into caseDir (a temporary case when "") with
 // zoneless times read in loc, and builds the report; inferred is the clock
 // check that chose loc, if one did. The caller closes the case.
-func (a *analysis) once(caseDir string, loc *time.Location, tzSource string, inferred *reports.ClockCheck) (*index.Case, *reports.Result, []byte, error) {
+func (a *analysis) once(caseDir string, loc *time.Location, tzSource string, inferred *reports.ClockCheck, inferredAt int64) (*index.Case, *reports.Result, []byte, error) {
 	if caseDir == "" {
 		tmp, err := scratch.Dir("case") // swept by a later run if this one is killed
 		if err != nil {
@@ -352,7 +359,7 @@ func (a *analysis) once(caseDir string, loc *time.Location, tzSource string, inf
 	if err != nil {
 		return fail(err)
 	}
-	ro.ZoneInferredFrom = inferred
+	ro.ZoneInferredFrom, ro.ZoneInferredAt = inferred, inferredAt
 	opts := index.IngestOptions{Parse: parsers.Options{TZ: loc, Year: a.year},
 		Settings: index.Settings{TZ: loc.String(), TZSource: tzSource, Year: a.year}, DeferIndex: true}
 	ingest := index.Ingest
@@ -375,4 +382,14 @@ func (a *analysis) once(caseDir string, loc *time.Location, tzSource string, inf
 		return fail(err)
 	}
 	return c, res, b, nil
+}
+
+// firstOffset is the first clock check that found an offset, if any.
+func firstOffset(checks []reports.ClockCheck) *reports.ClockCheck {
+	for i := range checks {
+		if checks[i].OffsetSeconds != 0 {
+			return &checks[i]
+		}
+	}
+	return nil
 }
