@@ -25,16 +25,16 @@ import (
 // (Options.ZoneInferredFrom), and the report says so.
 
 const (
-	clockStep      = 15 * time.Minute // zones differ by quarter hours
-	clockReach     = 14 * time.Hour   // UTC−12 … UTC+14, either way
-	clockBefore    = time.Minute      // a logon this much before its tunnel still agrees (rounding, small drift)
-	clockAfter     = 15 * time.Minute // the logon that follows a tunnel or a session, at most this late
+	clockStep   = 15 * time.Minute // zones differ by quarter hours
+	clockReach  = 14 * time.Hour   // UTC−12 … UTC+14, either way
+	clockBefore = time.Minute      // a logon this much before its tunnel still agrees (rounding, small drift)
+	clockAfter  = 15 * time.Minute // the logon that follows a tunnel or a session, at most this late
 	// An SMTP delivery is logged within seconds of the session carrying it;
 	// a queue may hold it a few minutes.
 	smtpBefore, smtpAfter = 2 * time.Minute, 5 * time.Minute
-	maxClockFw     = 20000            // firewall moments kept
-	maxClockRef    = 200000           // moments kept of each other log, all keys together
-	maxClockPerKey = 512
+	maxClockFw            = 20000  // firewall moments kept of each kind
+	maxClockRef           = 200000 // moments kept of each other log, all keys together
+	maxClockPerKey        = 512
 )
 
 type clockMoment struct {
@@ -56,6 +56,7 @@ type clockRef struct {
 type clockCheck struct {
 	internal func(string) bool
 	fw       []clockMoment
+	fwKinds  map[string]int       // moments kept per kind: a busy mail relay must not crowd out the VPN's
 	refs     map[string]*clockRef // "windows", "mail"
 }
 
@@ -63,7 +64,7 @@ type clockCheck struct {
 var clockRefs = []string{"windows", "mail"}
 
 func newClockCheck(internal func(string) bool) *clockCheck {
-	c := &clockCheck{internal: internal, refs: map[string]*clockRef{}}
+	c := &clockCheck{internal: internal, fwKinds: map[string]int{}, refs: map[string]*clockRef{}}
 	for _, name := range clockRefs {
 		c.refs[name] = &clockRef{times: map[string][]time.Time{}, last: map[string]time.Time{}}
 	}
@@ -78,12 +79,9 @@ func smtpClockKey(relay string) string      { return "smtp|" + relay }
 func (c *clockCheck) observe(ev *event.Event, kind string) {
 	switch kind {
 	case "firewall":
-		if len(c.fw) >= maxClockFw {
-			return
-		}
 		if tip, u := firstNonEmpty(ev.Str("fortinet.firewall.assigned_ip"), ev.Str("cisco.vpn.assigned_ip")), ev.Str("user.name"); tip != "" && u != "" {
 			if a := ev.Str("event.action"); !strings.Contains(a, "down") && !strings.Contains(a, "logout") && !strings.Contains(a, "disconnect") {
-				c.fw = append(c.fw, clockMoment{vpnClockKey(tip, u), ev.Timestamp})
+				c.addFw("vpn", vpnClockKey(tip, u), ev.Timestamp)
 			}
 			return
 		}
@@ -91,9 +89,9 @@ func (c *clockCheck) observe(ev *event.Event, kind string) {
 		src, dst := ev.Str("source.ip"), ev.Str("destination.ip")
 		switch {
 		case p == 3389 && src != "":
-			c.fw = append(c.fw, clockMoment{rdpClockKey(src), sessionStart(ev)})
+			c.addFw("rdp", rdpClockKey(src), sessionStart(ev))
 		case p == 25 && dst != "" && c.internal(src) && !c.internal(dst):
-			c.fw = append(c.fw, clockMoment{smtpClockKey(dst), sessionStart(ev)})
+			c.addFw("smtp", smtpClockKey(dst), sessionStart(ev))
 		}
 	case "windows":
 		ip, u := ev.Str("source.ip"), ev.Str("user.name")
@@ -124,6 +122,14 @@ func (c *clockCheck) observe(ev *event.Event, kind string) {
 			}
 		}
 	}
+}
+
+func (c *clockCheck) addFw(kind, key string, t time.Time) {
+	if c.fwKinds[kind] >= maxClockFw {
+		return
+	}
+	c.fwKinds[kind]++
+	c.fw = append(c.fw, clockMoment{key, t})
 }
 
 func (r *clockRef) add(key string, t time.Time, zoneless bool) {
