@@ -264,6 +264,9 @@ again at that offset and the report says so.`,
 				agreed := false
 				for _, off := range []int64{cc.OffsetSeconds, -cc.OffsetSeconds} {
 					zone := time.FixedZone(reports.ZoneName(off), int(off))
+					if !quiet {
+						fmt.Fprintf(cmd.ErrOrStderr(), "the %s log's clock and the %s log's disagree when read in UTC: reading the evidence again, zoneless times at UTC%s\n", cc.Source, cc.Reference, reports.ZoneName(off))
+					}
 					c2, res2, b2, err := run.once("", zone, "inferred from the clocks of the firewall and the other logs (the report says how)", cc, off)
 					if err != nil {
 						return err
