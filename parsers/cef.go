@@ -31,7 +31,7 @@ func (CEF) matchLine(l string) bool {
 }
 
 func (CEF) NewDecoder(o *Options) LineDecoder {
-	return &cefDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, loc: o.TZ, o: o}
+	return &cefDecoder{clock: o.clock(), loc: o.TZ, o: o}
 }
 
 type cefDecoder struct {

@@ -30,7 +30,7 @@ func (CiscoASA) Detect(head []byte) bool {
 func (CiscoASA) matchLine(l string) bool { return asaTag.MatchString(l) }
 
 func (CiscoASA) NewDecoder(o *Options) LineDecoder {
-	return &asaDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}}
+	return &asaDecoder{clock: o.clock()}
 }
 
 type asaDecoder struct {

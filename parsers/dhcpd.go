@@ -29,7 +29,7 @@ func (ISCDHCPd) matchLine(l string) bool {
 }
 
 func (ISCDHCPd) NewDecoder(o *Options) LineDecoder {
-	return &dhcpdDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}}
+	return &dhcpdDecoder{clock: o.clock()}
 }
 
 type dhcpdDecoder struct{ clock syslogClock }

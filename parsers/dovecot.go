@@ -29,7 +29,7 @@ func (Dovecot) matchLine(l string) bool {
 }
 
 func (Dovecot) NewDecoder(o *Options) LineDecoder {
-	return &dovecotDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}}
+	return &dovecotDecoder{clock: o.clock()}
 }
 
 type dovecotDecoder struct{ clock syslogClock }

@@ -39,7 +39,7 @@ func (FortiGate) matchLine(l string) bool {
 }
 
 func (FortiGate) NewDecoder(o *Options) LineDecoder {
-	return &fortiDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, loc: o.TZ, names: vendorNames{prefix: "fortinet.firewall."}}
+	return &fortiDecoder{clock: o.clock(), loc: o.TZ, names: vendorNames{prefix: "fortinet.firewall."}}
 }
 
 type fortiDecoder struct {

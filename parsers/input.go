@@ -321,6 +321,11 @@ func readLines(in *Input, f LineFormat, o *Options, emit Emit, st *FileStats) er
 	st.TZ = o2.TZ.String()
 	o2.Warn = st.Warn
 	o2.Year = yearFor(in, o, st)
+	var yearUsed bool
+	if o.Year == 0 {
+		o2.yearUsed = &yearUsed
+		defer func() { st.YearGuessed = yearUsed }()
+	}
 	var dec LineDecoder
 	if f.Name() == (Mixed{}).Name() || f.Name() == (Syslog{}).Name() {
 		// Lines of a relay's file go to their own formats first; generic

@@ -30,7 +30,7 @@ func (JuniperSRX) matchLine(l string) bool {
 }
 
 func (JuniperSRX) NewDecoder(o *Options) LineDecoder {
-	return &srxDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, loc: o.TZ}
+	return &srxDecoder{clock: o.clock(), loc: o.TZ}
 }
 
 type srxDecoder struct {

@@ -25,7 +25,7 @@ func (LEEF) matchLine(l string) bool {
 }
 
 func (LEEF) NewDecoder(o *Options) LineDecoder {
-	return &leefDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, loc: o.TZ}
+	return &leefDecoder{clock: o.clock(), loc: o.TZ}
 }
 
 type leefDecoder struct {

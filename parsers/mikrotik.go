@@ -26,7 +26,7 @@ func (MikroTik) matchLine(l string) bool {
 }
 
 func (MikroTik) NewDecoder(o *Options) LineDecoder {
-	return &mikrotikDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}}
+	return &mikrotikDecoder{clock: o.clock()}
 }
 
 type mikrotikDecoder struct{ clock syslogClock }

@@ -30,7 +30,7 @@ func (Netfilter) matchLine(l string) bool {
 }
 
 func (Netfilter) NewDecoder(o *Options) LineDecoder {
-	return &netfilterDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}}
+	return &netfilterDecoder{clock: o.clock()}
 }
 
 type netfilterDecoder struct{ clock syslogClock }

@@ -28,7 +28,7 @@ func (NetScreen) matchLine(l string) bool {
 }
 
 func (NetScreen) NewDecoder(o *Options) LineDecoder {
-	return &netscreenDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, dev: newDeviceClock(o, "start_time, the closing date")}
+	return &netscreenDecoder{clock: o.clock(), dev: newDeviceClock(o, "start_time, the closing date")}
 }
 
 type netscreenDecoder struct {

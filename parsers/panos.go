@@ -46,7 +46,7 @@ func (PanOS) matchLine(l string) bool {
 }
 
 func (PanOS) NewDecoder(o *Options) LineDecoder {
-	return &panDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, loc: o.TZ}
+	return &panDecoder{clock: o.clock(), loc: o.TZ}
 }
 
 type panDecoder struct {

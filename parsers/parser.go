@@ -57,6 +57,14 @@ type Options struct {
 	// Warn, set by the reader of a file, records an anomaly of the whole
 	// file that cost no events (FileStats.Warn), for decoders that meet it.
 	Warn func(string)
+	// yearUsed, set by the reader of a file, is set when a timestamp took
+	// Year for want of its own (FileStats.YearGuessed).
+	yearUsed *bool
+}
+
+// clock is the syslog clock of a file read with these options.
+func (o *Options) clock() syslogClock {
+	return syslogClock{Year: o.Year, Loc: o.TZ, used: o.yearUsed}
 }
 
 // FileStats is the per-file ingest account that goes into the case manifest.
@@ -85,6 +93,9 @@ type FileStats struct {
 	TZ          string           `json:"tz,omitempty"`
 	Year        int              `json:"year,omitempty"`
 	YearSource  string           `json:"year_source,omitempty"`
+	// YearGuessed: some of the file's timestamps named no year and took
+	// Year from the file's modification time, not from --year.
+	YearGuessed bool `json:"year_guessed,omitempty"`
 	// TimeOrdered is false when the file's events were not emitted in time
 	// order (Postfix messages complete out of order); streams sort such files.
 	TimeOrdered bool   `json:"time_ordered"`

@@ -27,7 +27,7 @@ func (PfFilterlog) matchLine(l string) bool {
 }
 
 func (PfFilterlog) NewDecoder(o *Options) LineDecoder {
-	return &pfDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}}
+	return &pfDecoder{clock: o.clock()}
 }
 
 type pfDecoder struct{ clock syslogClock }

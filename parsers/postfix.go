@@ -32,7 +32,7 @@ func (Postfix) matchLine(l string) bool {
 }
 
 func (Postfix) NewDecoder(o *Options) LineDecoder {
-	return &postfixDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, pending: map[string]*pfMessage{}}
+	return &postfixDecoder{clock: o.clock(), pending: map[string]*pfMessage{}}
 }
 
 // maxPendingMessages bounds memory on logs whose messages never reach

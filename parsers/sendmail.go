@@ -35,7 +35,7 @@ func (Sendmail) matchLine(l string) bool {
 }
 
 func (Sendmail) NewDecoder(o *Options) LineDecoder {
-	return &sendmailDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, pending: map[string]*pfMessage{}}
+	return &sendmailDecoder{clock: o.clock(), pending: map[string]*pfMessage{}}
 }
 
 type sendmailDecoder struct {

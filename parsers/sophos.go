@@ -29,7 +29,7 @@ func (SophosXG) matchLine(l string) bool {
 }
 
 func (SophosXG) NewDecoder(o *Options) LineDecoder {
-	return &sophosDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, loc: o.TZ, kv: map[string]string{}}
+	return &sophosDecoder{clock: o.clock(), loc: o.TZ, kv: map[string]string{}}
 }
 
 type sophosDecoder struct {
@@ -193,7 +193,7 @@ func (SophosUTM) matchLine(l string) bool {
 }
 
 func (SophosUTM) NewDecoder(o *Options) LineDecoder {
-	return &utmDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, loc: o.TZ}
+	return &utmDecoder{clock: o.clock(), loc: o.TZ}
 }
 
 type utmDecoder struct {

@@ -29,6 +29,7 @@ type syslogClock struct {
 	Year int
 	Loc  *time.Location
 	last time.Month
+	used *bool // set when a stamp took Year (Options.yearUsed)
 }
 
 // parseSyslog parses an RFC 3164 ("Mar 14 02:13:05 host prog[pid]: msg"),
@@ -92,12 +93,15 @@ func (c *syslogClock) parse(line string) (syslogHeader, error) {
 			c.Year++
 		}
 		c.last = m
-		year := c.Year
+		year, own := c.Year, false
 		// Some devices (Zyxel) write the year after the time: "May 22 17:24:03 2026 host".
 		if len(rest) > 6 && rest[0] == ' ' && rest[5] == ' ' {
 			if y, err := strconv.Atoi(rest[1:5]); err == nil && y >= 1990 && y <= 2100 {
-				year, rest = y, rest[5:]
+				year, rest, own = y, rest[5:], true
 			}
+		}
+		if !own && c.used != nil {
+			*c.used = true
 		}
 		h.Time = time.Date(year, m, day, hh, mm, ss, nsec, loc).UTC()
 	case isISODate(s):

@@ -30,7 +30,7 @@ func (Syslog) matchLine(l string) bool {
 }
 
 func (Syslog) NewDecoder(o *Options) LineDecoder {
-	return &syslogDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}}
+	return &syslogDecoder{clock: o.clock()}
 }
 
 type syslogDecoder struct{ clock syslogClock }

@@ -47,7 +47,7 @@ func newMux(f LineFormat, o *Options, st *FileStats) LineDecoder {
 		return f.NewDecoder(o)
 	}
 	return &muxDecoder{primary: f.NewDecoder(o), primaryName: f.Name(), o: o, subs: map[string]LineDecoder{},
-		clock: syslogClock{Year: o.Year, Loc: o.TZ}, st: st}
+		clock: o.clock(), st: st}
 }
 
 func (m *muxDecoder) Line(no int64, line []byte, emit Emit) error {

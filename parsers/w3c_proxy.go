@@ -129,7 +129,7 @@ func proxySoftware(s string) proxyProduct {
 }
 
 func (W3CProxy) NewDecoder(o *Options) LineDecoder {
-	return &w3cProxyDecoder{warn: o.Warn, clock: syslogClock{Year: o.Year, Loc: o.TZ}}
+	return &w3cProxyDecoder{warn: o.Warn, clock: o.clock()}
 }
 
 type w3cProxyDecoder struct {

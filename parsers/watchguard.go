@@ -33,7 +33,7 @@ func (WatchGuard) matchLine(l string) bool {
 }
 
 func (WatchGuard) NewDecoder(o *Options) LineDecoder {
-	return &wgDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}, loc: o.TZ, dev: newDeviceClock(o, "the Firebox's time after its serial number")}
+	return &wgDecoder{clock: o.clock(), loc: o.TZ, dev: newDeviceClock(o, "the Firebox's time after its serial number")}
 }
 
 type wgDecoder struct {

@@ -146,7 +146,7 @@ func (Cyrus) matchLine(l string) bool {
 }
 
 func (Cyrus) NewDecoder(o *Options) LineDecoder {
-	return &cyrusDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}}
+	return &cyrusDecoder{clock: o.clock()}
 }
 
 type cyrusDecoder struct{ clock syslogClock }

@@ -33,7 +33,7 @@ func (Zyxel) matchLine(l string) bool {
 }
 
 func (Zyxel) NewDecoder(o *Options) LineDecoder {
-	return &zyxelDecoder{clock: syslogClock{Year: o.Year, Loc: o.TZ}}
+	return &zyxelDecoder{clock: o.clock()}
 }
 
 type zyxelDecoder struct{ clock syslogClock }

@@ -33,6 +33,9 @@ type Options struct {
 	// were read at this time.
 	ZoneInferredFrom *ClockCheck
 	ZoneInferredAt   int64
+	// YearGuess is the year the logs naming no year were read in this time,
+	// from the dated logs they meet (parsers.GuessYear).
+	YearGuess *parsers.YearGuess
 }
 
 // Result is the report plus the raw hunt output.
@@ -346,6 +349,9 @@ func (a *Analyzer) Finish(meta CaseMeta) (*Result, error) {
 		if why := clockReason(c, lang); why != "" {
 			r.Verdict.Reasons = append(r.Verdict.Reasons, why)
 		}
+	}
+	if g := a.o.YearGuess; g != nil {
+		r.Verdict.Reasons = append(r.Verdict.Reasons, yearReason(g, lang))
 	}
 	if f := a.o.ZoneInferredFrom; f != nil {
 		r.Verdict.Reasons = append(r.Verdict.Reasons, inferredReason(*f, a.o.ZoneInferredAt, lang))

@@ -545,3 +545,88 @@ func TestAnalyzeReadsZonelessMailAtItsClock(t *testing.T) {
 		t.Errorf("checks %+v, reasons %q", r.Checks, r.Verdict.Reasons)
 	}
 }
+
+// TestAnalyzeReadsYearlessLogsInTheDatedYear: a mail theft whose Postfix
+// log has classic syslog stamps (no year) and whose files were copied
+// without their dates (modified in 2026): read in 2026, the mail misses
+// the intrusion a year earlier. analyze reads the evidence again in the
+// year the mail log meets the dated logs, says so, and the ledger's mail
+// entry is the truth's; --year given, nothing is read again.
+func TestAnalyzeReadsYearlessLogsInTheDatedYear(t *testing.T) {
+	var o scenario.Options
+	for seed := uint64(1); seed < 60; seed++ {
+		o = scenario.Draw(scenario.MailTheft, seed)
+		if o.Missing == "" && o.TZOffset == 0 {
+			break
+		}
+	}
+	o.ClassicSyslog = true
+	inc := scenario.Build(o)
+	dir := filepath.Join(t.TempDir(), "evidence")
+	if err := inc.Write(dir, dir+".truth.json"); err != nil {
+		t.Fatal(err)
+	}
+	copied := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	if inc.Truth.Year >= copied.Year() {
+		t.Fatalf("the incident is of %d", inc.Truth.Year)
+	}
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			os.Chtimes(p, copied, copied)
+		}
+		return nil
+	})
+	var want scenario.Channel
+	for _, e := range inc.Truth.Exfil {
+		if e.Channel == "email" {
+			want = e
+		}
+	}
+	if want.Destination == "" {
+		t.Fatalf("no mail theft in %s", inc.Truth.Notes)
+	}
+	type report struct {
+		Verdict struct {
+			DataTaken string   `json:"data_taken"`
+			Reasons   []string `json:"reasons"`
+		} `json:"verdict"`
+		Exfiltration []struct {
+			Destination struct {
+				Email string `json:"email"`
+			} `json:"destination"`
+			Bytes     int64     `json:"bytes"`
+			FirstSeen time.Time `json:"first_seen"`
+		} `json:"exfiltration"`
+	}
+	analyze := func(extra ...string) (r report) {
+		out, err := run(t, append([]string{"analyze", dir, "--quiet", "--format", "json", "--lang", "en", "--tz", "UTC"}, extra...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	said := func(r report) bool {
+		for _, why := range r.Verdict.Reasons {
+			if strings.HasPrefix(why, fmt.Sprintf("Years: the logs that name no year (mail.log) were read in %d", inc.Truth.Year)) {
+				return true
+			}
+		}
+		return false
+	}
+	r := analyze()
+	found := false
+	for _, e := range r.Exfiltration {
+		if e.Destination.Email == want.Destination {
+			found = e.Bytes == want.Bytes && e.FirstSeen.Equal(want.First)
+		}
+	}
+	if !found || r.Verdict.DataTaken != inc.Truth.Verdict || !said(r) {
+		t.Errorf("no --year: %+v, want %s %d B from %s and the year said", r, want.Destination, want.Bytes, want.First)
+	}
+	if r := analyze("--year", "2026"); said(r) {
+		t.Errorf("--year 2026: the year was still guessed: %q", r.Verdict.Reasons)
+	}
+}

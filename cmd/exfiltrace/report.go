@@ -230,10 +230,13 @@ func analyzeCmd() *cobra.Command {
 		Long: `Ingest the evidence into a temporary case (or --case DIR, kept and indexed for
 search), run the rules and the byte ledger, and write the report.
 
-Times that name no zone are read in --tz (default UTC). Without --tz and
---case, when the firewall's VPN tunnels and remote desktop sessions line up
-with the logons Windows recorded only at another offset, the evidence is read
-again at that offset and the report says so.`,
+Times that name no zone are read in --tz (default UTC), those that name no
+year in --year (default: the file's modification year). Without --case: when
+logs naming no year meet the dated logs only in another year, and (without
+--tz) when the firewall's VPN tunnels, remote desktop and SMTP sessions line
+up with Windows' logons or the mail log's deliveries only at another offset,
+the evidence is read again in that year or at that offset, and the report
+says so.`,
 		Example: `  exfiltrace analyze samples/incident -o report.html
   exfiltrace analyze /evidence/mairie --case ./case --format json --lang en -o findings.json`,
 		Args: cobra.MinimumNArgs(1),
@@ -253,6 +256,22 @@ again at that offset and the report says so.`,
 				return err
 			}
 			defer c.Close()
+			// Logs that name no year took their files' modification year: a
+			// copy made without its dates can put them a year or more from
+			// the dated logs. The temporary case is read again in the year in
+			// which they meet those (the report says so).
+			if g, ok := parsers.GuessYear(c.Manifest.Files); ok && !keep && !cmd.Flags().Changed("year") {
+				if !quiet {
+					fmt.Fprintf(cmd.ErrOrStderr(), "logs naming no year read in %d meet the dated logs only in %d: reading the evidence again in %d\n", g.Was, g.Year, g.Year)
+				}
+				run.year, run.yearGuess = g.Year, &g
+				c2, res2, b2, err := run.once("", loc, tzSource, nil, 0)
+				if err != nil {
+					return err
+				}
+				defer c2.Close()
+				res, b = res2, b2
+			}
 			// Logs that name no zone were read in the default, UTC. When the
 			// firewall's clock, so read, disagrees with another log's by an
 			// offset the evidence shows, the temporary case is read again at
@@ -325,6 +344,8 @@ type analysis struct {
 	f    *reportFlags
 	year int
 	keep bool
+	// yearGuess chose year, when it did (parsers.GuessYear).
+	yearGuess *parsers.YearGuess
 	// scratch are the temporary cases' directories, removed at the end.
 	scratch []string
 }
@@ -363,6 +384,7 @@ func (a *analysis) once(caseDir string, loc *time.Location, tzSource string, inf
 		return fail(err)
 	}
 	ro.ZoneInferredFrom, ro.ZoneInferredAt = inferred, inferredAt
+	ro.YearGuess = a.yearGuess
 	opts := index.IngestOptions{Parse: parsers.Options{TZ: loc, Year: a.year},
 		Settings: index.Settings{TZ: loc.String(), TZSource: tzSource, Year: a.year}, DeferIndex: true}
 	ingest := index.Ingest

@@ -1,0 +1,22 @@
+package reports
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/exfiltrace/exfiltrace/parsers"
+)
+
+// yearReason says that the logs naming no year were read in the year in
+// which they meet the dated logs, not in their files' modification year.
+func yearReason(g *parsers.YearGuess, lang string) string {
+	var names []string
+	for _, f := range g.Files {
+		names = append(names, filepath.Base(f))
+	}
+	return fmt.Sprintf(tr(lang,
+		"Années : les journaux qui n'indiquent pas l'année (%s) ont été lus en %d, l'année où ils rejoignent les journaux datés (%s → %s), et non en %d, l'année de modification de leurs fichiers (copie sans ses dates) ; --year l'emporte sur ce choix.",
+		"Years: the logs that name no year (%s) were read in %d, the year in which they meet the dated logs (%s → %s), not in %d, their files' modification year (a copy without its dates); --year overrides this choice."),
+		strings.Join(names, ", "), g.Year, g.DatedFirst.Format("2006-01-02"), g.DatedLast.Format("2006-01-02"), g.Was)
+}
