@@ -54,6 +54,9 @@ type CaseMeta struct {
 	Events    int64
 	TimeRange Range
 	Evidence  []EvidenceFile
+	// YearMissed: logs naming no year, read in their files' modification
+	// year, meet the dated logs only in another (parsers.GuessYear).
+	YearMissed *parsers.YearGuess
 }
 
 // Analyzer answers "was data taken" from one pass over a case's events in
@@ -257,6 +260,9 @@ func Build(c *index.Case, o Options) (*Result, error) {
 		}
 		meta.Evidence = append(meta.Evidence, ef)
 	}
+	if g, ok := parsers.GuessYear(c.Manifest.Files); ok {
+		meta.YearMissed = &g
+	}
 	return a.Finish(meta)
 }
 
@@ -352,6 +358,8 @@ func (a *Analyzer) Finish(meta CaseMeta) (*Result, error) {
 	}
 	if g := a.o.YearGuess; g != nil {
 		r.Verdict.Reasons = append(r.Verdict.Reasons, yearReason(g, lang))
+	} else if g := meta.YearMissed; g != nil {
+		r.Verdict.Reasons = append(r.Verdict.Reasons, yearMissedReason(g, lang))
 	}
 	if f := a.o.ZoneInferredFrom; f != nil {
 		r.Verdict.Reasons = append(r.Verdict.Reasons, inferredReason(*f, a.o.ZoneInferredAt, lang))

@@ -629,4 +629,13 @@ func TestAnalyzeReadsYearlessLogsInTheDatedYear(t *testing.T) {
 	if r := analyze("--year", "2026"); said(r) {
 		t.Errorf("--year 2026: the year was still guessed: %q", r.Verdict.Reasons)
 	}
+	r = analyze("--case", filepath.Join(t.TempDir(), "case"), "--no-index")
+	advice := "Years: the logs that name no year (mail.log) were read in 2026, their files' modification year; they meet the dated logs ("
+	kept := false
+	for _, why := range r.Verdict.Reasons {
+		kept = kept || strings.HasPrefix(why, advice) && strings.HasSuffix(why, fmt.Sprintf("only in %d: rerun with --year %d if their files are a copy without its dates.", inc.Truth.Year, inc.Truth.Year))
+	}
+	if said(r) || !kept {
+		t.Errorf("kept case: reasons %q", r.Verdict.Reasons)
+	}
 }
