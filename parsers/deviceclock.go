@@ -2,7 +2,6 @@ package parsers
 
 import (
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -28,18 +27,6 @@ func newDeviceClock(o *Options, what string) deviceClock {
 		loc = time.UTC
 	}
 	return deviceClock{loc: loc, warn: o.Warn, what: what}
-}
-
-// zonedHeader tells whether a syslog header's stamp names its zone
-// (RFC 3339, as rsyslog and syslog-ng write by choice, RFC 5424 always).
-func zonedHeader(header string) bool {
-	if i := strings.IndexByte(header, '>'); strings.HasPrefix(header, "<") && i > 0 {
-		header = header[i+1:]
-	}
-	header = strings.TrimPrefix(header, "1 ")
-	stamp, _, _ := strings.Cut(header, " ")
-	_, err := time.Parse(time.RFC3339Nano, stamp)
-	return err == nil
 }
 
 // learn takes the device's offset from its wall-clock time (read as if UTC)

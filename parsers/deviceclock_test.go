@@ -56,15 +56,19 @@ func TestWatchGuardDeviceOffset(t *testing.T) {
 func TestZonedHeader(t *testing.T) {
 	for h, want := range map[string]bool{
 		"2025-04-23T22:12:16.000000+02:00 10.0.0.1 ssg5:": true,
-		"<134>1 2025-10-26T03:00:00Z fw":                  true,
+		"<134>1 2025-10-26T03:00:00Z fw ssg5 - - -":       true,
 		"<134>2025-10-26T03:00:00+01:00 fw":               true,
+		"2025-04-23T22:12:16-05:00 fw":                    true,
 		"Apr 23 22:12:16 10.0.0.1 ssg5:":                  false,
 		"<134>Apr 23 22:12:16 fw":                         false,
 		"2025-04-23 22:12:16 fw":                          false,
+		"2025-04-23T22:12:16 fw":                          false,
 		"":                                                false,
 	} {
-		if got := zonedHeader(h); got != want {
-			t.Errorf("zonedHeader(%q) = %v", h, got)
+		c := syslogClock{Year: 2025, Loc: time.UTC}
+		got, err := c.parse(h + " NetScreen device_id=ssg5 x")
+		if got.Zoned != want || err != nil && h != "" {
+			t.Errorf("parse(%q).Zoned = %v (%v)", h, got.Zoned, err)
 		}
 	}
 }

@@ -55,22 +55,24 @@ func (d *netscreenDecoder) Line(no int64, line []byte, emit Emit) error {
 		return fmt.Errorf("netscreen: no \"NetScreen device_id=\"")
 	}
 	ev := event.New()
-	yearless := true
+	yearless, zoned := true, false
 	if i > 0 {
 		if h, err := d.clock.parse(strings.TrimSpace(s[:i])); err == nil {
 			ev.Timestamp = h.Time
 			ev.Set("log.syslog.hostname", h.Host)
 			yearless = months[s[:min(3, len(s))]] != 0
+			zoned = h.Zoned
 		}
 	}
-	if dt, ok := nsDeviceTime(s); ok && i > 0 && !ev.Timestamp.IsZero() && zonedHeader(strings.TrimSpace(s[:i])) {
+	dt, own := nsDeviceTime(s)
+	if own && zoned {
 		if wall, err := time.Parse(nsLayout, dt); err == nil {
 			d.dev.learn(wall, ev.Timestamp)
 		}
 	}
 	// A year-less syslog header yields to the device's own dated clock at
 	// the end of the line; a dated header (the relay's) is kept.
-	if dt, ok := nsDeviceTime(s); ok && (ev.Timestamp.IsZero() || yearless) {
+	if own && (ev.Timestamp.IsZero() || yearless) {
 		if t, err := d.dev.read(nsLayout, dt); err == nil {
 			ev.Timestamp = t
 		}

@@ -17,6 +17,9 @@ type syslogHeader struct {
 	Msg      string
 	SD       string // RFC 5424 structured data, as written ("" or "[id k=\"v\" …]…")
 	Priority int    // -1 if absent
+	// Zoned: the stamp named its zone (RFC 5424, an ISO stamp with an
+	// offset); a classic or zoneless ISO stamp was read in Loc.
+	Zoned bool
 }
 
 var errNoSyslog = errors.New("no syslog header")
@@ -119,7 +122,7 @@ func (c *syslogClock) parse(line string) (syslogHeader, error) {
 		if err != nil {
 			return h, errNoSyslog
 		}
-		h.Time = t
+		h.Time, h.Zoned = t, len(s[:end]) > 19 && strings.ContainsAny(s[19:end], "Z+-")
 		rest = s[end:]
 	default:
 		return h, errNoSyslog
@@ -162,7 +165,7 @@ func parse5424(h syslogHeader, s string) (syslogHeader, error) {
 		if err != nil {
 			return h, errNoSyslog
 		}
-		h.Time = t.UTC()
+		h.Time, h.Zoned = t.UTC(), true
 	}
 	if f[1] != "-" {
 		h.Host = f[1]

@@ -74,7 +74,7 @@ func (d *wgDecoder) Line(no int64, line []byte, emit Emit) error {
 		if o := strings.Index(body, "("); o >= 0 && o < 40 {
 			if c := strings.Index(body[o:], ")"); c > 0 {
 				own := body[o+1 : o+c]
-				if zonedHeader(s) {
+				if h.Zoned {
 					d.dev.learnISO(own, h.Time)
 				}
 				if t, err := d.dev.readISO(own); err == nil {
