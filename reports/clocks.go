@@ -256,22 +256,15 @@ func ZoneName(offsetSeconds int64) string {
 	return fmt.Sprintf("%s%02d:%02d", sign, off/3600, off%3600/60)
 }
 
-// clockNames are the logs as the reasons name them: subject, possessive.
-var clockNames = map[string][2][2]string{
-	"firewall": {{"le pare-feu", "du pare-feu"}, {"the firewall", "the firewall's"}},
-	"windows":  {{"les journaux Windows", "des journaux Windows"}, {"the Windows logs", "the Windows logs'"}},
-	"mail":     {{"le serveur de messagerie", "du serveur de messagerie"}, {"the mail server", "the mail server's"}},
+// clockNames are the logs as the reasons name them (fr, en): whose times.
+var clockNames = map[string][2]string{
+	"firewall": {"du pare-feu", "the firewall's"},
+	"windows":  {"des journaux Windows", "the Windows logs'"},
+	"mail":     {"du serveur de messagerie", "the mail server's"},
 }
 
-func clockName(log, lang string, possessive bool) string {
-	n := clockNames[log][1]
-	if lang != "en" {
-		n = clockNames[log][0]
-	}
-	if possessive {
-		return n[1]
-	}
-	return n[0]
+func clockName(log, lang string) string {
+	return tr(lang, clockNames[log][0], clockNames[log][1])
 }
 
 // clockMoments says what was compared with the firewall.
@@ -292,7 +285,7 @@ func inferredReason(first ClockCheck, readAt int64, lang string) string {
 	return fmt.Sprintf(tr(lang,
 		"Heures : les journaux qui n'indiquent pas de fuseau (ceux %s parmi eux) ont été lus à UTC%s : lus en UTC, %d des %d %s qu'avec un décalage de %s (%d sans décalage) ; les heures de ce rapport en tiennent compte. --tz l'emporte sur ce choix.",
 		"Times: the logs that name no zone (%s among them) were read at UTC%s: read in UTC, %d of %d %s only with an offset of %s (%d without); this report's times are so read. --tz overrides this choice."),
-		clockName(whose, lang, true), ZoneName(readAt), first.Agreeing, first.Moments, clockMoments(first, lang), fmtOffset(time.Duration(first.OffsetSeconds)*time.Second), first.AtZero)
+		clockName(whose, lang), ZoneName(readAt), first.Agreeing, first.Moments, clockMoments(first, lang), fmtOffset(time.Duration(first.OffsetSeconds)*time.Second), first.AtZero)
 }
 
 // clockReason says an offset in the verdict: the report's times are as
@@ -309,8 +302,8 @@ func clockReason(c ClockCheck, lang string) string {
 	return fmt.Sprintf(tr(lang,
 		"Horloges : les heures %s sont %s %s celles %s (%d des %d %s qu'une fois les heures %s %s de %s ; %d sans décalage). Si les heures %s sont locales sans fuseau, celles que ce rapport en tire sont décalées d'autant : relancer avec --tz nommant ce fuseau (UTC%s à cette date) ; sinon cette horloge était fausse d'autant.",
 		"Clocks: %s times run %s %s %s (%d of %d %s only once %s times are %s by %s; %d without an offset). If %s times are local time without a zone, those this report takes from them are off by as much: rerun with --tz naming that zone (UTC%s at that date); otherwise that clock was wrong by as much."),
-		clockName(c.Source, lang, true), fmtOffset(off), ahead, clockName(c.Reference, lang, true), c.Agreeing, c.Moments, clockMoments(c, lang),
-		clockName(c.Source, lang, true), back, fmtOffset(off), c.AtZero, clockName(c.Source, lang, true), ZoneName(c.OffsetSeconds))
+		clockName(c.Source, lang), fmtOffset(off), ahead, clockName(c.Reference, lang), c.Agreeing, c.Moments, clockMoments(c, lang),
+		clockName(c.Source, lang), back, fmtOffset(off), c.AtZero, clockName(c.Source, lang), ZoneName(c.OffsetSeconds))
 }
 
 // fmtOffset writes a duration's size as "2 h", "1 h 30", "45 min".

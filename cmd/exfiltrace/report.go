@@ -255,7 +255,13 @@ says so.`,
 			if err != nil {
 				return err
 			}
-			defer c.Close()
+			// A reading taken again replaces the case; the one it replaces
+			// is closed at once.
+			defer func() { c.Close() }()
+			adopt := func(c2 *index.Case, res2 *reports.Result, b2 []byte) {
+				c.Close()
+				c, res, b = c2, res2, b2
+			}
 			// Logs that name no year took their files' modification year: a
 			// copy made without its dates can put them a year or more from
 			// the dated logs. The temporary case is read again in the year in
@@ -269,8 +275,7 @@ says so.`,
 				if err != nil {
 					return err
 				}
-				defer c2.Close()
-				res, b = res2, b2
+				adopt(c2, res2, b2)
 			}
 			// Logs that name no zone were read in the default, UTC. When the
 			// firewall's clock, so read, disagrees with another log's by an
@@ -290,11 +295,12 @@ says so.`,
 					if err != nil {
 						return err
 					}
-					defer c2.Close()
 					if firstOffset(res2.Report.Clocks) == nil {
-						res, b, agreed = res2, b2, true
+						adopt(c2, res2, b2)
+						agreed = true
 						break
 					}
+					c2.Close()
 				}
 				if !agreed {
 					fmt.Fprintf(cmd.ErrOrStderr(), "read again at UTC%s or UTC%s, the clocks still disagree: the report keeps the reading in UTC\n", reports.ZoneName(cc.OffsetSeconds), reports.ZoneName(-cc.OffsetSeconds))
@@ -348,6 +354,9 @@ type analysis struct {
 	yearGuess *parsers.YearGuess
 	// scratch are the temporary cases' directories, removed at the end.
 	scratch []string
+	// read: the evidence was read once; what could not be ingested is said
+	// then, not again at each new reading.
+	read bool
 }
 
 func (a *analysis) removeScratch() {
@@ -398,10 +407,11 @@ func (a *analysis) once(caseDir string, loc *time.Location, tzSource string, inf
 		return fail(err)
 	}
 	for _, r := range results {
-		if r != nil && r.Stats.Error != "" && inferred == nil {
+		if r != nil && r.Stats.Error != "" && !a.read {
 			fmt.Fprintf(a.cmd.ErrOrStderr(), "not ingested: %s: %s\n", r.Stats.Path, r.Stats.Error)
 		}
 	}
+	a.read = true
 	res, b, err := buildReportWith(c, a.f, ro)
 	if err != nil {
 		return fail(err)
