@@ -74,6 +74,9 @@ type Manifest struct {
 	Last       time.Time `json:"last,omitempty"`
 }
 
+// TZSourceGiven is Settings.TZSource when the analyst gave the zone.
+const TZSourceGiven = "--tz"
+
 // Settings are the analyst's parsing choices in force for the case.
 type Settings struct {
 	TZ         string `json:"tz"`

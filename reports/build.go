@@ -57,6 +57,9 @@ type CaseMeta struct {
 	// YearMissed: logs naming no year, read in their files' modification
 	// year, meet the dated logs only in another (parsers.GuessYear).
 	YearMissed *parsers.YearGuess
+	// ZoneGiven: the times written without a zone were read in one the
+	// analyst gave (--tz) or the clock check inferred, not UTC by default.
+	ZoneGiven bool
 }
 
 // Analyzer answers "was data taken" from one pass over a case's events in
@@ -65,17 +68,21 @@ type CaseMeta struct {
 // Observe; Finish judges. Memory is bounded by distinct destinations and
 // accounts, not by events.
 type Analyzer struct {
-	o        Options
-	eng      *rules.Engine
-	flows    *flowLedger
-	proxy    *proxyUploads
-	mail     *mailLedger
-	links    *linker
-	clocks   *clockCheck
-	cov      *coverage
-	folders  map[string]int
-	internal []netip.Prefix
-	info     []entryInfo // per ledger entry, set by ledger
+	o       Options
+	eng     *rules.Engine
+	flows   *flowLedger
+	proxy   *proxyUploads
+	mail    *mailLedger
+	links   *linker
+	clocks  *clockCheck
+	cov     *coverage
+	folders map[string]int
+	// zonelessFiles are the evidence files of events read without a zone;
+	// zoneGiven says the zone they were read in was given or inferred.
+	zonelessFiles map[string]bool
+	zoneGiven     bool
+	internal      []netip.Prefix
+	info          []entryInfo // per ledger entry, set by ledger
 }
 
 const maxFolders = 10000
@@ -91,7 +98,7 @@ func NewAnalyzer(o Options) *Analyzer {
 	if o.Lang == "" {
 		o.Lang = "fr"
 	}
-	a := &Analyzer{o: o, eng: newEngine(o), flows: newFlowLedger(o.TempDir), proxy: newProxyUploads(o.TempDir), cov: newCoverage(), folders: map[string]int{}}
+	a := &Analyzer{o: o, eng: newEngine(o), flows: newFlowLedger(o.TempDir), proxy: newProxyUploads(o.TempDir), cov: newCoverage(), folders: map[string]int{}, zonelessFiles: map[string]bool{}}
 	a.internal = prefixes(o.Config.Placeholders["internal_networks"])
 	a.mail = newMailLedger(a.isInternal, o.Config.Placeholders["own_mail_domains"])
 	a.links = newLinker(a.isInternal, o.Lang, o.Config.Placeholders["assets"])
@@ -194,6 +201,11 @@ func (a *Analyzer) observe(ev *event.Event) {
 	a.cov.observe(kind, ev.Timestamp)
 	a.links.observe(ev, kind)
 	a.clocks.observe(ev, kind)
+	if ev.Str("event.timezone") != "" {
+		if f := ev.Str(event.FieldFile); !a.zonelessFiles[f] {
+			a.zonelessFiles[f] = true
+		}
+	}
 	switch kind {
 	case "firewall":
 		src, err1 := netip.ParseAddr(ev.Str("source.ip"))
@@ -249,7 +261,8 @@ func Build(c *index.Case, o Options) (*Result, error) {
 		return nil, err
 	}
 	meta := CaseMeta{ID: filepath.Base(filepath.Clean(c.Dir)), Title: o.Title, Events: c.Manifest.Events,
-		TimeRange: Range{Start: c.Manifest.First, End: c.Manifest.Last}}
+		TimeRange: Range{Start: c.Manifest.First, End: c.Manifest.Last},
+		ZoneGiven: c.Manifest.Settings.TZSource == index.TZSourceGiven || o.ZoneInferredFrom != nil}
 	for _, f := range c.FilesByPath() {
 		if f.Error != "" && f.Events() == 0 {
 			continue
@@ -271,6 +284,7 @@ func Build(c *index.Case, o Options) (*Result, error) {
 // or one cannot be read back.
 func (a *Analyzer) Finish(meta CaseMeta) (*Result, error) {
 	lang := a.o.Lang
+	a.zoneGiven = meta.ZoneGiven
 	defer a.flows.close()
 	defer a.proxy.flows.close()
 	defer a.proxy.tunnels.close()

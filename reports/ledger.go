@@ -18,16 +18,22 @@ type mailCandidate struct {
 	// afterCollection: kept for following the sender's collection of
 	// files, there being no intrusion (mailAfterCollection).
 	afterCollection bool
+	// zoneUncertain: …which only some zone of the collection's log puts
+	// before them.
+	zoneUncertain bool
 }
 
 // entryInfo is what the verdict needs to know of a ledger entry beyond what
 // the contract carries.
 type entryInfo struct {
-	strong       bool   // above its evidence-derived reference
-	corroborated bool   // collection or a transfer tool tied to its source
-	byTimeOnly   bool   // …tied only by time, the source being unresolved
-	corrWhy      string // the activity that corroborates it
-	inWindow     bool   // during the incident window
+	strong       bool // above its evidence-derived reference
+	corroborated bool // collection or a transfer tool tied to its source
+	byTimeOnly   bool // …tied only by time, the source being unresolved
+	// zoneUncertain: …by activity read from logs naming no zone, which
+	// falls in the day before the entry only in some zone.
+	zoneUncertain bool
+	corrWhy       string // the activity that corroborates it
+	inWindow      bool   // during the incident window
 }
 
 // mailCandidates lists the outside recipients named by exfiltration
@@ -108,31 +114,42 @@ const minCollectedMail = 1 << 20
 // outside address within two hours after it collected files (mass reads,
 // an archive), when that address had received nothing before the
 // collection began and the messages carry files — an insider mailing out
-// what it gathered, as insiderWindow does for network transfers.
+// what it gathered, as insiderWindow does for network transfers. A
+// collection read from a log naming no zone, no zone being given, counts
+// where some zone would put it so (zoneBefore, zoneAfter), said as such.
 func (a *Analyzer) mailAfterCollection(r *recipient, acts []activity, window *Range) (mailCandidate, bool) {
 	if window != nil || len(r.messages) == 0 {
 		return mailCandidate{}, false
 	}
 	tied := map[string]bool{}
 	var bytes int64
+	uncertain := false
 	for _, m := range r.messages {
-		if m.user == "" {
+		if m.user == "" || tied[m.key] {
 			continue
 		}
-		for _, ac := range a.activityFor(acts, "", "", []string{m.user}, m.t.Add(-2*time.Hour), m.t) {
-			if ac.collects() && !ac.first.After(m.t) && !r.messages[0].t.Before(ac.first) {
-				if !tied[m.key] {
-					tied[m.key] = true
-					bytes += m.size
-				}
-				break
+		for _, ac := range a.activityFor(acts, "", "", []string{m.user}, m.t.Add(-2*time.Hour-zoneAfter), m.t.Add(zoneBefore)) {
+			if !ac.collects() {
+				continue
 			}
+			// The shifts of the collection's times that put its start
+			// before the address's first message and its end within two
+			// hours before this one.
+			lo, hi := m.t.Add(-2*time.Hour).Sub(ac.last), r.messages[0].t.Sub(ac.first)
+			exact := lo <= 0 && hi >= 0
+			if !exact && !(a.zoneUnknown() && a.readZoneless(ac) && max(lo, -zoneBefore) <= min(hi, zoneAfter)) {
+				continue
+			}
+			tied[m.key] = true
+			bytes += m.size
+			uncertain = uncertain || !exact
+			break
 		}
 	}
 	if bytes < minCollectedMail {
 		return mailCandidate{}, false
 	}
-	return mailCandidate{r: r, keep: func(m mailMessage) bool { return tied[m.key] }, afterCollection: true}, true
+	return mailCandidate{r: r, keep: func(m mailMessage) bool { return tied[m.key] }, afterCollection: true, zoneUncertain: uncertain}, true
 }
 
 // dropMailTransport removes the SMTP sessions that carried flagged mail to
@@ -407,6 +424,9 @@ func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activi
 		e.Users = uniqFold(users)
 		if len(m.ids) > 0 {
 			e.Anomaly = fmt.Sprintf(tr(lang, "messages vers une adresse extérieure signalée par une détection d'exfiltration (%s)", "messages to an outside address an exfiltration finding names (%s)"), strings.Join(m.ids, ", "))
+		} else if m.afterCollection && m.zoneUncertain {
+			e.Anomaly = tr(lang, "messages envoyés par un compte, à une adresse extérieure jamais écrite auparavant, à quelques heures du moment où il a rassemblé des fichiers (le journal de la collecte n'indique pas de fuseau : elle les précède de moins de deux heures dans certains fuseaux)",
+				"messages an account sent to an outside address never written to before, within hours of when it collected files (the collection's log names no zone: in some zones it precedes them by less than two hours)")
 		} else if m.afterCollection {
 			e.Anomaly = tr(lang, "messages envoyés par un compte dans les deux heures après qu'il a rassemblé des fichiers, à une adresse extérieure jamais écrite auparavant",
 				"messages an account sent within two hours after it collected files, to an outside address never written to before")
@@ -416,6 +436,7 @@ func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activi
 		}
 		info := entryInfo{strong: b >= a.o.LargeBytes/10}
 		info = a.corroborate(info, acts, e, window)
+		info.zoneUncertain = info.zoneUncertain || m.zoneUncertain
 		out = append(out, e)
 		a.info = append(a.info, info)
 	}
@@ -437,48 +458,6 @@ func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activi
 	}
 	a.info = infos
 	return sorted
-}
-
-// corroborate looks for collection or a transfer tool tied to an entry's
-// sources (host, address, accounts) in the day before and during it.
-func (a *Analyzer) corroborate(info entryInfo, acts []activity, e LedgerEntry, window *Range) entryInfo {
-	lang := a.o.Lang
-	from, to := e.FirstSeen.Add(-24*time.Hour), e.LastSeen.Add(time.Hour)
-	if window != nil {
-		info.inWindow = !e.LastSeen.Before(window.Start) && !e.FirstSeen.After(window.End.Add(episodeGap))
-	}
-	resolved := false
-	for _, s := range e.Sources {
-		resolved = resolved || s.Host != ""
-		for _, ac := range a.activityFor(acts, s.IP, s.Host, e.Users, from, to) {
-			if ac.collects() {
-				info.corroborated = true
-				info.corrWhy = fmt.Sprintf(tr(lang, "« %s » sur %s (%s, %s)", "\"%s\" on %s (%s, %s)"), findingTitle(ac.finding, lang), orDash(ac.host), orDash(ac.user), fmtT(ac.first))
-				return info
-			}
-		}
-	}
-	if len(e.Sources) == 0 {
-		for _, ac := range a.activityFor(acts, "", "", e.Users, from, to) {
-			if ac.collects() {
-				info.corroborated = true
-				info.corrWhy = fmt.Sprintf(tr(lang, "« %s » par %s (%s)", "\"%s\" by %s (%s)"), findingTitle(ac.finding, lang), orDash(ac.user), fmtT(ac.first))
-				return info
-			}
-		}
-	}
-	// A source no evidence ties to a host or account: collection during the
-	// same incident window corroborates, by time only.
-	if !resolved && len(e.Users) == 0 && info.inWindow {
-		for _, ac := range acts {
-			if ac.collects() && !ac.first.After(to) && !ac.last.Before(window.Start) {
-				info.corroborated, info.byTimeOnly = true, true
-				info.corrWhy = fmt.Sprintf(tr(lang, "« %s » sur %s (%s) pendant la même fenêtre", "\"%s\" on %s (%s) in the same window"), findingTitle(ac.finding, lang), orDash(ac.host), fmtT(ac.first))
-				return info
-			}
-		}
-	}
-	return info
 }
 
 func orDash(s string) string {

@@ -62,7 +62,7 @@ func loadDir(t testing.TB, dir string, po parsers.Options) ([]*event.Event, Case
 	for i, it := range all {
 		events[i] = it.ev
 	}
-	meta := CaseMeta{ID: filepath.Base(dir), Events: int64(len(all))}
+	meta := CaseMeta{ID: filepath.Base(dir), Events: int64(len(all)), ZoneGiven: po.TZ != nil}
 	for _, st := range stats {
 		meta.Evidence = append(meta.Evidence, EvidenceFile{Path: st.Path, SHA256: st.SHA256, SizeBytes: st.Size, Format: st.Format, Events: st.Parsed + st.Raw, Unparsed: st.Raw})
 	}

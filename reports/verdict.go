@@ -79,7 +79,7 @@ func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion b
 			grade = likely
 		}
 		c := map[int]float64{possible: 0.4, likely: 0.7, confirmed: 0.95}[grade]
-		if grade == confirmed && (info.byTimeOnly || !sourcesResolved(e)) {
+		if grade == confirmed && (info.byTimeOnly || info.zoneUncertain || !sourcesResolved(e)) {
 			c = 0.85
 		}
 		if grade > level || (grade == level && c > conf) {

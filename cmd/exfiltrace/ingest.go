@@ -127,7 +127,7 @@ func yearText(y int) string {
 
 // resolveTZ accepts IANA names and fixed offsets like +01:00 or -0700.
 func resolveTZ(tz string, explicit bool) (*time.Location, string, error) {
-	source := "--tz"
+	source := index.TZSourceGiven
 	if !explicit {
 		source = "default, --tz to change"
 	}
