@@ -111,7 +111,10 @@ func (w *world) staffDay(d int) {
 			if w.r.IntN(4) == 0 {
 				to = append(to, org.Staff[w.r.IntN(len(org.Staff))].User+"@"+org.MailDomain)
 			}
-			w.message(w.inWorkHours(d), p.WS.Name, p.WS.IP, p.User, p.User+"@"+org.MailDomain, to, int64(3000+w.r.IntN(900_000)), partnerMX, partnerMXIP)
+			at := w.inWorkHours(d)
+			size := int64(3000 + w.r.IntN(900_000))
+			mt := w.message(at, p.WS.Name, p.WS.IP, p.User, p.User+"@"+org.MailDomain, to, size, partnerMX, partnerMXIP)
+			w.relaySession(mt, size, Site{partnerMXIP, partnerMX})
 		}
 	}
 	for i := 0; i < 8; i++ {

@@ -28,6 +28,7 @@ type session struct {
 	policy    int
 	action    string // close, accept (UDP), timeout
 	noInterim bool
+	id        int // the firewall's session id; 0: the next one drawn
 }
 
 func (w *world) fgHeader(t time.Time) string {
@@ -49,7 +50,10 @@ func (w *world) traffic(s session) (time.Time, time.Time) {
 	}
 	s.dur = s.dur.Truncate(time.Second)
 	end := s.start.Add(s.dur)
-	id := w.next()
+	id := s.id
+	if id == 0 {
+		id = w.next()
+	}
 	if s.action == "" {
 		s.action = "close"
 	}

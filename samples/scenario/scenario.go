@@ -167,6 +167,9 @@ type world struct {
 	files map[string][]line
 	truth *Truth
 	seq   int // session ids, record ids
+	// relayed counts the relay's SMTP sessions to partners, numbered apart
+	// so that the draws of the rest stay those of the seed.
+	relayed int
 	// blind is set when the story's Windows events fall before the Windows
 	// logs begin: the evidence then holds no host-side trace of it.
 	blind bool

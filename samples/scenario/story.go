@@ -253,6 +253,14 @@ func (w *world) mailOut(a access, t time.Time, to string, n int) Channel {
 	return ch
 }
 
+// relaySession is the mail relay's SMTP session to a partner's server for
+// a message it accepted at t, as the firewall sees it.
+func (w *world) relaySession(t time.Time, size int64, mx Site) {
+	w.relayed++
+	w.traffic(session{src: w.org.Mail.IP, sport: 30000 + w.relayed%10000, dst: mx.IP, dport: 25, proto: 6, service: "SMTP", host: mx.Host,
+		start: t, dur: 2 * time.Second, sent: size + size/30 + 2400, rcvd: 3100, policy: 7, id: 90_000_000 + w.relayed})
+}
+
 // expect records a network channel in the truth, with what the evidence
 // can tie to it.
 func (w *world) expect(ch Channel, host, account string) {
