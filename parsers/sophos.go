@@ -57,12 +57,14 @@ func (d *sophosDecoder) Line(no int64, line []byte, emit Emit) error {
 	kv := d.kv
 	clear(kv)
 	splitKV(s[start:], func(k, v string) { kv[k] = v })
-	var hdr syslogHeader
-	if start > 0 {
-		hdr, _ = d.clock.parse(strings.TrimSpace(s[:start]) + " x")
-	}
 	ts, err := sophosTime(kv, d.loc)
 	if err != nil {
+		// Only then the relay's header dates the line (a year-less stamp
+		// read there makes the file's year a guess).
+		var hdr syslogHeader
+		if start > 0 {
+			hdr, _ = d.clock.parse(strings.TrimSpace(s[:start]) + " x")
+		}
 		if hdr.Time.IsZero() {
 			return err
 		}

@@ -20,14 +20,17 @@ const yearSlack = 7 * 24 * time.Hour
 // carry their own: evidence copied without its times keeps the copy's year,
 // which can be a year or more after the logs'. It answers only when every
 // such file that misses the dated span meets it in one same year, and the
-// ones that already meet it are read in that year too.
+// ones that already meet it are read in that year too. A file whose times
+// all fall outside the year it gave its year-less stamps was dated by its
+// own dated field (a device's date beside a relay's year-less header): it
+// counts as dated.
 func GuessYear(files []*FileStats) (YearGuess, bool) {
 	var g YearGuess
 	var guessed []*FileStats
 	for _, st := range files {
 		switch {
 		case st == nil || st.Parsed == 0 || st.First.IsZero():
-		case st.YearGuessed:
+		case st.YearGuessed && (st.First.Year() == st.Year || st.Last.Year() == st.Year):
 			guessed = append(guessed, st)
 		default:
 			if g.DatedFirst.IsZero() || st.First.Before(g.DatedFirst) {

@@ -28,6 +28,8 @@ func TestGuessYear(t *testing.T) {
 		{"one read from December 2024 meets, one needs 2025", []*FileStats{
 			{Path: "fw.log", Parsed: 10, First: d("2024-12-28T00:00:00Z"), Last: d("2025-03-09T23:00:00Z")}, mail,
 			{Path: "m", Parsed: 3, YearGuessed: true, Year: 2024, First: d("2024-12-30T00:00:00Z"), Last: d("2025-01-02T00:00:00Z")}}, 0, false},
+		{"a device's own dates beside a relay's year-less header", []*FileStats{
+			{Path: "sophos.log", Parsed: 10, YearGuessed: true, Year: 2026, First: d("2025-03-01T00:00:00Z"), Last: d("2025-03-09T23:00:00Z")}, mail}, 2025, true},
 		{"a span no year meets", []*FileStats{dated, {Path: "m", Parsed: 3, YearGuessed: true, Year: 2026, First: d("2026-07-01T00:00:00Z"), Last: d("2026-07-03T00:00:00Z")}}, 0, false},
 	} {
 		g, ok := GuessYear(tc.files)

@@ -551,7 +551,9 @@ func TestAnalyzeReadsZonelessMailAtItsClock(t *testing.T) {
 // without their dates (modified in 2026): read in 2026, the mail misses
 // the intrusion a year earlier. analyze reads the evidence again in the
 // year the mail log meets the dated logs, says so, and the ledger's mail
-// entry is the truth's; --year given, nothing is read again.
+// entry is the truth's; --year given, nothing is read again. The same
+// beside a firewall whose relay header names no year but whose own fields
+// do.
 func TestAnalyzeReadsYearlessLogsInTheDatedYear(t *testing.T) {
 	var o scenario.Options
 	for seed := uint64(1); seed < 60; seed++ {
@@ -561,7 +563,18 @@ func TestAnalyzeReadsYearlessLogsInTheDatedYear(t *testing.T) {
 		}
 	}
 	o.ClassicSyslog = true
+	// FortiGate dates its lines itself; a Sophos XG relayed by syslog
+	// carries a year-less relay header before its own dated fields.
+	for _, fw := range []string{"fortigate", "sophos-xg"} {
+		t.Run(fw, func(t *testing.T) { yearlessMailBeside(t, o, fw) })
+	}
+}
+
+func yearlessMailBeside(t *testing.T, o scenario.Options, fw string) {
 	inc := scenario.Build(o)
+	if err := inc.AsFirewall(fw); err != nil {
+		t.Fatal(err)
+	}
 	dir := filepath.Join(t.TempDir(), "evidence")
 	if err := inc.Write(dir, dir+".truth.json"); err != nil {
 		t.Fatal(err)
