@@ -44,12 +44,13 @@ func (Exim) matchLine(l string) bool {
 }
 
 func (Exim) NewDecoder(o *Options) LineDecoder {
-	return &eximDecoder{loc: o.TZ, pending: map[string]*pfMessage{}}
+	return &eximDecoder{loc: o.TZ, pending: map[string]*pfMessage{}, zone: newZoneless(o)}
 }
 
 type eximDecoder struct {
 	loc     *time.Location
 	pending map[string]*pfMessage
+	zone    zoneless
 }
 
 func (d *eximDecoder) time(stamp, zone string) (time.Time, error) {
@@ -82,13 +83,16 @@ func (d *eximDecoder) Line(no int64, line []byte, emit Emit) error {
 	if err != nil {
 		return fmt.Errorf("exim: time %q: %v", m[1], err)
 	}
-	rest := m[3]
+	rest, zoned := m[3], m[2] != ""
 	if mm := eximID.FindStringSubmatch(rest); mm != nil {
-		d.messageLine(no, t, mm[1], mm[2], strings.TrimSpace(mm[3]), emit)
+		d.messageLine(no, t, zoned, mm[1], mm[2], strings.TrimSpace(mm[3]), emit)
 		return nil
 	}
 	ev := event.New()
 	ev.Timestamp = t
+	if !zoned {
+		d.zone.mark(ev, "Exim writes its local time without a zone (log_timezone unset)", "the mail server's")
+	}
 	ev.Fields[event.FieldDataset] = "exim"
 	ev.Fields[event.FieldOriginal] = s
 	ev.Fields[event.FieldLine] = no
@@ -136,10 +140,13 @@ func (d *eximDecoder) Line(no int64, line []byte, emit Emit) error {
 	return nil
 }
 
-func (d *eximDecoder) messageLine(no int64, t time.Time, id, op, rest string, emit Emit) {
+func (d *eximDecoder) messageLine(no int64, t time.Time, zoned bool, id, op, rest string, emit Emit) {
 	msg := d.pending[id]
 	if msg == nil {
 		msg = &pfMessage{qid: id, firstLine: no, first: t}
+		if !zoned {
+			msg.zone = &d.zone
+		}
 		d.pending[id] = msg
 	}
 	msg.lines = append(msg.lines, strconv.FormatInt(no, 10))

@@ -122,7 +122,8 @@ func TestPostfixJoinsByQueueID(t *testing.T) {
 			dovecot++
 		}
 	}
-	if dovecot != 1 || len(st.Warnings) != 1 {
+	// The warnings: the dovecot line, and the stamps' missing zone.
+	if dovecot != 1 || len(st.Warnings) != 2 || !strings.Contains(st.Warnings[1], "dovecot") || !strings.HasPrefix(st.Warnings[0], "the mail log's stamps name no zone: read in UTC") {
 		t.Errorf("dovecot line in a postfix file: %d events, warnings %v", dovecot, st.Warnings)
 	}
 	var msgs []*event.Event
@@ -915,5 +916,43 @@ func TestWindowsXMLLegacyCodePage(t *testing.T) {
 	want(t, "cp1252 again", evs[2], "2025-03-14T22:05:13Z", map[string]any{"user.name": "françois"})
 	if len(st.Warnings) != 1 || !strings.HasPrefix(st.Warnings[0], "8 bytes are not UTF-8") {
 		t.Errorf("warnings %q, want the 8 bytes read as Windows-1252 said", st.Warnings)
+	}
+}
+
+// TestMailStampsSayTheirZone: a mail event whose time came from a stamp
+// naming no zone (classic syslog, Exim without log_timezone) says the zone
+// it was read in (event.timezone), so that the report knows its order with
+// other logs is open; one whose stamp named its zone does not.
+func TestMailStampsSayTheirZone(t *testing.T) {
+	for _, c := range []struct {
+		name, text, zone string
+	}{
+		{"postfix, ISO with offset", "2025-03-14T23:43:32.000000+01:00 mail01 postfix/smtpd[4100]: 0A1B2C3D4: client=unknown[10.212.134.200]\n" +
+			"2025-03-14T23:43:33.000000+01:00 mail01 postfix/qmgr[811]: 0A1B2C3D4: from=<a@b.fr>, size=1200, nrcpt=1 (queue active)\n" +
+			"2025-03-14T23:43:34.000000+01:00 mail01 postfix/qmgr[811]: 0A1B2C3D4: removed\n", ""},
+		{"postfix, classic", "Mar 14 23:43:32 mail01 postfix/smtpd[4100]: 0A1B2C3D4: client=unknown[10.212.134.200]\n" +
+			"Mar 14 23:43:33 mail01 postfix/qmgr[811]: 0A1B2C3D4: from=<a@b.fr>, size=1200, nrcpt=1 (queue active)\n" +
+			"Mar 14 23:43:34 mail01 postfix/qmgr[811]: 0A1B2C3D4: removed\n", "UTC"},
+		{"exim, no zone", "2025-03-14 23:43:32 1tX0aB-000Abc-2D <= a@b.fr H=(x) [10.0.0.5] P=esmtpa A=login:a S=1200\n" +
+			"2025-03-14 23:43:33 1tX0aB-000Abc-2D Completed\n", "UTC"},
+		{"exim, log_timezone", "2025-03-14 23:43:32 +0100 1tX0aB-000Abc-2D <= a@b.fr H=(x) [10.0.0.5] P=esmtpa A=login:a S=1200\n" +
+			"2025-03-14 23:43:33 +0100 1tX0aB-000Abc-2D Completed\n", ""},
+	} {
+		path := filepath.Join(t.TempDir(), "mail.log")
+		os.WriteFile(path, []byte(c.text), 0o644)
+		evs, _ := parseFile(t, path, &Options{Year: 2025})
+		n := 0
+		for _, ev := range evs {
+			if ev.Str("event.action") != "message" {
+				continue
+			}
+			n++
+			if got := ev.Str("event.timezone"); got != c.zone {
+				t.Errorf("%s: event.timezone %q, want %q", c.name, got, c.zone)
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: %d messages, want 1", c.name, n)
+		}
 	}
 }

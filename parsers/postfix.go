@@ -32,7 +32,7 @@ func (Postfix) matchLine(l string) bool {
 }
 
 func (Postfix) NewDecoder(o *Options) LineDecoder {
-	return &postfixDecoder{clock: o.clock(), pending: map[string]*pfMessage{}}
+	return &postfixDecoder{clock: o.clock(), pending: map[string]*pfMessage{}, zone: newZoneless(o)}
 }
 
 // maxPendingMessages bounds memory on logs whose messages never reach
@@ -52,8 +52,11 @@ type pfRcpt struct {
 }
 
 type pfMessage struct {
-	qid        string
-	firstLine  int64
+	qid       string
+	firstLine int64
+	// zone marks the message's time as read without a zone (its first
+	// line's stamp named none); nil when it named one.
+	zone       *zoneless
 	lines      []string
 	first      time.Time
 	last       time.Time
@@ -80,6 +83,7 @@ type postfixDecoder struct {
 	clock   syslogClock
 	pending map[string]*pfMessage
 	order   []string
+	zone    zoneless
 }
 
 func (d *postfixDecoder) Line(no int64, line []byte, emit Emit) error {
@@ -104,6 +108,9 @@ func (d *postfixDecoder) queueLine(no int64, h syslogHeader, comp, qid, rest str
 	m := d.pending[qid]
 	if m == nil {
 		m = &pfMessage{qid: qid, firstLine: no, first: h.Time, host: h.Host}
+		if !h.Zoned {
+			m.zone = &d.zone
+		}
 		d.pending[qid] = m
 		d.order = append(d.order, qid)
 		if len(d.pending) > maxPendingMessages {
@@ -224,6 +231,9 @@ func (d *postfixDecoder) Flush(emit Emit) {
 func emitMailMessage(m *pfMessage, ns string, emit Emit) {
 	ev := event.New()
 	ev.Timestamp = m.first
+	if m.zone != nil {
+		m.zone.mark(ev, "the mail log's stamps name no zone", "the mail server's")
+	}
 	ev.Fields[event.FieldDataset] = ns
 	ev.Fields[event.FieldLine] = m.firstLine
 	ev.Fields[ns+".lines"] = m.lines
@@ -327,6 +337,9 @@ func pfSummary(m *pfMessage) string {
 func (d *postfixDecoder) standalone(no int64, h syslogHeader, comp, msg, line string, emit Emit) {
 	ev := event.New()
 	ev.Timestamp = h.Time
+	if !h.Zoned {
+		d.zone.mark(ev, "the mail log's stamps name no zone", "the mail server's")
+	}
 	ev.Fields[event.FieldDataset] = "postfix"
 	ev.Fields[event.FieldLine] = no
 	ev.Fields[event.FieldOriginal] = line

@@ -35,12 +35,13 @@ func (Sendmail) matchLine(l string) bool {
 }
 
 func (Sendmail) NewDecoder(o *Options) LineDecoder {
-	return &sendmailDecoder{clock: o.clock(), pending: map[string]*pfMessage{}}
+	return &sendmailDecoder{clock: o.clock(), pending: map[string]*pfMessage{}, zone: newZoneless(o)}
 }
 
 type sendmailDecoder struct {
 	clock   syslogClock
 	pending map[string]*pfMessage
+	zone    zoneless
 }
 
 func (d *sendmailDecoder) Line(no int64, line []byte, emit Emit) error {
@@ -61,6 +62,9 @@ func (d *sendmailDecoder) Line(no int64, line []byte, emit Emit) error {
 		msg := d.pending[m[1]]
 		if msg == nil {
 			msg = &pfMessage{qid: m[1], firstLine: no, first: h.Time, host: h.Host}
+			if !h.Zoned {
+				msg.zone = &d.zone
+			}
 			d.pending[m[1]] = msg
 		}
 		msg.lines = append(msg.lines, strconv.FormatInt(no, 10))
@@ -98,6 +102,9 @@ func (d *sendmailDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	ev := event.New()
 	ev.Timestamp = h.Time
+	if !h.Zoned {
+		d.zone.mark(ev, "the mail log's stamps name no zone", "the mail server's")
+	}
 	ev.Fields[event.FieldDataset] = "sendmail"
 	ev.Fields[event.FieldOriginal] = string(line)
 	ev.Fields[event.FieldLine] = no

@@ -80,6 +80,7 @@ type Analyzer struct {
 	// zonelessFiles are the evidence files of events read without a zone;
 	// zoneGiven says the zone they were read in was given or inferred.
 	zonelessFiles map[string]bool
+	zonelessKinds map[string]bool // sourceKind of those files' events
 	zoneGiven     bool
 	internal      []netip.Prefix
 	info          []entryInfo // per ledger entry, set by ledger
@@ -98,7 +99,7 @@ func NewAnalyzer(o Options) *Analyzer {
 	if o.Lang == "" {
 		o.Lang = "fr"
 	}
-	a := &Analyzer{o: o, eng: newEngine(o), flows: newFlowLedger(o.TempDir), proxy: newProxyUploads(o.TempDir), cov: newCoverage(), folders: map[string]int{}, zonelessFiles: map[string]bool{}}
+	a := &Analyzer{o: o, eng: newEngine(o), flows: newFlowLedger(o.TempDir), proxy: newProxyUploads(o.TempDir), cov: newCoverage(), folders: map[string]int{}, zonelessFiles: map[string]bool{}, zonelessKinds: map[string]bool{}}
 	a.internal = prefixes(o.Config.Placeholders["internal_networks"])
 	a.mail = newMailLedger(a.isInternal, o.Config.Placeholders["own_mail_domains"])
 	a.links = newLinker(a.isInternal, o.Lang, o.Config.Placeholders["assets"])
@@ -204,6 +205,7 @@ func (a *Analyzer) observe(ev *event.Event) {
 	if ev.Str("event.timezone") != "" {
 		if f := ev.Str(event.FieldFile); !a.zonelessFiles[f] {
 			a.zonelessFiles[f] = true
+			a.zonelessKinds[kind] = true
 		}
 	}
 	switch kind {

@@ -14,9 +14,28 @@ const (
 	zoneAfter  = 12 * time.Hour
 )
 
+// relativeShift is how far an activity may truly be from where it was read
+// relative to a transfer (positive: later), when the log of either names no
+// zone and no zone was given: the activity's own log (actZoneless), the
+// transfer's (transferZoneless), or both (each in a zone of its own). ok is
+// false when both were read in their zones.
+func (a *Analyzer) relativeShift(actZoneless, transferZoneless bool) (lo, hi time.Duration, ok bool) {
+	switch {
+	case !a.zoneUnknown():
+		return 0, 0, false
+	case actZoneless && transferZoneless:
+		return -zoneBefore, zoneBefore, true
+	case actZoneless:
+		return -zoneBefore, zoneAfter, true
+	case transferZoneless:
+		return -zoneAfter, zoneBefore, true
+	}
+	return 0, 0, false
+}
+
 // corroborate looks for collection or a transfer tool tied to an entry's
 // sources (host, address, accounts) in the day before and during it. When
-// the only such activity comes from logs naming no zone and no zone was
+// the activity's log or the transfer's names no zone and no zone was
 // given, an activity that may fall there in some zone corroborates, said as
 // uncertain in order (a town's Windows logs kept in local time otherwise
 // read as UTC put the collection after the mail it fed).
@@ -30,7 +49,7 @@ func (a *Analyzer) corroborate(info entryInfo, acts []activity, e LedgerEntry, w
 	for _, s := range e.Sources {
 		resolved = resolved || s.Host != ""
 	}
-	if ac, ok := a.collectionFor(acts, e, from, to, false); ok {
+	if ac, ok := a.collectionFor(acts, e, from, to, nil); ok {
 		info.corroborated, info.corrWhy = true, a.corroboration(ac, len(e.Sources) > 0)
 		return info
 	}
@@ -46,22 +65,36 @@ func (a *Analyzer) corroborate(info entryInfo, acts []activity, e LedgerEntry, w
 		}
 	}
 	if a.zoneUnknown() {
-		if ac, ok := a.collectionFor(acts, e, from.Add(-zoneAfter), to.Add(zoneBefore), true); ok {
+		transferZoneless := a.transferZoneless(e)
+		fits := func(ac activity) bool {
+			lo, hi, ok := a.relativeShift(a.readZoneless(ac), transferZoneless)
+			return ok && !ac.first.Add(lo).After(to) && !ac.last.Add(hi).Before(from)
+		}
+		if ac, ok := a.collectionFor(acts, e, from.Add(-zoneBefore), to.Add(zoneBefore), fits); ok {
 			info.corroborated, info.zoneUncertain = true, true
 			info.corrWhy = a.corroboration(ac, len(e.Sources) > 0) + tr(lang,
-				", heure lue en UTC faute de fuseau dans son journal : son ordre avec l'envoi n'est pas établi (--tz le fixerait)",
-				", its time read in UTC for want of a zone in its log: its order with the transfer is not established (--tz would settle it)")
+				", heures lues en UTC faute de fuseau dans un des journaux : son ordre avec l'envoi n'est pas établi (--tz le fixerait)",
+				", times read in UTC for want of a zone in one of the logs: its order with the transfer is not established (--tz would settle it)")
 			return info
 		}
 	}
 	return info
 }
 
+// transferZoneless says that a ledger entry's times come from a log read
+// without a zone: the mail log's for mail, else the firewall's or proxy's.
+func (a *Analyzer) transferZoneless(e LedgerEntry) bool {
+	if e.Channel == "email" {
+		return a.zonelessKinds["mail"]
+	}
+	return a.zonelessKinds["firewall"] || a.zonelessKinds["proxy"]
+}
+
 // collectionFor is the first collection or transfer tool tied to the
 // entry's sources, or to its accounts when it has no source, between t1 and
-// t2; zoneless keeps only activity read from logs naming no zone.
-func (a *Analyzer) collectionFor(acts []activity, e LedgerEntry, t1, t2 time.Time, zoneless bool) (activity, bool) {
-	fits := func(ac activity) bool { return ac.collects() && (!zoneless || a.readZoneless(ac)) }
+// t2 and, when given, that also fits.
+func (a *Analyzer) collectionFor(acts []activity, e LedgerEntry, t1, t2 time.Time, also func(activity) bool) (activity, bool) {
+	fits := func(ac activity) bool { return ac.collects() && (also == nil || also(ac)) }
 	for _, s := range e.Sources {
 		for _, ac := range a.activityFor(acts, s.IP, s.Host, e.Users, t1, t2) {
 			if fits(ac) {

@@ -53,7 +53,7 @@ func TestCorroborationAcrossAnUnknownZone(t *testing.T) {
 		r, said := read(nil)
 		byCollection := false
 		for _, e := range r.Exfiltration {
-			byCollection = byCollection || strings.Contains(e.Anomaly, "in some zones it precedes them")
+			byCollection = byCollection || strings.Contains(e.Anomaly, "in some zones the collection precedes them")
 		}
 		want := 0.95
 		if said || byCollection {
@@ -84,6 +84,52 @@ func TestCorroborationAcrossAnUnknownZone(t *testing.T) {
 	t.Logf("%d incidents, %d corroborated only across the unknown zone, %d mails in the ledger only by it", n, unsure, viaCollection)
 }
 
+// TestCorroborationAcrossTheMailLogsZone: the mirror case — mail thefts
+// in a town west of UTC whose Postfix log has classic syslog stamps (no
+// zone) beside Windows events that name theirs. Read with no --tz, the mail
+// lands hours before the collection that fed it; the verdict is still the
+// truth's, the corroboration said as uncertain in order where it needs the
+// mail log's zone.
+func TestCorroborationAcrossTheMailLogsZone(t *testing.T) {
+	n, unsure := 0, 0
+	for seed := uint64(300); seed < 600 && (n < 6 || unsure < 2); seed++ {
+		o := scenario.Draw(scenario.MailTheft, seed)
+		if o.TZOffset > -3600 || o.Missing != "" {
+			continue
+		}
+		o.ClassicSyslog, o.NXLog, o.WinExport, o.EvtxexportText = true, false, false, false
+		inc := scenario.Build(o)
+		if inc.Truth.Verdict != Confirmed {
+			continue
+		}
+		if err := inc.AsFirewall("sophos-xg"); err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(t.TempDir(), fmt.Sprintf("mail-%d", seed))
+		if err := inc.Write(dir, dir+".truth.json"); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		r, _ := analyzeDir(t, dir, parsers.Options{Year: inc.Truth.Year}, "en")
+		said := strings.Contains(strings.Join(r.Verdict.Reasons, "\n"), "its order with the transfer is not established")
+		if said {
+			unsure++
+		}
+		if r.Verdict.DataTaken != Confirmed || said != (r.Verdict.Confidence == 0.85) {
+			t.Errorf("seed %d (%s): %s %.2f, order said uncertain %v\n%s", seed, inc.Truth.Notes, r.Verdict.DataTaken, r.Verdict.Confidence, said, strings.Join(r.Verdict.Reasons, "\n"))
+		}
+		for _, e := range r.Exfiltration {
+			if e.Channel == "email" && e.Bytes != inc.Truth.Exfil[0].Bytes {
+				t.Errorf("seed %d: %d B by mail, want %d", seed, e.Bytes, inc.Truth.Exfil[0].Bytes)
+			}
+		}
+	}
+	if n < 6 || unsure < 2 {
+		t.Errorf("%d incidents west of UTC, %d corroborated only across the mail log's unknown zone", n, unsure)
+	}
+	t.Logf("%d incidents, %d corroborated only across the mail log's unknown zone", n, unsure)
+}
+
 // withoutTimes drops the complaints that are only about a clock check (the
 // zoneless reading is checked apart).
 func withoutTimes(bad []string) []string {
@@ -96,34 +142,49 @@ func withoutTimes(bad []string) []string {
 	return out
 }
 
-// TestCorroborationZoneBounds: an activity read from a log naming no zone
-// corroborates only where some zone (UTC−12 … UTC+14) puts it in the day
-// before the transfer or during it; one from a zoned log, or once a zone
-// was given, only where it was read.
+// TestCorroborationZoneBounds: when the activity's log or the transfer's
+// names no zone, an activity corroborates only where some zone (UTC−12 …
+// UTC+14, each log in its own when both name none) puts it in the day
+// before the transfer or during it; both zoned, or once a zone was given,
+// only where it was read.
 func TestCorroborationZoneBounds(t *testing.T) {
 	first := time.Date(2025, 3, 14, 17, 0, 0, 0, time.UTC)
 	e := LedgerEntry{Channel: "email", Users: []string{"d.simon"}, FirstSeen: first, LastSeen: first.Add(20 * time.Minute),
 		Destination: Destination{Email: "x@proton.me"}}
 	for _, c := range []struct {
-		name      string
-		at        time.Duration // activity's time read, from the entry's first
-		file      string
-		zoneGiven bool
-		want      bool
-		uncertain bool
+		name         string
+		at           time.Duration // activity's time read, from the entry's first
+		file         string
+		mailZoneless bool // the mail log (the transfer's) names no zone
+		zoneGiven    bool
+		want         bool
+		uncertain    bool
 	}{
-		{"zoned, before", -2 * time.Hour, "win.xml", false, true, false},
-		{"zoned, after", 3 * time.Hour, "win.xml", false, false, false},
-		{"zoneless, read 2 h after", 2 * time.Hour, "nxlog.json", false, true, true},
-		{"zoneless, read 14 h after", 14 * time.Hour, "nxlog.json", false, true, true},
-		{"zoneless, read 15 h 30 after", 15*time.Hour + 30*time.Minute, "nxlog.json", false, false, false},
-		{"zoneless, read 35 h before", -35 * time.Hour, "nxlog.json", false, true, true},
-		{"zoneless, read 37 h before", -37 * time.Hour, "nxlog.json", false, false, false},
-		{"zoneless, read before", -time.Hour, "nxlog.json", false, true, false},
-		{"zoneless, zone given", 2 * time.Hour, "nxlog.json", true, false, false},
+		{"zoned, before", -2 * time.Hour, "win.xml", false, false, true, false},
+		{"zoned, after", 3 * time.Hour, "win.xml", false, false, false, false},
+		{"zoneless, read 2 h after", 2 * time.Hour, "nxlog.json", false, false, true, true},
+		{"zoneless, read 14 h after", 14 * time.Hour, "nxlog.json", false, false, true, true},
+		{"zoneless, read 15 h 30 after", 15*time.Hour + 30*time.Minute, "nxlog.json", false, false, false, false},
+		{"zoneless, read 35 h before", -35 * time.Hour, "nxlog.json", false, false, true, true},
+		{"zoneless, read 37 h before", -37 * time.Hour, "nxlog.json", false, false, false, false},
+		{"zoneless, read before", -time.Hour, "nxlog.json", false, false, true, false},
+		{"zoneless, zone given", 2 * time.Hour, "nxlog.json", false, true, false, false},
+		{"mail zoneless, read 13 h after", 13 * time.Hour, "win.xml", true, false, true, true},
+		{"mail zoneless, read 14 h after", 14 * time.Hour, "win.xml", true, false, false, false},
+		{"mail zoneless, read 37 h before", -37 * time.Hour, "win.xml", true, false, true, true},
+		{"mail zoneless, read 39 h before", -39 * time.Hour, "win.xml", true, false, false, false},
+		{"mail zoneless, zone given", 2 * time.Hour, "win.xml", true, true, false, false},
+		{"both zoneless, read 15 h after", 15 * time.Hour, "nxlog.json", true, false, true, true},
+		{"both zoneless, read 15 h 30 after", 15*time.Hour + 30*time.Minute, "nxlog.json", true, false, false, false},
+		{"both zoneless, read 39 h before", -39 * time.Hour, "nxlog.json", true, false, false, false},
 	} {
 		a := NewAnalyzer(Options{Lang: "en"})
 		a.zonelessFiles["nxlog.json"] = true
+		a.zonelessKinds["windows"] = true
+		if c.mailZoneless {
+			a.zonelessFiles["mail.log"] = true
+			a.zonelessKinds["mail"] = true
+		}
 		a.zoneGiven = c.zoneGiven
 		at := first.Add(c.at)
 		f := &rules.Finding{Title: "Mass file access by one account", Tags: []string{"attack.collection"},
@@ -149,22 +210,30 @@ func TestMailAfterCollectionZoneBounds(t *testing.T) {
 		file      string
 		zoneGiven bool
 		earlier   time.Duration // a first message to the address before the mail (0: none)
+		mail      bool          // the mail log names no zone
 		want      bool
 		uncertain bool
 	}{
-		{"zoned, an hour before", -time.Hour, "win.xml", false, 0, true, false},
-		{"zoned, an hour after", time.Hour, "win.xml", false, 0, false, false},
-		{"zoneless, read an hour after", time.Hour, "win.csv", false, 0, true, true},
-		{"zoneless, read 13 h after", 13 * time.Hour, "win.csv", false, 0, true, true},
-		{"zoneless, read 14 h 30 after", 14*time.Hour + 30*time.Minute, "win.csv", false, 0, false, false},
-		{"zoneless, read 13 h before", -13 * time.Hour, "win.csv", false, 0, true, true},
-		{"zoneless, read 15 h before", -15 * time.Hour, "win.csv", false, 0, false, false},
-		{"zoneless, zone given", time.Hour, "win.csv", true, 0, false, false},
-		{"zoneless, the address written to 10 h before", time.Hour, "win.csv", false, 10 * time.Hour, false, false},
+		{"zoned, an hour before", -time.Hour, "win.xml", false, 0, false, true, false},
+		{"zoned, an hour after", time.Hour, "win.xml", false, 0, false, false, false},
+		{"zoneless, read an hour after", time.Hour, "win.csv", false, 0, false, true, true},
+		{"zoneless, read 13 h after", 13 * time.Hour, "win.csv", false, 0, false, true, true},
+		{"zoneless, read 14 h 30 after", 14*time.Hour + 30*time.Minute, "win.csv", false, 0, false, false, false},
+		{"zoneless, read 13 h before", -13 * time.Hour, "win.csv", false, 0, false, true, true},
+		{"zoneless, read 15 h before", -15 * time.Hour, "win.csv", false, 0, false, false, false},
+		{"zoneless, zone given", time.Hour, "win.csv", true, 0, false, false, false},
+		{"zoneless, the address written to 10 h before", time.Hour, "win.csv", false, 10 * time.Hour, false, false, false},
+		{"mail zoneless, zoned read an hour after", time.Hour, "win.xml", false, 0, true, true, true},
+		{"mail zoneless, zoned read 11 h after", 11 * time.Hour, "win.xml", false, 0, true, true, true},
+		{"mail zoneless, zoned read 13 h after", 13 * time.Hour, "win.xml", false, 0, true, false, false},
 	} {
 		a := NewAnalyzer(Options{Lang: "en"})
 		a.zonelessFiles["win.csv"] = true
 		a.zoneGiven = c.zoneGiven
+		if c.mail {
+			a.zonelessFiles["mail.log"] = true
+			a.zonelessKinds["mail"] = true
+		}
 		r := &recipient{addr: "docs.889@laposte.net"}
 		if c.earlier > 0 {
 			r.messages = append(r.messages, mailMessage{key: "m0", size: 40_000, t: at.Add(-c.earlier), user: "p.blanc"})

@@ -114,9 +114,10 @@ const minCollectedMail = 1 << 20
 // outside address within two hours after it collected files (mass reads,
 // an archive), when that address had received nothing before the
 // collection began and the messages carry files — an insider mailing out
-// what it gathered, as insiderWindow does for network transfers. A
-// collection read from a log naming no zone, no zone being given, counts
-// where some zone would put it so (zoneBefore, zoneAfter), said as such.
+// what it gathered, as insiderWindow does for network transfers. When the
+// collection's log or the mail log names no zone, no zone being given, the
+// collection counts where some zone would put it so (relativeShift), said
+// as such.
 func (a *Analyzer) mailAfterCollection(r *recipient, acts []activity, window *Range) (mailCandidate, bool) {
 	if window != nil || len(r.messages) == 0 {
 		return mailCandidate{}, false
@@ -128,7 +129,7 @@ func (a *Analyzer) mailAfterCollection(r *recipient, acts []activity, window *Ra
 		if m.user == "" || tied[m.key] {
 			continue
 		}
-		for _, ac := range a.activityFor(acts, "", "", []string{m.user}, m.t.Add(-2*time.Hour-zoneAfter), m.t.Add(zoneBefore)) {
+		for _, ac := range a.activityFor(acts, "", "", []string{m.user}, m.t.Add(-2*time.Hour-zoneBefore), m.t.Add(zoneBefore)) {
 			if !ac.collects() {
 				continue
 			}
@@ -137,7 +138,8 @@ func (a *Analyzer) mailAfterCollection(r *recipient, acts []activity, window *Ra
 			// hours before this one.
 			lo, hi := m.t.Add(-2*time.Hour).Sub(ac.last), r.messages[0].t.Sub(ac.first)
 			exact := lo <= 0 && hi >= 0
-			if !exact && !(a.zoneUnknown() && a.readZoneless(ac) && max(lo, -zoneBefore) <= min(hi, zoneAfter)) {
+			zlo, zhi, zoned := a.relativeShift(a.readZoneless(ac), a.zonelessKinds["mail"])
+			if !exact && !(zoned && max(lo, zlo) <= min(hi, zhi)) {
 				continue
 			}
 			tied[m.key] = true
@@ -425,8 +427,8 @@ func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activi
 		if len(m.ids) > 0 {
 			e.Anomaly = fmt.Sprintf(tr(lang, "messages vers une adresse extérieure signalée par une détection d'exfiltration (%s)", "messages to an outside address an exfiltration finding names (%s)"), strings.Join(m.ids, ", "))
 		} else if m.afterCollection && m.zoneUncertain {
-			e.Anomaly = tr(lang, "messages envoyés par un compte, à une adresse extérieure jamais écrite auparavant, à quelques heures du moment où il a rassemblé des fichiers (le journal de la collecte n'indique pas de fuseau : elle les précède de moins de deux heures dans certains fuseaux)",
-				"messages an account sent to an outside address never written to before, within hours of when it collected files (the collection's log names no zone: in some zones it precedes them by less than two hours)")
+			e.Anomaly = tr(lang, "messages envoyés par un compte, à une adresse extérieure jamais écrite auparavant, à quelques heures du moment où il a rassemblé des fichiers (un journal n'indique pas de fuseau : dans certains fuseaux la collecte les précède de moins de deux heures)",
+				"messages an account sent to an outside address never written to before, within hours of when it collected files (a log names no zone: in some zones the collection precedes them by less than two hours)")
 		} else if m.afterCollection {
 			e.Anomaly = tr(lang, "messages envoyés par un compte dans les deux heures après qu'il a rassemblé des fichiers, à une adresse extérieure jamais écrite auparavant",
 				"messages an account sent within two hours after it collected files, to an outside address never written to before")
