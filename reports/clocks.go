@@ -19,7 +19,9 @@ import (
 // remote desktop session the firewall passed, followed by the remote
 // desktop logon from its source (both against Windows); an outbound SMTP
 // session the firewall passed, carrying a delivery the mail server logged
-// to that relay (against the mail log). It says the offset the evidence
+// to that relay (against the mail log); a web session the firewall passed to
+// a server a web proxy's request went to, started the same minute (against
+// the proxy's log: behind a firewall, the proxy's own connections). It says the offset the evidence
 // shows and changes no time itself: analyze, on a temporary case and
 // without --tz, reads the evidence again at that offset
 // (Options.ZoneInferredFrom), and the report says so.
@@ -30,7 +32,8 @@ const (
 	clockBefore = time.Minute      // a logon this much before its tunnel still agrees (rounding, small drift)
 	clockAfter  = 15 * time.Minute // the logon that follows a tunnel or a session, at most this late
 	// An SMTP delivery is logged within seconds of the session carrying it;
-	// a queue may hold it a few minutes.
+	// a queue may hold it a few minutes. A proxy's request opens (or reuses,
+	// a little later) its connection to the server: the same windows.
 	smtpBefore, smtpAfter = 2 * time.Minute, 5 * time.Minute
 	maxClockFw            = 20000  // firewall moments kept of each kind
 	maxClockRef           = 200000 // moments kept of each other log, all keys together
@@ -57,11 +60,11 @@ type clockCheck struct {
 	internal func(string) bool
 	fw       []clockMoment
 	fwKinds  map[string]int       // moments kept per kind: a busy mail relay must not crowd out the VPN's
-	refs     map[string]*clockRef // "windows", "mail"
+	refs     map[string]*clockRef // "windows", "mail", "proxy"
 }
 
 // clockRefs are the logs compared, in the report's order.
-var clockRefs = []string{"windows", "mail"}
+var clockRefs = []string{"windows", "mail", "proxy"}
 
 func newClockCheck(internal func(string) bool) *clockCheck {
 	c := &clockCheck{internal: internal, fwKinds: map[string]int{}, refs: map[string]*clockRef{}}
@@ -74,6 +77,7 @@ func newClockCheck(internal func(string) bool) *clockCheck {
 func vpnClockKey(ip, account string) string { return "vpn|" + ip + "|" + strings.ToLower(account) }
 func rdpClockKey(ip string) string          { return "rdp|" + ip }
 func smtpClockKey(relay string) string      { return "smtp|" + relay }
+func webClockKey(server string) string      { return "web|" + server }
 
 // observe keeps the moments one side or the other records.
 func (c *clockCheck) observe(ev *event.Event, kind string) {
@@ -92,6 +96,12 @@ func (c *clockCheck) observe(ev *event.Event, kind string) {
 			c.addFw("rdp", rdpClockKey(src), sessionStart(ev))
 		case p == 25 && dst != "" && c.internal(src) && !c.internal(dst):
 			c.addFw("smtp", smtpClockKey(dst), sessionStart(ev))
+		case (p == 443 || p == 80) && dst != "" && c.internal(src) && !c.internal(dst):
+			c.addFw("web", webClockKey(dst), sessionStart(ev))
+		}
+	case "proxy":
+		if dst := ev.Str("destination.ip"); dst != "" && !c.internal(dst) {
+			c.refs["proxy"].add(webClockKey(dst), sessionStart(ev), ev.Str("event.timezone") != "")
 		}
 	case "windows":
 		ip, u := ev.Str("source.ip"), ev.Str("user.name")
@@ -198,7 +208,7 @@ func (c *clockCheck) compare(name string) *ClockCheck {
 			continue
 		}
 		before, after := clockBefore, clockAfter
-		if strings.HasPrefix(m.key, "smtp|") {
+		if strings.HasPrefix(m.key, "smtp|") || strings.HasPrefix(m.key, "web|") {
 			before, after = smtpBefore, smtpAfter
 		}
 		near := false
@@ -261,6 +271,7 @@ var clockNames = map[string][2]string{
 	"firewall": {"du pare-feu", "the firewall's"},
 	"windows":  {"des journaux Windows", "the Windows logs'"},
 	"mail":     {"du serveur de messagerie", "the mail server's"},
+	"proxy":    {"du proxy web", "the web proxy's"},
 }
 
 func clockName(log, lang string) string {
@@ -269,6 +280,9 @@ func clockName(log, lang string) string {
 
 // clockMoments says what was compared with the firewall.
 func clockMoments(c ClockCheck, lang string) string {
+	if c.Source == "proxy" || c.Reference == "proxy" {
+		return tr(lang, "sessions web du pare-feu concordent avec les requêtes que le proxy web a journalisées vers les mêmes serveurs", "web sessions of the firewall agree with the requests the web proxy logged to the same servers")
+	}
 	if c.Source == "mail" || c.Reference == "mail" {
 		return tr(lang, "sessions SMTP sortantes du pare-feu concordent avec les remises que le serveur de messagerie a journalisées", "outbound SMTP sessions of the firewall agree with the deliveries the mail server logged")
 	}

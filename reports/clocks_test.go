@@ -58,6 +58,50 @@ func TestClockOffsetShown(t *testing.T) {
 	}
 }
 
+// TestClockOffsetAgainstTheProxy: generated incidents whose web traffic
+// goes through a ProxySG (its log in GMT) behind a Zyxel that writes its
+// local time without a zone. Read in UTC, the firewall's sessions from the
+// proxy meet the proxy's requests only once moved back by the town's
+// offset, which the check finds exactly; read in the town's zone, none is
+// claimed.
+func TestClockOffsetAgainstTheProxy(t *testing.T) {
+	shown := 0
+	for seed := uint64(1); seed <= 6; seed++ {
+		inc := scenario.Generate(scenario.Variants[seed%2], seed)
+		if err := inc.AsProxy("behind-firewall"); err != nil {
+			t.Fatal(err)
+		}
+		if err := inc.AsFirewall("zyxel"); err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(t.TempDir(), fmt.Sprintf("zyxel-%d", seed))
+		if err := inc.Write(dir, dir+".truth.json"); err != nil {
+			t.Fatal(err)
+		}
+		if fw, _ := filepath.Glob(filepath.Join(dir, "firewall", "*")); len(fw) == 0 {
+			continue
+		}
+		off := int64(inc.Truth.TZOffsetSeconds)
+		wrong, _ := analyzeDir(t, dir, parsers.Options{TZ: time.UTC, Year: inc.Truth.Year}, "en")
+		c := checkWith(wrong, "proxy")
+		switch {
+		case c == nil || c.Agreeing < 3:
+			t.Errorf("seed %d (%s): clock check %+v", seed, inc.Truth.Notes, c)
+		case c.OffsetSeconds != off || c.Source != "firewall" || off != 0 && c.AtZero*2 > c.Agreeing:
+			t.Errorf("seed %d (%s): clock check %+v, want the firewall %d s off", seed, inc.Truth.Notes, c, off)
+		case off != 0:
+			shown++
+		}
+		right, _ := analyzeDir(t, dir, parsers.Options{TZ: inc.Truth.Location(), Year: inc.Truth.Year}, "en")
+		if rc := checkWith(right, "proxy"); rc == nil || rc.OffsetSeconds != 0 || hasReason(right, "Clocks:") {
+			t.Errorf("seed %d: read in its zone, clock checks %+v", seed, right.Clocks)
+		}
+	}
+	if shown < 3 {
+		t.Errorf("an offset shown in %d incidents only", shown)
+	}
+}
+
 // checkWith is the report's comparison of the firewall's clock with log's.
 func checkWith(r *Report, log string) *ClockCheck {
 	for i, c := range r.Clocks {

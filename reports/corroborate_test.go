@@ -34,16 +34,9 @@ func TestCorroborationAcrossAnUnknownZone(t *testing.T) {
 		// Windows in local time: NXLog's JSON, or Export-Csv's culture
 		// pattern, in turn.
 		o.NXLog, o.Winlogbeat, o.WinExport, o.EvtxexportText, o.ClassicSyslog = n%2 == 0, false, n%2 == 1, false, false
-		inc := scenario.Build(o)
-		if inc.Truth.Verdict != Confirmed {
+		inc, dir := confirmedTheftBehindSophos(t, o)
+		if inc == nil {
 			continue
-		}
-		if err := inc.AsFirewall("sophos-xg"); err != nil {
-			t.Fatal(err)
-		}
-		dir := filepath.Join(t.TempDir(), fmt.Sprintf("mail-%d", seed))
-		if err := inc.Write(dir, dir+".truth.json"); err != nil {
-			t.Fatal(err)
 		}
 		n++
 		read := func(tz *time.Location) (*Report, bool) {
@@ -98,16 +91,9 @@ func TestCorroborationAcrossTheMailLogsZone(t *testing.T) {
 			continue
 		}
 		o.ClassicSyslog, o.NXLog, o.WinExport, o.EvtxexportText = true, false, false, false
-		inc := scenario.Build(o)
-		if inc.Truth.Verdict != Confirmed {
+		inc, dir := confirmedTheftBehindSophos(t, o)
+		if inc == nil {
 			continue
-		}
-		if err := inc.AsFirewall("sophos-xg"); err != nil {
-			t.Fatal(err)
-		}
-		dir := filepath.Join(t.TempDir(), fmt.Sprintf("mail-%d", seed))
-		if err := inc.Write(dir, dir+".truth.json"); err != nil {
-			t.Fatal(err)
 		}
 		n++
 		r, _ := analyzeDir(t, dir, parsers.Options{Year: inc.Truth.Year}, "en")
@@ -128,6 +114,24 @@ func TestCorroborationAcrossTheMailLogsZone(t *testing.T) {
 		t.Errorf("%d incidents west of UTC, %d corroborated only across the mail log's unknown zone", n, unsure)
 	}
 	t.Logf("%d incidents, %d corroborated only across the mail log's unknown zone", n, unsure)
+}
+
+// confirmedTheftBehindSophos writes the incident o draws behind a Sophos
+// XG (which dates its lines itself), or returns nil when its truth is not a
+// confirmed theft.
+func confirmedTheftBehindSophos(t *testing.T, o scenario.Options) (*scenario.Incident, string) {
+	inc := scenario.Build(o)
+	if inc.Truth.Verdict != Confirmed {
+		return nil, ""
+	}
+	if err := inc.AsFirewall("sophos-xg"); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), fmt.Sprintf("mail-%d", o.Seed))
+	if err := inc.Write(dir, dir+".truth.json"); err != nil {
+		t.Fatal(err)
+	}
+	return inc, dir
 }
 
 // withoutTimes drops the complaints that are only about a clock check (the

@@ -87,6 +87,9 @@ func (inc *Incident) AsFirewall(vendor string) error {
 		if ch.Channel == "email" {
 			continue
 		}
+		if _, proxied := inc.Files[proxyFile]; proxied && len(closes[ch.SourceIP+"|"+ch.Destination]) == 0 && len(closes[proxyIP+"|"+ch.Destination]) > 0 {
+			continue // the proxy's log measures it (AsProxy); the firewall sees only the proxy's sessions
+		}
 		// The channel's sessions are those of its pair that ended within it.
 		var first, last time.Time
 		var sent, both int64
