@@ -41,8 +41,9 @@ const (
 )
 
 type clockMoment struct {
-	key string
-	at  time.Time
+	key  string
+	at   time.Time
+	kind string
 }
 
 // clockRef is one log the firewall's clock is compared with.
@@ -59,15 +60,23 @@ type clockRef struct {
 type clockCheck struct {
 	internal func(string) bool
 	fw       []clockMoment
-	fwKinds  map[string]int       // moments kept per kind: a busy mail relay must not crowd out the VPN's
+	fwKinds  map[string]*fwSample // per kind: a busy mail relay must not crowd out the VPN's
 	refs     map[string]*clockRef // "windows", "mail", "proxy"
+}
+
+// fwSample keeps one of every stride moments of a kind, the stride doubling
+// (and every other kept moment dropped) each time maxClockFw are kept: the
+// moments kept span the whole log, not its first days — the other log may
+// cover only its end.
+type fwSample struct {
+	seen, kept, stride int
 }
 
 // clockRefs are the logs compared, in the report's order.
 var clockRefs = []string{"windows", "mail", "proxy"}
 
 func newClockCheck(internal func(string) bool) *clockCheck {
-	c := &clockCheck{internal: internal, fwKinds: map[string]int{}, refs: map[string]*clockRef{}}
+	c := &clockCheck{internal: internal, fwKinds: map[string]*fwSample{}, refs: map[string]*clockRef{}}
 	for _, name := range clockRefs {
 		c.refs[name] = &clockRef{times: map[string][]time.Time{}, last: map[string]time.Time{}}
 	}
@@ -135,11 +144,35 @@ func (c *clockCheck) observe(ev *event.Event, kind string) {
 }
 
 func (c *clockCheck) addFw(kind, key string, t time.Time) {
-	if c.fwKinds[kind] >= maxClockFw {
+	s := c.fwKinds[kind]
+	if s == nil {
+		s = &fwSample{stride: 1}
+		c.fwKinds[kind] = s
+	}
+	s.seen++
+	if (s.seen-1)%s.stride != 0 {
 		return
 	}
-	c.fwKinds[kind]++
-	c.fw = append(c.fw, clockMoment{key, t})
+	if s.kept == maxClockFw {
+		// Thin this kind to every other moment kept: the stride doubles.
+		out, i := c.fw[:0], 0
+		for _, m := range c.fw {
+			if m.kind == kind {
+				i++
+				if i%2 == 0 {
+					continue
+				}
+			}
+			out = append(out, m)
+		}
+		c.fw = out
+		s.kept, s.stride = (s.kept+1)/2, 2*s.stride
+		if (s.seen-1)%s.stride != 0 {
+			return
+		}
+	}
+	s.kept++
+	c.fw = append(c.fw, clockMoment{key: key, at: t, kind: kind})
 }
 
 func (r *clockRef) add(key string, t time.Time, zoneless bool) {

@@ -222,3 +222,36 @@ func TestClockOffsetIsWindows(t *testing.T) {
 		t.Fatalf("only %d incidents checked", checked)
 	}
 }
+
+// TestClockMomentsSpanTheLog: a firewall's web sessions over ten days
+// (60,000, three times what is kept of a kind) and a proxy whose log covers
+// only the last day, with the firewall's clock five hours behind. The
+// moments kept span the whole log, so the last day's are compared and the
+// offset is found; the first 20,000 alone would have met nothing.
+func TestClockMomentsSpanTheLog(t *testing.T) {
+	c := newClockCheck(func(ip string) bool { return strings.HasPrefix(ip, "10.") })
+	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	const n = 60000
+	step := 10 * 24 * time.Hour / n
+	for i := range n {
+		at := base.Add(time.Duration(i) * step)
+		dst := fmt.Sprintf("203.0.%d.%d", i%200, i%97)
+		fw := event.New()
+		fw.Timestamp = at.Add(-5 * time.Hour)
+		fw.Fields["source.ip"], fw.Fields["destination.ip"], fw.Fields["destination.port"] = "10.0.0.9", dst, int64(443)
+		c.observe(fw, "firewall")
+		if at.After(base.Add(9 * 24 * time.Hour)) {
+			px := event.New()
+			px.Timestamp = at.Add(2 * time.Second)
+			px.Fields["destination.ip"] = dst
+			c.observe(px, "proxy")
+		}
+	}
+	if k := c.fwKinds["web"]; k.kept > maxClockFw || len(c.fw) > maxClockFw {
+		t.Fatalf("%d web moments kept, %d in all", k.kept, len(c.fw))
+	}
+	r := c.compare("proxy")
+	if r == nil || r.OffsetSeconds != -5*3600 || r.Source != "firewall" || r.Agreeing < 1000 {
+		t.Fatalf("clock check %+v, want the firewall 5 h behind on the last day's moments", r)
+	}
+}
