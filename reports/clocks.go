@@ -105,8 +105,12 @@ func (c *clockCheck) observe(ev *event.Event, kind string) {
 			c.addFw("rdp", rdpClockKey(src), sessionStart(ev))
 		case p == 25 && dst != "" && c.internal(src) && !c.internal(dst):
 			c.addFw("smtp", smtpClockKey(dst), sessionStart(ev))
-		case (p == 443 || p == 80) && dst != "" && c.internal(src) && !c.internal(dst):
-			c.addFw("web", webClockKey(dst), sessionStart(ev))
+		case p == 443 || p == 80:
+			// Most sessions are web: which are outbound is read only for
+			// those sampled.
+			if s := c.sample("web"); s != nil && dst != "" && c.internal(src) && !c.internal(dst) {
+				c.keep(s, "web", webClockKey(dst), sessionStart(ev))
+			}
 		}
 	case "proxy":
 		if dst := ev.Str("destination.ip"); dst != "" && !c.internal(dst) {
@@ -144,6 +148,15 @@ func (c *clockCheck) observe(ev *event.Event, kind string) {
 }
 
 func (c *clockCheck) addFw(kind, key string, t time.Time) {
+	if s := c.sample(kind); s != nil {
+		c.keep(s, kind, key, t)
+	}
+}
+
+// sample counts one more moment of a kind and returns its sample when that
+// moment is one to keep (one in the stride), nil otherwise: the caller
+// reads the moment's details only then.
+func (c *clockCheck) sample(kind string) *fwSample {
 	s := c.fwKinds[kind]
 	if s == nil {
 		s = &fwSample{stride: 1}
@@ -151,10 +164,15 @@ func (c *clockCheck) addFw(kind, key string, t time.Time) {
 	}
 	s.seen++
 	if (s.seen-1)%s.stride != 0 {
-		return
+		return nil
 	}
+	return s
+}
+
+// keep adds a sampled moment, first thinning the kind to every other
+// moment kept (the stride doubling) when maxClockFw are kept.
+func (c *clockCheck) keep(s *fwSample, kind, key string, t time.Time) {
 	if s.kept == maxClockFw {
-		// Thin this kind to every other moment kept: the stride doubles.
 		out, i := c.fw[:0], 0
 		for _, m := range c.fw {
 			if m.kind == kind {

@@ -18,7 +18,7 @@ type mailCandidate struct {
 	// afterCollection: kept for following the sender's collection of
 	// files, there being no intrusion (mailAfterCollection).
 	afterCollection bool
-	// zoneUncertain: …which only some zone of the collection's log puts
+	// zoneUncertain: …which only some zone of a log naming none puts
 	// before them.
 	zoneUncertain bool
 }
@@ -29,8 +29,9 @@ type entryInfo struct {
 	strong       bool // above its evidence-derived reference
 	corroborated bool // collection or a transfer tool tied to its source
 	byTimeOnly   bool // …tied only by time, the source being unresolved
-	// zoneUncertain: …by activity read from logs naming no zone, which
-	// falls in the day before the entry only in some zone.
+	// zoneUncertain: …by activity that falls in the day before the entry
+	// only in some zone of a log naming none (the activity's or the
+	// entry's).
 	zoneUncertain bool
 	corrWhy       string // the activity that corroborates it
 	inWindow      bool   // during the incident window
