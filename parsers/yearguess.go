@@ -27,12 +27,15 @@ const yearSlack = 7 * 24 * time.Hour
 func GuessYear(files []*FileStats) (YearGuess, bool) {
 	var g YearGuess
 	var guessed []*FileStats
+	type span struct{ first, last time.Time }
+	var dated []span
 	for _, st := range files {
 		switch {
 		case st == nil || st.Parsed == 0 || st.First.IsZero():
 		case st.YearGuessed && (st.First.Year() == st.Year || st.Last.Year() == st.Year):
 			guessed = append(guessed, st)
 		default:
+			dated = append(dated, span{st.First, st.Last})
 			if g.DatedFirst.IsZero() || st.First.Before(g.DatedFirst) {
 				g.DatedFirst = st.First
 			}
@@ -44,8 +47,15 @@ func GuessYear(files []*FileStats) (YearGuess, bool) {
 	if len(guessed) == 0 || g.DatedFirst.IsZero() {
 		return g, false
 	}
+	// Meeting the dated logs is overlapping one of them, not the hull of
+	// unrelated logs years apart.
 	meets := func(first, last time.Time) bool {
-		return !last.Before(g.DatedFirst.Add(-yearSlack)) && !first.After(g.DatedLast.Add(yearSlack))
+		for _, d := range dated {
+			if !last.Before(d.first.Add(-yearSlack)) && !first.After(d.last.Add(yearSlack)) {
+				return true
+			}
+		}
+		return false
 	}
 	for _, st := range guessed {
 		if meets(st.First, st.Last) {

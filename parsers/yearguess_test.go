@@ -30,6 +30,9 @@ func TestGuessYear(t *testing.T) {
 			{Path: "m", Parsed: 3, YearGuessed: true, Year: 2024, First: d("2024-12-30T00:00:00Z"), Last: d("2025-01-02T00:00:00Z")}}, 0, false},
 		{"a device's own dates beside a relay's year-less header", []*FileStats{
 			{Path: "sophos.log", Parsed: 10, YearGuessed: true, Year: 2026, First: d("2025-03-01T00:00:00Z"), Last: d("2025-03-09T23:00:00Z")}, mail}, 2025, true},
+		{"dated logs months apart, no year meets one", []*FileStats{
+			{Path: "jan.log", Parsed: 4, First: d("2024-01-01T00:00:00Z"), Last: d("2024-01-02T00:00:00Z")},
+			{Path: "dec.log", Parsed: 4, First: d("2024-12-20T00:00:00Z"), Last: d("2024-12-20T18:00:00Z")}, mail}, 0, false},
 		{"a span no year meets", []*FileStats{dated, {Path: "m", Parsed: 3, YearGuessed: true, Year: 2026, First: d("2026-07-01T00:00:00Z"), Last: d("2026-07-03T00:00:00Z")}}, 0, false},
 	} {
 		g, ok := GuessYear(tc.files)
