@@ -81,6 +81,24 @@ func (a *Analyzer) corroborate(info entryInfo, acts []activity, e LedgerEntry, w
 	return info
 }
 
+// mayMeet says whether a measuring log that misses the incident window as
+// read may still cover part of it, the window's activity or the log being
+// read without a zone (no zone given): then the answer is what that log
+// saw, said with the doubt, not "insufficient data".
+func (a *Analyzer) mayMeet(acts []activity, w *Range, meas *Coverage) bool {
+	inWindow, zoneless := 0, 0
+	for _, ac := range acts {
+		if !ac.last.Before(w.Start) && !ac.first.After(w.End) {
+			inWindow++
+			if a.readZoneless(ac) {
+				zoneless++
+			}
+		}
+	}
+	lo, hi, ok := a.relativeShift(inWindow > 0 && zoneless == inWindow, a.zonelessKinds[meas.Source])
+	return ok && !w.Start.Add(lo).After(meas.Range.End) && !w.End.Add(hi).Before(meas.Range.Start)
+}
+
 // transferZoneless says that a ledger entry's times come from a log read
 // without a zone: the mail log's for mail, else the firewall's or proxy's.
 func (a *Analyzer) transferZoneless(e LedgerEntry) bool {

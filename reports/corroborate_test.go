@@ -253,3 +253,55 @@ func TestMailAfterCollectionZoneBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowMeetsTheLogAcrossAnUnknownZone: ransomware intrusions without
+// theft, seen through a web proxy only (its log in GMT, ending with the
+// day's last request), Windows through NXLog in the town's local time east
+// of UTC. Read with no --tz, the intrusion lands hours after the proxy's
+// last request; where some zone puts it within the proxy's log, the answer
+// is what the proxy saw (no_evidence, 0.4) with the doubt said — not
+// "insufficient data" — and read in the right zone it is the truth's.
+func TestWindowMeetsTheLogAcrossAnUnknownZone(t *testing.T) {
+	const doubt = "they cover part of it only in some zones (--tz would settle it)"
+	n, said := 0, 0
+	for seed := uint64(300); seed < 500 && (n < 8 || said < 2); seed++ {
+		o := scenario.Draw(scenario.RansomNoTheft, seed)
+		if o.TZOffset < 3600 || o.Missing != "" {
+			continue
+		}
+		o.NXLog, o.Winlogbeat, o.WinExport, o.EvtxexportText = true, false, false, false
+		inc := scenario.Build(o)
+		if err := inc.AsProxy("proxy-only"); err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(t.TempDir(), fmt.Sprintf("ransom-%d", seed))
+		if err := inc.Write(dir, dir+".truth.json"); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		accepted := func(r *Report) bool {
+			ok := r.Verdict.DataTaken == inc.Truth.Verdict
+			for _, v := range inc.Truth.Accept {
+				ok = ok || r.Verdict.DataTaken == v
+			}
+			return ok
+		}
+		r, _ := analyzeDir(t, dir, parsers.Options{Year: inc.Truth.Year}, "en")
+		if hasReason(r, "Web proxy logs cover ") && strings.Contains(strings.Join(r.Verdict.Reasons, "\n"), doubt) {
+			said++
+			if r.Verdict.DataTaken != NoEvidence || r.Verdict.Confidence != 0.4 {
+				t.Errorf("seed %d: %s %.2f with the doubt said", seed, r.Verdict.DataTaken, r.Verdict.Confidence)
+			}
+		}
+		if !accepted(r) {
+			t.Errorf("seed %d (%s), no zone given: %s, want %s\n%s", seed, inc.Truth.Notes, r.Verdict.DataTaken, inc.Truth.Verdict, strings.Join(r.Verdict.Reasons, "\n"))
+		}
+		if right, _ := analyzeDir(t, dir, parsers.Options{TZ: inc.Truth.Location(), Year: inc.Truth.Year}, "en"); !accepted(right) || hasReason(right, doubt) {
+			t.Errorf("seed %d, the right zone: %s %v", seed, right.Verdict.DataTaken, right.Verdict.Reasons)
+		}
+	}
+	if n < 8 || said < 2 {
+		t.Errorf("%d incidents, %d with the window met only across the unknown zone", n, said)
+	}
+	t.Logf("%d incidents, %d with the window met only across the unknown zone", n, said)
+}

@@ -23,7 +23,8 @@ import (
 // Without ledger entries: insufficient_data when no session log with byte
 // counts exists, or none covers any of the incident window (0.3);
 // no_evidence otherwise (0.7, 0.5 when parts of the window or of the case
-// are not covered). Missing coverage never hides a measured theft: it
+// are not covered, 0.4 when the log meets the window only in some zone of
+// a log naming none). Missing coverage never hides a measured theft: it
 // qualifies it in the reasons.
 func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion bool) Verdict {
 	lang := a.o.Lang
@@ -98,12 +99,13 @@ func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion b
 	v.Confidence = conf
 	if level == none {
 		tools := toolActivity(acts)
+		missesWindow := window != nil && meas != nil && meas.Range != nil && (meas.Range.End.Before(window.Start) || meas.Range.Start.After(window.End))
 		switch {
 		case meas == nil || meas.Range == nil:
 			v.DataTaken, v.Confidence = InsufficientData, 0.3
 			v.Reasons = append([]string{tr(lang, "Aucun journal de pare-feu (sessions avec octets) dans le dossier : les volumes sortis ne peuvent pas être mesurés (journaux manquants : pare-feu / firewall logs).",
 				"No firewall log (sessions with bytes) in the case: outbound volumes cannot be measured (missing: firewall logs).")}, v.Reasons...)
-		case window != nil && (meas.Range.End.Before(window.Start) || meas.Range.Start.After(window.End)):
+		case missesWindow && !a.mayMeet(acts, window, meas):
 			v.DataTaken, v.Confidence = InsufficientData, 0.3
 			v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "Les journaux %s couvrent %s → %s, rien de la fenêtre de l'incident %s → %s (journaux manquants : pare-feu sur la période).",
 				"%s logs cover %s → %s, none of the incident window %s → %s (missing: firewall logs for that period)."),
@@ -118,6 +120,12 @@ func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion b
 			v.DataTaken, v.Confidence = NoEvidence, 0.7
 			if len(caveats) > 0 || noFirewall {
 				v.Confidence = 0.5
+			}
+			if missesWindow {
+				v.Confidence = 0.4
+				v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "Les journaux %s couvrent %s → %s et la fenêtre de l'incident, lue en UTC, est %s → %s : faute de fuseau dans un des journaux, ils n'en couvrent une partie que dans certains fuseaux (--tz le fixerait).",
+					"%s logs cover %s → %s and the incident window, read in UTC, is %s → %s: a log naming no zone, they cover part of it only in some zones (--tz would settle it)."),
+					tr(lang, measLog.de, capFirst(measLog.en)), fmtT(meas.Range.Start), fmtT(meas.Range.End), fmtT(window.Start), fmtT(window.End)))
 			}
 			routine := tr(lang, " ; aucun gros transfert vu.", "; no large transfer seen.")
 			if len(r.Routine) > 0 {
@@ -264,6 +272,10 @@ func summarize(v Verdict, r *Report, lang string) string {
 	fr := lang != "en"
 	switch v.DataTaken {
 	case NoEvidence:
+		if v.Confidence < 0.7 {
+			return tr(lang, "Aucun élément ne montre une sortie de données dans ce que couvrent les journaux ; ce qu'ils ne couvrent pas est dit dans les raisons.",
+				"Nothing shows data leaving in what the logs cover; what they do not cover is said in the reasons.")
+		}
 		if fr {
 			return "Aucun élément ne montre une sortie de données : les journaux couvrent la période et rien n'indique un vol."
 		}
