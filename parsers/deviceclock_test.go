@@ -1,6 +1,7 @@
 package parsers
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,31 +22,19 @@ func TestWatchGuardDeviceOffset(t *testing.T) {
 	}
 	var warnings []string
 	dec := WatchGuard{}.NewDecoder(&Options{TZ: time.FixedZone("-05:00", -5*3600), Year: 2025, Warn: func(w string) { warnings = append(warnings, w) }})
-	var got []*event.Event
-	emit := func(ev *event.Event, _ string) { got = append(got, ev) }
-	for i, l := range []string{
+	checkDeviceTimes(t, dec, []string{
 		line("Mar 14 23:41:02", "2025-03-14T23:41:02"),                     // zoneless header: --tz
 		line("2025-03-14T23:41:02+01:00", "2025-03-14T23:41:02"),           // learns +1
 		line("Mar 15 08:00:00", "2025-03-15T08:00:00"),                     // zoneless header, +1 known
 		line("<14>2025-03-30T01:30:00Z", "2025-03-30T03:30:00"),            // summer: +2
 		line("2025-03-30T03:45:00+02:00", "2025-03-30T03:45:00.250+02:00"), // the Firebox names its zone
-	} {
-		if err := dec.Line(int64(i+1), []byte(l), emit); err != nil {
-			t.Fatalf("line %d: %v", i+1, err)
-		}
-	}
-	if len(got) != 5 {
-		t.Fatalf("%d events", len(got))
-	}
-	for i, w := range [][2]string{
+	}, [][2]string{
 		{"2025-03-15T04:41:02Z", "2025-03-15T04:31:02Z"},
 		{"2025-03-14T22:41:02Z", "2025-03-14T22:31:02Z"},
 		{"2025-03-15T07:00:00Z", "2025-03-15T06:50:00Z"},
 		{"2025-03-30T01:30:00Z", "2025-03-30T01:20:00Z"},
 		{"2025-03-30T01:45:00.25Z", "2025-03-30T01:35:00.25Z"},
-	} {
-		want(t, "line "+string(rune('1'+i)), got[i], w[0], map[string]any{"event.start": w[1], "source.bytes": int64(97877576)})
-	}
+	})
 	if len(warnings) != 2 || !strings.Contains(warnings[0], "at UTC+1, as the relay's dated header") ||
 		!strings.Contains(warnings[1], "becomes UTC+2 at 2025-03-30T01:30:00Z") {
 		t.Errorf("warnings %q", warnings)
@@ -70,5 +59,24 @@ func TestZonedHeader(t *testing.T) {
 		if got.Zoned != want || err != nil && h != "" {
 			t.Errorf("parse(%q).Zoned = %v (%v)", h, got.Zoned, err)
 		}
+	}
+}
+
+// checkDeviceTimes decodes one session line after another and checks each
+// one's time and start (times: @timestamp, event.start) and its bytes.
+func checkDeviceTimes(t *testing.T, dec LineDecoder, lines []string, times [][2]string) {
+	t.Helper()
+	var got []*event.Event
+	emit := func(ev *event.Event, _ string) { got = append(got, ev) }
+	for i, l := range lines {
+		if err := dec.Line(int64(i+1), []byte(l), emit); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+	}
+	if len(got) != len(times) {
+		t.Fatalf("%d events, want %d", len(got), len(times))
+	}
+	for i, w := range times {
+		want(t, "line "+strconv.Itoa(i+1), got[i], w[0], map[string]any{"event.start": w[1], "source.bytes": int64(97877576)})
 	}
 }

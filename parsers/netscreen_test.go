@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/exfiltrace/exfiltrace/event"
 )
 
 // TestNetScreenDeviceOffset: a NetScreen relayed by a syslog server whose
@@ -26,31 +24,19 @@ func TestNetScreenDeviceOffset(t *testing.T) {
 	}
 	var warnings []string
 	dec := NetScreen{}.NewDecoder(&Options{TZ: time.UTC, Warn: func(w string) { warnings = append(warnings, w) }})
-	var got []*event.Event
-	emit := func(ev *event.Event, _ string) { got = append(got, ev) }
-	for i, l := range []string{
+	checkDeviceTimes(t, dec, []string{
 		line("2025-04-23T22:00:00.000000+02:00", "2025-04-23 21:50:00", 600, ""),                    // no closing date yet: --tz
 		line("2025-04-23T22:12:16.000000+02:00", "2025-04-23 21:59:43", 753, "2025-04-23 22:12:16"), // learns +2
 		line("2025-04-23T22:30:06+02:00", "2025-04-23 22:06:57", 1389, ""),                          // +2 known
 		line("2025-10-26T02:30:00+01:00", "2025-10-26 02:20:00", 600, "2025-10-26 02:30:00"),        // winter: +1
 		line("<134>1 2025-10-26T03:00:00Z fw", "2025-10-26 03:50:00", 600, "2025-10-26 04:00:00"),   // a relay in UTC, device +1
-	} {
-		if err := dec.Line(int64(i+1), []byte(l), emit); err != nil {
-			t.Fatalf("line %d: %v", i+1, err)
-		}
-	}
-	if len(got) != 5 {
-		t.Fatalf("%d events", len(got))
-	}
-	for i, w := range [][2]string{
+	}, [][2]string{
 		{"2025-04-23T20:00:00Z", "2025-04-23T21:50:00Z"},
 		{"2025-04-23T20:12:16Z", "2025-04-23T19:59:43Z"},
 		{"2025-04-23T20:30:06Z", "2025-04-23T20:06:57Z"},
 		{"2025-10-26T01:30:00Z", "2025-10-26T01:20:00Z"},
 		{"2025-10-26T03:00:00Z", "2025-10-26T02:50:00Z"},
-	} {
-		want(t, "line "+strconv.Itoa(i+1), got[i], w[0], map[string]any{"event.start": w[1], "source.bytes": int64(97877576)})
-	}
+	})
 	if len(warnings) != 2 || !strings.Contains(warnings[0], "at UTC+2, as the relay's dated header") ||
 		!strings.Contains(warnings[1], "becomes UTC+1 at 2025-10-26T01:30:00Z") {
 		t.Errorf("warnings %q", warnings)

@@ -226,13 +226,19 @@ func (d *postfixDecoder) Flush(emit Emit) {
 	d.order = nil
 }
 
+// markMailZoneless says on a mail event that its syslog stamp named no
+// zone, and warns once per file (Postfix and Sendmail share it).
+func markMailZoneless(z *zoneless, ev *event.Event) {
+	z.mark(ev, "the mail log's stamps name no zone", "the mail server's")
+}
+
 // emitMailMessage emits one joined message; ns is the MTA's namespace and
 // dataset (postfix, exim, sendmail), which share this message model.
 func emitMailMessage(m *pfMessage, ns string, emit Emit) {
 	ev := event.New()
 	ev.Timestamp = m.first
 	if m.zone != nil {
-		m.zone.mark(ev, "the mail log's stamps name no zone", "the mail server's")
+		markMailZoneless(m.zone, ev)
 	}
 	ev.Fields[event.FieldDataset] = ns
 	ev.Fields[event.FieldLine] = m.firstLine
@@ -338,7 +344,7 @@ func (d *postfixDecoder) standalone(no int64, h syslogHeader, comp, msg, line st
 	ev := event.New()
 	ev.Timestamp = h.Time
 	if !h.Zoned {
-		d.zone.mark(ev, "the mail log's stamps name no zone", "the mail server's")
+		markMailZoneless(&d.zone, ev)
 	}
 	ev.Fields[event.FieldDataset] = "postfix"
 	ev.Fields[event.FieldLine] = no

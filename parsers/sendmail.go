@@ -103,7 +103,7 @@ func (d *sendmailDecoder) Line(no int64, line []byte, emit Emit) error {
 	ev := event.New()
 	ev.Timestamp = h.Time
 	if !h.Zoned {
-		d.zone.mark(ev, "the mail log's stamps name no zone", "the mail server's")
+		markMailZoneless(&d.zone, ev)
 	}
 	ev.Fields[event.FieldDataset] = "sendmail"
 	ev.Fields[event.FieldOriginal] = string(line)
