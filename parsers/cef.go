@@ -125,26 +125,16 @@ func (d *cefDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	kv := cefExtension(ext)
 	ev := event.New()
-	if h, err := d.clock.parse(s[:i] + " x"); err == nil && i > 0 {
-		ev.Timestamp = h.Time
+	if h, err := d.clock.peek(s[:i] + " x"); err == nil && i > 0 {
 		ev.Set("log.syslog.hostname", h.Host)
-	}
-	for _, k := range []string{"rt", "end", "start"} {
-		if v := kv[k]; v != "" {
-			if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
-				ev.Timestamp = time.UnixMilli(ms).UTC()
-				break
-			}
-			for _, layout := range []string{"Jan 02 2006 15:04:05", "Jan 2 2006 15:04:05", "Jan 02 2006 15:04:05 MST", time.RFC3339} {
-				if t, err := time.ParseInLocation(layout, v, d.loc); err == nil {
-					ev.Timestamp = t.UTC()
-					break
-				}
-			}
-			if !ev.Timestamp.IsZero() {
-				break
-			}
+		ev.Timestamp = h.Time
+		if t, ok := cefOwnTime(kv, d.loc); ok {
+			ev.Timestamp = t
+		} else {
+			d.clock.take(h)
 		}
+	} else if t, ok := cefOwnTime(kv, d.loc); ok {
+		ev.Timestamp = t
 	}
 	if ev.Timestamp.IsZero() {
 		return fmt.Errorf("cef: no time (syslog header, rt, start or end)")
@@ -185,4 +175,24 @@ func (d *cefDecoder) Line(no int64, line []byte, emit Emit) error {
 	ev.Fields["event.category"] = []string{"network"}
 	emit(ev, linePos(no))
 	return nil
+}
+
+// cefOwnTime is the event's own time: rt, else end, else start, in epoch
+// milliseconds or one of the dates ArcSight writes.
+func cefOwnTime(kv map[string]string, loc *time.Location) (time.Time, bool) {
+	for _, k := range []string{"rt", "end", "start"} {
+		v := kv[k]
+		if v == "" {
+			continue
+		}
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return time.UnixMilli(ms).UTC(), true
+		}
+		for _, layout := range []string{"Jan 02 2006 15:04:05", "Jan 2 2006 15:04:05", "Jan 02 2006 15:04:05 MST", time.RFC3339} {
+			if t, err := time.ParseInLocation(layout, v, loc); err == nil {
+				return t.UTC(), true
+			}
+		}
+	}
+	return time.Time{}, false
 }

@@ -64,9 +64,11 @@ func tai64n(s string) (time.Time, bool) {
 }
 
 func (d *dovecotDecoder) Line(no int64, line []byte, emit Emit) error {
-	h, err := d.clock.parse(string(line))
+	h, err := d.clock.peek(string(line))
 	ours := err == nil && (strings.HasPrefix(h.Program, "dovecot") || h.Program == "auth" && strings.Contains(h.Msg, "(dovecot:auth)"))
-	if !ours {
+	if ours {
+		d.clock.take(h)
+	} else {
 		m := dcNative.FindStringSubmatch(string(line))
 		if m == nil {
 			return fmt.Errorf("dovecot: not a dovecot log line")

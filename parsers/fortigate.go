@@ -203,6 +203,7 @@ func (d *fortiDecoder) event(no int64, s string, hdr syslogHeader, kv *fortiLine
 			return err
 		}
 		ts = hdr.Time
+		d.clock.take(hdr)
 	}
 	ev.Timestamp = ts
 	ev.Fields[event.FieldDataset] = "fortinet.firewall"

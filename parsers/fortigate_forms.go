@@ -36,7 +36,7 @@ func (d *fortiDecoder) pairs(s string, kv *fortiLine, hdr *syslogHeader) error {
 	}
 	if kvStart > 0 {
 		prefix := strings.TrimSpace(s[:kvStart])
-		if h, err := d.clock.parse(prefix + " x"); err == nil {
+		if h, err := d.clock.peek(prefix + " x"); err == nil {
 			*hdr = h
 		}
 	}

@@ -321,10 +321,15 @@ func readLines(in *Input, f LineFormat, o *Options, emit Emit, st *FileStats) er
 	st.TZ = o2.TZ.String()
 	o2.Warn = st.Warn
 	o2.Year = yearFor(in, o, st)
-	var yearUsed bool
 	if o.Year == 0 {
-		o2.yearUsed = &yearUsed
-		defer func() { st.YearGuessed = yearUsed }()
+		taken := &yearTaken{ref: in.ModTime}
+		o2.yearTaken = taken
+		defer func() {
+			st.YearGuessed = taken.used
+			if taken.used && taken.year < st.Year {
+				st.Year, st.YearSource = taken.year, "the year before the file's modification time, which its first stamp would follow (override with --year)"
+			}
+		}()
 	}
 	var dec LineDecoder
 	if f.Name() == (Mixed{}).Name() || f.Name() == (Syslog{}).Name() {

@@ -67,17 +67,18 @@ func (d *leefDecoder) Line(no int64, line []byte, emit Emit) error {
 		}
 	}
 	ev := event.New()
-	if h, err := d.clock.parse(s[:i] + " x"); err == nil && i > 0 {
-		ev.Timestamp = h.Time
+	var relay *syslogHeader
+	if h, err := d.clock.peek(s[:i] + " x"); err == nil && i > 0 {
+		ev.Timestamp, relay = h.Time, &h
 		ev.Set("log.syslog.hostname", h.Host)
 	}
 	if v := kv["devTime"]; v != "" {
 		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
-			ev.Timestamp = time.UnixMilli(ms).UTC()
+			ev.Timestamp, relay = time.UnixMilli(ms).UTC(), nil
 		} else {
 			for _, layout := range []string{"Jan 02 2006 15:04:05", "Jan 2 2006 15:04:05", "Jan 02 2006 15:04:05.000 MST", time.RFC3339} {
 				if t, err := time.ParseInLocation(layout, v, d.loc); err == nil {
-					ev.Timestamp = t.UTC()
+					ev.Timestamp, relay = t.UTC(), nil
 					break
 				}
 			}
@@ -85,6 +86,9 @@ func (d *leefDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	if ev.Timestamp.IsZero() {
 		return fmt.Errorf("leef: no time (syslog header or devTime)")
+	}
+	if relay != nil {
+		d.clock.take(*relay) // devTime did not date it
 	}
 	ev.Fields[event.FieldDataset] = "leef"
 	ev.Fields[event.FieldOriginal] = s

@@ -56,9 +56,10 @@ func (d *netscreenDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	ev := event.New()
 	yearless, zoned := true, false
+	var relay *syslogHeader
 	if i > 0 {
-		if h, err := d.clock.parse(strings.TrimSpace(s[:i])); err == nil {
-			ev.Timestamp = h.Time
+		if h, err := d.clock.peek(strings.TrimSpace(s[:i])); err == nil {
+			ev.Timestamp, relay = h.Time, &h
 			ev.Set("log.syslog.hostname", h.Host)
 			yearless = months[s[:min(3, len(s))]] != 0
 			zoned = h.Zoned
@@ -74,8 +75,11 @@ func (d *netscreenDecoder) Line(no int64, line []byte, emit Emit) error {
 	// the end of the line; a dated header (the relay's) is kept.
 	if own && (ev.Timestamp.IsZero() || yearless) {
 		if t, err := d.dev.read(nsLayout, dt); err == nil {
-			ev.Timestamp = t
+			ev.Timestamp, relay = t, nil
 		}
+	}
+	if relay != nil {
+		d.clock.take(*relay) // the device's own clock did not date it
 	}
 	body := s[i+len("NetScreen device_id="):]
 	dev, rest, _ := strings.Cut(body, " ")

@@ -57,14 +57,29 @@ type Options struct {
 	// Warn, set by the reader of a file, records an anomaly of the whole
 	// file that cost no events (FileStats.Warn), for decoders that meet it.
 	Warn func(string)
-	// yearUsed, set by the reader of a file, is set when a timestamp took
-	// Year for want of its own (FileStats.YearGuessed).
-	yearUsed *bool
+	// yearTaken, set by the reader of a file whose year-less stamps take
+	// its modification year, records whether an event's time took it.
+	yearTaken *yearTaken
+}
+
+// yearTaken is what the clocks of one file read with its modification
+// year (Options.Year unset) tell its account (FileStats.YearGuessed,
+// FileStats.Year).
+type yearTaken struct {
+	// ref is the file's modification time: a log holds nothing written
+	// after it, so a first stamp that would fall after it is of the year
+	// before (a log running from December into January copied in
+	// January).
+	ref time.Time
+	// used: an event's time took a year-less stamp's assumed year,
+	// the first such in year.
+	used bool
+	year int
 }
 
 // clock is the syslog clock of a file read with these options.
 func (o *Options) clock() syslogClock {
-	return syslogClock{Year: o.Year, Loc: o.TZ, used: o.yearUsed}
+	return syslogClock{Year: o.Year, Loc: o.TZ, taken: o.yearTaken}
 }
 
 // FileStats is the per-file ingest account that goes into the case manifest.

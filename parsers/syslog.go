@@ -20,6 +20,9 @@ type syslogHeader struct {
 	// Zoned: the stamp named its zone (RFC 5424, an ISO stamp with an
 	// offset); a classic or zoneless ISO stamp was read in Loc.
 	Zoned bool
+	// yearAssumed is the year a classic stamp naming none was read in (0
+	// when the stamp named its year).
+	yearAssumed int
 }
 
 var errNoSyslog = errors.New("no syslog header")
@@ -32,13 +35,42 @@ type syslogClock struct {
 	Year int
 	Loc  *time.Location
 	last time.Month
-	used *bool // set when a stamp took Year (Options.yearUsed)
+	// taken hears of the year-less stamps that date an event
+	// (Options.yearTaken); started: a year-less stamp was read.
+	taken   *yearTaken
+	started bool
 }
 
-// parseSyslog parses an RFC 3164 ("Mar 14 02:13:05 host prog[pid]: msg"),
-// ISO 8601 (rsyslog's default on Debian 12) or RFC 5424 header. Year-less
-// RFC 3164 stamps take year and loc from the analyst's options.
+// yearAhead is how far after its file's modification time a first
+// year-less stamp may fall and still be of that year: stamps are read in
+// --tz, the file's time is absolute, and zones span 26 hours.
+const yearAhead = 2 * 24 * time.Hour
+
+// parse reads a header whose time dates the event (see peek).
 func (c *syslogClock) parse(line string) (syslogHeader, error) {
+	h, err := c.peek(line)
+	if err == nil {
+		c.take(h)
+	}
+	return h, err
+}
+
+// take says that h's time dates an event: when its stamp named no year,
+// the file's year is a guess (FileStats.YearGuessed).
+func (c *syslogClock) take(h syslogHeader) {
+	if h.yearAssumed != 0 && c.taken != nil && !c.taken.used {
+		c.taken.used, c.taken.year = true, h.yearAssumed
+	}
+}
+
+// peek parses an RFC 3164 ("Mar 14 02:13:05 host prog[pid]: msg"),
+// ISO 8601 (rsyslog's default on Debian 12) or RFC 5424 header. Year-less
+// RFC 3164 stamps take year and loc from the analyst's options, or the
+// file's modification year: the year before when the file's first such
+// stamp would fall after its modification time. A decoder whose events
+// are dated by their own field peeks at a relay's header and takes it only
+// when it dates an event.
+func (c *syslogClock) peek(line string) (syslogHeader, error) {
 	loc := c.Loc
 	h := syslogHeader{Priority: -1}
 	s := line
@@ -103,8 +135,15 @@ func (c *syslogClock) parse(line string) (syslogHeader, error) {
 				year, rest, own = y, rest[5:], true
 			}
 		}
-		if !own && c.used != nil {
-			*c.used = true
+		if !own {
+			if !c.started {
+				c.started = true
+				if c.taken != nil && !c.taken.ref.IsZero() && time.Date(c.Year, m, day, hh, mm, ss, nsec, loc).After(c.taken.ref.Add(yearAhead)) {
+					c.Year--
+				}
+				year = c.Year
+			}
+			h.yearAssumed = year
 		}
 		h.Time = time.Date(year, m, day, hh, mm, ss, nsec, loc).UTC()
 	case isISODate(s):

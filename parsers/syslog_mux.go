@@ -51,7 +51,7 @@ func newMux(f LineFormat, o *Options, st *FileStats) LineDecoder {
 }
 
 func (m *muxDecoder) Line(no int64, line []byte, emit Emit) error {
-	h, err := m.clock.parse(string(line))
+	h, err := m.clock.peek(string(line)) // the decoder it goes to reads the time
 	if err == nil {
 		if f := syslogFormatFor(h.Program); f != nil && f.Name() != m.primaryName {
 			d := m.subs[f.Name()]

@@ -156,7 +156,7 @@ func (d *w3cProxyDecoder) Flush(Emit) {
 func (d *w3cProxyDecoder) Line(no int64, line []byte, emit Emit) error {
 	s := strings.TrimRight(string(line), "\r")
 	if !strings.HasPrefix(s, "#") && (d.relayed != "" || d.fields == nil) {
-		h, err := d.clock.parse(s)
+		h, err := d.clock.peek(s) // a request's own date and time date it
 		switch {
 		case err == nil && d.relayed == "" && strings.HasPrefix(syslogBody(h), "#"):
 			d.relayed = relayShape(s)

@@ -144,7 +144,7 @@ func sgFormatOf(vals []string) *sgFormat {
 // itself, or what a syslog relay carried. body is the request's text.
 func sgRequest(l string, clock syslogClock) (body string, relayed bool, f *sgFormat) {
 	if !startsWithDate(l) {
-		h, err := clock.parse(l)
+		h, err := clock.peek(l) // the request's own date dates it
 		if err != nil {
 			return "", false, nil
 		}

@@ -60,10 +60,11 @@ func (d *wgDecoder) Line(no int64, line []byte, emit Emit) error {
 		ev.Timestamp = t.UTC()
 		body = strings.TrimSpace(s[19:])
 	} else {
-		h, err := d.clock.parse(s)
+		h, err := d.clock.peek(s)
 		if err != nil {
 			return fmt.Errorf("watchguard: no syslog header and no leading time")
 		}
+		relay := true
 		ev.Timestamp = h.Time
 		ev.Set("observer.name", h.Host)
 		body = h.Msg
@@ -78,13 +79,16 @@ func (d *wgDecoder) Line(no int64, line []byte, emit Emit) error {
 					d.dev.learnISO(own, h.Time)
 				}
 				if t, err := d.dev.readISO(own); err == nil {
-					ev.Timestamp = t
+					ev.Timestamp, relay = t, false
 					if f := strings.Fields(body[:o]); len(f) > 0 {
 						ev.Set("observer.serial_number", f[len(f)-1])
 					}
 					body = body[o+c+1:]
 				}
 			}
+		}
+		if relay {
+			d.clock.take(h) // the Firebox's own time did not date it
 		}
 		if i := strings.Index(body, ": "); i >= 0 && i < 30 && !strings.Contains(body[:i], "=") {
 			body = body[i+2:] // the process: "firewall: "

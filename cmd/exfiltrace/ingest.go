@@ -33,7 +33,8 @@ Every line or record is parsed, or kept raw with a reason, or counted lost
 with a reason. Files already in the case (same SHA-256) are skipped.
 
 Syslog timestamps without a zone are read in --tz (default UTC); without a
-year, in --year (default: the year of each file's modification time). The
+year, in --year (default: the year of each file's modification time, the
+year before when the file's first such stamp would follow that time). The
 values used are printed and stored in the case manifest.`,
 		Example: `  exfiltrace ingest --case ./case samples/incident
   exfiltrace ingest --case ./case --tz Europe/Paris --year 2025 /evidence/mail.log.1.gz
@@ -120,7 +121,7 @@ values used are printed and stored in the case manifest.`,
 
 func yearText(y int) string {
 	if y == 0 {
-		return "year of each file's modification time (--year to set)"
+		return "year of each file's modification time, the year before for a file whose first stamp would follow it (--year to set)"
 	}
 	return fmt.Sprintf("%d (--year)", y)
 }

@@ -652,3 +652,90 @@ func yearlessMailBeside(t *testing.T, o scenario.Options, fw string) {
 		t.Errorf("kept case: reasons %q", r.Verdict.Reasons)
 	}
 }
+
+// TestKeptCaseReadsAHolidayLogCopiedInJanuary: a mail theft over the new
+// year whose Postfix log has classic stamps (no year) and whose files were
+// copied in the January after. In the copy's year its December stamps
+// would follow the copy: they are read in the year before, the January ones
+// after them — in a kept case too, which is never read again — so the
+// ledger's mail entry and the verdict are the truth's, with no year to
+// advise.
+func TestKeptCaseReadsAHolidayLogCopiedInJanuary(t *testing.T) {
+	var o scenario.Options
+	var end time.Time
+	for seed := uint64(1); seed < 20000; seed++ {
+		o = scenario.Draw(scenario.MailTheft, seed)
+		end = o.Start.AddDate(0, 0, o.Days)
+		if o.Missing == "" && o.TZOffset == 0 && o.Start.Month() == time.December && end.Year() > o.Start.Year() {
+			break
+		}
+	}
+	if o.Start.Month() != time.December || end.Year() == o.Start.Year() {
+		t.Fatal("no seed draws a mail theft over the new year")
+	}
+	o.ClassicSyslog = true
+	inc := scenario.Build(o)
+	dir := filepath.Join(t.TempDir(), "evidence")
+	if err := inc.Write(dir, dir+".truth.json"); err != nil {
+		t.Fatal(err)
+	}
+	copied := end.AddDate(0, 0, 3)
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			os.Chtimes(p, copied, copied)
+		}
+		return nil
+	})
+	var want scenario.Channel
+	for _, e := range inc.Truth.Exfil {
+		if e.Channel == "email" {
+			want = e
+		}
+	}
+	if want.Destination == "" {
+		t.Fatalf("no mail theft in %s", inc.Truth.Notes)
+	}
+	caseDir := filepath.Join(t.TempDir(), "case")
+	out, err := run(t, "analyze", dir, "--quiet", "--format", "json", "--lang", "en", "--tz", "UTC", "--case", caseDir, "--no-index")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Verdict struct {
+			DataTaken string   `json:"data_taken"`
+			Reasons   []string `json:"reasons"`
+		} `json:"verdict"`
+		Exfiltration []struct {
+			Destination struct {
+				Email string `json:"email"`
+			} `json:"destination"`
+			Bytes     int64     `json:"bytes"`
+			FirstSeen time.Time `json:"first_seen"`
+		} `json:"exfiltration"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range r.Exfiltration {
+		found = found || e.Destination.Email == want.Destination && e.Bytes == want.Bytes && e.FirstSeen.Equal(want.First)
+	}
+	for _, why := range r.Verdict.Reasons {
+		if strings.HasPrefix(why, "Years:") {
+			t.Errorf("a year advised: %q", why)
+		}
+	}
+	if !found || r.Verdict.DataTaken != inc.Truth.Verdict {
+		t.Errorf("%s: %+v, want %s, %s %d B from %s", inc.Truth.Notes, r, inc.Truth.Verdict, want.Destination, want.Bytes, want.First)
+	}
+	m, err := index.OpenCase(caseDir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for _, f := range m.Manifest.Files {
+		if filepath.Base(f.Path) == "mail.log" && (f.Year != o.Start.Year() || !f.YearGuessed || f.First.Year() != o.Start.Year() || f.Last.Year() != end.Year()) {
+			t.Errorf("mail.log: year %d (%s), %s … %s", f.Year, f.YearSource, f.First, f.Last)
+		}
+	}
+}

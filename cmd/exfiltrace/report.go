@@ -231,7 +231,8 @@ func analyzeCmd() *cobra.Command {
 search), run the rules and the byte ledger, and write the report.
 
 Times that name no zone are read in --tz (default UTC), those that name no
-year in --year (default: the file's modification year). Without --case: when
+year in --year (default: the file's modification year, the year before when
+its first such stamp would follow that time). Without --case: when
 logs naming no year meet the dated logs only in another year, and (without
 --tz) when the firewall's VPN tunnels, remote desktop and SMTP sessions line
 up with Windows' logons or the mail log's deliveries only at another offset,
@@ -334,7 +335,7 @@ says so.`,
 	cmd.Flags().StringVar(&caseDir, "case", "", "keep the case in this directory (default: a temporary one)")
 	cmd.Flags().BoolVar(&noIndex, "no-index", false, "with --case: leave the search index to be built on the first search")
 	cmd.Flags().StringVar(&tz, "tz", "UTC", "zone for timestamps that carry none")
-	cmd.Flags().IntVar(&year, "year", 0, "year for timestamps that carry none (default: file modification year)")
+	cmd.Flags().IntVar(&year, "year", 0, "year for timestamps that carry none (default: file modification year, or the year before)")
 	return cmd
 }
 
