@@ -128,13 +128,19 @@ func (d *cefDecoder) Line(no int64, line []byte, emit Emit) error {
 	if h, err := d.clock.peek(s[:i] + " x"); err == nil && i > 0 {
 		ev.Set("log.syslog.hostname", h.Host)
 		ev.Timestamp = h.Time
-		if t, ok := cefOwnTime(kv, d.loc); ok {
+		if t, zoned, ok := cefOwnTime(kv, d.loc); ok {
 			ev.Timestamp = t
+			if !zoned {
+				d.o.zoneRead()
+			}
 		} else {
 			d.clock.take(h)
 		}
-	} else if t, ok := cefOwnTime(kv, d.loc); ok {
+	} else if t, zoned, ok := cefOwnTime(kv, d.loc); ok {
 		ev.Timestamp = t
+		if !zoned {
+			d.o.zoneRead()
+		}
 	}
 	if ev.Timestamp.IsZero() {
 		return fmt.Errorf("cef: no time (syslog header, rt, start or end)")
@@ -178,21 +184,22 @@ func (d *cefDecoder) Line(no int64, line []byte, emit Emit) error {
 }
 
 // cefOwnTime is the event's own time: rt, else end, else start, in epoch
-// milliseconds or one of the dates ArcSight writes.
-func cefOwnTime(kv map[string]string, loc *time.Location) (time.Time, bool) {
+// milliseconds or one of the dates ArcSight writes; zoned, whether it named
+// its zone.
+func cefOwnTime(kv map[string]string, loc *time.Location) (t time.Time, zoned, ok bool) {
 	for _, k := range []string{"rt", "end", "start"} {
 		v := kv[k]
 		if v == "" {
 			continue
 		}
 		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return time.UnixMilli(ms).UTC(), true
+			return time.UnixMilli(ms).UTC(), true, true
 		}
 		for _, layout := range []string{"Jan 02 2006 15:04:05", "Jan 2 2006 15:04:05", "Jan 02 2006 15:04:05 MST", time.RFC3339} {
 			if t, err := time.ParseInLocation(layout, v, loc); err == nil {
-				return t.UTC(), true
+				return t.UTC(), layout == time.RFC3339, true // an abbreviation Go does not know reads as UTC
 			}
 		}
 	}
-	return time.Time{}, false
+	return time.Time{}, false, false
 }

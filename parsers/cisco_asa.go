@@ -30,11 +30,12 @@ func (CiscoASA) Detect(head []byte) bool {
 func (CiscoASA) matchLine(l string) bool { return asaTag.MatchString(l) }
 
 func (CiscoASA) NewDecoder(o *Options) LineDecoder {
-	return &asaDecoder{clock: o.clock()}
+	return &asaDecoder{clock: o.clock(), o: o}
 }
 
 type asaDecoder struct {
 	clock syslogClock
+	o     *Options
 	// outbound remembers, per connection id, whether its Built message said
 	// "outbound" (the second address initiated), so that its Teardown — which
 	// does not repeat the direction — puts the initiator in source.
@@ -85,6 +86,7 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 		if f := strings.Fields(pre); len(f) >= 4 {
 			if t, err := time.ParseInLocation("Jan 2 2006 15:04:05", strings.Join(f[:3], " ")+" "+strings.TrimRight(f[3], ":"), d.clock.Loc); err == nil {
 				ev.Timestamp = t.UTC()
+				d.o.zoneRead() // the ASA's logging timestamp names no zone
 				if len(f) > 4 {
 					ev.Set("observer.name", strings.TrimRight(f[4], ":"))
 				}

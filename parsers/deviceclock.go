@@ -19,6 +19,7 @@ type deviceClock struct {
 	changes int
 	warn    func(string)
 	what    string // the device's times, as the warning names them
+	o       *Options
 }
 
 func newDeviceClock(o *Options, what string) deviceClock {
@@ -26,7 +27,7 @@ func newDeviceClock(o *Options, what string) deviceClock {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return deviceClock{loc: loc, warn: o.Warn, what: what}
+	return deviceClock{loc: loc, warn: o.Warn, what: what, o: o}
 }
 
 // learn takes the device's offset from its wall-clock time (read as if UTC)
@@ -60,6 +61,9 @@ func (c *deviceClock) read(layout, s string) (time.Time, error) {
 		return t.Add(-c.off), err
 	}
 	t, err := time.ParseInLocation(layout, s, c.loc)
+	if err == nil {
+		c.o.zoneRead()
+	}
 	return t.UTC(), err
 }
 
@@ -73,6 +77,7 @@ func (c *deviceClock) readISO(s string) (time.Time, error) {
 	if c.known {
 		return t.Add(-c.off), nil
 	}
+	c.o.zoneRead()
 	return parseISO(s, c.loc)
 }
 

@@ -39,12 +39,13 @@ func (FortiGate) matchLine(l string) bool {
 }
 
 func (FortiGate) NewDecoder(o *Options) LineDecoder {
-	return &fortiDecoder{clock: o.clock(), loc: o.TZ, names: vendorNames{prefix: "fortinet.firewall."}}
+	return &fortiDecoder{clock: o.clock(), loc: o.TZ, o: o, names: vendorNames{prefix: "fortinet.firewall."}}
 }
 
 type fortiDecoder struct {
 	clock syslogClock
 	loc   *time.Location
+	o     *Options
 	line  fortiLine   // reused per line
 	names vendorNames // key → "fortinet.firewall.<key>"
 	// table is the header of a FortiAnalyzer CSV download, when the file's
@@ -197,7 +198,10 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 // event writes the event of one log's pairs.
 func (d *fortiDecoder) event(no int64, s string, hdr syslogHeader, kv *fortiLine, emit Emit) error {
 	ev := event.New()
-	ts, err := fortiTime(kv, d.loc)
+	ts, zoned, err := fortiTime(kv, d.loc)
+	if err == nil && !zoned {
+		d.o.zoneRead()
+	}
 	if err != nil {
 		if hdr.Time.IsZero() {
 			return err
@@ -388,35 +392,35 @@ func fortiOutcome(kv *fortiLine) string {
 
 // fortiTime prefers eventtime (epoch in s, ms, µs or ns by its length), then
 // date+time with the tz field, then date+time in the analyst's zone.
-func fortiTime(kv *fortiLine, loc *time.Location) (time.Time, error) {
+func fortiTime(kv *fortiLine, loc *time.Location) (ts time.Time, zoned bool, err error) {
 	if et := kv.get(fEventTime); et != "" {
 		if n, err := strconv.ParseInt(et, 10, 64); err == nil && n > 0 {
 			switch {
 			case len(et) <= 10:
-				return time.Unix(n, 0).UTC(), nil
+				return time.Unix(n, 0).UTC(), true, nil
 			case len(et) <= 13:
-				return time.UnixMilli(n).UTC(), nil
+				return time.UnixMilli(n).UTC(), true, nil
 			case len(et) <= 16:
-				return time.UnixMicro(n).UTC(), nil
+				return time.UnixMicro(n).UTC(), true, nil
 			default:
-				return time.Unix(0, n).UTC(), nil
+				return time.Unix(0, n).UTC(), true, nil
 			}
 		}
 	}
 	d, t := kv.get(fDate), kv.get(fTime)
 	if d == "" || t == "" {
-		return time.Time{}, fmt.Errorf("fortigate: no eventtime and no date/time fields")
+		return time.Time{}, false, fmt.Errorf("fortigate: no eventtime and no date/time fields")
 	}
 	if tz := kv.get(fTZ); tz != "" {
 		if ts, err := time.Parse("2006-01-02 15:04:05 -0700", d+" "+t+" "+tz); err == nil {
-			return ts.UTC(), nil
+			return ts.UTC(), true, nil
 		}
 	}
-	ts, err := time.ParseInLocation("2006-01-02 15:04:05", d+" "+t, loc)
+	ts, err = time.ParseInLocation("2006-01-02 15:04:05", d+" "+t, loc)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("fortigate: bad date/time %q %q", d, t)
+		return time.Time{}, false, fmt.Errorf("fortigate: bad date/time %q %q", d, t)
 	}
-	return ts.UTC(), nil
+	return ts.UTC(), false, nil
 }
 
 func firstNonEmpty(v ...string) string {

@@ -282,11 +282,15 @@ func Parse(in *Input, o *Options, emit func(*event.Event)) (*FileStats, error) {
 		st.seen(ev.Timestamp)
 		emit(ev)
 	}
+	fo := *o
+	zoneTaken := false
+	fo.zoneTaken = &zoneTaken
+	defer func() { st.ZoneAssumed = zoneTaken }()
 	switch ff := f.(type) {
 	case FileFormat:
-		err = ff.ReadFile(in, o, wrap, st)
+		err = ff.ReadFile(in, &fo, wrap, st)
 	case LineFormat:
-		err = readLines(in, ff, o, wrap, st)
+		err = readLines(in, ff, &fo, wrap, st)
 	default:
 		err = fmt.Errorf("format %s has no reader", f.Name())
 	}

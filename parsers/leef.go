@@ -25,12 +25,13 @@ func (LEEF) matchLine(l string) bool {
 }
 
 func (LEEF) NewDecoder(o *Options) LineDecoder {
-	return &leefDecoder{clock: o.clock(), loc: o.TZ}
+	return &leefDecoder{clock: o.clock(), loc: o.TZ, o: o}
 }
 
 type leefDecoder struct {
 	clock syslogClock
 	loc   *time.Location
+	o     *Options
 }
 
 func (d *leefDecoder) Flush(Emit) {}
@@ -79,6 +80,9 @@ func (d *leefDecoder) Line(no int64, line []byte, emit Emit) error {
 			for _, layout := range []string{"Jan 02 2006 15:04:05", "Jan 2 2006 15:04:05", "Jan 02 2006 15:04:05.000 MST", time.RFC3339} {
 				if t, err := time.ParseInLocation(layout, v, d.loc); err == nil {
 					ev.Timestamp, relay = t.UTC(), nil
+					if layout != time.RFC3339 {
+						d.o.zoneRead()
+					}
 					break
 				}
 			}

@@ -105,6 +105,21 @@ func setSessionEnd(ev *event.Event, secs string) {
 	setSpan(ev, d)
 }
 
+// setSessionStart records a session that began at the event's time and
+// lasted secs seconds (Zeek, Stormshield: their time is the start): its
+// duration and end, so the report's ledger dates the session's last byte
+// at its end, as for the logs dated at the end.
+func setSessionStart(ev *event.Event, secs string) {
+	n, err := strconv.ParseFloat(strings.TrimSpace(secs), 64)
+	if err != nil || n < 0 || ev.Timestamp.IsZero() {
+		return
+	}
+	d := time.Duration(n * float64(time.Second))
+	ev.SetInt("event.duration", int64(d))
+	ev.Fields["event.start"] = ev.Timestamp.Format(time.RFC3339Nano)
+	ev.Fields["event.end"] = ev.Timestamp.Add(d).Format(time.RFC3339Nano)
+}
+
 // setSpan dates the start and end of something that ended at the event's
 // time after d.
 func setSpan(ev *event.Event, d time.Duration) {

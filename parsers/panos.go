@@ -46,12 +46,13 @@ func (PanOS) matchLine(l string) bool {
 }
 
 func (PanOS) NewDecoder(o *Options) LineDecoder {
-	return &panDecoder{clock: o.clock(), loc: o.TZ}
+	return &panDecoder{clock: o.clock(), loc: o.TZ, o: o}
 }
 
 type panDecoder struct {
 	clock syslogClock
 	loc   *time.Location
+	o     *Options
 	// started says the first line was read; misordered, that it was an
 	// exported table's header in another order than the syslog's.
 	started    bool
@@ -143,6 +144,7 @@ func (d *panDecoder) Line(no int64, line []byte, emit Emit) error {
 		ev.Timestamp = h.Time // the syslog header carries the zone; PAN-OS columns do not
 	case terr == nil:
 		ev.Timestamp = t.UTC()
+		d.o.zoneRead() // PAN-OS' columns name no zone
 	default:
 		return fmt.Errorf("panos: no usable time")
 	}

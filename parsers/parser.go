@@ -60,6 +60,16 @@ type Options struct {
 	// yearTaken, set by the reader of a file whose year-less stamps take
 	// its modification year, records whether an event's time took it.
 	yearTaken *yearTaken
+	// zoneTaken, set by the reader of a file, is set when an event's time
+	// named no zone and was read in TZ (FileStats.ZoneAssumed).
+	zoneTaken *bool
+}
+
+// zoneRead records that an event's time named no zone and was read in TZ.
+func (o *Options) zoneRead() {
+	if o != nil && o.zoneTaken != nil {
+		*o.zoneTaken = true
+	}
 }
 
 // yearTaken is what the clocks of one file read with its modification
@@ -79,7 +89,7 @@ type yearTaken struct {
 
 // clock is the syslog clock of a file read with these options.
 func (o *Options) clock() syslogClock {
-	return syslogClock{Year: o.Year, Loc: o.TZ, taken: o.yearTaken}
+	return syslogClock{Year: o.Year, Loc: o.TZ, taken: o.yearTaken, zoneTaken: o.zoneTaken}
 }
 
 // FileStats is the per-file ingest account that goes into the case manifest.
@@ -111,6 +121,9 @@ type FileStats struct {
 	// YearGuessed: some of the file's timestamps named no year and took
 	// Year from the file's modification time, not from --year.
 	YearGuessed bool `json:"year_guessed,omitempty"`
+	// ZoneAssumed: some of the file's timestamps named no zone and were
+	// read in TZ (the report says so when TZ was not the analyst's).
+	ZoneAssumed bool `json:"zone_assumed,omitempty"`
 	// TimeOrdered is false when the file's events were not emitted in time
 	// order (Postfix messages complete out of order); streams sort such files.
 	TimeOrdered bool   `json:"time_ordered"`

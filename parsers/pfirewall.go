@@ -43,11 +43,12 @@ func (WindowsFirewall) matchLine(l string) bool {
 }
 
 func (WindowsFirewall) NewDecoder(o *Options) LineDecoder {
-	return &pfwDecoder{loc: o.TZ, fields: pfwDefaultFields}
+	return &pfwDecoder{loc: o.TZ, o: o, fields: pfwDefaultFields}
 }
 
 type pfwDecoder struct {
 	loc    *time.Location
+	o      *Options
 	fields []string
 }
 
@@ -75,6 +76,7 @@ func (d *pfwDecoder) Line(no int64, line []byte, emit Emit) error {
 	if err != nil {
 		return fmt.Errorf("windows-firewall: bad date/time %q %q", kv["date"], kv["time"])
 	}
+	d.o.zoneRead() // pfirewall.log is in the machine's local time
 	ev := event.New()
 	ev.Timestamp = t.UTC()
 	ev.Fields[event.FieldDataset] = "windows.firewall"

@@ -32,9 +32,12 @@ func isSonicWallLine(l string) bool {
 		!strings.Contains(l, "logtype=")
 }
 
-func (SonicWall) NewDecoder(o *Options) LineDecoder { return &sonicDecoder{loc: o.TZ} }
+func (SonicWall) NewDecoder(o *Options) LineDecoder { return &sonicDecoder{loc: o.TZ, o: o} }
 
-type sonicDecoder struct{ loc *time.Location }
+type sonicDecoder struct {
+	loc *time.Location
+	o   *Options
+}
 
 func (d *sonicDecoder) Flush(Emit) {}
 
@@ -52,6 +55,9 @@ func (d *sonicDecoder) Line(no int64, line []byte, emit Emit) error {
 	ts, err := sonicTime(kv["time"], d.loc)
 	if err != nil {
 		return err
+	}
+	if !strings.HasSuffix(kv["time"], " UTC") {
+		d.o.zoneRead() // the appliance's local time
 	}
 	ev := event.New()
 	ev.Timestamp = ts

@@ -29,12 +29,13 @@ func (SophosXG) matchLine(l string) bool {
 }
 
 func (SophosXG) NewDecoder(o *Options) LineDecoder {
-	return &sophosDecoder{clock: o.clock(), loc: o.TZ, kv: map[string]string{}}
+	return &sophosDecoder{clock: o.clock(), loc: o.TZ, o: o, kv: map[string]string{}}
 }
 
 type sophosDecoder struct {
 	clock syslogClock
 	loc   *time.Location
+	o     *Options
 	kv    map[string]string
 }
 
@@ -57,7 +58,10 @@ func (d *sophosDecoder) Line(no int64, line []byte, emit Emit) error {
 	kv := d.kv
 	clear(kv)
 	splitKV(s[start:], func(k, v string) { kv[k] = v })
-	ts, err := sophosTime(kv, d.loc)
+	ts, zoned, err := sophosTime(kv, d.loc)
+	if err == nil && !zoned {
+		d.o.zoneRead()
+	}
 	if err != nil {
 		// Only then the relay's header dates the line (a year-less stamp
 		// read there makes the file's year a guess).
@@ -157,24 +161,25 @@ func (d *sophosDecoder) Line(no int64, line []byte, emit Emit) error {
 // sophosTime reads v19+'s timestamp (with offset) or v17/18's date and time
 // with their zone abbreviation; an ambiguous abbreviation (IST) falls back
 // to the analyst's zone, which the file's account records.
-func sophosTime(kv map[string]string, loc *time.Location) (time.Time, error) {
+func sophosTime(kv map[string]string, loc *time.Location) (t time.Time, zoned bool, err error) {
 	if ts := kv["timestamp"]; ts != "" {
-		if t, err := parseISO(ts, loc); err == nil {
-			return t, nil
+		if t, zoned, err := parseISOZoned(ts, loc); err == nil {
+			return t, zoned, nil
 		}
 	}
-	d, t := kv["date"], kv["time"]
-	if d == "" || t == "" {
-		return time.Time{}, fmt.Errorf("sophos-xg: no timestamp and no date/time fields")
+	d, tm := kv["date"], kv["time"]
+	if d == "" || tm == "" {
+		return time.Time{}, false, fmt.Errorf("sophos-xg: no timestamp and no date/time fields")
 	}
-	if z, ok := zoneFromAbbrev(kv["timezone"]); ok {
+	z, zoned := zoneFromAbbrev(kv["timezone"])
+	if zoned {
 		loc = z
 	}
-	v, err := time.ParseInLocation("2006-01-02 15:04:05", d+" "+t, loc)
+	v, err := time.ParseInLocation("2006-01-02 15:04:05", d+" "+tm, loc)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("sophos-xg: bad date/time %q %q", d, t)
+		return time.Time{}, false, fmt.Errorf("sophos-xg: bad date/time %q %q", d, tm)
 	}
-	return v.UTC(), nil
+	return v.UTC(), zoned, nil
 }
 
 // SophosUTM reads Sophos UTM (formerly Astaro) logs: packet filter
@@ -195,12 +200,13 @@ func (SophosUTM) matchLine(l string) bool {
 }
 
 func (SophosUTM) NewDecoder(o *Options) LineDecoder {
-	return &utmDecoder{clock: o.clock(), loc: o.TZ}
+	return &utmDecoder{clock: o.clock(), loc: o.TZ, o: o}
 }
 
 type utmDecoder struct {
 	clock syslogClock
 	loc   *time.Location
+	o     *Options
 }
 
 func (d *utmDecoder) Flush(Emit) {}
@@ -219,6 +225,7 @@ func (d *utmDecoder) Line(no int64, line []byte, emit Emit) error {
 		if err != nil {
 			return fmt.Errorf("sophos-utm: bad time %q", head[:19])
 		}
+		d.o.zoneRead() // UTM writes its local time
 		ev.Timestamp = t.UTC()
 		if f := strings.Fields(head[19:]); len(f) > 0 {
 			ev.Set("observer.name", f[0])

@@ -28,11 +28,12 @@ func (Stormshield) matchLine(l string) bool {
 }
 
 func (Stormshield) NewDecoder(o *Options) LineDecoder {
-	return &stormDecoder{loc: o.TZ, kv: make(map[string]string, 48), names: vendorNames{prefix: "stormshield."}}
+	return &stormDecoder{loc: o.TZ, o: o, kv: make(map[string]string, 48), names: vendorNames{prefix: "stormshield."}}
 }
 
 type stormDecoder struct {
 	loc   *time.Location
+	o     *Options
 	kv    map[string]string // reused per line
 	names vendorNames       // key → "stormshield.<key>"
 }
@@ -52,6 +53,9 @@ func (d *stormDecoder) Line(no int64, line []byte, emit Emit) error {
 	ts, err := stormTime(kv, d.loc)
 	if err != nil {
 		return err
+	}
+	if _, err := time.Parse("-0700", kv["tz"]); err != nil {
+		d.o.zoneRead() // no tz= offset: read in --tz
 	}
 	ev.Timestamp = ts
 	ev.Fields[event.FieldDataset] = "stormshield"
@@ -100,8 +104,10 @@ func (d *stormDecoder) Line(no int64, line []byte, emit Emit) error {
 			}
 		}
 	}
-	if dur, err := strconv.ParseFloat(kv["duration"], 64); err == nil {
-		ev.SetInt("event.duration", int64(dur*1e9))
+	if kv["startime"] != "" {
+		setSessionStart(ev, kv["duration"]) // dated by startime
+	} else {
+		setSessionEnd(ev, kv["duration"]) // dated by time, when the log was written
 	}
 	ev.Set("url.original", kv["arg"])
 	switch lt {

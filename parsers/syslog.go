@@ -39,6 +39,9 @@ type syslogClock struct {
 	// (Options.yearTaken); started: a year-less stamp was read.
 	taken   *yearTaken
 	started bool
+	// zoneTaken hears of the stamps naming no zone that date an event
+	// (Options.zoneTaken).
+	zoneTaken *bool
 }
 
 // yearAhead is how far after its file's modification time a first
@@ -60,6 +63,9 @@ func (c *syslogClock) parse(line string) (syslogHeader, error) {
 func (c *syslogClock) take(h syslogHeader) {
 	if h.yearAssumed != 0 && c.taken != nil && !c.taken.used {
 		c.taken.used, c.taken.year = true, h.yearAssumed
+	}
+	if !h.Zoned && c.zoneTaken != nil {
+		*c.zoneTaken = true
 	}
 }
 

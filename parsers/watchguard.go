@@ -57,6 +57,7 @@ func (d *wgDecoder) Line(no int64, line []byte, emit Emit) error {
 		if err != nil {
 			return fmt.Errorf("watchguard: bad time %q", s[:19])
 		}
+		d.dev.o.zoneRead() // the log server's local time
 		ev.Timestamp = t.UTC()
 		body = strings.TrimSpace(s[19:])
 	} else {

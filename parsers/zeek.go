@@ -123,9 +123,7 @@ func (d *zeekDecoder) Line(no int64, line []byte, emit Emit) error {
 			ev.SetInt(f, n)
 		}
 	}
-	if dur, err := strconv.ParseFloat(rec["duration"], 64); err == nil {
-		ev.SetInt("event.duration", int64(dur*1e9))
-	}
+	setSessionStart(ev, rec["duration"])
 	ev.Set("destination.domain", firstNonEmpty(rec["server_name"], rec["query"]))
 	if rec["local_orig"] == "T" && rec["local_resp"] == "F" {
 		ev.Set("network.direction", "outbound")

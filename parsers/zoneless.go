@@ -14,6 +14,7 @@ type zoneless struct {
 	tz     *time.Location
 	warn   func(string)
 	warned bool
+	taken  *bool // Options.zoneTaken
 }
 
 func newZoneless(o *Options) zoneless {
@@ -21,13 +22,16 @@ func newZoneless(o *Options) zoneless {
 	if tz == nil {
 		tz = time.UTC
 	}
-	return zoneless{tz: tz, warn: o.Warn}
+	return zoneless{tz: tz, warn: o.Warn, taken: o.zoneTaken}
 }
 
 // mark notes the zone on ev; what says which time had none, whose zone
 // the analyst should give instead.
 func (z *zoneless) mark(ev *event.Event, what, whose string) {
 	ev.Fields["event.timezone"] = z.tz.String()
+	if z.taken != nil {
+		*z.taken = true
+	}
 	if !z.warned && z.warn != nil {
 		z.warned = true
 		z.warn(fmt.Sprintf("%s: read in %s — pass --tz with %s zone if that is wrong", what, z.tz, whose))

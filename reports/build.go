@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -60,6 +61,10 @@ type CaseMeta struct {
 	// ZoneGiven: the times written without a zone were read in one the
 	// analyst gave (--tz) or the clock check inferred, not UTC by default.
 	ZoneGiven bool
+	// ZoneAssumed are the evidence files some of whose times named no zone
+	// (parsers.FileStats.ZoneAssumed), read in ZoneRead.
+	ZoneAssumed []string
+	ZoneRead    string
 }
 
 // Analyzer answers "was data taken" from one pass over a case's events in
@@ -264,10 +269,13 @@ func Build(c *index.Case, o Options) (*Result, error) {
 	}
 	meta := CaseMeta{ID: filepath.Base(filepath.Clean(c.Dir)), Title: o.Title, Events: c.Manifest.Events,
 		TimeRange: Range{Start: c.Manifest.First, End: c.Manifest.Last},
-		ZoneGiven: c.Manifest.Settings.TZSource == index.TZSourceGiven || o.ZoneInferredFrom != nil}
+		ZoneGiven: c.Manifest.Settings.TZSource == index.TZSourceGiven || o.ZoneInferredFrom != nil, ZoneRead: c.Manifest.Settings.TZ}
 	for _, f := range c.FilesByPath() {
 		if f.Error != "" && f.Events() == 0 {
 			continue
+		}
+		if f.ZoneAssumed {
+			meta.ZoneAssumed = append(meta.ZoneAssumed, f.Path)
 		}
 		ef := EvidenceFile{Path: f.Path, SHA256: f.SHA256, SizeBytes: f.Size, Format: f.Format, Events: f.Events(), Unparsed: f.Raw, Status: noEventsWhy(f)}
 		if !f.First.IsZero() {
@@ -367,10 +375,15 @@ func (a *Analyzer) Finish(meta CaseMeta) (*Result, error) {
 	}
 	r.Verdict = a.decide(r, acts, window, intrusion)
 	r.Clocks = a.clocks.results()
+	offset := false
 	for _, c := range r.Clocks {
 		if why := clockReason(c, lang); why != "" {
 			r.Verdict.Reasons = append(r.Verdict.Reasons, why)
+			offset = true
 		}
+	}
+	if !meta.ZoneGiven && !offset && len(meta.ZoneAssumed) > 0 {
+		r.Verdict.Reasons = append(r.Verdict.Reasons, zoneAssumedReason(meta.ZoneAssumed, cmp.Or(meta.ZoneRead, "UTC"), lang))
 	}
 	if g := a.o.YearGuess; g != nil {
 		r.Verdict.Reasons = append(r.Verdict.Reasons, yearReason(g, lang))

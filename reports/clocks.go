@@ -98,18 +98,22 @@ func (c *clockCheck) observe(ev *event.Event, kind string) {
 			}
 			return
 		}
+		began, ok := sessionBegan(ev)
+		if !ok {
+			return
+		}
 		p, _ := ev.Int("destination.port")
 		src, dst := ev.Str("source.ip"), ev.Str("destination.ip")
 		switch {
 		case p == 3389 && src != "":
-			c.addFw("rdp", rdpClockKey(src), sessionStart(ev))
+			c.addFw("rdp", rdpClockKey(src), began)
 		case p == 25 && dst != "" && c.internal(src) && !c.internal(dst):
-			c.addFw("smtp", smtpClockKey(dst), sessionStart(ev))
+			c.addFw("smtp", smtpClockKey(dst), began)
 		case p == 443 || p == 80:
 			// Most sessions are web: which are outbound is read only for
 			// those sampled.
 			if s := c.sample("web"); s != nil && dst != "" && c.internal(src) && !c.internal(dst) {
-				c.keep(s, "web", webClockKey(dst), sessionStart(ev))
+				c.keep(s, "web", webClockKey(dst), began)
 			}
 		}
 	case "proxy":
@@ -384,4 +388,22 @@ func fmtOffset(d time.Duration) string {
 		return fmt.Sprintf("%d h", h)
 	}
 	return fmt.Sprintf("%d h %02d", h, m)
+}
+
+// sessionBegan is when a firewall's session began, if its log says: its
+// start, or the time of a record that is not a session's summary (a
+// packet, a session's opening). A summary (its bytes counted) without its
+// start is dated at its end, hours after the logon it began with for a
+// remote desktop session: such a moment would show an offset that is none
+// (SonicWall's closed connections).
+func sessionBegan(ev *event.Event) (time.Time, bool) {
+	if ev.Str("event.start") != "" {
+		return sessionStart(ev), true
+	}
+	_, sent := ev.Int("source.bytes")
+	_, both := ev.Int("network.bytes")
+	if sent || both {
+		return time.Time{}, false
+	}
+	return ev.Timestamp, true
 }

@@ -227,7 +227,7 @@ func (l *flowLedger) observe(ev *event.Event, src, dst netip.Addr) {
 	if key, ok := sessionKey(ev); ok {
 		delete(l.open, key)
 	}
-	p := l.add(pairKey{src, dst}, domain, int32(port), n, sessionStart(ev), ev.Timestamp)
+	p := l.add(pairKey{src, dst}, domain, int32(port), n, sessionStart(ev), sessionEnd(ev))
 	if both {
 		p.bothBytes += n
 	}
@@ -332,6 +332,18 @@ func (l *flowLedger) finish() error {
 func sessionStart(ev *event.Event) time.Time {
 	if s := ev.Str("event.start"); s != "" {
 		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t
+		}
+	}
+	return ev.Timestamp
+}
+
+// sessionEnd is when a session's last byte went: most logs date a session
+// at its end, Zeek and Stormshield at its start (their event.end says the
+// end).
+func sessionEnd(ev *event.Event) time.Time {
+	if s := ev.Str("event.end"); s != "" {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil && t.After(ev.Timestamp) {
 			return t
 		}
 	}

@@ -11,7 +11,7 @@ import "github.com/exfiltrace/exfiltrace/event"
 var analyzerReads = []string{
 	event.FieldDataset, event.FieldFile, event.FieldLine, event.FieldRecord, event.FieldSHA256,
 	"observer.type", "observer.serial_number", "observer.ip", "tags",
-	"event.action", "event.code", "event.outcome", "event.category", "event.type", "event.start",
+	"event.action", "event.code", "event.outcome", "event.category", "event.type", "event.start", "event.end",
 	"source.ip", "source.port", "source.domain", "source.bytes",
 	"destination.ip", "destination.port", "destination.domain", "url.domain", "url.scheme", "http.request.method", "http.response.status_code",
 	"network.bytes", "network.direction",

@@ -739,3 +739,83 @@ func TestKeptCaseReadsAHolidayLogCopiedInJanuary(t *testing.T) {
 		}
 	}
 }
+
+// TestReportSaysWhichLogsNameNoZone: a SonicWall writes its local time
+// without a zone and dates a connection at its end, so nothing places its
+// log in time: with no --tz, the report says the log was read in UTC and
+// how to fix it; with the town's zone given, it says nothing of it and the
+// ledger's times are the truth's. A FortiGate naming its zone is never
+// named there.
+func TestReportSaysWhichLogsNameNoZone(t *testing.T) {
+	var o scenario.Options
+	for seed := uint64(1); seed < 200; seed++ {
+		if o = scenario.Draw(scenario.VPNTheft, seed); o.Missing == "" && o.TZOffset != 0 && o.TZOffset%3600 == 0 {
+			break
+		}
+	}
+	inc := scenario.Build(o)
+	if inc.Truth.TZOffsetSeconds == 0 || inc.Truth.TZOffsetSeconds%3600 != 0 {
+		t.Fatalf("no town off UTC by whole hours: %s", inc.Truth.Notes)
+	}
+	zone := fmt.Sprintf("%+03d:00", inc.Truth.TZOffsetSeconds/3600)
+	fortigate := filepath.Join(t.TempDir(), "fortigate")
+	if err := inc.Write(fortigate, fortigate+".truth.json"); err != nil {
+		t.Fatal(err)
+	}
+	if err := inc.AsFirewall("sonicwall"); err != nil {
+		t.Fatal(err)
+	}
+	sonicwall := filepath.Join(t.TempDir(), "sonicwall")
+	if err := inc.Write(sonicwall, sonicwall+".truth.json"); err != nil {
+		t.Fatal(err)
+	}
+	type report struct {
+		Verdict struct {
+			DataTaken string   `json:"data_taken"`
+			Reasons   []string `json:"reasons"`
+		} `json:"verdict"`
+		Exfiltration []struct {
+			Destination struct {
+				IP    string `json:"ip"`
+				Email string `json:"email"`
+			} `json:"destination"`
+			Bytes     int64     `json:"bytes"`
+			FirstSeen time.Time `json:"first_seen"`
+		} `json:"exfiltration"`
+	}
+	analyze := func(dir string, extra ...string) (r report, said string) {
+		out, err := run(t, append([]string{"analyze", dir, "--quiet", "--format", "json", "--lang", "en"}, extra...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		for _, why := range r.Verdict.Reasons {
+			if strings.HasPrefix(why, "Times: the log") && strings.Contains(why, "name") {
+				said = why
+			}
+		}
+		return r, said
+	}
+	_, said := analyze(sonicwall)
+	if !strings.HasPrefix(said, "Times: the log sonicwall.log names no zone; its times were read in UTC") || !strings.Contains(said, "--tz") {
+		t.Errorf("no --tz: reason %q", said)
+	}
+	r, said := analyze(sonicwall, "--tz", zone)
+	if said != "" {
+		t.Errorf("--tz %s: reason %q", zone, said)
+	}
+	for _, want := range inc.Truth.Exfil {
+		found := false
+		for _, e := range r.Exfiltration {
+			found = found || (e.Destination.IP == want.Destination || e.Destination.Email == want.Destination) && e.Bytes == want.Bytes && e.FirstSeen.Equal(want.First)
+		}
+		if !found || r.Verdict.DataTaken != inc.Truth.Verdict {
+			t.Errorf("--tz %s: %+v, want %s %d B from %s", zone, r, want.Destination, want.Bytes, want.First)
+		}
+	}
+	if _, said := analyze(fortigate); strings.Contains(said, "fortigate") {
+		t.Errorf("FortiGate: reason %q", said)
+	}
+}

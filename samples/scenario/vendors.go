@@ -10,7 +10,7 @@ import (
 
 // Firewalls are the vendors an incident's firewall log can be rewritten
 // as: the same sessions, denies and VPN logins, in each vendor's own words.
-var Firewalls = []string{"fortigate", "juniper-srx", "sophos-xg", "netscreen", "watchguard", "cisco-asa", "zyxel"}
+var Firewalls = []string{"fortigate", "juniper-srx", "sophos-xg", "netscreen", "watchguard", "cisco-asa", "zyxel", "stormshield", "panos", "sonicwall"}
 
 // fgRecord is what a FortiGate line of the generator says.
 type fgRecord struct {
@@ -62,6 +62,9 @@ func (inc *Incident) AsFirewall(vendor string) error {
 		end := vendorTime(vendor, r.t)
 		dur, _ := strconv.Atoi(kv["duration"])
 		start := end.Add(-time.Duration(dur) * time.Second)
+		if vendor == "sonicwall" {
+			start = end // its Connection Closed is dated at the end, its duration not read
+		}
 		sent, _ := strconv.ParseInt(kv["sentbyte"], 10, 64)
 		rcvd, _ := strconv.ParseInt(kv["rcvdbyte"], 10, 64)
 		deny := kv["action"] == "deny"
@@ -224,6 +227,33 @@ func renderAs(vendor string, kv map[string]string, start, end time.Time, loc *ti
 		}
 		return []vendorLine{{end, hdr + fmt.Sprintf(`src="%s:%s" dst="%s:%s" msg="Traffic Log" note="" user="" devID="bc9911223344" cat="Traffic Log" action="" sourceTranslatedAddress=%s sourceTranslatedPort=%s sent=%s rcvd=%s duration=%s dir=LAN1:WAN1 protoID=%s proto=%s`,
 			src, sport, dst, dport, nat, natPort, sent, rcvd, dur, kv["proto"], strings.ToLower(kv["service"]))}}
+	case "stormshield":
+		// SNS: local times with the offset in tz=, dated by startime.
+		hdr := fmt.Sprintf(`id=firewall time="%s" fw="SN-MAIRIE" tz=%s startime="%s" pri=5 confid=01 slotlevel=2 ruleid=%s srcif="Ethernet1" srcifname="in" ipproto=%s `,
+			le.Format("2006-01-02 15:04:05"), le.Format("-0700"), start.In(loc).Format("2006-01-02 15:04:05"), kv["policyid"], proto)
+		if deny {
+			return []vendorLine{{end, hdr + fmt.Sprintf(`src=%s srcport=%s dst=%s dstport=%s action=block msg="Blocked by filter rule" logtype="filter"`, src, sport, dst, dport)}}
+		}
+		return []vendorLine{{end, hdr + fmt.Sprintf(`proto=%s src=%s srcport=%s dst=%s dstport=%s sent=%s rcvd=%s duration=%s.00 action=pass logtype="connection"`,
+			strings.ToLower(kv["service"]), src, sport, dst, dport, sent, rcvd, dur)}}
+	case "panos":
+		// PAN-OS' CSV traffic log behind an IETF (RFC 5424) syslog header, which names the zone.
+		f := func(t time.Time) string { return t.In(loc).Format("2006/01/02 15:04:05") }
+		hdr := fmt.Sprintf("<14>1 %s PA-MAIRIE - - - - 1,%s,012801012345,TRAFFIC,", le.Format("2006-01-02T15:04:05-07:00"), f(end))
+		if deny {
+			return []vendorLine{{end, hdr + fmt.Sprintf("deny,2561,%s,%s,%s,0.0.0.0,0.0.0.0,interzone-default,,,not-applicable,vsys1,untrust,trust,ethernet1/1,,default,%s,0,1,%s,%s,0,0,0x0,%s,deny,60,60,0,1,%s,0,any,0,%d,0x0,France,10.0.0.0-10.255.255.255,0,1,0,policy-deny",
+				f(end), src, dst, f(end), sport, dport, proto, f(end), id)}}
+		}
+		return []vendorLine{{end, hdr + fmt.Sprintf("end,2561,%s,%s,%s,%s,0.0.0.0,allow-web,,,ssl,vsys1,trust,untrust,ethernet1/2,ethernet1/1,default,%s,%d,1,%s,%s,%s,0,0x41c,%s,allow,%d,%s,%s,%d,%s,%s,any,0,%d,0x0,10.0.0.0-10.255.255.255,France,0,%s,%s,tcp-fin",
+			f(end), src, dst, nat, f(end), id, sport, dport, natPort, proto, atoi64(sent)+atoi64(rcvd), sent, rcvd, atoi64(kv["sentpkt"])+atoi64(kv["rcvdpkt"]), f(start), dur, id, kv["sentpkt"], kv["rcvdpkt"])}}
+	case "sonicwall":
+		// SonicOS: the appliance's local time without its zone.
+		hdr := fmt.Sprintf(`<134>id=firewall sn=0017C5A1B2C3 time="%s" fw=198.51.100.7 pri=6 `, le.Format("2006-01-02 15:04:05"))
+		if deny {
+			return []vendorLine{{end, hdr + fmt.Sprintf(`c=32 m=36 msg="TCP packet dropped" n=%d src=%s:%s:X1 dst=%s:%s:X0 proto=%s/%s note="Enforced Firewall Rule" rule="Default Rule"`, id, src, sport, dst, dport, proto, dport)}}
+		}
+		return []vendorLine{{end, hdr + fmt.Sprintf(`c=1024 m=537 msg="Connection Closed" n=%d src=%s:%s:X0 dst=%s:%s:X1 proto=%s/%s sent=%s rcvd=%s spkt=%s rpkt=%s rule="5 (LAN->WAN)"`,
+			id, src, sport, dst, dport, proto, dport, sent, rcvd, kv["sentpkt"], kv["rcvdpkt"])}}
 	case "cisco-asa":
 		stamp := func(t time.Time) string { return t.In(loc).Format("Jan 02 2006 15:04:05") + ": " }
 		if kv["type"] == "event" {
