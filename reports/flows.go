@@ -30,8 +30,12 @@ type flowLedger struct {
 	flows    chunked[pairFlow]
 	// open holds sessions seen only through interim records so far; a
 	// session's closing record removes it. What is left at the end was still
-	// open when the log stopped.
-	open map[string]*openSession
+	// open when the log stopped; a session silent for openIdle never got
+	// its closing record (lost, filtered) and is counted then, so that the
+	// map holds a day of sessions, not every one of a month's log.
+	open      map[string]*openSession
+	now       time.Time // the latest time observed
+	nextSweep time.Time
 	// domains interns destination names: thousands of pairs share a few.
 	domains map[string]string
 
@@ -95,7 +99,7 @@ type pairFlow struct {
 	domain   string
 	port     int32
 	buckets  []flowBucket // hourly, in time order
-	openEnd  int32        // sessions still open when the log ends, counted to their last interim record
+	openEnd  int32        // sessions without a closing record, counted to their last interim record
 	openSent int64
 	// bothBytes are bytes from counters of both directions together (Cisco
 	// ASA teardowns): an upper bound of what was sent, said in the ledger.
@@ -202,6 +206,12 @@ func (l *flowLedger) observe(ev *event.Event, src, dst netip.Addr) {
 	l.keepWithinBudget()
 	port, _ := ev.Int("destination.port")
 	domain := ev.Str("destination.domain")
+	if ev.Timestamp.After(l.now) {
+		l.now = ev.Timestamp
+		if l.now.After(l.nextSweep) {
+			l.sweepOpen()
+		}
+	}
 	if key, sent, ok := interimCounters(ev); ok {
 		o := l.open[key]
 		if o == nil {
@@ -308,12 +318,28 @@ func (p *pairFlow) firstStart() int64 {
 	return first
 }
 
-// finish counts the sessions still open at the end of the log up to their
+// openIdle is how long a session seen through interim records may stay
+// silent before its closing record is held lost: FortiGate writes one for
+// a long session every few minutes while it lasts. A session silent for
+// longer that logs again would have its bytes counted twice (its first
+// count flagged as a session without its closing record).
+const openIdle = 24 * time.Hour
+
+// sweepOpen counts the sessions silent for openIdle, as finish does; run
+// once an hour of the stream.
+func (l *flowLedger) sweepOpen() {
+	l.nextSweep = l.now.Add(time.Hour)
+	l.countOpen(func(o *openSession) bool { return l.now.Sub(o.last) > openIdle })
+}
+
+// countOpen counts the open sessions that done says are over up to their
 // last interim record: bytes that certainly left, flagged as such.
-func (l *flowLedger) finish() error {
-	keys := make([]string, 0, len(l.open))
-	for k := range l.open {
-		keys = append(keys, k)
+func (l *flowLedger) countOpen(done func(*openSession) bool) {
+	var keys []string
+	for k, o := range l.open {
+		if done(o) {
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
@@ -321,7 +347,13 @@ func (l *flowLedger) finish() error {
 		p := l.add(o.pair, o.domain, o.port, o.sent, o.start, o.last)
 		p.openEnd++
 		p.openSent += o.sent
+		delete(l.open, k)
 	}
+}
+
+// finish counts the sessions still open at the end of the log.
+func (l *flowLedger) finish() error {
+	l.countOpen(func(*openSession) bool { return true })
 	l.open = nil
 	if len(l.runs) > 0 {
 		return l.spill()

@@ -345,8 +345,8 @@ func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activi
 				"; %d bytes of them from the web proxy's requests (what each workstation sent through it)"), proxied)
 		}
 		if openEnd > 0 {
-			e.Method += fmt.Sprintf(tr(lang, " ; %d session(s) encore ouverte(s) à la fin du journal, comptée(s) jusqu'à leur dernier enregistrement intermédiaire",
-				"; %d session(s) still open when the log ends, counted up to their last interim record"), openEnd)
+			e.Method += fmt.Sprintf(tr(lang, " ; %d session(s) sans enregistrement de fin (encore ouverte(s) à la fin du journal, ou muette(s) un jour), comptée(s) jusqu'à leur dernier enregistrement intermédiaire",
+				"; %d session(s) without a closing record (still open when the log ends, or silent for a day), counted up to their last interim record"), openEnd)
 		}
 		if len(dests) > 1 {
 			e.Method += fmt.Sprintf(tr(lang, " ; %d adresses du service %s", "; %d addresses of the service %s"), len(dests), g.svc.key)
