@@ -96,13 +96,21 @@ func setSessionPackets(ev *event.Event, sent, rcvd string) {
 // setSessionEnd records a session that ended at the event's time after secs
 // seconds: its duration and start, which the report's timeline uses.
 func setSessionEnd(ev *event.Event, secs string) {
+	if d, ok := sessionDuration(ev, secs); ok {
+		setSpan(ev, d)
+	}
+}
+
+// sessionDuration records a session's duration of secs seconds, when ev
+// is dated and secs a duration.
+func sessionDuration(ev *event.Event, secs string) (time.Duration, bool) {
 	n, err := strconv.ParseFloat(strings.TrimSpace(secs), 64)
 	if err != nil || n < 0 || ev.Timestamp.IsZero() {
-		return
+		return 0, false
 	}
 	d := time.Duration(n * float64(time.Second))
 	ev.SetInt("event.duration", int64(d))
-	setSpan(ev, d)
+	return d, true
 }
 
 // setSessionStart records a session that began at the event's time and
@@ -110,14 +118,10 @@ func setSessionEnd(ev *event.Event, secs string) {
 // duration and end, so the report's ledger dates the session's last byte
 // at its end, as for the logs dated at the end.
 func setSessionStart(ev *event.Event, secs string) {
-	n, err := strconv.ParseFloat(strings.TrimSpace(secs), 64)
-	if err != nil || n < 0 || ev.Timestamp.IsZero() {
-		return
+	if d, ok := sessionDuration(ev, secs); ok {
+		ev.Fields["event.start"] = ev.Timestamp.Format(time.RFC3339Nano)
+		ev.Fields["event.end"] = ev.Timestamp.Add(d).Format(time.RFC3339Nano)
 	}
-	d := time.Duration(n * float64(time.Second))
-	ev.SetInt("event.duration", int64(d))
-	ev.Fields["event.start"] = ev.Timestamp.Format(time.RFC3339Nano)
-	ev.Fields["event.end"] = ev.Timestamp.Add(d).Format(time.RFC3339Nano)
 }
 
 // setSpan dates the start and end of something that ended at the event's

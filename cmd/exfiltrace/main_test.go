@@ -575,29 +575,12 @@ func yearlessMailBeside(t *testing.T, o scenario.Options, fw string) {
 	if err := inc.AsFirewall(fw); err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), "evidence")
-	if err := inc.Write(dir, dir+".truth.json"); err != nil {
-		t.Fatal(err)
-	}
 	copied := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	if inc.Truth.Year >= copied.Year() {
 		t.Fatalf("the incident is of %d", inc.Truth.Year)
 	}
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			os.Chtimes(p, copied, copied)
-		}
-		return nil
-	})
-	var want scenario.Channel
-	for _, e := range inc.Truth.Exfil {
-		if e.Channel == "email" {
-			want = e
-		}
-	}
-	if want.Destination == "" {
-		t.Fatalf("no mail theft in %s", inc.Truth.Notes)
-	}
+	dir := writeCopy(t, inc, copied)
+	want := mailTheft(t, inc)
 	type report struct {
 		Verdict struct {
 			DataTaken string   `json:"data_taken"`
@@ -675,26 +658,8 @@ func TestKeptCaseReadsAHolidayLogCopiedInJanuary(t *testing.T) {
 	}
 	o.ClassicSyslog = true
 	inc := scenario.Build(o)
-	dir := filepath.Join(t.TempDir(), "evidence")
-	if err := inc.Write(dir, dir+".truth.json"); err != nil {
-		t.Fatal(err)
-	}
-	copied := end.AddDate(0, 0, 3)
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			os.Chtimes(p, copied, copied)
-		}
-		return nil
-	})
-	var want scenario.Channel
-	for _, e := range inc.Truth.Exfil {
-		if e.Channel == "email" {
-			want = e
-		}
-	}
-	if want.Destination == "" {
-		t.Fatalf("no mail theft in %s", inc.Truth.Notes)
-	}
+	dir := writeCopy(t, inc, end.AddDate(0, 0, 3))
+	want := mailTheft(t, inc)
 	caseDir := filepath.Join(t.TempDir(), "case")
 	out, err := run(t, "analyze", dir, "--quiet", "--format", "json", "--lang", "en", "--tz", "UTC", "--case", caseDir, "--no-index")
 	if err != nil {
@@ -818,4 +783,33 @@ func TestReportSaysWhichLogsNameNoZone(t *testing.T) {
 	if _, said := analyze(fortigate); strings.Contains(said, "fortigate") {
 		t.Errorf("FortiGate: reason %q", said)
 	}
+}
+
+// writeCopy writes an incident's evidence as a copy made at copied: every
+// file's modification time.
+func writeCopy(t *testing.T, inc *scenario.Incident, copied time.Time) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "evidence")
+	if err := inc.Write(dir, dir+".truth.json"); err != nil {
+		t.Fatal(err)
+	}
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			os.Chtimes(p, copied, copied)
+		}
+		return nil
+	})
+	return dir
+}
+
+// mailTheft is the incident's theft by mail.
+func mailTheft(t *testing.T, inc *scenario.Incident) scenario.Channel {
+	t.Helper()
+	for _, e := range inc.Truth.Exfil {
+		if e.Channel == "email" {
+			return e
+		}
+	}
+	t.Fatalf("no mail theft in %s", inc.Truth.Notes)
+	return scenario.Channel{}
 }
