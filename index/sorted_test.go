@@ -70,7 +70,7 @@ func testSortedLayout(t *testing.T, name string, bound int, doc func(i, sec int)
 			}
 			sort.SliceStable(want, func(a, b int) bool { return want[a].sec < want[b].sec })
 			writeStore(t, dir, "abc", docs)
-			cur, err := newSortedCursor(dir, "abc", sortedWindowBytes, &windowReaders{})
+			cur, err := newSortedCursor(dir, "abc", sortedWindowBytes, &windowReaders{}, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +109,7 @@ func TestSortedCursorDamagedBlock(t *testing.T) {
 		docs = append(docs, fmt.Sprintf(`{"@timestamp":%q,"n":%d}`, at.Add(time.Duration(i%(3*blockEvents/2))*time.Second).Format(time.RFC3339), i))
 	}
 	writeStore(t, dir, "abc", docs)
-	cur, err := newSortedCursor(dir, "abc", sortedWindowBytes, &windowReaders{})
+	cur, err := newSortedCursor(dir, "abc", sortedWindowBytes, &windowReaders{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -100,7 +100,7 @@ func (c *Case) merge(fn func(doc []byte) error) error {
 		if f.Events() == 0 || f.SHA256 == "" {
 			continue
 		}
-		srcs = append(srcs, source{path: f.Path, dir: c.Dir, name: f.SHA256, sorted: !f.TimeOrdered})
+		srcs = append(srcs, source{path: f.Path, dir: c.Dir, name: f.SHA256, sorted: !f.TimeOrdered, events: f.Events()})
 	}
 	return mergeSources(srcs, fn)
 }
@@ -112,7 +112,8 @@ type source struct {
 	dir    string // the case (or runs) directory holding it
 	name   string
 	sorted bool
-	run    bool // removed once read
+	run    bool  // removed once read
+	events int64 // how many the file holds, when known: an unordered file's list is made that long at once
 }
 
 // mergeCursors merges sources in time order, ties in the sources' order;
@@ -131,7 +132,7 @@ func mergeCursors(srcs []source, fn func(doc []byte) error) error {
 		var cur cursor
 		var err error
 		if src.sorted {
-			cur, err = newSortedCursor(src.dir, src.name, window, readers)
+			cur, err = newSortedCursor(src.dir, src.name, window, readers, src.events)
 		} else {
 			cur, err = newSeqCursor(src.dir, src.name, bufSize, src.run)
 		}
