@@ -98,22 +98,24 @@ func (c *clockCheck) observe(ev *event.Event, kind string) {
 			}
 			return
 		}
-		began, ok := sessionBegan(ev)
-		if !ok {
-			return
-		}
+		// Most sessions are web: when each began is read only for those
+		// compared.
 		p, _ := ev.Int("destination.port")
 		src, dst := ev.Str("source.ip"), ev.Str("destination.ip")
 		switch {
 		case p == 3389 && src != "":
-			c.addFw("rdp", rdpClockKey(src), began)
+			if began, ok := sessionBegan(ev); ok {
+				c.addFw("rdp", rdpClockKey(src), began)
+			}
 		case p == 25 && dst != "" && c.internal(src) && !c.internal(dst):
-			c.addFw("smtp", smtpClockKey(dst), began)
+			if began, ok := sessionBegan(ev); ok {
+				c.addFw("smtp", smtpClockKey(dst), began)
+			}
 		case p == 443 || p == 80:
-			// Most sessions are web: which are outbound is read only for
-			// those sampled.
 			if s := c.sample("web"); s != nil && dst != "" && c.internal(src) && !c.internal(dst) {
-				c.keep(s, "web", webClockKey(dst), began)
+				if began, ok := sessionBegan(ev); ok {
+					c.keep(s, "web", webClockKey(dst), began)
+				}
 			}
 		}
 	case "proxy":

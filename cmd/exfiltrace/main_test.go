@@ -581,30 +581,10 @@ func yearlessMailBeside(t *testing.T, o scenario.Options, fw string) {
 	}
 	dir := writeCopy(t, inc, copied)
 	want := mailTheft(t, inc)
-	type report struct {
-		Verdict struct {
-			DataTaken string   `json:"data_taken"`
-			Reasons   []string `json:"reasons"`
-		} `json:"verdict"`
-		Exfiltration []struct {
-			Destination struct {
-				Email string `json:"email"`
-			} `json:"destination"`
-			Bytes     int64     `json:"bytes"`
-			FirstSeen time.Time `json:"first_seen"`
-		} `json:"exfiltration"`
+	analyze := func(extra ...string) ledgerReport {
+		return analyzeJSON(t, append([]string{dir, "--tz", "UTC"}, extra...)...)
 	}
-	analyze := func(extra ...string) (r report) {
-		out, err := run(t, append([]string{"analyze", dir, "--quiet", "--format", "json", "--lang", "en", "--tz", "UTC"}, extra...)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal([]byte(out), &r); err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	said := func(r report) bool {
+	said := func(r ledgerReport) bool {
 		for _, why := range r.Verdict.Reasons {
 			if strings.HasPrefix(why, fmt.Sprintf("Years: the logs that name no year (mail.log) were read in %d", inc.Truth.Year)) {
 				return true
@@ -661,26 +641,7 @@ func TestKeptCaseReadsAHolidayLogCopiedInJanuary(t *testing.T) {
 	dir := writeCopy(t, inc, end.AddDate(0, 0, 3))
 	want := mailTheft(t, inc)
 	caseDir := filepath.Join(t.TempDir(), "case")
-	out, err := run(t, "analyze", dir, "--quiet", "--format", "json", "--lang", "en", "--tz", "UTC", "--case", caseDir, "--no-index")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r struct {
-		Verdict struct {
-			DataTaken string   `json:"data_taken"`
-			Reasons   []string `json:"reasons"`
-		} `json:"verdict"`
-		Exfiltration []struct {
-			Destination struct {
-				Email string `json:"email"`
-			} `json:"destination"`
-			Bytes     int64     `json:"bytes"`
-			FirstSeen time.Time `json:"first_seen"`
-		} `json:"exfiltration"`
-	}
-	if err := json.Unmarshal([]byte(out), &r); err != nil {
-		t.Fatal(err)
-	}
+	r := analyzeJSON(t, dir, "--tz", "UTC", "--case", caseDir, "--no-index")
 	found := false
 	for _, e := range r.Exfiltration {
 		found = found || e.Destination.Email == want.Destination && e.Bytes == want.Bytes && e.FirstSeen.Equal(want.First)
@@ -734,28 +695,8 @@ func TestReportSaysWhichLogsNameNoZone(t *testing.T) {
 	if err := inc.Write(sonicwall, sonicwall+".truth.json"); err != nil {
 		t.Fatal(err)
 	}
-	type report struct {
-		Verdict struct {
-			DataTaken string   `json:"data_taken"`
-			Reasons   []string `json:"reasons"`
-		} `json:"verdict"`
-		Exfiltration []struct {
-			Destination struct {
-				IP    string `json:"ip"`
-				Email string `json:"email"`
-			} `json:"destination"`
-			Bytes     int64     `json:"bytes"`
-			FirstSeen time.Time `json:"first_seen"`
-		} `json:"exfiltration"`
-	}
-	analyze := func(dir string, extra ...string) (r report, said string) {
-		out, err := run(t, append([]string{"analyze", dir, "--quiet", "--format", "json", "--lang", "en"}, extra...)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal([]byte(out), &r); err != nil {
-			t.Fatal(err)
-		}
+	analyze := func(dir string, extra ...string) (r ledgerReport, said string) {
+		r = analyzeJSON(t, append([]string{dir}, extra...)...)
 		for _, why := range r.Verdict.Reasons {
 			if strings.HasPrefix(why, "Times: the log") && strings.Contains(why, "name") {
 				said = why
@@ -812,4 +753,34 @@ func mailTheft(t *testing.T, inc *scenario.Incident) scenario.Channel {
 	}
 	t.Fatalf("no mail theft in %s", inc.Truth.Notes)
 	return scenario.Channel{}
+}
+
+// ledgerReport is what the tests of the ledger read of analyze's JSON.
+type ledgerReport struct {
+	Verdict struct {
+		DataTaken string   `json:"data_taken"`
+		Reasons   []string `json:"reasons"`
+	} `json:"verdict"`
+	Exfiltration []struct {
+		Destination struct {
+			IP    string `json:"ip"`
+			Email string `json:"email"`
+		} `json:"destination"`
+		Bytes     int64     `json:"bytes"`
+		FirstSeen time.Time `json:"first_seen"`
+	} `json:"exfiltration"`
+}
+
+// analyzeJSON runs analyze with args (the evidence first) and reads its
+// JSON report, in English.
+func analyzeJSON(t *testing.T, args ...string) (r ledgerReport) {
+	t.Helper()
+	out, err := run(t, append(append([]string{"analyze"}, args...), "--quiet", "--format", "json", "--lang", "en")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
