@@ -29,9 +29,12 @@ func (CheckPoint) matchLine(l string) bool {
 	return strings.Contains(l, "CheckPoint") && strings.Contains(l, `:"`) && (strings.Contains(l, `action:"`) || strings.Contains(l, `src:"`))
 }
 
-func (CheckPoint) NewDecoder(o *Options) LineDecoder { return &cpDecoder{loc: o.TZ} }
+func (CheckPoint) NewDecoder(o *Options) LineDecoder { return &cpDecoder{loc: o.TZ, o: o} }
 
-type cpDecoder struct{ loc *time.Location }
+type cpDecoder struct {
+	loc *time.Location
+	o   *Options
+}
 
 func (d *cpDecoder) Flush(Emit) {}
 
@@ -51,8 +54,11 @@ func (d *cpDecoder) Line(no int64, line []byte, emit Emit) error {
 		// RFC 5424 without priority: "1 2019-05-15T16:25:50Z HOST CheckPoint …"
 		f := strings.Fields(s)
 		for _, x := range f[:min(3, len(f))] {
-			if t, err := parseISO(x, d.loc); err == nil {
+			if t, zoned, err := parseISOZoned(x, d.loc); err == nil {
 				ev.Timestamp = t
+				if !zoned {
+					d.o.zoneRead()
+				}
 				break
 			}
 		}

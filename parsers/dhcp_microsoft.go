@@ -62,11 +62,12 @@ var (
 func (WindowsDHCP) matchLine(l string) bool { return winDHCPLine.MatchString(l) }
 
 func (WindowsDHCP) NewDecoder(o *Options) LineDecoder {
-	return &winDHCPDecoder{loc: o.TZ, cols: winDHCPv4Cols}
+	return &winDHCPDecoder{loc: o.TZ, o: o, cols: winDHCPv4Cols}
 }
 
 type winDHCPDecoder struct {
 	loc    *time.Location
+	o      *Options
 	cols   []string
 	header bool // the column header was read: what follows is data
 }
@@ -129,6 +130,7 @@ func (d *winDHCPDecoder) Line(no int64, line []byte, emit Emit) error {
 	if err != nil {
 		return fmt.Errorf("windows-dhcp: bad date/time %q %q", kv["Date"], kv["Time"])
 	}
+	d.o.zoneRead() // the server's local time
 	ev := event.New()
 	ev.Timestamp = t.UTC()
 	ev.Fields[event.FieldDataset] = "windows.dhcp"

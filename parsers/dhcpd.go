@@ -176,6 +176,9 @@ func (DHCPLeases) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) erro
 			if err != nil {
 				rawLine(emit, startLine, []byte(fmt.Sprint(cur)), err.Error())
 			} else {
+				if !utc {
+					o.zoneRead() // "db-time-format local": the server's zone, named nowhere
+				}
 				ev.Fields[event.FieldLine] = startLine
 				emit(ev, linePos(startLine))
 			}

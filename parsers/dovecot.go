@@ -24,8 +24,11 @@ func (Dovecot) Detect(head []byte) bool {
 	return mostLines(head, Dovecot{}.matchLine)
 }
 
+// matchLine takes lines a syslog daemon wrote for dovecot and those of
+// Dovecot's own log file (log_path), which name no host and no program:
+// read as plain syslog, a mailbox's downloaded bytes (out=) were lost.
 func (Dovecot) matchLine(l string) bool {
-	return strings.Contains(l, " dovecot") && strings.Contains(l, ": ")
+	return strings.Contains(l, " dovecot") && strings.Contains(l, ": ") || dcOwnLine.MatchString(l)
 }
 
 func (Dovecot) NewDecoder(o *Options) LineDecoder {
@@ -45,6 +48,11 @@ var (
 	dcAuth    = regexp.MustCompile(`^auth(?:-worker)?(?:\(|:).*?\b([a-z][\w-]*)\(([^,()]*),([0-9A-Fa-f.:]+)(?:,[^)]*)?\): (.*)$`)
 	dcBytes   = regexp.MustCompile(`\b(in|out|bytes|retr|top|deleted|expunged|trashed|body_bytes|hdr_bytes)=(\d+)(?:/(\d+))?`)
 )
+
+// dcOwnLine is dcNative as detection needs it: the process must be
+// followed by ": " or "(", where a syslog line's host (a server named
+// "imap" or "master") is followed by a space.
+var dcOwnLine = regexp.MustCompile(`^(?:\w{3} +\d{1,2} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|@[0-9a-f]{24}) (?:(?:Info|Warn|Warning|Error|Fatal|Panic|Debug): )?(?:(?i:imap|pop3|submission|managesieve|lmtp)(?:-login)?|auth(?:-worker)?|dovecot|master)(?:: |\()`)
 
 // dcNative matches Dovecot's own log file (log_path): a syslog-style or
 // tai64n stamp, an optional level, no host and no program.
@@ -79,6 +87,7 @@ func (d *dovecotDecoder) Line(no int64, line []byte, emit Emit) error {
 			h.Time = t
 		} else if t, err := time.ParseInLocation("2006-01-02 15:04:05", m[1], d.clock.Loc); err == nil {
 			h.Time = t.UTC()
+			d.clock.take(h) // its own stamp names no zone (Zoned false), nor lacks a year
 		} else if hh, err := d.clock.parse(m[1] + " localhost dovecot: x"); err == nil {
 			h.Time = hh.Time
 		} else {
@@ -112,17 +121,7 @@ func (d *dovecotDecoder) Line(no int64, line []byte, emit Emit) error {
 		}
 		ev.Set("user.name", user)
 		rest := m[3]
-		for _, b := range dcBytes.FindAllStringSubmatch(rest, -1) {
-			n, _ := strconv.ParseInt(b[2], 10, 64)
-			ev.SetInt("dovecot."+b[1], n)
-		}
-		if n, ok := ev.Int("dovecot.out"); ok {
-			ev.SetInt("destination.bytes", n) // sent by the server to the client
-			ev.Fields["tags"] = []string{"mailbox_download_bytes"}
-		}
-		if n, ok := ev.Int("dovecot.in"); ok {
-			ev.SetInt("source.bytes", n)
-		}
+		dovecotBytes(ev, dcBytes.FindAllStringSubmatch(rest, -1))
 		if strings.Contains(rest, "Logged out") || strings.HasPrefix(rest, "Disconnected") || strings.HasPrefix(rest, "Connection closed") {
 			ev.Set("event.action", "logged-out")
 			ev.Fields["event.type"] = []string{"end"}
@@ -174,4 +173,48 @@ func (d *dovecotDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	emit(ev, linePos(no))
 	return nil
+}
+
+// dovecotBytes reads a session's closing counters. The bytes the server
+// sent are what a mailbox's download is measured by: IMAP's out= (its
+// default logout format), else POP3's "bytes=in/out" (a common
+// pop3_logout_format), else POP3's default, "top=count/bytes,
+// retr=count/bytes": the messages' bytes, without the protocol's.
+func dovecotBytes(ev *event.Event, pairs [][]string) {
+	type counter struct {
+		n, of int64
+		hasOf bool
+	}
+	got := map[string]counter{}
+	for _, b := range pairs {
+		c := counter{}
+		c.n, _ = strconv.ParseInt(b[2], 10, 64)
+		if b[3] != "" {
+			c.of, _ = strconv.ParseInt(b[3], 10, 64)
+			c.hasOf = true
+		}
+		got[b[1]] = c
+		switch {
+		case b[1] == "bytes" && c.hasOf: // bytes=in/out
+			got["in"], got["out"] = counter{n: c.n}, counter{n: c.of}
+			ev.SetInt("dovecot.in", c.n)
+			ev.SetInt("dovecot.out", c.of)
+		case c.hasOf: // top=, retr=: messages/bytes
+			ev.SetInt("dovecot."+b[1], c.n)
+			ev.SetInt("dovecot."+b[1]+"_bytes", c.of)
+		default:
+			ev.SetInt("dovecot."+b[1], c.n)
+		}
+	}
+	if c, ok := got["out"]; ok {
+		ev.SetInt("destination.bytes", c.n) // sent by the server to the client
+	} else if top, retr := got["top"], got["retr"]; top.hasOf || retr.hasOf {
+		ev.SetInt("destination.bytes", top.of+retr.of)
+	} else {
+		return
+	}
+	ev.Fields["tags"] = []string{"mailbox_download_bytes"}
+	if c, ok := got["in"]; ok {
+		ev.SetInt("source.bytes", c.n)
+	}
 }

@@ -30,12 +30,13 @@ func (JuniperSRX) matchLine(l string) bool {
 }
 
 func (JuniperSRX) NewDecoder(o *Options) LineDecoder {
-	return &srxDecoder{clock: o.clock(), loc: o.TZ}
+	return &srxDecoder{clock: o.clock(), loc: o.TZ, o: o}
 }
 
 type srxDecoder struct {
 	clock syslogClock
 	loc   *time.Location
+	o     *Options
 }
 
 func (d *srxDecoder) Flush(Emit) {}
@@ -52,9 +53,12 @@ func (d *srxDecoder) Line(no int64, line []byte, emit Emit) error {
 	// Time: the device's RFC 5424 stamp when there is one (also when a
 	// syslog server put its own header in front), else the syslog header.
 	if stamp, host, ok := rfc5424Stamp(s); ok {
-		t, err := parseISO(stamp, d.loc)
+		t, zoned, err := parseISOZoned(stamp, d.loc)
 		if err != nil {
 			return fmt.Errorf("juniper-srx: bad time %q", stamp)
+		}
+		if !zoned {
+			d.o.zoneRead()
 		}
 		ev.Timestamp = t
 		ev.Set("observer.name", host)

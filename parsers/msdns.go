@@ -36,10 +36,11 @@ func (MSDNSDebug) matchLine(l string) bool {
 	return strings.Contains(l, " PACKET ") && msdnsLine.MatchString(l)
 }
 
-func (MSDNSDebug) NewDecoder(o *Options) LineDecoder { return &msdnsDecoder{loc: o.TZ} }
+func (MSDNSDebug) NewDecoder(o *Options) LineDecoder { return &msdnsDecoder{loc: o.TZ, o: o} }
 
 type msdnsDecoder struct {
 	loc      *time.Location
+	o        *Options
 	dayFirst int // 0 unknown, 1 day/month, -1 month/day
 }
 
@@ -129,6 +130,7 @@ func (d *msdnsDecoder) time(date, clock string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("ms-dns-debug: bad time %q", clock)
 	}
+	d.o.zoneRead() // the server's local time
 	return time.Date(y, time.Month(month), day, c.Hour(), c.Minute(), c.Second(), 0, d.loc).UTC(), nil
 }
 

@@ -29,9 +29,12 @@ func (Zimbra) Detect(head []byte) bool { return mostLines(head, Zimbra{}.matchLi
 
 func (Zimbra) matchLine(l string) bool { return zimbraLine.MatchString(l) }
 
-func (Zimbra) NewDecoder(o *Options) LineDecoder { return &zimbraDecoder{loc: o.TZ} }
+func (Zimbra) NewDecoder(o *Options) LineDecoder { return &zimbraDecoder{loc: o.TZ, o: o} }
 
-type zimbraDecoder struct{ loc *time.Location }
+type zimbraDecoder struct {
+	loc *time.Location
+	o   *Options
+}
 
 func (d *zimbraDecoder) Flush(Emit) {}
 
@@ -47,6 +50,7 @@ func (d *zimbraDecoder) Line(no int64, line []byte, emit Emit) error {
 	if err != nil {
 		return fmt.Errorf("zimbra: bad time %q", m[1])
 	}
+	d.o.zoneRead()
 	ev := event.New()
 	ev.Timestamp = t.UTC()
 	ev.Fields[event.FieldDataset] = "zimbra.mailbox"

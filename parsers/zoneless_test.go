@@ -36,6 +36,18 @@ func TestZoneAssumed(t *testing.T) {
 		{"pan-os behind a classic header", "panos", "<14>Mar 14 23:50:40 PA-AGGLO " + panos, true},
 		{"cef dated by rt", "cef", cef + "rt=1741995662000", false},
 		{"cef dated by the relay", "cef", cef + "act=close", true},
+		{"juniper srx, structured with an offset", "juniper-srx", `<14>1 2025-03-14T23:41:02.120+01:00 SRX-MAIRIE RT_FLOW - RT_FLOW_SESSION_CLOSE [junos@2636.1.1.1.2.129 reason="TCP FIN" source-address="10.20.1.15" source-port="51544" destination-address="185.220.101.4" destination-port="443" protocol-id="6" bytes-from-client="1073741824" bytes-from-server="21474836" elapsed-time="1834"]`, false},
+		{"juniper srx, structured without", "juniper-srx", `<14>1 2025-03-14T23:41:02.120 SRX-MAIRIE RT_FLOW - RT_FLOW_SESSION_CLOSE [junos@2636.1.1.1.2.129 reason="TCP FIN" source-address="10.20.1.15" source-port="51544" destination-address="185.220.101.4" destination-port="443" protocol-id="6" bytes-from-client="1073741824" bytes-from-server="21474836" elapsed-time="1834"]`, true},
+		{"check point with an offset", "checkpoint", `1 2025-03-14T23:41:02Z gw-mairie CheckPoint 1234 - [action:"Accept"; src:"10.1.1.1"; dst:"93.184.216.34"; service:"443"; proto:"6"]`, false},
+		{"check point without", "checkpoint", `1 2025-03-14T23:41:02 gw-mairie CheckPoint 1234 - [action:"Accept"; src:"10.1.1.1"; dst:"93.184.216.34"; service:"443"; proto:"6"]`, true},
+		{"check point in epoch seconds", "checkpoint", `gw-mairie CheckPoint 1234 - [time:"1741992062"; action:"Accept"; src:"10.1.1.1"; dst:"93.184.216.34"; service:"443"; proto:"6"]`, false},
+		{"windows dhcp", "windows-dhcp", "ID,Date,Time,Description,IP Address,Host Name,MAC Address,User Name, TransactionID, QResult,Probationtime, CorrelationID,Dhcid,VendorClass(Hex),VendorClass(ASCII),UserClass(Hex),UserClass(ASCII),RelayAgentInformation,DnsRegError.\n10,03/14/25,08:02:41,Assign,10.20.1.57,PC-URBA-03.mairie.local,A4BB6D1F0C22,,2887461234,0,,,,,,,,,0", true},
+		{"ms dns debug", "ms-dns-debug", "14/03/2025 23:05:01 0E3C PACKET  000001D7A1B2C3D0 UDP Rcv 10.20.1.15      a1b2   Q [0001   D   NOERROR] A      (3)g00(4)mega(2)nz(0)", true},
+		{"zimbra", "zimbra", "2025-03-14 23:06:40,017 INFO  [Pop3SSLServer-877] [name=j.martin@mairie.fr;ip=10.20.0.25;oip=203.0.113.7;] pop - RETR 1 size=8812345", true},
+		{"dovecot's own log", "dovecot", "2025-03-14 23:06:40 imap(j.martin)<4711><abc>: Info: Logged out in=120 out=8812345", true},
+		{"dovecot's own log in tai64n", "dovecot", "@4000000067d4b5f01c9c3800 imap(j.martin)<4711><abc>: Info: Logged out in=120 out=8812345", false},
+		{"dhcpd leases in UTC", "dhcp-leases", "lease 10.20.1.57 {\n  starts 5 2025/03/14 07:02:41;\n  ends 5 2025/03/14 19:02:41;\n  hardware ethernet a4:bb:6d:1f:0c:22;\n  client-hostname \"PC-URBA-03\";\n}", false},
+		{"dhcpd leases in local time", "dhcp-leases", "db-time-format local;\nlease 10.20.1.57 {\n  starts 5 2025/03/14 07:02:41;\n  ends 5 2025/03/14 19:02:41;\n  hardware ethernet a4:bb:6d:1f:0c:22;\n  client-hostname \"PC-URBA-03\";\n}", true},
 		{"windows firewall", "windows-firewall", "#Version: 1.5\n#Software: Microsoft Windows Firewall\n#Time Format: Local\n#Fields: date time action protocol src-ip dst-ip src-port dst-port size tcpflags tcpsyn tcpack tcpwin icmptype icmpcode info path\n2025-03-14 23:00:01 ALLOW TCP 10.10.1.20 31.216.145.5 60100 443 0 - - - - - - - SEND", true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
