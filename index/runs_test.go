@@ -12,7 +12,8 @@ import (
 
 // TestMergeInRuns: a merge of more files than it reads at once, in runs
 // (several levels of them), gives every document once, in time order, ties
-// in the files' order, exactly as a merge of all at once; the runs are
+// in the files' order, exactly as a merge of all at once, whether the
+// unordered files' time order is held or sorted on disk; the runs are
 // removed.
 func TestMergeInRuns(t *testing.T) {
 	tmp := t.TempDir()
@@ -53,11 +54,13 @@ func TestMergeInRuns(t *testing.T) {
 	for _, d := range all {
 		want = append(want, d.text)
 	}
-	for _, fanIn := range []int{1000, 16, 4, 2} {
-		t.Run(fmt.Sprint(fanIn), func(t *testing.T) {
+	// Runs of 7 places: the unordered files' time order sorted on disk.
+	for _, c := range []struct{ fanIn, chunk int }{{1000, orderChunk}, {16, orderChunk}, {4, orderChunk}, {2, orderChunk}, {1000, 7}, {4, 7}} {
+		t.Run(fmt.Sprintf("%d at once, runs of %d", c.fanIn, c.chunk), func(t *testing.T) {
 			old := mergeFanIn
-			mergeFanIn = fanIn
+			mergeFanIn = c.fanIn
 			defer func() { mergeFanIn = old }()
+			defer setOrderChunk(c.chunk)()
 			var got []string
 			if err := mergeSources(srcs, func(d []byte) error { got = append(got, string(d)); return nil }); err != nil {
 				t.Fatal(err)

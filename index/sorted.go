@@ -2,7 +2,6 @@ package index
 
 import (
 	"bufio"
-	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -22,11 +20,11 @@ import (
 type sortedCursor struct {
 	f      *os.File
 	codec  codec
-	order  []posTime
-	blocks []int64 // offset of each block, by number
-	i      int
-	window [][]byte // the next events in time order, read ahead
-	err    error    // what stopped the reading ahead, once the window is out
+	order  *timeOrder
+	part   []posTime // the window's places, reused
+	blocks []int64   // offset of each block, by number
+	window [][]byte  // the next events in time order, read ahead
+	err    error     // what stopped the reading ahead, once the window is out
 	// readers are the buffers of the cores reading a window's blocks,
 	// shared by the unordered files of one merge.
 	readers *windowReaders
@@ -53,8 +51,8 @@ var sortedWindowBytes = 32 << 20 // a variable for the tests
 // buffers do not grow with the unordered files merged at once.
 type windowReaders struct{ bufs []*blockBuffers }
 
-// posTime is one event's place in an unordered file: 24 bytes, held for
-// every event of the file while it streams.
+// posTime is one event's place in an unordered file: 24 bytes, listed
+// for every event of the file (timeorder.go bounds the list's memory).
 type posTime struct {
 	sec   int64 // unix seconds: any year, unlike nanoseconds
 	nsec  int32
@@ -65,14 +63,20 @@ type posTime struct {
 
 // events, the file's count when known (else 0), sizes the list at once:
 // grown by appending, a list of millions was briefly held twice (7.5 M
-// events: 180 MB, and the copy it grew from).
-func newSortedCursor(caseDir, sha string, window int, readers *windowReaders, events int64) (*sortedCursor, error) {
+// events: 180 MB, and the copy it grew from). A list of at most keep
+// places is held in memory, a longer one sorted on disk.
+func newSortedCursor(caseDir, sha string, window int, readers *windowReaders, events int64, keep int) (*sortedCursor, error) {
 	f, codec, err := openStoreFile(filepath.Join(caseDir, storeDir), sha)
 	if err != nil {
 		return nil, err
 	}
 	br := bufio.NewReaderSize(f, 1<<20)
-	order := make([]posTime, 0, min(max(events, 0), math.MaxInt32))
+	order := newTimeOrder(f.Name(), events, keep)
+	fail := func(err error) (*sortedCursor, error) {
+		order.close()
+		f.Close()
+		return nil, err
+	}
 	var blocks []int64
 	var off int64
 	cr := &countReader{r: br}
@@ -84,24 +88,23 @@ func newSortedCursor(caseDir, sha string, window int, readers *windowReaders, ev
 			break
 		}
 		if err != nil {
-			f.Close()
-			return nil, err
+			return fail(err)
 		}
 		off = cr.n
 		if len(blocks) == math.MaxInt32 {
-			f.Close()
-			return nil, fmt.Errorf("event store: more than %d blocks", math.MaxInt32)
+			return fail(fmt.Errorf("event store: more than %d blocks", math.MaxInt32))
 		}
 		for i, l := range lines {
 			sec, nsec := docTime(l)
-			order = append(order, posTime{sec: sec, nsec: nsec, block: int32(len(blocks)), idx: int32(i), size: int32(min(len(l), math.MaxInt32))})
+			if err := order.add(posTime{sec: sec, nsec: nsec, block: int32(len(blocks)), idx: int32(i), size: int32(min(len(l), math.MaxInt32))}); err != nil {
+				return fail(err)
+			}
 		}
 		blocks = append(blocks, start)
 	}
-	// Ties keep the file's order: its events were listed in it.
-	slices.SortFunc(order, func(a, b posTime) int {
-		return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec), cmp.Compare(a.block, b.block), cmp.Compare(a.idx, b.idx))
-	})
+	if err := order.finish(); err != nil {
+		return fail(err)
+	}
 	return &sortedCursor{f: f, codec: codec, order: order, blocks: blocks, windowBytes: window, readers: readers}, nil
 }
 
@@ -110,7 +113,7 @@ func (s *sortedCursor) next() ([]byte, error) {
 		if s.err != nil {
 			return nil, s.err
 		}
-		if s.i >= len(s.order) {
+		if _, ok := s.order.peek(); !ok {
 			return nil, io.EOF
 		}
 		s.readWindow()
@@ -129,12 +132,20 @@ func (s *sortedCursor) next() ([]byte, error) {
 // 32). A block that cannot be read ends the window at its first event in
 // time order: the events before it still come out.
 func (s *sortedCursor) readWindow() {
-	end, size := s.i, 0
-	for end < len(s.order) && (end == s.i || size+int(s.order[end].size) <= s.windowBytes) {
-		size += int(s.order[end].size)
-		end++
+	part, size := s.part[:0], 0
+	for {
+		p, ok := s.order.peek()
+		if !ok || len(part) > 0 && size+int(p.size) > s.windowBytes {
+			break
+		}
+		if err := s.order.take(); err != nil {
+			s.err = err // after the window's events, read below
+			break
+		}
+		part = append(part, p)
+		size += int(p.size)
 	}
-	part := s.order[s.i:end]
+	s.part = part
 	want := make([]int, len(part)) // the window's events in file order
 	for k := range want {
 		want[k] = k
@@ -210,7 +221,10 @@ func (s *sortedCursor) readWindow() {
 			}
 		}
 	}
-	s.i, s.window = end, window
+	s.window = window
 }
 
-func (s *sortedCursor) close() { s.f.Close() }
+func (s *sortedCursor) close() {
+	s.order.close()
+	s.f.Close()
+}

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -45,19 +46,52 @@ func TestSortedCursorOrder(t *testing.T) {
 		"reverse":                     func(i int) int { return 30000 - i },
 		"one instant":                 func(i int) int { return 0 },
 	}
-	for _, bound := range []int{sortedWindowBytes, 64 << 10} {
-		for name, second := range layouts {
-			testSortedLayout(t, fmt.Sprintf("%s, windows of %d bytes", name, bound), bound, doc, second)
+	for _, chunk := range []int{orderChunk, 977} { // held in memory; 31 runs on disk
+		for _, bound := range []int{sortedWindowBytes, 64 << 10} {
+			for name, second := range layouts {
+				testSortedLayout(t, fmt.Sprintf("%s, windows of %d bytes, runs of %d", name, bound, chunk), bound, chunk, doc, second)
+			}
 		}
 	}
 }
 
+// setOrderChunk makes runs of chunk places until the returned func.
+func setOrderChunk(chunk int) func() {
+	old := orderChunk
+	orderChunk = chunk
+	return func() { orderChunk = old }
+}
+
+// streamSorted reads an unordered file's every event in time order.
+func streamSorted(t *testing.T, dir string, keep int) [][]byte {
+	t.Helper()
+	cur, err := newSortedCursor(dir, "abc", sortedWindowBytes, &windowReaders{}, 0, keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cur.close()
+	var all [][]byte
+	for {
+		d, err := cur.next()
+		if errors.Is(err, io.EOF) {
+			return all
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, d)
+	}
+}
+
 // testSortedLayout checks one layout's order and, with windows bounded to
-// bound bytes, that no window holds more (but one event, whatever its size).
-func testSortedLayout(t *testing.T, name string, bound int, doc func(i, sec int) string, second func(i int) int) {
+// bound bytes, that no window holds more (but one event, whatever its size);
+// with runs of chunk places below the file's count, that its time order is
+// sorted on disk, in runs, not held, and the runs removed at close.
+func testSortedLayout(t *testing.T, name string, bound, chunk int, doc func(i, sec int) string, second func(i int) int) {
 	old := sortedWindowBytes
 	sortedWindowBytes = bound
 	defer func() { sortedWindowBytes = old }()
+	defer setOrderChunk(chunk)()
 	{
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -70,11 +104,15 @@ func testSortedLayout(t *testing.T, name string, bound int, doc func(i, sec int)
 			}
 			sort.SliceStable(want, func(a, b int) bool { return want[a].sec < want[b].sec })
 			writeStore(t, dir, "abc", docs)
-			cur, err := newSortedCursor(dir, "abc", sortedWindowBytes, &windowReaders{}, 0)
+			cur, err := newSortedCursor(dir, "abc", sortedWindowBytes, &windowReaders{}, int64(len(docs)), chunk)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer cur.close()
+			runs := (len(docs) + chunk - 1) / chunk
+			if runs > 1 && (len(cur.order.files) != runs || cur.order.list != nil) || runs == 1 && len(cur.order.files) != 0 {
+				t.Fatalf("%d places in %d runs on disk, %d held; want %d runs", len(docs), len(cur.order.files), len(cur.order.list), runs)
+			}
 			for k, w := range want {
 				got, err := cur.next()
 				if err != nil {
@@ -94,52 +132,36 @@ func testSortedLayout(t *testing.T, name string, bound int, doc func(i, sec int)
 			if _, err := cur.next(); !errors.Is(err, io.EOF) {
 				t.Fatalf("after the last event: %v", err)
 			}
+			if runsDir := cur.order.dir; runs > 1 {
+				cur.close()
+				if _, err := os.Stat(runsDir); !errors.Is(err, os.ErrNotExist) {
+					t.Fatalf("the runs' directory %s after close: %v", runsDir, err)
+				}
+			}
 		})
 	}
 }
 
 // TestSortedCursorDamagedBlock: a damaged block stops an unordered file's
-// stream at its first event in time order, after every event before it.
+// stream at its first event in time order, after every event before it,
+// whether the file's time order is held in memory or sorted on disk.
 func TestSortedCursorDamagedBlock(t *testing.T) {
-	dir := t.TempDir()
 	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	var docs []string
 	for i := 0; i < 3*blockEvents; i++ {
 		// Two copies of one log: instants 0..n/2 twice.
 		docs = append(docs, fmt.Sprintf(`{"@timestamp":%q,"n":%d}`, at.Add(time.Duration(i%(3*blockEvents/2))*time.Second).Format(time.RFC3339), i))
 	}
-	writeStore(t, dir, "abc", docs)
-	cur, err := newSortedCursor(dir, "abc", sortedWindowBytes, &windowReaders{}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cur.close()
-	var all [][]byte
-	for {
-		d, err := cur.next()
-		if err != nil {
-			break
+	whole := t.TempDir()
+	writeStore(t, whole, "abc", docs)
+	all := streamSorted(t, whole, orderChunk)
+	firstBad := -1 // the second block holds events blockEvents…2·blockEvents-1
+	for k, d := range all {
+		var ev struct{ N int }
+		if err := json.Unmarshal(d, &ev); err != nil {
+			t.Fatal(err)
 		}
-		all = append(all, d)
-	}
-	// Damage the second block's compressed bytes, after the cursor read the
-	// file's times (as a disk error during the stream would).
-	path := filepath.Join(dir, storeDir, "abc"+storeExt)
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	second := cur.blocks[1] // the second block in the file
-	for k := second + 4; k < second+40; k++ {
-		raw[k] ^= 0xff
-	}
-	if err := os.WriteFile(path, raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cur.i, cur.window, cur.err = 0, nil, nil
-	firstBad := -1
-	for k, p := range cur.order {
-		if p.block == 1 {
+		if ev.N >= blockEvents && ev.N < 2*blockEvents {
 			firstBad = k
 			break
 		}
@@ -147,25 +169,51 @@ func TestSortedCursorDamagedBlock(t *testing.T) {
 	if firstBad <= 0 || firstBad >= len(all)-1 {
 		t.Fatalf("the damaged block's first event is %d of %d: the test proves little", firstBad, len(all))
 	}
-	var got [][]byte
-	var streamErr error
-	for {
-		d, err := cur.next()
-		if err != nil {
-			streamErr = err
-			break
-		}
-		got = append(got, d)
-	}
-	if errors.Is(streamErr, io.EOF) || streamErr == nil {
-		t.Fatalf("a damaged block streamed without an error")
-	}
-	if len(got) != firstBad {
-		t.Fatalf("%d events before the error, want the %d before the damaged block's first", len(got), firstBad)
-	}
-	for k := range got {
-		if string(got[k]) != string(all[k]) {
-			t.Fatalf("event %d differs before the damage", k)
-		}
+	for _, chunk := range []int{orderChunk, 100} {
+		t.Run(fmt.Sprintf("runs of %d", chunk), func(t *testing.T) {
+			defer setOrderChunk(chunk)()
+			dir := t.TempDir()
+			writeStore(t, dir, "abc", docs)
+			cur, err := newSortedCursor(dir, "abc", sortedWindowBytes, &windowReaders{}, 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cur.close()
+			// Damage the second block's compressed bytes, after the cursor
+			// read the file's times (as a disk error during the stream would).
+			path := filepath.Join(dir, storeDir, "abc"+storeExt)
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			second := cur.blocks[1] // the second block in the file
+			for k := second + 4; k < second+40; k++ {
+				raw[k] ^= 0xff
+			}
+			if err := os.WriteFile(path, raw, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var got [][]byte
+			var streamErr error
+			for {
+				d, err := cur.next()
+				if err != nil {
+					streamErr = err
+					break
+				}
+				got = append(got, d)
+			}
+			if errors.Is(streamErr, io.EOF) || streamErr == nil {
+				t.Fatalf("a damaged block streamed without an error")
+			}
+			if len(got) != firstBad {
+				t.Fatalf("%d events before the error, want the %d before the damaged block's first", len(got), firstBad)
+			}
+			for k := range got {
+				if string(got[k]) != string(all[k]) {
+					t.Fatalf("event %d differs before the damage", k)
+				}
+			}
+		})
 	}
 }

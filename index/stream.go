@@ -128,11 +128,18 @@ func mergeCursors(srcs []source, fn func(doc []byte) error) error {
 	bufSize := max(64<<10, min(1<<20, mergeMemory/8/max(len(srcs), 1)))
 	window := max(512<<10, min(sortedWindowBytes, mergeMemory/max(len(srcs), 1)))
 	readers := &windowReaders{} // the unordered files read their windows one at a time
+	unordered := 0
+	for _, src := range srcs {
+		if src.sorted {
+			unordered++
+		}
+	}
+	keep := orderChunk / max(unordered, 1) // their lists share orderMemory
 	for _, src := range srcs {
 		var cur cursor
 		var err error
 		if src.sorted {
-			cur, err = newSortedCursor(src.dir, src.name, window, readers, src.events)
+			cur, err = newSortedCursor(src.dir, src.name, window, readers, src.events, keep)
 		} else {
 			cur, err = newSeqCursor(src.dir, src.name, bufSize, src.run)
 		}
