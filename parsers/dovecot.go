@@ -35,12 +35,18 @@ func (Dovecot) NewDecoder(o *Options) LineDecoder {
 	return &dovecotDecoder{clock: o.clock()}
 }
 
-type dovecotDecoder struct{ clock syslogClock }
+type dovecotDecoder struct {
+	clock    syslogClock
+	sessions loginPlaces
+}
 
 func (d *dovecotDecoder) Flush(Emit) {}
 
 var (
-	dcSession = regexp.MustCompile(`^(?i:(imap|pop3|lmtp|managesieve|submission))\(([^)]*)\)(?:<[^>]*>)*: (.*)$`)
+	dcSession = regexp.MustCompile(`^(?i:(imap|pop3|lmtp|managesieve|submission))\(([^)]*)\)((?:<[^>]*>)*): (.*)$`)
+	dcIDs     = regexp.MustCompile(`<([^>]*)>`)
+	dcMPID    = regexp.MustCompile(`\bmpid=(\d+)`)
+	dcSessID  = regexp.MustCompile(`\bsession=<([^>]*)>`)
 	dcLogin   = regexp.MustCompile(`^(imap|pop3|submission|managesieve)-login: (?:Info: )?(.*?)user=<([^>]*)>`)
 	dcRIP     = regexp.MustCompile(`\brip=([0-9A-Fa-f.:]+)`)
 	dcLIP     = regexp.MustCompile(`\blip=([0-9A-Fa-f.:]+)`)
@@ -114,13 +120,30 @@ func (d *dovecotDecoder) Line(no int64, line []byte, emit Emit) error {
 	case dcSession.MatchString(msg):
 		m := dcSession.FindStringSubmatch(msg)
 		ev.Set("network.protocol", m[1])
-		user := m[2]
+		user, pid := m[2], ""
 		if i := strings.IndexByte(user, ','); i >= 0 { // imap(user,ip) in some formats
 			setIP(ev, "source.ip", user[i+1:])
 			user = user[:i]
 		}
+		if i := strings.LastIndexByte(user, ' '); i >= 0 && isDigits(user[i+1:]) { // pop3(user pid), Dovecot 1
+			user, pid = user[:i], user[i+1:]
+		}
 		ev.Set("user.name", user)
-		rest := m[3]
+		var sess string
+		for _, id := range dcIDs.FindAllStringSubmatch(m[3], -1) { // <pid><session>, the default prefix
+			if isDigits(id[1]) {
+				pid = id[1]
+			} else {
+				sess = id[1]
+			}
+		}
+		if ip, local, ok := d.sessions.find(h.Host, sess, pid); ok {
+			if _, has := ev.Fields["source.ip"]; !has {
+				setIP(ev, "source.ip", ip)
+			}
+			setIP(ev, "destination.ip", local)
+		}
+		rest := m[4]
 		dovecotBytes(ev, dcBytes.FindAllStringSubmatch(rest, -1))
 		if strings.Contains(rest, "Logged out") || strings.HasPrefix(rest, "Disconnected") || strings.HasPrefix(rest, "Connection closed") {
 			ev.Set("event.action", "logged-out")
@@ -138,6 +161,16 @@ func (d *dovecotDecoder) Line(no int64, line []byte, emit Emit) error {
 		}
 		if r := dcLIP.FindStringSubmatch(msg); r != nil {
 			setIP(ev, "destination.ip", r[1])
+		}
+		if strings.HasPrefix(strings.TrimSpace(m[2]), "Login") {
+			var sess, pid string
+			if r := dcSessID.FindStringSubmatch(msg); r != nil {
+				sess = r[1]
+			}
+			if r := dcMPID.FindStringSubmatch(msg); r != nil {
+				pid = r[1]
+			}
+			d.sessions.add(h.Host, sess, pid, ev.Str("source.ip"), ev.Str("destination.ip"))
 		}
 		what := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(m[2]), ":"))
 		switch {
@@ -217,4 +250,47 @@ func dovecotBytes(ev *event.Event, pairs [][]string) {
 	if c, ok := got["in"]; ok {
 		ev.SetInt("source.bytes", c.n)
 	}
+}
+
+// loginPlaces remembers where each login came from, for its session's
+// lines: a session's logout, with the bytes it downloaded, names the user
+// and the session, not the client's address, which only its login line
+// gives. Keyed by host and session id (Dovecot 2.2+ logs both), else by
+// the mail process's id (mpid=). Two generations of at most
+// loginPlacesGeneration each bound the memory of a log whose logouts are
+// missing.
+type loginPlaces struct {
+	now, before map[string][2]string
+}
+
+const loginPlacesGeneration = 1 << 16
+
+func (l *loginPlaces) add(host, sess, pid, ip, local string) {
+	if ip == "" && local == "" {
+		return
+	}
+	if l.now == nil || len(l.now) >= loginPlacesGeneration {
+		l.before, l.now = l.now, make(map[string][2]string)
+	}
+	if sess != "" {
+		l.now[host+"\x00s"+sess] = [2]string{ip, local}
+	}
+	if pid != "" {
+		l.now[host+"\x00p"+pid] = [2]string{ip, local}
+	}
+}
+
+// find prefers the session id: process ids are reused.
+func (l *loginPlaces) find(host, sess, pid string) (ip, local string, ok bool) {
+	for _, k := range []string{"s" + sess, "p" + pid} {
+		if len(k) == 1 {
+			continue
+		}
+		for _, m := range []map[string][2]string{l.now, l.before} {
+			if v, found := m[host+"\x00"+k]; found {
+				return v[0], v[1], true
+			}
+		}
+	}
+	return "", "", false
 }

@@ -339,7 +339,8 @@ func eventLogsources(ev *event.Event, out []string) []string {
 	case ev.Str("observer.type") == "firewall":
 		out = addSource(out, "firewall")
 		out = addSource(out, "network")
-	case ds == "postfix", ds == "exim", ds == "sendmail", strings.HasPrefix(ds, "microsoft.exchange"), ds == "o365.audit", ds == "dovecot":
+	case ds == "postfix", ds == "exim", ds == "sendmail", strings.HasPrefix(ds, "microsoft.exchange"), ds == "o365.audit", ds == "dovecot",
+		strings.HasPrefix(ds, "zimbra."), ds == "cyrus.imap":
 		out = addSource(out, "mail")
 	}
 	return out
