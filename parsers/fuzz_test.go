@@ -325,6 +325,16 @@ func FuzzZimbra(f *testing.F) {
 	fuzzLines(f, Zimbra{})
 }
 
+// FuzzDovecot: seeds are lines of Dovecot's own log; a fuzzed input of
+// several lines joins logins to their sessions' logouts.
+func FuzzDovecot(f *testing.F) {
+	seedLines(f, "testdata/formats/dovecot.log")
+	if b, err := os.ReadFile("testdata/formats/dovecot.log"); err == nil {
+		f.Add(b)
+	}
+	fuzzLines(f, Dovecot{})
+}
+
 func FuzzCyrus(f *testing.F) {
 	seedLines(f, "testdata/formats/cyrus.log")
 	fuzzLines(f, Cyrus{})
