@@ -374,6 +374,9 @@ func (a *Analyzer) Finish(meta CaseMeta) (*Result, error) {
 		r.Baseline = &Baseline{Firewall: j.fw, Before: j.before, FirstContactMaxBytes: j.firstContactMax, FirstContactMaxTo: j.firstContactTo, Services: svcs.n}
 	}
 	r.Verdict = a.decide(r, acts, window, intrusion)
+	if why := mailboxReason(found, ids, lang); why != "" {
+		r.Verdict.Reasons = append(r.Verdict.Reasons, why)
+	}
 	r.Clocks = a.clocks.results()
 	offset := false
 	for _, c := range r.Clocks {

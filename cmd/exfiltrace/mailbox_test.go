@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -12,8 +13,9 @@ import (
 // account whose mailbox (881 MB in two sessions) went to an outside
 // address is a finding naming it, from its first logout; the same volume
 // read inside the network and a day's mail read from home are not. The
-// download is not in the byte ledger (a finding for the analyst), and the
-// verdict still says the firewall's log is missing.
+// download is not in the byte ledger (a finding for the analyst), the
+// verdict still says the firewall's log is missing, and its reasons name
+// the account and the address.
 func TestMailboxDownloadFromOutside(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "evidence")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -37,7 +39,8 @@ func TestMailboxDownloadFromOutside(t *testing.T) {
 	}
 	var r struct {
 		Verdict struct {
-			DataTaken string `json:"data_taken"`
+			DataTaken string   `json:"data_taken"`
+			Reasons   []string `json:"reasons"`
 		} `json:"verdict"`
 		Exfiltration []json.RawMessage `json:"exfiltration"`
 		Findings     []struct {
@@ -64,5 +67,14 @@ func TestMailboxDownloadFromOutside(t *testing.T) {
 	}
 	if r.Verdict.DataTaken != "insufficient_data" || len(r.Exfiltration) != 0 {
 		t.Errorf("verdict %s with %d ledger entries, want insufficient_data and none", r.Verdict.DataTaken, len(r.Exfiltration))
+	}
+	said := 0
+	for _, why := range r.Verdict.Reasons {
+		if strings.HasPrefix(why, "Mailbox(es) downloaded from outside the network: j.martin from 203.0.113.7 (finding F") {
+			said++
+		}
+	}
+	if said != 1 {
+		t.Errorf("the verdict's reasons name the downloaded mailbox %d times, want once: %q", said, r.Verdict.Reasons)
 	}
 }
