@@ -211,4 +211,3 @@ func dayVolumes(p *pairFlow) map[int32]int64 {
 	}
 	return m
 }
-
