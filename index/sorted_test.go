@@ -110,8 +110,8 @@ func testSortedLayout(t *testing.T, name string, bound, chunk int, doc func(i, s
 			}
 			defer cur.close()
 			runs := (len(docs) + chunk - 1) / chunk
-			if runs > 1 && (len(cur.order.files) != runs || cur.order.list != nil) || runs == 1 && len(cur.order.files) != 0 {
-				t.Fatalf("%d places in %d runs on disk, %d held; want %d runs", len(docs), len(cur.order.files), len(cur.order.list), runs)
+			if runs > 1 && (len(cur.order.ends) != runs || cur.order.list != nil) || runs == 1 && len(cur.order.ends) != 0 {
+				t.Fatalf("%d places in %d runs on disk, %d held; want %d runs", len(docs), len(cur.order.ends), len(cur.order.list), runs)
 			}
 			for k, w := range want {
 				got, err := cur.next()

@@ -40,13 +40,17 @@ func (a posTime) compare(b posTime) int {
 // memory when the file's fit in its share of orderMemory, else sorted runs
 // on disk merged as they are read.
 type timeOrder struct {
-	list  []posTime // being listed, then (when kept) sorted
-	i     int       // next of list, when kept
-	name  string    // the file, for the scratch directory's errors
-	dir   string    // the runs' scratch directory, when spilled
-	files []*os.File
-	runs  runHeap
-	keep  int // a list of at most so many places stays in memory
+	list []posTime // being listed, then (when kept) sorted
+	i    int       // next of list, when kept
+	name string    // the file, for the scratch directory's errors
+	dir  string    // the runs' scratch directory, when spilled
+	// file holds the runs one after another (one descriptor per unordered
+	// file however many runs: a merge reads up to mergeFanIn files at once);
+	// ends are where each run ends in it.
+	file *os.File
+	ends []int64
+	runs runHeap
+	keep int // a list of at most so many places stays in memory
 }
 
 // newTimeOrder starts a list for a file of events places (0: unknown),
@@ -75,12 +79,14 @@ func (o *timeOrder) spill() error {
 		o.dir = dir
 	}
 	slices.SortFunc(o.list, posTime.compare)
-	f, err := os.Create(filepath.Join(o.dir, fmt.Sprintf("run-%d", len(o.files))))
-	if err != nil {
-		return fmt.Errorf("sorting %s by time: %w", o.name, err)
+	if o.file == nil {
+		f, err := os.Create(filepath.Join(o.dir, "runs"))
+		if err != nil {
+			return fmt.Errorf("sorting %s by time: %w", o.name, err)
+		}
+		o.file = f
 	}
-	o.files = append(o.files, f)
-	w := bufio.NewWriterSize(f, 1<<20)
+	w := bufio.NewWriterSize(o.file, 1<<20)
 	var rec [posTimeSize]byte
 	for _, p := range o.list {
 		putPosTime(rec[:], p)
@@ -91,14 +97,23 @@ func (o *timeOrder) spill() error {
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("sorting %s by time (in %s): %w", o.name, o.dir, err)
 	}
+	o.ends = append(o.ends, o.end()+int64(len(o.list))*posTimeSize)
 	o.list = o.list[:0]
 	return nil
+}
+
+// end is where the last run ends.
+func (o *timeOrder) end() int64 {
+	if len(o.ends) == 0 {
+		return 0
+	}
+	return o.ends[len(o.ends)-1]
 }
 
 // finish ends the listing: the list is sorted in memory, or spilled and
 // its runs opened for merging.
 func (o *timeOrder) finish() error {
-	if len(o.files) == 0 && len(o.list) <= o.keep {
+	if o.file == nil && len(o.list) <= o.keep {
 		slices.SortFunc(o.list, posTime.compare)
 		return nil
 	}
@@ -108,11 +123,12 @@ func (o *timeOrder) finish() error {
 		}
 	}
 	o.list = nil
-	for _, f := range o.files {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return fmt.Errorf("sorting %s by time (in %s): %w", o.name, o.dir, err)
+	for k, end := range o.ends {
+		start := int64(0)
+		if k > 0 {
+			start = o.ends[k-1]
 		}
-		r := &runReader{r: bufio.NewReaderSize(f, 32<<10)}
+		r := &runReader{r: bufio.NewReaderSize(io.NewSectionReader(o.file, start, end-start), 32<<10)}
 		if ok, err := r.advance(); err != nil {
 			return fmt.Errorf("sorting %s by time (in %s): %w", o.name, o.dir, err)
 		} else if ok {
@@ -157,8 +173,8 @@ func (o *timeOrder) take() error {
 
 // close removes the runs.
 func (o *timeOrder) close() {
-	for _, f := range o.files {
-		f.Close()
+	if o.file != nil {
+		o.file.Close()
 	}
 	if o.dir != "" {
 		os.RemoveAll(o.dir)
