@@ -149,6 +149,9 @@ func (exchangeProtoDecoder) Line(no int64, line []byte, emit Emit) error {
 		if len(f) > 10 {
 			ev.Set("exchange.parameters", f[10])
 		}
+		if n, _ := ev.Int("destination.bytes"); n > 0 && exchangeFetches(f) {
+			ev.Fields["tags"] = []string{"mailbox_download_bytes"}
+		}
 		if len(f) > 11 {
 			ev.Set("exchange.context", f[11])
 			if strings.Contains(f[11], "AuthFailed") || strings.Contains(f[11], "-ERR") {
@@ -161,4 +164,17 @@ func (exchangeProtoDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	emit(ev, linePos(no))
 	return nil
+}
+
+// exchangeFetches says whether a POP3/IMAP4 row's response carried mail:
+// RETR and TOP, FETCH and UID FETCH. Other responses (LIST, STAT, a
+// login's greeting) are not a mailbox's content.
+func exchangeFetches(f []string) bool {
+	switch strings.ToLower(f[9]) {
+	case "retr", "top", "fetch":
+		return true
+	case "uid":
+		return len(f) > 10 && strings.HasPrefix(strings.ToLower(strings.TrimSpace(f[10])), "fetch")
+	}
+	return false
 }
