@@ -128,7 +128,7 @@ func (d *cefDecoder) Line(no int64, line []byte, emit Emit) error {
 	if h, err := d.clock.peek(s[:i] + " x"); err == nil && i > 0 {
 		ev.Set("log.syslog.hostname", h.Host)
 		ev.Timestamp = h.Time
-		if t, zoned, ok := cefOwnTime(kv, d.loc); ok {
+		if t, zoned, ok := cefOwnTime(kv, d.loc, h.Time); ok {
 			ev.Timestamp = t
 			if !zoned {
 				d.o.zoneRead()
@@ -136,7 +136,7 @@ func (d *cefDecoder) Line(no int64, line []byte, emit Emit) error {
 		} else {
 			d.clock.take(h)
 		}
-	} else if t, zoned, ok := cefOwnTime(kv, d.loc); ok {
+	} else if t, zoned, ok := cefOwnTime(kv, d.loc, time.Time{}); ok {
 		ev.Timestamp = t
 		if !zoned {
 			d.o.zoneRead()
@@ -184,20 +184,13 @@ func (d *cefDecoder) Line(no int64, line []byte, emit Emit) error {
 }
 
 // cefOwnTime is the event's own time: rt, else end, else start, in epoch
-// milliseconds or one of the dates ArcSight writes; zoned, whether it named
-// its zone.
-func cefOwnTime(kv map[string]string, loc *time.Location) (t time.Time, zoned, ok bool) {
+// milliseconds or one of the dates ArcSight writes (readVendorTime); zoned,
+// whether it named its zone; near dates a time written without a year.
+func cefOwnTime(kv map[string]string, loc *time.Location, near time.Time) (t time.Time, zoned, ok bool) {
 	for _, k := range []string{"rt", "end", "start"} {
-		v := kv[k]
-		if v == "" {
-			continue
-		}
-		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return time.UnixMilli(ms).UTC(), true, true
-		}
-		for _, layout := range []string{"Jan 02 2006 15:04:05", "Jan 2 2006 15:04:05", "Jan 02 2006 15:04:05 MST", time.RFC3339} {
-			if t, err := time.ParseInLocation(layout, v, loc); err == nil {
-				return t.UTC(), layout == time.RFC3339, true // an abbreviation Go does not know reads as UTC
+		if v := kv[k]; v != "" {
+			if t, zoned, err := readVendorTime(v, "", loc, near); err == nil {
+				return t, zoned, true
 			}
 		}
 	}

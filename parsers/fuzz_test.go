@@ -455,3 +455,36 @@ func FuzzW3CProxy(f *testing.F) {
 	seedLines(f, "testdata/proxysg_elff.log")
 	fuzzLines(f, W3CProxy{})
 }
+
+func FuzzLEEF(f *testing.F) {
+	seedLines(f, "testdata/leef.log")
+	f.Add([]byte("LEEF:1.0|Zscaler|NSSWeblog|5.7|Allowed|cat=Web\tdevTime=Mar 14 2026 23:50:41 CET\tdevTimeFormat=MMM dd yyyy HH:mm:ss z\tsrc=10.10.1.20\tsrcBytes=7\turl=a.example/x"))
+	f.Add([]byte("<9>Mar 14 22:51:02 sensor LEEF:1.0|V|S|2.5.0|Alert|devTime=Mar 14 2026 23:51:00 devTimeFormat=MMM dd yyyy HH:mm:ss sev=2 cat=Sensor Alerts msg=a b = c"))
+	f.Add([]byte("LEEF:2.0|V|G|1.13|login|^|devTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSSZ^devTime=2026-03-14T23:52:03.060+0100^usrName=admin"))
+	f.Add([]byte("LEEF:2.0|V|C|1.0|T|x09|devTime=Mar-14-2026 23:54:00 GMT\tdevTimeFormat='at' HH 'o''clock\tsev=7"))
+	f.Add([]byte("<134>1 2026-03-14T23:56:00+01:00 fw leef - - - LEEF:1.0|V|FW|1|t|devTime=1773532500000\tsrc=10.10.1.24"))
+	fuzzLines(f, LEEF{})
+}
+
+func FuzzCEF(f *testing.F) {
+	seedLines(f, "testdata/cef_leef.log")
+	f.Add([]byte(`CEF:0|Palo Alto Networks|LF|2.0|TRAFFIC|end|3|rt=Feb 27 2021 20:16:21 CET src=10.0.0.5 dst=31.216.145.5 in=2048 out=123 act=allow`))
+	f.Add([]byte(`Mar 14 23:41:02 collector CEF:0|Vendor|Gateway|1.0|100|closed|3|rt=Mar 14 23:41:01.250 IST src=10.1.1.1 end=1741995662000`))
+	fuzzLines(f, CEF{})
+}
+
+// FuzzVendorTime: any value in any Java pattern reads as a UTC time or
+// gives an error, never a panic.
+func FuzzVendorTime(f *testing.F) {
+	f.Add("Mar 14 2026 23:50:41 CET", "MMM dd yyyy HH:mm:ss z")
+	f.Add("2017-10-18T11:26:03.060+0200", "yyyy-MM-dd'T'HH:mm:ss.SSSZ")
+	f.Add("Dec 31 23:59:59", "MMM dd HH:mm:ss")
+	f.Add("1773532241000", "")
+	f.Add("18/10/2017 11:26", "dd/MM/yyyy HH:mm 'h'''")
+	f.Fuzz(func(t *testing.T, v, format string) {
+		got, _, err := readVendorTime(v, format, time.UTC, time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC))
+		if err == nil && got.Location() != time.UTC {
+			t.Fatalf("%q in %q: %v not in UTC", v, format, got)
+		}
+	})
+}

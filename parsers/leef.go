@@ -29,9 +29,10 @@ func (LEEF) NewDecoder(o *Options) LineDecoder {
 }
 
 type leefDecoder struct {
-	clock syslogClock
-	loc   *time.Location
-	o     *Options
+	clock  syslogClock
+	loc    *time.Location
+	o      *Options
+	warned bool
 }
 
 func (d *leefDecoder) Flush(Emit) {}
@@ -47,7 +48,9 @@ func (d *leefDecoder) Line(no int64, line []byte, emit Emit) error {
 		return fmt.Errorf("leef: %d header fields", len(parts))
 	}
 	delim, attrs := "\t", parts[5]
-	if strings.HasPrefix(parts[0], "LEEF:2.0") && len(parts) == 7 {
+	// LEEF 2.0 names its delimiter in a sixth header field — a character
+	// or its hex code — which some products leave out.
+	if strings.HasPrefix(parts[0], "LEEF:2.0") && len(parts) == 7 && !strings.Contains(parts[5], "=") {
 		d := parts[5]
 		switch {
 		case strings.HasPrefix(d, "x") || strings.HasPrefix(d, "0x"):
@@ -61,31 +64,27 @@ func (d *leefDecoder) Line(no int64, line []byte, emit Emit) error {
 	} else if len(parts) == 7 {
 		attrs = parts[5] + "|" + parts[6]
 	}
-	kv := map[string]string{}
-	for _, f := range strings.Split(attrs, delim) {
-		if k, v, ok := strings.Cut(f, "="); ok {
-			kv[strings.TrimSpace(k)] = v
-		}
-	}
+	kv := leefAttributes(attrs, delim)
 	ev := event.New()
 	var relay *syslogHeader
+	var near time.Time
 	if h, err := d.clock.peek(s[:i] + " x"); err == nil && i > 0 {
-		ev.Timestamp, relay = h.Time, &h
+		ev.Timestamp, relay, near = h.Time, &h, h.Time
 		ev.Set("log.syslog.hostname", h.Host)
 	}
 	if v := kv["devTime"]; v != "" {
-		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
-			ev.Timestamp, relay = time.UnixMilli(ms).UTC(), nil
-		} else {
-			for _, layout := range []string{"Jan 02 2006 15:04:05", "Jan 2 2006 15:04:05", "Jan 02 2006 15:04:05.000 MST", time.RFC3339} {
-				if t, err := time.ParseInLocation(layout, v, d.loc); err == nil {
-					ev.Timestamp, relay = t.UTC(), nil
-					if layout != time.RFC3339 {
-						d.o.zoneRead()
-					}
-					break
-				}
+		t, zoned, err := readVendorTime(v, kv["devTimeFormat"], d.loc, near)
+		switch {
+		case err == nil:
+			ev.Timestamp, relay = t, nil
+			if !zoned {
+				d.o.zoneRead()
 			}
+		case ev.Timestamp.IsZero():
+			return fmt.Errorf("leef: devTime: %w", err)
+		case !d.warned && d.o.Warn != nil:
+			d.warned = true
+			d.o.Warn(fmt.Sprintf("leef: line %d: devTime not read (%v): such lines are dated by their syslog header", no, err))
 		}
 	}
 	if ev.Timestamp.IsZero() {
@@ -107,10 +106,16 @@ func (d *leefDecoder) Line(no int64, line []byte, emit Emit) error {
 	setIP(ev, "destination.ip", kv["dst"])
 	setPort(ev, "source.port", kv["srcPort"])
 	setPort(ev, "destination.port", kv["dstPort"])
-	ev.Set("user.name", kv["usrName"])
+	if kv["src"] == "" {
+		setIP(ev, "source.ip", kv["srcPreNAT"])
+	}
+	setIP(ev, "source.nat.ip", kv["srcPostNAT"])
+	setIP(ev, "destination.nat.ip", kv["dstPostNAT"])
+	ev.Set("user.name", firstNonEmpty(kv["usrName"], kv["accountName"]))
+	ev.Set("url.original", kv["url"])
 	ev.Set("network.transport", ianaProto(kv["proto"]))
 	ev.Set("event.action", firstNonEmpty(kv["action"], kv["cat"]))
-	for f, k := range map[string]string{"source.bytes": "srcBytes", "destination.bytes": "dstBytes"} {
+	for f, k := range map[string]string{"source.bytes": "srcBytes", "destination.bytes": "dstBytes", "source.packets": "srcPackets", "destination.packets": "dstPackets"} {
 		if n, err := strconv.ParseInt(kv[k], 10, 64); err == nil {
 			ev.SetInt(f, n)
 		}
@@ -118,4 +123,21 @@ func (d *leefDecoder) Line(no int64, line []byte, emit Emit) error {
 	ev.Fields["event.category"] = []string{"network"}
 	emit(ev, linePos(no))
 	return nil
+}
+
+// leefAttributes splits LEEF's key=value attributes at delim. Some products
+// separate them with spaces where the format says tab (CyberX, the spec's
+// own examples of 1.0): then a key is a word before "=" and its value runs
+// to the next key, as in CEF.
+func leefAttributes(attrs, delim string) map[string]string {
+	if delim == "\t" && !strings.Contains(attrs, "\t") && strings.Count(attrs, "=") > 1 {
+		return cefExtension(attrs)
+	}
+	kv := map[string]string{}
+	for _, f := range strings.Split(attrs, delim) {
+		if k, v, ok := strings.Cut(f, "="); ok {
+			kv[strings.TrimSpace(k)] = v
+		}
+	}
+	return kv
 }
