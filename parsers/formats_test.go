@@ -29,7 +29,7 @@ var wantFormat = map[string]string{
 	"mikrotik.log": "mikrotik", "proxmox-firewall.log": "proxmox-firewall", "pfirewall.log": "windows-firewall",
 	"netfilter-edgeos-unifi.log": "netfilter", "cisco-asa-catalogue.log": "cisco-asa", "DhcpSrvLog-Ven.log": "windows-dhcp",
 	"DhcpV6SrvLog-Ven.log": "windows-dhcp", "DhcpSrvLog-Ven-fr.log": "windows-dhcp", "DhcpV6SrvLog-Ven-fr.log": "windows-dhcp", "dhcpd.log": "dhcpd", "dhcpd.leases": "dhcp-leases", "dnsmasq.leases": "dhcp-leases",
-	"syslog-auth.log": "syslog", "dovecot.log": "dovecot", "zimbra-audit.log": "zimbra", "cyrus.log": "cyrus-imap", "entra-signins.csv": "entra-signins",
+	"syslog-auth.log": "syslog", "dovecot.log": "dovecot", "huawei.log": "huawei", "zimbra-audit.log": "zimbra", "cyrus.log": "cyrus-imap", "entra-signins.csv": "entra-signins",
 	"entra-signins.json": "entra-signins", "m365-sharepoint.json": "m365-audit",
 	"msdns-debug.log": "ms-dns-debug", "msdns-debug-us.log": "ms-dns-debug",
 }

@@ -488,3 +488,10 @@ func FuzzVendorTime(f *testing.F) {
 		}
 	})
 }
+
+func FuzzHuawei(f *testing.F) {
+	seedLines(f, "testdata/formats/huawei.log")
+	f.Add([]byte("<190>USG %%01SECLOG/6/SESSION_TEARDOWN(l):BeginTime=9,EndTime=-1,SendBytes=x,=,a=(b=c)."))
+	f.Add([]byte("<190>%%: %%10SHELL/5/SHELL_LOGIN(l):admin logged in from 10.0.0.1. (a=b; c=d"))
+	fuzzLines(f, Huawei{})
+}

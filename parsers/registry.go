@@ -25,6 +25,7 @@ var registry = []Format{
 	SonicWall{},
 	Zyxel{},
 	CiscoASA{},
+	Huawei{},
 	CheckPoint{},
 	CEF{},
 	LEEF{},

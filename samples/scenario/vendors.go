@@ -10,7 +10,7 @@ import (
 
 // Firewalls are the vendors an incident's firewall log can be rewritten
 // as: the same sessions, denies and VPN logins, in each vendor's own words.
-var Firewalls = []string{"fortigate", "juniper-srx", "sophos-xg", "netscreen", "watchguard", "cisco-asa", "zyxel", "stormshield", "panos", "sonicwall"}
+var Firewalls = []string{"fortigate", "juniper-srx", "sophos-xg", "netscreen", "watchguard", "cisco-asa", "zyxel", "stormshield", "panos", "sonicwall", "huawei"}
 
 // fgRecord is what a FortiGate line of the generator says.
 type fgRecord struct {
@@ -254,6 +254,16 @@ func renderAs(vendor string, kv map[string]string, start, end time.Time, loc *ti
 		}
 		return []vendorLine{{end, hdr + fmt.Sprintf(`c=1024 m=537 msg="Connection Closed" n=%d src=%s:%s:X0 dst=%s:%s:X1 proto=%s/%s sent=%s rcvd=%s spkt=%s rpkt=%s rule="5 (LAN->WAN)"`,
 			id, src, sport, dst, dport, proto, dport, sent, rcvd, kv["sentpkt"], kv["rcvdpkt"])}}
+	case "huawei":
+		// USG: the header in the device's local time without its zone
+		// (VRP's "timestamp local"), the session's start and end in epoch
+		// seconds; denies are POLICY records with only the header's time.
+		if deny {
+			return []vendorLine{{end, fmt.Sprintf("<190>%s USG6650E-MAIRIE %%%%01POLICY/6/POLICYDENY(l):vsys=public, protocol=%s, source-ip=%s, source-port=%s, destination-ip=%s, destination-port=%s, time=%s, source-zone=untrust, destination-zone=local, rule-name=default.",
+				le.Format("Jan _2 2006 15:04:05"), kv["proto"], src, sport, dst, dport, le.Format("2006/1/2 15:04:05"))}}
+		}
+		return []vendorLine{{end, fmt.Sprintf("<190>%s USG6650E-MAIRIE %%%%01SECLOG/6/SESSION_TEARDOWN(l):IPVer=4,Protocol=%s,SourceIP=%s,DestinationIP=%s,SourcePort=%s,DestinationPort=%s,SourceNatIP=%s,SourceNatPort=%s,BeginTime=%d,EndTime=%d,SendPkts=%s,SendBytes=%s,RcvPkts=%s,RcvBytes=%s,SourceVpnID=0,DestinationVpnID=0,SourceZone=trust,DestinationZone=untrust,PolicyName=p%s,CloseReason=tcp-fin.",
+			le.Format("2006-01-02 15:04:05"), proto, src, dst, sport, dport, nat, natPort, start.Unix(), end.Unix(), kv["sentpkt"], sent, kv["rcvdpkt"], rcvd, kv["policyid"])}}
 	case "cisco-asa":
 		stamp := func(t time.Time) string { return t.In(loc).Format("Jan 02 2006 15:04:05") + ": " }
 		if kv["type"] == "event" {
