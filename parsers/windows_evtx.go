@@ -18,7 +18,7 @@ type EVTX struct{}
 func (EVTX) Name() string        { return "evtx" }
 func (EVTX) Description() string { return "Windows binary event logs (.evtx), including damaged files" }
 func (EVTX) Detect(head []byte) bool {
-	return bytes.HasPrefix(head, []byte("ElfFile\x00"))
+	return bytes.HasPrefix(head, []byte("ElfFile\x00")) || evtx.LooksLikeChunks(head)
 }
 
 func (EVTX) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {

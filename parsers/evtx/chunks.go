@@ -33,8 +33,8 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 		workers = 1
 	}
 	slots := 0
-	if rd.size > fileHeaderSize {
-		slots = int((rd.size - fileHeaderSize + chunkSize - 1) / chunkSize)
+	if rd.size > rd.base {
+		slots = int((rd.size - rd.base + chunkSize - 1) / chunkSize)
 	}
 	livePrep := prepare
 	if prepare != nil {
@@ -319,7 +319,7 @@ var (
 // readChunk reads chunk slot idx into buf (a chunk's size), zero-padded
 // when the file ends inside it; n is how much the file holds.
 func (rd *Reader) readChunk(idx int, buf []byte) (data []byte, n int, err error) {
-	off := int64(fileHeaderSize) + int64(idx)*chunkSize
+	off := rd.base + int64(idx)*chunkSize
 	n, err = rd.r.ReadAt(buf, off)
 	if err != nil && err != io.EOF {
 		return nil, n, fmt.Errorf("evtx: reading chunk %d at offset %d: %w", idx, off, err)
@@ -334,7 +334,7 @@ func (rd *Reader) readChunk(idx int, buf []byte) (data []byte, n int, err error)
 // header or data checksum, a free-space offset out of range, records whose
 // size fields disagree are reported, and the records around them still read.
 func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *chunkResult {
-	off := int64(fileHeaderSize) + int64(idx)*chunkSize
+	off := rd.base + int64(idx)*chunkSize
 	res := &chunkResult{report: ChunkReport{Index: idx, Offset: off}}
 	data, n, err := rd.readChunk(idx, buf)
 	if err != nil {

@@ -957,3 +957,59 @@ func flatPairs(r *Record) string {
 	}
 	return strings.Join(sortPairs(p), "\n")
 }
+
+// TestHeaderlessFile: a file whose header is zeroed, overwritten or cut
+// off (chunks carved from a disk) is still read: every record the clean
+// file gives, at the same IDs and times, offsets shifted by what was cut,
+// and a warning that says the header was not there.
+func TestHeaderlessFile(t *testing.T) {
+	dir := corpus.Dir(t, "evtx/omerbenamram-evtx")
+	clean, err := os.ReadFile(filepath.Join(dir, "security.evtx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := readBytes(t, clean)
+	overwritten := bytes.Clone(clean)
+	for i := range fileHeaderSize {
+		overwritten[i] = byte(i*7 + 3)
+	}
+	cases := []struct {
+		name  string
+		data  []byte
+		shift int64
+		warn  string
+	}{
+		{"header zeroed", append(make([]byte, fileHeaderSize), clean[fileHeaderSize:]...), 0, "file header missing or overwritten"},
+		{"header overwritten", overwritten, 0, "file header missing or overwritten"},
+		{"header cut off", clean[fileHeaderSize:], fileHeaderSize, "the file starts with a chunk"},
+	}
+	for _, c := range cases {
+		if !LooksLikeChunks(c.data[:min(len(c.data), 64<<10)]) {
+			t.Errorf("%s: not recognised as EVTX chunks", c.name)
+		}
+		recs, rd := readBytes(t, c.data)
+		if len(recs) != len(base) || len(rd.Losses) != 0 {
+			t.Fatalf("%s: %d records, %v lost; want %d", c.name, len(recs), rd.Losses, len(base))
+		}
+		for i, r := range recs {
+			if r.ID != base[i].ID || !r.Written.Equal(base[i].Written) || r.Offset != base[i].Offset-c.shift || r.Carved != base[i].Carved {
+				t.Fatalf("%s: record %d is %d at %v (offset %d), want %d at %v (offset %d)", c.name, i, r.ID, r.Written, r.Offset, base[i].ID, base[i].Written, base[i].Offset-c.shift)
+			}
+		}
+		found := false
+		for _, w := range rd.Warnings {
+			found = found || strings.Contains(w.Reason, c.warn)
+		}
+		if !found {
+			t.Errorf("%s: warnings %v do not say %q", c.name, rd.Warnings, c.warn)
+		}
+	}
+	// Neither a header nor a chunk: still not EVTX.
+	junk := bytes.Repeat([]byte{0x41}, fileHeaderSize+chunkSize)
+	if LooksLikeChunks(junk) {
+		t.Error("junk recognised as chunks")
+	}
+	if _, err := NewReader(bytes.NewReader(junk), int64(len(junk))); err != ErrNotEVTX {
+		t.Errorf("junk: err = %v, want ErrNotEVTX", err)
+	}
+}

@@ -108,6 +108,9 @@ type Reader struct {
 	Unreadable []Loss
 	// Flat asks for records as Flat values where their layout allows it.
 	Flat bool
+	// base is where the first chunk begins: after the file header, or at
+	// 0 for chunks without one.
+	base int64
 }
 
 // NewReader validates the file header. A damaged header is a warning, not a
@@ -122,8 +125,22 @@ func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
 		}
 		return nil, fmt.Errorf("evtx: file header truncated (%d bytes): %w", n, err)
 	}
+	rd.base = fileHeaderSize
 	if !bytes.Equal(hdr[:8], fileMagic) {
-		return nil, ErrNotEVTX
+		// A header overwritten or cut off (a carved file, a damaged disk):
+		// chunks describe themselves, so a file whose first chunk is where
+		// the header says chunks begin, or at its very start, is read
+		// without it.
+		switch {
+		case n >= fileHeaderSize && hasChunkAt(r, fileHeaderSize):
+			rd.Warnings = append(rd.Warnings, Warning{Chunk: -1, Reason: "file header missing or overwritten (no ElfFile signature): its chunks are read on their own, without the header's counts"})
+		case bytes.Equal(hdr[:8], chunkMagic):
+			rd.base = 0
+			rd.Warnings = append(rd.Warnings, Warning{Chunk: -1, Reason: "no file header: the file starts with a chunk (carved chunks?); they are read on their own"})
+		default:
+			return nil, ErrNotEVTX
+		}
+		return rd, nil
 	}
 	le := binary.LittleEndian
 	h := &rd.Header
@@ -147,6 +164,21 @@ func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
 		rd.Losses = append(rd.Losses, Loss{Chunk: -1, Offset: 0, Reason: fmt.Sprintf("file truncated inside the %d-byte file header; no chunks", fileHeaderSize)})
 	}
 	return rd, nil
+}
+
+// hasChunkAt says whether a chunk signature is at off.
+func hasChunkAt(r io.ReaderAt, off int64) bool {
+	b := make([]byte, len(chunkMagic))
+	n, _ := r.ReadAt(b, off)
+	return n == len(b) && bytes.Equal(b, chunkMagic)
+}
+
+// LooksLikeChunks says whether head (a file's first bytes) is an EVTX file
+// whose header is missing or overwritten: a chunk where the header ends, or
+// at the start.
+func LooksLikeChunks(head []byte) bool {
+	return bytes.HasPrefix(head, chunkMagic) ||
+		len(head) >= fileHeaderSize+len(chunkMagic) && bytes.Equal(head[fileHeaderSize:fileHeaderSize+len(chunkMagic)], chunkMagic)
 }
 
 // errClass strips offsets from decode errors so loss reasons group well.

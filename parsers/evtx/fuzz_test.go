@@ -32,11 +32,14 @@ func FuzzReader(f *testing.F) {
 	// Inputs are kept under 64 KiB: Go's fuzzer slows to a crawl above that.
 	// A cut chunk still exercises the record decoder (records wholly inside are read).
 	f.Add(minimalFile()[:fileHeaderSize+1024])
+	// Without the file header: chunks read on their own.
+	f.Add(minimalFile()[fileHeaderSize : fileHeaderSize+1024])
 	// Seeds from the shared corpus when present: the first chunk of small files.
 	if dir := filepath.Join(corpus.Root(f), "..", "shared", "corpus", "evtx", "omerbenamram-evtx"); dirExists(dir) {
 		for _, name := range []string{"security.evtx", "sysmon.evtx", "MSExchange_Management_wec.evtx", "sample_with_a_bad_chunk_magic.evtx"} {
 			if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil && len(b) >= fileHeaderSize+chunkSize {
 				f.Add(b[:fileHeaderSize+40000])
+				f.Add(b[fileHeaderSize : fileHeaderSize+40000])
 			}
 		}
 	}
