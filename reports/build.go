@@ -34,6 +34,9 @@ type Options struct {
 	// were read at this time.
 	ZoneInferredFrom *ClockCheck
 	ZoneInferredAt   int64
+	// ZoneInferredIn is the zone (IANA) they were read in instead, when
+	// the firewall's clock followed its summer time (ClockCheck.Zone).
+	ZoneInferredIn string
 	// YearGuess is the year the logs naming no year were read in this time,
 	// from the dated logs they meet (parsers.GuessYear).
 	YearGuess *parsers.YearGuess
@@ -394,9 +397,13 @@ func (a *Analyzer) Finish(meta CaseMeta) (*Result, error) {
 		r.Verdict.Reasons = append(r.Verdict.Reasons, yearMissedReason(g, lang))
 	}
 	if f := a.o.ZoneInferredFrom; f != nil {
-		r.Verdict.Reasons = append(r.Verdict.Reasons, inferredReason(*f, a.o.ZoneInferredAt, lang))
+		if a.o.ZoneInferredIn != "" {
+			r.Verdict.Reasons = append(r.Verdict.Reasons, zoneInferredReason(*f, lang))
+		} else {
+			r.Verdict.Reasons = append(r.Verdict.Reasons, inferredReason(*f, a.o.ZoneInferredAt, lang))
+		}
 		for i := range r.Clocks {
-			r.Clocks[i].ReadAt = ZoneName(a.o.ZoneInferredAt)
+			r.Clocks[i].ReadAt = zoneReadName(a.o.ZoneInferredIn, a.o.ZoneInferredAt)
 		}
 	}
 	r.Timeline = timeline(r, lang)

@@ -229,8 +229,15 @@ type ClockCheck struct {
 	Agreeing      int   `json:"agreeing"` // of those, how many agree once Source is moved back by the offset
 	AtZero        int   `json:"agreeing_without_offset"`
 	// ReadAt is the offset the logs naming no zone were read at when a
-	// first reading in UTC showed it ("+02:00"); empty otherwise.
+	// first reading in UTC showed it ("+02:00"), or the zone ("Europe/Paris");
+	// empty otherwise.
 	ReadAt string `json:"zoneless_read_at,omitempty"`
+	// Zone is the zone whose summer time Source's clock follows, when its
+	// rules explain more moments than any fixed offset (ZoneAgreeing of
+	// them; its offsets over those moments in ZoneOffsets, seconds).
+	Zone         string   `json:"zone,omitempty"`
+	ZoneAgreeing int      `json:"zone_agreeing,omitempty"`
+	ZoneOffsets  [2]int64 `json:"zone_offsets_seconds,omitzero"`
 }
 
 // results compares the firewall's clock with each other log's.
@@ -265,7 +272,7 @@ func (c *clockCheck) compare(name string) *ClockCheck {
 			continue
 		}
 		before, after := clockBefore, clockAfter
-		if strings.HasPrefix(m.key, "smtp|") || strings.HasPrefix(m.key, "web|") {
+		if isSlowClockKey(m.key) {
 			before, after = smtpBefore, smtpAfter
 		}
 		near := false
@@ -304,7 +311,21 @@ func (c *clockCheck) compare(name string) *ClockCheck {
 			r.Source, r.Reference, r.OffsetSeconds = name, "firewall", -r.OffsetSeconds
 		}
 	}
+	if 2*ref.zoneless <= ref.n {
+		// A firewall on local summer time: no fixed offset reads it all.
+		if z, zs, offs := c.bestSummerZone(ref); z != "" && zs >= 3 && 2*zs >= n && zs > score[best] && zs > 2*score[steps] {
+			r.Zone, r.ZoneAgreeing, r.ZoneOffsets = z, zs, offs
+			r.OffsetSeconds = int64(time.Duration(best-steps) * clockStep / time.Second)
+			r.Agreeing = score[best]
+		}
+	}
 	return r
+}
+
+// isSlowClockKey: SMTP deliveries and proxy requests follow their
+// firewall session within minutes, not seconds.
+func isSlowClockKey(key string) bool {
+	return strings.HasPrefix(key, "smtp|") || strings.HasPrefix(key, "web|")
 }
 
 func abs(i int) int {
@@ -362,6 +383,13 @@ func inferredReason(first ClockCheck, readAt int64, lang string) string {
 // clockReason says an offset in the verdict: the report's times are as
 // the logs wrote them, so the reader must know which may be off.
 func clockReason(c ClockCheck, lang string) string {
+	if c.Zone != "" {
+		return fmt.Sprintf(tr(lang,
+			"Horloges : les heures %s suivent l'heure d'été du fuseau %s (UTC%s et UTC%s selon la saison) : lues ainsi, %d des %d %s, contre %d au mieux à un décalage fixe (%d sans décalage). Si les heures %s sont locales sans fuseau, relancer avec --tz %s.",
+			"Clocks: %s times follow the summer time of the zone %s (UTC%s and UTC%s by season): so read, %d of %d %s, against %d at best at one fixed offset (%d without an offset). If %s times are local time without a zone, rerun with --tz %s."),
+			clockName(c.Source, lang), c.Zone, ZoneName(c.ZoneOffsets[0]), ZoneName(c.ZoneOffsets[1]), c.ZoneAgreeing, c.Moments, clockMoments(c, lang), c.Agreeing, c.AtZero,
+			clockName(c.Source, lang), c.Zone)
+	}
 	if c.OffsetSeconds == 0 {
 		return ""
 	}

@@ -252,7 +252,7 @@ says so.`,
 			keep := caseDir != ""
 			run := &analysis{cmd: cmd, args: args, f: &f, year: year, keep: keep}
 			defer run.removeScratch()
-			c, res, b, err := run.once(caseDir, loc, tzSource, nil, 0)
+			c, res, b, err := run.once(caseDir, loc, tzSource, nil, 0, "")
 			if err != nil {
 				return err
 			}
@@ -272,7 +272,7 @@ says so.`,
 					fmt.Fprintf(cmd.ErrOrStderr(), "logs naming no year read in %d meet the dated logs only in %d: reading the evidence again in %d\n", g.Was, g.Year, g.Year)
 				}
 				run.year, run.yearGuess = g.Year, &g
-				c2, res2, b2, err := run.once("", loc, tzSource, nil, 0)
+				c2, res2, b2, err := run.once("", loc, tzSource, nil, 0, "")
 				if err != nil {
 					return err
 				}
@@ -287,12 +287,32 @@ says so.`,
 			// --tz to give.
 			if cc := firstOffset(res.Report.Clocks); !keep && !cmd.Flags().Changed("tz") && cc != nil {
 				agreed := false
+				// A clock on a zone's summer time is read in that zone
+				// first; the fixed offsets after, should it not agree.
+				if zone, err := time.LoadLocation(cc.Zone); cc.Zone != "" && err == nil {
+					if !quiet {
+						fmt.Fprintf(cmd.ErrOrStderr(), "the %s log's clock follows the summer time of %s: reading the evidence again, zoneless times in %s\n", cc.Source, cc.Zone, cc.Zone)
+					}
+					c2, res2, b2, err := run.once("", zone, "inferred from the clocks of the firewall and the other logs, with the zone's summer time (the report says how)", cc, 0, cc.Zone)
+					if err != nil {
+						return err
+					}
+					if firstOffset(res2.Report.Clocks) == nil {
+						adopt(c2, res2, b2)
+						agreed = true
+					} else {
+						c2.Close()
+					}
+				}
 				for _, off := range []int64{cc.OffsetSeconds, -cc.OffsetSeconds} {
+					if agreed || off == 0 {
+						break
+					}
 					zone := time.FixedZone(reports.ZoneName(off), int(off))
 					if !quiet {
 						fmt.Fprintf(cmd.ErrOrStderr(), "the %s log's clock and the %s log's disagree when read in UTC: reading the evidence again, zoneless times at UTC%s\n", cc.Source, cc.Reference, reports.ZoneName(off))
 					}
-					c2, res2, b2, err := run.once("", zone, "inferred from the clocks of the firewall and the other logs (the report says how)", cc, off)
+					c2, res2, b2, err := run.once("", zone, "inferred from the clocks of the firewall and the other logs (the report says how)", cc, off, "")
 					if err != nil {
 						return err
 					}
@@ -304,7 +324,11 @@ says so.`,
 					c2.Close()
 				}
 				if !agreed {
-					fmt.Fprintf(cmd.ErrOrStderr(), "read again at UTC%s or UTC%s, the clocks still disagree: the report keeps the reading in UTC\n", reports.ZoneName(cc.OffsetSeconds), reports.ZoneName(-cc.OffsetSeconds))
+					tried := fmt.Sprintf("at UTC%s or UTC%s", reports.ZoneName(cc.OffsetSeconds), reports.ZoneName(-cc.OffsetSeconds))
+					if cc.Zone != "" {
+						tried = "in " + cc.Zone + " or " + tried
+					}
+					fmt.Fprintf(cmd.ErrOrStderr(), "read again %s, the clocks still disagree: the report keeps the reading in UTC\n", tried)
 				}
 			}
 			if err := writeOut(cmd, f.out, b); err != nil {
@@ -369,7 +393,7 @@ func (a *analysis) removeScratch() {
 // once ingests the evidence into caseDir (a temporary case when "") with
 // zoneless times read in loc, and builds the report; inferred is the clock
 // check that chose loc, if one did. The caller closes the case.
-func (a *analysis) once(caseDir string, loc *time.Location, tzSource string, inferred *reports.ClockCheck, inferredAt int64) (*index.Case, *reports.Result, []byte, error) {
+func (a *analysis) once(caseDir string, loc *time.Location, tzSource string, inferred *reports.ClockCheck, inferredAt int64, inferredIn string) (*index.Case, *reports.Result, []byte, error) {
 	if caseDir == "" {
 		tmp, err := scratch.Dir("case") // swept by a later run if this one is killed
 		if err != nil {
@@ -393,7 +417,7 @@ func (a *analysis) once(caseDir string, loc *time.Location, tzSource string, inf
 	if err != nil {
 		return fail(err)
 	}
-	ro.ZoneInferredFrom, ro.ZoneInferredAt = inferred, inferredAt
+	ro.ZoneInferredFrom, ro.ZoneInferredAt, ro.ZoneInferredIn = inferred, inferredAt, inferredIn
 	ro.YearGuess = a.yearGuess
 	opts := index.IngestOptions{Parse: parsers.Options{TZ: loc, Year: a.year},
 		Settings: index.Settings{TZ: loc.String(), TZSource: tzSource, Year: a.year}, DeferIndex: true}
@@ -423,7 +447,7 @@ func (a *analysis) once(caseDir string, loc *time.Location, tzSource string, inf
 // firstOffset is the first clock check that found an offset, if any.
 func firstOffset(checks []reports.ClockCheck) *reports.ClockCheck {
 	for i := range checks {
-		if checks[i].OffsetSeconds != 0 {
+		if checks[i].OffsetSeconds != 0 || checks[i].Zone != "" {
 			return &checks[i]
 		}
 	}

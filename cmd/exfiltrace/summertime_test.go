@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestAnalyzeSummerTime: a Cisco ASA writing Paris local time without its
+// zone over ten days across the change to summer time, Windows' logons in
+// UTC. With no flag, analyze reads the firewall in Europe/Paris — not at
+// one fixed offset, which leaves half the days an hour off — and dates the
+// upload of the days after the change in UTC exactly.
+func TestAnalyzeSummerTime(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var asa, win strings.Builder
+	stamp := func(at time.Time) string { return at.In(paris).Format("Jan 02 2006 15:04:05") + ": " }
+	first := time.Date(2026, 3, 24, 7, 30, 0, 0, time.UTC)
+	id := 0
+	for i, d := range []int{0, 1, 2, 3, 6, 7, 8, 9} {
+		at := first.Add(time.Duration(d) * 24 * time.Hour)
+		ip := fmt.Sprintf("10.212.134.%d", 10+i)
+		fmt.Fprintf(&asa, "%s%%ASA-4-722051: Group <VPN-AGENTS> User <agent%d> IP <198.51.100.7> IPv4 Address <%s> IPv6 address <::> assigned to session\n", stamp(at), i, ip)
+		fmt.Fprintf(&win, `{"@timestamp":"%s","winlog":{"channel":"Security","computer_name":"SRV-FICHIERS.mairie.local","event_id":"4624","provider_name":"Microsoft-Windows-Security-Auditing","record_id":%d,"event_data":{"TargetUserName":"agent%d","TargetDomainName":"MAIRIE","LogonType":"10","IpAddress":"%s","IpPort":"0"}}}`+"\n",
+			at.Add(40*time.Second).Format(time.RFC3339Nano), 1000+i, i, ip)
+	}
+	// An upload after the change: 10:00 in Paris, 08:00 UTC.
+	up := time.Date(2026, 3, 31, 8, 0, 0, 0, time.UTC)
+	id++
+	fmt.Fprintf(&asa, "%s%%ASA-6-302013: Built outbound TCP connection %d for outside:31.216.145.5/443 (31.216.145.5/443) to inside:10.10.1.20/60100 (203.0.113.10/60100)\n", stamp(up), id)
+	fmt.Fprintf(&asa, "%s%%ASA-6-302014: Teardown TCP connection %d for outside:31.216.145.5/443 to inside:10.10.1.20/60100 duration 0:20:00 bytes 7340032000 TCP FINs from inside\n", stamp(up.Add(20*time.Minute)), id)
+	for name, body := range map[string]string{"firewall/asa.log": asa.String(), "windows/security.json": win.String()} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := run(t, "analyze", dir, "--quiet", "--format", "json", "--lang", "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Verdict struct {
+			Reasons []string `json:"reasons"`
+		} `json:"verdict"`
+		Timeline []struct {
+			Time    time.Time `json:"time"`
+			Summary string    `json:"summary"`
+		} `json:"timeline"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	var raw struct {
+		Clocks []map[string]any `json:"clock_checks"`
+	}
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatal(err)
+	}
+	if len(raw.Clocks) != 1 || raw.Clocks[0]["zoneless_read_at"] != "Europe/Paris" || raw.Clocks[0]["agreeing"] != 8.0 {
+		t.Fatalf("clock checks %v, want the zoneless logs read in Europe/Paris, 8 moments agreeing", raw.Clocks)
+	}
+	found := false
+	for _, s := range r.Verdict.Reasons {
+		found = found || strings.Contains(s, "were read in the zone Europe/Paris") && strings.Contains(s, "UTC+01:00 and UTC+02:00")
+	}
+	if !found {
+		t.Errorf("reasons %q do not say the zone", r.Verdict.Reasons)
+	}
+	// The upload's end, read in Paris' summer time: 08:20 UTC.
+	end := up.Add(20 * time.Minute)
+	dated := false
+	for _, e := range r.Timeline {
+		dated = dated || e.Time.Equal(end) || e.Time.Equal(up)
+	}
+	if !dated {
+		t.Errorf("no timeline entry at %s or %s: %+v", up, end, r.Timeline)
+	}
+}
