@@ -311,12 +311,15 @@ func (c *clockCheck) compare(name string) *ClockCheck {
 			r.Source, r.Reference, r.OffsetSeconds = name, "firewall", -r.OffsetSeconds
 		}
 	}
-	if 2*ref.zoneless <= ref.n {
-		// A firewall on local summer time: no fixed offset reads it all.
-		if z, zs, offs := c.bestSummerZone(ref); z != "" && zs >= 3 && 2*zs >= n && zs > score[best] && zs > 2*score[steps] {
-			r.Zone, r.ZoneAgreeing, r.ZoneOffsets = z, zs, offs
-			r.OffsetSeconds = int64(time.Duration(best-steps) * clockStep / time.Second)
-			r.Agreeing = score[best]
+	// A clock on local summer time: no fixed offset reads it all.
+	refOff := 2*ref.zoneless > ref.n
+	if z, zs, offs := c.bestSummerZone(ref, refOff); z != "" && zs >= 3 && 2*zs >= n && zs > score[best] && zs > 2*score[steps] {
+		r.Zone, r.ZoneAgreeing, r.ZoneOffsets = z, zs, offs
+		r.OffsetSeconds = int64(time.Duration(best-steps) * clockStep / time.Second)
+		r.Agreeing = score[best]
+		r.Source, r.Reference = "firewall", name
+		if refOff {
+			r.Source, r.Reference, r.OffsetSeconds = name, "firewall", -r.OffsetSeconds
 		}
 	}
 	return r

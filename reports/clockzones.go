@@ -26,26 +26,53 @@ var summerTimeZones = []string{
 
 // bestSummerZone is the zone whose rules explain the most of the
 // firewall's moments against ref, with how many, when one changes offset
-// within them; "" when none does.
-func (c *clockCheck) bestSummerZone(ref *clockRef) (zone string, score int, offsets [2]int64) {
+// within them; "" when none does. refOff says which side wrote its wall
+// clock without a zone: the other log (read in --tz: Windows through
+// NXLog, classic syslog mail), else the firewall.
+func (c *clockCheck) bestSummerZone(ref *clockRef, refOff bool) (zone string, score int, offsets [2]int64) {
 	for _, name := range summerTimeZones {
 		loc, err := time.LoadLocation(name)
 		if err != nil {
 			continue
 		}
-		n := 0
+		// inZone is the moment a wall clock read as UTC meant in loc.
 		lo, hi := int64(1<<62), int64(-1<<62)
-		for _, m := range c.fw {
-			times := ref.times[m.key]
-			if len(times) == 0 {
-				continue
-			}
-			// The firewall's time is its wall clock read as UTC: the
-			// same wall clock in the zone is the moment it meant.
-			w := m.at
+		inZone := func(w time.Time) time.Time {
 			at := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), w.Nanosecond(), loc)
 			_, off := at.Zone()
 			lo, hi = min(lo, int64(off)), max(hi, int64(off))
+			return at
+		}
+		var moved map[string][]time.Time
+		if refOff {
+			moved = map[string][]time.Time{}
+			for _, m := range c.fw {
+				times, ok := ref.times[m.key]
+				if _, seen := moved[m.key]; seen || !ok {
+					continue
+				}
+				mt := make([]time.Time, len(times))
+				for i, t := range times {
+					mt[i] = inZone(t)
+				}
+				// Falling back an hour, a wall clock runs the same hour twice.
+				sort.Slice(mt, func(i, j int) bool { return mt[i].Before(mt[j]) })
+				moved[m.key] = mt
+			}
+		}
+		n := 0
+		for _, m := range c.fw {
+			times, at := ref.times[m.key], m.at
+			if refOff {
+				times = moved[m.key]
+			} else if len(times) > 0 {
+				// The firewall's time is its wall clock read as UTC: the
+				// same wall clock in the zone is the moment it meant.
+				at = inZone(m.at)
+			}
+			if len(times) == 0 {
+				continue
+			}
 			before, after := clockBefore, clockAfter
 			if isSlowClockKey(m.key) {
 				before, after = smtpBefore, smtpAfter

@@ -89,3 +89,39 @@ func TestClockSummerTime(t *testing.T) {
 		}
 	}
 }
+
+// TestClockSummerTimeOfWindows: the firewall names its zone, Windows
+// comes through a forwarder in Paris local time without one, across the
+// change: the zone is Windows', said as such.
+func TestClockSummerTimeOfWindows(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClockCheck(func(string) bool { return false })
+	first := time.Date(2026, 3, 24, 8, 0, 0, 0, time.UTC)
+	for i, d := range []int{0, 1, 2, 6, 7, 8, 9} {
+		at := first.Add(time.Duration(d) * 24 * time.Hour)
+		ip, user := fmt.Sprintf("10.212.134.%d", 10+i), "agent"
+		ev := event.New()
+		ev.Timestamp = at
+		ev.Fields["cisco.vpn.assigned_ip"] = ip
+		ev.Fields["user.name"] = user
+		c.observe(ev, "firewall")
+		l := at.Add(40 * time.Second).In(paris)
+		w := event.New()
+		w.Timestamp = time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), 0, time.UTC)
+		w.Fields["event.code"] = "4624"
+		w.Fields["source.ip"] = ip
+		w.Fields["user.name"] = user
+		w.Fields["event.timezone"] = "UTC" // read in --tz: its zone unnamed
+		c.observe(w, "windows")
+	}
+	r := c.compare("windows")
+	if r == nil || r.Zone != "Europe/Paris" || r.Source != "windows" || r.Reference != "firewall" || r.ZoneAgreeing != 7 || r.OffsetSeconds != 7200 {
+		t.Fatalf("%+v, want Windows on Europe/Paris' summer time, 7 moments", r)
+	}
+	if reason := clockReason(*r, "en"); !strings.Contains(reason, "the Windows logs' times follow the summer time of the zone Europe/Paris") {
+		t.Errorf("reason %q", reason)
+	}
+}

@@ -88,3 +88,60 @@ func TestAnalyzeSummerTime(t *testing.T) {
 		t.Errorf("no timeline entry at %s or %s: %+v", up, end, r.Timeline)
 	}
 }
+
+// TestAnalyzeSummerTimeOfWindows: the firewall (FortiGate) dates its
+// records exactly; Windows comes through NXLog in Paris local time
+// without its zone, across the change to summer time. With no flag,
+// analyze reads Windows in Europe/Paris: every logon then meets its
+// tunnel, and the report says the zone was Windows'.
+func TestAnalyzeSummerTimeOfWindows(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var fgt, nx strings.Builder
+	first := time.Date(2026, 3, 24, 7, 30, 0, 0, time.UTC)
+	for i, d := range []int{0, 1, 2, 3, 6, 7, 8, 9} {
+		at := first.Add(time.Duration(d) * 24 * time.Hour)
+		ip, user := fmt.Sprintf("10.212.134.%d", 10+i), fmt.Sprintf("agent%d", i)
+		l := at.In(paris)
+		fmt.Fprintf(&fgt, `date=%s time=%s devname="FGT-MAIRIE" devid="FG100F" eventtime=%d tz="%s" logid="0101039947" type="event" subtype="vpn" level="information" vd="root" logdesc="SSL VPN tunnel up" action="tunnel-up" tunneltype="ssl-tunnel" remip=198.51.100.7 user="%s" group="VPN" reason="login successfully" msg="SSL tunnel established" tunnelip=%s status="success"`+"\n",
+			l.Format("2006-01-02"), l.Format("15:04:05"), at.UnixNano(), l.Format("-0700"), user, ip)
+		w := at.Add(40 * time.Second).In(paris)
+		fmt.Fprintf(&nx, `{"EventTime":"%s","Hostname":"SRV-FICHIERS.mairie.local","EventType":"AUDIT_SUCCESS","EventID":4624,"SourceName":"Microsoft-Windows-Security-Auditing","RecordNumber":%d,"Channel":"Security","TargetUserName":"%s","TargetDomainName":"MAIRIE","LogonType":"10","IpAddress":"%s","IpPort":"0"}`+"\n",
+			w.Format("2006-01-02 15:04:05"), 2000+i, user, ip)
+	}
+	for name, body := range map[string]string{"firewall/fortigate.log": fgt.String(), "windows/security-nxlog.json": nx.String()} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := run(t, "analyze", dir, "--quiet", "--format", "json", "--lang", "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Verdict struct {
+			Reasons []string `json:"reasons"`
+		} `json:"verdict"`
+		Clocks []map[string]any `json:"clock_checks"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Clocks) != 1 || r.Clocks[0]["zoneless_read_at"] != "Europe/Paris" || r.Clocks[0]["agreeing"] != 8.0 {
+		t.Fatalf("clock checks %v, want the zoneless logs read in Europe/Paris, 8 moments agreeing", r.Clocks)
+	}
+	found := false
+	for _, s := range r.Verdict.Reasons {
+		found = found || strings.Contains(s, "(the Windows logs' among them) were read in the zone Europe/Paris")
+	}
+	if !found {
+		t.Errorf("reasons %q do not say Windows' zone", r.Verdict.Reasons)
+	}
+}
