@@ -33,7 +33,11 @@ type flowLedger struct {
 	// open when the log stopped; a session silent for openIdle never got
 	// its closing record (lost, filtered) and is counted then, so that the
 	// map holds a day of sessions, not every one of a month's log.
-	open      map[string]*openSession
+	open map[string]*openSession
+	// swept are the sessions counted when they fell silent, with the bytes
+	// so counted: one whose records resume, or whose closing record comes
+	// after all, has only the rest left to count (at most maxSwept kept).
+	swept     map[string]int64
 	now       time.Time // the latest time observed
 	nextSweep time.Time
 	// domains interns destination names: thousands of pairs share a few.
@@ -234,14 +238,28 @@ func (l *flowLedger) observe(ev *event.Event, src, dst netip.Addr) {
 	if !ok {
 		return
 	}
+	sessions := int32(1)
 	if key, ok := sessionKey(ev); ok {
 		delete(l.open, key)
+		if c, ok := l.swept[key]; ok {
+			// Counted up to its last interim record when it fell silent:
+			// the rest now, the session once.
+			delete(l.swept, key)
+			n, sessions = max(n-c, 0), 0
+		}
 	}
-	p := l.add(pairKey{src, dst}, domain, int32(port), n, sessionStart(ev), sessionEnd(ev))
+	end := sessionEnd(ev)
+	p := l.addBucket(pairKey{src, dst}, domain, int32(port), flowBucket{hour: int32(end.Unix() / 3600), sessions: sessions, bytes: n, start: sessionStart(ev).UnixNano(), end: end.UnixNano()})
 	if both {
 		p.bothBytes += n
 	}
 }
+
+// maxSwept bounds the sessions remembered as counted when silent: a
+// session falls silent for a day and then logs again rarely (a firewall's
+// logging interrupted); past this many, later ones are not remembered
+// (their closing record would count them again).
+const maxSwept = 1 << 16
 
 func (l *flowLedger) add(k pairKey, domain string, port int32, n int64, start, end time.Time) *pairFlow {
 	return l.addBucket(k, domain, port, flowBucket{hour: int32(end.Unix() / 3600), sessions: 1, bytes: n, start: start.UnixNano(), end: end.UnixNano()})
@@ -329,6 +347,9 @@ const openIdle = 24 * time.Hour
 // once an hour of the stream.
 func (l *flowLedger) sweepOpen() {
 	l.nextSweep = l.now.Add(time.Hour)
+	if l.swept == nil {
+		l.swept = map[string]int64{}
+	}
 	l.countOpen(func(o *openSession) bool { return l.now.Sub(o.last) > openIdle })
 }
 
@@ -344,17 +365,26 @@ func (l *flowLedger) countOpen(done func(*openSession) bool) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		o := l.open[k]
-		p := l.add(o.pair, o.domain, o.port, o.sent, o.start, o.last)
-		p.openEnd++
-		p.openSent += o.sent
+		sent, sessions := o.sent, int32(1)
+		if c, ok := l.swept[k]; ok {
+			sent, sessions = max(sent-c, 0), 0 // its records resumed after a first sweep
+		}
+		p := l.addBucket(o.pair, o.domain, o.port, flowBucket{hour: int32(o.last.Unix() / 3600), sessions: sessions, bytes: sent, start: o.start.UnixNano(), end: o.last.UnixNano()})
+		p.openEnd += sessions
+		p.openSent += sent
 		delete(l.open, k)
+		if l.swept != nil {
+			if _, ok := l.swept[k]; ok || len(l.swept) < maxSwept {
+				l.swept[k] = max(o.sent, l.swept[k])
+			}
+		}
 	}
 }
 
 // finish counts the sessions still open at the end of the log.
 func (l *flowLedger) finish() error {
 	l.countOpen(func(*openSession) bool { return true })
-	l.open = nil
+	l.open, l.swept = nil, nil
 	if len(l.runs) > 0 {
 		return l.spill()
 	}

@@ -74,3 +74,69 @@ func TestOpenSessionsWithoutClose(t *testing.T) {
 		t.Errorf("%d bytes, %d sessions without a closing record (%d bytes); want %d, %d (%d)", bytes, open, flagged, int64(days*perDay*3000+7000), days*perDay, days*perDay*3000)
 	}
 }
+
+// TestSilentSessionResumes: a session counted up to its last interim
+// record after a day's silence, whose records then resume (the firewall's
+// logging was interrupted) and close, or resume and fall silent again, is
+// counted once: its bytes as its last counters give them, one session.
+func TestSilentSessionResumes(t *testing.T) {
+	day0 := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	src := netip.MustParseAddr("10.10.1.20")
+	for _, tc := range []struct {
+		name     string
+		closes   bool
+		bytes    int64
+		sessions int32
+	}{
+		{"closes after the silence", true, 9000, 1},
+		{"silent again until the log's end", false, 8000, 1},
+	} {
+		l := newFlowLedger(t.TempDir())
+		record := func(at time.Time, id, dst string, sent int64, closing bool) {
+			ev := event.New()
+			ev.Timestamp = at
+			ev.Fields[event.FieldDataset] = "fortinet.firewall"
+			ev.Fields["observer.serial_number"] = "FG100"
+			ev.Fields["fortinet.firewall.sessionid"] = id
+			ev.Fields["source.ip"] = src.String()
+			ev.Fields["destination.ip"] = dst
+			ev.SetInt("destination.port", 443)
+			ev.SetInt("source.port", 50000)
+			if closing {
+				ev.SetInt("source.bytes", sent)
+			} else {
+				ev.Fields["event.type"] = []string{"info"}
+				ev.SetInt("fortinet.firewall.sentbyte", sent)
+			}
+			l.observe(ev, src, netip.MustParseAddr(dst))
+		}
+		record(day0, "42", "203.0.113.9", 1000, false)
+		record(day0.Add(time.Hour), "42", "203.0.113.9", 5000, false)
+		// Other traffic for two days: the session is swept, counted at 5,000.
+		for h := 2; h < 50; h++ {
+			record(day0.Add(time.Duration(h)*time.Hour), strconv.Itoa(h), "198.51.100.1", 10, true)
+		}
+		record(day0.Add(50*time.Hour), "42", "203.0.113.9", 8000, false)
+		if tc.closes {
+			record(day0.Add(51*time.Hour), "42", "203.0.113.9", 9000, true)
+		}
+		if err := l.finish(); err != nil {
+			t.Fatal(err)
+		}
+		var bytes int64
+		var sessions int32
+		l.each(func(k pairKey, p *pairFlow) {
+			if k.dst.String() != "203.0.113.9" {
+				return
+			}
+			for _, b := range p.buckets {
+				bytes += b.bytes
+				sessions += b.sessions
+			}
+		})
+		if bytes != tc.bytes || sessions != tc.sessions {
+			t.Errorf("%s: %d bytes in %d sessions, want %d in %d", tc.name, bytes, sessions, tc.bytes, tc.sessions)
+		}
+		l.close()
+	}
+}
