@@ -19,24 +19,7 @@ func TestOpenSessionsWithoutClose(t *testing.T) {
 	defer l.close()
 	day0 := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	src := netip.MustParseAddr("10.10.1.20")
-	record := func(at time.Time, id, dst string, sent int64, closing bool) {
-		ev := event.New()
-		ev.Timestamp = at
-		ev.Fields[event.FieldDataset] = "fortinet.firewall"
-		ev.Fields["observer.serial_number"] = "FG100"
-		ev.Fields["fortinet.firewall.sessionid"] = id
-		ev.Fields["source.ip"] = src.String()
-		ev.Fields["destination.ip"] = dst
-		ev.SetInt("destination.port", 443)
-		ev.SetInt("source.port", 50000)
-		if closing {
-			ev.SetInt("source.bytes", sent)
-		} else {
-			ev.Fields["event.type"] = []string{"info"}
-			ev.SetInt("fortinet.firewall.sentbyte", sent)
-		}
-		l.observe(ev, src, netip.MustParseAddr(dst))
-	}
+	record := sessionRecorder(l, src)
 	const days, perDay = 30, 200
 	most := 0
 	for d := 0; d < days; d++ {
@@ -92,24 +75,7 @@ func TestSilentSessionResumes(t *testing.T) {
 		{"silent again until the log's end", false, 8000, 1},
 	} {
 		l := newFlowLedger(t.TempDir())
-		record := func(at time.Time, id, dst string, sent int64, closing bool) {
-			ev := event.New()
-			ev.Timestamp = at
-			ev.Fields[event.FieldDataset] = "fortinet.firewall"
-			ev.Fields["observer.serial_number"] = "FG100"
-			ev.Fields["fortinet.firewall.sessionid"] = id
-			ev.Fields["source.ip"] = src.String()
-			ev.Fields["destination.ip"] = dst
-			ev.SetInt("destination.port", 443)
-			ev.SetInt("source.port", 50000)
-			if closing {
-				ev.SetInt("source.bytes", sent)
-			} else {
-				ev.Fields["event.type"] = []string{"info"}
-				ev.SetInt("fortinet.firewall.sentbyte", sent)
-			}
-			l.observe(ev, src, netip.MustParseAddr(dst))
-		}
+		record := sessionRecorder(l, src)
 		record(day0, "42", "203.0.113.9", 1000, false)
 		record(day0.Add(time.Hour), "42", "203.0.113.9", 5000, false)
 		// Other traffic for two days: the session is swept, counted at 5,000.
@@ -138,5 +104,28 @@ func TestSilentSessionResumes(t *testing.T) {
 			t.Errorf("%s: %d bytes in %d sessions, want %d in %d", tc.name, bytes, sessions, tc.bytes, tc.sessions)
 		}
 		l.close()
+	}
+}
+
+// sessionRecorder observes a FortiGate session's record in l: an interim
+// record (its counters so far) or its closing one.
+func sessionRecorder(l *flowLedger, src netip.Addr) func(at time.Time, id, dst string, sent int64, closing bool) {
+	return func(at time.Time, id, dst string, sent int64, closing bool) {
+		ev := event.New()
+		ev.Timestamp = at
+		ev.Fields[event.FieldDataset] = "fortinet.firewall"
+		ev.Fields["observer.serial_number"] = "FG100"
+		ev.Fields["fortinet.firewall.sessionid"] = id
+		ev.Fields["source.ip"] = src.String()
+		ev.Fields["destination.ip"] = dst
+		ev.SetInt("destination.port", 443)
+		ev.SetInt("source.port", 50000)
+		if closing {
+			ev.SetInt("source.bytes", sent)
+		} else {
+			ev.Fields["event.type"] = []string{"info"}
+			ev.SetInt("fortinet.firewall.sentbyte", sent)
+		}
+		l.observe(ev, src, netip.MustParseAddr(dst))
 	}
 }

@@ -37,39 +37,9 @@ func TestAnalyzeSummerTime(t *testing.T) {
 	id++
 	fmt.Fprintf(&asa, "%s%%ASA-6-302013: Built outbound TCP connection %d for outside:31.216.145.5/443 (31.216.145.5/443) to inside:10.10.1.20/60100 (203.0.113.10/60100)\n", stamp(up), id)
 	fmt.Fprintf(&asa, "%s%%ASA-6-302014: Teardown TCP connection %d for outside:31.216.145.5/443 to inside:10.10.1.20/60100 duration 0:20:00 bytes 7340032000 TCP FINs from inside\n", stamp(up.Add(20*time.Minute)), id)
-	for name, body := range map[string]string{"firewall/asa.log": asa.String(), "windows/security.json": win.String()} {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out, err := run(t, "analyze", dir, "--quiet", "--format", "json", "--lang", "en")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r struct {
-		Verdict struct {
-			Reasons []string `json:"reasons"`
-		} `json:"verdict"`
-		Timeline []struct {
-			Time    time.Time `json:"time"`
-			Summary string    `json:"summary"`
-		} `json:"timeline"`
-	}
-	if err := json.Unmarshal([]byte(out), &r); err != nil {
-		t.Fatal(err)
-	}
-	var raw struct {
-		Clocks []map[string]any `json:"clock_checks"`
-	}
-	if err := json.Unmarshal([]byte(out), &raw); err != nil {
-		t.Fatal(err)
-	}
-	if len(raw.Clocks) != 1 || raw.Clocks[0]["zoneless_read_at"] != "Europe/Paris" || raw.Clocks[0]["agreeing"] != 8.0 {
-		t.Fatalf("clock checks %v, want the zoneless logs read in Europe/Paris, 8 moments agreeing", raw.Clocks)
+	r := analyzeClocks(t, dir, map[string]string{"firewall/asa.log": asa.String(), "windows/security.json": win.String()})
+	if len(r.Clocks) != 1 || r.Clocks[0].ReadAt != "Europe/Paris" || r.Clocks[0].Agreeing != 8 {
+		t.Fatalf("clock checks %+v, want the zoneless logs read in Europe/Paris, 8 moments agreeing", r.Clocks)
 	}
 	found := false
 	for _, s := range r.Verdict.Reasons {
@@ -112,7 +82,38 @@ func TestAnalyzeSummerTimeOfWindows(t *testing.T) {
 		fmt.Fprintf(&nx, `{"EventTime":"%s","Hostname":"SRV-FICHIERS.mairie.local","EventType":"AUDIT_SUCCESS","EventID":4624,"SourceName":"Microsoft-Windows-Security-Auditing","RecordNumber":%d,"Channel":"Security","TargetUserName":"%s","TargetDomainName":"MAIRIE","LogonType":"10","IpAddress":"%s","IpPort":"0"}`+"\n",
 			w.Format("2006-01-02 15:04:05"), 2000+i, user, ip)
 	}
-	for name, body := range map[string]string{"firewall/fortigate.log": fgt.String(), "windows/security-nxlog.json": nx.String()} {
+	r := analyzeClocks(t, dir, map[string]string{"firewall/fortigate.log": fgt.String(), "windows/security-nxlog.json": nx.String()})
+	if len(r.Clocks) != 1 || r.Clocks[0].ReadAt != "Europe/Paris" || r.Clocks[0].Agreeing != 8 {
+		t.Fatalf("clock checks %+v, want the zoneless logs read in Europe/Paris, 8 moments agreeing", r.Clocks)
+	}
+	found := false
+	for _, s := range r.Verdict.Reasons {
+		found = found || strings.Contains(s, "(the Windows logs' among them) were read in the zone Europe/Paris")
+	}
+	if !found {
+		t.Errorf("reasons %q do not say Windows' zone", r.Verdict.Reasons)
+	}
+}
+
+// clockReport is what the summer-time tests read of a JSON report.
+type clockReport struct {
+	Verdict struct {
+		Reasons []string `json:"reasons"`
+	} `json:"verdict"`
+	Clocks []struct {
+		ReadAt   string `json:"zoneless_read_at"`
+		Agreeing int    `json:"agreeing"`
+	} `json:"clock_checks"`
+	Timeline []struct {
+		Time time.Time `json:"time"`
+	} `json:"timeline"`
+}
+
+// analyzeClocks writes files (path under dir → content) and runs analyze
+// on dir with no option but the JSON report in English.
+func analyzeClocks(t *testing.T, dir string, files map[string]string) (r clockReport) {
+	t.Helper()
+	for name, body := range files {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -125,23 +126,8 @@ func TestAnalyzeSummerTimeOfWindows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r struct {
-		Verdict struct {
-			Reasons []string `json:"reasons"`
-		} `json:"verdict"`
-		Clocks []map[string]any `json:"clock_checks"`
-	}
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Clocks) != 1 || r.Clocks[0]["zoneless_read_at"] != "Europe/Paris" || r.Clocks[0]["agreeing"] != 8.0 {
-		t.Fatalf("clock checks %v, want the zoneless logs read in Europe/Paris, 8 moments agreeing", r.Clocks)
-	}
-	found := false
-	for _, s := range r.Verdict.Reasons {
-		found = found || strings.Contains(s, "(the Windows logs' among them) were read in the zone Europe/Paris")
-	}
-	if !found {
-		t.Errorf("reasons %q do not say Windows' zone", r.Verdict.Reasons)
-	}
+	return r
 }
