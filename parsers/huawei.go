@@ -27,10 +27,12 @@ type Huawei struct{}
 
 func (Huawei) Name() string { return "huawei" }
 func (Huawei) Description() string {
-	return "Huawei VRP / USG firewall and H3C Comware syslog (%%01MODULE/level/BRIEF: session teardowns with bytes per direction, policy permits and denies, logins)"
+	return "Huawei VRP / USG firewall and H3C Comware syslog (%%01MODULE/level/BRIEF: session teardowns and Comware's session flow logs with bytes per direction, policy permits and denies, logins)"
 }
 
-var huaweiTag = regexp.MustCompile(`%%(\d{2})([A-Za-z][A-Za-z0-9_-]*)/(\d)/([A-Za-z0-9_]+)(?:\(([a-z])\))?(?:\[\d+\])?:`)
+// huaweiTag is "%%01MODULE/level/BRIEF(l)[seq]:"; Comware may put its
+// virtual system between the version and the module ("%%10 VsysId:1 nat/…").
+var huaweiTag = regexp.MustCompile(`%%(\d{2})\s*(?:[A-Za-z]+:\d+\s+)?([A-Za-z][A-Za-z0-9_-]*)/(\d)/([A-Za-z0-9_]+)(?:\(([a-z])\))?(?:\[\d+\])?:`)
 
 func (Huawei) Detect(head []byte) bool { return mostLines(head, Huawei{}.matchLine) }
 
@@ -59,6 +61,8 @@ var huaweiStamps = []struct {
 }{
 	{regexp.MustCompile(`(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})([+-]\d{2}:\d{2})?`), "2006-01-02 15:04:05"},
 	{regexp.MustCompile(`([A-Z][a-z]{2} +\d{1,2} \d{4} \d{2}:\d{2}:\d{2})([+-]\d{2}:\d{2})?`), "Jan _2 2006 15:04:05"},
+	// Comware: the year after the time ("Dec 01 16:15:43 2019").
+	{regexp.MustCompile(`([A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2} \d{4})()`), "Jan _2 15:04:05 2006"},
 }
 
 func (d *huaweiDecoder) Line(no int64, line []byte, emit Emit) error {
@@ -104,25 +108,49 @@ func (d *huaweiDecoder) Line(no int64, line []byte, emit Emit) error {
 		}
 		return ""
 	}
-	setIP(ev, "source.ip", get("SourceIP", "source-ip", "SrcIp", "IpAddress", "Ip", "UserIP"))
-	setIP(ev, "destination.ip", get("DestinationIP", "destination-ip", "DstIp"))
+	setIP(ev, "source.ip", get("SourceIP", "source-ip", "SrcIp", "SrcIPAddr", "IpAddress", "Ip", "UserIP"))
+	setIP(ev, "destination.ip", get("DestinationIP", "destination-ip", "DstIp", "DstIPAddr"))
 	setPort(ev, "source.port", get("SourcePort", "source-port", "SrcPort"))
 	setPort(ev, "destination.port", get("DestinationPort", "destination-port", "DstPort"))
-	setIP(ev, "source.nat.ip", get("SourceNatIP", "SrcNatIP"))
-	setPort(ev, "source.nat.port", get("SourceNatPort", "SrcNatPort"))
-	setIP(ev, "destination.nat.ip", get("DestinationNatIP", "DestNatIP"))
-	setPort(ev, "destination.nat.port", get("DestinationNatPort", "DestNatPort"))
+	setIP(ev, "source.nat.ip", get("SourceNatIP", "SrcNatIP", "NatSrcIPAddr"))
+	setPort(ev, "source.nat.port", get("SourceNatPort", "SrcNatPort", "NatSrcPort"))
+	setIP(ev, "destination.nat.ip", get("DestinationNatIP", "DestNatIP", "NatDstIPAddr"))
+	setPort(ev, "destination.nat.port", get("DestinationNatPort", "DestNatPort", "NatDstPort"))
 	ev.Set("network.transport", ianaProto(get("Protocol")))
 	if u := strings.Trim(get("UserName", "User", "user-name"), `"`); u != "" && u != "**" && !strings.EqualFold(u, "unknown") {
 		ev.Set("user.name", u)
 	}
 	ev.Set("rule.name", get("PolicyName", "rule-name", "RuleName"))
-	ev.Set("observer.ingress.zone", get("SourceZone", "source-zone"))
-	ev.Set("observer.egress.zone", get("DestinationZone", "destination-zone"))
+	ev.Set("observer.ingress.zone", get("SourceZone", "source-zone", "SrcZoneName", "SrcZone"))
+	ev.Set("observer.egress.zone", get("DestinationZone", "destination-zone", "DstZoneName", "DstZone"))
 	ev.Set("network.application", get("Application", "application"))
 
 	upper := strings.ToUpper(module)
+	// Comware's session and NAT flow logs: Event(1048) says whether the
+	// session closed ("(1)Normal over", "(2)Aged for timeout"…) or was
+	// created ("(8)Session created", its first packet's bytes only).
+	comwareFlow := get("InitByteCount") != "" || get("Event") != "" && (upper == "SESSION" || upper == "NAT")
+	created := strings.HasPrefix(get("Event"), "(8)")
 	switch b := strings.ToUpper(brief); {
+	case comwareFlow && !created:
+		setFirewall(ev, ev.Str("observer.vendor"), "Comware")
+		ev.Fields["event.category"] = []string{"network"}
+		ev.Fields["event.type"] = []string{"connection", "end"}
+		ev.Set("event.action", "session-closed")
+		ev.Set("event.reason", strings.TrimSpace(strings.TrimLeft(get("Event"), "()0123456789")))
+		setSessionBytes(ev, get("InitByteCount"), get("RplyByteCount"))
+		if n, err := strconv.ParseInt(get("InitPktCount"), 10, 64); err == nil {
+			ev.SetInt("source.packets", n)
+		}
+		if n, err := strconv.ParseInt(get("RplyPktCount"), 10, 64); err == nil {
+			ev.SetInt("destination.packets", n)
+		}
+	case comwareFlow:
+		setFirewall(ev, ev.Str("observer.vendor"), "Comware")
+		ev.Fields["event.category"] = []string{"network"}
+		ev.Fields["event.type"] = []string{"connection", "start"}
+		ev.Set("event.action", "session-created")
+		ev.Fields["tags"] = []string{"packet_log_no_session_volume"}
 	case upper == "SECLOG" && strings.HasPrefix(b, "SESSION_TEARDOWN"):
 		setFirewall(ev, ev.Str("observer.vendor"), "USG")
 		ev.Fields["event.category"] = []string{"network"}
@@ -183,8 +211,8 @@ func (d *huaweiDecoder) date(ev *event.Event, prefix string, kv map[string]strin
 			break
 		}
 	}
-	begin, errB := strconv.ParseInt(kv["begintime"], 10, 64)
-	end, errE := strconv.ParseInt(kv["endtime"], 10, 64)
+	begin, errB := huaweiEpoch(firstNonEmpty(kv["begintime"], kv["begintimee"]))
+	end, errE := huaweiEpoch(firstNonEmpty(kv["endtime"], kv["endtimee"]))
 	switch {
 	case errE == nil && end > 0:
 		ev.Timestamp = time.Unix(end, 0).UTC()
@@ -228,6 +256,18 @@ func (d *huaweiDecoder) date(ev *event.Event, prefix string, kv map[string]strin
 	return nil
 }
 
+// huaweiEpoch reads a session's start or end: Huawei's epoch seconds, or
+// Comware's BeginTime_e/EndTime_e ("12012019081051": month, day, year,
+// time), which is UTC — a capture's header read 16:15:43 at a China site
+// for an EndTime_e of 08:15:43.
+func huaweiEpoch(v string) (int64, error) {
+	if len(v) == 14 && isDigits(v) {
+		t, err := time.Parse("01022006150405", v)
+		return t.Unix(), err
+	}
+	return strconv.ParseInt(v, 10, 64)
+}
+
 // huaweiParams reads a record's parameters: "Key=Value,Key=Value." right
 // after the tag, or "A sentence. (Key=Value, Key=Value)". Keys are kept as
 // written (order) and looked up folded (huaweiKey).
@@ -240,14 +280,26 @@ func huaweiParams(body string) (map[string]string, []string) {
 		}
 	}
 	list = strings.TrimRight(strings.TrimSpace(list), ".")
+	// Comware numbers its keys ("SrcIPAddr(1003)=…;") and separates them
+	// with semicolons only: a value may hold commas (RealSrcIP's list).
+	numbered := comwareKey.MatchString(list)
+	sep := func(r rune) bool { return r == ',' || r == ';' }
+	if numbered {
+		sep = func(r rune) bool { return r == ';' }
+	}
 	kv := map[string]string{}
 	var order []string
-	for _, f := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ';' }) {
+	for _, f := range strings.FieldsFunc(list, sep) {
 		k, v, ok := strings.Cut(f, "=")
 		if !ok {
 			continue
 		}
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if numbered {
+			if i := strings.LastIndexByte(k, '('); i > 0 && strings.HasSuffix(k, ")") && isDigits(k[i+1:len(k)-1]) {
+				k = k[:i]
+			}
+		}
 		if k == "" || strings.ContainsAny(k, " ()") {
 			continue
 		}
@@ -260,6 +312,8 @@ func huaweiParams(body string) (map[string]string, []string) {
 	}
 	return kv, order
 }
+
+var comwareKey = regexp.MustCompile(`\(\d{4}\)=`)
 
 // huaweiKey folds a parameter's name: SourceIP, source-ip and Source_IP
 // are one.
