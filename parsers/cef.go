@@ -2,6 +2,7 @@ package parsers
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -145,6 +146,14 @@ func (d *cefDecoder) Line(no int64, line []byte, emit Emit) error {
 	if ev.Timestamp.IsZero() {
 		return fmt.Errorf("cef: no time (syslog header, rt, start or end)")
 	}
+	// A session's or request's start (CEF's start) dates the first of its
+	// bytes; its end is the event's time unless end says otherwise.
+	if v := kv["start"]; v != "" && (kv["rt"] != "" || kv["end"] != "") {
+		if t, _, err := readVendorTime(v, "", d.loc, ev.Timestamp); err == nil && !t.After(ev.Timestamp) {
+			ev.Fields["event.start"] = t.Format(time.RFC3339Nano)
+			ev.Fields["event.end"] = ev.Timestamp.Format(time.RFC3339Nano)
+		}
+	}
 	ev.Fields[event.FieldDataset] = "cef"
 	ev.Fields[event.FieldOriginal] = s
 	ev.Fields[event.FieldLine] = no
@@ -168,6 +177,23 @@ func (d *cefDecoder) Line(no int64, line []byte, emit Emit) error {
 	ev.Set("network.transport", ianaProto(kv["proto"]))
 	ev.Set("url.original", kv["request"])
 	ev.Set("file.name", kv["fname"])
+	setIP(ev, "observer.ip", kv["dvc"])
+	if m := kv["requestMethod"]; m != "" {
+		// A web request as a proxy or web gateway logged it: the client
+		// that sent it, the site, what the client sent (in). Behind a
+		// firewall, the same upload is also the firewall's session from
+		// the proxy: the report counts it once (its proxy ledger).
+		ev.Fields["observer.type"] = "proxy"
+		ev.Set("http.request.method", strings.ToUpper(m))
+		if u, err := url.Parse(kv["request"]); err == nil && u.Hostname() != "" {
+			ev.Set("url.domain", u.Hostname())
+			ev.Set("url.scheme", u.Scheme)
+		}
+		if code, err := strconv.Atoi(kv["outcome"]); err == nil && code >= 100 && code < 600 {
+			ev.SetInt("http.response.status_code", int64(code))
+		}
+		ev.Fields["event.category"] = []string{"network", "web"}
+	}
 	up, down := "in", "out"
 	if cefBytesReversed[[2]string{strings.ToLower(strings.TrimSpace(hdr[1])), strings.ToLower(strings.TrimSpace(hdr[2]))}] {
 		up, down = down, up
@@ -178,7 +204,9 @@ func (d *cefDecoder) Line(no int64, line []byte, emit Emit) error {
 	if n, err := strconv.ParseInt(kv[down], 10, 64); err == nil {
 		ev.SetInt("destination.bytes", n)
 	}
-	ev.Fields["event.category"] = []string{"network"}
+	if ev.Fields["event.category"] == nil {
+		ev.Fields["event.category"] = []string{"network"}
+	}
 	emit(ev, linePos(no))
 	return nil
 }

@@ -31,6 +31,8 @@ func newCoverage() *coverage { return &coverage{kinds: map[string]*kindCoverage{
 func sourceKind(ev *event.Event) string {
 	ds := ev.Str(event.FieldDataset)
 	switch {
+	case (ds == "cef" || ds == "leef") && ev.Str("observer.type") == "proxy":
+		return "proxy" // a web gateway's requests forwarded in CEF
 	case strings.HasPrefix(ds, "fortinet."), ds == "stormshield", strings.HasPrefix(ds, "sonicwall."), strings.HasPrefix(ds, "cisco."), ds == "panw.panos", ds == "zeek.conn", ds == "suricata.flow",
 		ds == "cef", ds == "leef", ds == "checkpoint":
 		return "firewall" // session logs with byte counts

@@ -245,7 +245,11 @@ func TestScenarioProxy(t *testing.T) {
 	for _, mode := range scenario.ProxyModes {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			checkRewritten(t, func(inc *scenario.Incident) error { return inc.AsProxy(mode) }, "/proxy/", "w3c-proxy")
+			format := "w3c-proxy"
+			if strings.HasSuffix(mode, "-cef") {
+				format = "cef"
+			}
+			checkRewritten(t, func(inc *scenario.Incident) error { return inc.AsProxy(mode) }, "/proxy/", format)
 		})
 	}
 }

@@ -10,9 +10,14 @@ import (
 
 // ProxyModes are the ways an incident's web traffic can go through an
 // explicit web proxy (AsProxy).
-var ProxyModes = []string{"behind-firewall", "proxy-only"}
+var ProxyModes = []string{"behind-firewall", "proxy-only", "behind-firewall-cef"}
 
-const proxyFile = "proxy/proxysg_main.log"
+// proxyFile is the proxy's access log; proxyCEFFile the same requests as
+// a web gateway forwards them in CEF to a SIEM (behind-firewall-cef).
+const (
+	proxyFile    = "proxy/proxysg_main.log"
+	proxyCEFFile = "proxy/webgateway-cef.log"
+)
 
 // proxyIP is the proxy's inside address: outside every generated network.
 const proxyIP = "10.254.254.10"
@@ -25,6 +30,9 @@ const proxyIP = "10.254.254.10"
 //   - behind-firewall: the firewall log stays, its web sessions now from
 //     the proxy's address: the town's uploads merged, no workstation.
 //   - proxy-only: the firewall log is not in the evidence.
+//   - behind-firewall-cef: as behind-firewall, the requests written in
+//     ArcSight CEF (rt, src, dst, dhost, requestMethod, request, in for
+//     what the client sent) as a web gateway forwards them to a SIEM.
 //
 // Either way the proxy's requests measure the web channels: the truth's
 // times become the proxy's (seconds), and its bytes are the same.
@@ -33,7 +41,7 @@ func (inc *Incident) AsProxy(mode string) error {
 	if !ok {
 		return nil // the firewall is the missing source: no traffic to proxy
 	}
-	if mode != "behind-firewall" && mode != "proxy-only" {
+	if mode != "behind-firewall" && mode != "proxy-only" && mode != "behind-firewall-cef" {
 		return fmt.Errorf("unknown proxy mode %q (known: %s)", mode, strings.Join(ProxyModes, ", "))
 	}
 	loc := inc.Truth.Location()
@@ -41,7 +49,7 @@ func (inc *Incident) AsProxy(mode string) error {
 		start, end, exactEnd time.Time
 		src, dst             string
 		sent                 int64
-		line                 string
+		line, cef            string
 	}
 	var reqs []request
 	var fw strings.Builder
@@ -79,7 +87,9 @@ func (inc *Incident) AsProxy(mode string) error {
 		}
 		reqs = append(reqs, request{start: end.Add(-time.Duration(dur) * time.Second), end: end, exactEnd: r.t, src: kv["srcip"], dst: kv["dstip"], sent: sent,
 			line: fmt.Sprintf(`%s %d %s - %s 200 %s %s %s %s %s %d %d DIRECT %s %s "Mozilla/5.0 (Windows NT 10.0; Win64; x64)" OBSERVED %s`,
-				end.Format("2006-01-02 15:04:05"), dur*1000, kv["srcip"], action, method, scheme, host, kv["dstport"], path, rcvd, sent, host, kv["dstip"], proxyIP)})
+				end.Format("2006-01-02 15:04:05"), dur*1000, kv["srcip"], action, method, scheme, host, kv["dstport"], path, rcvd, sent, host, kv["dstip"], proxyIP),
+			cef: fmt.Sprintf(`<134>%s SG-PROXY CEF:0|Web|Gateway|7.3|%s|web request|1|rt=%d start=%d dvc=%s src=%s dst=%s dhost=%s dpt=%s requestMethod=%s request=%s://%s:%s%s in=%d out=%d act=%s outcome=200`,
+				end.Format("Jan _2 15:04:05"), action, end.UnixMilli(), end.Add(-time.Duration(dur)*time.Second).UnixMilli(), proxyIP, kv["srcip"], kv["dstip"], host, kv["dstport"], method, scheme, host, kv["dstport"], path, sent, rcvd, action)})
 	}
 	sort.SliceStable(reqs, func(i, j int) bool { return reqs[i].end.Before(reqs[j].end) })
 	var px strings.Builder
@@ -93,7 +103,15 @@ func (inc *Incident) AsProxy(mode string) error {
 		px.WriteString(r.line + "\n")
 	}
 	inc.Files[proxyFile] = []byte(px.String())
-	if mode == "behind-firewall" {
+	if mode == "behind-firewall-cef" {
+		var cef strings.Builder
+		for _, r := range reqs {
+			cef.WriteString(r.cef + "\n")
+		}
+		delete(inc.Files, proxyFile)
+		inc.Files[proxyCEFFile] = []byte(cef.String())
+	}
+	if mode != "proxy-only" {
 		inc.Files[fwFile] = []byte(fw.String())
 		inc.Truth.Notes += ", web through a proxy behind the firewall"
 	} else {

@@ -90,7 +90,9 @@ func (inc *Incident) AsFirewall(vendor string) error {
 		if ch.Channel == "email" {
 			continue
 		}
-		if _, proxied := inc.Files[proxyFile]; proxied && len(closes[ch.SourceIP+"|"+ch.Destination]) == 0 && len(closes[proxyIP+"|"+ch.Destination]) > 0 {
+		_, elff := inc.Files[proxyFile]
+		_, cef := inc.Files[proxyCEFFile]
+		if proxied := elff || cef; proxied && len(closes[ch.SourceIP+"|"+ch.Destination]) == 0 && len(closes[proxyIP+"|"+ch.Destination]) > 0 {
 			continue // the proxy's log measures it (AsProxy); the firewall sees only the proxy's sessions
 		}
 		// The channel's sessions are those of its pair that ended within it.
