@@ -90,6 +90,7 @@ type Analyzer struct {
 	zonelessFiles map[string]bool
 	zonelessKinds map[string]bool // sourceKind of those files' events
 	zoneGiven     bool
+	zoneAssumed   bool // some log's times named no zone and were read in the default
 	internal      []netip.Prefix
 	info          []entryInfo // per ledger entry, set by ledger
 }
@@ -298,6 +299,7 @@ func Build(c *index.Case, o Options) (*Result, error) {
 func (a *Analyzer) Finish(meta CaseMeta) (*Result, error) {
 	lang := a.o.Lang
 	a.zoneGiven = meta.ZoneGiven
+	a.zoneAssumed = !meta.ZoneGiven && len(meta.ZoneAssumed) > 0
 	defer a.flows.close()
 	defer a.proxy.flows.close()
 	defer a.proxy.tunnels.close()

@@ -65,6 +65,9 @@ func loadDir(t testing.TB, dir string, po parsers.Options) ([]*event.Event, Case
 	meta := CaseMeta{ID: filepath.Base(dir), Events: int64(len(all)), ZoneGiven: po.TZ != nil}
 	for _, st := range stats {
 		meta.Evidence = append(meta.Evidence, EvidenceFile{Path: st.Path, SHA256: st.SHA256, SizeBytes: st.Size, Format: st.Format, Events: st.Parsed + st.Raw, Unparsed: st.Raw})
+		if st.ZoneAssumed && po.TZ == nil {
+			meta.ZoneAssumed = append(meta.ZoneAssumed, st.Path) // as a case ingested without --tz says
+		}
 	}
 	return events, meta, stats
 }

@@ -112,10 +112,17 @@ func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion b
 				tr(lang, measLog.de, capFirst(measLog.en)), fmtT(meas.Range.Start), fmtT(meas.Range.End), fmtT(window.Start), fmtT(window.End)))
 		case len(tools) > 0:
 			v.DataTaken, v.Confidence = Possible, 0.4
+			hinted := map[string]bool{}
+			var hints []string
 			for _, t := range tools {
 				v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "« %s » sur %s (%s, %s), sans volume sortant correspondant dans les journaux %s.",
 					"\"%s\" on %s (%s, %s), with no matching outbound volume in the %s logs."), findingTitle(t.finding, lang), orDash(t.host), orDash(t.user), fmtT(t.first), measLog.none(lang)))
+				if !hinted[strings.ToLower(t.host)] {
+					hinted[strings.ToLower(t.host)] = true
+					hints = append(hints, a.routineFromToolHost(r.Routine, t.host, lang)...)
+				}
 			}
+			v.Reasons = append(v.Reasons, hints...)
 		default:
 			v.DataTaken, v.Confidence = NoEvidence, 0.7
 			if len(caveats) > 0 || noFirewall {
@@ -378,4 +385,49 @@ func (a *Analyzer) totalBytesOut(ledger []LedgerEntry) int64 {
 		}
 	}
 	return n
+}
+
+// routineFromToolHost says which transfers judged routine leave from the
+// host a transfer tool ran on: the tool's upload may be one of them — a
+// nightly run looks like a job, and read in the wrong zone it can seem to
+// start before the intrusion did.
+func (a *Analyzer) routineFromToolHost(routine []RoutineTransfer, host, lang string) []string {
+	if host == "" {
+		return nil
+	}
+	short := strings.ToLower(host)
+	if i := strings.IndexByte(short, '.'); i > 0 {
+		short = short[:i]
+	}
+	var out []string
+	for _, rt := range routine {
+		from := false
+		for _, s := range rt.Sources {
+			h := s.Host
+			if lk, ok := a.links.hostAt(s.IP, rt.FirstSeen, rt.LastSeen); h == "" && ok {
+				h = lk.To
+			}
+			h = strings.ToLower(h)
+			if i := strings.IndexByte(h, '.'); i > 0 {
+				h = h[:i]
+			}
+			from = from || h != "" && h == short
+		}
+		if !from {
+			continue
+		}
+		to := rt.Destination.IP
+		if rt.Destination.Domain != "" {
+			to += " (" + rt.Destination.Domain + ")"
+		}
+		why := tr(lang, " Vérifier que c'est bien la routine qu'il paraît être.", " Check that it is the routine it looks like.")
+		if a.zoneAssumed || a.zonelessKinds["firewall"] && !a.zoneGiven {
+			why = tr(lang, " Des heures ont été lues dans un fuseau supposé : si l'horloge du pare-feu est locale, ce transfert peut être celui de l'outil (relancer avec --tz nommant le fuseau du pare-feu).",
+				" Some times were read in an assumed zone: if the firewall's clock is local time, this transfer may be the tool's (rerun with --tz naming the firewall's zone).")
+		}
+		out = append(out, fmt.Sprintf(tr(lang, "Un transfert jugé routinier part de %s : %s vers %s du %s au %s, %d jour(s).%s",
+			"A transfer judged routine leaves from %s: %s to %s from %s to %s, %d day(s).%s"),
+			host, HumanBytes(rt.Bytes, lang), to, fmtT(rt.FirstSeen), fmtT(rt.LastSeen), rt.Days, why))
+	}
+	return out
 }
