@@ -245,6 +245,7 @@ func parse5424(h syslogHeader, s string) (syslogHeader, error) {
 				}
 			}
 		}
+		i = min(i, len(msg)) // a backslash ending the line escapes nothing
 		h.SD = msg[:i]
 		msg = strings.TrimLeft(msg[i:], " ")
 	}
