@@ -83,21 +83,23 @@ func (d *dovecotDecoder) Line(no int64, line []byte, emit Emit) error {
 	if ours {
 		d.clock.take(h)
 	} else {
-		m := dcNative.FindStringSubmatch(string(line))
+		s := string(line)
+		m := dcNative.FindStringSubmatchIndex(s)
 		if m == nil {
 			return fmt.Errorf("dovecot: not a dovecot log line")
 		}
 		// Dovecot's own log file: re-read the stamp, the message starts after the level.
-		h = syslogHeader{Program: "dovecot", Msg: string(line)[len(m[0])-len(m[0][strings.Index(m[0], m[2]):]):]}
-		if t, ok := tai64n(m[1]); ok {
+		stamp := s[m[2]:m[3]]
+		h = syslogHeader{Program: "dovecot", Msg: s[m[4]:]}
+		if t, ok := tai64n(stamp); ok {
 			h.Time = t
-		} else if t, err := time.ParseInLocation("2006-01-02 15:04:05", m[1], d.clock.Loc); err == nil {
+		} else if t, err := time.ParseInLocation("2006-01-02 15:04:05", stamp, d.clock.Loc); err == nil {
 			h.Time = t.UTC()
 			d.clock.take(h) // its own stamp names no zone (Zoned false), nor lacks a year
-		} else if hh, err := d.clock.parse(m[1] + " localhost dovecot: x"); err == nil {
+		} else if hh, err := d.clock.parse(stamp + " localhost dovecot: x"); err == nil {
 			h.Time = hh.Time
 		} else {
-			return fmt.Errorf("dovecot: time %q", m[1])
+			return fmt.Errorf("dovecot: time %q", stamp)
 		}
 	}
 	msg := h.Msg
