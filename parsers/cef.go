@@ -147,7 +147,7 @@ func (d *cefDecoder) Line(no int64, line []byte, emit Emit) error {
 		return fmt.Errorf("cef: no time (syslog header, rt, start or end)")
 	}
 	// A session's or request's start (CEF's start) dates the first of its
-	// bytes; its end is the event's time unless end says otherwise.
+	// bytes, its end the event's time.
 	if v := kv["start"]; v != "" && (kv["rt"] != "" || kv["end"] != "") {
 		if t, _, err := readVendorTime(v, "", d.loc, ev.Timestamp); err == nil && !t.After(ev.Timestamp) {
 			ev.Fields["event.start"] = t.Format(time.RFC3339Nano)

@@ -96,7 +96,7 @@ func (d *huaweiDecoder) Line(no int64, line []byte, emit Emit) error {
 		return err
 	}
 	for _, k := range order {
-		if v := kv[k]; v != "" {
+		if v := kv[huaweiKey(k)]; v != "" {
 			ev.Fields["huawei."+strings.ReplaceAll(k, "-", "_")] = v
 		}
 	}
@@ -131,47 +131,40 @@ func (d *huaweiDecoder) Line(no int64, line []byte, emit Emit) error {
 	// created ("(8)Session created", its first packet's bytes only).
 	comwareFlow := get("InitByteCount") != "" || get("Event") != "" && (upper == "SESSION" || upper == "NAT")
 	created := strings.HasPrefix(get("Event"), "(8)")
+	// closed and opened are a session's end (with its counters) and start,
+	// as USG's SECLOG and Comware's flow logs name them.
+	closed := func(product, reason, sent, rcvd, sentPkts, rcvdPkts string) {
+		setFirewall(ev, ev.Str("observer.vendor"), product)
+		ev.Fields["event.category"] = []string{"network"}
+		ev.Fields["event.type"] = []string{"connection", "end"}
+		ev.Set("event.action", "session-closed")
+		ev.Set("event.reason", reason)
+		setSessionBytes(ev, sent, rcvd)
+		if n, err := strconv.ParseInt(sentPkts, 10, 64); err == nil {
+			ev.SetInt("source.packets", n)
+		}
+		if n, err := strconv.ParseInt(rcvdPkts, 10, 64); err == nil {
+			ev.SetInt("destination.packets", n)
+		}
+	}
+	opened := func(product, action string) {
+		setFirewall(ev, ev.Str("observer.vendor"), product)
+		ev.Fields["event.category"] = []string{"network"}
+		ev.Fields["event.type"] = []string{"connection", "start"}
+		ev.Set("event.action", action)
+		// A session's opening says nothing of its volume: it is not the
+		// log that measures it.
+		ev.Fields["tags"] = []string{"packet_log_no_session_volume"}
+	}
 	switch b := strings.ToUpper(brief); {
 	case comwareFlow && !created:
-		setFirewall(ev, ev.Str("observer.vendor"), "Comware")
-		ev.Fields["event.category"] = []string{"network"}
-		ev.Fields["event.type"] = []string{"connection", "end"}
-		ev.Set("event.action", "session-closed")
-		ev.Set("event.reason", strings.TrimSpace(strings.TrimLeft(get("Event"), "()0123456789")))
-		setSessionBytes(ev, get("InitByteCount"), get("RplyByteCount"))
-		if n, err := strconv.ParseInt(get("InitPktCount"), 10, 64); err == nil {
-			ev.SetInt("source.packets", n)
-		}
-		if n, err := strconv.ParseInt(get("RplyPktCount"), 10, 64); err == nil {
-			ev.SetInt("destination.packets", n)
-		}
+		closed("Comware", strings.TrimSpace(strings.TrimLeft(get("Event"), "()0123456789")), get("InitByteCount"), get("RplyByteCount"), get("InitPktCount"), get("RplyPktCount"))
 	case comwareFlow:
-		setFirewall(ev, ev.Str("observer.vendor"), "Comware")
-		ev.Fields["event.category"] = []string{"network"}
-		ev.Fields["event.type"] = []string{"connection", "start"}
-		ev.Set("event.action", "session-created")
-		ev.Fields["tags"] = []string{"packet_log_no_session_volume"}
+		opened("Comware", "session-created")
 	case upper == "SECLOG" && strings.HasPrefix(b, "SESSION_TEARDOWN"):
-		setFirewall(ev, ev.Str("observer.vendor"), "USG")
-		ev.Fields["event.category"] = []string{"network"}
-		ev.Fields["event.type"] = []string{"connection", "end"}
-		ev.Set("event.action", "session-closed")
-		ev.Set("event.reason", get("CloseReason"))
-		setSessionBytes(ev, get("SendBytes"), get("RcvBytes"))
-		if n, err := strconv.ParseInt(get("SendPkts"), 10, 64); err == nil {
-			ev.SetInt("source.packets", n)
-		}
-		if n, err := strconv.ParseInt(get("RcvPkts"), 10, 64); err == nil {
-			ev.SetInt("destination.packets", n)
-		}
+		closed("USG", get("CloseReason"), get("SendBytes"), get("RcvBytes"), get("SendPkts"), get("RcvPkts"))
 	case upper == "SECLOG" && strings.HasPrefix(b, "SESSION_"):
-		setFirewall(ev, ev.Str("observer.vendor"), "USG")
-		ev.Fields["event.category"] = []string{"network"}
-		ev.Fields["event.type"] = []string{"connection", "start"}
-		ev.Set("event.action", strings.ToLower(strings.ReplaceAll(b, "_", "-")))
-		// A session's opening says nothing of its volume: it is not
-		// the log that measures it.
-		ev.Fields["tags"] = []string{"packet_log_no_session_volume"}
+		opened("USG", strings.ToLower(strings.ReplaceAll(b, "_", "-")))
 	case upper == "POLICY" || upper == "SECLOG":
 		setFirewall(ev, ev.Str("observer.vendor"), "USG")
 		ev.Fields["event.category"] = []string{"network"}
@@ -308,7 +301,6 @@ func huaweiParams(body string) (map[string]string, []string) {
 			order = append(order, k)
 		}
 		kv[fk] = v
-		kv[k] = v
 	}
 	return kv, order
 }

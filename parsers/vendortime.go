@@ -91,7 +91,7 @@ func parseZoned(layout, v string, loc *time.Location, near time.Time) (time.Time
 	if err != nil {
 		return time.Time{}, false, err
 	}
-	if t.Year() == 0 && !strings.Contains(layout, "2006") && !strings.Contains(layout, "06") {
+	if t.Year() == 0 && !strings.Contains(layout, "06") { // "2006" or "06": a year written
 		if near.IsZero() {
 			return time.Time{}, false, fmt.Errorf("no year, and no dated header to take one from")
 		}

@@ -3,12 +3,13 @@ package parsers
 import (
 	"testing"
 	"time"
+	_ "time/tzdata" // Europe/Paris on any machine: the test never skips
 )
 
 func TestReadVendorTime(t *testing.T) {
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
-		t.Skip("no zone database:", err)
+		t.Fatal(err)
 	}
 	near := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
 	cases := []struct {

@@ -31,15 +31,14 @@ func newCoverage() *coverage { return &coverage{kinds: map[string]*kindCoverage{
 func sourceKind(ev *event.Event) string {
 	ds := ev.Str(event.FieldDataset)
 	switch {
-	case (ds == "cef" || ds == "leef") && ev.Str("observer.type") == "proxy":
-		return "proxy" // a web gateway's requests forwarded in CEF
+	case ds == "squid", ds == "w3c_proxy.access", ev.Str("observer.type") == "proxy":
+		// A web proxy's requests: who sent how much to which site, not
+		// yet counted in the ledger (verdict.go says so); first, for a web
+		// gateway's requests come in CEF too.
+		return "proxy"
 	case strings.HasPrefix(ds, "fortinet."), ds == "stormshield", strings.HasPrefix(ds, "sonicwall."), strings.HasPrefix(ds, "cisco."), ds == "panw.panos", ds == "zeek.conn", ds == "suricata.flow",
 		ds == "cef", ds == "leef", ds == "checkpoint":
 		return "firewall" // session logs with byte counts
-	case ds == "squid", ds == "w3c_proxy.access", ev.Str("observer.type") == "proxy":
-		// A web proxy's requests: who sent how much to which site, not
-		// yet counted in the ledger (verdict.go says so).
-		return "proxy"
 	case ds == "netfilter", ds == "pf":
 		// Packet logs: they show connections but not how much data left.
 		return "firewall-packets"
