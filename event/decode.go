@@ -536,3 +536,4 @@ func (d *decoder) hex4(at int) (rune, bool) {
 	}
 	return r, true
 }
+

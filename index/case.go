@@ -161,6 +161,20 @@ func (c *Case) Save() error {
 	m.Format = CaseFormat
 	m.Updated = time.Now().UTC()
 	m.ToolVersion = Version
+	m.tally()
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(c.Dir, manifestName+".tmp")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(c.Dir, manifestName))
+}
+
+// tally counts the files' events and their time range.
+func (m *Manifest) tally() {
 	m.Events, m.First, m.Last = 0, time.Time{}, time.Time{}
 	for _, f := range m.Files {
 		m.Events += f.Events()
@@ -171,15 +185,6 @@ func (c *Case) Save() error {
 			m.Last = f.Last
 		}
 	}
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(c.Dir, manifestName+".tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(c.Dir, manifestName))
 }
 
 // FileBySHA returns the manifest entry of an evidence file already in the case.

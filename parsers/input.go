@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/exfiltrace/exfiltrace/event"
@@ -47,6 +48,41 @@ type Input struct {
 	file     *os.File
 	member   *zip.File
 	archive  io.Closer
+	// stopped makes every read fail (Stop).
+	stopped atomic.Bool
+}
+
+// ErrStopped is the read error of an input whose reader was stopped.
+var ErrStopped = errors.New("reading stopped")
+
+// Stop makes every later read of the file's content fail with ErrStopped,
+// so that a parse whose events are no longer wanted ends at its next read
+// rather than at the file's end. Safe to call from another goroutine.
+func (in *Input) Stop() { in.stopped.Store(true) }
+
+// stoppable fails its reads once its input is stopped.
+type stoppable struct {
+	io.ReadCloser
+	stopped *atomic.Bool
+}
+
+func (s stoppable) Read(p []byte) (int, error) {
+	if s.stopped.Load() {
+		return 0, ErrStopped
+	}
+	return s.ReadCloser.Read(p)
+}
+
+type stoppableAt struct {
+	io.ReaderAt
+	stopped *atomic.Bool
+}
+
+func (s stoppableAt) ReadAt(p []byte, off int64) (int, error) {
+	if s.stopped.Load() {
+		return 0, ErrStopped
+	}
+	return s.ReaderAt.ReadAt(p, off)
 }
 
 // Open opens an evidence file read-only and hashes it.
@@ -106,7 +142,7 @@ func (in *Input) ReaderAt() io.ReaderAt {
 	if in.file == nil {
 		return nil
 	}
-	return in.file
+	return stoppableAt{in.file, &in.stopped}
 }
 
 // Reader returns a fresh stream of the file's content, decompressed, as
@@ -133,7 +169,7 @@ func (in *Input) Reader() (io.ReadCloser, error) {
 		}
 		r = namedErrors{closeBoth{zr, r}, in.Compression}
 	}
-	return decodeText(r), nil
+	return decodeText(stoppable{r, &in.stopped}), nil
 }
 
 // errMemberCut ends the copy of an archive member cut short.

@@ -271,6 +271,40 @@ func Build(c *index.Case, o Options) (*Result, error) {
 	}); err != nil {
 		return nil, err
 	}
+	return a.Finish(caseMeta(c, o))
+}
+
+// BuildFromEvidence is Build on evidence read straight from its files
+// into the report, not through a case's store (index.StreamEvidence): c
+// is a new case, which ends with the files listed and none of their
+// events. The error wraps index.ErrNotStreamable when the evidence must
+// go through the store (Ingest, then Build) to be read in time order.
+func BuildFromEvidence(c *index.Case, paths []string, in index.IngestOptions, o Options) (*Result, []*index.FileResult, error) {
+	if o.TempDir == "" {
+		o.TempDir = c.Dir
+	}
+	a := NewAnalyzer(o)
+	results, err := index.StreamEvidence(c, paths, in, a.eng.PrepareEvent, func(p *rules.Prepared) error {
+		a.observePrepared(p)
+		return nil
+	})
+	if err != nil {
+		a.discard()
+		return nil, results, err
+	}
+	res, err := a.Finish(caseMeta(c, o))
+	return res, results, err
+}
+
+// discard removes what an Analyzer that will not Finish keeps on disk.
+func (a *Analyzer) discard() {
+	a.flows.close()
+	a.proxy.flows.close()
+	a.proxy.tunnels.close()
+}
+
+// caseMeta is what the report says of the case and its evidence files.
+func caseMeta(c *index.Case, o Options) CaseMeta {
 	meta := CaseMeta{ID: filepath.Base(filepath.Clean(c.Dir)), Title: o.Title, Events: c.Manifest.Events,
 		TimeRange: Range{Start: c.Manifest.First, End: c.Manifest.Last},
 		ZoneGiven: c.Manifest.Settings.TZSource == index.TZSourceGiven || o.ZoneInferredFrom != nil, ZoneRead: c.Manifest.Settings.TZ}
@@ -290,7 +324,7 @@ func Build(c *index.Case, o Options) (*Result, error) {
 	if g, ok := parsers.GuessYear(c.Manifest.Files); ok {
 		meta.YearMissed = &g
 	}
-	return a.Finish(meta)
+	return meta
 }
 
 // Finish judges what was observed and writes the report. It fails only

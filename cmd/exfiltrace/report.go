@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -86,6 +87,11 @@ func buildReportWith(c *index.Case, f *reportFlags, o reports.Options) (*reports
 	if err != nil {
 		return nil, nil, err
 	}
+	return renderReport(c, f, res)
+}
+
+// renderReport keeps the findings in the case and renders the report.
+func renderReport(c *index.Case, f *reportFlags, res *reports.Result) (*reports.Result, []byte, error) {
 	hr := HuntResult{Generated: res.Report.GeneratedAt, Events: res.Report.Case.Events, RulesLoaded: res.Loaded, Skipped: res.Skipped, Findings: res.Findings}
 	if b, err := json.MarshalIndent(hr, "", "  "); err == nil {
 		c.WriteResult("findings.json", b) // the case keeps the findings too; the report does not fail for that copy
@@ -382,6 +388,9 @@ type analysis struct {
 	// read: the evidence was read once; what could not be ingested is said
 	// then, not again at each new reading.
 	read bool
+	// viaStore: the evidence could not be read in time order straight
+	// from its files (index.ErrNotStreamable); it goes through a store.
+	viaStore bool
 }
 
 func (a *analysis) removeScratch() {
@@ -421,6 +430,27 @@ func (a *analysis) once(caseDir string, loc *time.Location, tzSource string, inf
 	ro.YearGuess = a.yearGuess
 	opts := index.IngestOptions{Parse: parsers.Options{TZ: loc, Year: a.year},
 		Settings: index.Settings{TZ: loc.String(), TZSource: tzSource, Year: a.year}, DeferIndex: true}
+	if !a.keep && !a.viaStore {
+		// The answer does not wait for a store: the evidence goes from
+		// its parsers to the report, unless its files cannot be read in
+		// time order so (then through a temporary store, as a kept case).
+		res, results, err := reports.BuildFromEvidence(c, a.args, opts, ro)
+		if err == nil {
+			a.notIngested(results)
+			res, b, err := renderReport(c, a.f, res)
+			if err != nil {
+				return fail(err)
+			}
+			return c, res, b, nil
+		}
+		if !errors.Is(err, index.ErrNotStreamable) {
+			return fail(err)
+		}
+		a.viaStore = true // and for the readings after this one
+		if !quiet {
+			fmt.Fprintf(a.cmd.ErrOrStderr(), "%v; reading it through a temporary event store\n", err)
+		}
+	}
 	ingest := index.Ingest
 	if a.keep {
 		ingest = ingestCase // a kept case is queried: its columns are written as it is read
@@ -431,17 +461,22 @@ func (a *analysis) once(caseDir string, loc *time.Location, tzSource string, inf
 	if err != nil {
 		return fail(err)
 	}
+	a.notIngested(results)
+	res, b, err := buildReportWith(c, a.f, ro)
+	if err != nil {
+		return fail(err)
+	}
+	return c, res, b, nil
+}
+
+// notIngested says, at the first reading only, which files could not be read.
+func (a *analysis) notIngested(results []*index.FileResult) {
 	for _, r := range results {
 		if r != nil && r.Stats.Error != "" && !a.read {
 			fmt.Fprintf(a.cmd.ErrOrStderr(), "not ingested: %s: %s\n", r.Stats.Path, r.Stats.Error)
 		}
 	}
 	a.read = true
-	res, b, err := buildReportWith(c, a.f, ro)
-	if err != nil {
-		return fail(err)
-	}
-	return c, res, b, nil
 }
 
 // firstOffset is the first clock check that found an offset, if any.
