@@ -274,8 +274,8 @@ func (r *liveRun[T]) order(path string, raw <-chan []*event.Event, f *liveFile[T
 				latest, readAny = it, true
 			}
 			if emittedAny && it.before(&emitted) {
-				r.fail(fmt.Errorf("%w: %s: an event of %s comes after one of %s already passed on, more than %d MB of events later", ErrNotStreamable, path,
-					ev.Timestamp.UTC().Format(time.RFC3339), time.Unix(emitted.sec, int64(emitted.nsec)).UTC().Format(time.RFC3339), r.window>>20))
+				r.fail(fmt.Errorf("%w: %s: an event of %s comes after one of %s already passed on (a window of %d KB of its events)", ErrNotStreamable, path,
+					ev.Timestamp.UTC().Format(time.RFC3339), time.Unix(emitted.sec, int64(emitted.nsec)).UTC().Format(time.RFC3339), limit>>10))
 				break
 			}
 			delete(ev.Fields, event.FieldOriginal)

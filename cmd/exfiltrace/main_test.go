@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -275,6 +276,39 @@ func TestAnalyzeTemporaryCase(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Verdict.DataTaken != "confirmed" || rep.Verdict.BytesOut != 5468017609 || rep.Case.Events == 0 {
 		t.Errorf("analyze, temporary case: %v %+v", err, rep)
+	}
+	// A firewall log exported newest first cannot be read straight into
+	// the report in time order: it goes through the temporary store, says
+	// so, and gives the same answer.
+	reversed := t.TempDir()
+	for _, d := range []string{"mail", "windows", "firewall"} {
+		if err := os.CopyFS(filepath.Join(reversed, d), os.DirFS(filepath.Join(incident, d))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fw := filepath.Join(reversed, "firewall", "fortigate.log")
+	b, err := os.ReadFile(fw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	slices.Reverse(lines)
+	if err := os.WriteFile(fw, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := newRoot()
+	var stdout, stderr bytes.Buffer
+	root.SetOut(&stdout)
+	root.SetErr(&stderr)
+	root.SetArgs([]string{"analyze", reversed, "--format", "json", "--lang", "en"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || rep.Verdict.DataTaken != "confirmed" || rep.Verdict.BytesOut != 5468017609 {
+		t.Errorf("analyze, a firewall log newest first: %v %+v", err, rep)
+	}
+	if !strings.Contains(stderr.String(), "fortigate.log: an event of") || !strings.Contains(stderr.String(), "reading it through a temporary event store") {
+		t.Errorf("analyze did not say why it read through a store:\n%s", stderr.String())
 	}
 	// Rules are read before the evidence: with neither readable, the rules
 	// are named.

@@ -1,0 +1,228 @@
+package index
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+	"github.com/exfiltrace/exfiltrace/internal/corpus"
+	"github.com/exfiltrace/exfiltrace/parsers"
+)
+
+// fgLine is a FortiGate traffic line at t (UTC), session n.
+func fgLine(t time.Time, n int) string {
+	return fmt.Sprintf(`date=%s time=%s devname="FGT" devid="FG100F" tz="+0000" logid="0000000013" type="traffic" subtype="forward" level="notice" vd="root" srcip=10.0.0.%d srcport=%d dstip=198.51.100.%d dstport=443 sessionid=%d proto=6 action="close" policyid=1 service="HTTPS" duration=5 sentbyte=%d rcvdbyte=100`,
+		t.Format("2006-01-02"), t.Format("15:04:05"), 1+n%200, 40000+n%20000, 1+n%250, n, 1000+n)
+}
+
+// writeLog writes lines as a file of dir.
+func writeLog(t *testing.T, dir, name string, lines []string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// liveEvent is one event as a reader of the stream sees it.
+type liveEvent struct {
+	id   string
+	at   time.Time
+	file string
+}
+
+func viaStore(t *testing.T, paths []string) ([]liveEvent, *Manifest) {
+	t.Helper()
+	c, _ := ingest(t, t.TempDir(), paths...)
+	var got []liveEvent
+	if err := c.Stream(func(ev *event.Event) error {
+		got = append(got, liveEvent{ev.Str(event.FieldID), ev.Timestamp, ev.Str(event.FieldFile)})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return got, c.Manifest
+}
+
+func live(t *testing.T, paths []string, fn func(*event.Event) error) ([]liveEvent, *Case, []*FileResult, error) {
+	t.Helper()
+	c, err := OpenCase(t.TempDir(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	var got []liveEvent
+	res, err := StreamEvidence(c, paths, IngestOptions{Parse: parsers.Options{TZ: time.UTC}}, func(ev *event.Event) *event.Event { return ev }, func(ev *event.Event) error {
+		if ev.Fields[event.FieldOriginal] != nil {
+			t.Fatal("an event liveEvent with its original line: a report reads none from the store")
+		}
+		got = append(got, liveEvent{ev.Str(event.FieldID), ev.Timestamp, ev.Str(event.FieldFile)})
+		if fn != nil {
+			return fn(ev)
+		}
+		return nil
+	})
+	return got, c, res, err
+}
+
+// TestStreamEvidenceAsStore: evidence read straight from its files gives
+// the events, in the order, and the manifest's account that ingesting it
+// and streaming the case give — ties of one instant across files in path
+// order, a file's events a little out of order put back, the same content
+// under two paths read once, an empty file and one of no known format
+// listed as Ingest lists them.
+func TestStreamEvidenceAsStore(t *testing.T) {
+	base := time.Date(2025, 3, 12, 8, 0, 0, 0, time.UTC)
+	sameInstants := func(dir string) []string {
+		var a, b []string
+		for i := range 300 {
+			at := base.Add(time.Duration(i/3) * time.Second) // three lines a second in each file
+			a, b = append(a, fgLine(at, i)), append(b, fgLine(at, 10000+i))
+		}
+		return []string{writeLog(t, dir, "b/fw.log", a), writeLog(t, dir, "a/fw.log", b)}
+	}
+	cases := map[string]func(dir string) []string{
+		"samples": func(string) []string {
+			return []string{filepath.Join(corpus.Root(t), "samples", "incident")}
+		},
+		"ties across files, in path order": sameInstants,
+		"a file a little out of order": func(dir string) []string {
+			var lines []string
+			for i := range 500 {
+				at := base.Add(time.Duration(i) * time.Second)
+				if i%50 == 49 {
+					at = at.Add(-40 * time.Second) // written late, 40 lines back
+				}
+				lines = append(lines, fgLine(at, i))
+			}
+			return []string{writeLog(t, dir, "late.log", lines)}
+		},
+		"same content twice, empty, unknown": func(dir string) []string {
+			paths := sameInstants(dir)
+			b, err := os.ReadFile(paths[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "c-copy.log"), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			writeLog(t, dir, "empty.log", []string{""})
+			writeLog(t, dir, "notes.txt", []string{"\x00\x01\x02 binary \x03"})
+			return []string{dir}
+		},
+	}
+	for name, build := range cases {
+		t.Run(name, func(t *testing.T) {
+			paths := build(t.TempDir())
+			want, wm := viaStore(t, paths)
+			got, c, _, err := live(t, paths, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(want) || len(want) == 0 {
+				t.Fatalf("%d events liveEvent, %d through the store", len(got), len(want))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("event %d: %+v, through the store %+v", i, got[i], want[i])
+				}
+			}
+			m := c.Manifest
+			if m.Events != wm.Events || !m.First.Equal(wm.First) || !m.Last.Equal(wm.Last) {
+				t.Errorf("manifest: %d events %s–%s, through the store %d %s–%s", m.Events, m.First, m.Last, wm.Events, wm.First, wm.Last)
+			}
+			account := func(m *Manifest) []string {
+				var out []string
+				for _, f := range m.Files {
+					out = append(out, fmt.Sprintf("%s %s %d %v %q", f.Path, f.Format, f.Events(), f.TimeOrdered, f.Error))
+				}
+				slices.Sort(out)
+				return out
+			}
+			if a, b := account(m), account(wm); !slices.Equal(a, b) {
+				t.Errorf("files:\n%s\nthrough the store:\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
+			}
+		})
+	}
+}
+
+// TestStreamEvidenceRefuses: evidence that cannot be read in time order
+// without a store — a file going back further than its window, more files
+// than a merge reads at once — is refused with ErrNotStreamable, the case
+// left as it was, every goroutine ended (no hang); a reader's own error
+// stops the stream and is returned.
+func TestStreamEvidenceRefuses(t *testing.T) {
+	base := time.Date(2025, 3, 12, 8, 0, 0, 0, time.UTC)
+	dir := t.TempDir()
+	var lines []string
+	for i := range 3000 {
+		lines = append(lines, fgLine(base.Add(time.Duration(i)*time.Second), i))
+	}
+	lines = append(lines, fgLine(base.Add(-time.Hour), 3000)) // an hour back, 3,000 events late
+	back := writeLog(t, dir, "back.log", lines)
+	ordered := writeLog(t, dir, "ordered.log", lines[:3000])
+
+	_, c, _, err := live(t, []string{back, ordered}, nil)
+	if !errors.Is(err, ErrNotStreamable) || !strings.Contains(err.Error(), "back.log") {
+		t.Fatalf("a file going back an hour, 3,000 events late: %v", err)
+	}
+	if len(c.Manifest.Files) != 0 || c.Manifest.Events != 0 {
+		t.Errorf("the refused reading left %d files in the manifest", len(c.Manifest.Files))
+	}
+
+	// A file's window grows to its share once one of its events comes
+	// back in time: a share holding the whole file puts it in order.
+	old := liveMemory
+	liveMemory = 1 << 30
+	_, _, _, err = live(t, []string{back}, nil)
+	if !errors.Is(err, ErrNotStreamable) {
+		t.Errorf("in order until its last event, the file kept its first window: %v", err)
+	}
+	swapped := slices.Clone(lines)
+	swapped[1], swapped[2] = swapped[2], swapped[1]
+	got, _, _, err := live(t, []string{writeLog(t, dir, "swapped.log", swapped)}, nil)
+	liveMemory = old
+	if err != nil || len(got) != 3001 || !got[0].at.Equal(base.Add(-time.Hour)) {
+		t.Fatalf("with a window holding the file: %d events (%v)", len(got), err)
+	}
+
+	oldFanIn := mergeFanIn
+	mergeFanIn = 1
+	_, _, _, err = live(t, []string{back, ordered}, nil)
+	mergeFanIn = oldFanIn
+	if !errors.Is(err, ErrNotStreamable) {
+		t.Fatalf("more files than a merge reads at once: %v", err)
+	}
+
+	enough := errors.New("enough")
+	n := 0
+	_, _, _, err = live(t, []string{ordered, ordered + "x"}, func(*event.Event) error {
+		if n++; n == 100 {
+			return enough
+		}
+		return nil
+	})
+	if err == nil {
+		t.Fatal("a missing file: no error")
+	}
+	n = 0
+	_, _, _, err = live(t, []string{ordered}, func(*event.Event) error {
+		if n++; n == 100 {
+			return enough
+		}
+		return nil
+	})
+	if !errors.Is(err, enough) || n != 100 {
+		t.Fatalf("the reader stopped at 100: %d events, %v", n, err)
+	}
+}
