@@ -106,6 +106,9 @@ func StreamEvidence[T any](c *Case, paths []string, o IngestOptions, prepare fun
 		}
 		first[in.SHA256] = in.Path
 		live = append(live, i)
+		if why := parsers.OutOfTimeOrder(in); why != "" {
+			return nil, fmt.Errorf("%w: %s: %s", ErrNotStreamable, in.Path, why)
+		}
 	}
 
 	r := &liveRun[T]{stop: make(chan struct{}), window: liveMemory / max(len(live), 1)}

@@ -226,3 +226,35 @@ func TestStreamEvidenceRefuses(t *testing.T) {
 		t.Fatalf("the reader stopped at 100: %d events, %v", n, err)
 	}
 }
+
+// TestStreamEvidenceWrappedEVTX: an EVTX log that wrapped around is
+// refused before any event is read (its chunks' headers say it goes back
+// in time), so that no reading is wasted up to where it would.
+func TestStreamEvidenceWrappedEVTX(t *testing.T) {
+	orig, err := os.ReadFile(filepath.Join(corpus.Dir(t, "evtx/omerbenamram-evtx"), "security.evtx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const header, chunk = 4096, 65536
+	wrapped := append(append(slices.Clone(orig[:header]), orig[header+chunk:]...), orig[header:header+chunk]...)
+	dir := t.TempDir()
+	p := filepath.Join(dir, "Security.evtx")
+	if err := os.WriteFile(p, wrapped, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	_, _, _, err = live(t, []string{p}, func(*event.Event) error { seen++; return nil })
+	if !errors.Is(err, ErrNotStreamable) || !strings.Contains(err.Error(), "wrapped around") || seen != 0 {
+		t.Fatalf("a wrapped EVTX log: %d events read, %v", seen, err)
+	}
+	// As it was, in chunk order, it streams (its few records a little out
+	// of time order put back within its window).
+	if err := os.WriteFile(p, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := viaStore(t, []string{p})
+	got, _, _, err := live(t, []string{p}, nil)
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("security.evtx: %d events streamed, %d through the store (%v)", len(got), len(want), err)
+	}
+}

@@ -21,6 +21,25 @@ func (EVTX) Detect(head []byte) bool {
 	return bytes.HasPrefix(head, []byte("ElfFile\x00")) || evtx.LooksLikeChunks(head)
 }
 
+// OutOfTimeOrder says why the file's events are known, from its structure
+// alone, to come out of time order when read in file order: an EVTX log
+// that wrapped around. Empty when nothing is known.
+func OutOfTimeOrder(in *Input) string {
+	ra := in.ReaderAt()
+	if ra == nil || in.Compression != "" {
+		return ""
+	}
+	head := make([]byte, 8)
+	if n, _ := ra.ReadAt(head, 0); n < len(head) || !(EVTX{}).Detect(head) {
+		return ""
+	}
+	rd, err := evtx.NewReader(ra, in.Size)
+	if err != nil || !rd.Wrapped() {
+		return ""
+	}
+	return "an EVTX log that wrapped around: its oldest chunk is not its first"
+}
+
 func (EVTX) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {
 	ra, size := in.ReaderAt(), in.Size
 	if in.Compression != "" || ra == nil {

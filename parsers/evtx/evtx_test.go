@@ -1013,3 +1013,27 @@ func TestHeaderlessFile(t *testing.T) {
 		t.Errorf("junk: err = %v, want ErrNotEVTX", err)
 	}
 }
+
+// TestWrapped: a log that filled up and wrapped around, its oldest chunk
+// no longer first (security.evtx with its first chunk moved to the end),
+// is known to go back in time from its chunks' headers; the file as it
+// was is not.
+func TestWrapped(t *testing.T) {
+	src := filepath.Join(corpus.Dir(t, "evtx/omerbenamram-evtx"), "security.evtx")
+	orig, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapped := bytes.Clone(orig[:fileHeaderSize])
+	wrapped = append(wrapped, orig[fileHeaderSize+chunkSize:]...)
+	wrapped = append(wrapped, orig[fileHeaderSize:fileHeaderSize+chunkSize]...)
+	for name, b := range map[string][]byte{"as it was": orig, "wrapped": wrapped} {
+		rd, err := NewReader(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rd.Wrapped(); got != (name == "wrapped") {
+			t.Errorf("%s: Wrapped() = %v", name, got)
+		}
+	}
+}

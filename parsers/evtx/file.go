@@ -221,3 +221,27 @@ func filetime(v uint64) time.Time {
 	const secs1601to1970 = 11644473600
 	return time.Unix(int64(v/1e7)-secs1601to1970, int64(v%1e7)*100).UTC()
 }
+
+// Wrapped says whether the file's chunks, in file order, hold their
+// records' ids out of order: a log that filled up and wrapped around
+// writes its newest chunks over its oldest, from the start of the file, so
+// that read in file order its events go back in time where its oldest
+// chunk begins. Only the chunks' headers are read.
+func (rd *Reader) Wrapped() bool {
+	hdr := make([]byte, 32)
+	var prev uint64
+	for off := rd.base; off < rd.size; off += chunkSize {
+		if n, _ := rd.r.ReadAt(hdr, off); n < len(hdr) || !bytes.Equal(hdr[:8], chunkMagic) {
+			continue
+		}
+		first := binary.LittleEndian.Uint64(hdr[24:])
+		if first == 0 {
+			continue
+		}
+		if first < prev {
+			return true
+		}
+		prev = first
+	}
+	return false
+}
