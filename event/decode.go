@@ -536,4 +536,3 @@ func (d *decoder) hex4(at int) (rune, bool) {
 	}
 	return r, true
 }
-
