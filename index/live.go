@@ -211,6 +211,7 @@ func (r *liveRun[T]) parse(in *parsers.Input, po parsers.Options, raw chan<- []*
 	}
 	st, err := parsers.Parse(in, &po, func(ev *event.Event) {
 		if r.stopped() {
+			in.Stop()
 			return
 		}
 		if batch = append(batch, ev); len(batch) == liveBatch {

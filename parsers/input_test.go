@@ -3,6 +3,7 @@ package parsers
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -366,5 +367,49 @@ func TestLocalizedWindowsLogs(t *testing.T) {
 	evs, _ := parseFile(t, "testdata/formats/DhcpSrvLog-Ven-fr.log", o)
 	if evs[0].Str("message") != "Démarré" {
 		t.Errorf("description %q, want Démarré", evs[0].Str("message"))
+	}
+}
+
+// TestInputStop: once an input is stopped, every read of its content —
+// streamed or at an offset, decompressed or not — fails with ErrStopped,
+// so that a parse no longer wanted ends at its next read.
+func TestInputStop(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "a.log")
+	if err := os.WriteFile(plain, []byte(strings.Repeat("line\n", 1000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(strings.Repeat("line\n", 1000)))
+	zw.Close()
+	packed := filepath.Join(dir, "a.log.gz")
+	if err := os.WriteFile(packed, gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{plain, packed} {
+		in, err := Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := in.Reader()
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 10)
+		if _, err := r.Read(buf); err != nil {
+			t.Fatalf("%s: before the stop: %v", p, err)
+		}
+		in.Stop()
+		if _, err := r.Read(buf); !errors.Is(err, ErrStopped) {
+			t.Errorf("%s: read after the stop: %v", p, err)
+		}
+		if ra := in.ReaderAt(); ra != nil {
+			if _, err := ra.ReadAt(buf, 0); !errors.Is(err, ErrStopped) {
+				t.Errorf("%s: ReadAt after the stop: %v", p, err)
+			}
+		}
+		r.Close()
+		in.Close()
 	}
 }
