@@ -17,7 +17,8 @@ type IngestOptions struct {
 	Parse    parsers.Options
 	Settings Settings
 	// OnEvent is called from the indexing goroutine for every event indexed
-	// (progress display); may be nil.
+	// (progress display); may be nil. StreamEvidence calls it as each
+	// event is read, from several goroutines at once.
 	OnEvent func(ev *event.Event)
 	// Workers parse files concurrently; 0 means one per CPU.
 	Workers int

@@ -56,8 +56,11 @@ func (a *liveItem[T]) before(b *liveItem[T]) bool {
 // their events in the order Stream gives after Ingest — time, then the
 // files' paths, then each file's own order — without storing them: the
 // answer does not wait for a store to be written and read back. Each
-// event keeps what o.Store keeps, and goes through prepare on the parsing
-// side (on every core) before fn sees it. On success the case's manifest
+// event goes through prepare on the parsing side (on every core) before
+// fn sees it, without its original line, as a report reads it back from
+// the store (event.ExceptOriginal); o.Store is not used. o.OnEvent, if
+// set, is called with each event as it is read, from the files'
+// goroutines at once. On success the case's manifest
 // lists the files as Ingest would (in memory: the case holds none of their
 // events, so it is no case to keep).
 //
@@ -118,7 +121,7 @@ func StreamEvidence[T any](c *Case, paths []string, o IngestOptions, prepare fun
 		r.wg.Add(2)
 		raw := make(chan []*event.Event, 2)
 		go r.parse(inputs[i], o.Parse, raw, &results[i])
-		go r.order(inputs[i].Path, raw, files[k], prepare)
+		go r.order(inputs[i].Path, raw, files[k], prepare, o.OnEvent)
 	}
 	err = r.merge(files, fn)
 	if err != nil {
@@ -237,7 +240,7 @@ type liveFile[T any] struct {
 
 // order puts one file's events back in time order within the file's
 // window, prepares them, and hands them on in batches.
-func (r *liveRun[T]) order(path string, raw <-chan []*event.Event, f *liveFile[T], prepare func(*event.Event) T) {
+func (r *liveRun[T]) order(path string, raw <-chan []*event.Event, f *liveFile[T], prepare func(*event.Event) T, onEvent func(*event.Event)) {
 	defer r.wg.Done()
 	defer close(f.out)
 	var w liveWindow[T]
@@ -281,6 +284,9 @@ func (r *liveRun[T]) order(path string, raw <-chan []*event.Event, f *liveFile[T
 				r.fail(fmt.Errorf("%w: %s: an event of %s comes after one of %s already passed on (a window of %d KB of its events)", ErrNotStreamable, path,
 					ev.Timestamp.UTC().Format(time.RFC3339), time.Unix(emitted.sec, int64(emitted.nsec)).UTC().Format(time.RFC3339), limit>>10))
 				break
+			}
+			if onEvent != nil {
+				onEvent(ev)
 			}
 			delete(ev.Fields, event.FieldOriginal)
 			it.cost = 96 + 64*len(ev.Fields)

@@ -10,9 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/exfiltrace/exfiltrace/columns"
+	"github.com/exfiltrace/exfiltrace/event"
 	"github.com/exfiltrace/exfiltrace/index"
 	"github.com/exfiltrace/exfiltrace/internal/scratch"
 	"github.com/exfiltrace/exfiltrace/parsers"
@@ -434,6 +436,15 @@ func (a *analysis) once(caseDir string, loc *time.Location, tzSource string, inf
 	ro.YearGuess = a.yearGuess
 	opts := index.IngestOptions{Parse: parsers.Options{TZ: loc, Year: a.year},
 		Settings: index.Settings{TZ: loc.String(), TZSource: tzSource, Year: a.year}, DeferIndex: true}
+	// A spinner counts the events read, on a terminal.
+	if interactive() {
+		bar := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(os.Stderr),
+			progressbar.OptionSetDescription("reading the evidence"), progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(), progressbar.OptionSetItsString("events"),
+			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+		defer bar.Finish()
+		opts.OnEvent = func(*event.Event) { bar.Add(1) }
+	}
 	if !a.keep && !a.viaStore {
 		// The answer does not wait for a store: the evidence goes from
 		// its parsers to the report, unless its files cannot be read in
