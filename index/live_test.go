@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,7 +63,9 @@ func live(t *testing.T, paths []string, fn func(*event.Event) error) ([]liveEven
 	}
 	t.Cleanup(func() { c.Close() })
 	var got []liveEvent
-	res, err := StreamEvidence(c, paths, IngestOptions{Parse: parsers.Options{TZ: time.UTC}}, func(ev *event.Event) *event.Event { return ev }, func(ev *event.Event) error {
+	var read atomic.Int64 // what a progress display counts
+	o := IngestOptions{Parse: parsers.Options{TZ: time.UTC}, OnEvent: func(*event.Event) { read.Add(1) }}
+	res, err := StreamEvidence(c, paths, o, func(ev *event.Event) *event.Event { return ev }, func(ev *event.Event) error {
 		if ev.Fields[event.FieldOriginal] != nil {
 			t.Fatal("an event liveEvent with its original line: a report reads none from the store")
 		}
@@ -72,6 +75,9 @@ func live(t *testing.T, paths []string, fn func(*event.Event) error) ([]liveEven
 		}
 		return nil
 	})
+	if err == nil && read.Load() != int64(len(got)) {
+		t.Errorf("OnEvent counted %d events read, %d streamed", read.Load(), len(got))
+	}
 	return got, c, res, err
 }
 
