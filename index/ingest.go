@@ -72,10 +72,17 @@ func Ingest(c *Case, paths []string, o IngestOptions) ([]*FileResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ingestFiles(c, files, o)
+}
+
+// ingestFiles is Ingest of evidence files already expanded (archive
+// members named as such); the results are in the files' order.
+func ingestFiles(c *Case, files []string, o IngestOptions) ([]*FileResult, error) {
 	if err := c.ForWriting(); err != nil {
 		return nil, err
 	}
 	var idx *Bleve
+	var err error
 	if o.DeferIndex {
 		// The index exists from the first ingest on, so that a missing one
 		// means a lost one (OpenText rebuilds it).

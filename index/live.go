@@ -1,8 +1,10 @@
 package index
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"slices"
 	"strings"
@@ -58,18 +60,23 @@ func (a *liveItem[T]) before(b *liveItem[T]) bool {
 // answer does not wait for a store to be written and read back. Each
 // event goes through prepare on the parsing side (on every core) before
 // fn sees it, without its original line, as a report reads it back from
-// the store (event.ExceptOriginal); o.Store is not used. o.OnEvent, if
-// set, is called with each event as it is read, from the files'
-// goroutines at once. On success the case's manifest
-// lists the files as Ingest would (in memory: the case holds none of their
-// events, so it is no case to keep).
+// the store (event.ExceptOriginal). o.OnEvent, if set, is called with
+// each event as it is read, from the files' goroutines at once.
+//
+// A file known from its structure to go back in time (an EVTX log that
+// wrapped around) is ingested into c first, keeping what o.Store keeps,
+// and its stored events go through decode instead, read back in time
+// order beside the others. On success the case's manifest lists every
+// file as Ingest would (the files read straight in memory only: the case
+// holds none of their events, so it is no case to keep).
 //
 // When a file's events go back in time further than its window holds, or
 // there are more files than are read at once, it fails with an error
 // wrapping ErrNotStreamable, perhaps after fn has seen some events: the
-// caller starts again through the store. Every file is then read again;
-// a stop is made at the file's next read, not at its end.
-func StreamEvidence[T any](c *Case, paths []string, o IngestOptions, prepare func(*event.Event) T, fn func(T) error) ([]*FileResult, error) {
+// caller starts again through the store, in a new case. Every file is
+// then read again; a stop is made at the file's next read, not at its
+// end.
+func StreamEvidence[T any](c *Case, paths []string, o IngestOptions, prepare func(*event.Event) T, decode func([]byte) (T, error), fn func(T) error) ([]*FileResult, error) {
 	defer parsers.ReleaseArchives()
 	if len(c.Manifest.Files) > 0 {
 		return nil, fmt.Errorf("%w: the case already holds evidence", ErrNotStreamable)
@@ -109,19 +116,83 @@ func StreamEvidence[T any](c *Case, paths []string, o IngestOptions, prepare fun
 		}
 		first[in.SHA256] = in.Path
 		live = append(live, i)
-		if why := parsers.OutOfTimeOrder(in); why != "" {
-			return nil, fmt.Errorf("%w: %s: %s", ErrNotStreamable, in.Path, why)
+	}
+	// A file known from its structure to go back in time (an EVTX log
+	// that wrapped around) is stored first, as Ingest stores it, and read
+	// back in time order beside the others: the rest of the evidence is
+	// still read straight.
+	var direct, stored []int
+	for _, i := range live {
+		if parsers.OutOfTimeOrder(inputs[i]) != "" {
+			stored = append(stored, i)
+		} else {
+			direct = append(direct, i)
+		}
+	}
+	if len(stored) > 0 {
+		var names []string
+		for _, i := range stored {
+			names = append(names, inputs[i].Path)
+			inputs[i].Close()
+			inputs[i] = nil
+		}
+		res, err := ingestFiles(c, names, IngestOptions{Parse: o.Parse, Settings: o.Settings, DeferIndex: true, Store: o.Store, OnEvent: o.OnEvent})
+		if err != nil {
+			return nil, err
+		}
+		for k, i := range stored {
+			results[i] = res[k]
 		}
 	}
 
-	r := &liveRun[T]{stop: make(chan struct{}), window: liveMemory / max(len(live), 1)}
-	files := make([]*liveFile[T], len(live))
-	for k, i := range live {
+	// Every file, read straight or from the store, in path order: ties of
+	// one instant go in that order, as in Stream.
+	type member struct {
+		path   string
+		sha    string
+		direct int // the file's index, or -1
+		src    *source
+	}
+	var members []member
+	for _, i := range direct {
+		members = append(members, member{path: inputs[i].Path, sha: inputs[i].SHA256, direct: i})
+	}
+	for _, i := range stored {
+		if st := results[i].Stats; st.Events() > 0 && st.SHA256 != "" {
+			members = append(members, member{path: st.Path, sha: st.SHA256, direct: -1,
+				src: &source{path: st.Path, dir: c.Dir, name: st.SHA256, sorted: !st.TimeOrdered, events: st.Events()}})
+		}
+	}
+	slices.SortStableFunc(members, func(a, b member) int { return cmp.Or(strings.Compare(a.path, b.path), strings.Compare(a.sha, b.sha)) })
+	var srcs []source
+	for _, m := range members {
+		if m.src != nil {
+			srcs = append(srcs, *m.src)
+		}
+	}
+	cursors, err := openCursors(srcs)
+	if err != nil {
+		for _, cur := range cursors {
+			cur.close()
+		}
+		return nil, err
+	}
+
+	r := &liveRun[T]{stop: make(chan struct{}), window: liveMemory / max(len(direct), 1)}
+	files := make([]*liveFile[T], len(members))
+	next := 0 // the next cursor
+	for k, m := range members {
 		files[k] = &liveFile[T]{out: make(chan []liveItem[T], 2)}
-		r.wg.Add(2)
+		r.wg.Add(1)
+		if m.src != nil {
+			go r.fromStore(m.path, cursors[next], files[k], decode)
+			next++
+			continue
+		}
+		r.wg.Add(1)
 		raw := make(chan []*event.Event, 2)
-		go r.parse(inputs[i], o.Parse, raw, &results[i])
-		go r.order(inputs[i].Path, raw, files[k], prepare, o.OnEvent)
+		go r.parse(inputs[m.direct], o.Parse, raw, &results[m.direct])
+		go r.order(m.path, raw, files[k], prepare, o.OnEvent)
 	}
 	err = r.merge(files, fn)
 	if err != nil {
@@ -131,8 +202,11 @@ func StreamEvidence[T any](c *Case, paths []string, o IngestOptions, prepare fun
 	if r.err != nil {
 		return nil, r.err
 	}
-	for k, i := range live {
-		res := results[i]
+	for k, m := range members {
+		if m.direct < 0 {
+			continue // in the manifest since it was stored
+		}
+		res := results[m.direct]
 		res.Stats.TimeOrdered = files[k].ordered
 		res.Added = res.Stats.Events()
 		c.Manifest.Files = append(c.Manifest.Files, res.Stats)
@@ -140,6 +214,46 @@ func StreamEvidence[T any](c *Case, paths []string, o IngestOptions, prepare fun
 	c.Manifest.Settings = o.Settings
 	c.Manifest.tally()
 	return results, nil
+}
+
+// fromStore hands on one stored file's events in time order, decoded.
+func (r *liveRun[T]) fromStore(path string, cur cursor, f *liveFile[T], decode func([]byte) (T, error)) {
+	defer r.wg.Done()
+	defer close(f.out)
+	defer cur.close()
+	out := make([]liveItem[T], 0, liveBatch)
+	send := func() bool {
+		select {
+		case f.out <- out:
+			out = make([]liveItem[T], 0, liveBatch)
+			return true
+		case <-r.stop:
+			return false
+		}
+	}
+	for seq := int64(0); !r.stopped(); seq++ {
+		doc, err := cur.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err == nil {
+			sec, nsec := docTime(doc)
+			it := liveItem[T]{sec: sec, nsec: nsec, seq: seq}
+			if it.v, err = decode(doc); err == nil {
+				out = append(out, it)
+			}
+		}
+		if err != nil {
+			r.fail(fmt.Errorf("event store for %s: %w", path, err))
+			return
+		}
+		if len(out) == liveBatch && !send() {
+			return
+		}
+	}
+	if len(out) > 0 && !r.stopped() {
+		send()
+	}
 }
 
 // openAll opens (and so hashes) the files on every core; a file that does

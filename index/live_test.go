@@ -64,8 +64,8 @@ func live(t *testing.T, paths []string, fn func(*event.Event) error) ([]liveEven
 	t.Cleanup(func() { c.Close() })
 	var got []liveEvent
 	var read atomic.Int64 // what a progress display counts
-	o := IngestOptions{Parse: parsers.Options{TZ: time.UTC}, OnEvent: func(*event.Event) { read.Add(1) }}
-	res, err := StreamEvidence(c, paths, o, func(ev *event.Event) *event.Event { return ev }, func(ev *event.Event) error {
+	o := IngestOptions{Parse: parsers.Options{TZ: time.UTC}, OnEvent: func(*event.Event) { read.Add(1) }, Store: event.ExceptOriginal()}
+	res, err := StreamEvidence(c, paths, o, func(ev *event.Event) *event.Event { return ev }, event.DecodeJSON, func(ev *event.Event) error {
 		if ev.Fields[event.FieldOriginal] != nil {
 			t.Fatal("an event liveEvent with its original line: a report reads none from the store")
 		}
@@ -233,9 +233,11 @@ func TestStreamEvidenceRefuses(t *testing.T) {
 	}
 }
 
-// TestStreamEvidenceWrappedEVTX: an EVTX log that wrapped around is
-// refused before any event is read (its chunks' headers say it goes back
-// in time), so that no reading is wasted up to where it would.
+// TestStreamEvidenceWrappedEVTX: an EVTX log that wrapped around (its
+// chunks' headers say it goes back in time) is stored first and read back
+// from the store in time order, beside the files read straight: the
+// events, their order and the files' account are those of Ingest+Stream,
+// and only that file is in the case's store.
 func TestStreamEvidenceWrappedEVTX(t *testing.T) {
 	orig, err := os.ReadFile(filepath.Join(corpus.Dir(t, "evtx/omerbenamram-evtx"), "security.evtx"))
 	if err != nil {
@@ -248,19 +250,42 @@ func TestStreamEvidenceWrappedEVTX(t *testing.T) {
 	if err := os.WriteFile(p, wrapped, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	seen := 0
-	_, _, _, err = live(t, []string{p}, func(*event.Event) error { seen++; return nil })
-	if !errors.Is(err, ErrNotStreamable) || !strings.Contains(err.Error(), "wrapped around") || seen != 0 {
-		t.Fatalf("a wrapped EVTX log: %d events read, %v", seen, err)
+	// A firewall log over the same days, its lines at the instants of
+	// some of the EVTX events (ties across the two, in path order).
+	events, _ := viaStore(t, []string{p})
+	var lines []string
+	for i, ev := range events {
+		if i%7 == 0 {
+			lines = append(lines, fgLine(ev.at, i))
+		}
 	}
-	// As it was, in chunk order, it streams (its few records a little out
-	// of time order put back within its window).
+	slices.SortStableFunc(lines, strings.Compare) // date then time: in time order
+	fw := writeLog(t, dir, "A-fw.log", lines)
+	for _, paths := range [][]string{{p}, {p, fw}, {dir}} {
+		want, wm := viaStore(t, paths)
+		got, c, _, err := live(t, paths, nil)
+		if err != nil || !slices.Equal(got, want) {
+			t.Fatalf("%v: %d events streamed, %d through the store (%v)", paths, len(got), len(want), err)
+		}
+		if c.Manifest.Events != wm.Events || len(c.Manifest.Files) != len(wm.Files) {
+			t.Errorf("%v: manifest %d events in %d files, through the store %d in %d", paths, c.Manifest.Events, len(c.Manifest.Files), wm.Events, len(wm.Files))
+		}
+		stored, _ := filepath.Glob(filepath.Join(c.Dir, storeDir, "*"))
+		if len(stored) != 1 {
+			t.Errorf("%v: %d files in the case's store, want the wrapped log's alone: %v", paths, len(stored), stored)
+		}
+	}
+	// As it was, in chunk order, it streams straight (its few records a
+	// little out of time order put back within its window).
 	if err := os.WriteFile(p, orig, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	want, _ := viaStore(t, []string{p})
-	got, _, _, err := live(t, []string{p}, nil)
+	got, c, _, err := live(t, []string{p}, nil)
 	if err != nil || !slices.Equal(got, want) {
 		t.Fatalf("security.evtx: %d events streamed, %d through the store (%v)", len(got), len(want), err)
+	}
+	if stored, _ := filepath.Glob(filepath.Join(c.Dir, storeDir, "*")); len(stored) != 0 {
+		t.Errorf("security.evtx in chunk order was stored: %v", stored)
 	}
 }

@@ -119,34 +119,14 @@ type source struct {
 // mergeCursors merges sources in time order, ties in the sources' order;
 // a source's buffers are sized for so many read at once.
 func mergeCursors(srcs []source, fn func(doc []byte) error) error {
-	var cursors []cursor
+	cursors, err := openCursors(srcs)
 	defer func() {
 		for _, cur := range cursors {
 			cur.close()
 		}
 	}()
-	bufSize := max(64<<10, min(1<<20, mergeMemory/8/max(len(srcs), 1)))
-	window := max(512<<10, min(sortedWindowBytes, mergeMemory/max(len(srcs), 1)))
-	readers := &windowReaders{} // the unordered files read their windows one at a time
-	unordered := 0
-	for _, src := range srcs {
-		if src.sorted {
-			unordered++
-		}
-	}
-	keep := orderChunk / max(unordered, 1) // their lists share orderMemory
-	for _, src := range srcs {
-		var cur cursor
-		var err error
-		if src.sorted {
-			cur, err = newSortedCursor(src.dir, src.name, window, readers, src.events, keep)
-		} else {
-			cur, err = newSeqCursor(src.dir, src.name, bufSize, src.run)
-		}
-		if err != nil {
-			return fmt.Errorf("event store for %s: %w", src.path, err)
-		}
-		cursors = append(cursors, cur)
+	if err != nil {
+		return err
 	}
 	h := &docHeap{}
 	push := func(src int) error {
@@ -176,6 +156,36 @@ func mergeCursors(srcs []source, fn func(doc []byte) error) error {
 		}
 	}
 	return nil
+}
+
+// openCursors opens a cursor on each source, its buffers sized for so
+// many read at once; those opened are returned with an error.
+func openCursors(srcs []source) ([]cursor, error) {
+	var cursors []cursor
+	bufSize := max(64<<10, min(1<<20, mergeMemory/8/max(len(srcs), 1)))
+	window := max(512<<10, min(sortedWindowBytes, mergeMemory/max(len(srcs), 1)))
+	readers := &windowReaders{} // the unordered files read their windows one at a time
+	unordered := 0
+	for _, src := range srcs {
+		if src.sorted {
+			unordered++
+		}
+	}
+	keep := orderChunk / max(unordered, 1) // their lists share orderMemory
+	for _, src := range srcs {
+		var cur cursor
+		var err error
+		if src.sorted {
+			cur, err = newSortedCursor(src.dir, src.name, window, readers, src.events, keep)
+		} else {
+			cur, err = newSeqCursor(src.dir, src.name, bufSize, src.run)
+		}
+		if err != nil {
+			return cursors, fmt.Errorf("event store for %s: %w", src.path, err)
+		}
+		cursors = append(cursors, cur)
+	}
+	return cursors, nil
 }
 
 // docTime reads a stored document's @timestamp without decoding the rest:

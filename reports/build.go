@@ -284,7 +284,8 @@ func BuildFromEvidence(c *index.Case, paths []string, in index.IngestOptions, o 
 		o.TempDir = c.Dir
 	}
 	a := NewAnalyzer(o)
-	results, err := index.StreamEvidence(c, paths, in, a.eng.PrepareEvent, func(p *rules.Prepared) error {
+	in.Store = ScratchFields(o) // for a file stored first (StreamEvidence)
+	results, err := index.StreamEvidence(c, paths, in, a.eng.PrepareEvent, a.eng.Prepare, func(p *rules.Prepared) error {
 		a.observePrepared(p)
 		return nil
 	})

@@ -3,7 +3,9 @@ package reports
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -50,6 +52,26 @@ func TestBuildFromEvidenceAsStore(t *testing.T) {
 		sets = append(sets, evidence{string(v) + "/" + fw, dir, inc.Truth.Location(), inc.Truth.Year},
 			evidence{string(v) + "/" + fw + " in UTC", dir, time.UTC, inc.Truth.Year})
 	}
+	// The samples beside an EVTX log that wrapped around: that file is
+	// stored first, the others read straight.
+	if evtxDir := filepath.Join(corpus.Root(t), "..", "shared", "corpus", "evtx", "omerbenamram-evtx"); dirExists(evtxDir) {
+		orig, err := os.ReadFile(filepath.Join(evtxDir, "security.evtx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		const header, chunk = 4096, 65536
+		wrapped := append(append(slices.Clone(orig[:header]), orig[header+chunk:]...), orig[header:header+chunk]...)
+		dir := t.TempDir()
+		if err := os.CopyFS(filepath.Join(dir, "incident"), os.DirFS(sets[0].dir)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "incident", "windows", "DC-Security.evtx"), wrapped, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sets = append(sets, evidence{name: "samples and a wrapped EVTX log", dir: dir, tz: time.UTC})
+	} else {
+		t.Logf("shared corpus absent (%s): the wrapped EVTX log's case is left out", evtxDir)
+	}
 	render := func(r *Result) string {
 		r.Report.GeneratedAt = time.Time{}
 		b, err := json.MarshalIndent(r.Report, "", " ")
@@ -89,6 +111,11 @@ func TestBuildFromEvidenceAsStore(t *testing.T) {
 			}
 		})
 	}
+}
+
+func dirExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
 }
 
 // firstDifference shows where two texts part, with some context.
