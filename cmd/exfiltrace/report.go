@@ -237,10 +237,11 @@ func analyzeCmd() *cobra.Command {
 		Short: "Ingest evidence, hunt and report in one go",
 		Long: `Read the evidence, run the rules and the byte ledger, and write the report.
 Without --case nothing is stored: the files are parsed at once and their events
-go straight to the report in time order; evidence that cannot be read so (a
-file going back in time further than a window, an EVTX log that wrapped
-around) is read through a temporary case instead, and analyze says why. With
---case DIR the case is kept, and indexed for search.
+go straight to the report in time order (an EVTX log that wrapped around is
+stored first); evidence that cannot be read so (a file going back in time
+further than a window: a log exported newest first) is read through a
+temporary case instead, and analyze says why. With --case DIR the case is
+kept, and indexed for search.
 
 Times that name no zone are read in --tz (default UTC), those that name no
 year in --year (default: the file's modification year, the year before when
