@@ -275,17 +275,43 @@ func TestStreamEvidenceWrappedEVTX(t *testing.T) {
 			t.Errorf("%v: %d files in the case's store, want the wrapped log's alone: %v", paths, len(stored), stored)
 		}
 	}
+	// Beside a log that goes back beyond its window, the reading is refused
+	// after the wrapped log was stored: ingesting all the evidence into the
+	// same case then (as analyze does) stores each file once and streams
+	// what Ingest+Stream of a new case gives.
+	slices.Reverse(lines)
+	back := writeLog(t, t.TempDir(), "newest-first.log", lines)
+	old := liveMemory
+	liveMemory = 16 << 10 // a window of a few dozen lines: the log goes back further
+	_, c, _, err := live(t, []string{p, back}, nil)
+	liveMemory = old
+	if !errors.Is(err, ErrNotStreamable) {
+		t.Fatalf("a firewall log newest first beside a wrapped EVTX log: %v", err)
+	}
+	if _, err := Ingest(c, []string{p, back}, IngestOptions{Parse: parsers.Options{TZ: time.UTC}, Store: event.ExceptOriginal()}); err != nil {
+		t.Fatal(err)
+	}
+	var again []liveEvent
+	if err := c.Stream(func(ev *event.Event) error {
+		again = append(again, liveEvent{ev.Str(event.FieldID), ev.Timestamp, ev.Str(event.FieldFile)})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want, wm := viaStore(t, []string{p, back}); !slices.Equal(again, want) || c.Manifest.Events != wm.Events || len(c.Manifest.Files) != 2 {
+		t.Errorf("ingested after the refusal: %d events in %d files, through a new case %d", len(again), len(c.Manifest.Files), len(want))
+	}
 	// As it was, in chunk order, it streams straight (its few records a
 	// little out of time order put back within its window).
 	if err := os.WriteFile(p, orig, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	want, _ := viaStore(t, []string{p})
-	got, c, _, err := live(t, []string{p}, nil)
+	got, c2, _, err := live(t, []string{p}, nil)
 	if err != nil || !slices.Equal(got, want) {
 		t.Fatalf("security.evtx: %d events streamed, %d through the store (%v)", len(got), len(want), err)
 	}
-	if stored, _ := filepath.Glob(filepath.Join(c.Dir, storeDir, "*")); len(stored) != 0 {
+	if stored, _ := filepath.Glob(filepath.Join(c2.Dir, storeDir, "*")); len(stored) != 0 {
 		t.Errorf("security.evtx in chunk order was stored: %v", stored)
 	}
 }
