@@ -1,0 +1,191 @@
+package index
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+	"github.com/exfiltrace/exfiltrace/parsers"
+)
+
+// liveRun is one StreamEvidence's goroutines and its first error.
+type liveRun[T any] struct {
+	stop   chan struct{} // closed at the first error
+	once   sync.Once
+	mu     sync.Mutex
+	err    error
+	wg     sync.WaitGroup
+	window int // what each file's window may hold
+}
+
+func (r *liveRun[T]) fail(err error) {
+	r.mu.Lock()
+	if r.err == nil {
+		r.err = err
+	}
+	r.mu.Unlock()
+	r.once.Do(func() { close(r.stop) })
+}
+
+func (r *liveRun[T]) stopped() bool {
+	select {
+	case <-r.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// parse reads one file's events into raw, in batches, and its account
+// into *res before raw is closed.
+func (r *liveRun[T]) parse(in *parsers.Input, po parsers.Options, raw chan<- []*event.Event, res **FileResult) {
+	defer r.wg.Done()
+	defer close(raw)
+	batch := make([]*event.Event, 0, liveBatch)
+	send := func() {
+		select {
+		case raw <- batch:
+		case <-r.stop:
+			in.Stop() // the parser ends at its next read
+		}
+		batch = make([]*event.Event, 0, liveBatch)
+	}
+	st, err := parsers.Parse(in, &po, func(ev *event.Event) {
+		if r.stopped() {
+			in.Stop()
+			return
+		}
+		if batch = append(batch, ev); len(batch) == liveBatch {
+			send()
+		}
+	})
+	if len(batch) > 0 {
+		send()
+	}
+	if err != nil && st.Error == "" {
+		st.Error = err.Error()
+	}
+	*res = &FileResult{Stats: st}
+}
+
+// liveFile is one file's events in time order, as its order goroutine
+// hands them to the merge.
+type liveFile[T any] struct {
+	out     chan []liveItem[T]
+	cur     []liveItem[T]
+	ordered bool // its parser gave them in time order: none went back
+}
+
+// order puts one file's events back in time order within the file's
+// window, prepares them, and hands them on in batches.
+func (r *liveRun[T]) order(path string, raw <-chan []*event.Event, f *liveFile[T], prepare func(*event.Event) T, onEvent func(*event.Event)) {
+	defer r.wg.Done()
+	defer close(f.out)
+	var w liveWindow[T]
+	limit := min(r.window, liveFirstWindow)
+	var seq int64
+	var latest, emitted liveItem[T] // the latest time read, the last handed on
+	readAny, emittedAny := false, false
+	f.ordered = true
+	out := make([]liveItem[T], 0, liveBatch)
+	flush := func() bool {
+		if len(out) == 0 {
+			return true
+		}
+		select {
+		case f.out <- out:
+			out = make([]liveItem[T], 0, liveBatch)
+			return true
+		case <-r.stop:
+			return false
+		}
+	}
+	emit := func() bool {
+		it := w.pop()
+		emitted, emittedAny = it, true
+		out = append(out, it)
+		return len(out) < liveBatch || flush()
+	}
+	for b := range raw {
+		if r.stopped() {
+			continue // the parser stops at its next read
+		}
+		for _, ev := range b {
+			it := liveItem[T]{sec: ev.Timestamp.Unix(), nsec: int32(ev.Timestamp.Nanosecond()), seq: seq}
+			seq++
+			if readAny && it.before(&latest) {
+				f.ordered, limit = false, r.window
+			} else {
+				latest, readAny = it, true
+			}
+			if emittedAny && it.before(&emitted) {
+				r.fail(fmt.Errorf("%w: %s: an event of %s comes after one of %s already passed on (a window of %d KB of its events)", ErrNotStreamable, path,
+					ev.Timestamp.UTC().Format(time.RFC3339), time.Unix(emitted.sec, int64(emitted.nsec)).UTC().Format(time.RFC3339), limit>>10))
+				break
+			}
+			if onEvent != nil {
+				onEvent(ev)
+			}
+			delete(ev.Fields, event.FieldOriginal)
+			it.cost = 96 + 64*len(ev.Fields)
+			it.v = prepare(ev)
+			w.push(it)
+			for w.cost > limit && len(w.items) > 1 {
+				if !emit() {
+					break
+				}
+			}
+		}
+	}
+	for len(w.items) > 0 && !r.stopped() {
+		if !emit() {
+			return
+		}
+	}
+	if !r.stopped() {
+		flush()
+	}
+}
+
+// fromStore hands on one stored file's events in time order, decoded.
+func (r *liveRun[T]) fromStore(path string, cur cursor, f *liveFile[T], decode func([]byte) (T, error)) {
+	defer r.wg.Done()
+	defer close(f.out)
+	defer cur.close()
+	out := make([]liveItem[T], 0, liveBatch)
+	send := func() bool {
+		select {
+		case f.out <- out:
+			out = make([]liveItem[T], 0, liveBatch)
+			return true
+		case <-r.stop:
+			return false
+		}
+	}
+	for seq := int64(0); !r.stopped(); seq++ {
+		doc, err := cur.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err == nil {
+			sec, nsec := docTime(doc)
+			it := liveItem[T]{sec: sec, nsec: nsec, seq: seq}
+			if it.v, err = decode(doc); err == nil {
+				out = append(out, it)
+			}
+		}
+		if err != nil {
+			r.fail(fmt.Errorf("event store for %s: %w", path, err))
+			return
+		}
+		if len(out) == liveBatch && !send() {
+			return
+		}
+	}
+	if len(out) > 0 && !r.stopped() {
+		send()
+	}
+}
