@@ -95,13 +95,11 @@ func (r *liveRun[T]) order(path string, raw <-chan []*event.Event, f *liveFile[T
 		if len(out) == 0 {
 			return true
 		}
-		select {
-		case f.out <- out:
-			out = make([]liveItem[T], 0, liveBatch)
-			return true
-		case <-r.stop:
+		if !r.hand(f, out) {
 			return false
 		}
+		out = make([]liveItem[T], 0, liveBatch)
+		return true
 	}
 	emit := func() bool {
 		it := w.pop()
@@ -157,13 +155,11 @@ func (r *liveRun[T]) fromStore(path string, cur cursor, f *liveFile[T], decode f
 	defer cur.close()
 	out := make([]liveItem[T], 0, liveBatch)
 	send := func() bool {
-		select {
-		case f.out <- out:
-			out = make([]liveItem[T], 0, liveBatch)
-			return true
-		case <-r.stop:
+		if !r.hand(f, out) {
 			return false
 		}
+		out = make([]liveItem[T], 0, liveBatch)
+		return true
 	}
 	for seq := int64(0); !r.stopped(); seq++ {
 		doc, err := cur.next()
@@ -187,5 +183,16 @@ func (r *liveRun[T]) fromStore(path string, cur cursor, f *liveFile[T], decode f
 	}
 	if len(out) > 0 && !r.stopped() {
 		send()
+	}
+}
+
+// hand passes a batch of a file's events on to the merge; false when the
+// run stopped first.
+func (r *liveRun[T]) hand(f *liveFile[T], out []liveItem[T]) bool {
+	select {
+	case f.out <- out:
+		return true
+	case <-r.stop:
+		return false
 	}
 }
