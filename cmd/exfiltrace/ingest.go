@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -81,10 +80,7 @@ values used are printed and stored in the case manifest.`,
 			opts := index.IngestOptions{Parse: parsers.Options{TZ: loc, Year: year, Format: format}, Settings: settings}
 			var bar *progressbar.ProgressBar
 			if interactive() {
-				bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(os.Stderr),
-					progressbar.OptionSetDescription("indexing"), progressbar.OptionShowCount(),
-					progressbar.OptionShowIts(), progressbar.OptionSetItsString("events"),
-					progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+				bar = eventCounter("indexing")
 				opts.OnEvent = func(*event.Event) { bar.Add(1) }
 			}
 			start := time.Now()

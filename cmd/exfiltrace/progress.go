@@ -34,6 +34,15 @@ func (p *progress) done() {
 	}
 }
 
+// eventCounter counts events of a total not known beforehand, on a
+// terminal (the caller checks interactive()).
+func eventCounter(what string) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(-1, progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionSetDescription(what), progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(), progressbar.OptionSetItsString("events"),
+		progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+}
+
 // indexBuildProgress shows what a first query builds before it answers: the
 // full-text index of a case `analyze` left unindexed (or whose index was
 // lost), or the columnar store of a case made by an older version.

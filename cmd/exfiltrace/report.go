@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/exfiltrace/exfiltrace/columns"
@@ -439,10 +438,7 @@ func (a *analysis) once(caseDir string, loc *time.Location, tzSource string, inf
 		Settings: index.Settings{TZ: loc.String(), TZSource: tzSource, Year: a.year}, DeferIndex: true}
 	// A spinner counts the events read, on a terminal.
 	if interactive() {
-		bar := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(os.Stderr),
-			progressbar.OptionSetDescription("reading the evidence"), progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(), progressbar.OptionSetItsString("events"),
-			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+		bar := eventCounter("reading the evidence")
 		defer bar.Finish()
 		opts.OnEvent = func(*event.Event) { bar.Add(1) }
 	}
