@@ -29,8 +29,9 @@ func OutOfTimeOrder(in *Input) string {
 	if ra == nil || in.Compression != "" {
 		return ""
 	}
-	head := make([]byte, 8)
-	if n, _ := ra.ReadAt(head, 0); n < len(head) || !(EVTX{}).Detect(head) {
+	head := make([]byte, 4096+8) // a chunk where a zeroed header ends
+	n, _ := ra.ReadAt(head, 0)
+	if !(EVTX{}).Detect(head[:n]) {
 		return ""
 	}
 	rd, err := evtx.NewReader(ra, in.Size)

@@ -46,3 +46,42 @@ func TestHeaderlessEVTXDetected(t *testing.T) {
 		}
 	}
 }
+
+// TestOutOfTimeOrder: an EVTX log that wrapped around (security.evtx with
+// its first chunk moved to the end) is known to go back in time from its
+// chunks' headers — with its file header, without it, or with it zeroed —
+// and the file as it was is not; nor is a text log, of which nothing is
+// known before it is read.
+func TestOutOfTimeOrder(t *testing.T) {
+	src := filepath.Join(corpus.Dir(t, "evtx/omerbenamram-evtx"), "security.evtx")
+	clean, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const header, chunk = 4096, 65536
+	chunks := append(append([]byte{}, clean[header+chunk:]...), clean[header:header+chunk]...)
+	dir := t.TempDir()
+	for name, c := range map[string]struct {
+		data    []byte
+		wrapped bool
+	}{
+		"clean.evtx":          {clean, false},
+		"wrapped.evtx":        {append(append([]byte{}, clean[:header]...), chunks...), true},
+		"wrapped-cut.evtx":    {chunks, true},
+		"wrapped-zeroed.evtx": {append(make([]byte, header), chunks...), true},
+		"fw.log":              {[]byte("date=2025-03-12 time=08:00:00 devname=\"FGT\" type=\"traffic\"\n"), false},
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, c.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		in, err := Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if why := OutOfTimeOrder(in); (why != "") != c.wrapped {
+			t.Errorf("%s: OutOfTimeOrder = %q, wrapped %v", name, why, c.wrapped)
+		}
+		in.Close()
+	}
+}
