@@ -53,6 +53,31 @@ func keeps[T string | []byte](s *Selection, name T) bool {
 	return !s.Except[string(name)]
 }
 
+// Trim leaves e only the fields sel keeps, in a map of their number: an
+// event held a while before it is read (put back in time order) then
+// holds what a reader of the stored event would see, and no more memory.
+func (e *Event) Trim(sel *Selection) {
+	if sel == nil {
+		return
+	}
+	n := 0
+	for k := range e.Fields {
+		if keeps(sel, k) {
+			n++
+		}
+	}
+	if n == len(e.Fields) {
+		return
+	}
+	kept := make(map[string]any, n)
+	for k, v := range e.Fields {
+		if keeps(sel, k) {
+			kept[k] = v
+		}
+	}
+	e.Fields = kept
+}
+
 func hasSuffix[T string | []byte](suffixes []string, name T) bool {
 	for _, x := range suffixes {
 		if len(name) >= len(x) && string(name[len(name)-len(x):]) == x {

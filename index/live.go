@@ -38,8 +38,8 @@ const liveBatch = 64
 // files' paths, then each file's own order — without storing them: the
 // answer does not wait for a store to be written and read back. Each
 // event goes through prepare on the parsing side (on every core) before
-// fn sees it, without its original line, as a report reads it back from
-// the store (event.ExceptOriginal). o.OnEvent, if set, is called with
+// fn sees it, with the fields o.Store keeps and never its original line,
+// as a report reads it back from the store. o.OnEvent, if set, is called with
 // each event as it is read, from the files' goroutines at once.
 //
 // A file known from its structure to go back in time (an EVTX log that
@@ -159,7 +159,7 @@ func StreamEvidence[T any](c *Case, paths []string, o IngestOptions, prepare fun
 		r.wg.Add(1)
 		raw := make(chan []*event.Event, 2)
 		go r.parse(inputs[m.direct], o.Parse, raw, &results[m.direct])
-		go r.order(m.path, raw, files[k], prepare, o.OnEvent)
+		go r.order(m.path, raw, files[k], o.Store, prepare, o.OnEvent)
 	}
 	err = r.merge(files, fn)
 	if err != nil {
