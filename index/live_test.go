@@ -3,6 +3,7 @@ package index
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -313,5 +314,41 @@ func TestStreamEvidenceWrappedEVTX(t *testing.T) {
 	}
 	if stored, _ := filepath.Glob(filepath.Join(c2.Dir, storeDir, "*")); len(stored) != 0 {
 		t.Errorf("security.evtx in chunk order was stored: %v", stored)
+	}
+}
+
+// An event held in a window that has grown keeps what o.Store keeps, as it
+// would stored; a file in order is not trimmed (a copy per event costs
+// more than the window saves).
+func TestStreamEvidenceTrimsGrownWindow(t *testing.T) {
+	dir := t.TempDir()
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	sec := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	back := writeLog(t, dir, "back.log", []string{fgLine(sec(0), 1), fgLine(sec(2), 2), fgLine(sec(1), 3), fgLine(sec(3), 4)})
+	c, err := OpenCase(t.TempDir(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	keep := &event.Selection{Only: map[string]bool{event.FieldID: true, "source.ip": true}}
+	o := IngestOptions{Parse: parsers.Options{TZ: time.UTC}, Store: keep}
+	var fields [][]string
+	if _, err := StreamEvidence(c, []string{back}, o, func(ev *event.Event) *event.Event { return ev }, event.DecodeJSON, func(ev *event.Event) error {
+		names := slices.Sorted(maps.Keys(ev.Fields))
+		fields = append(fields, names)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(fields) != 4 {
+		t.Fatalf("%d events, want 4", len(fields))
+	}
+	trimmed := []string{event.FieldID, "source.ip"}
+	// In time order: sessions 1 (before the file went back: whole), 3 (the
+	// one going back), 2 (whole), 4 (after).
+	for i, want := range []bool{false, true, false, true} {
+		if got := slices.Equal(fields[i], trimmed); got != want {
+			t.Errorf("event %d: fields %v; trimmed to the selection: %v, want %v", i, fields[i], got, want)
+		}
 	}
 }
