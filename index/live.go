@@ -18,12 +18,12 @@ import (
 // then Stream) gives that order whatever the files hold.
 var ErrNotStreamable = errors.New("the evidence cannot be read in time order without storing it first")
 
-// liveMemory is what the files read at once may hold between them to put
+// LiveMemory is what the files read at once may hold between them to put
 // back in order events their parsers give out of order: a mail log's
 // message summary written after the lines it sums up, an EVTX file's
 // records written a little out of time order. A file whose events go
 // back further than its share holds is not streamed (ErrNotStreamable).
-var liveMemory = 64 << 20 // a variable for the tests
+var LiveMemory = 64 << 20 // a variable so that tests can make the windows small
 
 // liveFirstWindow is what a file's window holds until one of its events
 // comes out of order: held whole for a file in order, the window's events
@@ -145,7 +145,7 @@ func StreamEvidence[T any](c *Case, paths []string, o IngestOptions, prepare fun
 		return nil, err
 	}
 
-	r := &liveRun[T]{stop: make(chan struct{}), window: liveMemory / max(len(direct), 1)}
+	r := &liveRun[T]{stop: make(chan struct{}), window: LiveMemory / max(len(direct), 1)}
 	files := make([]*liveFile[T], len(members))
 	next := 0 // the next cursor
 	for k, m := range members {

@@ -189,8 +189,8 @@ func TestStreamEvidenceRefuses(t *testing.T) {
 
 	// A file's window grows to its share once one of its events comes
 	// back in time: a share holding the whole file puts it in order.
-	old := liveMemory
-	liveMemory = 1 << 30
+	old := LiveMemory
+	LiveMemory = 1 << 30
 	_, _, _, err = live(t, []string{back}, nil)
 	if !errors.Is(err, ErrNotStreamable) {
 		t.Errorf("in order until its last event, the file kept its first window: %v", err)
@@ -198,7 +198,7 @@ func TestStreamEvidenceRefuses(t *testing.T) {
 	swapped := slices.Clone(lines)
 	swapped[1], swapped[2] = swapped[2], swapped[1]
 	got, _, _, err := live(t, []string{writeLog(t, dir, "swapped.log", swapped)}, nil)
-	liveMemory = old
+	LiveMemory = old
 	if err != nil || len(got) != 3001 || !got[0].at.Equal(base.Add(-time.Hour)) {
 		t.Fatalf("with a window holding the file: %d events (%v)", len(got), err)
 	}
@@ -282,10 +282,10 @@ func TestStreamEvidenceWrappedEVTX(t *testing.T) {
 	// what Ingest+Stream of a new case gives.
 	slices.Reverse(lines)
 	back := writeLog(t, t.TempDir(), "newest-first.log", lines)
-	old := liveMemory
-	liveMemory = 16 << 10 // a window of a few dozen lines: the log goes back further
+	old := LiveMemory
+	LiveMemory = 16 << 10 // a window of a few dozen lines: the log goes back further
 	_, c, _, err := live(t, []string{p, back}, nil)
-	liveMemory = old
+	LiveMemory = old
 	if !errors.Is(err, ErrNotStreamable) {
 		t.Fatalf("a firewall log newest first beside a wrapped EVTX log: %v", err)
 	}

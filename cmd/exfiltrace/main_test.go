@@ -296,6 +296,9 @@ func TestAnalyzeTemporaryCase(t *testing.T) {
 	if err := os.WriteFile(fw, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The samples' log is small: the windows are made smaller than it.
+	defer func(m int) { index.LiveMemory = m }(index.LiveMemory)
+	index.LiveMemory = 1 << 20
 	root := newRoot()
 	var stdout, stderr bytes.Buffer
 	root.SetOut(&stdout)
