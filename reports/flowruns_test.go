@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"testing"
 	"time"
 
@@ -21,6 +22,9 @@ import (
 // Cisco ASA's two-way counters, with budgets that cut the pairs into a few
 // runs and into many.
 func TestFlowRunsChangeNothing(t *testing.T) {
+	// Blocks of a few records: the sorter's runs are merged from many.
+	defer func(n int) { sorterBlock = n }(sorterBlock)
+	sorterBlock = 7
 	for _, vendor := range []string{scenario.Firewalls[0], "cisco-asa"} {
 		seeds := uint64(1)
 		if vendor == scenario.Firewalls[0] {
@@ -113,6 +117,58 @@ func TestFlowRunsRoundTrip(t *testing.T) {
 		if err := mergeRuns([]string{path}, func(*flowRecord) error { return nil }); err == nil {
 			t.Errorf("run cut at %d of %d bytes read without error", cut, len(b))
 		}
+	}
+}
+
+// TestRunSorterRuns: records added in any order come out of each run the
+// sorter writes in order — merged from several blocks, a block partly
+// filled, blocks used again after a run — every record once, as added.
+func TestRunSorterRuns(t *testing.T) {
+	defer func(n int) { sorterBlock = n }(sorterBlock)
+	sorterBlock = 5
+	rng := rand.New(rand.NewPCG(7, 43))
+	svcs := []string{"", "mega.co.nz", "dropbox.com", "b.example"}
+	record := func(i int) flowRecord {
+		return flowRecord{svc: svcs[rng.IntN(len(svcs))],
+			k:    pairKey{netip.AddrFrom4([4]byte{10, 0, 0, byte(rng.IntN(4))}), netip.AddrFrom4([4]byte{198, 51, byte(i >> 8), byte(i)})},
+			flow: pairFlow{domain: fmt.Sprint("d", i), port: int32(i), buckets: []flowBucket{{hour: int32(i), sessions: 1, bytes: int64(i)}}}}
+	}
+	s := &runSorter{dir: t.TempDir(), budget: 1 << 62}
+	next := rng.IntN(1000)
+	for _, n := range []int{23, 1, 5, 0, 41} { // runs of several blocks, one, exactly one block, none
+		var want []flowRecord
+		for range n {
+			next++ // a destination of its own: no two records are equal
+			r := record(next)
+			want = append(want, r)
+			if err := s.add(&r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runs := len(s.runs)
+		if err := s.flush(); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			if len(s.runs) != runs {
+				t.Errorf("an empty sorter wrote a run")
+			}
+			continue
+		}
+		sort.SliceStable(want, func(i, j int) bool { return want[i].less(&want[j]) })
+		var got []flowRecord
+		if err := mergeRuns(s.runs[len(s.runs)-1:], func(r *flowRecord) error { got = append(got, *r); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%d records: run holds\n%+v\nwant\n%+v", n, got, want)
+		}
+		if s.used != 0 || s.held != 0 {
+			t.Errorf("after a run: %d blocks used, %d bytes held", s.used, s.held)
+		}
+	}
+	if len(s.blocks) != 9 { // 41 records: the blocks of the first runs, used again, and more
+		t.Errorf("%d blocks made, want 9", len(s.blocks))
 	}
 }
 

@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"encoding/binary"
 	"fmt"
+	"iter"
 	"os"
-	"slices"
+	"runtime"
 	"sort"
+	"sync"
 )
 
 // serviceSet is the flow ledger's services in key order, each with its
@@ -162,16 +164,31 @@ func servicesFromRuns(fl *flowLedger) (*serviceSet, error) {
 	return &serviceSet{runs: s.runs, dir: fl.runDir}, nil
 }
 
-// runSorter writes records to sorted runs of a bounded size.
+// runSorter writes records to sorted runs of a bounded size. It holds them
+// in blocks, each sorted alone (on every core) and merged as the run is
+// written: one list grown by appending copied half a million records over
+// and over (0.9 s of a 1 M-line analysis, all after its last line was
+// read), and one grown by doubling held up to twice the records it had.
 type runSorter struct {
 	dir          string
 	budget, held int64
-	recs         []flowRecord
+	blocks       [][]flowRecord // the first used are filled in order, each up to sorterBlock
+	used         int
 	runs         []string
 }
 
+// sorterBlock is how many records a block holds: a variable for the tests.
+var sorterBlock = 1 << 14
+
 func (s *runSorter) add(r *flowRecord) error {
-	s.recs = append(s.recs, *r)
+	if s.used == 0 || len(s.blocks[s.used-1]) == cap(s.blocks[s.used-1]) {
+		if s.used == len(s.blocks) {
+			s.blocks = append(s.blocks, make([]flowRecord, 0, sorterBlock))
+		}
+		s.used++
+	}
+	last := &s.blocks[s.used-1]
+	*last = append(*last, *r)
 	s.held += r.cost()
 	if s.held > s.budget {
 		return s.flush()
@@ -180,21 +197,82 @@ func (s *runSorter) add(r *flowRecord) error {
 }
 
 func (s *runSorter) flush() error {
-	if len(s.recs) == 0 {
+	if s.used == 0 {
 		return nil
 	}
-	sort.Slice(s.recs, func(i, j int) bool { return s.recs[i].less(&s.recs[j]) })
-	path, err := writeRun(s.dir, func(yield func(*flowRecord) bool) {
-		for i := range s.recs {
-			if !yield(&s.recs[i]) {
-				return
+	blocks := s.blocks[:s.used]
+	var wg sync.WaitGroup
+	next := make(chan []flowRecord, len(blocks))
+	for _, b := range blocks {
+		next <- b
+	}
+	close(next)
+	for range min(runtime.GOMAXPROCS(0), len(blocks)) {
+		wg.Go(func() {
+			for b := range next {
+				sort.Slice(b, func(i, j int) bool { return b[i].less(&b[j]) })
 			}
-		}
-	})
+		})
+	}
+	wg.Wait()
+	path, err := writeRun(s.dir, mergeSorted(blocks))
 	if err != nil {
 		return err
 	}
 	s.runs = append(s.runs, path)
-	s.recs, s.held = slices.Delete(s.recs, 0, len(s.recs)), 0
+	for i := range blocks {
+		clear(blocks[i]) // the records' strings and buckets go
+		blocks[i] = blocks[i][:0]
+	}
+	s.used, s.held = 0, 0
 	return nil
+}
+
+// mergeSorted yields the records of sorted blocks in order (a pair is one
+// record: none are equal).
+func mergeSorted(blocks [][]flowRecord) iter.Seq[*flowRecord] {
+	return func(yield func(*flowRecord) bool) {
+		pos := make([]int, len(blocks))
+		// heap holds the blocks with records left, by their next record.
+		heap := make([]int, 0, len(blocks))
+		less := func(a, b int) bool {
+			x, y := &blocks[a][pos[a]], &blocks[b][pos[b]]
+			return x.less(y)
+		}
+		down := func(i int) {
+			for {
+				c := 2*i + 1
+				if c >= len(heap) {
+					return
+				}
+				if c+1 < len(heap) && less(heap[c+1], heap[c]) {
+					c++
+				}
+				if !less(heap[c], heap[i]) {
+					return
+				}
+				heap[i], heap[c] = heap[c], heap[i]
+				i = c
+			}
+		}
+		for b := range blocks {
+			if len(blocks[b]) > 0 {
+				heap = append(heap, b)
+			}
+		}
+		for i := len(heap)/2 - 1; i >= 0; i-- {
+			down(i)
+		}
+		for len(heap) > 0 {
+			b := heap[0]
+			if !yield(&blocks[b][pos[b]]) {
+				return
+			}
+			if pos[b]++; pos[b] == len(blocks[b]) {
+				heap[0] = heap[len(heap)-1]
+				heap = heap[:len(heap)-1]
+			}
+			down(0)
+		}
+	}
 }
