@@ -110,6 +110,19 @@ func TestFlowRunsRoundTrip(t *testing.T) {
 		t.Errorf("read back\n%+v\nwant\n%+v", got, recs)
 	}
 	b, _ := os.ReadFile(path)
+	// A record longer or shorter than its fields: the first says one byte
+	// more (the second record's first byte is taken as its last), then
+	// one less.
+	for _, d := range []byte{1, 0xff} {
+		bad := append([]byte(nil), b...)
+		bad[0] += d
+		if err := os.WriteFile(path, bad, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := mergeRuns([]string{path}, func(*flowRecord) error { return nil }); err == nil {
+			t.Errorf("a run whose first record's length is off by %d read without error", int8(d))
+		}
+	}
 	for _, cut := range []int{1, 10, len(b) - 1} {
 		if err := os.WriteFile(path, b[:cut], 0o600); err != nil {
 			t.Fatal(err)
