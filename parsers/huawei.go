@@ -128,7 +128,11 @@ func (d *huaweiDecoder) Line(no int64, line []byte, emit Emit) error {
 	upper := strings.ToUpper(module)
 	// Comware's session and NAT flow logs: Event(1048) says whether the
 	// session closed ("(1)Normal over", "(2)Aged for timeout"…) or was
-	// created ("(8)Session created", its first packet's bytes only).
+	// created ("(8)Session created", its first packet's bytes only). A
+	// long session is also logged while active ("(6)Active data flow
+	// timeout"), and Comware resets its counters after each log: those
+	// bytes are new ones, read as a session's end so that the ledger adds
+	// them (TestComwareActiveFlowRecordsAddUp).
 	comwareFlow := get("InitByteCount") != "" || get("Event") != "" && (upper == "SESSION" || upper == "NAT")
 	created := strings.HasPrefix(get("Event"), "(8)")
 	// closed and opened are a session's end (with its counters) and start,
