@@ -2,6 +2,7 @@ package reports
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -298,5 +299,63 @@ func TestSortedPairsOrder(t *testing.T) {
 				t.Fatalf("mixed %v: pair %d %v→%v listed before %v→%v", mixed, i, a.src, a.dst, b.src, b.dst)
 			}
 		}
+	}
+}
+
+// TestMergeRunsLongRuns: runs of many records, of few, of one merge whole
+// and in order; a run cut two thirds in gives its records before the cut,
+// then the error; a caller that stops early gets its own error back.
+func TestMergeRunsLongRuns(t *testing.T) {
+	dir := t.TempDir()
+	write := func(n, step int) (string, []flowRecord) {
+		var recs []flowRecord
+		for i := range n {
+			v := i*step + step/2
+			recs = append(recs, flowRecord{svc: "s", k: pairKey{netip.AddrFrom4([4]byte{10, 0, 0, 1}), netip.AddrFrom4([4]byte{198, 51, byte(v >> 8), byte(v)})},
+				flow: pairFlow{port: int32(v), buckets: []flowBucket{{hour: int32(i), bytes: int64(v)}}}})
+		}
+		path, err := writeRun(dir, func(yield func(*flowRecord) bool) {
+			for i := range recs {
+				if !yield(&recs[i]) {
+					return
+				}
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return path, recs
+	}
+	var paths []string
+	var want []flowRecord
+	for _, r := range []struct{ n, step int }{{785, 2}, {256, 3}, {1, 5}} {
+		p, recs := write(r.n, r.step)
+		paths, want = append(paths, p), append(want, recs...)
+	}
+	sort.SliceStable(want, func(i, j int) bool { return want[i].less(&want[j]) })
+	var got []flowRecord
+	if err := mergeRuns(paths, func(r *flowRecord) error { got = append(got, *r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("merged %d records, want %d in order", len(got), len(want))
+	}
+	// Cut two thirds into the long run.
+	b, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(paths[0], b[:len(b)*2/3], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	err = mergeRuns(paths[:1], func(*flowRecord) error { n++; return nil })
+	if err == nil || n < 500 || n >= 785 {
+		t.Errorf("a run cut at two thirds: %d records, then %v", n, err)
+	}
+	// A caller that stops early.
+	stop := errors.New("enough")
+	if err := mergeRuns(paths[1:], func(*flowRecord) error { return stop }); err != stop {
+		t.Errorf("stopping early gave %v", err)
 	}
 }

@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 	"runtime/pprof"
 	"time"
 
@@ -19,11 +20,27 @@ var quiet bool
 
 func main() {
 	memlimit.Apply()
-	// EXFILTRACE_CPUPROFILE=FILE profiles a whole command (bench/README).
+	// EXFILTRACE_CPUPROFILE=FILE profiles a whole command (bench/README);
+	// with EXFILTRACE_CPUPROFILE_AT=FROM+FOR (e.g. 6s+6s) only that stretch
+	// of it, to see what a stage that leaves a core idle is doing.
 	if p := os.Getenv("EXFILTRACE_CPUPROFILE"); p != "" {
-		if f, err := os.Create(p); err == nil && pprof.StartCPUProfile(f) == nil {
-			defer pprof.StopCPUProfile()
+		start := func() {
+			if f, err := os.Create(p); err == nil {
+				pprof.StartCPUProfile(f)
+			}
 		}
+		from, span, windowed := strings.Cut(os.Getenv("EXFILTRACE_CPUPROFILE_AT"), "+")
+		f, err1 := time.ParseDuration(from)
+		d, err2 := time.ParseDuration(span)
+		if windowed && err1 == nil && err2 == nil {
+			time.AfterFunc(f, func() {
+				start()
+				time.AfterFunc(d, pprof.StopCPUProfile)
+			})
+		} else {
+			start()
+		}
+		defer pprof.StopCPUProfile()
 	}
 	// EXFILTRACE_MEMPROFILE=FILE with EXFILTRACE_HEAPAT=DURATION writes a heap
 	// profile that far into a command (where memory peaks, not at its end).
