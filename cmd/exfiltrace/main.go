@@ -5,8 +5,8 @@ package main
 import (
 	"fmt"
 	"os"
-	"strings"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/exfiltrace/exfiltrace/index"
