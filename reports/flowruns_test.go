@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -91,17 +92,7 @@ func TestFlowRunsRoundTrip(t *testing.T) {
 		{k: pairKey{netip.MustParseAddr("fe80::1%eth0"), netip.MustParseAddr("2001:db8::7")}, flow: pairFlow{}},
 		{svc: "mega.co.nz", k: pairKey{netip.MustParseAddr("10.0.0.5"), namedDestination("gfs270n102.userstorage.mega.co.nz")}, flow: pairFlow{proxyBytes: 228392011, buckets: []flowBucket{}}},
 	}
-	dir := t.TempDir()
-	path, err := writeRun(dir, func(yield func(*flowRecord) bool) {
-		for i := range recs {
-			if !yield(&recs[i]) {
-				return
-			}
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	path := writeRecords(t, t.TempDir(), recs)
 	var got []flowRecord
 	if err := mergeRuns([]string{path}, func(r *flowRecord) error { got = append(got, *r); return nil }); err != nil {
 		t.Fatal(err)
@@ -314,17 +305,7 @@ func TestMergeRunsLongRuns(t *testing.T) {
 			recs = append(recs, flowRecord{svc: "s", k: pairKey{netip.AddrFrom4([4]byte{10, 0, 0, 1}), netip.AddrFrom4([4]byte{198, 51, byte(v >> 8), byte(v)})},
 				flow: pairFlow{port: int32(v), buckets: []flowBucket{{hour: int32(i), bytes: int64(v)}}}})
 		}
-		path, err := writeRun(dir, func(yield func(*flowRecord) bool) {
-			for i := range recs {
-				if !yield(&recs[i]) {
-					return
-				}
-			}
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return path, recs
+		return writeRecords(t, dir, recs), recs
 	}
 	var paths []string
 	var want []flowRecord
@@ -358,4 +339,22 @@ func TestMergeRunsLongRuns(t *testing.T) {
 	if err := mergeRuns(paths[1:], func(*flowRecord) error { return stop }); err != stop {
 		t.Errorf("stopping early gave %v", err)
 	}
+}
+
+// writeRecords writes records, in the order given, to a new run in dir.
+func writeRecords(t *testing.T, dir string, recs []flowRecord) string {
+	t.Helper()
+	path, err := writeRun(dir, slices.Values(pointers(recs)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func pointers[T any](s []T) []*T {
+	out := make([]*T, len(s))
+	for i := range s {
+		out[i] = &s[i]
+	}
+	return out
 }
