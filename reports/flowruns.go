@@ -189,9 +189,10 @@ func openRun(path string) (*runReader, error) {
 	return &runReader{f: f, r: bufio.NewReaderSize(f, 64<<10)}, nil
 }
 
-// maxRecord bounds a record's length: a damaged prefix must not ask for
-// gigabytes (a record is tens of bytes, and 40 a bucket).
-const maxRecord = 1 << 30
+// maxRecord bounds a record's length, so that a damaged prefix cannot ask
+// for gigabytes: a record is tens of bytes and up to 50 an hour of
+// sessions, so 64 MB is over a century of hours.
+const maxRecord = 64 << 20
 
 // next reads the next record into rec; false at the end of the run or on
 // an error (kept in err).
@@ -279,7 +280,7 @@ func decodeRecord(b []byte, rec *flowRecord) error {
 	p.bothBytes = d.varint()
 	p.proxyBytes = d.varint()
 	l, n := binary.Uvarint(d.b)
-	if d.err != nil || n <= 0 || l > uint64(len(d.b)) { // a bucket takes at least 5 bytes
+	if d.err != nil || n <= 0 || l > uint64(len(d.b)-n)/5 { // a bucket takes at least 5 bytes
 		return errDamaged
 	}
 	d.b = d.b[n:]

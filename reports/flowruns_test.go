@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,6 +116,14 @@ func TestFlowRunsRoundTrip(t *testing.T) {
 		if err := mergeRuns([]string{path}, func(*flowRecord) error { return nil }); err == nil {
 			t.Errorf("a run whose first record's length is off by %d read without error", int8(d))
 		}
+	}
+	// A length no record has (a damaged prefix): an error, not a gigabyte
+	// asked for.
+	if err := os.WriteFile(path, binary.AppendUvarint(nil, 1<<30), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := mergeRuns([]string{path}, func(*flowRecord) error { return nil }); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("a run whose first record says 1 GB: %v", err)
 	}
 	for _, cut := range []int{1, 10, len(b) - 1} {
 		if err := os.WriteFile(path, b[:cut], 0o600); err != nil {
