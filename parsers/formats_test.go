@@ -21,6 +21,7 @@ var goldenFields = []string{"event.dataset", "event.code", "event.action", "even
 	"source.bytes", "destination.bytes", "network.bytes", "event.start", "event.duration", "user.name", "user.domain",
 	"client.ip", "client.domain", "client.mac", "dhcp.lease.end", "url.original", "process.command_line", "tags", "network.direction",
 	"user.email", "email.size", "event.reason", "network.protocol",
+	"observer.name",
 	"file.path", "file.name", "file.extension", "dns.question.name", "dns.question.type", "dns.type", "dns.response_code"}
 
 // wantFormat is the format each golden file must be detected as.

@@ -92,6 +92,13 @@ func (d *huaweiDecoder) Line(no int64, line []byte, emit Emit) error {
 		ev.SetInt("event.severity", int64(n))
 	}
 	ev.Set("message", body)
+	// The header is "timestamp hostname %%…": the device that logged, the
+	// one to name when a case holds several firewalls.
+	if f := strings.Fields(prefix); len(f) > 0 {
+		if host := f[len(f)-1]; !strings.ContainsAny(host, ":>") && strings.Trim(host, "0123456789") != "" {
+			ev.Set("observer.name", host)
+		}
+	}
 	if err := d.date(ev, prefix, kv); err != nil {
 		return err
 	}
@@ -131,8 +138,7 @@ func (d *huaweiDecoder) Line(no int64, line []byte, emit Emit) error {
 	// created ("(8)Session created", its first packet's bytes only). A
 	// long session is also logged while active ("(6)Active data flow
 	// timeout"), and Comware resets its counters after each log: those
-	// bytes are new ones, read as a session's end so that the ledger adds
-	// them (TestComwareActiveFlowRecordsAddUp).
+	// bytes are new ones, which the ledger adds (TestComwareActiveFlowRecordsAddUp).
 	comwareFlow := get("InitByteCount") != "" || get("Event") != "" && (upper == "SESSION" || upper == "NAT")
 	created := strings.HasPrefix(get("Event"), "(8)")
 	// closed and opened are a session's end (with its counters) and start,
@@ -163,6 +169,13 @@ func (d *huaweiDecoder) Line(no int64, line []byte, emit Emit) error {
 	switch b := strings.ToUpper(brief); {
 	case comwareFlow && !created:
 		closed("Comware", strings.TrimSpace(strings.TrimLeft(get("Event"), "()0123456789")), get("InitByteCount"), get("RplyByteCount"), get("InitPktCount"), get("RplyPktCount"))
+		if strings.HasPrefix(get("Event"), "(6)") {
+			// Still open: its bytes are those since its last record, and
+			// the ledger counts the session once, at its first record.
+			ev.Fields["event.type"] = []string{"connection", "info"}
+			ev.Set("event.action", "session-active")
+			ev.Fields["tags"] = []string{"session_continues"}
+		}
 	case comwareFlow:
 		opened("Comware", "session-created")
 	case upper == "SECLOG" && strings.HasPrefix(b, "SESSION_TEARDOWN"):

@@ -52,3 +52,23 @@ func TestHuaweiDeviceClock(t *testing.T) {
 		t.Error("a record with no time parsed")
 	}
 }
+
+// TestHuaweiDeviceName: the header's host is the device that logged, also
+// behind a relay's header; a header without one names none.
+func TestHuaweiDeviceName(t *testing.T) {
+	const body = ` %%10SHELL/5/SHELL_LOGOUT: admin-reseau@system logged out from 10.10.1.5.`
+	for _, c := range []struct{ header, want string }{
+		{"<189>Mar 14 23:52:33 2026 FW-MAIRIE", "FW-MAIRIE"},
+		{"Mar 14 23:56:01 collecteur <189>Mar 14 23:52:33 2026 FW-MAIRIE", "FW-MAIRIE"},
+		{"<189>Mar 14 23:52:33 2026", ""},
+		{"<189>2026-03-14 23:52:33+01:00", ""},
+	} {
+		var got []string
+		err := (Huawei{}).NewDecoder(&Options{TZ: time.UTC}).Line(1, []byte(c.header+body), func(ev *event.Event, _ string) {
+			got = append(got, ev.Str("observer.name"))
+		})
+		if err != nil || len(got) != 1 || got[0] != c.want {
+			t.Errorf("%q: observer.name %q (%v), want %q", c.header, got, err, c.want)
+		}
+	}
+}

@@ -37,7 +37,14 @@ type flowLedger struct {
 	// swept are the sessions counted when they fell silent, with the bytes
 	// so counted: one whose records resume, or whose closing record comes
 	// after all, has only the rest left to count (at most maxSwept kept).
-	swept     map[string]int64
+	swept map[string]int64
+	// continued are the sessions seen through records of a session still
+	// open whose bytes are those since its previous record (Comware's
+	// active-flow records, tagged session_continues): counted as a session
+	// at their first record, not again at the next ones or their closing
+	// one. Each is kept with its last record's time, forgotten after
+	// openIdle of silence (at most maxSwept kept).
+	continued map[string]time.Time
 	now       time.Time // the latest time observed
 	nextSweep time.Time
 	// domains interns destination names: thousands of pairs share a few.
@@ -239,6 +246,9 @@ func (l *flowLedger) observe(ev *event.Event, src, dst netip.Addr) {
 		return
 	}
 	sessions := int32(1)
+	if continues := hasValue(ev, "tags", "session_continues"); continues || len(l.continued) > 0 {
+		sessions = l.continuedSession(ev, continues)
+	}
 	if key, ok := sessionKey(ev); ok {
 		delete(l.open, key)
 		if c, ok := l.swept[key]; ok {
@@ -253,6 +263,28 @@ func (l *flowLedger) observe(ev *event.Event, src, dst netip.Addr) {
 	if both {
 		p.bothBytes += n
 	}
+}
+
+// continuedSession is how many sessions a record of a session whose
+// records each carry the bytes since the previous one adds: one at its
+// first record, none at the others.
+func (l *flowLedger) continuedSession(ev *event.Event, continues bool) int32 {
+	key := ev.Str("observer.name") + "|" + ev.Str("source.ip") + "|" + ev.Str("source.port") + "|" +
+		ev.Str("destination.ip") + "|" + ev.Str("destination.port") + "|" + ev.Str("event.start")
+	_, seen := l.continued[key]
+	switch {
+	case !continues:
+		delete(l.continued, key)
+	case seen || len(l.continued) < maxSwept:
+		if l.continued == nil {
+			l.continued = map[string]time.Time{}
+		}
+		l.continued[key] = ev.Timestamp
+	}
+	if seen {
+		return 0
+	}
+	return 1
 }
 
 // maxSwept bounds the sessions remembered as counted when silent: a
@@ -351,6 +383,11 @@ func (l *flowLedger) sweepOpen() {
 		l.swept = map[string]int64{}
 	}
 	l.countOpen(func(o *openSession) bool { return l.now.Sub(o.last) > openIdle })
+	for k, last := range l.continued {
+		if l.now.Sub(last) > openIdle {
+			delete(l.continued, k)
+		}
+	}
 }
 
 // countOpen counts the open sessions that done says are over up to their
@@ -384,7 +421,7 @@ func (l *flowLedger) countOpen(done func(*openSession) bool) {
 // finish counts the sessions still open at the end of the log.
 func (l *flowLedger) finish() error {
 	l.countOpen(func(*openSession) bool { return true })
-	l.open, l.swept = nil, nil
+	l.open, l.swept, l.continued = nil, nil, nil
 	if len(l.runs) > 0 {
 		return l.spill()
 	}

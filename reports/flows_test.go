@@ -140,11 +140,16 @@ func sessionRecorder(l *flowLedger, src netip.Addr) func(at time.Time, id, dst s
 // `session log time-active`: "After outputting a session log, the device
 // resets the traffic counter"). So each record's bytes are new ones: a
 // session logged twice while active, then closed, sent the three records'
-// bytes together.
+// bytes together, and is one session. A second session from another port
+// closes without active records.
 func TestComwareActiveFlowRecordsAddUp(t *testing.T) {
 	record := func(at, reason string, sent int64, end string) string {
+		port := "51000"
+		if reason == "(2)Aged for timeout" {
+			port = "51001"
+		}
 		return "<190>Mar 14 " + at + " 2026 FW-MAIRIE %%10SESSION/6/SESSION_IPV4_FLOW: Protocol(1001)=TCP;Application(1002)=https;" +
-			"SrcIPAddr(1003)=10.10.1.30;SrcPort(1004)=51000;NatSrcIPAddr(1005)=203.0.113.10;NatSrcPort(1006)=61000;" +
+			"SrcIPAddr(1003)=10.10.1.30;SrcPort(1004)=" + port + ";NatSrcIPAddr(1005)=203.0.113.10;NatSrcPort(1006)=61000;" +
 			"DstIPAddr(1007)=31.216.145.5;DstPort(1008)=443;NatDstIPAddr(1009)=31.216.145.5;NatDstPort(1010)=443;" +
 			"InitPktCount(1044)=52000;InitByteCount(1046)=" + strconv.FormatInt(sent, 10) + ";RplyPktCount(1045)=21000;RplyByteCount(1047)=1200000;" +
 			"BeginTime_e(1013)=03142026220041;EndTime_e(1014)=" + end + ";Event(1048)=" + reason + ";"
@@ -153,6 +158,7 @@ func TestComwareActiveFlowRecordsAddUp(t *testing.T) {
 		record("22:10:41", "(6)Active data flow timeout", 300_000_000, "03142026221041"),
 		record("22:20:41", "(6)Active data flow timeout", 300_000_000, "03142026222041"),
 		record("22:25:41", "(1)Normal over", 50_000_000, "03142026222541"),
+		record("22:26:41", "(2)Aged for timeout", 1_000_000, "03142026222641"),
 	}, "\n") + "\n"
 	dir := filepath.Join(t.TempDir(), "firewall")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -168,9 +174,9 @@ func TestComwareActiveFlowRecordsAddUp(t *testing.T) {
 		bytes, seen = bytes+r.Bytes, seen+r.Events
 	}
 	for _, x := range rep.Exfiltration {
-		bytes += x.Bytes
+		bytes, seen = bytes+x.Bytes, seen+x.Events
 	}
-	if bytes != 650_000_000 || seen != 3 {
-		t.Errorf("the session's records add up to %d bytes over %d records, want 650,000,000 over 3", bytes, seen)
+	if bytes != 651_000_000 || seen != 2 {
+		t.Errorf("the sessions' records add up to %d bytes over %d sessions, want 651,000,000 over 2", bytes, seen)
 	}
 }
