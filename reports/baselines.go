@@ -160,46 +160,16 @@ func (j *judge) nameBy(s *service, pr pairRef, seen map[*rules.Finding]bool) {
 	}
 }
 
-// firstContactReference is the most any internal host sent to a service on
-// the day it first contacted it, during the baseline (after its first day):
-// how much "new" normally weighs here.
-func (j *judge) firstContactReference(svcs *serviceSet) error {
-	if j.fw == nil {
-		return nil
-	}
-	from := j.fw.Start.Add(baselineDay).UnixNano()
-	var skip bool
-	var day int32
-	return svcs.scan(func(s *service) {
-		skip = s.first < from || s.first >= j.before.UnixNano() || s.knownGood
-		day = int32(s.first / nsPerDay)
-	}, func(s *service, pr pairRef) {
-		if skip {
-			return
-		}
-		if _, ok := j.routine[pr.k]; ok {
-			return
-		}
-		v := dayVolumes(pr.p)[day]
-		switch {
-		case v > j.firstContactMax && s.key == j.firstContactTo:
-			j.firstContactMax = v
-		case v > j.firstContactMax:
-			j.firstContact2, j.firstContact2For = j.firstContactMax, j.firstContactTo
-			j.firstContactMax, j.firstContactTo = v, s.key
-		case v > j.firstContact2 && s.key != j.firstContactTo:
-			j.firstContact2, j.firstContact2For = v, s.key
-		}
-	}, nil)
-}
-
-// findRoutine detects the recurring jobs of every pair first, and learns
-// of each service when it was first contacted and whether it is known good.
+// findRoutine detects the recurring jobs of every pair first, learns of
+// each service when it was first contacted and whether it is known good,
+// and sets the first-contact reference (firstcontact.go) in the same pass.
 func (j *judge) findRoutine(svcs *serviceSet) error {
 	j.routine = map[pairKey]routinePattern{}
 	var found []pairKey // the service's, dropped if it is known good
+	var fc firstContactDay
 	return svcs.scan(func(s *service) {
 		s.first, s.knownGood, found = math.MaxInt64, false, found[:0]
+		fc.reset()
 	}, func(s *service, pr pairRef) {
 		s.first = min(s.first, pr.p.firstStart())
 		for _, pf := range j.knownGood {
@@ -207,14 +177,16 @@ func (j *judge) findRoutine(svcs *serviceSet) error {
 				s.knownGood = true
 			}
 		}
-		if len(pr.p.buckets) < 2 {
-			return
+		routine := false
+		if len(pr.p.buckets) >= 2 {
+			occ := pairOccurrences(pr.p)
+			if rp, ok := j.detectRoutine(occ); ok && !j.startsWithIntrusion(pr.k.src, occ) {
+				j.routine[pr.k] = rp
+				found = append(found, pr.k)
+				routine = true
+			}
 		}
-		occ := pairOccurrences(pr.p)
-		if rp, ok := j.detectRoutine(occ); ok && !j.startsWithIntrusion(pr.k.src, occ) {
-			j.routine[pr.k] = rp
-			found = append(found, pr.k)
-		}
+		fc.add(pr.p, !routine)
 	}, func(s *service) {
 		// A known-good service is routine as a whole, not pair by pair.
 		if s.knownGood {
@@ -222,6 +194,7 @@ func (j *judge) findRoutine(svcs *serviceSet) error {
 				delete(j.routine, k)
 			}
 		}
+		j.firstContact(s, fc.most[fc.day])
 	})
 }
 
@@ -241,14 +214,6 @@ func (j *judge) judgeAll(svcs *serviceSet) (routine []RoutineTransfer, cands []c
 		cands = append(cands, c...)
 	})
 	return routine, cands, err
-}
-
-// firstContactRef is how much other services weighed on their first day.
-func (j *judge) firstContactRef(key string) int64 {
-	if key == j.firstContactTo {
-		return j.firstContact2
-	}
-	return j.firstContactMax
 }
 
 // serviceJudgement is one service being judged, pair by pair.

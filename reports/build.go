@@ -387,9 +387,6 @@ func (a *Analyzer) Finish(meta CaseMeta) (*Result, error) {
 	if err := j.findRoutine(svcs); err != nil {
 		return nil, err
 	}
-	if err := j.firstContactReference(svcs); err != nil {
-		return nil, err
-	}
 	routine, cands, err := j.judgeAll(svcs)
 	if err != nil {
 		return nil, err

@@ -202,12 +202,3 @@ func absDur(d time.Duration) time.Duration {
 const nsPerDay = int64(24 * time.Hour)
 
 func dayOf(hour int32) int32 { return hour / 24 }
-
-// dayVolumes sums a pair's bytes per UTC day.
-func dayVolumes(p *pairFlow) map[int32]int64 {
-	m := map[int32]int64{}
-	for _, b := range p.buckets {
-		m[dayOf(b.hour)] += b.bytes
-	}
-	return m
-}
