@@ -432,11 +432,14 @@ func (g *serviceJudgement) finish() (routine []RoutineTransfer, cands []candidat
 				why = fmt.Sprintf(tr(j.lang, "inhabituel (%s) mais sans historique suffisant, sans intrusion ni collecte autour : à confirmer", "unusual (%s) but without enough history, and no intrusion or collection around it: please confirm"), o.why)
 			}
 		}
-		if j.fw != nil && first.Before(baselineFrom) && len(hosts) < prevalentHosts {
+		noHistory := j.fw != nil && first.Before(baselineFrom) && len(hosts) < prevalentHosts
+		if noHistory {
 			why = fmt.Sprintf(tr(j.lang, "présent dès le premier jour du journal %s : aucun historique antérieur pour en juger — à confirmer",
 				"present from the first day of the %s log: no earlier history to judge it against — please confirm"), j.fwLog.of(j.lang))
 		}
-		routine = append(routine, j.routineEntry(s, unjudged, "", why))
+		rt := j.routineEntry(s, unjudged, "", why)
+		rt.noHistory = noHistory
+		routine = append(routine, rt)
 	}
 	return routine, cands
 }

@@ -125,6 +125,9 @@ type RoutineTransfer struct {
 	LastSeen    time.Time   `json:"last_seen"`
 	Pattern     string      `json:"pattern,omitempty"`
 	Why         string      `json:"why"`
+	// noHistory: present from the log's first day, it could not be judged
+	// against anything (the verdict says so and trusts itself less).
+	noHistory bool
 }
 
 // Baseline says what the network baseline was and what it showed.

@@ -24,7 +24,8 @@ import (
 // counts exists, or none covers any of the incident window (0.3);
 // no_evidence otherwise (0.7, 0.5 when parts of the window or of the case
 // are not covered, 0.4 when the log meets the window only in some zone of
-// a log naming none). Missing coverage never hides a measured theft: it
+// a log naming none, or when large transfers are there from the log's first
+// day, with nothing earlier to judge them). Missing coverage never hides a measured theft: it
 // qualifies it in the reasons.
 func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion bool) Verdict {
 	lang := a.o.Lang
@@ -134,14 +135,27 @@ func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion b
 					"%s logs cover %s → %s and the incident window, read in UTC, is %s → %s: a log naming no zone, they cover part of it only in some zones (--tz would settle it)."),
 					tr(lang, measLog.de, capFirst(measLog.en)), fmtT(meas.Range.Start), fmtT(meas.Range.End), fmtT(window.Start), fmtT(window.End)))
 			}
+			judged := 0
+			for _, rt := range r.Routine {
+				if !rt.noHistory {
+					judged++
+				}
+			}
 			routine := tr(lang, " ; aucun gros transfert vu.", "; no large transfer seen.")
-			if len(r.Routine) > 0 {
+			switch {
+			case judged > 0:
 				routine = fmt.Sprintf(tr(lang, " ; les gros transferts vus sont routiniers (%d, listés à confirmer).",
-					"; the large transfers seen are routine (%d, listed for confirmation)."), len(r.Routine))
+					"; the large transfers seen are routine (%d, listed for confirmation)."), judged)
+			case len(r.Routine) > 0:
+				routine = "."
 			}
 			v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "Journaux %s présents du %s au %s : aucun envoi inhabituel (nouvelle destination, volume hors de la routine apprise, machine très au-dessus des autres)",
 				"%s logs present from %s to %s: no unusual transfer (new destination, volume outside the learned routine, host far above its peers)"),
 				tr(lang, measLog.de, capFirst(measLog.en)), fmtT(meas.Range.Start), fmtT(meas.Range.End))+routine)
+			if why := unjudgedReason(r.Routine, measLog, lang); why != "" {
+				v.Confidence = min(v.Confidence, 0.4)
+				v.Reasons = append(v.Reasons, why)
+			}
 		}
 	}
 	switch {
@@ -163,6 +177,24 @@ func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion b
 	v.WouldChange = a.wouldChange(v.DataTaken, r, window)
 	v.Summary = summarize(v, r, lang)
 	return v
+}
+
+// unjudgedReason says which large transfers were there from the first day
+// of the log, so that nothing earlier could say whether they are routine:
+// a "no evidence" resting on them rests on nothing the log could show.
+func unjudgedReason(routine []RoutineTransfer, measLog logLabel, lang string) string {
+	n, bytes := 0, int64(0)
+	for _, rt := range routine {
+		if rt.noHistory {
+			n, bytes = n+1, bytes+rt.Bytes
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(tr(lang, "%d gros transfert(s) (%s en tout) sont présents dès le premier jour des journaux %s : rien d'antérieur ne permet de dire s'ils sont routiniers. Des journaux commençant quelques jours plus tôt permettraient d'en juger ; à défaut, les confirmer auprès des équipes.",
+		"%d large transfer(s) (%s in all) are there from the first day of the %s logs: nothing earlier can tell whether they are routine. Logs starting a few days earlier would settle it; failing that, have them confirmed by the teams."),
+		n, HumanBytes(bytes, lang), measLog.of(lang))
 }
 
 func findCoverage(cs []Coverage, kind string) *Coverage {
