@@ -79,6 +79,7 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 	}
 	registry := map[uint32][]item{}
 	live := idSet{}
+	var counted uint64 // the last record found or counted lost
 	var carved []carvedRef
 	var pending []*chunkResult
 	for idx := 0; idx < slots; idx++ {
@@ -92,7 +93,9 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 				registry[id] = t
 			}
 		}
+		counted = max(counted, res.counted)
 		for _, d := range res.live {
+			counted = max(counted, d.rec.ID)
 			live.addRecord(d.rec)
 			if err := fn(d.rec, d.prep); err != nil {
 				return err
@@ -112,6 +115,23 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 		} else if res.stop {
 			break
 		}
+	}
+	// The file header numbers the next record to write: records before it
+	// and after the last found (or counted lost in a chunk) are not in the
+	// file — cut off, or in chunks lost. A header left dirty may lag the
+	// chunks, never run ahead of them: what it promises was written.
+	// (No more than the header's chunks could hold: beyond, the number is
+	// not one to count by.)
+	if rd.Header.ChecksumOK && counted > 0 && rd.Header.NextRecordID > counted+1 &&
+		rd.Header.NextRecordID-counted-1 <= uint64(max(int(rd.Header.ChunkCount), slots))*(chunkSize/28) {
+		rd.Losses = append(rd.Losses, Loss{Chunk: -1, Records: int(rd.Header.NextRecordID - counted - 1),
+			Reason: "records cut off: numbered by the file header, after the last record in the file"})
+		atLeast := ""
+		if rd.Header.Dirty {
+			atLeast = "at least "
+		}
+		rd.Warnings = append(rd.Warnings, Warning{Chunk: -1, Reason: fmt.Sprintf("the file header numbers records up to %d, the last in the file is %d: %s%d record(s) missing after it",
+			rd.Header.NextRecordID-1, counted, atLeast, rd.Header.NextRecordID-counted-1)})
 	}
 	// Records whose template was overwritten in their own chunk, decoded
 	// with the same template read in another chunk of the file.
@@ -305,7 +325,8 @@ type chunkResult struct {
 	losses       []Loss
 	warnings     []Warning
 	report       ChunkReport
-	stop         bool // the file ends in this chunk
+	counted      uint64 // the last record a trusted header numbers, found or counted lost
+	stop         bool   // the file ends in this chunk
 	err          error
 }
 
@@ -395,6 +416,16 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 		liveEnd = free
 	}
 	var ranges [][2]uint64
+	// A trusted header says which records the chunk holds (firstID to
+	// lastID): seen marks those found in its live part, partial counts the
+	// records lost whose numbers are unknown (framing overwritten).
+	var seen []bool
+	partial := 0
+	// (A chunk holds at most chunkSize/28 records: a header claiming more,
+	// checksum or not, says nothing to count by.)
+	if trusted && !beyond && firstID != 0 && lastID >= firstID && lastID-firstID < chunkSize/28 {
+		seen = make([]bool, lastID-firstID+1)
+	}
 	for pos := uint32(chunkHeaderSize); pos+28 <= end; {
 		cutTail := false
 		if !framed(data, pos, end) && pos < liveEnd && !beyond && zeroedSizeCopy(data, pos, end) {
@@ -405,6 +436,7 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 			if !allZero(region) && pos < liveEnd && !beyond {
 				if k := partialRecords(region); k > 0 {
 					lost += k
+					partial += k
 					res.losses = append(res.losses, Loss{Chunk: idx, Offset: off + int64(pos), Records: k,
 						Reason: "record overwritten or cut: its framing does not validate"})
 				}
@@ -414,6 +446,9 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 		}
 		size := le.Uint32(data[pos+4:])
 		rec := &Record{ID: le.Uint64(data[pos+8:]), Written: filetime(le.Uint64(data[pos+16:])), Chunk: idx, Offset: off + int64(pos)}
+		if seen != nil && pos < liveEnd && rec.ID >= firstID && rec.ID <= lastID {
+			seen[rec.ID-firstID] = true
+		}
 		switch {
 		case cutTail:
 			rec.Carved, rec.CarveReason = true, CarveZeroedSizeCopy
@@ -466,6 +501,30 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 			}
 		}
 		pos += size
+	}
+	// Records of the header's range found nowhere in the chunk's bytes were
+	// wiped (zeroed, overwritten without a trace of their framing) or cut
+	// off with the file: each is a live record lost, counted by its number.
+	if seen != nil {
+		gone, from, to := 0, uint64(0), uint64(0)
+		for i, ok := range seen {
+			if !ok {
+				if gone == 0 {
+					from = firstID + uint64(i)
+				}
+				gone, to = gone+1, firstID+uint64(i)
+			}
+		}
+		if gone -= partial; gone > 0 {
+			lost += gone
+			why := "records wiped: numbered in the chunk's header, no trace of them in its bytes (zeroed or overwritten)"
+			if n < chunkSize {
+				why = "records cut off: numbered in the chunk's header, the file ends before them"
+			}
+			res.losses = append(res.losses, Loss{Chunk: idx, Offset: off, Records: gone, Reason: why})
+			problem("its header numbers records %d–%d; %d of them are not in its bytes (among %d–%d)", firstID, lastID, gone, from, to)
+		}
+		res.counted = lastID
 	}
 	res.templates = ck.byID
 	res.report.Live, res.report.Lost = len(res.live), lost
