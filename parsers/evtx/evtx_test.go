@@ -273,11 +273,7 @@ func TestDamagedFilesReportLosses(t *testing.T) {
 
 // TestTruncatedAndGarbage feeds cut and random input: errors or losses, never a panic.
 func TestTruncatedAndGarbage(t *testing.T) {
-	dir := corpus.Dir(t, "evtx/omerbenamram-evtx")
-	data, err := os.ReadFile(filepath.Join(dir, "security.evtx"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := securityEVTX(t)
 	for _, n := range []int{0, 7, 100, 4096, 4096 + 600, 4096 + 65536 + 30000, len(data) - 1} {
 		rd, err := NewReader(bytes.NewReader(data[:n]), int64(n))
 		if err != nil {
@@ -653,11 +649,7 @@ func diffCore(ours, theirs *Node) string {
 
 // BenchmarkReader measures the EVTX reader alone (records decoded to trees).
 func BenchmarkReader(b *testing.B) {
-	dir := corpus.Dir(b, "evtx/omerbenamram-evtx")
-	data, err := os.ReadFile(filepath.Join(dir, "security.evtx"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	data := securityEVTX(b)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	n := 0
@@ -706,11 +698,7 @@ func fixFileHeaderCRC(b []byte) {
 // validates and whose Binary XML parses, the rest counted lost, old records
 // carved with their ids and times.
 func TestDamagedCopies(t *testing.T) {
-	dir := corpus.Dir(t, "evtx/omerbenamram-evtx")
-	clean, err := os.ReadFile(filepath.Join(dir, "security.evtx"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	clean := securityEVTX(t)
 	base, _ := readBytes(t, clean)
 	byChunk := map[int][]*Record{}
 	for _, r := range base {
@@ -814,11 +802,7 @@ func TestDamagedCopies(t *testing.T) {
 // every record the header promises is read or counted lost. security.evtx's
 // header was left dirty: it lags the chunks, and the count is then a floor.
 func TestCutFileCountsLost(t *testing.T) {
-	dir := corpus.Dir(t, "evtx/omerbenamram-evtx")
-	clean, err := os.ReadFile(filepath.Join(dir, "security.evtx"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	clean := securityEVTX(t)
 	base, whole := readBytes(t, clean)
 	for _, at := range []int{3, 10, 40} { // the cut falls on the record of this index in chunk 5
 		var cut int64
@@ -855,11 +839,7 @@ func TestCutFileCountsLost(t *testing.T) {
 // offset lowered): the records there come back carved, flagged, with their
 // ids and times, apart from the live ones.
 func TestCarving(t *testing.T) {
-	dir := corpus.Dir(t, "evtx/omerbenamram-evtx")
-	clean, err := os.ReadFile(filepath.Join(dir, "security.evtx"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	clean := securityEVTX(t)
 	base, _ := readBytes(t, clean)
 	le := binary.LittleEndian
 	t.Run("chunks beyond the header's count", func(t *testing.T) {
@@ -945,11 +925,7 @@ func TestCarving(t *testing.T) {
 // to the first; the chunks beyond the header's count hold carved records that
 // are copies of live ones (dropped) and others (kept).
 func TestWalkPreparesCarved(t *testing.T) {
-	dir := corpus.Dir(t, "evtx/omerbenamram-evtx")
-	b, err := os.ReadFile(filepath.Join(dir, "security.evtx"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := securityEVTX(t)
 	binary.LittleEndian.PutUint16(b[42:], 20)
 	binary.LittleEndian.PutUint32(b[120:], 0)
 	fixFileHeaderCRC(b)
@@ -1018,11 +994,7 @@ func flatPairs(r *Record) string {
 // file gives, at the same IDs and times, offsets shifted by what was cut,
 // and a warning that says the header was not there.
 func TestHeaderlessFile(t *testing.T) {
-	dir := corpus.Dir(t, "evtx/omerbenamram-evtx")
-	clean, err := os.ReadFile(filepath.Join(dir, "security.evtx"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	clean := securityEVTX(t)
 	base, _ := readBytes(t, clean)
 	overwritten := bytes.Clone(clean)
 	for i := range fileHeaderSize {
@@ -1091,4 +1063,15 @@ func TestWrapped(t *testing.T) {
 			t.Errorf("%s: Wrapped() = %v", name, got)
 		}
 	}
+}
+
+// securityEVTX is the corpus's clean Security log, the one the damage tests
+// start from.
+func securityEVTX(t testing.TB) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(corpus.Dir(t, "evtx/omerbenamram-evtx"), "security.evtx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
