@@ -80,6 +80,7 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 	registry := map[uint32][]item{}
 	live := idSet{}
 	var counted uint64 // the last record found or counted lost
+	var spans []slotSpan
 	var carved []carvedRef
 	var pending []*chunkResult
 	for idx := 0; idx < slots; idx++ {
@@ -94,6 +95,7 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 			}
 		}
 		counted = max(counted, res.counted)
+		spans = append(spans, slotSpan{idx: idx, lo: res.lo, hi: res.hi, empty: res.empty})
 		for _, d := range res.live {
 			counted = max(counted, d.rec.ID)
 			live.addRecord(d.rec)
@@ -116,6 +118,14 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 			break
 		}
 	}
+	gone, notes := lostWithChunks(spans)
+	for i, l := range gone {
+		rep := rd.chunkReport(l.Chunk)
+		rep.Lost += l.Records
+		rep.Problems = append(rep.Problems, notes[i])
+		rd.Warnings = append(rd.Warnings, Warning{Chunk: l.Chunk, Reason: notes[i]})
+	}
+	rd.Losses = append(rd.Losses, gone...)
 	// The file header numbers the next record to write: records before it
 	// and after the last found (or counted lost in a chunk) are not in the
 	// file — cut off, or in chunks lost. A header left dirty may lag the
@@ -326,8 +336,23 @@ type chunkResult struct {
 	warnings     []Warning
 	report       ChunkReport
 	counted      uint64 // the last record a trusted header numbers, found or counted lost
-	stop         bool   // the file ends in this chunk
-	err          error
+	// lo and hi bound the record numbers the chunk holds or its trusted
+	// header numbers (0 when none); empty: the chunk gave nothing, zeroed
+	// or unrecognisable, so the records it held are unaccounted for.
+	lo, hi uint64
+	empty  bool
+	stop   bool // the file ends in this chunk
+	err    error
+}
+
+func (res *chunkResult) span(id uint64) {
+	if id == 0 {
+		return
+	}
+	if res.lo == 0 || id < res.lo {
+		res.lo = id
+	}
+	res.hi = max(res.hi, id)
 }
 
 // Time bounds for a record header's write time: outside them the bytes are
@@ -369,6 +394,7 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 	}
 	if allZero(data[:n]) {
 		res.stop = n < chunkSize
+		res.empty = true
 		return res
 	}
 	end := uint32(n)
@@ -449,6 +475,9 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 		if seen != nil && pos < liveEnd && rec.ID >= firstID && rec.ID <= lastID {
 			seen[rec.ID-firstID] = true
 		}
+		if !beyond && pos < liveEnd && !(trusted && (rec.ID < firstID || rec.ID > lastID)) {
+			res.span(rec.ID)
+		}
 		switch {
 		case cutTail:
 			rec.Carved, rec.CarveReason = true, CarveZeroedSizeCopy
@@ -525,7 +554,10 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 			problem("its header numbers records %d–%d; %d of them are not in its bytes (among %d–%d)", firstID, lastID, gone, from, to)
 		}
 		res.counted = lastID
+		res.span(firstID)
+		res.span(lastID)
 	}
+	res.empty = res.lo == 0 && !beyond
 	res.templates = ck.byID
 	res.report.Live, res.report.Lost = len(res.live), lost
 	res.data = data
@@ -683,4 +715,53 @@ func (s *idSet) addRecord(r *Record) {
 func (s *idSet) has(id uint64) bool {
 	i := sort.Search(len(s.r), func(i int) bool { return s.r[i][1] >= id })
 	return i < len(s.r) && s.r[i][0] <= id
+}
+
+// slotSpan is what one chunk slot held, for lostWithChunks.
+type slotSpan struct {
+	idx    int
+	lo, hi uint64
+	empty  bool
+}
+
+// lostWithChunks counts the records of chunks that gave nothing (zeroed,
+// or unrecognisable): a log's record numbers run on from chunk to chunk
+// (in file order, or round the file when it wrapped), so the numbers
+// missing between the two chunks around such slots are the records they
+// held. A gap with no empty slot between its chunks is not counted — a
+// copy assembled from several times (a shadow copy's chunks) jumps by
+// hundreds of thousands without losing anything of its own.
+func lostWithChunks(spans []slotSpan) (out []Loss, notes []string) {
+	var held []slotSpan
+	for _, s := range spans {
+		if !s.empty && s.lo != 0 {
+			held = append(held, s)
+		}
+	}
+	sort.Slice(held, func(i, j int) bool { return held[i].lo < held[j].lo })
+	pos := map[int]int{} // slot index → place in spans
+	for i, s := range spans {
+		pos[s.idx] = i
+	}
+	for i := 1; i < len(held); i++ {
+		a, b := held[i-1], held[i]
+		if b.lo <= a.hi+1 {
+			continue
+		}
+		// The slots after a's, round to b's, must all be empty.
+		k := 0
+		for j := (pos[a.idx] + 1) % len(spans); j != pos[b.idx]; j = (j + 1) % len(spans) {
+			if !spans[j].empty {
+				k = 0
+				break
+			}
+			k++
+		}
+		if gap := b.lo - a.hi - 1; k > 0 && gap <= uint64(k)*(chunkSize/28) {
+			out = append(out, Loss{Chunk: spans[(pos[a.idx]+1)%len(spans)].idx, Records: int(gap),
+				Reason: "records of a chunk that gave nothing (zeroed or unrecognisable): counted by the numbers missing between the chunks around it"})
+			notes = append(notes, fmt.Sprintf("gave nothing (zeroed or unrecognisable); %d record(s) lost with it: numbers %d–%d, between chunk %d's and chunk %d's", gap, a.hi+1, b.lo-1, a.idx, b.idx))
+		}
+	}
+	return out, notes
 }

@@ -67,8 +67,10 @@ func TestCorpusCounts(t *testing.T) {
 		"2-vss_0-Microsoft-Windows-RemoteDesktopServices-RdpCoreTS%4Operational.evtx": {1910, 155, 68},
 		// 3 of its 4 records whose closing size copy is zeroed decode whole
 		// (CarveZeroedSizeCopy; python-evtx reads 2 of them too); one does not.
-		// Chunks 0, 7 and 9 number 116, 34 and 16 records whose bytes are zeroed.
-		"sample_with_a_bad_chunk_magic.evtx":     {380, 53, 167},
+		// Chunks 0, 7 and 9 number 116, 34 and 16 records whose bytes are
+		// zeroed; chunks 1–5 and 11–15 are zeroed whole, the 755 and 697
+		// record numbers between their neighbours gone with them.
+		"sample_with_a_bad_chunk_magic.evtx":     {380, 53, 1619},
 		"security.evtx":                          {2261, 0, 0},
 		"security_bad_string_cache.evtx":         {2261, 0, 0},
 		"system.evtx":                            {1881, 0, 0},
@@ -748,6 +750,14 @@ func TestDamagedCopies(t *testing.T) {
 				b[i] = byte(i * 7)
 			}
 		}, len(base) - 5, 0, 5, "5 of them are not in its bytes"},
+		{"the whole chunk zeroed (its records counted by the numbers between its neighbours)", func(b []byte) {
+			clear(b[chunkOff : chunkOff+chunkSize])
+		}, len(base) - len(byChunk[c]), 0, len(byChunk[c]), "gave nothing"},
+		{"the whole chunk overwritten with noise", func(b []byte) {
+			for i := chunkOff; i < chunkOff+chunkSize; i++ {
+				b[i] = byte(i*131 + i>>7)
+			}
+		}, len(base) - len(byChunk[c]), 0, len(byChunk[c]), "gave nothing"},
 		{"a template definition overwritten (read from another chunk)", func(b []byte) {
 			d := templateDef(b)
 			for i := d + 4; i < d+20; i++ { // its GUID: the definition no longer matches the id
