@@ -68,6 +68,9 @@ type EvidenceFile struct {
 	// Status says why a file read gave no events ("not_a_log", "empty"),
 	// for the reader of the report; not in the findings contract.
 	Status string `json:"-"`
+	// Lost counts the file's records that could not be read at all
+	// (damaged, wiped, cut off): the verdict says what that leaves unknown.
+	Lost int64 `json:"-"`
 }
 
 // Verdict is the answer, with its confidence and plain-language reasons.

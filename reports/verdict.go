@@ -170,6 +170,7 @@ func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion b
 		v.Reasons = append(v.Reasons, a.proxyReason(p.Range))
 	}
 	v.Reasons = append(v.Reasons, caveats...)
+	v.Reasons = append(v.Reasons, lostRecordsReasons(r.Evidence, lang)...)
 	if len(r.Routine) > 0 && level != none {
 		v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "%d transfert(s) volumineux jugé(s) routinier(s) laissé(s) hors du registre (voir « transferts routiniers », à confirmer).",
 			"%d large transfer(s) judged routine left out of the ledger (see \"routine transfers\", please confirm)."), len(r.Routine)))
@@ -195,6 +196,21 @@ func unjudgedReason(routine []RoutineTransfer, measLog logLabel, lang string) st
 	return fmt.Sprintf(tr(lang, "%d gros transfert(s) (%s en tout) sont présents dès le premier jour des journaux %s : rien d'antérieur ne permet de dire s'ils sont routiniers. Des journaux commençant quelques jours plus tôt permettraient d'en juger ; à défaut, les confirmer auprès des équipes.",
 		"%d large transfer(s) (%s in all) are there from the first day of the %s logs: nothing earlier can tell whether they are routine. Logs starting a few days earlier would settle it; failing that, have them confirmed by the teams."),
 		n, HumanBytes(bytes, lang), measLog.of(lang))
+}
+
+// lostRecordsReasons names the evidence files with records lost (a
+// damaged log: chunks zeroed, a file cut short): whatever those records
+// held — an intruder's logon, a wiped stretch of a Security log — the
+// answer cannot see.
+func lostRecordsReasons(files []EvidenceFile, lang string) []string {
+	var out []string
+	for _, f := range files {
+		if f.Lost > 0 {
+			out = append(out, fmt.Sprintf(tr(lang, "%s : %d enregistrement(s) perdu(s), illisibles (fichier endommagé : zones effacées ou coupées, détail dans le manifeste) ; ce qu'ils contenaient échappe à cette analyse.",
+				"%s: %d record(s) lost, unreadable (a damaged file: stretches wiped or cut off, detailed in the manifest); what they held escapes this analysis."), f.Path, f.Lost))
+		}
+	}
+	return out
 }
 
 func findCoverage(cs []Coverage, kind string) *Coverage {
