@@ -79,7 +79,9 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 	}
 	registry := map[uint32][]item{}
 	live := idSet{}
-	var counted uint64 // the last record found or counted lost
+	var counted uint64   // the last record found or counted lost
+	var lastFound uint64 // the last record found, by number
+	var lastT time.Time  // when it was written: what is cut off after it came later
 	var spans []slotSpan
 	var carved []carvedRef
 	var pending []*chunkResult
@@ -95,7 +97,10 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 			}
 		}
 		counted = max(counted, res.counted)
-		spans = append(spans, slotSpan{idx: idx, lo: res.lo, hi: res.hi, empty: res.empty})
+		spans = append(spans, slotSpan{idx: idx, lo: res.lo, hi: res.hi, empty: res.empty, firstT: res.firstT, lastT: res.lastT})
+		if res.lastID > lastFound {
+			lastFound, lastT = res.lastID, res.lastT
+		}
 		for _, d := range res.live {
 			counted = max(counted, d.rec.ID)
 			live.addRecord(d.rec)
@@ -140,8 +145,8 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 		if rd.Header.Dirty {
 			atLeast = "at least "
 		}
-		rd.Warnings = append(rd.Warnings, Warning{Chunk: -1, Reason: fmt.Sprintf("the file header numbers records up to %d, the last in the file is %d: %s%d record(s) missing after it",
-			rd.Header.NextRecordID-1, counted, atLeast, rd.Header.NextRecordID-counted-1)})
+		rd.Warnings = append(rd.Warnings, Warning{Chunk: -1, Reason: fmt.Sprintf("the file header numbers records up to %d, the chunks read account for those up to %d: %s%d record(s) missing after them%s",
+			rd.Header.NextRecordID-1, counted, atLeast, rd.Header.NextRecordID-counted-1, writtenBetween(lastT, time.Time{}))})
 	}
 	// Records whose template was overwritten in their own chunk, decoded
 	// with the same template read in another chunk of the file.
@@ -341,8 +346,40 @@ type chunkResult struct {
 	// or unrecognisable, so the records it held are unaccounted for.
 	lo, hi uint64
 	empty  bool
-	stop   bool // the file ends in this chunk
-	err    error
+	// the chunk's first and last records by number, with their write times
+	firstID, lastID uint64
+	firstT, lastT   time.Time
+	stop            bool // the file ends in this chunk
+	err             error
+}
+
+// times keeps the write times of the chunk's first and last records by
+// number: the bounds of what is lost before or after it.
+func (res *chunkResult) times(r *Record) {
+	if r.ID == 0 || r.Written.IsZero() {
+		return
+	}
+	if res.firstID == 0 || r.ID < res.firstID {
+		res.firstID, res.firstT = r.ID, r.Written
+	}
+	if r.ID > res.lastID {
+		res.lastID, res.lastT = r.ID, r.Written
+	}
+}
+
+// writtenBetween says when records lost were written, from the records
+// around them (either may be unknown: zero).
+func writtenBetween(after, before time.Time) string {
+	const f = "2006-01-02T15:04:05Z"
+	switch {
+	case !after.IsZero() && !before.IsZero():
+		return ", written between " + after.UTC().Format(f) + " and " + before.UTC().Format(f)
+	case !after.IsZero():
+		return ", written after " + after.UTC().Format(f)
+	case !before.IsZero():
+		return ", written before " + before.UTC().Format(f)
+	}
+	return ""
 }
 
 func (res *chunkResult) span(id uint64) {
@@ -447,6 +484,7 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 	// records lost whose numbers are unknown (framing overwritten).
 	var seen []bool
 	partial := 0
+	written := map[uint64]time.Time{} // the write times of the records seen, for the bounds of those missing
 	// (A chunk holds at most chunkSize/28 records: a header claiming more,
 	// checksum or not, says nothing to count by.)
 	if trusted && !beyond && firstID != 0 && lastID >= firstID && lastID-firstID < chunkSize/28 {
@@ -477,6 +515,10 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 		}
 		if !beyond && pos < liveEnd && !(trusted && (rec.ID < firstID || rec.ID > lastID)) {
 			res.span(rec.ID)
+			res.times(rec)
+		}
+		if seen != nil && pos < liveEnd && rec.ID >= firstID && rec.ID <= lastID {
+			written[rec.ID] = rec.Written
 		}
 		switch {
 		case cutTail:
@@ -551,7 +593,8 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 				why = "records cut off: numbered in the chunk's header, the file ends before them"
 			}
 			res.losses = append(res.losses, Loss{Chunk: idx, Offset: off, Records: gone, Reason: why})
-			problem("its header numbers records %d–%d; %d of them are not in its bytes (among %d–%d)", firstID, lastID, gone, from, to)
+			problem("its header numbers records %d–%d; %d of them are not in its bytes (among %d–%d%s)", firstID, lastID, gone, from, to,
+				writtenBetween(written[from-1], written[to+1]))
 		}
 		res.counted = lastID
 		res.span(firstID)
@@ -719,9 +762,10 @@ func (s *idSet) has(id uint64) bool {
 
 // slotSpan is what one chunk slot held, for lostWithChunks.
 type slotSpan struct {
-	idx    int
-	lo, hi uint64
-	empty  bool
+	idx           int
+	lo, hi        uint64
+	empty         bool
+	firstT, lastT time.Time
 }
 
 // lostWithChunks counts the records of chunks that gave nothing (zeroed,
@@ -760,7 +804,8 @@ func lostWithChunks(spans []slotSpan) (out []Loss, notes []string) {
 		if gap := b.lo - a.hi - 1; k > 0 && gap <= uint64(k)*(chunkSize/28) {
 			out = append(out, Loss{Chunk: spans[(pos[a.idx]+1)%len(spans)].idx, Records: int(gap),
 				Reason: "records of a chunk that gave nothing (zeroed or unrecognisable): counted by the numbers missing between the chunks around it"})
-			notes = append(notes, fmt.Sprintf("gave nothing (zeroed or unrecognisable); %d record(s) lost with it: numbers %d–%d, between chunk %d's and chunk %d's", gap, a.hi+1, b.lo-1, a.idx, b.idx))
+			notes = append(notes, fmt.Sprintf("gave nothing (zeroed or unrecognisable); %d record(s) lost with it: numbers %d–%d, between chunk %d's and chunk %d's%s",
+				gap, a.hi+1, b.lo-1, a.idx, b.idx, writtenBetween(a.lastT, b.firstT)))
 		}
 	}
 	return out, notes

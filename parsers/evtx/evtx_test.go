@@ -743,7 +743,7 @@ func TestDamagedCopies(t *testing.T) {
 		{"five records zeroed (counted by the numbers the chunk header gives)", func(b []byte) {
 			from, to := byChunk[c][5].Offset, byChunk[c][10].Offset
 			clear(b[from:to])
-		}, len(base) - 5, 0, 5, "5 of them are not in its bytes"},
+		}, len(base) - 5, 0, 5, "5 of them are not in its bytes (among"},
 		{"five records overwritten with another record's bytes", func(b []byte) {
 			from, to := byChunk[c][5].Offset, byChunk[c][10].Offset
 			for i := from; i < to; i++ {
@@ -752,7 +752,7 @@ func TestDamagedCopies(t *testing.T) {
 		}, len(base) - 5, 0, 5, "5 of them are not in its bytes"},
 		{"the whole chunk zeroed (its records counted by the numbers between its neighbours)", func(b []byte) {
 			clear(b[chunkOff : chunkOff+chunkSize])
-		}, len(base) - len(byChunk[c]), 0, len(byChunk[c]), "gave nothing"},
+		}, len(base) - len(byChunk[c]), 0, len(byChunk[c]), "between chunk 4's and chunk 6's, written between"},
 		{"the whole chunk overwritten with noise", func(b []byte) {
 			for i := chunkOff; i < chunkOff+chunkSize; i++ {
 				b[i] = byte(i*131 + i>>7)
