@@ -112,12 +112,15 @@ type FileStats struct {
 	Lost        int64            `json:"lost"`
 	RawReasons  map[string]int64 `json:"raw_reasons,omitempty"`
 	LostReasons map[string]int64 `json:"lost_reasons,omitempty"`
-	Warnings    []string         `json:"warnings,omitempty"`
-	First       time.Time        `json:"first,omitempty"`
-	Last        time.Time        `json:"last,omitempty"`
-	TZ          string           `json:"tz,omitempty"`
-	Year        int              `json:"year,omitempty"`
-	YearSource  string           `json:"year_source,omitempty"`
+	// LostWhen dates records lost where the file tells (an EVTX stretch
+	// wiped: written between the records around it), at most maxLostWhen.
+	LostWhen   []LostStretch `json:"lost_when,omitempty"`
+	Warnings   []string      `json:"warnings,omitempty"`
+	First      time.Time     `json:"first,omitempty"`
+	Last       time.Time     `json:"last,omitempty"`
+	TZ         string        `json:"tz,omitempty"`
+	Year       int           `json:"year,omitempty"`
+	YearSource string        `json:"year_source,omitempty"`
 	// YearGuessed: some of the file's timestamps named no year and took
 	// Year from the file's modification time, not from --year.
 	YearGuessed bool `json:"year_guessed,omitempty"`
@@ -148,6 +151,25 @@ func (s *FileStats) AddLost(reason string, n int64) {
 		s.LostReasons = map[string]int64{}
 	}
 	s.LostReasons[reason] += n
+}
+
+// LostStretch is records lost together, with when they were written as far
+// as the records around them tell (a zero bound is unknown).
+type LostStretch struct {
+	Records int64     `json:"records"`
+	After   time.Time `json:"after,omitzero"`
+	Before  time.Time `json:"before,omitzero"`
+}
+
+// maxLostWhen bounds the stretches dated per file: a log damaged all over
+// says the first ones, its count says the rest.
+const maxLostWhen = 64
+
+// AddLostWhen dates n records lost (AddLost counts them).
+func (s *FileStats) AddLostWhen(n int64, after, before time.Time) {
+	if len(s.LostWhen) < maxLostWhen && (!after.IsZero() || !before.IsZero()) {
+		s.LostWhen = append(s.LostWhen, LostStretch{Records: n, After: after.UTC(), Before: before.UTC()})
+	}
 }
 
 // Warn records an anomaly that cost no events.

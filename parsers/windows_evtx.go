@@ -81,6 +81,7 @@ func (EVTX) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {
 	})
 	for _, l := range rd.Losses {
 		st.AddLost(l.Reason, int64(l.Records))
+		st.AddLostWhen(int64(l.Records), l.After, l.Before)
 	}
 	for _, w := range rd.Warnings {
 		if w.Chunk >= 0 {

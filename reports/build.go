@@ -316,7 +316,7 @@ func caseMeta(c *index.Case, o Options) CaseMeta {
 		if f.ZoneAssumed {
 			meta.ZoneAssumed = append(meta.ZoneAssumed, f.Path)
 		}
-		ef := EvidenceFile{Path: f.Path, SHA256: f.SHA256, SizeBytes: f.Size, Format: f.Format, Events: f.Events(), Unparsed: f.Raw, Status: noEventsWhy(f), Lost: f.Lost}
+		ef := EvidenceFile{Path: f.Path, SHA256: f.SHA256, SizeBytes: f.Size, Format: f.Format, Events: f.Events(), Unparsed: f.Raw, Status: noEventsWhy(f), Lost: f.Lost, LostWhen: f.LostWhen}
 		if !f.First.IsZero() {
 			ef.TimeRange = &Range{Start: f.First, End: f.Last}
 		}

@@ -4,7 +4,11 @@
 // through templates (Markdown, HTML, JSON, CSV timeline).
 package reports
 
-import "time"
+import (
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/parsers"
+)
 
 // SchemaVersion is the findings contract version (shared/contracts).
 const SchemaVersion = "1"
@@ -71,6 +75,8 @@ type EvidenceFile struct {
 	// Lost counts the file's records that could not be read at all
 	// (damaged, wiped, cut off): the verdict says what that leaves unknown.
 	Lost int64 `json:"-"`
+	// LostWhen dates some of them (when the file tells).
+	LostWhen []parsers.LostStretch `json:"-"`
 }
 
 // Verdict is the answer, with its confidence and plain-language reasons.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/exfiltrace/exfiltrace/parsers"
 )
 
 // decide applies the verdict rules (README, "Verdict"). Every ledger entry
@@ -170,7 +172,7 @@ func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion b
 		v.Reasons = append(v.Reasons, a.proxyReason(p.Range))
 	}
 	v.Reasons = append(v.Reasons, caveats...)
-	v.Reasons = append(v.Reasons, lostRecordsReasons(r.Evidence, lang)...)
+	v.Reasons = append(v.Reasons, lostRecordsReasons(r.Evidence, window, lang)...)
 	if len(r.Routine) > 0 && level != none {
 		v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "%d transfert(s) volumineux jugé(s) routinier(s) laissé(s) hors du registre (voir « transferts routiniers », à confirmer).",
 			"%d large transfer(s) judged routine left out of the ledger (see \"routine transfers\", please confirm)."), len(r.Routine)))
@@ -202,15 +204,47 @@ func unjudgedReason(routine []RoutineTransfer, measLog logLabel, lang string) st
 // damaged log: chunks zeroed, a file cut short): whatever those records
 // held — an intruder's logon, a wiped stretch of a Security log — the
 // answer cannot see.
-func lostRecordsReasons(files []EvidenceFile, lang string) []string {
+func lostRecordsReasons(files []EvidenceFile, window *Range, lang string) []string {
 	var out []string
 	for _, f := range files {
-		if f.Lost > 0 {
-			out = append(out, fmt.Sprintf(tr(lang, "%s : %d enregistrement(s) perdu(s), illisibles (fichier endommagé : zones effacées ou coupées, détail dans le manifeste) ; ce qu'ils contenaient échappe à cette analyse.",
-				"%s: %d record(s) lost, unreadable (a damaged file: stretches wiped or cut off, detailed in the manifest); what they held escapes this analysis."), f.Path, f.Lost))
+		if f.Lost == 0 {
+			continue
 		}
+		s := fmt.Sprintf(tr(lang, "%s : %d enregistrement(s) perdu(s), illisibles (fichier endommagé : zones effacées ou coupées, détail dans le manifeste) ; ce qu'ils contenaient échappe à cette analyse.",
+			"%s: %d record(s) lost, unreadable (a damaged file: stretches wiped or cut off, detailed in the manifest); what they held escapes this analysis."), f.Path, f.Lost)
+		var when []string
+		during := false
+		for i, l := range f.LostWhen {
+			if window != nil && (l.Before.IsZero() || l.Before.After(window.Start)) && (l.After.IsZero() || l.After.Before(window.End)) {
+				during = true
+			}
+			if i < 3 {
+				when = append(when, lostStretchText(l, lang))
+			}
+		}
+		if len(when) > 0 {
+			s += fmt.Sprintf(tr(lang, " Écrits : %s%s.", " Written: %s%s."), strings.Join(when, " ; "),
+				map[bool]string{true: tr(lang, " ; …", "; …")}[len(f.LostWhen) > 3])
+		}
+		if during {
+			s += tr(lang, " Une partie peut dater de la fenêtre de l'incident : effacement délibéré (anti-forensique) ou dommage, à examiner.",
+				" Some may date from the incident window: deliberate wiping (anti-forensics) or damage, to be looked into.")
+		}
+		out = append(out, s)
 	}
 	return out
+}
+
+// lostStretchText says how many records were lost together and between
+// which times they were written.
+func lostStretchText(l parsers.LostStretch, lang string) string {
+	switch {
+	case !l.After.IsZero() && !l.Before.IsZero():
+		return fmt.Sprintf(tr(lang, "%d entre %s et %s", "%d between %s and %s"), l.Records, fmtT(l.After), fmtT(l.Before))
+	case !l.After.IsZero():
+		return fmt.Sprintf(tr(lang, "%d après %s", "%d after %s"), l.Records, fmtT(l.After))
+	}
+	return fmt.Sprintf(tr(lang, "%d avant %s", "%d before %s"), l.Records, fmtT(l.Before))
 }
 
 func findCoverage(cs []Coverage, kind string) *Coverage {

@@ -57,3 +57,40 @@ func TestVerdictUnjudgedFirstDay(t *testing.T) {
 		}
 	}
 }
+
+// TestLostRecordsDuringTheIncident: records lost from a log are dated by
+// the records around them; a stretch that may fall in the incident window
+// is pointed out (a Security log wiped during an intrusion), one before it
+// is not.
+func TestLostRecordsDuringTheIncident(t *testing.T) {
+	at := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	window := &Range{Start: at("2025-03-14T22:00:00Z"), End: at("2025-03-15T01:00:00Z")}
+	for _, c := range []struct {
+		name   string
+		lost   parsers.LostStretch
+		during bool
+	}{
+		{"inside", parsers.LostStretch{Records: 88, After: at("2025-03-14T22:30:00Z"), Before: at("2025-03-14T22:45:00Z")}, true},
+		{"across the start", parsers.LostStretch{Records: 88, After: at("2025-03-14T21:30:00Z"), Before: at("2025-03-14T22:10:00Z")}, true},
+		{"cut off after a time in it", parsers.LostStretch{Records: 1423, After: at("2025-03-14T23:00:00Z")}, true},
+		{"the day before", parsers.LostStretch{Records: 88, After: at("2025-03-13T10:00:00Z"), Before: at("2025-03-13T11:00:00Z")}, false},
+		{"cut off after the window", parsers.LostStretch{Records: 5, After: at("2025-03-15T02:00:00Z")}, false},
+	} {
+		got := lostRecordsReasons([]EvidenceFile{{Path: "Security.evtx", Lost: c.lost.Records, LostWhen: []parsers.LostStretch{c.lost}}}, window, "en")
+		if len(got) != 1 {
+			t.Fatalf("%s: %q", c.name, got)
+		}
+		if during := strings.Contains(got[0], "Some may date from the incident window"); during != c.during {
+			t.Errorf("%s: %q; during the window %v, want %v", c.name, got[0], during, c.during)
+		}
+	}
+	if got := lostRecordsReasons([]EvidenceFile{{Path: "fw.log"}}, window, "en"); len(got) != 0 {
+		t.Errorf("a file with nothing lost is named: %q", got)
+	}
+}

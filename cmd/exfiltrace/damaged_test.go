@@ -34,7 +34,12 @@ func TestAnalyzeSaysRecordsLost(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
 	}
-	if reasons := strings.Join(r.Verdict.Reasons, "\n"); !strings.Contains(reasons, "Security.evtx: 88 record(s) lost") {
+	reasons := strings.Join(r.Verdict.Reasons, "\n")
+	if !strings.Contains(reasons, "Security.evtx: 88 record(s) lost") {
 		t.Errorf("the verdict does not say the 88 records of chunk %d are lost:\n%s", chunk, reasons)
+	}
+	// When, from the records numbered just before and after them.
+	if !strings.Contains(reasons, "Written: 88 between 2016-07-16 00:29:34Z and 2016-07-16 00:44:06Z.") {
+		t.Errorf("the verdict does not say when the 88 records were written:\n%s", reasons)
 	}
 }

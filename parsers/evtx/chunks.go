@@ -140,7 +140,7 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 	if rd.Header.ChecksumOK && counted > 0 && rd.Header.NextRecordID > counted+1 &&
 		rd.Header.NextRecordID-counted-1 <= uint64(max(int(rd.Header.ChunkCount), slots))*(chunkSize/28) {
 		rd.Losses = append(rd.Losses, Loss{Chunk: -1, Records: int(rd.Header.NextRecordID - counted - 1),
-			Reason: "records cut off: numbered by the file header, after the last record in the file"})
+			Reason: "records cut off: numbered by the file header, after the last record in the file", After: lastT})
 		atLeast := ""
 		if rd.Header.Dirty {
 			atLeast = "at least "
@@ -592,7 +592,7 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 			if n < chunkSize {
 				why = "records cut off: numbered in the chunk's header, the file ends before them"
 			}
-			res.losses = append(res.losses, Loss{Chunk: idx, Offset: off, Records: gone, Reason: why})
+			res.losses = append(res.losses, Loss{Chunk: idx, Offset: off, Records: gone, Reason: why, After: written[from-1], Before: written[to+1]})
 			problem("its header numbers records %d–%d; %d of them are not in its bytes (among %d–%d%s)", firstID, lastID, gone, from, to,
 				writtenBetween(written[from-1], written[to+1]))
 		}
@@ -803,7 +803,8 @@ func lostWithChunks(spans []slotSpan) (out []Loss, notes []string) {
 		}
 		if gap := b.lo - a.hi - 1; k > 0 && gap <= uint64(k)*(chunkSize/28) {
 			out = append(out, Loss{Chunk: spans[(pos[a.idx]+1)%len(spans)].idx, Records: int(gap),
-				Reason: "records of a chunk that gave nothing (zeroed or unrecognisable): counted by the numbers missing between the chunks around it"})
+				Reason: "records of a chunk that gave nothing (zeroed or unrecognisable): counted by the numbers missing between the chunks around it",
+				After:  a.lastT, Before: b.firstT})
 			notes = append(notes, fmt.Sprintf("gave nothing (zeroed or unrecognisable); %d record(s) lost with it: numbers %d–%d, between chunk %d's and chunk %d's%s",
 				gap, a.hi+1, b.lo-1, a.idx, b.idx, writtenBetween(a.lastT, b.firstT)))
 		}

@@ -72,6 +72,9 @@ type Loss struct {
 	Offset  int64
 	Records int // records known or estimated to be lost (0 if unknown)
 	Reason  string
+	// After and Before bound when the records lost were written, from the
+	// records around them (zero when unknown).
+	After, Before time.Time
 }
 
 func (l Loss) String() string {
