@@ -177,6 +177,7 @@ var labels = map[string][2]string{ // fr, en
 	"hosts":                     {"Machines", "Hosts"},
 	"file":                      {"Fichier", "File"},
 	"unparsed":                  {"Non analysés", "Unparsed"},
+	"lost_records":              {"Perdus", "Lost"},
 	"not_a_log":                 {"pas un journal (écarté)", "not a log (left out)"},
 	"empty":                     {"journal vide", "empty log"},
 	"anomaly":                   {"Pourquoi ce n'est pas la routine", "Why it is not routine"},

@@ -38,6 +38,14 @@ func TestAnalyzeSaysRecordsLost(t *testing.T) {
 	if !strings.Contains(reasons, "Security.evtx: 88 record(s) lost") {
 		t.Errorf("the verdict does not say the 88 records of chunk %d are lost:\n%s", chunk, reasons)
 	}
+	// The report's evidence table counts them beside the file.
+	md := filepath.Join(t.TempDir(), "report.md")
+	if _, err := run(t, "analyze", dir, "--quiet", "--lang", "en", "-o", md); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(md); err != nil || !strings.Contains(string(b), "| evtx | 2173 | 0 | 88 |") {
+		t.Errorf("the evidence table does not count the 88 records lost (%v):\n%s", err, b)
+	}
 	// When, from the records numbered just before and after them.
 	if !strings.Contains(reasons, "Written: 88 between 2016-07-16 00:29:34Z and 2016-07-16 00:44:06Z.") {
 		t.Errorf("the verdict does not say when the 88 records were written:\n%s", reasons)
