@@ -577,6 +577,19 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 	// wiped (zeroed, overwritten without a trace of their framing) or cut
 	// off with the file: each is a live record lost, counted by its number.
 	if seen != nil {
+		// A header whose checksum fails is trusted for its first record
+		// (found where it says), not for its last: then only the numbers
+		// missing below the last record found are counted.
+		if !hdrOK {
+			last := -1
+			for i, ok := range seen {
+				if ok {
+					last = i
+				}
+			}
+			seen = seen[:last+1]
+			lastID = firstID + uint64(last)
+		}
 		gone, from, to := 0, uint64(0), uint64(0)
 		for i, ok := range seen {
 			if !ok {

@@ -740,6 +740,9 @@ func TestDamagedCopies(t *testing.T) {
 			r := byChunk[c][7]
 			le.PutUint32(b[r.Offset+int64(le.Uint32(b[r.Offset+4:]))-4:], 12345)
 		}, len(base) - 1, 0, 1, "could not be read"},
+		{"the chunk header's last record number raised (its checksum then fails: no record counted lost)", func(b []byte) {
+			le.PutUint64(b[chunkOff+32:], le.Uint64(b[chunkOff+32:])+50)
+		}, len(base), 0, 0, "chunk header checksum mismatch"},
 		{"five records zeroed (counted by the numbers the chunk header gives)", func(b []byte) {
 			from, to := byChunk[c][5].Offset, byChunk[c][10].Offset
 			clear(b[from:to])
