@@ -483,12 +483,19 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 	// lastID): seen marks those found in its live part, partial counts the
 	// records lost whose numbers are unknown (framing overwritten).
 	var seen []bool
+	var written []time.Time // when each record seen was written: the bounds of those missing
 	partial := 0
-	written := map[uint64]time.Time{} // the write times of the records seen, for the bounds of those missing
 	// (A chunk holds at most chunkSize/28 records: a header claiming more,
 	// checksum or not, says nothing to count by.)
 	if trusted && !beyond && firstID != 0 && lastID >= firstID && lastID-firstID < chunkSize/28 {
 		seen = make([]bool, lastID-firstID+1)
+		written = make([]time.Time, len(seen))
+	}
+	writtenAt := func(id uint64) time.Time {
+		if id < firstID || id-firstID >= uint64(len(written)) {
+			return time.Time{}
+		}
+		return written[id-firstID]
 	}
 	for pos := uint32(chunkHeaderSize); pos+28 <= end; {
 		cutTail := false
@@ -511,14 +518,11 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 		size := le.Uint32(data[pos+4:])
 		rec := &Record{ID: le.Uint64(data[pos+8:]), Written: filetime(le.Uint64(data[pos+16:])), Chunk: idx, Offset: off + int64(pos)}
 		if seen != nil && pos < liveEnd && rec.ID >= firstID && rec.ID <= lastID {
-			seen[rec.ID-firstID] = true
+			seen[rec.ID-firstID], written[rec.ID-firstID] = true, rec.Written
 		}
 		if !beyond && pos < liveEnd && !(trusted && (rec.ID < firstID || rec.ID > lastID)) {
 			res.span(rec.ID)
 			res.times(rec)
-		}
-		if seen != nil && pos < liveEnd && rec.ID >= firstID && rec.ID <= lastID {
-			written[rec.ID] = rec.Written
 		}
 		switch {
 		case cutTail:
@@ -605,9 +609,9 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 			if n < chunkSize {
 				why = "records cut off: numbered in the chunk's header, the file ends before them"
 			}
-			res.losses = append(res.losses, Loss{Chunk: idx, Offset: off, Records: gone, Reason: why, After: written[from-1], Before: written[to+1]})
+			res.losses = append(res.losses, Loss{Chunk: idx, Offset: off, Records: gone, Reason: why, After: writtenAt(from - 1), Before: writtenAt(to + 1)})
 			problem("its header numbers records %d–%d; %d of them are not in its bytes (among %d–%d%s)", firstID, lastID, gone, from, to,
-				writtenBetween(written[from-1], written[to+1]))
+				writtenBetween(writtenAt(from-1), writtenAt(to+1)))
 		}
 		res.counted = lastID
 		res.span(firstID)
