@@ -79,10 +79,7 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 	}
 	registry := map[uint32][]item{}
 	live := idSet{}
-	var counted uint64   // the last record found or counted lost
-	var lastFound uint64 // the last record found, by number
-	var lastT time.Time  // when it was written: what is cut off after it came later
-	var spans []slotSpan
+	var spans []slotSpan // what each chunk slot read held, in file order
 	var carved []carvedRef
 	var pending []*chunkResult
 	for idx := 0; idx < slots; idx++ {
@@ -96,13 +93,8 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 				registry[id] = t
 			}
 		}
-		counted = max(counted, res.counted)
-		spans = append(spans, slotSpan{idx: idx, lo: res.lo, hi: res.hi, empty: res.empty, firstT: res.firstT, lastT: res.lastT})
-		if res.lastID > lastFound {
-			lastFound, lastT = res.lastID, res.lastT
-		}
+		spans = append(spans, res.held)
 		for _, d := range res.live {
-			counted = max(counted, d.rec.ID)
 			live.addRecord(d.rec)
 			if err := fn(d.rec, d.prep); err != nil {
 				return err
@@ -123,31 +115,7 @@ func (rd *Reader) Walk(workers int, prepare func(*Record) any, fn func(*Record, 
 			break
 		}
 	}
-	gone, notes := lostWithChunks(spans)
-	for i, l := range gone {
-		rep := rd.chunkReport(l.Chunk)
-		rep.Lost += l.Records
-		rep.Problems = append(rep.Problems, notes[i])
-		rd.Warnings = append(rd.Warnings, Warning{Chunk: l.Chunk, Reason: notes[i]})
-	}
-	rd.Losses = append(rd.Losses, gone...)
-	// The file header numbers the next record to write: records before it
-	// and after the last found (or counted lost in a chunk) are not in the
-	// file — cut off, or in chunks lost. A header left dirty may lag the
-	// chunks, never run ahead of them: what it promises was written.
-	// (No more than the header's chunks could hold: beyond, the number is
-	// not one to count by.)
-	if rd.Header.ChecksumOK && counted > 0 && rd.Header.NextRecordID > counted+1 &&
-		rd.Header.NextRecordID-counted-1 <= uint64(max(int(rd.Header.ChunkCount), slots))*(chunkSize/28) {
-		rd.Losses = append(rd.Losses, Loss{Chunk: -1, Records: int(rd.Header.NextRecordID - counted - 1),
-			Reason: "records cut off: numbered by the file header, after the last record in the file", After: lastT})
-		atLeast := ""
-		if rd.Header.Dirty {
-			atLeast = "at least "
-		}
-		rd.Warnings = append(rd.Warnings, Warning{Chunk: -1, Reason: fmt.Sprintf("the file header numbers records up to %d, the chunks read account for those up to %d: %s%d record(s) missing after them%s",
-			rd.Header.NextRecordID-1, counted, atLeast, rd.Header.NextRecordID-counted-1, writtenBetween(lastT, time.Time{}))})
-	}
+	rd.countUnaccounted(spans, slots)
 	// Records whose template was overwritten in their own chunk, decoded
 	// with the same template read in another chunk of the file.
 	buf := make([]byte, chunkSize)
@@ -340,56 +308,9 @@ type chunkResult struct {
 	losses       []Loss
 	warnings     []Warning
 	report       ChunkReport
-	counted      uint64 // the last record a trusted header numbers, found or counted lost
-	// lo and hi bound the record numbers the chunk holds or its trusted
-	// header numbers (0 when none); empty: the chunk gave nothing, zeroed
-	// or unrecognisable, so the records it held are unaccounted for.
-	lo, hi uint64
-	empty  bool
-	// the chunk's first and last records by number, with their write times
-	firstID, lastID uint64
-	firstT, lastT   time.Time
-	stop            bool // the file ends in this chunk
-	err             error
-}
-
-// times keeps the write times of the chunk's first and last records by
-// number: the bounds of what is lost before or after it.
-func (res *chunkResult) times(r *Record) {
-	if r.ID == 0 || r.Written.IsZero() {
-		return
-	}
-	if res.firstID == 0 || r.ID < res.firstID {
-		res.firstID, res.firstT = r.ID, r.Written
-	}
-	if r.ID > res.lastID {
-		res.lastID, res.lastT = r.ID, r.Written
-	}
-}
-
-// writtenBetween says when records lost were written, from the records
-// around them (either may be unknown: zero).
-func writtenBetween(after, before time.Time) string {
-	const f = "2006-01-02T15:04:05Z"
-	switch {
-	case !after.IsZero() && !before.IsZero():
-		return ", written between " + after.UTC().Format(f) + " and " + before.UTC().Format(f)
-	case !after.IsZero():
-		return ", written after " + after.UTC().Format(f)
-	case !before.IsZero():
-		return ", written before " + before.UTC().Format(f)
-	}
-	return ""
-}
-
-func (res *chunkResult) span(id uint64) {
-	if id == 0 {
-		return
-	}
-	if res.lo == 0 || id < res.lo {
-		res.lo = id
-	}
-	res.hi = max(res.hi, id)
+	held         slotSpan // the record numbers the chunk accounts for (losses.go)
+	stop         bool     // the file ends in this chunk
+	err          error
 }
 
 // Time bounds for a record header's write time: outside them the bytes are
@@ -431,7 +352,7 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 	}
 	if allZero(data[:n]) {
 		res.stop = n < chunkSize
-		res.empty = true
+		res.held.empty = true
 		return res
 	}
 	end := uint32(n)
@@ -478,7 +399,6 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 	if trusted {
 		liveEnd = free
 	}
-	var ranges [][2]uint64
 	// A trusted header says which records the chunk holds (firstID to
 	// lastID): seen marks those found in its live part, partial counts the
 	// records lost whose numbers are unknown (framing overwritten).
@@ -521,8 +441,7 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 			seen[rec.ID-firstID], written[rec.ID-firstID] = true, rec.Written
 		}
 		if !beyond && pos < liveEnd && !(trusted && (rec.ID < firstID || rec.ID > lastID)) {
-			res.span(rec.ID)
-			res.times(rec)
+			res.held.found(rec)
 		}
 		switch {
 		case cutTail:
@@ -572,7 +491,6 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 				res.carved = append(res.carved, d)
 			} else {
 				res.live = append(res.live, d)
-				ranges = appendID(ranges, rec.ID)
 			}
 		}
 		pos += size
@@ -613,11 +531,10 @@ func (rd *Reader) decodeSlot(idx int, buf []byte, prepare func(*Record) any) *ch
 			problem("its header numbers records %d–%d; %d of them are not in its bytes (among %d–%d%s)", firstID, lastID, gone, from, to,
 				writtenBetween(writtenAt(from-1), writtenAt(to+1)))
 		}
-		res.counted = lastID
-		res.span(firstID)
-		res.span(lastID)
+		res.held.number(firstID)
+		res.held.number(lastID)
 	}
-	res.empty = res.lo == 0 && !beyond
+	res.held.empty = res.held.lo == 0 && !beyond
 	res.templates = ck.byID
 	res.report.Live, res.report.Lost = len(res.live), lost
 	res.data = data
@@ -734,14 +651,6 @@ func partialRecords(region []byte) int {
 // contiguous, so a million records take a few ranges.
 type idSet struct{ r [][2]uint64 }
 
-func appendID(r [][2]uint64, id uint64) [][2]uint64 {
-	if n := len(r); n > 0 && r[n-1][1]+1 == id {
-		r[n-1][1] = id
-		return r
-	}
-	return append(r, [2]uint64{id, id})
-}
-
 func (s *idSet) add(id uint64) {
 	i := sort.Search(len(s.r), func(i int) bool { return s.r[i][1]+1 >= id })
 	switch {
@@ -775,56 +684,4 @@ func (s *idSet) addRecord(r *Record) {
 func (s *idSet) has(id uint64) bool {
 	i := sort.Search(len(s.r), func(i int) bool { return s.r[i][1] >= id })
 	return i < len(s.r) && s.r[i][0] <= id
-}
-
-// slotSpan is what one chunk slot held, for lostWithChunks.
-type slotSpan struct {
-	idx           int
-	lo, hi        uint64
-	empty         bool
-	firstT, lastT time.Time
-}
-
-// lostWithChunks counts the records of chunks that gave nothing (zeroed,
-// or unrecognisable): a log's record numbers run on from chunk to chunk
-// (in file order, or round the file when it wrapped), so the numbers
-// missing between the two chunks around such slots are the records they
-// held. A gap with no empty slot between its chunks is not counted — a
-// copy assembled from several times (a shadow copy's chunks) jumps by
-// hundreds of thousands without losing anything of its own.
-func lostWithChunks(spans []slotSpan) (out []Loss, notes []string) {
-	var held []slotSpan
-	for _, s := range spans {
-		if !s.empty && s.lo != 0 {
-			held = append(held, s)
-		}
-	}
-	sort.Slice(held, func(i, j int) bool { return held[i].lo < held[j].lo })
-	pos := map[int]int{} // slot index → place in spans
-	for i, s := range spans {
-		pos[s.idx] = i
-	}
-	for i := 1; i < len(held); i++ {
-		a, b := held[i-1], held[i]
-		if b.lo <= a.hi+1 {
-			continue
-		}
-		// The slots after a's, round to b's, must all be empty.
-		k := 0
-		for j := (pos[a.idx] + 1) % len(spans); j != pos[b.idx]; j = (j + 1) % len(spans) {
-			if !spans[j].empty {
-				k = 0
-				break
-			}
-			k++
-		}
-		if gap := b.lo - a.hi - 1; k > 0 && gap <= uint64(k)*(chunkSize/28) {
-			out = append(out, Loss{Chunk: spans[(pos[a.idx]+1)%len(spans)].idx, Records: int(gap),
-				Reason: "records of a chunk that gave nothing (zeroed or unrecognisable): counted by the numbers missing between the chunks around it",
-				After:  a.lastT, Before: b.firstT})
-			notes = append(notes, fmt.Sprintf("gave nothing (zeroed or unrecognisable); %d record(s) lost with it: numbers %d–%d, between chunk %d's and chunk %d's%s",
-				gap, a.hi+1, b.lo-1, a.idx, b.idx, writtenBetween(a.lastT, b.firstT)))
-		}
-	}
-	return out, notes
 }
