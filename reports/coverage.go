@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/exfiltrace/exfiltrace/event"
+	"github.com/exfiltrace/exfiltrace/parsers"
 )
 
 // coverage tracks which kind of log covers which period, per day, so that a
@@ -203,4 +204,53 @@ func humanDuration(d time.Duration) string {
 		return fmt.Sprintf("%d min", int(d.Minutes()))
 	}
 	return fmt.Sprintf("%d h %02d", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// lostRecordsReasons names the evidence files with records lost (a
+// damaged log: chunks zeroed, a file cut short): whatever those records
+// held — an intruder's logon, a wiped stretch of a Security log — the
+// answer cannot see.
+func lostRecordsReasons(files []EvidenceFile, window *Range, lang string) []string {
+	var out []string
+	for _, f := range files {
+		if f.Lost == 0 {
+			continue
+		}
+		s := fmt.Sprintf(tr(lang, "%s : %d enregistrement(s) perdu(s), illisibles (fichier endommagé : zones effacées ou coupées, détail dans le manifeste) ; ce qu'ils contenaient échappe à cette analyse.",
+			"%s: %d record(s) lost, unreadable (a damaged file: stretches wiped or cut off, detailed in the manifest); what they held escapes this analysis."), f.Path, f.Lost)
+		var when []string
+		during := false
+		for i, l := range f.LostWhen {
+			if window != nil && (l.Before.IsZero() || l.Before.After(window.Start)) && (l.After.IsZero() || l.After.Before(window.End)) {
+				during = true
+			}
+			if i < 3 {
+				when = append(when, lostStretchText(l, lang))
+			}
+		}
+		if len(f.LostWhen) > len(when) {
+			when = append(when, "…")
+		}
+		if len(when) > 0 {
+			s += fmt.Sprintf(tr(lang, " Écrits : %s.", " Written: %s."), strings.Join(when, tr(lang, " ; ", "; ")))
+		}
+		if during {
+			s += tr(lang, " Une partie peut dater de la fenêtre de l'incident : effacement délibéré (anti-forensique) ou dommage, à examiner.",
+				" Some may date from the incident window: deliberate wiping (anti-forensics) or damage, to be looked into.")
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// lostStretchText says how many records were lost together and between
+// which times they were written.
+func lostStretchText(l parsers.LostStretch, lang string) string {
+	switch {
+	case !l.After.IsZero() && !l.Before.IsZero():
+		return fmt.Sprintf(tr(lang, "%d entre %s et %s", "%d between %s and %s"), l.Records, fmtT(l.After), fmtT(l.Before))
+	case !l.After.IsZero():
+		return fmt.Sprintf(tr(lang, "%d après %s", "%d after %s"), l.Records, fmtT(l.After))
+	}
+	return fmt.Sprintf(tr(lang, "%d avant %s", "%d before %s"), l.Records, fmtT(l.Before))
 }

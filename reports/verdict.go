@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/exfiltrace/exfiltrace/parsers"
 )
 
 // decide applies the verdict rules (README, "Verdict"). Every ledger entry
@@ -137,12 +135,8 @@ func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion b
 					"%s logs cover %s → %s and the incident window, read in UTC, is %s → %s: a log naming no zone, they cover part of it only in some zones (--tz would settle it)."),
 					tr(lang, measLog.de, capFirst(measLog.en)), fmtT(meas.Range.Start), fmtT(meas.Range.End), fmtT(window.Start), fmtT(window.End)))
 			}
-			judged := 0
-			for _, rt := range r.Routine {
-				if !rt.noHistory {
-					judged++
-				}
-			}
+			unjudged, unjudgedBytes := noHistory(r.Routine)
+			judged := len(r.Routine) - unjudged
 			routine := tr(lang, " ; aucun gros transfert vu.", "; no large transfer seen.")
 			switch {
 			case judged > 0:
@@ -154,9 +148,9 @@ func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion b
 			v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "Journaux %s présents du %s au %s : aucun envoi inhabituel (nouvelle destination, volume hors de la routine apprise, machine très au-dessus des autres)",
 				"%s logs present from %s to %s: no unusual transfer (new destination, volume outside the learned routine, host far above its peers)"),
 				tr(lang, measLog.de, capFirst(measLog.en)), fmtT(meas.Range.Start), fmtT(meas.Range.End))+routine)
-			if why := unjudgedReason(r.Routine, measLog, lang); why != "" {
+			if unjudged > 0 {
 				v.Confidence = min(v.Confidence, 0.4)
-				v.Reasons = append(v.Reasons, why)
+				v.Reasons = append(v.Reasons, unjudgedReason(unjudged, unjudgedBytes, measLog, lang))
 			}
 		}
 	}
@@ -182,69 +176,23 @@ func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion b
 	return v
 }
 
-// unjudgedReason says which large transfers were there from the first day
-// of the log, so that nothing earlier could say whether they are routine:
-// a "no evidence" resting on them rests on nothing the log could show.
-func unjudgedReason(routine []RoutineTransfer, measLog logLabel, lang string) string {
-	n, bytes := 0, int64(0)
+// noHistory counts the large transfers there from the first day of the
+// log, and their bytes: nothing earlier could say whether they are routine.
+func noHistory(routine []RoutineTransfer) (n int, bytes int64) {
 	for _, rt := range routine {
 		if rt.noHistory {
 			n, bytes = n+1, bytes+rt.Bytes
 		}
 	}
-	if n == 0 {
-		return ""
-	}
+	return n, bytes
+}
+
+// unjudgedReason says so: a "no evidence" resting on such transfers rests
+// on nothing the log could show.
+func unjudgedReason(n int, bytes int64, measLog logLabel, lang string) string {
 	return fmt.Sprintf(tr(lang, "%d gros transfert(s) (%s en tout) sont présents dès le premier jour des journaux %s : rien d'antérieur ne permet de dire s'ils sont routiniers. Des journaux commençant quelques jours plus tôt permettraient d'en juger ; à défaut, les confirmer auprès des équipes.",
 		"%d large transfer(s) (%s in all) are there from the first day of the %s logs: nothing earlier can tell whether they are routine. Logs starting a few days earlier would settle it; failing that, have them confirmed by the teams."),
 		n, HumanBytes(bytes, lang), measLog.of(lang))
-}
-
-// lostRecordsReasons names the evidence files with records lost (a
-// damaged log: chunks zeroed, a file cut short): whatever those records
-// held — an intruder's logon, a wiped stretch of a Security log — the
-// answer cannot see.
-func lostRecordsReasons(files []EvidenceFile, window *Range, lang string) []string {
-	var out []string
-	for _, f := range files {
-		if f.Lost == 0 {
-			continue
-		}
-		s := fmt.Sprintf(tr(lang, "%s : %d enregistrement(s) perdu(s), illisibles (fichier endommagé : zones effacées ou coupées, détail dans le manifeste) ; ce qu'ils contenaient échappe à cette analyse.",
-			"%s: %d record(s) lost, unreadable (a damaged file: stretches wiped or cut off, detailed in the manifest); what they held escapes this analysis."), f.Path, f.Lost)
-		var when []string
-		during := false
-		for i, l := range f.LostWhen {
-			if window != nil && (l.Before.IsZero() || l.Before.After(window.Start)) && (l.After.IsZero() || l.After.Before(window.End)) {
-				during = true
-			}
-			if i < 3 {
-				when = append(when, lostStretchText(l, lang))
-			}
-		}
-		if len(when) > 0 {
-			s += fmt.Sprintf(tr(lang, " Écrits : %s%s.", " Written: %s%s."), strings.Join(when, " ; "),
-				map[bool]string{true: tr(lang, " ; …", "; …")}[len(f.LostWhen) > 3])
-		}
-		if during {
-			s += tr(lang, " Une partie peut dater de la fenêtre de l'incident : effacement délibéré (anti-forensique) ou dommage, à examiner.",
-				" Some may date from the incident window: deliberate wiping (anti-forensics) or damage, to be looked into.")
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-// lostStretchText says how many records were lost together and between
-// which times they were written.
-func lostStretchText(l parsers.LostStretch, lang string) string {
-	switch {
-	case !l.After.IsZero() && !l.Before.IsZero():
-		return fmt.Sprintf(tr(lang, "%d entre %s et %s", "%d between %s and %s"), l.Records, fmtT(l.After), fmtT(l.Before))
-	case !l.After.IsZero():
-		return fmt.Sprintf(tr(lang, "%d après %s", "%d after %s"), l.Records, fmtT(l.After))
-	}
-	return fmt.Sprintf(tr(lang, "%d avant %s", "%d before %s"), l.Records, fmtT(l.Before))
 }
 
 func findCoverage(cs []Coverage, kind string) *Coverage {
