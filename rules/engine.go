@@ -36,6 +36,7 @@ type Engine struct {
 	find    *collector
 	first   time.Time // first event of the stream: baselines start here
 	view    view
+	placed  []string // Process's logsource keys of its event, for view
 
 	// What Decode reads of a stored event (reads.go).
 	selection   event.Selection
@@ -193,7 +194,8 @@ func compileRule(r *Rule, cfg *Config) (*compiled, error) {
 // Process evaluates one event. Events must arrive in time order for
 // correlation windows to be right.
 func (e *Engine) Process(ev *event.Event) {
-	v := e.begin(ev)
+	e.placed = eventLogsources(ev, e.placed[:0])
+	v := e.begin(ev, e.placed)
 	e.applicable(v, func(c *compiled) {
 		if c.m.match(v) {
 			e.apply(c, v)
@@ -201,12 +203,13 @@ func (e *Engine) Process(ev *event.Event) {
 	})
 }
 
-// begin points the engine's view at the next event of the stream.
-func (e *Engine) begin(ev *event.Event) *view {
+// begin points the engine's view at the next event of the stream, placed
+// in sources.
+func (e *Engine) begin(ev *event.Event, sources []string) *view {
 	if e.first.IsZero() {
 		e.first = ev.Timestamp
 	}
-	e.view.reset(ev)
+	e.view.point(ev, sources)
 	for _, k := range e.view.sources {
 		if t := e.firstOf[k]; t != nil && t.IsZero() {
 			*t = ev.Timestamp

@@ -28,14 +28,16 @@ type view struct {
 	// that matching a string field allocates nothing.
 	one []string
 	// data caches the EventData and UserData field names of a Sigma name.
-	data map[string]*[2]string
+	data            map[string]*[2]string
+	lastIn, lastOut string // the last value lowered, and its lowered form
 	// noKeyword: the event's stored document holds no keyword of a rule
 	// (rawGate), and it was decoded in part: every keyword list fails.
 	noKeyword bool
 }
 
-// reset points the view at the next event.
-func (v *view) reset(ev *event.Event) {
+// point points the view at the next event, placed in sources (those of
+// eventLogsources): the view keeps the list until the next event.
+func (v *view) point(ev *event.Event, sources []string) {
 	v.ev, v.noKeyword = ev, false
 	if len(v.lc) > 0 {
 		clear(v.lc)
@@ -43,19 +45,35 @@ func (v *view) reset(ev *event.Event) {
 	v.all, v.allLow = nil, nil // handed out to matchers: never reused
 	v.joined, v.joinedDone = "", false
 	v.one = v.one[:0]
-	v.sources = eventLogsources(ev, v.sources[:0])
+	v.sources = sources
+	v.lastIn, v.lastOut = "", ""
 }
 
 // release lets go of the event, for a view kept in a pool.
 func (v *view) release() {
 	v.ev, v.all, v.allLow = nil, nil, nil
 	v.joined, v.joinedDone = "", false
+	v.lastIn, v.lastOut = "", ""
 	clear(v.lc)
 	clear(v.one)
 	v.one = v.one[:0]
 }
 
 func (v *view) lower(s string) string {
+	// A field tested against a list of patterns asks for the same value
+	// once per pattern.
+	if s == v.lastIn {
+		return v.lastOut
+	}
+	l := s
+	if !loweredASCII(s) { // addresses, names already lowered: no map to consult
+		l = v.lowerCached(s)
+	}
+	v.lastIn, v.lastOut = s, l
+	return l
+}
+
+func (v *view) lowerCached(s string) string {
 	if v.lc == nil {
 		v.lc = make(map[string]string, 16)
 	}
@@ -65,6 +83,17 @@ func (v *view) lower(s string) string {
 	l := strings.ToLower(s)
 	v.lc[s] = l
 	return l
+}
+
+// loweredASCII says whether s is ASCII without a capital letter: what
+// strings.ToLower returns unchanged.
+func loweredASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || c >= 'A' && c <= 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 // sigmaFields maps Sigma's System-level names and the generic names of its

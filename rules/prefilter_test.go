@@ -109,7 +109,7 @@ func TestPrefilterKeepsEveryMatch(t *testing.T) {
 		for _, ev := range parseFile(t, f, o) {
 			events++
 			got := e.PrepareEvent(ev).matched
-			v.reset(ev)
+			v.point(ev, eventLogsources(ev, nil))
 			// Keywords tested value by value, not in the joined values.
 			v.joinedDone = true
 			var want []*compiled
@@ -181,7 +181,8 @@ func TestKeywordsJoined(t *testing.T) {
 		comp := compileSecurityRule(t, c.name, c.detection)
 		for _, joined := range []bool{true, false} {
 			v := new(view)
-			v.reset(ev(c.fields))
+			e := ev(c.fields)
+			v.point(e, eventLogsources(e, nil))
 			v.joinedDone = !joined
 			if got := comp.m.match(v); got != c.want {
 				t.Errorf("%s (joined %v): matched %v", c.name, joined, got)

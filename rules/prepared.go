@@ -13,6 +13,9 @@ import (
 type Prepared struct {
 	Event   *event.Event
 	matched []*compiled // in the order Process tests them
+	// sources are the event's logsource keys, placed once for Prepare and
+	// ProcessPrepared: placing reads several fields of the event's map.
+	sources []string
 }
 
 // views are the matching views of the goroutines that call Prepare.
@@ -27,11 +30,10 @@ var recycled sync.Pool
 // Safe for concurrent use.
 func (e *Engine) Prepare(doc []byte) (*Prepared, error) {
 	p, _ := recycled.Get().(*Prepared)
-	var into *event.Event
-	if p != nil {
-		into = p.Event
+	if p == nil {
+		p = &Prepared{}
 	}
-	ev, whole, err := e.decodeInto(into, doc)
+	ev, whole, err := e.decodeInto(p.Event, doc, &p.sources)
 	if err != nil {
 		return nil, err
 	}
@@ -46,18 +48,17 @@ func (e *Engine) Recycle(p *Prepared) { recycled.Put(p) }
 
 // PrepareEvent tests the rules on an event decoded by the caller. Safe for
 // concurrent use.
-func (e *Engine) PrepareEvent(ev *event.Event) *Prepared { return e.prepare(nil, ev, false) }
+func (e *Engine) PrepareEvent(ev *event.Event) *Prepared {
+	return e.prepare(&Prepared{sources: eventLogsources(ev, nil)}, ev, false)
+}
 
-// prepare tests the rules on ev, into p when it is not nil; noKeyword says
-// that no keyword list can match it, as the gate of its stored document
-// found (decode).
+// prepare tests the rules on ev, placed in p.sources, into p; noKeyword
+// says that no keyword list can match it, as the gate of its stored
+// document found (decode).
 func (e *Engine) prepare(p *Prepared, ev *event.Event, noKeyword bool) *Prepared {
 	v := views.Get().(*view)
-	v.reset(ev)
+	v.point(ev, p.sources)
 	v.noKeyword = noKeyword
-	if p == nil {
-		p = &Prepared{}
-	}
 	p.Event, p.matched = ev, p.matched[:0]
 	e.applicable(v, func(c *compiled) {
 		if c.m.match(v) {
@@ -72,7 +73,7 @@ func (e *Engine) prepare(p *Prepared, ev *event.Event, noKeyword bool) *Prepared
 // ProcessPrepared is Process for a prepared event: same findings, same
 // correlation state. Prepared events must arrive in time order.
 func (e *Engine) ProcessPrepared(p *Prepared) {
-	v := e.begin(p.Event)
+	v := e.begin(p.Event, p.sources)
 	matched := p.matched
 	e.applicable(v, func(c *compiled) {
 		if len(matched) > 0 && matched[0] == c {

@@ -94,33 +94,45 @@ func (e *Engine) Decode(doc []byte) (*event.Event, error) {
 // decode is Decode, and whether the event was decoded whole for a keyword
 // rule: when not, no keyword rule can match it (rawGate).
 func (e *Engine) decode(doc []byte) (ev *event.Event, whole bool, err error) {
-	return e.decodeInto(nil, doc)
+	var sources []string
+	return e.decodeInto(nil, doc, &sources)
 }
 
-// decodeInto is decode into an event handed back (nil: a new one).
-func (e *Engine) decodeInto(into *event.Event, doc []byte) (ev *event.Event, whole bool, err error) {
+// decodeInto is decode into an event handed back (nil: a new one), placed
+// in its logsources (into *sources, reused).
+func (e *Engine) decodeInto(into *event.Event, doc []byte, sources *[]string) (ev *event.Event, whole bool, err error) {
 	d := scans.Get().(*scan)
 	d.set, d.doc, d.done, d.any = &e.pieces, doc, false, false
 	defer func() { d.doc = nil; scans.Put(d) }()
 	if e.keywordAny.possible(d) {
 		ev, err = event.DecodeJSONSelectedInto(into, doc, event.ExceptOriginal())
+		if err == nil {
+			*sources = eventLogsources(ev, (*sources)[:0])
+		}
 		return ev, true, err
 	}
 	ev, err = event.DecodeJSONSelectedInto(into, doc, &e.selection)
-	if err != nil || !e.searchesAll(ev, d) {
+	if err != nil {
 		return ev, false, err
+	}
+	// The fields that place an event are selected (eventReads): decoding
+	// it whole below leaves them as they are.
+	*sources = eventLogsources(ev, (*sources)[:0])
+	if !e.searchesAll(*sources, d) {
+		return ev, false, nil
 	}
 	ev, err = event.DecodeJSONSelectedInto(ev, doc, event.ExceptOriginal())
 	return ev, true, err
 }
 
-// searchesAll says whether a keyword rule that applies to the event may
+// searchesAll says whether a keyword rule that applies to an event of these
+// logsources may
 // match it.
-func (e *Engine) searchesAll(ev *event.Event, doc *scan) bool {
+func (e *Engine) searchesAll(sources []string, doc *scan) bool {
 	if len(e.keywordKeys) == 0 {
 		return false
 	}
-	for _, k := range eventLogsources(ev, nil) {
+	for _, k := range sources {
 		if e.keywordKeys[k].possible(doc) {
 			return true
 		}
