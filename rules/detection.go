@@ -208,9 +208,9 @@ func (m reM) matchValue(s string, _ *view) bool { return m.re.MatchString(s) }
 
 type cidrM struct{ p netip.Prefix }
 
-func (m cidrM) matchValue(s string, _ *view) bool {
-	a, err := netip.ParseAddr(s)
-	return err == nil && m.p.Contains(a.Unmap())
+func (m cidrM) matchValue(s string, v *view) bool {
+	a, ok := v.addr(s)
+	return ok && m.p.Contains(a)
 }
 
 type numM struct {

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"net/netip"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -30,6 +31,10 @@ type view struct {
 	// data caches the EventData and UserData field names of a Sigma name.
 	data            map[string]*[2]string
 	lastIn, lastOut string // the last value lowered, and its lowered form
+	// lastAddr is the last value read as an address (addr), and the address.
+	lastAddr   string
+	addrParsed netip.Addr
+	addrOK     bool
 	// noKeyword: the event's stored document holds no keyword of a rule
 	// (rawGate), and it was decoded in part: every keyword list fails.
 	noKeyword bool
@@ -47,6 +52,7 @@ func (v *view) point(ev *event.Event, sources []string) {
 	v.one = v.one[:0]
 	v.sources = sources
 	v.lastIn, v.lastOut = "", ""
+	v.lastAddr, v.addrParsed, v.addrOK = "", netip.Addr{}, false
 }
 
 // release lets go of the event, for a view kept in a pool.
@@ -54,6 +60,7 @@ func (v *view) release() {
 	v.ev, v.all, v.allLow = nil, nil, nil
 	v.joined, v.joinedDone = "", false
 	v.lastIn, v.lastOut = "", ""
+	v.lastAddr = ""
 	clear(v.lc)
 	clear(v.one)
 	v.one = v.one[:0]
@@ -71,6 +78,16 @@ func (v *view) lower(s string) string {
 	}
 	v.lastIn, v.lastOut = s, l
 	return l
+}
+
+// addr reads s as an address (IPv4 in IPv6 unmapped): a field tested
+// against a list of networks asks for the same value once per network.
+func (v *view) addr(s string) (netip.Addr, bool) {
+	if s != v.lastAddr { // "" is not an address, as the zero view says
+		a, err := netip.ParseAddr(s)
+		v.lastAddr, v.addrParsed, v.addrOK = s, a.Unmap(), err == nil
+	}
+	return v.addrParsed, v.addrOK
 }
 
 func (v *view) lowerCached(s string) string {
