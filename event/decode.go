@@ -2,7 +2,9 @@ package event
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"math/bits"
 	"strconv"
 	"sync"
 	"time"
@@ -335,6 +337,20 @@ func (d *decoder) str() (string, bool) {
 // the selection does not keep comes back as "" with kept false (an empty
 // name that is kept comes back with kept true).
 func (d *decoder) key(in *internedKeys, n int) (k string, kept, ok bool) {
+	// Documents of one source repeat their names in the same order: the
+	// name read at this place last time, when it is there again, needs no
+	// search for its closing quote. It came from plain: neither quote nor
+	// backslash in it, so plain would end it at the same quote.
+	if n < len(in.last) {
+		l := in.last[n]
+		if end := d.i + 1 + len(l.name); end < len(d.b) && d.b[d.i] == '"' && d.b[end] == '"' && string(d.b[d.i+1:end]) == l.name {
+			d.i = end + 1
+			if !l.kept {
+				return "", false, true
+			}
+			return l.name, true, true
+		}
+	}
 	raw, ok := d.plain()
 	if !ok {
 		k, ok := d.withEscapes()
@@ -450,6 +466,18 @@ func (d *decoder) withEscapes() (string, bool) {
 // too close together for two byte searches per escape to pay.
 func (d *decoder) skipEscaped() bool {
 	for d.i < len(d.b) {
+		// Eight bytes at a time to the next quote or backslash.
+		for d.i+8 <= len(d.b) {
+			w := binary.LittleEndian.Uint64(d.b[d.i:])
+			if m := hasByte(w, '"') | hasByte(w, '\\'); m != 0 {
+				d.i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			d.i += 8
+		}
+		if d.i >= len(d.b) {
+			break
+		}
 		switch d.b[d.i] {
 		case '"':
 			d.i++
@@ -474,6 +502,14 @@ func (d *decoder) skipEscaped() bool {
 		}
 	}
 	return false
+}
+
+// hasByte flags (0x80) the bytes of w equal to c; the lowest flag is exact
+// (a borrow may flag bytes above it).
+func hasByte(w uint64, c byte) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	x := w ^ (ones * uint64(c))
+	return (x - ones) &^ x & highs
 }
 
 // escaped reads the rest of a string from its first backslash at d.i,

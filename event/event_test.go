@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -129,5 +130,85 @@ func TestSelectionSuffixes(t *testing.T) {
 	want := map[string]any{"a": "1", "postfix.queue_id": "Q1", "postfix.relay_ip": []string{"10.0.0.1"}}
 	if !reflect.DeepEqual(ev.Fields, want) {
 		t.Fatalf("kept %v, want %v", ev.Fields, want)
+	}
+}
+
+// TestSkipEscapedAsDecoded: a field the selection leaves out is skipped
+// eight bytes at a time; skipping must accept and refuse exactly what
+// decoding it does, wherever the escape or the closing quote falls.
+func TestSkipEscapedAsDecoded(t *testing.T) {
+	only := &Selection{Only: map[string]bool{"a": true}}
+	for n := 0; n < 40; n++ {
+		pad := strings.Repeat("x", n)
+		for _, c := range []struct{ value, desc string }{
+			{`\"` + pad + `\"`, "escaped quotes"},
+			{pad + `\\`, "escaped backslash last"},
+			{pad + `\u00e9` + pad, "unicode escape"},
+			{`\` + pad, "bad escape"},
+			{pad + `\q`, "bad escape late"},
+			{pad + `\u00z9`, "bad unicode escape"},
+			{`\"` + pad, "unterminated"},
+			{`\"` + pad + `\`, "backslash at the end"},
+		} {
+			for _, doc := range []string{
+				`{"k":"` + c.value + `","a":"1"}`,
+				`{"a":"1","k":"` + c.value + `"}`,
+				`{"a":"1","k":"` + c.value, // the document ends inside the string
+			} {
+				_, fullErr := DecodeJSON([]byte(doc))
+				ev, err := DecodeJSONSelected([]byte(doc), only)
+				if (err != nil) != (fullErr != nil) {
+					t.Fatalf("%s, %d bytes: %s: skipped with error %v, decoded with %v", c.desc, n, doc, err, fullErr)
+				}
+				if err == nil && ev.Str("a") != "1" {
+					t.Fatalf("%s: a = %q", doc, ev.Str("a"))
+				}
+			}
+		}
+	}
+}
+
+// TestNamesRememberedByPlace: a name is recognised at the place it held in
+// the document before; documents whose names shift, grow or carry escapes
+// at that place must still read as encoding/json reads them.
+func TestNamesRememberedByPlace(t *testing.T) {
+	docs := []string{
+		`{"a":"1","b":"2","c":"3"}`,
+		`{"a":"1","bb":"2","c":"3"}`,
+		`{"a":"1","b\"":"2","c":"3"}`,
+		`{"b":"1","a":"2"}`,
+		`{"a":"1","b":"2","c":"3"}`,
+		`{"a":"1","b`,
+		`{"a":"1","b":"2","c":"3"}`,
+		`{"":"1","b":"2"}`,
+		`{"a":"1","b":"2","c":"3","d":"4"}`,
+	}
+	for _, sel := range []*Selection{nil, {Only: map[string]bool{"b": true, "c": true}}} {
+		for round := 0; round < 2; round++ {
+			for _, doc := range docs {
+				ev, err := DecodeJSONSelected([]byte(doc), sel)
+				var want map[string]any
+				if json.Unmarshal([]byte(doc), &want) != nil {
+					if err == nil {
+						t.Fatalf("%s accepted", doc)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("%s: %v", doc, err)
+				}
+				for k, v := range want {
+					if sel != nil && !sel.Only[k] {
+						v = nil
+					}
+					if got := ev.Fields[k]; v == nil && got != nil || v != nil && got != v {
+						t.Fatalf("%s with %v: %q = %v, want %v", doc, sel, k, got, v)
+					}
+				}
+				if len(ev.Fields) > len(want) {
+					t.Fatalf("%s: extra fields %v", doc, ev.Fields)
+				}
+			}
+		}
 	}
 }
