@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"sync"
+
+	"github.com/exfiltrace/exfiltrace/event"
 )
 
 // A keyword rule searches every value of an event, so an event of its log
@@ -243,28 +245,130 @@ func (d *scan) found() []bool {
 	s.once.Do(s.build)
 	d.hits = append(d.hits[:0], make([]bool, len(s.pieces))...)
 	doc := d.doc
-	var g uint32
-	for i := 0; i < len(doc); i++ {
-		a := lowerASCII[doc[i]]
-		if (a == 0xc4 || a == 0xe2 || a == '\\') && lowersToASCII(doc[i:]) {
-			d.any = true
-			return nil
-		}
-		g = g<<8 | uint32(a)
-		if h := gramHash(g); i < 3 || s.bits[h/64]&(1<<(h%64)) == 0 {
-			continue
-		}
-		for _, an := range s.grams[g] {
-			at := i - 3 - an.off
-			if at >= 0 && !d.hits[an.piece] && hasFoldedPrefix(doc[at:], s.pieces[an.piece]) {
-				d.hits[an.piece] = true
+	memberValues(doc, func(lo, hi int) bool {
+		var g uint32
+		for i := lo; i < hi; i++ {
+			a := lowerASCII[doc[i]]
+			if (a == 0xc4 || a == 0xe2 || a == '\\') && lowersToASCII(doc[i:hi]) {
+				d.any = true
+				return false
+			}
+			g = g<<8 | uint32(a)
+			if h := gramHash(g); i-lo < 3 || s.bits[h/64]&(1<<(h%64)) == 0 {
+				continue
+			}
+			for _, an := range s.grams[g] {
+				at := i - 3 - an.off
+				if at >= lo && !d.hits[an.piece] && hasFoldedPrefix(doc[at:hi], s.pieces[an.piece]) {
+					d.hits[an.piece] = true
+				}
 			}
 		}
+		return true
+	})
+	if d.any {
+		return nil
 	}
 	for _, p := range s.short {
 		d.hits[p] = containsFolded(doc, s.pieces[p])
 	}
 	return d.hits
+}
+
+// memberValues calls fn with the span of each member's value in a stored
+// document, the flat object the store's writer wrote, until fn returns
+// false. Keyword searches read values only, and not the original line:
+// names are half of a Windows event's bytes, the original line most of a
+// firewall event's. Where the document is not as expected, fn gets the
+// rest of it whole: the gate may let through, never miss.
+func memberValues(doc []byte, fn func(lo, hi int) bool) {
+	if len(doc) == 0 || doc[0] != '{' {
+		fn(0, len(doc))
+		return
+	}
+	for i := 1; i < len(doc); {
+		if doc[i] == '}' && i == len(doc)-1 {
+			return
+		}
+		q := stringEnd(doc, i)
+		if q < 0 || q+1 >= len(doc) || doc[q+1] != ':' {
+			fn(i, len(doc))
+			return
+		}
+		original := string(doc[i+1:q]) == event.FieldOriginal
+		lo := q + 2
+		hi := valueEnd(doc, lo)
+		if hi < 0 {
+			fn(lo, len(doc))
+			return
+		}
+		if !original && !fn(lo, hi) {
+			return
+		}
+		if doc[hi] == '}' {
+			if hi != len(doc)-1 {
+				fn(hi, len(doc))
+			}
+			return
+		}
+		i = hi + 1
+	}
+}
+
+// stringEnd is the index of the quote closing the JSON string opening at
+// doc[i], or -1.
+func stringEnd(doc []byte, i int) int {
+	if i >= len(doc) || doc[i] != '"' {
+		return -1
+	}
+	for j := i + 1; ; {
+		k := bytes.IndexByte(doc[j:], '"')
+		if k < 0 {
+			return -1
+		}
+		q := j + k
+		bs := 0
+		for b := q - 1; b > i && doc[b] == '\\'; b-- {
+			bs++
+		}
+		if bs%2 == 0 {
+			return q
+		}
+		j = q + 1
+	}
+}
+
+// valueEnd is the index of the comma or brace ending the member value at
+// doc[lo] (a string, an array of them or a bare literal), or -1.
+func valueEnd(doc []byte, lo int) int {
+	j := lo
+	switch {
+	case lo >= len(doc):
+		return -1
+	case doc[lo] == '"':
+		q := stringEnd(doc, lo)
+		if q < 0 {
+			return -1
+		}
+		j = q + 1
+	case doc[lo] == '[':
+		for j = lo + 1; j < len(doc) && doc[j] != ']'; j++ {
+			if doc[j] == '"' {
+				if j = stringEnd(doc, j); j < 0 {
+					return -1
+				}
+			}
+		}
+		j++
+	default:
+		for j < len(doc) && doc[j] != ',' && doc[j] != '}' && doc[j] != '"' {
+			j++
+		}
+	}
+	if j < len(doc) && (doc[j] == ',' || doc[j] == '}') {
+		return j
+	}
+	return -1
 }
 
 // lowersToASCII: b starts with one of the two non-ASCII characters that

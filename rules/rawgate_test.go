@@ -93,8 +93,16 @@ func TestKeywordGate(t *testing.T) {
 		{"Application", "fine", nil, []string{"not keywords"}, false},
 		{"Application", "CRASH::DUMP", nil, nil, true},
 		{"Application", "crash:", map[string]any{"winlog.event_data.Other": ":dump"}, []string{"not keywords"}, false},
-		// Keyword searches skip the original line; the gate reads it too.
-		{"Application", "fine", map[string]any{event.FieldOriginal: "crash::dump"}, []string{"not keywords"}, true},
+		// Keyword searches skip the original line, and so does the gate;
+		// names are not searched either.
+		{"Application", "fine", map[string]any{event.FieldOriginal: "crash::dump"}, []string{"not keywords"}, false},
+		{"Application", "fine", map[string]any{"winlog.event_data.crash::dump": "x"}, []string{"not keywords"}, false},
+		{"Application", "fine", map[string]any{"winlog.event_data.crash::dump": "crash::dump"}, nil, true},
+		// A value in a list, a value ending the document, a value after a
+		// name with escapes.
+		{"Application", "fine", map[string]any{"email.to.address": []string{"a", "x crash::dump"}}, nil, true},
+		{"Application", "fine", map[string]any{"zz.last": "crash::dump"}, nil, true},
+		{"Application", "fine", map[string]any{"winlog.event_data.a\"b": "crash::dump"}, nil, true},
 	}
 	for i, c := range cases {
 		t.Run(fmt.Sprintf("%d %s %q", i, c.channel, c.value), func(t *testing.T) {
@@ -215,5 +223,37 @@ func TestStoreWritesRawSafeAsIs(t *testing.T) {
 	}
 	if !strings.Contains(string(doc), string(safe)) {
 		t.Errorf("the writer changed a character the gate takes as written as it is: %s", doc)
+	}
+}
+
+// TestMemberValues: the gate reads every value of a stored document but
+// the original line, and all of the rest of a document not as the store
+// writes it.
+func TestMemberValues(t *testing.T) {
+	for _, c := range []struct {
+		doc  string
+		want []string
+	}{
+		{`{}`, nil},
+		{`{"a":"x","b":12,"c":["p","q\"]"],"d":true}`, []string{`"x"`, `12`, `["p","q\"]"]`, `true`}},
+		{`{"a\"b":"x\\","event.original":"line \"q\"","z":"y"}`, []string{`"x\\"`, `"y"`}},
+		{`{"a":"x,y}","b":"}"}`, []string{`"x,y}"`, `"}"`}},
+		// Not as the store writes: the rest whole.
+		{`["x"]`, []string{`["x"]`}},
+		{`{"a" : "x"}`, []string{`"a" : "x"}`}},
+		{`{"a":"unterminated`, []string{`"unterminated`}},
+		{`{"a":"x"}trailing`, []string{`"x"`, `}trailing`}},
+		{`{"a":"x" ,"b":"y"}`, []string{`"x" ,"b":"y"}`}},
+		{`{"a":["x",}`, []string{`["x",}`}},
+		{``, []string{``}},
+	} {
+		var got []string
+		memberValues([]byte(c.doc), func(lo, hi int) bool {
+			got = append(got, c.doc[lo:hi])
+			return true
+		})
+		if strings.Join(got, "|") != strings.Join(c.want, "|") || len(got) != len(c.want) {
+			t.Errorf("%s: values %q, want %q", c.doc, got, c.want)
+		}
 	}
 }
