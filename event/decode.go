@@ -141,6 +141,30 @@ func DecodeJSONSelectedInto(ev *Event, b []byte, sel *Selection) (*Event, error)
 			if !d.skip(true) {
 				return nil, errBadJSON
 			}
+		} else if k != "@timestamp" && n < len(names.last) && names.last[n].name == k {
+			// A kept name at the place it held before: its value is often
+			// the one it had then (a dataset, an action, a device name),
+			// shared instead of copied and boxed again.
+			last := &names.last[n]
+			if last.same != "" && d.plainIs(last.same) {
+				ev.Fields[k] = last.val
+			} else {
+				start := d.i
+				v, ok := d.value(true)
+				if !ok {
+					return nil, errBadJSON
+				}
+				if v != nil {
+					ev.Fields[k] = v
+				}
+				// Only a string without escapes (its text two quotes longer
+				// than the value) is compared by its text.
+				if s, isStr := v.(string); isStr && s != "" && len(s) <= maxSharedValue && d.i-start == len(s)+2 {
+					last.same, last.val = s, v
+				} else {
+					last.same, last.val = "", nil
+				}
+			}
 		} else {
 			v, ok := d.value(true)
 			if !ok {
@@ -186,6 +210,26 @@ type internedKeys struct {
 type lastKey struct {
 	name string
 	kept bool
+	// same is the last value read under the name at this place, when it
+	// was a string written without escapes; val is it boxed.
+	same string
+	val  any
+}
+
+// maxSharedValue bounds the values compared: longer ones (messages,
+// command lines) seldom repeat.
+const maxSharedValue = 64
+
+// plainIs says whether the string at d.i is s written without escapes,
+// and reads past it if so. s has neither quote nor backslash (plain read
+// it), so its text ends at the same quote.
+func (d *decoder) plainIs(s string) bool {
+	end := d.i + 1 + len(s)
+	if end < len(d.b) && d.b[d.i] == '"' && d.b[end] == '"' && string(d.b[d.i+1:end]) == s {
+		d.i = end + 1
+		return true
+	}
+	return false
 }
 
 const maxKeyNames = 4096
@@ -374,9 +418,9 @@ func (d *decoder) key(in *internedKeys, n int) (k string, kept, ok bool) {
 	}
 	kept = k == "@timestamp" || in.sel.keeps(raw)
 	if n < len(in.last) {
-		in.last[n] = lastKey{k, kept}
+		in.last[n] = lastKey{name: k, kept: kept}
 	} else if n == len(in.last) && n < maxKeyNames {
-		in.last = append(in.last, lastKey{k, kept})
+		in.last = append(in.last, lastKey{name: k, kept: kept})
 	}
 	if !kept {
 		return "", false, true

@@ -2,6 +2,7 @@ package event
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -208,6 +209,31 @@ func TestNamesRememberedByPlace(t *testing.T) {
 				if len(ev.Fields) > len(want) {
 					t.Fatalf("%s: extra fields %v", doc, ev.Fields)
 				}
+			}
+		}
+	}
+}
+
+// TestValuesRememberedByPlace: a value equal to the one read at the same
+// place before is shared; one that differs in any way (longer, shorter,
+// escaped, a number, a list) must read as encoding/json reads it.
+func TestValuesRememberedByPlace(t *testing.T) {
+	vals := []string{`"close"`, `"close"`, `"closed"`, `"clos"`, `"close"`, `"clo\"se"`, `"close"`, `12`, `"close"`,
+		`["close"]`, `"close"`, `""`, `"close"`, `"cl\u006fse"`, `null`, `"close"`}
+	for _, sel := range []*Selection{nil, {Only: map[string]bool{"event.action": true}}} {
+		for _, v := range vals {
+			doc := `{"@timestamp":"2025-03-14T22:50:40Z","event.action":` + v + `,"z":"1"}`
+			ev, err := DecodeJSONSelected([]byte(doc), sel)
+			if err != nil {
+				t.Fatalf("%s: %v", doc, err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal([]byte(doc), &m); err != nil {
+				t.Fatal(err)
+			}
+			want, _ := FromDocument(m)
+			if got, w := fmt.Sprint(ev.Fields["event.action"]), fmt.Sprint(want.Fields["event.action"]); got != w {
+				t.Fatalf("%s: event.action = %s, want %s", doc, got, w)
 			}
 		}
 	}
