@@ -21,6 +21,7 @@ type corrState struct {
 	op         string
 	n          float64
 	groups     map[string]*window
+	key        []byte // the group-by values of the event observed, reused
 	// oldest and newest end the groups' list in the order they last saw a
 	// hit: the stream is in time order, so groups whose newest hit left the
 	// window are at its old end, and are dropped from there at each hit.
@@ -218,16 +219,17 @@ func (cs *corrState) observe(base any, v *view, f *collector) {
 			which = i
 		}
 	}
-	var key strings.Builder
+	key := cs.key[:0]
 	for _, g := range cs.groupBy {
 		vals := v.values(g)
 		if len(vals) == 0 {
 			return // events without the group-by field do not correlate
 		}
-		key.WriteString(vals[0])
-		key.WriteByte(0)
+		key = append(key, vals[0]...)
+		key = append(key, 0)
 	}
-	h := hit{t: ev.Timestamp, which: which, ref: refOf(ev)}
+	cs.key = key
+	h := hit{t: ev.Timestamp, which: which, ref: v.ref()}
 	if cs.field != "" {
 		vals := v.values(cs.field)
 		if len(vals) == 0 {
@@ -242,9 +244,9 @@ func (cs *corrState) observe(base any, v *view, f *collector) {
 			h.num = n
 		}
 	}
-	k := key.String()
-	w := cs.groups[k]
+	w := cs.groups[string(key)] // looked up without a copy; copied once for a new group
 	if w == nil {
+		k := string(key)
 		w = &window{key: k}
 		cs.groups[k] = w
 	}
@@ -308,7 +310,7 @@ func (cs *corrState) observeNew(v *view, f *collector) {
 		return // still learning what is normal
 	}
 	if cs.emit {
-		f.add(cs.rule, ev)
+		f.add(cs.rule, v.ref())
 	}
 	for _, d := range cs.dependents {
 		d.observe(cs, v, f)

@@ -237,7 +237,7 @@ func (e *Engine) applicable(v *view, fn func(c *compiled)) {
 // apply records that rule c matched the view's event.
 func (e *Engine) apply(c *compiled, v *view) {
 	if c.emit {
-		e.find.add(c.rule, v.ev)
+		e.find.add(c.rule, v.ref())
 	}
 	for _, corr := range c.corrs {
 		corr.observe(c, v, e.find)
@@ -317,6 +317,7 @@ type evRef struct {
 	Evidence
 	host, user, src string
 	dests           []string
+	dest            [1]string // dests' room for the one destination of a session
 }
 
 func refOf(e *event.Event) *evRef {
@@ -326,13 +327,13 @@ func refOf(e *event.Event) *evRef {
 		Line: line, Record: rec, Summary: summary(e)},
 		host: e.Str("host.name"), user: e.Str("user.name"), src: e.Str("source.ip")}
 	if d := firstNonEmpty(e.Str("destination.domain"), e.Str("destination.ip")); d != "" {
-		r.dests = append(r.dests, d)
+		r.dests = append(r.dest[:0], d)
 	}
 	r.dests = append(r.dests, e.Strings("email.to.address")...)
 	return r
 }
 
-func (c *collector) add(r *Rule, ev *event.Event) { c.addRefs(r, []*evRef{refOf(ev)}) }
+func (c *collector) add(r *Rule, ref *evRef) { c.addRefs(r, []*evRef{ref}) }
 
 func (c *collector) addRefs(r *Rule, refs []*evRef) {
 	f := c.by[r]

@@ -31,6 +31,9 @@ type view struct {
 	// data caches the EventData and UserData field names of a Sigma name.
 	data            map[string]*[2]string
 	lastIn, lastOut string // the last value lowered, and its lowered form
+	// evRef is what a finding keeps of the event (refOf), made once for
+	// every rule and correlation it matches.
+	evRef *evRef
 	// lastAddr is the last value read as an address (addr), and the address.
 	lastAddr   string
 	addrParsed netip.Addr
@@ -52,6 +55,7 @@ func (v *view) point(ev *event.Event, sources []string) {
 	v.one = v.one[:0]
 	v.sources = sources
 	v.lastIn, v.lastOut = "", ""
+	v.evRef = nil
 	v.lastAddr, v.addrParsed, v.addrOK = "", netip.Addr{}, false
 }
 
@@ -60,7 +64,7 @@ func (v *view) release() {
 	v.ev, v.all, v.allLow = nil, nil, nil
 	v.joined, v.joinedDone = "", false
 	v.lastIn, v.lastOut = "", ""
-	v.lastAddr = ""
+	v.lastAddr, v.evRef = "", nil
 	clear(v.lc)
 	clear(v.one)
 	v.one = v.one[:0]
@@ -78,6 +82,14 @@ func (v *view) lower(s string) string {
 	}
 	v.lastIn, v.lastOut = s, l
 	return l
+}
+
+// ref is what a finding keeps of the event.
+func (v *view) ref() *evRef {
+	if v.evRef == nil {
+		v.evRef = refOf(v.ev)
+	}
+	return v.evRef
 }
 
 // addr reads s as an address (IPv4 in IPv6 unmapped): a field tested
