@@ -39,7 +39,7 @@ func mergeSources(srcs []source, fn func(doc []byte) error) error {
 			if err := writeRun(dir, name, srcs[i:min(i+mergeFanIn, len(srcs))]); err != nil {
 				return err
 			}
-			runs = append(runs, source{path: "a merge run (" + dir + ")", dir: dir, name: name, run: true})
+			runs = append(runs, source{path: "a merge run (" + dir + ")", dir: dir, name: name, run: true, hand: srcs[0].hand})
 		}
 		srcs = runs
 	}
@@ -52,7 +52,12 @@ func writeRun(dir, name string, srcs []source) error {
 	if err != nil {
 		return fmt.Errorf("merging the event store: %w", err)
 	}
-	err = mergeCursors(srcs, func(doc []byte) error {
+	own := make([]source, len(srcs))
+	for i, src := range srcs {
+		own[i] = src
+		own[i].hand = nil // the run's writer says nothing of what it is done with
+	}
+	err = mergeCursors(own, func(doc []byte) error {
 		_, err := w.Add(doc)
 		return err
 	})

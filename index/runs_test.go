@@ -2,10 +2,13 @@ package index
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math/rand"
 	"os"
+	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -101,6 +104,87 @@ func TestStoreReaderManyFiles(t *testing.T) {
 			if len(r.files) > readerFiles {
 				t.Fatalf("%d files open, want at most %d", len(r.files), readerFiles)
 			}
+		}
+	}
+}
+
+// TestHandedBlocksReadIntoOnlyWhenDone: a cursor reads a block into the
+// buffer of an earlier one only once the merge's reader says it is done
+// with every document of it, however far behind the reader lags; and it
+// does read into them (the allocations fall).
+func TestHandedBlocksReadIntoOnlyWhenDone(t *testing.T) {
+	caseDir := t.TempDir()
+	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	pad := strings.Repeat("x", 400) // blocks of 512 documents
+	doc := func(f, i int) string {
+		return fmt.Sprintf(`{"@timestamp":%q,"file":%d,"i":%d,"pad":%q}`, at.Add(time.Duration(i*3+f)*time.Millisecond).Format(time.RFC3339Nano), f, i, pad)
+	}
+	const files, each = 3, 6000
+	for f := range files {
+		var docs []string
+		for i := range each {
+			docs = append(docs, doc(f, i))
+		}
+		writeStore(t, caseDir, fmt.Sprintf("f%d", f), docs)
+	}
+	sum := func(b []byte) uint64 { h := fnv.New64a(); h.Write(b); return h.Sum64() }
+	var want []uint64
+	var raw uint64 // the documents' bytes, as blocks hold them
+	for i := range each {
+		for f := range files {
+			want = append(want, sum([]byte(doc(f, i))))
+			raw += uint64(len(doc(f, i)) + 1)
+		}
+	}
+	run := func(hand *handBack, lag int) (got []uint64, allocated uint64) {
+		var srcs []source
+		for f := range files {
+			srcs = append(srcs, source{path: "f", dir: caseDir, name: fmt.Sprintf("f%d", f), hand: hand})
+		}
+		rng := rand.New(rand.NewSource(int64(lag)))
+		queue := make([][]byte, 0, 2*(lag+1))
+		held := make([]uint64, 0, 2*(lag+1)) // what each queued document read when it was sent
+		got = make([]uint64, 0, len(want))
+		done := func() {
+			if sum(queue[0]) != held[0] {
+				t.Fatalf("document %d changed before its reader was done with it: now %.60s…", len(got), queue[0])
+			}
+			got = append(got, held[0])
+			queue, held = append(queue[:0], queue[1:]...), append(held[:0], held[1:]...)
+			if hand != nil {
+				hand.done.Add(1)
+			}
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		err := mergeSources(srcs, func(d []byte) error {
+			if hand != nil {
+				hand.sent.Add(1)
+			}
+			queue, held = append(queue, d), append(held, sum(d))
+			for len(queue) > rng.Intn(lag+1) {
+				done()
+			}
+			return nil
+		})
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for len(queue) > 0 {
+			done()
+		}
+		return got, after.TotalAlloc - before.TotalAlloc
+	}
+	_, fresh := run(nil, 0)
+	for _, lag := range []int{0, 1, 511, 513, 2000, 5000} {
+		got, reused := run(&handBack{}, lag)
+		if !slices.Equal(got, want) {
+			t.Fatalf("lag %d: %d documents, want %d in order", lag, len(got), len(want))
+		}
+		// All but the first blocks of each file are read into again.
+		if lag <= 2000 && reused+raw/2 > fresh {
+			t.Errorf("lag %d: %d bytes allocated, %d without reuse (documents: %d bytes): blocks not read into again", lag, reused, fresh, raw)
 		}
 	}
 }
