@@ -62,6 +62,49 @@ type item struct {
 	cost int         // the event's share of the in-flight budget
 }
 
+// firstSeen decides which of the files of one run holding the same content
+// is read: the first in the run's order, whichever is hashed first, so
+// that a second run (and StreamEvidence, which reads them in path order)
+// gives their events to the same path.
+type firstSeen struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	paths   []string
+	done    []bool
+	leading int            // files 0…leading-1 are hashed
+	first   map[string]int // the first file hashed of each content
+}
+
+func newFirstSeen(paths []string) *firstSeen {
+	f := &firstSeen{paths: paths, done: make([]bool, len(paths)), first: map[string]int{}}
+	f.cond = sync.NewCond(&f.mu)
+	return f
+}
+
+// hashed records file i's hash ("" when it could not be opened) and, once
+// every file before it is hashed, says whether one of them holds the same
+// content. Files are handed to workers in order, so those before i are
+// each in a worker's hands: the wait ends.
+func (f *firstSeen) hashed(i int, sha string) (prev string, dup bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.done[i] = true
+	if j, ok := f.first[sha]; sha != "" && (!ok || i < j) {
+		f.first[sha] = i
+	}
+	for f.leading < len(f.done) && f.done[f.leading] {
+		f.leading++
+	}
+	f.cond.Broadcast()
+	for f.leading < i {
+		f.cond.Wait()
+	}
+	if j := f.first[sha]; sha != "" && j < i {
+		return f.paths[j], true
+	}
+	return "", false
+}
+
 // Ingest parses evidence files on all cores and indexes their events. A file
 // whose SHA-256 is already in the case is skipped, so re-ingesting adds
 // nothing; event ids are deterministic, so even a re-parse overwrites rather
@@ -107,8 +150,7 @@ func ingestFiles(c *Case, files []string, o IngestOptions) ([]*FileResult, error
 	budget := newInflight(InflightBytes)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
-	var mu sync.Mutex // guards the seen-hash set across workers
-	seen := map[string]string{}
+	seen := newFirstSeen(files)
 	known := map[string]string{} // snapshot: the manifest is appended to while workers run
 	for _, f := range c.Manifest.Files {
 		if f.Error == "" {
@@ -120,7 +162,7 @@ func ingestFiles(c *Case, files []string, o IngestOptions) ([]*FileResult, error
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				results[i] = parseOne(known, files[i], &o.Parse, o.Store, items, budget, &mu, seen)
+				results[i] = parseOne(known, i, files[i], &o.Parse, o.Store, items, budget, seen)
 			}
 		}()
 	}
@@ -320,19 +362,14 @@ const (
 	marshalBytes = 1 << 20
 )
 
-func parseOne(known map[string]string, path string, po *parsers.Options, store *event.Selection, items chan<- item, budget *inflight, mu *sync.Mutex, seen map[string]string) *FileResult {
+func parseOne(known map[string]string, i int, path string, po *parsers.Options, store *event.Selection, items chan<- item, budget *inflight, seen *firstSeen) *FileResult {
 	in, err := parsers.Open(path)
 	if err != nil {
+		seen.hashed(i, "")
 		return &FileResult{Stats: &parsers.FileStats{Path: path, Error: err.Error()}}
 	}
 	defer in.Close()
-	mu.Lock()
-	prev, dup := seen[in.SHA256]
-	if !dup {
-		seen[in.SHA256] = path
-	}
-	mu.Unlock()
-	if dup {
+	if prev, dup := seen.hashed(i, in.SHA256); dup {
 		return &FileResult{Stats: &parsers.FileStats{Path: path, Size: in.Size, SHA256: in.SHA256, Archive: in.Archive, ArchiveSHA256: in.ArchiveSHA256}, Skipped: "same content as " + prev + " in this run"}
 	}
 	if p, ok := known[in.SHA256]; ok {

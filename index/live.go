@@ -127,7 +127,7 @@ func StreamEvidence[T any](c *Case, paths []string, o IngestOptions, prepare fun
 	for _, i := range stored {
 		if st := results[i].Stats; st.Events() > 0 && st.SHA256 != "" {
 			members = append(members, member{path: st.Path, sha: st.SHA256, direct: -1,
-				src: &source{path: st.Path, dir: c.Dir, name: st.SHA256, sorted: !st.TimeOrdered, events: st.Events()}})
+				src: &source{path: st.Path, dir: c.Dir, name: st.SHA256, sorted: !st.TimeOrdered, events: st.Events(), hand: &handBack{}}})
 		}
 	}
 	slices.SortStableFunc(members, func(a, b member) int { return cmp.Or(strings.Compare(a.path, b.path), strings.Compare(a.sha, b.sha)) })
@@ -152,7 +152,7 @@ func StreamEvidence[T any](c *Case, paths []string, o IngestOptions, prepare fun
 		files[k] = &liveFile[T]{out: make(chan []liveItem[T], 2)}
 		r.wg.Add(1)
 		if m.src != nil {
-			go r.fromStore(m.path, cursors[next], files[k], decode)
+			go r.fromStore(m.path, cursors[next], m.src.hand, files[k], decode)
 			next++
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -349,6 +350,33 @@ func TestStreamEvidenceTrimsGrownWindow(t *testing.T) {
 	for i, want := range []bool{false, true, false, true} {
 		if got := slices.Equal(fields[i], trimmed); got != want {
 			t.Errorf("event %d: fields %v; trimmed to the selection: %v, want %v", i, fields[i], got, want)
+		}
+	}
+}
+
+// TestFirstSeenInRunOrder: of files holding the same content, the first in
+// the run's order is read and the others are its duplicates, whichever is
+// hashed first.
+func TestFirstSeenInRunOrder(t *testing.T) {
+	paths := []string{"a", "b", "c", "d"}
+	shas := []string{"X", "", "X", "Y"} // b could not be opened
+	for _, order := range [][]int{{2, 3, 1, 0}, {0, 1, 2, 3}, {3, 2, 0, 1}} {
+		f := newFirstSeen(paths)
+		got := make([]string, len(paths))
+		var wg sync.WaitGroup
+		for _, i := range order {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if prev, dup := f.hashed(i, shas[i]); dup {
+					got[i] = prev
+				}
+			}()
+			time.Sleep(5 * time.Millisecond) // hashed in this order
+		}
+		wg.Wait()
+		if want := []string{"", "", "a", ""}; !slices.Equal(got, want) {
+			t.Errorf("hashed in the order %v: duplicates of %q, want %q", order, got, want)
 		}
 	}
 }

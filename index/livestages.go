@@ -158,7 +158,9 @@ func (r *liveRun[T]) order(path string, raw <-chan []*event.Event, f *liveFile[T
 }
 
 // fromStore hands on one stored file's events in time order, decoded.
-func (r *liveRun[T]) fromStore(path string, cur cursor, f *liveFile[T], decode func([]byte) (T, error)) {
+// Each document is decoded before the next is read: hand tells the cursor
+// so, and it reads its blocks into the same buffers.
+func (r *liveRun[T]) fromStore(path string, cur cursor, hand *handBack, f *liveFile[T], decode func([]byte) (T, error)) {
 	defer r.wg.Done()
 	defer close(f.out)
 	defer cur.close()
@@ -176,11 +178,13 @@ func (r *liveRun[T]) fromStore(path string, cur cursor, f *liveFile[T], decode f
 			break
 		}
 		if err == nil {
+			hand.sent.Add(1)
 			sec, nsec := docTime(doc)
 			it := liveItem[T]{sec: sec, nsec: nsec, seq: seq}
 			if it.v, err = decode(doc); err == nil {
 				out = append(out, it)
 			}
+			hand.done.Add(1)
 		}
 		if err != nil {
 			r.fail(fmt.Errorf("event store for %s: %w", path, err))

@@ -113,6 +113,16 @@ func TestStoreReaderManyFiles(t *testing.T) {
 // with every document of it, however far behind the reader lags; and it
 // does read into them (the allocations fall).
 func TestHandedBlocksReadIntoOnlyWhenDone(t *testing.T) {
+	t.Run("in time order", func(t *testing.T) { testHandedBlocks(t, false) })
+	// Files out of time order are read a window at a time, each window's
+	// events copied into one buffer: read into again the same way.
+	old := sortedWindowBytes
+	sortedWindowBytes = 64 << 10
+	defer func() { sortedWindowBytes = old }()
+	t.Run("out of time order", func(t *testing.T) { testHandedBlocks(t, true) })
+}
+
+func testHandedBlocks(t *testing.T, unordered bool) {
 	caseDir := t.TempDir()
 	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	pad := strings.Repeat("x", 400) // blocks of 512 documents
@@ -124,6 +134,11 @@ func TestHandedBlocksReadIntoOnlyWhenDone(t *testing.T) {
 		var docs []string
 		for i := range each {
 			docs = append(docs, doc(f, i))
+		}
+		if unordered { // neighbours swapped: the file is out of time order
+			for i := 0; i+1 < len(docs); i += 2 {
+				docs[i], docs[i+1] = docs[i+1], docs[i]
+			}
 		}
 		writeStore(t, caseDir, fmt.Sprintf("f%d", f), docs)
 	}
@@ -139,7 +154,7 @@ func TestHandedBlocksReadIntoOnlyWhenDone(t *testing.T) {
 	run := func(hand *handBack, lag int) (got []uint64, allocated uint64) {
 		var srcs []source
 		for f := range files {
-			srcs = append(srcs, source{path: "f", dir: caseDir, name: fmt.Sprintf("f%d", f), hand: hand})
+			srcs = append(srcs, source{path: "f", dir: caseDir, name: fmt.Sprintf("f%d", f), hand: hand, sorted: unordered})
 		}
 		rng := rand.New(rand.NewSource(int64(lag)))
 		queue := make([][]byte, 0, 2*(lag+1))

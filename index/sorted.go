@@ -31,6 +31,11 @@ type sortedCursor struct {
 	// windowBytes bounds the window: sortedWindowBytes, less when many
 	// files are merged at once.
 	windowBytes int
+	// copies holds the window's events; it is read into again once hand
+	// says the merge's reader is done with them (seqCursor.spare).
+	copies []byte
+	hand   *handBack
+	handed []handedBlock
 }
 
 // A window of events is read at a time from an unordered file: their
@@ -65,7 +70,7 @@ type posTime struct {
 // grown by appending, a list of millions was briefly held twice (7.5 M
 // events: 180 MB, and the copy it grew from). A list of at most keep
 // places is held in memory, a longer one sorted on disk.
-func newSortedCursor(caseDir, sha string, window int, readers *windowReaders, events int64, keep int) (*sortedCursor, error) {
+func newSortedCursor(caseDir, sha string, window int, readers *windowReaders, events int64, keep int, hand *handBack) (*sortedCursor, error) {
 	f, codec, err := openStoreFile(filepath.Join(caseDir, storeDir), sha)
 	if err != nil {
 		return nil, err
@@ -105,7 +110,7 @@ func newSortedCursor(caseDir, sha string, window int, readers *windowReaders, ev
 	if err := order.finish(); err != nil {
 		return fail(err)
 	}
-	return &sortedCursor{f: f, codec: codec, order: order, blocks: blocks, windowBytes: window, readers: readers}, nil
+	return &sortedCursor{f: f, codec: codec, order: order, blocks: blocks, windowBytes: window, readers: readers, hand: hand}, nil
 }
 
 func (s *sortedCursor) next() ([]byte, error) {
@@ -157,7 +162,7 @@ func (s *sortedCursor) readWindow() {
 	// One allocation holds the window's copies, each event at its place
 	// (the blocks' other events need not stay in memory); runs of want
 	// share a block, read by whichever core takes the run.
-	copies := make([]byte, size)
+	copies := s.spare(size)
 	at := make([]int, len(part)) // where each event's copy starts, by its place in part
 	var runs []int               // where each block's run of want starts
 	for k, n := range want {
@@ -222,6 +227,30 @@ func (s *sortedCursor) readWindow() {
 		}
 	}
 	s.window = window
+}
+
+// spare is room for the next window's copies, size bytes: the buffer of
+// a window its reader is done with, or a new one. At most two windows are
+// kept for it: the reader is a few batches behind, done with the one
+// before last when the next is read.
+func (s *sortedCursor) spare(size int) []byte {
+	if s.hand != nil && s.copies != nil {
+		s.handed = append(s.handed, handedBlock{raw: s.copies, upTo: s.hand.sent.Load()})
+	}
+	s.copies = nil
+	if len(s.handed) > 0 && s.handed[0].upTo <= s.hand.done.Load() {
+		if old := s.handed[0].raw; cap(old) >= size {
+			s.copies = old[:size] // every byte is written over: the window's events lie end to end
+		}
+		s.handed = s.handed[1:]
+	}
+	if len(s.handed) > 2 {
+		s.handed = s.handed[1:]
+	}
+	if s.copies == nil {
+		s.copies = make([]byte, size, max(size, s.windowBytes))
+	}
+	return s.copies
 }
 
 func (s *sortedCursor) close() {

@@ -65,7 +65,7 @@ func setOrderChunk(chunk int) func() {
 // streamSorted reads an unordered file's every event in time order.
 func streamSorted(t *testing.T, dir string, keep int) [][]byte {
 	t.Helper()
-	cur, err := newSortedCursor(dir, "abc", sortedWindowBytes, &windowReaders{}, 0, keep)
+	cur, err := newSortedCursor(dir, "abc", sortedWindowBytes, &windowReaders{}, 0, keep, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func testSortedLayout(t *testing.T, name string, bound, chunk int, doc func(i, s
 			}
 			sort.SliceStable(want, func(a, b int) bool { return want[a].sec < want[b].sec })
 			writeStore(t, dir, "abc", docs)
-			cur, err := newSortedCursor(dir, "abc", sortedWindowBytes, &windowReaders{}, int64(len(docs)), chunk)
+			cur, err := newSortedCursor(dir, "abc", sortedWindowBytes, &windowReaders{}, int64(len(docs)), chunk, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,7 +174,7 @@ func TestSortedCursorDamagedBlock(t *testing.T) {
 			defer setOrderChunk(chunk)()
 			dir := t.TempDir()
 			writeStore(t, dir, "abc", docs)
-			cur, err := newSortedCursor(dir, "abc", sortedWindowBytes, &windowReaders{}, 0, 0)
+			cur, err := newSortedCursor(dir, "abc", sortedWindowBytes, &windowReaders{}, 0, 0, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -197,7 +197,7 @@ func openCursors(srcs []source) ([]cursor, error) {
 		var cur cursor
 		var err error
 		if src.sorted {
-			cur, err = newSortedCursor(src.dir, src.name, window, readers, src.events, keep)
+			cur, err = newSortedCursor(src.dir, src.name, window, readers, src.events, keep, src.hand)
 		} else {
 			cur, err = newSeqCursor(src.dir, src.name, bufSize, src.run, src.hand)
 		}
