@@ -248,7 +248,11 @@ func (s *sortedCursor) spare(size int) []byte {
 		s.handed = s.handed[1:]
 	}
 	if s.copies == nil {
-		s.copies = make([]byte, size, max(size, s.windowBytes))
+		room := size
+		if s.hand != nil {
+			room += size / 8 // the next window's events seldom take the same bytes
+		}
+		s.copies = make([]byte, size, room)
 	}
 	return s.copies
 }

@@ -71,8 +71,8 @@ func StreamAs[T any](c *Case, decode func([]byte) (T, error), fn func(T) error) 
 // handBack tells the cursors of a merge which of the documents they handed
 // out their reader is done with: the first sent of them, counted in the
 // order the merge sent them, were decoded, and their blocks' buffers may
-// be read into again. A block a quarter megabyte large, allocated and
-// cleared for every 512 events, was 2.6 % of a hunt.
+// be read into again. With a block a quarter megabyte large allocated and
+// cleared for every 512 events, a hunt of 10 M events took 8 % longer.
 type handBack struct {
 	sent, done atomic.Int64
 }
