@@ -382,13 +382,10 @@ func (d *decoder) str() (string, bool) {
 // name that is kept comes back with kept true).
 func (d *decoder) key(in *internedKeys, n int) (k string, kept, ok bool) {
 	// Documents of one source repeat their names in the same order: the
-	// name read at this place last time, when it is there again, needs no
-	// search for its closing quote. It came from plain: neither quote nor
-	// backslash in it, so plain would end it at the same quote.
+	// name read at this place last time (by plain), when it is there
+	// again, needs no search for its closing quote.
 	if n < len(in.last) {
-		l := in.last[n]
-		if end := d.i + 1 + len(l.name); end < len(d.b) && d.b[d.i] == '"' && d.b[end] == '"' && string(d.b[d.i+1:end]) == l.name {
-			d.i = end + 1
+		if l := in.last[n]; d.plainIs(l.name) {
 			if !l.kept {
 				return "", false, true
 			}
