@@ -16,6 +16,7 @@ type Prepared struct {
 	// sources are the event's logsource keys, placed once for Prepare and
 	// ProcessPrepared: placing reads several fields of the event's map.
 	sources []string
+	room    [4]string // sources' first room, allocated with the Prepared
 }
 
 // views are the matching views of the goroutines that call Prepare.
@@ -32,6 +33,7 @@ func (e *Engine) Prepare(doc []byte) (*Prepared, error) {
 	p, _ := recycled.Get().(*Prepared)
 	if p == nil {
 		p = &Prepared{}
+		p.sources = p.room[:0]
 	}
 	ev, whole, err := e.decodeInto(p.Event, doc, &p.sources)
 	if err != nil {
@@ -49,7 +51,9 @@ func (e *Engine) Recycle(p *Prepared) { recycled.Put(p) }
 // PrepareEvent tests the rules on an event decoded by the caller. Safe for
 // concurrent use.
 func (e *Engine) PrepareEvent(ev *event.Event) *Prepared {
-	return e.prepare(&Prepared{sources: eventLogsources(ev, nil)}, ev, false)
+	p := &Prepared{}
+	p.sources = eventLogsources(ev, p.room[:0])
+	return e.prepare(p, ev, false)
 }
 
 // prepare tests the rules on ev, placed in p.sources, into p; noKeyword
