@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -63,9 +64,8 @@ type item struct {
 }
 
 // firstSeen decides which of the files of one run holding the same content
-// is read: the first in the run's order, whichever is hashed first, so
-// that a second run (and StreamEvidence, which reads them in path order)
-// gives their events to the same path.
+// is read: the first in path order, whichever is hashed first, so that a
+// second run and StreamEvidence give their events to the same path.
 type firstSeen struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -81,10 +81,11 @@ func newFirstSeen(paths []string) *firstSeen {
 	return f
 }
 
-// hashed records file i's hash ("" when it could not be opened) and, once
-// every file before it is hashed, says whether one of them holds the same
-// content. Files are handed to workers in order, so those before i are
-// each in a worker's hands: the wait ends.
+// hashed records the hash of the i-th file in path order ("" when it
+// could not be opened) and, once every file before it is hashed, says
+// whether one of them holds the same content. Files are handed to workers
+// in that order, so those before i are each in a worker's hands: the wait
+// ends.
 func (f *firstSeen) hashed(i int, sha string) (prev string, dup bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -150,7 +151,19 @@ func ingestFiles(c *Case, files []string, o IngestOptions) ([]*FileResult, error
 	budget := newInflight(InflightBytes)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
-	seen := newFirstSeen(files)
+	// Files are handed to the workers in path order, the order in which
+	// the store merges files of one instant and StreamEvidence reads them.
+	byPath := make([]int, len(files))
+	for i := range byPath {
+		byPath[i] = i
+	}
+	slices.SortStableFunc(byPath, func(a, b int) int { return strings.Compare(files[a], files[b]) })
+	rank := make([]int, len(files))
+	sorted := make([]string, len(files))
+	for r, i := range byPath {
+		rank[i], sorted[r] = r, files[i]
+	}
+	seen := newFirstSeen(sorted)
 	known := map[string]string{} // snapshot: the manifest is appended to while workers run
 	for _, f := range c.Manifest.Files {
 		if f.Error == "" {
@@ -162,12 +175,12 @@ func ingestFiles(c *Case, files []string, o IngestOptions) ([]*FileResult, error
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				results[i] = parseOne(known, i, files[i], &o.Parse, o.Store, items, budget, seen)
+				results[i] = parseOne(known, rank[i], files[i], &o.Parse, o.Store, items, budget, seen)
 			}
 		}()
 	}
 	go func() {
-		for i := range files {
+		for _, i := range byPath {
 			jobs <- i
 		}
 		close(jobs)
@@ -362,14 +375,14 @@ const (
 	marshalBytes = 1 << 20
 )
 
-func parseOne(known map[string]string, i int, path string, po *parsers.Options, store *event.Selection, items chan<- item, budget *inflight, seen *firstSeen) *FileResult {
+func parseOne(known map[string]string, rank int, path string, po *parsers.Options, store *event.Selection, items chan<- item, budget *inflight, seen *firstSeen) *FileResult {
 	in, err := parsers.Open(path)
 	if err != nil {
-		seen.hashed(i, "")
+		seen.hashed(rank, "")
 		return &FileResult{Stats: &parsers.FileStats{Path: path, Error: err.Error()}}
 	}
 	defer in.Close()
-	if prev, dup := seen.hashed(i, in.SHA256); dup {
+	if prev, dup := seen.hashed(rank, in.SHA256); dup {
 		return &FileResult{Stats: &parsers.FileStats{Path: path, Size: in.Size, SHA256: in.SHA256, Archive: in.Archive, ArchiveSHA256: in.ArchiveSHA256}, Skipped: "same content as " + prev + " in this run"}
 	}
 	if p, ok := known[in.SHA256]; ok {

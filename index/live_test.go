@@ -115,6 +115,18 @@ func TestStreamEvidenceAsStore(t *testing.T) {
 			}
 			return []string{writeLog(t, dir, "late.log", lines)}
 		},
+		"same content twice, the first in path order given last": func(dir string) []string {
+			paths := sameInstants(dir)
+			b, err := os.ReadFile(paths[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			copied := filepath.Join(dir, "0-copy.log")
+			if err := os.WriteFile(copied, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return append(paths, copied)
+		},
 		"same content twice, empty, unknown": func(dir string) []string {
 			paths := sameInstants(dir)
 			b, err := os.ReadFile(paths[0])

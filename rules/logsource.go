@@ -63,8 +63,8 @@ func (v *view) point(ev *event.Event, sources []string) {
 func (v *view) release() {
 	v.ev, v.all, v.allLow = nil, nil, nil
 	v.joined, v.joinedDone = "", false
-	v.lastIn, v.lastOut = "", ""
-	v.lastAddr, v.evRef = "", nil
+	v.lastIn, v.lastOut, v.evRef = "", "", nil
+	v.lastAddr, v.addrParsed, v.addrOK = "", netip.Addr{}, false
 	clear(v.lc)
 	clear(v.one)
 	v.one = v.one[:0]
