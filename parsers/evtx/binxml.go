@@ -172,8 +172,10 @@ type cursor struct {
 	depth int
 }
 
-func (c *cursor) need(n uint32) error {
-	if uint64(c.pos)+uint64(n) > uint64(c.end) {
+// need takes the count as 64 bits: a count read from the file times an
+// element size must not wrap round to a small number that passes.
+func (c *cursor) need(n uint64) error {
+	if uint64(c.pos)+n > uint64(c.end) {
 		return errTruncated
 	}
 	return nil
@@ -278,7 +280,7 @@ func (c *cursor) name() (string, error) {
 		}
 		n := binary.LittleEndian.Uint16(c.ck.data[c.pos+6:])
 		total := 8 + 2*uint32(n) + 2
-		if err := c.need(total); err != nil {
+		if err := c.need(uint64(total)); err != nil {
 			return "", err
 		}
 		c.pos += total
@@ -549,7 +551,7 @@ func (c *cursor) readInstance(depth int) ([]item, []value, func(), error) {
 			return nil, nil, noop, err
 		}
 		size := binary.LittleEndian.Uint32(c.ck.data[c.pos+20:])
-		if err := c.need(24 + size); err != nil {
+		if err := c.need(24 + uint64(size)); err != nil {
 			return nil, nil, noop, err
 		}
 		c.pos += 24 + size
@@ -558,7 +560,7 @@ func (c *cursor) readInstance(depth int) ([]item, []value, func(), error) {
 	if err != nil {
 		return nil, nil, noop, err
 	}
-	if err := c.need(4 * count); err != nil {
+	if err := c.need(4 * uint64(count)); err != nil {
 		return nil, nil, noop, fmt.Errorf("template instance declares %d substitutions: %w", count, err)
 	}
 	var descs []valueDesc
@@ -589,7 +591,7 @@ func (c *cursor) readInstance(depth int) ([]item, []value, func(), error) {
 		c.ck.lenientUsed = true
 	}
 	for i, d := range descs {
-		if err := c.need(uint32(d.size)); err != nil {
+		if err := c.need(uint64(d.size)); err != nil {
 			release()
 			return nil, nil, noop, fmt.Errorf("substitution %d: %w", i, err)
 		}
@@ -1207,7 +1209,7 @@ func (c *cursor) lenString() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := c.need(2 * uint32(n)); err != nil {
+	if err := c.need(2 * uint64(n)); err != nil {
 		return "", err
 	}
 	s := utf16String(c.ck.data[c.pos : c.pos+2*uint32(n)])
