@@ -38,6 +38,9 @@ const (
 	maxClockFw            = 20000  // firewall moments kept of each kind
 	maxClockRef           = 200000 // moments kept of each other log, all keys together
 	maxClockPerKey        = 512
+	// smtpEnded is the kind of the outbound SMTP sessions known by their
+	// end alone.
+	smtpEnded = "smtp-end"
 )
 
 type clockMoment struct {
@@ -110,6 +113,10 @@ func (c *clockCheck) observe(ev *event.Event, kind string) {
 		case p == 25 && dst != "" && c.internal(src) && !c.internal(dst):
 			if began, ok := sessionBegan(ev); ok {
 				c.addFw("smtp", smtpClockKey(dst), began)
+			} else {
+				// Its summary alone (SonicWall's closed connections): the
+				// delivery it carried was logged before it ended.
+				c.addFw(smtpEnded, smtpClockKey(dst), ev.Timestamp)
 			}
 		case p == 443 || p == 80:
 			if s := c.sample("web"); s != nil && dst != "" && c.internal(src) && !c.internal(dst) {
@@ -271,10 +278,7 @@ func (c *clockCheck) compare(name string) *ClockCheck {
 		if len(times) == 0 {
 			continue
 		}
-		before, after := clockBefore, clockAfter
-		if isSlowClockKey(m.key) {
-			before, after = smtpBefore, smtpAfter
-		}
+		before, after := m.window()
 		near := false
 		for i := -steps; i <= steps; i++ {
 			at := m.at.Add(-time.Duration(i) * clockStep)
@@ -325,10 +329,19 @@ func (c *clockCheck) compare(name string) *ClockCheck {
 	return r
 }
 
-// isSlowClockKey: SMTP deliveries and proxy requests follow their
-// firewall session within minutes, not seconds.
-func isSlowClockKey(key string) bool {
-	return strings.HasPrefix(key, "smtp|") || strings.HasPrefix(key, "web|")
+// window is how long before and after the firewall's moment the other
+// log's may lie and still be the same: SMTP deliveries and proxy requests
+// follow their firewall session within minutes, not seconds; a delivery
+// comes before the end of the session that carried it, by as long as
+// the session lasted (Postfix reuses a connection up to 300 s by default).
+func (m clockMoment) window() (before, after time.Duration) {
+	switch {
+	case m.kind == smtpEnded:
+		return smtpAfter, smtpBefore
+	case strings.HasPrefix(m.key, "smtp|") || strings.HasPrefix(m.key, "web|"):
+		return smtpBefore, smtpAfter
+	}
+	return clockBefore, clockAfter
 }
 
 func abs(i int) int {

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -141,22 +142,41 @@ func TestClockCheckDecides(t *testing.T) {
 			c.observe(w, "windows")
 		}
 	}
+	// smtp: an outbound SMTP session the firewall logged by its summary
+	// alone (SonicWall: its end, its bytes, no start), and the delivery
+	// it carried as the mail server logged it (with its zone).
+	smtp := func(c *clockCheck, relay string, fwEnd, delivered time.Time) {
+		ev := event.New()
+		ev.Timestamp = fwEnd
+		ev.Fields["source.ip"] = "10.44.1.42"
+		ev.Fields["destination.ip"] = relay
+		ev.Fields["destination.port"] = int64(25)
+		ev.Fields["source.bytes"] = int64(743958)
+		c.observe(ev, "firewall")
+		m := event.New()
+		m.Timestamp = delivered
+		m.Fields["event.action"] = "message"
+		m.Fields[event.FieldDataset] = "postfix.log"
+		m.Fields["postfix.log.relay_ip"] = []string{relay}
+		c.observe(m, "mail")
+	}
 	for _, tc := range []struct {
 		name   string
 		build  func(c *clockCheck)
 		nilRes bool
 		offset int64
+		ref    string // the log compared, "windows" if empty
 	}{
 		{"firewall 5 h 30 behind", func(c *clockCheck) {
 			for i := range 6 {
 				at := base.Add(time.Duration(i) * 24 * time.Hour)
 				vpn(c, fmt.Sprintf("10.212.134.%d", 10+i), "agent", at.Add(-5*time.Hour-30*time.Minute), at.Add(40*time.Second))
 			}
-		}, false, -19800},
+		}, false, -19800, ""},
 		{"two moments", func(c *clockCheck) {
 			vpn(c, "10.212.134.10", "a", base.Add(2*time.Hour), base.Add(10*time.Second))
 			vpn(c, "10.212.134.11", "b", base.Add(26*time.Hour), base.Add(24*time.Hour+10*time.Second))
-		}, true, 0},
+		}, true, 0, ""},
 		{"logons all day long", func(c *clockCheck) {
 			for i := range 5 {
 				day := base.Add(time.Duration(i) * 24 * time.Hour)
@@ -166,17 +186,29 @@ func TestClockCheckDecides(t *testing.T) {
 				}
 				vpn(c, fmt.Sprintf("10.212.134.%d", 10+i), "agent", day.Add(3*time.Hour), logons...)
 			}
-		}, false, 0},
+		}, false, 0, ""},
 		{"clocks agree", func(c *clockCheck) {
 			for i := range 4 {
 				at := base.Add(time.Duration(i) * 24 * time.Hour)
 				vpn(c, "10.212.134.10", "agent", at, at.Add(2*time.Minute))
 			}
-		}, false, 0},
+		}, false, 0, ""},
+		{"SMTP sessions known by their end, firewall 5 h behind", func(c *clockCheck) {
+			for i := range 5 {
+				delivered := base.Add(time.Duration(i) * 7 * time.Hour)
+				smtp(c, "93.184.216.34", delivered.Add(time.Second-5*time.Hour), delivered)
+			}
+		}, false, -18000, "mail"},
+		{"SMTP sessions known by their end, a reused connection closing 4 min after", func(c *clockCheck) {
+			for i := range 5 {
+				delivered := base.Add(time.Duration(i) * 7 * time.Hour)
+				smtp(c, "93.184.216.34", delivered.Add(4*time.Minute), delivered)
+			}
+		}, false, 0, "mail"},
 	} {
-		c := newClockCheck(func(string) bool { return false })
+		c := newClockCheck(func(ip string) bool { return strings.HasPrefix(ip, "10.") })
 		tc.build(c)
-		r := c.compare("windows")
+		r := c.compare(cmp.Or(tc.ref, "windows"))
 		switch {
 		case tc.nilRes && r != nil:
 			t.Errorf("%s: %+v, want no comparison", tc.name, r)
@@ -253,5 +285,50 @@ func TestClockMomentsSpanTheLog(t *testing.T) {
 	r := c.compare("proxy")
 	if r == nil || r.OffsetSeconds != -5*3600 || r.Source != "firewall" || r.Agreeing < 1000 {
 		t.Fatalf("clock check %+v, want the firewall 5 h behind on the last day's moments", r)
+	}
+}
+
+// TestClockOffsetFromSMTPSessionEnds: generated incidents whose firewall
+// (SonicWall) writes its local time without a zone and logs a connection
+// only when it closes, with no start or duration. Read in UTC, its
+// outbound SMTP sessions end just after the deliveries the mail server
+// logged (with their zone) only once moved back by the town's offset,
+// which the check finds exactly; read in the town's zone, none is claimed.
+func TestClockOffsetFromSMTPSessionEnds(t *testing.T) {
+	shown := 0
+	for seed := uint64(1); seed <= 6; seed++ {
+		inc := scenario.Generate(scenario.Variants[seed%3], seed)
+		if err := inc.AsFirewall("sonicwall"); err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(t.TempDir(), fmt.Sprintf("sonicwall-%d", seed))
+		if err := inc.Write(dir, dir+".truth.json"); err != nil {
+			t.Fatal(err)
+		}
+		if fw, _ := filepath.Glob(filepath.Join(dir, "firewall", "*")); len(fw) == 0 {
+			continue
+		}
+		off := int64(inc.Truth.TZOffsetSeconds)
+		if strings.Contains(inc.Truth.Notes, "Postfix with classic syslog stamps") {
+			off = 0 // the mail log names no zone either: both read in UTC, on one clock
+		}
+		wrong, _ := analyzeDir(t, dir, parsers.Options{TZ: time.UTC, Year: inc.Truth.Year}, "en")
+		c := checkWith(wrong, "mail")
+		t.Logf("seed %d, UTC%+.1f: %+v", seed, float64(off)/3600, c)
+		switch {
+		case c == nil || c.Agreeing < 3:
+			t.Errorf("seed %d (%s): clock check %+v", seed, inc.Truth.Notes, c)
+		case c.OffsetSeconds != off || c.Source != "firewall" || off != 0 && c.AtZero*2 > c.Agreeing:
+			t.Errorf("seed %d (%s): clock check %+v, want the firewall %d s off", seed, inc.Truth.Notes, c, off)
+		case off != 0:
+			shown++
+		}
+		right, _ := analyzeDir(t, dir, parsers.Options{TZ: inc.Truth.Location(), Year: inc.Truth.Year}, "en")
+		if rc := checkWith(right, "mail"); rc == nil || rc.OffsetSeconds != 0 || hasReason(right, "Clocks:") {
+			t.Errorf("seed %d: read in its zone, clock checks %+v", seed, right.Clocks)
+		}
+	}
+	if shown < 3 {
+		t.Errorf("an offset shown in %d incidents only", shown)
 	}
 }

@@ -73,10 +73,7 @@ func (c *clockCheck) bestSummerZone(ref *clockRef, refOff bool) (zone string, sc
 			if len(times) == 0 {
 				continue
 			}
-			before, after := clockBefore, clockAfter
-			if isSlowClockKey(m.key) {
-				before, after = smtpBefore, smtpAfter
-			}
+			before, after := m.window()
 			from, to := at.Add(-before), at.Add(after)
 			j := sort.Search(len(times), func(k int) bool { return !times[k].Before(from) })
 			if j < len(times) && !times[j].After(to) {

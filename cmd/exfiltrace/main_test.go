@@ -712,9 +712,12 @@ func TestKeptCaseReadsAHolidayLogCopiedInJanuary(t *testing.T) {
 }
 
 // TestReportSaysWhichLogsNameNoZone: a SonicWall writes its local time
-// without a zone and dates a connection at its end, so nothing places its
-// log in time: with no --tz, the report says the log was read in UTC and
-// how to fix it; with the town's zone given, it says nothing of it and the
+// without a zone and dates a connection at its end. Beside the mail
+// server's log (which names its zone), its outbound SMTP sessions place
+// it: with no --tz, the report says at which offset the zoneless logs were
+// read, and the ledger's times are the truth's. Without the mail log
+// nothing places it: the report says the log was read in UTC and how to
+// fix it; with the town's zone given, it says nothing of it and the
 // ledger's times are the truth's. A FortiGate naming its zone is never
 // named there.
 func TestReportSaysWhichLogsNameNoZone(t *testing.T) {
@@ -749,23 +752,38 @@ func TestReportSaysWhichLogsNameNoZone(t *testing.T) {
 		}
 		return r, said
 	}
-	_, said := analyze(sonicwall)
-	if !strings.HasPrefix(said, "Times: the log sonicwall.log names no zone; its times were read in UTC") || !strings.Contains(said, "--tz") {
-		t.Errorf("no --tz: reason %q", said)
+	truthFound := func(r ledgerReport, how string, mail bool) {
+		t.Helper()
+		for _, want := range inc.Truth.Exfil {
+			if want.Channel == "email" && !mail {
+				continue // its log was taken away
+			}
+			found := false
+			for _, e := range r.Exfiltration {
+				found = found || (e.Destination.IP == want.Destination || e.Destination.Email == want.Destination) && e.Bytes == want.Bytes && e.FirstSeen.Equal(want.First)
+			}
+			if !found || r.Verdict.DataTaken != inc.Truth.Verdict {
+				t.Errorf("%s: %+v, want %s %d B from %s", how, r, want.Destination, want.Bytes, want.First)
+			}
+		}
 	}
-	r, said := analyze(sonicwall, "--tz", zone)
+	r, said := analyze(sonicwall)
+	if !strings.HasPrefix(said, "Times: the logs that name no zone (the firewall's among them) were read at UTC"+zone+": read in UTC, ") || !strings.Contains(said, "outbound SMTP sessions") {
+		t.Errorf("no --tz, with the mail log: reason %q", said)
+	}
+	truthFound(r, "no --tz, with the mail log", true)
+	if err := os.RemoveAll(filepath.Join(sonicwall, "mail")); err != nil {
+		t.Fatal(err)
+	}
+	_, said = analyze(sonicwall)
+	if !strings.HasPrefix(said, "Times: the log sonicwall.log names no zone; its times were read in UTC") || !strings.Contains(said, "--tz") {
+		t.Errorf("no --tz, no mail log: reason %q", said)
+	}
+	r, said = analyze(sonicwall, "--tz", zone)
 	if said != "" {
 		t.Errorf("--tz %s: reason %q", zone, said)
 	}
-	for _, want := range inc.Truth.Exfil {
-		found := false
-		for _, e := range r.Exfiltration {
-			found = found || (e.Destination.IP == want.Destination || e.Destination.Email == want.Destination) && e.Bytes == want.Bytes && e.FirstSeen.Equal(want.First)
-		}
-		if !found || r.Verdict.DataTaken != inc.Truth.Verdict {
-			t.Errorf("--tz %s: %+v, want %s %d B from %s", zone, r, want.Destination, want.Bytes, want.First)
-		}
-	}
+	truthFound(r, "--tz "+zone, false)
 	if _, said := analyze(fortigate); strings.Contains(said, "fortigate") {
 		t.Errorf("FortiGate: reason %q", said)
 	}
