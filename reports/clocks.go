@@ -19,7 +19,8 @@ import (
 // remote desktop session the firewall passed, followed by the remote
 // desktop logon from its source (both against Windows); an outbound SMTP
 // session the firewall passed, carrying a delivery the mail server logged
-// to that relay (against the mail log); a web session the firewall passed to
+// to that relay (against the mail log; by its start, or by its end when
+// the firewall logs a connection only as it closes); a web session the firewall passed to
 // a server a web proxy's request went to, started the same minute (against
 // the proxy's log: behind a firewall, the proxy's own connections). It says the offset the evidence
 // shows and changes no time itself: analyze, on a temporary case and
