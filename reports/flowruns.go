@@ -309,66 +309,128 @@ func unexpected(err error) error {
 
 // mergeRuns calls fn with every record of the runs in order; records of
 // equal keys come in the order of the runs (the order they were written).
+// Each run is read and decoded on its own goroutine, a batch ahead of the
+// merge: decoding was a third of the merge's time, and the merge runs
+// alone on one core after the last event (the judgement's passes).
 func mergeRuns(paths []string, fn func(*flowRecord) error) error {
+	done := make(chan struct{})
+	defer close(done) // the readers stop at their next batch
 	h := &runHeap{}
-	defer func() {
-		for _, it := range h.items {
-			it.rr.f.Close()
-		}
-	}()
 	for i, p := range paths {
 		rr, err := openRun(p)
 		if err != nil {
 			return err
 		}
-		it := &runItem{rr: rr, run: i}
-		if !rr.next(&it.rec) {
-			rr.f.Close()
-			if rr.err != nil {
-				return rr.err
-			}
-			continue
+		batches := make(chan runBatch, 1)
+		go rr.readAhead(batches, done)
+		it := &runItem{batches: batches, run: i}
+		ok, err := it.advance()
+		if err != nil {
+			return err
 		}
-		h.items = append(h.items, it)
+		if ok {
+			h.items = append(h.items, it)
+		}
 	}
 	heap.Init(h)
 	for len(h.items) > 0 {
 		it := h.items[0]
-		if err := fn(&it.rec); err != nil {
+		if err := fn(it.rec()); err != nil {
 			return err
 		}
-		it.rec = flowRecord{} // fn may keep what it was given
-		if it.rr.next(&it.rec) {
+		ok, err := it.advance()
+		if err != nil {
+			return err
+		}
+		if ok {
 			heap.Fix(h, 0)
 			continue
 		}
-		if it.rr.err != nil {
-			return it.rr.err
-		}
-		it.rr.f.Close()
 		heap.Pop(h)
 	}
 	return nil
 }
 
+// runBatch is the next records of a run, or what stopped its reading.
+type runBatch struct {
+	recs []flowRecord
+	err  error
+}
+
+// runBatchLen records are decoded at a time: a few hundred kilobytes per
+// run, a batch being merged and one waiting.
+const runBatchLen = 1024
+
+// readAhead sends the run's records in batches, each new (fn may keep what
+// it was given), then what stopped it if not the run's end, and closes out.
+func (rr *runReader) readAhead(out chan<- runBatch, done <-chan struct{}) {
+	defer close(out)
+	defer rr.f.Close()
+	send := func(b runBatch) bool {
+		select {
+		case out <- b:
+			return true
+		case <-done:
+			return false
+		}
+	}
+	for {
+		recs := make([]flowRecord, runBatchLen)
+		n := 0
+		for n < len(recs) && rr.next(&recs[n]) {
+			n++
+		}
+		if n > 0 && !send(runBatch{recs: recs[:n]}) {
+			return
+		}
+		if rr.err != nil {
+			send(runBatch{err: rr.err})
+			return
+		}
+		if n < len(recs) {
+			return
+		}
+	}
+}
+
 type runItem struct {
-	rr  *runReader
-	run int
-	rec flowRecord
+	batches <-chan runBatch
+	run     int
+	recs    []flowRecord // the batch being merged, from its current record
+}
+
+func (it *runItem) rec() *flowRecord { return &it.recs[0] }
+
+// advance moves to the run's next record: false at its end.
+func (it *runItem) advance() (bool, error) {
+	if len(it.recs) > 1 {
+		it.recs = it.recs[1:]
+		return true, nil
+	}
+	it.recs = nil
+	b, ok := <-it.batches
+	if !ok {
+		return false, nil
+	}
+	if b.err != nil {
+		return false, b.err
+	}
+	it.recs = b.recs
+	return true, nil
 }
 
 type runHeap struct{ items []*runItem }
 
 func (h *runHeap) Len() int { return len(h.items) }
 func (h *runHeap) Less(i, j int) bool {
-	a, b := h.items[i], h.items[j]
-	if a.rec.less(&b.rec) {
+	a, b := h.items[i].rec(), h.items[j].rec()
+	if a.less(b) {
 		return true
 	}
-	if b.rec.less(&a.rec) {
+	if b.less(a) {
 		return false
 	}
-	return a.run < b.run
+	return h.items[i].run < h.items[j].run
 }
 func (h *runHeap) Swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
 func (h *runHeap) Push(x any)    { h.items = append(h.items, x.(*runItem)) }

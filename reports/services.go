@@ -169,12 +169,24 @@ func servicesFromRuns(fl *flowLedger) (*serviceSet, error) {
 // written: one list grown by appending copied half a million records over
 // and over (0.9 s of a 1 M-line analysis, all after its last line was
 // read), and one grown by doubling held up to twice the records it had.
+// Half the budget fills while the other half is written behind: writing
+// a run was a third of the time after the last event, the merge feeding
+// the sorter waiting on it.
 type runSorter struct {
 	dir          string
 	budget, held int64
 	blocks       [][]flowRecord // the first used are filled in order, each up to sorterBlock
 	used         int
 	runs         []string
+	// behind holds the blocks of the run being written behind (reused once
+	// it is), and written says when it is.
+	behind  [][]flowRecord
+	written chan writtenRun
+}
+
+type writtenRun struct {
+	path string
+	err  error
 }
 
 // sorterBlock is how many records a block holds: a variable for the tests.
@@ -190,16 +202,62 @@ func (s *runSorter) add(r *flowRecord) error {
 	last := &s.blocks[s.used-1]
 	*last = append(*last, *r)
 	s.held += r.cost()
-	if s.held > s.budget {
-		return s.flush()
+	if s.held > s.budget/2 {
+		return s.flushBehind()
 	}
 	return nil
 }
 
+// flush writes the records held to a run, after the one written behind.
 func (s *runSorter) flush() error {
-	if s.used == 0 {
+	if err := s.wait(); err != nil || s.used == 0 {
+		return err
+	}
+	blocks := s.sorted()
+	path, err := writeRun(s.dir, mergeSorted(blocks))
+	if err != nil {
+		return err
+	}
+	s.runs = append(s.runs, path)
+	emptyBlocks(blocks)
+	return nil
+}
+
+// flushBehind sorts the records held and writes them to a run on another
+// goroutine, the blocks the run before was written from taking theirs.
+func (s *runSorter) flushBehind() error {
+	if err := s.wait(); err != nil || s.used == 0 {
+		return err
+	}
+	blocks := s.sorted()
+	s.blocks, s.behind = s.behind, s.blocks
+	done := make(chan writtenRun, 1)
+	s.written = done
+	go func() {
+		path, err := writeRun(s.dir, mergeSorted(blocks))
+		emptyBlocks(blocks)
+		done <- writtenRun{path, err}
+	}()
+	return nil
+}
+
+// wait waits for the run written behind, if any, and lists it.
+func (s *runSorter) wait() error {
+	if s.written == nil {
 		return nil
 	}
+	w := <-s.written
+	s.written = nil
+	if w.err != nil {
+		return w.err
+	}
+	s.runs = append(s.runs, w.path)
+	return nil
+}
+
+// sorted sorts each block used, on every core, and empties the sorter:
+// the blocks returned hold its records.
+func (s *runSorter) sorted() [][]flowRecord {
 	blocks := s.blocks[:s.used]
 	var wg sync.WaitGroup
 	next := make(chan []flowRecord, len(blocks))
@@ -215,17 +273,15 @@ func (s *runSorter) flush() error {
 		})
 	}
 	wg.Wait()
-	path, err := writeRun(s.dir, mergeSorted(blocks))
-	if err != nil {
-		return err
-	}
-	s.runs = append(s.runs, path)
+	s.used, s.held = 0, 0
+	return blocks
+}
+
+func emptyBlocks(blocks [][]flowRecord) {
 	for i := range blocks {
 		clear(blocks[i]) // the records' strings and buckets go
 		blocks[i] = blocks[i][:0]
 	}
-	s.used, s.held = 0, 0
-	return nil
 }
 
 // mergeSorted yields the records of sorted blocks in order (a pair is one
