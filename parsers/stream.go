@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
@@ -66,8 +67,8 @@ type namedErrors struct {
 
 func (r namedErrors) Read(p []byte) (int, error) {
 	n, err := r.ReadCloser.Read(p)
-	if err != nil && err != io.EOF {
-		err = fmt.Errorf("%s: %w", r.kind, err)
+	if err != nil && err != io.EOF && !strings.HasPrefix(err.Error(), r.kind+":") {
+		err = fmt.Errorf("%s: %w", r.kind, err) // compress/gzip names itself already
 	}
 	return n, err
 }

@@ -310,13 +310,16 @@ func caseMeta(c *index.Case, o Options) CaseMeta {
 		TimeRange: Range{Start: c.Manifest.First, End: c.Manifest.Last},
 		ZoneGiven: c.Manifest.Settings.TZSource == index.TZSourceGiven || o.ZoneInferredFrom != nil, ZoneRead: c.Manifest.Settings.TZ}
 	for _, f := range c.FilesByPath() {
-		if f.Error != "" && f.Events() == 0 {
-			continue
+		if f.Error != "" && f.SHA256 == "" {
+			continue // never opened: nothing to list it by
 		}
 		if f.ZoneAssumed {
 			meta.ZoneAssumed = append(meta.ZoneAssumed, f.Path)
 		}
-		ef := EvidenceFile{Path: f.Path, SHA256: f.SHA256, SizeBytes: f.Size, Format: f.Format, Events: f.Events(), Unparsed: f.Raw, Status: noEventsWhy(f), Lost: f.Lost, LostWhen: f.LostWhen}
+		ef := EvidenceFile{Path: f.Path, SHA256: f.SHA256, SizeBytes: f.Size, Format: f.Format, Events: f.Events(), Unparsed: f.Raw, Status: noEventsWhy(f), Lost: f.Lost, LostWhen: f.LostWhen, ReadError: f.Error}
+		if f.Error != "" {
+			ef.Status = "read_error"
+		}
 		if !f.First.IsZero() {
 			ef.TimeRange = &Range{Start: f.First, End: f.Last}
 		}

@@ -243,6 +243,23 @@ func lostRecordsReasons(files []EvidenceFile, window *Range, lang string) []stri
 	return out
 }
 
+// readErrorReasons names the evidence files whose reading stopped on an
+// error (a compressed stream damaged or cut, a failing disk): what
+// followed is unread and uncounted — a damaged gzip stream cannot be read
+// past its damage — and a stream whose checksum fails gave lines that may
+// be altered, wherever they were.
+func readErrorReasons(files []EvidenceFile, lang string) []string {
+	var out []string
+	for _, f := range files {
+		if f.ReadError == "" {
+			continue
+		}
+		out = append(out, fmt.Sprintf(tr(lang, "%s : lecture arrêtée par une erreur (%s) après %d événement(s) ; la suite du fichier, s'il en reste, échappe à cette analyse, et des lignes lues peuvent être altérées (fichier endommagé : à comparer avec une autre copie du journal).",
+			"%s: reading stopped on an error (%s) after %d event(s); the rest of the file, if any, escapes this analysis, and lines read from it may be altered (a damaged file: to be compared with another copy of the log)."), f.Path, f.ReadError, f.Events))
+	}
+	return out
+}
+
 // lostStretchText says how many records were lost together and between
 // which times they were written.
 func lostStretchText(l parsers.LostStretch, lang string) string {

@@ -69,9 +69,14 @@ type EvidenceFile struct {
 	Events    int64  `json:"events"`
 	Unparsed  int64  `json:"unparsed"`
 	TimeRange *Range `json:"time_range,omitempty"`
-	// Status says why a file read gave no events ("not_a_log", "empty"),
-	// for the reader of the report; not in the findings contract.
+	// Status says why a file read gave no events ("not_a_log", "empty")
+	// or that its reading stopped on an error ("read_error"), for the
+	// reader of the report; not in the findings contract.
 	Status string `json:"-"`
+	// ReadError is what stopped the file's reading before its end (a
+	// damaged compressed stream, a failing disk): the verdict says what
+	// that leaves unknown.
+	ReadError string `json:"-"`
 	// Lost counts the file's records that could not be read at all
 	// (damaged, wiped, cut off): the verdict says what that leaves unknown.
 	Lost int64 `json:"-"`

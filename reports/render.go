@@ -180,6 +180,7 @@ var labels = map[string][2]string{ // fr, en
 	"lost_records":              {"Perdus", "Lost"},
 	"not_a_log":                 {"pas un journal (écarté)", "not a log (left out)"},
 	"empty":                     {"journal vide", "empty log"},
+	"read_error":                {"lecture arrêtée par une erreur", "reading stopped on an error"},
 	"anomaly":                   {"Pourquoi ce n'est pas la routine", "Why it is not routine"},
 	"attribution":               {"Comptes rattachés", "Accounts tied"},
 	"other_links":               {"autres rapprochements (adresses des postes, tunnels VPN) dans le rapport JSON", "other links (workstation addresses, VPN tunnels) in the JSON report"},

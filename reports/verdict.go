@@ -167,6 +167,7 @@ func (a *Analyzer) decide(r *Report, acts []activity, window *Range, intrusion b
 	}
 	v.Reasons = append(v.Reasons, caveats...)
 	v.Reasons = append(v.Reasons, lostRecordsReasons(r.Evidence, window, lang)...)
+	v.Reasons = append(v.Reasons, readErrorReasons(r.Evidence, lang)...)
 	if len(r.Routine) > 0 && level != none {
 		v.Reasons = append(v.Reasons, fmt.Sprintf(tr(lang, "%d transfert(s) volumineux jugé(s) routinier(s) laissé(s) hors du registre (voir « transferts routiniers », à confirmer).",
 			"%d large transfer(s) judged routine left out of the ledger (see \"routine transfers\", please confirm)."), len(r.Routine)))

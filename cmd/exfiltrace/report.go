@@ -481,10 +481,15 @@ func (a *analysis) once(caseDir string, loc *time.Location, tzSource string, inf
 	return c, res, b, nil
 }
 
-// notIngested says, at the first reading only, which files could not be read.
+// notIngested says, at the first reading only, which files could not be
+// read, or were read only up to an error.
 func (a *analysis) notIngested(results []*index.FileResult) {
 	for _, r := range results {
-		if r != nil && r.Stats.Error != "" && !a.read {
+		switch {
+		case r == nil || r.Stats.Error == "" || a.read:
+		case r.Stats.Events() > 0:
+			fmt.Fprintf(a.cmd.ErrOrStderr(), "read in part: %s: %d events, then %s\n", r.Stats.Path, r.Stats.Events(), r.Stats.Error)
+		default:
 			fmt.Fprintf(a.cmd.ErrOrStderr(), "not ingested: %s: %s\n", r.Stats.Path, r.Stats.Error)
 		}
 	}
