@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +21,9 @@ import (
 // desktop logon from its source (both against Windows); an outbound SMTP
 // session the firewall passed, carrying a delivery the mail server logged
 // to that relay (against the mail log; by its start, or by its end when
-// the firewall logs a connection only as it closes); a web session the firewall passed to
+// the firewall logs a connection only as it closes); an outbound session
+// the firewall logged with its start, and the connection its host logged
+// as it opened it (Sysmon 3, 5156: against Windows); a web session the firewall passed to
 // a server a web proxy's request went to, started the same minute (against
 // the proxy's log: behind a firewall, the proxy's own connections). It says the offset the evidence
 // shows and changes no time itself: analyze, on a temporary case and
@@ -76,8 +79,13 @@ type fwSample struct {
 	seen, kept, stride int
 }
 
-// clockRefs are the logs compared, in the report's order.
-var clockRefs = []string{"windows", "mail", "proxy"}
+// clockRefs are the logs compared, in the report's order. Windows'
+// network connections are compared apart from its logons: a host logs
+// thousands an hour, which would crowd the logons out of one log's
+// moments kept.
+var clockRefs = []string{"windows", "mail", "proxy", windowsConnections}
+
+const windowsConnections = "windows_connections"
 
 func newClockCheck(internal func(string) bool) *clockCheck {
 	c := &clockCheck{internal: internal, fwKinds: map[string]*fwSample{}, refs: map[string]*clockRef{}}
@@ -91,6 +99,12 @@ func vpnClockKey(ip, account string) string { return "vpn|" + ip + "|" + strings
 func rdpClockKey(ip string) string          { return "rdp|" + ip }
 func smtpClockKey(relay string) string      { return "smtp|" + relay }
 func webClockKey(server string) string      { return "web|" + server }
+
+// connClockKey names one connection by its addresses and ports: the
+// firewall's session and the connection Windows logged from its source.
+func connClockKey(src, sport, dst, dport string) string {
+	return "conn|" + src + "|" + sport + "|" + dst + "|" + dport
+}
 
 // observe keeps the moments one side or the other records.
 func (c *clockCheck) observe(ev *event.Event, kind string) {
@@ -126,11 +140,33 @@ func (c *clockCheck) observe(ev *event.Event, kind string) {
 				}
 			}
 		}
+		// Any outbound session: Windows may have logged its start (Sysmon 3,
+		// 5156) on the host it came from.
+		if s := c.sample("conn"); s != nil && dst != "" && c.internal(src) && !c.internal(dst) {
+			if sp := ev.Str("source.port"); sp != "" {
+				if began, ok := sessionBegan(ev); ok {
+					c.keep(s, "conn", connClockKey(src, sp, dst, strconv.FormatInt(p, 10)), began)
+				}
+			}
+		}
 	case "proxy":
 		if dst := ev.Str("destination.ip"); dst != "" && !c.internal(dst) {
 			c.refs["proxy"].add(webClockKey(dst), sessionStart(ev), ev.Str("event.timezone") != "")
 		}
 	case "windows":
+		if a := ev.Str("event.action"); a == "network-connection" || a == "network-connection-allowed" {
+			// A connection the host opened, as Sysmon (3) or the Windows
+			// Filtering Platform (5156) logged it.
+			w := c.refs[windowsConnections]
+			if w.n >= maxClockRef {
+				return // the first ones kept: no key to build
+			}
+			src, dst, sp, dp := ev.Str("source.ip"), ev.Str("destination.ip"), ev.Str("source.port"), ev.Str("destination.port")
+			if ev.Str("network.direction") == "egress" && src != "" && dst != "" && sp != "" && dp != "" && c.internal(src) && !c.internal(dst) {
+				w.add(connClockKey(src, sp, dst, dp), ev.Timestamp, ev.Str("event.timezone") != "")
+			}
+			return
+		}
 		ip, u := ev.Str("source.ip"), ev.Str("user.name")
 		if ip == "" || ip == "-" || ip == "127.0.0.1" || ip == "::1" || u == "" || machineAccount(u) {
 			return
@@ -365,8 +401,10 @@ func ZoneName(offsetSeconds int64) string {
 var clockNames = map[string][2]string{
 	"firewall": {"du pare-feu", "the firewall's"},
 	"windows":  {"des journaux Windows", "the Windows logs'"},
-	"mail":     {"du serveur de messagerie", "the mail server's"},
-	"proxy":    {"du proxy web", "the web proxy's"},
+	// Windows' network connections: Windows' clock all the same.
+	windowsConnections: {"des journaux Windows", "the Windows logs'"},
+	"mail":             {"du serveur de messagerie", "the mail server's"},
+	"proxy":            {"du proxy web", "the web proxy's"},
 }
 
 func clockName(log, lang string) string {
@@ -377,6 +415,9 @@ func clockName(log, lang string) string {
 func clockMoments(c ClockCheck, lang string) string {
 	if c.Source == "proxy" || c.Reference == "proxy" {
 		return tr(lang, "sessions web du pare-feu concordent avec les requêtes que le proxy web a journalisées vers les mêmes serveurs", "web sessions of the firewall agree with the requests the web proxy logged to the same servers")
+	}
+	if c.Source == windowsConnections || c.Reference == windowsConnections {
+		return tr(lang, "sessions du pare-feu concordent avec les connexions que Windows a journalisées depuis leurs machines (Sysmon 3, 5156)", "sessions of the firewall agree with the connections Windows logged from their hosts (Sysmon 3, 5156)")
 	}
 	if c.Source == "mail" || c.Reference == "mail" {
 		return tr(lang, "sessions SMTP sortantes du pare-feu concordent avec les remises que le serveur de messagerie a journalisées", "outbound SMTP sessions of the firewall agree with the deliveries the mail server logged")

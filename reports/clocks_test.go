@@ -160,6 +160,28 @@ func TestClockCheckDecides(t *testing.T) {
 		m.Fields["postfix.log.relay_ip"] = []string{relay}
 		c.observe(m, "mail")
 	}
+	// conn: an outbound session the firewall logged with its start, and
+	// the connection its host logged as it opened it (Sysmon 3 or 5156).
+	conn := func(c *clockCheck, sport string, fwStart, opened time.Time, action string) {
+		ev := event.New()
+		ev.Timestamp = fwStart.Add(20 * time.Minute) // its end, as logged
+		ev.Fields["event.start"] = fwStart.Format(time.RFC3339Nano)
+		ev.Fields["source.ip"] = "10.44.1.26"
+		ev.Fields["source.port"] = sport
+		ev.Fields["destination.ip"] = "31.216.145.5"
+		ev.Fields["destination.port"] = int64(443)
+		ev.Fields["source.bytes"] = int64(1 << 20)
+		c.observe(ev, "firewall")
+		w := event.New()
+		w.Timestamp = opened
+		w.Fields["event.action"] = action
+		w.Fields["network.direction"] = "egress"
+		w.Fields["source.ip"] = "10.44.1.26"
+		w.Fields["source.port"] = sport
+		w.Fields["destination.ip"] = "31.216.145.5"
+		w.Fields["destination.port"] = "443"
+		c.observe(w, "windows")
+	}
 	for _, tc := range []struct {
 		name   string
 		build  func(c *clockCheck)
@@ -205,6 +227,26 @@ func TestClockCheckDecides(t *testing.T) {
 				smtp(c, "93.184.216.34", delivered.Add(4*time.Minute), delivered)
 			}
 		}, false, 0, "mail"},
+		{"Windows connections, firewall 1 h ahead", func(c *clockCheck) {
+			for i := range 4 {
+				opened := base.Add(time.Duration(i) * 5 * time.Hour)
+				action := []string{"network-connection", "network-connection-allowed"}[i%2]
+				conn(c, fmt.Sprint(50000+i), opened.Add(time.Hour-time.Second), opened, action)
+			}
+		}, false, 3600, windowsConnections},
+		{"Windows connections, clocks agree", func(c *clockCheck) {
+			for i := range 4 {
+				opened := base.Add(time.Duration(i) * 5 * time.Hour)
+				conn(c, fmt.Sprint(50000+i), opened, opened.Add(2*time.Second), "network-connection")
+			}
+		}, false, 0, windowsConnections},
+		{"Windows connections from other ports", func(c *clockCheck) {
+			for i := range 4 {
+				opened := base.Add(time.Duration(i) * 5 * time.Hour)
+				conn(c, fmt.Sprint(50000+i), opened.Add(time.Hour), opened, "network-connection")
+				conn(c, fmt.Sprint(60000+i), opened.Add(-7*time.Hour), opened.Add(-7*time.Hour+30*time.Hour), "network-connection")
+			}
+		}, false, 3600, windowsConnections},
 	} {
 		c := newClockCheck(func(ip string) bool { return strings.HasPrefix(ip, "10.") })
 		tc.build(c)
