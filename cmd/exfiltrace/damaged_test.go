@@ -25,20 +25,7 @@ func TestAnalyzeSaysRecordsLost(t *testing.T) {
 	}
 	const chunk = 10
 	clear(b[4096+chunk*65536 : 4096+(chunk+1)*65536])
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "Security.evtx"), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := run(t, "analyze", dir, "--quiet", "--format", "json", "--lang", "en")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r struct {
-		Verdict struct{ Reasons []string } `json:"verdict"`
-	}
-	if err := json.Unmarshal([]byte(out), &r); err != nil {
-		t.Fatal(err)
-	}
+	dir, r := analyzeOneFile(t, "Security.evtx", b)
 	reasons := strings.Join(r.Verdict.Reasons, "\n")
 	if !strings.Contains(reasons, "Security.evtx: 88 record(s) lost") {
 		t.Errorf("the verdict does not say the 88 records of chunk %d are lost:\n%s", chunk, reasons)
@@ -89,25 +76,7 @@ func TestAnalyzeSaysReadStopped(t *testing.T) {
 		{"cut short", "reading stopped on an error (read error in line ", "| fortigate, reading stopped on an error | ", whole[:len(whole)/2]},
 		{"header damaged", "reading stopped on an error (gzip: ", "reading stopped on an error | 0 | 0 | 0 |", header},
 	} {
-		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, "fw.log.gz"), c.b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		out, err := run(t, "analyze", dir, "--quiet", "--format", "json", "--lang", "en")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r struct {
-			Verdict  struct{ Reasons []string } `json:"verdict"`
-			Evidence []struct {
-				Path   string `json:"path"`
-				SHA256 string `json:"sha256"`
-				Events int64  `json:"events"`
-			} `json:"evidence"`
-		}
-		if err := json.Unmarshal([]byte(out), &r); err != nil {
-			t.Fatal(err)
-		}
+		dir, r := analyzeOneFile(t, "fw.log.gz", c.b)
 		sum := sha256.Sum256(c.b)
 		if len(r.Evidence) != 1 || r.Evidence[0].SHA256 != hex.EncodeToString(sum[:]) {
 			t.Errorf("%s: evidence %+v, want the file and its hash", c.name, r.Evidence)
@@ -131,4 +100,32 @@ func TestAnalyzeSaysReadStopped(t *testing.T) {
 			t.Errorf("%s: the evidence table does not say the reading stopped (%v):\n%s", c.name, err, b)
 		}
 	}
+}
+
+// damagedReport is what these tests read of analyze's JSON.
+type damagedReport struct {
+	Verdict  struct{ Reasons []string } `json:"verdict"`
+	Evidence []struct {
+		Path   string `json:"path"`
+		SHA256 string `json:"sha256"`
+		Events int64  `json:"events"`
+	} `json:"evidence"`
+}
+
+// analyzeOneFile analyzes a directory holding only b, named name.
+func analyzeOneFile(t *testing.T, name string, b []byte) (string, damagedReport) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "analyze", dir, "--quiet", "--format", "json", "--lang", "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r damagedReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	return dir, r
 }
