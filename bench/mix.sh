@@ -19,7 +19,7 @@ ev=(
 )
 [[ -f ${ev[0]} && -f ${ev[1]} ]] || bench/out/tool mix "$fg" "${ev[0]}" "$pf" "${ev[1]}"
 [[ -f ${ev[2]} ]] || bench/out/tool evtxgen ../shared/corpus/evtx/omerbenamram-evtx/security.evtx "$reps" "${ev[2]}"
-bytes=$(du -cb "${ev[@]}" | tail -1 | cut -f1)
+bytes=$(du -cbL "${ev[@]}" | tail -1 | cut -f1)
 echo "== mixed case: $fg FortiGate lines, $pf Postfix messages, EVTX x$reps; $(awk -v b="$bytes" 'BEGIN{printf "%.2f GB", b/1e9}'), $(nproc) cores"
 cat "${ev[@]}" >/dev/null
 . bench/timed.sh

@@ -17,7 +17,7 @@ for n in "$small" "$large"; do
   ev=("$out/proxysg-$n.log" "$out/fortigate-$n.log")
   [[ -f ${ev[0]} ]] || bench/out/tool proxy "$n" "${ev[0]}"
   [[ -f ${ev[1]} ]] || bench/out/tool mix "$n" "${ev[1]}" 0 "$out/postfix-0.log"
-  bytes=$(du -cb "${ev[@]}" | tail -1 | cut -f1)
+  bytes=$(du -cbL "${ev[@]}" | tail -1 | cut -f1)
   echo "== $n proxy requests + $n FortiGate lines, $(awk -v b="$bytes" 'BEGIN{printf "%.2f GB", b/1e9}')"
   cat "${ev[@]}" >/dev/null
   timed "gzip -1 of the evidence (yardstick)" sh -c "cat ${ev[*]} | gzip -1 >/dev/null"

@@ -62,7 +62,7 @@ sigma=../shared/corpus/sigma/rules/windows
 corpus=../shared/corpus/evtx
 if [[ -d $corpus ]]; then
   mapfile -t evtx < <(find "$corpus" -name '*.evtx' | sort)
-  emb=$(du -cb "${evtx[@]}" | tail -1 | awk '{printf "%.1f", $1/1e6}') # apparent size, MB
+  emb=$(du -cbL "${evtx[@]}" | tail -1 | awk '{printf "%.1f", $1/1e6}') # apparent size, MB
   echo "== EVTX corpus: ${#evtx[@]} files, $emb MB"
   if command -v evtxexport >/dev/null; then
     s=$(date +%s.%N)
