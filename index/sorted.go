@@ -34,8 +34,7 @@ type sortedCursor struct {
 	// copies holds the window's events; it is read into again once hand
 	// says the merge's reader is done with them (seqCursor.spare).
 	copies []byte
-	hand   *handBack
-	handed []handedBlock
+	handed handedBuffers
 }
 
 // A window of events is read at a time from an unordered file: their
@@ -110,7 +109,7 @@ func newSortedCursor(caseDir, sha string, window int, readers *windowReaders, ev
 	if err := order.finish(); err != nil {
 		return fail(err)
 	}
-	return &sortedCursor{f: f, codec: codec, order: order, blocks: blocks, windowBytes: window, readers: readers, hand: hand}, nil
+	return &sortedCursor{f: f, codec: codec, order: order, blocks: blocks, windowBytes: window, readers: readers, handed: handedBuffers{hand: hand, max: 2}}, nil
 }
 
 func (s *sortedCursor) next() ([]byte, error) {
@@ -234,22 +233,19 @@ func (s *sortedCursor) readWindow() {
 // kept for it: the reader is a few batches behind, done with the one
 // before last when the next is read.
 func (s *sortedCursor) spare(size int) []byte {
-	if s.hand != nil && s.copies != nil {
-		s.handed = append(s.handed, handedBlock{raw: s.copies, upTo: s.hand.sent.Load()})
+	hand := s.handed.hand != nil
+	if hand {
+		s.handed.give(s.copies)
 	}
 	s.copies = nil
-	if len(s.handed) > 0 && s.handed[0].upTo <= s.hand.done.Load() {
-		if old := s.handed[0].raw; cap(old) >= size {
+	if hand {
+		if old := s.handed.take(); cap(old) >= size {
 			s.copies = old[:size] // every byte is written over: the window's events lie end to end
 		}
-		s.handed = s.handed[1:]
-	}
-	if len(s.handed) > 2 {
-		s.handed = s.handed[1:]
 	}
 	if s.copies == nil {
 		room := size
-		if s.hand != nil {
+		if hand {
 			room += size / 8 // the next window's events seldom take the same bytes
 		}
 		s.copies = make([]byte, size, room)

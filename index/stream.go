@@ -249,27 +249,55 @@ type seqCursor struct {
 	// list of lines at once, the decompressed bytes (the documents handed
 	// out) once hand says their reader is done with them.
 	bufs   blockBuffers
-	hand   *handBack
-	handed []handedBlock // oldest first
+	handed handedBuffers
 }
 
-// handedBlock is a block's buffer whose documents were handed out, the
-// last of them as the merge's upTo-th.
+// handedBuffers are the buffers whose documents a cursor handed out,
+// oldest first, until hand says their reader is done with them all; at
+// most max are kept, a reader further behind letting the collector have
+// the oldest.
+type handedBuffers struct {
+	hand *handBack
+	list []handedBlock
+	max  int
+}
+
+// handedBlock is a buffer whose documents were handed out, the last of
+// them as the merge's upTo-th.
 type handedBlock struct {
 	raw  []byte
 	upTo int64
 }
 
-// maxHanded bounds the buffers a cursor keeps for reuse; a reader further
-// behind lets the collector have the oldest.
+// maxHanded bounds the blocks a sequential cursor keeps for reuse.
 const maxHanded = 64
+
+// give records that raw's documents, all sent by now, were handed out.
+func (h *handedBuffers) give(raw []byte) {
+	if raw != nil {
+		h.list = append(h.list, handedBlock{raw: raw, upTo: h.hand.sent.Load()})
+	}
+}
+
+// take is the oldest buffer whose documents are all done with, or nil.
+func (h *handedBuffers) take() []byte {
+	var raw []byte
+	if len(h.list) > 0 && h.list[0].upTo <= h.hand.done.Load() {
+		raw = h.list[0].raw
+		h.list = h.list[1:]
+	}
+	if len(h.list) > h.max {
+		h.list = h.list[1:]
+	}
+	return raw
+}
 
 func newSeqCursor(caseDir, sha string, bufSize int, removeAfter bool, hand *handBack) (*seqCursor, error) {
 	f, c, err := openStoreFile(filepath.Join(caseDir, storeDir), sha)
 	if err != nil {
 		return nil, err
 	}
-	return &seqCursor{f: f, br: bufio.NewReaderSize(f, bufSize), codec: c, remove: removeAfter, hand: hand}, nil
+	return &seqCursor{f: f, br: bufio.NewReaderSize(f, bufSize), codec: c, remove: removeAfter, handed: handedBuffers{hand: hand, max: maxHanded}}, nil
 }
 
 func (s *seqCursor) next() ([]byte, error) {
@@ -291,19 +319,12 @@ func (s *seqCursor) next() ([]byte, error) {
 // at a time, so when the cursor reads on, every document of its last block
 // has been sent.
 func (s *seqCursor) spare() []byte {
-	if s.hand == nil {
+	if s.handed.hand == nil {
 		return nil
 	}
-	if s.bufs.raw != nil {
-		s.handed = append(s.handed, handedBlock{raw: s.bufs.raw, upTo: s.hand.sent.Load()})
-	}
-	if len(s.handed) > 0 && s.handed[0].upTo <= s.hand.done.Load() {
-		raw := s.handed[0].raw
-		s.handed = s.handed[1:]
+	s.handed.give(s.bufs.raw)
+	if raw := s.handed.take(); raw != nil {
 		return raw
-	}
-	if len(s.handed) > maxHanded {
-		s.handed = s.handed[1:]
 	}
 	// Room for most blocks (those cut at blockBytes run one document
 	// over), so that the next reading into it needs no larger one.
