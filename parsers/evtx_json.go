@@ -132,7 +132,7 @@ func jsonSystemTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, fmt.Errorf("no System.TimeCreated SystemTime")
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && !strings.ContainsAny(s, "-:T") {
+	if f, ok := boundedFloat(s, math.MaxInt64/1e9); ok && !strings.ContainsAny(s, "-:T") {
 		sec, frac := math.Modf(f)
 		return time.Unix(int64(sec), int64(math.Round(frac*1e7))*100).UTC(), nil
 	}

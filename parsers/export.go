@@ -351,7 +351,7 @@ func parseExportTime(v any, loc *time.Location) (t time.Time, zone bool, err err
 	default:
 		return t, false, fmt.Errorf("not a time")
 	}
-	if f, e := strconv.ParseFloat(s, 64); e == nil && !strings.ContainsAny(s, "-:") {
+	if f, ok := boundedFloat(s, math.MaxInt64); ok && !strings.ContainsAny(s, "-:") {
 		switch {
 		case f > 1e17: // nanoseconds
 			return time.Unix(0, int64(f)).UTC(), true, nil
@@ -421,7 +421,7 @@ func (r *exportReader) structured(rec *exportRecord, ts time.Time) *event.Event 
 					ev.Fields[k] = n
 					continue
 				}
-				if f, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64); err == nil && f == math.Trunc(f) {
+				if f, ok := boundedFloat(strings.ReplaceAll(v, ",", ""), math.MaxInt64); ok && f == math.Trunc(f) {
 					ev.Fields[k] = int64(f)
 					continue
 				}

@@ -469,3 +469,45 @@ func TestJournaldExport(t *testing.T) {
 		}
 	}
 }
+
+// TestExportNumbersNoLogMeans: "Inf", "NaN" and 1e30 in a byte column are
+// kept as written, never turned into an arbitrary (often negative) count.
+func TestExportNumbersNoLogMeans(t *testing.T) {
+	dir := t.TempDir()
+	csv := "\"@timestamp\",\"source.ip\",\"destination.ip\",\"source.bytes\",\"destination.bytes\",\"event.duration\"\n"
+	for _, v := range []string{"Inf", "NaN", "1e30", "-Infinity", "9.3e18"} {
+		csv += "\"2025-03-12T02:13:05Z\",\"10.10.2.15\",\"203.0.113.80\",\"" + v + "\",\"12,345\",\"" + v + "\"\n"
+	}
+	os.WriteFile(filepath.Join(dir, "odd.csv"), []byte(csv), 0o644)
+	evs, st := parseFile(t, filepath.Join(dir, "odd.csv"), &Options{})
+	if len(evs) != 5 || st.Parsed != 5 {
+		t.Fatalf("%d events, %d parsed, %v", len(evs), st.Parsed, st.RawReasons)
+	}
+	for _, ev := range evs {
+		if n, ok := ev.Fields["destination.bytes"].(int64); !ok || n != 12345 {
+			t.Errorf("destination.bytes %#v", ev.Fields["destination.bytes"])
+		}
+		for _, k := range []string{"source.bytes", "event.duration"} {
+			if _, ok := ev.Fields[k].(string); !ok {
+				t.Errorf("%s %#v: kept as a number", k, ev.Fields[k])
+			}
+		}
+	}
+}
+
+func TestBoundedFloat(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want float64
+		ok   bool
+	}{
+		{"12.5", 12.5, true}, {" 3 ", 3, true}, {"-2", -2, true}, {"1e1", 10, true},
+		{"NaN", 0, false}, {"nan", 0, false}, {"Inf", 0, false}, {"-infinity", 0, false},
+		{"1e30", 0, false}, {"100", 0, false}, {"99.9", 99.9, true}, {"x", 0, false},
+	} {
+		got, ok := boundedFloat(c.in, 100)
+		if got != c.want || ok != c.ok {
+			t.Errorf("boundedFloat(%q, 100) = %v, %v; want %v, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}

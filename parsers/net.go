@@ -1,6 +1,7 @@
 package parsers
 
 import (
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -104,8 +105,8 @@ func setSessionEnd(ev *event.Event, secs string) {
 // sessionDuration records a session's duration of secs seconds, when ev
 // is dated and secs a duration.
 func sessionDuration(ev *event.Event, secs string) (time.Duration, bool) {
-	n, err := strconv.ParseFloat(strings.TrimSpace(secs), 64)
-	if err != nil || n < 0 || ev.Timestamp.IsZero() {
+	n, ok := boundedFloat(secs, float64(math.MaxInt64)/float64(time.Second))
+	if !ok || n < 0 || ev.Timestamp.IsZero() {
 		return 0, false
 	}
 	d := time.Duration(n * float64(time.Second))
@@ -147,3 +148,15 @@ func zoneFromAbbrev(a string) (*time.Location, bool) {
 
 // ipv4Pat matches a dotted IPv4 address in free text.
 const ipv4Pat = `\d{1,3}(?:\.\d{1,3}){3}`
+
+// boundedFloat reads a decimal number whose magnitude stays below limit.
+// ParseFloat also reads "NaN", "Inf" and 1e300, which no log means as a
+// count, a duration or a date, and which int64() would turn into an
+// arbitrary value (a negative byte count, a date before 1970).
+func boundedFloat(s string, limit float64) (float64, bool) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(f) || math.Abs(f) >= limit {
+		return 0, false
+	}
+	return f, true
+}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"testing"
@@ -156,6 +157,8 @@ func FuzzKeywordGate(f *testing.F) {
 		{"\u2028line", "\u2028", "x\x00y"},
 		{"12.5", "12.5", "-3"},
 		{"tab\there", "b\th", "é"},
+		{"NaN", "nan", "NaN"},
+		{"Inf", "inf", "-Inf"},
 	} {
 		f.Add(s[0], s[1], s[2], false)
 		f.Add(s[0], s[1], s[2], true)
@@ -181,7 +184,8 @@ func FuzzKeywordGate(f *testing.F) {
 			return
 		}
 		ev := gateEvent("Security", value, map[string]any{"winlog.event_data.Other": other})
-		if f, err := strconv.ParseFloat(other, 64); err == nil {
+		// JSON has no NaN or infinity, so no decoded event holds one.
+		if f, err := strconv.ParseFloat(other, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
 			ev.Fields["winlog.event_data.Number"] = f
 		}
 		doc, err := ev.MarshalJSON()
