@@ -242,7 +242,9 @@ func (l *flowLedger) observe(ev *event.Event, src, dst netip.Addr) {
 			n, ok, both = b, true, true
 		}
 	}
-	if !ok {
+	if !ok || n < 0 {
+		// A negative count is no count (a vendor's "-1" for unknown, an
+		// unsigned counter read as signed): it would take bytes away.
 		return
 	}
 	sessions := int32(1)

@@ -180,3 +180,28 @@ func TestComwareActiveFlowRecordsAddUp(t *testing.T) {
 		t.Errorf("the sessions' records add up to %d bytes over %d sessions, want 651,000,000 over 2", bytes, seen)
 	}
 }
+
+// TestNegativeCountTakesNothingAway: a closing record whose sent bytes read
+// negative ("-1" for unknown) leaves the ledger as it was.
+func TestNegativeCountTakesNothingAway(t *testing.T) {
+	l := newFlowLedger(t.TempDir())
+	defer l.close()
+	record := sessionRecorder(l, netip.MustParseAddr("10.10.1.20"))
+	at := time.Date(2025, 3, 1, 2, 0, 0, 0, time.UTC)
+	record(at, "1", "203.0.113.9", 5000, true)
+	record(at.Add(time.Minute), "2", "203.0.113.9", -1, true)
+	record(at.Add(2*time.Minute), "3", "203.0.113.9", -9223372036854775808, true)
+	if err := l.finish(); err != nil {
+		t.Fatal(err)
+	}
+	var bytes int64
+	var sessions int32
+	l.each(func(_ pairKey, p *pairFlow) {
+		for _, b := range p.buckets {
+			bytes, sessions = bytes+b.bytes, sessions+b.sessions
+		}
+	})
+	if bytes != 5000 || sessions != 1 {
+		t.Errorf("%d bytes in %d sessions, want 5000 in 1", bytes, sessions)
+	}
+}
