@@ -267,6 +267,7 @@ func Build(c *index.Case, o Options) (*Result, error) {
 	}
 	if err := index.StreamAs(c, prepare, func(p *rules.Prepared) error {
 		a.observePrepared(p)
+		a.eng.Recycle(p) // as hunt does: nothing of it is kept but copies of its values
 		return nil
 	}); err != nil {
 		return nil, err
@@ -287,6 +288,7 @@ func BuildFromEvidence(c *index.Case, paths []string, in index.IngestOptions, o 
 	in.Store = ScratchFields(o) // for a file stored first (StreamEvidence)
 	results, err := index.StreamEvidence(c, paths, in, a.eng.PrepareEvent, a.eng.Prepare, func(p *rules.Prepared) error {
 		a.observePrepared(p)
+		event.Release(p.Event) // read once: neither the rules nor the ledgers keep it
 		return nil
 	})
 	if err != nil {
