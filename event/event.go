@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -42,30 +41,9 @@ type Event struct {
 	Fields    map[string]any
 }
 
-// New returns an event with room for a typical number of fields: a map
-// given back by Release when there is one.
+// New returns an event with room for a typical number of fields.
 func New() *Event {
-	if m, ok := fieldMaps.Get().(map[string]any); ok {
-		return &Event{Fields: m}
-	}
 	return &Event{Fields: make(map[string]any, 48)}
-}
-
-// fieldMaps are the maps of events released. A firewall log's events are
-// each read once and dropped: their maps (some 2 KB each) were a third of
-// what analyze allocated, and so of the collector's work.
-var fieldMaps sync.Pool
-
-// Release gives e's map of fields to a later New: the caller holds the
-// only reference to e and to its map, and uses neither again. The values
-// themselves are not reused: a string or list read from e stays valid.
-func Release(e *Event) {
-	if e == nil || e.Fields == nil {
-		return
-	}
-	clear(e.Fields)
-	fieldMaps.Put(e.Fields)
-	e.Fields = nil
 }
 
 // Set stores a string field; empty values and Windows' "-" placeholder are not stored.

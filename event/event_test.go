@@ -238,29 +238,3 @@ func TestValuesRememberedByPlace(t *testing.T) {
 		}
 	}
 }
-
-// TestReleaseKeepsValues: an event released gives its map to a later New,
-// empty; what was read from it before stays as read.
-func TestReleaseKeepsValues(t *testing.T) {
-	ev := New()
-	ev.Set("source.ip", "10.0.0.1")
-	ev.Add("tags", "a")
-	ip, tags := ev.Str("source.ip"), ev.Strings("tags")
-	Release(ev)
-	if ev.Fields != nil {
-		t.Fatal("a released event still holds its map")
-	}
-	Release(ev) // twice: nothing to give
-	for range 4 {
-		next := New()
-		if len(next.Fields) != 0 {
-			t.Fatalf("a new event holds %v", next.Fields)
-		}
-		next.Set("source.ip", "10.9.9.9")
-		next.Fields["tags"] = []string{"b"}
-		Release(next)
-	}
-	if ip != "10.0.0.1" || len(tags) != 1 || tags[0] != "a" {
-		t.Errorf("read before release: %q %v", ip, tags)
-	}
-}

@@ -288,7 +288,6 @@ func BuildFromEvidence(c *index.Case, paths []string, in index.IngestOptions, o 
 	in.Store = ScratchFields(o) // for a file stored first (StreamEvidence)
 	results, err := index.StreamEvidence(c, paths, in, a.eng.PrepareEvent, a.eng.Prepare, func(p *rules.Prepared) error {
 		a.observePrepared(p)
-		event.Release(p.Event) // read once: neither the rules nor the ledgers keep it
 		return nil
 	})
 	if err != nil {
