@@ -1,6 +1,8 @@
 package index
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"maps"
@@ -390,5 +392,48 @@ func TestFirstSeenInRunOrder(t *testing.T) {
 		if want := []string{"", "", "a", ""}; !slices.Equal(got, want) {
 			t.Errorf("hashed in the order %v: duplicates of %q, want %q", order, got, want)
 		}
+	}
+}
+
+// TestStreamEvidenceUndatedLines: a line no parser reads, kept raw without
+// a time, in the middle of a log longer than a window, and the line a read
+// error cut at the end of a compressed log, go on where their files have
+// them: neither sends the log through the store.
+func TestStreamEvidenceUndatedLines(t *testing.T) {
+	base := time.Date(2025, 3, 12, 8, 0, 0, 0, time.UTC)
+	dir := t.TempDir()
+	var lines []string
+	for i := range 20000 { // ~6 MB: past the first window
+		if i == 15000 {
+			lines = append(lines, "a stray line no parser reads")
+		}
+		lines = append(lines, fgLine(base.Add(time.Duration(i)*time.Second), i))
+	}
+	stray := writeLog(t, dir, "stray.log", lines)
+	got, _, res, err := live(t, []string{stray}, nil)
+	if err != nil {
+		t.Fatalf("a stray line: %v", err)
+	}
+	if len(got) != 20001 || res[0].Stats.Raw != 1 {
+		t.Fatalf("%d events, %d raw; want 20,001, 1", len(got), res[0].Stats.Raw)
+	}
+	if !got[15000].at.IsZero() || !got[14999].at.Equal(base.Add(14999*time.Second)) || !got[15001].at.Equal(base.Add(15000*time.Second)) {
+		t.Errorf("around the stray line: %v, %v, %v", got[14999].at, got[15000].at, got[15001].at)
+	}
+
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(strings.Join(lines[:3000], "\n") + "\n"))
+	zw.Close()
+	cut := filepath.Join(dir, "cut.log.gz")
+	if err := os.WriteFile(cut, gz.Bytes()[:gz.Len()*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, _, res, err = live(t, []string{cut}, nil)
+	if err != nil {
+		t.Fatalf("a compressed log cut short: %v", err)
+	}
+	if n := len(got); n < 1000 || res[0].Stats.Raw != 1 || !got[n-1].at.IsZero() || !strings.Contains(res[0].Stats.Error, "read error") {
+		t.Errorf("cut short: %d events, %d raw, last at %v, error %q", n, res[0].Stats.Raw, got[n-1].at, res[0].Stats.Error)
 	}
 }

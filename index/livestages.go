@@ -120,9 +120,19 @@ func (r *liveRun[T]) order(path string, raw <-chan []*event.Event, f *liveFile[T
 		for _, ev := range b {
 			it := liveItem[T]{sec: ev.Timestamp.Unix(), nsec: int32(ev.Timestamp.Nanosecond()), seq: seq}
 			seq++
-			if readAny && it.before(&latest) {
+			undated := ev.Timestamp.IsZero()
+			if undated && readAny {
+				// A line kept raw (unreadable, cut by a read error) has no
+				// time: it goes on where the file has it, after the latest
+				// event read, instead of "back" to year 1 — which made
+				// one stray line send a whole log through the store.
+				it.sec, it.nsec = latest.sec, latest.nsec
+			}
+			switch {
+			case undated: // neither out of order nor the latest
+			case readAny && it.before(&latest):
 				f.ordered, limit = false, r.window
-			} else {
+			default:
 				latest, readAny = it, true
 			}
 			if emittedAny && it.before(&emitted) {
