@@ -221,9 +221,14 @@ func ingestFiles(c *Case, files []string, o IngestOptions) ([]*FileResult, error
 				incompleteUnsaved = true
 			}
 		}
-		if ev.Timestamp.Before(lastTime[sha]) {
+		switch {
+		case ev.Timestamp.IsZero():
+			// A line kept raw, without a time, is read back where the file
+			// has it (as analyze reads it, livestages.go): it does not make
+			// the whole file one to sort.
+		case ev.Timestamp.Before(lastTime[sha]):
 			unordered[sha] = true
-		} else {
+		default:
 			lastTime[sha] = ev.Timestamp
 		}
 		if loc, err = w.Add(doc); err != nil {

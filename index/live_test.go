@@ -420,6 +420,11 @@ func TestStreamEvidenceUndatedLines(t *testing.T) {
 	if !got[15000].at.IsZero() || !got[14999].at.Equal(base.Add(14999*time.Second)) || !got[15001].at.Equal(base.Add(15000*time.Second)) {
 		t.Errorf("around the stray line: %v, %v, %v", got[14999].at, got[15000].at, got[15001].at)
 	}
+	// Stored, the file is still one in time order, read back alike.
+	stored, m := viaStore(t, []string{stray})
+	if !m.Files[0].TimeOrdered || !slices.Equal(stored, got) {
+		t.Errorf("stored: time-ordered %v, same events as read straight %v", m.Files[0].TimeOrdered, slices.Equal(stored, got))
+	}
 
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
