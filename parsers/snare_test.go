@@ -128,3 +128,34 @@ func TestSnare(t *testing.T) {
 		t.Errorf("bad time: %v", evs[4].Fields)
 	}
 }
+
+// TestSnareWFP: the Windows Filtering Platform's connections (5156, 5157)
+// forwarded as text, in English and in French, give the addresses, ports,
+// direction and program their EventData would.
+func TestSnareWFP(t *testing.T) {
+	en := "The Windows Filtering Platform has permitted a connection.\r\n\r\nApplication Information:\r\n\tProcess ID:\t\t4812\r\n\tApplication Name:\t\\device\\harddiskvolume2\\perflogs\\svchost64.exe\r\n\r\n" +
+		"Network Information:\r\n\tDirection:\t\tOutbound\r\n\tSource Address:\t\t10.10.1.5\r\n\tSource Port:\t\t60003\r\n\tDestination Address:\t66.203.125.15\r\n\tDestination Port:\t\t443\r\n\tProtocol:\t\t6\r\n\r\n" +
+		"Filter Information:\r\n\tFilter Run-Time ID:\t0\r\n\tLayer Name:\t\tConnect\r\n\tLayer Run-Time ID:\t48"
+	fr := "La plateforme de filtrage Windows a bloqué une connexion.\r\n\r\nInformations sur l’application :\r\n\tID du processus :\t\t4\r\n\tNom de l’application :\tSystem\r\n\r\n" +
+		"Informations réseau :\r\n\tDirection :\t\tEntrant\r\n\tAdresse source :\t\t10.10.1.5\r\n\tPort source :\t\t445\r\n\tAdresse de destination :\t203.0.113.7\r\n\tPort de destination :\t\t51000\r\n\tProtocole :\t\t6\r\n\r\n" +
+		"Informations sur le filtre :\r\n\tID d’exécution du filtre :\t0\r\n\tNom de la couche :\t\tAcceptation de la réception\r\n\tID d’exécution de la couche :\t44"
+	lines := []string{
+		"<13>Mar 14 23:05:12 FS01 MSWinEventLog\t1\tSecurity\t2174\tFri Mar 14 23:05:11 2025\t5156\tMicrosoft-Windows-Security-Auditing\tN/A\tN/A\tSuccess Audit\tFS01.agglo.local\tFiltering Platform Connection\t\t" + flatten(en) + "\t881234",
+		"<13>Mar 14 23:05:13 FS01 MSWinEventLog\t1\tSecurity\t2175\tFri Mar 14 23:05:12 2025\t5157\tMicrosoft-Windows-Security-Auditing\tN/A\tN/A\tFailure Audit\tFS01.agglo.local\tConnexion de la plateforme de filtrage\t\t" + flatten(fr) + "\t881235",
+	}
+	p := filepath.Join(t.TempDir(), "snare.log")
+	os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	evs, st := parseFile(t, p, &Options{TZ: time.UTC})
+	if st.Format != "snare" || st.Parsed != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+	want(t, "5156", evs[0], "2025-03-14T23:05:11Z", map[string]any{
+		"event.action": "network-connection-allowed", "network.direction": "egress", "source.ip": "10.10.1.5", "source.port": int64(60003),
+		"destination.ip": "66.203.125.15", "destination.port": int64(443), "network.transport": "tcp", "process.pid": int64(4812),
+		"process.name": "svchost64.exe",
+	})
+	want(t, "5157", evs[1], "2025-03-14T23:05:12Z", map[string]any{
+		"event.action": "network-connection-blocked", "network.direction": "ingress", "source.ip": "10.10.1.5", "source.port": int64(445),
+		"destination.ip": "203.0.113.7", "destination.port": int64(51000), "process.pid": int64(4),
+	})
+}

@@ -578,10 +578,11 @@ func (w *winRecord) mapSecurity(ev *event.Event, cat func(...string), typ func(.
 		ev.Set("network.transport", ianaProto(g("Protocol")))
 		setProcess(ev, "process", winDevicePath(g("Application")))
 		ev.SetIntString("process.pid", g("ProcessID"))
-		switch g("Direction") {
-		case "%%14593", "Outbound":
+		// The code, or its rendering in English or French (a message read back).
+		switch d := strings.ToLower(g("Direction")); {
+		case d == "%%14593" || d == "outbound" || strings.HasPrefix(d, "sortant"):
 			ev.Set("network.direction", "egress")
-		case "%%14592", "Inbound":
+		case d == "%%14592" || d == "inbound" || strings.HasPrefix(d, "entrant"):
 			ev.Set("network.direction", "ingress")
 		}
 	case "1102":

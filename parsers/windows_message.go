@@ -31,6 +31,8 @@ var messageSections = withCurlyApostrophes(map[string]string{
 	"target server": "", "serveur cible": "",
 	"creator subject": "Subject", "target subject": "Target", "account information": "Target",
 	"service information": "", "additional information": "", "certificate information": "",
+	"application information": "", "filter information": "", "informations sur l'application": "",
+	"informations réseau": "", "informations sur le filtre": "",
 	"sujet du créateur": "Subject", "sujet cible": "Target", "informations sur le compte": "Target",
 	"informations sur le service": "", "informations complémentaires": "", "informations sur le certificat": "",
 })
@@ -73,6 +75,11 @@ var messageLabels = withCurlyApostrophes(map[string]string{
 	"adresse du client": "IpAddress", "port du client": "IpPort", "code de résultat": "Status", "code d'échec": "Status",
 	"nom du fichier de service": "ImagePath", "type de service": "ServiceType", "type de démarrage du service": "StartType",
 	"compte de service": "AccountName",
+	// The Windows Filtering Platform's connections (5156, 5157): their
+	// source address and port are named apart (messageEventDataFor).
+	"application name": "Application", "nom de l'application": "Application",
+	"direction": "Direction", "destination address": "DestAddress", "adresse de destination": "DestAddress",
+	"destination port": "DestPort", "port de destination": "DestPort", "protocol": "Protocol", "protocole": "Protocol",
 })
 
 // withCurlyApostrophes adds each French label with the typographic
@@ -118,6 +125,18 @@ var messageTokens = func() (by [256][]string) {
 // which its EventData name Target.
 func messageEventDataFor(id, msg string) []kv {
 	d := messageEventData(msg)
+	if id == "5156" || id == "5157" {
+		for i, p := range d {
+			switch p.k {
+			case "IpAddress":
+				d[i].k = "SourceAddress"
+			case "IpPort":
+				d[i].k = "SourcePort"
+			case "ProcessId":
+				d[i].k = "ProcessID"
+			}
+		}
+	}
 	if id == "4634" || id == "4647" {
 		for i, p := range d {
 			if r, ok := strings.CutPrefix(p.k, "Subject"); ok {

@@ -13,6 +13,9 @@ import (
 // so the newest template names the values of every version. These are the
 // templates of the events the ECS mapping reads; TestEventDataTemplates
 // checks each against the names in real .evtx files.
+var wfpTemplate = []string{"ProcessID", "Application", "Direction", "SourceAddress", "SourcePort", "DestAddress", "DestPort",
+	"Protocol", "FilterRTID", "LayerName", "LayerRTID", "RemoteUserID", "RemoteMachineID"}
+
 var eventDataTemplates = map[string][]string{
 	"microsoft-windows-security-auditing/4624": {"SubjectUserSid", "SubjectUserName", "SubjectDomainName", "SubjectLogonId", "TargetUserSid",
 		"TargetUserName", "TargetDomainName", "TargetLogonId", "LogonType", "LogonProcessName", "AuthenticationPackageName", "WorkstationName",
@@ -38,6 +41,10 @@ var eventDataTemplates = map[string][]string{
 		"ObjectType", "ObjectName", "HandleId", "AccessList", "AccessMask", "ProcessId", "ProcessName", "ResourceAttributes"},
 	"microsoft-windows-security-auditing/5140": {"SubjectUserSid", "SubjectUserName", "SubjectDomainName", "SubjectLogonId", "ObjectType",
 		"IpAddress", "IpPort", "ShareName", "ShareLocalPath", "AccessMask", "AccessList"},
+	// The Windows Filtering Platform's permitted and blocked connections;
+	// version 1 adds RemoteUserID and RemoteMachineID.
+	"microsoft-windows-security-auditing/5156": wfpTemplate,
+	"microsoft-windows-security-auditing/5157": wfpTemplate,
 	"microsoft-windows-security-auditing/5145": {"SubjectUserSid", "SubjectUserName", "SubjectDomainName", "SubjectLogonId", "ObjectType",
 		"IpAddress", "IpPort", "ShareName", "ShareLocalPath", "RelativeTargetName", "AccessMask", "AccessList", "AccessReason"},
 	"microsoft-windows-security-auditing/4768": {"TargetUserName", "TargetDomainName", "TargetSid", "ServiceName", "ServiceSid",
