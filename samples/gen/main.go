@@ -121,13 +121,16 @@ func main() {
 	seed := flag.Uint64("seed", 1, "seed of the generated incident (with -variant)")
 	firewall := flag.String("firewall", "fortigate", "the firewall's log as this vendor writes it (with -variant): "+strings.Join(scenario.Firewalls, ", "))
 	proxy := flag.String("proxy", "", "the web traffic through a web proxy (with -variant): "+strings.Join(scenario.ProxyModes, ", "))
+	wfp := flag.Bool("wfp", false, "the file server also logs its outbound connections, as 5156 events (with -variant)")
 	flag.Parse()
 	if *variant != "" {
 		v, err := scenario.ParseVariant(*variant)
 		if err != nil {
 			log.Fatal(err)
 		}
-		inc := scenario.Generate(v, *seed)
+		o := scenario.Draw(v, *seed)
+		o.WFP = *wfp
+		inc := scenario.Build(o)
 		if *proxy != "" {
 			if err := inc.AsProxy(*proxy); err != nil {
 				log.Fatal(err)

@@ -363,6 +363,16 @@ func (w *world) process(host Host, t time.Time, user, logonID, exe, cmd, parent 
 	}, "")
 }
 
+// connection writes a 5156: the Windows Filtering Platform let exe on host
+// open a TCP connection from sport to dst:dport.
+func (w *world) connection(host Host, t time.Time, exe string, sport int, dst string, dport int) {
+	w.winEvent(host, t, "Security", "Microsoft-Windows-Security-Auditing", secGUID, 5156, 12810, "0x8020000000000000", 4, winData{
+		{"ProcessID", "4812"}, {"Application", `\device\harddiskvolume2` + strings.ToLower(strings.TrimPrefix(exe, "C:"))}, {"Direction", "%%14593"},
+		{"SourceAddress", host.IP}, {"SourcePort", fmt.Sprint(sport)}, {"DestAddress", dst}, {"DestPort", fmt.Sprint(dport)},
+		{"Protocol", "6"}, {"FilterRTID", "0"}, {"LayerName", "%%14611"}, {"LayerRTID", "48"}, {"RemoteUserID", "S-1-0-0"}, {"RemoteMachineID", "S-1-0-0"},
+	}, "")
+}
+
 // objectAccess writes a 4663: read (0x1, %%4416) or write (0x6, %%4417 %%4418).
 func (w *world) objectAccess(t time.Time, user, logonID, path, proc string, write bool) {
 	mask, list := "0x1", "%%4416"

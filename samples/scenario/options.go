@@ -35,7 +35,11 @@ type Options struct {
 	WinExport                   bool // Windows events as Get-WinEvent | Export-Csv writes them: local time in a culture's pattern, message only
 	EvtxexportText              bool // Windows events as libevtx's evtxexport prints them: values without names, no log name
 	EmptyExport                 bool // an empty wevtutil export beside the others
-	Missing                     string
+	// WFP: the file server's Security log also holds the Windows Filtering
+	// Platform's permitted connections (5156) for what it sends out. Never
+	// drawn (a seed's incident stays as it was); a caller sets it.
+	WFP     bool
+	Missing string
 	// Intrusion choices.
 	Victim   int // index in Org.Staff of the account used
 	Tool     int
@@ -371,6 +375,9 @@ func (o Options) describe() string {
 	}
 	if o.cutFirewall {
 		parts = append(parts, "firewall log ends before the cover-up")
+	}
+	if o.WFP {
+		parts = append(parts, "the file server logs its outbound connections (5156)")
 	}
 	if o.Missing != "" {
 		parts = append(parts, "no "+o.Missing+" logs")

@@ -86,6 +86,9 @@ func (w *world) upload(src string, dst Site, start time.Time, totalBytes int64, 
 		sent := per/2 + w.r.Int64N(per)
 		b, e := w.traffic(session{src: src, sport: 60000 + s, dst: dst.IP, dport: 443, proto: 6, service: "HTTPS", host: dst.Host,
 			start: begin, dur: dur, sent: sent, rcvd: sent / 90, policy: 12})
+		if w.o.WFP && src == w.org.FS.IP {
+			w.connection(w.org.FS, b, tools[w.o.Tool].exe, 60000+s, dst.IP, 443)
+		}
 		ch.Bytes += sent
 		ch.Sessions++
 		if ch.First.IsZero() || b.Before(ch.First) {

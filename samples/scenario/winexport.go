@@ -24,6 +24,9 @@ var winExportColumns = []string{"Message", "Id", "Version", "Qualifiers", "Level
 // winMessages are the English messages Windows renders, {Name} standing
 // for an EventData value.
 var winMessages = map[int]string{
+	5156: "The Windows Filtering Platform has permitted a connection.\r\n\r\nApplication Information:\r\n\tProcess ID:\t\t{ProcessID}\r\n\tApplication Name:\t{Application}\r\n\r\n" +
+		"Network Information:\r\n\tDirection:\t\t{Direction}\r\n\tSource Address:\t\t{SourceAddress}\r\n\tSource Port:\t\t{SourcePort}\r\n\tDestination Address:\t{DestAddress}\r\n\tDestination Port:\t\t{DestPort}\r\n\tProtocol:\t\t{Protocol}\r\n\r\n" +
+		"Filter Information:\r\n\tFilter Run-Time ID:\t{FilterRTID}\r\n\tLayer Name:\t\t{LayerName}\r\n\tLayer Run-Time ID:\t{LayerRTID}",
 	4624: "An account was successfully logged on.\r\n\r\nSubject:\r\n\tSecurity ID:\t\t{SubjectUserSid}\r\n\tAccount Name:\t\t{SubjectUserName}\r\n\tAccount Domain:\t\t{SubjectDomainName}\r\n\tLogon ID:\t\t{SubjectLogonId}\r\n\r\n" +
 		"Logon Information:\r\n\tLogon Type:\t\t{LogonType}\r\n\tRestricted Admin Mode:\t{RestrictedAdminMode}\r\n\tVirtual Account:\t\t{VirtualAccount}\r\n\tElevated Token:\t\t{ElevatedToken}\r\n\r\nImpersonation Level:\t\t{ImpersonationLevel}\r\n\r\n" +
 		"New Logon:\r\n\tSecurity ID:\t\t{TargetUserSid}\r\n\tAccount Name:\t\t{TargetUserName}\r\n\tAccount Domain:\t\t{TargetDomainName}\r\n\tLogon ID:\t\t{TargetLogonId}\r\n\tLinked Logon ID:\t\t{TargetLinkedLogonId}\r\n\tNetwork Account Name:\t{TargetOutboundUserName}\r\n\tNetwork Account Domain:\t{TargetOutboundDomainName}\r\n\tLogon GUID:\t\t{LogonGuid}\r\n\r\n" +
@@ -58,6 +61,7 @@ var winInserts = map[string]string{
 	"%%1833": "Impersonation", "%%1842": "Yes", "%%1843": "No", "%%1936": "TokenElevationTypeDefault (1)",
 	"%%4416": "ReadData (or ListDirectory)", "%%4417": "WriteData (or AddFile)", "%%4418": "AppendData (or AddSubdirectory or CreatePipeInstance)",
 	"%%4419": "ReadEA", "%%4423": "ReadAttributes", "%%1537": "DELETE", "%%1538": "READ_CONTROL", "%%1541": "SYNCHRONIZE",
+	"%%14593": "Outbound", "%%14611": "Connect",
 }
 
 // renderWinMessage fills id's message; a list of accesses goes one per
