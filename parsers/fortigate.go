@@ -435,8 +435,8 @@ func fortiTime(kv *fortiLine, loc *time.Location) (ts time.Time, zoned bool, err
 	if d == "" || t == "" {
 		return time.Time{}, false, fmt.Errorf("fortigate: no eventtime and no date/time fields")
 	}
-	if tz := kv.get(fTZ); tz != "" {
-		if ts, err := time.Parse("2006-01-02 15:04:05 -0700", d+" "+t+" "+tz); err == nil {
+	if z, ok := zoneOf(kv.get(fTZ)); ok {
+		if ts, err := time.ParseInLocation("2006-01-02 15:04:05", d+" "+t, z); err == nil {
 			return ts.UTC(), true, nil
 		}
 	}

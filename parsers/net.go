@@ -146,6 +146,44 @@ func zoneFromAbbrev(a string) (*time.Location, bool) {
 	return time.FixedZone(strings.ToUpper(a), off), true
 }
 
+// zoneOf reads a zone as devices write it beside a local time: an offset
+// ("+0100", "+01:00", "-05", "UTC+1", "GMT-05:30"), an unambiguous
+// abbreviation ("UTC", "CET") or an IANA name ("Europe/Paris").
+func zoneOf(s string) (*time.Location, bool) {
+	s = strings.TrimSpace(s)
+	if z, ok := zoneFromAbbrev(s); ok {
+		return z, true
+	}
+	if strings.Contains(s, "/") {
+		z, err := time.LoadLocation(s)
+		return z, err == nil
+	}
+	off := s
+	for _, p := range []string{"UTC", "GMT", "utc", "gmt"} {
+		off = strings.TrimPrefix(off, p)
+	}
+	if len(off) < 2 || off[0] != '+' && off[0] != '-' {
+		return nil, false
+	}
+	h, m, colon := off[1:], "0", strings.Contains(off, ":")
+	switch {
+	case colon:
+		h, m, _ = strings.Cut(off[1:], ":")
+	case len(h) == 4:
+		h, m = h[:2], h[2:]
+	}
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if err1 != nil || err2 != nil || len(h) > 2 || hh > 14 || mm > 59 || len(m) > 2 {
+		return nil, false
+	}
+	sec := hh*3600 + mm*60
+	if off[0] == '-' {
+		sec = -sec
+	}
+	return time.FixedZone(fmtUTCOffset(time.Duration(sec)*time.Second), sec), true
+}
+
 // ipv4Pat matches a dotted IPv4 address in free text.
 const ipv4Pat = `\d{1,3}(?:\.\d{1,3}){3}`
 
