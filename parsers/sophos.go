@@ -171,7 +171,7 @@ func sophosTime(kv map[string]string, loc *time.Location) (t time.Time, zoned bo
 	if d == "" || tm == "" {
 		return time.Time{}, false, fmt.Errorf("sophos-xg: no timestamp and no date/time fields")
 	}
-	z, zoned := zoneFromAbbrev(kv["timezone"])
+	z, zoned := zoneOf(kv["timezone"])
 	if zoned {
 		loc = z
 	}

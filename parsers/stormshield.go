@@ -54,7 +54,7 @@ func (d *stormDecoder) Line(no int64, line []byte, emit Emit) error {
 	if err != nil {
 		return err
 	}
-	if _, err := time.Parse("-0700", kv["tz"]); err != nil {
+	if _, ok := zoneOf(kv["tz"]); !ok {
 		d.o.zoneRead() // no tz= offset: read in --tz
 	}
 	ev.Timestamp = ts
@@ -149,10 +149,8 @@ func stormTime(kv map[string]string, loc *time.Location) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, fmt.Errorf("stormshield: no time field")
 	}
-	if tz := kv["tz"]; tz != "" {
-		if t, err := time.Parse("2006-01-02 15:04:05 -0700", v+" "+tz); err == nil {
-			return t.UTC(), nil
-		}
+	if z, ok := zoneOf(kv["tz"]); ok {
+		loc = z
 	}
 	t, err := time.ParseInLocation("2006-01-02 15:04:05", v, loc)
 	if err != nil {

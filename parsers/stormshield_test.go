@@ -1,6 +1,9 @@
 package parsers
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // TestStormshieldAnalysisLogs: the web, plugin and ssl logs of a
 // connection repeat bytes its connection log counts whole: they keep them
@@ -23,4 +26,18 @@ id=firewall time="2025-03-14 23:04:01" fw="SN-MAIRIE" tz=+0100 startime="2025-03
 		"url.original": "/ul/Xk2a9", "user.name": "jdupont"})
 	want(t, "plugin", evs[1], "", map[string]any{"source.bytes": nil, "stormshield.sent": "228395000"})
 	want(t, "connection", evs[2], "", map[string]any{"source.bytes": int64(228401203), "destination.bytes": int64(9120)})
+}
+
+// TestStormshieldZones: tz= in its forms places the local time; a zone not
+// read leaves it read in the zone given.
+func TestStormshieldZones(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	for tz, want := range map[string]string{"+0100": "2025-03-14T22:00:01Z", "+01:00": "2025-03-14T22:00:01Z", "UTC": "2025-03-14T23:00:01Z",
+		"": "2025-03-15T03:00:01Z", "?": "2025-03-15T03:00:01Z"} {
+		kv := map[string]string{"time": "2025-03-14 23:00:01", "tz": tz}
+		got, err := stormTime(kv, ny)
+		if err != nil || got.Format(time.RFC3339) != want {
+			t.Errorf("tz=%q: %v (%v), want %s", tz, got, err, want)
+		}
+	}
 }
