@@ -43,8 +43,9 @@ const (
 	maxClockRef           = 200000 // moments kept of each other log, all keys together
 	maxClockPerKey        = 512
 	// smtpEnded is the kind of the outbound SMTP sessions known by their
-	// end alone.
-	smtpEnded = "smtp-end"
+	// end alone; smtpInEnded of the inbound ones.
+	smtpEnded   = "smtp-end"
+	smtpInEnded = "smtp-in-end"
 )
 
 type clockMoment struct {
@@ -98,6 +99,7 @@ func newClockCheck(internal func(string) bool) *clockCheck {
 func vpnClockKey(ip, account string) string { return "vpn|" + ip + "|" + strings.ToLower(account) }
 func rdpClockKey(ip string) string          { return "rdp|" + ip }
 func smtpClockKey(relay string) string      { return "smtp|" + relay }
+func smtpInClockKey(client string) string   { return "smtpin|" + client }
 func webClockKey(server string) string      { return "web|" + server }
 
 // connClockKey names one connection by its addresses and ports: the
@@ -132,6 +134,14 @@ func (c *clockCheck) observe(ev *event.Event, kind string) {
 				// Its summary alone (SonicWall's closed connections): the
 				// delivery it carried was logged before it ended.
 				c.addFw(smtpEnded, smtpClockKey(dst), ev.Timestamp)
+			}
+		case p == 25 && src != "" && !c.internal(src) && ev.Str("event.outcome") != "failure":
+			// Mail from the Internet to the town's server: the server logs
+			// the message it received within seconds of the session.
+			if began, ok := sessionBegan(ev); ok {
+				c.addFw("smtp-in", smtpInClockKey(src), began)
+			} else {
+				c.addFw(smtpInEnded, smtpInClockKey(src), ev.Timestamp)
 			}
 		case p == 443 || p == 80:
 			if s := c.sample("web"); s != nil && dst != "" && c.internal(src) && !c.internal(dst) {
@@ -193,6 +203,9 @@ func (c *clockCheck) observe(ev *event.Event, kind string) {
 			if relay != "" && !c.internal(relay) {
 				m.add(smtpClockKey(relay), ev.Timestamp, zoneless)
 			}
+		}
+		if client := ev.Str("source.ip"); client != "" && !c.internal(client) {
+			m.add(smtpInClockKey(client), ev.Timestamp, zoneless)
 		}
 	}
 }
@@ -373,9 +386,9 @@ func (c *clockCheck) compare(name string) *ClockCheck {
 // the session lasted (Postfix reuses a connection up to 300 s by default).
 func (m clockMoment) window() (before, after time.Duration) {
 	switch {
-	case m.kind == smtpEnded:
+	case m.kind == smtpEnded || m.kind == smtpInEnded:
 		return smtpAfter, smtpBefore
-	case strings.HasPrefix(m.key, "smtp|") || strings.HasPrefix(m.key, "web|"):
+	case strings.HasPrefix(m.key, "smtp|") || strings.HasPrefix(m.key, "smtpin|") || strings.HasPrefix(m.key, "web|"):
 		return smtpBefore, smtpAfter
 	}
 	return clockBefore, clockAfter
@@ -420,7 +433,7 @@ func clockMoments(c ClockCheck, lang string) string {
 		return tr(lang, "sessions du pare-feu concordent avec les connexions que Windows a journalisées depuis leurs machines (Sysmon 3, 5156)", "sessions of the firewall agree with the connections Windows logged from their hosts (Sysmon 3, 5156)")
 	}
 	if c.Source == "mail" || c.Reference == "mail" {
-		return tr(lang, "sessions SMTP sortantes du pare-feu concordent avec les remises que le serveur de messagerie a journalisées", "outbound SMTP sessions of the firewall agree with the deliveries the mail server logged")
+		return tr(lang, "sessions SMTP du pare-feu (sortantes et entrantes) concordent avec les messages que le serveur de messagerie a journalisés", "SMTP sessions of the firewall (outbound and inbound) agree with the messages the mail server logged")
 	}
 	return tr(lang, "tunnels VPN et sessions bureau à distance du pare-feu concordent avec les ouvertures de session enregistrées par Windows", "VPN tunnels and remote desktop sessions of the firewall agree with the logons Windows recorded")
 }

@@ -200,6 +200,29 @@ func TestClockCheckDecides(t *testing.T) {
 		w.Fields["destination.port"] = "443"
 		c.observe(w, "windows")
 	}
+	// smtpIn: mail from the Internet, the firewall's inbound session (its
+	// start, or its end alone) and the message the mail server received.
+	smtpIn := func(c *clockCheck, client string, fw time.Time, ended bool, outcome string, received ...time.Time) {
+		ev := event.New()
+		ev.Timestamp = fw
+		if !ended {
+			ev.Timestamp = fw.Add(30 * time.Second)
+			ev.Fields["event.start"] = fw.Format(time.RFC3339Nano)
+		}
+		ev.Fields["source.ip"] = client
+		ev.Fields["destination.ip"] = "10.44.1.25"
+		ev.Fields["destination.port"] = int64(25)
+		ev.Fields["event.outcome"] = outcome
+		c.observe(ev, "firewall")
+		for _, at := range received {
+			m := event.New()
+			m.Timestamp = at
+			m.Fields["event.action"] = "message"
+			m.Fields[event.FieldDataset] = "postfix.log"
+			m.Fields["source.ip"] = client
+			c.observe(m, "mail")
+		}
+	}
 	for _, tc := range []struct {
 		name   string
 		build  func(c *clockCheck)
@@ -243,6 +266,19 @@ func TestClockCheckDecides(t *testing.T) {
 			for i := range 5 {
 				delivered := base.Add(time.Duration(i) * 7 * time.Hour)
 				smtp(c, "93.184.216.34", delivered.Add(4*time.Minute), delivered)
+			}
+		}, false, 0, "mail"},
+		{"inbound SMTP, firewall 2 h behind", func(c *clockCheck) {
+			for i := range 5 {
+				received := base.Add(time.Duration(i) * 7 * time.Hour)
+				smtpIn(c, fmt.Sprintf("209.85.128.%d", i), received.Add(-2*time.Hour-3*time.Second), false, "success", received)
+			}
+		}, false, -7200, "mail"},
+		{"inbound SMTP known by its end, clocks agree, refused attempts besides", func(c *clockCheck) {
+			for i := range 5 {
+				received := base.Add(time.Duration(i) * 7 * time.Hour)
+				smtpIn(c, "40.92.10.7", received.Add(20*time.Second), true, "success", received)
+				smtpIn(c, "40.92.10.7", received.Add(-3*time.Hour), true, "failure")
 			}
 		}, false, 0, "mail"},
 		{"Windows connections, firewall 1 h ahead", func(c *clockCheck) {

@@ -768,7 +768,7 @@ func TestReportSaysWhichLogsNameNoZone(t *testing.T) {
 		}
 	}
 	r, said := analyze(sonicwall)
-	if !strings.HasPrefix(said, "Times: the logs that name no zone (the firewall's among them) were read at UTC"+zone+": read in UTC, ") || !strings.Contains(said, "outbound SMTP sessions") {
+	if !strings.HasPrefix(said, "Times: the logs that name no zone (the firewall's among them) were read at UTC"+zone+": read in UTC, ") || !strings.Contains(said, "SMTP sessions of the firewall") {
 		t.Errorf("no --tz, with the mail log: reason %q", said)
 	}
 	truthFound(r, "no --tz, with the mail log", true)
