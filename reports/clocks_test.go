@@ -3,6 +3,7 @@ package reports
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -145,82 +146,46 @@ func hasReason(r *Report, s string) bool {
 // (long sessions full of logons), and clocks that agree.
 func TestClockCheckDecides(t *testing.T) {
 	base := time.Date(2025, 3, 14, 8, 0, 0, 0, time.UTC)
-	vpn := func(c *clockCheck, ip, user string, fw time.Time, logons ...time.Time) {
+	// seen has c observe, as a log of kind, an event at t with fields.
+	seen := func(c *clockCheck, kind string, t time.Time, fields map[string]any) {
 		ev := event.New()
-		ev.Timestamp = fw
-		ev.Fields["cisco.vpn.assigned_ip"] = ip
-		ev.Fields["user.name"] = user
-		c.observe(ev, "firewall")
+		ev.Timestamp = t
+		maps.Copy(ev.Fields, fields)
+		c.observe(ev, kind)
+	}
+	vpn := func(c *clockCheck, ip, user string, fw time.Time, logons ...time.Time) {
+		seen(c, "firewall", fw, map[string]any{"cisco.vpn.assigned_ip": ip, "user.name": user})
 		for _, at := range logons {
-			w := event.New()
-			w.Timestamp = at
-			w.Fields["event.code"] = "4624"
-			w.Fields["source.ip"] = ip
-			w.Fields["user.name"] = user
-			c.observe(w, "windows")
+			seen(c, "windows", at, map[string]any{"event.code": "4624", "source.ip": ip, "user.name": user})
 		}
 	}
 	// smtp: an outbound SMTP session the firewall logged by its summary
 	// alone (SonicWall: its end, its bytes, no start), and the delivery
 	// it carried as the mail server logged it (with its zone).
 	smtp := func(c *clockCheck, relay string, fwEnd, delivered time.Time) {
-		ev := event.New()
-		ev.Timestamp = fwEnd
-		ev.Fields["source.ip"] = "10.44.1.42"
-		ev.Fields["destination.ip"] = relay
-		ev.Fields["destination.port"] = int64(25)
-		ev.Fields["source.bytes"] = int64(743958)
-		c.observe(ev, "firewall")
-		m := event.New()
-		m.Timestamp = delivered
-		m.Fields["event.action"] = "message"
-		m.Fields[event.FieldDataset] = "postfix.log"
-		m.Fields["postfix.log.relay_ip"] = []string{relay}
-		c.observe(m, "mail")
+		seen(c, "firewall", fwEnd, map[string]any{"source.ip": "10.44.1.42", "destination.ip": relay, "destination.port": int64(25), "source.bytes": int64(743958)})
+		seen(c, "mail", delivered, map[string]any{"event.action": "message", event.FieldDataset: "postfix.log", "postfix.log.relay_ip": []string{relay}})
 	}
 	// conn: an outbound session the firewall logged with its start, and
 	// the connection its host logged as it opened it (Sysmon 3 or 5156).
 	conn := func(c *clockCheck, sport string, fwStart, opened time.Time, action string) {
-		ev := event.New()
-		ev.Timestamp = fwStart.Add(20 * time.Minute) // its end, as logged
-		ev.Fields["event.start"] = fwStart.Format(time.RFC3339Nano)
-		ev.Fields["source.ip"] = "10.44.1.26"
-		ev.Fields["source.port"] = sport
-		ev.Fields["destination.ip"] = "31.216.145.5"
-		ev.Fields["destination.port"] = int64(443)
-		ev.Fields["source.bytes"] = int64(1 << 20)
-		c.observe(ev, "firewall")
-		w := event.New()
-		w.Timestamp = opened
-		w.Fields["event.action"] = action
-		w.Fields["network.direction"] = "egress"
-		w.Fields["source.ip"] = "10.44.1.26"
-		w.Fields["source.port"] = sport
-		w.Fields["destination.ip"] = "31.216.145.5"
-		w.Fields["destination.port"] = "443"
-		c.observe(w, "windows")
+		seen(c, "firewall", fwStart.Add(20*time.Minute), map[string]any{ // dated by its end, as logged
+			"event.start": fwStart.Format(time.RFC3339Nano), "source.ip": "10.44.1.26", "source.port": sport,
+			"destination.ip": "31.216.145.5", "destination.port": int64(443), "source.bytes": int64(1 << 20)})
+		seen(c, "windows", opened, map[string]any{"event.action": action, "network.direction": "egress",
+			"source.ip": "10.44.1.26", "source.port": sport, "destination.ip": "31.216.145.5", "destination.port": "443"})
 	}
 	// smtpIn: mail from the Internet, the firewall's inbound session (its
 	// start, or its end alone) and the message the mail server received.
 	smtpIn := func(c *clockCheck, client string, fw time.Time, ended bool, outcome string, received ...time.Time) {
-		ev := event.New()
-		ev.Timestamp = fw
+		f := map[string]any{"source.ip": client, "destination.ip": "10.44.1.25", "destination.port": int64(25), "event.outcome": outcome}
+		at := fw
 		if !ended {
-			ev.Timestamp = fw.Add(30 * time.Second)
-			ev.Fields["event.start"] = fw.Format(time.RFC3339Nano)
+			at, f["event.start"] = fw.Add(30*time.Second), fw.Format(time.RFC3339Nano)
 		}
-		ev.Fields["source.ip"] = client
-		ev.Fields["destination.ip"] = "10.44.1.25"
-		ev.Fields["destination.port"] = int64(25)
-		ev.Fields["event.outcome"] = outcome
-		c.observe(ev, "firewall")
-		for _, at := range received {
-			m := event.New()
-			m.Timestamp = at
-			m.Fields["event.action"] = "message"
-			m.Fields[event.FieldDataset] = "postfix.log"
-			m.Fields["source.ip"] = client
-			c.observe(m, "mail")
+		seen(c, "firewall", at, f)
+		for _, r := range received {
+			seen(c, "mail", r, map[string]any{"event.action": "message", event.FieldDataset: "postfix.log", "source.ip": client})
 		}
 	}
 	for _, tc := range []struct {
