@@ -209,6 +209,9 @@ func parseTimespan(s string) (time.Duration, error) {
 
 func (cs *corrState) observe(base any, v *view, f *collector) {
 	ev := v.ev
+	if ev.Timestamp.IsZero() {
+		return // a line kept raw has no time to place in a timespan
+	}
 	if cs.typ == "new_value" {
 		cs.observeNew(v, f)
 		return

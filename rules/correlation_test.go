@@ -143,3 +143,49 @@ correlation: {type: value_sum, rules: [out], group-by: [source.ip, destination.i
 		}
 	}
 }
+
+// TestUndatedEventsDoNotCorrelate: an event without a time (a line kept
+// raw) cannot be placed in a timespan: it neither counts towards nor sets
+// off a correlation.
+func TestUndatedEventsDoNotCorrelate(t *testing.T) {
+	rs, err := ParseRules([]byte(`title: outbound
+name: out
+logsource: {category: firewall}
+detection:
+  sel: {network.direction: outbound}
+  condition: sel
+---
+title: three in ten minutes
+correlation: {type: event_count, rules: [out], group-by: [source.ip], timespan: 10m, condition: {gte: 3}}
+`), "inline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := Compile(rs)
+	at := time.Date(2025, 3, 14, 12, 0, 0, 0, time.UTC)
+	for i, ts := range []time.Time{at, at.Add(time.Minute), {}, at.Add(2 * time.Minute).Add(-time.Second)} {
+		x := event.New()
+		x.Timestamp = ts
+		x.Fields["event.dataset"] = "fortinet.firewall"
+		x.Fields["network.direction"] = "outbound"
+		x.Fields["source.ip"] = "10.0.0.1"
+		x.Fields[event.FieldID] = fmt.Sprintf("e%d", i)
+		e.Process(x)
+		if i == 2 {
+			for _, f := range e.Findings() {
+				if f.Title == "three in ten minutes" {
+					t.Fatalf("two dated events and an undated one set it off: %+v", f)
+				}
+			}
+		}
+	}
+	var n int
+	for _, f := range e.Findings() {
+		if f.Title == "three in ten minutes" {
+			n = f.Count
+		}
+	}
+	if n != 1 {
+		t.Errorf("three dated events: %d alerts, want 1", n)
+	}
+}
