@@ -82,3 +82,11 @@ func TestFortiTimeZones(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkZoneOfNamed(b *testing.B) {
+	for range b.N {
+		if _, ok := zoneOf("Europe/Paris"); !ok {
+			b.Fatal("not read")
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/exfiltrace/exfiltrace/event"
@@ -155,8 +156,7 @@ func zoneOf(s string) (*time.Location, bool) {
 		return z, true
 	}
 	if strings.Contains(s, "/") {
-		z, err := time.LoadLocation(s)
-		return z, err == nil
+		return namedZone(s)
 	}
 	off := s
 	for _, p := range []string{"UTC", "GMT", "utc", "gmt"} {
@@ -182,6 +182,35 @@ func zoneOf(s string) (*time.Location, bool) {
 		sec = -sec
 	}
 	return time.FixedZone(fmtUTCOffset(time.Duration(sec)*time.Second), sec), true
+}
+
+// namedZones caches the IANA zones read: time.LoadLocation reads the zone
+// database each time, and a log may name its zone on every line.
+var namedZones = struct {
+	sync.Mutex
+	m map[string]*time.Location // nil: not a zone
+}{m: map[string]*time.Location{}}
+
+// maxNamedZones bounds the cache against a file of ever-new names.
+const maxNamedZones = 256
+
+func namedZone(name string) (*time.Location, bool) {
+	namedZones.Lock()
+	z, seen := namedZones.m[name]
+	namedZones.Unlock()
+	if seen {
+		return z, z != nil
+	}
+	z, err := time.LoadLocation(name)
+	if err != nil {
+		z = nil
+	}
+	namedZones.Lock()
+	if len(namedZones.m) < maxNamedZones {
+		namedZones.m[name] = z
+	}
+	namedZones.Unlock()
+	return z, z != nil
 }
 
 // ipv4Pat matches a dotted IPv4 address in free text.
