@@ -189,3 +189,31 @@ correlation: {type: event_count, rules: [out], group-by: [source.ip], timespan: 
 		t.Errorf("three dated events: %d alerts, want 1", n)
 	}
 }
+
+// TestUndatedEventsLeaveFindingTimes: a rule that matches a line kept raw
+// (no time) as well as dated events says when from the dated ones only.
+func TestUndatedEventsLeaveFindingTimes(t *testing.T) {
+	rs, err := ParseRules([]byte("title: mega\nlogsource: {category: firewall}\ndetection:\n  sel: {destination.domain|contains: mega}\n  condition: sel\n"), "inline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := Compile(rs)
+	at := time.Date(2025, 3, 14, 22, 0, 0, 0, time.UTC)
+	for i, ts := range []time.Time{{}, at, at.Add(time.Hour)} {
+		x := event.New()
+		x.Timestamp = ts
+		x.Fields["event.dataset"] = "fortinet.firewall"
+		x.Fields["destination.domain"] = "g.api.mega.co.nz"
+		x.Fields[event.FieldID] = fmt.Sprintf("e%d", i)
+		e.Process(x)
+	}
+	f := e.Findings()
+	if len(f) != 1 || f[0].Count != 3 || !f[0].First.Equal(at) || !f[0].Last.Equal(at.Add(time.Hour)) {
+		t.Fatalf("findings %+v", f)
+	}
+	for _, o := range f[0].Occurrences {
+		if o.First.IsZero() {
+			t.Errorf("an occurrence without a time: %+v", f[0].Occurrences)
+		}
+	}
+}

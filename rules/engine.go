@@ -345,7 +345,8 @@ func (c *collector) addRefs(r *Rule, refs []*evRef) {
 	f.Count++
 	f.addOccurrence(refs)
 	for _, e := range refs {
-		if e.Time.Before(f.First) {
+		// An event without a time (a line kept raw) says nothing of when.
+		if !e.Time.IsZero() && (f.First.IsZero() || e.Time.Before(f.First)) {
 			f.First = e.Time
 		}
 		if e.Time.After(f.Last) {
@@ -369,9 +370,9 @@ func (c *collector) addRefs(r *Rule, refs []*evRef) {
 // source address), merged into the previous occurrence of the same host and
 // account when it follows it closely.
 func (f *Finding) addOccurrence(refs []*evRef) {
-	o := Occurrence{First: refs[0].Time, Last: refs[0].Time, Count: 1}
+	o := Occurrence{Count: 1}
 	for _, e := range refs {
-		if e.Time.Before(o.First) {
+		if !e.Time.IsZero() && (o.First.IsZero() || e.Time.Before(o.First)) {
 			o.First = e.Time
 		}
 		if e.Time.After(o.Last) {
@@ -380,6 +381,9 @@ func (f *Finding) addOccurrence(refs []*evRef) {
 		o.Host = firstNonEmpty(o.Host, e.host)
 		o.User = firstNonEmpty(o.User, e.user)
 		o.Src = firstNonEmpty(o.Src, e.src)
+	}
+	if o.First.IsZero() {
+		return // no time: no occurrence to place (the finding counts it)
 	}
 	for i := len(f.Occurrences) - 1; i >= 0 && i >= len(f.Occurrences)-8; i-- {
 		p := &f.Occurrences[i]
