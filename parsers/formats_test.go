@@ -27,7 +27,7 @@ var goldenFields = []string{"event.dataset", "event.code", "event.action", "even
 // wantFormat is the format each golden file must be detected as.
 var wantFormat = map[string]string{
 	"juniper-srx.log": "juniper-srx", "sophos.log": "sophos-xg", "netscreen.log": "netscreen", "watchguard.log": "watchguard", "zyxel.log": "zyxel",
-	"mikrotik.log": "mikrotik", "proxmox-firewall.log": "proxmox-firewall", "pfirewall.log": "windows-firewall",
+	"mikrotik.log": "mikrotik", "meraki.log": "meraki", "proxmox-firewall.log": "proxmox-firewall", "pfirewall.log": "windows-firewall",
 	"netfilter-edgeos-unifi.log": "netfilter", "cisco-asa-catalogue.log": "cisco-asa", "DhcpSrvLog-Ven.log": "windows-dhcp",
 	"DhcpV6SrvLog-Ven.log": "windows-dhcp", "DhcpSrvLog-Ven-fr.log": "windows-dhcp", "DhcpV6SrvLog-Ven-fr.log": "windows-dhcp", "dhcpd.log": "dhcpd", "dhcpd.leases": "dhcp-leases", "dnsmasq.leases": "dhcp-leases",
 	"syslog-auth.log": "syslog", "dovecot.log": "dovecot", "huawei.log": "huawei", "zimbra-audit.log": "zimbra", "cyrus.log": "cyrus-imap", "entra-signins.csv": "entra-signins",

@@ -276,6 +276,11 @@ func FuzzWatchGuard(f *testing.F) {
 	fuzzLines(f, WatchGuard{})
 }
 
+func FuzzMeraki(f *testing.F) {
+	seedLines(f, "testdata/formats/meraki.log")
+	fuzzLines(f, Meraki{})
+}
+
 func FuzzMikroTik(f *testing.F) {
 	seedLines(f, "testdata/formats/mikrotik.log")
 	fuzzLines(f, MikroTik{})

@@ -41,6 +41,7 @@ var registry = []Format{
 	NetScreen{},
 	WatchGuard{},
 	MikroTik{},
+	Meraki{},
 	ProxmoxFirewall{},
 	WindowsFirewall{},
 	WindowsDHCP{},
