@@ -53,7 +53,7 @@ func BenchmarkLineFormats(b *testing.B) {
 		"sendmail": "testdata/sendmail.log", "cef": "testdata/cef_leef.log", "leef": "testdata/leef.log", "zeek": "testdata/zeek_conn.log",
 		"winlogbeat": "testdata/winlogbeat.json", "nxlog-windows": "testdata/nxlog.json", "iis": "testdata/iis_exchange.log", "w3c-proxy": "testdata/proxysg_elff.log",
 		"juniper-srx": "testdata/formats/juniper-srx.log", "sophos-xg": "testdata/formats/sophos.log", "netscreen": "testdata/formats/netscreen.log",
-		"watchguard": "testdata/formats/watchguard.log", "zyxel": "testdata/formats/zyxel.log", "mikrotik": "testdata/formats/mikrotik.log", "proxmox-firewall": "testdata/formats/proxmox-firewall.log",
+		"watchguard": "testdata/formats/watchguard.log", "zyxel": "testdata/formats/zyxel.log", "mikrotik": "testdata/formats/mikrotik.log", "meraki": "testdata/formats/meraki.log", "proxmox-firewall": "testdata/formats/proxmox-firewall.log",
 		"windows-firewall": "testdata/formats/pfirewall.log", "netfilter": "testdata/formats/netfilter-edgeos-unifi.log",
 		"windows-dhcp": "testdata/formats/DhcpSrvLog-Ven.log", "dhcpd": "testdata/formats/dhcpd.log", "syslog": "testdata/formats/syslog-auth.log",
 		"zimbra": "testdata/formats/zimbra-audit.log", "cyrus-imap": "testdata/formats/cyrus.log", "ms-dns-debug": "testdata/formats/msdns-debug.log",
