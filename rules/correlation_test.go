@@ -10,6 +10,16 @@ import (
 	"github.com/exfiltrace/exfiltrace/event"
 )
 
+// outboundRule is the firewall rule the correlations under test count.
+const outboundRule = `title: outbound
+name: out
+logsource: {category: firewall}
+detection:
+  sel: {network.direction: outbound}
+  condition: sel
+---
+`
+
 // refAlert is one alert of the reference evaluation: its events' ids.
 type refAlert []string
 
@@ -72,14 +82,7 @@ func TestValueSumMeansTheSum(t *testing.T) {
 	} {
 		for seed := uint64(1); seed <= 6; seed++ {
 			t.Run(fmt.Sprintf("%s/%d", tc.name, seed), func(t *testing.T) {
-				rs, err := ParseRules([]byte(`title: outbound
-name: out
-logsource: {category: firewall}
-detection:
-  sel: {network.direction: outbound}
-  condition: sel
----
-title: big upload
+				rs, err := ParseRules([]byte(outboundRule+`title: big upload
 correlation: {type: value_sum, rules: [out], group-by: [source.ip, destination.ip], timespan: 1h, condition: {field: source.bytes, gte: `+fmt.Sprint(tc.gte)+`}}
 `), "inline")
 				if err != nil {
@@ -148,14 +151,7 @@ correlation: {type: value_sum, rules: [out], group-by: [source.ip, destination.i
 // raw) cannot be placed in a timespan: it neither counts towards nor sets
 // off a correlation.
 func TestUndatedEventsDoNotCorrelate(t *testing.T) {
-	rs, err := ParseRules([]byte(`title: outbound
-name: out
-logsource: {category: firewall}
-detection:
-  sel: {network.direction: outbound}
-  condition: sel
----
-title: three in ten minutes
+	rs, err := ParseRules([]byte(outboundRule+`title: three in ten minutes
 correlation: {type: event_count, rules: [out], group-by: [source.ip], timespan: 10m, condition: {gte: 3}}
 `), "inline")
 	if err != nil {
