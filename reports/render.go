@@ -77,7 +77,12 @@ func funcs(r *Report) map[string]any {
 	return map[string]any{
 		"t":     func(key string) string { return label(r.Lang, key) },
 		"bytes": func(n int64) string { return HumanBytes(n, r.Lang) },
-		"when":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
+		"when": func(t time.Time) string {
+			if t.IsZero() { // events without a time (lines kept raw, logs that wrote none)
+				return tr(r.Lang, "sans date", "undated")
+			}
+			return t.UTC().Format("2006-01-02 15:04:05Z")
+		},
 		"verdictLabel": func(v string) string {
 			return label(r.Lang, "verdict_"+v)
 		},

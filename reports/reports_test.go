@@ -402,3 +402,20 @@ func TestMailDirectionTeachesOwnDomains(t *testing.T) {
 		}
 	}
 }
+
+// TestUndatedTimesRendered: a case whose events name no time (bare device
+// messages) says so in its human reports, never "0001-01-01".
+func TestUndatedTimesRendered(t *testing.T) {
+	for lang, want := range map[string]string{"en": "undated → undated", "fr": "sans date → sans date"} {
+		r := &Report{Lang: lang, Case: CaseInfo{ID: "c", Events: 3}}
+		for _, format := range []string{"md", "html"} {
+			var buf bytes.Buffer
+			if err := Render(&buf, r, format, ""); err != nil {
+				t.Fatalf("%s %s: %v", lang, format, err)
+			}
+			if strings.Contains(buf.String(), "0001-01-01") || format == "html" && !strings.Contains(buf.String(), want) {
+				t.Errorf("%s %s: zero times shown as dates, or %q missing", lang, format, want)
+			}
+		}
+	}
+}
