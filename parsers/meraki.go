@@ -71,12 +71,11 @@ func (merakiDecoder) Line(no int64, line []byte, emit Emit) error {
 	// last ("pattern: allow all", "request: GET https://…"); values may be
 	// single-quoted with spaces inside (agent='Mozilla/5.0 (Windows…)').
 	pairs, marker, text := rest, "", ""
-	at := len(rest)
+	at := -1
 	for _, mk := range merakiText {
-		if i := strings.Index(" "+rest, " "+mk+" "); i >= 0 && i < at || strings.HasSuffix(rest, " "+mk) && len(rest)-len(mk) < at {
-			if i < 0 {
-				i = len(rest) - len(mk)
-			}
+		// In the padded line, the space before the marker sits where the
+		// marker starts in rest.
+		if i := strings.Index(" "+rest+" ", " "+mk+" "); i >= 0 && (at < 0 || i < at) {
 			at, marker = i, mk
 		}
 	}

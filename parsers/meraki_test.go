@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/exfiltrace/exfiltrace/event"
 )
 
 // TestMerakiSaysNoVolume: every Meraki event says its log counts no bytes
@@ -34,5 +36,24 @@ func TestMerakiSaysNoVolume(t *testing.T) {
 	}
 	if last := evs[len(evs)-1]; last.Str("observer.name") != "MX68-MAIRIE" || last.Str("cisco_meraki.event_type") != "vpn_firewall" {
 		t.Errorf("behind a relay's header: %v", last.Fields)
+	}
+}
+
+// TestMerakiFreeText: where the free text starts — the first marker, at
+// the end of a line or with no pairs before it.
+func TestMerakiFreeText(t *testing.T) {
+	for line, want := range map[string][2]string{
+		"<134>1 1741990521.1 MX flows src=10.0.0.1 dst=192.0.2.1 protocol=tcp sport=1 dport=2 pattern:":               {"flow-started", ""},
+		"<134>1 1741990521.1 MX flows pattern: deny all":                                                              {"flow-denied", "deny all"},
+		"<134>1 1741990521.1 MX urls src=10.0.0.1:5 dst=192.0.2.1:80 request: GET http://a.example/x?message: y":      {"http-request", ""},
+		"<134>1 1741990521.1 MX security_event ids_alerted src=10.0.0.1:5 message: pattern: looks like a marker here": {"security_event", "pattern: looks like a marker here"},
+	} {
+		var got []string
+		err := merakiDecoder{}.Line(1, []byte(line), func(ev *event.Event, _ string) {
+			got = append(got, ev.Str("event.action"), firstNonEmpty(ev.Str("rule.name"), ev.Str("message")))
+		})
+		if err != nil || len(got) != 2 || got[0] != want[0] || want[1] != "" && got[1] != want[1] {
+			t.Errorf("%s: %v (%v), want %v", line, got, err, want)
+		}
 	}
 }
