@@ -159,8 +159,8 @@ func zoneOf(s string) (*time.Location, bool) {
 		return namedZone(s)
 	}
 	off := s
-	for _, p := range []string{"UTC", "GMT", "utc", "gmt"} {
-		off = strings.TrimPrefix(off, p)
+	if len(off) > 3 && (strings.EqualFold(off[:3], "UTC") || strings.EqualFold(off[:3], "GMT")) {
+		off = off[3:]
 	}
 	if len(off) < 2 || off[0] != '+' && off[0] != '-' {
 		return nil, false

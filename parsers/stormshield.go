@@ -50,11 +50,11 @@ func (d *stormDecoder) Line(no int64, line []byte, emit Emit) error {
 	clear(kv)
 	splitKV(s[start:], func(k, v string) { kv[k] = v })
 	ev := event.New()
-	ts, err := stormTime(kv, d.loc)
+	ts, zoned, err := stormTime(kv, d.loc)
 	if err != nil {
 		return err
 	}
-	if _, ok := zoneOf(kv["tz"]); !ok {
+	if !zoned {
 		d.o.zoneRead() // no tz= offset: read in --tz
 	}
 	ev.Timestamp = ts
@@ -143,18 +143,20 @@ func stormSessionLog(logtype string) bool {
 	return true
 }
 
-// stormTime reads startime (when the connection began) or time, in the log's tz.
-func stormTime(kv map[string]string, loc *time.Location) (time.Time, error) {
+// stormTime reads startime (when the connection began) or time, in the
+// log's tz (zoned), else in loc.
+func stormTime(kv map[string]string, loc *time.Location) (t time.Time, zoned bool, err error) {
 	v := firstNonEmpty(kv["startime"], kv["time"])
 	if v == "" {
-		return time.Time{}, fmt.Errorf("stormshield: no time field")
+		return time.Time{}, false, fmt.Errorf("stormshield: no time field")
 	}
-	if z, ok := zoneOf(kv["tz"]); ok {
+	z, zoned := zoneOf(kv["tz"])
+	if zoned {
 		loc = z
 	}
-	t, err := time.ParseInLocation("2006-01-02 15:04:05", v, loc)
+	t, err = time.ParseInLocation("2006-01-02 15:04:05", v, loc)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("stormshield: bad time %q", v)
+		return time.Time{}, false, fmt.Errorf("stormshield: bad time %q", v)
 	}
-	return t.UTC(), nil
+	return t.UTC(), zoned, nil
 }

@@ -35,9 +35,9 @@ func TestStormshieldZones(t *testing.T) {
 	for tz, want := range map[string]string{"+0100": "2025-03-14T22:00:01Z", "+01:00": "2025-03-14T22:00:01Z", "UTC": "2025-03-14T23:00:01Z",
 		"": "2025-03-15T03:00:01Z", "?": "2025-03-15T03:00:01Z"} {
 		kv := map[string]string{"time": "2025-03-14 23:00:01", "tz": tz}
-		got, err := stormTime(kv, ny)
-		if err != nil || got.Format(time.RFC3339) != want {
-			t.Errorf("tz=%q: %v (%v), want %s", tz, got, err, want)
+		got, zoned, err := stormTime(kv, ny)
+		if err != nil || got.Format(time.RFC3339) != want || zoned != (tz != "" && tz != "?") {
+			t.Errorf("tz=%q: %v zoned %v (%v), want %s", tz, got, zoned, err, want)
 		}
 	}
 }
