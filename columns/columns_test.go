@@ -342,3 +342,74 @@ func TestRowsInTheNarrowestPart(t *testing.T) {
 		t.Errorf("columns of events:\n%v\nwant\n%v", names, append(want, "fields"))
 	}
 }
+
+// TestFieldsJoinedByPosition: when the fields' parts line up with the
+// events' parts, queries read each event's fields by position, and get
+// exactly what the join by event id gives; a fields row gone, they fall
+// back to that join (the event without its row then has no fields).
+func TestFieldsJoinedByPosition(t *testing.T) {
+	c := sampleCase(t)
+	if err := BuildFields(c, nil); err != nil {
+		t.Fatal(err)
+	}
+	rowsOf := func(db *sql.DB, q string) string {
+		t.Helper()
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		var out []string
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprint(vals...))
+		}
+		return strings.Join(out, "\n")
+	}
+	compare := func(want string) {
+		t.Helper()
+		connector, db, err := connect(c, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer connector.Close()
+		defer db.Close()
+		var view string
+		db.QueryRow(`SELECT sql FROM duckdb_views() WHERE view_name = 'events' AND temporary`).Scan(&view)
+		if positional := strings.Contains(view, "POSITIONAL"); positional != (want == "by position") {
+			t.Fatalf("view %q, want one joined %s", view, want)
+		}
+		prefix, err := tables(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := rowsOf(db, `SELECT * FROM events ORDER BY "event.id"`)
+		byID := rowsOf(db, `SELECT * FROM (`+joinFields(prefix+"events", prefix+"event_fields")+`) ORDER BY "event.id"`)
+		if got != byID || strings.Count(got, "\n") != 9839 {
+			t.Fatalf("joined %s: %d rows differ from the join by id (%d lines)", want, strings.Count(got, "\n")+1, strings.Count(byID, "\n")+1)
+		}
+		if n := rowsOf(db, `SELECT count(*) FROM events WHERE fields IS NULL`); (n == "0") != (want == "by position") {
+			t.Fatalf("joined %s: %s events without fields", want, n)
+		}
+	}
+	compare("by position")
+	connector, err := duckdb.NewConnector(Path(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(connector)
+	if _, err := db.Exec(`DELETE FROM event_fields_narrow WHERE "event.id" = (SELECT min("event.id") FROM event_fields_narrow)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	connector.Close()
+	compare("by id")
+}
