@@ -65,7 +65,7 @@ func build(c *index.Case, t *table, onEvent func()) error {
 		// the events table holds again elsewhere: written anew, in order.
 		if n, err := w.query(misaligned); err != nil || n[0] != "0" {
 			if err == nil {
-				err = w.exec(`DELETE FROM ` + fieldsTable.parts[0].name + `; DELETE FROM ` + fieldsTable.parts[1].name + `; DELETE FROM ` + fieldsTable.marks)
+				err = w.exec(`DELETE FROM ` + fieldsTable.name + `; DELETE FROM ` + fieldsTable.marks)
 			}
 			if err != nil {
 				w.Close()
@@ -179,8 +179,8 @@ func hasLayout(db *sql.DB) bool {
 }
 
 // fieldsInRowOrder writes the fields of the files not yet in the fields
-// table in the row order of the events' parts, each to its own part, so
-// that the export joins them by position in one query: the events interleave the
+// table in the events table's row order, so that the export joins the
+// two tables by position in one query: the events table interleaves the
 // files parsed side by side, and fields written file by file joined file
 // by file only (~10 ms a file: 224 s for a collection of 20,000 files).
 // An event missing from the event store stops the build.
@@ -194,25 +194,7 @@ func fieldsInRowOrder(c *index.Case, w *Writer, onEvent func()) error {
 	if len(todo) == 0 {
 		return nil
 	}
-	stored := c.OpenStored()
-	defer stored.Close()
-	counts := map[string]int64{}
-	for p, events := range eventsTable.parts {
-		if err := fieldsOfPart(w, p, events.name, stored, todo, counts, onEvent); err != nil {
-			return err
-		}
-	}
-	var marks []index.FileMark
-	for sha := range todo {
-		marks = append(marks, index.FileMark{SHA256: sha, Events: counts[sha]})
-	}
-	return w.FilesDone(marks)
-}
-
-// fieldsOfPart writes the fields of one events part's rows, of the files
-// in todo, to the fields part of the same place, in row order.
-func fieldsOfPart(w *Writer, p int, events string, stored *index.StoredEvents, todo map[string]bool, counts map[string]int64, onEvent func()) error {
-	last, err := w.query(`SELECT coalesce(max(rowid), -1) FROM ` + events)
+	last, err := w.query(`SELECT coalesce(max(rowid), -1) FROM ` + eventsTable.name)
 	if err != nil {
 		return err
 	}
@@ -220,11 +202,14 @@ func fieldsOfPart(w *Writer, p int, events string, stored *index.StoredEvents, t
 	if err != nil {
 		return fmt.Errorf("last row %q: %w", last[0], err)
 	}
+	stored := c.OpenStored()
+	defer stored.Close()
+	counts := map[string]int64{}
 	for lo := int64(0); lo <= maxRow; lo += rowsAtOnce {
 		if err := w.commit(); err != nil { // the appender's rows, before a query on its connection
 			return err
 		}
-		locs, err := w.query(fmt.Sprintf(`SELECT "evidence.location" FROM %s WHERE rowid >= %d AND rowid < %d ORDER BY rowid`, events, lo, lo+rowsAtOnce))
+		locs, err := w.query(fmt.Sprintf(`SELECT "evidence.location" FROM %s WHERE rowid >= %d AND rowid < %d ORDER BY rowid`, eventsTable.name, lo, lo+rowsAtOnce))
 		if err != nil {
 			return err
 		}
@@ -241,26 +226,25 @@ func fieldsOfPart(w *Writer, p int, events string, stored *index.StoredEvents, t
 			if onEvent != nil {
 				onEvent()
 			}
-			if err := w.addTo(p, ev, loc); err != nil {
+			if err := w.Add(ev, loc); err != nil {
 				return err
 			}
 		}
 	}
-	return nil
+	var marks []index.FileMark
+	for sha := range todo {
+		marks = append(marks, index.FileMark{SHA256: sha, Events: counts[sha]})
+	}
+	return w.FilesDone(marks)
 }
 
 // rowsAtOnce locations are read from the events table at a time.
 const rowsAtOnce = 100_000
 
 // misaligned counts the fields rows that are not their events row's, by
-// position in each part: none when the export can join the parts whole.
-var misaligned = func() string {
-	var qs []string
-	for p, events := range eventsTable.parts {
-		qs = append(qs, `(SELECT count(*) FROM (SELECT "event.id" AS a FROM `+events.name+`) POSITIONAL JOIN (SELECT "event.id" AS b FROM `+fieldsTable.parts[p].name+`) WHERE b IS NOT NULL AND a IS DISTINCT FROM b)`)
-	}
-	return `SELECT ` + strings.Join(qs, " + ")
-}()
+// position (fields not yet written for the last rows do not count): none
+// when the export can join the tables whole.
+var misaligned = outOfLine("", true)
 
 // lineUpFields writes the fields table again when it does not line up
 // with the events table (the export joins them by position); queries join

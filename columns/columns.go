@@ -5,9 +5,7 @@
 // event's other fields as JSON, written the first time something asks for
 // them (they cost ingest a tenth of its time, a quarter of its memory and
 // three quarters of the store's size, and only SQL and export read them).
-// Each is a view over two physical tables, a wide part with every column
-// and a narrow one without the columns network events never fill (see
-// wideOnly). Analysts query it with SQL (`exfiltrace sql`) or take it away as Parquet
+// Analysts query it with SQL (`exfiltrace sql`) or take it away as Parquet
 // (`exfiltrace export`). Both tables are built from the event store, file by
 // file, so they can always be rebuilt and never hold anything it does not.
 package columns
@@ -175,103 +173,16 @@ var FieldColumns = []column{
 }
 
 // table is one table written file by file, with its marks of the files
-// it holds complete. Its rows are kept in parts, physical tables behind a
-// view of the table's name: a row goes to the first part whose columns
-// hold every value it has.
+// it holds complete.
 type table struct {
 	name, marks string
 	cols        []column
-	parts       []part
-	wideOnly    []int // the columns only the wide part has
-}
-
-// part is one physical table of a table: at is, for each of its columns,
-// that column's place in the table's columns.
-type part struct {
-	name string
-	at   []int
-}
-
-// wideOnly are the typed columns that firewall, proxy and mail-flow events
-// leave empty (processes, files, mail, Windows accounts and logons): rows
-// with none of them go to the narrow part. DuckDB builds and compresses a
-// segment for every column of every row group, even one holding only NULL:
-// 664 k FortiGate lines ingested in 11.4–12.5 s with them, 9.7 s without
-// (bench/README, stop 48).
-var wideOnly = map[string]bool{
-	"user.domain": true, "process.command_line": true, "file.path": true,
-	"email.from.address": true, "email.to.address": true, "email.size": true,
-	"evidence.record": true, "event.provider": true, "user.id": true,
-	"user.target.name": true, "group.name": true, "process.name": true,
-	"process.executable": true, "process.parent.name": true,
-	"process.parent.executable": true, "file.name": true,
-	"email.message_id": true, "winlog.channel": true, "winlog.logon.type": true,
-	"winlog.share_name": true, "postfix.queue_id": true,
 }
 
 var (
-	eventsTable = split("events", "loaded", Columns, func(c column) bool { return !wideOnly[c.name] })
-	// The fields are kept in parts of their own, each in its events
-	// part's row order, so that the export joins the two by position.
-	fieldsTable = split("event_fields", "fields_loaded", FieldColumns, func(column) bool { return true })
+	eventsTable = &table{"events", "loaded", Columns}
+	fieldsTable = &table{"event_fields", "fields_loaded", FieldColumns}
 )
-
-// split makes a table of a wide part (every column) and a narrow one (the
-// columns narrow keeps).
-func split(name, marks string, cols []column, narrow func(column) bool) *table {
-	t := &table{name: name, marks: marks, cols: cols}
-	var wide, thin []int
-	for i, c := range cols {
-		wide = append(wide, i)
-		if narrow(c) {
-			thin = append(thin, i)
-		} else {
-			t.wideOnly = append(t.wideOnly, i)
-		}
-	}
-	t.parts = []part{{name + "_wide", wide}, {name + "_narrow", thin}}
-	return t
-}
-
-// narrowPart is the index of the narrow part in a table's parts.
-const narrowPart = 1
-
-// selectAll is a part's rows with every column of its table, in the
-// table's order (NULL where the part has no such column).
-func (t *table) selectAll(p part, from string) string {
-	have := map[int]bool{}
-	for _, i := range p.at {
-		have[i] = true
-	}
-	var b strings.Builder
-	b.WriteString("SELECT ")
-	for i, c := range t.cols {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		if have[i] {
-			b.WriteString(quote(c.name))
-		} else {
-			b.WriteString("NULL::" + c.typ + " AS " + quote(c.name))
-		}
-	}
-	b.WriteString(" FROM " + from)
-	return b.String()
-}
-
-// view is the table's rows: its parts' rows, each with every column, the
-// narrow part first. The other way round, a grouping with several
-// aggregates over the view (`top --sum --query`: count, sum, min and max
-// time per value) ran out of DuckDB's 128 MB on 2 M events in 0.2 s,
-// whatever the values grouped; narrow first, it answers within the limit,
-// as it did on one table (bench/README, stop 48).
-func (t *table) view(prefix string) string {
-	var qs []string
-	for i := len(t.parts) - 1; i >= 0; i-- {
-		qs = append(qs, t.selectAll(t.parts[i], prefix+t.parts[i].name))
-	}
-	return strings.Join(qs, " UNION ALL ")
-}
 
 // limits bounds DuckDB on every connection that writes: its memory (it
 // spills to disk beyond), one thread (the other cores parse), and its
@@ -304,35 +215,28 @@ func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`
 func schema() string {
 	var b strings.Builder
 	for _, t := range []*table{eventsTable, fieldsTable} {
-		for _, p := range t.parts {
-			b.WriteString("CREATE TABLE IF NOT EXISTS " + p.name + " (")
-			for j, i := range p.at {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString(quote(t.cols[i].name) + " " + t.cols[i].typ)
+		b.WriteString("CREATE TABLE IF NOT EXISTS " + t.name + " (")
+		for i, c := range t.cols {
+			if i > 0 {
+				b.WriteString(", ")
 			}
-			b.WriteString(");\n")
+			b.WriteString(quote(c.name) + " " + c.typ)
 		}
-		b.WriteString("CREATE OR REPLACE VIEW " + t.name + " AS " + t.view("") + ";\n")
-		b.WriteString("CREATE TABLE IF NOT EXISTS " + t.marks + " (sha256 VARCHAR PRIMARY KEY, events BIGINT);\n")
+		b.WriteString(");\nCREATE TABLE IF NOT EXISTS " + t.marks + " (sha256 VARCHAR PRIMARY KEY, events BIGINT);\n")
 	}
 	b.WriteString("CREATE TABLE IF NOT EXISTS layout (version VARCHAR);\n" + rankedSchema)
 	return b.String()
 }
 
-// layoutVersion names the tables' parts, columns, types and views: a copy built
-// by another version of exfiltrace with other columns is rebuilt, not mixed.
+// layoutVersion names the table's columns and types: a copy built by
+// another version of exfiltrace with other columns is rebuilt, not mixed.
 func layoutVersion() string {
 	h := sha256.New()
 	for _, t := range []*table{eventsTable, fieldsTable} {
-		for _, p := range t.parts {
-			h.Write([]byte(p.name + "\n"))
-			for _, i := range p.at {
-				h.Write([]byte(t.cols[i].name + " " + t.cols[i].typ + "\n"))
-			}
+		h.Write([]byte(t.name + "\n"))
+		for _, c := range t.cols {
+			h.Write([]byte(c.name + " " + c.typ + "\n"))
 		}
-		h.Write([]byte(t.view("") + "\n"))
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }

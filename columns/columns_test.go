@@ -138,7 +138,7 @@ func TestColumnarStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	db = sql.OpenDB(connector)
-	if _, err := db.Exec(`DELETE FROM event_fields_wide WHERE "event.id" = (SELECT min("event.id") FROM event_fields_wide)`); err != nil {
+	if _, err := db.Exec(`DELETE FROM event_fields WHERE "event.id" = (SELECT min("event.id") FROM event_fields)`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -302,49 +302,8 @@ func TestExportFailureLeavesNoFile(t *testing.T) {
 	}
 }
 
-// TestRowsInTheNarrowestPart: a row goes to the narrow part exactly when it
-// has no value for a column only the wide part holds (the samples' firewall
-// sessions all do; their Windows and mail events do not), and table events
-// shows every row once with every column, in the columns' order.
-func TestRowsInTheNarrowestPart(t *testing.T) {
-	c := sampleCase(t)
-	var none []string
-	for _, i := range eventsTable.wideOnly {
-		none = append(none, quote(Columns[i].name)+" IS NULL")
-	}
-	empty := strings.Join(none, " AND ")
-	narrow := scalar(t, c, `SELECT count(*) FROM events_narrow`).(int64)
-	wide := scalar(t, c, `SELECT count(*) FROM events_wide`).(int64)
-	if want := scalar(t, c, `SELECT count(*) FROM events WHERE `+empty).(int64); narrow != want || narrow == 0 {
-		t.Errorf("%d rows in the narrow part, %d rows without a wide-only value", narrow, want)
-	}
-	if want := scalar(t, c, `SELECT count(*) FROM events_wide WHERE NOT (`+empty+`)`).(int64); wide != want || wide == 0 {
-		t.Errorf("%d rows in the wide part, %d of them with a wide-only value", wide, want)
-	}
-	if n := scalar(t, c, `SELECT count(*) FROM events`).(int64); n != 9840 || n != narrow+wide {
-		t.Errorf("events shows %d rows, the parts hold %d + %d (want 9840)", n, narrow, wide)
-	}
-	for dataset, part := range map[string]string{"fortinet.firewall": "events_narrow", "system.security": "events_wide", "postfix": "events_wide"} {
-		all := scalar(t, c, `SELECT count(*) FROM events WHERE "event.dataset" = '`+dataset+`'`).(int64)
-		if in := scalar(t, c, `SELECT count(*) FROM `+part+` WHERE "event.dataset" = '`+dataset+`'`).(int64); all == 0 || in != all {
-			t.Errorf("%s: %d of %d rows in %s", dataset, in, all, part)
-		}
-	}
-	var names []string
-	if err := Query(c, `SELECT * FROM events LIMIT 1`, func(cols []string) error { names = cols; return nil }, func([]any) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
-	var want []string
-	for _, col := range Columns {
-		want = append(want, col.name)
-	}
-	if strings.Join(names, ",") != strings.Join(append(want, "fields"), ",") {
-		t.Errorf("columns of events:\n%v\nwant\n%v", names, append(want, "fields"))
-	}
-}
-
-// TestFieldsJoinedByPosition: when the fields' parts line up with the
-// events' parts, queries read each event's fields by position, and get
+// TestFieldsJoinedByPosition: when the fields table lines up with the
+// events table, queries read each event's fields by position, and get
 // exactly what the join by event id gives; a fields row gone, they fall
 // back to that join (the event without its row then has no fields).
 func TestFieldsJoinedByPosition(t *testing.T) {
@@ -406,7 +365,7 @@ func TestFieldsJoinedByPosition(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := sql.OpenDB(connector)
-	if _, err := db.Exec(`DELETE FROM event_fields_narrow WHERE "event.id" = (SELECT min("event.id") FROM event_fields_narrow)`); err != nil {
+	if _, err := db.Exec(`DELETE FROM event_fields WHERE "event.id" = (SELECT min("event.id") FROM event_fields)`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

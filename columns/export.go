@@ -95,9 +95,9 @@ func copyParquet(db *sql.DB, query, out string) error {
 // exportByPosition lets the tests take the export's other way.
 var exportByPosition = true
 
-// positionalJoin is the events joined with their fields by position, each
-// part of the events with its part of the fields, the whole parts at once
-// or file by file, when both hold every file's events in the same order (checked: a join by event id, a share at a
+// positionalJoin is the events joined with their fields by position, the
+// whole tables at once or file by file, when both tables hold every file's
+// events in the same order (checked: a join by event id, a share at a
 // time, scanned both tables once per share; 63 shares and 197 s for 1.5 M
 // Windows events, 16 s this way). The queries are to be written one after
 // the other (one query for thousands of files ran out of DuckDB's memory).
@@ -121,21 +121,12 @@ func positionalJoin(db *sql.DB) (queries []string, ok bool, err error) {
 		err := db.QueryRow(`SELECT count(*) FROM (SELECT "event.id" AS a FROM ` + events + `) POSITIONAL JOIN (SELECT "event.id" AS b FROM ` + fields + `) WHERE a IS DISTINCT FROM b`).Scan(&n)
 		return n, err
 	}
-	// Both tables are written together, part by part: unless a file was
-	// written again into one and not the other, their parts line up whole.
-	var whole []string
-	for p, events := range eventsTable.parts {
-		fields := t + fieldsTable.parts[p].name
-		if n, err := apart(t+events.name, fields); err != nil {
-			return nil, false, err
-		} else if n > 0 {
-			whole = nil
-			break
-		}
-		whole = append(whole, joined("("+eventsTable.selectAll(events, t+events.name)+")", `(SELECT "event.id" AS "fields.event.id", fields FROM `+fields+`)`))
-	}
-	if whole != nil {
-		return []string{strings.Join(whole, " UNION ALL ")}, true, nil
+	// Both tables are written together: unless a file was written again
+	// into one and not the other, they line up whole.
+	if n, err := apart(t+"events", t+"event_fields"); err != nil {
+		return nil, false, err
+	} else if n == 0 {
+		return []string{joined(t+"events", `(SELECT "event.id" AS "fields.event.id", fields FROM `+t+`event_fields)`)}, true, nil
 	}
 	rows, err := db.Query(`SELECT DISTINCT "evidence.sha256" FROM (SELECT "evidence.sha256" FROM ` + t + `events UNION ALL SELECT "evidence.sha256" FROM ` + t + `event_fields)`)
 	if err != nil {
@@ -159,16 +150,15 @@ func positionalJoin(db *sql.DB) (queries []string, ok bool, err error) {
 		if !f.Valid {
 			return nil, false, nil
 		}
-		of := ` WHERE "evidence.sha256" = '` + sqlString(f.String) + `'`
-		for p, events := range eventsTable.parts {
-			fields := t + fieldsTable.parts[p].name
-			if n, err := apart(`(SELECT * FROM `+t+events.name+of+`)`, `(SELECT "event.id" FROM `+fields+of+`)`); err != nil {
-				return nil, false, err
-			} else if n > 0 {
-				return nil, false, nil
-			}
-			parts = append(parts, joined("("+eventsTable.selectAll(events, t+events.name+of)+")", `(SELECT "event.id" AS "fields.event.id", fields FROM `+fields+of+`)`))
+		of := func(table, cols string) string {
+			return `(SELECT ` + cols + ` FROM ` + t + table + ` WHERE "evidence.sha256" = '` + sqlString(f.String) + `')`
 		}
+		if n, err := apart(of("events", "*"), of("event_fields", `"event.id"`)); err != nil {
+			return nil, false, err
+		} else if n > 0 {
+			return nil, false, nil
+		}
+		parts = append(parts, joined(of("events", "*"), of("event_fields", `"event.id" AS "fields.event.id", fields`)))
 	}
 	if len(parts) == 0 {
 		return nil, false, nil // nothing to join

@@ -36,16 +36,15 @@ func TestExportManyFiles(t *testing.T) {
 	if err := BuildFields(c, nil); err != nil {
 		t.Fatal(err)
 	}
-	// Files parsed side by side interleave in the events' wide part (mail
-	// events have mail fields); the fields are written in its row order,
-	// so the two join whole.
-	if n := scalar(t, c, `SELECT count(*) FROM (SELECT "evidence.sha256" AS s, lag("evidence.sha256") OVER (ORDER BY rowid) AS p FROM events_wide) WHERE s IS DISTINCT FROM p`); n.(int64) <= files {
+	// Files parsed side by side interleave in the events table; the
+	// fields are written in its row order, so the two join whole.
+	if n := scalar(t, c, `SELECT count(*) FROM (SELECT "evidence.sha256" AS s, lag("evidence.sha256") OVER (ORDER BY rowid) AS p FROM events) WHERE s IS DISTINCT FROM p`); n.(int64) <= files {
 		t.Fatalf("the events table holds %v runs of one file's rows: not interleaved, the test proves nothing", n)
 	}
 	if qs, lined, err := exportJoin(t, c); err != nil || !lined || len(qs) != 1 {
 		t.Fatalf("interleaved files: joined by position %v in %d queries (want one), %v", lined, len(qs), err)
 	}
-	// One file written again into the events alone: its rows move
+	// One file written again into the events table alone: its rows move
 	// to the end, so the tables line up file by file only.
 	connector, err := duckdb.NewConnector(Path(c), nil)
 	if err != nil {
@@ -55,8 +54,8 @@ func TestExportManyFiles(t *testing.T) {
 	sha := c.Manifest.Files[0].SHA256
 	for _, q := range []string{
 		`CREATE TEMP TABLE moved AS SELECT * FROM events WHERE "evidence.sha256" = '` + sha + `'`,
-		`DELETE FROM events_wide WHERE "evidence.sha256" = '` + sha + `'`,
-		`INSERT INTO events_wide SELECT * FROM moved`,
+		`DELETE FROM events WHERE "evidence.sha256" = '` + sha + `'`,
+		`INSERT INTO events SELECT * FROM moved`,
 	} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
@@ -66,9 +65,8 @@ func TestExportManyFiles(t *testing.T) {
 	connector.Close()
 	defer func(n int) { exportFilesAtOnce = n }(exportFilesAtOnce)
 	exportFilesAtOnce = 8
-	// A file's rows are joined part by part: two queries each.
-	if qs, lined, err := exportJoin(t, c); err != nil || !lined || len(qs) != 2*files/8 {
-		t.Fatalf("joined by position: %v, in %d queries (want %d), %v", lined, len(qs), 2*files/8, err)
+	if qs, lined, err := exportJoin(t, c); err != nil || !lined || len(qs) != files/8 {
+		t.Fatalf("joined by position: %v, in %d queries (want %d), %v", lined, len(qs), files/8, err)
 	}
 	dir := t.TempDir()
 	out, err := ExportParquet(c, dir)

@@ -323,16 +323,14 @@ func TestSQLCannotChangeTheCase(t *testing.T) {
 	c := sampleCase(t)
 	path := strings.ReplaceAll(Path(c), "'", "''")
 	for _, q := range []string{
-		`DELETE FROM events_wide`,
-		`DELETE FROM events_narrow`,
+		`DELETE FROM events`,
 		`DROP TABLE loaded`,
-		`DROP VIEW events`,
-		`UPDATE events_narrow SET "source.bytes" = 0`,
-		`INSERT INTO event_fields_wide VALUES ('x', 'y', '{}')`,
-		`ATTACH '` + path + `' AS w; DELETE FROM w.events_narrow`,
-		`USE memory; DETACH columns; ATTACH '` + path + `' AS w; DELETE FROM w.events_wide`,
-		`DETACH casedb; ATTACH '` + path + `' AS w; DELETE FROM w.events_narrow`, // a case attached under another name
-		`SELECT fields FROM events; DELETE FROM events_wide`,
+		`UPDATE events SET "source.bytes" = 0`,
+		`INSERT INTO event_fields VALUES ('x', 'y', '{}')`,
+		`ATTACH '` + path + `' AS w; DELETE FROM w.events`,
+		`USE memory; DETACH columns; ATTACH '` + path + `' AS w; DELETE FROM w.events`,
+		`DETACH casedb; ATTACH '` + path + `' AS w; DELETE FROM w.events`, // a case attached under another name
+		`SELECT fields FROM events; DELETE FROM events`,
 	} {
 		err := Query(c, q, func([]string) error { return nil }, func([]any) error { return nil })
 		if err == nil {

@@ -26,11 +26,9 @@ type Writer struct {
 	path      string
 	connector *duckdb.Connector
 	conn      driver.Conn
-	app       []*duckdb.Appender // by part
-	vals      []driver.Value     // a row's values, by table column
-	row       [][]driver.Value   // a row's values, by part column
-	rows      []int              // rows appended to each part
-	appended  int                // rows appended since the instance opened
+	app       *duckdb.Appender
+	vals      []driver.Value
+	rows      int
 	started   map[string]bool
 	complete  map[string]bool // files with their "loaded" mark
 }
@@ -56,11 +54,7 @@ func newWriter(c *index.Case, t *table) (*Writer, error) {
 		os.Remove(Path(c))
 		os.Remove(Path(c) + ".wal")
 	}
-	w := &Writer{t: t, path: Path(c), vals: make([]driver.Value, len(t.cols)), started: map[string]bool{},
-		app: make([]*duckdb.Appender, len(t.parts)), rows: make([]int, len(t.parts))}
-	for _, p := range t.parts {
-		w.row = append(w.row, make([]driver.Value, len(p.at)))
-	}
+	w := &Writer{t: t, path: Path(c), vals: make([]driver.Value, len(t.cols)), started: map[string]bool{}}
 	if err := w.open(); err != nil {
 		return nil, err
 	}
@@ -72,10 +66,8 @@ func newWriter(c *index.Case, t *table) (*Writer, error) {
 	if err == nil && len(layouts) == 0 {
 		err = w.exec("INSERT INTO layout VALUES ('" + layoutVersion() + "')")
 	}
-	for _, p := range t.parts {
-		if err == nil {
-			err = w.exec(`DELETE FROM ` + p.name + ` WHERE "evidence.sha256" NOT IN (SELECT sha256 FROM ` + t.marks + `)`)
-		}
+	if err == nil {
+		err = w.exec(`DELETE FROM ` + t.name + ` WHERE "evidence.sha256" NOT IN (SELECT sha256 FROM ` + t.marks + `)`)
 	}
 	var shas []string
 	if err == nil {
@@ -145,11 +137,7 @@ func (w *Writer) forget(sha string) error {
 		return err
 	}
 	delete(w.complete, sha)
-	var q strings.Builder
-	for _, p := range w.t.parts {
-		q.WriteString(`DELETE FROM ` + p.name + ` WHERE "evidence.sha256" = '` + sqlString(sha) + `'; `)
-	}
-	return w.exec(q.String() + `DELETE FROM ` + w.t.marks + ` WHERE sha256 = '` + sqlString(sha) + `'`)
+	return w.exec(`DELETE FROM ` + w.t.name + ` WHERE "evidence.sha256" = '` + sqlString(sha) + `'; DELETE FROM ` + w.t.marks + ` WHERE sha256 = '` + sqlString(sha) + `'`)
 }
 
 func (w *Writer) exec(q string) error {
@@ -178,61 +166,19 @@ func (w *Writer) query(q string) ([]string, error) {
 	}
 }
 
-// commit closes the appenders: their rows stay in their transaction until
-// then.
+// commit closes the appender: its rows stay in its transaction until then.
 func (w *Writer) commit() error {
-	var err error
-	for p := range w.app {
-		if err == nil {
-			err = w.commitPart(p)
-		}
-	}
-	return err
-}
-
-func (w *Writer) commitPart(p int) error {
-	if w.app[p] == nil {
+	if w.app == nil {
 		return nil
 	}
-	err := w.app[p].Close()
-	w.app[p] = nil
+	err := w.app.Close()
+	w.app = nil
 	return err
 }
 
-// Add appends one event stored at loc: to the narrow part when it has no
-// value for the columns only the wide part has.
+// Add appends one event stored at loc in the event store.
 func (w *Writer) Add(ev *event.Event, loc string) error {
-	w.fill(ev, loc)
-	p := narrowPart
-	for _, i := range w.t.wideOnly {
-		if w.vals[i] != nil {
-			p = 0
-			break
-		}
-	}
-	return w.append(p, ev.Str(event.FieldSHA256))
-}
-
-// addTo appends one event to a given part (the fields of an event, to the
-// part its typed columns are in).
-func (w *Writer) addTo(p int, ev *event.Event, loc string) error {
-	w.fill(ev, loc)
-	return w.append(p, ev.Str(event.FieldSHA256))
-}
-
-// fill reads an event's values for the table's columns into w.vals.
-func (w *Writer) fill(ev *event.Event, loc string) {
-	for i, col := range w.t.cols {
-		if col.get == nil {
-			w.vals[i] = loc
-		} else {
-			w.vals[i] = col.get(ev)
-		}
-	}
-}
-
-// append appends the row in w.vals to part p.
-func (w *Writer) append(p int, sha string) error {
+	sha := ev.Str(event.FieldSHA256)
 	if !w.started[sha] {
 		// A file is written whole: one already complete is written again.
 		if w.complete[sha] {
@@ -242,35 +188,31 @@ func (w *Writer) append(p int, sha string) error {
 		}
 		w.started[sha] = true
 	}
-	if w.app[p] == nil {
-		app, err := duckdb.NewAppenderFromConn(w.conn, "", w.t.parts[p].name)
+	if w.app == nil {
+		app, err := duckdb.NewAppenderFromConn(w.conn, "", w.t.name)
 		if err != nil {
 			return err
 		}
-		w.app[p] = app
+		w.app = app
 	}
-	row := w.row[p]
-	for j, i := range w.t.parts[p].at {
-		row[j] = w.vals[i]
+	for i, col := range w.t.cols {
+		if col.get == nil {
+			w.vals[i] = loc
+		} else {
+			w.vals[i] = col.get(ev)
+		}
 	}
-	if err := w.app[p].AppendRow(row...); err != nil {
+	if err := w.app.AppendRow(w.vals...); err != nil {
 		return err
 	}
-	// Committing every row group keeps the appenders' pending data —
+	// Committing every so many rows keeps the appender's pending data —
 	// outside DuckDB's memory limit — small, and lets DuckDB write them
 	// out compressed, so memory does not grow with the file.
-	w.appended++
-	w.rows[p]++
-	whole := w.rows[p]%flushRows == 0
-	// The instance is reopened when a row group of this part is whole, so
-	// that at least the part most rows go to keeps whole row groups; or,
-	// should this part's row group not fill, at twice the count.
-	if w.appended >= reopenRows && (whole || w.appended >= 2*reopenRows) {
-		w.appended = 0
+	if w.rows++; w.rows%reopenRows == 0 {
 		return w.reopen()
 	}
-	if whole {
-		return w.commitPart(p)
+	if w.rows%flushRows == 0 {
+		return w.commit()
 	}
 	return nil
 }
