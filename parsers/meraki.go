@@ -2,7 +2,6 @@ package parsers
 
 import (
 	"fmt"
-	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -164,7 +163,7 @@ func merakiEndpoint(ev *event.Event, side, addr, port string) {
 	if addr == "" {
 		return
 	}
-	if ap, err := netip.ParseAddrPort(addr); err == nil {
+	if ap, ok := endpoint(addr); ok {
 		addr, port = ap.Addr().String(), strconv.Itoa(int(ap.Port()))
 	}
 	setIP(ev, side+".ip", addr)

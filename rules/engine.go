@@ -345,13 +345,7 @@ func (c *collector) addRefs(r *Rule, refs []*evRef) {
 	f.Count++
 	f.addOccurrence(refs)
 	for _, e := range refs {
-		// An event without a time (a line kept raw) says nothing of when.
-		if !e.Time.IsZero() && (f.First.IsZero() || e.Time.Before(f.First)) {
-			f.First = e.Time
-		}
-		if e.Time.After(f.Last) {
-			f.Last = e.Time
-		}
+		widen(&f.First, &f.Last, e.Time)
 		f.Hosts = addUnique(f.Hosts, e.host)
 		f.Users = addUnique(f.Users, e.user)
 		f.Sources = addUnique(f.Sources, e.src)
@@ -366,18 +360,27 @@ func (c *collector) addRefs(r *Rule, refs []*evRef) {
 	}
 }
 
+// widen stretches the span first–last to t. An event without a time (a line
+// kept raw) says nothing of when.
+func widen(first, last *time.Time, t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	if first.IsZero() || t.Before(*first) {
+		*first = t
+	}
+	if t.After(*last) {
+		*last = t
+	}
+}
+
 // addOccurrence records one alert (its events' span, host, account and
 // source address), merged into the previous occurrence of the same host and
 // account when it follows it closely.
 func (f *Finding) addOccurrence(refs []*evRef) {
 	o := Occurrence{Count: 1}
 	for _, e := range refs {
-		if !e.Time.IsZero() && (o.First.IsZero() || e.Time.Before(o.First)) {
-			o.First = e.Time
-		}
-		if e.Time.After(o.Last) {
-			o.Last = e.Time
-		}
+		widen(&o.First, &o.Last, e.Time)
 		o.Host = firstNonEmpty(o.Host, e.host)
 		o.User = firstNonEmpty(o.User, e.user)
 		o.Src = firstNonEmpty(o.Src, e.src)
