@@ -244,7 +244,7 @@ const rowsAtOnce = 100_000
 // misaligned counts the fields rows that are not their events row's, by
 // position (fields not yet written for the last rows do not count): none
 // when the export can join the tables whole.
-var misaligned = outOfLine("", true)
+var misaligned = outOfLine(eventsTable.name, fieldsTable.name, true)
 
 // lineUpFields writes the fields table again when it does not line up
 // with the events table (the export joins them by position); queries join

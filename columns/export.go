@@ -118,7 +118,7 @@ func positionalJoin(db *sql.DB) (queries []string, ok bool, err error) {
 	}
 	apart := func(events, fields string) (int64, error) {
 		var n int64
-		err := db.QueryRow(`SELECT count(*) FROM (SELECT "event.id" AS a FROM ` + events + `) POSITIONAL JOIN (SELECT "event.id" AS b FROM ` + fields + `) WHERE a IS DISTINCT FROM b`).Scan(&n)
+		err := db.QueryRow(outOfLine(events, fields, false)).Scan(&n)
 		return n, err
 	}
 	// Both tables are written together: unless a file was written again

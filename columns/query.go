@@ -44,7 +44,7 @@ func connect(c *index.Case, withFields bool) (*duckdb.Connector, *sql.DB, error)
 		if err == nil {
 			view := joinFields(t+"events", t+"event_fields")
 			var apart int64
-			if db.QueryRow(outOfLine(t, false)).Scan(&apart) == nil && apart == 0 {
+			if db.QueryRow(outOfLine(t+"events", t+"event_fields", false)).Scan(&apart) == nil && apart == 0 {
 				view = byPosition(t)
 			}
 			_, err = db.Exec(`CREATE TEMP VIEW events AS ` + view)
@@ -113,16 +113,16 @@ func byPosition(t string) string {
 	return `SELECT e.*, f.fields FROM ` + t + `events e POSITIONAL JOIN (SELECT fields FROM ` + t + `event_fields) f`
 }
 
-// outOfLine counts the rows of the events table (of catalog prefix t)
-// whose fields are not at the same place in the fields table, missing or
-// extra rows included unless fieldsMayEnd: then rows past the fields' last
-// one do not count.
-func outOfLine(t string, fieldsMayEnd bool) string {
+// outOfLine counts the rows of events whose fields are not at the same
+// place in fields (row sources with an "event.id"), missing or extra rows
+// included unless fieldsMayEnd: then rows past the fields' last one do not
+// count.
+func outOfLine(events, fields string, fieldsMayEnd bool) string {
 	cond := `a IS DISTINCT FROM b`
 	if fieldsMayEnd {
 		cond = `b IS NOT NULL AND ` + cond
 	}
-	return `SELECT count(*) FROM (SELECT "event.id" AS a FROM ` + t + `events) POSITIONAL JOIN (SELECT "event.id" AS b FROM ` + t + `event_fields) WHERE ` + cond
+	return `SELECT count(*) FROM (SELECT "event.id" AS a FROM ` + events + `) POSITIONAL JOIN (SELECT "event.id" AS b FROM ` + fields + `) WHERE ` + cond
 }
 
 // joinFields is the events of one row source joined with their other
