@@ -113,7 +113,7 @@ func (d *panDecoder) Line(no int64, line []byte, emit Emit) error {
 	if d.misordered != nil {
 		return d.misordered
 	}
-	h, err := d.clock.parse(s)
+	h, err := d.clock.peek(s)
 	body := s
 	if err == nil {
 		body = h.Msg // the CSV after the syslog header
@@ -139,12 +139,19 @@ func (d *panDecoder) Line(no int64, line []byte, emit Emit) error {
 	if terr != nil {
 		t, terr = time.ParseInLocation("2006/01/02 15:04:05", get(panReceive), d.loc)
 	}
+	// A header naming its zone (RFC 5424, ISO with an offset) dates the
+	// line; a classic one names no year where PAN-OS' columns do, and no
+	// more zone than they.
 	switch {
-	case err == nil && !h.Time.IsZero():
-		ev.Timestamp = h.Time // the syslog header carries the zone; PAN-OS columns do not
+	case err == nil && h.Zoned:
+		ev.Timestamp = h.Time
+		d.clock.take(h)
 	case terr == nil:
 		ev.Timestamp = t.UTC()
 		d.o.zoneRead() // PAN-OS' columns name no zone
+	case err == nil && !h.Time.IsZero():
+		ev.Timestamp = h.Time
+		d.clock.take(h)
 	default:
 		return fmt.Errorf("panos: no usable time")
 	}

@@ -1,6 +1,9 @@
 package parsers
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // TestPanOSSessionEnd: a session's start log holds its bytes so far and a
 // deny log those of a refused session: they keep them as PAN-OS' fields,
@@ -22,4 +25,34 @@ func TestPanOSSessionEnd(t *testing.T) {
 		"panw.panos.bytes_received": int64(883), "tags": []string{"panos_not_session_end"}})
 	want(t, "end", evs[1], "", map[string]any{"source.bytes": int64(228392011), "destination.bytes": int64(2537689), "network.bytes": int64(230929700)})
 	want(t, "deny", evs[2], "", map[string]any{"source.bytes": nil, "panw.panos.bytes_sent": int64(74), "event.action": "deny"})
+}
+
+// TestPanOSDatedByItsColumns: behind a classic syslog header, which names
+// no year, the log's own generated time (with its year) dates the event,
+// and the file's year is no guess; a header naming its zone dates it.
+func TestPanOSDatedByItsColumns(t *testing.T) {
+	body := `1,2024/03/12 03:14:07,013201001234,TRAFFIC,end,2561,2024/03/12 03:14:06,10.1.2.30,185.199.110.153,203.0.113.5,185.199.110.153,allow-out,,,ssl,vsys1,trust,untrust,ethernet1/2,ethernet1/1,Forward,2024/03/12 03:14:07,123456,1,50432,443,50432,443,0x400019,tcp,allow,5369757696,5368709120,1048576,4700000,2024/03/12 02:14:06,3600,any,0,7012345678,0x0,10.0.0.0-10.255.255.255,United States,0,3800000,900000,tcp-fin`
+	for _, c := range []struct {
+		name, header, want string
+		guessed            bool
+	}{
+		{"classic header", "Mar 12 03:14:09 fw-mairie ", "2024-03-12T03:14:06Z", false},
+		{"classic header with priority", "<14>Mar 12 03:14:09 fw-mairie ", "2024-03-12T03:14:06Z", false},
+		{"RFC 5424 header", "<14>1 2024-03-12T04:14:09+01:00 fw-mairie - - - - ", "2024-03-12T03:14:09Z", false},
+		{"no header", "", "2024-03-12T03:14:06Z", false},
+	} {
+		st, evs := parseText(t, "panos.log", c.header+body+"\n")
+		if st.Format != "panos" || st.Parsed != 1 || len(evs) != 1 {
+			t.Fatalf("%s: stats %+v", c.name, st)
+		}
+		if got := evs[0].Timestamp.Format(time.RFC3339); got != c.want {
+			t.Errorf("%s: dated %s, want %s", c.name, got, c.want)
+		}
+		if st.YearGuessed != c.guessed {
+			t.Errorf("%s: year guessed %v, want %v", c.name, st.YearGuessed, c.guessed)
+		}
+		if n, _ := evs[0].Int("source.bytes"); n != 5368709120 {
+			t.Errorf("%s: source.bytes %d", c.name, n)
+		}
+	}
 }
