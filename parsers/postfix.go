@@ -28,7 +28,7 @@ func (Postfix) Detect(head []byte) bool {
 }
 
 func (Postfix) matchLine(l string) bool {
-	return strings.Contains(l, " postfix") && strings.Contains(l, "]: ")
+	return strings.Contains(l, " postfix") && (strings.Contains(l, "]: ") || strings.HasPrefix(syslogProgram(l), "postfix"))
 }
 
 func (Postfix) NewDecoder(o *Options) LineDecoder {
@@ -40,7 +40,7 @@ func (Postfix) NewDecoder(o *Options) LineDecoder {
 const maxPendingMessages = 200000
 
 var (
-	pfClient   = regexp.MustCompile(`([^\s\[]*)\[([0-9A-Fa-f.:]+|unknown)\](?::(\d+))?`)
+	pfClient   = regexp.MustCompile(`([^\s\[=]*)\[([0-9A-Fa-f.:]+|unknown)\](?::(\d+))?`)
 	pfStatusRe = regexp.MustCompile(`status=(\w+)(?: \((.*)\))?$`)
 	// anvil: "for (smtpd:1.2.3.4)", "for (smtpd:2604::3)", "for (127.0.0.1:2525:127.0.0.1)"
 	pfAnvil = regexp.MustCompile(`for \(([^)]*)\)`)

@@ -31,7 +31,15 @@ func (Sendmail) Detect(head []byte) bool {
 }
 
 func (Sendmail) matchLine(l string) bool {
-	return (strings.Contains(l, " sm-") || strings.Contains(l, " sendmail[")) && strings.Contains(l, "]: ")
+	if (strings.Contains(l, " sm-") || strings.Contains(l, " sendmail[")) && strings.Contains(l, "]: ") {
+		return true
+	}
+	// RFC 5424 names the program and its pid apart: "sm-mta 4242 - -".
+	if !strings.Contains(l, " sm-") && !strings.Contains(l, " sendmail ") {
+		return false
+	}
+	p := syslogProgram(l)
+	return strings.HasPrefix(p, "sm-") || p == "sendmail"
 }
 
 func (Sendmail) NewDecoder(o *Options) LineDecoder {

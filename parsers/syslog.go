@@ -49,6 +49,18 @@ type syslogClock struct {
 // --tz, the file's time is absolute, and zones span 26 hours.
 const yearAhead = 2 * 24 * time.Hour
 
+// syslogProgram is the program a line's syslog header names ("" without
+// a header): RFC 5424 writes it without the "name[pid]: " that classic
+// headers give formats to recognise.
+func syslogProgram(l string) string {
+	c := syslogClock{Year: 2000, Loc: time.UTC}
+	h, err := c.peek(l)
+	if err != nil {
+		return ""
+	}
+	return h.Program
+}
+
 // parse reads a header whose time dates the event (see peek).
 func (c *syslogClock) parse(line string) (syslogHeader, error) {
 	h, err := c.peek(line)
