@@ -28,6 +28,7 @@ var (
 	eximKV    = regexp.MustCompile(`\b(S|A|P|R|T|id|U)=(\S+)`)
 	eximFrom  = regexp.MustCompile(`\bF=<([^>]*)>`)
 	eximRcpt  = regexp.MustCompile(`rejected RCPT <([^>]*)>:(.*)$`)
+	eximPID   = regexp.MustCompile(`^\[\d+\] `)
 )
 
 func (Exim) Detect(head []byte) bool {
@@ -38,17 +39,59 @@ func (Exim) matchLine(l string) bool {
 	if strings.HasPrefix(l, "#") {
 		return false
 	}
-	m := eximStamp.FindStringSubmatch(l)
-	return m != nil && (eximID.MatchString(m[3]) || strings.Contains(m[3], "authenticator failed") ||
-		strings.HasPrefix(m[3], "SMTP connection") || strings.Contains(m[3], "rejected RCPT") || strings.HasPrefix(m[3], "Start queue run"))
+	var text string
+	if m := eximStamped(l); m != nil {
+		text = m[3]
+	} else if h, ok := eximSyslog(l); ok {
+		text = h.Msg
+	} else {
+		return false
+	}
+	return eximID.MatchString(text) || strings.Contains(text, "authenticator failed") ||
+		strings.HasPrefix(text, "SMTP connection") || strings.Contains(text, "rejected RCPT") || strings.HasPrefix(text, "Start queue run")
+}
+
+// eximStamped matches Exim's own stamp and the text after it: at the
+// line's start (Exim's log files), or behind the syslog header of
+// log_file_path = syslog ("host exim[pid]: 2021-07-17 23:20:49 …", with or
+// without a syslog stamp; RFC 5424's "exim 4242 - - 2021-07-17 …").
+func eximStamped(s string) []string {
+	if m := eximStamp.FindStringSubmatch(s); m != nil {
+		return m
+	}
+	if i := strings.Index(s, "exim["); i >= 0 {
+		if j := strings.Index(s[i:], "]: "); j > 0 {
+			return eximStamp.FindStringSubmatch(s[i+j+3:])
+		}
+	}
+	if h, ok := eximSyslog(s); ok {
+		return eximStamp.FindStringSubmatch(h.Msg)
+	}
+	return nil
+}
+
+// eximSyslog reads the syslog header of a line Exim sent to syslog; its
+// Msg is Exim's text, without the "[pid] " Exim may put first.
+func eximSyslog(s string) (syslogHeader, bool) {
+	if !strings.Contains(s, "exim") {
+		return syslogHeader{}, false
+	}
+	c := syslogClock{Year: 2000, Loc: time.UTC}
+	h, err := c.peek(s)
+	if err != nil || !strings.HasPrefix(h.Program, "exim") {
+		return syslogHeader{}, false
+	}
+	h.Msg = eximPID.ReplaceAllString(h.Msg, "")
+	return h, true
 }
 
 func (Exim) NewDecoder(o *Options) LineDecoder {
-	return &eximDecoder{loc: o.TZ, pending: map[string]*pfMessage{}, zone: newZoneless(o)}
+	return &eximDecoder{loc: o.TZ, clock: o.clock(), pending: map[string]*pfMessage{}, zone: newZoneless(o)}
 }
 
 type eximDecoder struct {
 	loc     *time.Location
+	clock   syslogClock
 	pending map[string]*pfMessage
 	zone    zoneless
 }
@@ -67,23 +110,25 @@ func (d *eximDecoder) Line(no int64, line []byte, emit Emit) error {
 	if strings.HasPrefix(s, "#") {
 		return fmt.Errorf("exim: comment line")
 	}
-	m := eximStamp.FindStringSubmatch(s)
-	if m == nil {
-		// Through syslog: "host exim[pid]: 2021-07-17 23:20:49 …" (with or without a syslog stamp).
-		if i := strings.Index(s, "exim["); i >= 0 {
-			if j := strings.Index(s[i:], "]: "); j > 0 {
-				m = eximStamp.FindStringSubmatch(s[i+j+3:])
-			}
+	var t time.Time
+	var rest string
+	var zoned bool
+	if m := eximStamped(s); m != nil {
+		var err error
+		if t, err = d.time(m[1], m[2]); err != nil {
+			return fmt.Errorf("exim: time %q: %v", m[1], err)
 		}
-		if m == nil {
-			return fmt.Errorf("exim: no timestamp")
+		rest, zoned = m[3], m[2] != ""
+	} else if _, ok := eximSyslog(s); ok {
+		// syslog_timestamp = false: the syslog header dates the line.
+		h, err := d.clock.parse(s)
+		if err != nil {
+			return fmt.Errorf("exim: %v", err)
 		}
+		t, zoned, rest = h.Time, h.Zoned, eximPID.ReplaceAllString(h.Msg, "")
+	} else {
+		return fmt.Errorf("exim: no timestamp")
 	}
-	t, err := d.time(m[1], m[2])
-	if err != nil {
-		return fmt.Errorf("exim: time %q: %v", m[1], err)
-	}
-	rest, zoned := m[3], m[2] != ""
 	if mm := eximID.FindStringSubmatch(rest); mm != nil {
 		d.messageLine(no, t, zoned, mm[1], mm[2], strings.TrimSpace(mm[3]), emit)
 		return nil

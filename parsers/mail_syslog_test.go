@@ -100,3 +100,55 @@ func TestPostfixRelayNotADomain(t *testing.T) {
 		want(t, "smtp", ev, "", map[string]any{"destination.domain": "mail.protonmail.ch", "destination.ip": "185.70.42.37", "destination.port": int64(25)})
 	}
 }
+
+// TestEximThroughSyslog: Exim sending its log to syslog (log_file_path =
+// syslog) behind a classic or RFC 5424 header, with its own stamp or
+// without (syslog_timestamp = false, the header dating the line), gives
+// the events its own log file gives.
+func TestEximThroughSyslog(t *testing.T) {
+	own, st := parseFile(t, "testdata/exim.log", &Options{TZ: time.UTC})
+	if st.Format != "exim" || len(own) == 0 {
+		t.Fatalf("%+v", st)
+	}
+	data, err := os.ReadFile("testdata/exim.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	for _, c := range []struct {
+		name   string
+		header func(stamp time.Time, text string) string
+	}{
+		{"classic header, Exim's stamp", func(ts time.Time, text string) string {
+			return ts.Format(time.Stamp) + " mail01 exim[4242]: " + text
+		}},
+		{"RFC 5424 header, Exim's stamp", func(ts time.Time, text string) string {
+			return "<22>1 " + ts.Format(time.RFC3339) + " mail01 exim 4242 - - " + text
+		}},
+		{"RFC 5424 header alone", func(ts time.Time, text string) string {
+			return "<22>1 " + ts.Format(time.RFC3339) + " mail01 exim 4242 - - " + text[len("2006-01-02 15:04:05 "):]
+		}},
+	} {
+		var b strings.Builder
+		for _, l := range lines {
+			ts, err := time.Parse(time.DateTime, l[:19])
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(c.header(ts, l) + "\n")
+		}
+		st2, evs := parseText(t, "mail.log", b.String())
+		if st2.Format != "exim" || st2.Parsed != st.Parsed || st2.Raw != 0 || len(evs) != len(own) {
+			t.Errorf("%s: format %q, %d parsed, %d raw, %d events; own file: %d parsed, %d events", c.name, st2.Format, st2.Parsed, st2.Raw, len(evs), st.Parsed, len(own))
+			continue
+		}
+		for i := range own {
+			a, b := comparable5424(own[i]), comparable5424(evs[i])
+			delete(a, "message") // Exim's text, with or without its stamp
+			delete(b, "message")
+			if !own[i].Timestamp.Equal(evs[i].Timestamp) || !reflect.DeepEqual(a, b) {
+				t.Errorf("%s event %d:\nown file %s %v\nsyslog   %s %v", c.name, i, own[i].Timestamp, a, evs[i].Timestamp, b)
+			}
+		}
+	}
+}
