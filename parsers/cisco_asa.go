@@ -21,7 +21,9 @@ type CiscoASA struct{}
 func (CiscoASA) Name() string        { return "cisco-asa" }
 func (CiscoASA) Description() string { return "Cisco ASA / FTD syslog (%ASA-n-NNNNNN, %FTD-n-NNNNNN)" }
 
-var asaTag = regexp.MustCompile(`%(ASA|FTD|FWSM|PIX)-(?:[A-Za-z]+-)?(\d)-(\d{6}):?\s*`)
+// NGIPS: what Firepower Management Center and older FTD name their
+// connection events.
+var asaTag = regexp.MustCompile(`%(ASA|FTD|FWSM|PIX|NGIPS)-(?:[A-Za-z]+-)?(\d)-(\d{6}):?\s*`)
 
 func (CiscoASA) Detect(head []byte) bool {
 	return mostLines(head, CiscoASA{}.matchLine)
@@ -71,7 +73,8 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 		return fmt.Errorf("cisco-asa: no %%ASA-/%%FTD- tag")
 	}
 	ev := event.New()
-	if h, err := d.clock.parse(s[:loc[0]] + " x"); err == nil {
+	h, herr := d.clock.peek(s[:loc[0]] + " x")
+	if herr == nil {
 		ev.Timestamp = h.Time
 		ev.Set("observer.name", h.Host)
 	} else if loc[0] > 0 {
@@ -95,6 +98,9 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	kind, level, id := s[loc[2]:loc[3]], s[loc[4]:loc[5]], s[loc[6]:loc[7]]
 	msg := s[loc[1]:]
+	if kind == "NGIPS" {
+		kind = "FTD"
+	}
 	ev.Fields[event.FieldDataset] = "cisco." + strings.ToLower(kind)
 	ev.Fields[event.FieldOriginal] = s
 	ev.Fields[event.FieldLine] = no
@@ -115,6 +121,7 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 		}
 	}
 	var m []string // the submatches of the case that matched
+	keyed := false // an event of "Key: value" pairs, read whole
 	find := func(re *regexp.Regexp) bool {
 		m = re.FindStringSubmatch(msg)
 		return m != nil
@@ -273,35 +280,21 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 			ev.Set("event.action", "vpn-session-start")
 			ev.Set("event.outcome", "success")
 		}
-	case strings.HasPrefix(id, "4300") && strings.Contains(msg, "InitiatorIP"):
-		// FTD connection events: "Key: value, Key: value"
-		kv := map[string]string{}
-		for _, m := range asaFTDkv.FindAllStringSubmatch(msg, -1) {
-			kv[m[1]] = strings.TrimSpace(m[2])
-		}
-		setIP(ev, "source.ip", kv["InitiatorIP"])
-		setIP(ev, "destination.ip", kv["ResponderIP"])
-		setPort(ev, "source.port", kv["InitiatorPort"])
-		setPort(ev, "destination.port", kv["ResponderPort"])
-		ev.Set("network.transport", strings.ToLower(kv["Protocol"]))
-		ev.Set("event.action", strings.ToLower(kv["AccessControlRuleAction"]))
-		ev.Set("user.name", kv["User"])
-		ev.Set("url.original", kv["URL"])
-		if n, err := strconv.ParseInt(kv["InitiatorBytes"], 10, 64); err == nil {
-			ev.SetInt("source.bytes", n)
-		}
-		if n, err := strconv.ParseInt(kv["ResponderBytes"], 10, 64); err == nil {
-			ev.SetInt("destination.bytes", n)
-		}
-		for k, v := range kv {
-			ev.Fields["cisco.ftd."+strings.ToLower(k)] = v
-		}
+	case (id == "430002" || id == "430003") && strings.Contains(msg, "IP: "):
+		asaConnectionEvent(ev, id, msg)
+		keyed = true
 	default:
 		ev.Set("event.action", "asa-"+id)
 	}
 	// Every other message id that names addresses, users, URLs or bytes
-	// (Cisco's catalogue has hundreds) is read by the wording they share.
-	asaGeneric(ev, msg)
+	// (Cisco's catalogue has hundreds) is read by the wording they share;
+	// a keyed event says what it means ("User: No Authentication Required").
+	if !keyed {
+		asaGeneric(ev, msg)
+	}
+	if herr == nil && ev.Timestamp.Equal(h.Time) {
+		d.clock.take(h) // the header dated the line
+	}
 	emit(ev, linePos(no))
 	return nil
 }
@@ -325,4 +318,50 @@ func asaZoneField(side string) string {
 		return "observer.ingress.zone"
 	}
 	return "observer.egress.zone"
+}
+
+// asaConnectionEvent reads a Firepower connection event ("Key: value, …"):
+// 430002 when a connection begins, 430003 when it ends. FTD 6.x names the
+// ends SrcIP/DstIP, later versions InitiatorIP/ResponderIP. Only the end
+// event's byte counts are the connection's (the beginning's are its first
+// packets), so only they go to source.bytes; FirstPacketSecond, UTC with
+// its year, dates the connection where a classic header names neither.
+func asaConnectionEvent(ev *event.Event, id, msg string) {
+	kv := map[string]string{}
+	for _, m := range asaFTDkv.FindAllStringSubmatch(msg, -1) {
+		kv[m[1]] = strings.TrimSpace(m[2])
+	}
+	setIP(ev, "source.ip", firstNonEmpty(kv["InitiatorIP"], kv["SrcIP"]))
+	setIP(ev, "destination.ip", firstNonEmpty(kv["ResponderIP"], kv["DstIP"]))
+	setPort(ev, "source.port", firstNonEmpty(kv["InitiatorPort"], kv["SrcPort"]))
+	setPort(ev, "destination.port", firstNonEmpty(kv["ResponderPort"], kv["DstPort"]))
+	ev.Set("network.transport", strings.ToLower(kv["Protocol"]))
+	ev.Set("event.action", strings.ToLower(kv["AccessControlRuleAction"]))
+	ev.Set("rule.name", kv["AccessControlRuleName"])
+	if u := kv["User"]; !strings.HasPrefix(u, "No Authentication") && !strings.EqualFold(u, "Unknown") {
+		ev.Set("user.name", u)
+	}
+	ev.Set("url.original", kv["URL"])
+	ev.Set("network.application", kv["ApplicationProtocol"])
+	ev.Fields["event.type"] = []string{"connection", "start"}
+	if id == "430003" {
+		ev.Fields["event.type"] = []string{"connection", "end"}
+		for _, c := range [...]struct{ ecs, key string }{{"source.bytes", "InitiatorBytes"}, {"destination.bytes", "ResponderBytes"}} {
+			if n, err := strconv.ParseInt(kv[c.key], 10, 64); err == nil {
+				ev.SetInt(c.ecs, n)
+			}
+		}
+	}
+	if first, err := time.Parse(time.RFC3339, kv["FirstPacketSecond"]); err == nil {
+		ev.Fields["event.start"] = first.UTC().Format(time.RFC3339Nano)
+		end := first
+		if secs, err := strconv.ParseInt(kv["ConnectionDuration"], 10, 64); err == nil && id == "430003" {
+			end = first.Add(time.Duration(secs) * time.Second)
+			ev.Fields["event.end"] = end.UTC().Format(time.RFC3339Nano)
+		}
+		ev.Timestamp = end.UTC()
+	}
+	for k, v := range kv {
+		ev.Fields["cisco.ftd."+strings.ToLower(k)] = v
+	}
 }

@@ -41,3 +41,29 @@ func TestASAUserNeeds(t *testing.T) {
 		}
 	}
 }
+
+// TestFTDConnectionEvents: Firepower's connection events as FTD 6.x and
+// the Management Center write them (SrcIP/DstIP, %FTD- or %NGIPS-): the
+// end event (430003) carries the connection's bytes and is dated by its
+// first packet plus its duration, both UTC with their year; the beginning
+// (430002) keeps its first packets' bytes out of source.bytes.
+func TestFTDConnectionEvents(t *testing.T) {
+	lines := "<185>Mar 12 03:14:07 ftd01 %FTD-6-430003: EventPriority: Low, DeviceUUID: 1c0a, InstanceID: 1, FirstPacketSecond: 2024-03-12T02:14:07Z, ConnectionID: 1234, AccessControlRuleAction: Allow, SrcIP: 10.1.2.30, DstIP: 185.199.110.153, SrcPort: 50432, DstPort: 443, Protocol: tcp, IngressInterface: inside, EgressInterface: outside, ACPolicy: pol, AccessControlRuleName: allow-out, Prefilter Policy: pre, User: No Authentication Required, ConnectionDuration: 3600, InitiatorPackets: 3800000, ResponderPackets: 900000, InitiatorBytes: 5368709120, ResponderBytes: 1048576, NAPPolicy: Balanced\n" +
+		"<185>Mar 12 03:20:00 fmc01 %NGIPS-1-430002: EventPriority: Low, DeviceUUID: 1c0a, InstanceID: 2, FirstPacketSecond: 2024-03-12T03:19:59Z, ConnectionID: 5, AccessControlRuleAction: Allow, SrcIP: 10.1.2.31, DstIP: 185.199.110.154, SrcPort: 50433, DstPort: 443, Protocol: tcp, AccessControlRuleName: allow-out, User: CORP\\j.martin, ApplicationProtocol: HTTPS, InitiatorPackets: 1, ResponderPackets: 0, InitiatorBytes: 74, ResponderBytes: 0\n"
+	st, evs := parseText(t, "ftd.log", lines)
+	if st.Format != "cisco-asa" || st.Parsed != 2 || st.Raw != 0 || len(evs) != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+	if st.YearGuessed {
+		t.Error("the events' own UTC stamps name their year: the file's year is no guess")
+	}
+	want(t, "end", evs[0], "2024-03-12T03:14:07Z", map[string]any{"event.dataset": "cisco.ftd", "event.code": "430003",
+		"source.ip": "10.1.2.30", "source.port": int64(50432), "destination.ip": "185.199.110.153", "destination.port": int64(443),
+		"source.bytes": int64(5368709120), "destination.bytes": int64(1048576), "event.start": "2024-03-12T02:14:07Z",
+		"event.end": "2024-03-12T03:14:07Z", "event.action": "allow", "rule.name": "allow-out", "user.name": nil,
+		"event.category": []string{"network"}, "event.type": []string{"connection", "end"}})
+	want(t, "beginning", evs[1], "2024-03-12T03:19:59Z", map[string]any{"event.dataset": "cisco.ftd", "event.code": "430002",
+		"source.ip": "10.1.2.31", "destination.ip": "185.199.110.154", "source.bytes": nil, "destination.bytes": nil,
+		"cisco.ftd.initiatorbytes": "74", "user.name": `CORP\j.martin`, "network.application": "HTTPS",
+		"event.type": []string{"connection", "start"}})
+}
