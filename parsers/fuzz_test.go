@@ -193,6 +193,8 @@ func FuzzEveryLineFormat(f *testing.F) {
 	f.Add([]byte(`id=firewall time="2024-03-08 17:29:30" fw="stormy-1" tz=+0000 startime="2024-03-08 12:27:28" src=192.168.197.134 dst=1.128.0.1 sent=48 logtype="connection"`))
 	f.Add([]byte(`<22>1 2024-03-12T03:14:09+01:00 mail01 postfix/smtp 1240 - - 4Tv1Zq0Y2Kz9bcd: to=<x@proton.me>, relay=mail.protonmail.ch[185.70.42.37]:25, status=sent (250 ok)`))
 	f.Add([]byte(`Mar 12 03:14:07 mail01 exim[1234]: 2024-03-12 03:14:07 1rJkLm-000AbC-12 <= a@b.fr S=10`))
+	f.Add([]byte("2024-03-12 03:14:09\tMail.Info\t10.0.0.5\tMar 12 03:14:09 mail01 postfix/smtp[1240]: 4Tv1Zq0Y2Kz9bcd: to=<x@proton.me>, status=sent (250 ok)"))
+	f.Add([]byte("2024-03-12\t03:14:07\tLocal4.Info\t10.0.0.1\t%ASA-6-302014: Teardown TCP connection 1 for outside:1.2.3.4/443 to inside:10.0.0.2/5000 duration 0:00:01 bytes 10"))
 	f.Add([]byte(`<22>1 2024-03-12T03:14:07Z mail01 exim 1234 - - [1234] 1rJkLm-000AbC-12 Completed`))
 	f.Add([]byte(`2024-01-07T00:00:07.463Z,192.168.0.1,exchange,192.168.0.2,exchange.example.com,,c,SMTP,SEND,1,<m@x>,n,a@b.fr,250,38663,1,,,subj,s@x.fr,s@x.fr,,Originating`))
 	f.Fuzz(func(t *testing.T, line []byte) {

@@ -28,7 +28,12 @@ func (Postfix) Detect(head []byte) bool {
 }
 
 func (Postfix) matchLine(l string) bool {
-	return strings.Contains(l, " postfix") && (strings.Contains(l, "]: ") || strings.HasPrefix(syslogProgram(l), "postfix"))
+	if !strings.Contains(l, "postfix") {
+		return false
+	}
+	// The program is named after a space in a classic header; RFC 5424
+	// and collectors' files name it apart.
+	return strings.Contains(l, " postfix") && strings.Contains(l, "]: ") || strings.HasPrefix(syslogProgram(l), "postfix")
 }
 
 func (Postfix) NewDecoder(o *Options) LineDecoder {

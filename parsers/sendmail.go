@@ -34,8 +34,9 @@ func (Sendmail) matchLine(l string) bool {
 	if (strings.Contains(l, " sm-") || strings.Contains(l, " sendmail[")) && strings.Contains(l, "]: ") {
 		return true
 	}
-	// RFC 5424 names the program and its pid apart: "sm-mta 4242 - -".
-	if !strings.Contains(l, " sm-") && !strings.Contains(l, " sendmail ") {
+	// RFC 5424 ("sm-mta 4242 - -") and collectors' files name the
+	// program apart.
+	if !strings.Contains(l, "sm-") && !strings.Contains(l, "sendmail") {
 		return false
 	}
 	p := syslogProgram(l)

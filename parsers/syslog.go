@@ -107,6 +107,11 @@ func (c *syslogClock) peek(line string) (syslogHeader, error) {
 			return parse5424(h, s[2:])
 		}
 	}
+	if r, ok := readTabbed(s); ok {
+		if h, err := c.peekTabbed(r); err == nil {
+			return h, nil
+		}
+	}
 	var rest string
 	switch {
 	case len(s) >= 14 && months[s[:3]] != 0 && s[3] == ' ':

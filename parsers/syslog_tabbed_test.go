@@ -1,0 +1,105 @@
+package parsers
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCollectorTabbedFile: a Windows syslog collector's log file (Kiwi
+// Syslog Server's layout: receive time, facility.level, sender, message,
+// tab-separated) gives, line for line, the events the devices' own lines
+// give — mail joined into messages, firewall sessions with their bytes —
+// dated by the collector's stamp, whose year is written.
+func TestCollectorTabbedFile(t *testing.T) {
+	for _, c := range []struct {
+		file, format string
+		split        bool // date and time in two columns
+		bare         bool // the collector kept the message without its header
+	}{
+		{"testdata/sendmail.log", "sendmail", false, false},
+		{"testdata/sendmail.log", "sendmail", true, false},
+		{"testdata/sendmail.log", "sendmail", false, true},
+		{"testdata/postfix.log", "postfix", false, false},
+		{"testdata/postfix.log", "postfix", true, true},
+		{"testdata/cisco_asa.log", "cisco-asa", false, false},
+		{"testdata/cisco_asa.log", "cisco-asa", true, true},
+	} {
+		name := c.file
+		if c.split {
+			name += ", date and time apart"
+		}
+		if c.bare {
+			name += ", message without its header"
+		}
+		own, st := parseFile(t, c.file, &Options{TZ: time.UTC, Year: 2025})
+		data, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		clock := syslogClock{Year: 2025, Loc: time.UTC}
+		for _, l := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+			h, err := clock.peek(l)
+			if err != nil {
+				t.Fatalf("%s: %q: %v", c.file, l, err)
+			}
+			stamp := h.Time.Format("2006-01-02 15:04:05.999999")
+			if c.split {
+				stamp = strings.Replace(stamp, " ", "\t", 1)
+			}
+			msg := l
+			if c.bare {
+				msg = h.Msg
+				switch {
+				case h.PID != "":
+					msg = h.Program + "[" + h.PID + "]: " + h.Msg
+				case h.Program != "":
+					msg = h.Program + ": " + h.Msg
+				}
+			}
+			b.WriteString(stamp + "\tMail.Info\t" + h.Host + "\t" + msg + "\n")
+		}
+		p := filepath.Join(t.TempDir(), "SyslogCatchAll.txt")
+		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, st2 := parseFile(t, p, &Options{TZ: time.UTC})
+		if st2.Raw != 0 || st2.Parsed != st.Parsed || len(got) != len(own) {
+			t.Errorf("%s: format %q, %d parsed, %d raw %v, %d events; own lines: %q, %d, %d", name, st2.Format, st2.Parsed, st2.Raw, st2.RawReasons, len(got), st.Format, st.Parsed, len(own))
+			continue
+		}
+		if st2.YearGuessed {
+			t.Errorf("%s: the collector's stamps name their year, yet the year is a guess", name)
+		}
+		for i := range own {
+			a, b := comparable5424(own[i]), comparable5424(got[i])
+			if c.bare {
+				delete(a, "message") // the ASA's text kept its header's stamp
+				delete(b, "message")
+			}
+			if !own[i].Timestamp.Equal(got[i].Timestamp) || !reflect.DeepEqual(a, b) {
+				t.Errorf("%s event %d:\nown lines %s %v\ncollector %s %v", name, i, own[i].Timestamp, a, got[i].Timestamp, b)
+			}
+		}
+	}
+}
+
+// TestTabbedNotAnEnvelope: lines that only look like a collector's record
+// are not read as one.
+func TestTabbedNotAnEnvelope(t *testing.T) {
+	for _, l := range []string{
+		"2024-03-12 03:14:09\tnot a level\thost\tmsg",
+		"2024-03-12 03:14:09\tMail.Info\ttwo words\tmsg",
+		"2024-03-12 03:14:09\tMail.Info",
+		"2024-03-12\tMail.Info\thost\tmsg",
+		"2024-03-12 03:14:09 host prog: a\tb",
+	} {
+		if r, ok := readTabbed(l); ok {
+			t.Errorf("%q read as a collector's record: %+v", l, r)
+		}
+	}
+}
