@@ -327,6 +327,8 @@ func FuzzDHCPLeases(f *testing.F) {
 
 func FuzzSyslogGeneric(f *testing.F) {
 	seedLines(f, "testdata/formats/syslog-auth.log")
+	f.Add([]byte("<14>Mar 14 23:05:12 FS01 Microsoft-Windows-Security-Auditing[604]: An account was successfully logged on.#015#012#015#012Subject:#015#012#011Security ID:#011#011S-1-5-18 New Logon: Account Name: j.martin Source Network Address: 10.1.2.3"))
+	f.Add([]byte("<14>Mar 14 23:05:12 FS01 Service Control Manager[604]: A service was installed in the system. Service Name: x Service File Name: C:\\x.exe"))
 	fuzzLines(f, Syslog{})
 }
 

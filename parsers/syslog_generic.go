@@ -50,6 +50,12 @@ func (d *syslogDecoder) Line(no int64, line []byte, emit Emit) error {
 	if err != nil {
 		return fmt.Errorf("syslog: %v", err)
 	}
+	if ev, ok := windowsFromSyslog(h); ok {
+		ev.Fields[event.FieldOriginal] = s
+		ev.Fields[event.FieldLine] = no
+		emit(ev, linePos(no))
+		return nil
+	}
 	ev := event.New()
 	ev.Timestamp = h.Time
 	ev.Fields[event.FieldDataset] = "syslog"
