@@ -18,7 +18,7 @@ type Syslog struct{}
 
 func (Syslog) Name() string { return "syslog" }
 func (Syslog) Description() string {
-	return "any other syslog (RFC 3164 / 5424 / ISO, or a collector's tab-separated file such as Kiwi Syslog Server's): time, host, program, message; sshd logins and sudo commands mapped"
+	return "any other syslog (RFC 3164 / 5424 / ISO, or a collector's tab-separated file such as Kiwi Syslog Server's): time, host, program, message; sshd logins, sudo commands and Windows events sent as text (NXLog to_syslog_bsd) mapped"
 }
 
 func (Syslog) Detect(head []byte) bool { return mostLines(head, Syslog{}.matchLine) }
