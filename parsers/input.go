@@ -386,6 +386,8 @@ func readLines(in *Input, f LineFormat, o *Options, emit Emit, st *FileStats) er
 	var long []byte
 	legacy := legacyText{unit: "line"}
 	defer legacy.warn(st)
+	var zeroed zeroedText
+	defer zeroed.warn(st)
 	for {
 		line, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -427,6 +429,9 @@ func readLines(in *Input, f LineFormat, o *Options, emit Emit, st *FileStats) er
 			}
 		}
 		full = bytes.TrimRight(full, "\r\n")
+		if bytes.IndexByte(full, 0) >= 0 {
+			full = zeroed.strip(full, no)
+		}
 		full = legacy.bytes(full, no)
 		if len(bytes.TrimSpace(full)) != 0 {
 			if perr := dec.Line(no, full, emit); perr != nil {
