@@ -55,7 +55,8 @@ func facilityLevel(s string) bool {
 }
 
 // peekTabbed reads a collector's record as a syslog header. The message's
-// own header, when it kept one, names its host and program; the
+// own header, when it kept one, names its host and program, and dates it
+// when it names its zone (RFC 5424, ISO with an offset); otherwise the
 // collector's stamp, which names its year where a classic header does
 // not, dates it (in loc: it names no zone).
 func (c *syslogClock) peekTabbed(r tabbedRecord) (syslogHeader, error) {
@@ -65,6 +66,9 @@ func (c *syslogClock) peekTabbed(r tabbedRecord) (syslogHeader, error) {
 	}
 	inner := syslogClock{Year: t.In(c.Loc).Year(), Loc: c.Loc}
 	h, err := inner.peek(r.msg)
+	if err == nil && h.Zoned {
+		return h, nil
+	}
 	if err != nil {
 		// The message alone: "prog[pid]: text", or the text.
 		h, err = inner.peek(t.In(c.Loc).Format("2006-01-02 15:04:05") + " " + r.host + " " + r.msg)

@@ -103,3 +103,27 @@ func TestTabbedNotAnEnvelope(t *testing.T) {
 		}
 	}
 }
+
+// TestTabbedZonedMessageDates: a message whose own header names its zone
+// is dated by it, not by the collector's local stamp naming none; a
+// classic header's is dated by the collector's stamp, with its year.
+func TestTabbedZonedMessageDates(t *testing.T) {
+	clock := syslogClock{Year: 2026, Loc: time.UTC}
+	for _, c := range []struct{ line, want string }{
+		{"2024-03-12 03:14:09\tMail.Info\t10.0.0.5\t2024-03-12T03:14:09.5+01:00 mail01 postfix/qmgr[1234]: 4Tv1Zq0Y2Kz9bcd: removed", "2024-03-12T02:14:09.5Z"},
+		{"2024-03-12 03:14:09\tMail.Info\t10.0.0.5\t<22>1 2024-03-12T03:14:09+01:00 mail01 postfix/qmgr 1234 - - 4Tv1Zq0Y2Kz9bcd: removed", "2024-03-12T02:14:09Z"},
+		{"2024-03-12 03:14:09\tMail.Info\t10.0.0.5\tMar 12 03:14:08 mail01 postfix/qmgr[1234]: 4Tv1Zq0Y2Kz9bcd: removed", "2024-03-12T03:14:09Z"},
+		{"2024-03-12\t03:14:09\tMail.Info\t10.0.0.5\tpostfix/qmgr[1234]: 4Tv1Zq0Y2Kz9bcd: removed", "2024-03-12T03:14:09Z"},
+	} {
+		h, err := clock.peek(c.line)
+		if err != nil {
+			t.Fatalf("%q: %v", c.line, err)
+		}
+		if got := h.Time.Format(time.RFC3339Nano); got != c.want || h.Program != "postfix/qmgr" || h.Msg != "4Tv1Zq0Y2Kz9bcd: removed" {
+			t.Errorf("%q: %s %q %q, want %s", c.line, got, h.Program, h.Msg, c.want)
+		}
+		if h.yearAssumed != 0 {
+			t.Errorf("%q: year assumed %d", c.line, h.yearAssumed)
+		}
+	}
+}
