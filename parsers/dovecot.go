@@ -28,7 +28,11 @@ func (Dovecot) Detect(head []byte) bool {
 // Dovecot's own log file (log_path), which name no host and no program:
 // read as plain syslog, a mailbox's downloaded bytes (out=) were lost.
 func (Dovecot) matchLine(l string) bool {
-	return strings.Contains(l, " dovecot") && strings.Contains(l, ": ") || dcOwnLine.MatchString(l)
+	if strings.Contains(l, " dovecot") && strings.Contains(l, ": ") || dcOwnLine.MatchString(l) {
+		return true
+	}
+	// A collector's file names the program after a tab.
+	return strings.Contains(l, "dovecot") && strings.HasPrefix(syslogProgram(l), "dovecot")
 }
 
 func (Dovecot) NewDecoder(o *Options) LineDecoder {

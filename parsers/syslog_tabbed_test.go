@@ -25,6 +25,8 @@ func TestCollectorTabbedFile(t *testing.T) {
 		{"testdata/sendmail.log", "sendmail", false, true},
 		{"testdata/postfix.log", "postfix", false, false},
 		{"testdata/postfix.log", "postfix", true, true},
+		{"testdata/dovecot.log", "dovecot", false, false},
+		{"testdata/dovecot.log", "dovecot", true, true},
 		{"testdata/cisco_asa.log", "cisco-asa", false, false},
 		{"testdata/cisco_asa.log", "cisco-asa", true, true},
 	} {
