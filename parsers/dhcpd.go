@@ -25,7 +25,15 @@ func (ISCDHCPd) Description() string {
 func (ISCDHCPd) Detect(head []byte) bool { return mostLines(head, ISCDHCPd{}.matchLine) }
 
 func (ISCDHCPd) matchLine(l string) bool {
-	return (strings.Contains(l, " dhcpd") || strings.Contains(l, " dnsmasq-dhcp")) && strings.Contains(l, "DHCP")
+	if !strings.Contains(l, "DHCP") {
+		return false
+	}
+	if strings.Contains(l, " dhcpd") || strings.Contains(l, " dnsmasq-dhcp") {
+		return true
+	}
+	// A collector's file names the program after a tab.
+	p := syslogProgram(l)
+	return strings.HasPrefix(p, "dhcpd") || strings.HasPrefix(p, "dnsmasq-dhcp")
 }
 
 func (ISCDHCPd) NewDecoder(o *Options) LineDecoder {

@@ -129,3 +129,59 @@ func TestTabbedZonedMessageDates(t *testing.T) {
 		}
 	}
 }
+
+// TestCollectorTabbedFormats: every syslog-borne format's sample, each
+// line put through a collector's file as received, gives the events the
+// sample gives.
+func TestCollectorTabbedFormats(t *testing.T) {
+	files, _ := filepath.Glob("testdata/formats/*.log")
+	tried := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		clock := syslogClock{Year: 2025, Loc: time.UTC}
+		ok := true
+		for _, l := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+			h, err := clock.peek(l)
+			if err != nil || h.Host == "" || strings.HasSuffix(h.Host, ":") || logLevelWords[h.Host] {
+				// Not every line behind a syslog header: a daemon's own
+				// log file ("imap-login: Info: …", "… INFO [thread] …"),
+				// which no collector receives.
+				ok = false
+				break
+			}
+			b.WriteString(h.Time.Format("2006-01-02 15:04:05.999999999") + "\tLocal7.Info\t10.0.0.1\t" + l + "\n")
+		}
+		if !ok {
+			continue
+		}
+		tried++
+		t.Log(f)
+		own, st := parseFile(t, f, &Options{TZ: time.UTC, Year: 2025})
+		p := filepath.Join(t.TempDir(), "SyslogCatchAll.txt")
+		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, st2 := parseFile(t, p, &Options{TZ: time.UTC})
+		if st2.Raw != st.Raw || st2.Parsed != st.Parsed || len(got) != len(own) {
+			t.Errorf("%s: %q %d parsed %d raw %v; own lines %q %d %d %v", f, st2.Format, st2.Parsed, st2.Raw, st2.RawReasons, st.Format, st.Parsed, st.Raw, st.RawReasons)
+			continue
+		}
+		for i := range own {
+			a, b := comparable5424(own[i]), comparable5424(got[i])
+			if !own[i].Timestamp.Equal(got[i].Timestamp) || !reflect.DeepEqual(a, b) {
+				t.Errorf("%s event %d:\nown lines %s %v\ncollector %s %v", f, i, own[i].Timestamp, a, got[i].Timestamp, b)
+				break
+			}
+		}
+	}
+	if tried < 5 {
+		t.Errorf("only %d samples behind syslog headers", tried)
+	}
+	t.Logf("%d samples put through a collector's file", tried)
+}
+
+var logLevelWords = map[string]bool{"DEBUG": true, "INFO": true, "WARN": true, "ERROR": true}

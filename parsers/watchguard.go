@@ -51,7 +51,7 @@ func (d *wgDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	ev := event.New()
 	body := s
-	if len(s) >= 19 && s[4] == '-' && s[10] == ' ' && s[13] == ':' {
+	if _, tabbed := readTabbed(s); !tabbed && len(s) >= 19 && s[4] == '-' && s[10] == ' ' && s[13] == ':' {
 		// Log server / Traffic Monitor form: "2024-03-29 18:00:54 [MemberN] …".
 		t, err := time.ParseInLocation("2006-01-02 15:04:05", s[:19], d.loc)
 		if err != nil {
@@ -60,6 +60,13 @@ func (d *wgDecoder) Line(no int64, line []byte, emit Emit) error {
 		d.dev.o.zoneRead() // the log server's local time
 		ev.Timestamp = t.UTC()
 		body = strings.TrimSpace(s[19:])
+		// A FireCluster names the member that logged: "Member2", "[Member1]".
+		if tok, rest, ok := strings.Cut(body, " "); ok {
+			if m := strings.Trim(tok, "[]"); strings.HasPrefix(m, "Member") && isDigits(m[len("Member"):]) && len(m) > len("Member") {
+				ev.Set("observer.name", m)
+				body = rest
+			}
+		}
 	} else {
 		h, err := d.clock.peek(s)
 		if err != nil {
@@ -67,7 +74,7 @@ func (d *wgDecoder) Line(no int64, line []byte, emit Emit) error {
 		}
 		relay := true
 		ev.Timestamp = h.Time
-		ev.Set("observer.name", h.Host)
+		ev.Set("observer.name", strings.Trim(h.Host, "[]")) // a FireCluster's "[Member1]"
 		body = h.Msg
 		if h.Program != "" {
 			body = h.Program + ": " + h.Msg
