@@ -89,7 +89,7 @@ type yearTaken struct {
 
 // clock is the syslog clock of a file read with these options.
 func (o *Options) clock() syslogClock {
-	return syslogClock{Year: o.Year, Loc: o.TZ, taken: o.yearTaken, zoneTaken: o.zoneTaken}
+	return syslogClock{Year: o.Year, Loc: o.TZ, taken: o.yearTaken, zoneTaken: o.zoneTaken, repeat: repeatedHour{warn: o.Warn}}
 }
 
 // FileStats is the per-file ingest account that goes into the case manifest.

@@ -42,6 +42,8 @@ type syslogClock struct {
 	// zoneTaken hears of the stamps naming no zone that date an event
 	// (Options.zoneTaken).
 	zoneTaken *bool
+	// repeat places stamps of the hour a zone's clocks show twice.
+	repeat repeatedHour
 }
 
 // yearAhead is how far after its file's modification time a first
@@ -168,7 +170,7 @@ func (c *syslogClock) peek(line string) (syslogHeader, error) {
 			}
 			h.yearAssumed = year
 		}
-		h.Time = time.Date(year, m, day, hh, mm, ss, nsec, loc).UTC()
+		h.Time = c.repeat.place(time.Date(year, m, day, hh, mm, ss, nsec, loc), loc).UTC()
 	case isISODate(s):
 		end := strings.IndexByte(s, ' ')
 		if s[10] == ' ' {
@@ -185,6 +187,9 @@ func (c *syslogClock) peek(line string) (syslogHeader, error) {
 			return h, errNoSyslog
 		}
 		h.Time, h.Zoned = t, len(s[:end]) > 19 && strings.ContainsAny(s[19:end], "Z+-")
+		if !h.Zoned {
+			h.Time = c.repeat.place(t.In(loc), loc).UTC()
+		}
 		rest = s[end:]
 	default:
 		return h, errNoSyslog

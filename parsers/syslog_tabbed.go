@@ -79,6 +79,8 @@ func (c *syslogClock) peekTabbed(r tabbedRecord) (syslogHeader, error) {
 	h.Time, h.Zoned, h.yearAssumed = t, false, 0
 	if strings.IndexByte(r.stamp[10:], 'Z') >= 0 || strings.ContainsAny(r.stamp[19:], "+-") {
 		h.Zoned = true
+	} else {
+		h.Time = c.repeat.place(t.In(c.Loc), c.Loc).UTC()
 	}
 	return h, nil
 }

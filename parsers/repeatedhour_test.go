@@ -1,0 +1,69 @@
+package parsers
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRepeatedHour: a firewall writing Paris time without its offset
+// through the end of summer time (2024-10-27: 02:00–02:59 shown twice)
+// has each stamp of that hour placed at the pass its place in the log
+// says, so the log's times run forward in UTC; a log starting inside the
+// hour is read at its first pass, and the file says how it was read.
+func TestRepeatedHour(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := func(stamp string, id int) string {
+		if !strings.Contains(stamp, "\t") && !strings.Contains(stamp, " asa01") {
+			stamp += " asa01"
+		}
+		return stamp + " %ASA-6-302014: Teardown TCP connection " + strconv.Itoa(id) + " for outside:31.216.145.5/443 to inside:10.10.1.20/60100 duration 0:00:10 bytes 1000 TCP FINs\n"
+	}
+	for _, c := range []struct {
+		name  string
+		lines []string
+		want  []string
+	}{
+		{"through the change", []string{"Oct 27 01:50:00", "Oct 27 02:10:00", "Oct 27 02:40:00", "Oct 27 02:05:00", "Oct 27 02:30:00", "Oct 27 03:10:00"},
+			[]string{"2024-10-26T23:50:00Z", "2024-10-27T00:10:00Z", "2024-10-27T00:40:00Z", "2024-10-27T01:05:00Z", "2024-10-27T01:30:00Z", "2024-10-27T02:10:00Z"}},
+		{"starting inside the hour", []string{"Oct 27 02:30:00", "Oct 27 02:50:00"},
+			[]string{"2024-10-27T00:30:00Z", "2024-10-27T00:50:00Z"}},
+		{"a collector's ISO stamps", []string{"2024-10-27 01:50:00\tLocal4.Info\t10.0.0.1\t", "2024-10-27 02:10:00\tLocal4.Info\t10.0.0.1\t", "2024-10-27 02:05:00\tLocal4.Info\t10.0.0.1\t"},
+			[]string{"2024-10-26T23:50:00Z", "2024-10-27T00:10:00Z", "2024-10-27T01:05:00Z"}},
+		{"ISO stamps naming no offset", []string{"2024-10-27T02:10:00 asa01", "2024-10-27T02:05:00 asa01"},
+			[]string{"2024-10-27T00:10:00Z", "2024-10-27T01:05:00Z"}},
+		{"the spring change", []string{"Mar 31 01:59:00", "Mar 31 03:01:00"},
+			[]string{"2024-03-31T00:59:00Z", "2024-03-31T01:01:00Z"}},
+	} {
+		var b strings.Builder
+		for i, l := range c.lines {
+			b.WriteString(line(l, i))
+		}
+		p := filepath.Join(t.TempDir(), "asa.log")
+		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		evs, st := parseFile(t, p, &Options{TZ: paris, Year: 2024})
+		if len(evs) != len(c.want) {
+			t.Fatalf("%s: %d events, %+v", c.name, len(evs), st)
+		}
+		for i, ev := range evs {
+			if got := ev.Timestamp.Format(time.RFC3339); got != c.want[i] {
+				t.Errorf("%s: line %d (%s) at %s, want %s", c.name, i+1, c.lines[i], got, c.want[i])
+			}
+		}
+		warned := false
+		for _, w := range st.Warnings {
+			warned = warned || strings.Contains(w, "2024-10-27 02:00–02:59, an hour Europe/Paris's clocks showed twice")
+		}
+		if warned != !strings.HasPrefix(c.lines[0], "Mar") {
+			t.Errorf("%s: warnings %q", c.name, st.Warnings)
+		}
+	}
+}
