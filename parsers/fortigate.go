@@ -225,6 +225,7 @@ func (d *fortiDecoder) event(no int64, s string, hdr syslogHeader, kv *fortiLine
 	ts, zoned, err := fortiTime(kv, d.loc)
 	if err == nil && !zoned {
 		d.o.zoneRead()
+		ts = d.clock.repeat.place(ts.In(d.loc), d.loc).UTC()
 	}
 	if err != nil {
 		if hdr.Time.IsZero() {

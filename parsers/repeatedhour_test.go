@@ -20,6 +20,9 @@ func TestRepeatedHour(t *testing.T) {
 		t.Fatal(err)
 	}
 	line := func(stamp string, id int) string {
+		if strings.HasPrefix(stamp, "date=") {
+			return stamp + `devname="FG" logid="0000000013" type="traffic" subtype="forward" srcip=10.1.2.30 srcport=50432 dstip=185.199.110.153 dstport=443 sessionid=` + strconv.Itoa(id) + ` proto=6 action="close" duration=10 sentbyte=1000 rcvdbyte=2000` + "\n"
+		}
 		if !strings.Contains(stamp, "\t") && !strings.Contains(stamp, " asa01") {
 			stamp += " asa01"
 		}
@@ -38,6 +41,8 @@ func TestRepeatedHour(t *testing.T) {
 			[]string{"2024-10-26T23:50:00Z", "2024-10-27T00:10:00Z", "2024-10-27T01:05:00Z"}},
 		{"ISO stamps naming no offset", []string{"2024-10-27T02:10:00 asa01", "2024-10-27T02:05:00 asa01"},
 			[]string{"2024-10-27T00:10:00Z", "2024-10-27T01:05:00Z"}},
+		{"FortiGate's date and time, no tz", []string{"date=2024-10-27 time=02:10:00 ", "date=2024-10-27 time=02:40:00 ", "date=2024-10-27 time=02:05:00 "},
+			[]string{"2024-10-27T00:10:00Z", "2024-10-27T00:40:00Z", "2024-10-27T01:05:00Z"}},
 		{"the spring change", []string{"Mar 31 01:59:00", "Mar 31 03:01:00"},
 			[]string{"2024-03-31T00:59:00Z", "2024-03-31T01:01:00Z"}},
 	} {
