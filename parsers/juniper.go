@@ -51,8 +51,10 @@ func (d *srxDecoder) Line(no int64, line []byte, emit Emit) error {
 	s := string(line)
 	ev := event.New()
 	// Time: the device's RFC 5424 stamp when there is one (also when a
-	// syslog server put its own header in front), else the syslog header.
-	if stamp, host, ok := rfc5424Stamp(s); ok {
+	// syslog server put its own header in front), else the syslog header
+	// (the sender's, behind a relay's).
+	h, herr := d.clock.peek(s)
+	if stamp, host, ok := lastRFC5424Stamp(s); ok {
 		t, zoned, err := parseISOZoned(stamp, d.loc)
 		if err != nil {
 			return fmt.Errorf("juniper-srx: bad time %q", stamp)
@@ -62,7 +64,8 @@ func (d *srxDecoder) Line(no int64, line []byte, emit Emit) error {
 		}
 		ev.Timestamp = t
 		ev.Set("observer.name", host)
-	} else if h, err := d.clock.parse(s); err == nil {
+	} else if herr == nil {
+		d.clock.take(h)
 		ev.Timestamp = h.Time
 		ev.Set("observer.name", h.Host)
 	} else {
@@ -288,6 +291,27 @@ func isDigits(s string) bool {
 
 // rfc5424Stamp finds the RFC 5424 "1 TIMESTAMP HOST " of the device's own
 // header, at the start (after "<PRI>") or behind a syslog server's header.
+// lastRFC5424Stamp is the device's own RFC 5424 stamp and host: the last
+// before the flow's tag that names its program (RT_FLOW), not a relay's
+// header in front ("<13>1 … relay01 - - - - …").
+func lastRFC5424Stamp(s string) (stamp, host string, ok bool) {
+	end := len(s)
+	if loc := srxTag.FindStringIndex(s); loc != nil {
+		end = loc[0]
+	}
+	rest := s[:end]
+	for {
+		st, h, found := rfc5424Stamp(rest)
+		if !found {
+			return stamp, host, ok
+		}
+		rest = rest[strings.Index(rest, st)+len(st):]
+		if after := strings.TrimPrefix(rest, " "+h+" "); !strings.HasPrefix(after, "- ") {
+			stamp, host, ok = st, h, true
+		}
+	}
+}
+
 func rfc5424Stamp(s string) (stamp, host string, ok bool) {
 	for i := 0; i+22 < len(s); i++ {
 		j := strings.Index(s[i:], "1 ")

@@ -91,6 +91,37 @@ func (c *syslogClock) take(h syslogHeader) {
 // are dated by their own field peeks at a relay's header and takes it only
 // when it dates an event.
 func (c *syslogClock) peek(line string) (syslogHeader, error) {
+	h, err := c.peekOne(line)
+	if err != nil || h.Program != "" || !startsLikeHeader(h.Msg) {
+		return h, err
+	}
+	// A relay that put its own header before the sender's, whole: "Mar 12
+	// 03:14:09 10.0.0.5 Mar 12 03:14:09 mail01 postfix/smtp[1240]: …". The
+	// sender's header names the host and program; its time dates the line
+	// unless only the relay's names its zone.
+	inner, err := c.peekOne(h.Msg)
+	// An ISO date opening a message may be its own first column (a web
+	// proxy's W3C line): it is a header only with a program after it.
+	if err != nil || inner.Host == "" || isISODate(h.Msg) && inner.Program == "" {
+		return h, nil
+	}
+	if inner.Priority < 0 {
+		inner.Priority = h.Priority
+	}
+	if h.Zoned && !inner.Zoned {
+		inner.Time, inner.Zoned, inner.yearAssumed = h.Time, true, 0
+	}
+	return inner, nil
+}
+
+// startsLikeHeader reports text beginning as a syslog header does: a
+// priority, a classic stamp or an ISO date.
+func startsLikeHeader(s string) bool {
+	return len(s) >= 15 && (s[0] == '<' || months[s[:3]] != 0 && s[3] == ' ' || isISODate(s))
+}
+
+// peekOne reads one header (see peek).
+func (c *syslogClock) peekOne(line string) (syslogHeader, error) {
 	loc := c.Loc
 	h := syslogHeader{Priority: -1}
 	s := line

@@ -185,3 +185,60 @@ func TestCollectorTabbedFormats(t *testing.T) {
 }
 
 var logLevelWords = map[string]bool{"DEBUG": true, "INFO": true, "WARN": true, "ERROR": true}
+
+// TestRelayHeaderBeforeSender: a relay that writes its own header before
+// the sender's whole line ("Mar 12 03:14:09 10.0.0.5 Mar 12 03:14:09 mail01
+// postfix/smtp[1240]: …", or an RFC 5424 header) gives, line for line, the
+// events of the sender's own lines, for every syslog-borne sample.
+func TestRelayHeaderBeforeSender(t *testing.T) {
+	files, _ := filepath.Glob("testdata/formats/*.log")
+	files = append(files, "testdata/postfix.log", "testdata/sendmail.log", "testdata/cisco_asa.log", "testdata/dovecot.log")
+	tried := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock := syslogClock{Year: 2025, Loc: time.UTC}
+		var classic, ietf strings.Builder
+		ok := true
+		for _, l := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+			h, err := clock.peek(l)
+			if err != nil || h.Host == "" || strings.HasSuffix(h.Host, ":") || logLevelWords[h.Host] || isISODate(l) && h.Program == "" {
+				// Not a syslog line: a daemon's or a log server's own
+				// file, which no relay forwards.
+				ok = false
+				break
+			}
+			classic.WriteString(h.Time.Format(time.Stamp) + " relay01 " + l + "\n")
+			ietf.WriteString("<13>1 " + h.Time.Format(time.RFC3339Nano) + " relay01 - - - - " + l + "\n")
+		}
+		if !ok {
+			continue
+		}
+		tried++
+		own, st := parseFile(t, f, &Options{TZ: time.UTC, Year: 2025})
+		for _, relayed := range []struct{ name, text string }{{"classic relay header", classic.String()}, {"RFC 5424 relay header", ietf.String()}} {
+			p := filepath.Join(t.TempDir(), "relay.log")
+			if err := os.WriteFile(p, []byte(relayed.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got, st2 := parseFile(t, p, &Options{TZ: time.UTC, Year: 2025})
+			if st2.Raw != st.Raw || st2.Parsed != st.Parsed || len(got) != len(own) {
+				t.Errorf("%s, %s: %q %d parsed %d raw %v; own lines %q %d %d", f, relayed.name, st2.Format, st2.Parsed, st2.Raw, st2.RawReasons, st.Format, st.Parsed, st.Raw)
+				continue
+			}
+			for i := range own {
+				a, b := comparable5424(own[i]), comparable5424(got[i])
+				if !own[i].Timestamp.Equal(got[i].Timestamp) || !reflect.DeepEqual(a, b) {
+					t.Errorf("%s, %s, event %d:\nown lines %s %v\nrelayed   %s %v", f, relayed.name, i, own[i].Timestamp, a, got[i].Timestamp, b)
+					break
+				}
+			}
+		}
+	}
+	t.Logf("%d samples behind a relay's header", tried)
+	if tried < 10 {
+		t.Errorf("only %d samples", tried)
+	}
+}
