@@ -63,6 +63,7 @@ var (
 	asaDuration  = regexp.MustCompile(`Duration:\s*(\d+)h:(\d+)m:(\d+)s`)
 	asaBytesXmt  = regexp.MustCompile(`Bytes xmt:\s*(\d+),\s*Bytes rcv:\s*(\d+)`)
 	asaFTDkv     = regexp.MustCompile(`(\w+):\s*([^,]*)`)
+	asaOwnStamp  = regexp.MustCompile(`(?:^|[\s>])([A-Z][a-z]{2}) +(\d{1,2}) (\d{4}) (\d\d:\d\d:\d\d)(?:\.\d+)?:?(?: +([^\s:]+):?)? *$`)
 	asaACL       = regexp.MustCompile(`access-list (\S+) (permitted|denied|est-allowed) (\w+) ([^/\s]+)/(\S+?)\((\d+)\)(?:\([^)]*\))? -> ([^/\s]+)/(\S+?)\((\d+)\)`)
 )
 
@@ -73,28 +74,23 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 		return fmt.Errorf("cisco-asa: no %%ASA-/%%FTD- tag")
 	}
 	ev := event.New()
+	// The ASA's own "logging timestamp" names its year: "Mar 14 2025
+	// 23:05:01: %ASA-…", "<166>Apr 27 2020 02:03:03 fw01: %ASA-…", also
+	// behind a relay's header, which it then dates before.
 	h, herr := d.clock.peek(s[:loc[0]] + " x")
+	if m := asaOwnStamp.FindStringSubmatch(s[:loc[0]]); m != nil {
+		if t, err := time.ParseInLocation("Jan 2 2006 15:04:05", m[1]+" "+m[2]+" "+m[3]+" "+m[4], d.clock.Loc); err == nil {
+			ev.Timestamp = t.UTC()
+			d.o.zoneRead() // the ASA's logging timestamp names no zone
+			herr = errNoSyslog
+			if m[5] != "" {
+				ev.Set("observer.name", m[5])
+			}
+		}
+	}
 	if herr == nil {
 		ev.Timestamp = h.Time
 		ev.Set("observer.name", h.Host)
-	} else if loc[0] > 0 {
-		// The ASA's own "logging timestamp" with a year, then an optional
-		// device name: "Mar 14 2025 23:05:01: %ASA-…", "<166>Apr 27 2020 02:03:03 fw01: %ASA-…".
-		pre := strings.TrimSpace(s[:loc[0]])
-		if strings.HasPrefix(pre, "<") {
-			if e := strings.IndexByte(pre, '>'); e > 0 {
-				pre = pre[e+1:]
-			}
-		}
-		if f := strings.Fields(pre); len(f) >= 4 {
-			if t, err := time.ParseInLocation("Jan 2 2006 15:04:05", strings.Join(f[:3], " ")+" "+strings.TrimRight(f[3], ":"), d.clock.Loc); err == nil {
-				ev.Timestamp = t.UTC()
-				d.o.zoneRead() // the ASA's logging timestamp names no zone
-				if len(f) > 4 {
-					ev.Set("observer.name", strings.TrimRight(f[4], ":"))
-				}
-			}
-		}
 	}
 	kind, level, id := s[loc[2]:loc[3]], s[loc[4]:loc[5]], s[loc[6]:loc[7]]
 	msg := s[loc[1]:]

@@ -3,6 +3,7 @@ package parsers
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestASAUserNeeds: what each user expression needs before it is tried
@@ -66,4 +67,37 @@ func TestFTDConnectionEvents(t *testing.T) {
 		"source.ip": "10.1.2.31", "destination.ip": "185.199.110.154", "source.bytes": nil, "destination.bytes": nil,
 		"cisco.ftd.initiatorbytes": "74", "user.name": `CORP\j.martin`, "network.application": "HTTPS",
 		"event.type": []string{"connection", "start"}})
+}
+
+// TestASAOwnStampBehindRelay: the ASA's logging timestamp names its year;
+// behind a relay's header or in a collector's file, which could not read
+// it as a syslog stamp, it still dates the line and names the device.
+func TestASAOwnStampBehindRelay(t *testing.T) {
+	bare := "Sep 27 2025 00:35:10: %ASA-6-302015: Built outbound UDP connection 2 for outside:9.9.9.9/53 (9.9.9.9/53) to inside:192.168.71.10/59952 (203.0.113.17/39418)\n" +
+		"<166>Sep 27 2025 00:35:11 asa01: %ASA-6-302016: Teardown UDP connection 2 for outside:9.9.9.9/53 to inside:192.168.71.10/59952 duration 0:00:01 bytes 438\n"
+	_, own := parseText(t, "asa.log", bare)
+	for _, wrap := range []func(string) string{
+		func(l string) string { return "Oct 20 12:00:00 relay01 " + l },
+		func(l string) string { return "<13>1 2025-10-20T12:00:00Z relay01 - - - - " + l },
+		func(l string) string { return "2025-10-20 12:00:00\tLocal4.Info\t10.0.0.1\t" + l },
+	} {
+		var b strings.Builder
+		for _, l := range strings.SplitAfter(bare, "\n") {
+			if l != "" {
+				b.WriteString(wrap(l))
+			}
+		}
+		st, got := parseText(t, "relay.log", b.String())
+		if st.Raw != 0 || len(got) != len(own) {
+			t.Fatalf("%q: %+v", b.String(), st)
+		}
+		for i := range own {
+			if !got[i].Timestamp.Equal(own[i].Timestamp) || got[i].Str("observer.name") != own[i].Str("observer.name") || got[i].Str("source.ip") != own[i].Str("source.ip") {
+				t.Errorf("%q: %s %q, want %s %q", wrap("…"), got[i].Timestamp, got[i].Str("observer.name"), own[i].Timestamp, own[i].Str("observer.name"))
+			}
+		}
+	}
+	if own[0].Timestamp.Format(time.RFC3339) != "2025-09-27T00:35:10Z" || own[1].Str("observer.name") != "asa01" {
+		t.Errorf("own lines: %s %q", own[0].Timestamp, own[1].Str("observer.name"))
+	}
 }

@@ -1,6 +1,9 @@
 package parsers
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // tabbedRecord is a line as a Windows syslog collector writes it to its
 // log file (Kiwi Syslog Server's default layout): the collector's receive
@@ -55,32 +58,38 @@ func facilityLevel(s string) bool {
 }
 
 // peekTabbed reads a collector's record as a syslog header. The message's
-// own header, when it kept one, names its host and program, and dates it
-// when it names its zone (RFC 5424, ISO with an offset); otherwise the
-// collector's stamp, which names its year where a classic header does
-// not, dates it (in loc: it names no zone).
+// own header, when it kept one, names its host and program and dates it —
+// the device's clock, as its own file would — with the collector's year
+// where a classic stamp names none; a message without a header is dated
+// by the collector's stamp (in loc when it names no zone).
 func (c *syslogClock) peekTabbed(r tabbedRecord) (syslogHeader, error) {
 	t, err := parseISO(r.stamp, c.Loc)
 	if err != nil {
 		return syslogHeader{Priority: -1}, errNoSyslog
 	}
+	zoned := strings.IndexByte(r.stamp[10:], 'Z') >= 0 || strings.ContainsAny(r.stamp[19:], "+-")
+	if !zoned {
+		t = c.repeat.place(t.In(c.Loc), c.Loc).UTC()
+	}
 	inner := syslogClock{Year: t.In(c.Loc).Year(), Loc: c.Loc}
-	h, err := inner.peek(r.msg)
-	if err == nil && h.Zoned {
+	if h, err := inner.peek(r.msg); err == nil && h.Host != "" {
+		if h.yearAssumed != 0 {
+			// A year's turn between the device's stamp and the collector's.
+			switch d := h.Time.Sub(t); {
+			case d > 180*24*time.Hour:
+				h.Time = h.Time.AddDate(-1, 0, 0)
+			case d < -180*24*time.Hour:
+				h.Time = h.Time.AddDate(1, 0, 0)
+			}
+			h.yearAssumed = 0
+		}
 		return h, nil
 	}
+	// The message alone: "prog[pid]: text", or the text.
+	h, err := inner.peek(t.In(c.Loc).Format("2006-01-02 15:04:05") + " " + r.host + " " + r.msg)
 	if err != nil {
-		// The message alone: "prog[pid]: text", or the text.
-		h, err = inner.peek(t.In(c.Loc).Format("2006-01-02 15:04:05") + " " + r.host + " " + r.msg)
-		if err != nil {
-			return syslogHeader{Priority: -1}, errNoSyslog
-		}
+		return syslogHeader{Priority: -1}, errNoSyslog
 	}
-	h.Time, h.Zoned, h.yearAssumed = t, false, 0
-	if strings.IndexByte(r.stamp[10:], 'Z') >= 0 || strings.ContainsAny(r.stamp[19:], "+-") {
-		h.Zoned = true
-	} else {
-		h.Time = c.repeat.place(t.In(c.Loc), c.Loc).UTC()
-	}
+	h.Time, h.Zoned, h.yearAssumed = t, zoned, 0
 	return h, nil
 }

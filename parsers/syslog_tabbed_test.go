@@ -106,15 +106,17 @@ func TestTabbedNotAnEnvelope(t *testing.T) {
 	}
 }
 
-// TestTabbedZonedMessageDates: a message whose own header names its zone
-// is dated by it, not by the collector's local stamp naming none; a
-// classic header's is dated by the collector's stamp, with its year.
+// TestTabbedZonedMessageDates: a message keeping its own header is dated
+// by it — not by the collector's local stamp — with the collector's year
+// where a classic stamp names none (the year before across New Year); a
+// message without a header by the collector's stamp.
 func TestTabbedZonedMessageDates(t *testing.T) {
 	clock := syslogClock{Year: 2026, Loc: time.UTC}
 	for _, c := range []struct{ line, want string }{
 		{"2024-03-12 03:14:09\tMail.Info\t10.0.0.5\t2024-03-12T03:14:09.5+01:00 mail01 postfix/qmgr[1234]: 4Tv1Zq0Y2Kz9bcd: removed", "2024-03-12T02:14:09.5Z"},
 		{"2024-03-12 03:14:09\tMail.Info\t10.0.0.5\t<22>1 2024-03-12T03:14:09+01:00 mail01 postfix/qmgr 1234 - - 4Tv1Zq0Y2Kz9bcd: removed", "2024-03-12T02:14:09Z"},
-		{"2024-03-12 03:14:09\tMail.Info\t10.0.0.5\tMar 12 03:14:08 mail01 postfix/qmgr[1234]: 4Tv1Zq0Y2Kz9bcd: removed", "2024-03-12T03:14:09Z"},
+		{"2024-03-12 03:14:09\tMail.Info\t10.0.0.5\tMar 12 03:14:08 mail01 postfix/qmgr[1234]: 4Tv1Zq0Y2Kz9bcd: removed", "2024-03-12T03:14:08Z"},
+		{"2025-01-01 00:00:01\tMail.Info\t10.0.0.5\tDec 31 23:59:59 mail01 postfix/qmgr[1234]: 4Tv1Zq0Y2Kz9bcd: removed", "2024-12-31T23:59:59Z"},
 		{"2024-03-12\t03:14:09\tMail.Info\t10.0.0.5\tpostfix/qmgr[1234]: 4Tv1Zq0Y2Kz9bcd: removed", "2024-03-12T03:14:09Z"},
 	} {
 		h, err := clock.peek(c.line)
