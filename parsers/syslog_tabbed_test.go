@@ -148,9 +148,10 @@ func TestCollectorTabbedFormats(t *testing.T) {
 		ok := true
 		for _, l := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
 			h, err := clock.peek(l)
-			if err != nil || h.Host == "" || strings.HasSuffix(h.Host, ":") || logLevelWords[h.Host] {
-				// Not every line behind a syslog header: a daemon's own
-				// log file ("imap-login: Info: …", "… INFO [thread] …"),
+			if err != nil || h.Host == "" || strings.HasSuffix(h.Host, ":") || logLevelWords[h.Host] || isISODate(l) && h.Program == "" {
+				// Not every line behind a syslog header: a daemon's or a
+				// log server's own file ("imap-login: Info: …", "… INFO
+				// [thread] …", "2025-03-14 23:45:50 Member2 Allow …"),
 				// which no collector receives.
 				ok = false
 				break
@@ -242,5 +243,44 @@ func TestRelayHeaderBeforeSender(t *testing.T) {
 	t.Logf("%d samples behind a relay's header", tried)
 	if tried < 10 {
 		t.Errorf("only %d samples", tried)
+	}
+}
+
+// TestCollectorTabbedW3C: a web proxy's W3C log (directives, then lines
+// opening with their own date and time) in a collector's file gives the
+// proxy's own events: the date is the line's first column, not a header.
+func TestCollectorTabbedW3C(t *testing.T) {
+	for _, f := range []string{"testdata/proxysg_elff.log", "testdata/tmg_w3c.log"} {
+		own, st := parseFile(t, f, &Options{TZ: time.UTC, Year: 2025})
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, l := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+			b.WriteString("2025-10-20 12:00:00\tLocal7.Info\t10.0.0.9\t" + l + "\n")
+		}
+		p := filepath.Join(t.TempDir(), "SyslogCatchAll.txt")
+		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, st2 := parseFile(t, p, &Options{TZ: time.UTC, Year: 2025})
+		if st2.Raw != st.Raw || len(got) != len(own) {
+			t.Fatalf("%s: %q %d parsed %d raw %v; own %q %d %d", f, st2.Format, st2.Parsed, st2.Raw, st2.RawReasons, st.Format, st.Parsed, st.Raw)
+		}
+		n := 0
+		for i := range own {
+			if own[i].Str("event.kind") == "pipeline_error" || own[i].Str("url.original") == "" {
+				continue // directives
+			}
+			n++
+			a, b := comparable5424(own[i]), comparable5424(got[i])
+			if !own[i].Timestamp.Equal(got[i].Timestamp) || !reflect.DeepEqual(a, b) {
+				t.Errorf("%s event %d:\nown       %s %v\ncollector %s %v", f, i, own[i].Timestamp, a, got[i].Timestamp, b)
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s: no request compared", f)
+		}
 	}
 }
