@@ -100,9 +100,10 @@ func (c *syslogClock) peek(line string) (syslogHeader, error) {
 	// sender's header names the host and program; its time dates the line
 	// unless only the relay's names its zone.
 	inner, err := c.peekOne(h.Msg)
-	// An ISO date opening a message may be its own first column (a web
-	// proxy's W3C line): it is a header only with a program after it.
-	if err != nil || inner.Host == "" || isISODate(h.Msg) && inner.Program == "" {
+	// An ISO date naming no zone opening a message may be its own first
+	// column (a web proxy's W3C line): it is a header only with a program
+	// after it.
+	if err != nil || inner.Host == "" || isISODate(h.Msg) && inner.Program == "" && !inner.Zoned {
 		return h, nil
 	}
 	if inner.Priority < 0 {

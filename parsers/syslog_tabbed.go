@@ -72,9 +72,10 @@ func (c *syslogClock) peekTabbed(r tabbedRecord) (syslogHeader, error) {
 		t = c.repeat.place(t.In(c.Loc), c.Loc).UTC()
 	}
 	inner := syslogClock{Year: t.In(c.Loc).Year(), Loc: c.Loc}
-	// A message opening with an ISO date is its own first column (a web
-	// proxy's W3C line) unless a program follows, as after a header.
-	if h, err := inner.peek(r.msg); err == nil && h.Host != "" && (h.Program != "" || !isISODate(r.msg)) {
+	// A message opening with an ISO date naming no zone is its own first
+	// column (a web proxy's W3C line) unless a program follows, as after
+	// a header.
+	if h, err := inner.peek(r.msg); err == nil && h.Host != "" && (h.Program != "" || h.Zoned || !isISODate(r.msg)) {
 		if h.yearAssumed != 0 {
 			// A year's turn between the device's stamp and the collector's.
 			switch d := h.Time.Sub(t); {

@@ -183,3 +183,20 @@ func TestCollectorTabbedW3C(t *testing.T) {
 		}
 	}
 }
+
+// TestTabbedZonedHeaderWithoutProgram: a message opening with an ISO
+// stamp naming its zone and a host is a header even with no program after
+// it (NetScreen's "… 10.0.0.1 ssg5: NetScreen device_id=…"): it dates the
+// line, not the collector's stamp.
+func TestTabbedZonedHeaderWithoutProgram(t *testing.T) {
+	clock := syslogClock{Year: 2026, Loc: time.UTC}
+	for _, l := range []string{
+		"2024-10-20 12:00:00\tLocal7.Info\t10.0.0.1\t2025-12-14T00:28:37.000000+01:00 10.0.0.1 ssg5:",
+		"Oct 20 12:00:00 relay01 2025-12-14T00:28:37+01:00 10.0.0.1 ssg5:",
+	} {
+		h, err := clock.peek(l)
+		if err != nil || h.Time.Format(time.RFC3339) != "2025-12-13T23:28:37Z" || h.Host != "10.0.0.1" {
+			t.Errorf("%q: %s %q %v", l, h.Time, h.Host, err)
+		}
+	}
+}
