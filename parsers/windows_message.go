@@ -85,8 +85,8 @@ var messageLabels = withCurlyApostrophes(map[string]string{
 // withCurlyApostrophes adds each French label with the typographic
 // apostrophe (d’ouverture) beside the straight one: Windows' own
 // translations and the tools that copy them write either.
-func withCurlyApostrophes(m map[string]string) map[string]string {
-	curly := map[string]string{}
+func withCurlyApostrophes[V any](m map[string]V) map[string]V {
+	curly := map[string]V{}
 	for k, v := range m {
 		if strings.Contains(k, "'") {
 			curly[strings.ReplaceAll(k, "'", "’")] = v

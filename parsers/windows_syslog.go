@@ -22,7 +22,7 @@ type winSentence struct{ id, channel string }
 // events' messages, by source: English, and French where a French server's
 // wording was seen (Event Viewer's exports).
 var winFirstSentences = map[string]map[string]winSentence{
-	"Microsoft-Windows-Security-Auditing": withCurlyApostropheKeys(map[string]winSentence{
+	"Microsoft-Windows-Security-Auditing": withCurlyApostrophes(map[string]winSentence{
 		"An account was successfully logged on.":                                                  {"4624", "Security"},
 		"L'ouverture de session d'un compte s'est correctement déroulée.":                         {"4624", "Security"},
 		"An account failed to log on.":                                                            {"4625", "Security"},
@@ -57,15 +57,6 @@ var winFirstSentences = map[string]map[string]winSentence{
 		"A service was installed in the system.":     {"7045", "System"},
 		"Un service a été installé dans le système.": {"7045", "System"},
 	},
-}
-
-func withCurlyApostropheKeys(m map[string]winSentence) map[string]winSentence {
-	for k, v := range m {
-		if strings.Contains(k, "'") {
-			m[strings.ReplaceAll(k, "'", "’")] = v
-		}
-	}
-	return m
 }
 
 // winAuditFailures are the security events Windows writes as audit
@@ -106,8 +97,12 @@ func windowsFromSyslog(h syslogHeader) (ev *event.Event, ok bool) {
 	}
 	w := &winRecord{Provider: source, Channel: found.channel, Computer: h.Host, EventID: found.id, Time: h.Time,
 		EventData: messageEventDataFor(found.id, msg)}
-	if found.channel == "Security" && found.id != "4776" {
-		w.setTypeWord(map[bool]string{false: "Success Audit", true: "Failure Audit"}[winAuditFailures[found.id]])
+	switch {
+	case found.channel != "Security", found.id == "4776": // 4776 is either
+	case winAuditFailures[found.id]:
+		w.setTypeWord("Failure Audit")
+	default:
+		w.setTypeWord("Success Audit")
 	}
 	ev = w.toEvent()
 	ev.Fields["message"] = msg
