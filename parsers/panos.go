@@ -46,13 +46,17 @@ func (PanOS) matchLine(l string) bool {
 }
 
 func (PanOS) NewDecoder(o *Options) LineDecoder {
-	return &panDecoder{clock: o.clock(), loc: o.TZ, o: o}
+	return &panDecoder{clock: o.clock(), loc: o.TZ, o: o, repeat: repeatedHour{warn: o.Warn}}
 }
 
 type panDecoder struct {
 	clock syslogClock
 	loc   *time.Location
 	o     *Options
+	// repeat places the columns' times in the repeated autumn hour (the
+	// header's clock keeps its own account: a relay's stamps are not the
+	// device's).
+	repeat repeatedHour
 	// started says the first line was read; misordered, that it was an
 	// exported table's header in another order than the syslog's.
 	started    bool
@@ -147,7 +151,7 @@ func (d *panDecoder) Line(no int64, line []byte, emit Emit) error {
 		ev.Timestamp = h.Time
 		d.clock.take(h)
 	case terr == nil:
-		ev.Timestamp = t.UTC()
+		ev.Timestamp = d.repeat.place(t, d.loc).UTC()
 		d.o.zoneRead() // PAN-OS' columns name no zone
 	case err == nil && !h.Time.IsZero():
 		ev.Timestamp = h.Time
