@@ -39,15 +39,18 @@ func (FortiGate) matchLine(l string) bool {
 }
 
 func (FortiGate) NewDecoder(o *Options) LineDecoder {
-	return &fortiDecoder{clock: o.clock(), loc: o.TZ, o: o, names: vendorNames{prefix: "fortinet.firewall."}}
+	return &fortiDecoder{clock: o.clock(), loc: o.TZ, o: o, names: vendorNames{prefix: "fortinet.firewall."}, repeat: repeatedHour{warn: o.Warn}}
 }
 
 type fortiDecoder struct {
 	clock syslogClock
 	loc   *time.Location
 	o     *Options
-	line  fortiLine   // reused per line
-	names vendorNames // key → "fortinet.firewall.<key>"
+	// repeat places date/time in the repeated autumn hour by the log's own
+	// account, apart from a relay header's stamps.
+	repeat repeatedHour
+	line   fortiLine   // reused per line
+	names  vendorNames // key → "fortinet.firewall.<key>"
 	// table is the header of a FortiAnalyzer CSV download, when the file's
 	// first line is one; started says that line was read.
 	table   *fortiTable
@@ -225,7 +228,7 @@ func (d *fortiDecoder) event(no int64, s string, hdr syslogHeader, kv *fortiLine
 	ts, zoned, err := fortiTime(kv, d.loc)
 	if err == nil && !zoned {
 		d.o.zoneRead()
-		ts = d.clock.repeat.place(ts.In(d.loc), d.loc).UTC()
+		ts = d.repeat.place(ts.In(d.loc), d.loc).UTC()
 	}
 	if err != nil {
 		if hdr.Time.IsZero() {
