@@ -77,3 +77,24 @@ func TestRepeatedHour(t *testing.T) {
 		}
 	}
 }
+
+// TestRepeatedHourBehindRelay: behind a relay whose clock runs minutes
+// apart from the device's, only the device's stamps say when the clock
+// went back.
+func TestRepeatedHourBehindRelay(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := syslogClock{Year: 2024, Loc: paris}
+	for _, c := range []struct{ line, want string }{
+		{"Oct 27 02:15:00 relay01 Oct 27 02:10:00 mail01 postfix/qmgr[1]: x", "2024-10-27T00:10:00Z"},
+		{"Oct 27 02:45:00 relay01 Oct 27 02:40:00 mail01 postfix/qmgr[1]: x", "2024-10-27T00:40:00Z"},
+		{"Oct 27 02:50:00 relay01 Oct 27 02:45:00 mail01 postfix/qmgr[1]: x", "2024-10-27T00:45:00Z"},
+	} {
+		h, err := clock.peek(c.line)
+		if err != nil || h.Time.Format(time.RFC3339) != c.want {
+			t.Errorf("%q: %s, want %s (%v)", c.line, h.Time.Format(time.RFC3339), c.want, err)
+		}
+	}
+}

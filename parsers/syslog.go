@@ -91,6 +91,7 @@ func (c *syslogClock) take(h syslogHeader) {
 // are dated by their own field peeks at a relay's header and takes it only
 // when it dates an event.
 func (c *syslogClock) peek(line string) (syslogHeader, error) {
+	before := c.repeat
 	h, err := c.peekOne(line)
 	if err != nil || h.Program != "" || !startsLikeHeader(h.Msg) {
 		return h, err
@@ -98,12 +99,16 @@ func (c *syslogClock) peek(line string) (syslogHeader, error) {
 	// A relay that put its own header before the sender's, whole: "Mar 12
 	// 03:14:09 10.0.0.5 Mar 12 03:14:09 mail01 postfix/smtp[1240]: …". The
 	// sender's header names the host and program; its time dates the line
-	// unless only the relay's names its zone.
+	// unless only the relay's names its zone. The sender's stamps, not the
+	// relay's, keep the account of the repeated autumn hour.
+	after := c.repeat
+	c.repeat = before
 	inner, err := c.peekOne(h.Msg)
 	// An ISO date naming no zone opening a message may be its own first
 	// column (a web proxy's W3C line): it is a header only with a program
 	// after it.
 	if err != nil || inner.Host == "" || isISODate(h.Msg) && inner.Program == "" && !inner.Zoned {
+		c.repeat = after
 		return h, nil
 	}
 	if inner.Priority < 0 {
