@@ -39,9 +39,14 @@ func (NXLog) matchLine(l string) bool {
 		(strings.Contains(l, `"EventTime"`) || strings.Contains(l, `"EventReceivedTime"`))
 }
 
-func (NXLog) NewDecoder(o *Options) LineDecoder { return &nxlogDecoder{zone: newZoneless(o)} }
+func (NXLog) NewDecoder(o *Options) LineDecoder {
+	return &nxlogDecoder{zone: newZoneless(o), repeat: repeatedHour{warn: o.Warn}}
+}
 
-type nxlogDecoder struct{ zone zoneless }
+type nxlogDecoder struct {
+	zone   zoneless
+	repeat repeatedHour // EventTime in the repeated autumn hour
+}
 
 func (*nxlogDecoder) Flush(Emit) {}
 
@@ -66,6 +71,9 @@ func (d *nxlogDecoder) Line(no int64, line []byte, emit Emit) error {
 	var zoned bool
 	if w.Time, zoned, err = nxlogTime(raw, d.zone.tz); err != nil {
 		return err
+	}
+	if !zoned {
+		w.Time = d.repeat.place(w.Time.In(d.zone.tz), d.zone.tz).UTC()
 	}
 	ev := w.toEvent()
 	if m := nxlogString(fields, "Message"); m != "" {

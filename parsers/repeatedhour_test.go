@@ -20,6 +20,12 @@ func TestRepeatedHour(t *testing.T) {
 		t.Fatal(err)
 	}
 	line := func(stamp string, id int) string {
+		if at, ok := strings.CutPrefix(stamp, "nxlog "); ok {
+			return `{"EventTime":"` + at + `","Hostname":"FS01","EventType":"AUDIT_SUCCESS","EventID":4624,"SourceName":"Microsoft-Windows-Security-Auditing","Channel":"Security","RecordNumber":` + strconv.Itoa(100+id) + `,"Message":"An account was successfully logged on."}` + "\n"
+		}
+		if at, ok := strings.CutPrefix(stamp, "snare "); ok {
+			return "FS01\tMSWinEventLog\t1\tSecurity\t" + strconv.Itoa(100+id) + "\t" + at + "\t4624\tMicrosoft-Windows-Security-Auditing\tN/A\tN/A\tSuccess Audit\tFS01\tLogon\t\tAn account was successfully logged on.\t" + strconv.Itoa(100+id) + "\n"
+		}
 		if g, ok := strings.CutPrefix(stamp, "panos "); ok {
 			return "1," + g + ",013201001234,TRAFFIC,end,2561," + g + ",10.1.2.30,185.199.110.153,203.0.113.5,185.199.110.153,allow-out,,,ssl,vsys1,trust,untrust,ethernet1/2,ethernet1/1,Forward," + g + "," + strconv.Itoa(id) + ",1,50432,443,50432,443,0x400019,tcp,allow,3000,1000,2000,20," + g + ",10,any,0,7012345678,0x0,10.0.0.0-10.255.255.255,United States,0,10,10,tcp-fin\n"
 		}
@@ -47,6 +53,10 @@ func TestRepeatedHour(t *testing.T) {
 		{"FortiGate's date and time, no tz", []string{"date=2024-10-27 time=02:10:00 ", "date=2024-10-27 time=02:40:00 ", "date=2024-10-27 time=02:05:00 "},
 			[]string{"2024-10-27T00:10:00Z", "2024-10-27T00:40:00Z", "2024-10-27T01:05:00Z"}},
 		{"PAN-OS' generated time", []string{"panos 2024/10/27 02:10:00", "panos 2024/10/27 02:40:00", "panos 2024/10/27 02:05:00"},
+			[]string{"2024-10-27T00:10:00Z", "2024-10-27T00:40:00Z", "2024-10-27T01:05:00Z"}},
+		{"NXLog's EventTime", []string{"nxlog 2024-10-27 02:10:00", "nxlog 2024-10-27 02:40:00", "nxlog 2024-10-27 02:05:00"},
+			[]string{"2024-10-27T00:10:00Z", "2024-10-27T00:40:00Z", "2024-10-27T01:05:00Z"}},
+		{"Snare's time", []string{"snare Sun Oct 27 02:10:00 2024", "snare Sun Oct 27 02:40:00 2024", "snare Sun Oct 27 02:05:00 2024"},
 			[]string{"2024-10-27T00:10:00Z", "2024-10-27T00:40:00Z", "2024-10-27T01:05:00Z"}},
 		{"the spring change", []string{"Mar 31 01:59:00", "Mar 31 03:01:00"},
 			[]string{"2024-03-31T00:59:00Z", "2024-03-31T01:01:00Z"}},

@@ -59,9 +59,14 @@ func snareFields(l string) (prefix string, f []string, ok bool) {
 	return l[:i], f, true
 }
 
-func (Snare) NewDecoder(o *Options) LineDecoder { return &snareDecoder{zone: newZoneless(o)} }
+func (Snare) NewDecoder(o *Options) LineDecoder {
+	return &snareDecoder{zone: newZoneless(o), repeat: repeatedHour{warn: o.Warn}}
+}
 
-type snareDecoder struct{ zone zoneless }
+type snareDecoder struct {
+	zone   zoneless
+	repeat repeatedHour // the event's local time in the repeated autumn hour
+}
 
 func (*snareDecoder) Flush(Emit) {}
 
@@ -81,6 +86,7 @@ func (d *snareDecoder) Line(no int64, line []byte, emit Emit) error {
 	if err != nil {
 		return fmt.Errorf("snare: time %q: %v", f[3], err)
 	}
+	t = d.repeat.place(t, d.zone.tz)
 	msg := ""
 	for _, k := range []int{12, 11} {
 		if k < len(f) && strings.TrimSpace(f[k]) != "" {
