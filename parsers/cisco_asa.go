@@ -78,13 +78,16 @@ func (d *asaDecoder) Line(no int64, line []byte, emit Emit) error {
 	// 23:05:01: %ASA-…", "<166>Apr 27 2020 02:03:03 fw01: %ASA-…", also
 	// behind a relay's header, which it then dates before.
 	h, herr := d.clock.peek(s[:loc[0]] + " x")
-	if m := asaOwnStamp.FindStringSubmatch(s[:loc[0]]); m != nil {
-		if t, err := time.ParseInLocation("Jan 2 2006 15:04:05", m[1]+" "+m[2]+" "+m[3]+" "+m[4], d.clock.Loc); err == nil {
-			ev.Timestamp = t.UTC()
-			d.o.zoneRead() // the ASA's logging timestamp names no zone
-			herr = errNoSyslog
-			if m[5] != "" {
-				ev.Set("observer.name", m[5])
+	// Only a prefix the header did not read whole can hold that stamp.
+	if herr != nil || strings.TrimSpace(h.Msg) != "x" {
+		if m := asaOwnStamp.FindStringSubmatch(s[:loc[0]]); m != nil {
+			if t, err := time.ParseInLocation("Jan 2 2006 15:04:05", m[1]+" "+m[2]+" "+m[3]+" "+m[4], d.clock.Loc); err == nil {
+				ev.Timestamp = t.UTC()
+				d.o.zoneRead() // the ASA's logging timestamp names no zone
+				herr = errNoSyslog
+				if m[5] != "" {
+					ev.Set("observer.name", m[5])
+				}
 			}
 		}
 	}

@@ -53,7 +53,6 @@ func (d *srxDecoder) Line(no int64, line []byte, emit Emit) error {
 	// Time: the device's RFC 5424 stamp when there is one (also when a
 	// syslog server put its own header in front), else the syslog header
 	// (the sender's, behind a relay's).
-	h, herr := d.clock.peek(s)
 	if stamp, host, ok := lastRFC5424Stamp(s); ok {
 		t, zoned, err := parseISOZoned(stamp, d.loc)
 		if err != nil {
@@ -64,8 +63,7 @@ func (d *srxDecoder) Line(no int64, line []byte, emit Emit) error {
 		}
 		ev.Timestamp = t
 		ev.Set("observer.name", host)
-	} else if herr == nil {
-		d.clock.take(h)
+	} else if h, err := d.clock.parse(s); err == nil {
 		ev.Timestamp = h.Time
 		ev.Set("observer.name", h.Host)
 	} else {

@@ -15,6 +15,12 @@ type tabbedRecord struct {
 	stamp, host, msg string
 }
 
+// isTabbed reports a collector's record.
+func isTabbed(s string) bool {
+	_, ok := readTabbed(s)
+	return ok
+}
+
 func readTabbed(s string) (tabbedRecord, bool) {
 	if len(s) < 20 || s[4] != '-' || s[7] != '-' || strings.IndexByte(s, '\t') < 0 {
 		return tabbedRecord{}, false

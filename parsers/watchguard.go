@@ -51,7 +51,7 @@ func (d *wgDecoder) Line(no int64, line []byte, emit Emit) error {
 	}
 	ev := event.New()
 	body := s
-	if _, tabbed := readTabbed(s); !tabbed && len(s) >= 19 && s[4] == '-' && s[10] == ' ' && s[13] == ':' {
+	if len(s) >= 19 && s[4] == '-' && s[10] == ' ' && s[13] == ':' && !isTabbed(s) {
 		// Log server / Traffic Monitor form: "2024-03-29 18:00:54 [MemberN] …".
 		t, err := time.ParseInLocation("2006-01-02 15:04:05", s[:19], d.loc)
 		if err != nil {
