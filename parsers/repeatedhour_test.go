@@ -48,6 +48,8 @@ func TestRepeatedHour(t *testing.T) {
 			[]string{"2024-10-27T00:30:00Z", "2024-10-27T00:50:00Z"}},
 		{"a collector's ISO stamps", []string{"2024-10-27 01:50:00\tLocal4.Info\t10.0.0.1\t", "2024-10-27 02:10:00\tLocal4.Info\t10.0.0.1\t", "2024-10-27 02:05:00\tLocal4.Info\t10.0.0.1\t"},
 			[]string{"2024-10-26T23:50:00Z", "2024-10-27T00:10:00Z", "2024-10-27T01:05:00Z"}},
+		{"a collector's file keeping the device's classic stamps", []string{"2024-10-27 12:00:00\tLocal4.Info\t10.0.0.1\tOct 27 02:10:00 asa01", "2024-10-27 12:00:00\tLocal4.Info\t10.0.0.1\tOct 27 02:40:00 asa01", "2024-10-27 12:00:00\tLocal4.Info\t10.0.0.1\tOct 27 02:05:00 asa01"},
+			[]string{"2024-10-27T00:10:00Z", "2024-10-27T00:40:00Z", "2024-10-27T01:05:00Z"}},
 		{"ISO stamps naming no offset", []string{"2024-10-27T02:10:00 asa01", "2024-10-27T02:05:00 asa01"},
 			[]string{"2024-10-27T00:10:00Z", "2024-10-27T01:05:00Z"}},
 		{"FortiGate's date and time, no tz", []string{"date=2024-10-27 time=02:10:00 ", "date=2024-10-27 time=02:40:00 ", "date=2024-10-27 time=02:05:00 "},

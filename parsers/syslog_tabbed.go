@@ -74,14 +74,14 @@ func (c *syslogClock) peekTabbed(r tabbedRecord) (syslogHeader, error) {
 		return syslogHeader{Priority: -1}, errNoSyslog
 	}
 	zoned := strings.IndexByte(r.stamp[10:], 'Z') >= 0 || strings.ContainsAny(r.stamp[19:], "+-")
-	if !zoned {
-		t = c.repeat.place(t.In(c.Loc), c.Loc).UTC()
-	}
-	inner := syslogClock{Year: t.In(c.Loc).Year(), Loc: c.Loc}
+	// The message's own stamps, when they date it, keep the account of the
+	// repeated autumn hour; the collector's only when they do not.
+	inner := syslogClock{Year: t.In(c.Loc).Year(), Loc: c.Loc, repeat: c.repeat}
 	// A message opening with an ISO date naming no zone is its own first
 	// column (a web proxy's W3C line) unless a program follows, as after
 	// a header.
 	if h, err := inner.peek(r.msg); err == nil && h.Host != "" && (h.Program != "" || h.Zoned || !isISODate(r.msg)) {
+		c.repeat = inner.repeat
 		if h.yearAssumed != 0 {
 			// A year's turn between the device's stamp and the collector's.
 			switch d := h.Time.Sub(t); {
@@ -95,6 +95,10 @@ func (c *syslogClock) peekTabbed(r tabbedRecord) (syslogHeader, error) {
 		return h, nil
 	}
 	// The message alone: "prog[pid]: text", or the text.
+	if !zoned {
+		t = c.repeat.place(t.In(c.Loc), c.Loc).UTC()
+	}
+	inner.repeat = c.repeat
 	h, err := inner.peek(t.In(c.Loc).Format("2006-01-02 15:04:05") + " " + r.host + " " + r.msg)
 	if err != nil {
 		return syslogHeader{Priority: -1}, errNoSyslog
