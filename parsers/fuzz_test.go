@@ -109,18 +109,21 @@ func FuzzSnare(f *testing.F) {
 }
 
 // FuzzMessageEventData: a rendered message gives each EventData name once,
-// its value on one line, never empty.
+// its value on one line, never empty; so does a Sysmon message.
 func FuzzMessageEventData(f *testing.F) {
-	for _, m := range []string{msg4624, msg4625fr, msg5145, flatten(msg4624), "Subject:Account Name:x:y  Port :\u00a0:"} {
+	for _, m := range []string{msg4624, msg4625fr, msg5145, flatten(msg4624), collapse(msg4624), collapse(msg4625fr),
+		"Subject:Account Name:x:y  Port :\u00a0:", "Process Create:\r\nRuleName: -\r\nImage: C:\\x.exe\r\nCommandLine: x a:b Y: z"} {
 		f.Add(m)
 	}
 	f.Fuzz(func(t *testing.T, msg string) {
-		seen := map[string]bool{}
-		for _, p := range messageEventData(msg) {
-			if seen[p.k] || p.v == "" || strings.ContainsAny(p.v, "\r\n\t") {
-				t.Fatalf("%q: %q = %q", msg, p.k, p.v)
+		for breaks, read := range map[string]func(string) []kv{"\r\n\t": messageEventData, "\r\n": sysmonMessageData} {
+			seen := map[string]bool{}
+			for _, p := range read(msg) {
+				if seen[p.k] || p.k == "" || p.v == "" || strings.ContainsAny(p.v, breaks) {
+					t.Fatalf("%q: %q = %q", msg, p.k, p.v)
+				}
+				seen[p.k] = true
 			}
-			seen[p.k] = true
 		}
 	})
 }
@@ -329,6 +332,8 @@ func FuzzSyslogGeneric(f *testing.F) {
 	seedLines(f, "testdata/formats/syslog-auth.log")
 	f.Add([]byte("<14>Mar 14 23:05:12 FS01 Microsoft-Windows-Security-Auditing[604]: An account was successfully logged on.#015#012#015#012Subject:#015#012#011Security ID:#011#011S-1-5-18 New Logon: Account Name: j.martin Source Network Address: 10.1.2.3"))
 	f.Add([]byte("<14>Mar 14 23:05:12 FS01 Service Control Manager[604]: A service was installed in the system. Service Name: x Service File Name: C:\\x.exe"))
+	f.Add([]byte("<13>Oct 10 14:26:09 FS01 Security-Auditing: 4624: AUDIT_SUCCESS " + collapse(msg4624)))
+	f.Add([]byte("<13>Oct 10 14:26:09 FS01 evtsys: Sysmon: 3: Network connection detected: RuleName: - Image: C:\\x.exe DestinationIp: 1.2.3.4 DestinationPort: 443"))
 	fuzzLines(f, Syslog{})
 }
 

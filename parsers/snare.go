@@ -98,7 +98,7 @@ func (d *snareDecoder) Line(no int64, line []byte, emit Emit) error {
 	w := &winRecord{
 		Provider: strings.TrimSpace(f[5]), Channel: strings.TrimSpace(f[1]), Computer: strings.TrimSpace(f[9]),
 		EventID: strings.TrimSpace(f[4]), Keywords: kind[0], Level: kind[1], Task: strings.TrimSpace(f[10]),
-		Time: t.UTC(), EventData: messageEventDataFor(strings.TrimSpace(f[4]), msg),
+		Time: t.UTC(), EventData: messageEventDataFor(strings.TrimSpace(f[5]), strings.TrimSpace(f[4]), msg),
 	}
 	if len(f) > 13 {
 		if _, err := strconv.ParseUint(strings.TrimSpace(f[13]), 10, 64); err == nil {

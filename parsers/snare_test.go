@@ -20,6 +20,10 @@ const (
 // flatten does what Snare does to a message: line breaks and tabs become spaces.
 func flatten(s string) string { return strings.NewReplacer("\r", " ", "\n", " ", "\t", " ").Replace(s) }
 
+// collapse does what Eventlog to Syslog does to a message: every run of
+// blank space becomes one space.
+func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }
+
 func TestMessageEventData(t *testing.T) {
 	for _, tc := range []struct {
 		name, msg string
@@ -50,10 +54,13 @@ func TestMessageEventData(t *testing.T) {
 			"IpPort": "51022", "ShareName": `\\*\Finances`, "ShareLocalPath": `\??\D:\Partages\Finances`,
 			"RelativeTargetName": `Paie 2024\salaires mars.xlsx`, "AccessMask": "0x1", "AccessList": "ReadData (or ListDirectory)"}},
 	} {
-		for _, form := range []string{"rendered", "flattened"} {
+		for _, form := range []string{"rendered", "flattened", "collapsed"} {
 			msg := tc.msg
-			if form == "flattened" {
+			switch form {
+			case "flattened":
 				msg = flatten(msg)
+			case "collapsed":
+				msg = collapse(msg)
 			}
 			got := map[string]string{}
 			for _, p := range messageEventData(msg) {
@@ -76,13 +83,13 @@ func TestMessageEventData(t *testing.T) {
 func TestMessageEventDataFor(t *testing.T) {
 	msg := "An account was logged off.\r\n\r\nSubject:\r\n\tSecurity ID:\t\tS-1-5-21-1-2-3-1107\r\n\tAccount Name:\t\tj.martin\r\n\tAccount Domain:\t\tAGGLO\r\n\tLogon ID:\t\t0x8C41F2\r\n\r\nLogon Type:\t\t\t3"
 	got := map[string]string{}
-	for _, p := range messageEventDataFor("4634", msg) {
+	for _, p := range messageEventDataFor("Microsoft-Windows-Security-Auditing", "4634", msg) {
 		got[p.k] = p.v
 	}
 	if got["TargetUserName"] != "j.martin" || got["TargetLogonId"] != "0x8C41F2" || got["LogonType"] != "3" || got["SubjectUserName"] != "" {
 		t.Errorf("4634: %v", got)
 	}
-	if d := messageEventDataFor("4624", msg); d[1].k != "SubjectUserName" {
+	if d := messageEventDataFor("Microsoft-Windows-Security-Auditing", "4624", msg); d[1].k != "SubjectUserName" {
 		t.Errorf("4624: %v", d)
 	}
 }

@@ -106,7 +106,7 @@ func wevtutilEvent(block []string, zone *zoneless) (*event.Event, error) {
 	}
 	message := strings.TrimSpace(strings.Join(msg, "\n"))
 	w := &winRecord{Provider: f["provider"], Channel: f["channel"], Computer: f["computer"], EventID: strconv.FormatUint(id, 10),
-		Task: f["task"], Opcode: f["opcode"], Time: t, EventData: messageEventDataFor(strconv.FormatUint(id, 10), message)}
+		Task: f["task"], Opcode: f["opcode"], Time: t, EventData: messageEventDataFor(f["provider"], strconv.FormatUint(id, 10), message)}
 	if u := f["user"]; u != "" && u != "N/A" {
 		w.UserID = u
 	}

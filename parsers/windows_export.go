@@ -196,7 +196,7 @@ func (x *winExport) event(r *winRow) (*event.Event, error) {
 	mapping := []string{}
 	if w.EventData = templateEventData(w.Provider, w.EventID, r.props); w.EventData != nil {
 		mapping = append(mapping, "EventData named by the event's template (the export keeps their values only)")
-	} else if w.EventData = messageEventDataFor(w.EventID, msg); len(w.EventData) > 0 {
+	} else if w.EventData = messageEventDataFor(w.Provider, w.EventID, msg); len(w.EventData) > 0 {
 		mapping = append(mapping, "EventData read back from the rendered message")
 	} else {
 		w.EventData = paramEventData(r.props)

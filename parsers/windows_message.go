@@ -3,6 +3,7 @@ package parsers
 import (
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -80,6 +81,29 @@ var messageLabels = withCurlyApostrophes(map[string]string{
 	"application name": "Application", "nom de l'application": "Application",
 	"direction": "Direction", "destination address": "DestAddress", "adresse de destination": "DestAddress",
 	"destination port": "DestPort", "port de destination": "DestPort", "protocol": "Protocol", "protocole": "Protocol",
+	"caller process id": "", "caller process name": "",
+	"état": "Status", "sous-état": "SubStatus",
+	// Labels the mapping does not read: known so that, in a message
+	// collapsed onto one line, they end the value before them.
+	"impersonation level": "", "restricted admin mode": "", "remote credential guard": "", "virtual account": "",
+	"elevated token": "", "linked logon id": "", "network account name": "", "network account domain": "",
+	"logon guid": "", "transited services": "", "package name (ntlm only)": "", "key length": "",
+	"token elevation type": "", "mandatory label": "", "access check results": "", "handle id": "",
+	"resource attributes": "", "privileges": "", "ticket options": "", "ticket encryption type": "",
+	"pre-authentication type": "", "service id": "", "filter run-time id": "", "layer name": "",
+	"layer run-time id": "", "remote user id": "", "remote machine id": "", "access reasons": "",
+	"niveau d'emprunt d'identité": "", "mode d'administration restreint": "", "compte virtuel": "",
+	"jeton élevé": "", "id de session liée": "", "nom du compte réseau": "", "domaine du compte réseau": "",
+	"guid d'ouverture de session": "", "services en transit": "", "nom du package (ntlm uniquement)": "",
+	"longueur de la clé": "", "type d'élévation du jeton": "", "étiquette obligatoire": "", "privilèges": "",
+	"id du processus de l'appelant": "", "nom du processus de l'appelant": "",
+})
+
+// messageTrailers begin the explanation Windows writes after an event's
+// fields; in a message collapsed onto one line they end the last value.
+var messageTrailers = withCurlyApostrophes(map[string]bool{
+	"this event is generated": true, "token elevation type indicates": true, "cet événement est généré": true,
+	"le type d'élévation du jeton indique": true,
 })
 
 // withCurlyApostrophes adds each French label with the typographic
@@ -120,10 +144,14 @@ var messageTokens = func() (by [256][]string) {
 	return by
 }()
 
-// messageEventDataFor reads the EventData of event id's message. A
-// logoff's message puts the account that logged off under "Subject:",
-// which its EventData name Target.
-func messageEventDataFor(id, msg string) []kv {
+// messageEventDataFor reads the EventData of a message of provider's event
+// id. A logoff's message puts the account that logged off under
+// "Subject:", which its EventData name Target. Sysmon's messages name each
+// value by its EventData name.
+func messageEventDataFor(provider, id, msg string) []kv {
+	if strings.EqualFold(provider, "Microsoft-Windows-Sysmon") {
+		return sysmonMessageData(msg)
+	}
 	d := messageEventData(msg)
 	if id == "5156" || id == "5157" {
 		for i, p := range d {
@@ -149,8 +177,12 @@ func messageEventDataFor(id, msg string) []kv {
 
 // messageEventData reads the EventData of a rendered message. A value ends
 // where the rendering's line ended: a line break or tab, or — where a
-// forwarder turned those into spaces — two spaces.
+// forwarder turned those into spaces — two spaces. A message collapsed
+// onto one line, every run of blank space made one space (Eventlog to
+// Syslog does so), has no such marks: there a value ends where the next
+// label or the explanation after the fields begins.
 func messageEventData(msg string) []kv {
+	collapsed := !strings.ContainsAny(msg, "\t\n\r") && !strings.Contains(msg, "  ")
 	var out []kv
 	seen := map[string]bool{}
 	role := ""
@@ -169,19 +201,140 @@ func messageEventData(msg string) []kv {
 			i = end
 			continue
 		}
-		v, next := messageValue(msg, end)
-		i = next
 		name := messageLabels[tok]
+		var v string
+		if collapsed {
+			v, i = collapsedValue(msg, end, name == "CommandLine")
+		} else {
+			v, i = messageValue(msg, end)
+		}
 		if strings.HasPrefix(name, "@") {
 			if role == "" {
 				continue
 			}
 			name = role + name[1:]
 		}
-		if v != "" && !seen[name] {
+		if name != "" && v != "" && !seen[name] {
 			seen[name] = true
 			out = append(out, kv{name, v})
 		}
+	}
+	return out
+}
+
+// collapsedValue reads a value of a collapsed message: up to the next
+// header or label, known or of a label's form ("Sous-état :"), or the
+// explanation after the fields. A command line (free text, where "Result:"
+// may stand) ends only at a known one.
+func collapsedValue(msg string, i int, free bool) (string, int) {
+	for i < len(msg) && msg[i] == ' ' {
+		i++
+	}
+	stops := func(k int) bool {
+		if tok, _ := matchToken(msg, k); tok != "" {
+			return true
+		}
+		return trailerAt(msg, k) || !free && labelFormAt(msg, k)
+	}
+	if i < len(msg) && stops(i) {
+		return "", i
+	}
+	j := i
+	for ; j < len(msg); j++ {
+		if msg[j] == ' ' && j+1 < len(msg) && stops(j+1) {
+			break
+		}
+	}
+	return strings.TrimSpace(msg[i:j]), j
+}
+
+// trailerAt says whether the explanation Windows writes after the fields
+// begins at k.
+func trailerAt(msg string, k int) bool {
+	for t := range messageTrailers {
+		if len(msg)-k >= len(t) && strings.EqualFold(msg[k:k+len(t)], t) {
+			return true
+		}
+	}
+	return false
+}
+
+// labelFormAt says whether a label not known stands at k: up to seven
+// words, the first capitalised ("Impersonation", "Sous-état"), then a
+// colon (French puts a space before it) and a space or the end. A value
+// before a known label ("AGGLO Logon ID:") is no label: the known one
+// begins inside it.
+func labelFormAt(msg string, k int) bool {
+	r, n := utf8.DecodeRuneInString(msg[k:])
+	if r2, _ := utf8.DecodeRuneInString(msg[k+n:]); !unicode.IsUpper(r) || !unicode.IsLower(r2) {
+		return false
+	}
+	words := 1
+	for j := k; j < len(msg) && j-k <= 48; {
+		r, n := utf8.DecodeRuneInString(msg[j:])
+		switch {
+		case r == ':':
+			return j+1 == len(msg) || msg[j+1] == ' '
+		case r == ' ':
+			if words++; words > 7 {
+				return false
+			}
+			if j+1 == len(msg) {
+				return false
+			}
+			if tok, _ := matchToken(msg, j+1); tok != "" {
+				return false
+			}
+		case r == '\u00a0' || r == '\u202f':
+		case !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("-'’()_", r):
+			return false
+		}
+		j += n
+	}
+	return false
+}
+
+// sysmonMessageData reads a Sysmon message ("Network connection
+// detected:\r\nRuleName: -\r\nUtcTime: …\r\nImage: C:\…"): each value
+// after its EventData name, one word in capitals ("DestinationIp"), up to
+// the line's end or, in a message collapsed onto one line, the next name.
+// The first line ("Process Create:") is no value.
+func sysmonMessageData(msg string) []kv {
+	var out []kv
+	seen := map[string]bool{}
+	name, start := "", -1
+	put := func(end int) {
+		if v := strings.TrimSpace(msg[start:end]); name != "" && v != "" && !seen[name] {
+			seen[name] = true
+			out = append(out, kv{name, v})
+		}
+	}
+	for i := 0; i < len(msg); i++ {
+		if msg[i] == '\n' || msg[i] == '\r' {
+			if start >= 0 {
+				put(i)
+			}
+			name, start = "", -1
+			continue
+		}
+		if i > 0 && !isMsgSpace(msg[i-1]) {
+			continue
+		}
+		j := i
+		for j < len(msg) && (msg[j] >= 'A' && msg[j] <= 'Z' || msg[j] >= 'a' && msg[j] <= 'z' || msg[j] >= '0' && msg[j] <= '9' && j > i) {
+			j++
+		}
+		if j == i || msg[i] < 'A' || msg[i] > 'Z' || j >= len(msg) || msg[j] != ':' || j+1 < len(msg) && !isMsgSpace(msg[j+1]) {
+			continue
+		}
+		if start >= 0 {
+			put(i)
+		}
+		name, start = msg[i:j], j+1
+		i = j
+	}
+	if start >= 0 {
+		put(len(msg))
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package parsers
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/exfiltrace/exfiltrace/event"
@@ -57,7 +58,16 @@ var winFirstSentences = map[string]map[string]winSentence{
 		"A service was installed in the system.":     {"7045", "System"},
 		"Un service a été installé dans le système.": {"7045", "System"},
 	},
+	// Sysmon writes its messages in English only.
+	"Microsoft-Windows-Sysmon": {
+		"Process Create:":              {"1", sysmonChannel},
+		"Network connection detected:": {"3", sysmonChannel},
+		"File created:":                {"11", sysmonChannel},
+		"Dns query:":                   {"22", sysmonChannel},
+	},
 }
+
+const sysmonChannel = "Microsoft-Windows-Sysmon/Operational"
 
 // winAuditFailures are the security events Windows writes as audit
 // failures; the others of winFirstSentences are audit successes (the
@@ -68,6 +78,9 @@ var winAuditFailures = map[string]bool{"4625": true, "4771": true, "5157": true}
 // event; ok is false when the program is no Windows source it knows or the
 // message begins with no sentence of its events.
 func windowsFromSyslog(h syslogHeader) (ev *event.Event, ok bool) {
+	if ev, ok := evtsysEvent(h); ok {
+		return ev, true
+	}
 	source, msg := h.Program, h.Msg
 	if source == "" {
 		// A source named with spaces is no classic header's program:
@@ -96,7 +109,7 @@ func windowsFromSyslog(h syslogHeader) (ev *event.Event, ok bool) {
 		return nil, false
 	}
 	w := &winRecord{Provider: source, Channel: found.channel, Computer: h.Host, EventID: found.id, Time: h.Time,
-		EventData: messageEventDataFor(found.id, msg)}
+		EventData: messageEventDataFor(source, found.id, msg)}
 	switch {
 	case found.channel != "Security", found.id == "4776": // 4776 is either
 	case winAuditFailures[found.id]:
@@ -108,6 +121,77 @@ func windowsFromSyslog(h syslogHeader) (ev *event.Event, ok bool) {
 	ev.Fields["message"] = msg
 	ev.Fields["evidence.mapping"] = "event ID read from the message's first sentence, EventData from the rest"
 	return ev, true
+}
+
+// Eventlog to Syslog (evtsys, the Purdue and RIT agent) writes each event
+// as "SOURCE: ID: [AUDIT_SUCCESS |AUDIT_FAILURE ]message" after the
+// header's host, or after its own tag ("TAG: SOURCE: ID: …"): the provider
+// without its "Microsoft-Windows-" prefix and with its spaces made
+// underscores ("Security-Auditing", "Service_Control_Manager"), the event
+// ID, and the rendered message with every run of blank space made one
+// space. Only the providers the ECS mapping reads are taken (a program
+// logging "name: 1234: …" is no Windows event), by their full names.
+
+// evtsysEvent reads an evtsys line; ok is false for any other.
+func evtsysEvent(h syslogHeader) (*event.Event, bool) {
+	if h.PID != "" {
+		return nil, false
+	}
+	source, id, body, ok := evtsysSplit(h.Program, h.Msg)
+	if !ok {
+		tag, rest, found := strings.Cut(h.Msg, ": ")
+		if !found || strings.ContainsAny(tag, " []") {
+			return nil, false
+		}
+		if source, id, body, ok = evtsysSplit(tag, rest); !ok {
+			return nil, false
+		}
+	}
+	provider, channel := evtsysProvider(source, id)
+	if channel == "" {
+		return nil, false
+	}
+	body = strings.TrimSpace(rsyslogControls.Replace(body))
+	w := &winRecord{Provider: provider, Channel: channel, Computer: h.Host, EventID: id, Time: h.Time}
+	for _, a := range [...]string{"AUDIT_SUCCESS", "AUDIT_FAILURE"} {
+		if rest, found := strings.CutPrefix(body, a+" "); found || body == a {
+			w.setTypeWord(strings.ReplaceAll(a, "_", " "))
+			body = rest
+		}
+	}
+	w.EventData = messageEventDataFor(provider, id, body)
+	ev := w.toEvent()
+	ev.Set("message", body)
+	ev.Fields["evidence.mapping"] = "Eventlog to Syslog's source and event ID; EventData read back from the message"
+	return ev, true
+}
+
+// evtsysSplit reads "ID: message" after a source: an event ID is 1 to 5
+// digits, at most 65535.
+func evtsysSplit(source, msg string) (string, string, string, bool) {
+	n := 0
+	for n < len(msg) && n < 6 && msg[n] >= '0' && msg[n] <= '9' {
+		n++
+	}
+	if source == "" || n == 0 || n > 5 || !strings.HasPrefix(msg[n:], ": ") {
+		return "", "", "", false
+	}
+	v, err := strconv.Atoi(msg[:n])
+	if err != nil || v > 65535 {
+		return "", "", "", false
+	}
+	return source, strconv.Itoa(v), msg[n+2:], true
+}
+
+// evtsysProvider gives back the provider evtsys shortened, and its log:
+// "" when the mapping reads no event of that provider and ID.
+func evtsysProvider(source, id string) (provider, channel string) {
+	for _, p := range []string{"Microsoft-Windows-" + source, strings.ReplaceAll(source, "_", " "), source} {
+		if c := channelOfProvider(p, id); c != "" {
+			return p, c
+		}
+	}
+	return "", ""
 }
 
 // rsyslogControls undoes rsyslog's escaping of the control characters a
