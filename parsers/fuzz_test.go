@@ -194,6 +194,7 @@ func FuzzEveryLineFormat(f *testing.F) {
 	f.Add([]byte(`Sep 28 10:38:09 pfSense filterlog: 53,,,1000000301,em0,match,block,in,4,0x0,,64,420,0,none,6,tcp,460,10.0.2.2,10.0.2.15,53742,22,420,PA,1,2,65535,,`))
 	f.Add([]byte(`Sep 28 10:38:09 pfSense filterlog: 53,,,1,em0,match,pass,out,6,0x00,0x00000,64,udp,17,40,fe80::1,ff02::1,546,547,40`))
 	f.Add([]byte(`id=firewall time="2024-03-08 17:29:30" fw="stormy-1" tz=+0000 startime="2024-03-08 12:27:28" src=192.168.197.134 dst=1.128.0.1 sent=48 logtype="connection"`))
+	f.Add([]byte(`<134>Sep 28 16:37:39 sns time="2023-09-28 16:37:39" fw="SN1" tz=+0200 startime="2023-09-28 16:37:39" user="x" src=1.2.3.4 error=3 logtype="auth"`))
 	f.Add([]byte(`<22>1 2024-03-12T03:14:09+01:00 mail01 postfix/smtp 1240 - - 4Tv1Zq0Y2Kz9bcd: to=<x@proton.me>, relay=mail.protonmail.ch[185.70.42.37]:25, status=sent (250 ok)`))
 	f.Add([]byte(`Mar 12 03:14:07 mail01 exim[1234]: 2024-03-12 03:14:07 1rJkLm-000AbC-12 <= a@b.fr S=10`))
 	f.Add([]byte("2024-03-12 03:14:09\tMail.Info\t10.0.0.5\tMar 12 03:14:09 mail01 postfix/smtp[1240]: 4Tv1Zq0Y2Kz9bcd: to=<x@proton.me>, status=sent (250 ok)"))

@@ -24,7 +24,33 @@ func (Stormshield) Detect(head []byte) bool {
 }
 
 func (Stormshield) matchLine(l string) bool {
-	return strings.Contains(l, "id=firewall") && strings.Contains(l, " fw=") && strings.Contains(l, "logtype=")
+	return stormStart(l) >= 0
+}
+
+// stormStart finds where a Stormshield record begins: at its id=firewall,
+// or — where a collector kept the record without it (Sekoia's and other
+// intakes show them so) — at its first key, time="…", in a line that has
+// the firewall's fw=, startime= and logtype= besides; -1 in any other line.
+func stormStart(l string) int {
+	if !strings.Contains(l, " fw=") || !strings.Contains(l, "logtype=") {
+		return -1
+	}
+	if i := strings.Index(l, "id=firewall"); i >= 0 {
+		return i
+	}
+	if !strings.Contains(l, " startime=") {
+		return -1
+	}
+	for off := 0; ; {
+		i := strings.Index(l[off:], `time="`)
+		if i < 0 {
+			return -1
+		}
+		if i += off; i == 0 || l[i-1] == ' ' || l[i-1] == ':' || l[i-1] == '>' {
+			return i
+		}
+		off = i + 1
+	}
 }
 
 func (Stormshield) NewDecoder(o *Options) LineDecoder {
@@ -42,9 +68,9 @@ func (d *stormDecoder) Flush(Emit) {}
 
 func (d *stormDecoder) Line(no int64, line []byte, emit Emit) error {
 	s := string(line)
-	start := strings.Index(s, "id=firewall")
+	start := stormStart(s)
 	if start < 0 {
-		return fmt.Errorf("stormshield: no id=firewall")
+		return fmt.Errorf("stormshield: no id=firewall, or time=, fw=, startime= and logtype=")
 	}
 	kv := d.kv
 	clear(kv)
@@ -125,6 +151,14 @@ func (d *stormDecoder) Line(no int64, line []byte, emit Emit) error {
 		ev.Fields["event.kind"] = "alert"
 	case "vpn", "auth":
 		ev.Fields["event.category"] = []string{"authentication"}
+		// l_auth's error is the authentication's return code: 0 is "ok",
+		// any other a refusal ("Auth failed", "Level denied"…), as
+		// Stormshield's log description says.
+		if e := kv["error"]; lt == "auth" && e != "" {
+			if _, err := strconv.Atoi(e); err == nil {
+				ev.Set("event.outcome", map[bool]string{true: "success", false: "failure"}[e == "0"])
+			}
+		}
 	case "web":
 		ev.Fields["event.category"] = []string{"web"}
 	default:
