@@ -329,6 +329,12 @@ func FuzzDHCPLeases(f *testing.F) {
 	fuzzFile(f, DHCPLeases{})
 }
 
+func FuzzPulseSecure(f *testing.F) {
+	seedLines(f, "testdata/formats/pulse-secure.log")
+	f.Add([]byte(`2025-03-14 22:41:06 - ive - [] ::()[] - NWC23464: VPN Tunneling: Session started for user with IP :, hostname`))
+	fuzzLines(f, PulseSecure{})
+}
+
 func FuzzSyslogGeneric(f *testing.F) {
 	seedLines(f, "testdata/formats/syslog-auth.log")
 	f.Add([]byte("<14>Mar 14 23:05:12 FS01 Microsoft-Windows-Security-Auditing[604]: An account was successfully logged on.#015#012#015#012Subject:#015#012#011Security ID:#011#011S-1-5-18 New Logon: Account Name: j.martin Source Network Address: 10.1.2.3"))

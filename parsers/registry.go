@@ -23,6 +23,7 @@ var registry = []Format{
 	M365Audit{},
 	Stormshield{},
 	SonicWall{},
+	PulseSecure{},
 	Zyxel{},
 	CiscoASA{},
 	Huawei{},

@@ -45,6 +45,8 @@ func sourceKind(ev *event.Event) string {
 		return "firewall-packets"
 	case ev.Str("observer.type") == "dhcp":
 		return "dhcp"
+	case ev.Str("observer.type") == "vpn":
+		return "vpn" // a VPN concentrator's logins and tunnels
 	case ev.Str("observer.type") == "firewall":
 		// Every firewall format marks itself; those that log packets or
 		// connections without volume say so in a tag.

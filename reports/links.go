@@ -132,6 +132,8 @@ func (l *linker) observe(ev *event.Event, kind string) {
 	case "firewall":
 		l.observeVPN(ev)
 		l.observeRDP(ev)
+	case "vpn":
+		l.observeVPN(ev)
 	case "mail":
 		if ev.Str("event.action") == "message" && ev.Str("user.name") != "" {
 			l.sawAccount(ev.Str("source.ip"), ev.Str("user.name"), tr(l.lang, "envoi de courriel authentifié (SASL) depuis cette adresse", "authenticated mail submission (SASL) from this address"), ev)
@@ -206,7 +208,7 @@ func (l *linker) resolveRDP() {
 }
 
 func (l *linker) observeVPN(ev *event.Event) {
-	tip := firstNonEmpty(ev.Str("fortinet.firewall.assigned_ip"), ev.Str("cisco.vpn.assigned_ip"))
+	tip := firstNonEmpty(ev.Str("fortinet.firewall.assigned_ip"), ev.Str("cisco.vpn.assigned_ip"), ev.Str("pulse.assigned_ip"))
 	u := ev.Str("user.name")
 	if tip == "" || u == "" {
 		return
