@@ -340,6 +340,8 @@ func FuzzSyslogGeneric(f *testing.F) {
 	f.Add([]byte("<14>Mar 14 23:05:12 FS01 Microsoft-Windows-Security-Auditing[604]: An account was successfully logged on.#015#012#015#012Subject:#015#012#011Security ID:#011#011S-1-5-18 New Logon: Account Name: j.martin Source Network Address: 10.1.2.3"))
 	f.Add([]byte("<14>Mar 14 23:05:12 FS01 Service Control Manager[604]: A service was installed in the system. Service Name: x Service File Name: C:\\x.exe"))
 	f.Add([]byte("<13>Oct 10 14:26:09 FS01 Security-Auditing: 4624: AUDIT_SUCCESS " + collapse(msg4624)))
+	f.Add([]byte("Fri 2025-03-14 23:05:12 CET mail01 sshd[77]: Accepted password for root from 10.0.0.9 port 51000 ssh2"))
+	f.Add([]byte("1741989912.123456 mail01 sshd[77]: Accepted password for root from 10.0.0.9 port 51000 ssh2\n-- Reboot --"))
 	f.Add([]byte("<13>Oct 10 14:26:09 FS01 evtsys: Sysmon: 3: Network connection detected: RuleName: - Image: C:\\x.exe DestinationIp: 1.2.3.4 DestinationPort: 443"))
 	fuzzLines(f, Syslog{})
 }

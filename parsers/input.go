@@ -388,6 +388,8 @@ func readLines(in *Input, f LineFormat, o *Options, emit Emit, st *FileStats) er
 	defer legacy.warn(st)
 	var zeroed zeroedText
 	defer zeroed.warn(st)
+	var marks journalMarks
+	defer marks.warn(st)
 	for {
 		line, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -433,7 +435,9 @@ func readLines(in *Input, f LineFormat, o *Options, emit Emit, st *FileStats) er
 			full = zeroed.strip(full, no)
 		}
 		full = legacy.bytes(full, no)
-		if len(bytes.TrimSpace(full)) != 0 {
+		if isJournalMark(full) {
+			marks.note(full, no)
+		} else if len(bytes.TrimSpace(full)) != 0 {
 			if perr := dec.Line(no, full, emit); perr != nil {
 				rawLine(emit, no, full, perr.Error())
 			}

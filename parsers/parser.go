@@ -277,7 +277,7 @@ func rawHeadLines(head []byte, n int) []string {
 	var out []string
 	for _, l := range strings.Split(string(head), "\n") {
 		l = strings.TrimRight(l, "\r")
-		if strings.TrimSpace(l) == "" {
+		if strings.TrimSpace(l) == "" || isJournalMark([]byte(l)) {
 			continue
 		}
 		out = append(out, l)

@@ -123,7 +123,29 @@ func (c *syslogClock) peek(line string) (syslogHeader, error) {
 // startsLikeHeader reports text beginning as a syslog header does: a
 // priority, a classic stamp or an ISO date.
 func startsLikeHeader(s string) bool {
-	return len(s) >= 15 && (s[0] == '<' || months[s[:3]] != 0 && s[3] == ' ' || isISODate(s))
+	return len(s) >= 15 && (s[0] == '<' || months[s[:3]] != 0 && s[3] == ' ' || isISODate(s) || journalFullStamp(s) || journalUnixStamp(s))
+}
+
+// journalFullStamp says whether s begins as journalctl's short-full
+// output: a weekday, an ISO date, a time, then a zone.
+func journalFullStamp(s string) bool {
+	return len(s) > 26 && weekdays[s[:3]] && s[3] == ' ' && s[14] == ' ' && s[23] == ' ' && isISODate(s[4:])
+}
+
+var weekdays = map[string]bool{"Mon": true, "Tue": true, "Wed": true, "Thu": true, "Fri": true, "Sat": true, "Sun": true}
+
+// journalUnixStamp says whether s begins as journalctl's short-unix
+// output: seconds since 1970 with six decimals, then a host.
+func journalUnixStamp(s string) bool {
+	if len(s) < 19 || s[10] != '.' || s[17] != ' ' || s[18] == ' ' || s[18] >= '0' && s[18] <= '9' {
+		return false
+	}
+	for i := 0; i < 17; i++ {
+		if i != 10 && (s[i] < '0' || s[i] > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // peekOne reads one header (see peek).
@@ -153,6 +175,32 @@ func (c *syslogClock) peekOne(line string) (syslogHeader, error) {
 	}
 	var rest string
 	switch {
+	case journalFullStamp(s):
+		// journalctl -o short-full: "Fri 2025-03-14 23:05:12 CET host …",
+		// the exporting machine's zone by its abbreviation.
+		end := 24 + strings.IndexByte(s[24:], ' ')
+		if end < 24 {
+			return h, errNoSyslog
+		}
+		zone, zoned := zoneOf(s[24:end])
+		if !zoned {
+			zone = loc
+		}
+		t, err := time.ParseInLocation("2006-01-02 15:04:05", s[4:23], zone)
+		if err != nil {
+			return h, errNoSyslog
+		}
+		h.Time, h.Zoned, rest = t.UTC(), zoned, s[end:]
+		if !zoned {
+			h.Time = c.repeat.place(t, loc).UTC()
+		}
+	case journalUnixStamp(s):
+		// journalctl -o short-unix: "1741989912.123456 host …", UTC.
+		t, err := epochSeconds(s[:17])
+		if err != nil {
+			return h, errNoSyslog
+		}
+		h.Time, h.Zoned, rest = t.UTC(), true, s[17:]
 	case len(s) >= 14 && months[s[:3]] != 0 && s[3] == ' ':
 		// "Mar 14 02:13:05", "Mar  4 02:13:05" or "Sep 8 07:46:30"
 		j := 4
