@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -254,6 +255,70 @@ func TestScenarioProxy(t *testing.T) {
 			}
 			checkRewritten(t, func(inc *scenario.Incident) error { return inc.AsProxy(mode) }, "/proxy/", format)
 		})
+	}
+}
+
+// TestScenarioVPNConcentrator: the incidents' remote access logged by an
+// Ivanti Connect Secure instead of the FortiGate's SSL VPN, the firewall's
+// log as FortiGate, Juniper SRX (no VPN records of its own here) or Cisco
+// ASA: the same verdict, ledger and accounts, the concentrator's log read
+// with no line raw.
+func TestScenarioVPNConcentrator(t *testing.T) {
+	for _, fw := range []string{"fortigate", "juniper-srx", "cisco-asa"} {
+		t.Run(fw, func(t *testing.T) {
+			t.Parallel()
+			checkRewritten(t, func(inc *scenario.Incident) error {
+				if err := inc.AsVPN("connect-secure"); err != nil {
+					return err
+				}
+				return inc.AsFirewall(fw)
+			}, "/vpn/", "pulse-secure")
+		})
+	}
+}
+
+// TestScenarioVPNConcentratorLinks: behind a firewall whose log has no VPN
+// records (Juniper SRX here), each tunnel the concentrator's log opened is
+// in the report's links, its address tied to its account, with the line
+// that tied it.
+func TestScenarioVPNConcentratorLinks(t *testing.T) {
+	started := regexp.MustCompile(`\] (\S+)\(Users\)\[[^\]]*\] - NWC23464: VPN Tunneling: Session started for user with IPv4 address ([0-9.]+),`)
+	checked := 0
+	for seed := uint64(1); checked < 3 && seed <= 20; seed++ {
+		inc := scenario.Generate(scenario.VPNTheft, seed)
+		if err := inc.AsVPN("connect-secure"); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := inc.Files["vpn/connect-secure.log"]; !ok {
+			continue // the firewall, and its VPN, are the missing source
+		}
+		checked++
+		if err := inc.AsFirewall("juniper-srx"); err != nil {
+			t.Fatal(err)
+		}
+		tunnels := started.FindAllStringSubmatch(string(inc.Files["vpn/connect-secure.log"]), -1)
+		if len(tunnels) == 0 {
+			t.Fatalf("seed %d: no tunnel in the concentrator's log", seed)
+		}
+		out := filepath.Join(t.TempDir(), fmt.Sprint(seed))
+		if err := inc.Write(out, ""); err != nil {
+			t.Fatal(err)
+		}
+		r, _ := analyzeDir(t, out, parsers.Options{TZ: inc.Truth.Location(), Year: inc.Truth.Year}, "en")
+		for _, tu := range tunnels {
+			found := false
+			for _, l := range r.Links {
+				if l.Kind == "account" && l.From == tu[2] && l.To == tu[1] && strings.Contains(l.Source, "connect-secure.log line ") {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("seed %d: tunnel %s of %s not in the links %+v", seed, tu[2], tu[1], r.Links)
+			}
+		}
+	}
+	if checked < 3 {
+		t.Fatalf("%d incidents with a firewall log", checked)
 	}
 }
 

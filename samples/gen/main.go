@@ -121,6 +121,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "seed of the generated incident (with -variant)")
 	firewall := flag.String("firewall", "fortigate", "the firewall's log as this vendor writes it (with -variant): "+strings.Join(scenario.Firewalls, ", "))
 	proxy := flag.String("proxy", "", "the web traffic through a web proxy (with -variant): "+strings.Join(scenario.ProxyModes, ", "))
+	vpn := flag.String("vpn", "", "the remote access logged by a VPN concentrator instead of the FortiGate (with -variant): "+strings.Join(scenario.VPNModes, ", "))
 	wfp := flag.Bool("wfp", false, "the file server also logs its outbound connections, as 5156 events (with -variant)")
 	flag.Parse()
 	if *variant != "" {
@@ -133,6 +134,11 @@ func main() {
 		inc := scenario.Build(o)
 		if *proxy != "" {
 			if err := inc.AsProxy(*proxy); err != nil {
+				log.Fatal(err)
+			}
+		}
+		if *vpn != "" {
+			if err := inc.AsVPN(*vpn); err != nil {
 				log.Fatal(err)
 			}
 		}
