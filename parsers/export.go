@@ -157,6 +157,20 @@ func (r *exportReader) record(rec *exportRecord) {
 		}
 	}
 	textKey, text := rec.first(exportTextKeys)
+	if w, msg, local, ok := splunkWindowsEvent(text, ts, r.o.TZ); ok {
+		ev := w.toEvent()
+		ev.Fields[event.FieldOriginal] = text
+		ev.Set("message", msg)
+		ev.Fields["evidence.mapping"] = "Splunk's WinEventLog text: EventData read back from the rendered message"
+		if local {
+			r.o.zoneRead()
+			ev.Fields["event.timezone"] = r.o.TZ.String()
+			r.st.Warn(fmt.Sprintf("Windows events' own local time, without a zone, read in %s (--tz): the export gave no time of its own", r.o.TZ))
+		}
+		r.provenance(ev, rec)
+		r.emit(ev, "R"+strconv.FormatInt(rec.row, 10))
+		return
+	}
 	var reason string
 	if text != "" {
 		if r.routeText(rec, text, ts) {
@@ -216,7 +230,13 @@ func (r *exportReader) rebuiltHeader(rec *exportRecord, text string, ts time.Tim
 	if ts.IsZero() {
 		return ""
 	}
-	_, host := rec.first(exportHostKeys)
+	hostKeys := exportHostKeys
+	if strings.HasPrefix(r.kind, "splunk") {
+		// Splunk's source is the input ("WinEventLog:Security",
+		// "/var/log/maillog"), its host the machine.
+		hostKeys = exportHostKeys[1:]
+	}
+	_, host := rec.first(hostKeys)
 	if host == "" || strings.ContainsAny(host, " \t") {
 		return ""
 	}

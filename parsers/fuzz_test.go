@@ -249,6 +249,7 @@ func FuzzCSVExport(f *testing.F) {
 	f.Add([]byte("\"timestamp\",\"source\",\"message\"\n\"2025-03-12T01:00:00.000Z\",\"fw\",\"date=2025-03-12 time=01:00:00 logid=\"\"0000000013\"\" type=traffic srcip=10.0.0.1 dstip=1.2.3.4 sentbyte=10\"\n"))
 	f.Add([]byte("_time;host;_raw\n2025-03-12T01:00:00+01:00;mail01;2025-03-12T01:00:00+01:00 mail01 postfix/smtpd[1]: connect from x[1.2.3.4]\n"))
 	f.Add([]byte("\"@timestamp\",\"source.ip\",\"destination.ip\",\"source.bytes\"\n\"Mar 12, 2025 @ 02:13:05.123\",\"10.0.0.1\",\"1.2.3.4\",\"5,000\"\n"))
+	f.Add([]byte("host,source,_raw\nFS01,WinEventLog:Security,\"03/14/2025 11:05:12 PM\nLogName=Security\nEventCode=4624\nSourceName=Microsoft Windows security auditing.\nKeywords=Audit Success\nMessage=An account was successfully logged on.\n\nNew Logon:\n\tAccount Name:\t\tj.martin\"\n"))
 	fuzzFile(f, CSVExport{})
 }
 

@@ -1,0 +1,92 @@
+package parsers
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSplunkWinEventLog: Windows events in Splunk exports (CSV and JSON),
+// kept as Splunk's Windows inputs write them as text (local time, then
+// LogName=, EventCode=, SourceName=…, Message=), give the events Snare's
+// records of the same events give, in English and French, Sysmon's too;
+// dated by the export's _time, or without one by the first line's local
+// time in --tz (said so). A syslog line without its header in a Splunk
+// export takes its host from the host column, not from the input's name.
+func TestSplunkWinEventLog(t *testing.T) {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	cases := []struct {
+		name, provider, source, channel, id, audit, msg string
+		want                                            map[string]any
+	}{
+		{"4624", "Microsoft-Windows-Security-Auditing", "Microsoft Windows security auditing.", "Security", "4624", "Audit Success", msg4624,
+			map[string]any{"user.name": "j.martin", "source.ip": "10.212.134.200"}},
+		{"4625 fr", "Microsoft-Windows-Security-Auditing", "Microsoft Windows security auditing.", "Security", "4625", "Échec de l'audit", msg4625fr,
+			map[string]any{"user.name": "administrateur", "event.outcome": "failure"}},
+		{"5145", "Microsoft-Windows-Security-Auditing", "Microsoft Windows security auditing.", "Security", "5145", "Audit Success", msg5145,
+			map[string]any{"file.path": `D:\Partages\Finances\Paie 2024\salaires mars.xlsx`}},
+		{"sysmon 3", "Microsoft-Windows-Sysmon", "Microsoft-Windows-Sysmon", sysmonChannel, "3", "", "Network connection detected:\r\nRuleName: -\r\nUtcTime: 2025-03-14 22:05:12.031\r\nImage: C:\\Tools\\rclone.exe\r\nUser: AGGLO\\j.martin\r\nProtocol: tcp\r\nSourceIp: 10.10.1.50\r\nSourcePort: 49733\r\nDestinationIp: 51.15.20.30\r\nDestinationPort: 443",
+			map[string]any{"destination.ip": "51.15.20.30", "process.executable": `C:\Tools\rclone.exe`}},
+	}
+	for _, c := range cases {
+		snareType := map[string]string{"Audit Success": "Success Audit", "Échec de l'audit": "Failure Audit"}[c.audit]
+		snare := "Mar 14 23:05:12 FS01.agglo.local MSWinEventLog\t1\t" + c.channel + "\t881234\tFri Mar 14 23:05:12 2025\t" + c.id + "\t" + c.provider +
+			"\tN/A\tN/A\t" + snareType + "\tFS01.agglo.local\tLogon\t\t" + flatten(c.msg) + "\t881234\n"
+		_, want := parseText(t, "snare.log", snare)
+		raw := "03/14/2025 11:05:12 PM\nLogName=" + c.channel + "\nEventCode=" + c.id + "\nEventType=0\nComputerName=FS01.agglo.local\nSourceName=" + c.source +
+			"\nType=Information\nRecordNumber=881234\nKeywords=" + c.audit + "\nTaskCategory=Logon\nOpCode=Info\nMessage=" + strings.ReplaceAll(c.msg, "\r\n", "\n") + "\n"
+		var csvb bytes.Buffer
+		w := csv.NewWriter(&csvb)
+		w.Write([]string{"_time", "host", "source", "sourcetype", "_raw"})
+		w.Write([]string{"2025-03-14T23:05:12.000+01:00", "FS01", "WinEventLog:" + c.channel, "WinEventLog", raw})
+		w.Flush()
+		j, _ := json.Marshal(map[string]any{"preview": false, "offset": 0, "result": map[string]any{"_time": "2025-03-14T23:05:12.000+01:00", "_raw": raw, "host": "FS01"}})
+		var local bytes.Buffer
+		w = csv.NewWriter(&local)
+		w.Write([]string{"host", "source", "_raw"})
+		w.Write([]string{"FS01", "WinEventLog:" + c.channel, raw})
+		w.Flush()
+		for form, text := range map[string]string{"csv": csvb.String(), "json": string(j) + "\n", "csv without _time": local.String()} {
+			p := filepath.Join(t.TempDir(), "splunk.export")
+			if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got, st := parseFile(t, p, &Options{TZ: paris})
+			if st.Raw != 0 || len(got) != 1 || len(want) != 1 {
+				t.Fatalf("%s %s: %+v", c.name, form, st)
+			}
+			g := got[0]
+			a, b := windowsComparable(want[0].Fields), windowsComparable(g.Fields)
+			delete(b, "log.offset") // where the row is in the export
+			if !reflect.DeepEqual(a, b) {
+				t.Errorf("%s %s:\nSnare  %v\nSplunk %v", c.name, form, a, b)
+			}
+			for k, v := range c.want {
+				if g.Fields[k] != v {
+					t.Errorf("%s %s: %s = %#v, want %#v", c.name, form, k, g.Fields[k], v)
+				}
+			}
+			if g.Str("event.code") != c.id || g.Str("winlog.provider_name") != c.provider || g.Timestamp.Format(time.RFC3339) != "2025-03-14T22:05:12Z" {
+				t.Errorf("%s %s: %s of %s at %v", c.name, form, g.Str("event.code"), g.Str("winlog.provider_name"), g.Timestamp)
+			}
+			if zoneless := g.Str("event.timezone") == "Europe/Paris"; zoneless != (form == "csv without _time") || zoneless != st.ZoneAssumed {
+				t.Errorf("%s %s: event.timezone %q, file zone assumed %v", c.name, form, g.Str("event.timezone"), st.ZoneAssumed)
+			}
+		}
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"_time", "host", "source", "sourcetype", "_raw"})
+	w.Write([]string{"2025-03-14T23:05:12.000+01:00", "mail01", "/var/log/maillog", "syslog", "sshd[77]: Accepted password for root from 10.0.0.9 port 51000 ssh2"})
+	w.Flush()
+	st, evs := parseText(t, "splunk.csv", b.String())
+	if len(evs) != 1 || evs[0].Str("host.name") != "mail01" || evs[0].Str("user.name") != "root" {
+		t.Errorf("%+v %v", st, evs[0].Fields)
+	}
+}
