@@ -157,6 +157,12 @@ func (r *exportReader) record(rec *exportRecord) {
 		}
 	}
 	textKey, text := rec.first(exportTextKeys)
+	if ev, ok := windowsEventXML(text); ok {
+		ev.Fields[event.FieldOriginal] = text
+		r.provenance(ev, rec)
+		r.emit(ev, "R"+strconv.FormatInt(rec.row, 10))
+		return
+	}
 	if w, msg, local, ok := splunkWindowsEvent(text, ts, r.o.TZ); ok {
 		ev := w.toEvent()
 		ev.Fields[event.FieldOriginal] = text

@@ -250,6 +250,7 @@ func FuzzCSVExport(f *testing.F) {
 	f.Add([]byte("_time;host;_raw\n2025-03-12T01:00:00+01:00;mail01;2025-03-12T01:00:00+01:00 mail01 postfix/smtpd[1]: connect from x[1.2.3.4]\n"))
 	f.Add([]byte("\"@timestamp\",\"source.ip\",\"destination.ip\",\"source.bytes\"\n\"Mar 12, 2025 @ 02:13:05.123\",\"10.0.0.1\",\"1.2.3.4\",\"5,000\"\n"))
 	f.Add([]byte("host,source,_raw\nFS01,WinEventLog:Security,\"03/14/2025 11:05:12 PM\nLogName=Security\nEventCode=4624\nSourceName=Microsoft Windows security auditing.\nKeywords=Audit Success\nMessage=An account was successfully logged on.\n\nNew Logon:\n\tAccount Name:\t\tj.martin\"\n"))
+	f.Add([]byte("host,_raw\nFS01,\"<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>4624</EventID><TimeCreated SystemTime='2025-03-14T22:05:12Z'/><Channel>Security</Channel></System><EventData><Data Name='TargetUserName'>x</Data></EventData></Event>\"\n"))
 	fuzzFile(f, CSVExport{})
 }
 

@@ -90,3 +90,53 @@ func TestSplunkWinEventLog(t *testing.T) {
 		t.Errorf("%+v %v", st, evs[0].Fields)
 	}
 }
+
+// TestExportedEventXML: Windows events whose XML a SIEM kept whole
+// (Splunk's XmlWinEventLog in _raw, an ECS document's event.original) give
+// the events the XML export itself gives, field for field, every one of a
+// file server's Security and System logs.
+func TestExportedEventXML(t *testing.T) {
+	for _, path := range []string{"../samples/incident/windows/FS01-Security.xml", "../samples/incident/windows/FS01-System.xml"} {
+		want, _ := parseFile(t, path, &Options{TZ: time.UTC})
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var events []string
+		for _, part := range strings.Split(string(raw), "<Event ")[1:] {
+			e, _, found := strings.Cut(part, "</Event>")
+			if !found {
+				t.Fatalf("%s: an event without its end", path)
+			}
+			events = append(events, "<Event "+e+"</Event>")
+		}
+		if len(events) != len(want) || len(events) < 5 {
+			t.Fatalf("%s: %d events cut, %d parsed", path, len(events), len(want))
+		}
+		var splunk, ecs bytes.Buffer
+		sw, ew := csv.NewWriter(&splunk), csv.NewWriter(&ecs)
+		sw.Write([]string{"_time", "host", "source", "sourcetype", "_raw"})
+		ew.Write([]string{"@timestamp", "host.name", "event.original"})
+		for _, e := range events {
+			sw.Write([]string{"2025-03-14T23:05:12.000+01:00", "FS01", "XmlWinEventLog:Security", "XmlWinEventLog", e})
+			ew.Write([]string{"2025-03-14T22:05:12.000Z", "FS01", e})
+		}
+		sw.Flush()
+		ew.Flush()
+		for form, text := range map[string]string{"splunk": splunk.String(), "ecs": ecs.String()} {
+			p := filepath.Join(t.TempDir(), form+".csv")
+			if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got, st := parseFile(t, p, &Options{TZ: time.UTC})
+			if st.Raw != 0 || len(got) != len(want) {
+				t.Fatalf("%s %s: %d events, %d raw %v, want %d", path, form, len(got), st.Raw, st.RawReasons, len(want))
+			}
+			for i := range got {
+				if a, b := comparable(want[i]), comparable(got[i]); a != b {
+					t.Fatalf("%s %s event %d:\n got %s\nwant %s", path, form, i, b, a)
+				}
+			}
+		}
+	}
+}

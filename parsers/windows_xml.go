@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/exfiltrace/exfiltrace/event"
 	"github.com/exfiltrace/exfiltrace/parsers/evtx"
@@ -116,6 +117,37 @@ func emitXMLEvent(n *evtx.Node, line, ordinal int64, emit Emit) {
 	ev.Fields[event.FieldLine] = line
 	ev.Fields[event.FieldRecord] = ordinal
 	emit(ev, "E"+strconv.FormatInt(ordinal, 10))
+}
+
+// windowsEventXML reads text that is one Windows event's XML, as a SIEM
+// keeps a copy of it (Splunk's XmlWinEventLog, Winlogbeat's
+// event.original); ok is false for any other text.
+func windowsEventXML(text string) (*event.Event, bool) {
+	s := strings.TrimSpace(text)
+	if !strings.HasPrefix(s, "<Event") || !strings.HasSuffix(s, "</Event>") {
+		return nil, false
+	}
+	var node *evtx.Node
+	_, err := evtx.ReadXMLEventsCounting(strings.NewReader(s), func(n *evtx.Node, _ int) error {
+		if node == nil {
+			node = n
+		}
+		return nil
+	}, func(int, error) {})
+	if err != nil || node == nil {
+		return nil, false
+	}
+	w, err := winRecordFromNode(node)
+	if err != nil {
+		return nil, false
+	}
+	ev := w.toEvent()
+	if ri := node.Child("RenderingInfo"); ri != nil {
+		if m := ri.Child("Message"); m != nil && m.Text != "" {
+			ev.Fields["message"] = m.Text
+		}
+	}
+	return ev, true
 }
 
 type countingReader struct {
