@@ -147,9 +147,19 @@ func (r *exportReader) record(rec *exportRecord) {
 		r.emit(ev, "R"+strconv.FormatInt(rec.row, 10))
 		return
 	}
-	if _, ok := rec.fields["winlog.event_id"]; ok && rec.raw != nil {
-		// Winlogbeat / Elastic Agent documents: the Windows mapping reads the whole document.
-		if err := (winlogbeatDecoder{}).Line(rec.row, rec.raw, func(ev *event.Event, pos string) {
+	if _, ok := rec.fields["winlog.event_id"]; ok && (rec.raw != nil || !ts.IsZero()) {
+		// Winlogbeat / Elastic Agent documents: the Windows mapping reads
+		// the whole document — a table's winlog.* columns (Kibana's CSV)
+		// made one again.
+		doc, rebuilt := rec.raw, rec.raw == nil
+		if rebuilt {
+			doc = winlogDocument(rec, ts)
+		}
+		if err := (winlogbeatDecoder{}).Line(rec.row, doc, func(ev *event.Event, pos string) {
+			if rebuilt {
+				delete(ev.Fields, event.FieldOriginal) // no line of the export's
+				ev.Fields["evidence.mapping"] = "a Winlogbeat document rebuilt from the export's winlog.* columns and time"
+			}
 			r.provenance(ev, rec)
 			r.emit(ev, pos)
 		}); err == nil {
@@ -204,6 +214,37 @@ func (r *exportReader) record(rec *exportRecord) {
 		text = string(b)
 	}
 	r.raw(rec, ts, text, reason)
+}
+
+// winlogDocument makes a Winlogbeat document of a table's row: its
+// winlog.* columns nested again, the row's time, its message.
+func winlogDocument(rec *exportRecord, ts time.Time) []byte {
+	winlog := map[string]any{}
+	for k := range rec.fields {
+		rest, ok := strings.CutPrefix(k, "winlog.")
+		v := rec.str(k)
+		if !ok || v == "" {
+			continue
+		}
+		m := winlog
+		parts := strings.Split(rest, ".")
+		for _, p := range parts[:len(parts)-1] {
+			next, ok := m[p].(map[string]any)
+			if !ok {
+				next = map[string]any{}
+				m[p] = next
+			}
+			m = next
+		}
+		m[parts[len(parts)-1]] = v
+	}
+	if _, ok := winlog["computer_name"]; !ok {
+		if _, host := rec.first([]string{"host.name", "host.hostname", "agent.hostname"}); host != "" {
+			winlog["computer_name"] = host
+		}
+	}
+	doc, _ := json.Marshal(map[string]any{"@timestamp": ts.UTC().Format(time.RFC3339Nano), "message": rec.str("message"), "winlog": winlog})
+	return doc
 }
 
 // raw keeps a row verbatim with the reason it could not be read.

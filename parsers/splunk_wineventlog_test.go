@@ -7,9 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/exfiltrace/exfiltrace/samples/scenario"
 )
 
 // TestSplunkWinEventLog: Windows events in Splunk exports (CSV and JSON),
@@ -137,6 +141,96 @@ func TestExportedEventXML(t *testing.T) {
 					t.Fatalf("%s %s event %d:\n got %s\nwant %s", path, form, i, b, a)
 				}
 			}
+		}
+	}
+}
+
+// TestKibanaWinlogColumns: Winlogbeat documents exported by Kibana as a
+// table (a column per winlog.* field, the time in Kibana's display form)
+// give the events the documents give, field for field, but for the
+// original line the table no longer has.
+func TestKibanaWinlogColumns(t *testing.T) {
+	var docs []string
+	for seed := uint64(1); seed <= 40 && len(docs) == 0; seed++ {
+		inc := scenario.Generate(scenario.VPNTheft, seed)
+		for name, b := range inc.Files {
+			if strings.HasSuffix(name, ".ndjson") && strings.Contains(name, "winlogbeat") {
+				docs = append(docs, strings.Split(strings.TrimSpace(string(b)), "\n")...)
+			}
+		}
+	}
+	if len(docs) < 100 {
+		t.Fatalf("%d Winlogbeat documents generated", len(docs))
+	}
+	p := filepath.Join(t.TempDir(), "wlb.ndjson")
+	if err := os.WriteFile(p, []byte(strings.Join(docs, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := parseFile(t, p, &Options{TZ: time.UTC})
+	var rows []map[string]string
+	columns := map[string]bool{}
+	for _, d := range docs {
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(d), &doc); err != nil {
+			t.Fatal(err)
+		}
+		row := map[string]string{}
+		var flat func(prefix string, v any)
+		flat = func(prefix string, v any) {
+			switch x := v.(type) {
+			case map[string]any:
+				for k, y := range x {
+					flat(prefix+k+".", y)
+				}
+			case string:
+				row[strings.TrimSuffix(prefix, ".")] = x
+			case float64:
+				row[strings.TrimSuffix(prefix, ".")] = strconv.FormatFloat(x, 'f', -1, 64)
+			}
+		}
+		flat("", doc)
+		at, err := time.Parse(time.RFC3339Nano, row["@timestamp"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		row["@timestamp"] = at.Format("Jan 2, 2006 @ 15:04:05.000")
+		for k := range row {
+			columns[k] = true
+		}
+		rows = append(rows, row)
+	}
+	var header []string
+	for k := range columns {
+		header = append(header, k)
+	}
+	sort.Strings(header)
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write(header)
+	for _, row := range rows {
+		var rec []string
+		for _, k := range header {
+			rec = append(rec, row[k])
+		}
+		w.Write(rec)
+	}
+	w.Flush()
+	q := filepath.Join(t.TempDir(), "kibana.csv")
+	if err := os.WriteFile(q, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, st := parseFile(t, q, &Options{TZ: time.UTC})
+	if st.Format != "csv-export" || st.Raw != 0 || len(got) != len(want) {
+		t.Fatalf("%s: %d events, %d raw %v, want %d", st.Format, len(got), st.Raw, st.RawReasons, len(want))
+	}
+	for i := range got {
+		for k, v := range want[i].Fields {
+			if v == "-" {
+				delete(want[i].Fields, k) // a table's "-" cell is read as empty
+			}
+		}
+		if a, b := comparable(want[i]), comparable(got[i]); a != b {
+			t.Fatalf("event %d:\n got %s\nwant %s", i, b, a)
 		}
 	}
 }
