@@ -145,11 +145,12 @@ func TestExportedEventXML(t *testing.T) {
 	}
 }
 
-// TestKibanaWinlogColumns: Winlogbeat documents exported by Kibana as a
-// table (a column per winlog.* field, the time in Kibana's display form)
-// give the events the documents give, field for field, but for the
-// original line the table no longer has.
-func TestKibanaWinlogColumns(t *testing.T) {
+// TestWinlogColumns: Winlogbeat documents exported as a table — Kibana's
+// CSV (a column per winlog.* field, the time in Kibana's display form),
+// Graylog's (dots made underscores, the beat's name first or not, its own
+// timestamp and source) — give the events the documents give, field for
+// field, but for the original line the table no longer has.
+func TestWinlogColumns(t *testing.T) {
 	var docs []string
 	for seed := uint64(1); seed <= 40 && len(docs) == 0; seed++ {
 		inc := scenario.Generate(scenario.VPNTheft, seed)
@@ -167,70 +168,89 @@ func TestKibanaWinlogColumns(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, _ := parseFile(t, p, &Options{TZ: time.UTC})
-	var rows []map[string]string
-	columns := map[string]bool{}
-	for _, d := range docs {
-		var doc map[string]any
-		if err := json.Unmarshal([]byte(d), &doc); err != nil {
-			t.Fatal(err)
-		}
-		row := map[string]string{}
-		var flat func(prefix string, v any)
-		flat = func(prefix string, v any) {
-			switch x := v.(type) {
-			case map[string]any:
-				for k, y := range x {
-					flat(prefix+k+".", y)
+	for _, form := range []struct {
+		name, sep, prefix, timeCol, timeLayout string
+	}{
+		{"kibana", ".", "", "@timestamp", "Jan 2, 2006 @ 15:04:05.000"},
+		{"graylog", "_", "winlogbeat_", "timestamp", "2006-01-02T15:04:05.000Z07:00"},
+		{"graylog without the beat's name", "_", "", "timestamp", "2006-01-02T15:04:05.000Z07:00"},
+	} {
+		var rows []map[string]string
+		columns := map[string]bool{}
+		for _, d := range docs {
+			var doc map[string]any
+			if err := json.Unmarshal([]byte(d), &doc); err != nil {
+				t.Fatal(err)
+			}
+			row := map[string]string{}
+			var flat func(prefix string, v any)
+			flat = func(prefix string, v any) {
+				switch x := v.(type) {
+				case map[string]any:
+					for k, y := range x {
+						flat(prefix+k+form.sep, y)
+					}
+				case string:
+					row[form.prefix+strings.TrimSuffix(prefix, form.sep)] = x
+				case float64:
+					row[form.prefix+strings.TrimSuffix(prefix, form.sep)] = strconv.FormatFloat(x, 'f', -1, 64)
 				}
-			case string:
-				row[strings.TrimSuffix(prefix, ".")] = x
-			case float64:
-				row[strings.TrimSuffix(prefix, ".")] = strconv.FormatFloat(x, 'f', -1, 64)
 			}
+			stamp, _ := doc["@timestamp"].(string)
+			delete(doc, "@timestamp")
+			message, _ := doc["message"].(string)
+			delete(doc, "message")
+			flat("", doc)
+			at, err := time.Parse(time.RFC3339Nano, stamp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			row[form.timeCol] = at.Format(form.timeLayout)
+			row["message"] = message
+			if form.sep == "_" {
+				row["source"] = "graylog-sidecar" // Graylog's sender, not the event's computer
+			}
+			for k := range row {
+				columns[k] = true
+			}
+			rows = append(rows, row)
 		}
-		flat("", doc)
-		at, err := time.Parse(time.RFC3339Nano, row["@timestamp"])
-		if err != nil {
+		var header []string
+		for k := range columns {
+			header = append(header, k)
+		}
+		sort.Strings(header)
+		var b bytes.Buffer
+		w := csv.NewWriter(&b)
+		w.Write(header)
+		for _, row := range rows {
+			var rec []string
+			for _, k := range header {
+				rec = append(rec, row[k])
+			}
+			w.Write(rec)
+		}
+		w.Flush()
+		q := filepath.Join(t.TempDir(), "export.csv")
+		if err := os.WriteFile(q, b.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		row["@timestamp"] = at.Format("Jan 2, 2006 @ 15:04:05.000")
-		for k := range row {
-			columns[k] = true
+		got, st := parseFile(t, q, &Options{TZ: time.UTC})
+		if st.Format != "csv-export" || st.Raw != 0 || len(got) != len(want) {
+			t.Fatalf("%s: %s, %d events, %d raw %v, want %d", form.name, st.Format, len(got), st.Raw, st.RawReasons, len(want))
 		}
-		rows = append(rows, row)
-	}
-	var header []string
-	for k := range columns {
-		header = append(header, k)
-	}
-	sort.Strings(header)
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	w.Write(header)
-	for _, row := range rows {
-		var rec []string
-		for _, k := range header {
-			rec = append(rec, row[k])
-		}
-		w.Write(rec)
-	}
-	w.Flush()
-	q := filepath.Join(t.TempDir(), "kibana.csv")
-	if err := os.WriteFile(q, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	got, st := parseFile(t, q, &Options{TZ: time.UTC})
-	if st.Format != "csv-export" || st.Raw != 0 || len(got) != len(want) {
-		t.Fatalf("%s: %d events, %d raw %v, want %d", st.Format, len(got), st.Raw, st.RawReasons, len(want))
-	}
-	for i := range got {
-		for k, v := range want[i].Fields {
-			if v == "-" {
-				delete(want[i].Fields, k) // a table's "-" cell is read as empty
+		for i := range got {
+			wi := map[string]any{}
+			for k, v := range want[i].Fields {
+				if v != "-" || form.name != "kibana" { // Kibana writes "-" for an empty cell
+					wi[k] = v
+				}
 			}
-		}
-		if a, b := comparable(want[i]), comparable(got[i]); a != b {
-			t.Fatalf("event %d:\n got %s\nwant %s", i, b, a)
+			we := *want[i]
+			we.Fields = wi
+			if a, b := comparable(&we), comparable(got[i]); a != b {
+				t.Fatalf("%s event %d:\n got %s\nwant %s", form.name, i, b, a)
+			}
 		}
 	}
 }
