@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/exfiltrace/exfiltrace/event"
 	"github.com/exfiltrace/exfiltrace/samples/scenario"
 )
 
@@ -231,26 +232,45 @@ func TestWinlogColumns(t *testing.T) {
 			w.Write(rec)
 		}
 		w.Flush()
-		q := filepath.Join(t.TempDir(), "export.csv")
-		if err := os.WriteFile(q, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		got, st := parseFile(t, q, &Options{TZ: time.UTC})
-		if st.Format != "csv-export" || st.Raw != 0 || len(got) != len(want) {
-			t.Fatalf("%s: %s, %d events, %d raw %v, want %d", form.name, st.Format, len(got), st.Raw, st.RawReasons, len(want))
-		}
-		for i := range got {
-			wi := map[string]any{}
-			for k, v := range want[i].Fields {
-				if v != "-" || form.name != "kibana" { // Kibana writes "-" for an empty cell
-					wi[k] = v
-				}
+		exports := map[string][]byte{"csv-export": b.Bytes()}
+		if form.sep == "_" {
+			// Graylog's API: {"messages": [{"message": {…}}, …]}.
+			var msgs []map[string]any
+			for _, row := range rows {
+				msgs = append(msgs, map[string]any{"message": row, "index": "graylog_0"})
 			}
-			we := *want[i]
-			we.Fields = wi
-			if a, b := comparable(&we), comparable(got[i]); a != b {
-				t.Fatalf("%s event %d:\n got %s\nwant %s", form.name, i, b, a)
+			j, _ := json.Marshal(map[string]any{"messages": msgs})
+			exports["json-export"] = j
+		}
+		for format, text := range exports {
+			q := filepath.Join(t.TempDir(), "export")
+			if err := os.WriteFile(q, text, 0o644); err != nil {
+				t.Fatal(err)
 			}
+			got, st := parseFile(t, q, &Options{TZ: time.UTC})
+			if st.Format != format || st.Raw != 0 || len(got) != len(want) {
+				t.Fatalf("%s: %s, %d events, %d raw %v, want %d", form.name, st.Format, len(got), st.Raw, st.RawReasons, len(want))
+			}
+			checkWinlogRows(t, form.name+" "+format, got, want, form.name == "kibana")
+		}
+	}
+}
+
+// checkWinlogRows compares the events of a table's rows with the
+// documents', field for field but for the original line.
+func checkWinlogRows(t *testing.T, name string, got, want []*event.Event, dashEmpty bool) {
+	t.Helper()
+	for i := range got {
+		wi := map[string]any{}
+		for k, v := range want[i].Fields {
+			if v != "-" || !dashEmpty { // Kibana writes "-" for an empty cell
+				wi[k] = v
+			}
+		}
+		we := *want[i]
+		we.Fields = wi
+		if a, b := comparable(&we), comparable(got[i]); a != b {
+			t.Fatalf("%s event %d:\n got %s\nwant %s", name, i, b, a)
 		}
 	}
 }
