@@ -208,9 +208,12 @@ func (l *linker) resolveRDP() {
 }
 
 func (l *linker) observeVPN(ev *event.Event) {
+	u := ev.Str("user.name") // first: most of a firewall's sessions name no account
+	if u == "" {
+		return
+	}
 	tip := firstNonEmpty(ev.Str("fortinet.firewall.assigned_ip"), ev.Str("cisco.vpn.assigned_ip"), ev.Str("pulse.assigned_ip"))
-	u := ev.Str("user.name")
-	if tip == "" || u == "" {
+	if tip == "" {
 		return
 	}
 	a := ev.Str("event.action")
