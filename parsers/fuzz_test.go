@@ -331,6 +331,15 @@ func FuzzDHCPLeases(f *testing.F) {
 	fuzzFile(f, DHCPLeases{})
 }
 
+func FuzzEvtxECmd(f *testing.F) {
+	if b, err := os.ReadFile("testdata/formats/evtxecmd.csv"); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte("RecordNumber,EventRecordId,TimeCreated,EventId,Provider,Channel,MapDescription,HiddenRecord,Payload\n1,2,2025-03-14 22:05:12.1,4624,P,Security,,True,\"{\"\"EventData\"\":{\"\"Data\"\":{\"\"@Name\"\":\"\"X\"\"}},\"\"UserData\"\":{\"\"A\"\":{\"\"B\"\":{\"\"#text\"\":1}}}}\"\n"))
+	f.Add([]byte(`{"RecordNumber":1,"EventRecordId":"2","TimeCreated":"2025-03-14T22:05:12.1234567+00:00","EventId":99999,"Provider":"P","Channel":"C","MapDescription":"","Payload":"{\"EventData\":[1,{}]}"}` + "\n"))
+	fuzzFile(f, EvtxECmd{})
+}
+
 func FuzzPulseSecure(f *testing.F) {
 	seedLines(f, "testdata/formats/pulse-secure.log")
 	f.Add([]byte(`2025-03-14 22:41:06 - ive - [] ::()[] - NWC23464: VPN Tunneling: Session started for user with IP :, hostname`))
