@@ -340,6 +340,14 @@ func FuzzEvtxECmd(f *testing.F) {
 	fuzzFile(f, EvtxECmd{})
 }
 
+func FuzzPlaso(f *testing.F) {
+	if b, err := os.ReadFile("testdata/formats/plaso.csv"); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte("datetime,timestamp_desc,source,source_long,message,parser,display_name\n2025-03-14 22:05:12,x,EVT,x,\"[4294967295 / 0x1] Source Name: a Strings: ['\\x4', \"\\u00e9'\", '\\U0010ffff', '\\] Computer Name: ] Computer Name: b Record Number: 1 Event Level: \",winevtx,a.EVTX\n"))
+	fuzzFile(f, Plaso{})
+}
+
 func FuzzPulseSecure(f *testing.F) {
 	seedLines(f, "testdata/formats/pulse-secure.log")
 	f.Add([]byte(`2025-03-14 22:41:06 - ive - [] ::()[] - NWC23464: VPN Tunneling: Session started for user with IP :, hostname`))

@@ -9,6 +9,7 @@ var registry = []Format{
 	NXLog{},
 	Snare{},
 	EvtxECmd{},
+	Plaso{},
 	WindowsExport{},
 	ExchangeOnline{},
 	ExchangeExport{},
