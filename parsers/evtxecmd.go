@@ -61,25 +61,15 @@ func (EvtxECmd) Detect(head []byte) bool {
 }
 
 func (EvtxECmd) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {
-	rc, err := in.Reader()
+	br, first, rc, err := openText(in, "evtxecmd")
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	br := bufio.NewReaderSize(&bomSkipper{r: bufio.NewReaderSize(rc, 1<<16)}, 1<<16)
-	for {
-		c, err := br.Peek(1)
-		if err != nil {
-			return fmt.Errorf("evtxecmd: empty file")
-		}
-		if c[0] == '{' {
-			return evtxecmdJSON(br, emit)
-		}
-		if c[0] != ' ' && c[0] != '\t' && c[0] != '\r' && c[0] != '\n' {
-			return evtxecmdCSV(br, emit, st)
-		}
-		br.ReadByte()
+	if first == '{' {
+		return evtxecmdJSON(br, emit)
 	}
+	return evtxecmdCSV(br, emit, st)
 }
 
 func evtxecmdCSV(br *bufio.Reader, emit Emit, st *FileStats) error {
@@ -162,9 +152,8 @@ func evtxecmdEmit(f map[string]string, rowErr error, original string, no int64, 
 		err = rowErr
 	}
 	if err != nil {
-		ev = event.New()
-		ev.Fields[event.FieldKind] = event.KindRaw
-		ev.Fields[event.FieldError] = "evtxecmd: " + err.Error()
+		rawLine(emit, no, []byte(original), "evtxecmd: "+err.Error())
+		return
 	}
 	ev.Fields[event.FieldOriginal] = original
 	ev.Fields[event.FieldLine] = no

@@ -450,6 +450,29 @@ func readLines(in *Input, f LineFormat, o *Options, emit Emit, st *FileStats) er
 	return nil
 }
 
+// openText opens a file's content for reading past its byte-order mark
+// and leading blank space: first is its first character (what says
+// whether a table or JSON follows). what names the format in the error of
+// an empty file.
+func openText(in *Input, what string) (br *bufio.Reader, first byte, closer io.Closer, err error) {
+	rc, err := in.Reader()
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	br = bufio.NewReaderSize(&bomSkipper{r: bufio.NewReaderSize(rc, 1<<16)}, 1<<16)
+	for {
+		c, err := br.Peek(1)
+		if err != nil {
+			rc.Close()
+			return nil, 0, nil, fmt.Errorf("%s: empty file", what)
+		}
+		if c[0] != ' ' && c[0] != '\t' && c[0] != '\r' && c[0] != '\n' {
+			return br, c[0], rc, nil
+		}
+		br.ReadByte()
+	}
+}
+
 // rawLine keeps an unparsable line verbatim with the reason.
 func rawLine(emit Emit, no int64, line []byte, reason string) {
 	ev := event.New()

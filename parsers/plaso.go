@@ -97,25 +97,25 @@ func (Plaso) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {
 			}
 			return ""
 		}
+		original := bytes.TrimRight(buf.Bytes(), "\n")
+		if err == nil && !strings.Contains(get("parser"), "winevtx") {
+			err = fmt.Errorf("a row of its %q parser, no log record this tool reads (its message is plaso's summary)", get("parser"))
+		}
 		var ev *event.Event
+		var key string
+		if err == nil {
+			ev, key, err = plasoWindowsEvent(get("datetime"), get("timestamp_desc"), get("message"), get("display_name"))
+		}
 		switch {
 		case err != nil:
-			ev = plasoRaw("plaso: " + err.Error())
-		case !strings.Contains(get("parser"), "winevtx"):
-			ev = plasoRaw(fmt.Sprintf("plaso: a row of its %q parser, no log record this tool reads (its message is plaso's summary)", get("parser")))
-		default:
-			var key string
-			ev, key, err = plasoWindowsEvent(get("datetime"), get("timestamp_desc"), get("message"), get("display_name"))
-			if err != nil {
-				ev = plasoRaw("plaso: " + err.Error())
-			} else if seen[key] {
-				again++
-				continue
-			} else {
-				seen[key] = true
-			}
+			rawLine(emit, int64(line), original, "plaso: "+err.Error())
+			continue
+		case seen[key]:
+			again++
+			continue
 		}
-		ev.Fields[event.FieldOriginal] = strings.TrimRight(buf.String(), "\n")
+		seen[key] = true
+		ev.Fields[event.FieldOriginal] = string(original)
 		ev.Fields[event.FieldLine] = int64(line)
 		emit(ev, linePos(int64(line)))
 	}
@@ -123,13 +123,6 @@ func (Plaso) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {
 		st.Warn(fmt.Sprintf("%d row(s) gave a Windows event record already read from an earlier row, under another of its times (plaso writes a row per timestamp): not read twice", again))
 	}
 	return nil
-}
-
-func plasoRaw(reason string) *event.Event {
-	ev := event.New()
-	ev.Fields[event.FieldKind] = event.KindRaw
-	ev.Fields[event.FieldError] = reason
-	return ev
 }
 
 // plasoWindowsEvent reads a winevtx row; key names the record (its file

@@ -19,26 +19,16 @@ import (
 // rows reads the file's events, CSV or JSON, and hands each to fn until it
 // returns false.
 func (x *winExport) rows(in *Input, st *FileStats, fn func(*winRow) bool) error {
-	rc, err := in.Reader()
+	br, first, rc, err := openText(in, "windows-export")
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	br := bufio.NewReaderSize(&bomSkipper{r: bufio.NewReaderSize(rc, 1<<16)}, 1<<16)
-	for {
-		c, err := br.Peek(1)
-		if err != nil {
-			return fmt.Errorf("windows-export: empty file")
-		}
-		if c[0] != ' ' && c[0] != '\t' && c[0] != '\r' && c[0] != '\n' {
-			if c[0] == '[' || c[0] == '{' {
-				x.kind = "powershell-json"
-				return x.jsonRows(br, st, fn)
-			}
-			return x.csvRows(br, st, fn)
-		}
-		br.ReadByte()
+	if first == '[' || first == '{' {
+		x.kind = "powershell-json"
+		return x.jsonRows(br, st, fn)
 	}
+	return x.csvRows(br, st, fn)
 }
 
 func (x *winExport) csvRows(br *bufio.Reader, st *FileStats, fn func(*winRow) bool) error {
