@@ -73,7 +73,13 @@ func (EvtxECmd) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error 
 }
 
 func evtxecmdCSV(br *bufio.Reader, emit Emit, st *FileStats) error {
+	// The delimiter the header line has most columns by: a French
+	// spreadsheet re-saves the table with semicolons.
+	head, _ := br.Peek(64 << 10)
+	first, _, _ := strings.Cut(string(head), "\n")
+	_, delim := csvHeader(strings.TrimRight(first, "\r"))
 	cr := csv.NewReader(br)
+	cr.Comma = delim
 	cr.LazyQuotes = true
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
@@ -84,6 +90,7 @@ func evtxecmdCSV(br *bufio.Reader, emit Emit, st *FileStats) error {
 	defer legacy.warn(st)
 	var buf bytes.Buffer
 	cw := csv.NewWriter(&buf)
+	cw.Comma = delim
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {

@@ -131,8 +131,21 @@ func TestEvtxECmdAgrees(t *testing.T) {
 		j.WriteString("\n")
 	}
 	cw.Flush()
-	for form, text := range map[string][]byte{"csv": c.Bytes(), "json": j.Bytes()} {
-		p := filepath.Join(t.TempDir(), "EvtxECmd_Output."+form)
+	// The same table as a French spreadsheet re-saves it: semicolons.
+	var sc bytes.Buffer
+	sw := csv.NewWriter(&sc)
+	sw.Comma = ';'
+	sw.Write(evtxecmdHeader)
+	for _, r := range rows {
+		var rec []string
+		for _, k := range evtxecmdHeader {
+			rec = append(rec, r[k])
+		}
+		sw.Write(rec)
+	}
+	sw.Flush()
+	for form, text := range map[string][]byte{"csv": c.Bytes(), "json": j.Bytes(), "csv with semicolons": sc.Bytes()} {
+		p := filepath.Join(t.TempDir(), "EvtxECmd_Output")
 		if err := os.WriteFile(p, text, 0o644); err != nil {
 			t.Fatal(err)
 		}
