@@ -195,6 +195,10 @@ func (w *world) winEvent(host Host, t time.Time, channel, provider, guid string,
 		w.add(file, t, string(b))
 		return
 	}
+	if w.o.EvtxECmd {
+		w.add(evtxecmdFile, t, w.evtxecmdRow(host, t, channel, provider, id, keywords, rec, pid, data, userData))
+		return
+	}
 	if w.o.EvtxexportText {
 		w.add("windows/"+short(host.Name)+"-"+channel+".txt", t, w.evtxexportBlock(host, t, provider, id, data, userData))
 		return

@@ -222,7 +222,10 @@ func (w *world) render() *Incident {
 		if kind == "windows" && strings.HasSuffix(name, ".txt") {
 			sb.WriteString("evtxexport 20181227\n\n") // then blocks, a blank line after each
 		}
-		if kind == "windows" && strings.HasSuffix(name, ".csv") {
+		if name == evtxecmdFile {
+			sb.WriteString("\ufeff" + strings.Join(evtxecmdColumns, ",") + "\r\n")
+			end = "\r\n"
+		} else if kind == "windows" && strings.HasSuffix(name, ".csv") {
 			// Export-Csv: a header, CRLF, and Get-WinEvent's order, newest first.
 			sb.WriteString(w.winExportHeader() + "\r\n")
 			end = "\r\n"

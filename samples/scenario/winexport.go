@@ -1,6 +1,8 @@
 package scenario
 
 import (
+	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -173,4 +175,55 @@ func (w *world) evtxexportBlock(host Host, t time.Time, provider string, id int,
 		fmt.Fprintf(&b, "String: %d\t\t\t: %s\n", i+1, v)
 	}
 	return b.String()
+}
+
+// evtxecmdFile is the one table EvtxECmd writes of every .evtx file of a
+// triage (KAPE's EventLogs module).
+const evtxecmdFile = "windows/EvtxECmd_Output.csv"
+
+// evtxecmdColumns are EvtxECmd's CSV columns.
+var evtxecmdColumns = []string{"RecordNumber", "EventRecordId", "TimeCreated", "EventId", "Level", "Provider", "Channel", "ProcessId",
+	"ThreadId", "Computer", "ChunkNumber", "UserId", "MapDescription", "UserName", "RemoteHost", "PayloadData1", "PayloadData2",
+	"PayloadData3", "PayloadData4", "PayloadData5", "PayloadData6", "ExecutableInfo", "HiddenRecord", "SourceFile", "Keywords",
+	"ExtraDataOffset", "Payload"}
+
+// evtxecmdRow writes one event as a row of EvtxECmd's CSV: UTC with seven
+// decimals, the keywords by name, the EventData or UserData as the
+// Payload's JSON (attributes "@Name", text "#text", in the XML's order).
+func (w *world) evtxecmdRow(host Host, t time.Time, channel, provider string, id int, keywords string, rec, pid int, data winData, userData string) string {
+	kw := map[string]string{"0x8020000000000000": "Audit success", "0x8010000000000000": "Audit failure"}[keywords]
+	if kw == "" {
+		kw = "Classic"
+	}
+	level := "LogAlways"
+	if id == 7045 || id == 104 || id == 7036 {
+		level = "Info"
+	}
+	jstr := func(s string) string {
+		b, _ := json.Marshal(s)
+		return string(b)
+	}
+	var payload string
+	if userData != "" {
+		m := userDataMap(userData)["LogFileCleared"].(map[string]any)
+		var f []string
+		for _, k := range []string{"SubjectUserSid", "SubjectUserName", "SubjectDomainName", "SubjectLogonId"} {
+			f = append(f, jstr(k)+":"+jstr(m[k].(string)))
+		}
+		payload = `{"UserData":{"LogFileCleared":{"@xmlns":"http://manifests.microsoft.com/win/2004/08/windows/eventlog",` + strings.Join(f, ",") + `}}}`
+	} else {
+		var d []string
+		for _, p := range data {
+			d = append(d, `{"@Name":`+jstr(p[0])+`,"#text":`+jstr(p[1])+`}`)
+		}
+		payload = `{"EventData":{"Data":[` + strings.Join(d, ",") + `]}}`
+	}
+	row := []string{fmt.Sprint(rec), fmt.Sprint(rec), t.UTC().Format("2006-01-02 15:04:05.0000000"), fmt.Sprint(id), level, provider, channel,
+		fmt.Sprint(pid), fmt.Sprint(pid + 64), host.Name, "0", "", "", "", "", "", "", "", "", "", "", "", "False",
+		`C:\Windows\System32\winevt\Logs\` + strings.ReplaceAll(channel, "/", "%4") + ".evtx", kw, "0", payload}
+	var b strings.Builder
+	cw := csv.NewWriter(&b)
+	cw.Write(row)
+	cw.Flush()
+	return strings.TrimRight(b.String(), "\n")
 }
