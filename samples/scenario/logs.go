@@ -195,6 +195,12 @@ func (w *world) winEvent(host Host, t time.Time, channel, provider, guid string,
 		w.add(file, t, string(b))
 		return
 	}
+	if w.o.Plaso {
+		for _, row := range w.plasoRows(host, t, channel, provider, guid, id, rec, data, userData) {
+			w.add(plasoFile, t, row)
+		}
+		return
+	}
 	if w.o.EvtxECmd {
 		w.add(evtxecmdFile, t, w.evtxecmdRow(host, t, channel, provider, id, keywords, rec, pid, data, userData))
 		return

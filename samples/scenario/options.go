@@ -34,6 +34,7 @@ type Options struct {
 	NXLog                       bool // Windows events as NXLog CE forwards them: JSON, local time to the second, no zone
 	WinExport                   bool // Windows events as Get-WinEvent | Export-Csv writes them: local time in a culture's pattern, message only
 	EvtxECmd                    bool // Windows events as EvtxECmd's CSV (KAPE's EventLogs module): UTC, each record's Payload
+	Plaso                       bool // Windows events in a plaso super-timeline (psort's dynamic CSV): values without names
 	EvtxexportText              bool // Windows events as libevtx's evtxexport prints them: values without names, no log name
 	EmptyExport                 bool // an empty wevtutil export beside the others
 	// WFP: the file server's Security log also holds the Windows Filtering
@@ -177,12 +178,13 @@ func Draw(v Variant, seed uint64) Options {
 	o.WinXMLRoot = r.IntN(2) == 0
 	// One draw for the Windows form, so adding a form left the other
 	// choices of every seed as they were.
-	form := r.IntN(6)
+	form := r.IntN(7)
 	o.Winlogbeat = form == 0
 	o.NXLog = form == 1
 	o.WinExport = form == 2
 	o.EvtxexportText = form == 3
 	o.EvtxECmd = form == 4
+	o.Plaso = form == 5
 	o.EmptyExport = r.IntN(4) == 0
 	o.Backups = drawBackups(r, o)
 	o.CloudUsers = 0
@@ -368,6 +370,9 @@ func (o Options) describe() string {
 	}
 	if o.EvtxECmd {
 		parts = append(parts, "Windows as EvtxECmd CSV")
+	}
+	if o.Plaso {
+		parts = append(parts, "Windows in a plaso timeline")
 	}
 	if o.WinExport {
 		parts = append(parts, map[bool]string{true: "Windows as Get-WinEvent CSV (French culture)", false: "Windows as Get-WinEvent CSV (US culture)"}[o.WinXMLRoot])

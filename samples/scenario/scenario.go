@@ -222,7 +222,9 @@ func (w *world) render() *Incident {
 		if kind == "windows" && strings.HasSuffix(name, ".txt") {
 			sb.WriteString("evtxexport 20181227\n\n") // then blocks, a blank line after each
 		}
-		if name == evtxecmdFile {
+		if name == plasoFile {
+			sb.WriteString("datetime,timestamp_desc,source,source_long,message,parser,display_name,tag\n")
+		} else if name == evtxecmdFile {
 			sb.WriteString("\ufeff" + strings.Join(evtxecmdColumns, ",") + "\r\n")
 			end = "\r\n"
 		} else if kind == "windows" && strings.HasSuffix(name, ".csv") {

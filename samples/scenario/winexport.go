@@ -227,3 +227,49 @@ func (w *world) evtxecmdRow(host Host, t time.Time, channel, provider string, id
 	cw.Flush()
 	return strings.TrimRight(b.String(), "\n")
 }
+
+// plasoFile is a super-timeline psort wrote of a triage's event logs.
+const plasoFile = "windows/timeline.csv"
+
+// plasoRows writes one event as psort's dynamic CSV does: its winevtx
+// message (the values without names, Python's quoting, libevtx's
+// zero-padded logon ids), a row for its creation time and, for every
+// third record, the same again for its written time.
+func (w *world) plasoRows(host Host, t time.Time, channel, provider, guid string, id, rec int, data winData, userData string) []string {
+	if userData != "" {
+		m := userDataMap(userData)["LogFileCleared"].(map[string]any)
+		for _, k := range []string{"SubjectUserSid", "SubjectUserName", "SubjectDomainName", "SubjectLogonId"} {
+			data = append(data, [2]string{k, m[k].(string)})
+		}
+	}
+	full, level := uint32(id), 0
+	if provider == "Service Control Manager" {
+		full |= 0x4000 << 16
+		level = 4
+	}
+	var strs []string
+	for _, d := range data {
+		v := d[1]
+		if strings.HasSuffix(d[0], "LogonId") && strings.HasPrefix(v, "0x") {
+			if n, err := strconv.ParseUint(v[2:], 16, 64); err == nil {
+				v = fmt.Sprintf("0x%016x", n)
+			}
+		}
+		strs = append(strs, "'"+strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(v)+"'")
+	}
+	msg := fmt.Sprintf("[%d / 0x%04x] Provider identifier: %s Source Name: %s Strings: [%s] Computer Name: %s Record Number: %d Event Level: %d",
+		full, full, guid, provider, strings.Join(strs, ", "), host.Name, rec, level)
+	file := `NTFS:\Windows\System32\winevt\Logs\` + strings.ReplaceAll(channel, "/", "%4") + ".evtx"
+	row := func(desc string) string {
+		var b strings.Builder
+		cw := csv.NewWriter(&b)
+		cw.Write([]string{t.UTC().Format("2006-01-02T15:04:05.000000+00:00"), desc, "EVT", "WinEVTX", msg, "winevtx", file, ""})
+		cw.Flush()
+		return strings.TrimRight(b.String(), "\n")
+	}
+	rows := []string{row("Creation Time")}
+	if rec%3 == 0 {
+		rows = append(rows, row("Content Modification Time"))
+	}
+	return rows
+}
