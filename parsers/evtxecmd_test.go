@@ -81,6 +81,23 @@ func orderedJSON(fields []kv) string {
 	return strings.Join(out, ",")
 }
 
+// csvTable writes rows as a CSV table of header's columns.
+func csvTable(header []string, rows []map[string]string, comma rune, crlf bool) []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Comma, w.UseCRLF = comma, crlf
+	w.Write(header)
+	for _, r := range rows {
+		rec := make([]string, len(header))
+		for i, k := range header {
+			rec[i] = r[k]
+		}
+		w.Write(rec)
+	}
+	w.Flush()
+	return b.Bytes()
+}
+
 var evtxecmdHeader = []string{"RecordNumber", "EventRecordId", "TimeCreated", "EventId", "Level", "Provider", "Channel", "ProcessId",
 	"ThreadId", "Computer", "ChunkNumber", "UserId", "MapDescription", "UserName", "RemoteHost", "PayloadData1", "PayloadData2",
 	"PayloadData3", "PayloadData4", "PayloadData5", "PayloadData6", "ExecutableInfo", "HiddenRecord", "SourceFile", "Keywords",
@@ -109,18 +126,8 @@ func TestEvtxECmdAgrees(t *testing.T) {
 	if len(rows) < 1000 {
 		t.Fatalf("%d corpus records", len(rows))
 	}
-	var c bytes.Buffer
-	c.WriteString("\ufeff")
-	cw := csv.NewWriter(&c)
-	cw.UseCRLF = true
-	cw.Write(evtxecmdHeader)
 	var j bytes.Buffer
 	for _, r := range rows {
-		var rec []string
-		for _, k := range evtxecmdHeader {
-			rec = append(rec, r[k])
-		}
-		cw.Write(rec)
 		doc := map[string]any{}
 		for k, v := range r {
 			doc[k] = v
@@ -130,21 +137,10 @@ func TestEvtxECmdAgrees(t *testing.T) {
 		j.Write(b)
 		j.WriteString("\n")
 	}
-	cw.Flush()
+	c := append([]byte("\ufeff"), csvTable(evtxecmdHeader, rows, ',', true)...)
 	// The same table as a French spreadsheet re-saves it: semicolons.
-	var sc bytes.Buffer
-	sw := csv.NewWriter(&sc)
-	sw.Comma = ';'
-	sw.Write(evtxecmdHeader)
-	for _, r := range rows {
-		var rec []string
-		for _, k := range evtxecmdHeader {
-			rec = append(rec, r[k])
-		}
-		sw.Write(rec)
-	}
-	sw.Flush()
-	for form, text := range map[string][]byte{"csv": c.Bytes(), "json": j.Bytes(), "csv with semicolons": sc.Bytes()} {
+	sc := csvTable(evtxecmdHeader, rows, ';', false)
+	for form, text := range map[string][]byte{"csv": c, "json": j.Bytes(), "csv with semicolons": sc} {
 		p := filepath.Join(t.TempDir(), "EvtxECmd_Output")
 		if err := os.WriteFile(p, text, 0o644); err != nil {
 			t.Fatal(err)

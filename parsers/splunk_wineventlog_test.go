@@ -221,18 +221,7 @@ func TestWinlogColumns(t *testing.T) {
 			header = append(header, k)
 		}
 		sort.Strings(header)
-		var b bytes.Buffer
-		w := csv.NewWriter(&b)
-		w.Write(header)
-		for _, row := range rows {
-			var rec []string
-			for _, k := range header {
-				rec = append(rec, row[k])
-			}
-			w.Write(rec)
-		}
-		w.Flush()
-		exports := map[string][]byte{"csv-export": b.Bytes()}
+		exports := map[string][]byte{"csv-export": csvTable(header, rows, ',', false)}
 		if form.sep == "_" {
 			// Graylog's API: {"messages": [{"message": {…}}, …]}.
 			var msgs []map[string]any
