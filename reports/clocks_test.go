@@ -290,7 +290,8 @@ func TestClockOffsetIsWindows(t *testing.T) {
 		if o.TZOffset == 0 {
 			continue
 		}
-		o.NXLog, o.Winlogbeat, o.EvtxexportText, o.Missing = true, false, false, ""
+		o.SetWindowsForm("nxlog")
+		o.Missing = ""
 		inc := scenario.Build(o)
 		dir := filepath.Join(t.TempDir(), fmt.Sprintf("nx-%d", seed))
 		if err := inc.Write(dir, dir+".truth.json"); err != nil {

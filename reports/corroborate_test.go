@@ -33,7 +33,8 @@ func TestCorroborationAcrossAnUnknownZone(t *testing.T) {
 		}
 		// Windows in local time: NXLog's JSON, or Export-Csv's culture
 		// pattern, in turn.
-		o.NXLog, o.Winlogbeat, o.WinExport, o.EvtxexportText, o.ClassicSyslog = n%2 == 0, false, n%2 == 1, false, false
+		o.SetWindowsForm(map[bool]string{true: "nxlog", false: "export-csv"}[n%2 == 0])
+		o.ClassicSyslog = false
 		inc, dir := confirmedTheftBehindSophos(t, o)
 		if inc == nil {
 			continue
@@ -269,7 +270,7 @@ func TestWindowMeetsTheLogAcrossAnUnknownZone(t *testing.T) {
 		if o.TZOffset < 3600 || o.Missing != "" {
 			continue
 		}
-		o.NXLog, o.Winlogbeat, o.WinExport, o.EvtxexportText = true, false, false, false
+		o.SetWindowsForm("nxlog")
 		inc := scenario.Build(o)
 		if err := inc.AsProxy("proxy-only"); err != nil {
 			t.Fatal(err)

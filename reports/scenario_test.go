@@ -380,7 +380,7 @@ func TestDHCPLeaseNamesTheSource(t *testing.T) {
 			}
 			var keep []string
 			for _, l := range strings.Split(string(b), "\n") {
-				if !strings.Contains(l, ">"+ipTag+"<") && !strings.Contains(l, `"`+ipTag+`"`) && !strings.Contains(l, "::ffff:"+ipTag) {
+				if !strings.Contains(l, ">"+ipTag+"<") && !strings.Contains(l, `"`+ipTag+`"`) && !strings.Contains(l, "'"+ipTag+"'") && !strings.Contains(l, "::ffff:"+ipTag) {
 					keep = append(keep, l)
 				}
 			}

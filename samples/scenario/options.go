@@ -143,6 +143,16 @@ var cloudService = []Site{
 
 var zones = []int{3600, 7200, 0, 3600, -5 * 3600, 3600, 19800, 7200}
 
+// WindowsForms are the forms an incident's Windows logs can be written in.
+var WindowsForms = []string{"winlogbeat", "nxlog", "export-csv", "evtxexport", "evtxecmd", "plaso", "xml"}
+
+// SetWindowsForm writes the Windows logs in one of WindowsForms, and in no
+// other.
+func (o *Options) SetWindowsForm(form string) {
+	o.Winlogbeat, o.NXLog, o.WinExport = form == "winlogbeat", form == "nxlog", form == "export-csv"
+	o.EvtxexportText, o.EvtxECmd, o.Plaso = form == "evtxexport", form == "evtxecmd", form == "plaso"
+}
+
 // Draw picks every option of an incident from its seed.
 func Draw(v Variant, seed uint64) Options {
 	r := rand.New(rand.NewPCG(seed, uint64(len(v))*7919+hashString(string(v))))
@@ -178,13 +188,7 @@ func Draw(v Variant, seed uint64) Options {
 	o.WinXMLRoot = r.IntN(2) == 0
 	// One draw for the Windows form, so adding a form left the other
 	// choices of every seed as they were.
-	form := r.IntN(7)
-	o.Winlogbeat = form == 0
-	o.NXLog = form == 1
-	o.WinExport = form == 2
-	o.EvtxexportText = form == 3
-	o.EvtxECmd = form == 4
-	o.Plaso = form == 5
+	o.SetWindowsForm(WindowsForms[r.IntN(len(WindowsForms))])
 	o.EmptyExport = r.IntN(4) == 0
 	o.Backups = drawBackups(r, o)
 	o.CloudUsers = 0
