@@ -199,9 +199,12 @@ func evtxecmdEvent(f map[string]string) (*event.Event, error) {
 }
 
 // evtxecmdTime reads TimeCreated: "2025-03-14 22:05:12.1234567" (UTC), or
-// RFC 3339 in the JSON output.
+// RFC 3339 or .NET's "/Date(ms)/" in the JSON output.
 func evtxecmdTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
+	if t, ok, err := dotNetDate(s); ok {
+		return t, err
+	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t.UTC(), nil
 	}

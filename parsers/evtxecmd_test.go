@@ -161,3 +161,20 @@ func TestEvtxECmdAgrees(t *testing.T) {
 		}
 	}
 }
+
+// TestEvtxECmdTimes: TimeCreated as the CSV writes it, as RFC 3339 and as
+// .NET's JSON date, all UTC; anything else is an error.
+func TestEvtxECmdTimes(t *testing.T) {
+	want := "2025-03-14T22:05:12.123Z"
+	for _, s := range []string{"2025-03-14 22:05:12.1230000", "2025-03-14T22:05:12.123+00:00", "/Date(1741989912123)/", "/Date(1741989912123+0100)/"} {
+		got, err := evtxecmdTime(s)
+		if err != nil || got.Format("2006-01-02T15:04:05.000Z07:00") != want {
+			t.Errorf("%q: %v %v, want %s", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "14/03/2025 23:05", "/Date(x)/", "/Date(1741990512123"} {
+		if got, err := evtxecmdTime(s); err == nil {
+			t.Errorf("%q read as %v", s, got)
+		}
+	}
+}

@@ -219,6 +219,25 @@ func (x *winExport) event(r *winRow) (*event.Event, error) {
 	return ev, nil
 }
 
+// dotNetDate reads .NET's JSON date: "/Date(1710508387000)/", or with the
+// writer's offset after the milliseconds, which are UTC either way; ok is
+// false for any other text.
+func dotNetDate(s string) (t time.Time, ok bool, err error) {
+	rest, ok := strings.CutPrefix(s, "/Date(")
+	if !ok {
+		return time.Time{}, false, nil
+	}
+	body, closed := strings.CutSuffix(rest, ")/")
+	if i := strings.LastIndexAny(body, "+-"); i > 0 {
+		body = body[:i]
+	}
+	ms, err := strconv.ParseInt(body, 10, 64)
+	if !closed || err != nil {
+		return time.Time{}, true, fmt.Errorf("time %q", s)
+	}
+	return time.UnixMilli(ms).UTC(), true, nil
+}
+
 // time reads an exported time: JSON's "/Date(ms)/" (UTC), ISO 8601 with or
 // without offset, or the culture's pattern (local, order of the file).
 func (x *winExport) time(s string) (time.Time, bool, error) {
@@ -226,18 +245,8 @@ func (x *winExport) time(s string) (time.Time, bool, error) {
 	if s == "" {
 		return time.Time{}, false, fmt.Errorf("no time")
 	}
-	if rest, ok := strings.CutPrefix(s, "/Date("); ok {
-		// "/Date(1710508387000)/", or with the writer's offset after the
-		// milliseconds, which are UTC either way.
-		body, ok := strings.CutSuffix(rest, ")/")
-		if i := strings.LastIndexAny(body, "+-"); i > 0 {
-			body = body[:i]
-		}
-		ms, err := strconv.ParseInt(body, 10, 64)
-		if !ok || err != nil {
-			return time.Time{}, false, fmt.Errorf("time %q", s)
-		}
-		return time.UnixMilli(ms).UTC(), true, nil
+	if t, ok, err := dotNetDate(s); ok {
+		return t, err == nil, err
 	}
 	if isISODate(s) {
 		t, zoned, err := parseISOZoned(s, x.zone.tz)
