@@ -1,8 +1,6 @@
 package parsers
 
 import (
-	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -286,16 +284,5 @@ func graylogCSV(t *testing.T, lines []string, orig []*event.Event) []byte {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	w.Write(names)
-	for _, r := range rows {
-		rec := make([]string, len(names))
-		for j, k := range names {
-			rec[j] = r[k]
-		}
-		w.Write(rec)
-	}
-	w.Flush()
-	return b.Bytes()
+	return csvTable(names, rows, ',', false)
 }
