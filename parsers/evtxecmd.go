@@ -3,9 +3,7 @@ package parsers
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -73,49 +71,12 @@ func (EvtxECmd) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error 
 }
 
 func evtxecmdCSV(br *bufio.Reader, emit Emit, st *FileStats) error {
-	// The delimiter the header line has most columns by: a French
-	// spreadsheet re-saves the table with semicolons.
-	head, _ := br.Peek(64 << 10)
-	first, _, _ := strings.Cut(string(head), "\n")
-	_, delim := csvHeader(strings.TrimRight(first, "\r"))
-	cr := csv.NewReader(br)
-	cr.Comma = delim
-	cr.LazyQuotes = true
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if err != nil {
-		return fmt.Errorf("evtxecmd: header: %w", err)
-	}
-	legacy := legacyText{unit: "line"}
-	defer legacy.warn(st)
-	var buf bytes.Buffer
-	cw := csv.NewWriter(&buf)
-	cw.Comma = delim
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return nil
+	return readTable(br, st, "evtxecmd", func(r tableRow, err error) {
+		if err == nil && r.cols != r.heads {
+			err = fmt.Errorf("%d columns for the header's %d", r.cols, r.heads)
 		}
-		line, _ := cr.FieldPos(0)
-		var pe *csv.ParseError
-		if err != nil && !errors.As(err, &pe) {
-			return fmt.Errorf("evtxecmd: line %d: %w", line, err)
-		}
-		legacy.fields(rec, int64(line))
-		buf.Reset()
-		cw.Write(rec)
-		cw.Flush()
-		f := make(map[string]string, len(header))
-		for i, v := range rec {
-			if i < len(header) {
-				f[strings.TrimSpace(header[i])] = v
-			}
-		}
-		if err == nil && len(rec) != len(header) {
-			err = fmt.Errorf("%d columns for the header's %d", len(rec), len(header))
-		}
-		evtxecmdEmit(f, err, strings.TrimRight(buf.String(), "\n"), int64(line), emit)
-	}
+		evtxecmdEmit(r.f, err, string(r.original), r.line, emit)
+	})
 }
 
 func evtxecmdJSON(br *bufio.Reader, emit Emit) error {

@@ -1,12 +1,7 @@
 package parsers
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
 	"path"
 	"strconv"
 	"strings"
@@ -55,74 +50,39 @@ func (Plaso) Detect(head []byte) bool {
 }
 
 func (Plaso) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {
-	rc, err := in.Reader()
+	br, _, rc, err := openText(in, "plaso")
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	cr := csv.NewReader(&bomSkipper{r: bufio.NewReaderSize(rc, 1<<16)})
-	cr.LazyQuotes = true
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if err != nil {
-		return fmt.Errorf("plaso: header: %w", err)
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.TrimSpace(h)] = i
-	}
-	legacy := legacyText{unit: "line"}
-	defer legacy.warn(st)
 	seen := map[string]bool{} // records read, by file and record number
 	var again int64
-	var buf bytes.Buffer
-	cw := csv.NewWriter(&buf)
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		line, _ := cr.FieldPos(0)
-		var pe *csv.ParseError
-		if err != nil && !errors.As(err, &pe) {
-			return fmt.Errorf("plaso: line %d: %w", line, err)
-		}
-		legacy.fields(rec, int64(line))
-		buf.Reset()
-		cw.Write(rec)
-		cw.Flush()
-		get := func(k string) string {
-			if i, ok := col[k]; ok && i < len(rec) {
-				return rec[i]
-			}
-			return ""
-		}
-		original := bytes.TrimRight(buf.Bytes(), "\n")
-		if err == nil && !strings.Contains(get("parser"), "winevtx") {
-			err = fmt.Errorf("a row of its %q parser, no log record this tool reads (its message is plaso's summary)", get("parser"))
+	err = readTable(br, st, "plaso", func(r tableRow, err error) {
+		if err == nil && !strings.Contains(r.f["parser"], "winevtx") {
+			err = fmt.Errorf("a row of its %q parser, no log record this tool reads (its message is plaso's summary)", r.f["parser"])
 		}
 		var ev *event.Event
 		var key string
 		if err == nil {
-			ev, key, err = plasoWindowsEvent(get("datetime"), get("timestamp_desc"), get("message"), get("display_name"))
+			ev, key, err = plasoWindowsEvent(r.f["datetime"], r.f["timestamp_desc"], r.f["message"], r.f["display_name"])
 		}
 		switch {
 		case err != nil:
-			rawLine(emit, int64(line), original, "plaso: "+err.Error())
-			continue
+			rawLine(emit, r.line, r.original, "plaso: "+err.Error())
+			return
 		case seen[key]:
 			again++
-			continue
+			return
 		}
 		seen[key] = true
-		ev.Fields[event.FieldOriginal] = string(original)
-		ev.Fields[event.FieldLine] = int64(line)
-		emit(ev, linePos(int64(line)))
-	}
+		ev.Fields[event.FieldOriginal] = string(r.original)
+		ev.Fields[event.FieldLine] = r.line
+		emit(ev, linePos(r.line))
+	})
 	if again > 0 {
 		st.Warn(fmt.Sprintf("%d row(s) gave a Windows event record already read from an earlier row, under another of its times (plaso writes a row per timestamp): not read twice", again))
 	}
-	return nil
+	return err
 }
 
 // plasoWindowsEvent reads a winevtx row; key names the record (its file
