@@ -129,7 +129,7 @@ func startsLikeHeader(s string) bool {
 // journalFullStamp says whether s begins as journalctl's short-full
 // output: a weekday, an ISO date, a time, then a zone.
 func journalFullStamp(s string) bool {
-	return len(s) > 26 && weekdays[s[:3]] && s[3] == ' ' && s[14] == ' ' && s[23] == ' ' && isISODate(s[4:])
+	return len(s) > 26 && s[3] == ' ' && s[14] == ' ' && s[23] == ' ' && weekdays[s[:3]] && isISODate(s[4:])
 }
 
 var weekdays = map[string]bool{"Mon": true, "Tue": true, "Wed": true, "Thu": true, "Fri": true, "Sat": true, "Sun": true}
