@@ -39,6 +39,7 @@ const KindRaw = "pipeline_error"
 type Event struct {
 	Timestamp time.Time
 	Fields    map[string]any
+	reusable  bool // from NewReusable: Recycle may take it back
 }
 
 // New returns an event with room for a typical number of fields.

@@ -224,7 +224,7 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 
 // event writes the event of one log's pairs.
 func (d *fortiDecoder) event(no int64, s string, hdr syslogHeader, kv *fortiLine, emit Emit) error {
-	ev := event.New()
+	ev := event.NewReusable() // the decoder keeps nothing of it once emitted
 	ts, zoned, err := fortiTime(kv, d.loc)
 	if err == nil && !zoned {
 		d.o.zoneRead()

@@ -288,6 +288,13 @@ func BuildFromEvidence(c *index.Case, paths []string, in index.IngestOptions, o 
 	in.Store = ScratchFields(o) // for a file stored first (StreamEvidence)
 	results, err := index.StreamEvidence(c, paths, in, a.eng.PrepareEvent, a.eng.Prepare, func(p *rules.Prepared) error {
 		a.observePrepared(p)
+		// Neither the rules nor the Analyzer keep an event once observed:
+		// its map goes back to the parsers when its parser keeps nothing of
+		// it either (event.Recycle), and its Prepared without it, to decode
+		// the stored files' events into new maps.
+		event.Recycle(p.Event)
+		p.Event = nil
+		a.eng.Recycle(p)
 		return nil
 	})
 	if err != nil {

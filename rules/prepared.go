@@ -35,6 +35,9 @@ func (e *Engine) Prepare(doc []byte) (*Prepared, error) {
 		p = &Prepared{}
 		p.sources = p.room[:0]
 	}
+	if p.Event == nil { // handed back without its event (event.Recycle)
+		p.Event = event.NewReusable()
+	}
 	ev, whole, err := e.decodeInto(p.Event, doc, &p.sources)
 	if err != nil {
 		return nil, err
@@ -51,7 +54,10 @@ func (e *Engine) Recycle(p *Prepared) { recycled.Put(p) }
 // PrepareEvent tests the rules on an event decoded by the caller. Safe for
 // concurrent use.
 func (e *Engine) PrepareEvent(ev *event.Event) *Prepared {
-	p := &Prepared{}
+	p, _ := recycled.Get().(*Prepared)
+	if p == nil {
+		p = &Prepared{}
+	}
 	p.sources = eventLogsources(ev, p.room[:0])
 	return e.prepare(p, ev, false)
 }
