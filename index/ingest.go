@@ -34,6 +34,10 @@ type IngestOptions struct {
 	// report reads (reports.ScratchFields). Such a case is no case to keep:
 	// its events lack their original lines.
 	Store *event.Selection
+	// opened are inputs already open, and so hashed, by path: a file
+	// StreamEvidence stores first is not read a second time to be hashed
+	// again. Their opener closes them.
+	opened map[string]*parsers.Input
 }
 
 // EventSink receives each event ingest stores, with its location in the event
@@ -175,7 +179,7 @@ func ingestFiles(c *Case, files []string, o IngestOptions) ([]*FileResult, error
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				results[i] = parseOne(known, rank[i], files[i], &o.Parse, o.Store, items, budget, seen)
+				results[i] = parseOne(known, rank[i], files[i], o.opened[files[i]], &o.Parse, o.Store, items, budget, seen)
 			}
 		}()
 	}
@@ -380,13 +384,15 @@ const (
 	marshalBytes = 1 << 20
 )
 
-func parseOne(known map[string]string, rank int, path string, po *parsers.Options, store *event.Selection, items chan<- item, budget *inflight, seen *firstSeen) *FileResult {
-	in, err := parsers.Open(path)
-	if err != nil {
-		seen.hashed(rank, "")
-		return &FileResult{Stats: &parsers.FileStats{Path: path, Error: err.Error()}}
+func parseOne(known map[string]string, rank int, path string, in *parsers.Input, po *parsers.Options, store *event.Selection, items chan<- item, budget *inflight, seen *firstSeen) *FileResult {
+	if in == nil {
+		var err error
+		if in, err = parsers.Open(path); err != nil {
+			seen.hashed(rank, "")
+			return &FileResult{Stats: &parsers.FileStats{Path: path, Error: err.Error()}}
+		}
+		defer in.Close()
 	}
-	defer in.Close()
 	if prev, dup := seen.hashed(rank, in.SHA256); dup {
 		return &FileResult{Stats: &parsers.FileStats{Path: path, Size: in.Size, SHA256: in.SHA256, Archive: in.Archive, ArchiveSHA256: in.ArchiveSHA256}, Skipped: "same content as " + prev + " in this run"}
 	}

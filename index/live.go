@@ -184,19 +184,21 @@ func StreamEvidence[T any](c *Case, paths []string, o IngestOptions, prepare fun
 }
 
 // storeFirst ingests the files stored of inputs into c, keeping what
-// o.Store keeps; their inputs are closed (ingesting opens them again), and
-// their results are Ingest's.
+// o.Store keeps; their inputs are read as they are, hashed already, and
+// closed; their results are Ingest's.
 func storeFirst(c *Case, inputs []*parsers.Input, stored []int, results []*FileResult, o IngestOptions) error {
 	if len(stored) == 0 {
 		return nil
 	}
 	var names []string
+	opened := map[string]*parsers.Input{}
 	for _, i := range stored {
 		names = append(names, inputs[i].Path)
-		inputs[i].Close()
+		opened[inputs[i].Path] = inputs[i]
+		defer inputs[i].Close()
 		inputs[i] = nil
 	}
-	res, err := ingestFiles(c, names, IngestOptions{Parse: o.Parse, Settings: o.Settings, DeferIndex: true, Store: o.Store, OnEvent: o.OnEvent})
+	res, err := ingestFiles(c, names, IngestOptions{Parse: o.Parse, Settings: o.Settings, DeferIndex: true, Store: o.Store, OnEvent: o.OnEvent, opened: opened})
 	if err != nil {
 		return err
 	}
