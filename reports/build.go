@@ -290,8 +290,8 @@ func BuildFromEvidence(c *index.Case, paths []string, in index.IngestOptions, o 
 		a.observePrepared(p)
 		// Neither the rules nor the Analyzer keep an event once observed:
 		// its map goes back to the parsers when its parser keeps nothing of
-		// it either (event.Recycle), and its Prepared without it, to decode
-		// the stored files' events into new maps.
+		// it either (event.Recycle), and its Prepared without it (a stored
+		// file's events are decoded into maps sized for what is read).
 		event.Recycle(p.Event)
 		p.Event = nil
 		a.eng.Recycle(p)

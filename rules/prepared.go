@@ -35,9 +35,6 @@ func (e *Engine) Prepare(doc []byte) (*Prepared, error) {
 		p = &Prepared{}
 		p.sources = p.room[:0]
 	}
-	if p.Event == nil { // handed back without its event (event.Recycle)
-		p.Event = event.NewReusable()
-	}
 	ev, whole, err := e.decodeInto(p.Event, doc, &p.sources)
 	if err != nil {
 		return nil, err
