@@ -76,15 +76,18 @@ type CaseMeta struct {
 // Observe; Finish judges. Memory is bounded by distinct destinations and
 // accounts, not by events.
 type Analyzer struct {
-	o       Options
-	eng     *rules.Engine
-	flows   *flowLedger
-	proxy   *proxyUploads
-	mail    *mailLedger
-	links   *linker
-	clocks  *clockCheck
-	cov     *coverage
-	folders map[string]int
+	o Options
+	// tunnelXfers are the VPN tunnels' sessions with internal servers
+	// (tunnels.go), listed once Finish begins.
+	tunnelXfers []TunnelTransfer
+	eng         *rules.Engine
+	flows       *flowLedger
+	proxy       *proxyUploads
+	mail        *mailLedger
+	links       *linker
+	clocks      *clockCheck
+	cov         *coverage
+	folders     map[string]int
 	// zonelessFiles are the evidence files of events read without a zone;
 	// zoneGiven says the zone they were read in was given or inferred.
 	zonelessFiles map[string]bool
@@ -221,8 +224,12 @@ func (a *Analyzer) observe(ev *event.Event) {
 	case "firewall":
 		src, err1 := netip.ParseAddr(ev.Str("source.ip"))
 		dst, err2 := netip.ParseAddr(ev.Str("destination.ip"))
-		if err1 == nil && err2 == nil && a.internalAddr(src) && !a.internalAddr(dst) {
+		switch {
+		case err1 != nil || err2 != nil:
+		case a.internalAddr(src) && !a.internalAddr(dst):
 			a.flows.observe(ev, src, dst)
+		case len(a.links.tunnels) > 0 && a.internalAddr(dst):
+			a.links.observeTunnel(ev, ev.Str("source.ip"), ev.Str("destination.ip"))
 		}
 	case "proxy":
 		a.observeProxy(ev)
@@ -413,10 +420,12 @@ func (a *Analyzer) Finish(meta CaseMeta) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.tunnelXfers = a.links.tunnelTransfers()
 	r.Exfiltration = a.ledger(cands, mailCands, acts, window, via)
 	r.Routine = routine
 	r.HourlyBytes = hourly(r.Exfiltration, cands, mailCands)
 	r.Links = a.links.links()
+	r.VPNTransfers = a.tunnelXfers
 	r.OwnMailDomains = a.mail.ownDomains()
 	if j.fw != nil {
 		r.Baseline = &Baseline{Firewall: j.fw, Before: j.before, FirstContactMaxBytes: j.firstContactMax, FirstContactMaxTo: j.firstContactTo, Services: svcs.n}
@@ -424,6 +433,10 @@ func (a *Analyzer) Finish(meta CaseMeta) (*Result, error) {
 	r.Verdict = a.decide(r, acts, window, intrusion)
 	if why := mailboxReason(found, ids, lang); why != "" {
 		r.Verdict.Reasons = append(r.Verdict.Reasons, why)
+	}
+	if why := tunnelReason(r.VPNTransfers, a.links.tunnelsLeftOut, lang); why != "" {
+		r.Verdict.Reasons = append(r.Verdict.Reasons, why)
+		qualifyByTunnels(&r.Verdict, r.VPNTransfers, a.o.LargeBytes, lang)
 	}
 	r.Clocks = a.clocks.results()
 	offset := false

@@ -443,6 +443,8 @@ func (a *Analyzer) ledger(cands []candidate, mail []mailCandidate, acts []activi
 		out = append(out, e)
 		a.info = append(a.info, info)
 	}
+	te, ti := a.tunnelEntries(a.tunnelXfers, acts, window)
+	out, a.info = append(out, te...), append(a.info, ti...)
 	idx := make([]int, len(out))
 	for i := range idx {
 		idx[i] = i

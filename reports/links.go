@@ -29,6 +29,10 @@ type linker struct {
 	// addresses: matched with the logons hosts recorded, they name the
 	// host behind the destination address.
 	rdp []rdpFlow
+	// tunnelFlows are the sessions from tunnel addresses to internal
+	// servers, summed per tunnel and server port (tunnels.go).
+	tunnelFlows    map[tunnelFlowKey]*tunnelFlow
+	tunnelsLeftOut int64
 }
 
 type rdpFlow struct {

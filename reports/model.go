@@ -28,13 +28,16 @@ type Report struct {
 	Findings []Finding         `json:"findings"`
 	Timeline []TimelineEntry   `json:"timeline"`
 	// Extensions beyond the contract (allowed: fields may be added).
-	IncidentWindow *Range         `json:"incident_window,omitempty"`
-	Baseline       *Baseline      `json:"baseline,omitempty"`
-	OwnMailDomains []string       `json:"own_mail_domains,omitempty"`
-	Coverage       []Coverage     `json:"coverage,omitempty"`
-	Links          []Link         `json:"links,omitempty"`
-	Breach         *BreachDraft   `json:"gdpr_article_33_draft,omitempty"`
-	HourlyBytes    []HourlySeries `json:"hourly_bytes,omitempty"`
+	IncidentWindow *Range     `json:"incident_window,omitempty"`
+	Baseline       *Baseline  `json:"baseline,omitempty"`
+	OwnMailDomains []string   `json:"own_mail_domains,omitempty"`
+	Coverage       []Coverage `json:"coverage,omitempty"`
+	Links          []Link     `json:"links,omitempty"`
+	// VPNTransfers are the sessions between VPN tunnels and internal
+	// servers: copies to a VPN client leave outside the ledger.
+	VPNTransfers []TunnelTransfer `json:"vpn_transfers,omitempty"`
+	Breach       *BreachDraft     `json:"gdpr_article_33_draft,omitempty"`
+	HourlyBytes  []HourlySeries   `json:"hourly_bytes,omitempty"`
 	// Clocks compares the firewall's clock with the Windows and mail logs'.
 	Clocks []ClockCheck `json:"clock_checks,omitempty"`
 	Lang   string       `json:"lang,omitempty"`

@@ -12,7 +12,7 @@ var analyzerReads = []string{
 	event.FieldDataset, event.FieldFile, event.FieldLine, event.FieldRecord, event.FieldSHA256,
 	"observer.type", "observer.serial_number", "observer.ip", "observer.name", "tags",
 	"event.action", "event.code", "event.outcome", "event.category", "event.type", "event.start", "event.end",
-	"source.ip", "source.port", "source.domain", "source.bytes",
+	"source.ip", "source.port", "source.domain", "source.bytes", "destination.bytes",
 	"destination.ip", "destination.port", "destination.domain", "url.domain", "url.scheme", "http.request.method", "http.response.status_code",
 	"network.bytes", "network.direction",
 	"user.name", "host.name", "file.path",

@@ -108,8 +108,15 @@ func funcs(r *Report) map[string]any {
 		// ones a reader needs to trust the attribution; the rest are counted.
 		"ledgerLinks": func() []Link { return ledgerLinks(r) },
 		"otherLinks":  func() int { return len(r.Links) - len(ledgerLinks(r)) },
+		// tunnelRows are the largest transfers to VPN clients; the rest are
+		// counted (all are in the JSON report).
+		"tunnelRows":   func() []TunnelTransfer { return r.VPNTransfers[:min(len(r.VPNTransfers), maxTunnelRows)] },
+		"otherTunnels": func() int { return max(len(r.VPNTransfers)-maxTunnelRows, 0) },
 	}
 }
+
+// maxTunnelRows are the VPN transfers a rendered report lists.
+const maxTunnelRows = 20
 
 func ledgerLinks(r *Report) []Link {
 	srcs := map[string]bool{}
@@ -188,6 +195,11 @@ var labels = map[string][2]string{ // fr, en
 	"read_error":                {"lecture arrêtée par une erreur", "reading stopped on an error"},
 	"anomaly":                   {"Pourquoi ce n'est pas la routine", "Why it is not routine"},
 	"attribution":               {"Comptes rattachés", "Accounts tied"},
+	"vpn_transfers":             {"Tunnels VPN : échanges avec les serveurs internes (hors registre)", "VPN tunnels: traffic with internal servers (outside the ledger)"},
+	"vpn_to_client":             {"vers le poste distant", "to the remote machine"},
+	"vpn_from_client":           {"depuis le poste distant", "from the remote machine"},
+	"vpn_file_service":          {"copie de fichiers", "file copy"},
+	"other_vpn_transfers":       {"autres échanges de tunnels dans le rapport JSON", "other tunnel transfers in the JSON report"},
 	"other_links":               {"autres rapprochements (adresses des postes, tunnels VPN) dans le rapport JSON", "other links (workstation addresses, VPN tunnels) in the JSON report"},
 	"sev_informational":         {"information", "informational"},
 	"sev_low":                   {"faible", "low"},

@@ -394,7 +394,9 @@ func eventLogsources(ev *event.Event, out []string) []string {
 		ds == "cef", ds == "leef", ds == "checkpoint":
 		out = addSource(out, "firewall")
 		out = addSource(out, "network")
-	case ev.Str("observer.type") == "firewall":
+	case ev.Str("observer.type") == "firewall", ev.Str("observer.type") == "vpn":
+		// A VPN concentrator of its own (Ivanti Connect Secure) logs the
+		// logins and tunnels a firewall's VPN would: the same rules.
 		out = addSource(out, "firewall")
 		out = addSource(out, "network")
 	case ds == "postfix", ds == "exim", ds == "sendmail", strings.HasPrefix(ds, "microsoft.exchange"), ds == "o365.audit", ds == "dovecot",

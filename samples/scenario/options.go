@@ -331,6 +331,17 @@ func expectedVerdict(o Options) (string, []string) {
 			return "likely", nil
 		}
 		return "confirmed", nil
+	case VPNPull:
+		// Copies through the tunnel: the firewall's sessions measure them
+		// and its VPN log ties the tunnel to the brute force; the file
+		// server's share reads corroborate them.
+		switch o.Missing {
+		case "firewall":
+			return "insufficient_data", nil
+		case "windows":
+			return "likely", nil
+		}
+		return "confirmed", nil
 	}
 	// Network thefts: the intruder's or the insider's upload.
 	switch o.Missing {

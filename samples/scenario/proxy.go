@@ -122,10 +122,13 @@ func (inc *Incident) AsProxy(mode string) error {
 	// requests name the workstation the firewall's sessions do not): the
 	// requests of the channel's pair that completed within the channel,
 	// dated to the second.
+	if mode == "proxy-only" {
+		inc.Truth.dropTunnels("no firewall log: the copies through the VPN tunnel are not measured")
+	}
 	for i := range inc.Truth.Exfil {
 		ch := &inc.Truth.Exfil[i]
-		if ch.Channel == "email" {
-			continue
+		if ch.Channel == "email" || ch.Tunnel != "" {
+			continue // a tunnel's copies: the firewall's log measures them, not the proxy's
 		}
 		var first, last time.Time
 		var sent int64

@@ -34,13 +34,14 @@ const (
 	VPNTheft       Variant = "vpn-theft"           // intruder over the VPN: staging, a transfer tool, upload to a new destination
 	SlowTheft      Variant = "slow-theft"          // the same intruder uploading a little every night for several nights
 	MailTheft      Variant = "mail-theft"          // intruder reading shares and mailing documents to a free-mail address
+	VPNPull        Variant = "vpn-pull"            // intruder over the VPN copying the shares to its own machine through the tunnel (SMB)
 	InsiderCloud   Variant = "insider-cloud"       // a staff member reading shares, then uploading to a cloud service colleagues use
 	RansomNoTheft  Variant = "ransomware-no-theft" // intrusion, encryption-like writes, cover-up, no unusual outbound volume
 	ControlVariant Variant = "control"             // routine only: backups, browsing, mail, cloud use
 )
 
 // Variants lists every storyline.
-var Variants = []Variant{VPNTheft, SlowTheft, MailTheft, InsiderCloud, RansomNoTheft, ControlVariant}
+var Variants = []Variant{VPNTheft, SlowTheft, MailTheft, VPNPull, InsiderCloud, RansomNoTheft, ControlVariant}
 
 // ParseVariant checks a storyline's name.
 func ParseVariant(name string) (Variant, error) {
@@ -87,6 +88,9 @@ type Channel struct {
 	SourceIP    string    `json:"source_ip,omitempty"`
 	SourceHost  string    `json:"source_host,omitempty"` // expected only when the evidence can tie it (Windows logs present)
 	Account     string    `json:"account,omitempty"`     // expected only when the evidence can tie it
+	// Tunnel is the VPN tunnel's address the data went to the Destination
+	// through (its far end): the bytes are those the source sent to it.
+	Tunnel string `json:"tunnel,omitempty"`
 }
 
 // Routine is a legitimate recurring transfer that must not be in the ledger.
@@ -260,4 +264,25 @@ func (w *world) render() *Incident {
 		}
 	}
 	return inc
+}
+
+// dropTunnels takes the channels through VPN tunnels out of the truth when
+// the evidence as rewritten cannot measure them (why, in the notes): with
+// no other channel, nothing in the logs shows data leaving, and the
+// intrusion alone may make the answer "possible".
+func (t *Truth) dropTunnels(why string) {
+	kept := t.Exfil[:0]
+	for _, ch := range t.Exfil {
+		if ch.Tunnel == "" {
+			kept = append(kept, ch)
+		}
+	}
+	if len(kept) == len(t.Exfil) {
+		return
+	}
+	t.Exfil = kept
+	t.Notes += "; " + why
+	if len(kept) == 0 && t.Verdict != "insufficient_data" {
+		t.Verdict, t.Accept = "no_evidence", []string{"possible", "insufficient_data"}
+	}
 }

@@ -116,7 +116,7 @@ func (w *world) story() {
 	night := w.localDay(w.o.IncidentDay, 21, 0).Add(time.Duration(w.r.IntN(120)) * time.Minute).Truncate(time.Second)
 	archive := []string{"sauvegarde.7z", "archive.rar", "data.zip", "export.7z"}[w.r.IntN(4)]
 	switch w.o.Variant {
-	case VPNTheft, SlowTheft, MailTheft, RansomNoTheft:
+	case VPNTheft, SlowTheft, MailTheft, VPNPull, RansomNoTheft:
 		a := w.vpnAccess(night, true)
 		rdpAt := a.up.Add(time.Duration(2+w.r.IntN(5)) * time.Minute)
 		w.truth.Window[0] = night
@@ -183,6 +183,37 @@ func (w *world) story() {
 			to := "docs." + fmt.Sprint(100+w.r.IntN(900)) + "@" + freemail[w.r.IntN(len(freemail))]
 			mc := w.mailOut(a, t.Add(5*time.Minute), to, 3+w.r.IntN(5))
 			w.truth.Window[1] = mc.Last
+		case VPNPull:
+			// The shares read from the tunnel address (5145) and copied over
+			// SMB to the intruder's machine at the tunnel's far end: the data
+			// leaves inside the tunnel, never to an Internet destination.
+			lid := fmt.Sprintf("0x%x", 0x700000+w.r.IntN(0xfffff))
+			w.logon(org.FS, rdpAt, a.user, a.tunnelIP, 3, lid, "DESKTOP-"+fmt.Sprint(1000+w.r.IntN(8999)))
+			t := rdpAt
+			for i := 0; i < 150+w.r.IntN(150); i++ {
+				sh := org.Shares[i%3]
+				t = t.Add(time.Duration(1+w.r.IntN(4)) * time.Second)
+				w.shareAccess(t, a.user, a.tunnelIP, sh, fmt.Sprintf(`%s\%s-%04d.pdf`, sh.Dirs[i%len(sh.Dirs)], strings.ToLower(sh.Name), 3000+i))
+			}
+			ch := Channel{Channel: "network", Destination: a.attackerIP, SourceIP: org.FS.IP, Tunnel: a.tunnelIP}
+			n := 2 + w.r.IntN(5)
+			per := int64(w.o.ExfilGB*1e9) / int64(n)
+			for k := 0; k < n; k++ {
+				begin := rdpAt.Add(time.Duration(k*(20+w.r.IntN(20))) * time.Minute).Add(time.Duration(w.r.IntN(60)) * time.Second)
+				rcvd := per/2 + w.r.Int64N(per)
+				b, e := w.traffic(session{src: a.tunnelIP, sport: 50000 + w.r.IntN(10000), dst: org.FS.IP, dport: 445, proto: 6, service: "SMB",
+					start: begin, dur: time.Duration(600+w.r.IntN(1800)) * time.Second, sent: rcvd / 200, rcvd: rcvd, policy: 31})
+				ch.Bytes += rcvd
+				ch.Sessions++
+				if ch.First.IsZero() || b.Before(ch.First) {
+					ch.First = b
+				}
+				if e.After(ch.Last) {
+					ch.Last = e
+				}
+			}
+			w.expect(ch, org.FS.Name, a.user)
+			w.finish(a, ch.Last)
 		case RansomNoTheft:
 			w.rdp(a, rdpAt, 4*time.Hour)
 			t := rdpAt.Add(20 * time.Minute)

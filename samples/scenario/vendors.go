@@ -42,10 +42,11 @@ func (inc *Incident) AsFirewall(vendor string) error {
 	// end (to find the truth's sessions) and its bytes.
 	type sess struct {
 		start, end, exactEnd time.Time
-		sent, both           int64
+		sent, rcvd, both     int64
 	}
 	closes := map[string][]sess{} // src|dst → sessions
 	id := 0
+	tunnelsLost := false // the VPN's tunnels were in the log and are not in the rewrite
 	for _, l := range strings.Split(strings.TrimSpace(string(src)), "\n") {
 		r, err := parseFG(l, loc)
 		if err != nil {
@@ -57,6 +58,7 @@ func (inc *Incident) AsFirewall(vendor string) error {
 			continue // interim records: only FortiGate writes them
 		}
 		if kv["type"] == "event" && vendor != "cisco-asa" {
+			tunnelsLost = tunnelsLost || kv["subtype"] == "vpn" && kv["tunnelip"] != ""
 			continue
 		}
 		end := vendorTime(vendor, r.t)
@@ -70,7 +72,7 @@ func (inc *Incident) AsFirewall(vendor string) error {
 		deny := kv["action"] == "deny"
 		if kv["type"] == "traffic" && !deny {
 			k := kv["srcip"] + "|" + kv["dstip"]
-			closes[k] = append(closes[k], sess{start, end, r.t, sent, sent + rcvd})
+			closes[k] = append(closes[k], sess{start, end, r.t, sent, rcvd, sent + rcvd})
 		}
 		for _, o := range renderAs(vendor, kv, start, end, loc, id) {
 			lines = append(lines, out{o.t, o.line})
@@ -90,6 +92,9 @@ func (inc *Incident) AsFirewall(vendor string) error {
 		if ch.Channel == "email" {
 			continue
 		}
+		if ch.Tunnel != "" && (vendor == "cisco-asa" || tunnelsLost) {
+			continue // dropped below
+		}
 		_, elff := inc.Files[proxyFile]
 		_, cef := inc.Files[proxyCEFFile]
 		if proxied := elff || cef; proxied && len(closes[ch.SourceIP+"|"+ch.Destination]) == 0 && len(closes[proxyIP+"|"+ch.Destination]) > 0 {
@@ -98,9 +103,16 @@ func (inc *Incident) AsFirewall(vendor string) error {
 		// The channel's sessions are those of its pair that ended within it.
 		var first, last time.Time
 		var sent, both int64
-		for _, s := range closes[ch.SourceIP+"|"+ch.Destination] {
+		pair := ch.SourceIP + "|" + ch.Destination
+		if ch.Tunnel != "" {
+			pair = ch.Tunnel + "|" + ch.SourceIP // the far end's sessions to the server: what it received
+		}
+		for _, s := range closes[pair] {
 			if s.exactEnd.Before(ch.First) || s.exactEnd.After(ch.Last) {
 				continue
+			}
+			if ch.Tunnel != "" {
+				s.sent = s.rcvd
 			}
 			if first.IsZero() || s.start.Before(first) {
 				first = s.start
@@ -121,6 +133,12 @@ func (inc *Incident) AsFirewall(vendor string) error {
 		// Only FortiGate names the destination's host: without it the
 		// log cannot tell a cloud service from any other address.
 		ch.Channel, ch.Domain = "network", ""
+	}
+	switch {
+	case vendor == "cisco-asa":
+		inc.Truth.dropTunnels("an ASA counts a connection's bytes both ways together: what went to a VPN tunnel is not measured")
+	case tunnelsLost:
+		inc.Truth.dropTunnels("the rewritten log has no VPN lines: no tunnel names the far end of the copies")
 	}
 	inc.Truth.Notes += ", firewall " + vendor
 	return nil
