@@ -89,16 +89,32 @@ func (w *world) upload(src string, dst Site, start time.Time, totalBytes int64, 
 		if w.o.WFP && src == w.org.FS.IP {
 			w.connection(w.org.FS, b, tools[w.o.Tool].exe, 60000+s, dst.IP, 443)
 		}
-		ch.Bytes += sent
-		ch.Sessions++
-		if ch.First.IsZero() || b.Before(ch.First) {
-			ch.First = b
-		}
-		if e.After(ch.Last) {
-			ch.Last = e
-		}
+		ch.add(b, e, sent)
 	}
 	return ch
+}
+
+// add counts one session of the channel, from b to e.
+func (ch *Channel) add(b, e time.Time, bytes int64) {
+	ch.Bytes += bytes
+	ch.Sessions++
+	if ch.First.IsZero() || b.Before(ch.First) {
+		ch.First = b
+	}
+	if e.After(ch.Last) {
+		ch.Last = e
+	}
+}
+
+// readShares reads n files of the sensitive shares from the tunnel's
+// address (5145), numbered from first; it returns the last read's time.
+func (w *world) readShares(a access, t time.Time, n, first int) time.Time {
+	for i := 0; i < n; i++ {
+		sh := w.org.Shares[i%3]
+		t = t.Add(time.Duration(1+w.r.IntN(4)) * time.Second)
+		w.shareAccess(t, a.user, a.tunnelIP, sh, fmt.Sprintf(`%s\%s-%04d.pdf`, sh.Dirs[i%len(sh.Dirs)], strings.ToLower(sh.Name), first+i))
+	}
+	return t
 }
 
 // coverUp: shadow copies deleted, a service installed, the Security log cleared.
@@ -174,6 +190,8 @@ func (w *world) story() {
 			// Reading the shares over SMB from the tunnel address, then mailing.
 			lid := fmt.Sprintf("0x%x", 0x700000+w.r.IntN(0xfffff))
 			w.logon(org.FS, rdpAt, a.user, a.tunnelIP, 3, lid, "DESKTOP-"+fmt.Sprint(1000+w.r.IntN(8999)))
+			// Not readShares: this loop draws its bound again at each turn,
+			// and the storyline's seeds keep the incidents they gave.
 			t := rdpAt
 			for i := 0; i < 130+w.r.IntN(150); i++ {
 				sh := org.Shares[i%3]
@@ -189,12 +207,7 @@ func (w *world) story() {
 			// leaves inside the tunnel, never to an Internet destination.
 			lid := fmt.Sprintf("0x%x", 0x700000+w.r.IntN(0xfffff))
 			w.logon(org.FS, rdpAt, a.user, a.tunnelIP, 3, lid, "DESKTOP-"+fmt.Sprint(1000+w.r.IntN(8999)))
-			t := rdpAt
-			for i := 0; i < 150+w.r.IntN(150); i++ {
-				sh := org.Shares[i%3]
-				t = t.Add(time.Duration(1+w.r.IntN(4)) * time.Second)
-				w.shareAccess(t, a.user, a.tunnelIP, sh, fmt.Sprintf(`%s\%s-%04d.pdf`, sh.Dirs[i%len(sh.Dirs)], strings.ToLower(sh.Name), 3000+i))
-			}
+			w.readShares(a, rdpAt, 150+w.r.IntN(150), 3000)
 			ch := Channel{Channel: "network", Destination: a.attackerIP, SourceIP: org.FS.IP, Tunnel: a.tunnelIP}
 			n := 2 + w.r.IntN(5)
 			per := int64(w.o.ExfilGB*1e9) / int64(n)
@@ -203,14 +216,7 @@ func (w *world) story() {
 				rcvd := per/2 + w.r.Int64N(per)
 				b, e := w.traffic(session{src: a.tunnelIP, sport: 50000 + w.r.IntN(10000), dst: org.FS.IP, dport: 445, proto: 6, service: "SMB",
 					start: begin, dur: time.Duration(600+w.r.IntN(1800)) * time.Second, sent: rcvd / 200, rcvd: rcvd, policy: 31})
-				ch.Bytes += rcvd
-				ch.Sessions++
-				if ch.First.IsZero() || b.Before(ch.First) {
-					ch.First = b
-				}
-				if e.After(ch.Last) {
-					ch.Last = e
-				}
+				ch.add(b, e, rcvd)
 			}
 			w.expect(ch, org.FS.Name, a.user)
 			w.finish(a, ch.Last)
