@@ -256,10 +256,18 @@ func tunnelTie(t TunnelTransfer, acts []activity, window *Range, lang string) st
 		}
 		switch {
 		case act.src != "" && act.src == t.RemoteIP:
-			return fmt.Sprintf(tr(lang, "adresse nommée par « %s »", "address named by \"%s\""), act.rule)
+			return fmt.Sprintf(tr(lang, "adresse nommée par « %s »", "address named by \"%s\""), actTitle(act, lang))
 		case act.user != "" && strings.EqualFold(act.user, t.Account) && !act.first.After(t.Last) && !act.last.Before(t.First.Add(-24*time.Hour)):
-			return fmt.Sprintf(tr(lang, "compte nommé par « %s »", "account named by \"%s\""), act.rule)
+			return fmt.Sprintf(tr(lang, "compte nommé par « %s »", "account named by \"%s\""), actTitle(act, lang))
 		}
 	}
 	return ""
+}
+
+// actTitle is an activity's rule title in the report's language.
+func actTitle(act activity, lang string) string {
+	if act.finding != nil {
+		return findingTitle(act.finding, lang)
+	}
+	return act.rule
 }

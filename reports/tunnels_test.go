@@ -211,4 +211,10 @@ func TestTunnelCopiesOfTheIntrusionAreInTheLedger(t *testing.T) {
 	if !said {
 		t.Errorf("the colleague's copies are not in the reasons: %q", r.Verdict.Reasons)
 	}
+	if !strings.Contains(e.Anomaly, `address named by "VPN brute force from one address"`) {
+		t.Errorf("anomaly %q", e.Anomaly)
+	}
+	if fr := analyze(t, "fr", dir); len(fr.Exfiltration) != 1 || !strings.Contains(fr.Exfiltration[0].Anomaly, "adresse nommée par « Force brute VPN depuis une adresse »") {
+		t.Errorf("fr: %+v", fr.Exfiltration)
+	}
 }
