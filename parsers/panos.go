@@ -239,8 +239,29 @@ func (d *panDecoder) Line(no int64, line []byte, emit Emit) error {
 			ev.Set("file.name", get(31))
 		}
 	case "GLOBALPROTECT":
+		// PAN-OS 9.1+'s own GlobalProtect log: event id, stage, the user,
+		// the client's public address and the one its tunnel was given.
 		ev.Fields["event.category"] = []string{"authentication", "network"}
 		ev.Set("message", strings.Join(f, ","))
+		ev.Set("event.action", get(8))
+		ev.Set("panw.panos.stage", get(9))
+		ev.Set("panw.panos.tunnel_type", get(11))
+		if u := get(12); u != "" {
+			if i := strings.IndexByte(u, '\\'); i > 0 {
+				ev.Set("user.domain", u[:i])
+				u = u[i+1:]
+			}
+			ev.Set("user.name", u)
+		}
+		ev.Set("panw.panos.machine_name", get(14))
+		setNATIP(ev, "source.ip", get(15))
+		setNATIP(ev, "panw.panos.assigned_ip", get(17))
+		switch strings.ToLower(get(28)) {
+		case "success":
+			ev.Set("event.outcome", "success")
+		case "failure":
+			ev.Set("event.outcome", "failure")
+		}
 	case "AUTHENTICATION", "SYSTEM", "CONFIG":
 		ev.Fields["event.category"] = []string{"host"}
 		ev.Set("message", strings.Join(f, ","))

@@ -56,3 +56,26 @@ func TestPanOSDatedByItsColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestPanOSGlobalProtect: PAN-OS' own GlobalProtect log names the user, the
+// client's public address and the address its tunnel was given (columns as
+// documented for PAN-OS 9.1 and later; the lines as published examples
+// write them).
+func TestPanOSGlobalProtect(t *testing.T) {
+	lines := `<14>Mar 14 22:41:05 PA-AGGLO 1,2025/03/14 22:41:05,012801012345,GLOBALPROTECT,0,2817,2025/03/14 22:41:05,vsys1,gateway-auth,login,LDAP,,agglo\admin,NL,KALI,185.220.101.4,0.0.0.0,0.0.0.0,0.0.0.0,,,,,"",1,,Authentication failed: Invalid username or password,"",failure,,0,,0,GP-GW,741298330018552320,0x8000000000000000
+<14>Mar 14 22:42:10 PA-AGGLO 1,2025/03/14 22:42:10,012801012345,GLOBALPROTECT,0,2817,2025/03/14 22:42:10,vsys1,gateway-connected,connected,LDAP,SSL,agglo\j.martin,NL,KALI,185.220.101.4,0.0.0.0,10.212.134.200,0.0.0.0,58d51966-4fc0-4009-93d9-a4fe2da630dd,,5.2.3,Windows,"Microsoft Windows 11 Enterprise , 64-bit",1,,,"",success,,0,user-logon,0,GP-GW,741298330018552321,0x8000000000000000
+<14>Mar 15 01:02:03 PA-AGGLO 1,2025/03/15 01:02:03,012801012345,GLOBALPROTECT,0,2817,2025/03/15 01:02:03,vsys1,gateway-logout,logout,LDAP,SSL,agglo\j.martin,NL,KALI,185.220.101.4,0.0.0.0,10.212.134.200,0.0.0.0,58d51966-4fc0-4009-93d9-a4fe2da630dd,,5.2.3,Windows,"Microsoft Windows 11 Enterprise , 64-bit",1,client logout,,"",success,,8153,user-logon,0,GP-GW,741298330018552322,0x8000000000000000
+`
+	st, evs := parseText(t, "panos.log", lines)
+	if st.Format != "panos" || st.Parsed != 3 {
+		t.Fatalf("stats %+v", st)
+	}
+	want(t, "refused", evs[0], "", map[string]any{"event.action": "gateway-auth", "event.outcome": "failure", "user.name": "admin", "user.domain": "agglo",
+		"source.ip": "185.220.101.4", "panw.panos.assigned_ip": nil, "event.category": []string{"authentication", "network"}})
+	want(t, "connected", evs[1], "", map[string]any{"event.action": "gateway-connected", "event.outcome": "success", "user.name": "j.martin",
+		"source.ip": "185.220.101.4", "panw.panos.assigned_ip": "10.212.134.200", "panw.panos.machine_name": "KALI", "panw.panos.tunnel_type": "SSL", "panw.panos.stage": "connected"})
+	want(t, "logout", evs[2], "", map[string]any{"event.action": "gateway-logout", "panw.panos.assigned_ip": "10.212.134.200", "user.name": "j.martin"})
+	if got := evs[1].Timestamp; !got.Equal(time.Date(2025, 3, 14, 22, 42, 10, 0, time.UTC)) {
+		t.Errorf("time %s", got)
+	}
+}

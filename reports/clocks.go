@@ -112,7 +112,7 @@ func connClockKey(src, sport, dst, dport string) string {
 func (c *clockCheck) observe(ev *event.Event, kind string) {
 	switch kind {
 	case "firewall":
-		if tip, u := firstNonEmpty(ev.Str("fortinet.firewall.assigned_ip"), ev.Str("cisco.vpn.assigned_ip")), ev.Str("user.name"); tip != "" && u != "" {
+		if tip, u := firstNonEmpty(ev.Str("fortinet.firewall.assigned_ip"), ev.Str("cisco.vpn.assigned_ip"), ev.Str("panw.panos.assigned_ip")), ev.Str("user.name"); tip != "" && u != "" {
 			if a := ev.Str("event.action"); !strings.Contains(a, "down") && !strings.Contains(a, "logout") && !strings.Contains(a, "disconnect") {
 				c.addFw("vpn", vpnClockKey(tip, u), ev.Timestamp)
 			}

@@ -216,7 +216,7 @@ func (l *linker) observeVPN(ev *event.Event) {
 	if u == "" {
 		return
 	}
-	tip := firstNonEmpty(ev.Str("fortinet.firewall.assigned_ip"), ev.Str("cisco.vpn.assigned_ip"), ev.Str("pulse.assigned_ip"))
+	tip := firstNonEmpty(ev.Str("fortinet.firewall.assigned_ip"), ev.Str("cisco.vpn.assigned_ip"), ev.Str("pulse.assigned_ip"), ev.Str("panw.panos.assigned_ip"))
 	if tip == "" {
 		return
 	}

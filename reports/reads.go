@@ -17,7 +17,7 @@ var analyzerReads = []string{
 	"network.bytes", "network.direction",
 	"user.name", "host.name", "file.path",
 	"client.ip", "client.domain", "client.mac", "dhcp.lease.end",
-	"fortinet.firewall.sentbyte", "fortinet.firewall.sessionid", "fortinet.firewall.assigned_ip", "cisco.vpn.assigned_ip", "pulse.assigned_ip",
+	"fortinet.firewall.sentbyte", "fortinet.firewall.sessionid", "fortinet.firewall.assigned_ip", "cisco.vpn.assigned_ip", "pulse.assigned_ip", "panw.panos.assigned_ip",
 	"winlog.channel", "winlog.provider_name", "winlog.logon.id", "winlog.session_id", "winlog.event_data.LogonType", "event.timezone",
 	"email.size", "email.from.address", "email.to.address", "email.direction",
 }

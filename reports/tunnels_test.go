@@ -218,3 +218,37 @@ func TestTunnelCopiesOfTheIntrusionAreInTheLedger(t *testing.T) {
 		t.Errorf("fr: %+v", fr.Exfiltration)
 	}
 }
+
+// The same theft behind a Palo Alto firewall: GlobalProtect's log names
+// the tunnel, PAN-OS' session end logs count what the server sent.
+func TestTunnelCopiesThroughGlobalProtect(t *testing.T) {
+	dir := t.TempDir()
+	gp := func(hms, id, stage, user, private, status string) string {
+		return `<14>Mar 14 ` + hms + ` PA-AGGLO 1,2025/03/14 ` + hms + `,012801012345,GLOBALPROTECT,0,2817,2025/03/14 ` + hms + `,vsys1,` + id + `,` + stage + `,LDAP,SSL,agglo\` + user +
+			`,NL,KALI,185.220.101.4,0.0.0.0,` + private + `,0.0.0.0,,,5.2.3,Windows,"",1,,,"",` + status + `,,0,user-logon,0,GP-GW,1,0x0` + "\n"
+	}
+	end := func(hms, start string, sid, dur int, sent, rcvd int64) string {
+		return `<14>Mar 14 ` + hms + ` PA-AGGLO 1,2025/03/14 ` + hms + `,012801012345,TRAFFIC,end,2561,2025/03/14 ` + hms + `,10.212.134.200,192.168.10.5,0.0.0.0,0.0.0.0,vpn-to-files,agglo\j.martin,,ms-ds-smb,vsys1,vpn,servers,tunnel.1,ethernet1/3,default,2025/03/14 ` + hms + `,` + itoa(int64(sid)) +
+			`,1,50100,445,0,0,0x41c,tcp,allow,` + itoa(sent+rcvd) + `,` + itoa(sent) + `,` + itoa(rcvd) + `,1000,2025/03/14 ` + start + `,` + itoa(int64(dur)) + `,any,0,1,0x0,10.0.0.0-10.255.255.255,10.0.0.0-10.255.255.255,0,500,500,tcp-fin` + "\n"
+	}
+	var log strings.Builder
+	for i := 0; i < 12; i++ {
+		log.WriteString(gp("22:3"+strconv.Itoa(i/6)+":"+strconv.Itoa(10+i*7%50), "gateway-auth", "login", "admin", "0.0.0.0", "failure"))
+	}
+	log.WriteString(gp("22:41:05", "gateway-connected", "connected", "j.martin", "10.212.134.200", "success"))
+	log.WriteString(end("23:30:00", "22:45:00", 9001, 2700, 90_000, 1_500_000_000))
+	log.WriteString(end("23:40:00", "23:39:00", 9002, 60, 10_000, 250_000_000))
+	log.WriteString(gp("23:59:00", "gateway-logout", "logout", "j.martin", "10.212.134.200", "success"))
+	if err := os.WriteFile(filepath.Join(dir, "panos.log"), []byte(log.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := analyze(t, "en", dir)
+	if len(r.Exfiltration) != 1 {
+		t.Fatalf("ledger %+v; tunnels %+v; reasons %q", r.Exfiltration, r.VPNTransfers, r.Verdict.Reasons)
+	}
+	e := r.Exfiltration[0]
+	if e.Destination.IP != "185.220.101.4" || e.Bytes != 1_750_000_000 || e.Events != 2 || len(e.Users) != 1 || e.Users[0] != "j.martin" ||
+		len(e.Sources) != 1 || e.Sources[0].IP != "192.168.10.5" || r.Verdict.DataTaken != Likely {
+		t.Errorf("verdict %s, entry %+v", r.Verdict.DataTaken, e)
+	}
+}
