@@ -426,6 +426,7 @@ func FuzzPanOS(f *testing.F) {
 	seedLines(f, "testdata/panos_traffic.log")
 	f.Add([]byte(panExportHeaderLine + "\n1,2025/03/14 23:50:40,0128,TRAFFIC,end,2561,2025/03/14 23:50:40,10.10.1.20,31.216.145.5,,,r,,,ssl,vsys1,t,u,e1,e2,d,x,4812,1,60100,443,0,0,0x0,tcp,allow,3,2,1,1,x,9,any"))
 	f.Add([]byte(strings.Replace(panExportHeaderLine, "Source Port,Destination Port", "Destination Port,Source Port", 1) + "\n1,2,3"))
+	f.Add([]byte(`<14>Mar 14 22:42:10 PA 1,2025/03/14 22:42:10,0128,GLOBALPROTECT,0,2817,2025/03/14 22:42:10,vsys1,gateway-connected,connected,LDAP,SSL,d\u,NL,M,185.220.101.4,0.0.0.0,10.212.134.200,0.0.0.0,,,5,W,"",1,,,"",success,,0,x,0,GW,1,0x0`))
 	fuzzLines(f, PanOS{})
 }
 
