@@ -23,7 +23,8 @@ type fgRecord struct {
 // vendor's precision, and for Cisco ASA, whose teardowns count both
 // directions together, each network channel's bytes as sent plus received.
 // Vendors without VPN logs here lose the VPN lines (the brute force and the
-// tunnel are then seen only through Windows logons); ASA writes its own.
+// tunnel are then seen only through Windows logons); ASA and PAN-OS
+// (GlobalProtect) write their own.
 func (inc *Incident) AsFirewall(vendor string) error {
 	if vendor == "fortigate" {
 		return nil
@@ -57,7 +58,7 @@ func (inc *Incident) AsFirewall(vendor string) error {
 		if kv["type"] == "traffic" && kv["action"] == "accept" && kv["sentdelta"] != "" && kv["proto"] != "17" {
 			continue // interim records: only FortiGate writes them
 		}
-		if kv["type"] == "event" && vendor != "cisco-asa" {
+		if kv["type"] == "event" && vendor != "cisco-asa" && vendor != "panos" {
 			tunnelsLost = tunnelsLost || kv["subtype"] == "vpn" && kv["tunnelip"] != ""
 			continue
 		}
@@ -259,6 +260,22 @@ func renderAs(vendor string, kv map[string]string, start, end time.Time, loc *ti
 	case "panos":
 		// PAN-OS' CSV traffic log behind an IETF (RFC 5424) syslog header, which names the zone.
 		f := func(t time.Time) string { return t.In(loc).Format("2006/01/02 15:04:05") }
+		if kv["type"] == "event" {
+			// The VPN as GlobalProtect logs it (PAN-OS 9.1+ columns).
+			gpID, stage, status, private := "", "", "success", kv["tunnelip"]
+			switch kv["action"] {
+			case "ssl-login-fail":
+				gpID, stage, status, private = "gateway-auth", "login", "failure", "0.0.0.0"
+			case "tunnel-up":
+				gpID, stage = "gateway-connected", "connected"
+			case "tunnel-down":
+				gpID, stage = "gateway-logout", "logout"
+			default:
+				return nil
+			}
+			return []vendorLine{{end, fmt.Sprintf(`<14>1 %s PA-MAIRIE - - - - 1,%s,012801012345,GLOBALPROTECT,0,2817,%s,vsys1,%s,%s,LDAP,SSL,%s,FR,PC-%d,%s,0.0.0.0,%s,0.0.0.0,,,6.2.4,Windows,"",1,,,"",%s,,0,user-logon,0,GP-GW,%d,0x0`,
+				le.Format("2006-01-02T15:04:05-07:00"), f(end), f(end), gpID, stage, kv["user"], id, kv["remip"], private, status, id)}}
+		}
 		hdr := fmt.Sprintf("<14>1 %s PA-MAIRIE - - - - 1,%s,012801012345,TRAFFIC,", le.Format("2006-01-02T15:04:05-07:00"), f(end))
 		if deny {
 			return []vendorLine{{end, hdr + fmt.Sprintf("deny,2561,%s,%s,%s,0.0.0.0,0.0.0.0,interzone-default,,,not-applicable,vsys1,untrust,trust,ethernet1/1,,default,%s,0,1,%s,%s,0,0,0x0,%s,deny,60,60,0,1,%s,0,any,0,%d,0x0,France,10.0.0.0-10.255.255.255,0,1,0,policy-deny",
