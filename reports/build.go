@@ -222,14 +222,15 @@ func (a *Analyzer) observe(ev *event.Event) {
 	}
 	switch kind {
 	case "firewall":
-		src, err1 := netip.ParseAddr(ev.Str("source.ip"))
-		dst, err2 := netip.ParseAddr(ev.Str("destination.ip"))
+		srcIP, dstIP := ev.Str("source.ip"), ev.Str("destination.ip")
+		src, err1 := netip.ParseAddr(srcIP)
+		dst, err2 := netip.ParseAddr(dstIP)
 		switch {
 		case err1 != nil || err2 != nil:
 		case a.internalAddr(src) && !a.internalAddr(dst):
 			a.flows.observe(ev, src, dst)
 		case len(a.links.tunnels) > 0 && a.internalAddr(dst):
-			a.links.observeTunnel(ev, ev.Str("source.ip"), ev.Str("destination.ip"))
+			a.links.observeTunnel(ev, srcIP, dstIP)
 		}
 	case "proxy":
 		a.observeProxy(ev)
