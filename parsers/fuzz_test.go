@@ -405,13 +405,15 @@ func FuzzMixedRelay(f *testing.F) {
 }
 
 func FuzzWindowsExport(f *testing.F) {
-	for _, p := range []string{"testdata/winevent_powershell.csv", "testdata/winevent_fr.csv", "testdata/eventviewer_fr.csv", "testdata/winevent.json"} {
+	for _, p := range []string{"testdata/winevent_powershell.csv", "testdata/winevent_fr.csv", "testdata/eventviewer_fr.csv", "testdata/winevent.json",
+		"testdata/winevent_list.txt", "testdata/winevent_list_fr.txt", "testdata/eventlog_list.txt"} {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
 		}
 	}
 	f.Add([]byte("Level\tDate and Time\tSource\tEvent ID\tTask Category\r\nInformation\t3/15/2024 2:13:07 PM\tService Control Manager\t7036\tNone\t\"x\"\r\n"))
 	f.Add([]byte(`{"Id":1073748860,"TimeCreated":"/Date(-1)/","ProviderName":"P","Properties":[{"Value":{"Value":1}},null,"x"]}` + "\n"))
+	f.Add([]byte("x\nId : 1\nTimeCreated : 1/2/3 4:5\nMessage :\n  \tA:\tb\nKeywordsDisplayNames : {}\nId : 70000\nInstanceId : 4294967296\nTimeGenerated : 13/13/2024 25:00:00\n"))
 	fuzzFile(f, WindowsExport{})
 }
 

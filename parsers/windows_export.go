@@ -13,7 +13,7 @@ import (
 // administrator has at hand when no one kept the .evtx files: PowerShell's
 // Get-WinEvent or Get-EventLog piped to Export-Csv (with or without its
 // "#TYPE" line, comma or a French culture's semicolon) or ConvertTo-Json,
-// and Event Viewer's "Save All Events As" CSV or tab-separated text (English
+// or printed by Format-List into a file (windows_export_list.go), and Event Viewer's "Save All Events As" CSV or tab-separated text (English
 // or French headers). Such tables keep the event's id, provider, times and
 // rendered message, but not EventData's names: ConvertTo-Json's values are
 // named by their template (windows_templates.go); Export-Csv writes
@@ -25,7 +25,7 @@ type WindowsExport struct{}
 
 func (WindowsExport) Name() string { return "windows-export" }
 func (WindowsExport) Description() string {
-	return "Windows events exported by Get-WinEvent/Get-EventLog (Export-Csv, ConvertTo-Json) or Event Viewer (Save As CSV/text); EventData read back from the message"
+	return "Windows events exported by Get-WinEvent/Get-EventLog (Export-Csv, ConvertTo-Json, Format-List) or Event Viewer (Save As CSV/text); EventData read back from the message"
 }
 
 // winExportColumns name the columns of the three writers, lower-cased:
@@ -65,6 +65,9 @@ func (WindowsExport) Detect(head []byte) bool {
 	if h == "" {
 		return false
 	}
+	if isWinListHead([]byte(h)) {
+		return true
+	}
 	if h[0] == '[' || h[0] == '{' {
 		return (strings.Contains(h, `"TimeCreated"`) || strings.Contains(h, `"TimeGenerated"`)) &&
 			(strings.Contains(h, `"Id"`) || strings.Contains(h, `"EventID"`)) &&
@@ -94,6 +97,9 @@ func (WindowsExport) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) e
 	opts := *o
 	opts.Warn = st.Warn
 	x := &winExport{zone: newZoneless(&opts)}
+	if head, err := in.Head(64 << 10); err == nil && isWinListHead(head) {
+		return x.listFile(in, st, emit)
+	}
 	// A first pass, only as long as the dates need it, finds the order of
 	// their day and month; what it meets is counted by the second.
 	_ = x.rows(in, &FileStats{}, func(r *winRow) bool {
