@@ -210,7 +210,12 @@ func (w *world) winEvent(host Host, t time.Time, channel, provider, guid string,
 		return
 	}
 	if w.o.WinExport {
-		w.add("windows/"+short(host.Name)+"-"+channel+".csv", t, w.winExportRow(host, t, channel, provider, guid, id, task, keywords, rec, pid, data, userData))
+		v := w.winExportValues(host, t, channel, provider, guid, id, task, keywords, rec, pid, data, userData)
+		if w.o.WinList {
+			w.add("windows/"+short(host.Name)+"-"+channel+"-fl.txt", t, winListRecord(v))
+		} else {
+			w.add("windows/"+short(host.Name)+"-"+channel+".csv", t, w.winExportRow(v))
+		}
 		return
 	}
 	if w.o.NXLog {

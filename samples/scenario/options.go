@@ -33,6 +33,7 @@ type Options struct {
 	Winlogbeat                  bool // Windows events as Winlogbeat JSON instead of XML
 	NXLog                       bool // Windows events as NXLog CE forwards them: JSON, local time to the second, no zone
 	WinExport                   bool // Windows events as Get-WinEvent | Export-Csv writes them: local time in a culture's pattern, message only
+	WinList                     bool // with WinExport: as Get-WinEvent | Format-List * > file prints them instead (UTF-16, a block per event)
 	EvtxECmd                    bool // Windows events as EvtxECmd's CSV (KAPE's EventLogs module): UTC, each record's Payload
 	Plaso                       bool // Windows events in a plaso super-timeline (psort's dynamic CSV): values without names
 	EvtxexportText              bool // Windows events as libevtx's evtxexport prints them: values without names, no log name
@@ -146,12 +147,20 @@ var zones = []int{3600, 7200, 0, 3600, -5 * 3600, 3600, 19800, 7200}
 // WindowsForms are the forms an incident's Windows logs can be written in.
 var WindowsForms = []string{"winlogbeat", "nxlog", "export-csv", "evtxexport", "evtxecmd", "plaso", "xml"}
 
+// "format-list" is a form too: Get-WinEvent's other way to a file, drawn
+// as half of "export-csv" (listFormOf), so that every seed kept its form.
+
 // SetWindowsForm writes the Windows logs in one of WindowsForms, and in no
 // other.
 func (o *Options) SetWindowsForm(form string) {
-	o.Winlogbeat, o.NXLog, o.WinExport = form == "winlogbeat", form == "nxlog", form == "export-csv"
+	o.Winlogbeat, o.NXLog, o.WinExport = form == "winlogbeat", form == "nxlog", form == "export-csv" || form == "format-list"
+	o.WinList = form == "format-list"
 	o.EvtxexportText, o.EvtxECmd, o.Plaso = form == "evtxexport", form == "evtxecmd", form == "plaso"
 }
+
+// listFormOf says whether a seed's Get-WinEvent export is Format-List's
+// rather than Export-Csv's: a draw of its own, outside Draw's sequence.
+func listFormOf(seed uint64) bool { return rand.New(rand.NewPCG(seed, 0xf1)).IntN(2) == 0 }
 
 // Draw picks every option of an incident from its seed.
 func Draw(v Variant, seed uint64) Options {
@@ -189,6 +198,9 @@ func Draw(v Variant, seed uint64) Options {
 	// One draw for the Windows form, so adding a form left the other
 	// choices of every seed as they were.
 	o.SetWindowsForm(WindowsForms[r.IntN(len(WindowsForms))])
+	if o.WinExport && listFormOf(seed) {
+		o.SetWindowsForm("format-list")
+	}
 	o.EmptyExport = r.IntN(4) == 0
 	o.Backups = drawBackups(r, o)
 	o.CloudUsers = 0
@@ -390,7 +402,8 @@ func (o Options) describe() string {
 		parts = append(parts, "Windows in a plaso timeline")
 	}
 	if o.WinExport {
-		parts = append(parts, map[bool]string{true: "Windows as Get-WinEvent CSV (French culture)", false: "Windows as Get-WinEvent CSV (US culture)"}[o.WinXMLRoot])
+		how := map[bool]string{true: "Get-WinEvent | Format-List *", false: "Get-WinEvent CSV"}[o.WinList]
+		parts = append(parts, "Windows as "+how+map[bool]string{true: " (French culture)", false: " (US culture)"}[o.WinXMLRoot])
 	}
 	if !o.FirewallFrom.Equal(o.Start) {
 		parts = append(parts, "firewall log starts "+o.FirewallFrom.Sub(o.Start).String()+" late")

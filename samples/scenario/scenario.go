@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 )
 
 // Variant is a storyline.
@@ -223,7 +224,8 @@ func (w *world) render() *Incident {
 			sb.WriteString("<Events>\n")
 		}
 		end, numbered := "\n", 0
-		if kind == "windows" && strings.HasSuffix(name, ".txt") {
+		list := kind == "windows" && strings.HasSuffix(name, "-fl.txt")
+		if kind == "windows" && strings.HasSuffix(name, ".txt") && !list {
 			sb.WriteString("evtxexport 20181227\n\n") // then blocks, a blank line after each
 		}
 		if name == plasoFile {
@@ -231,6 +233,12 @@ func (w *world) render() *Incident {
 		} else if name == evtxecmdFile {
 			sb.WriteString("\ufeff" + strings.Join(evtxecmdColumns, ",") + "\r\n")
 			end = "\r\n"
+		} else if list {
+			// Format-List: two blank lines first, a blank line after each
+			// record; Get-WinEvent's order, newest first.
+			sb.WriteString("\r\n\r\n")
+			end = "\r\n"
+			slices.Reverse(lines)
 		} else if kind == "windows" && strings.HasSuffix(name, ".csv") {
 			// Export-Csv: a header, CRLF, and Get-WinEvent's order, newest first.
 			sb.WriteString(w.winExportHeader() + "\r\n")
@@ -256,6 +264,10 @@ func (w *world) render() *Incident {
 			sb.WriteString("</Events>\n")
 		}
 		inc.Files[name] = []byte(sb.String())
+		if list {
+			// Windows PowerShell's ">" writes UTF-16 with a byte-order mark.
+			inc.Files[name] = utf16LE(sb.String())
+		}
 	}
 	if w.o.Missing == "" || w.o.Missing != "windows" {
 		// A domain controller's export with nothing in the query: it must read as 0 events.
@@ -285,4 +297,15 @@ func (t *Truth) dropTunnels(why string) {
 	if len(kept) == 0 && t.Verdict != "insufficient_data" {
 		t.Verdict, t.Accept = "no_evidence", []string{"possible", "insufficient_data"}
 	}
+}
+
+// utf16LE is s in UTF-16, little-endian, after a byte-order mark.
+func utf16LE(s string) []byte {
+	u := utf16.Encode([]rune(s))
+	b := make([]byte, 2+2*len(u))
+	b[0], b[1] = 0xff, 0xfe
+	for i, c := range u {
+		b[2+2*i], b[3+2*i] = byte(c), byte(c>>8)
+	}
+	return b
 }

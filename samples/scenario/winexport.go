@@ -92,8 +92,9 @@ func renderWinMessage(id int, data winData) string {
 	return msg
 }
 
-// winExportRow writes one event as a row of Export-Csv.
-func (w *world) winExportRow(host Host, t time.Time, channel, provider, guid string, id, task int, keywords string, rec, pid int, data winData, userData string) string {
+// winExportValues are one event's properties as Get-WinEvent gives them,
+// in winExportColumns' order.
+func (w *world) winExportValues(host Host, t time.Time, channel, provider, guid string, id, task int, keywords string, rec, pid int, data winData, userData string) []string {
 	if userData != "" {
 		m := userDataMap(userData)["LogFileCleared"].(map[string]any)
 		for _, k := range []string{"SubjectUserSid", "SubjectUserName", "SubjectDomainName", "SubjectLogonId"} {
@@ -118,7 +119,44 @@ func (w *world) winExportRow(host Host, t time.Time, channel, provider, guid str
 		strconv.FormatInt(int64(kw), 10), fmt.Sprint(rec), provider, strings.Trim(guid, "{}"), channel, fmt.Sprint(pid), fmt.Sprint(pid + 64), host.Name, "", stamp,
 		"", "", channel, "System.UInt32[]", "System.Diagnostics.Eventing.Reader.EventBookmark", levelName, "Info", "",
 		"System.Collections.ObjectModel.ReadOnlyCollection`1[System.String]", "System.Collections.Generic.List`1[System.Diagnostics.Eventing.Reader.EventProperty]"}
-	return w.csvLine(row)
+	return row
+}
+
+// winExportRow writes one event as a row of Export-Csv.
+func (w *world) winExportRow(v []string) string { return w.csvLine(v) }
+
+// winListRecord writes one event as Format-List * prints it: a line per
+// property, the names padded to the longest, a value's further lines
+// indented to the values' column; a blank line after the record.
+func winListRecord(v []string) string {
+	width := 0
+	for _, c := range winExportColumns {
+		width = max(width, len(c))
+	}
+	var b strings.Builder
+	for i, c := range winExportColumns {
+		val := v[i]
+		switch c {
+		case "MatchedQueryIds":
+			val = "{}"
+		case "KeywordsDisplayNames":
+			names := map[string]string{"-9214364837600034816": "Audit Success", "-9218868437227405312": "Audit Failure"}[v[7]]
+			if names == "" {
+				names = "Classic"
+			}
+			val = "{" + names + "}"
+		case "Properties":
+			val = "{System.Diagnostics.Eventing.Reader.EventProperty, System.Diagnostics.Eventing.Reader.EventProperty, System.Diagnostics.Eventing.Reader.EventProperty, System.Diagnostics.Eventing.Reader.EventProperty...}"
+		}
+		for j, l := range strings.Split(strings.ReplaceAll(val, "\r\n", "\n"), "\n") {
+			if j == 0 {
+				fmt.Fprintf(&b, "%-*s : %s\r\n", width, c, l)
+			} else {
+				b.WriteString(strings.Repeat(" ", width+3) + l + "\r\n")
+			}
+		}
+	}
+	return b.String()
 }
 
 // csvLine quotes every value as Export-Csv does, with the culture's
