@@ -102,6 +102,13 @@ func FuzzFlatJSONObject(f *testing.F) {
 	})
 }
 
+func FuzzWinCollect(f *testing.F) {
+	f.Add([]byte("<13>Mar 14 23:05:13 10.20.0.11 AgentDevice=WindowsLog\tAgentLogFile=Security\tSource=Microsoft-Windows-Security-Auditing\tComputer=FS01\tUser=\tDomain=\tEventID=4624\tEventIDCode=4624\tEventType=8\tRecordNumber=1\tTimeGenerated=1741989911\tKeywords=Audit Success\tMessage=" + flatten(msg4624)))
+	f.Add([]byte("AgentDevice=WindowsLog AgentLogFile=System Source=Service Control Manager EventID=1073748860 TimeGenerated=1741990012345 EventType=4 Message=" + squeeze(msg4625fr)))
+	f.Add([]byte("AgentDevice=WindowsLog EventID= Message=EventID=1 TimeGenerated=-1"))
+	fuzzLines(f, WinCollect{})
+}
+
 func FuzzSnare(f *testing.F) {
 	f.Add([]byte("<13>Mar 14 23:05:12 FS01 MSWinEventLog\t1\tSecurity\t2174\tFri Mar 14 23:05:11 2025\t4624\tMicrosoft-Windows-Security-Auditing\tAGGLO\\FS01$\tN/A\tSuccess Audit\tFS01\tLogon\t\t" + flatten(msg4624) + "\t881234"))
 	f.Add([]byte("FS01 MSWinEventLog#0110#011System#0111#011Fri Mar 14 23:05:11 2025#0117036#011SCM#011N/A#011N/A#011Information#011FS01#011None#011#011" + flatten(msg4625fr)))

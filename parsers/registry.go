@@ -8,6 +8,7 @@ var registry = []Format{
 	Winlogbeat{},
 	NXLog{},
 	Snare{},
+	WinCollect{},
 	EvtxECmd{},
 	Plaso{},
 	WindowsExport{},

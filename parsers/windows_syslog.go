@@ -78,6 +78,9 @@ var winAuditFailures = map[string]bool{"4625": true, "4771": true, "5157": true}
 // event; ok is false when the program is no Windows source it knows or the
 // message begins with no sentence of its events.
 func windowsFromSyslog(h syslogHeader) (ev *event.Event, ok bool) {
+	if ev, ok := wincollectFromSyslog(h); ok {
+		return ev, true
+	}
 	if ev, ok := evtsysEvent(h); ok {
 		return ev, true
 	}
