@@ -21,7 +21,9 @@ type winSentence struct{ id, channel string }
 
 // winFirstSentences are the first sentences of the security-relevant
 // events' messages, by source: English, and French where a French server's
-// wording was seen (Event Viewer's exports).
+// wording was seen (Event Viewer's exports, Get-WinEvent's and collectors'
+// copies of real events: 7045 is written both "dans le" and "sur le
+// système").
 var winFirstSentences = map[string]map[string]winSentence{
 	"Microsoft-Windows-Security-Auditing": withCurlyApostrophes(map[string]winSentence{
 		"An account was successfully logged on.":                                                  {"4624", "Security"},
@@ -29,10 +31,13 @@ var winFirstSentences = map[string]map[string]winSentence{
 		"An account failed to log on.":                                                            {"4625", "Security"},
 		"Un compte n'a pas réussi à se connecter.":                                                {"4625", "Security"},
 		"An account was logged off.":                                                              {"4634", "Security"},
+		"Fermeture de session d'un compte.":                                                       {"4634", "Security"},
 		"User initiated logoff:":                                                                  {"4647", "Security"},
 		"A logon was attempted using explicit credentials.":                                       {"4648", "Security"},
 		"Special privileges assigned to new logon.":                                               {"4672", "Security"},
+		"Privilèges spéciaux attribués à la nouvelle ouverture de session.":                       {"4672", "Security"},
 		"A new process has been created.":                                                         {"4688", "Security"},
+		"Un nouveau processus a été créé.":                                                        {"4688", "Security"},
 		"An attempt was made to access an object.":                                                {"4663", "Security"},
 		"A network share object was accessed.":                                                    {"5140", "Security"},
 		"A network share object was checked to see whether client can be granted desired access.": {"5145", "Security"},
@@ -57,6 +62,7 @@ var winFirstSentences = map[string]map[string]winSentence{
 	"Service Control Manager": {
 		"A service was installed in the system.":     {"7045", "System"},
 		"Un service a été installé dans le système.": {"7045", "System"},
+		"Un service a été installé sur le système.":  {"7045", "System"},
 	},
 	// Sysmon writes its messages in English only.
 	"Microsoft-Windows-Sysmon": {

@@ -19,6 +19,10 @@ func TestWindowsOverSyslog(t *testing.T) {
 		{"4625 fr", "Microsoft-Windows-Security-Auditing", "Security", "4625", msg4625fr},
 		{"4625 fr, curly apostrophe", "Microsoft-Windows-Security-Auditing", "Security", "4625", strings.ReplaceAll(msg4625fr, "n'a pas", "n’a pas")},
 		{"5145", "Microsoft-Windows-Security-Auditing", "Security", "5145", msg5145},
+		{"4634 fr", "Microsoft-Windows-Security-Auditing", "Security", "4634", "Fermeture de session d’un compte.\r\n\r\nSujet :\r\n\tID de sécurité :\t\tS-1-5-21-1004336348-1177238915-682003330-1107\r\n\tNom du compte :\t\tj.martin\r\n\tDomaine du compte :\t\tAGGLO\r\n\tID d’ouverture de session :\t\t0x8C41F2\r\n\r\nType d’ouverture de session :\t\t\t3\r\n\r\nCet événement est généré lorsqu’une session ouverte est détruite."},
+		{"4672 fr", "Microsoft-Windows-Security-Auditing", "Security", "4672", "Privilèges spéciaux attribués à la nouvelle ouverture de session.\r\n\r\nSujet :\r\n\tID de sécurité :\t\tS-1-5-21-1004336348-1177238915-682003330-500\r\n\tNom du compte :\t\tadm.dupont\r\n\tDomaine du compte :\t\tAGGLO\r\n\tID d’ouverture de session :\t\t0x3696B986\r\n\r\nPrivilèges :\t\tSeBackupPrivilege\r\n\t\t\tSeRestorePrivilege"},
+		{"4688 fr", "Microsoft-Windows-Security-Auditing", "Security", "4688", "Un nouveau processus a été créé.\r\n\r\nSujet du créateur :\r\n\tID de sécurité :\t\tS-1-5-21-1004336348-1177238915-682003330-1107\r\n\tNom du compte :\t\tj.martin\r\n\tDomaine du compte :\t\tAGGLO\r\n\tID d’ouverture de session :\t\t0x8C41F2\r\n\r\nInformations sur le processus :\r\n\tID du nouveau processus :\t0x1a2c\r\n\tNom du nouveau processus :\tC:\\Program Files\\7-Zip\\7z.exe\r\n\tType d’élévation du jeton :\t%%1938\r\n\tÉtiquette obligatoire :\t\tS-1-16-8192\r\n\tID du processus créateur :\t0x1f04\r\n\tNom du processus créateur :\tC:\\Windows\\System32\\cmd.exe\r\n\tLigne de commande du processus :\t\"C:\\Program Files\\7-Zip\\7z.exe\" a -pS3cret E:\\tmp\\ec.7z E:\\Partages"},
+		{"7045 fr, sur le système", "Service Control Manager", "System", "7045", "Un service a été installé sur le système.\r\n\r\nNom du service :  updsvc\r\nNom du fichier de service :  C:\\ProgramData\\upd.exe -k run\r\nType de service :  service en mode utilisateur\r\nType de démarrage du service :  démarrage à la demande\r\nCompte de service :  LocalSystem"},
 		{"7045", "Service Control Manager", "System", "7045", "A service was installed in the system.\r\n\r\nService Name:  updsvc\r\nService File Name:  C:\\ProgramData\\upd.exe -k run\r\nService Type:  user mode service\r\nService Start Type:  demand start\r\nService Account:  LocalSystem"},
 		{"sysmon 1", "Microsoft-Windows-Sysmon", sysmonChannel, "1", "Process Create:\r\nRuleName: -\r\nUtcTime: 2025-03-14 22:05:12.031\r\nProcessGuid: {5770385f-c22a-43e0-bf4c-06f5698ffbd9}\r\nProcessId: 4120\r\nImage: C:\\Tools\\rclone.exe\r\nCommandLine: rclone copy D:\\Partages mega:x\r\nCurrentDirectory: C:\\Tools\\\r\nUser: AGGLO\\j.martin\r\nParentImage: C:\\Windows\\System32\\cmd.exe"},
 	} {
@@ -43,6 +47,16 @@ func TestWindowsOverSyslog(t *testing.T) {
 			}
 			if cmd := got[0].Str("process.command_line"); c.name == "sysmon 1" && cmd != `rclone copy D:\Partages mega:x` {
 				t.Errorf("%s %s: command line %q", c.name, form, cmd)
+			}
+			for name, v := range map[string]map[string]string{
+				"4634 fr":                 {"user.name": "j.martin", "winlog.logon.type": "Network"},
+				"4672 fr":                 {"user.name": "adm.dupont"},
+				"4688 fr":                 {"user.name": "j.martin", "process.executable": `C:\Program Files\7-Zip\7z.exe`, "process.command_line": `"C:\Program Files\7-Zip\7z.exe" a -pS3cret E:\tmp\ec.7z E:\Partages`},
+				"7045 fr, sur le système": {"service.name": "updsvc"},
+			}[c.name] {
+				if got[0].Str(name) != v {
+					t.Errorf("%s %s: %s = %q, want %q", c.name, form, name, got[0].Str(name), v)
+				}
 			}
 		}
 	}
