@@ -154,6 +154,17 @@ func (d *cefDecoder) Line(no int64, line []byte, emit Emit) error {
 			ev.Fields["event.end"] = ev.Timestamp.Format(time.RFC3339Nano)
 		}
 	}
+	if isWindowsCEF(hdr) {
+		if w, ok := windowsFromCEF(hdr, kv, ev.Timestamp, ev.Str("log.syslog.hostname")); ok {
+			for k, v := range kv {
+				w.Fields["cef.extensions."+k] = v
+			}
+			w.Fields[event.FieldOriginal] = s
+			w.Fields[event.FieldLine] = no
+			emit(w, linePos(no))
+			return nil
+		}
+	}
 	ev.Fields[event.FieldDataset] = "cef"
 	ev.Fields[event.FieldOriginal] = s
 	ev.Fields[event.FieldLine] = no
