@@ -413,7 +413,7 @@ func FuzzMixedRelay(f *testing.F) {
 
 func FuzzWindowsExport(f *testing.F) {
 	for _, p := range []string{"testdata/winevent_powershell.csv", "testdata/winevent_fr.csv", "testdata/eventviewer_fr.csv", "testdata/winevent.json",
-		"testdata/winevent_list.txt", "testdata/winevent_list_fr.txt", "testdata/eventlog_list.txt"} {
+		"testdata/winevent_list.txt", "testdata/winevent_list_fr.txt", "testdata/eventlog_list.txt", "testdata/logparser_security.csv"} {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
 		}

@@ -13,7 +13,8 @@ import (
 // administrator has at hand when no one kept the .evtx files: PowerShell's
 // Get-WinEvent or Get-EventLog piped to Export-Csv (with or without its
 // "#TYPE" line, comma or a French culture's semicolon) or ConvertTo-Json,
-// or printed by Format-List into a file (windows_export_list.go), and Event Viewer's "Save All Events As" CSV or tab-separated text (English
+// Log Parser 2.2's CSV of an .evtx, or printed by Format-List into a file
+// (windows_export_list.go), and Event Viewer's "Save All Events As" CSV or tab-separated text (English
 // or French headers). Such tables keep the event's id, provider, times and
 // rendered message, but not EventData's names: ConvertTo-Json's values are
 // named by their template (windows_templates.go); Export-Csv writes
@@ -25,7 +26,7 @@ type WindowsExport struct{}
 
 func (WindowsExport) Name() string { return "windows-export" }
 func (WindowsExport) Description() string {
-	return "Windows events exported by Get-WinEvent/Get-EventLog (Export-Csv, ConvertTo-Json, Format-List) or Event Viewer (Save As CSV/text); EventData read back from the message"
+	return "Windows events exported by Get-WinEvent/Get-EventLog (Export-Csv, ConvertTo-Json, Format-List), Log Parser or Event Viewer (Save As CSV/text); EventData read back from the message"
 }
 
 // winExportColumns name the columns of the three writers, lower-cased:
@@ -44,6 +45,11 @@ var winExportColumns = map[string]string{
 	"processid": "pid", "threadid": "tid", "activityid": "activity",
 	"timecreated": "time", "timegenerated": "time", "date and time": "time", "date et heure": "time",
 	"message": "message", "entrytype": "entrytype", "properties": "props", "replacementstrings": "props",
+	// Log Parser 2.2's EVT input (LogParser "SELECT * INTO x.csv FROM
+	// Security.evtx"): its Strings are EventData's values joined by "|".
+	"eventlog": "channel", "recordnumber": "record", "eventtype": "entrytype", "eventtypename": "entrytype",
+	"eventcategory": "task", "eventcategoryname": "taskname", "sourcename": "provider", "computername": "computer",
+	"sid": "user", "strings": "strings",
 }
 
 func winExportColumn(name string) string {
@@ -151,8 +157,11 @@ func (x *winExport) event(r *winRow) (*event.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("event id %q is not a number", id)
 	}
+	if strs := f["strings"]; strs != "" && r.props == nil {
+		r.props = strings.Split(strs, "|")
+	}
 	w := &winRecord{
-		Provider: f["provider"], ProviderGUID: braced(f["providerguid"]), Channel: f["channel"], Computer: f["computer"],
+		Provider: f["provider"], ProviderGUID: braced(f["providerguid"]), Channel: logName(f["channel"]), Computer: f["computer"],
 		UserID: f["user"], ActivityID: f["activity"], EventID: strconv.FormatUint(n&0xffff, 10), Qualifiers: f["qualifiers"],
 		Version: f["version"], Opcode: f["opcode"], RecordID: f["record"], PID: f["pid"], TID: f["tid"], Task: f["task"],
 	}
@@ -274,4 +283,20 @@ func (x *winExport) time(s string) (time.Time, bool, error) {
 	}
 	t, err := x.order.time(d, x.zone.tz)
 	return t, false, err
+}
+
+// logName is the log an export names: Log Parser writes the path of the
+// file it read (C:\cases\Security.evtx) where Windows writes "Security";
+// a log's own name may hold a slash (Microsoft-Windows-Sysmon/Operational).
+func logName(v string) string {
+	v = strings.TrimSpace(v)
+	lower := strings.ToLower(v)
+	if !strings.HasSuffix(lower, ".evtx") && !strings.HasSuffix(lower, ".evt") {
+		return v
+	}
+	if i := strings.LastIndexAny(v, `\/`); i >= 0 {
+		v = v[i+1:]
+	}
+	// Windows names a log's file with "%4" for its slash.
+	return strings.ReplaceAll(v[:strings.LastIndexByte(v, '.')], "%4", "/")
 }

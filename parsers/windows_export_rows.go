@@ -52,6 +52,11 @@ func (x *winExport) csvRows(br *bufio.Reader, st *FileStats, fn func(*winRow) bo
 			x.kind = "powershell-csv" // Event Viewer writes only level, time, source, id and task
 		}
 	}
+	for _, n := range names {
+		if n == "strings" {
+			x.kind = "logparser-csv"
+		}
+	}
 	cr := csv.NewReader(br)
 	cr.Comma = delim
 	cr.LazyQuotes = true

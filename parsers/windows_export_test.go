@@ -255,3 +255,43 @@ func TestWindowsExportCut(t *testing.T) {
 		t.Errorf("err %v, %d events, stats %+v", err, n, st)
 	}
 }
+
+// TestWindowsExportLogParser reads Log Parser 2.2's CSV of an .evtx file
+// (LogParser "SELECT * INTO x.csv FROM C:\cases\…\Security.evtx"): the log
+// named by the file it read, EventData named from Strings by the event's
+// template, the local times in --tz, Sysmon's from its message.
+func TestWindowsExportLogParser(t *testing.T) {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	evs, st := parseFile(t, "testdata/logparser_security.csv", &Options{TZ: paris})
+	if st.Format != "windows-export" || st.Parsed != 4 || st.Raw != 0 || len(evs) != 4 {
+		t.Fatalf("stats %+v", st)
+	}
+	named := "EventData named by the event's template (the export keeps their values only)"
+	want(t, "4624", evs[0], "2024-03-15T22:02:41Z", map[string]any{
+		"event.code": "4624", "event.outcome": "success", "user.name": "j.martin", "user.domain": "MAIRIE",
+		"source.ip": "185.220.101.4", "winlog.logon.type": "RemoteInteractive", "winlog.channel": "Security",
+		"host.name": "SRV-FICHIERS.mairie.local", "winlog.record_id": int64(2211873), "winlog.keywords": "0x8020000000000000",
+		"winlog.event_data.WorkstationName": "KALI", "evidence.export": "logparser-csv", "evidence.mapping": named,
+		"event.timezone": "Europe/Paris", "evidence.line": int64(2),
+	})
+	want(t, "4688", evs[1], "2024-03-15T23:14:09Z", map[string]any{
+		"event.code": "4688", "user.name": "j.martin", "process.executable": `C:\Program Files\7-Zip\7z.exe`,
+		"process.command_line":      `"C:\Program Files\7-Zip\7z.exe" a -pS3cret -v500m E:\tmp\ec.7z E:\Partages\Etat-Civil`,
+		"process.parent.executable": `C:\Windows\System32\cmd.exe`,
+	})
+	want(t, "5145", evs[2], "2024-03-15T23:15:12Z", map[string]any{
+		"event.code": "5145", "source.ip": "10.20.1.45", "file.path": `E:\Partages\Etat-Civil\Naissances\registre 2023.pdf`,
+	})
+	want(t, "Sysmon 3, its log from the file's name", evs[3], "2024-03-15T23:16:00Z", map[string]any{
+		"event.code": "3", "winlog.channel": "Microsoft-Windows-Sysmon/Operational", "destination.ip": "185.183.104.30",
+		"destination.port": int64(443), "process.executable": `C:\Tools\rclone.exe`, "evidence.mapping": mappingRead,
+	})
+	for in, want := range map[string]string{
+		`C:\cases\Security.evtx`: "Security", "Security": "Security", "Microsoft-Windows-Sysmon/Operational": "Microsoft-Windows-Sysmon/Operational",
+		"/mnt/evidence/Microsoft-Windows-PowerShell%4Operational.EVTX": "Microsoft-Windows-PowerShell/Operational", "AppEvent.Evt": "AppEvent",
+	} {
+		if got := logName(in); got != want {
+			t.Errorf("logName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
