@@ -58,6 +58,21 @@ var velociraptorRecords = map[string][]string{
 	"log.json.index":          {""},
 }
 
+// orcRecords are the files DFIR-ORC (ANSSI's collector) writes about its
+// collection in each archive: GetThis.csv maps every collected file's
+// stored name to its path on the machine (ComputerName, FullName,
+// SampleName, …, FindMatch), and the outcome (v10.1+) summarises the run
+// as JSON; both checked against DFIR-ORC's documentation and real
+// GetThis.csv headers.
+var orcRecords = map[string]struct {
+	keys []string
+	what string
+}{
+	"GetThis.csv":  {[]string{"SampleName", "FindMatch"}, "what it collected, from which path"},
+	"Outcome.json": {[]string{`"dfir-orc"`, `"outcome"`}, "how its run went"},
+	"outcome.json": {[]string{`"dfir-orc"`, `"outcome"`}, "how its run went"},
+}
+
 // notALog says what a file no log format reads is, when it is a known
 // artefact that is not a log; "" otherwise. Executables ("MZ") are named
 // only in binary content: text may start with those letters.
@@ -73,6 +88,9 @@ func notALog(head []byte, path string) string {
 			}
 		}
 	}
+	if r, ok := orcRecords[base]; ok && containsAll(head, r.keys) {
+		return "DFIR-ORC's own record of the collection (" + base + ": " + r.what + "), not evidence of the incident"
+	}
 	for _, s := range artefactSignatures {
 		if len(head) >= s.offset+len(s.magic) && bytes.Equal(head[s.offset:s.offset+len(s.magic)], []byte(s.magic)) {
 			return s.what
@@ -82,4 +100,13 @@ func notALog(head []byte, path string) string {
 		return "a Windows executable or library (PE)"
 	}
 	return ""
+}
+
+func containsAll(head []byte, keys []string) bool {
+	for _, k := range keys {
+		if !bytes.Contains(head, []byte(k)) {
+			return false
+		}
+	}
+	return true
 }
