@@ -218,6 +218,11 @@ func (w *world) winEvent(host Host, t time.Time, channel, provider, guid string,
 		}
 		return
 	}
+	if w.o.NXLog && w.o.WinCollect {
+		v := w.winExportValues(host, t, channel, provider, guid, id, task, keywords, rec, pid, data, userData)
+		w.add("windows/syslog-wincollect.log", t, w.wincollectLine(host, t, channel, provider, id, task, keywords, rec, v[0]))
+		return
+	}
 	if w.o.NXLog {
 		w.add("windows/nxlog-"+strings.ToLower(short(host.Name))+".json", t, w.nxlogLine(host, t, channel, provider, guid, id, task, keywords, rec, pid, data, userData))
 		return

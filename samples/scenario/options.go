@@ -34,6 +34,7 @@ type Options struct {
 	NXLog                       bool // Windows events as NXLog CE forwards them: JSON, local time to the second, no zone
 	WinExport                   bool // Windows events as Get-WinEvent | Export-Csv writes them: local time in a culture's pattern, message only
 	WinList                     bool // with WinExport: as Get-WinEvent | Format-List * > file prints them instead (UTF-16, a block per event)
+	WinCollect                  bool // with NXLog: as QRadar's WinCollect agent sends them to a syslog server instead (the message on one line)
 	EvtxECmd                    bool // Windows events as EvtxECmd's CSV (KAPE's EventLogs module): UTC, each record's Payload
 	Plaso                       bool // Windows events in a plaso super-timeline (psort's dynamic CSV): values without names
 	EvtxexportText              bool // Windows events as libevtx's evtxexport prints them: values without names, no log name
@@ -148,13 +149,17 @@ var zones = []int{3600, 7200, 0, 3600, -5 * 3600, 3600, 19800, 7200}
 var WindowsForms = []string{"winlogbeat", "nxlog", "export-csv", "evtxexport", "evtxecmd", "plaso", "xml"}
 
 // "format-list" is a form too: Get-WinEvent's other way to a file, drawn
-// as half of "export-csv" (listFormOf), so that every seed kept its form.
+// as half of "export-csv" (listFormOf), so that every seed kept its form;
+// so is "wincollect", another agent forwarding to a syslog server, drawn as
+// half of "nxlog".
 
 // SetWindowsForm writes the Windows logs in one of WindowsForms, and in no
 // other.
 func (o *Options) SetWindowsForm(form string) {
 	o.Winlogbeat, o.NXLog, o.WinExport = form == "winlogbeat", form == "nxlog", form == "export-csv" || form == "format-list"
 	o.WinList = form == "format-list"
+	o.NXLog = o.NXLog || form == "wincollect"
+	o.WinCollect = form == "wincollect"
 	o.EvtxexportText, o.EvtxECmd, o.Plaso = form == "evtxexport", form == "evtxecmd", form == "plaso"
 }
 
@@ -200,6 +205,9 @@ func Draw(v Variant, seed uint64) Options {
 	o.SetWindowsForm(WindowsForms[r.IntN(len(WindowsForms))])
 	if o.WinExport && listFormOf(seed) {
 		o.SetWindowsForm("format-list")
+	}
+	if o.NXLog && listFormOf(seed) {
+		o.SetWindowsForm("wincollect")
 	}
 	o.EmptyExport = r.IntN(4) == 0
 	o.Backups = drawBackups(r, o)
@@ -389,8 +397,11 @@ func (o Options) describe() string {
 	if o.Winlogbeat {
 		parts = append(parts, "Windows as Winlogbeat JSON")
 	}
-	if o.NXLog {
+	if o.NXLog && !o.WinCollect {
 		parts = append(parts, "Windows as NXLog JSON in local time")
+	}
+	if o.WinCollect {
+		parts = append(parts, "Windows as QRadar WinCollect payloads on a syslog server")
 	}
 	if o.EvtxexportText {
 		parts = append(parts, "Windows as evtxexport text")

@@ -311,3 +311,26 @@ func (w *world) plasoRows(host Host, t time.Time, channel, provider, guid string
 	}
 	return rows
 }
+
+// wincollectLine writes one event as QRadar's WinCollect agent sends it to
+// a syslog server: the agent's pairs separated by tabs, TimeGenerated in
+// seconds, the rendered message last on one line, its white space runs
+// joined into single spaces.
+func (w *world) wincollectLine(host Host, t time.Time, channel, provider string, id, task int, keywords string, rec int, msg string) string {
+	evType, kw := "4", ""
+	switch keywords {
+	case "0x8020000000000000":
+		evType, kw = "8", "Audit Success"
+	case "0x8010000000000000":
+		evType, kw = "16", "Audit Failure"
+	}
+	if provider == "Service Control Manager" {
+		id |= 16384 << 16 // the classic event's qualifiers, as the agent reads them
+	}
+	pairs := []string{"AgentDevice=WindowsLog", "AgentLogFile=" + channel, "PluginVersion=7.3.1.28", "Source=" + provider,
+		"Computer=" + host.Name, "OriginatingComputer=" + host.IP, "User=", "Domain=", fmt.Sprintf("EventID=%d", id),
+		fmt.Sprintf("EventIDCode=%d", id&0xffff), "EventType=" + evType, fmt.Sprintf("EventCategory=%d", task),
+		fmt.Sprintf("RecordNumber=%d", rec), fmt.Sprintf("TimeGenerated=%d", t.Unix()), fmt.Sprintf("TimeWritten=%d", t.Unix()),
+		"Level=Log Always", "Keywords=" + kw, "Task=", "Opcode=Info", "Message=" + strings.Join(strings.Fields(msg), " ")}
+	return "<13>" + t.In(w.loc).Format(time.Stamp) + " " + host.IP + " " + strings.Join(pairs, "\t")
+}
