@@ -68,6 +68,8 @@ var messageLabels = withCurlyApostrophes(map[string]string{
 	"accesses": "AccessList", "access mask": "AccessMask", "masque d'accès": "AccessMask",
 	"target server name": "TargetServerName", "nom du serveur cible": "TargetServerName",
 	"service name": "ServiceName", "nom du service": "ServiceName",
+	// 4776, a domain controller validating an account's credentials (NTLM).
+	"logon account": "TargetUserName", "source workstation": "Workstation", "error code": "Status",
 	"domain name": "@DomainName", "creator process id": "ProcessId", "creator process name": "ParentProcessName",
 	"client address": "IpAddress", "client port": "IpPort", "user id": "TargetSid", "supplied realm name": "TargetDomainName",
 	"result code": "Status", "failure code": "Status",

@@ -19,6 +19,7 @@ func TestWindowsOverSyslog(t *testing.T) {
 		{"4625 fr", "Microsoft-Windows-Security-Auditing", "Security", "4625", msg4625fr},
 		{"4625 fr, curly apostrophe", "Microsoft-Windows-Security-Auditing", "Security", "4625", strings.ReplaceAll(msg4625fr, "n'a pas", "n’a pas")},
 		{"5145", "Microsoft-Windows-Security-Auditing", "Security", "5145", msg5145},
+		{"4776", "Microsoft-Windows-Security-Auditing", "Security", "4776", "The computer attempted to validate the credentials for an account.\r\n\r\nAuthentication Package:\tMICROSOFT_AUTHENTICATION_PACKAGE_V1_0\r\nLogon Account:\tadministrateur\r\nSource Workstation:\tKALI\r\nError Code:\t0xc000006a"},
 		{"4634 fr", "Microsoft-Windows-Security-Auditing", "Security", "4634", "Fermeture de session d’un compte.\r\n\r\nSujet :\r\n\tID de sécurité :\t\tS-1-5-21-1004336348-1177238915-682003330-1107\r\n\tNom du compte :\t\tj.martin\r\n\tDomaine du compte :\t\tAGGLO\r\n\tID d’ouverture de session :\t\t0x8C41F2\r\n\r\nType d’ouverture de session :\t\t\t3\r\n\r\nCet événement est généré lorsqu’une session ouverte est détruite."},
 		{"4672 fr", "Microsoft-Windows-Security-Auditing", "Security", "4672", "Privilèges spéciaux attribués à la nouvelle ouverture de session.\r\n\r\nSujet :\r\n\tID de sécurité :\t\tS-1-5-21-1004336348-1177238915-682003330-500\r\n\tNom du compte :\t\tadm.dupont\r\n\tDomaine du compte :\t\tAGGLO\r\n\tID d’ouverture de session :\t\t0x3696B986\r\n\r\nPrivilèges :\t\tSeBackupPrivilege\r\n\t\t\tSeRestorePrivilege"},
 		{"4688 fr", "Microsoft-Windows-Security-Auditing", "Security", "4688", "Un nouveau processus a été créé.\r\n\r\nSujet du créateur :\r\n\tID de sécurité :\t\tS-1-5-21-1004336348-1177238915-682003330-1107\r\n\tNom du compte :\t\tj.martin\r\n\tDomaine du compte :\t\tAGGLO\r\n\tID d’ouverture de session :\t\t0x8C41F2\r\n\r\nInformations sur le processus :\r\n\tID du nouveau processus :\t0x1a2c\r\n\tNom du nouveau processus :\tC:\\Program Files\\7-Zip\\7z.exe\r\n\tType d’élévation du jeton :\t%%1938\r\n\tÉtiquette obligatoire :\t\tS-1-16-8192\r\n\tID du processus créateur :\t0x1f04\r\n\tNom du processus créateur :\tC:\\Windows\\System32\\cmd.exe\r\n\tLigne de commande du processus :\t\"C:\\Program Files\\7-Zip\\7z.exe\" a -pS3cret E:\\tmp\\ec.7z E:\\Partages"},
@@ -49,6 +50,7 @@ func TestWindowsOverSyslog(t *testing.T) {
 				t.Errorf("%s %s: command line %q", c.name, form, cmd)
 			}
 			for name, v := range map[string]map[string]string{
+				"4776":                    {"user.name": "administrateur", "source.domain": "KALI", "event.outcome": "failure"},
 				"4634 fr":                 {"user.name": "j.martin", "winlog.logon.type": "Network"},
 				"4672 fr":                 {"user.name": "adm.dupont"},
 				"4688 fr":                 {"user.name": "j.martin", "process.executable": `C:\Program Files\7-Zip\7z.exe`, "process.command_line": `"C:\Program Files\7-Zip\7z.exe" a -pS3cret E:\tmp\ec.7z E:\Partages`},
