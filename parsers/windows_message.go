@@ -35,6 +35,10 @@ var messageSections = withCurlyApostrophes(map[string]string{
 	"application information": "", "filter information": "", "informations sur l'application": "",
 	"informations réseau": "", "informations sur le filtre": "",
 	"sujet du créateur": "Subject", "sujet cible": "Target", "informations sur le compte": "Target",
+	// Account creation (4720) and group changes (4728, 4732, 4756, 4799):
+	// the account made, the member added, the group.
+	"new account": "Target", "nouveau compte": "Target", "attributes": "", "attributs": "",
+	"member": "Member", "membre": "Member", "group": "Group", "groupe": "Group",
 	"informations sur le service": "", "informations complémentaires": "", "informations sur le certificat": "",
 })
 
@@ -68,6 +72,7 @@ var messageLabels = withCurlyApostrophes(map[string]string{
 	"accesses": "AccessList", "access mask": "AccessMask", "masque d'accès": "AccessMask",
 	"target server name": "TargetServerName", "nom du serveur cible": "TargetServerName",
 	"service name": "ServiceName", "nom du service": "ServiceName",
+	"group name": "TargetUserName", "nom du groupe": "TargetUserName", "group domain": "TargetDomainName", "domaine du groupe": "TargetDomainName",
 	// 4776, a domain controller validating an account's credentials (NTLM).
 	"logon account": "TargetUserName", "source workstation": "Workstation", "error code": "Status",
 	"domain name": "@DomainName", "creator process id": "ProcessId", "creator process name": "ParentProcessName",
@@ -211,10 +216,9 @@ func messageEventData(msg string) []kv {
 			v, i = messageValue(msg, end)
 		}
 		if strings.HasPrefix(name, "@") {
-			if role == "" {
+			if name = roleName(role, name); name == "" {
 				continue
 			}
-			name = role + name[1:]
 		}
 		if name != "" && v != "" && !seen[name] {
 			seen[name] = true
@@ -222,6 +226,22 @@ func messageEventData(msg string) []kv {
 		}
 	}
 	return out
+}
+
+// roleName names a section's account label ("@UserName") as EventData
+// does: SubjectUserName, TargetUserName; a member is MemberName and
+// MemberSid, a group TargetSid (its name and domain have labels of their
+// own); "" for a label the section's EventData has no name for.
+func roleName(role, label string) string {
+	switch role {
+	case "":
+		return ""
+	case "Member":
+		return map[string]string{"@UserSid": "MemberSid", "@UserName": "MemberName"}[label]
+	case "Group":
+		return map[string]string{"@UserSid": "TargetSid"}[label]
+	}
+	return role + label[1:]
 }
 
 // collapsedValue reads a value of a collapsed message: up to the next
