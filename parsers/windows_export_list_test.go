@@ -133,3 +133,48 @@ func TestWindowsExportListEdges(t *testing.T) {
 	}
 	want(t, "the one whole record", evs[1], "2025-03-14T22:05:01Z", map[string]any{"event.code": "4624", "evidence.line": int64(3), "message": "x"})
 }
+
+// TestScriptBlockMessage: a PowerShell script block read back from its
+// rendered message, as a text export keeps it — on its lines, or collapsed
+// onto one line — whatever labels the script holds itself.
+func TestScriptBlockMessage(t *testing.T) {
+	script := "$d = Get-ChildItem E:\\Partages -Recurse\r\nCompress-Archive -Path $d -DestinationPath C:\\Users\\Public\\p.zip\r\n# Path: decoy\r\nWrite-Host \"ScriptBlock ID: nope\""
+	msg := "Creating Scriptblock text (1 of 2):\r\n" + script + "\r\n\r\nScriptBlock ID: 5f7a3c2e-1d4b-4c8e-9a6f-0b1c2d3e4f50\r\nPath: C:\\Users\\Public\\run.ps1"
+	for name, m := range map[string]string{"lines": msg, "collapsed": squeeze(msg)} {
+		got := map[string]string{}
+		for _, d := range messageEventDataFor("Microsoft-Windows-PowerShell", "4104", m) {
+			got[d.k] = d.v
+		}
+		wantText := script
+		if name == "collapsed" {
+			wantText = squeeze(script)
+		}
+		for k, v := range map[string]string{"MessageNumber": "1", "MessageTotal": "2", "ScriptBlockText": wantText,
+			"ScriptBlockId": "5f7a3c2e-1d4b-4c8e-9a6f-0b1c2d3e4f50", "Path": `C:\Users\Public\run.ps1`} {
+			if got[k] != v {
+				t.Errorf("%s: %s = %q, want %q", name, k, got[k], v)
+			}
+		}
+	}
+	// The whole way: a Format-List export of PowerShell's log.
+	p := filepath.Join(t.TempDir(), "ps.txt")
+	lines := []string{"", "", "TimeCreated  : 3/15/2024 11:40:02 PM", "ProviderName : Microsoft-Windows-PowerShell", "Id           : 4104"}
+	for i, l := range strings.Split(strings.ReplaceAll(msg, "\r\n", "\n"), "\n") {
+		if i == 0 {
+			lines = append(lines, "Message      : "+l)
+		} else {
+			lines = append(lines, "               "+l)
+		}
+	}
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\r\n")+"\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	evs, st, err := parseAll(t, p, &Options{TZ: time.UTC})
+	if err != nil || st.Parsed != 1 {
+		t.Fatalf("%v %+v", err, st)
+	}
+	want(t, "4104", evs[0], "2024-03-15T23:40:02Z", map[string]any{
+		"event.code": "4104", "winlog.channel": "Microsoft-Windows-PowerShell/Operational", "file.path": `C:\Users\Public\run.ps1`,
+		"powershell.file.script_block_text": strings.ReplaceAll(script, "\r\n", "\n"),
+	})
+}

@@ -159,6 +159,9 @@ func messageEventDataFor(provider, id, msg string) []kv {
 	if strings.EqualFold(provider, "Microsoft-Windows-Sysmon") {
 		return sysmonMessageData(msg)
 	}
+	if strings.EqualFold(provider, "Microsoft-Windows-PowerShell") && id == "4104" {
+		return scriptBlockMessageData(msg)
+	}
 	d := messageEventData(msg)
 	if id == "5156" || id == "5157" {
 		for i, p := range d {
@@ -180,6 +183,36 @@ func messageEventDataFor(provider, id, msg string) []kv {
 		}
 	}
 	return d
+}
+
+// scriptBlockMessageData reads a PowerShell script block's message
+// ("Creating Scriptblock text (1 of 1):", the script, "ScriptBlock ID:
+// …", "Path: …"): the script is free text, so it runs to the last
+// "ScriptBlock ID:" — whatever labels it holds itself —, on separate lines
+// or, in a message collapsed onto one line, to the last one in it.
+func scriptBlockMessageData(msg string) []kv {
+	rest, ok := strings.CutPrefix(strings.TrimLeft(msg, " \t\r\n"), "Creating Scriptblock text (")
+	if !ok {
+		return nil
+	}
+	counts, rest, ok := strings.Cut(rest, "):")
+	num, total, ok2 := strings.Cut(counts, " of ")
+	if !ok || !ok2 {
+		return nil
+	}
+	out := []kv{{"MessageNumber", strings.TrimSpace(num)}, {"MessageTotal", strings.TrimSpace(total)}}
+	i := strings.LastIndex(rest, "ScriptBlock ID:")
+	if i < 0 {
+		return append(out, kv{"ScriptBlockText", strings.Trim(rest, " \t\r\n")})
+	}
+	out = append(out, kv{"ScriptBlockText", strings.Trim(rest[:i], " \t\r\n")})
+	tail := rest[i+len("ScriptBlock ID:"):]
+	idv, path, _ := strings.Cut(tail, "Path:")
+	out = append(out, kv{"ScriptBlockId", strings.TrimSpace(idv)})
+	if p := strings.TrimSpace(path); p != "" {
+		out = append(out, kv{"Path", p})
+	}
+	return out
 }
 
 // messageEventData reads the EventData of a rendered message. A value ends
