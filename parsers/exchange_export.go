@@ -10,7 +10,8 @@ import (
 // ExchangeExport reads Exchange's message tracking as an administrator
 // exports it from the Exchange Management Shell: Get-MessageTrackingLog
 // piped to Export-Csv (PowerShell's property names as the header, with or
-// without its "#TYPE" line, ',' or a culture's ';'). Each row is read as
+// without its "#TYPE" line, ',' or a culture's ';'), or to Format-List
+// into a file (list.go). Each row is read as
 // the tracking log's row of the same columns (exchange.go): the same
 // events, joined by message the same way. Timestamp is the exporting
 // server's local time in its culture's pattern, no zone: read in --tz,
@@ -21,7 +22,7 @@ type ExchangeExport struct{}
 
 func (ExchangeExport) Name() string { return "exchange-export" }
 func (ExchangeExport) Description() string {
-	return "Exchange message tracking exported by Get-MessageTrackingLog | Export-Csv"
+	return "Exchange message tracking exported by Get-MessageTrackingLog | Export-Csv or | Format-List"
 }
 
 // exchangeProperties are Get-MessageTrackingLog's property names
@@ -40,10 +41,15 @@ var exchangeProperties = map[string]string{
 }
 
 func (ExchangeExport) Detect(head []byte) bool {
-	cols, ok := exportHeaderColumns(head)
-	if !ok {
-		return false
+	if names, ok := listHead(head); ok && exchangeHeader(names) {
+		return true
 	}
+	cols, ok := exportHeaderColumns(head)
+	return ok && exchangeHeader(cols)
+}
+
+// exchangeHeader reports whether these are message tracking's properties.
+func exchangeHeader(cols []string) bool {
 	has := map[string]bool{}
 	for _, c := range cols {
 		has[exchangeProperties[strings.ToLower(strings.TrimSpace(c))]] = true
@@ -51,10 +57,19 @@ func (ExchangeExport) Detect(head []byte) bool {
 	return has["date-time"] && has["event-id"] && has["message-id"] && (has["recipient-address"] || has["sender-address"])
 }
 
+// listCut is the column a list-form row is marked with when Format-List
+// showed only the first of its recipients.
+const listCut = "~cut"
+
 // rows reads the export's rows, each as the log's columns, handing them
 // to fn with their line (or the row's CSV error: encoding/csv goes on at
 // the next line).
 func (ExchangeExport) rows(in *Input, st *FileStats, fn func(line int64, raw string, col map[string]string, err error)) error {
+	if head, err := in.Head(64 << 10); err == nil {
+		if names, ok := listHead(head); ok && exchangeHeader(names) {
+			return exchangeListRows(in, st, fn)
+		}
+	}
 	var names []string
 	return readExportCsv(in, st, "exchange-export", func(cols []string) error {
 		for _, c := range cols {
@@ -76,6 +91,34 @@ func (ExchangeExport) rows(in *Input, st *FileStats, fn func(line int64, raw str
 	})
 }
 
+// exchangeListRows reads Get-MessageTrackingLog | Format-List printed into
+// a file (list.go): each record as the row of the same columns. An array
+// shows at most four items: a record whose recipients were cut is marked.
+func exchangeListRows(in *Input, st *FileStats, fn func(line int64, raw string, col map[string]string, err error)) error {
+	before := func(no int64, l string) { fn(no, l, nil, errBeforeList) }
+	return readList(in, st, "exchange-export", before, func(rec listRecord) bool {
+		col := map[string]string{}
+		for _, p := range rec.props {
+			name := exchangeProperties[strings.ToLower(p.name)]
+			switch name {
+			case "", "custom-data":
+				// EventData shows as "{[Key, Value]...}", cut at four
+				// pairs: no tracking log's custom-data.
+			case "recipient-address", "recipient-status", "reference":
+				items, cut := listArray(p.value)
+				col[name] = strings.Join(items, ";")
+				if cut && name == "recipient-address" {
+					col[listCut] = "1"
+				}
+			default:
+				col[name] = p.value
+			}
+		}
+		fn(rec.at, rec.original, col, nil)
+		return true
+	})
+}
+
 func (x ExchangeExport) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) error {
 	opts := *o
 	opts.Warn = st.Warn
@@ -88,7 +131,7 @@ func (x ExchangeExport) ReadFile(in *Input, o *Options, emit Emit, st *FileStats
 	})
 	order.settle(st.Warn)
 	dec := ExchangeTracking{}.NewDecoder(&opts).(*exchangeDecoder)
-	arrays := 0
+	arrays, cut := 0, 0
 	err := x.rows(in, st, func(line int64, raw string, col map[string]string, rowErr error) {
 		if rowErr != nil {
 			rawLine(emit, line, []byte(raw), "exchange-export: "+rowErr.Error())
@@ -101,6 +144,9 @@ func (x ExchangeExport) ReadFile(in *Input, o *Options, emit Emit, st *FileStats
 					arrays++
 				}
 			}
+		}
+		if col[listCut] != "" {
+			cut++
 		}
 		// Export-Csv users join the arrays with ';', ',' or a space.
 		col["recipient-address"] = strings.Join(strings.FieldsFunc(col["recipient-address"], func(r rune) bool {
@@ -117,6 +163,9 @@ func (x ExchangeExport) ReadFile(in *Input, o *Options, emit Emit, st *FileStats
 		emit(ev, linePos(line))
 	})
 	dec.Flush(emit)
+	if cut > 0 {
+		st.Warn(fmt.Sprintf("%d record(s) with more recipients than Format-List shows (four, then \"...\"): the others are not in the file (export with Export-Csv, the recipients joined: @{n='Recipients';e={$_.Recipients -join ';'}})", cut))
+	}
 	if arrays > 0 {
 		st.Warn(fmt.Sprintf("%d row(s) with Recipients written as System.String[]: Export-Csv did not export those recipients (join them: @{n='Recipients';e={$_.Recipients -join ';'}})", arrays))
 	}

@@ -3,6 +3,7 @@ package parsers
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -116,5 +117,91 @@ func TestExchangeExport(t *testing.T) {
 	}
 	if v, ok := evs[0].Fields["email.to.address"]; ok {
 		t.Errorf("recipients %v from System.String[]", v)
+	}
+}
+
+// TestExchangeExportList: Get-MessageTrackingLog | Format-List printed into
+// a file (a US culture's dates, recipients as "{a, b}") gives the events
+// the tracking log's rows give; a record whose recipients Format-List cut
+// ("{a, b, c, d...}") is said.
+func TestExchangeExportList(t *testing.T) {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	var log, list strings.Builder
+	log.WriteString("#Software: Microsoft Exchange Server\r\n#Version: 15.02.1118.007\r\n#Log-type: Message Tracking Log\r\n#Fields: " + strings.Join(exchangeDefaultFields, ",") + "\r\n")
+	lw := csv.NewWriter(&log)
+	props := map[string]string{}
+	for p, c := range exchangeProperties {
+		props[c] = p
+	}
+	list.WriteString("\r\n\r\n")
+	for _, row := range exchangeTrackingRows {
+		rec := make([]string, len(exchangeDefaultFields))
+		for i, c := range exchangeDefaultFields {
+			rec[i] = row[c]
+		}
+		lw.Write(rec)
+		list.WriteString("RunspaceId              : 5b3c\r\n")
+		for _, c := range exchangeDefaultFields {
+			p := props[c]
+			if p == "" {
+				continue
+			}
+			v := row[c]
+			switch c {
+			case "date-time":
+				ts, _ := time.Parse(time.RFC3339Nano, v)
+				v = ts.In(paris).Format("1/2/2006 3:04:05 PM")
+			case "recipient-address", "recipient-status", "reference":
+				v = "{" + strings.Join(strings.FieldsFunc(v, func(r rune) bool { return r == ';' }), ", ") + "}"
+			}
+			list.WriteString(fmt.Sprintf("%-23s : %s\r\n", strings.ToUpper(p[:1])+p[1:], v))
+		}
+		list.WriteString("\r\n")
+	}
+	lw.Flush()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "MSGTRK2025031422-1.LOG"), []byte(log.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "tracking.txt"), []byte(list.String()), 0o644)
+	want, _ := parseFile(t, filepath.Join(dir, "MSGTRK2025031422-1.LOG"), &Options{TZ: paris})
+	got, gst := parseFile(t, filepath.Join(dir, "tracking.txt"), &Options{TZ: paris})
+	if gst.Format != "exchange-export" || gst.Raw != 0 || len(gst.Warnings) != 1 || !strings.Contains(gst.Warnings[0], "read in Europe/Paris") {
+		t.Fatalf("stats %+v", gst)
+	}
+	var wantEvents []*event.Event
+	for _, ev := range want {
+		if ev.Str(event.FieldKind) != "state" {
+			wantEvents = append(wantEvents, ev)
+		}
+	}
+	if len(got) != len(wantEvents) {
+		t.Fatalf("%d events, want %d", len(got), len(wantEvents))
+	}
+	for i := range got {
+		a, b := wantEvents[i].Fields, got[i].Fields
+		for _, m := range []map[string]any{a, b} {
+			for k := range m {
+				if strings.HasPrefix(k, "evidence.") || strings.HasPrefix(k, "log.") || k == event.FieldOriginal || k == "event.id" || k == "event.timezone" || k == "microsoft.exchange.datetime" {
+					delete(m, k)
+				}
+			}
+		}
+		if !wantEvents[i].Timestamp.Equal(got[i].Timestamp) || !reflect.DeepEqual(a, b) {
+			t.Errorf("event %d:\n got %v %v\nwant %v %v", i, got[i].Timestamp, b, wantEvents[i].Timestamp, a)
+		}
+	}
+
+	// Five recipients: Format-List shows four, then "...".
+	p := filepath.Join(dir, "cut.txt")
+	os.WriteFile(p, []byte("Timestamp      : 3/14/2025 11:43:35 PM\r\nEventId        : SEND\r\nMessageId      : <m9@x>\r\nRecipients     : {a@gmail.com, b@gmail.com, c@gmail.com, d@gmail.com...}\r\nTotalBytes     : 100\r\nSender         : j.martin@agglo-exemple.fr\r\n"), 0o644)
+	evs, st := parseFile(t, p, &Options{TZ: paris})
+	if st.Format != "exchange-export" || !strings.Contains(strings.Join(st.Warnings, "\n"), "1 record(s) with more recipients than Format-List shows") {
+		t.Errorf("cut: stats %+v", st)
+	}
+	var to []string
+	for _, ev := range evs {
+		to = append(to, ev.Strings("email.to.address")...)
+	}
+	if len(to) == 0 || !reflect.DeepEqual(to[:4], []string{"a@gmail.com", "b@gmail.com", "c@gmail.com", "d@gmail.com"}) {
+		t.Errorf("cut: recipients %v", to)
 	}
 }

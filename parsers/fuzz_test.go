@@ -426,6 +426,7 @@ func FuzzWindowsExport(f *testing.F) {
 
 func FuzzExchangeExport(f *testing.F) {
 	f.Add([]byte("#TYPE Microsoft.Exchange.Management.TransportLogSearchTasks.MessageTrackingEvent\r\n\"Timestamp\",\"EventId\",\"MessageId\",\"Recipients\",\"TotalBytes\",\"Sender\",\"Directionality\"\r\n\"14/03/2025 23:43:35\",\"SEND\",\"<m1@x>\",\"a@b.com;c@d.fr\",\"100\",\"e@f.fr\",\"Originating\"\r\n\"3/14/2025 11:43:35 PM\",\"RECEIVE\",\"<m1@x>\",\"System.String[]\",\"x\",\"\",\"\"\r\n"))
+	f.Add([]byte("PS C:\\> Get-MessageTrackingLog | fl\r\n\r\nTimestamp  : 3/14/2025 11:43:35 PM\r\nEventId    : SEND\r\nMessageId  : <m1@x>\r\nRecipients : {a@b.com, c@d.fr...}\r\nEventData  : {[FirstForestHop, X]}\r\n             more\r\nSender     : e@f.fr\r\n\r\nTimestamp  : 13/13/2025 25:00:00\r\nEventId    : RECEIVE\r\n"))
 	fuzzFile(f, ExchangeExport{})
 }
 
