@@ -44,7 +44,7 @@ type flowLedger struct {
 	// at their first record, not again at the next ones or their closing
 	// one. Each is kept with its last record's time, forgotten after
 	// openIdle of silence (at most maxSwept kept).
-	continued map[string]time.Time
+	continued continuedSessions
 	now       time.Time // the latest time observed
 	nextSweep time.Time
 	// domains interns destination names: thousands of pairs share a few.
@@ -247,10 +247,7 @@ func (l *flowLedger) observe(ev *event.Event, src, dst netip.Addr) {
 		// unsigned counter read as signed): it would take bytes away.
 		return
 	}
-	sessions := int32(1)
-	if continues := hasValue(ev, "tags", "session_continues"); continues || len(l.continued) > 0 {
-		sessions = l.continuedSession(ev, continues)
-	}
+	sessions := l.continued.count(ev)
 	if key, ok := sessionKey(ev); ok {
 		delete(l.open, key)
 		if c, ok := l.swept[key]; ok {
@@ -267,21 +264,29 @@ func (l *flowLedger) observe(ev *event.Event, src, dst netip.Addr) {
 	}
 }
 
-// continuedSession is how many sessions a record of a session whose
-// records each carry the bytes since the previous one adds: one at its
-// first record, none at the others.
-func (l *flowLedger) continuedSession(ev *event.Event, continues bool) int32 {
+// continuedSessions remembers the sessions seen through records of a
+// session still open ("session_continues"), each record carrying the bytes
+// since the previous one: the session counts at its first record only.
+type continuedSessions map[string]time.Time
+
+// count is how many sessions a record adds: one at a session's first
+// record, none at the others.
+func (c *continuedSessions) count(ev *event.Event) int32 {
+	continues := hasValue(ev, "tags", "session_continues")
+	if !continues && len(*c) == 0 {
+		return 1
+	}
 	key := ev.Str("observer.name") + "|" + ev.Str("source.ip") + "|" + ev.Str("source.port") + "|" +
 		ev.Str("destination.ip") + "|" + ev.Str("destination.port") + "|" + ev.Str("event.start")
-	_, seen := l.continued[key]
+	_, seen := (*c)[key]
 	switch {
 	case !continues:
-		delete(l.continued, key)
-	case seen || len(l.continued) < maxSwept:
-		if l.continued == nil {
-			l.continued = map[string]time.Time{}
+		delete(*c, key)
+	case seen || len(*c) < maxSwept:
+		if *c == nil {
+			*c = continuedSessions{}
 		}
-		l.continued[key] = ev.Timestamp
+		(*c)[key] = ev.Timestamp
 	}
 	if seen {
 		return 0

@@ -33,6 +33,9 @@ type linker struct {
 	// servers, summed per tunnel and server port (tunnels.go).
 	tunnelFlows    map[tunnelFlowKey]*tunnelFlow
 	tunnelsLeftOut int64
+	// tunnelContinued are the tunnel sessions logged in records that each
+	// carry the bytes since the previous one: a session once.
+	tunnelContinued continuedSessions
 }
 
 type rdpFlow struct {

@@ -99,7 +99,7 @@ func (l *linker) observeTunnel(ev *event.Event, src, dst string) {
 	}
 	f.toClient += max(toClient, 0) // a negative count is no count
 	f.fromClient += max(fromClient, 0)
-	f.sessions++
+	f.sessions += int64(l.tunnelContinued.count(ev))
 	f.first = minTime(f.first, start)
 	f.last = maxTime(f.last, sessionEnd(ev))
 }

@@ -252,3 +252,35 @@ func TestTunnelCopiesThroughGlobalProtect(t *testing.T) {
 		t.Errorf("verdict %s, entry %+v", r.Verdict.DataTaken, e)
 	}
 }
+
+// comwareFlow is an H3C Comware session record from a tunnel's address:
+// event "(6)" while the session is still open (the bytes since its
+// previous record), "(1)" when it ends.
+func comwareFlow(at, begin, end, event string, init, reply int64) string {
+	return "<190>Mar 14 " + at + " 2025 FW-CORE %%10SESSION/6/SESSION_IPV4_FLOW: Protocol(1001)=TCP;Application(1002)=smb;SrcIPAddr(1003)=10.212.134.200;SrcPort(1004)=50200;" +
+		"DstIPAddr(1007)=192.168.10.5;DstPort(1008)=445;InitPktCount(1044)=100;InitByteCount(1046)=" + itoa(init) + ";RplyPktCount(1045)=100;RplyByteCount(1047)=" + itoa(reply) +
+		";BeginTime_e(1013)=" + begin + ";EndTime_e(1014)=" + end + ";Event(1048)=" + event + ";\n"
+}
+
+// TestTunnelSessionLoggedWhileOpenCountsOnce: a firewall that logs an open
+// session every few minutes, each record with the bytes since the last
+// (Comware), counts its bytes in full and the session once.
+func TestTunnelSessionLoggedWhileOpenCountsOnce(t *testing.T) {
+	dir := t.TempDir()
+	fg := fgLine("22:41:05", fgTunnelUp) + fgLine("23:59:00", fgTunnelDown)
+	cw := comwareFlow("22:55:00", "03142025225000", "03142025225500", "(6)Active data flow timeout", 20_000, 700_000_000) +
+		comwareFlow("23:00:00", "03142025225000", "03142025230000", "(6)Active data flow timeout", 20_000, 800_000_000) +
+		comwareFlow("23:05:00", "03142025225000", "03142025230500", "(1)Normal over", 10_000, 250_000_000)
+	for name, text := range map[string]string{"fortigate.log": fg, "comware.log": cw} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := analyze(t, "en", dir)
+	if len(r.VPNTransfers) != 1 {
+		t.Fatalf("%d tunnel transfers, want 1: %+v", len(r.VPNTransfers), r.VPNTransfers)
+	}
+	if smb := r.VPNTransfers[0]; smb.Account != "j.martin" || smb.Port != 445 || smb.BytesToClient != 1_750_000_000 || smb.BytesFromClient != 50_000 || smb.Sessions != 1 {
+		t.Errorf("SMB through the tunnel: %+v", smb)
+	}
+}
