@@ -83,28 +83,7 @@ func TestExchangeExport(t *testing.T) {
 		if wst.Format != "exchange" || gst.Format != "exchange-export" || gst.Raw != 0 {
 			t.Fatalf("%q: formats %s / %s, stats %+v", delim, wst.Format, gst.Format, gst)
 		}
-		var wantEvents []*event.Event
-		for _, ev := range want {
-			if ev.Str(event.FieldKind) != "state" { // the log's # lines
-				wantEvents = append(wantEvents, ev)
-			}
-		}
-		if len(got) != len(wantEvents) {
-			t.Fatalf("%q: %d events, want %d", delim, len(got), len(wantEvents))
-		}
-		for i := range got {
-			a, b := wantEvents[i].Fields, got[i].Fields
-			for _, m := range []map[string]any{a, b} {
-				for k := range m {
-					if strings.HasPrefix(k, "evidence.") || strings.HasPrefix(k, "log.") || k == event.FieldOriginal || k == "event.id" || k == "event.timezone" || k == "microsoft.exchange.datetime" {
-						delete(m, k)
-					}
-				}
-			}
-			if !wantEvents[i].Timestamp.Equal(got[i].Timestamp) || !reflect.DeepEqual(a, b) {
-				t.Errorf("%q event %d:\n got %v %v\nwant %v %v", delim, i, got[i].Timestamp, b, wantEvents[i].Timestamp, a)
-			}
-		}
+		sameAsTrackingLog(t, string(delim), want, got)
 	}
 
 	// Recipients as Export-Csv writes an array it was not told to join.
@@ -167,28 +146,7 @@ func TestExchangeExportList(t *testing.T) {
 	if gst.Format != "exchange-export" || gst.Raw != 0 || len(gst.Warnings) != 1 || !strings.Contains(gst.Warnings[0], "read in Europe/Paris") {
 		t.Fatalf("stats %+v", gst)
 	}
-	var wantEvents []*event.Event
-	for _, ev := range want {
-		if ev.Str(event.FieldKind) != "state" {
-			wantEvents = append(wantEvents, ev)
-		}
-	}
-	if len(got) != len(wantEvents) {
-		t.Fatalf("%d events, want %d", len(got), len(wantEvents))
-	}
-	for i := range got {
-		a, b := wantEvents[i].Fields, got[i].Fields
-		for _, m := range []map[string]any{a, b} {
-			for k := range m {
-				if strings.HasPrefix(k, "evidence.") || strings.HasPrefix(k, "log.") || k == event.FieldOriginal || k == "event.id" || k == "event.timezone" || k == "microsoft.exchange.datetime" {
-					delete(m, k)
-				}
-			}
-		}
-		if !wantEvents[i].Timestamp.Equal(got[i].Timestamp) || !reflect.DeepEqual(a, b) {
-			t.Errorf("event %d:\n got %v %v\nwant %v %v", i, got[i].Timestamp, b, wantEvents[i].Timestamp, a)
-		}
-	}
+	sameAsTrackingLog(t, "Format-List", want, got)
 
 	// Five recipients: Format-List shows four, then "...".
 	p := filepath.Join(dir, "cut.txt")
@@ -203,5 +161,34 @@ func TestExchangeExportList(t *testing.T) {
 	}
 	if len(to) == 0 || !reflect.DeepEqual(to[:4], []string{"a@gmail.com", "b@gmail.com", "c@gmail.com", "d@gmail.com"}) {
 		t.Errorf("cut: recipients %v", to)
+	}
+}
+
+// sameAsTrackingLog compares an export's events with the tracking log's
+// of the same rows: equal but for provenance, the original line and the
+// zone note.
+func sameAsTrackingLog(t *testing.T, what string, want, got []*event.Event) {
+	t.Helper()
+	var wantEvents []*event.Event
+	for _, ev := range want {
+		if ev.Str(event.FieldKind) != "state" { // the log's # lines
+			wantEvents = append(wantEvents, ev)
+		}
+	}
+	if len(got) != len(wantEvents) {
+		t.Fatalf("%s: %d events, want %d", what, len(got), len(wantEvents))
+	}
+	for i := range got {
+		a, b := wantEvents[i].Fields, got[i].Fields
+		for _, m := range []map[string]any{a, b} {
+			for k := range m {
+				if strings.HasPrefix(k, "evidence.") || strings.HasPrefix(k, "log.") || k == event.FieldOriginal || k == "event.id" || k == "event.timezone" || k == "microsoft.exchange.datetime" {
+					delete(m, k)
+				}
+			}
+		}
+		if !wantEvents[i].Timestamp.Equal(got[i].Timestamp) || !reflect.DeepEqual(a, b) {
+			t.Errorf("%s event %d:\n got %v %v\nwant %v %v", what, i, got[i].Timestamp, b, wantEvents[i].Timestamp, a)
+		}
 	}
 }
