@@ -63,7 +63,9 @@ func winExportHeader(cols []string) bool {
 	for _, c := range cols {
 		has[winExportColumn(c)] = true
 	}
-	return (has["id"] || has["instance"]) && has["time"] && (has["provider"] || has["message"] || has["channel"])
+	// Without an id, the message's first sentence names the event
+	// (Select-Object TimeCreated, Message).
+	return (has["id"] || has["instance"] || has["message"]) && has["time"] && (has["provider"] || has["message"] || has["channel"])
 }
 
 func (WindowsExport) Detect(head []byte) bool {
@@ -153,6 +155,21 @@ func (x *winExport) event(r *winRow) (*event.Event, error) {
 	if id == "" {
 		id = f["instance"]
 	}
+	named := false
+	if id == "" {
+		// An export of the time and message only: the message's first
+		// sentence names the event and its source, when it is one the
+		// reader knows.
+		w, provider, ok := sentenceOf(f["provider"], strings.TrimSpace(f["message"]))
+		if !ok {
+			return nil, fmt.Errorf("no event id, and the message's first sentence names no single event the reader knows")
+		}
+		id, named = w.id, true
+		f["provider"] = provider
+		if f["channel"] == "" {
+			f["channel"] = w.channel
+		}
+	}
 	n, err := strconv.ParseUint(strings.TrimSpace(id), 10, 32)
 	if err != nil {
 		return nil, fmt.Errorf("event id %q is not a number", id)
@@ -218,6 +235,9 @@ func (x *winExport) event(r *winRow) (*event.Event, error) {
 	}
 	if inferred {
 		mapping = append(mapping, "channel named after the provider (the export has none)")
+	}
+	if named {
+		mapping = append(mapping, "event ID and source named from the message's first sentence (the export has neither)")
 	}
 	ev := w.toEvent()
 	if msg != "" {

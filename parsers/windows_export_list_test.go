@@ -178,3 +178,48 @@ func TestScriptBlockMessage(t *testing.T) {
 		"powershell.file.script_block_text": strings.ReplaceAll(script, "\r\n", "\n"),
 	})
 }
+
+// TestWindowsExportWithoutID: an export of the time and message only
+// (Select-Object TimeCreated, Message, as a list or a CSV) names each event
+// from its message's first sentence; a sentence two events share (4697 and
+// 7045), without the source, is kept raw with the reason.
+func TestWindowsExportWithoutID(t *testing.T) {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	dir := t.TempDir()
+	svc := "Un service a été installé sur le système.\n\nNom du service :  UpdaterSvc\nNom du fichier de service :  C:\\ProgramData\\Updater\\upd.exe\nType de service :  service en mode utilisateur\nType de démarrage du service :  démarrage à la demande\nCompte de service :  LocalSystem"
+	logon := "An account was successfully logged on.\n\nSubject:\n\tSecurity ID:\t\tS-1-0-0\n\nLogon Information:\n\tLogon Type:\t\t10\n\nNew Logon:\n\tAccount Name:\t\tj.martin\n\tAccount Domain:\t\tMAIRIE\n\nNetwork Information:\n\tSource Network Address:\t185.220.101.4"
+	var fl strings.Builder
+	for _, r := range []struct{ at, msg string }{{"01/10/2026 23:12:40", svc}, {"01/10/2026 23:10:02", logon}, {"13/10/2026 08:00:00", "A service was installed in the system.\n\nService Name:  x"}} {
+		for i, l := range strings.Split(r.msg, "\n") {
+			if i == 0 {
+				fl.WriteString("TimeCreated : " + r.at + "\r\nMessage     : " + l + "\r\n")
+			} else {
+				fl.WriteString("              " + l + "\r\n")
+			}
+		}
+		fl.WriteString("\r\n")
+	}
+	csvText := "\"TimeCreated\",\"Message\"\r\n\"01/10/2026 23:12:40\",\"" + svc + "\"\r\n\"13/10/2026 08:00:00\",\"" + logon + "\"\r\n"
+	for name, text := range map[string]string{"fl.txt": fl.String(), "select.csv": csvText} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		evs, st := parseFile(t, p, &Options{TZ: paris})
+		if st.Format != "windows-export" || len(evs) < 2 {
+			t.Fatalf("%s: stats %+v", name, st)
+		}
+		want(t, name+" 7045", evs[0], "2026-10-01T21:12:40Z", map[string]any{
+			"event.code": "7045", "event.provider": "Service Control Manager", "winlog.channel": "System", "service.name": "UpdaterSvc",
+			"evidence.mapping": mappingRead + "; event ID and source named from the message's first sentence (the export has neither)",
+		})
+		if name == "fl.txt" {
+			want(t, name+" 4624", evs[1], "2026-10-01T21:10:02Z", map[string]any{
+				"event.code": "4624", "winlog.channel": "Security", "user.name": "j.martin", "source.ip": "185.220.101.4", "winlog.logon.type": "RemoteInteractive",
+			})
+			if evs[2].Str(event.FieldKind) != event.KindRaw || !strings.Contains(evs[2].Str(event.FieldError), "names no single event") {
+				t.Errorf("%s: a sentence of two events: %v", name, evs[2].Fields)
+			}
+		}
+	}
+}

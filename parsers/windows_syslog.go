@@ -75,6 +75,27 @@ var winFirstSentences = map[string]map[string]winSentence{
 
 const sysmonChannel = "Microsoft-Windows-Sysmon/Operational"
 
+// sentenceOf gives the event a message's first sentence names, and its
+// source, among a source's events (any source's when source is "": a
+// sentence names one event only, but 7045's and 4697's, the same, are told
+// apart by the source alone: such a sentence is no answer without it).
+func sentenceOf(source, msg string) (w winSentence, provider string, ok bool) {
+	for src, sentences := range winFirstSentences {
+		if source != "" && src != source {
+			continue
+		}
+		for s, found := range sentences {
+			if strings.HasPrefix(msg, s) {
+				if ok && source == "" && found != w {
+					return winSentence{}, "", false // two events' sentence
+				}
+				w, provider, ok = found, src, true
+			}
+		}
+	}
+	return w, provider, ok
+}
+
 // winAuditFailures are the security events Windows writes as audit
 // failures; the others of winFirstSentences are audit successes (the
 // keyword a forwarder's text leaves out).
@@ -102,18 +123,11 @@ func windowsFromSyslog(h syslogHeader) (ev *event.Event, ok bool) {
 			}
 		}
 	}
-	sentences := winFirstSentences[source]
-	if sentences == nil {
+	if winFirstSentences[source] == nil {
 		return nil, false
 	}
 	msg = strings.TrimSpace(rsyslogControls.Replace(msg))
-	var found winSentence
-	for s, w := range sentences {
-		if strings.HasPrefix(msg, s) {
-			found, ok = w, true
-			break
-		}
-	}
+	found, _, ok := sentenceOf(source, msg)
 	if !ok {
 		return nil, false
 	}
