@@ -278,14 +278,7 @@ func (w *world) mailOut(a access, t time.Time, to string, n int) Channel {
 		// The relay's SMTP session to the recipient's server, as the firewall sees it.
 		w.traffic(session{src: w.org.Mail.IP, sport: 41000 + i, dst: mx.IP, dport: 25, proto: 6, service: "SMTP", host: mx.Host, start: mt, dur: 20 * time.Second,
 			sent: size + size/30, rcvd: 4200, policy: 7})
-		ch.Bytes += size
-		ch.Sessions++
-		if ch.First.IsZero() || mt.Before(ch.First) {
-			ch.First = mt
-		}
-		if mt.After(ch.Last) {
-			ch.Last = mt
-		}
+		ch.add(mt, mt, size)
 	}
 	if w.o.Missing != "mail" {
 		w.truth.Exfil = append(w.truth.Exfil, ch)
