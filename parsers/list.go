@@ -1,7 +1,6 @@
 package parsers
 
 import (
-	"bufio"
 	"errors"
 	"strings"
 )
@@ -104,53 +103,19 @@ func listHead(head []byte) ([]string, bool) {
 
 // readList reads a list's records and hands each to fn until it returns
 // false; a line before the first record is handed to before (nil: not
-// said).
+// said). A record starts where the file's first property comes again.
 func readList(in *Input, st *FileStats, what string, before func(no int64, line string), fn func(listRecord) bool) error {
-	rc, err := in.Reader()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	sc := bufio.NewScanner(&bomSkipper{r: bufio.NewReaderSize(rc, 1<<16)})
-	sc.Buffer(make([]byte, 1<<16), 16<<20)
-	legacy := legacyText{unit: "line"}
-	defer legacy.warn(st)
-	var (
-		first string // the records' first property
-		no    int64
-		block []string
-		start int64
-		stop  bool
-	)
-	flush := func() {
-		for len(block) > 0 && strings.TrimSpace(block[len(block)-1]) == "" {
-			block = block[:len(block)-1]
+	first := "" // the records' first property
+	isStart := func(l string) bool {
+		name, _, _, ok := listProperty(l)
+		if ok && first == "" {
+			first = name
 		}
-		if len(block) > 0 && !stop {
-			stop = !fn(listRecordOf(block, start))
-		}
-		block = block[:0]
+		return ok && name == first
 	}
-	for !stop && sc.Scan() {
-		no++
-		l := legacy.string(strings.TrimRight(sc.Text(), "\r"), no)
-		if name, _, _, ok := listProperty(l); ok && (first == "" || name == first) {
-			flush()
-			first, start = name, no
-		} else if len(block) == 0 {
-			if strings.TrimSpace(l) != "" && before != nil {
-				before(no, l)
-			}
-			continue
-		}
-		block = append(block, l)
-	}
-	flush()
-	if err := sc.Err(); err != nil {
-		st.AddLost(what+": "+err.Error(), 1)
-		return err
-	}
-	return nil
+	return readBlocks(in, st, what, isStart, before, func(block []string, start int64) bool {
+		return fn(listRecordOf(block, start))
+	})
 }
 
 // listRecordOf reads one record's lines: each property's value, its
