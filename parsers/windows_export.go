@@ -105,9 +105,6 @@ func (WindowsExport) ReadFile(in *Input, o *Options, emit Emit, st *FileStats) e
 	opts := *o
 	opts.Warn = st.Warn
 	x := &winExport{zone: newZoneless(&opts)}
-	if head, err := in.Head(64 << 10); err == nil && isWinListHead(head) {
-		return x.listFile(in, st, emit)
-	}
 	// A first pass, only as long as the dates need it, finds the order of
 	// their day and month; what it meets is counted by the second.
 	_ = x.rows(in, &FileStats{}, func(r *winRow) bool {

@@ -1,10 +1,6 @@
 package parsers
 
-import (
-	"strings"
-
-	"github.com/exfiltrace/exfiltrace/event"
-)
+import "strings"
 
 // Windows events in PowerShell's list form (list.go): what
 // `Get-WinEvent … | Format-List` (fl, fl *) or `Get-EventLog … | fl`
@@ -39,34 +35,4 @@ func listRow(rec listRecord) *winRow {
 		}
 	}
 	return r
-}
-
-// listFile reads a list-form export: the dates' order first (from the
-// time properties alone), then the records.
-func (x *winExport) listFile(in *Input, st *FileStats, emit Emit) error {
-	x.kind = "powershell-list"
-	_ = readList(in, &FileStats{}, "windows-export", nil, func(rec listRecord) bool {
-		s := strings.TrimSpace(listRow(rec).f["time"])
-		if isISODate(s) {
-			return false
-		}
-		return !x.order.see(s)
-	})
-	x.order.settle(st.Warn)
-	before := func(no int64, l string) {
-		rawLine(emit, no, []byte(l), "windows-export: "+errBeforeList.Error())
-	}
-	return readList(in, st, "windows-export", before, func(rec listRecord) bool {
-		r := listRow(rec)
-		e, err := x.event(r)
-		if err != nil {
-			e = event.New()
-			e.Fields[event.FieldKind] = event.KindRaw
-			e.Fields[event.FieldError] = "windows-export: " + err.Error()
-		}
-		e.Fields[event.FieldOriginal] = r.original
-		e.Fields[event.FieldLine] = r.at
-		emit(e, r.pos)
-		return true
-	})
 }

@@ -12,13 +12,20 @@ import (
 	"strings"
 )
 
-// The rows of a Windows export, from its CSV (Export-Csv, Event Viewer) or
-// JSON (ConvertTo-Json) form, each as its columns by winExportColumns'
-// names.
+// The rows of a Windows export, from its CSV (Export-Csv, Event Viewer),
+// JSON (ConvertTo-Json) or list (Format-List, windows_export_list.go) form,
+// each as its columns by winExportColumns' names.
 
 // rows reads the file's events, CSV or JSON, and hands each to fn until it
 // returns false.
 func (x *winExport) rows(in *Input, st *FileStats, fn func(*winRow) bool) error {
+	if head, err := in.Head(64 << 10); err == nil && isWinListHead(head) {
+		x.kind = "powershell-list"
+		before := func(no int64, l string) {
+			fn(&winRow{pos: linePos(no), at: no, original: l, err: errBeforeList})
+		}
+		return readList(in, st, "windows-export", before, func(rec listRecord) bool { return fn(listRow(rec)) })
+	}
 	br, first, rc, err := openText(in, "windows-export")
 	if err != nil {
 		return err
