@@ -216,6 +216,9 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 		if err := d.table.pairs(s, kv); err != nil {
 			return err
 		}
+	} else if (FortiMail{}).matchLine(s) {
+		// date= and time= like ours: a FortiMail's record in a relay's file
+		return fmt.Errorf("fortigate: a FortiMail record (log_id=)")
 	} else if err := d.pairs(s, kv, &hdr); err != nil {
 		return err
 	}

@@ -294,6 +294,14 @@ func FuzzWatchGuard(f *testing.F) {
 	fuzzLines(f, WatchGuard{})
 }
 
+func FuzzFortiMail(f *testing.F) {
+	seedLines(f, "testdata/formats/fortimail.log")
+	for _, l := range fortiMailLines {
+		f.Add([]byte(l))
+	}
+	fuzzLines(f, FortiMail{})
+}
+
 func FuzzMeraki(f *testing.F) {
 	seedLines(f, "testdata/formats/meraki.log")
 	fuzzLines(f, Meraki{})

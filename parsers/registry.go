@@ -53,6 +53,7 @@ var registry = []Format{
 	ISCDHCPd{},
 	MSDNSDebug{},
 	Postfix{},
+	FortiMail{},
 	Dovecot{},
 	Zimbra{},
 	Cyrus{},

@@ -63,12 +63,15 @@ func (m *mailLedger) observe(ev *event.Event) {
 	tos := ev.Strings("email.to.address")
 	// The mail service's own word on a message's direction (Exchange's
 	// directionality): one of its users sent it, or it came in to them.
+	// ECS's "inbound" (a mail gateway's word on its recipient: FortiMail's
+	// "in") says the same of the recipients; its "outbound" says only that
+	// they are not ours, nothing of the sender, who may be anyone relayed.
 	switch strings.ToLower(ev.Str("email.direction")) {
 	case "originating":
 		if strings.Contains(from, "@") {
 			m.learned[domainOf(from)]++
 		}
-	case "incoming":
+	case "incoming", "inbound":
 		for _, to := range tos {
 			if strings.Contains(to, "@") {
 				m.learned[domainOf(to)]++

@@ -403,6 +403,57 @@ func TestMailDirectionTeachesOwnDomains(t *testing.T) {
 	}
 }
 
+// TestFortiMailHistoryLedger: a FortiMail gateway's history log alone (a
+// record per message and recipient, syslog's CSV form). The messages it
+// let out to an outside address are the ledger's, to the byte; those it
+// rejected or quarantined are not; the municipality's domain is learned
+// from the mail FortiMail says came in to it, and its mailboxes are no
+// outside recipients.
+func TestFortiMailHistoryLedger(t *testing.T) {
+	rec := func(day, clock, sess, clientIP, from, to, direction, disposition string, size int) string {
+		return fmt.Sprintf(`<190>date=2025-03-%s,time=%s,device_id=FEVM020000000001,log_id=0200007961,type=statistics,pri=information,session_id="%s",client_name="",client_ip="%s",dst_ip="192.0.2.25",from="%s",to="%s",polid="0:1:1:SYSTEM",domain="mairie-exemple.fr",mailer="mta",resolved="OK",direction="%s",virus="",disposition="%s",classifier="Not Spam",message_length="%d",subject="x"`,
+			day, clock, sess, clientIP, from, to, direction, disposition, size) + "\n"
+	}
+	var log strings.Builder
+	for d := 1; d <= 7; d++ {
+		for i := 0; i < 4; i++ {
+			log.WriteString(rec(fmt.Sprintf("%02d", d), fmt.Sprintf("09:%02d:02.120", 10+i), fmt.Sprintf("in%d%d", d, i), "203.0.113.9",
+				"contact@fournisseur.example.com", fmt.Sprintf("agent%d@mairie-exemple.fr", i), "in", "Accept", 900000000+i))
+			log.WriteString(rec(fmt.Sprintf("%02d", d), fmt.Sprintf("10:%02d:05.500", 10+i), fmt.Sprintf("out%d%d", d, i), "10.1.2.10",
+				fmt.Sprintf("agent%d@mairie-exemple.fr", i), "service@prefecture-exemple.gouv.fr", "out", "Accept;Insert Header", 30000+i))
+		}
+	}
+	for k, size := range []int{15728640, 15728641, 15728642} {
+		log.WriteString(rec("08", fmt.Sprintf("02:1%d:00.000", k), fmt.Sprintf("exf%d", k), "10.1.2.10", "j.martin@mairie-exemple.fr", "depot.archive@proton.me", "out", "Accept", size))
+	}
+	log.WriteString(rec("08", "02:20:00.000", "exf8", "10.1.2.10", "j.martin@mairie-exemple.fr", "depot.archive@proton.me", "out", "Reject", 9999999))
+	log.WriteString(rec("08", "02:21:00.000", "exf9", "10.1.2.10", "j.martin@mairie-exemple.fr", "depot.archive@proton.me", "out", "System Quarantine;Notification;Defer Disposition", 8888888))
+	p := filepath.Join(t.TempDir(), "fortimail.log")
+	if err := os.WriteFile(p, []byte(log.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := analyze(t, "en", p)
+	if strings.Join(r.OwnMailDomains, ",") != "mairie-exemple.fr" {
+		t.Errorf("own mail domains %v", r.OwnMailDomains)
+	}
+	if len(r.Exfiltration) != 1 {
+		t.Fatalf("ledger %+v", r.Exfiltration)
+	}
+	e := r.Exfiltration[0]
+	if e.Channel != "email" || e.Destination.Email != "depot.archive@proton.me" || e.Bytes != 15728640+15728641+15728642 || e.Events != 3 ||
+		e.FirstSeen.Format(time.RFC3339) != "2025-03-08T02:10:00Z" || e.LastSeen.Format(time.RFC3339) != "2025-03-08T02:12:00Z" {
+		t.Errorf("ledger entry %s %+v %d B %d messages %s→%s", e.Channel, e.Destination, e.Bytes, e.Events, e.FirstSeen, e.LastSeen)
+	}
+	if r.Verdict.DataTaken != Likely || r.Verdict.BytesOut != 47185923 {
+		t.Errorf("verdict %s, %d B out", r.Verdict.DataTaken, r.Verdict.BytesOut)
+	}
+	for _, c := range r.Coverage {
+		if c.Source != "mail" {
+			t.Errorf("FortiMail's records counted as %q, not mail", c.Source)
+		}
+	}
+}
+
 // TestUndatedTimesRendered: a case whose events name no time (bare device
 // messages) says so in its human reports, never "0001-01-01".
 func TestUndatedTimesRendered(t *testing.T) {
