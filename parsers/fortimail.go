@@ -178,6 +178,10 @@ func fortiMailMessage(ev *event.Event, kv map[string]string) {
 	ev.Fields["event.category"] = []string{"email"}
 	ev.Fields["event.type"] = []string{"info"}
 	fortiMailAddresses(ev, kv)
+	// dst_ip is the address the client reached: the gateway's own, from
+	// which it also sends the message on (its SMTP sessions in a firewall
+	// log are this message again).
+	setIP(ev, "observer.ip", kv["dst_ip"])
 	ev.Set("email.message_id", strings.Trim(kv["message_id"], "<>"))
 	ev.SetIntString("email.size", kv["message_length"])
 	if n, ok := ev.Int("email.size"); !ok || n < 0 {

@@ -358,7 +358,11 @@ func TestClockMomentsSpanTheLog(t *testing.T) {
 // which the check finds exactly; read in the town's zone, none is claimed.
 func TestClockOffsetFromSMTPSessionEnds(t *testing.T) {
 	offsetsFound(t, "mail", func(seed uint64) (*scenario.Incident, error) {
-		inc := scenario.Generate(scenario.Variants[seed%3], seed)
+		// Postfix names the relay each message left by; a FortiMail's
+		// history does not, so it gives no such moments.
+		o := scenario.Draw(scenario.Variants[seed%3], seed)
+		o.FortiMail = false
+		inc := scenario.Build(o)
 		return inc, inc.AsFirewall("sonicwall")
 	})
 }

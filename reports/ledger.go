@@ -157,20 +157,26 @@ func (a *Analyzer) mailAfterCollection(r *recipient, acts []activity, window *Ra
 
 // dropMailTransport removes the SMTP sessions that carried flagged mail to
 // its recipients' servers: they are the email channel itself, and counting
-// them as network too would count the same bytes twice.
+// them as network too would count the same bytes twice. A relay the mail
+// log names is known by its address; where the log names only the gateway
+// that passed the mail (FortiMail), its sessions to an SMTP port are.
 func dropMailTransport(cands []candidate, mail []mailCandidate, ml *mailLedger) []candidate {
-	relays := map[string]bool{}
+	relays, gateways := map[string]bool{}, map[string]bool{}
 	for _, m := range mail {
 		for ip := range ml.relayOf[m.r.addr] {
 			relays[ip] = true
 		}
+		for ip := range ml.gatewayOf[m.r.addr] {
+			gateways[ip] = true
+		}
 	}
-	if len(relays) == 0 {
+	if len(relays) == 0 && len(gateways) == 0 {
 		return cands
 	}
 	out := cands[:0]
 	for _, c := range cands {
-		if !relays[c.pair.k.dst.String()] {
+		smtp := c.pair.p != nil && (c.pair.p.port == 25 || c.pair.p.port == 465 || c.pair.p.port == 587)
+		if !relays[c.pair.k.dst.String()] && !(smtp && gateways[c.pair.k.src.String()]) {
 			out = append(out, c)
 		}
 	}

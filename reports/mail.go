@@ -21,6 +21,10 @@ type mailLedger struct {
 	// relayOf maps a recipient to the relays (MX addresses) that carried
 	// mail to it: those SMTP sessions are the email channel itself.
 	relayOf map[string]map[string]bool
+	// gatewayOf maps a recipient to the mail gateways (observer.ip: a
+	// FortiMail's address) that passed mail to it without naming the
+	// relay: their SMTP sessions out are the email channel too.
+	gatewayOf map[string]map[string]bool
 }
 
 type recipient struct {
@@ -38,7 +42,7 @@ type mailMessage struct {
 
 func newMailLedger(internal func(string) bool, own []string) *mailLedger {
 	m := &mailLedger{internal: internal, configured: map[string]bool{}, learned: map[string]int{},
-		to: map[string]*recipient{}, relayOf: map[string]map[string]bool{}}
+		to: map[string]*recipient{}, relayOf: map[string]map[string]bool{}, gatewayOf: map[string]map[string]bool{}}
 	for _, d := range own {
 		m.configured[strings.ToLower(d)] = true
 	}
@@ -98,12 +102,19 @@ func (m *mailLedger) observe(ev *event.Event) {
 		r.messages = append(r.messages, mailMessage{key: key, size: size, t: ev.Timestamp,
 			ref: ev.Str(event.FieldFile) + " line " + ev.Str(event.FieldLine), user: strings.Clone(user), client: ev.Str("source.ip")})
 		for _, ip := range relays {
-			if m.relayOf[to] == nil {
-				m.relayOf[to] = map[string]bool{}
-			}
-			m.relayOf[to][ip] = true
+			addTo(m.relayOf, to, ip)
+		}
+		if gw := ev.Str("observer.ip"); gw != "" && len(relays) == 0 {
+			addTo(m.gatewayOf, to, gw)
 		}
 	}
+}
+
+func addTo(m map[string]map[string]bool, k, v string) {
+	if m[k] == nil {
+		m[k] = map[string]bool{}
+	}
+	m[k][v] = true
 }
 
 // own reports a domain of the organisation: configured, or learned from at

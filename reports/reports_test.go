@@ -410,9 +410,57 @@ func TestMailDirectionTeachesOwnDomains(t *testing.T) {
 // from the mail FortiMail says came in to it, and its mailboxes are no
 // outside recipients.
 func TestFortiMailHistoryLedger(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "fortimail.log")
+	if err := os.WriteFile(p, []byte(fortiMailTheft("192.0.2.25", 15728640)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := analyze(t, "en", p)
+	checkFortiMailTheft(t, r, 15728640)
+	for _, c := range r.Coverage {
+		if c.Source != "mail" {
+			t.Errorf("FortiMail's records counted as %q, not mail", c.Source)
+		}
+	}
+}
+
+// TestFortiMailGatewaySessionsAreTheMail: the same gateway inside the
+// network, behind a FortiGate that logs its SMTP sessions to the
+// recipient's server: those sessions carried the messages the mail ledger
+// counts, and are not a second, network, entry of the same bytes.
+func TestFortiMailGatewaySessionsAreTheMail(t *testing.T) {
+	dir := t.TempDir()
+	var fw strings.Builder
+	session := func(day, clock string, id int, dst string, sent int) {
+		fmt.Fprintf(&fw, `date=2025-03-%s time=%s devname="FGT-MAIRIE" devid="FG100FTK00000001" tz="+0000" logid="0000000013" type="traffic" subtype="forward" level="notice" srcip=10.1.2.25 srcport=%d srcintf="dmz" dstip=%s dstport=25 dstintf="wan1" sessionid=%d proto=6 action="close" policyid=7 service="SMTP" duration=20 sentbyte=%d rcvdbyte=4200`+"\n",
+			day, clock, 40000+id, dst, id, sent)
+	}
+	for d := 1; d <= 7; d++ {
+		for i := 0; i < 4; i++ {
+			session(fmt.Sprintf("%02d", d), fmt.Sprintf("10:%02d:25", 10+i), d*10+i, "198.51.100.20", 31000+i)
+		}
+	}
+	// Messages ten times larger than the other test's, so that their
+	// sessions alone would be a network entry.
+	const size = 157286400
+	for k := range 3 {
+		session("08", fmt.Sprintf("02:1%d:20", k), 900+k, "142.250.27.27", size+k+(size+k)/30)
+	}
+	for name, text := range map[string]string{"fortimail.log": fortiMailTheft("10.1.2.25", size), "fortigate.log": fw.String()} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkFortiMailTheft(t, analyze(t, "en", dir), size)
+}
+
+// fortiMailTheft is a week of a town's mail through a FortiMail at gateway
+// (its history log, syslog's CSV form), then three night messages of size
+// bytes (and one and two more) to a personal address, a fourth rejected, a
+// fifth quarantined.
+func fortiMailTheft(gateway string, size int) string {
 	rec := func(day, clock, sess, clientIP, from, to, direction, disposition string, size int) string {
-		return fmt.Sprintf(`<190>date=2025-03-%s,time=%s,device_id=FEVM020000000001,log_id=0200007961,type=statistics,pri=information,session_id="%s",client_name="",client_ip="%s",dst_ip="192.0.2.25",from="%s",to="%s",polid="0:1:1:SYSTEM",domain="mairie-exemple.fr",mailer="mta",resolved="OK",direction="%s",virus="",disposition="%s",classifier="Not Spam",message_length="%d",subject="x"`,
-			day, clock, sess, clientIP, from, to, direction, disposition, size) + "\n"
+		return fmt.Sprintf(`<190>date=2025-03-%s,time=%s,device_id=FEVM020000000001,log_id=0200007961,type=statistics,pri=information,session_id="%s",client_name="",client_ip="%s",dst_ip="%s",from="%s",to="%s",polid="0:1:1:SYSTEM",domain="mairie-exemple.fr",mailer="mta",resolved="OK",direction="%s",virus="",disposition="%s",classifier="Not Spam",message_length="%d",subject="x"`,
+			day, clock, sess, clientIP, gateway, from, to, direction, disposition, size) + "\n"
 	}
 	var log strings.Builder
 	for d := 1; d <= 7; d++ {
@@ -423,16 +471,18 @@ func TestFortiMailHistoryLedger(t *testing.T) {
 				fmt.Sprintf("agent%d@mairie-exemple.fr", i), "service@prefecture-exemple.gouv.fr", "out", "Accept;Insert Header", 30000+i))
 		}
 	}
-	for k, size := range []int{15728640, 15728641, 15728642} {
-		log.WriteString(rec("08", fmt.Sprintf("02:1%d:00.000", k), fmt.Sprintf("exf%d", k), "10.1.2.10", "j.martin@mairie-exemple.fr", "depot.archive@proton.me", "out", "Accept", size))
+	for k := range 3 {
+		log.WriteString(rec("08", fmt.Sprintf("02:1%d:00.000", k), fmt.Sprintf("exf%d", k), "10.1.2.10", "j.martin@mairie-exemple.fr", "depot.archive@proton.me", "out", "Accept", size+k))
 	}
 	log.WriteString(rec("08", "02:20:00.000", "exf8", "10.1.2.10", "j.martin@mairie-exemple.fr", "depot.archive@proton.me", "out", "Reject", 9999999))
 	log.WriteString(rec("08", "02:21:00.000", "exf9", "10.1.2.10", "j.martin@mairie-exemple.fr", "depot.archive@proton.me", "out", "System Quarantine;Notification;Defer Disposition", 8888888))
-	p := filepath.Join(t.TempDir(), "fortimail.log")
-	if err := os.WriteFile(p, []byte(log.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r := analyze(t, "en", p)
+	return log.String()
+}
+
+// checkFortiMailTheft: the messages FortiMail let out to the personal
+// address are the ledger's one entry, to the byte; the domain is learned.
+func checkFortiMailTheft(t *testing.T, r *Report, size int64) {
+	t.Helper()
 	if strings.Join(r.OwnMailDomains, ",") != "mairie-exemple.fr" {
 		t.Errorf("own mail domains %v", r.OwnMailDomains)
 	}
@@ -440,17 +490,12 @@ func TestFortiMailHistoryLedger(t *testing.T) {
 		t.Fatalf("ledger %+v", r.Exfiltration)
 	}
 	e := r.Exfiltration[0]
-	if e.Channel != "email" || e.Destination.Email != "depot.archive@proton.me" || e.Bytes != 15728640+15728641+15728642 || e.Events != 3 ||
+	if e.Channel != "email" || e.Destination.Email != "depot.archive@proton.me" || e.Bytes != 3*size+3 || e.Events != 3 ||
 		e.FirstSeen.Format(time.RFC3339) != "2025-03-08T02:10:00Z" || e.LastSeen.Format(time.RFC3339) != "2025-03-08T02:12:00Z" {
 		t.Errorf("ledger entry %s %+v %d B %d messages %s→%s", e.Channel, e.Destination, e.Bytes, e.Events, e.FirstSeen, e.LastSeen)
 	}
-	if r.Verdict.DataTaken != Likely || r.Verdict.BytesOut != 47185923 {
+	if r.Verdict.DataTaken != Likely || r.Verdict.BytesOut != 3*size+3 {
 		t.Errorf("verdict %s, %d B out", r.Verdict.DataTaken, r.Verdict.BytesOut)
-	}
-	for _, c := range r.Coverage {
-		if c.Source != "mail" {
-			t.Errorf("FortiMail's records counted as %q, not mail", c.Source)
-		}
 	}
 }
 

@@ -127,6 +127,9 @@ const mailFile = "mail/mail.log"
 // parser dates it by (its first queue line, client=).
 func (w *world) message(t time.Time, clientHost, clientIP, sasl, from string, to []string, size int64, relayHost, relayIP string) time.Time {
 	t = t.Truncate(time.Second)
+	if w.o.FortiMail {
+		return w.fortiMailMessage(t, clientHost, clientIP, sasl != "", from, to, size)
+	}
 	qid := fmt.Sprintf("%09X", w.next()*4099%0xfffffffff)
 	pid := 1000 + w.r.IntN(30000)
 	stamp := func(tt time.Time) string {
@@ -165,6 +168,58 @@ func (w *world) message(t time.Time, clientHost, clientIP, sasl, from string, to
 	}
 	add(time.Second+xfer+time.Duration(len(to))*40*time.Millisecond, "qmgr", 811, fmt.Sprintf("%s: removed", qid))
 	return t.Add(step)
+}
+
+// fortiMailMessage writes a message through a FortiMail gateway: a
+// history record per recipient, dated when it was handled (the time
+// returned), in the appliance's local time without a zone. Now and then
+// an outside server's message is first put off (Delay, greylisting) and
+// accepted when it comes back: only the second carried it.
+func (w *world) fortiMailMessage(t time.Time, clientHost, clientIP string, inside bool, from string, to []string, size int64) time.Time {
+	mt := t.Add(120 * time.Millisecond)
+	session := fmt.Sprintf("%08X%06d", uint32(w.next()*2654435761), w.seq%1_000_000)
+	if !inside && w.r.IntN(8) == 0 {
+		w.fortiMailRecord(mt.Add(-5*time.Minute), session+"D", clientHost, clientIP, inside, from, to[0], "Delay", "Grey List", size)
+	}
+	for _, rc := range to {
+		w.fortiMailRecord(mt, session, clientHost, clientIP, inside, from, rc, "Accept", "Not Spam", size)
+	}
+	return mt
+}
+
+// fortiMailRecord writes one history record; inside is a client of the
+// organisation's (one that authenticated).
+func (w *world) fortiMailRecord(t time.Time, session, clientHost, clientIP string, inside bool, from, to, disposition, classifier string, size int64) {
+	direction, srcType := "out", "ext"
+	if strings.HasSuffix(to, "@"+w.org.MailDomain) {
+		direction = "in"
+	}
+	if inside {
+		srcType = "int"
+	}
+	lt := t.In(w.loc)
+	pairs := [][2]string{{"date", lt.Format("2006-01-02")}, {"time", lt.Format("15:04:05.000")}, {"device_id", "FEVM02TM" + w.org.FWSerial[len(w.org.FWSerial)-8:]},
+		{"log_id", "0200007961"}, {"type", "statistics"}, {"pri", "information"}, {"session_id", `"` + session + "-" + session + `"`},
+		{"client_name", `"` + clientHost + `"`}, {"client_ip", `"` + clientIP + `"`}, {"dst_ip", `"` + w.org.Mail.IP + `"`},
+		{"from", `"` + from + `"`}, {"hfrom", `"` + from + `"`}, {"to", `"` + to + `"`}, {"polid", `"0:1:1:SYSTEM"`},
+		{"domain", `"` + w.org.MailDomain + `"`}, {"mailer", `"mta"`}, {"resolved", `"OK"`}, {"src_type", `"` + srcType + `"`},
+		{"direction", `"` + direction + `"`}, {"virus", `""`}, {"disposition", `"` + disposition + `"`}, {"classifier", `"` + classifier + `"`},
+		{"message_length", fmt.Sprintf(`"%d"`, size)}, {"subject", `""`}, {"message_id", fmt.Sprintf(`"%s@%s"`, session, domainOf(from))}}
+	var b strings.Builder
+	sep := ","
+	if w.o.ClassicSyslog {
+		sep = " "
+		b.WriteString(lt.Format(time.Stamp) + " " + w.org.Mail.Name + " ")
+	} else {
+		b.WriteString("<190>")
+	}
+	for i, p := range pairs {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(p[0] + "=" + p[1])
+	}
+	w.add("mail/fortimail.log", t, b.String())
 }
 
 func domainOf(a string) string { return a[strings.LastIndexByte(a, '@')+1:] }

@@ -29,6 +29,11 @@ type Options struct {
 	Backups                     []Backup
 	CloudUsers                  int  // colleagues using the cloud service daily
 	ClassicSyslog               bool // Postfix with "Mar 14 23:05:01" stamps (no zone, no year)
+	// FortiMail: the mail gateway is a FortiMail, whose history log (a
+	// record per recipient, no account) stands instead of Postfix's;
+	// ClassicSyslog then picks its space-separated form behind a relay's
+	// header rather than its CSV form.
+	FortiMail bool
 	WinXMLRoot                  bool // wevtutil output with an <Events> root
 	Winlogbeat                  bool // Windows events as Winlogbeat JSON instead of XML
 	NXLog                       bool // Windows events as NXLog CE forwards them: JSON, local time to the second, no zone
@@ -167,6 +172,10 @@ func (o *Options) SetWindowsForm(form string) {
 // rather than Export-Csv's: a draw of its own, outside Draw's sequence.
 func listFormOf(seed uint64) bool { return rand.New(rand.NewPCG(seed, 0xf1)).IntN(2) == 0 }
 
+// fortiMailOf says whether a seed's mail gateway is a FortiMail (a
+// quarter of seeds): a draw of its own, outside Draw's sequence.
+func fortiMailOf(seed uint64) bool { return rand.New(rand.NewPCG(seed, 0xf2)).IntN(4) == 0 }
+
 // Draw picks every option of an incident from its seed.
 func Draw(v Variant, seed uint64) Options {
 	r := rand.New(rand.NewPCG(seed, uint64(len(v))*7919+hashString(string(v))))
@@ -199,6 +208,7 @@ func Draw(v Variant, seed uint64) Options {
 		o.WindowsFrom = o.Start.Add(time.Duration(24+r.IntN(30)) * time.Hour)
 	}
 	o.ClassicSyslog = r.IntN(2) == 0
+	o.FortiMail = fortiMailOf(seed)
 	o.WinXMLRoot = r.IntN(2) == 0
 	// One draw for the Windows form, so adding a form left the other
 	// choices of every seed as they were.
@@ -391,7 +401,12 @@ func (o Options) describe() string {
 	if o.CloudUsers > 0 {
 		parts = append(parts, fmt.Sprintf("%d colleagues use the cloud service", o.CloudUsers))
 	}
-	if o.ClassicSyslog {
+	switch {
+	case o.FortiMail && o.ClassicSyslog:
+		parts = append(parts, "mail through a FortiMail (history log, space-separated behind a relay's header)")
+	case o.FortiMail:
+		parts = append(parts, "mail through a FortiMail (history log, syslog's CSV form)")
+	case o.ClassicSyslog:
 		parts = append(parts, "Postfix with classic syslog stamps")
 	}
 	if o.Winlogbeat {

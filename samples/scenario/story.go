@@ -271,6 +271,9 @@ func (w *world) insiderDay() int {
 // relay, authenticated as the intruder's account from the tunnel address.
 func (w *world) mailOut(a access, t time.Time, to string, n int) Channel {
 	ch := Channel{Channel: "email", Destination: to, Domain: domainOf(to), Account: a.user}
+	if w.o.FortiMail {
+		ch.Account = "" // a gateway's history names no account
+	}
 	mx := Site{"142.250.27.27", "mx." + domainOf(to)}
 	for i := 0; i < n; i++ {
 		size := int64(8_000_000 + w.r.IntN(17_000_000))
