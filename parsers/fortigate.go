@@ -2,6 +2,7 @@ package parsers
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -106,6 +107,9 @@ const (
 	fRemIP
 	fTunnelIP
 	fStatus
+	fXAuthUser
+	fEAPUser
+	fAssignIP
 	fortiFields
 )
 
@@ -118,7 +122,7 @@ var fortiFieldNames = [fortiFields]string{
 	fHostname: "hostname", fDstHost: "dst_host", fURL: "url", fTransIP: "transip", fUser: "user",
 	fUnauthUser: "unauthuser", fSentByte: "sentbyte", fRcvdByte: "rcvdbyte", fSentPkt: "sentpkt",
 	fRcvdPkt: "rcvdpkt", fDuration: "duration", fSentDelta: "sentdelta", fDirection: "direction",
-	fRemIP: "remip", fTunnelIP: "tunnelip", fStatus: "status",
+	fRemIP: "remip", fTunnelIP: "tunnelip", fStatus: "status", fXAuthUser: "xauthuser", fEAPUser: "eapuser", fAssignIP: "assignip",
 }
 
 // fortiFieldSlots finds a key's number by open addressing on its length
@@ -280,8 +284,10 @@ func (d *fortiDecoder) event(no int64, s string, hdr syslogHeader, kv *fortiLine
 	ev.Set("destination.domain", firstNonEmpty(kv.get(fHostname), kv.get(fDstHost)))
 	ev.Set("url.original", kv.get(fURL))
 	ev.Set("source.nat.ip", kv.get(fTransIP))
-	if u := firstNonEmpty(kv.get(fUser), kv.get(fUnauthUser)); u != "N/A" {
+	if u := fortiUser(kv); u != "" {
 		ev.Set("user.name", u)
+	} else if u := kv.get(fUser); u != "" && u != "N/A" {
+		ev.Set("fortinet.firewall.user", u) // a dial-up IPsec peer's address, no account
 	}
 	// An interim record (long sessions, action=accept with sentdelta) repeats
 	// the session's running totals: its counters stay under fortinet.firewall.*
@@ -345,11 +351,14 @@ func (d *fortiDecoder) event(no int64, s string, hdr syslogHeader, kv *fortiLine
 		switch sub {
 		case "vpn":
 			ev.Add("event.category", "network")
-			// The VPN client's public address is remip; tunnelip is the address it gets inside.
+			// The VPN client's public address is remip; tunnelip (IPsec:
+			// assignip) is the address it gets inside.
 			setIP(ev, "source.ip", kv.get(fRemIP))
-			setIP(ev, "fortinet.firewall.assigned_ip", kv.get(fTunnelIP))
+			setIP(ev, "fortinet.firewall.assigned_ip", firstNonEmpty(kv.get(fTunnelIP), kv.get(fAssignIP)))
 			a := kv.get(fAction)
-			if strings.Contains(a, "login") || strings.Contains(a, "tunnel-up") || strings.Contains(a, "auth") {
+			if strings.Contains(a, "login") || strings.Contains(a, "tunnel-up") || strings.Contains(a, "auth") ||
+				// A dial-up IPsec phase 1 that names its XAuth or EAP account is that account's login.
+				a == "negotiate" && firstNonEmpty(kv.get(fXAuthUser), kv.get(fEAPUser)) != "" {
 				ev.Add("event.category", "authentication")
 			}
 			ev.Set("event.outcome", fortiOutcome(kv))
@@ -373,6 +382,20 @@ func (d *fortiDecoder) event(no int64, s string, hdr syslogHeader, kv *fortiLine
 	}
 	emit(ev, linePos(no))
 	return nil
+}
+
+// fortiUser is the account a record names. A dial-up IPsec record writes
+// the peer's address in user= and the account in xauthuser= (IKEv1 XAuth)
+// or eapuser= (IKEv2 EAP).
+func fortiUser(kv *fortiLine) string {
+	u := firstNonEmpty(kv.get(fUser), kv.get(fUnauthUser))
+	if _, err := netip.ParseAddr(u); err == nil || u != "" && u == kv.get(fRemIP) {
+		return firstNonEmpty(kv.get(fXAuthUser), kv.get(fEAPUser))
+	}
+	if u == "" {
+		return firstNonEmpty(kv.get(fXAuthUser), kv.get(fEAPUser))
+	}
+	return u
 }
 
 // fortiSessionRecord reports a record that counts a whole session: a
@@ -413,7 +436,7 @@ func fortiOutcome(kv *fortiLine) string {
 	switch {
 	case st == "success" || st == "succeeded":
 		return "success"
-	case st == "failure" || st == "failed" || strings.Contains(a, "fail") || strings.Contains(a, "deny"):
+	case st == "failure" || st == "failed" || strings.Contains(st, "error") || strings.Contains(a, "fail") || strings.Contains(a, "deny"):
 		return "failure"
 	case strings.Contains(a, "tunnel-up") || strings.Contains(a, "login"):
 		return "success"

@@ -90,3 +90,44 @@ func BenchmarkZoneOfNamed(b *testing.B) {
 		}
 	}
 }
+
+// TestFortiGateDialUpIPsecAccount: a dial-up IPsec record writes the
+// peer's address in user= and the account in eapuser= (FortiOS 7.6, as
+// Elastic's FortiGate integration tests show it) or xauthuser=: the
+// account is user.name, its phase 1 is a login, and assignip is the
+// address it gets inside.
+func TestFortiGateDialUpIPsecAccount(t *testing.T) {
+	lines := []string{
+		`2026-04-03T15:38:01.091181+00:00 192.168.2.1 date=2026-04-03 time=17:38:00 devname="FGVMEVVDEADBEEF00" devid="FGVMEVVDEADBEEF00" eventtime=1775230679586703973 tz="+0200" logid="0101037120" type="event" subtype="vpn" level="notice" vd="root" logdesc="Negotiate IPsec phase 1" msg="negotiate IPsec phase 1" action="negotiate" remip=172.20.114.249 locip=172.20.121.252 remport=500 locport=500 outintf="port2" srccountry="Reserved" cookies="b6ee0f8883f1be95/18c2d92b40df34ac" user="172.20.114.249" group="N/A" useralt="N/A" eapuser="test01" eapauthgroup="rad_vpn" assignip=N/A vpntunnel="employee" status="success" result="XAUTH authentication successful" peer_notif="N/A" fctuid="N/A" advpnsc=0`,
+		`2026-04-03T15:46:13.292056+00:00 192.168.2.1 date=2026-04-03 time=17:46:12 devname="FGVMEVVDEADBEEF00" devid="FGVMEVVDEADBEEF00" eventtime=1775231172523151273 tz="+0200" logid="0101037121" type="event" subtype="vpn" level="error" vd="root" logdesc="Negotiate IPsec phase 1" msg="negotiate IPsec phase 1" action="negotiate" remip=172.20.114.249 locip=172.20.121.252 remport=500 locport=500 outintf="port2" srccountry="Reserved" cookies="99208a9c4a4b32ed/4ab33f030772bd45" user="172.20.114.249" group="N/A" useralt="N/A" eapuser="test01" eapauthgroup="N/A" assignip=N/A vpntunnel="employee" status="failure" result="N/A" peer_notif="NOT-APPLICABLE" fctuid="N/A" advpnsc=0`,
+		`2026-04-03T15:58:47.603329+00:00 192.168.2.1 date=2026-04-03 time=17:58:46 devname="FGVMEVVDEADBEEF00" devid="FGVMEVVDEADBEEF00" eventtime=1775231926133859373 tz="+0200" logid="0101037141" type="event" subtype="vpn" level="notice" vd="root" logdesc="IPsec tunnel statistics" msg="IPsec tunnel statistics" action="tunnel-stats" remip=172.20.114.249 locip=172.20.121.252 remport=500 locport=500 outintf="port2" srccountry="Reserved" cookies="be9f434013fec9e9/8226b5ba2e6df1e5" user="172.20.114.249" group="N/A" useralt="N/A" eapuser="test01" eapauthgroup="rad_vpn" assignip=192.168.3.100 vpntunnel="employee_0" tunnelip=192.168.3.100 tunnelid=4290830038 tunneltype="ipsec" duration=385 sentbyte=97846 rcvdbyte=34319 nextstat=600 fctuid="F52A0ECC90884C37BC7579FD8EAC85AC" advpnsc=0`,
+		`date=2025-03-14 time=23:05:01 devname="FGT-MAIRIE" devid="FG100FTK00000001" tz="+0100" logid="0101037129" type="event" subtype="vpn" level="error" vd="root" logdesc="Progress IPsec phase 1" msg="progress IPsec phase 1" action="negotiate" remip=185.220.101.47 locip=203.0.113.10 remport=500 locport=500 outintf="wan1" cookies="1/2" user="N/A" group="N/A" xauthuser="j.martin" xauthgroup="VPN-Agents" assignip=N/A vpntunnel="nomades" status="negotiate_error" init="remote" mode="aggressive" dir="inbound" stage=1 role="responder" result="ERROR"`,
+		`date=2025-03-14 time=23:05:01 devname="FGT-MAIRIE" devid="FG100FTK00000001" tz="+0100" logid="0101039426" type="event" subtype="vpn" level="alert" vd="root" logdesc="SSL VPN login fail" action="ssl-login-fail" tunneltype="ssl-web" remip=185.220.101.47 user="j.martin" group="N/A" reason="sslvpn_login_unknown_user" msg="SSL user failed to logged in"`,
+	}
+	st, evs := parseText(t, "fortigate.log", strings.Join(lines, "\n")+"\n")
+	if st.Parsed != int64(len(lines)) {
+		t.Fatalf("%d parsed, %d raw %v", st.Parsed, st.Raw, st.RawReasons)
+	}
+	want := []struct{ user, auth, outcome, assigned string }{
+		{"test01", "authentication", "success", ""},
+		{"test01", "authentication", "failure", ""},
+		{"test01", "", "", "192.168.3.100"},
+		{"j.martin", "authentication", "failure", ""},
+		{"j.martin", "authentication", "failure", ""},
+	}
+	for i, ev := range evs {
+		auth := ""
+		for _, c := range ev.Strings("event.category") {
+			if c == "authentication" {
+				auth = c
+			}
+		}
+		got := struct{ user, auth, outcome, assigned string }{ev.Str("user.name"), auth, ev.Str("event.outcome"), ev.Str("fortinet.firewall.assigned_ip")}
+		if got != want[i] {
+			t.Errorf("line %d: %+v, want %+v", i+1, got, want[i])
+		}
+		if i < 3 && ev.Str("source.ip") != "172.20.114.249" {
+			t.Errorf("line %d: source %q", i+1, ev.Str("source.ip"))
+		}
+	}
+}
