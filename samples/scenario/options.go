@@ -33,17 +33,17 @@ type Options struct {
 	// record per recipient, no account) stands instead of Postfix's;
 	// ClassicSyslog then picks its space-separated form behind a relay's
 	// header rather than its CSV form.
-	FortiMail bool
-	WinXMLRoot                  bool // wevtutil output with an <Events> root
-	Winlogbeat                  bool // Windows events as Winlogbeat JSON instead of XML
-	NXLog                       bool // Windows events as NXLog CE forwards them: JSON, local time to the second, no zone
-	WinExport                   bool // Windows events as Get-WinEvent | Export-Csv writes them: local time in a culture's pattern, message only
-	WinList                     bool // with WinExport: as Get-WinEvent | Format-List * > file prints them instead (UTF-16, a block per event)
-	WinCollect                  bool // with NXLog: as QRadar's WinCollect agent sends them to a syslog server instead (the message on one line)
-	EvtxECmd                    bool // Windows events as EvtxECmd's CSV (KAPE's EventLogs module): UTC, each record's Payload
-	Plaso                       bool // Windows events in a plaso super-timeline (psort's dynamic CSV): values without names
-	EvtxexportText              bool // Windows events as libevtx's evtxexport prints them: values without names, no log name
-	EmptyExport                 bool // an empty wevtutil export beside the others
+	FortiMail      bool
+	WinXMLRoot     bool // wevtutil output with an <Events> root
+	Winlogbeat     bool // Windows events as Winlogbeat JSON instead of XML
+	NXLog          bool // Windows events as NXLog CE forwards them: JSON, local time to the second, no zone
+	WinExport      bool // Windows events as Get-WinEvent | Export-Csv writes them: local time in a culture's pattern, message only
+	WinList        bool // with WinExport: as Get-WinEvent | Format-List * > file prints them instead (UTF-16, a block per event)
+	WinCollect     bool // with NXLog: as QRadar's WinCollect agent sends them to a syslog server instead (the message on one line)
+	EvtxECmd       bool // Windows events as EvtxECmd's CSV (KAPE's EventLogs module): UTC, each record's Payload
+	Plaso          bool // Windows events in a plaso super-timeline (psort's dynamic CSV): values without names
+	EvtxexportText bool // Windows events as libevtx's evtxexport prints them: values without names, no log name
+	EmptyExport    bool // an empty wevtutil export beside the others
 	// WFP: the file server's Security log also holds the Windows Filtering
 	// Platform's permitted connections (5156) for what it sends out. Never
 	// drawn (a seed's incident stays as it was); a caller sets it.
