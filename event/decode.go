@@ -44,6 +44,9 @@ var exceptOriginal = &Selection{Except: map[string]bool{FieldOriginal: true}}
 
 func (s *Selection) keeps(name []byte) bool { return keeps(s, name) }
 
+// Keeps says whether s keeps the field name (a nil Selection keeps all).
+func (s *Selection) Keeps(name string) bool { return keeps(s, name) }
+
 // keeps says whether sel keeps a field, named as text or as bytes.
 func keeps[T string | []byte](s *Selection, name T) bool {
 	if s == nil {

@@ -40,7 +40,7 @@ func (FortiGate) matchLine(l string) bool {
 }
 
 func (FortiGate) NewDecoder(o *Options) LineDecoder {
-	return &fortiDecoder{clock: o.clock(), loc: o.TZ, o: o, names: vendorNames{prefix: "fortinet.firewall."}, repeat: repeatedHour{warn: o.Warn}}
+	return &fortiDecoder{clock: o.clock(), loc: o.TZ, o: o, names: vendorNames{prefix: "fortinet.firewall.", keep: o.Keep}, repeat: repeatedHour{warn: o.Warn}}
 }
 
 type fortiDecoder struct {
@@ -261,7 +261,9 @@ func (d *fortiDecoder) event(no int64, s string, hdr syslogHeader, kv *fortiLine
 			delete(ev.Fields, d.names.name(p.k)) // a key given again, empty: the last value counts
 			continue
 		}
-		ev.Fields[d.names.name(p.k)] = p.v
+		if name, read := d.names.wanted(p.k); read {
+			ev.Fields[name] = p.v
+		}
 	}
 	ev.Set("event.code", kv.get(fLogID))
 	ev.Set("log.level", kv.get(fLevel))

@@ -1,9 +1,12 @@
 package parsers
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
 )
 
 // TestFortiFieldOf: every key the decoder reads finds its number, and no
@@ -128,6 +131,36 @@ func TestFortiGateDialUpIPsecAccount(t *testing.T) {
 		}
 		if i < 3 && ev.Str("source.ip") != "172.20.114.249" {
 			t.Errorf("line %d: source %q", i+1, ev.Str("source.ip"))
+		}
+	}
+}
+
+// TestFortiGateKeepsWhatIsRead: with Options.Keep, the vendor fields the
+// caller does not read are left out of the event, the ones it reads and
+// every ECS field are as without it.
+func TestFortiGateKeepsWhatIsRead(t *testing.T) {
+	line := []byte(`date=2025-03-01 time=01:00:02 devname="FGT-MAIRIE" devid="FG100FTK20012345" eventtime=1740787202902663953 tz="+0100" logid="0000000013" type="traffic" subtype="forward" level="notice" vd="root" srcip=10.10.25.51 srcport=63594 srcintf="port1" srcintfrole="lan" dstip=60.51.164.185 dstport=443 dstintf="wan1" dstintfrole="wan" sessionid=1000000 proto=6 action="close" policyid=12 policytype="policy" service="HTTPS" trandisp="snat" transip=203.0.113.10 transport=22961 duration=280 sentbyte=33031 rcvdbyte=2859898 sentpkt=94 rcvdpkt=1810`)
+	read := func(keep *event.Selection) *event.Event {
+		var got *event.Event
+		if err := (FortiGate{}).NewDecoder(&Options{TZ: time.UTC, Keep: keep}).Line(1, line, func(ev *event.Event, _ string) { got = ev }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	all := read(nil)
+	some := read(&event.Selection{Only: map[string]bool{"fortinet.firewall.sessionid": true, "source.bytes": true}})
+	if all.Str("fortinet.firewall.vd") != "root" || all.Str("fortinet.firewall.trandisp") != "snat" {
+		t.Fatalf("without a selection, vendor fields missing: %v", all.Fields)
+	}
+	if _, ok := some.Fields["fortinet.firewall.vd"]; ok {
+		t.Errorf("an unread vendor field set: %v", some.Fields)
+	}
+	for k, v := range all.Fields {
+		if strings.HasPrefix(k, "fortinet.firewall.") && k != "fortinet.firewall.sessionid" {
+			continue
+		}
+		if fmt.Sprint(some.Fields[k]) != fmt.Sprint(v) {
+			t.Errorf("%s: %v with a selection, %v without", k, some.Fields[k], v)
 		}
 	}
 }

@@ -33,7 +33,7 @@ func (FortiMail) matchLine(l string) bool {
 
 func (FortiMail) NewDecoder(o *Options) LineDecoder {
 	return &fortiMailDecoder{o: o, loc: o.TZ, clock: o.clock(), zone: newZoneless(o),
-		names: vendorNames{prefix: "fortinet_fortimail.log."}, repeat: repeatedHour{warn: o.Warn}}
+		names: vendorNames{prefix: "fortinet_fortimail.log.", keep: o.Keep}, repeat: repeatedHour{warn: o.Warn}}
 }
 
 type fortiMailDecoder struct {
@@ -95,7 +95,9 @@ func (d *fortiMailDecoder) Line(no int64, line []byte, emit Emit) error {
 	ev.Set("observer.hostname", hdr.Host)
 	for _, k := range order {
 		if v := kv[k]; v != "" && k != "date" && k != "time" {
-			ev.Fields[d.names.name(k)] = v
+			if name, read := d.names.wanted(k); read {
+				ev.Fields[name] = v
+			}
 		}
 	}
 	ev.Set("event.code", kv["log_id"])

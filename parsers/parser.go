@@ -57,6 +57,10 @@ type Options struct {
 	// Warn, set by the reader of a file, records an anomaly of the whole
 	// file that cost no events (FileStats.Warn), for decoders that meet it.
 	Warn func(string)
+	// Keep, when set, selects the fields the caller reads: a decoder may
+	// leave out a vendor's own field it does not select (a report reads a
+	// few of the dozens a firewall line holds; a case keeps them all).
+	Keep *event.Selection
 	// yearTaken, set by the reader of a file whose year-less stamps take
 	// its modification year, records whether an event's time took it.
 	yearTaken *yearTaken

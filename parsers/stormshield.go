@@ -54,7 +54,7 @@ func stormStart(l string) int {
 }
 
 func (Stormshield) NewDecoder(o *Options) LineDecoder {
-	return &stormDecoder{loc: o.TZ, o: o, kv: make(map[string]string, 48), names: vendorNames{prefix: "stormshield."}}
+	return &stormDecoder{loc: o.TZ, o: o, kv: make(map[string]string, 48), names: vendorNames{prefix: "stormshield.", keep: o.Keep}}
 }
 
 type stormDecoder struct {
@@ -92,7 +92,9 @@ func (d *stormDecoder) Line(no int64, line []byte, emit Emit) error {
 	ev.Set("observer.name", kv["fw"])
 	for k, v := range kv {
 		if v != "" {
-			ev.Fields[d.names.name(k)] = v
+			if name, read := d.names.wanted(k); read {
+				ev.Fields[name] = v
+			}
 		}
 	}
 	lt := kv["logtype"]

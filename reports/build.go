@@ -294,6 +294,7 @@ func BuildFromEvidence(c *index.Case, paths []string, in index.IngestOptions, o 
 	}
 	a := NewAnalyzer(o)
 	in.Store = ScratchFields(o) // for a file stored first (StreamEvidence)
+	in.Parse.Keep = in.Store    // nor need the parsers set more
 	results, err := index.StreamEvidence(c, paths, in, a.eng.PrepareEvent, a.eng.Prepare, func(p *rules.Prepared) error {
 		a.observePrepared(p)
 		// Neither the rules nor the Analyzer keep an event once observed:
