@@ -30,9 +30,9 @@ func newCoverage() *coverage { return &coverage{kinds: map[string]*kindCoverage{
 // sourceKind classes an event by what it can tell: firewall session logs with
 // byte counts, packet logs, mail, Windows.
 func sourceKind(ev *event.Event) string {
-	ds := ev.Str(event.FieldDataset)
+	ds, ot := ev.Str(event.FieldDataset), ev.Str("observer.type")
 	switch {
-	case ds == "squid", ds == "w3c_proxy.access", ev.Str("observer.type") == "proxy":
+	case ds == "squid", ds == "w3c_proxy.access", ot == "proxy":
 		// A web proxy's requests: who sent how much to which site, not
 		// yet counted in the ledger (verdict.go says so); first, for a web
 		// gateway's requests come in CEF too.
@@ -43,11 +43,11 @@ func sourceKind(ev *event.Event) string {
 	case ds == "netfilter", ds == "pf":
 		// Packet logs: they show connections but not how much data left.
 		return "firewall-packets"
-	case ev.Str("observer.type") == "dhcp":
+	case ot == "dhcp":
 		return "dhcp"
-	case ev.Str("observer.type") == "vpn":
+	case ot == "vpn":
 		return "vpn" // a VPN concentrator's logins and tunnels
-	case ev.Str("observer.type") == "firewall":
+	case ot == "firewall":
 		// Every firewall format marks itself; those that log packets or
 		// connections without volume say so in a tag.
 		if hasValue(ev, "tags", "packet_log_no_session_volume") {
