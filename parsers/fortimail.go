@@ -32,12 +32,11 @@ func (FortiMail) matchLine(l string) bool {
 }
 
 func (FortiMail) NewDecoder(o *Options) LineDecoder {
-	return &fortiMailDecoder{o: o, loc: o.TZ, clock: o.clock(), zone: newZoneless(o),
+	return &fortiMailDecoder{loc: o.TZ, clock: o.clock(), zone: newZoneless(o),
 		names: vendorNames{prefix: "fortinet_fortimail.log.", keep: o.Keep}, repeat: repeatedHour{warn: o.Warn}}
 }
 
 type fortiMailDecoder struct {
-	o      *Options
 	loc    *time.Location
 	clock  syslogClock
 	zone   zoneless
@@ -53,14 +52,11 @@ func (d *fortiMailDecoder) Line(no int64, line []byte, emit Emit) error {
 		// another device's line in a relay's file: the router reads it
 		return fmt.Errorf("fortimail: no log_id= and type= pairs")
 	}
-	start := -1
-	for _, k := range []string{"date=", "device_id=", "log_id="} {
-		if i := strings.Index(s, k); i >= 0 && (start < 0 || i < start) {
+	start := strings.Index(s, "log_id=") // there, as matchLine said
+	for _, k := range []string{"date=", "device_id="} {
+		if i := strings.Index(s, k); i >= 0 && i < start {
 			start = i
 		}
-	}
-	if start < 0 {
-		return fmt.Errorf("fortimail: no date=, device_id= or log_id= field")
 	}
 	prefix := strings.TrimSpace(s[:start])
 	// FortiMail's own log view and its log reference print the time first,
