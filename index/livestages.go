@@ -167,47 +167,80 @@ func (r *liveRun[T]) order(path string, raw <-chan []*event.Event, f *liveFile[T
 	}
 }
 
-// fromStore hands on one stored file's events in time order, decoded.
-// Each document is decoded before the next is read: hand tells the cursor
-// so, and it reads its blocks into the same buffers.
+// fromStore hands on one stored file's events in time order, decoded on
+// every core a batch at a time (decoding them one after the other on one
+// goroutine left a core idle while an EVTX log's 1.5 M events came first
+// in time, bench/README): hand tells the cursor which documents were
+// decoded, in order, and it reads its blocks into the same buffers.
 func (r *liveRun[T]) fromStore(path string, cur cursor, hand *handBack, f *liveFile[T], decode func([]byte) (T, error)) {
 	defer r.wg.Done()
 	defer close(f.out)
 	defer cur.close()
-	out := make([]liveItem[T], 0, liveBatch)
-	send := func() bool {
-		if !r.hand(f, out) {
-			return false
-		}
-		out = make([]liveItem[T], 0, liveBatch)
-		return true
+	type batch struct {
+		docs  [][]byte
+		items []liveItem[T] // times and places; decoded values filled in by work
 	}
-	for seq := int64(0); !r.stopped(); seq++ {
-		doc, err := cur.next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err == nil {
+	type result struct {
+		items []liveItem[T]
+		docs  int
+		err   error
+	}
+	seq := int64(0)
+	produce := func(send func(batch) bool) error {
+		b := batch{docs: make([][]byte, 0, liveBatch), items: make([]liveItem[T], 0, liveBatch)}
+		for !r.stopped() {
+			doc, err := cur.next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return err
+			}
 			hand.sent.Add(1)
 			sec, nsec := docTime(doc)
-			it := liveItem[T]{sec: sec, nsec: nsec, seq: seq}
-			if it.v, err = decode(doc); err == nil {
-				out = append(out, it)
+			b.docs = append(b.docs, doc)
+			b.items = append(b.items, liveItem[T]{sec: sec, nsec: nsec, seq: seq})
+			seq++
+			if len(b.docs) == liveBatch {
+				if !send(b) {
+					return nil
+				}
+				b = batch{docs: make([][]byte, 0, liveBatch), items: make([]liveItem[T], 0, liveBatch)}
 			}
-			hand.done.Add(1)
 		}
-		if err != nil {
-			r.fail(fmt.Errorf("event store for %s: %w", path, err))
-			return
+		if len(b.docs) > 0 && !r.stopped() {
+			send(b)
 		}
-		if len(out) == liveBatch && !send() {
-			return
-		}
+		return nil
 	}
-	if len(out) > 0 && !r.stopped() {
-		send()
+	work := func(b batch) result {
+		for i, doc := range b.docs {
+			v, err := decode(doc)
+			if err != nil {
+				return result{items: b.items[:i], docs: len(b.docs), err: err}
+			}
+			b.items[i].v = v
+		}
+		return result{items: b.items, docs: len(b.docs)}
+	}
+	err := inOrder(liveAhead, produce, work, func(res result) error {
+		// Decoded, in order: their blocks may be read into again.
+		hand.done.Add(int64(res.docs))
+		if res.err != nil {
+			return res.err
+		}
+		if !r.hand(f, res.items) {
+			return errStopped
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStopped) {
+		r.fail(fmt.Errorf("event store for %s: %w", path, err))
 	}
 }
+
+// liveAhead batches per core at most are decoded ahead of the merge.
+const liveAhead = 2
 
 // hand passes a batch of a file's events on to the merge; false when the
 // run stopped first.
