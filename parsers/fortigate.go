@@ -2,7 +2,6 @@ package parsers
 
 import (
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -220,11 +219,11 @@ func (d *fortiDecoder) Line(no int64, line []byte, emit Emit) error {
 		if err := d.table.pairs(s, kv); err != nil {
 			return err
 		}
-	} else if (FortiMail{}).matchLine(s) {
-		// date= and time= like ours: a FortiMail's record in a relay's file
-		return fmt.Errorf("fortigate: a FortiMail record (log_id=)")
 	} else if err := d.pairs(s, kv, &hdr); err != nil {
 		return err
+	} else if kv.get(fLogID) == "" && (FortiMail{}).matchLine(s) {
+		// date= and time= like ours: a FortiMail's record in a relay's file
+		return fmt.Errorf("fortigate: a FortiMail record (log_id=)")
 	}
 	return d.event(no, s, hdr, kv, emit)
 }
@@ -390,14 +389,10 @@ func (d *fortiDecoder) event(no int64, s string, hdr syslogHeader, kv *fortiLine
 // the peer's address in user= and the account in xauthuser= (IKEv1 XAuth)
 // or eapuser= (IKEv2 EAP).
 func fortiUser(kv *fortiLine) string {
-	u := firstNonEmpty(kv.get(fUser), kv.get(fUnauthUser))
-	if _, err := netip.ParseAddr(u); err == nil || u != "" && u == kv.get(fRemIP) {
-		return firstNonEmpty(kv.get(fXAuthUser), kv.get(fEAPUser))
+	if u := firstNonEmpty(kv.get(fUser), kv.get(fUnauthUser)); u != "" && !isAddr(u) {
+		return u
 	}
-	if u == "" {
-		return firstNonEmpty(kv.get(fXAuthUser), kv.get(fEAPUser))
-	}
-	return u
+	return firstNonEmpty(kv.get(fXAuthUser), kv.get(fEAPUser))
 }
 
 // fortiSessionRecord reports a record that counts a whole session: a

@@ -2,7 +2,6 @@ package parsers
 
 import (
 	"fmt"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -257,11 +256,6 @@ func fortiMailAddresses(ev *event.Event, kv map[string]string) {
 	}
 	setIP(ev, "source.ip", client)
 	setIP(ev, "destination.ip", kv["dst_ip"])
-}
-
-func isAddr(s string) bool {
-	_, err := netip.ParseAddr(s)
-	return err == nil
 }
 
 // fortiMailAdmin maps an administrator's or the system's record (kevent):

@@ -227,3 +227,10 @@ func boundedFloat(s string, limit float64) (float64, bool) {
 	}
 	return f, true
 }
+
+// isAddr reports s an IP address (a field that names a host by address,
+// not by name or account).
+func isAddr(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}
