@@ -274,23 +274,38 @@ func winKey(prefix, name string) string {
 
 func (w *winRecord) summary() string {
 	var sb strings.Builder
-	sb.WriteString(w.Provider)
-	sb.WriteByte(' ')
-	sb.WriteString(w.EventID)
-	n := 0
+	size, n := len(w.Provider)+1+len(w.EventID), 0
 	for _, list := range [][]kv{w.EventData, w.UserData} {
 		for _, p := range list {
 			if p.v == "" || p.v == "-" || n == 12 {
 				continue
 			}
-			v := p.v
-			if len(v) > 200 {
-				v = v[:200] + "…"
+			size += 2 + len(p.k) + len(p.v)
+			if len(p.v) > 200 {
+				size += 200 + len("…") - len(p.v)
+			}
+			n++
+		}
+	}
+	sb.Grow(size) // one allocation: the summary is made for every event without a message
+	sb.WriteString(w.Provider)
+	sb.WriteByte(' ')
+	sb.WriteString(w.EventID)
+	n = 0
+	for _, list := range [][]kv{w.EventData, w.UserData} {
+		for _, p := range list {
+			if p.v == "" || p.v == "-" || n == 12 {
+				continue
 			}
 			sb.WriteByte(' ')
 			sb.WriteString(p.k)
 			sb.WriteByte('=')
-			sb.WriteString(v)
+			if len(p.v) > 200 {
+				sb.WriteString(p.v[:200])
+				sb.WriteString("…")
+			} else {
+				sb.WriteString(p.v)
+			}
 			n++
 		}
 	}
