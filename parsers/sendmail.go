@@ -3,6 +3,7 @@ package parsers
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -140,9 +141,16 @@ func (d *sendmailDecoder) Line(no int64, line []byte, emit Emit) error {
 	return nil
 }
 
+// Flush emits the messages still open, in the order they began: a map's
+// order would change from one run to the next.
 func (d *sendmailDecoder) Flush(emit Emit) {
-	for id, m := range d.pending {
-		emitMailMessage(m, "sendmail", emit)
-		delete(d.pending, id)
+	rest := make([]*pfMessage, 0, len(d.pending))
+	for _, m := range d.pending {
+		rest = append(rest, m)
 	}
+	sort.Slice(rest, func(i, j int) bool { return rest[i].firstLine < rest[j].firstLine })
+	for _, m := range rest {
+		emitMailMessage(m, "sendmail", emit)
+	}
+	clear(d.pending)
 }
