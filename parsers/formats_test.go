@@ -33,7 +33,7 @@ var wantFormat = map[string]string{
 	"syslog-auth.log": "syslog", "dovecot.log": "dovecot", "huawei.log": "huawei", "zimbra-audit.log": "zimbra", "cyrus.log": "cyrus-imap", "entra-signins.csv": "entra-signins",
 	"entra-signins.json": "entra-signins", "m365-sharepoint.json": "m365-audit",
 	"msdns-debug.log": "ms-dns-debug", "msdns-debug-us.log": "ms-dns-debug", "pulse-secure.log": "pulse-secure", "evtxecmd.csv": "evtxecmd", "plaso.csv": "plaso",
-	"wincollect.log": "wincollect", "fortimail.log": "fortimail",
+	"wincollect.log": "wincollect", "fortimail.log": "fortimail", "cisco-esa.log": "cisco-esa",
 }
 
 // TestFormatGoldens parses every file of testdata/formats: detected as its

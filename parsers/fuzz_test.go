@@ -302,6 +302,16 @@ func FuzzFortiMail(f *testing.F) {
 	fuzzLines(f, FortiMail{})
 }
 
+// FuzzCiscoESA: seeds are whole files, so that a MID's lines join.
+func FuzzCiscoESA(f *testing.F) {
+	seedLines(f, "testdata/formats/cisco-esa.log")
+	f.Add([]byte(strings.Join(esaElasticLines, "\n")))
+	if b, err := os.ReadFile("testdata/formats/cisco-esa.log"); err == nil {
+		f.Add(b)
+	}
+	fuzzLines(f, CiscoESA{})
+}
+
 func FuzzMeraki(f *testing.F) {
 	seedLines(f, "testdata/formats/meraki.log")
 	fuzzLines(f, Meraki{})

@@ -54,6 +54,7 @@ var registry = []Format{
 	MSDNSDebug{},
 	Postfix{},
 	FortiMail{},
+	CiscoESA{},
 	Dovecot{},
 	Zimbra{},
 	Cyrus{},

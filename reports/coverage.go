@@ -54,7 +54,7 @@ func sourceKind(ev *event.Event) string {
 			return "firewall-packets"
 		}
 		return "firewall"
-	case ds == "postfix", ds == "exim", ds == "sendmail", strings.HasPrefix(ds, "microsoft.exchange"), ds == "fortinet_fortimail.log":
+	case ds == "postfix", ds == "exim", ds == "sendmail", strings.HasPrefix(ds, "microsoft.exchange"), ds == "fortinet_fortimail.log", ds == "cisco_secure_email_gateway.log":
 		return "mail"
 	case ev.Str("winlog.channel") != "":
 		return "windows"

@@ -515,3 +515,57 @@ func TestUndatedTimesRendered(t *testing.T) {
 		}
 	}
 }
+
+// TestCiscoESALedger: a week of a town's mail through a Cisco Secure Email
+// Gateway (its own mail_logs files), then three night messages of size
+// bytes (and one and two more) submitted by j.martin to a personal
+// address, the second rewritten by a filter under a new MID: the ledger's
+// one entry, to the byte, each message once.
+func TestCiscoESALedger(t *testing.T) {
+	const size = 15728640
+	var log strings.Builder
+	mid, icid := 1000, 500
+	msg := func(day, clock, client, user, from, to, table string, n int, rewrite bool) {
+		at := fmt.Sprintf("Sat Mar %s %s 2025", day, clock)
+		if day[0] == '0' {
+			at = fmt.Sprintf("Sat Mar  %s %s 2025", day[1:], clock)
+		}
+		icid++
+		mid++
+		fmt.Fprintf(&log, "%s Info: New SMTP ICID %d interface Main (192.0.2.25) address %s reverse dns host unknown verified no\n", at, icid, client)
+		if user != "" {
+			fmt.Fprintf(&log, "%s Info: SMTP Auth: (ICID %d) succeeded for user: %s using AUTH mechanism: LOGIN with profile: ldap\n", at, icid, user)
+		}
+		fmt.Fprintf(&log, "%s Info: Start MID %d ICID %d\n%s Info: MID %d ICID %d From: <%s>\n%s Info: MID %d ICID %d RID 0 To: <%s>\n",
+			at, mid, icid, at, mid, icid, from, at, mid, icid, to)
+		fmt.Fprintf(&log, "%s Info: MID %d ready %d bytes from <%s>\n%s Info: MID %d matched all recipients for per-recipient policy DEFAULT in the %s table\n",
+			at, mid, n, from, at, mid, table)
+		if rewrite {
+			fmt.Fprintf(&log, "%s Info: MID %d rewritten to MID %d by add-footer filter 'Disclaimer'\n%s Info: Message finished MID %d done\n", at, mid, mid+1, at, mid)
+			mid++
+		}
+		fmt.Fprintf(&log, "%s Info: Delivery start DCID %d MID %d to RID [0]\n%s Info: Message done DCID %d MID %d to RID [0]\n%s Info: Message finished MID %d done\n%s Info: ICID %d close\n",
+			at, mid, mid, at, mid, mid, at, mid, at, icid)
+	}
+	for d := 1; d <= 7; d++ {
+		day := fmt.Sprintf("%02d", d)
+		for i := 0; i < 4; i++ {
+			msg(day, fmt.Sprintf("09:%02d:02", 10+i), "203.0.113.9", "", "contact@fournisseur.example.com", fmt.Sprintf("agent%d@mairie-exemple.fr", i), "inbound", 900000+i, false)
+			msg(day, fmt.Sprintf("10:%02d:05", 10+i), "10.1.2.10", fmt.Sprintf("agent%d", i), fmt.Sprintf("agent%d@mairie-exemple.fr", i), "service@prefecture-exemple.gouv.fr", "outbound", 30000+i, false)
+		}
+	}
+	for k := range 3 {
+		msg("08", fmt.Sprintf("02:1%d:00", k), "10.1.2.10", "j.martin", "j.martin@mairie-exemple.fr", "depot.archive@proton.me", "outbound", size+k, k == 1)
+	}
+	p := filepath.Join(t.TempDir(), "mail.current")
+	if err := os.WriteFile(p, []byte(log.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := analyze(t, "en", p)
+	checkFortiMailTheft(t, r, size)
+	for _, c := range r.Coverage {
+		if c.Source != "mail" {
+			t.Errorf("the gateway's lines counted as %q, not mail", c.Source)
+		}
+	}
+}

@@ -399,7 +399,7 @@ func eventLogsources(ev *event.Event, out []string) []string {
 		// logins and tunnels a firewall's VPN would: the same rules.
 		out = addSource(out, "firewall")
 		out = addSource(out, "network")
-	case ds == "postfix", ds == "exim", ds == "sendmail", strings.HasPrefix(ds, "microsoft.exchange"), ds == "fortinet_fortimail.log", ds == "o365.audit", ds == "dovecot",
+	case ds == "postfix", ds == "exim", ds == "sendmail", strings.HasPrefix(ds, "microsoft.exchange"), ds == "fortinet_fortimail.log", ds == "cisco_secure_email_gateway.log", ds == "o365.audit", ds == "dovecot",
 		strings.HasPrefix(ds, "zimbra."), ds == "cyrus.imap":
 		out = addSource(out, "mail")
 	}

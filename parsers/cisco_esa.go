@@ -1,0 +1,402 @@
+package parsers
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/exfiltrace/exfiltrace/event"
+)
+
+// CiscoESA reads the mail logs of Cisco Secure Email Gateway (IronPort
+// ESA, AsyncOS): "Info: MID 6 ICID 5 RID 0 To: <…>", pushed by syslog
+// (the log's name as program, with or without a host) or collected as the
+// appliance's own files ("Mon Apr 17 19:56:22 2003 Info: …"). A message's
+// lines are joined by its MID into one message event, as Postfix's by
+// queue id: sender, recipients, size ("ready N bytes"), the policy table
+// that took it (inbound or outbound), the client and the account that
+// submitted it (the ICID's connection and SMTP AUTH), the relays that
+// received it (the DCID's connection), and what became of each recipient.
+// Connections, logins and the appliance's other lines are events of their
+// own.
+type CiscoESA struct{}
+
+const esaDataset = "cisco_secure_email_gateway.log"
+
+func (CiscoESA) Name() string { return "cisco-esa" }
+func (CiscoESA) Description() string {
+	return "Cisco Secure Email Gateway (IronPort ESA) mail logs, syslog or files: joined by MID into message events (sender, recipients, size, direction, client, account, relay)"
+}
+
+func (CiscoESA) Detect(head []byte) bool { return mostLines(head, CiscoESA{}.matchLine) }
+
+var (
+	esaIDs      = regexp.MustCompile(`\b(?:MID|ICID|DCID) \d+\b`)
+	esaFileTime = regexp.MustCompile(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}) `)
+	esaLevels   = []string{"Info", "Warning", "Critical", "Debug", "Trace"}
+
+	esaNewICID = regexp.MustCompile(`^New SMTP ICID (\d+) interface .*? address (\S+)(?: reverse dns host (\S+))?`)
+	esaNewDCID = regexp.MustCompile(`^New SMTP DCID (\d+) interface \S+ address (\S+)`)
+	esaClose   = regexp.MustCompile(`^([ID]CID) (\d+) close`)
+	esaAuth    = regexp.MustCompile(`^SMTP Auth: \(ICID (\d+)\) (succeeded|failed) for user: (\S+)(?: using AUTH mechanism: (\S+))?`)
+	esaStart   = regexp.MustCompile(`^Start MID (\d+) ICID (\d+)`)
+	esaFrom    = regexp.MustCompile(`^MID (\d+) ICID (\d+) From: <([^>]*)>`)
+	esaTo      = regexp.MustCompile(`^MID (\d+) ICID (\d+) RID (\d+) To: <([^>]*)>`)
+	esaReady   = regexp.MustCompile(`^MID (\d+) ready (\d+) bytes from <([^>]*)>`)
+	esaPolicy  = regexp.MustCompile(`^MID (\d+) matched .* in the (inbound|outbound) table`)
+	esaMsgID   = regexp.MustCompile(`^MID (\d+) Message-ID '(.*)'$`)
+	esaSubject = regexp.MustCompile(`^MID (\d+) Subject (.*)$`)
+	// AsyncOS before 4 wrote "to [0]", later "to RID [0]".
+	esaDelivery = regexp.MustCompile(`^(Delivery start|Message done) DCID (\d+) MID (\d+) to (?:RID )?\[([\d, ]+)\]`)
+	// "Bounced: DCID 0 MID 8 to RID 0 - 5.1.2 - …"; later releases name
+	// the addresses: "… MID 8 From: <a> To: <b> RID 0 - 5.4.7 - …".
+	esaBounced  = regexp.MustCompile(`^Bounced: (?:DCID (\d+) )?MID (\d+) (?:From: <[^>]*> To: <([^>]*)> RID|to RID|to) (\d+) - (\S+) - `)
+	esaFinished = regexp.MustCompile(`^Message finished MID (\d+) (\w+)`)
+	esaRewrite  = regexp.MustCompile(`^(?:MID (\d+) rewritten to|(?:EUQ|ISQ): Reinjected MID (\d+) as) MID (\d+)`)
+	esaMID      = regexp.MustCompile(`\bMID (\d+)\b`)
+)
+
+// matchLine: a level word and a connection or message number, after a
+// syslog header or the file's own stamp.
+func (CiscoESA) matchLine(l string) bool {
+	_, _, ok := esaLevelBody(l)
+	return ok && esaIDs.MatchString(l)
+}
+
+// esaLevelBody finds "Info: " (or another level) where the appliance's text
+// begins: after a syslog header whose program is the log's name, or
+// after the file's stamp.
+func esaLevelBody(l string) (level, body string, ok bool) {
+	for _, lv := range esaLevels {
+		if i := strings.Index(l, lv+": "); i >= 0 && (i == 0 || l[i-1] == ' ') {
+			return lv, l[i+len(lv)+2:], true
+		}
+	}
+	return "", "", false
+}
+
+func (CiscoESA) NewDecoder(o *Options) LineDecoder {
+	return &esaDecoder{loc: o.TZ, clock: o.clock(), zone: newZoneless(o), repeat: repeatedHour{warn: o.Warn},
+		icids: map[string]*esaConn{}, dcids: map[string]string{}, pending: map[string]*esaMessage{}}
+}
+
+type esaConn struct{ ip, host, user, method string }
+
+type esaMessage struct {
+	pfMessage
+	rids      map[string]*pfRcpt
+	direction string
+	subject   string
+	rewritten string // the MID it went on as
+}
+
+type esaDecoder struct {
+	loc     *time.Location
+	clock   syslogClock
+	zone    zoneless
+	repeat  repeatedHour
+	icids   map[string]*esaConn // inbound connections still open
+	dcids   map[string]string   // delivery connections still open: the relay's address
+	pending map[string]*esaMessage
+	order   []string
+}
+
+// esaLine is one line's stamp and text.
+type esaLine struct {
+	t      time.Time
+	zoned  bool
+	host   string
+	level  string
+	body   string
+	whole  string
+	number int64
+}
+
+func (d *esaDecoder) read(no int64, s string) (esaLine, error) {
+	l := esaLine{whole: s, number: no}
+	level, body, ok := esaLevelBody(s)
+	if !ok {
+		return l, fmt.Errorf("cisco-esa: no Info:, Warning:, Critical:, Debug: or Trace: text")
+	}
+	l.level, l.body = level, body
+	if m := esaFileTime.FindStringSubmatch(s); m != nil {
+		t, err := time.ParseInLocation("Jan _2 15:04:05 2006", m[1], d.loc)
+		if err != nil {
+			return l, fmt.Errorf("cisco-esa: bad time %q: %v", m[1], err)
+		}
+		l.t = d.repeat.place(t, d.loc).UTC()
+		return l, nil
+	}
+	h, err := d.clock.parse(s)
+	if err != nil {
+		return l, fmt.Errorf("cisco-esa: no syslog header or file stamp")
+	}
+	l.t, l.zoned = h.Time, h.Zoned
+	// "Mar 17 18:24:37 mail_logs: Info: …" has no host: the syslog reader
+	// takes the log's name for one.
+	if !strings.HasSuffix(h.Host, ":") {
+		l.host = h.Host
+	}
+	return l, nil
+}
+
+func (d *esaDecoder) Line(no int64, line []byte, emit Emit) error {
+	l, err := d.read(no, string(line))
+	if err != nil {
+		return err
+	}
+	b := l.body
+	if esaMID.MatchString(b) {
+		d.messageLine(l, emit)
+		return nil
+	}
+	ev := d.lineEvent(l)
+	switch {
+	case esaNewICID.MatchString(b):
+		m := esaNewICID.FindStringSubmatch(b)
+		d.icids[m[1]] = &esaConn{ip: m[2], host: m[3]}
+		ev.Set("event.action", "smtp-connection-opened")
+		ev.Fields["event.category"] = []string{"email", "network"}
+		setIP(ev, "source.ip", m[2])
+		ev.Set("source.domain", m[3])
+		ev.Set(esaDataset+".icid", m[1])
+	case esaNewDCID.MatchString(b):
+		m := esaNewDCID.FindStringSubmatch(b)
+		d.dcids[m[1]] = m[2]
+		ev.Set("event.action", "smtp-delivery-connection-opened")
+		ev.Fields["event.category"] = []string{"email", "network"}
+		setIP(ev, "destination.ip", m[2])
+		ev.Set(esaDataset+".dcid", m[1])
+	case esaClose.MatchString(b):
+		m := esaClose.FindStringSubmatch(b)
+		if m[1] == "ICID" {
+			delete(d.icids, m[2])
+		} else {
+			delete(d.dcids, m[2])
+		}
+		ev.Set("event.action", "smtp-connection-closed")
+		ev.Set(esaDataset+"."+strings.ToLower(m[1]), m[2])
+	case esaAuth.MatchString(b):
+		m := esaAuth.FindStringSubmatch(b)
+		ev.Fields["event.category"] = []string{"email", "authentication"}
+		ev.Fields["event.type"] = []string{"start"}
+		ev.Set("event.action", "smtp-auth")
+		ev.Set("user.name", m[3])
+		ev.Set(esaDataset+".icid", m[1])
+		ev.Set(esaDataset+".auth_mechanism", m[4])
+		if c := d.icids[m[1]]; c != nil {
+			setIP(ev, "source.ip", c.ip)
+			if m[2] == "succeeded" {
+				c.user, c.method = m[3], m[4]
+			}
+		}
+		if m[2] == "succeeded" {
+			ev.Set("event.outcome", "success")
+		} else {
+			ev.Set("event.outcome", "failure")
+		}
+	default:
+		ev.Set("event.action", "esa")
+		if id := esaIDs.FindString(b); id != "" {
+			k, v, _ := strings.Cut(id, " ")
+			ev.Set(esaDataset+"."+strings.ToLower(k), v)
+		}
+	}
+	emit(ev, linePos(no))
+	return nil
+}
+
+// lineEvent is a line as an event of its own.
+func (d *esaDecoder) lineEvent(l esaLine) *event.Event {
+	ev := event.New()
+	ev.Timestamp = l.t
+	if !l.zoned {
+		markMailZoneless(&d.zone, ev)
+	}
+	ev.Fields[event.FieldDataset] = esaDataset
+	ev.Fields[event.FieldOriginal] = l.whole
+	ev.Fields[event.FieldLine] = l.number
+	ev.Fields["event.category"] = []string{"email"}
+	ev.Set("observer.vendor", "Cisco")
+	ev.Set("observer.product", "Secure Email Gateway")
+	ev.Set("host.name", l.host)
+	ev.Set("log.level", strings.ToLower(l.level))
+	ev.Set("message", l.body)
+	return ev
+}
+
+// message returns the message of a MID, begun at this line if it is new.
+func (d *esaDecoder) message(mid string, l esaLine, emit Emit) *esaMessage {
+	m := d.pending[mid]
+	if m == nil {
+		m = &esaMessage{pfMessage: pfMessage{qid: mid, firstLine: l.number, first: l.t, host: l.host}, rids: map[string]*pfRcpt{}}
+		if !l.zoned {
+			m.zone = &d.zone
+		}
+		d.pending[mid] = m
+		d.order = append(d.order, mid)
+		if len(d.pending) > maxPendingMessages {
+			d.evictOldest(emit)
+		}
+	}
+	m.lines = append(m.lines, strconv.FormatInt(l.number, 10))
+	if l.t.After(m.last) {
+		m.last = l.t
+	}
+	return m
+}
+
+func (d *esaDecoder) fromConn(m *esaMessage, icid string) {
+	if c := d.icids[icid]; c != nil && m.clientIP == "" {
+		m.clientIP, m.clientHost, m.saslUser, m.saslMethod = c.ip, c.host, c.user, c.method
+	}
+}
+
+func (d *esaDecoder) rcpt(m *esaMessage, rid string) *pfRcpt {
+	r := m.rids[rid]
+	if r == nil {
+		r = &pfRcpt{}
+		m.rids[rid] = r
+		m.rcpts = append(m.rcpts, r)
+	}
+	return r
+}
+
+// messageLine joins a line naming a MID to its message.
+func (d *esaDecoder) messageLine(l esaLine, emit Emit) {
+	b := l.body
+	switch {
+	case esaStart.MatchString(b):
+		x := esaStart.FindStringSubmatch(b)
+		d.fromConn(d.message(x[1], l, emit), x[2])
+	case esaFrom.MatchString(b):
+		x := esaFrom.FindStringSubmatch(b)
+		m := d.message(x[1], l, emit)
+		d.fromConn(m, x[2])
+		m.from = x[3]
+	case esaTo.MatchString(b):
+		x := esaTo.FindStringSubmatch(b)
+		m := d.message(x[1], l, emit)
+		d.fromConn(m, x[2])
+		d.rcpt(m, x[3]).to = x[4]
+	case esaReady.MatchString(b):
+		x := esaReady.FindStringSubmatch(b)
+		m := d.message(x[1], l, emit)
+		if n, err := strconv.ParseInt(x[2], 10, 64); err == nil {
+			m.size, m.hasSize = n, true
+		}
+		if m.from == "" {
+			m.from = x[3]
+		}
+	case esaPolicy.MatchString(b):
+		x := esaPolicy.FindStringSubmatch(b)
+		d.message(x[1], l, emit).direction = x[2]
+	case esaMsgID.MatchString(b):
+		x := esaMsgID.FindStringSubmatch(b)
+		d.message(x[1], l, emit).msgID = strings.Trim(x[2], "<>")
+	case esaSubject.MatchString(b):
+		x := esaSubject.FindStringSubmatch(b)
+		s := x[2]
+		if len(s) >= 2 && (s[0] == '\'' || s[0] == '"') && s[len(s)-1] == s[0] {
+			s = s[1 : len(s)-1]
+		}
+		d.message(x[1], l, emit).subject = s
+	case esaDelivery.MatchString(b):
+		x := esaDelivery.FindStringSubmatch(b)
+		m := d.message(x[3], l, emit)
+		for _, rid := range strings.Split(x[4], ",") {
+			r := d.rcpt(m, strings.TrimSpace(rid))
+			if ip := d.dcids[x[2]]; ip != "" {
+				r.relayIP = ip
+			}
+			if x[1] == "Message done" {
+				r.status = "sent"
+			}
+		}
+	case esaBounced.MatchString(b):
+		x := esaBounced.FindStringSubmatch(b)
+		r := d.rcpt(d.message(x[2], l, emit), x[4])
+		if x[3] != "" && r.to == "" {
+			r.to = x[3]
+		}
+		r.status, r.dsn = "bounced", x[5]
+		if ip := d.dcids[x[1]]; x[1] != "" && ip != "" {
+			r.relayIP = ip
+		}
+	case esaRewrite.MatchString(b):
+		// The message goes on under a new MID (a policy split it, a filter
+		// rewrote it): counted there, once.
+		x := esaRewrite.FindStringSubmatch(b)
+		was := x[1] + x[2]
+		old := d.message(was, l, emit)
+		old.rewritten = x[3]
+		m := d.message(x[3], l, emit)
+		m.from, m.size, m.hasSize, m.direction, m.subject, m.msgID = old.from, old.size, old.hasSize, old.direction, old.subject, old.msgID
+		m.clientIP, m.clientHost, m.saslUser, m.saslMethod = old.clientIP, old.clientHost, old.saslUser, old.saslMethod
+		for _, r := range old.rcpts {
+			rid := ""
+			for k, v := range old.rids {
+				if v == r {
+					rid = k
+				}
+			}
+			if n := d.rcpt(m, rid); n.to == "" {
+				n.to = r.to
+			}
+		}
+	case esaFinished.MatchString(b):
+		x := esaFinished.FindStringSubmatch(b)
+		m := d.message(x[1], l, emit)
+		m.removed = true
+		if x[2] != "done" {
+			m.rejected = "message " + x[2]
+		}
+		d.emit(m, emit)
+	default:
+		// Verdicts, filters, DLP, URLs: part of the message's lines.
+		d.message(esaMID.FindStringSubmatch(b)[1], l, emit)
+	}
+}
+
+// emit writes a message and forgets it.
+func (d *esaDecoder) emit(m *esaMessage, emit Emit) {
+	delete(d.pending, m.qid)
+	emitMailMessage(&m.pfMessage, esaDataset, func(ev *event.Event, pos string) {
+		ev.Set("observer.vendor", "Cisco")
+		ev.Set("observer.product", "Secure Email Gateway")
+		ev.Set("email.direction", m.direction)
+		ev.Set("email.subject", m.subject)
+		if m.rewritten != "" {
+			// Its recipients and bytes are the new MID's to count.
+			ev.Set("event.action", "message-rewritten")
+			ev.Set(esaDataset+".rewritten_to", m.rewritten)
+		}
+		emit(ev, pos)
+	})
+}
+
+func (d *esaDecoder) evictOldest(emit Emit) {
+	for len(d.order) > 0 {
+		mid := d.order[0]
+		d.order = d.order[1:]
+		if m, ok := d.pending[mid]; ok {
+			d.emit(m, emit)
+			return
+		}
+	}
+}
+
+func (d *esaDecoder) Flush(emit Emit) {
+	rest := make([]*esaMessage, 0, len(d.pending))
+	for _, m := range d.pending {
+		rest = append(rest, m)
+	}
+	sort.Slice(rest, func(i, j int) bool { return rest[i].firstLine < rest[j].firstLine })
+	for _, m := range rest {
+		d.emit(m, emit)
+	}
+	d.order = nil
+}
