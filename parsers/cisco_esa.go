@@ -35,7 +35,9 @@ func (CiscoESA) Detect(head []byte) bool { return mostLines(head, CiscoESA{}.mat
 
 var (
 	esaIDs      = regexp.MustCompile(`\b(?:MID|ICID|DCID) \d+\b`)
-	esaFileTime = regexp.MustCompile(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}) `)
+	// The appliance's own stamp, just before the level: first in its
+	// files, after a relay's header when a collector received them.
+	esaFileTime = regexp.MustCompile(`(?:^|\s)(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}) $`)
 	esaLevels   = []string{"Info", "Warning", "Critical", "Debug", "Trace"}
 
 	esaNewICID = regexp.MustCompile(`^New SMTP ICID (\d+) interface .*? address (\S+)(?: reverse dns host (\S+))?`)
@@ -62,20 +64,20 @@ var (
 // matchLine: a level word and a connection or message number, after a
 // syslog header or the file's own stamp.
 func (CiscoESA) matchLine(l string) bool {
-	_, _, ok := esaLevelBody(l)
+	_, _, _, ok := esaLevelBody(l)
 	return ok && esaIDs.MatchString(l)
 }
 
 // esaLevelBody finds "Info: " (or another level) where the appliance's text
 // begins: after a syslog header whose program is the log's name, or
 // after the file's stamp.
-func esaLevelBody(l string) (level, body string, ok bool) {
+func esaLevelBody(l string) (before, level, body string, ok bool) {
 	for _, lv := range esaLevels {
 		if i := strings.Index(l, lv+": "); i >= 0 && (i == 0 || l[i-1] == ' ') {
-			return lv, l[i+len(lv)+2:], true
+			return l[:i], lv, l[i+len(lv)+2:], true
 		}
 	}
-	return "", "", false
+	return "", "", "", false
 }
 
 func (CiscoESA) NewDecoder(o *Options) LineDecoder {
@@ -117,12 +119,12 @@ type esaLine struct {
 
 func (d *esaDecoder) read(no int64, s string) (esaLine, error) {
 	l := esaLine{whole: s, number: no}
-	level, body, ok := esaLevelBody(s)
+	before, level, body, ok := esaLevelBody(s)
 	if !ok {
 		return l, fmt.Errorf("cisco-esa: no Info:, Warning:, Critical:, Debug: or Trace: text")
 	}
 	l.level, l.body = level, body
-	if m := esaFileTime.FindStringSubmatch(s); m != nil {
+	if m := esaFileTime.FindStringSubmatch(before); m != nil {
 		t, err := time.ParseInLocation("Jan _2 15:04:05 2006", m[1], d.loc)
 		if err != nil {
 			return l, fmt.Errorf("cisco-esa: bad time %q: %v", m[1], err)

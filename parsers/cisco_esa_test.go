@@ -162,3 +162,24 @@ func writeTemp(t *testing.T, name, content string) string {
 	}
 	return p
 }
+
+// TestCiscoESABehindRelay: a collector's header before each line (its
+// own reception time) does not date the gateway's events: its own stamp
+// does, in its file form or its syslog push.
+func TestCiscoESABehindRelay(t *testing.T) {
+	for _, inner := range []string{"Mon Oct 14 08:13:47 2024 Info: ", "<22>Oct 14 08:13:47 esa01 mail_logs: Info: "} {
+		var b strings.Builder
+		for _, l := range []string{"Start MID 7 ICID 3", "MID 7 ICID 3 From: <a@example.org>", "MID 7 ICID 3 RID 0 To: <b@example.net>",
+			"MID 7 ready 2048 bytes from <a@example.org>", "Message finished MID 7 done"} {
+			b.WriteString("Oct 20 12:00:00 relay01 " + inner + l + "\n")
+		}
+		evs, st := parseFile(t, writeTemp(t, "relay.log", b.String()), &Options{TZ: time.UTC, Year: 2024})
+		if st.Format != "cisco-esa" || st.Raw != 0 || len(evs) != 1 {
+			t.Fatalf("%q: format %s, %d raw %v, %d events", inner, st.Format, st.Raw, st.RawReasons, len(evs))
+		}
+		ev := evs[0]
+		if got := ev.Timestamp.Format(time.RFC3339); got != "2024-10-14T08:13:47Z" || ev.Str("email.size") != "2048" || ev.Str("email.to.address") != "b@example.net" {
+			t.Errorf("%q: %s, size %s, to %s", inner, got, ev.Str("email.size"), ev.Str("email.to.address"))
+		}
+	}
+}

@@ -34,7 +34,7 @@ func TestCorroborationAcrossAnUnknownZone(t *testing.T) {
 		// Windows in local time: NXLog's JSON, or Export-Csv's culture
 		// pattern, in turn.
 		o.SetWindowsForm(map[bool]string{true: "nxlog", false: "export-csv"}[n%2 == 0])
-		o.ClassicSyslog, o.FortiMail = false, false // Postfix, stamped with its zone
+		o.ClassicSyslog, o.FortiMail, o.CiscoESA = false, false, false // Postfix, stamped with its zone
 		inc, dir := confirmedTheftBehindSophos(t, o)
 		if inc == nil {
 			continue
@@ -91,7 +91,7 @@ func TestCorroborationAcrossTheMailLogsZone(t *testing.T) {
 		if o.TZOffset > -3600 || o.Missing != "" {
 			continue
 		}
-		o.ClassicSyslog, o.NXLog, o.WinExport, o.EvtxexportText, o.FortiMail = true, false, false, false, false
+		o.ClassicSyslog, o.NXLog, o.WinExport, o.EvtxexportText, o.FortiMail, o.CiscoESA = true, false, false, false, false, false
 		inc, dir := confirmedTheftBehindSophos(t, o)
 		if inc == nil {
 			continue

@@ -607,7 +607,7 @@ func TestAnalyzeReadsYearlessLogsInTheDatedYear(t *testing.T) {
 			break
 		}
 	}
-	o.ClassicSyslog, o.FortiMail = true, false // Postfix's year-less stamps
+	o.ClassicSyslog, o.FortiMail, o.CiscoESA = true, false, false // Postfix's year-less stamps
 	// FortiGate dates its lines itself; a Sophos XG relayed by syslog
 	// carries a year-less relay header before its own dated fields.
 	for _, fw := range []string{"fortigate", "sophos-xg"} {

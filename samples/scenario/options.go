@@ -33,7 +33,12 @@ type Options struct {
 	// record per recipient, no account) stands instead of Postfix's;
 	// ClassicSyslog then picks its space-separated form behind a relay's
 	// header rather than its CSV form.
-	FortiMail      bool
+	FortiMail bool
+	// CiscoESA: the mail gateway is a Cisco Secure Email Gateway, whose
+	// mail_logs (a message's lines by MID, its connection's SMTP AUTH
+	// account) stand instead of Postfix's: its own files, or with
+	// ClassicSyslog its syslog push (year-less stamps).
+	CiscoESA       bool
 	WinXMLRoot     bool // wevtutil output with an <Events> root
 	Winlogbeat     bool // Windows events as Winlogbeat JSON instead of XML
 	NXLog          bool // Windows events as NXLog CE forwards them: JSON, local time to the second, no zone
@@ -176,6 +181,11 @@ func listFormOf(seed uint64) bool { return rand.New(rand.NewPCG(seed, 0xf1)).Int
 // quarter of seeds): a draw of its own, outside Draw's sequence.
 func fortiMailOf(seed uint64) bool { return rand.New(rand.NewPCG(seed, 0xf2)).IntN(4) == 0 }
 
+// ciscoESAOf says whether a seed's mail gateway, when not a FortiMail, is
+// a Cisco Secure Email Gateway (a quarter of the others): a draw of its
+// own, outside Draw's sequence.
+func ciscoESAOf(seed uint64) bool { return rand.New(rand.NewPCG(seed, 0xf3)).IntN(4) == 0 }
+
 // Draw picks every option of an incident from its seed.
 func Draw(v Variant, seed uint64) Options {
 	r := rand.New(rand.NewPCG(seed, uint64(len(v))*7919+hashString(string(v))))
@@ -209,6 +219,7 @@ func Draw(v Variant, seed uint64) Options {
 	}
 	o.ClassicSyslog = r.IntN(2) == 0
 	o.FortiMail = fortiMailOf(seed)
+	o.CiscoESA = !o.FortiMail && ciscoESAOf(seed)
 	o.WinXMLRoot = r.IntN(2) == 0
 	// One draw for the Windows form, so adding a form left the other
 	// choices of every seed as they were.
@@ -406,6 +417,10 @@ func (o Options) describe() string {
 		parts = append(parts, "mail through a FortiMail (history log, space-separated behind a relay's header)")
 	case o.FortiMail:
 		parts = append(parts, "mail through a FortiMail (history log, syslog's CSV form)")
+	case o.CiscoESA && o.ClassicSyslog:
+		parts = append(parts, "mail through a Cisco Secure Email Gateway (mail_logs by syslog)")
+	case o.CiscoESA:
+		parts = append(parts, "mail through a Cisco Secure Email Gateway (its mail_logs files)")
 	case o.ClassicSyslog:
 		parts = append(parts, "Postfix with classic syslog stamps")
 	}
