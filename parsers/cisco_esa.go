@@ -34,7 +34,7 @@ func (CiscoESA) Description() string {
 func (CiscoESA) Detect(head []byte) bool { return mostLines(head, CiscoESA{}.matchLine) }
 
 var (
-	esaIDs      = regexp.MustCompile(`\b(?:MID|ICID|DCID) \d+\b`)
+	esaIDs = regexp.MustCompile(`\b(?:MID|ICID|DCID) \d+\b`)
 	// The appliance's own stamp, just before the level: first in its
 	// files, after a relay's header when a collector received them.
 	esaFileTime = regexp.MustCompile(`(?:^|\s)(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}) $`)
