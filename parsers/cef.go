@@ -32,13 +32,14 @@ func (CEF) matchLine(l string) bool {
 }
 
 func (CEF) NewDecoder(o *Options) LineDecoder {
-	return &cefDecoder{clock: o.clock(), loc: o.TZ, o: o}
+	return &cefDecoder{clock: o.clock(), loc: o.TZ, o: o, zone: newZoneless(o)}
 }
 
 type cefDecoder struct {
 	clock syslogClock
 	loc   *time.Location
 	o     *Options
+	zone  zoneless    // a Cisco mail gateway's own times (cisco_esa_cef.go)
 	forti LineDecoder // a FortiGate's lines, when a file mixes them with others'
 }
 
@@ -164,6 +165,13 @@ func (d *cefDecoder) Line(no int64, line []byte, emit Emit) error {
 			emit(w, linePos(no))
 			return nil
 		}
+	}
+	if isESACEF(hdr) {
+		esaFromCEF(ev, hdr, kv, d.loc, &d.zone)
+		ev.Fields[event.FieldOriginal] = s
+		ev.Fields[event.FieldLine] = no
+		emit(ev, linePos(no))
+		return nil
 	}
 	ev.Fields[event.FieldDataset] = "cef"
 	ev.Fields[event.FieldOriginal] = s

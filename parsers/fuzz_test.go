@@ -545,6 +545,9 @@ func FuzzCEF(f *testing.F) {
 	f.Add([]byte(`CEF:0|Palo Alto Networks|LF|2.0|TRAFFIC|end|3|rt=Feb 27 2021 20:16:21 CET src=10.0.0.5 dst=31.216.145.5 in=2048 out=123 act=allow`))
 	f.Add([]byte(`Mar 14 23:41:02 collector CEF:0|Vendor|Gateway|1.0|100|closed|3|rt=Mar 14 23:41:01.250 IST src=10.1.1.1 end=1741995662000`))
 	f.Add([]byte(`CEF:0|Microsoft|Microsoft Windows||Microsoft-Windows-Security-Auditing:4294967295|x|Low|externalId=-1 cat=/Security rt=1426218619000 cn1=10 cn1Label=Logon Type cs3Label=EventSource cs3= shost=a`))
+	for _, l := range esaConsolidated {
+		f.Add([]byte(l))
+	}
 	fuzzLines(f, CEF{})
 }
 

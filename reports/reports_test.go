@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -568,4 +569,38 @@ func TestCiscoESALedger(t *testing.T) {
 			t.Errorf("the gateway's lines counted as %q, not mail", c.Source)
 		}
 	}
+}
+
+// TestCiscoESAConsolidatedLedger: the same week through a Cisco gateway
+// that writes consolidated event logs (one CEF record per message): the
+// three delivered night messages are the ledger's entry, to the byte; the
+// two it quarantined are not.
+func TestCiscoESAConsolidatedLedger(t *testing.T) {
+	const size = 15728640
+	var log strings.Builder
+	mid := 5000
+	rec := func(day, clock, client, from, to string, direction int, act string, n int) {
+		mid++
+		d, _ := strconv.Atoi(day)
+		when := fmt.Sprintf("Sat Mar %2d %s 2025", d, clock)
+		fmt.Fprintf(&log, "<14>Mar %s %s consolidated_event: CEF:0|Cisco|C300V Email Security Virtual Appliance|15.0.1-030|ESA_CONSOLIDATED_LOG_EVENT|Consolidated Log Event|5|deviceExternalId=4235746AE34E6DD44EB8-CE101C994AA5 ESAMID=%d ESAICID=%d endTime=%s dvc=192.0.2.25 startTime=%s deviceDirection=%d suser=%s act=%s ESAMsgSize=%d duser=%s sourceHostName=unknown sourceAddress=%s msg='x'\n",
+			day, clock, mid, mid+70000, when, when, direction, from, act, n, to, client)
+	}
+	for d := 1; d <= 7; d++ {
+		day := fmt.Sprintf("%02d", d)
+		for i := 0; i < 4; i++ {
+			rec(day, fmt.Sprintf("09:%02d:02", 10+i), "203.0.113.9", "contact@fournisseur.example.com", fmt.Sprintf("agent%d@mairie-exemple.fr", i), 0, "DELIVERED", 900000+i)
+			rec(day, fmt.Sprintf("10:%02d:05", 10+i), "10.1.2.10", fmt.Sprintf("agent%d@mairie-exemple.fr", i), "service@prefecture-exemple.gouv.fr", 1, "DELIVERED", 30000+i)
+		}
+	}
+	for k := range 3 {
+		rec("08", fmt.Sprintf("02:1%d:00", k), "10.1.2.10", "j.martin@mairie-exemple.fr", "depot.archive@proton.me", 1, "DELIVERED", size+k)
+	}
+	rec("08", "02:20:00", "10.1.2.10", "j.martin@mairie-exemple.fr", "depot.archive@proton.me", 1, "QUARANTINED", 9999999)
+	rec("08", "02:21:00", "10.1.2.10", "j.martin@mairie-exemple.fr", "depot.archive@proton.me", 1, "DQ", 8888888)
+	p := filepath.Join(t.TempDir(), "consolidated_event.log")
+	if err := os.WriteFile(p, []byte(log.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checkFortiMailTheft(t, analyze(t, "en", p), size)
 }
