@@ -3,7 +3,6 @@ package parsers
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -82,7 +81,7 @@ func esaLevelBody(l string) (before, level, body string, ok bool) {
 
 func (CiscoESA) NewDecoder(o *Options) LineDecoder {
 	return &esaDecoder{loc: o.TZ, clock: o.clock(), zone: newZoneless(o), repeat: repeatedHour{warn: o.Warn},
-		icids: map[string]*esaConn{}, dcids: map[string]string{}, pending: map[string]*esaMessage{}}
+		icids: map[string]*esaConn{}, dcids: map[string]string{}, pending: newOpenMessages(func(m *esaMessage) int64 { return m.firstLine })}
 }
 
 type esaConn struct{ ip, host, user, method string }
@@ -102,8 +101,7 @@ type esaDecoder struct {
 	repeat  repeatedHour
 	icids   map[string]*esaConn // inbound connections still open
 	dcids   map[string]string   // delivery connections still open: the relay's address
-	pending map[string]*esaMessage
-	order   []string
+	pending openMessages[*esaMessage]
 }
 
 // esaLine is one line's stamp and text.
@@ -232,17 +230,13 @@ func (d *esaDecoder) lineEvent(l esaLine) *event.Event {
 
 // message returns the message of a MID, begun at this line if it is new.
 func (d *esaDecoder) message(mid string, l esaLine, emit Emit) *esaMessage {
-	m := d.pending[mid]
-	if m == nil {
+	m, ok := d.pending.get(mid)
+	if !ok {
 		m = &esaMessage{pfMessage: pfMessage{qid: mid, firstLine: l.number, first: l.t, host: l.host}, rids: map[string]*pfRcpt{}}
 		if !l.zoned {
 			m.zone = &d.zone
 		}
-		d.pending[mid] = m
-		d.order = append(d.order, mid)
-		if len(d.pending) > maxPendingMessages {
-			d.evictOldest(emit)
-		}
+		d.pending.add(mid, m, func(old *esaMessage) { d.emit(old, emit) })
 	}
 	m.lines = append(m.lines, strconv.FormatInt(l.number, 10))
 	if l.t.After(m.last) {
@@ -365,7 +359,7 @@ func (d *esaDecoder) messageLine(l esaLine, emit Emit) {
 
 // emit writes a message and forgets it.
 func (d *esaDecoder) emit(m *esaMessage, emit Emit) {
-	delete(d.pending, m.qid)
+	d.pending.done(m.qid)
 	emitMailMessage(&m.pfMessage, esaDataset, func(ev *event.Event, pos string) {
 		ev.Set("observer.vendor", "Cisco")
 		ev.Set("observer.product", "Secure Email Gateway")
@@ -380,25 +374,6 @@ func (d *esaDecoder) emit(m *esaMessage, emit Emit) {
 	})
 }
 
-func (d *esaDecoder) evictOldest(emit Emit) {
-	for len(d.order) > 0 {
-		mid := d.order[0]
-		d.order = d.order[1:]
-		if m, ok := d.pending[mid]; ok {
-			d.emit(m, emit)
-			return
-		}
-	}
-}
-
 func (d *esaDecoder) Flush(emit Emit) {
-	rest := make([]*esaMessage, 0, len(d.pending))
-	for _, m := range d.pending {
-		rest = append(rest, m)
-	}
-	sort.Slice(rest, func(i, j int) bool { return rest[i].firstLine < rest[j].firstLine })
-	for _, m := range rest {
-		d.emit(m, emit)
-	}
-	d.order = nil
+	d.pending.drain(func(m *esaMessage) { d.emit(m, emit) })
 }

@@ -3,7 +3,6 @@ package parsers
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -37,7 +36,7 @@ func (Postfix) matchLine(l string) bool {
 }
 
 func (Postfix) NewDecoder(o *Options) LineDecoder {
-	return &postfixDecoder{clock: o.clock(), pending: map[string]*pfMessage{}, zone: newZoneless(o)}
+	return &postfixDecoder{clock: o.clock(), pending: newOpenMessages(pfFirstLine), zone: newZoneless(o)}
 }
 
 // maxPendingMessages bounds memory on logs whose messages never reach
@@ -86,8 +85,7 @@ type pfMessage struct {
 
 type postfixDecoder struct {
 	clock   syslogClock
-	pending map[string]*pfMessage
-	order   []string
+	pending openMessages[*pfMessage]
 	zone    zoneless
 }
 
@@ -110,17 +108,13 @@ func (d *postfixDecoder) Line(no int64, line []byte, emit Emit) error {
 }
 
 func (d *postfixDecoder) queueLine(no int64, h syslogHeader, comp, qid, rest string, emit Emit) {
-	m := d.pending[qid]
-	if m == nil {
-		m = &pfMessage{qid: qid, firstLine: no, first: h.Time, host: h.Host}
+	m, ok := d.pending.get(qid)
+	if !ok {
+		m = &pfMessage{qid: strings.Clone(qid), firstLine: no, first: h.Time, host: h.Host}
 		if !h.Zoned {
 			m.zone = &d.zone
 		}
-		d.pending[qid] = m
-		d.order = append(d.order, qid)
-		if len(d.pending) > maxPendingMessages {
-			d.evictOldest(emit)
-		}
+		d.pending.add(qid, m, func(old *pfMessage) { emitMailMessage(old, "postfix", emit) })
 	}
 	m.lines = append(m.lines, strconv.FormatInt(no, 10))
 	if h.Time.After(m.last) {
@@ -130,7 +124,7 @@ func (d *postfixDecoder) queueLine(no int64, h syslogHeader, comp, qid, rest str
 	case rest == "removed":
 		m.removed = true
 		emitMailMessage(m, "postfix", emit)
-		delete(d.pending, qid)
+		d.pending.done(qid)
 		return
 	case strings.HasPrefix(rest, "client="):
 		if c := pfClient.FindStringSubmatch(rest[len("client="):]); c != nil {
@@ -205,31 +199,12 @@ func (d *postfixDecoder) queueLine(no int64, h syslogHeader, comp, qid, rest str
 	}
 }
 
-func (d *postfixDecoder) evictOldest(emit Emit) {
-	for len(d.order) > 0 {
-		qid := d.order[0]
-		d.order = d.order[1:]
-		if m, ok := d.pending[qid]; ok {
-			emitMailMessage(m, "postfix", emit)
-			delete(d.pending, qid)
-			return
-		}
-	}
-}
-
 func (d *postfixDecoder) Flush(emit Emit) {
 	// Messages still in the queue at end of log: emitted, marked incomplete.
-	var rest []*pfMessage
-	for _, m := range d.pending {
-		rest = append(rest, m)
-	}
-	sort.Slice(rest, func(i, j int) bool { return rest[i].firstLine < rest[j].firstLine })
-	for _, m := range rest {
-		emitMailMessage(m, "postfix", emit)
-	}
-	d.pending = map[string]*pfMessage{}
-	d.order = nil
+	d.pending.drain(func(m *pfMessage) { emitMailMessage(m, "postfix", emit) })
 }
+
+func pfFirstLine(m *pfMessage) int64 { return m.firstLine }
 
 // markMailZoneless says on a mail event that its syslog stamp named no
 // zone, and warns once per file (Postfix and Sendmail share it).

@@ -3,7 +3,6 @@ package parsers
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -45,12 +44,12 @@ func (Sendmail) matchLine(l string) bool {
 }
 
 func (Sendmail) NewDecoder(o *Options) LineDecoder {
-	return &sendmailDecoder{clock: o.clock(), pending: map[string]*pfMessage{}, zone: newZoneless(o)}
+	return &sendmailDecoder{clock: o.clock(), pending: newOpenMessages(pfFirstLine), zone: newZoneless(o)}
 }
 
 type sendmailDecoder struct {
 	clock   syslogClock
-	pending map[string]*pfMessage
+	pending openMessages[*pfMessage]
 	zone    zoneless
 }
 
@@ -69,13 +68,13 @@ func (d *sendmailDecoder) Line(no int64, line []byte, emit Emit) error {
 		kv[x[1]] = strings.TrimSpace(x[2])
 	}
 	if m != nil && kv["ruleset"] == "" && (kv["from"] != "" || kv["to"] != "") {
-		msg := d.pending[m[1]]
-		if msg == nil {
+		msg, ok := d.pending.get(m[1])
+		if !ok {
 			msg = &pfMessage{qid: m[1], firstLine: no, first: h.Time, host: h.Host}
 			if !h.Zoned {
 				msg.zone = &d.zone
 			}
-			d.pending[m[1]] = msg
+			d.pending.add(m[1], msg, func(old *pfMessage) { emitMailMessage(old, "sendmail", emit) })
 		}
 		msg.lines = append(msg.lines, strconv.FormatInt(no, 10))
 		if h.Time.After(msg.last) {
@@ -105,7 +104,7 @@ func (d *sendmailDecoder) Line(no int64, line []byte, emit Emit) error {
 			if status == "sent" || status == "bounced" {
 				msg.removed = true
 				emitMailMessage(msg, "sendmail", emit)
-				delete(d.pending, m[1])
+				d.pending.done(m[1])
 			}
 		}
 		return nil
@@ -141,16 +140,6 @@ func (d *sendmailDecoder) Line(no int64, line []byte, emit Emit) error {
 	return nil
 }
 
-// Flush emits the messages still open, in the order they began: a map's
-// order would change from one run to the next.
 func (d *sendmailDecoder) Flush(emit Emit) {
-	rest := make([]*pfMessage, 0, len(d.pending))
-	for _, m := range d.pending {
-		rest = append(rest, m)
-	}
-	sort.Slice(rest, func(i, j int) bool { return rest[i].firstLine < rest[j].firstLine })
-	for _, m := range rest {
-		emitMailMessage(m, "sendmail", emit)
-	}
-	clear(d.pending)
+	d.pending.drain(func(m *pfMessage) { emitMailMessage(m, "sendmail", emit) })
 }
