@@ -80,7 +80,7 @@ func esaLevelBody(l string) (before, level, body string, ok bool) {
 }
 
 func (CiscoESA) NewDecoder(o *Options) LineDecoder {
-	return &esaDecoder{loc: o.TZ, clock: o.clock(), zone: newZoneless(o), repeat: repeatedHour{warn: o.Warn},
+	return &esaDecoder{loc: o.TZ, clock: o.clock(), zone: newZoneless(o), repeat: repeatedHour{warn: o.Warn}, warn: o.Warn,
 		icids: map[string]*esaConn{}, dcids: map[string]string{}, pending: newOpenMessages(func(m *esaMessage) int64 { return m.firstLine })}
 }
 
@@ -102,6 +102,10 @@ type esaDecoder struct {
 	icids   map[string]*esaConn // inbound connections still open
 	dcids   map[string]string   // delivery connections still open: the relay's address
 	pending openMessages[*esaMessage]
+	// offset is the file's own word on its stamps ("Info: Time offset
+	// from UTC: -18000 seconds", the third line of every log file).
+	offset *time.Location
+	warn   func(string)
 }
 
 // esaLine is one line's stamp and text.
@@ -122,7 +126,18 @@ func (d *esaDecoder) read(no int64, s string) (esaLine, error) {
 		return l, fmt.Errorf("cisco-esa: no Info:, Warning:, Critical:, Debug: or Trace: text")
 	}
 	l.level, l.body = level, body
+	if off, ok := strings.CutPrefix(body, "Time offset from UTC: "); ok {
+		d.learnOffset(off)
+	}
 	if m := esaFileTime.FindStringSubmatch(before); m != nil {
+		if d.offset != nil {
+			t, err := time.ParseInLocation("Jan _2 15:04:05 2006", m[1], d.offset)
+			if err != nil {
+				return l, fmt.Errorf("cisco-esa: bad time %q: %v", m[1], err)
+			}
+			l.t, l.zoned = t.UTC(), true
+			return l, nil
+		}
 		t, err := time.ParseInLocation("Jan _2 15:04:05 2006", m[1], d.loc)
 		if err != nil {
 			return l, fmt.Errorf("cisco-esa: bad time %q: %v", m[1], err)
@@ -141,6 +156,36 @@ func (d *esaDecoder) read(no int64, s string) (esaLine, error) {
 		l.host = h.Host
 	}
 	return l, nil
+}
+
+// learnOffset takes a log file's "Time offset from UTC: N seconds": its
+// stamps are then read at that offset, not in --tz. An offset no zone has
+// (not whole quarter hours, beyond ±14 h) is said and not taken.
+func (d *esaDecoder) learnOffset(text string) {
+	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(text), " seconds"))
+	switch {
+	case err != nil:
+		return
+	case n%900 != 0 || n < -14*3600 || n > 14*3600:
+		if d.warn != nil {
+			d.warn(fmt.Sprintf("the gateway's log says its stamps are %d s from UTC, which no zone is: not taken, its stamps read in --tz", n))
+		}
+		return
+	}
+	if d.offset == nil || d.offset.String() != esaOffsetName(n) {
+		d.offset = time.FixedZone(esaOffsetName(n), n)
+		if d.warn != nil {
+			d.warn(fmt.Sprintf("the gateway's log file says its stamps are %d s from UTC (%s): read so, whatever --tz says", n, esaOffsetName(n)))
+		}
+	}
+}
+
+func esaOffsetName(n int) string {
+	sign := "+"
+	if n < 0 {
+		sign, n = "-", -n
+	}
+	return fmt.Sprintf("UTC%s%02d:%02d", sign, n/3600, n%3600/60)
 }
 
 func (d *esaDecoder) Line(no int64, line []byte, emit Emit) error {

@@ -183,3 +183,36 @@ func TestCiscoESABehindRelay(t *testing.T) {
 		}
 	}
 }
+
+// TestCiscoESAOffsetHeader: a log file's third line says how far its
+// stamps are from UTC (as AsyncOS writes every log file's head): they are
+// read so, whatever --tz says; an offset no zone has is not taken.
+func TestCiscoESAOffsetHeader(t *testing.T) {
+	head := func(offset string) string {
+		return "Mon May 13 07:25:10 2019 Info: Begin Logfile\n" +
+			"Mon May 13 07:25:10 2019 Info: Version: 12.0.0-478 SN: 420D4B6FA42E0000-CE7D00000000\n" +
+			"Mon May 13 07:25:10 2019 Info: Time offset from UTC: " + offset + " seconds\n" +
+			"Mon May 13 07:25:22 2019 Info: Start MID 9 ICID 4\n" +
+			"Mon May 13 07:25:22 2019 Info: MID 9 ICID 4 From: <a@example.org>\n" +
+			"Mon May 13 07:25:22 2019 Info: MID 9 ICID 4 RID 0 To: <b@example.net>\n" +
+			"Mon May 13 07:25:23 2019 Info: Message finished MID 9 done\n"
+	}
+	paris, _ := time.LoadLocation("Europe/Paris")
+	for _, c := range []struct{ offset, want, zone string }{
+		{"-25200", "2019-05-13T14:25:22Z", ""},          // UTC-7, as the line's own "-0700" says
+		{"113", "2019-05-13T05:25:22Z", "Europe/Paris"}, // no zone is 113 s off: --tz
+	} {
+		evs, st := parseFile(t, writeTemp(t, "mail.current", head(c.offset)), &Options{TZ: paris})
+		warnings := st.Warnings
+		if st.Format != "cisco-esa" || st.Raw != 0 {
+			t.Fatalf("format %s, %d raw", st.Format, st.Raw)
+		}
+		msg := evs[len(evs)-1]
+		if msg.Str("event.action") != "message" || msg.Timestamp.Format(time.RFC3339) != c.want || msg.Str("event.timezone") != c.zone {
+			t.Errorf("offset %s: %s at %s, zone %q; want %s, zone %q", c.offset, msg.Str("event.action"), msg.Timestamp.Format(time.RFC3339), msg.Str("event.timezone"), c.want, c.zone)
+		}
+		if !strings.Contains(strings.Join(warnings, "\n"), c.offset+" s from UTC") {
+			t.Errorf("offset %s: warnings %q", c.offset, warnings)
+		}
+	}
+}
