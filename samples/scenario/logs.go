@@ -225,6 +225,29 @@ func (w *world) fortiMailRecord(t time.Time, session, clientHost, clientIP strin
 	w.add("mail/fortimail.log", t, b.String())
 }
 
+const esaFile = "mail/mail_logs.current"
+
+// esaHead writes the head AsyncOS begins each log file with, whose third
+// line says how far the file's stamps are from UTC: a file, not its
+// syslog push.
+func (w *world) esaHead() {
+	lines := w.files[esaFile]
+	if len(lines) == 0 {
+		return
+	}
+	first := lines[0].t
+	for _, l := range lines {
+		if l.t.Before(first) {
+			first = l.t
+		}
+	}
+	t := first.Add(-time.Second).Truncate(time.Second)
+	stamp := t.In(w.loc).Format("Mon Jan _2 15:04:05 2006")
+	for _, text := range []string{"Begin Logfile", "Version: 15.0.1-030 SN: 4235746AE34E6DD44EB8-CE101C994AA5", fmt.Sprintf("Time offset from UTC: %d seconds", w.o.TZOffset)} {
+		w.add(esaFile, t, stamp+" Info: "+text)
+	}
+}
+
 // esaMessage writes a message through a Cisco Secure Email Gateway: its
 // client's connection (ICID; SMTP AUTH for an account), the MID's lines,
 // a delivery connection (DCID) per recipient, in the appliance's local
@@ -241,7 +264,7 @@ func (w *world) esaMessage(t time.Time, clientHost, clientIP, sasl, from string,
 		if w.o.ClassicSyslog {
 			s = "<22>" + lt.Format(time.Stamp) + " " + w.org.Mail.Name + " mail_logs: Info: " + text
 		}
-		w.add("mail/mail_logs.current", tt, s)
+		w.add(esaFile, tt, s)
 	}
 	verified := "yes"
 	if clientHost == "unknown" {

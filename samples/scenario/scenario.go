@@ -199,6 +199,9 @@ func Build(o Options) *Incident {
 	w.background()
 	w.backups()
 	w.story()
+	if o.CiscoESA && !o.ClassicSyslog {
+		w.esaHead()
+	}
 	eo := o
 	if w.blind && eo.Missing == "" {
 		eo.Missing = "windows"
