@@ -81,10 +81,21 @@ func esaLevelBody(l string) (before, level, body string, ok bool) {
 
 func (CiscoESA) NewDecoder(o *Options) LineDecoder {
 	return &esaDecoder{loc: o.TZ, clock: o.clock(), zone: newZoneless(o), repeat: repeatedHour{warn: o.Warn}, warn: o.Warn,
-		icids: map[string]*esaConn{}, dcids: map[string]string{}, pending: newOpenMessages(func(m *esaMessage) int64 { return m.firstLine })}
+		icids: newOpenMessages(esaConnLine), dcids: newOpenMessages(esaConnLine), pending: newOpenMessages(func(m *esaMessage) int64 { return m.firstLine })}
 }
 
-type esaConn struct{ ip, host, user, method string }
+// esaConn is an SMTP connection: a client's (ICID) or a delivery's to a
+// relay (DCID), from the line that opened it.
+type esaConn struct {
+	ip, host, user, method string
+	line                   int64
+}
+
+func esaConnLine(c *esaConn) int64 { return c.line }
+
+// forgetConn: a connection whose close the log never writes is forgotten
+// once too many are open, as a message is (openMessages).
+func forgetConn(*esaConn) {}
 
 type esaMessage struct {
 	pfMessage
@@ -99,8 +110,8 @@ type esaDecoder struct {
 	clock   syslogClock
 	zone    zoneless
 	repeat  repeatedHour
-	icids   map[string]*esaConn // inbound connections still open
-	dcids   map[string]string   // delivery connections still open: the relay's address
+	icids   openMessages[*esaConn] // inbound connections still open
+	dcids   openMessages[*esaConn] // delivery connections still open: the relay's address
 	pending openMessages[*esaMessage]
 	// offset is the file's own word on its stamps ("Info: Time offset
 	// from UTC: -18000 seconds", the third line of every log file).
@@ -202,7 +213,8 @@ func (d *esaDecoder) Line(no int64, line []byte, emit Emit) error {
 	switch {
 	case esaNewICID.MatchString(b):
 		m := esaNewICID.FindStringSubmatch(b)
-		d.icids[m[1]] = &esaConn{ip: m[2], host: m[3]}
+		d.icids.done(m[1]) // an id the appliance uses again is a new connection
+		d.icids.add(m[1], &esaConn{ip: m[2], host: m[3], line: no}, forgetConn)
 		ev.Set("event.action", "smtp-connection-opened")
 		ev.Fields["event.category"] = []string{"email", "network"}
 		setIP(ev, "source.ip", m[2])
@@ -210,7 +222,8 @@ func (d *esaDecoder) Line(no int64, line []byte, emit Emit) error {
 		ev.Set(esaDataset+".icid", m[1])
 	case esaNewDCID.MatchString(b):
 		m := esaNewDCID.FindStringSubmatch(b)
-		d.dcids[m[1]] = m[2]
+		d.dcids.done(m[1])
+		d.dcids.add(m[1], &esaConn{ip: m[2], line: no}, forgetConn)
 		ev.Set("event.action", "smtp-delivery-connection-opened")
 		ev.Fields["event.category"] = []string{"email", "network"}
 		setIP(ev, "destination.ip", m[2])
@@ -218,9 +231,9 @@ func (d *esaDecoder) Line(no int64, line []byte, emit Emit) error {
 	case esaClose.MatchString(b):
 		m := esaClose.FindStringSubmatch(b)
 		if m[1] == "ICID" {
-			delete(d.icids, m[2])
+			d.icids.done(m[2])
 		} else {
-			delete(d.dcids, m[2])
+			d.dcids.done(m[2])
 		}
 		ev.Set("event.action", "smtp-connection-closed")
 		ev.Set(esaDataset+"."+strings.ToLower(m[1]), m[2])
@@ -232,7 +245,7 @@ func (d *esaDecoder) Line(no int64, line []byte, emit Emit) error {
 		ev.Set("user.name", m[3])
 		ev.Set(esaDataset+".icid", m[1])
 		ev.Set(esaDataset+".auth_mechanism", m[4])
-		if c := d.icids[m[1]]; c != nil {
+		if c, ok := d.icids.get(m[1]); ok {
 			setIP(ev, "source.ip", c.ip)
 			if m[2] == "succeeded" {
 				c.user, c.method = m[3], m[4]
@@ -291,7 +304,7 @@ func (d *esaDecoder) message(mid string, l esaLine, emit Emit) *esaMessage {
 }
 
 func (d *esaDecoder) fromConn(m *esaMessage, icid string) {
-	if c := d.icids[icid]; c != nil && m.clientIP == "" {
+	if c, ok := d.icids.get(icid); ok && m.clientIP == "" {
 		m.clientIP, m.clientHost, m.saslUser, m.saslMethod = c.ip, c.host, c.user, c.method
 	}
 }
@@ -350,8 +363,8 @@ func (d *esaDecoder) messageLine(l esaLine, emit Emit) {
 		m := d.message(x[3], l, emit)
 		for _, rid := range strings.Split(x[4], ",") {
 			r := d.rcpt(m, strings.TrimSpace(rid))
-			if ip := d.dcids[x[2]]; ip != "" {
-				r.relayIP = ip
+			if c, ok := d.dcids.get(x[2]); ok {
+				r.relayIP = c.ip
 			}
 			if x[1] == "Message done" {
 				r.status = "sent"
@@ -364,8 +377,8 @@ func (d *esaDecoder) messageLine(l esaLine, emit Emit) {
 			r.to = x[3]
 		}
 		r.status, r.dsn = "bounced", x[5]
-		if ip := d.dcids[x[1]]; x[1] != "" && ip != "" {
-			r.relayIP = ip
+		if c, ok := d.dcids.get(x[1]); x[1] != "" && ok {
+			r.relayIP = c.ip
 		}
 	case esaRewrite.MatchString(b):
 		// The message goes on under a new MID (a policy split it, a filter

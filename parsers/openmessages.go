@@ -5,10 +5,10 @@ import (
 	"strings"
 )
 
-// openMessages are a mail log's messages not yet complete, by queue id, in
-// the order they began. A log whose messages never reach their last line
-// (cut short, lines lost) must not hold them all: past maxPendingMessages
-// the oldest is emitted as it stands. Ids are kept as copies, and the list
+// openMessages are a mail log's messages (or its connections) not yet
+// complete, by id, in the order they began. A log whose messages never
+// reach their last line (cut short, lines lost) must not hold them all:
+// past maxPendingMessages the oldest is emitted as it stands. Ids are kept as copies, and the list
 // of their order is compacted, so that what is held follows the messages
 // open, not the log's length: an id cut from its line kept the whole line.
 type openMessages[M any] struct {
