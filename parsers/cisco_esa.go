@@ -100,6 +100,7 @@ func forgetConn(*esaConn) {}
 type esaMessage struct {
 	pfMessage
 	rids      map[string]*pfRcpt
+	ridOrder  []string // rcpts[i]'s RID
 	direction string
 	subject   string
 	rewritten string // the MID it went on as
@@ -210,9 +211,7 @@ func (d *esaDecoder) Line(no int64, line []byte, emit Emit) error {
 		return nil
 	}
 	ev := d.lineEvent(l)
-	switch {
-	case esaNewICID.MatchString(b):
-		m := esaNewICID.FindStringSubmatch(b)
+	if m := esaNewICID.FindStringSubmatch(b); m != nil {
 		d.icids.done(m[1]) // an id the appliance uses again is a new connection
 		d.icids.add(m[1], &esaConn{ip: m[2], host: m[3], line: no}, forgetConn)
 		ev.Set("event.action", "smtp-connection-opened")
@@ -220,16 +219,14 @@ func (d *esaDecoder) Line(no int64, line []byte, emit Emit) error {
 		setIP(ev, "source.ip", m[2])
 		ev.Set("source.domain", m[3])
 		ev.Set(esaDataset+".icid", m[1])
-	case esaNewDCID.MatchString(b):
-		m := esaNewDCID.FindStringSubmatch(b)
+	} else if m := esaNewDCID.FindStringSubmatch(b); m != nil {
 		d.dcids.done(m[1])
 		d.dcids.add(m[1], &esaConn{ip: m[2], line: no}, forgetConn)
 		ev.Set("event.action", "smtp-delivery-connection-opened")
 		ev.Fields["event.category"] = []string{"email", "network"}
 		setIP(ev, "destination.ip", m[2])
 		ev.Set(esaDataset+".dcid", m[1])
-	case esaClose.MatchString(b):
-		m := esaClose.FindStringSubmatch(b)
+	} else if m := esaClose.FindStringSubmatch(b); m != nil {
 		if m[1] == "ICID" {
 			d.icids.done(m[2])
 		} else {
@@ -237,8 +234,7 @@ func (d *esaDecoder) Line(no int64, line []byte, emit Emit) error {
 		}
 		ev.Set("event.action", "smtp-connection-closed")
 		ev.Set(esaDataset+"."+strings.ToLower(m[1]), m[2])
-	case esaAuth.MatchString(b):
-		m := esaAuth.FindStringSubmatch(b)
+	} else if m := esaAuth.FindStringSubmatch(b); m != nil {
 		ev.Fields["event.category"] = []string{"email", "authentication"}
 		ev.Fields["event.type"] = []string{"start"}
 		ev.Set("event.action", "smtp-auth")
@@ -256,7 +252,7 @@ func (d *esaDecoder) Line(no int64, line []byte, emit Emit) error {
 		} else {
 			ev.Set("event.outcome", "failure")
 		}
-	default:
+	} else {
 		ev.Set("event.action", "esa")
 		if id := esaIDs.FindString(b); id != "" {
 			k, v, _ := strings.Cut(id, " ")
@@ -315,6 +311,7 @@ func (d *esaDecoder) rcpt(m *esaMessage, rid string) *pfRcpt {
 		r = &pfRcpt{}
 		m.rids[rid] = r
 		m.rcpts = append(m.rcpts, r)
+		m.ridOrder = append(m.ridOrder, rid)
 	}
 	return r
 }
@@ -322,22 +319,17 @@ func (d *esaDecoder) rcpt(m *esaMessage, rid string) *pfRcpt {
 // messageLine joins a line naming a MID to its message.
 func (d *esaDecoder) messageLine(l esaLine, emit Emit) {
 	b := l.body
-	switch {
-	case esaStart.MatchString(b):
-		x := esaStart.FindStringSubmatch(b)
+	if x := esaStart.FindStringSubmatch(b); x != nil {
 		d.fromConn(d.message(x[1], l, emit), x[2])
-	case esaFrom.MatchString(b):
-		x := esaFrom.FindStringSubmatch(b)
+	} else if x := esaFrom.FindStringSubmatch(b); x != nil {
 		m := d.message(x[1], l, emit)
 		d.fromConn(m, x[2])
 		m.from = x[3]
-	case esaTo.MatchString(b):
-		x := esaTo.FindStringSubmatch(b)
+	} else if x := esaTo.FindStringSubmatch(b); x != nil {
 		m := d.message(x[1], l, emit)
 		d.fromConn(m, x[2])
 		d.rcpt(m, x[3]).to = x[4]
-	case esaReady.MatchString(b):
-		x := esaReady.FindStringSubmatch(b)
+	} else if x := esaReady.FindStringSubmatch(b); x != nil {
 		m := d.message(x[1], l, emit)
 		if n, err := strconv.ParseInt(x[2], 10, 64); err == nil {
 			m.size, m.hasSize = n, true
@@ -345,21 +337,17 @@ func (d *esaDecoder) messageLine(l esaLine, emit Emit) {
 		if m.from == "" {
 			m.from = x[3]
 		}
-	case esaPolicy.MatchString(b):
-		x := esaPolicy.FindStringSubmatch(b)
+	} else if x := esaPolicy.FindStringSubmatch(b); x != nil {
 		d.message(x[1], l, emit).direction = x[2]
-	case esaMsgID.MatchString(b):
-		x := esaMsgID.FindStringSubmatch(b)
+	} else if x := esaMsgID.FindStringSubmatch(b); x != nil {
 		d.message(x[1], l, emit).msgID = strings.Trim(x[2], "<>")
-	case esaSubject.MatchString(b):
-		x := esaSubject.FindStringSubmatch(b)
+	} else if x := esaSubject.FindStringSubmatch(b); x != nil {
 		s := x[2]
 		if len(s) >= 2 && (s[0] == '\'' || s[0] == '"') && s[len(s)-1] == s[0] {
 			s = s[1 : len(s)-1]
 		}
 		d.message(x[1], l, emit).subject = s
-	case esaDelivery.MatchString(b):
-		x := esaDelivery.FindStringSubmatch(b)
+	} else if x := esaDelivery.FindStringSubmatch(b); x != nil {
 		m := d.message(x[3], l, emit)
 		for _, rid := range strings.Split(x[4], ",") {
 			r := d.rcpt(m, strings.TrimSpace(rid))
@@ -370,8 +358,7 @@ func (d *esaDecoder) messageLine(l esaLine, emit Emit) {
 				r.status = "sent"
 			}
 		}
-	case esaBounced.MatchString(b):
-		x := esaBounced.FindStringSubmatch(b)
+	} else if x := esaBounced.FindStringSubmatch(b); x != nil {
 		r := d.rcpt(d.message(x[2], l, emit), x[4])
 		if x[3] != "" && r.to == "" {
 			r.to = x[3]
@@ -380,36 +367,28 @@ func (d *esaDecoder) messageLine(l esaLine, emit Emit) {
 		if c, ok := d.dcids.get(x[1]); x[1] != "" && ok {
 			r.relayIP = c.ip
 		}
-	case esaRewrite.MatchString(b):
+	} else if x := esaRewrite.FindStringSubmatch(b); x != nil {
 		// The message goes on under a new MID (a policy split it, a filter
 		// rewrote it): counted there, once.
-		x := esaRewrite.FindStringSubmatch(b)
 		was := x[1] + x[2]
 		old := d.message(was, l, emit)
 		old.rewritten = x[3]
 		m := d.message(x[3], l, emit)
 		m.from, m.size, m.hasSize, m.direction, m.subject, m.msgID = old.from, old.size, old.hasSize, old.direction, old.subject, old.msgID
 		m.clientIP, m.clientHost, m.saslUser, m.saslMethod = old.clientIP, old.clientHost, old.saslUser, old.saslMethod
-		for _, r := range old.rcpts {
-			rid := ""
-			for k, v := range old.rids {
-				if v == r {
-					rid = k
-				}
-			}
-			if n := d.rcpt(m, rid); n.to == "" {
+		for i, r := range old.rcpts {
+			if n := d.rcpt(m, old.ridOrder[i]); n.to == "" {
 				n.to = r.to
 			}
 		}
-	case esaFinished.MatchString(b):
-		x := esaFinished.FindStringSubmatch(b)
+	} else if x := esaFinished.FindStringSubmatch(b); x != nil {
 		m := d.message(x[1], l, emit)
 		m.removed = true
 		if x[2] != "done" {
 			m.rejected = "message " + x[2]
 		}
 		d.emit(m, emit)
-	default:
+	} else {
 		// Verdicts, filters, DLP, URLs: part of the message's lines.
 		d.message(esaMID.FindStringSubmatch(b)[1], l, emit)
 	}

@@ -40,16 +40,18 @@ func esaFromCEF(ev *event.Event, hdr []string, kv map[string]string, loc *time.L
 		t, err := time.ParseInLocation("Mon Jan _2 15:04:05 2006", strings.TrimSpace(kv[k]), loc)
 		return t.UTC(), err == nil
 	}
-	if t, ok := read("startTime"); ok {
-		ev.Timestamp = t
-		zone.mark(ev, "the consolidated events' startTime and endTime name no zone", "the gateway's")
-	} else if t, ok := read("endTime"); ok {
-		ev.Timestamp = t
+	start, started := read("startTime")
+	end, ended := read("endTime")
+	if started || ended {
+		ev.Timestamp = start
+		if !started {
+			ev.Timestamp = end
+		}
 		zone.mark(ev, "the consolidated events' startTime and endTime name no zone", "the gateway's")
 	}
-	if t, ok := read("endTime"); ok && t.After(ev.Timestamp) {
-		ev.Fields["event.end"] = t.Format(time.RFC3339Nano)
-		ev.SetInt("event.duration", int64(t.Sub(ev.Timestamp)))
+	if ended && end.After(ev.Timestamp) {
+		ev.Fields["event.end"] = end.Format(time.RFC3339Nano)
+		ev.SetInt("event.duration", int64(end.Sub(ev.Timestamp)))
 	}
 	ev.Fields["event.category"] = []string{"email"}
 	ev.Fields["event.type"] = []string{"info"}
